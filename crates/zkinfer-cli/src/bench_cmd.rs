@@ -1,0 +1,161 @@
+//! `zkinfer bench`: prove/verify synthetic MLPs made on the fly and print
+//! setup, prove and verify time, proof size, peak memory and the ratio of
+//! prove time to plain float inference. Each model runs in its own child
+//! process so that peak RSS is per model.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde_json::json;
+use zkinfer_protocol::pcs::PcsParams;
+use zkinfer_prover::proof::Proof;
+use zkinfer_prover::synthetic::{float_forward, input, mlp};
+use zkinfer_prover::{prove, setup, verify};
+
+/// The benchmark models (≈100K, 670K, 3.1M, 18.4M parameters).
+const DEFAULT_MODELS: &str = "784-128-10,784-512-512-10,1024-1024-1024-1024-10,784-2048-2048-2048-2048-2048-10";
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Comma-separated MLPs, each as dash-separated layer widths.
+    #[arg(long, default_value = DEFAULT_MODELS)]
+    pub models: String,
+    /// Proofs per model (the median prove time is reported).
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchOneArgs {
+    pub widths: String,
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+}
+
+fn parse_widths(s: &str) -> Result<Vec<usize>> {
+    let w: Vec<usize> = s
+        .split('-')
+        .map(|x| x.trim().parse::<usize>().with_context(|| format!("bad width in {s:?}")))
+        .collect::<Result<_>>()?;
+    if w.len() < 2 || w.contains(&0) {
+        bail!("an MLP needs at least two positive widths: {s:?}");
+    }
+    Ok(w)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// One model, in this process: prints one JSON object.
+pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
+    let widths = parse_widths(&a.widths)?;
+    let model = mlp(&widths, 1);
+    let params = model.num_params();
+    let x = input(widths[0], 1);
+    let xf: Vec<f32> = x.iter().map(|&v| v as f32 / 127.0).collect();
+    let mut inf = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        std::hint::black_box(float_forward(&model, std::hint::black_box(&xf)));
+        inf.push(t.elapsed());
+    }
+    let inference = median(inf);
+
+    let t = Instant::now();
+    let pk = setup(model, PcsParams::default())?;
+    let setup_t = t.elapsed();
+    let mut runs = Vec::new();
+    for _ in 0..a.repeat.max(1) {
+        runs.push(prove(&pk, &x)?);
+    }
+    runs.sort_by_key(|r| r.timings.total());
+    let out = runs.swap_remove(runs.len() / 2);
+    drop(runs);
+    let bytes = out.proof.to_bytes();
+    let mut vt = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        verify(&pk.vk, &x, &out.output, &Proof::from_bytes(&bytes)?)?;
+        vt.push(t.elapsed());
+    }
+    let tm = &out.timings;
+    let prove_s = tm.total().as_secs_f64();
+    println!(
+        "{}",
+        json!({
+            "model": a.widths, "params": params,
+            "setup_s": setup_t.as_secs_f64(), "prove_s": prove_s,
+            "verify_s": median(vt).as_secs_f64(), "proof_bytes": bytes.len(),
+            "peak_rss_bytes": peak_rss_bytes(),
+            "float_inference_s": inference.as_secs_f64(),
+            "prove_over_inference": prove_s / inference.as_secs_f64().max(1e-9),
+            "security_bits": zkinfer_prover::security::report(&pk.vk).total_bits,
+            "breakdown_s": {
+                "inference": tm.inference.as_secs_f64(), "witness": tm.witness.as_secs_f64(),
+                "activation_commit": tm.commit.as_secs_f64(), "lookups": tm.lookups.as_secs_f64(),
+                "layer_sumchecks": tm.layers.as_secs_f64(),
+                "weight_opening": tm.weight_opening.as_secs_f64(),
+                "activation_opening": tm.activation_opening.as_secs_f64(),
+            }
+        })
+    );
+    Ok(())
+}
+
+pub fn run_bench(a: BenchArgs) -> Result<()> {
+    let exe = std::env::current_exe().context("locating the zkinfer binary")?;
+    let mut rows = Vec::new();
+    if !a.json {
+        println!(
+            "{:<34} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>11} {:>6}",
+            "model", "params", "setup s", "prove s", "verify ms", "proof KB", "RSS MB", "prove/infer", "bits"
+        );
+    }
+    for m in a.models.split(',').filter(|s| !s.trim().is_empty()) {
+        parse_widths(m)?;
+        let out = std::process::Command::new(&exe)
+            .args(["bench-one", m.trim(), "--repeat", &a.repeat.to_string()])
+            .output()
+            .context("running a benchmark child process")?;
+        if !out.status.success() {
+            bail!("benchmark of {m} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        if !a.json {
+            println!(
+                "{:<34} {:>10} {:>9.3} {:>9.3} {:>9.2} {:>10.1} {:>9.0} {:>11.0} {:>6.1}",
+                m,
+                v["params"],
+                v["setup_s"].as_f64().unwrap_or(0.0),
+                v["prove_s"].as_f64().unwrap_or(0.0),
+                v["verify_s"].as_f64().unwrap_or(0.0) * 1e3,
+                v["proof_bytes"].as_f64().unwrap_or(0.0) / 1e3,
+                v["peak_rss_bytes"].as_f64().unwrap_or(0.0) / 1048576.0,
+                v["prove_over_inference"].as_f64().unwrap_or(0.0),
+                v["security_bits"].as_f64().unwrap_or(0.0),
+            );
+            println!("    breakdown (s): {}", v["breakdown_s"]);
+        }
+        rows.push(v);
+    }
+    if a.json {
+        println!("{}", json!({ "models": rows }));
+    }
+    Ok(())
+}

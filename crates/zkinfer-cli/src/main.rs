@@ -1,0 +1,71 @@
+//! `zkinfer`: compile ONNX models into quantized integer models, run and evaluate them,
+//! and (proof subcommands, added separately) prove and verify their inference.
+
+mod bench_cmd;
+mod input;
+mod model_cmds;
+mod proof_cmds;
+mod security_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "zkinfer", version, about = "Zero-knowledge proofs of ML inference")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import an ONNX model, calibrate, quantize and write a compiled `.zkm` model.
+    Compile(model_cmds::CompileArgs),
+    /// Run a compiled model on one input (exact integer inference + float reference).
+    Run(model_cmds::RunArgs),
+    /// Top-1 accuracy of a compiled model (quantized and float) on a labelled test set.
+    Eval(model_cmds::EvalArgs),
+    /// Commit a compiled model's weights: KEYDIR/model.pk and KEYDIR/model.vk.
+    Setup(proof_cmds::SetupArgs),
+    /// Prove one inference.
+    Prove(proof_cmds::ProveArgs),
+    /// Verify a proof against a verifying key, an input and a claimed output.
+    Verify(proof_cmds::VerifyArgs),
+    /// Compile the bundled model, prove one inference, verify it, print timings.
+    Demo,
+    /// Benchmark synthetic MLPs: setup, prove, verify, proof size, peak memory.
+    Bench(bench_cmd::BenchArgs),
+    #[command(hide = true)]
+    BenchOne(bench_cmd::BenchOneArgs),
+    /// Print the computed soundness of proofs under a verifying key.
+    Security(security_cmd::SecurityArgs),
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Compile(a) => model_cmds::compile(a),
+        Command::Run(a) => model_cmds::run(a),
+        Command::Eval(a) => model_cmds::eval(a),
+        Command::Setup(a) => proof_cmds::run_setup(a),
+        Command::Prove(a) => proof_cmds::run_prove(a),
+        Command::Verify(a) => proof_cmds::run_verify(a),
+        Command::Demo => proof_cmds::run_demo(),
+        Command::Bench(a) => bench_cmd::run_bench(a),
+        Command::BenchOne(a) => bench_cmd::run_bench_one(a),
+        Command::Security(a) => security_cmd::run_security(a),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A panic is a bug; still report it as an error with a non-zero exit, never a backtrace dump.
+    std::panic::set_hook(Box::new(|info| eprintln!("error: internal error: {info}")));
+    match std::panic::catch_unwind(|| dispatch(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+        Err(_) => ExitCode::from(101),
+    }
+}

@@ -1,0 +1,220 @@
+//! `setup`, `prove`, `verify` and `demo`: the proof half of the CLI.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde_json::json;
+use zkinfer_model::QuantModel;
+use zkinfer_protocol::pcs::PcsParams;
+use zkinfer_prover::proof::Proof;
+use zkinfer_prover::{prove, setup, verify, ProvingKey, VerifyingKey};
+
+use crate::input::read_single_input;
+
+#[derive(Args, Debug)]
+pub struct SetupArgs {
+    /// Compiled model (.zkm).
+    pub model: PathBuf,
+    /// Directory for `model.pk` and `model.vk`.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ProveArgs {
+    /// Proving key (KEYDIR/model.pk).
+    #[arg(long)]
+    pub pk: PathBuf,
+    /// One input sample (ezkl-style JSON or .npy).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Proof file to write.
+    #[arg(short = 'o', long = "proof")]
+    pub proof: PathBuf,
+    /// Where to write the proven output (JSON: dequantized `output`, exact `output_int`).
+    #[arg(long = "output")]
+    pub output_json: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Verifying key (KEYDIR/model.vk).
+    #[arg(long)]
+    pub vk: PathBuf,
+    #[arg(long)]
+    pub proof: PathBuf,
+    /// The public input (same file the prover used).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The claimed output (JSON written by `prove`).
+    #[arg(long = "output")]
+    pub output: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_setup(a: SetupArgs) -> Result<()> {
+    let model = QuantModel::load(&a.model).with_context(|| format!("loading {}", a.model.display()))?;
+    let t = Instant::now();
+    let pk = setup(model, PcsParams::default())?;
+    let secs = t.elapsed().as_secs_f64();
+    std::fs::create_dir_all(&a.output)
+        .with_context(|| format!("creating {}", a.output.display()))?;
+    pk.save(&a.output.join("model.pk"))?;
+    pk.vk.save(&a.output.join("model.vk"))?;
+    let bits = zkinfer_prover::security::report(&pk.vk).total_bits;
+    if a.json {
+        println!(
+            "{}",
+            json!({"model_id": pk.vk.model_id_hex(), "setup_s": secs, "params": pk.model.num_params(),
+                   "security_bits": bits,
+                   "pk": a.output.join("model.pk"), "vk": a.output.join("model.vk")})
+        );
+    } else {
+        println!("model id   {}", pk.vk.model_id_hex());
+        println!("parameters {}", pk.model.num_params());
+        println!("security   {bits:.1} bits");
+        println!("setup      {secs:.3} s -> {}/model.pk, model.vk", a.output.display());
+    }
+    Ok(())
+}
+
+/// The proven-output file: dequantized values for people, integers for the verifier.
+fn output_json(model: &QuantModel, vk: &VerifyingKey, y: &[i64]) -> serde_json::Value {
+    json!({"output": model.dequantize_output(y), "output_int": y, "model_id": vk.model_id_hex()})
+}
+
+fn read_output_ints(path: &Path) -> Result<Vec<i64>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", path.display()))?;
+    let Some(arr) = v.get("output_int").and_then(|o| o.as_array()) else {
+        bail!("{} has no \"output_int\" array (write it with `zkinfer prove --output`)", path.display());
+    };
+    arr.iter()
+        .map(|x| x.as_i64().context("output_int must hold integers"))
+        .collect()
+}
+
+fn quantize(model: &QuantModel, x: &[f64]) -> Result<Vec<i64>> {
+    let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    Ok(model.quantize_input(&xf)?)
+}
+
+pub fn run_prove(a: ProveArgs) -> Result<()> {
+    let t = Instant::now();
+    let pk = ProvingKey::load(&a.pk)?;
+    let load_s = t.elapsed().as_secs_f64();
+    let x = quantize(&pk.model, &read_single_input(&a.input)?)?;
+    if !a.json {
+        eprintln!(
+            "proving {} ({} parameters, {} ops)...",
+            pk.model.name,
+            pk.model.num_params(),
+            pk.model.ops.len()
+        );
+    }
+    let out = prove(&pk, &x)?;
+    let bytes = out.proof.to_bytes();
+    std::fs::write(&a.proof, &bytes).with_context(|| format!("writing {}", a.proof.display()))?;
+    let out_json = output_json(&pk.model, &pk.vk, &out.output);
+    if let Some(p) = &a.output_json {
+        std::fs::write(p, serde_json::to_string_pretty(&out_json)?)
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    let prove_s = out.timings.total().as_secs_f64();
+    if a.json {
+        println!(
+            "{}",
+            json!({"prove_s": prove_s, "key_load_s": load_s, "proof_bytes": bytes.len(),
+                   "model_id": pk.vk.model_id_hex(), "output": out_json["output"]})
+        );
+    } else {
+        println!("output     {}", out_json["output"]);
+        println!("proof      {} bytes -> {}", bytes.len(), a.proof.display());
+        println!("prove      {prove_s:.3} s (key load {load_s:.3} s)");
+    }
+    Ok(())
+}
+
+pub fn run_verify(a: VerifyArgs) -> Result<()> {
+    let vk = VerifyingKey::load(&a.vk)?;
+    let x = quantize(&vk.structure, &read_single_input(&a.input)?)?;
+    let y = read_output_ints(&a.output)?;
+    let bytes = std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;
+    let t = Instant::now();
+    let result = Proof::from_bytes(&bytes).and_then(|p| verify(&vk, &x, &y, &p));
+    let secs = t.elapsed().as_secs_f64();
+    if a.json {
+        println!(
+            "{}",
+            json!({"verified": result.is_ok(), "verify_s": secs, "model_id": vk.model_id_hex(),
+                   "error": result.as_ref().err().map(|e| e.to_string())})
+        );
+    }
+    match result {
+        Ok(()) => {
+            if !a.json {
+                println!("verified ({:.1} ms, model {})", secs * 1e3, vk.model_id_hex());
+            }
+            Ok(())
+        }
+        Err(e) => bail!("NOT verified: {e}"),
+    }
+}
+
+const DEMO_ONNX: &[u8] = include_bytes!("../../../fixtures/demo_mlp.onnx");
+const DEMO_INPUT: &str = include_str!("../../../fixtures/demo_input.json");
+
+/// Compile the bundled model, prove one inference, verify it, print timings.
+pub fn run_demo() -> Result<()> {
+    let sample = zkinfer_model::input::parse_json_samples(DEMO_INPUT, "demo_input.json")?;
+    let t = Instant::now();
+    let (model, report) = zkinfer_model::compile(
+        DEMO_ONNX,
+        "demo_mlp",
+        &sample,
+        &zkinfer_model::CompileOptions::default(),
+    )?;
+    println!(
+        "compiled   demo_mlp: {} parameters, {} ops ({:.3} s); quantized vs float: max abs error {:.4}, top-1 agreement {:.0}%",
+        model.num_params(),
+        model.ops.len(),
+        t.elapsed().as_secs_f64(),
+        report.max_abs_error,
+        report.top1_agreement * 100.0
+    );
+    let t = Instant::now();
+    let pk = setup(model, PcsParams::default())?;
+    println!(
+        "setup      {:.3} s, model id {}",
+        t.elapsed().as_secs_f64(),
+        pk.vk.model_id_hex()
+    );
+    let x = quantize(&pk.model, &sample[0])?;
+    let out = prove(&pk, &x)?;
+    let bytes = out.proof.to_bytes();
+    println!(
+        "prove      {:.3} s, proof {} bytes, output {:?}",
+        out.timings.total().as_secs_f64(),
+        bytes.len(),
+        pk.model
+            .dequantize_output(&out.output)
+            .iter()
+            .map(|v| (v * 1e4).round() / 1e4)
+            .collect::<Vec<_>>()
+    );
+    let vk = VerifyingKey::from_bytes(&pk.vk.to_bytes())?;
+    let t = Instant::now();
+    verify(&vk, &x, &out.output, &Proof::from_bytes(&bytes)?)?;
+    println!("verify     {:.1} ms: verified", t.elapsed().as_secs_f64() * 1e3);
+    let bits = zkinfer_prover::security::report(&vk).total_bits;
+    println!("security   {bits:.1} bits (computed; see `zkinfer security`)");
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! `zkinfer security`: the computed soundness of proofs under a verifying key.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use serde_json::json;
+use zkinfer_prover::VerifyingKey;
+
+#[derive(Args, Debug)]
+pub struct SecurityArgs {
+    /// Verifying key (KEYDIR/model.vk).
+    #[arg(long)]
+    pub vk: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_security(a: SecurityArgs) -> Result<()> {
+    let vk = VerifyingKey::load(&a.vk)?;
+    let r = zkinfer_prover::security::report(&vk);
+    if a.json {
+        let comps: Vec<_> = r.components.iter().map(|(n, b)| json!({"component": n, "bits": b})).collect();
+        println!(
+            "{}",
+            json!({"total_bits": r.total_bits, "components": comps, "assumption": r.assumption, "pcs_params": vk.pcs_params})
+        );
+    } else {
+        for (n, b) in &r.components {
+            println!("{b:>7.1} bits  {n}");
+        }
+        println!("{:>7.1} bits  total ({})", r.total_bits, r.assumption);
+        println!("parameters: {:?}", vk.pcs_params);
+    }
+    Ok(())
+}

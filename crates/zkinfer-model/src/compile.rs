@@ -1,0 +1,152 @@
+//! The compile pipeline (ONNX → float graph → calibration → QuantModel), the accuracy
+//! report, and the tract float reference used as a cross-check.
+
+use crate::error::{ModelError, Result};
+use crate::eval::evaluate;
+use crate::float::FloatModel;
+use crate::ir::QuantModel;
+use crate::onnx_import::import_onnx;
+use crate::quantize::{quantize, CalibStats, QuantConfig};
+use serde::{Deserialize, Serialize};
+
+/// Float vs dequantized-integer output on a sample set.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AccuracyReport {
+    pub samples: usize,
+    /// max over samples and outputs of |float − dequantized|.
+    pub max_abs_error: f64,
+    /// mean over samples of ‖float − deq‖₁ / max(‖float‖₁, 0.01·len) (the floor keeps
+    /// near-zero outputs, e.g. a saturated sigmoid, from dominating).
+    pub mean_rel_error: f64,
+    /// fraction of samples whose predicted class agrees (see [`predicted_class`]).
+    pub top1_agreement: f64,
+    /// max |tract − our float graph| on the first sample (import cross-check), if run.
+    pub tract_max_abs_diff: Option<f64>,
+    pub num_params: usize,
+    pub num_ops: usize,
+}
+
+/// Top-1 class: argmax (first maximum); a single output is a sigmoid-style probability
+/// thresholded at 0.5.
+pub fn predicted_class(v: &[f64]) -> usize {
+    if v.len() == 1 {
+        return usize::from(v[0] > 0.5);
+    }
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Quantized inference on one float sample: (dequantized output, raw integer output).
+pub fn run_quantized(m: &QuantModel, x: &[f64]) -> Result<(Vec<f64>, Vec<i64>)> {
+    let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let xq = m.quantize_input(&xf)?;
+    let trace = evaluate(m, &xq)?;
+    let y = trace.values[m.output].clone();
+    Ok((m.dequantize_output(&y), y))
+}
+
+pub fn accuracy_report(m: &QuantModel, fm: &FloatModel, samples: &[Vec<f64>]) -> Result<AccuracyReport> {
+    let mut max_abs: f64 = 0.0;
+    let mut rel_sum = 0.0;
+    let mut agree = 0usize;
+    for s in samples {
+        let f = fm.evaluate(s)?;
+        let (q, _) = run_quantized(m, s)?;
+        let mut diff = 0.0;
+        let mut norm = 0.0;
+        for (a, b) in f.iter().zip(&q) {
+            max_abs = max_abs.max((a - b).abs());
+            diff += (a - b).abs();
+            norm += a.abs();
+        }
+        rel_sum += diff / norm.max(0.01 * f.len() as f64);
+        agree += usize::from(predicted_class(&f) == predicted_class(&q));
+    }
+    let n = samples.len().max(1) as f64;
+    Ok(AccuracyReport {
+        samples: samples.len(),
+        max_abs_error: max_abs,
+        mean_rel_error: rel_sum / n,
+        top1_agreement: agree as f64 / n,
+        tract_max_abs_diff: None,
+        num_params: m.num_params(),
+        num_ops: m.ops.len(),
+    })
+}
+
+/// Runs the ONNX model with tract (float32) on one sample; `shape` includes the batch axis.
+pub fn tract_reference(onnx_bytes: &[u8], shape: &[usize], x: &[f64]) -> Result<Vec<f64>> {
+    use tract_onnx::prelude::*;
+    let t = |e: TractError| ModelError::Tract(format!("{e:#}"));
+    let model = tract_onnx::onnx()
+        .model_for_read(&mut &onnx_bytes[..])
+        .map_err(t)?
+        .with_input_fact(0, f32::fact(shape).into())
+        .map_err(t)?
+        .into_optimized()
+        .map_err(t)?
+        .into_runnable()
+        .map_err(t)?;
+    let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let input = Tensor::from_shape(shape, &xf).map_err(t)?;
+    let out = model.run(tvec!(input.into())).map_err(t)?;
+    let view = out[0].to_plain_array_view::<f32>().map_err(t)?;
+    Ok(view.iter().map(|&v| v as f64).collect())
+}
+
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    pub config: QuantConfig,
+    /// Run tract on the first calibration sample and require agreement with our float graph.
+    pub tract_check: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions { config: QuantConfig::default(), tract_check: true }
+    }
+}
+
+/// ONNX bytes + calibration samples → quantized model and its accuracy report
+/// (measured on the calibration samples).
+pub fn compile(onnx: &[u8], name: &str, calibration: &[Vec<f64>], opts: &CompileOptions) -> Result<(QuantModel, AccuracyReport)> {
+    let fm = import_onnx(onnx)?;
+    if calibration.is_empty() {
+        return Err(ModelError::Quantize("no calibration samples".into()));
+    }
+    for s in calibration {
+        if s.len() != fm.input_len() {
+            return Err(ModelError::InputLength { expected: fm.input_len(), got: s.len() });
+        }
+    }
+    let st = CalibStats::collect(&fm, calibration)?;
+    let m = quantize(&fm, &st, &opts.config, name, onnx.to_vec())?;
+    let mut report = accuracy_report(&m, &fm, calibration)?;
+    if opts.tract_check {
+        let shape = fm.tensors[fm.input].shape.clone();
+        let t = tract_reference(onnx, &shape, &calibration[0])?;
+        let f = fm.evaluate(&calibration[0])?;
+        if t.len() != f.len() {
+            return Err(ModelError::Graph(format!("tract gives {} outputs, the importer {}", t.len(), f.len())));
+        }
+        let d = t.iter().zip(&f).fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
+        let scale = f.iter().fold(1.0f64, |a, v| a.max(v.abs()));
+        if d > 1e-3 * scale {
+            return Err(ModelError::Graph(format!(
+                "import cross-check failed: our float graph differs from tract by {d:e}"
+            )));
+        }
+        report.tract_max_abs_diff = Some(d);
+    }
+    Ok((m, report))
+}
+
+/// The float model behind a compiled model (re-imported from its embedded ONNX bytes).
+pub fn float_model_of(m: &QuantModel) -> Result<FloatModel> {
+    import_onnx(&m.onnx)
+}

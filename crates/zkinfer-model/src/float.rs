@@ -1,0 +1,246 @@
+//! zkinfer's own float graph: the ONNX model after import (batch axis bound to 1,
+//! constants folded, BatchNorm folded where possible). Its evaluator is the float
+//! reference (f64) for calibration and accuracy reports — no tract needed at run time.
+
+use crate::error::{ModelError, Result};
+use serde::{Deserialize, Serialize};
+
+/// Index into [`FloatModel::tensors`].
+pub type FId = usize;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FTensor {
+    pub name: String,
+    /// Full ONNX shape; the leading (batch) axis is always 1.
+    pub shape: Vec<usize>,
+}
+
+impl FTensor {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum FOpKind {
+    /// `y[o] = Σ w[o*in+i] x[i] + b[o]`.
+    Dense { w: Vec<f64>, b: Vec<f64>, in_dim: usize, out_dim: usize },
+    /// NCHW conv, group 1, dilation 1. `kernel_shape = [oc, ic, kh, kw]`, pads `[t, l, b, r]`.
+    Conv { w: Vec<f64>, b: Vec<f64>, kernel_shape: [usize; 4], strides: [usize; 2], pads: [usize; 4] },
+    /// Per-channel (axis 1) affine `y = x * scale[c] + shift[c]` (BatchNorm, Add/Mul of constants).
+    Affine { scale: Vec<f64>, shift: Vec<f64> },
+    Add,
+    Relu,
+    Sigmoid,
+    Tanh,
+    LeakyRelu { alpha: f64 },
+    Clip { min: f64, max: f64 },
+    MaxPool { kernel: [usize; 2], strides: [usize; 2], pads: [usize; 4] },
+    /// Average pooling, divisor = kernel size (padding counted).
+    AvgPool { kernel: [usize; 2], strides: [usize; 2], pads: [usize; 4] },
+    Reshape,
+    Transpose { perm: Vec<usize> },
+    /// Softmax over all non-batch elements (only allowed as the final op).
+    Softmax,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FOp {
+    pub kind: FOpKind,
+    pub inputs: Vec<FId>,
+    pub output: FId,
+    /// ONNX node name and op type, for messages.
+    pub node: String,
+    pub op_type: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FloatModel {
+    pub tensors: Vec<FTensor>,
+    pub input: FId,
+    pub output: FId,
+    pub ops: Vec<FOp>,
+}
+
+pub fn conv_out_dim(inp: usize, k: usize, stride: usize, pad_a: usize, pad_b: usize) -> Option<usize> {
+    let padded = inp + pad_a + pad_b;
+    if stride == 0 || padded < k {
+        return None;
+    }
+    Some((padded - k) / stride + 1)
+}
+
+impl FloatModel {
+    pub fn input_len(&self) -> usize {
+        self.tensors[self.input].len()
+    }
+    pub fn output_len(&self) -> usize {
+        self.tensors[self.output].len()
+    }
+    pub fn num_consumers(&self, t: FId) -> usize {
+        self.ops.iter().map(|o| o.inputs.iter().filter(|&&i| i == t).count()).sum::<usize>()
+            + usize::from(t == self.output)
+    }
+    pub fn producer(&self, t: FId) -> Option<usize> {
+        self.ops.iter().position(|o| o.output == t)
+    }
+
+    /// Evaluates every tensor (f64). `x` is the flattened input.
+    pub fn evaluate_all(&self, x: &[f64]) -> Result<Vec<Vec<f64>>> {
+        if x.len() != self.input_len() {
+            return Err(ModelError::InputLength { expected: self.input_len(), got: x.len() });
+        }
+        if let Some((i, v)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(ModelError::NonFinite { index: i, value: *v });
+        }
+        let mut vals: Vec<Vec<f64>> = vec![Vec::new(); self.tensors.len()];
+        vals[self.input] = x.to_vec();
+        for op in &self.ops {
+            let y = self.eval_op(op, &vals);
+            debug_assert_eq!(y.len(), self.tensors[op.output].len());
+            vals[op.output] = y;
+        }
+        Ok(vals)
+    }
+
+    pub fn evaluate(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let mut all = self.evaluate_all(x)?;
+        Ok(std::mem::take(&mut all[self.output]))
+    }
+
+    fn eval_op(&self, op: &FOp, vals: &[Vec<f64>]) -> Vec<f64> {
+        let x = &vals[op.inputs[0]];
+        let in_shape = &self.tensors[op.inputs[0]].shape;
+        let out_shape = &self.tensors[op.output].shape;
+        match &op.kind {
+            FOpKind::Dense { w, b, in_dim, out_dim } => (0..*out_dim)
+                .map(|o| b[o] + (0..*in_dim).map(|i| w[o * in_dim + i] * x[i]).sum::<f64>())
+                .collect(),
+            FOpKind::Conv { w, b, kernel_shape, strides, pads } => {
+                let [oc, ic, kh, kw] = *kernel_shape;
+                let (h, wd) = (in_shape[2], in_shape[3]);
+                let (oh, ow) = (out_shape[2], out_shape[3]);
+                let mut y = vec![0.0; oc * oh * ow];
+                for o in 0..oc {
+                    for oy in 0..oh {
+                        for ox in 0..ow {
+                            let mut acc = b[o];
+                            for c in 0..ic {
+                                for ky in 0..kh {
+                                    let iy = (oy * strides[0] + ky) as isize - pads[0] as isize;
+                                    if iy < 0 || iy >= h as isize {
+                                        continue;
+                                    }
+                                    for kx in 0..kw {
+                                        let ix = (ox * strides[1] + kx) as isize - pads[1] as isize;
+                                        if ix < 0 || ix >= wd as isize {
+                                            continue;
+                                        }
+                                        acc += w[((o * ic + c) * kh + ky) * kw + kx]
+                                            * x[(c * h + iy as usize) * wd + ix as usize];
+                                    }
+                                }
+                            }
+                            y[(o * oh + oy) * ow + ox] = acc;
+                        }
+                    }
+                }
+                y
+            }
+            FOpKind::Affine { scale, shift } => {
+                let c = in_shape.get(1).copied().unwrap_or(1).max(1);
+                let inner = x.len() / c;
+                x.iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        let ch = i / inner.max(1);
+                        v * scale[ch] + shift[ch]
+                    })
+                    .collect()
+            }
+            FOpKind::Add => {
+                let b = &vals[op.inputs[1]];
+                x.iter().zip(b).map(|(a, b)| a + b).collect()
+            }
+            FOpKind::Relu => x.iter().map(|v| v.max(0.0)).collect(),
+            FOpKind::Sigmoid => x.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect(),
+            FOpKind::Tanh => x.iter().map(|v| v.tanh()).collect(),
+            FOpKind::LeakyRelu { alpha } => {
+                x.iter().map(|&v| if v >= 0.0 { v } else { alpha * v }).collect()
+            }
+            FOpKind::Clip { min, max } => x.iter().map(|v| v.max(*min).min(*max)).collect(),
+            FOpKind::MaxPool { kernel, strides, pads } | FOpKind::AvgPool { kernel, strides, pads } => {
+                let is_max = matches!(op.kind, FOpKind::MaxPool { .. });
+                let (c, h, wd) = (in_shape[1], in_shape[2], in_shape[3]);
+                let (oh, ow) = (out_shape[2], out_shape[3]);
+                let mut y = vec![0.0; c * oh * ow];
+                for ch in 0..c {
+                    for oy in 0..oh {
+                        for ox in 0..ow {
+                            let mut acc = if is_max { f64::NEG_INFINITY } else { 0.0 };
+                            for ky in 0..kernel[0] {
+                                let iy = (oy * strides[0] + ky) as isize - pads[0] as isize;
+                                if iy < 0 || iy >= h as isize {
+                                    continue;
+                                }
+                                for kx in 0..kernel[1] {
+                                    let ix = (ox * strides[1] + kx) as isize - pads[1] as isize;
+                                    if ix < 0 || ix >= wd as isize {
+                                        continue;
+                                    }
+                                    let v = x[(ch * h + iy as usize) * wd + ix as usize];
+                                    if is_max {
+                                        acc = acc.max(v)
+                                    } else {
+                                        acc += v
+                                    }
+                                }
+                            }
+                            if !is_max {
+                                acc /= (kernel[0] * kernel[1]) as f64;
+                            }
+                            y[(ch * oh + oy) * ow + ox] = acc;
+                        }
+                    }
+                }
+                y
+            }
+            FOpKind::Reshape => x.clone(),
+            FOpKind::Transpose { perm } => transpose(x, in_shape, perm),
+            FOpKind::Softmax => {
+                let m = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = x.iter().map(|v| (v - m).exp()).collect();
+                let s: f64 = e.iter().sum();
+                e.iter().map(|v| v / s).collect()
+            }
+        }
+    }
+}
+
+/// Row-major transpose: `out.shape[i] = in.shape[perm[i]]`.
+pub fn transpose<T: Copy>(x: &[T], in_shape: &[usize], perm: &[usize]) -> Vec<T> {
+    let rank = in_shape.len();
+    let out_shape: Vec<usize> = perm.iter().map(|&p| in_shape[p]).collect();
+    let mut in_strides = vec![1usize; rank];
+    for i in (0..rank.saturating_sub(1)).rev() {
+        in_strides[i] = in_strides[i + 1] * in_shape[i + 1];
+    }
+    let n = x.len();
+    let mut out = Vec::with_capacity(n);
+    let mut idx = vec![0usize; rank];
+    for _ in 0..n {
+        let off: usize = (0..rank).map(|i| idx[i] * in_strides[perm[i]]).sum();
+        out.push(x[off]);
+        for i in (0..rank).rev() {
+            idx[i] += 1;
+            if idx[i] < out_shape[i] {
+                break;
+            }
+            idx[i] = 0;
+        }
+    }
+    out
+}

@@ -1,0 +1,157 @@
+//! The quantized model: the exact integer statement zkinfer proves.
+//!
+//! A [`QuantModel`] is a list of integer operations over flat, row-major
+//! tensors (the batch axis is dropped). Each tensor `t` holds integers whose
+//! real value is `int * tensors[t].scale`. The evaluator (`eval.rs`) defines
+//! the semantics of every op; the prover must reproduce them bit for bit.
+//!
+//! Bounds: every value fits well inside (-2^62, 2^62), so field arithmetic in
+//! Goldilocks (p ≈ 2^64) never wraps. [`QuantModel::validate`] checks the
+//! static bounds; the evaluator checks the dynamic ones (e.g. the requant
+//! window) and reports a violation as an error rather than producing a value
+//! that no proof could support.
+
+use serde::{Deserialize, Serialize};
+
+/// Index into [`QuantModel::tensors`].
+pub type TensorId = usize;
+
+/// Format version of the compiled model file (`.zkm`).
+pub const QUANT_MODEL_VERSION: u32 = 1;
+
+/// A requantization's pre-clamp quotient must lie in
+/// `[-2^(REQUANT_WINDOW_BITS-1), 2^(REQUANT_WINDOW_BITS-1))`: the prover checks
+/// `(q, clamp(q))` against a table of that size.
+pub const REQUANT_WINDOW_BITS: u32 = 16;
+/// Largest right shift of a requantization (remainders are range-checked in 16-bit limbs).
+pub const MAX_REQUANT_SHIFT: u32 = 48;
+/// Largest requantization multiplier (exclusive).
+pub const MAX_REQUANT_MULTIPLIER: i64 = 1 << 16;
+/// Every tensor value, accumulator and product stays below this in magnitude.
+pub const VALUE_BOUND: i64 = 1 << 62;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TensorInfo {
+    /// ONNX name of the value this tensor represents (for error messages).
+    pub name: String,
+    /// Logical shape without the batch axis.
+    pub shape: Vec<usize>,
+    /// Real value = integer * scale.
+    pub scale: f64,
+    /// Static bound: every element satisfies |v| <= bound.
+    pub bound: i64,
+}
+
+impl TensorInfo {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One integer operation. Shapes live in the referenced [`TensorInfo`]s.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum QOp {
+    /// Fully connected: `y[o] = Σ_i weight[o*in_dim + i] * x[i] + bias[o]`,
+    /// with `x` the flattened input (`in_dim` elements) and `y` of `out_dim`.
+    Dense {
+        input: TensorId,
+        output: TensorId,
+        in_dim: usize,
+        out_dim: usize,
+        /// Row-major `out_dim × in_dim`.
+        weight: Vec<i64>,
+        bias: Vec<i64>,
+    },
+    /// 2-D convolution, NCHW without N, group 1, dilation 1:
+    /// `y[oc,oy,ox] = bias[oc] + Σ_{ic,ky,kx} weight[oc,ic,ky,kx] * x[ic, oy*sh+ky-pt, ox*sw+kx-pl]`
+    /// (out-of-range input positions read as 0).
+    Conv2d {
+        input: TensorId,
+        output: TensorId,
+        /// `[out_channels, in_channels, kh, kw]`.
+        kernel_shape: [usize; 4],
+        weight: Vec<i64>,
+        bias: Vec<i64>,
+        strides: [usize; 2],
+        /// `[top, left, bottom, right]`.
+        pads: [usize; 4],
+    },
+    /// Elementwise requantization + clamp (ReLU is `min = 0`):
+    /// `q = floor((x * multiplier + 2^(shift-1)) / 2^shift)` (for shift = 0: `q = x * multiplier`),
+    /// `y = clamp(q, min, max)`. `q` must lie in the requant window.
+    Requant {
+        input: TensorId,
+        output: TensorId,
+        multiplier: i64,
+        shift: u32,
+        min: i64,
+        max: i64,
+    },
+    /// Elementwise table function (sigmoid, tanh, exp, ...) on a small domain:
+    /// `y = table[x - in_min]`; `x` must lie in `[in_min, in_min + table.len())`.
+    Lut {
+        input: TensorId,
+        output: TensorId,
+        in_min: i64,
+        table: Vec<i64>,
+        /// Human-readable function name for reports, e.g. "sigmoid".
+        func: String,
+    },
+    /// Elementwise `y = a * a_mul + b * b_mul` (scale alignment by integer multipliers).
+    Add {
+        a: TensorId,
+        b: TensorId,
+        output: TensorId,
+        a_mul: i64,
+        b_mul: i64,
+    },
+    /// Max pooling over `kernel` windows, NCHW without N; padding reads as `i64::MIN` (never chosen).
+    MaxPool {
+        input: TensorId,
+        output: TensorId,
+        kernel: [usize; 2],
+        strides: [usize; 2],
+        pads: [usize; 4],
+    },
+    /// Sum pooling (average pooling's numerator; a following Requant divides):
+    /// `y[c,oy,ox] = Σ_window x` (padding reads as 0).
+    SumPool {
+        input: TensorId,
+        output: TensorId,
+        kernel: [usize; 2],
+        strides: [usize; 2],
+        pads: [usize; 4],
+    },
+    /// Same data, new shape (Flatten, Reshape, Squeeze, Unsqueeze).
+    Reshape { input: TensorId, output: TensorId },
+    /// Axis permutation of the input's logical shape.
+    Transpose {
+        input: TensorId,
+        output: TensorId,
+        perm: Vec<usize>,
+    },
+}
+
+/// A compiled, quantized model.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct QuantModel {
+    pub version: u32,
+    /// File name or graph name, for reports.
+    pub name: String,
+    pub tensors: Vec<TensorInfo>,
+    pub input: TensorId,
+    pub output: TensorId,
+    /// Topologically ordered.
+    pub ops: Vec<QOp>,
+    /// The original ONNX bytes, so float inference can be reported next to the integer one.
+    pub onnx: Vec<u8>,
+    /// ADDED by the model front end: the ONNX graph ends in a Softmax that is NOT part of
+    /// the integer statement. The proved output is the pre-softmax logits; softmax is
+    /// applied in float by [`QuantModel::dequantize_output`] (monotone, so top-1 is
+    /// unchanged). `false` for every other model.
+    #[serde(default)]
+    pub output_softmax: bool,
+}

@@ -1,0 +1,22 @@
+//! zkinfer's model front end: ONNX import, quantization, the exact integer
+//! evaluator and the accuracy report. Knows nothing about cryptography.
+//!
+//! Pipeline: `onnx_import` (ONNX protobuf → [`float::FloatModel`]) → `quantize`
+//! (calibration → [`QuantModel`]) → `eval` (exact integer semantics, the prover's
+//! reference) → `compile` (glue + [`compile::AccuracyReport`]).
+
+pub mod compile;
+pub mod error;
+pub mod eval;
+pub mod float;
+pub mod input;
+pub mod ir;
+pub mod model;
+pub mod onnx_import;
+pub mod quantize;
+
+pub use compile::{compile, predicted_class, run_quantized, AccuracyReport, CompileOptions};
+pub use error::{ModelError, SUPPORTED_OPS};
+pub use eval::{evaluate, Trace};
+pub use ir::{QOp, QuantModel, TensorId, TensorInfo};
+pub use quantize::QuantConfig;

@@ -1,0 +1,324 @@
+//! [`QuantModel`] methods: static validation (bounds), input quantization, output
+//! dequantization and the `.zkm` file format.
+
+use crate::error::{ModelError, Result};
+use crate::eval::window_out;
+use crate::ir::*;
+use std::path::Path;
+
+/// `.zkm` layout: MAGIC (8 bytes) ‖ format version (u32 LE) ‖ body length (u64 LE)
+/// ‖ blake3(body) (32 bytes) ‖ body (serde_json of [`QuantModel`]).
+pub const ZKM_MAGIC: &[u8; 8] = b"ZKINFERM";
+
+impl QOp {
+    /// (inputs, output) tensor ids.
+    pub fn io(&self) -> (Vec<TensorId>, TensorId) {
+        match self {
+            QOp::Dense { input, output, .. }
+            | QOp::Conv2d { input, output, .. }
+            | QOp::Requant { input, output, .. }
+            | QOp::Lut { input, output, .. }
+            | QOp::MaxPool { input, output, .. }
+            | QOp::SumPool { input, output, .. }
+            | QOp::Reshape { input, output }
+            | QOp::Transpose { input, output, .. } => (vec![*input], *output),
+            QOp::Add { a, b, output, .. } => (vec![*a, *b], *output),
+        }
+    }
+    pub fn name(&self) -> &'static str {
+        match self {
+            QOp::Dense { .. } => "Dense",
+            QOp::Conv2d { .. } => "Conv2d",
+            QOp::Requant { .. } => "Requant",
+            QOp::Lut { .. } => "Lut",
+            QOp::Add { .. } => "Add",
+            QOp::MaxPool { .. } => "MaxPool",
+            QOp::SumPool { .. } => "SumPool",
+            QOp::Reshape { .. } => "Reshape",
+            QOp::Transpose { .. } => "Transpose",
+        }
+    }
+}
+
+fn sat(v: i128) -> i128 {
+    v.min(i128::MAX / 4)
+}
+
+impl QuantModel {
+    pub fn input_len(&self) -> usize {
+        self.tensors[self.input].len()
+    }
+    pub fn output_len(&self) -> usize {
+        self.tensors[self.output].len()
+    }
+
+    /// Number of integer parameters (weights + biases + table entries).
+    pub fn num_params(&self) -> usize {
+        self.ops
+            .iter()
+            .map(|op| match op {
+                QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => weight.len() + bias.len(),
+                QOp::Lut { table, .. } => table.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Deterministic input quantization: `round_half_away_from_zero(x / scale)`,
+    /// clamped to `[-bound, bound]` of the input tensor.
+    pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i64>> {
+        let t = &self.tensors[self.input];
+        if x.len() != t.len() {
+            return Err(ModelError::InputLength { expected: t.len(), got: x.len() });
+        }
+        x.iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                if !v.is_finite() {
+                    return Err(ModelError::NonFinite { index: i, value: v as f64 });
+                }
+                let q = (v as f64 / t.scale).round(); // f64::round: half away from zero
+                Ok((q.clamp(-(t.bound as f64), t.bound as f64)) as i64)
+            })
+            .collect()
+    }
+
+    /// Real values of the output (`int * scale`), followed by the float softmax when
+    /// [`QuantModel::output_softmax`] is set.
+    pub fn dequantize_output(&self, y: &[i64]) -> Vec<f64> {
+        let s = self.tensors[self.output].scale;
+        let v: Vec<f64> = y.iter().map(|&q| q as f64 * s).collect();
+        if self.output_softmax {
+            softmax(&v)
+        } else {
+            v
+        }
+    }
+
+    /// Static checks: ids, shapes, parameters and worst-case bounds of every value.
+    pub fn validate(&self) -> Result<()> {
+        let err = |s: String| Err(ModelError::Invalid(s));
+        if self.version != QUANT_MODEL_VERSION {
+            return err(format!("version {} (expected {QUANT_MODEL_VERSION})", self.version));
+        }
+        let nt = self.tensors.len();
+        if self.input >= nt || self.output >= nt {
+            return err("input/output tensor id out of range".into());
+        }
+        for (i, t) in self.tensors.iter().enumerate() {
+            if !(t.scale.is_finite() && t.scale > 0.0) {
+                return err(format!("tensor #{i} `{}` has scale {}", t.name, t.scale));
+            }
+            if t.bound < 0 || t.bound >= VALUE_BOUND {
+                return err(format!("tensor #{i} `{}` has bound {} outside [0, 2^62)", t.name, t.bound));
+            }
+            if t.is_empty() {
+                return err(format!("tensor #{i} `{}` is empty", t.name));
+            }
+        }
+        let mut defined = vec![false; nt];
+        defined[self.input] = true;
+        for (k, op) in self.ops.iter().enumerate() {
+            let (ins, out) = op.io();
+            let e = |s: String| ModelError::Invalid(format!("op #{k} ({}): {s}", op.name()));
+            for &i in &ins {
+                if i >= nt || !defined[i] {
+                    return Err(e(format!("input tensor {i} is not defined before use")));
+                }
+            }
+            if out >= nt || defined[out] {
+                return Err(e(format!("output tensor {out} is out of range or defined twice")));
+            }
+            defined[out] = true;
+            let ti = &self.tensors[ins[0]];
+            let to = &self.tensors[out];
+            let bin = ti.bound as i128;
+            // worst case |value| of the output
+            let worst: i128 = match op {
+                QOp::Dense { in_dim, out_dim, weight, bias, .. } => {
+                    if *in_dim != ti.len() || *out_dim != to.len() || weight.len() != in_dim * out_dim || bias.len() != *out_dim {
+                        return Err(e("dimension mismatch".into()));
+                    }
+                    (0..*out_dim)
+                        .map(|o| {
+                            let s: i128 = weight[o * in_dim..(o + 1) * in_dim].iter().map(|w| w.unsigned_abs() as i128).sum();
+                            sat(s * bin + bias[o].unsigned_abs() as i128)
+                        })
+                        .max()
+                        .unwrap_or(0)
+                }
+                QOp::Conv2d { kernel_shape, weight, bias, strides, pads, .. } => {
+                    let [oc, ic, kh, kw] = *kernel_shape;
+                    if ti.shape.len() != 3 || to.shape.len() != 3 || ti.shape[0] != ic || to.shape[0] != oc {
+                        return Err(e(format!("shapes {:?} -> {:?} do not match kernel {kernel_shape:?}", ti.shape, to.shape)));
+                    }
+                    if weight.len() != oc * ic * kh * kw || bias.len() != oc {
+                        return Err(e("weight/bias length mismatch".into()));
+                    }
+                    let oh = window_out(ti.shape[1], kh, strides[0], pads[0], pads[2]);
+                    let ow = window_out(ti.shape[2], kw, strides[1], pads[1], pads[3]);
+                    if oh != Some(to.shape[1]) || ow != Some(to.shape[2]) {
+                        return Err(e("output spatial size does not match the geometry".into()));
+                    }
+                    let per = ic * kh * kw;
+                    (0..oc)
+                        .map(|o| {
+                            let s: i128 = weight[o * per..(o + 1) * per].iter().map(|w| w.unsigned_abs() as i128).sum();
+                            sat(s * bin + bias[o].unsigned_abs() as i128)
+                        })
+                        .max()
+                        .unwrap_or(0)
+                }
+                QOp::Requant { multiplier, shift, min, max, .. } => {
+                    if !(1..MAX_REQUANT_MULTIPLIER).contains(multiplier) {
+                        return Err(e(format!("multiplier {multiplier} outside [1, 2^16)")));
+                    }
+                    if *shift > MAX_REQUANT_SHIFT {
+                        return Err(e(format!("shift {shift} > {MAX_REQUANT_SHIFT}")));
+                    }
+                    if min > max {
+                        return Err(e("min > max".into()));
+                    }
+                    let half = 1i64 << (REQUANT_WINDOW_BITS - 1);
+                    if *min < -half || *max >= half {
+                        return Err(e(format!("clamp range [{min}, {max}] outside the requant window")));
+                    }
+                    if bin * *multiplier as i128 + (1i128 << shift) >= VALUE_BOUND as i128 {
+                        return Err(e("|x·multiplier| + 2^shift may reach 2^62".into()));
+                    }
+                    if ti.len() != to.len() {
+                        return Err(e("length mismatch".into()));
+                    }
+                    min.unsigned_abs().max(max.unsigned_abs()) as i128
+                }
+                QOp::Lut { input, in_min, table, .. } => {
+                    if table.is_empty() || table.len() > 1 << 20 || ti.len() != to.len() {
+                        return Err(e("table empty, larger than 2^20, or length mismatch".into()));
+                    }
+                    let hi = in_min + table.len() as i64 - 1;
+                    // input range: the clamp of a producing Requant, else its bound
+                    let (lo_in, hi_in) = self
+                        .ops
+                        .iter()
+                        .find_map(|p| match p {
+                            QOp::Requant { output, min, max, .. } if output == input => Some((*min, *max)),
+                            _ => None,
+                        })
+                        .unwrap_or((-ti.bound, ti.bound));
+                    if lo_in < *in_min || hi_in > hi {
+                        return Err(e(format!("input range [{lo_in}, {hi_in}] is not inside the table domain [{in_min}, {hi}]")));
+                    }
+                    table.iter().map(|v| v.unsigned_abs() as i128).max().unwrap_or(0)
+                }
+                QOp::Add { b, a_mul, b_mul, .. } => {
+                    let tb = &self.tensors[*b];
+                    if ti.len() != to.len() || tb.len() != to.len() {
+                        return Err(e("length mismatch".into()));
+                    }
+                    sat(bin * a_mul.unsigned_abs() as i128 + tb.bound as i128 * b_mul.unsigned_abs() as i128)
+                }
+                QOp::MaxPool { kernel, strides, pads, .. } | QOp::SumPool { kernel, strides, pads, .. } => {
+                    if ti.shape.len() != 3 || to.shape.len() != 3 || ti.shape[0] != to.shape[0] {
+                        return Err(e("pooling needs [C, H, W] tensors with equal C".into()));
+                    }
+                    if kernel.contains(&0) || strides.contains(&0) {
+                        return Err(e("zero kernel or stride".into()));
+                    }
+                    if pads[0] >= kernel[0] || pads[2] >= kernel[0] || pads[1] >= kernel[1] || pads[3] >= kernel[1] {
+                        return Err(e("padding must be smaller than the kernel".into()));
+                    }
+                    let oh = window_out(ti.shape[1], kernel[0], strides[0], pads[0], pads[2]);
+                    let ow = window_out(ti.shape[2], kernel[1], strides[1], pads[1], pads[3]);
+                    if oh != Some(to.shape[1]) || ow != Some(to.shape[2]) {
+                        return Err(e("output spatial size does not match the geometry".into()));
+                    }
+                    if matches!(op, QOp::MaxPool { .. }) {
+                        bin
+                    } else {
+                        bin * (kernel[0] * kernel[1]) as i128
+                    }
+                }
+                QOp::Reshape { .. } => {
+                    if ti.len() != to.len() {
+                        return Err(e("length mismatch".into()));
+                    }
+                    bin
+                }
+                QOp::Transpose { perm, .. } => {
+                    let mut p = perm.clone();
+                    p.sort();
+                    if p != (0..ti.shape.len()).collect::<Vec<_>>() {
+                        return Err(e(format!("invalid permutation {perm:?}")));
+                    }
+                    if perm.iter().map(|&i| ti.shape[i]).collect::<Vec<_>>() != to.shape {
+                        return Err(e("output shape is not the permuted input shape".into()));
+                    }
+                    bin
+                }
+            };
+            if worst >= VALUE_BOUND as i128 {
+                return Err(e(format!("worst-case |value| {worst} of `{}` reaches 2^62", to.name)));
+            }
+            if worst > to.bound as i128 {
+                return Err(e(format!("worst-case |value| {worst} of `{}` exceeds its declared bound {}", to.name, to.bound)));
+            }
+        }
+        if !defined[self.output] {
+            return err("the output tensor is never computed".into());
+        }
+        Ok(())
+    }
+
+    /// Serializes to the `.zkm` format.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let body = serde_json::to_vec(self).expect("QuantModel serializes");
+        let mut out = Vec::with_capacity(body.len() + 52);
+        out.extend_from_slice(ZKM_MAGIC);
+        out.extend_from_slice(&QUANT_MODEL_VERSION.to_le_bytes());
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(blake3::hash(&body).as_bytes());
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// Parses and validates a `.zkm` image; every corruption is an error.
+    pub fn from_bytes(bytes: &[u8]) -> Result<QuantModel> {
+        let bad = |s: &str| ModelError::ModelFile(s.to_string());
+        if bytes.len() < 52 || &bytes[..8] != ZKM_MAGIC {
+            return Err(bad("not a zkinfer compiled model (bad magic)"));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+        if version != QUANT_MODEL_VERSION {
+            return Err(ModelError::ModelFile(format!("format version {version}, this build reads {QUANT_MODEL_VERSION}")));
+        }
+        let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap());
+        let body = &bytes[52..];
+        if body.len() as u64 != len {
+            return Err(ModelError::ModelFile(format!("truncated: body has {} bytes, header says {len}", body.len())));
+        }
+        if blake3::hash(body).as_bytes() != &bytes[20..52] {
+            return Err(bad("checksum mismatch (file corrupted)"));
+        }
+        let m: QuantModel = serde_json::from_slice(body).map_err(|e| ModelError::ModelFile(format!("bad body: {e}")))?;
+        m.validate()?;
+        Ok(m)
+    }
+
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let p = path.as_ref();
+        std::fs::write(p, self.to_bytes()).map_err(|e| ModelError::Io { path: p.display().to_string(), source: e })
+    }
+
+    pub fn load(path: impl AsRef<Path>) -> Result<QuantModel> {
+        let p = path.as_ref();
+        let bytes = std::fs::read(p).map_err(|e| ModelError::Io { path: p.display().to_string(), source: e })?;
+        Self::from_bytes(&bytes)
+    }
+}
+
+pub fn softmax(v: &[f64]) -> Vec<f64> {
+    let m = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = v.iter().map(|x| (x - m).exp()).collect();
+    let s: f64 = e.iter().sum();
+    e.iter().map(|x| x / s).collect()
+}

@@ -1,0 +1,821 @@
+//! ONNX → [`FloatModel`]: reads the raw protobuf (prost types from tract-onnx) and
+//! maps each node onto our float graph, folding constants and BatchNorm.
+//! The batch axis (symbolic or 1) is bound to 1; every tensor keeps it as axis 0.
+
+use crate::error::{ModelError, Result};
+use crate::float::{conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel};
+use std::collections::HashMap;
+use tract_onnx::pb;
+use tract_onnx::prelude::Framework;
+
+#[derive(Clone, Debug)]
+struct Const {
+    dims: Vec<usize>,
+    data: Vec<f64>,
+}
+
+/// Parses ONNX bytes into a protobuf model (errors on garbage / truncation).
+pub fn parse_proto(bytes: &[u8]) -> Result<pb::ModelProto> {
+    if bytes.is_empty() {
+        return Err(ModelError::OnnxParse("empty file".into()));
+    }
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut &bytes[..])
+        .map_err(|e| ModelError::OnnxParse(format!("{e:#}")))?;
+    match &proto.graph {
+        Some(g) if !g.node.is_empty() && !g.output.is_empty() => Ok(proto),
+        _ => Err(ModelError::OnnxParse("the file holds no ONNX graph (no nodes or no outputs)".into())),
+    }
+}
+
+/// Imports ONNX bytes into the float graph.
+pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
+    let proto = parse_proto(bytes)?;
+    let opset = proto
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map(|o| o.version)
+        .unwrap_or(13);
+    let graph = proto.graph.as_ref().expect("checked");
+    let mut imp = Importer { opset, consts: HashMap::new(), values: HashMap::new(), tensors: vec![], ops: vec![] };
+    for init in &graph.initializer {
+        let c = decode_tensor(init)?;
+        imp.consts.insert(init.name.clone(), c);
+    }
+    let real_inputs: Vec<&pb::ValueInfoProto> =
+        graph.input.iter().filter(|i| !imp.consts.contains_key(&i.name)).collect();
+    if real_inputs.len() != 1 {
+        return Err(ModelError::Graph(format!(
+            "the model must have exactly one (non-constant) input, found {}",
+            real_inputs.len()
+        )));
+    }
+    let input_shape = input_shape(real_inputs[0])?;
+    let input = imp.new_tensor(&real_inputs[0].name, input_shape);
+    for (index, node) in graph.node.iter().enumerate() {
+        imp.node(index, node)?;
+    }
+    if graph.output.len() != 1 {
+        return Err(ModelError::Graph(format!("the model must have exactly one output, found {}", graph.output.len())));
+    }
+    let out_name = &graph.output[0].name;
+    let output = *imp.values.get(out_name).ok_or_else(|| {
+        ModelError::Graph(format!("graph output `{out_name}` is a constant or is never computed"))
+    })?;
+    let mut m = FloatModel { tensors: imp.tensors, input, output, ops: imp.ops };
+    prune_and_fold(&mut m)?;
+    Ok(m)
+}
+
+fn input_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
+    use pb::tensor_shape_proto::dimension::Value as DV;
+    use pb::type_proto::Value as TV;
+    let bad = |r: String| ModelError::Graph(format!("input `{}`: {r}", vi.name));
+    let t = match vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(TV::TensorType(t)) => t,
+        _ => return Err(bad("not a tensor input".into())),
+    };
+    if t.elem_type != 1 {
+        return Err(bad(format!("element type {} is not float32", t.elem_type)));
+    }
+    let dims = &t.shape.as_ref().ok_or_else(|| bad("no shape".into()))?.dim;
+    if dims.len() < 2 {
+        return Err(bad("the input needs a batch axis followed by the feature axes (rank ≥ 2)".into()));
+    }
+    let mut shape = vec![];
+    for (i, d) in dims.iter().enumerate() {
+        let v = match &d.value {
+            Some(DV::DimValue(v)) if *v > 0 => *v as usize,
+            Some(DV::DimValue(v)) if i == 0 && *v <= 0 => 1,
+            Some(DV::DimParam(_)) | None if i == 0 => 1,
+            _ => return Err(bad(format!("axis {i} is symbolic or not positive; only the batch axis may be symbolic"))),
+        };
+        shape.push(v);
+    }
+    if shape[0] != 1 {
+        return Err(bad(format!("batch axis is {}; zkinfer proves one sample (batch 1 or symbolic)", shape[0])));
+    }
+    Ok(shape)
+}
+
+fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
+    let name = &t.name;
+    if t.data_location == Some(1) || !t.external_data.is_empty() {
+        return Err(ModelError::Graph(format!("tensor `{name}` uses external data, which is not supported")));
+    }
+    let dims: Vec<usize> = t.dims.iter().map(|&d| d.max(0) as usize).collect();
+    let n: usize = dims.iter().product();
+    let raw = &t.raw_data;
+    let data: Vec<f64> = match t.data_type {
+        1 => {
+            if !raw.is_empty() {
+                raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect()
+            } else {
+                t.float_data.iter().map(|&v| v as f64).collect()
+            }
+        }
+        11 => {
+            if !raw.is_empty() {
+                raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect()
+            } else {
+                t.double_data.clone()
+            }
+        }
+        7 => {
+            if !raw.is_empty() {
+                raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap()) as f64).collect()
+            } else {
+                t.int64_data.iter().map(|&v| v as f64).collect()
+            }
+        }
+        6 => {
+            if !raw.is_empty() {
+                raw.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as f64).collect()
+            } else {
+                t.int32_data.iter().map(|&v| v as f64).collect()
+            }
+        }
+        dt => return Err(ModelError::Graph(format!("tensor `{name}` has unsupported data type {dt}"))),
+    };
+    if data.len() != n {
+        return Err(ModelError::Graph(format!(
+            "tensor `{name}`: {} values for shape {dims:?} (truncated?)",
+            data.len()
+        )));
+    }
+    Ok(Const { dims, data })
+}
+
+struct Importer {
+    opset: i64,
+    consts: HashMap<String, Const>,
+    values: HashMap<String, FId>,
+    tensors: Vec<FTensor>,
+    ops: Vec<FOp>,
+}
+
+fn attr<'a>(node: &'a pb::NodeProto, name: &str) -> Option<&'a pb::AttributeProto> {
+    node.attribute.iter().find(|a| a.name == name)
+}
+fn attr_i(node: &pb::NodeProto, name: &str, default: i64) -> i64 {
+    attr(node, name).map(|a| a.i).unwrap_or(default)
+}
+fn attr_f(node: &pb::NodeProto, name: &str, default: f64) -> f64 {
+    attr(node, name).map(|a| a.f as f64).unwrap_or(default)
+}
+fn attr_ints(node: &pb::NodeProto, name: &str) -> Option<Vec<i64>> {
+    attr(node, name).map(|a| a.ints.clone())
+}
+fn attr_s(node: &pb::NodeProto, name: &str) -> Option<String> {
+    attr(node, name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
+}
+
+/// Broadcast a constant against a `[1, C, ...]` activation into a per-channel vector.
+fn per_channel(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
+    let ch = shape.get(1).copied().unwrap_or(1);
+    if c.data.len() == 1 {
+        return Some(vec![c.data[0]; ch]);
+    }
+    if c.dims.len() > shape.len() {
+        return None;
+    }
+    // right-align c.dims against shape; every non-1 dim must sit on axis 1 (or on the
+    // only feature axis of a rank-2 tensor).
+    let off = shape.len() - c.dims.len();
+    for (i, &d) in c.dims.iter().enumerate() {
+        let axis = i + off;
+        if d != 1 && !(axis == 1 && d == shape[1]) {
+            return None;
+        }
+    }
+    if c.data.len() == ch {
+        Some(c.data.clone())
+    } else {
+        None
+    }
+}
+
+impl Importer {
+    fn new_tensor(&mut self, name: &str, shape: Vec<usize>) -> FId {
+        self.tensors.push(FTensor { name: name.to_string(), shape });
+        let id = self.tensors.len() - 1;
+        self.values.insert(name.to_string(), id);
+        id
+    }
+
+    fn node(&mut self, index: usize, node: &pb::NodeProto) -> Result<()> {
+        let op = node.op_type.as_str();
+        let nname = if node.name.is_empty() {
+            node.output.first().cloned().unwrap_or_default()
+        } else {
+            node.name.clone()
+        };
+        let unsupported = || ModelError::UnsupportedOp { op: op.to_string(), node: nname.clone(), index };
+        let bad = |reason: String| ModelError::UnsupportedAttr { op: op.to_string(), node: nname.clone(), index, reason };
+        if !(node.domain.is_empty() || node.domain == "ai.onnx") {
+            return Err(unsupported());
+        }
+        let inp = |i: usize| node.input.get(i).map(|s| s.as_str()).filter(|s| !s.is_empty());
+        let out_name = node.output.first().cloned().ok_or_else(|| bad("node has no output".into()))?;
+        // Input i as an activation, or its constant.
+        let act = |s: &Self, i: usize| inp(i).and_then(|n| s.values.get(n).copied());
+        let cst = |s: &Self, i: usize| inp(i).and_then(|n| s.consts.get(n).cloned());
+        let need_act = |s: &Self, i: usize| {
+            act(s, i).ok_or_else(|| {
+                bad(format!("input #{i} (`{}`) must be a computed activation", inp(i).unwrap_or("")))
+            })
+        };
+        let need_cst = |s: &Self, i: usize| {
+            cst(s, i).ok_or_else(|| bad(format!("input #{i} (`{}`) must be a constant (initializer)", inp(i).unwrap_or(""))))
+        };
+        let all_const = node.input.iter().filter(|s| !s.is_empty()).all(|n| self.consts.contains_key(n));
+
+        // Constant-only arithmetic (shape computations, etc.)
+        if op != "Constant" && all_const && !node.input.is_empty() {
+            let c = self.fold_const(node, op).map_err(|_| unsupported())?;
+            self.consts.insert(out_name, c);
+            return Ok(());
+        }
+        let mk = |s: &mut Self, kind: FOpKind, inputs: Vec<FId>, shape: Vec<usize>| -> Result<()> {
+            if shape.first() != Some(&1) || shape.iter().product::<usize>() == 0 {
+                return Err(bad(format!("result shape {shape:?} must keep a batch axis of 1 and be non-empty")));
+            }
+            let out = s.new_tensor(&out_name, shape);
+            s.ops.push(FOp { kind, inputs, output: out, node: nname.clone(), op_type: op.to_string() });
+            Ok(())
+        };
+        match op {
+            "Constant" => {
+                let c = if let Some(a) = attr(node, "value") {
+                    decode_tensor(a.t.as_ref().ok_or_else(|| bad("no tensor value".into()))?)?
+                } else if let Some(a) = attr(node, "value_float") {
+                    Const { dims: vec![], data: vec![a.f as f64] }
+                } else if let Some(a) = attr(node, "value_floats") {
+                    Const { dims: vec![a.floats.len()], data: a.floats.iter().map(|&v| v as f64).collect() }
+                } else if let Some(a) = attr(node, "value_int") {
+                    Const { dims: vec![], data: vec![a.i as f64] }
+                } else if let Some(a) = attr(node, "value_ints") {
+                    Const { dims: vec![a.ints.len()], data: a.ints.iter().map(|&v| v as f64).collect() }
+                } else {
+                    return Err(bad("unsupported Constant encoding".into()));
+                };
+                self.consts.insert(out_name, c);
+            }
+            "Identity" | "Dropout" | "Cast" => {
+                let x = need_act(self, 0)?;
+                if op == "Cast" && attr_i(node, "to", 1) != 1 {
+                    return Err(bad("only casts to float32 are supported on activations".into()));
+                }
+                self.values.insert(out_name, x);
+            }
+            "Shape" => {
+                let x = need_act(self, 0)?;
+                let dims = self.tensors[x].shape.clone();
+                let r = dims.len() as i64;
+                let norm = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
+                let start = norm(attr_i(node, "start", 0));
+                let end = norm(attr_i(node, "end", r));
+                let data: Vec<f64> = dims[start..end.max(start)].iter().map(|&d| d as f64).collect();
+                self.consts.insert(out_name, Const { dims: vec![data.len()], data });
+            }
+            "Gemm" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                if xs.len() != 2 {
+                    return Err(bad(format!("input A must be 2-D [batch, K], got {xs:?}")));
+                }
+                if attr_i(node, "transA", 0) != 0 {
+                    return Err(bad("transA=1 is not supported".into()));
+                }
+                let b = need_cst(self, 1)?;
+                if b.dims.len() != 2 {
+                    return Err(bad("B must be a 2-D constant".into()));
+                }
+                let trans_b = attr_i(node, "transB", 0) != 0;
+                let (k, n) = if trans_b { (b.dims[1], b.dims[0]) } else { (b.dims[0], b.dims[1]) };
+                if k != xs[1] {
+                    return Err(bad(format!("inner dimension mismatch: A is {xs:?}, B is {:?}", b.dims)));
+                }
+                let alpha = attr_f(node, "alpha", 1.0);
+                let beta = attr_f(node, "beta", 1.0);
+                let mut w = vec![0.0; n * k];
+                for o in 0..n {
+                    for i in 0..k {
+                        let v = if trans_b { b.data[o * k + i] } else { b.data[i * n + o] };
+                        w[o * k + i] = alpha * v;
+                    }
+                }
+                let bias = match cst(self, 2) {
+                    None if inp(2).is_none() => vec![0.0; n],
+                    None => return Err(bad("C must be a constant".into())),
+                    Some(c) if c.data.len() == 1 => vec![beta * c.data[0]; n],
+                    Some(c) if c.data.len() == n => c.data.iter().map(|v| beta * v).collect(),
+                    Some(c) => return Err(bad(format!("C of shape {:?} cannot broadcast to [1, {n}]", c.dims))),
+                };
+                mk(self, FOpKind::Dense { w, b: bias, in_dim: k, out_dim: n }, vec![x], vec![1, n])?;
+            }
+            "MatMul" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let b = need_cst(self, 1)?;
+                if b.dims.len() != 2 {
+                    return Err(bad("only MatMul of an activation by a constant 2-D weight is supported".into()));
+                }
+                let (k, n) = (b.dims[0], b.dims[1]);
+                if xs.len() < 2 || xs[xs.len() - 1] != k || xs[..xs.len() - 1].iter().product::<usize>() != 1 {
+                    return Err(bad(format!("activation {xs:?} must be a single row of length {k}")));
+                }
+                let mut w = vec![0.0; n * k];
+                for o in 0..n {
+                    for i in 0..k {
+                        w[o * k + i] = b.data[i * n + o];
+                    }
+                }
+                let mut shape = xs.clone();
+                *shape.last_mut().unwrap() = n;
+                mk(self, FOpKind::Dense { w, b: vec![0.0; n], in_dim: k, out_dim: n }, vec![x], shape)?;
+            }
+            "Add" | "Sub" | "Mul" | "Div" => {
+                let (a, b) = (act(self, 0), act(self, 1));
+                match (a, b) {
+                    (Some(a), Some(b)) => {
+                        if op != "Add" {
+                            return Err(bad(format!("{op} of two activations is not supported (only Add)")));
+                        }
+                        let (sa, sb) = (self.tensors[a].shape.clone(), self.tensors[b].shape.clone());
+                        if sa != sb {
+                            return Err(bad(format!("Add of activations needs equal shapes, got {sa:?} and {sb:?}")));
+                        }
+                        mk(self, FOpKind::Add, vec![a, b], sa)?;
+                    }
+                    (Some(x), None) | (None, Some(x)) => {
+                        let const_first = a.is_none();
+                        let c = need_cst(self, if const_first { 0 } else { 1 })?;
+                        let shape = self.tensors[x].shape.clone();
+                        let v = per_channel(&c, &shape).ok_or_else(|| {
+                            bad(format!(
+                                "constant of shape {:?} does not broadcast per channel (axis 1) over {shape:?}",
+                                c.dims
+                            ))
+                        })?;
+                        let ones = vec![1.0; v.len()];
+                        let zeros = vec![0.0; v.len()];
+                        let (scale, shift) = match (op, const_first) {
+                            ("Add", _) => (ones, v),
+                            ("Sub", false) => (ones, v.iter().map(|c| -c).collect()),
+                            ("Sub", true) => (vec![-1.0; v.len()], v),
+                            ("Mul", _) => (v, zeros),
+                            ("Div", false) => {
+                                if v.iter().any(|&c| c == 0.0) {
+                                    return Err(bad("division by a zero constant".into()));
+                                }
+                                (v.iter().map(|c| 1.0 / c).collect(), zeros)
+                            }
+                            _ => return Err(bad("constant divided by an activation is not supported".into())),
+                        };
+                        mk(self, FOpKind::Affine { scale, shift }, vec![x], shape)?;
+                    }
+                    (None, None) => return Err(bad("inputs are neither activations nor constants".into())),
+                }
+            }
+            "Relu" | "Sigmoid" | "Tanh" | "LeakyRelu" | "Clip" => {
+                let x = need_act(self, 0)?;
+                let kind = match op {
+                    "Relu" => FOpKind::Relu,
+                    "Sigmoid" => FOpKind::Sigmoid,
+                    "Tanh" => FOpKind::Tanh,
+                    "LeakyRelu" => FOpKind::LeakyRelu { alpha: attr_f(node, "alpha", 0.01) },
+                    _ => {
+                        let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+                        if self.opset < 11 {
+                            lo = attr_f(node, "min", lo);
+                            hi = attr_f(node, "max", hi);
+                        } else {
+                            if inp(1).is_some() {
+                                lo = need_cst(self, 1)?.data.first().copied().unwrap_or(lo);
+                            }
+                            if inp(2).is_some() {
+                                hi = need_cst(self, 2)?.data.first().copied().unwrap_or(hi);
+                            }
+                        }
+                        if lo > hi {
+                            return Err(bad(format!("min {lo} > max {hi}")));
+                        }
+                        FOpKind::Clip { min: lo, max: hi }
+                    }
+                };
+                let shape = self.tensors[x].shape.clone();
+                mk(self, kind, vec![x], shape)?;
+            }
+            "Conv" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let w = need_cst(self, 1)?;
+                if xs.len() != 4 || w.dims.len() != 4 {
+                    return Err(bad(format!("only 2-D convolutions (NCHW) are supported, input is {xs:?}")));
+                }
+                if attr_i(node, "group", 1) != 1 {
+                    return Err(bad("group != 1 is not supported".into()));
+                }
+                if attr_ints(node, "dilations").is_some_and(|d| d.iter().any(|&v| v != 1)) {
+                    return Err(bad("dilation != 1 is not supported".into()));
+                }
+                let [oc, ic, kh, kw] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
+                if ic != xs[1] {
+                    return Err(bad(format!("weight expects {ic} input channels, input has {}", xs[1])));
+                }
+                let (strides, pads) = self.pool_geometry(node, &xs, [kh, kw]).map_err(bad)?;
+                let oh = conv_out_dim(xs[2], kh, strides[0], pads[0], pads[2]);
+                let ow = conv_out_dim(xs[3], kw, strides[1], pads[1], pads[3]);
+                let (Some(oh), Some(ow)) = (oh, ow) else {
+                    return Err(bad("kernel larger than the padded input".into()));
+                };
+                let b = match cst(self, 2) {
+                    Some(c) if c.data.len() == oc => c.data,
+                    None if inp(2).is_none() => vec![0.0; oc],
+                    _ => return Err(bad("bias must be a constant of length out_channels".into())),
+                };
+                let kind = FOpKind::Conv { w: w.data, b, kernel_shape: [oc, ic, kh, kw], strides, pads };
+                mk(self, kind, vec![x], vec![1, oc, oh, ow])?;
+            }
+            "MaxPool" | "AveragePool" | "GlobalAveragePool" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                if xs.len() != 4 {
+                    return Err(bad(format!("only 2-D pooling (NCHW) is supported, input is {xs:?}")));
+                }
+                if node.output.iter().skip(1).any(|s| !s.is_empty()) {
+                    return Err(bad("the Indices output of MaxPool is not supported".into()));
+                }
+                let (kernel, strides, pads) = if op == "GlobalAveragePool" {
+                    ([xs[2], xs[3]], [1, 1], [0; 4])
+                } else {
+                    let k = attr_ints(node, "kernel_shape").ok_or_else(|| bad("missing kernel_shape".into()))?;
+                    if k.len() != 2 || k.iter().any(|&v| v <= 0) {
+                        return Err(bad(format!("kernel_shape {k:?} is not 2-D")));
+                    }
+                    if attr_i(node, "ceil_mode", 0) != 0 {
+                        return Err(bad("ceil_mode=1 is not supported".into()));
+                    }
+                    if attr_ints(node, "dilations").is_some_and(|d| d.iter().any(|&v| v != 1)) {
+                        return Err(bad("dilation != 1 is not supported".into()));
+                    }
+                    let kernel = [k[0] as usize, k[1] as usize];
+                    let (strides, pads) = self.pool_geometry(node, &xs, kernel).map_err(bad)?;
+                    if pads.iter().zip([kernel[0], kernel[1], kernel[0], kernel[1]]).any(|(&p, k)| p >= k) {
+                        return Err(bad("padding must be smaller than the kernel".into()));
+                    }
+                    if op == "AveragePool" && pads.iter().any(|&p| p > 0) && attr_i(node, "count_include_pad", 0) == 0 {
+                        return Err(bad("padded AveragePool needs count_include_pad=1".into()));
+                    }
+                    (kernel, strides, pads)
+                };
+                let oh = conv_out_dim(xs[2], kernel[0], strides[0], pads[0], pads[2]);
+                let ow = conv_out_dim(xs[3], kernel[1], strides[1], pads[1], pads[3]);
+                let (Some(oh), Some(ow)) = (oh, ow) else {
+                    return Err(bad("kernel larger than the padded input".into()));
+                };
+                let kind = if op == "MaxPool" {
+                    FOpKind::MaxPool { kernel, strides, pads }
+                } else {
+                    FOpKind::AvgPool { kernel, strides, pads }
+                };
+                mk(self, kind, vec![x], vec![1, xs[1], oh, ow])?;
+            }
+            "BatchNormalization" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                if attr_i(node, "training_mode", 0) != 0 {
+                    return Err(bad("training_mode=1 is not supported".into()));
+                }
+                let c = xs.get(1).copied().unwrap_or(0);
+                let p: Vec<Const> = (1..5).map(|i| need_cst(self, i)).collect::<Result<_>>()?;
+                if p.iter().any(|t| t.data.len() != c) {
+                    return Err(bad(format!("parameters must have {c} channels")));
+                }
+                let eps = attr_f(node, "epsilon", 1e-5);
+                let scale: Vec<f64> = (0..c).map(|i| p[0].data[i] / (p[3].data[i] + eps).sqrt()).collect();
+                let shift: Vec<f64> = (0..c).map(|i| p[1].data[i] - p[2].data[i] * scale[i]).collect();
+                mk(self, FOpKind::Affine { scale, shift }, vec![x], xs)?;
+            }
+            "Flatten" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let r = xs.len() as i64;
+                let mut axis = attr_i(node, "axis", 1);
+                if axis < 0 {
+                    axis += r;
+                }
+                if !(0..=r).contains(&axis) {
+                    return Err(bad(format!("axis {axis} out of range")));
+                }
+                let a: usize = xs[..axis as usize].iter().product();
+                let b: usize = xs[axis as usize..].iter().product();
+                let shape = if a == 1 { vec![1, b] } else { vec![a, b] };
+                mk(self, FOpKind::Reshape, vec![x], shape)?;
+            }
+            "Reshape" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let target = need_cst(self, 1)?;
+                let allowzero = attr_i(node, "allowzero", 0) != 0;
+                let shape = resolve_reshape(&xs, &target.data, allowzero).map_err(bad)?;
+                mk(self, FOpKind::Reshape, vec![x], shape)?;
+            }
+            "Squeeze" | "Unsqueeze" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let axes: Option<Vec<i64>> = if inp(1).is_some() {
+                    Some(need_cst(self, 1)?.data.iter().map(|&v| v as i64).collect())
+                } else {
+                    attr_ints(node, "axes")
+                };
+                let shape = if op == "Squeeze" {
+                    let r = xs.len() as i64;
+                    let axes: Vec<usize> = match axes {
+                        Some(a) => a.iter().map(|&v| (if v < 0 { v + r } else { v }) as usize).collect(),
+                        None => (1..xs.len()).filter(|&i| xs[i] == 1).collect(),
+                    };
+                    if axes.contains(&0) {
+                        return Err(bad("squeezing the batch axis is not supported".into()));
+                    }
+                    if axes.iter().any(|&a| a >= xs.len() || xs[a] != 1) {
+                        return Err(bad(format!("cannot squeeze axes {axes:?} of {xs:?}")));
+                    }
+                    xs.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect()
+                } else {
+                    let axes = axes.ok_or_else(|| bad("missing axes".into()))?;
+                    let r = (xs.len() + axes.len()) as i64;
+                    let mut axes: Vec<usize> = axes.iter().map(|&v| (if v < 0 { v + r } else { v }) as usize).collect();
+                    axes.sort();
+                    let mut shape = xs.clone();
+                    for a in axes {
+                        if a > shape.len() {
+                            return Err(bad("axis out of range".into()));
+                        }
+                        shape.insert(a, 1);
+                    }
+                    shape
+                };
+                mk(self, FOpKind::Reshape, vec![x], shape)?;
+            }
+            "Transpose" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let perm: Vec<usize> = match attr_ints(node, "perm") {
+                    Some(p) => p.iter().map(|&v| v as usize).collect(),
+                    None => (0..xs.len()).rev().collect(),
+                };
+                let mut sorted = perm.clone();
+                sorted.sort();
+                if sorted != (0..xs.len()).collect::<Vec<_>>() {
+                    return Err(bad(format!("invalid perm {perm:?}")));
+                }
+                if perm[0] != 0 {
+                    return Err(bad("the batch axis must stay first".into()));
+                }
+                let shape = perm.iter().map(|&p| xs[p]).collect();
+                mk(self, FOpKind::Transpose { perm }, vec![x], shape)?;
+            }
+            "Softmax" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let r = xs.len() as i64;
+                let mut axis = attr_i(node, "axis", if self.opset < 13 { 1 } else { -1 });
+                if axis < 0 {
+                    axis += r;
+                }
+                let ok = if self.opset < 13 {
+                    axis == 1
+                } else {
+                    xs.iter().enumerate().all(|(i, &d)| i as i64 == axis || d == 1)
+                };
+                if !ok {
+                    return Err(bad(format!("Softmax must run over all non-batch elements (shape {xs:?}, axis {axis})")));
+                }
+                mk(self, FOpKind::Softmax, vec![x], xs)?;
+            }
+            _ => return Err(unsupported()),
+        }
+        Ok(())
+    }
+
+    /// strides and `[top, left, bottom, right]` pads, honouring auto_pad.
+    fn pool_geometry(
+        &self,
+        node: &pb::NodeProto,
+        xs: &[usize],
+        kernel: [usize; 2],
+    ) -> std::result::Result<([usize; 2], [usize; 4]), String> {
+        let s = attr_ints(node, "strides").unwrap_or(vec![1, 1]);
+        if s.len() != 2 || s.iter().any(|&v| v <= 0) {
+            return Err(format!("strides {s:?} must be two positive values"));
+        }
+        let strides = [s[0] as usize, s[1] as usize];
+        let auto = attr_s(node, "auto_pad").unwrap_or_else(|| "NOTSET".into());
+        let pads = match auto.as_str() {
+            "NOTSET" => {
+                let p = attr_ints(node, "pads").unwrap_or(vec![0; 4]);
+                if p.len() != 4 || p.iter().any(|&v| v < 0) {
+                    return Err(format!("pads {p:?} must be four non-negative values"));
+                }
+                // ONNX order: [y_begin, x_begin, y_end, x_end] = [top, left, bottom, right]
+                [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize]
+            }
+            "VALID" => [0; 4],
+            "SAME_UPPER" | "SAME_LOWER" => {
+                let mut pads = [0; 4];
+                for ax in 0..2 {
+                    let inp = xs[2 + ax];
+                    let out = inp.div_ceil(strides[ax]);
+                    let total = ((out - 1) * strides[ax] + kernel[ax]).saturating_sub(inp);
+                    let (small, big) = (total / 2, total - total / 2);
+                    if auto == "SAME_UPPER" {
+                        pads[ax] = small;
+                        pads[ax + 2] = big;
+                    } else {
+                        pads[ax] = big;
+                        pads[ax + 2] = small;
+                    }
+                }
+                pads
+            }
+            other => return Err(format!("auto_pad={other} is not supported")),
+        };
+        Ok((strides, pads))
+    }
+
+    fn fold_const(&self, node: &pb::NodeProto, op: &str) -> std::result::Result<Const, ()> {
+        let get = |i: usize| node.input.get(i).and_then(|n| self.consts.get(n)).cloned().ok_or(());
+        match op {
+            "Identity" | "Cast" => get(0),
+            "Unsqueeze" | "Squeeze" | "Reshape" | "Flatten" => {
+                // only used on small shape vectors: keep data, fix dims loosely
+                let c = get(0)?;
+                let n = c.data.len();
+                Ok(Const { dims: if n == 1 && op == "Squeeze" { vec![] } else { vec![n] }, data: c.data })
+            }
+            "Gather" => {
+                let c = get(0)?;
+                let idx = get(1)?;
+                if attr_i(node, "axis", 0) != 0 || c.dims.len() > 1 {
+                    return Err(());
+                }
+                let n = c.data.len() as i64;
+                let data = idx
+                    .data
+                    .iter()
+                    .map(|&i| {
+                        let i = i as i64;
+                        let i = if i < 0 { i + n } else { i };
+                        c.data.get(i as usize).copied().ok_or(())
+                    })
+                    .collect::<std::result::Result<Vec<_>, ()>>()?;
+                Ok(Const { dims: idx.dims.clone(), data })
+            }
+            "Concat" => {
+                let mut data = vec![];
+                for n in node.input.iter() {
+                    let c = self.consts.get(n).ok_or(())?;
+                    if c.dims.len() > 1 {
+                        return Err(());
+                    }
+                    data.extend_from_slice(&c.data);
+                }
+                Ok(Const { dims: vec![data.len()], data })
+            }
+            "Add" | "Sub" | "Mul" | "Div" => {
+                let (a, b) = (get(0)?, get(1)?);
+                let f = |x: f64, y: f64| match op {
+                    "Add" => x + y,
+                    "Sub" => x - y,
+                    "Mul" => x * y,
+                    _ => x / y,
+                };
+                if a.data.len() == b.data.len() {
+                    Ok(Const { dims: a.dims.clone(), data: a.data.iter().zip(&b.data).map(|(x, y)| f(*x, *y)).collect() })
+                } else if b.data.len() == 1 {
+                    Ok(Const { dims: a.dims.clone(), data: a.data.iter().map(|x| f(*x, b.data[0])).collect() })
+                } else if a.data.len() == 1 {
+                    Ok(Const { dims: b.dims.clone(), data: b.data.iter().map(|y| f(a.data[0], *y)).collect() })
+                } else {
+                    Err(())
+                }
+            }
+            _ => Err(()),
+        }
+    }
+}
+
+fn resolve_reshape(xs: &[usize], target: &[f64], allowzero: bool) -> std::result::Result<Vec<usize>, String> {
+    let total: usize = xs.iter().product();
+    let mut shape = vec![];
+    let mut infer = None;
+    for (i, &t) in target.iter().enumerate() {
+        let t = t as i64;
+        match t {
+            -1 => {
+                if infer.is_some() {
+                    return Err("more than one -1 in the target shape".into());
+                }
+                infer = Some(i);
+                shape.push(1);
+            }
+            0 if !allowzero => shape.push(*xs.get(i).ok_or("0 refers to a missing axis")?),
+            t if t >= 0 => shape.push(t as usize),
+            _ => return Err(format!("invalid target dimension {t}")),
+        }
+    }
+    let known: usize = shape.iter().product();
+    if let Some(i) = infer {
+        if known == 0 || total % known != 0 {
+            return Err(format!("cannot reshape {xs:?} to {target:?}"));
+        }
+        shape[i] = total / known;
+    }
+    if shape.iter().product::<usize>() != total {
+        return Err(format!("cannot reshape {xs:?} ({total} elements) to {shape:?}"));
+    }
+    Ok(shape)
+}
+
+/// Removes unused ops, folds Affine into a preceding Dense/Conv (single consumer)
+/// and merges consecutive Affines; checks Softmax is final.
+fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
+    loop {
+        let mut changed = false;
+        for i in 0..m.ops.len() {
+            let FOpKind::Affine { scale, shift } = m.ops[i].kind.clone() else { continue };
+            let src = m.ops[i].inputs[0];
+            let Some(p) = m.producer(src) else { continue };
+            if m.num_consumers(src) != 1 {
+                continue;
+            }
+            let out = m.ops[i].output;
+            let ok = match &mut m.ops[p].kind {
+                FOpKind::Dense { w, b, in_dim, out_dim } if scale.len() == *out_dim => {
+                    for o in 0..*out_dim {
+                        for k in 0..*in_dim {
+                            w[o * *in_dim + k] *= scale[o];
+                        }
+                        b[o] = b[o] * scale[o] + shift[o];
+                    }
+                    true
+                }
+                FOpKind::Conv { w, b, kernel_shape, .. } if scale.len() == kernel_shape[0] => {
+                    let per = kernel_shape[1] * kernel_shape[2] * kernel_shape[3];
+                    for o in 0..kernel_shape[0] {
+                        for v in &mut w[o * per..(o + 1) * per] {
+                            *v *= scale[o];
+                        }
+                        b[o] = b[o] * scale[o] + shift[o];
+                    }
+                    true
+                }
+                FOpKind::Affine { scale: s2, shift: t2 } if s2.len() == scale.len() => {
+                    for c in 0..scale.len() {
+                        s2[c] *= scale[c];
+                        t2[c] = t2[c] * scale[c] + shift[c];
+                    }
+                    true
+                }
+                _ => false,
+            };
+            if ok {
+                // the producer now writes the Affine's output tensor
+                m.ops[p].output = out;
+                m.ops.remove(i);
+                changed = true;
+                break;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // drop ops whose results are never used
+    loop {
+        let before = m.ops.len();
+        let live: Vec<bool> = m.ops.iter().map(|o| m.num_consumers(o.output) > 0).collect();
+        let mut it = live.iter();
+        m.ops.retain(|_| *it.next().unwrap());
+        if m.ops.len() == before {
+            break;
+        }
+    }
+    for (i, op) in m.ops.iter().enumerate() {
+        if matches!(op.kind, FOpKind::Softmax) && (op.output != m.output || i + 1 != m.ops.len()) {
+            return Err(ModelError::UnsupportedAttr {
+                op: "Softmax".into(),
+                node: op.node.clone(),
+                index: i,
+                reason: "Softmax is only supported as the final op of the graph".into(),
+            });
+        }
+    }
+    if m.ops.is_empty() {
+        return Err(ModelError::Graph("the graph computes nothing".into()));
+    }
+    Ok(())
+}

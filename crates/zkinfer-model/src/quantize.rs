@@ -1,0 +1,439 @@
+//! Float graph + calibration → [`QuantModel`].
+//!
+//! Scheme (all scales are arbitrary positive reals, not powers of two):
+//! * weights: symmetric per-tensor, `w_q = round(w / s_w)`, `s_w = max|w| / (2^(weight_bits-1) - 1)`;
+//! * linear layers (Dense / Conv2d) write an exact accumulator at scale `s_in·s_w`, bias
+//!   `round(b / (s_in·s_w))` as i64; no rounding happens inside a layer;
+//! * activations are requantized only where needed: before a linear layer, at a ReLU /
+//!   Clip (clamp fused into the Requant), before a Lut. Clamped activation ranges come
+//!   from calibration: `r = margin · max|x|` over the calibration set; a tensor proven
+//!   non-negative (ReLU, sigmoid, Clip(min ≥ 0), pools/reshapes of those) uses
+//!   `[0, 2^act_bits - 1]`, any other `[-(2^(act_bits-1) - 1), 2^(act_bits-1) - 1]`;
+//! * Sigmoid/Tanh: Requant to a `2^lut_bits`-entry domain covering `[-r, r)` with
+//!   `r = clamp(margin·max|x|, cap/4, cap)` (cap 8 for sigmoid, 4 for tanh), then a Lut;
+//! * LeakyRelu: Requant to the signed activation range, then a Lut (`v` or `round(α v)`);
+//! * residual Add: `y = a·a_mul + b·b_mul` at scale `min(s_a, s_b)/256` (exact when the
+//!   ratio of scales is an integer);
+//! * MaxPool keeps scale; AveragePool is a SumPool whose output scale is `s_in / k`
+//!   (exact average, no rounding);
+//! * Softmax (final op only) is NOT in the integer graph: see [`QuantModel::output_softmax`];
+//! * a Requant's (multiplier, shift) approximates `s_in / s_out` with a 16-bit multiplier
+//!   in `[2^15, 2^16)` (≥ 15 bits of precision) whenever the shift limit allows.
+
+use crate::error::{ModelError, Result};
+use crate::float::{FId, FOp, FOpKind, FloatModel};
+use crate::ir::*;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantConfig {
+    /// Weight bits (symmetric): 8 → weights in [-127, 127].
+    pub weight_bits: u32,
+    /// Activation bits: 8 → [-127, 127] signed, [0, 255] non-negative.
+    pub act_bits: u32,
+    /// Calibrated ranges are widened by this factor so unseen inputs rarely saturate.
+    pub margin: f64,
+    /// Sigmoid/Tanh lookup tables have 2^lut_bits entries.
+    pub lut_bits: u32,
+    /// Input bits (the input is not rescaled by any layer, so clipping it loses
+    /// information for good: it gets more bits and a wider margin than activations).
+    pub input_bits: u32,
+    /// Range factor for the input: `r = input_margin · max|x|` over the calibration set.
+    pub input_margin: f64,
+}
+
+impl Default for QuantConfig {
+    fn default() -> Self {
+        QuantConfig { weight_bits: 8, act_bits: 8, margin: 2.0, lut_bits: 10, input_bits: 10, input_margin: 4.0 }
+    }
+}
+
+/// Per-tensor min/max over the calibration set.
+#[derive(Clone, Debug)]
+pub struct CalibStats {
+    pub min: Vec<f64>,
+    pub max: Vec<f64>,
+}
+
+impl CalibStats {
+    pub fn collect(fm: &FloatModel, samples: &[Vec<f64>]) -> Result<CalibStats> {
+        if samples.is_empty() {
+            return Err(ModelError::Quantize("calibration needs at least one sample".into()));
+        }
+        let n = fm.tensors.len();
+        let mut st = CalibStats { min: vec![f64::INFINITY; n], max: vec![f64::NEG_INFINITY; n] };
+        for s in samples {
+            let vals = fm.evaluate_all(s)?;
+            for (t, v) in vals.iter().enumerate() {
+                for &x in v {
+                    st.min[t] = st.min[t].min(x);
+                    st.max[t] = st.max[t].max(x);
+                }
+            }
+        }
+        Ok(st)
+    }
+    fn absmax(&self, t: FId) -> f64 {
+        let a = self.min[t].abs().max(self.max[t].abs());
+        if a.is_finite() {
+            a
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Approximates a positive real `m` by `multiplier / 2^shift` (multiplier < 2^16, shift ≤ 48),
+/// keeping `in_bound·multiplier + 2^shift < 2^62`.
+pub fn approx_multiplier(m: f64, in_bound: i64) -> Result<(i64, u32)> {
+    if !(m.is_finite() && m > 0.0) {
+        return Err(ModelError::Quantize(format!("invalid rescale factor {m}")));
+    }
+    let mut best = None;
+    for s in (0..=MAX_REQUANT_SHIFT).rev() {
+        let v = (m * (2f64).powi(s as i32)).round();
+        if v < MAX_REQUANT_MULTIPLIER as f64 {
+            best = Some(((v as i64).max(1), s));
+            break;
+        }
+    }
+    let (mut mult, mut shift) =
+        best.ok_or_else(|| ModelError::Quantize(format!("rescale factor {m} ≥ 2^16 cannot be represented")))?;
+    while (in_bound as i128) * mult as i128 + (1i128 << shift) >= VALUE_BOUND as i128 {
+        if shift == 0 {
+            return Err(ModelError::Quantize("requant input bound too large".into()));
+        }
+        shift -= 1;
+        mult = ((m * (2f64).powi(shift as i32)).round() as i64).max(1);
+    }
+    Ok((mult, shift))
+}
+
+struct Q<'a> {
+    fm: &'a FloatModel,
+    st: &'a CalibStats,
+    cfg: &'a QuantConfig,
+    tensors: Vec<TensorInfo>,
+    ops: Vec<QOp>,
+    map: Vec<Option<TensorId>>,
+    nonneg: Vec<bool>,
+}
+
+const SMALL: i64 = 1 << 16;
+
+fn levels(bits: u32) -> i64 {
+    (1i64 << (bits - 1)) - 1
+}
+
+impl<'a> Q<'a> {
+    fn add_tensor(&mut self, name: &str, fshape: &[usize], scale: f64, bound: i64) -> Result<TensorId> {
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(ModelError::Quantize(format!("tensor `{name}` got invalid scale {scale}")));
+        }
+        if bound >= VALUE_BOUND || bound < 0 {
+            return Err(ModelError::Quantize(format!("tensor `{name}` bound {bound} reaches 2^62")));
+        }
+        self.tensors.push(TensorInfo { name: name.to_string(), shape: fshape[1..].to_vec(), scale, bound });
+        Ok(self.tensors.len() - 1)
+    }
+
+    fn q(&self, f: FId) -> TensorId {
+        self.map[f].expect("topological order")
+    }
+
+    /// Calibrated range of a float tensor, widened by the margin.
+    fn range(&self, f: FId) -> f64 {
+        let r = self.st.absmax(f) * self.cfg.margin;
+        if r > 1e-12 {
+            r
+        } else {
+            1.0
+        }
+    }
+
+    /// (scale, min, max) of the clamped activation representing float tensor `f`.
+    fn act_params(&self, f: FId, r: f64) -> (f64, i64, i64) {
+        let s = levels(self.cfg.act_bits);
+        if self.nonneg[f] {
+            let u = 2 * s + 1;
+            (r / u as f64, 0, u)
+        } else {
+            (r / s as f64, -s, s)
+        }
+    }
+
+    fn requant(&mut self, src: TensorId, scale_out: f64, min: i64, max: i64, name: &str, fshape: &[usize]) -> Result<TensorId> {
+        let (multiplier, shift) = approx_multiplier(self.tensors[src].scale / scale_out, self.tensors[src].bound)?;
+        let out = self.add_tensor(name, fshape, scale_out, min.abs().max(max.abs()))?;
+        self.ops.push(QOp::Requant { input: src, output: out, multiplier, shift, min, max });
+        Ok(out)
+    }
+
+    /// The quantized version of `f`, requantized to a clamped activation if it is an
+    /// unbounded accumulator.
+    fn ensure_small(&mut self, f: FId) -> Result<TensorId> {
+        let q = self.q(f);
+        if self.tensors[q].bound <= SMALL {
+            return Ok(q);
+        }
+        let (s, lo, hi) = self.act_params(f, self.range(f));
+        let name = format!("{}/requant", self.fm.tensors[f].name);
+        let shape = self.fm.tensors[f].shape.clone();
+        let out = self.requant(q, s, lo, hi, &name, &shape)?;
+        self.map[f] = Some(out);
+        Ok(out)
+    }
+
+    fn quant_weights(&self, w: &[f64]) -> (Vec<i64>, f64) {
+        let wmax = w.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let l = levels(self.cfg.weight_bits) as f64;
+        let sw = if wmax > 0.0 { wmax / l } else { 1.0 };
+        (w.iter().map(|v| (v / sw).round() as i64).collect(), sw)
+    }
+
+    fn quant_bias(&self, b: &[f64], s: f64, name: &str) -> Result<Vec<i64>> {
+        b.iter()
+            .map(|v| {
+                let q = (v / s).round();
+                if q.abs() >= 2f64.powi(52) {
+                    Err(ModelError::Quantize(format!("bias of `{name}` does not fit at scale {s:e}")))
+                } else {
+                    Ok(q as i64)
+                }
+            })
+            .collect()
+    }
+
+    fn linear(&mut self, op: &FOp, w: &[f64], b: &[f64], conv: Option<([usize; 4], [usize; 2], [usize; 4])>) -> Result<()> {
+        let x = op.inputs[0];
+        let qx = self.ensure_small(x)?;
+        let (sx, bx) = (self.tensors[qx].scale, self.tensors[qx].bound as i128);
+        let (wq, sw) = self.quant_weights(w);
+        let s_acc = sx * sw;
+        let oname = self.fm.tensors[op.output].name.clone();
+        let bq = self.quant_bias(b, s_acc, &oname)?;
+        let oc = b.len();
+        let per = wq.len() / oc;
+        let bound = (0..oc)
+            .map(|o| wq[o * per..(o + 1) * per].iter().map(|v| v.unsigned_abs() as i128).sum::<i128>() * bx + bq[o].unsigned_abs() as i128)
+            .max()
+            .unwrap_or(0);
+        if bound >= VALUE_BOUND as i128 {
+            return Err(ModelError::Quantize(format!("accumulator of `{oname}` may reach 2^62")));
+        }
+        let shape = self.fm.tensors[op.output].shape.clone();
+        let out = self.add_tensor(&oname, &shape, s_acc, bound as i64)?;
+        self.ops.push(match conv {
+            None => QOp::Dense { input: qx, output: out, in_dim: per, out_dim: oc, weight: wq, bias: bq },
+            Some((kernel_shape, strides, pads)) => {
+                QOp::Conv2d { input: qx, output: out, kernel_shape, weight: wq, bias: bq, strides, pads }
+            }
+        });
+        self.map[op.output] = Some(out);
+        Ok(())
+    }
+
+    fn lut(&mut self, op: &FOp, func: &str, dom_scale: f64, half: i64, out_scale: f64, out_bound: i64, f: impl Fn(i64) -> i64) -> Result<()> {
+        let x = op.inputs[0];
+        let qx = self.q(x);
+        let shape = self.fm.tensors[op.output].shape.clone();
+        let dname = format!("{}/{func}_in", self.fm.tensors[op.output].name);
+        let d = self.requant(qx, dom_scale, -half, half - 1, &dname, &shape)?;
+        let table: Vec<i64> = (-half..half).map(f).collect();
+        let oname = self.fm.tensors[op.output].name.clone();
+        let out = self.add_tensor(&oname, &shape, out_scale, out_bound)?;
+        self.ops.push(QOp::Lut { input: d, output: out, in_min: -half, table, func: func.to_string() });
+        self.map[op.output] = Some(out);
+        Ok(())
+    }
+
+    fn op(&mut self, op: &FOp) -> Result<()> {
+        let x = op.inputs[0];
+        let fout = op.output;
+        let oshape = self.fm.tensors[fout].shape.clone();
+        let oname = self.fm.tensors[fout].name.clone();
+        let is_final = fout == self.fm.output;
+        self.nonneg[fout] = match &op.kind {
+            FOpKind::Relu | FOpKind::Sigmoid => true,
+            FOpKind::Clip { min, .. } => *min >= 0.0,
+            FOpKind::MaxPool { .. } | FOpKind::AvgPool { .. } | FOpKind::Reshape | FOpKind::Transpose { .. } => self.nonneg[x],
+            _ => false,
+        };
+        match &op.kind {
+            FOpKind::Dense { w, b, .. } => self.linear(op, w, b, None)?,
+            FOpKind::Conv { w, b, kernel_shape, strides, pads } => self.linear(op, w, b, Some((*kernel_shape, *strides, *pads)))?,
+            FOpKind::Affine { scale, shift } => {
+                let shape = &self.fm.tensors[x].shape;
+                let c = scale.len();
+                let mut w = vec![0.0; c * c];
+                for i in 0..c {
+                    w[i * c + i] = scale[i];
+                }
+                match shape.len() {
+                    2 => self.linear(op, &w, shift, None)?,
+                    4 => self.linear(op, &w, shift, Some(([c, c, 1, 1], [1, 1], [0; 4])))?,
+                    _ => {
+                        return Err(ModelError::UnsupportedAttr {
+                            op: op.op_type.clone(),
+                            node: op.node.clone(),
+                            index: 0,
+                            reason: format!("per-channel affine on a tensor of shape {shape:?} (need rank 2 or 4)"),
+                        })
+                    }
+                }
+            }
+            FOpKind::Relu | FOpKind::Clip { .. } => {
+                let (lo_f, hi_f) = match op.kind {
+                    FOpKind::Clip { min, max } => (min, max),
+                    _ => (0.0, f64::INFINITY),
+                };
+                let mut r = self.range(fout);
+                let lim = lo_f.abs().max(hi_f.abs());
+                if lim.is_finite() && lim > 0.0 {
+                    r = r.min(lim);
+                }
+                let (s, lo, hi) = self.act_params(fout, r);
+                let lo = if lo_f.is_finite() { lo.max((lo_f / s).round() as i64) } else { lo };
+                let hi = if hi_f.is_finite() { hi.min((hi_f / s).round() as i64) } else { hi };
+                let qx = self.q(x);
+                let out = self.requant(qx, s, lo.min(hi), hi, &oname, &oshape)?;
+                self.map[fout] = Some(out);
+            }
+            FOpKind::Sigmoid | FOpKind::Tanh => {
+                let sig = matches!(op.kind, FOpKind::Sigmoid);
+                let cap = if sig { 8.0 } else { 4.0 };
+                let r = (self.st.absmax(x) * self.cfg.margin).clamp(cap / 4.0, cap);
+                let half = 1i64 << (self.cfg.lut_bits - 1);
+                let ds = r / half as f64;
+                let l = if is_final { 4095 } else { 2 * levels(self.cfg.act_bits) + 1 };
+                if sig {
+                    let f = move |v: i64| (l as f64 / (1.0 + (-(v as f64) * ds).exp())).round() as i64;
+                    self.lut(op, "sigmoid", ds, half, 1.0 / l as f64, l, f)?;
+                } else {
+                    let l = l / 2;
+                    let f = move |v: i64| ((v as f64 * ds).tanh() * l as f64).round() as i64;
+                    self.lut(op, "tanh", ds, half, 1.0 / l as f64, l, f)?;
+                }
+            }
+            FOpKind::LeakyRelu { alpha } => {
+                let alpha = *alpha;
+                let s = levels(self.cfg.act_bits);
+                let r = self.st.absmax(x).max(self.st.absmax(fout)) * self.cfg.margin;
+                let r = if r > 1e-12 { r } else { 1.0 };
+                let sc = r / s as f64;
+                let bound = s.max((alpha.abs() * s as f64).round() as i64);
+                let x_q = self.q(x);
+                let dname = format!("{oname}/leaky_in");
+                let d = self.requant(x_q, sc, -s, s, &dname, &oshape)?;
+                let table: Vec<i64> =
+                    (-s..=s).map(|v| if v >= 0 { v } else { (alpha * v as f64).round() as i64 }).collect();
+                let out = self.add_tensor(&oname, &oshape, sc, bound)?;
+                self.ops.push(QOp::Lut { input: d, output: out, in_min: -s, table, func: format!("leaky_relu({alpha})") });
+                self.map[fout] = Some(out);
+            }
+            FOpKind::Add => {
+                let (fa, fb) = (op.inputs[0], op.inputs[1]);
+                let (mut qa, mut qb) = (self.q(fa), self.q(fb));
+                if self.tensors[qa].bound > 1 << 32 {
+                    qa = self.ensure_small(fa)?;
+                }
+                if self.tensors[qb].bound > 1 << 32 {
+                    qb = self.ensure_small(fb)?;
+                }
+                let (sa, sb) = (self.tensors[qa].scale, self.tensors[qb].scale);
+                let smin = sa.min(sb);
+                let ratio = sa.max(sb) / smin;
+                let sy = if (ratio - ratio.round()).abs() < 1e-9 * ratio { smin } else { smin / 256.0 };
+                let (am, bm) = ((sa / sy).round() as i64, (sb / sy).round() as i64);
+                if am.max(bm) >= 1 << 30 {
+                    return Err(ModelError::Quantize(format!("Add `{oname}`: operand scales differ by {ratio:e}")));
+                }
+                let bound = self.tensors[qa].bound as i128 * am as i128 + self.tensors[qb].bound as i128 * bm as i128;
+                if bound >= VALUE_BOUND as i128 {
+                    return Err(ModelError::Quantize(format!("Add `{oname}` may reach 2^62")));
+                }
+                let out = self.add_tensor(&oname, &oshape, sy, bound as i64)?;
+                self.ops.push(QOp::Add { a: qa, b: qb, output: out, a_mul: am, b_mul: bm });
+                self.map[fout] = Some(out);
+            }
+            FOpKind::MaxPool { kernel, strides, pads } => {
+                let qx = self.q(x);
+                let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
+                let out = self.add_tensor(&oname, &oshape, s, b)?;
+                self.ops.push(QOp::MaxPool { input: qx, output: out, kernel: *kernel, strides: *strides, pads: *pads });
+                self.map[fout] = Some(out);
+            }
+            FOpKind::AvgPool { kernel, strides, pads } => {
+                let qx = self.ensure_small(x)?;
+                let k = (kernel[0] * kernel[1]) as i64;
+                let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
+                let out = self.add_tensor(&oname, &oshape, s / k as f64, b * k)?;
+                self.ops.push(QOp::SumPool { input: qx, output: out, kernel: *kernel, strides: *strides, pads: *pads });
+                self.map[fout] = Some(out);
+            }
+            FOpKind::Reshape | FOpKind::Transpose { .. } => {
+                let qx = self.q(x);
+                if matches!(op.kind, FOpKind::Reshape) && self.tensors[qx].shape[..] == oshape[1..] {
+                    self.map[fout] = Some(qx);
+                    return Ok(());
+                }
+                let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
+                let out = self.add_tensor(&oname, &oshape, s, b)?;
+                self.ops.push(match &op.kind {
+                    FOpKind::Transpose { perm } => {
+                        QOp::Transpose { input: qx, output: out, perm: perm[1..].iter().map(|p| p - 1).collect() }
+                    }
+                    _ => QOp::Reshape { input: qx, output: out },
+                });
+                self.map[fout] = Some(out);
+            }
+            FOpKind::Softmax => {
+                // Not part of the integer statement: the proved output is the logits.
+                self.map[fout] = Some(self.q(x));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Quantizes a float graph with calibration statistics.
+pub fn quantize(fm: &FloatModel, st: &CalibStats, cfg: &QuantConfig, name: &str, onnx: Vec<u8>) -> Result<QuantModel> {
+    if !(2..=16).contains(&cfg.weight_bits) || !(2..=14).contains(&cfg.act_bits) || !(2..=16).contains(&cfg.lut_bits)
+        || !(2..=16).contains(&cfg.input_bits)
+    {
+        return Err(ModelError::Quantize("weight_bits, lut_bits and input_bits must be in 2..=16, act_bits in 2..=14".into()));
+    }
+    if !(cfg.margin.is_finite() && cfg.margin >= 1.0 && cfg.input_margin.is_finite() && cfg.input_margin >= 1.0) {
+        return Err(ModelError::Quantize("margins must be ≥ 1".into()));
+    }
+    let n = fm.tensors.len();
+    let mut q = Q { fm, st, cfg, tensors: vec![], ops: vec![], map: vec![None; n], nonneg: vec![false; n] };
+    // input
+    let fin = fm.input;
+    // The input clamp is symmetric ([-bound, bound]); a non-negative calibration set only
+    // halves the scale (one more bit for the values seen).
+    let r_in = {
+        let r = st.absmax(fin) * cfg.input_margin;
+        if r > 1e-12 { r } else { 1.0 }
+    };
+    let lv = levels(cfg.input_bits);
+    let (s, hi) = if st.min[fin] >= 0.0 { (r_in / (2 * lv + 1) as f64, 2 * lv + 1) } else { (r_in / lv as f64, lv) };
+    let tin = q.add_tensor(&fm.tensors[fin].name, &fm.tensors[fin].shape, s, hi)?;
+    q.map[fin] = Some(tin);
+    for op in &fm.ops {
+        q.op(op)?;
+    }
+    let output = q.q(fm.output);
+    let output_softmax = fm.ops.last().is_some_and(|o| matches!(o.kind, FOpKind::Softmax));
+    let m = QuantModel {
+        version: QUANT_MODEL_VERSION,
+        name: name.to_string(),
+        tensors: q.tensors,
+        input: tin,
+        output,
+        ops: q.ops,
+        onnx,
+        output_softmax,
+    };
+    m.validate()?;
+    Ok(m)
+}

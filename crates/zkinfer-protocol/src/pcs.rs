@@ -1,0 +1,566 @@
+//! Multilinear polynomial commitments: our seam over Plonky3's WHIR.
+//!
+//! API CONTRACT (used by the prover crate; keep these signatures).
+//! `commit` does not touch any transcript: the caller absorbs the commitment
+//! (`Commitment::absorb_into`) on both sides before any challenge that the
+//! committed data must not depend on. `open`/`verify` then run on the shared
+//! transcript. Several polynomials (of different sizes, each zero-padded to a
+//! power of two) live under one commitment; many claims, at arbitrary points
+//! chosen by our sumchecks, are proven by one opening.
+//!
+//! # How it maps onto p3-whir 0.8.0
+//!
+//! - Every committed polynomial is one p3 `Table` of width 1 (one polynomial
+//!   per row). All tables are stacked by p3's layout (`PrefixProver`) into one
+//!   multilinear polynomial, Reed–Solomon encoded and committed under one
+//!   BLAKE3 Merkle root (`MerkleTreeMmcs`, cap height 0).
+//! - Tables smaller than [`MIN_TABLE_VARS`]` + folding` variables are padded
+//!   with zeros at the end (new most-significant coordinates, all zero), so a
+//!   claim `f(z) = v` becomes `f_pad(0, …, 0, z) = v`.
+//! - Claims are batched natively: each claim is one opening batch of its
+//!   polynomial's table at its own point (`OpeningProtocol` / `TableSpec` /
+//!   `OpeningBatch`, `PrescribedPointPcs::open_at` / `verify_at`). p3-whir
+//!   combines all of them (plus its out-of-domain samples) with powers of one
+//!   random `alpha` into one WHIR statement — no extra sumcheck of ours.
+//! - The opened values are **not** sent: the verifier rebuilds p3's
+//!   `evals` from the claims, so a wrong claimed value makes WHIR reject.
+//!
+//! # Transcript
+//!
+//! `open`/`verify` first absorb, under label `b"pcs-open"`, the number of
+//! claims and every claim (poly index, point, value); then p3 binds its own
+//! commitment phase (`observe_commitment`, domain-separated) and the opening
+//! batches, and runs WHIR on the same challenger ([`Transcript::challenger`]).
+//! `commit` gives p3 a throw-away challenger (p3's `commit` absorbs the root
+//! into the challenger it is handed); nothing of it is kept.
+//!
+//! # Soundness regime
+//!
+//! Proven Johnson-bound list decoding (`SecurityAssumption::JohnsonBound`),
+//! challenge field Goldilocks² (|EF| ≈ 2^128). p3-whir targets
+//! `security_level` bits per error term, buys the shortfall with grinding up
+//! to `pow_bits` per phase, and [`crate::security::pcs_bits`] reports p3's own
+//! composed (union-bound) figure for the whole opening.
+
+use p3_blake3::Blake3;
+use p3_commit::MultilinearPcs;
+use p3_dft::Radix2DFTSmallBatch;
+use p3_matrix::dense::RowMajorMatrix;
+use p3_merkle_tree::MerkleTreeMmcs;
+use p3_multilinear_util::point::Point;
+use p3_sumcheck::layout::{Layout, PrefixProver, Table};
+use p3_sumcheck::{OpeningBatch, OpeningProtocol, PrescribedPointPcs, TableShape, TableSpec};
+use p3_symmetric::{CompressionFunctionFromHasher, MerkleCap, SerializingHasher};
+use p3_whir::{
+    FoldingFactor, PcsProof, ProtocolParameters, SecurityAssumption, WhirConfig, WhirProof,
+    WhirProver, WhirProverData,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::field::{PrimeCharacteristicRing, EF, F};
+use crate::transcript::{Challenger, Transcript};
+use crate::VerifyError;
+
+// ---------------------------------------------------------------------------
+// Concrete p3 types.
+// ---------------------------------------------------------------------------
+
+type Dft = Radix2DFTSmallBatch<F>;
+type LeafHash = SerializingHasher<Blake3>;
+type NodeCompress = CompressionFunctionFromHasher<Blake3, 2, 32>;
+/// BLAKE3 Merkle tree over Goldilocks rows, binary, 32-byte digests.
+pub type Mmcs = MerkleTreeMmcs<F, u8, LeafHash, NodeCompress, 2, 32>;
+/// Stacked-layout mode (prefix-first variable binding).
+type Lay = PrefixProver<F, EF>;
+/// The p3-whir prover/verifier instance we drive.
+type Whir = WhirProver<EF, F, Dft, Mmcs, Challenger, Lay>;
+type WhirRoot = MerkleCap<F, [u8; 32]>;
+type P3ProverData = WhirProverData<F, EF, Mmcs, Lay>;
+type P3WhirProof = WhirProof<F, EF, Mmcs>;
+
+/// Every table is padded to at least `folding_factor + MIN_TABLE_VARS`
+/// variables: p3's prefix layout needs a full SIMD vector left after the
+/// first fold (Goldilocks packs 4 lanes on AVX2, 8 on AVX-512).
+pub const MIN_TABLE_VARS: usize = 3;
+
+/// Format version byte at the start of [`OpeningProof::to_bytes`].
+const PROOF_FORMAT_VERSION: u8 = 1;
+
+/// Tunable parameters. `Default` gives >= 100 bits (see `security.rs`).
+///
+/// - `security_level`: bits p3-whir targets for **each** error term (proven
+///   Johnson regime). The composed (union-bound) figure for a whole opening is
+///   a few bits lower; 106 per term gives ≥ 100 bits composed for every size
+///   we commit (2^10 … 2^24 stacked, up to a few hundred claims).
+/// - `pow_bits`: grinding **budget** per phase. p3 derives each phase's
+///   grinding as `ceil(security_level − algebraic bits)` and refuses a
+///   configuration that would need more than this budget.
+/// - `folding_factor`: variables folded per WHIR round.
+/// - `starting_log_inv_rate`: `log2(1/rate)` of the first Reed–Solomon code.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PcsParams {
+    pub security_level: usize,
+    pub pow_bits: usize,
+    pub folding_factor: usize,
+    pub starting_log_inv_rate: usize,
+}
+
+impl Default for PcsParams {
+    /// Proven Johnson bound, Goldilocks² challenges, rate 1/2, folding 4,
+    /// 106 bits per term, grinding budget 24 bits: ≥ 100 bits composed for
+    /// every stacked size up to 2^24 (see `security::tests`).
+    fn default() -> Self {
+        Self {
+            security_level: 106,
+            pow_bits: 24,
+            folding_factor: 4,
+            starting_log_inv_rate: 1,
+        }
+    }
+}
+
+impl PcsParams {
+    /// Parameters for a commitment of `num_vars` stacked variables. The
+    /// default already covers every size up to 2^24 (grinding is derived per
+    /// size by p3 and only what is needed is ground), so this returns it.
+    pub fn for_num_vars(num_vars: usize) -> Self {
+        let _ = num_vars;
+        Self::default()
+    }
+
+    /// The p3-whir protocol parameters these map to.
+    pub fn protocol_parameters(&self) -> ProtocolParameters {
+        ProtocolParameters {
+            security_level: self.security_level,
+            pow_bits: self.pow_bits,
+            folding_factor: FoldingFactor::Constant(self.folding_factor),
+            soundness_type: SecurityAssumption::JohnsonBound,
+            starting_log_inv_rate: self.starting_log_inv_rate,
+            // Empty: p3 derives the per-round rates (rate grows by folding − 1
+            // each round, the standard WHIR schedule).
+            round_log_inv_rates: Vec::new(),
+        }
+    }
+
+    /// Variables each table is padded to at least.
+    fn min_table_vars(&self) -> usize {
+        self.folding_factor + MIN_TABLE_VARS
+    }
+
+    /// Derives p3's configuration for a stacked polynomial of `num_vars`
+    /// variables. Fails on parameters p3 rejects (e.g. grinding budget).
+    pub fn whir_config(
+        &self,
+        num_vars: usize,
+    ) -> Result<WhirConfig<EF, F, Challenger>, p3_whir::WhirConfigError> {
+        WhirConfig::new(num_vars, self.protocol_parameters())
+    }
+}
+
+/// Public commitment (a Merkle root plus what the verifier needs to know of the layout).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Commitment {
+    pub root: [u8; 32],
+    /// `num_vars` of each committed polynomial, in commit order.
+    pub poly_num_vars: Vec<usize>,
+}
+
+impl Commitment {
+    pub fn absorb_into(&self, transcript: &mut Transcript) {
+        transcript.label(b"pcs-commitment");
+        transcript.absorb_bytes(&self.root);
+        transcript.absorb_u64(self.poly_num_vars.len() as u64);
+        for &n in &self.poly_num_vars {
+            transcript.absorb_u64(n as u64);
+        }
+    }
+}
+
+/// Prover-side data kept from `commit` to `open` (reusable across proofs).
+///
+/// Holds p3's prover data (the stacked tables, the Reed–Solomon codeword and
+/// its Merkle tree) plus the configured prover. p3-whir's `open` consumes its
+/// prover data, so every [`Pcs::open`] clones it: one memory copy of
+/// ≈ (1 + 2·rate⁻¹/2 + tree) × the committed size — about 0.5 GiB and
+/// ≈ 0.1–0.2 s at 2^24 base elements — instead of re-encoding and re-hashing.
+/// Peak memory during an opening is therefore about twice the committed data.
+pub struct CommittedData {
+    prover: Whir,
+    p3_data: P3ProverData,
+    commitment: Commitment,
+    /// p3's commitment value (the cap holding our single root).
+    p3_root: WhirRoot,
+    /// Variables each table was padded to (≥ its polynomial's `num_vars`).
+    table_vars: Vec<usize>,
+}
+
+impl CommittedData {
+    /// The public commitment this data belongs to.
+    pub fn commitment(&self) -> &Commitment {
+        &self.commitment
+    }
+
+    /// Number of variables of the stacked (committed) polynomial.
+    pub fn stacked_num_vars(&self) -> usize {
+        self.prover.num_variables()
+    }
+}
+
+/// `poly(point) = value` for the polynomial with index `poly` under a commitment.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claim {
+    pub poly: usize,
+    pub point: Vec<EF>,
+    pub value: EF,
+}
+
+/// An opening proof; serializes to/from bytes for the proof file.
+///
+/// Stored in its canonical byte encoding (a version byte followed by the
+/// postcard encoding of p3's `WhirProof`; field elements are fixed 8-byte LE,
+/// digests 32 bytes, lengths varints). [`OpeningProof::from_bytes`] accepts
+/// only canonical encodings (decode, re-encode, compare), so a proof has
+/// exactly one byte representation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OpeningProof {
+    bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for OpeningProof {
+    /// Size and a short BLAKE3 fingerprint, not the (large) bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use p3_symmetric::CryptographicHasher;
+        let digest: [u8; 32] = Blake3 {}.hash_iter(self.bytes.iter().copied());
+        write!(
+            f,
+            "OpeningProof {{ {} bytes, blake3 {:02x}{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}… }}",
+            self.bytes.len(),
+            digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]
+        )
+    }
+}
+
+impl OpeningProof {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.bytes.clone()
+    }
+
+    /// Never panics on arbitrary bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
+        decode_whir_proof(bytes)?;
+        Ok(Self {
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    /// Serialized size in bytes.
+    pub fn size(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn from_whir(proof: &P3WhirProof) -> Self {
+        let mut bytes = vec![PROOF_FORMAT_VERSION];
+        let body = postcard::to_allocvec(proof).expect("serializing a WHIR proof cannot fail");
+        bytes.extend_from_slice(&body);
+        Self { bytes }
+    }
+}
+
+/// Decodes and checks canonicity; never panics.
+fn decode_whir_proof(bytes: &[u8]) -> Result<P3WhirProof, VerifyError> {
+    let (&version, body) = bytes
+        .split_first()
+        .ok_or_else(|| VerifyError::Malformed("empty opening proof".into()))?;
+    if version != PROOF_FORMAT_VERSION {
+        return Err(VerifyError::Malformed(format!(
+            "unknown opening proof version {version}"
+        )));
+    }
+    let (proof, rest): (P3WhirProof, &[u8]) = postcard::take_from_bytes(body)
+        .map_err(|e| VerifyError::Malformed(format!("opening proof: {e}")))?;
+    if !rest.is_empty() {
+        return Err(VerifyError::Malformed(format!(
+            "opening proof: {} trailing bytes",
+            rest.len()
+        )));
+    }
+    let canonical = postcard::to_allocvec(&proof)
+        .map_err(|e| VerifyError::Malformed(format!("opening proof: {e}")))?;
+    if canonical != body {
+        return Err(VerifyError::Malformed(
+            "opening proof: non-canonical encoding".into(),
+        ));
+    }
+    Ok(proof)
+}
+
+pub struct Pcs {
+    pub params: PcsParams,
+}
+
+/// Layout of a commitment as p3 sees it: each polynomial's table size.
+fn table_vars(params: &PcsParams, poly_num_vars: &[usize]) -> Vec<usize> {
+    let min = params.min_table_vars();
+    poly_num_vars.iter().map(|&n| n.max(min)).collect()
+}
+
+/// Stacked variable count for the given table sizes (sum of sizes, rounded
+/// up to a power of two), or `None` on overflow.
+fn stacked_vars(table_vars: &[usize]) -> Option<usize> {
+    let mut total: usize = 0;
+    for &n in table_vars {
+        if n >= 48 {
+            return None;
+        }
+        total = total.checked_add(1usize << n)?;
+    }
+    Some(total.checked_next_power_of_two()?.trailing_zeros() as usize)
+}
+
+/// The opening protocol for `claims`: one width-1 table per polynomial, one
+/// batch per claim, plus the claim order in which p3 iterates the batches.
+fn opening_protocol(table_vars: &[usize], claims: &[Claim]) -> (OpeningProtocol, Vec<usize>) {
+    let mut per_table: Vec<Vec<usize>> = vec![Vec::new(); table_vars.len()];
+    for (i, c) in claims.iter().enumerate() {
+        per_table[c.poly].push(i);
+    }
+    let specs = table_vars
+        .iter()
+        .zip(&per_table)
+        .map(|(&n, idx)| {
+            TableSpec::new(
+                TableShape::new(n, 1),
+                idx.iter()
+                    .map(|_| OpeningBatch::new(vec![0], Vec::new()))
+                    .collect(),
+            )
+        })
+        .collect();
+    (OpeningProtocol::new(specs), per_table.concat())
+}
+
+/// A claim's point lifted into its (padded) table's frame: the padding adds
+/// zero most-significant coordinates.
+fn padded_point(point: &[EF], table_vars: usize) -> Point<EF> {
+    let mut coords = vec![EF::ZERO; table_vars - point.len()];
+    coords.extend_from_slice(point);
+    Point::new(coords)
+}
+
+/// Absorbs the claims (count, then poly index, point and value of each).
+fn absorb_claims(transcript: &mut Transcript, claims: &[Claim]) {
+    transcript.label(b"pcs-open");
+    transcript.absorb_u64(claims.len() as u64);
+    for c in claims {
+        transcript.absorb_u64(c.poly as u64);
+        transcript.absorb_efs(&c.point);
+        transcript.absorb_ef(c.value);
+    }
+}
+
+/// Checks claims against a commitment layout.
+fn check_claims(poly_num_vars: &[usize], claims: &[Claim]) -> Result<(), String> {
+    for (i, c) in claims.iter().enumerate() {
+        let Some(&n) = poly_num_vars.get(c.poly) else {
+            return Err(format!(
+                "claim {i} names polynomial {} of {}",
+                c.poly,
+                poly_num_vars.len()
+            ));
+        };
+        if c.point.len() != n {
+            return Err(format!(
+                "claim {i}: point has {} coordinates, polynomial {} has {n} variables",
+                c.point.len(),
+                c.poly
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn log2_len(len: usize) -> usize {
+    len.max(1).next_power_of_two().trailing_zeros() as usize
+}
+
+impl Pcs {
+    pub fn new(params: PcsParams) -> Self {
+        Self { params }
+    }
+
+    fn whir(&self, stacked_vars: usize) -> Result<Whir, String> {
+        let config = self
+            .params
+            .whir_config(stacked_vars)
+            .map_err(|e| format!("WHIR configuration for 2^{stacked_vars}: {e}"))?;
+        Ok(Whir::new(config, Dft::default(), mmcs()))
+    }
+
+    /// Commits to `polys` (each zero-padded to a power of two).
+    ///
+    /// # Panics
+    /// On an empty list or if the parameters are not a valid WHIR
+    /// configuration for the stacked size.
+    pub fn commit(&self, polys: &[Vec<F>]) -> (Commitment, CommittedData) {
+        assert!(!polys.is_empty(), "commit needs at least one polynomial");
+        let poly_num_vars: Vec<usize> = polys.iter().map(|p| log2_len(p.len())).collect();
+        let table_vars = table_vars(&self.params, &poly_num_vars);
+        let stacked = stacked_vars(&table_vars).expect("committed size overflows");
+        let prover = self.whir(stacked).unwrap_or_else(|e| panic!("{e}"));
+
+        let tables = polys
+            .iter()
+            .zip(&table_vars)
+            .map(|(p, &n)| {
+                let mut values = Vec::with_capacity(1 << n);
+                values.extend_from_slice(p);
+                values.resize(1 << n, F::ZERO);
+                Table::new(RowMajorMatrix::new(values, 1 << n))
+            })
+            .collect();
+        let witness = Lay::new_witness(tables, self.params.folding_factor);
+        debug_assert_eq!(witness.num_variables(), stacked);
+
+        // p3 absorbs the root into the challenger it is given: hand it a
+        // scratch one. The caller binds the root via `Commitment::absorb_into`.
+        let mut scratch = Transcript::new(b"zkinfer-pcs-commit-scratch");
+        let (p3_root, p3_data) = prover
+            .commit(witness, scratch.challenger())
+            .unwrap_or_else(|e| panic!("WHIR commit: {e}"));
+        let root = single_root(&p3_root).expect("cap height 0 gives one root");
+        let commitment = Commitment {
+            root,
+            poly_num_vars,
+        };
+        let data = CommittedData {
+            prover,
+            p3_data,
+            commitment: commitment.clone(),
+            p3_root,
+            table_vars,
+        };
+        (commitment, data)
+    }
+
+    /// Proves every claim (claims may repeat a polynomial at different points).
+    ///
+    /// # Panics
+    /// If a claim names a polynomial that is not committed or has a point of
+    /// the wrong arity, or if there are more claims than the parameters'
+    /// batching budget allows (p3 refuses to batch so many that the random
+    /// combination drops below `security_level`; hundreds are fine).
+    pub fn open(&self, data: &CommittedData, claims: &[Claim], transcript: &mut Transcript) -> OpeningProof {
+        assert_eq!(
+            self.params.folding_factor,
+            data.prover.params().folding_factor.at_round(0),
+            "open with other parameters than the commitment's"
+        );
+        check_claims(&data.commitment.poly_num_vars, claims).unwrap_or_else(|e| panic!("{e}"));
+        absorb_claims(transcript, claims);
+
+        let (protocol, order) = opening_protocol(&data.table_vars, claims);
+        let points: Vec<Point<EF>> = order
+            .iter()
+            .map(|&i| padded_point(&claims[i].point, data.table_vars[claims[i].poly]))
+            .collect();
+
+        let challenger = transcript.challenger();
+        data.prover.observe_commitment(&data.p3_root, challenger);
+        // p3's open consumes its prover data: clone (see `CommittedData`).
+        let pcs_proof = data
+            .prover
+            .open_at(data.p3_data.clone(), &protocol, &points, challenger)
+            .unwrap_or_else(|e| panic!("WHIR opening: {e}"));
+        debug_assert!(
+            order
+                .iter()
+                .zip(&pcs_proof.evals)
+                .all(|(&i, e)| e.current() == &[claims[i].value][..]),
+            "a claimed value is not the committed polynomial's evaluation"
+        );
+        OpeningProof::from_whir(&pcs_proof.whir)
+    }
+
+    pub fn verify(
+        &self,
+        commitment: &Commitment,
+        claims: &[Claim],
+        proof: &OpeningProof,
+        transcript: &mut Transcript,
+    ) -> Result<(), VerifyError> {
+        let opening = |e: String| VerifyError::Opening(e);
+        if commitment.poly_num_vars.is_empty() {
+            return Err(opening("commitment holds no polynomial".into()));
+        }
+        check_claims(&commitment.poly_num_vars, claims).map_err(opening)?;
+        let table_vars = table_vars(&self.params, &commitment.poly_num_vars);
+        let stacked = stacked_vars(&table_vars)
+            .filter(|&n| n < 64)
+            .ok_or_else(|| opening("committed size overflows".into()))?;
+        let whir = self.whir(stacked).map_err(opening)?;
+        let whir_proof = decode_whir_proof(&proof.bytes)?;
+
+        absorb_claims(transcript, claims);
+        let (protocol, order) = opening_protocol(&table_vars, claims);
+        let points: Vec<Point<EF>> = order
+            .iter()
+            .map(|&i| padded_point(&claims[i].point, table_vars[claims[i].poly]))
+            .collect();
+        // The opened values are the claimed ones: p3 checks them.
+        let evals = order
+            .iter()
+            .map(|&i| OpeningBatch::new(vec![claims[i].value], Vec::new()))
+            .collect();
+        let pcs_proof = PcsProof {
+            whir: whir_proof,
+            evals,
+        };
+
+        let root = WhirRoot::new(vec![commitment.root]);
+        let challenger = transcript.challenger();
+        whir.observe_commitment(&root, challenger);
+        whir.verify_at(&root, &pcs_proof, &protocol, &points, challenger)
+            .map_err(|e| opening(format!("WHIR: {e}")))?;
+        Ok(())
+    }
+}
+
+fn mmcs() -> Mmcs {
+    Mmcs::new(
+        SerializingHasher::new(Blake3 {}),
+        CompressionFunctionFromHasher::new(Blake3 {}),
+        0,
+    )
+}
+
+fn single_root(root: &WhirRoot) -> Option<[u8; 32]> {
+    match root.roots() {
+        [r] => Some(*r),
+        _ => None,
+    }
+}
+
+/// Soundness of an opening of `num_claims` claims on a stacked polynomial of
+/// `num_vars` variables, as p3-whir computes it (`prescribed_security`):
+/// `(bits, log2 of the candidate list size)`. `None` if the parameters are
+/// not a valid configuration or the claim count exceeds the batching budget.
+///
+/// The candidate-list size matters to the caller: any reduction the outer
+/// protocol draws after the commitment (our sumchecks choosing the opening
+/// points) must be charged over that many candidate polynomials.
+pub fn prescribed_security(
+    params: &PcsParams,
+    num_vars: usize,
+    num_claims: usize,
+) -> Option<(f64, f64)> {
+    let whir = Pcs::new(params.clone()).whir(num_vars).ok()?;
+    let protocol = OpeningProtocol::new(vec![TableSpec::new(
+        TableShape::new(num_vars, 1),
+        vec![OpeningBatch::new(vec![0], Vec::new()); num_claims.max(1)],
+    )]);
+    let sec = whir.prescribed_security(&protocol)?;
+    Some((sec.error().bits(), sec.log2_max_candidates))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,451 @@
+//! Completeness and soundness tests of the WHIR seam.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::*;
+use crate::field::BasedVectorSpace;
+
+fn rng(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed)
+}
+
+fn rand_f(r: &mut StdRng) -> F {
+    F::from_u64(r.random::<u64>() >> 1)
+}
+
+fn rand_ef(r: &mut StdRng) -> EF {
+    EF::from_basis_coefficients_fn(|_| rand_f(r))
+}
+
+fn rand_poly(r: &mut StdRng, len: usize) -> Vec<F> {
+    (0..len).map(|_| rand_f(r)).collect()
+}
+
+fn rand_point(r: &mut StdRng, n: usize) -> Vec<EF> {
+    (0..n).map(|_| rand_ef(r)).collect()
+}
+
+/// Independent big-endian MLE evaluation of a zero-padded table:
+/// coordinate 0 binds the most significant index bit.
+fn eval_mle(table: &[F], point: &[EF]) -> EF {
+    let mut cur: Vec<EF> = table.iter().map(|&x| EF::from(x)).collect();
+    cur.resize(1 << point.len(), EF::ZERO);
+    for &r in point {
+        let half = cur.len() / 2;
+        let (lo, hi) = cur.split_at(half);
+        cur = lo.iter().zip(hi).map(|(&l, &h)| l + r * (h - l)).collect();
+    }
+    cur[0]
+}
+
+fn claim(polys: &[Vec<F>], poly: usize, point: Vec<EF>) -> Claim {
+    let value = eval_mle(&polys[poly], &point);
+    Claim { poly, point, value }
+}
+
+/// Small parameters for fast tests: the same regime and code, a lower
+/// per-term target (most tests are about completeness and binding).
+fn test_params() -> PcsParams {
+    PcsParams::default()
+}
+
+/// Prover side: absorbs the commitment into a fresh transcript, opens.
+fn prove(pcs: &Pcs, data: &CommittedData, claims: &[Claim], prefix: &[u8]) -> OpeningProof {
+    let mut t = Transcript::new(prefix);
+    data.commitment().absorb_into(&mut t);
+    pcs.open(data, claims, &mut t)
+}
+
+/// Verifier side; also checks the transcripts stay in sync on success.
+fn check(
+    pcs: &Pcs,
+    com: &Commitment,
+    claims: &[Claim],
+    proof: &OpeningProof,
+    prefix: &[u8],
+) -> Result<(), VerifyError> {
+    let mut t = Transcript::new(prefix);
+    com.absorb_into(&mut t);
+    pcs.verify(com, claims, proof, &mut t)
+}
+
+struct Fixture {
+    pcs: Pcs,
+    polys: Vec<Vec<F>>,
+    com: Commitment,
+    data: CommittedData,
+    claims: Vec<Claim>,
+    proof: OpeningProof,
+}
+
+/// Three polynomials (2^4, 2^10, 2^12), five claims, two on the largest.
+fn fixture() -> Fixture {
+    let mut r = rng(7);
+    let pcs = Pcs::new(test_params());
+    let polys = vec![rand_poly(&mut r, 16), rand_poly(&mut r, 1 << 10), rand_poly(&mut r, 1 << 12)];
+    let (com, data) = pcs.commit(&polys);
+    let claims = vec![
+        claim(&polys, 2, rand_point(&mut r, 12)),
+        claim(&polys, 0, rand_point(&mut r, 4)),
+        claim(&polys, 1, rand_point(&mut r, 10)),
+        claim(&polys, 2, rand_point(&mut r, 12)),
+        claim(&polys, 1, rand_point(&mut r, 10)),
+    ];
+    let proof = prove(&pcs, &data, &claims, b"test");
+    Fixture {
+        pcs,
+        polys,
+        com,
+        data,
+        claims,
+        proof,
+    }
+}
+
+#[test]
+fn pcs_one_poly() {
+    let mut r = rng(1);
+    let pcs = Pcs::new(test_params());
+    let polys = vec![rand_poly(&mut r, 1 << 10)];
+    let (com, data) = pcs.commit(&polys);
+    assert_eq!(com.poly_num_vars, vec![10]);
+    let claims = vec![claim(&polys, 0, rand_point(&mut r, 10))];
+
+    let mut tp = Transcript::new(b"test");
+    com.absorb_into(&mut tp);
+    let proof = pcs.open(&data, &claims, &mut tp);
+    let mut tv = Transcript::new(b"test");
+    com.absorb_into(&mut tv);
+    assert_eq!(pcs.verify(&com, &claims, &proof, &mut tv), Ok(()));
+    // Both sides end in the same transcript state.
+    assert_eq!(tp.challenge_ef(), tv.challenge_ef());
+    // Round trip through bytes.
+    let back = OpeningProof::from_bytes(&proof.to_bytes()).unwrap();
+    assert_eq!(back, proof);
+    assert_eq!(check(&pcs, &com, &claims, &back, b"test"), Ok(()));
+}
+
+#[test]
+fn pcs_several_polys_of_different_sizes() {
+    let f = fixture();
+    assert_eq!(f.com.poly_num_vars, vec![4, 10, 12]);
+    assert_eq!(check(&f.pcs, &f.com, &f.claims, &f.proof, b"test"), Ok(()));
+}
+
+#[test]
+fn pcs_several_claims_on_one_poly() {
+    let mut r = rng(2);
+    let pcs = Pcs::new(test_params());
+    let polys = vec![rand_poly(&mut r, 1 << 11)];
+    let (com, data) = pcs.commit(&polys);
+    let p = rand_point(&mut r, 11);
+    let mut claims: Vec<Claim> = (0..6).map(|_| claim(&polys, 0, rand_point(&mut r, 11))).collect();
+    // Repeated point, and a boolean (hypercube) point.
+    claims.push(claim(&polys, 0, p.clone()));
+    claims.push(claim(&polys, 0, p));
+    let bits: Vec<EF> = (0..11).map(|i| EF::from_u64((i % 2) as u64)).collect();
+    claims.push(claim(&polys, 0, bits));
+    let proof = prove(&pcs, &data, &claims, b"test");
+    assert_eq!(check(&pcs, &com, &claims, &proof, b"test"), Ok(()));
+}
+
+#[test]
+fn pcs_non_power_of_two_lengths_are_zero_padded() {
+    let mut r = rng(3);
+    let pcs = Pcs::new(test_params());
+    let polys = vec![rand_poly(&mut r, 1000), rand_poly(&mut r, 3), rand_poly(&mut r, 1), vec![]];
+    let (com, data) = pcs.commit(&polys);
+    assert_eq!(com.poly_num_vars, vec![10, 2, 0, 0]);
+    let claims = vec![
+        claim(&polys, 0, rand_point(&mut r, 10)),
+        claim(&polys, 1, rand_point(&mut r, 2)),
+        claim(&polys, 2, vec![]),
+        claim(&polys, 3, vec![]),
+    ];
+    assert_eq!(claims[2].value, EF::from(polys[2][0]));
+    assert_eq!(claims[3].value, EF::ZERO);
+    let proof = prove(&pcs, &data, &claims, b"test");
+    assert_eq!(check(&pcs, &com, &claims, &proof, b"test"), Ok(()));
+    // The padding really is zero: claiming a non-zero value there fails.
+    let mut bad = claims.clone();
+    bad[3].value = EF::ONE;
+    assert!(check(&pcs, &com, &bad, &proof, b"test").is_err());
+}
+
+#[test]
+fn pcs_committed_data_is_reusable() {
+    let f = fixture();
+    let mut r = rng(4);
+    let claims2 = vec![claim(&f.polys, 1, rand_point(&mut r, 10))];
+    let proof2 = prove(&f.pcs, &f.data, &claims2, b"second");
+    assert_eq!(check(&f.pcs, &f.com, &claims2, &proof2, b"second"), Ok(()));
+    // The first opening is unaffected, and a third one still works.
+    assert_eq!(check(&f.pcs, &f.com, &f.claims, &f.proof, b"test"), Ok(()));
+    // (Not byte-identical to the first: parallel grinding may find another witness.)
+    let proof3 = prove(&f.pcs, &f.data, &f.claims, b"test");
+    assert_eq!(check(&f.pcs, &f.com, &f.claims, &proof3, b"test"), Ok(()));
+}
+
+#[test]
+fn pcs_rejects_wrong_value() {
+    let f = fixture();
+    for i in 0..f.claims.len() {
+        let mut bad = f.claims.clone();
+        bad[i].value += EF::ONE;
+        assert!(check(&f.pcs, &f.com, &bad, &f.proof, b"test").is_err(), "claim {i}");
+    }
+}
+
+#[test]
+fn pcs_rejects_other_point() {
+    let f = fixture();
+    for i in 0..f.claims.len() {
+        for coord in [0, f.claims[i].point.len() - 1] {
+            let mut bad = f.claims.clone();
+            bad[i].point[coord] += EF::ONE;
+            // Even with the value that is right at the new point.
+            bad[i].value = eval_mle(&f.polys[bad[i].poly], &bad[i].point);
+            assert!(check(&f.pcs, &f.com, &bad, &f.proof, b"test").is_err(), "claim {i}");
+        }
+    }
+}
+
+#[test]
+fn pcs_rejects_other_poly_index() {
+    let mut r = rng(5);
+    let pcs = Pcs::new(test_params());
+    let polys = vec![rand_poly(&mut r, 1 << 10), rand_poly(&mut r, 1 << 10), rand_poly(&mut r, 1 << 9)];
+    let (com, data) = pcs.commit(&polys);
+    let claims = vec![claim(&polys, 0, rand_point(&mut r, 10)), claim(&polys, 2, rand_point(&mut r, 9))];
+    let proof = prove(&pcs, &data, &claims, b"test");
+    assert_eq!(check(&pcs, &com, &claims, &proof, b"test"), Ok(()));
+    let mut bad = claims.clone();
+    bad[0].poly = 1;
+    assert!(check(&pcs, &com, &bad, &proof, b"test").is_err());
+    // Same claim on poly 1 with poly 1's true value: still not what was proven.
+    bad[0].value = eval_mle(&polys[1], &bad[0].point);
+    assert!(check(&pcs, &com, &bad, &proof, b"test").is_err());
+    // Out-of-range index / wrong arity are rejected, not panics.
+    let mut bad = claims.clone();
+    bad[1].poly = 3;
+    assert!(matches!(check(&pcs, &com, &bad, &proof, b"test"), Err(VerifyError::Opening(_))));
+    let mut bad = claims.clone();
+    bad[1].poly = 0;
+    assert!(matches!(check(&pcs, &com, &bad, &proof, b"test"), Err(VerifyError::Opening(_))));
+    // Dropping or adding a claim.
+    assert!(check(&pcs, &com, &claims[..1], &proof, b"test").is_err());
+    let mut more = claims.clone();
+    more.push(claims[0].clone());
+    assert!(check(&pcs, &com, &more, &proof, b"test").is_err());
+}
+
+#[test]
+fn pcs_rejects_other_commitment() {
+    let f = fixture();
+    // Other root, same layout.
+    let mut r = rng(6);
+    let mut other_polys = f.polys.clone();
+    other_polys[0][3] += F::ONE;
+    let (other_com, _) = f.pcs.commit(&other_polys);
+    assert_eq!(other_com.poly_num_vars, f.com.poly_num_vars);
+    assert_ne!(other_com.root, f.com.root);
+    assert!(check(&f.pcs, &other_com, &f.claims, &f.proof, b"test").is_err());
+    let mut flipped = f.com.clone();
+    flipped.root[0] ^= 1;
+    assert!(check(&f.pcs, &flipped, &f.claims, &f.proof, b"test").is_err());
+    // Same root, other layouts (one that keeps every claim's arity valid).
+    let mut layout = f.com.clone();
+    layout.poly_num_vars.push(4);
+    assert!(check(&f.pcs, &layout, &f.claims, &f.proof, b"test").is_err());
+    let mut layout = f.com.clone();
+    layout.poly_num_vars[0] = 5;
+    assert!(check(&f.pcs, &layout, &f.claims, &f.proof, b"test").is_err());
+    let empty = Commitment {
+        root: f.com.root,
+        poly_num_vars: vec![],
+    };
+    assert!(check(&f.pcs, &empty, &[], &f.proof, b"test").is_err());
+    // Absurd layouts are rejected, not panics.
+    let huge = Commitment {
+        root: f.com.root,
+        poly_num_vars: vec![63, 4],
+    };
+    let c = vec![claim(&f.polys, 1, rand_point(&mut r, 4))];
+    assert!(check(&f.pcs, &huge, &c[..0], &f.proof, b"test").is_err());
+    // Verifying with other parameters than the prover's.
+    let other = Pcs::new(PcsParams {
+        folding_factor: 3,
+        ..test_params()
+    });
+    assert!(check(&other, &f.com, &f.claims, &f.proof, b"test").is_err());
+}
+
+#[test]
+fn pcs_rejects_other_transcript_prefix() {
+    let f = fixture();
+    assert!(check(&f.pcs, &f.com, &f.claims, &f.proof, b"tesT").is_err());
+    // A transcript that saw something extra before the opening.
+    let mut t = Transcript::new(b"test");
+    f.com.absorb_into(&mut t);
+    t.absorb_u64(0);
+    assert!(f.pcs.verify(&f.com, &f.claims, &f.proof, &mut t).is_err());
+    // A transcript that did not absorb the commitment.
+    let mut t = Transcript::new(b"test");
+    assert!(f.pcs.verify(&f.com, &f.claims, &f.proof, &mut t).is_err());
+    // Claims in another order.
+    let mut swapped = f.claims.clone();
+    swapped.swap(0, 3);
+    assert!(check(&f.pcs, &f.com, &swapped, &f.proof, b"test").is_err());
+}
+
+#[test]
+fn pcs_rejects_truncated_and_garbage_bytes() {
+    let f = fixture();
+    let bytes = f.proof.to_bytes();
+    for len in [0, 1, 2, 9, 40, bytes.len() / 3, bytes.len() / 2, bytes.len() - 32, bytes.len() - 1] {
+        assert!(
+            matches!(OpeningProof::from_bytes(&bytes[..len]), Err(VerifyError::Malformed(_))),
+            "truncated to {len}"
+        );
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(matches!(OpeningProof::from_bytes(&longer), Err(VerifyError::Malformed(_))));
+    let mut wrong_version = bytes.clone();
+    wrong_version[0] = 2;
+    assert!(matches!(OpeningProof::from_bytes(&wrong_version), Err(VerifyError::Malformed(_))));
+    let mut r = rng(8);
+    for len in [1usize, 8, 100, 5000, bytes.len()] {
+        for _ in 0..20 {
+            let mut garbage: Vec<u8> = (0..len).map(|_| r.random()).collect();
+            garbage[0] = PROOF_FORMAT_VERSION;
+            if let Ok(p) = OpeningProof::from_bytes(&garbage) {
+                assert!(check(&f.pcs, &f.com, &f.claims, &p, b"test").is_err());
+            }
+        }
+    }
+    // Huge length prefixes do not allocate or panic.
+    let mut huge = vec![PROOF_FORMAT_VERSION];
+    huge.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    assert!(OpeningProof::from_bytes(&huge).is_err());
+}
+
+/// Byte ranges of each part of the encoding, computed from p3's proof
+/// (postcard writes struct fields back to back, without tags).
+fn sections(bytes: &[u8]) -> Vec<(String, usize, usize)> {
+    let proof = decode_whir_proof(bytes).unwrap();
+    let len = |v: &dyn erased::Ser| v.size();
+    let mut out = Vec::new();
+    let mut at = 1usize;
+    let mut push = |name: String, size: usize, out: &mut Vec<(String, usize, usize)>| {
+        out.push((name, at, at + size));
+        at += size;
+    };
+    out.push(("version".to_string(), 0, 1));
+    push("initial_ood_answers".into(), len(&proof.initial_ood_answers), &mut out);
+    push("initial_sumcheck".into(), len(&proof.initial_sumcheck), &mut out);
+    // Vec length prefix of `rounds`.
+    push("rounds.len".into(), len(&proof.rounds.len()) , &mut out);
+    for (i, round) in proof.rounds.iter().enumerate() {
+        push(format!("round{i}.commitment"), len(&round.commitment), &mut out);
+        push(format!("round{i}.ood_answers"), len(&round.ood_answers), &mut out);
+        push(format!("round{i}.pow_witness"), len(&round.pow_witness), &mut out);
+        push(format!("round{i}.openings"), len(&round.openings), &mut out);
+        push(format!("round{i}.sumcheck"), len(&round.sumcheck), &mut out);
+    }
+    push("final_poly".into(), len(&proof.final_poly), &mut out);
+    push("final_pow_witness".into(), len(&proof.final_pow_witness), &mut out);
+    push("final_openings".into(), len(&proof.final_openings), &mut out);
+    push("final_sumcheck".into(), len(&proof.final_sumcheck), &mut out);
+    assert_eq!(at, bytes.len(), "sections cover the whole encoding");
+    out
+}
+
+/// postcard size of any serializable value (object-safe helper).
+mod erased {
+    pub trait Ser {
+        fn size(&self) -> usize;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn size(&self) -> usize {
+            postcard::to_allocvec(self).unwrap().len()
+        }
+    }
+}
+
+#[test]
+fn pcs_rejects_flipped_bytes_in_every_section() {
+    let f = fixture();
+    let bytes = f.proof.to_bytes();
+    let secs = sections(&bytes);
+    assert!(secs.iter().any(|(n, _, _)| n.starts_with("round0")), "proof has rounds");
+    eprintln!("proof {} bytes, sections:", bytes.len());
+    let mut positions = Vec::new();
+    for (name, start, end) in &secs {
+        eprintln!("  {name:<22} {start:>6}..{end:<6} ({} bytes)", end - start);
+        if end > start {
+            positions.extend([*start, start + (end - start) / 2, end - 1]);
+            // A spread inside large sections (at most ~16 more per section).
+            let step = ((end - start) / 16).max(1);
+            positions.extend((*start..*end).step_by(step));
+        }
+    }
+    positions.sort_unstable();
+    positions.dedup();
+    let (mut parse_fail, mut verify_fail) = (0, 0);
+    for &pos in &positions {
+        for mask in [0x01u8, 0x80] {
+            let mut bad = bytes.clone();
+            bad[pos] ^= mask;
+            match OpeningProof::from_bytes(&bad) {
+                Err(VerifyError::Malformed(_)) => parse_fail += 1,
+                Err(e) => panic!("from_bytes returned {e:?}"),
+                Ok(p) => {
+                    let res = check(&f.pcs, &f.com, &f.claims, &p, b"test");
+                    assert!(res.is_err(), "flip {mask:#x} at byte {pos} accepted");
+                    verify_fail += 1;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{} flips: {parse_fail} rejected by parsing, {verify_fail} by verification",
+        2 * positions.len()
+    );
+    assert!(verify_fail > 0 && parse_fail > 0);
+}
+
+#[test]
+fn pcs_zero_claims() {
+    let f = fixture();
+    let proof = prove(&f.pcs, &f.data, &[], b"test");
+    assert_eq!(check(&f.pcs, &f.com, &[], &proof, b"test"), Ok(()));
+    assert!(check(&f.pcs, &f.com, &f.claims[..1], &proof, b"test").is_err());
+}
+
+/// Prints p3's derived schedule (queries, grinding per phase) per size.
+#[test]
+fn pcs_print_schedule() {
+    let params = PcsParams::default();
+    for n in [12, 20, 22, 24] {
+        let c = params.whir_config(n).unwrap();
+        eprintln!(
+            "2^{n}: folding {:?}, commit ood {}, start fold pow {}, final fold pow {}, final sumcheck rounds {}, terminal {:?}",
+            c.folding_schedule(),
+            c.commitment_ood_samples(),
+            c.starting_folding_pow_bits(),
+            c.final_folding_pow_bits(),
+            c.final_sumcheck_rounds(),
+            c.terminal()
+        );
+        for r in c.round_parameters() {
+            eprintln!(
+                "    round: vars {} queries {} pow {} fold pow {} ood {} rate 2^-{}",
+                r.num_variables, r.num_queries, r.pow_bits, r.folding_pow_bits, r.ood_samples, r.log_inv_rate
+            );
+        }
+        let (bits, list) = prescribed_security(&params, n, 1).unwrap();
+        eprintln!("    composed {bits:.4} bits, list 2^{list:.2}");
+    }
+}

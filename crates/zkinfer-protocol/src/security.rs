@@ -1,0 +1,156 @@
+//! Soundness accounting, computed from the parameters (never assumed).
+//!
+//! API CONTRACT: keep these signatures.
+//!
+//! All figures are "bits of security" `b`, meaning a soundness error of at
+//! most `2^-b`. Hash (Merkle/Fiat–Shamir) collision resistance is not
+//! included: BLAKE3 with 256-bit outputs is far above these figures.
+
+use crate::field::MODULUS;
+use crate::pcs::PcsParams;
+
+// The formula below is for this modulus.
+const _: () = assert!(MODULUS == 0xFFFF_FFFF_0000_0001);
+
+/// `log2 |EF|` for EF = Goldilocks², exactly `2·log2(p)` with
+/// `p = 2^64 − 2^32 + 1` (≈ 128 − 3.4·10⁻¹⁰).
+pub fn log2_ef_order() -> f64 {
+    // log2(p) = 64 + log2(1 − 2^-32 + 2^-64), computed without cancellation.
+    let delta = -(2f64.powi(-32)) + 2f64.powi(-64);
+    2.0 * (64.0 + delta.ln_1p() / std::f64::consts::LN_2)
+}
+
+/// log2 of the soundness error of one sumcheck over the challenge field:
+/// `-(log2(num_vars * degree) - log2|EF|)`, reported as bits of security.
+///
+/// (Schwartz–Zippel per round, union bound over rounds.) A sumcheck with no
+/// rounds or degree 0 has no error: `f64::INFINITY`.
+pub fn sumcheck_bits(num_vars: usize, degree: usize) -> f64 {
+    let rounds_times_degree = num_vars as f64 * degree as f64;
+    if rounds_times_degree == 0.0 {
+        return f64::INFINITY;
+    }
+    log2_ef_order() - rounds_times_degree.log2()
+}
+
+/// Bits of security of a WHIR opening of `num_vars` variables with `num_claims` claims, as p3-whir reports it.
+///
+/// This is p3-whir's `PrescribedPointPcs::prescribed_security` for a stacked
+/// polynomial of `num_vars` variables opened at `num_claims` points: the
+/// union bound over every WHIR error term (claim batching, out-of-domain
+/// samples, every fold's proximity gap and sumcheck, every query phase,
+/// including grinding), in the regime named by [`PcsParams`] (proven
+/// Johnson bound). Returns 0.0 (fail closed) when p3 gives no figure: an
+/// invalid configuration, or more claims than the batching budget allows.
+///
+/// Note for the caller's own accounting: in the list-decoding regime, any
+/// reduction the outer protocol draws *after* the commitment (e.g. the
+/// sumchecks that choose the opening points) must be charged over the
+/// candidate list, i.e. lose [`pcs_list_size_bits`] bits.
+pub fn pcs_bits(params: &PcsParams, num_vars: usize, num_claims: usize) -> f64 {
+    crate::pcs::prescribed_security(params, num_vars, num_claims).map_or(0.0, |(bits, _)| bits)
+}
+
+/// log2 of the candidate-list size the commitment leaves open (Johnson
+/// regime; p3-whir's `log2_max_candidates`). `f64::INFINITY` (fail closed)
+/// when p3 gives no figure.
+pub fn pcs_list_size_bits(params: &PcsParams, num_vars: usize) -> f64 {
+    crate::pcs::prescribed_security(params, num_vars, 1).map_or(f64::INFINITY, |(_, l)| l)
+}
+
+/// Union bound over independent components given in bits: `-log2(Σ 2^-b_i)`.
+///
+/// Computed relative to the weakest term so that large values do not
+/// underflow. No terms: `f64::INFINITY`.
+pub fn combine_bits(bits: &[f64]) -> f64 {
+    let weakest = bits.iter().copied().fold(f64::INFINITY, f64::min);
+    if !weakest.is_finite() {
+        // Empty, all-infinite, or a NaN/−∞ term.
+        return if bits.iter().any(|b| b.is_nan()) {
+            f64::NAN
+        } else {
+            weakest
+        };
+    }
+    let sum: f64 = bits.iter().map(|&b| (weakest - b).exp2()).sum();
+    weakest - sum.log2()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ef_order_is_just_below_128_bits() {
+        let b = log2_ef_order();
+        assert!(b < 128.0 && b > 128.0 - 1e-9, "{b}");
+    }
+
+    #[test]
+    fn combine_two_equal_terms_loses_one_bit() {
+        assert!((combine_bits(&[100.0, 100.0]) - 99.0).abs() < 1e-12);
+        assert!((combine_bits(&[100.0; 4]) - 98.0).abs() < 1e-12);
+        assert!((combine_bits(&[100.0]) - 100.0).abs() < 1e-12);
+        // A much stronger term barely matters.
+        let c = combine_bits(&[100.0, 140.0]);
+        assert!(c < 100.0 && c > 100.0 - 1e-9, "{c}");
+        // Large values do not underflow.
+        assert!((combine_bits(&[2000.0, 2000.0]) - 1999.0).abs() < 1e-9);
+        assert_eq!(combine_bits(&[]), f64::INFINITY);
+        assert_eq!(combine_bits(&[f64::INFINITY, 80.0]), 80.0);
+        assert_eq!(combine_bits(&[f64::INFINITY]), f64::INFINITY);
+    }
+
+    #[test]
+    fn sumcheck_bits_formula() {
+        // 2^20 variables... 20 rounds of degree 3: 128 - log2(60).
+        let b = sumcheck_bits(20, 3);
+        assert!((b - (log2_ef_order() - 60f64.log2())).abs() < 1e-12);
+        assert!((sumcheck_bits(32, 2) - (log2_ef_order() - 6.0)).abs() < 1e-12);
+        assert!(sumcheck_bits(24, 4) > 121.0);
+        assert_eq!(sumcheck_bits(0, 3), f64::INFINITY);
+    }
+
+    #[test]
+    fn default_pcs_reaches_100_bits_for_every_size() {
+        let params = PcsParams::default();
+        for n in 10..=24 {
+            for claims in [1, 2, 16, 128] {
+                let b = pcs_bits(&params, n, claims);
+                assert!(b >= 100.0, "2^{n}, {claims} claims: {b} bits");
+                assert!(b < 128.0, "2^{n}: {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn pcs_bits_print_table() {
+        let params = PcsParams::default();
+        for n in [10, 12, 16, 20, 22, 24] {
+            eprintln!(
+                "pcs_bits(default, 2^{n}): 1 claim {:.2}, 64 claims {:.2}; list size 2^{:.2}",
+                pcs_bits(&params, n, 1),
+                pcs_bits(&params, n, 64),
+                pcs_list_size_bits(&params, n)
+            );
+        }
+    }
+
+    #[test]
+    fn pcs_bits_fails_closed() {
+        // A grinding budget of 0 cannot reach 106 bits per term in the
+        // Johnson regime over a 128-bit field: no figure, reported as 0.
+        let weak = PcsParams {
+            pow_bits: 0,
+            ..PcsParams::default()
+        };
+        assert_eq!(pcs_bits(&weak, 20, 1), 0.0);
+        // Lower targets give lower figures.
+        let low = PcsParams {
+            security_level: 80,
+            ..PcsParams::default()
+        };
+        let b = pcs_bits(&low, 16, 1);
+        assert!(b > 70.0 && b < 80.0, "{b}");
+    }
+}

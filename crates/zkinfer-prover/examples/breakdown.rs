@@ -1,0 +1,22 @@
+//! Prints where a synthetic MLP's proving time goes: `cargo run --release -p zkinfer-prover --example breakdown -- 784,128,10`
+fn main() {
+    let widths: Vec<usize> = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "784,128,10".into())
+        .split(',')
+        .map(|w| w.parse().expect("comma-separated widths"))
+        .collect();
+    let t = std::time::Instant::now();
+    let pk = zkinfer_prover::setup(
+        zkinfer_prover::synthetic::mlp(&widths, 1),
+        zkinfer_protocol::pcs::PcsParams::default(),
+    )
+    .expect("setup");
+    println!("setup {:?}", t.elapsed());
+    let x = zkinfer_prover::synthetic::input(widths[0], 1);
+    let out = zkinfer_prover::prove(&pk, &x).expect("prove");
+    println!("{:#?}\ntotal {:?}", out.timings, out.timings.total());
+    let t = std::time::Instant::now();
+    zkinfer_prover::verify(&pk.vk, &x, &out.output, &out.proof).expect("verify");
+    println!("verify {:?}, proof {} bytes", t.elapsed(), out.proof.to_bytes().len());
+}

@@ -1,0 +1,256 @@
+//! Setup: commit the model's weights once, giving a proving key (the model
+//! plus cached commitment data) and a small verifying key (the model's public
+//! identity).
+//!
+//! The verifying key holds the weight-free model structure (graph, shapes,
+//! quantization parameters, lookup tables), the weight commitment and the
+//! commitment parameters. Its BLAKE3 digest is the model id, absorbed first
+//! by every proof's transcript.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use zkinfer_model::ir::{QOp, QuantModel};
+use zkinfer_protocol::field::F;
+use zkinfer_protocol::pcs::{CommittedData, Commitment, Pcs, PcsParams};
+
+use crate::error::ProveError;
+use crate::layout::{padded_field, Layout};
+
+const VK_MAGIC: &[u8; 8] = b"ZKINFVK\0";
+const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
+/// Version of the key file formats (and of the proof statement they bind).
+pub const KEY_FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct VerifyingKey {
+    /// The model without weight values and ONNX bytes.
+    pub structure: QuantModel,
+    pub weight_commitment: Commitment,
+    pub pcs_params: PcsParams,
+}
+
+impl VerifyingKey {
+    /// The model's public identity: BLAKE3 over the canonical vk encoding.
+    pub fn model_id(&self) -> [u8; 32] {
+        *blake3::hash(&self.encode_body()).as_bytes()
+    }
+
+    pub fn model_id_hex(&self) -> String {
+        hex(&self.model_id())
+    }
+
+    fn encode_body(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("in-memory encoding cannot fail")
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        framed(VK_MAGIC, &self.encode_body())
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ProveError> {
+        let body = unframe(VK_MAGIC, bytes, "verifying key")?;
+        let vk: Self = postcard::from_bytes(body)
+            .map_err(|e| ProveError::Key(format!("verifying key is corrupt: {e}")))?;
+        Layout::new(&vk.structure)?;
+        Ok(vk)
+    }
+}
+
+/// Everything the prover needs; weights stay here, never in the verifying key.
+pub struct ProvingKey {
+    pub model: QuantModel,
+    pub vk: VerifyingKey,
+    pub layout: Layout,
+    /// Weights as field elements, unpadded, per Dense op (row-major).
+    pub dense_weights: Vec<Option<Vec<F>>>,
+    pub(crate) weight_data: CommittedData,
+    pub(crate) pcs: Pcs,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PkFile {
+    model: QuantModel,
+    weight_commitment: Commitment,
+    pcs_params: PcsParams,
+}
+
+/// Strips weight values and ONNX bytes: what a verifier may know of a model.
+pub fn model_structure(model: &QuantModel) -> QuantModel {
+    let mut s = model.clone();
+    s.onnx = Vec::new();
+    for op in &mut s.ops {
+        match op {
+            QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
+                *weight = Vec::new();
+                *bias = Vec::new();
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+/// The polynomials under the weight commitment, in layout order.
+fn weight_polys(model: &QuantModel, layout: &Layout) -> Vec<Vec<F>> {
+    let mut polys = Vec::with_capacity(layout.weight_num_vars.len());
+    for (i, op) in model.ops.iter().enumerate() {
+        if let (
+            QOp::Dense {
+                in_dim,
+                out_dim,
+                weight,
+                bias,
+                ..
+            },
+            Some(_),
+        ) = (op, layout.dense[i])
+        {
+            let cols = in_dim.next_power_of_two();
+            let rows = out_dim.next_power_of_two();
+            let mut w = vec![F::default(); rows * cols];
+            for r in 0..*out_dim {
+                for c in 0..*in_dim {
+                    w[r * cols + c] = zkinfer_protocol::field::f_from_i64(weight[r * in_dim + c]);
+                }
+            }
+            polys.push(w);
+            polys.push(padded_field(bias, 0));
+        }
+    }
+    polys
+}
+
+fn build_pk(
+    model: QuantModel,
+    params: PcsParams,
+    expected: Option<&Commitment>,
+) -> Result<ProvingKey, ProveError> {
+    let layout = Layout::new(&model)?;
+    for (i, op) in model.ops.iter().enumerate() {
+        if let QOp::Dense {
+            in_dim,
+            out_dim,
+            weight,
+            bias,
+            ..
+        } = op
+        {
+            if weight.len() != in_dim * out_dim || bias.len() != *out_dim {
+                return Err(ProveError::Model(format!(
+                    "op #{i} (Dense) has no weights: a proving key needs the full model"
+                )));
+            }
+        }
+    }
+    let pcs = Pcs::new(params.clone());
+    let (weight_commitment, weight_data) = pcs.commit(&weight_polys(&model, &layout));
+    if let Some(exp) = expected {
+        if exp != &weight_commitment {
+            return Err(ProveError::Key(
+                "proving key is corrupt: its weights do not match its commitment".into(),
+            ));
+        }
+    }
+    let dense_weights = model
+        .ops
+        .iter()
+        .map(|op| match op {
+            QOp::Dense { weight, .. } => Some(
+                weight
+                    .iter()
+                    .map(|&v| zkinfer_protocol::field::f_from_i64(v))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect();
+    let vk = VerifyingKey {
+        structure: model_structure(&model),
+        weight_commitment,
+        pcs_params: params,
+    };
+    Ok(ProvingKey {
+        model,
+        vk,
+        layout,
+        dense_weights,
+        weight_data,
+        pcs,
+    })
+}
+
+/// Commits the model's weights: returns the proving key (its `vk` field is the verifying key).
+pub fn setup(model: QuantModel, params: PcsParams) -> Result<ProvingKey, ProveError> {
+    build_pk(model, params, None)
+}
+
+impl ProvingKey {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let file = PkFile {
+            model: self.model.clone(),
+            weight_commitment: self.vk.weight_commitment.clone(),
+            pcs_params: self.vk.pcs_params.clone(),
+        };
+        framed(
+            PK_MAGIC,
+            &postcard::to_allocvec(&file).expect("in-memory encoding cannot fail"),
+        )
+    }
+
+    /// Loads a proving key, re-deriving the commitment data (and checking it
+    /// against the stored commitment, so a corrupt key cannot prove anything).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ProveError> {
+        let body = unframe(PK_MAGIC, bytes, "proving key")?;
+        let file: PkFile = postcard::from_bytes(body)
+            .map_err(|e| ProveError::Key(format!("proving key is corrupt: {e}")))?;
+        build_pk(file.model, file.pcs_params, Some(&file.weight_commitment))
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), ProveError> {
+        Ok(std::fs::write(path, self.to_bytes())?)
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ProveError> {
+        Self::from_bytes(&read(path)?)
+    }
+}
+
+impl VerifyingKey {
+    pub fn save(&self, path: &Path) -> Result<(), ProveError> {
+        Ok(std::fs::write(path, self.to_bytes())?)
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ProveError> {
+        Self::from_bytes(&read(path)?)
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ProveError> {
+    std::fs::read(path).map_err(|e| ProveError::Key(format!("cannot read {}: {e}", path.display())))
+}
+
+fn framed(magic: &[u8; 8], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 12);
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&KEY_FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+fn unframe<'a>(magic: &[u8; 8], bytes: &'a [u8], what: &str) -> Result<&'a [u8], ProveError> {
+    if bytes.len() < 12 || &bytes[..8] != magic {
+        return Err(ProveError::Key(format!("not a zkinfer {what} file")));
+    }
+    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if version != KEY_FORMAT_VERSION {
+        return Err(ProveError::Key(format!(
+            "{what} format version {version} is not supported (expected {KEY_FORMAT_VERSION})"
+        )));
+    }
+    Ok(&bytes[12..])
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,365 @@
+//! The proof's shape, derived from the model structure alone.
+//!
+//! Prover and verifier both build a [`Layout`] from the (weight-free) model
+//! structure in the verifying key, so they agree on which tensors are
+//! committed, which polynomials sit under the weight and activation
+//! commitments, and which rows are looked up in which table — nothing of
+//! this is sent in the proof.
+//!
+//! Tensor kinds:
+//! - the model input is public (the verifier evaluates its MLE itself);
+//! - outputs of `Requant` and `Lut` are committed (they are lookup witnesses);
+//! - outputs of `Dense` and `Add` are virtual: claims on them are reduced to
+//!   claims on their inputs by the op's proof;
+//! - `Reshape` outputs alias their input (same row-major data, same MLE).
+
+use zkinfer_model::ir::{QOp, QuantModel, TensorId};
+use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
+use zkinfer_protocol::logup::LookupTable;
+use zkinfer_protocol::mle::num_vars_for;
+
+use crate::error::ProveError;
+
+/// Width of the range table and of remainder limbs.
+pub const LIMB_BITS: u32 = 16;
+/// The requant window (pre-clamp quotient) is `[-2^15, 2^15)`.
+pub const WINDOW_HALF: i64 = 1 << 15;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TensorKind {
+    PublicInput,
+    Committed { poly: usize },
+    Virtual,
+    Alias(TensorId),
+}
+
+/// A lookup table, identified by what it encodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TableKey {
+    /// `[0, 2^16)`.
+    Range,
+    /// `(q, clamp(q, min, max))` for `q` in the requant window.
+    Clamp { min: i64, max: i64 },
+    /// `(in_min + i, table[i])` of the `Lut` op at this index.
+    Lut { op: usize },
+}
+
+/// One looked-up column: committed polynomial `poly`, multiplied by `scale`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColumnRef {
+    pub poly: usize,
+    pub scale: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct TableLayout {
+    pub key: TableKey,
+    /// Each witness is a tuple of columns as wide as the table.
+    pub witnesses: Vec<Vec<ColumnRef>>,
+    /// Committed polynomial holding this table's multiplicities.
+    pub multiplicity_poly: usize,
+}
+
+/// How one `Requant` is proven.
+#[derive(Clone, Debug)]
+pub struct RequantLayout {
+    pub q_poly: usize,
+    /// Little-endian 16-bit limbs of the remainder.
+    pub limb_polys: Vec<usize>,
+    /// Bits of the top limb (1..=16).
+    pub top_bits: u32,
+}
+
+/// What sits under each commitment and how ops map onto protocol pieces.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub kinds: Vec<TensorKind>,
+    /// `num_vars` of every activation polynomial, in commit order.
+    pub activation_num_vars: Vec<usize>,
+    /// Per op: `Some` for Requant.
+    pub requants: Vec<Option<RequantLayout>>,
+    /// Per op: `Some((weight_poly, bias_poly))` for Dense, indices under the weight commitment.
+    pub dense: Vec<Option<(usize, usize)>>,
+    pub weight_num_vars: Vec<usize>,
+    pub tables: Vec<TableLayout>,
+    /// Padding value of every tensor (elementwise ops map padding to padding).
+    pub pads: Vec<i64>,
+}
+
+/// Number of variables of a tensor of `len` elements.
+pub fn nv(len: usize) -> usize {
+    num_vars_for(len)
+}
+
+impl Layout {
+    pub fn new(model: &QuantModel) -> Result<Self, ProveError> {
+        let n = model.tensors.len();
+        let unsupported = |i: usize, what: &str| {
+            Err(ProveError::Unsupported(format!(
+                "op #{i} ({what}) is not supported by the prover yet; supported: Dense, Requant, Lut, Add, Reshape"
+            )))
+        };
+        let mut kinds = vec![TensorKind::Virtual; n];
+        kinds[model.input] = TensorKind::PublicInput;
+        let mut pads = vec![0i64; n];
+        let mut act_nv = Vec::new();
+        let mut requants = vec![None; model.ops.len()];
+        let mut dense = vec![None; model.ops.len()];
+        let mut weight_nv = Vec::new();
+        let mut tables: Vec<TableLayout> = Vec::new();
+        let mut produced = vec![false; n];
+        produced[model.input] = true;
+
+        let new_poly = |len: usize, act_nv: &mut Vec<usize>| {
+            act_nv.push(nv(len));
+            act_nv.len() - 1
+        };
+        // Witness lists are filled first; multiplicity polys are appended at the end.
+        let table_index = |tables: &mut Vec<TableLayout>, key: TableKey| match tables
+            .iter()
+            .position(|t| t.key == key)
+        {
+            Some(i) => i,
+            None => {
+                tables.push(TableLayout {
+                    key,
+                    witnesses: Vec::new(),
+                    multiplicity_poly: usize::MAX,
+                });
+                tables.len() - 1
+            }
+        };
+
+        for (i, op) in model.ops.iter().enumerate() {
+            let (inputs, output): (Vec<TensorId>, TensorId) = match op {
+                QOp::Dense { input, output, .. } => (vec![*input], *output),
+                QOp::Requant { input, output, .. } => (vec![*input], *output),
+                QOp::Lut { input, output, .. } => (vec![*input], *output),
+                QOp::Add { a, b, output, .. } => (vec![*a, *b], *output),
+                QOp::Reshape { input, output } => (vec![*input], *output),
+                QOp::Conv2d { .. } => return unsupported(i, "Conv2d"),
+                QOp::MaxPool { .. } => return unsupported(i, "MaxPool"),
+                QOp::SumPool { .. } => return unsupported(i, "SumPool"),
+                QOp::Transpose { .. } => return unsupported(i, "Transpose"),
+                #[allow(unreachable_patterns)]
+                _ => return unsupported(i, "unknown op"),
+            };
+            for &t in &inputs {
+                if t >= n || !produced[t] {
+                    return Err(ProveError::Model(format!(
+                        "op #{i} reads tensor {t} before it is produced"
+                    )));
+                }
+            }
+            if output >= n || produced[output] {
+                return Err(ProveError::Model(format!(
+                    "op #{i} writes tensor {output} twice or out of range"
+                )));
+            }
+            produced[output] = true;
+            let len = |t: TensorId| model.tensors[t].len();
+            match op {
+                QOp::Dense {
+                    input,
+                    in_dim,
+                    out_dim,
+                    weight,
+                    bias,
+                    ..
+                } => {
+                    if len(*input) != *in_dim || len(output) != *out_dim {
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (Dense): shapes do not match in_dim/out_dim"
+                        )));
+                    }
+                    // Weight-free structures (in a verifying key) carry empty vectors.
+                    if !weight.is_empty() && weight.len() != in_dim * out_dim
+                        || !bias.is_empty() && bias.len() != *out_dim
+                    {
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (Dense): weight or bias size mismatch"
+                        )));
+                    }
+                    weight_nv.push(nv(*out_dim) + nv(*in_dim));
+                    weight_nv.push(nv(*out_dim));
+                    dense[i] = Some((weight_nv.len() - 2, weight_nv.len() - 1));
+                    pads[output] = 0;
+                }
+                QOp::Requant {
+                    input,
+                    multiplier,
+                    shift,
+                    min,
+                    max,
+                    ..
+                } => {
+                    if len(*input) != len(output) {
+                        return Err(ProveError::Model(format!("op #{i} (Requant): length mismatch")));
+                    }
+                    if *multiplier < 1 || *multiplier >= (1 << 16) || *shift > 48 || min > max {
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (Requant): parameters out of the provable range"
+                        )));
+                    }
+                    if *min < -WINDOW_HALF || *max >= WINDOW_HALF {
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (Requant): clamp range outside the requant window"
+                        )));
+                    }
+                    let l = len(output);
+                    let y_poly = new_poly(l, &mut act_nv);
+                    kinds[output] = TensorKind::Committed { poly: y_poly };
+                    let q_poly = new_poly(l, &mut act_nv);
+                    let n_limbs = shift.div_ceil(LIMB_BITS) as usize;
+                    let limb_polys: Vec<usize> =
+                        (0..n_limbs).map(|_| new_poly(l, &mut act_nv)).collect();
+                    let top_bits = if n_limbs == 0 {
+                        0
+                    } else {
+                        shift - LIMB_BITS * (n_limbs as u32 - 1)
+                    };
+                    let clamp = table_index(&mut tables, TableKey::Clamp { min: *min, max: *max });
+                    tables[clamp].witnesses.push(vec![
+                        ColumnRef { poly: q_poly, scale: 1 },
+                        ColumnRef { poly: y_poly, scale: 1 },
+                    ]);
+                    if n_limbs > 0 {
+                        let range = table_index(&mut tables, TableKey::Range);
+                        for &p in &limb_polys {
+                            tables[range].witnesses.push(vec![ColumnRef { poly: p, scale: 1 }]);
+                        }
+                        if top_bits < LIMB_BITS {
+                            // top < 2^top_bits  <=>  top * 2^(16-top_bits) < 2^16 (top is also in range).
+                            tables[range].witnesses.push(vec![ColumnRef {
+                                poly: *limb_polys.last().expect("n_limbs > 0"),
+                                scale: 1 << (LIMB_BITS - top_bits),
+                            }]);
+                        }
+                    }
+                    requants[i] = Some(RequantLayout {
+                        q_poly,
+                        limb_polys,
+                        top_bits,
+                    });
+                    let q = requant_quotient(pads[*input], *multiplier, *shift);
+                    pads[output] = q.clamp(*min, *max);
+                }
+                QOp::Lut {
+                    input, in_min, table, ..
+                } => {
+                    let TensorKind::Committed { poly: x_poly } = kinds[resolve(&kinds, *input)]
+                    else {
+                        return Err(ProveError::Unsupported(format!(
+                            "op #{i} (Lut): its input must be the output of a Requant or Lut"
+                        )));
+                    };
+                    if len(*input) != len(output) || table.is_empty() {
+                        return Err(ProveError::Model(format!("op #{i} (Lut): bad shapes")));
+                    }
+                    let pad_in = pads[*input];
+                    let Some(&pad_out) = usize::try_from(pad_in - in_min)
+                        .ok()
+                        .and_then(|k| table.get(k))
+                    else {
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (Lut): the domain does not contain the padding value {pad_in}"
+                        )));
+                    };
+                    let y_poly = new_poly(len(output), &mut act_nv);
+                    kinds[output] = TensorKind::Committed { poly: y_poly };
+                    let t = table_index(&mut tables, TableKey::Lut { op: i });
+                    tables[t].witnesses.push(vec![
+                        ColumnRef { poly: x_poly, scale: 1 },
+                        ColumnRef { poly: y_poly, scale: 1 },
+                    ]);
+                    pads[output] = pad_out;
+                }
+                QOp::Add {
+                    a, b, a_mul, b_mul, ..
+                } => {
+                    if len(*a) != len(output) || len(*b) != len(output) {
+                        return Err(ProveError::Model(format!("op #{i} (Add): length mismatch")));
+                    }
+                    pads[output] = a_mul * pads[*a] + b_mul * pads[*b];
+                }
+                QOp::Reshape { input, .. } => {
+                    if len(*input) != len(output) {
+                        return Err(ProveError::Model(format!("op #{i} (Reshape): length mismatch")));
+                    }
+                    kinds[output] = TensorKind::Alias(*input);
+                    pads[output] = pads[*input];
+                }
+                _ => unreachable!("filtered above"),
+            }
+        }
+        if !produced[model.output] {
+            return Err(ProveError::Model("the output tensor is never produced".into()));
+        }
+        for t in &mut tables {
+            let len = table_for(model, &t.key).len();
+            t.multiplicity_poly = new_poly(len, &mut act_nv);
+        }
+        Ok(Self {
+            kinds,
+            activation_num_vars: act_nv,
+            requants,
+            dense,
+            weight_num_vars: weight_nv,
+            tables,
+            pads,
+        })
+    }
+
+    /// The kind of `t` after following aliases.
+    pub fn kind(&self, t: TensorId) -> (TensorId, TensorKind) {
+        let r = resolve(&self.kinds, t);
+        (r, self.kinds[r])
+    }
+}
+
+fn resolve(kinds: &[TensorKind], mut t: TensorId) -> TensorId {
+    while let TensorKind::Alias(s) = kinds[t] {
+        t = s;
+    }
+    t
+}
+
+/// `floor((x * m + 2^(s-1)) / 2^s)` (`x * m` for `s = 0`), the requant quotient.
+pub fn requant_quotient(x: i64, m: i64, s: u32) -> i64 {
+    let t = x as i128 * m as i128 + if s > 0 { 1i128 << (s - 1) } else { 0 };
+    (t >> s) as i64
+}
+
+/// The public table a key denotes.
+pub fn table_for(model: &QuantModel, key: &TableKey) -> LookupTable {
+    match key {
+        TableKey::Range => LookupTable::range(LIMB_BITS as usize),
+        TableKey::Clamp { min, max } => {
+            let (xs, ys): (Vec<F>, Vec<F>) = (-WINDOW_HALF..WINDOW_HALF)
+                .map(|q| (f_from_i64(q), f_from_i64(q.clamp(*min, *max))))
+                .unzip();
+            LookupTable::function(xs, ys)
+        }
+        TableKey::Lut { op } => {
+            let QOp::Lut { in_min, table, .. } = &model.ops[*op] else {
+                unreachable!("layout only names Lut ops here")
+            };
+            let xs = (0..table.len() as i64).map(|k| f_from_i64(in_min + k)).collect();
+            let ys = table.iter().map(|&v| f_from_i64(v)).collect();
+            LookupTable::function(xs, ys)
+        }
+    }
+}
+
+/// A signed integer tensor as field elements, padded to a power of two with `pad`.
+pub fn padded_field(values: &[i64], pad: i64) -> Vec<F> {
+    let n = values.len().next_power_of_two().max(1);
+    let mut out: Vec<F> = values.iter().map(|&v| f_from_i64(v)).collect();
+    out.resize(n, f_from_i64(pad));
+    out
+}
+
+/// `2^k` as a field element.
+pub fn pow2(k: u32) -> F {
+    F::from_u64(1u64 << k)
+}

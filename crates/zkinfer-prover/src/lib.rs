@@ -1,0 +1,21 @@
+//! zkinfer's prover and verifier: maps a quantized model's ops onto the
+//! protocol pieces (sumcheck for linear layers, LogUp lookups for
+//! requantization and table functions, WHIR openings for weights and
+//! committed activations) and defines the proof and key files.
+
+pub mod claims;
+pub mod error;
+pub mod keys;
+pub mod layout;
+pub mod proof;
+pub mod prover;
+pub mod security;
+pub mod statement;
+pub mod synthetic;
+pub mod verifier;
+
+pub use error::ProveError;
+pub use keys::{setup, ProvingKey, VerifyingKey};
+pub use proof::Proof;
+pub use prover::{prove, ProveOutput, ProveTimings};
+pub use verifier::verify;

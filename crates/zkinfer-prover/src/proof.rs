@@ -1,0 +1,184 @@
+//! The proof and its file format.
+//!
+//! Layout (all integers little-endian):
+//! ```text
+//! "ZKINFPRF"  magic, 8 bytes
+//! u32         format version (PROOF_FORMAT_VERSION)
+//! [u8; 32]    model id the proof was made for
+//! 5 sections, in this order, each: u8 tag, u32 length, bytes
+//!   1 activation commitment   (postcard)
+//!   2 lookup proofs           (postcard; field elements as fixed 8 bytes)
+//!   3 layer proofs            (postcard; idem)
+//!   4 weight opening          (WHIR opening, its own byte format)
+//!   5 activation opening      (idem)
+//! ```
+//! Decoding never panics: any truncation, unknown tag, trailing byte or
+//! non-canonical field element is a `Malformed` error naming the section.
+
+use serde::{Deserialize, Serialize};
+use zkinfer_protocol::logup::LookupProof;
+use zkinfer_protocol::pcs::{Commitment, OpeningProof};
+use zkinfer_protocol::sumcheck::SumcheckProof;
+use zkinfer_protocol::{VerifyError, EF};
+
+pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
+pub const PROOF_FORMAT_VERSION: u32 = 1;
+
+/// The proof of one op, in backward (output-to-input) order.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum LayerProof {
+    /// Evaluations of the quotient and remainder limbs at the op's random point.
+    Requant { q_eval: EF, limb_evals: Vec<EF> },
+    /// Per output claim: the bias evaluation; then the sumcheck over the input
+    /// index, the weight evaluation per claim and the input evaluation.
+    Dense {
+        bias_evals: Vec<EF>,
+        sumcheck: SumcheckProof,
+        weight_evals: Vec<EF>,
+        input_eval: EF,
+    },
+    /// Per output claim: `(a(z), b(z))`.
+    Add { evals: Vec<(EF, EF)> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proof {
+    pub model_id: [u8; 32],
+    pub activation_commitment: Commitment,
+    pub lookups: Vec<LookupProof>,
+    pub layers: Vec<LayerProof>,
+    pub weight_opening: OpeningProof,
+    pub activation_opening: OpeningProof,
+}
+
+/// Section names, for error messages and tamper tests.
+pub const SECTIONS: [&str; 5] = [
+    "activation commitment",
+    "lookup proofs",
+    "layer proofs",
+    "weight opening",
+    "activation opening",
+];
+
+impl Proof {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let enc = |v: &dyn erased::Enc| v.enc();
+        let sections: [Vec<u8>; 5] = [
+            enc(&self.activation_commitment),
+            enc(&self.lookups),
+            enc(&self.layers),
+            self.weight_opening.to_bytes(),
+            self.activation_opening.to_bytes(),
+        ];
+        let mut out = Vec::new();
+        out.extend_from_slice(PROOF_MAGIC);
+        out.extend_from_slice(&PROOF_FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&self.model_id);
+        for (tag, s) in sections.iter().enumerate() {
+            out.push(tag as u8 + 1);
+            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            out.extend_from_slice(s);
+        }
+        out
+    }
+
+    /// Byte ranges of the header and of each section (for reports and tamper tests).
+    pub fn section_ranges(bytes: &[u8]) -> Result<Vec<(String, std::ops::Range<usize>)>, VerifyError> {
+        let mut r = Reader { bytes, pos: 0 };
+        r.header()?;
+        let mut out = vec![("header".to_string(), 0..r.pos)];
+        for name in SECTIONS {
+            let start = r.pos;
+            r.section(name)?;
+            out.push((name.to_string(), start..r.pos));
+        }
+        Ok(out)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
+        let mut r = Reader { bytes, pos: 0 };
+        let model_id = r.header()?;
+        let s: Vec<&[u8]> = SECTIONS
+            .iter()
+            .map(|name| r.section(name))
+            .collect::<Result<_, _>>()?;
+        if r.pos != bytes.len() {
+            return Err(malformed("trailing bytes after the last section"));
+        }
+        Ok(Self {
+            model_id,
+            activation_commitment: dec(s[0], SECTIONS[0])?,
+            lookups: dec(s[1], SECTIONS[1])?,
+            layers: dec(s[2], SECTIONS[2])?,
+            weight_opening: OpeningProof::from_bytes(s[3])
+                .map_err(|e| malformed(&format!("{}: {e}", SECTIONS[3])))?,
+            activation_opening: OpeningProof::from_bytes(s[4])
+                .map_err(|e| malformed(&format!("{}: {e}", SECTIONS[4])))?,
+        })
+    }
+}
+
+mod erased {
+    pub trait Enc {
+        fn enc(&self) -> Vec<u8>;
+    }
+    impl<T: serde::Serialize> Enc for T {
+        fn enc(&self) -> Vec<u8> {
+            postcard::to_allocvec(self).expect("in-memory encoding cannot fail")
+        }
+    }
+}
+
+fn dec<T: for<'a> Deserialize<'a>>(bytes: &[u8], name: &str) -> Result<T, VerifyError> {
+    let (v, rest) =
+        postcard::take_from_bytes(bytes).map_err(|e| malformed(&format!("{name}: {e}")))?;
+    if !rest.is_empty() {
+        return Err(malformed(&format!("{name}: trailing bytes")));
+    }
+    Ok(v)
+}
+
+fn malformed(msg: &str) -> VerifyError {
+    VerifyError::Malformed(msg.to_string())
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], VerifyError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| malformed(&format!("proof file is truncated (in {what})")))?;
+        let s = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn header(&mut self) -> Result<[u8; 32], VerifyError> {
+        if self.take(8, "header")? != PROOF_MAGIC {
+            return Err(malformed("not a zkinfer proof file (bad magic)"));
+        }
+        let v = u32::from_le_bytes(self.take(4, "header")?.try_into().expect("4 bytes"));
+        if v != PROOF_FORMAT_VERSION {
+            return Err(malformed(&format!(
+                "proof format version {v} is not supported (expected {PROOF_FORMAT_VERSION})"
+            )));
+        }
+        Ok(self.take(32, "header")?.try_into().expect("32 bytes"))
+    }
+
+    fn section(&mut self, name: &str) -> Result<&'a [u8], VerifyError> {
+        let expected = SECTIONS.iter().position(|s| *s == name).expect("known") as u8 + 1;
+        let tag = self.take(1, name)?[0];
+        if tag != expected {
+            return Err(malformed(&format!("expected section '{name}', found tag {tag}")));
+        }
+        let len = u32::from_le_bytes(self.take(4, name)?.try_into().expect("4 bytes")) as usize;
+        self.take(len, name)
+    }
+}

@@ -1,0 +1,404 @@
+//! The prover: runs the quantized model, commits the lookup witnesses, proves
+//! the lookups, walks the ops backwards from the output reducing claims
+//! (GKR style), and finally opens both commitments.
+
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use zkinfer_model::ir::QOp;
+use zkinfer_protocol::field::{f_from_i64, Field, PrimeCharacteristicRing, F};
+use zkinfer_protocol::logup::{self, LookupWitness};
+use zkinfer_protocol::mle::{eq_table, evaluate_base, weighted_row_sum};
+use zkinfer_protocol::pcs::Claim;
+use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
+use zkinfer_protocol::{Transcript, EF};
+
+use crate::claims::ClaimBook;
+use crate::error::ProveError;
+use crate::keys::ProvingKey;
+use crate::layout::{nv, padded_field, pow2, table_for, Layout, LIMB_BITS, WINDOW_HALF};
+use crate::proof::{LayerProof, Proof};
+use crate::statement::start_transcript;
+
+/// Where the prover's time went.
+#[derive(Clone, Debug, Default)]
+pub struct ProveTimings {
+    pub inference: Duration,
+    pub witness: Duration,
+    pub commit: Duration,
+    pub lookups: Duration,
+    pub layers: Duration,
+    pub weight_opening: Duration,
+    pub activation_opening: Duration,
+}
+
+impl ProveTimings {
+    pub fn total(&self) -> Duration {
+        self.inference
+            + self.witness
+            + self.commit
+            + self.lookups
+            + self.layers
+            + self.weight_opening
+            + self.activation_opening
+    }
+}
+
+pub struct ProveOutput {
+    pub proof: Proof,
+    /// The quantized output the proof binds.
+    pub output: Vec<i64>,
+    pub timings: ProveTimings,
+}
+
+/// Runs the integer model: the values of every tensor.
+pub fn run_model(pk: &ProvingKey, input: &[i64]) -> Result<Vec<Vec<i64>>, ProveError> {
+    zkinfer_model::eval::evaluate(&pk.model, input)
+        .map(|t| t.values)
+        .map_err(|e| ProveError::Inference(e.to_string()))
+}
+
+/// Proves that the model in `pk` maps `input` (quantized) to the returned output.
+pub fn prove(pk: &ProvingKey, input: &[i64]) -> Result<ProveOutput, ProveError> {
+    let model = &pk.model;
+    let layout = &pk.layout;
+    let mut timings = ProveTimings::default();
+
+    let clock = Instant::now();
+    let values = run_model(pk, input)?;
+    let output = values[model.output].clone();
+    timings.inference = clock.elapsed();
+
+    let clock = Instant::now();
+    let mut tr = start_transcript(&pk.vk, input, &output);
+    let act_polys = activation_witness(pk, &values)?;
+    timings.witness = clock.elapsed();
+
+    let clock = Instant::now();
+    let (act_commitment, act_data) = pk.pcs.commit(&act_polys);
+    act_commitment.absorb_into(&mut tr);
+    timings.commit = clock.elapsed();
+
+    let clock = Instant::now();
+    let mut book = ClaimBook::new(model.tensors.len());
+    let mut lookups = Vec::with_capacity(layout.tables.len());
+    for t in &layout.tables {
+        let table = table_for(model, &t.key);
+        let witnesses: Vec<LookupWitness> = t
+            .witnesses
+            .iter()
+            .map(|cols| LookupWitness {
+                columns: cols
+                    .iter()
+                    .map(|c| scaled(&act_polys[c.poly], c.scale))
+                    .collect(),
+            })
+            .collect();
+        tr.label(b"lookup");
+        let (proof, claims) =
+            logup::prove(&table, &witnesses, &act_polys[t.multiplicity_poly], &mut tr);
+        for (w, c) in t.witnesses.iter().zip(&claims.witnesses) {
+            for (col, &v) in w.iter().zip(&c.values) {
+                book.activation.push(Claim {
+                    poly: col.poly,
+                    point: c.point.clone(),
+                    value: v * unscale(col.scale),
+                });
+            }
+        }
+        book.activation.push(Claim {
+            poly: t.multiplicity_poly,
+            point: claims.multiplicities.point.clone(),
+            value: claims.multiplicities.values[0],
+        });
+        lookups.push(proof);
+    }
+    timings.lookups = clock.elapsed();
+
+    let clock = Instant::now();
+    let out_padded = padded_field(&output, layout.pads[model.output]);
+    tr.label(b"output-claim");
+    let r0 = tr.challenge_efs(nv(output.len()));
+    let v0 = evaluate_base(&out_padded, &r0);
+    book.route(layout, model.output, r0, v0);
+
+    let padded = |t: usize| padded_field(&values[t], layout.pads[t]);
+    let mut layers = Vec::new();
+    for (i, op) in model.ops.iter().enumerate().rev() {
+        match op {
+            QOp::Requant {
+                input,
+                multiplier,
+                shift,
+                ..
+            } => {
+                let rl = layout.requants[i].as_ref().expect("layout has every requant");
+                tr.label(b"requant");
+                let z = tr.challenge_efs(nv(values[*input].len()));
+                let q_eval = evaluate_base(&act_polys[rl.q_poly], &z);
+                let limb_evals: Vec<EF> = rl
+                    .limb_polys
+                    .iter()
+                    .map(|&p| evaluate_base(&act_polys[p], &z))
+                    .collect();
+                tr.absorb_ef(q_eval);
+                tr.absorb_efs(&limb_evals);
+                let x_eval = requant_input_eval(q_eval, &limb_evals, *multiplier, *shift);
+                book.activation.push(Claim {
+                    poly: rl.q_poly,
+                    point: z.clone(),
+                    value: q_eval,
+                });
+                for (&p, &v) in rl.limb_polys.iter().zip(&limb_evals) {
+                    book.activation.push(Claim {
+                        poly: p,
+                        point: z.clone(),
+                        value: v,
+                    });
+                }
+                book.route(layout, *input, z, x_eval);
+                layers.push(LayerProof::Requant { q_eval, limb_evals });
+            }
+            QOp::Dense {
+                input,
+                output: out,
+                in_dim,
+                out_dim,
+                bias,
+                ..
+            } => {
+                let claims = book.take_pending(layout, *out);
+                if claims.is_empty() {
+                    continue;
+                }
+                let (w_poly, b_poly) = layout.dense[i].expect("layout has every dense");
+                let weights = pk.dense_weights[i].as_ref().expect("pk has every dense");
+                tr.label(b"dense");
+                let rho = batching_coefficients(&mut tr, claims.len());
+                let bias_p = padded_field(bias, 0);
+                let bias_evals: Vec<EF> =
+                    claims.iter().map(|(z, _)| evaluate_base(&bias_p, z)).collect();
+                tr.absorb_efs(&bias_evals);
+                let claimed: EF = claims
+                    .iter()
+                    .zip(&bias_evals)
+                    .zip(&rho)
+                    .map(|(((_, v), b), r)| *r * (*v - *b))
+                    .sum();
+                // Per-claim rows of W bound at z_i, then their rho-combination.
+                let cols_p = in_dim.next_power_of_two();
+                let per_claim: Vec<Vec<EF>> = claims
+                    .iter()
+                    .map(|(z, _)| {
+                        let mut v = weighted_row_sum(weights, *out_dim, *in_dim, &eq_table(z));
+                        v.resize(cols_p, EF::ZERO);
+                        v
+                    })
+                    .collect();
+                let mut combined = per_claim[0].clone();
+                for (v, r) in per_claim.iter().zip(&rho).skip(1) {
+                    combined
+                        .par_iter_mut()
+                        .zip(v.par_iter())
+                        .for_each(|(c, x)| *c += *r * *x);
+                }
+                let a_p = padded(*input);
+                let sc = sumcheck::prove(
+                    SumOfProducts {
+                        num_vars: nv(*in_dim),
+                        mles: vec![Mle::Ext(combined), Mle::Base(a_p)],
+                        terms: vec![Term {
+                            coeff: EF::ONE,
+                            factors: vec![0, 1],
+                        }],
+                    },
+                    &mut tr,
+                );
+                debug_assert_eq!(sc.claimed_sum, claimed, "dense claim must match the trace");
+                let r = sc.point;
+                let eq_r = eq_table(&r);
+                let weight_evals: Vec<EF> = per_claim
+                    .iter()
+                    .map(|v| v.iter().zip(&eq_r).map(|(a, b)| *a * *b).sum())
+                    .collect();
+                let input_eval = sc.final_evals[1];
+                tr.absorb_efs(&weight_evals);
+                tr.absorb_ef(input_eval);
+                for ((z, _), (&w, &b)) in claims.iter().zip(weight_evals.iter().zip(&bias_evals)) {
+                    let mut zr = z.clone();
+                    zr.extend_from_slice(&r);
+                    book.weights.push(Claim {
+                        poly: w_poly,
+                        point: zr,
+                        value: w,
+                    });
+                    book.weights.push(Claim {
+                        poly: b_poly,
+                        point: z.clone(),
+                        value: b,
+                    });
+                }
+                book.route(layout, *input, r, input_eval);
+                layers.push(LayerProof::Dense {
+                    bias_evals,
+                    sumcheck: sc.proof,
+                    weight_evals,
+                    input_eval,
+                });
+            }
+            QOp::Add { a, b, output: out, .. } => {
+                let claims = book.take_pending(layout, *out);
+                if claims.is_empty() {
+                    continue;
+                }
+                tr.label(b"add");
+                let (ap, bp) = (padded(*a), padded(*b));
+                let evals: Vec<(EF, EF)> = claims
+                    .iter()
+                    .map(|(z, _)| (evaluate_base(&ap, z), evaluate_base(&bp, z)))
+                    .collect();
+                for (&(ea, eb), (z, _)) in evals.iter().zip(&claims) {
+                    tr.absorb_ef(ea);
+                    tr.absorb_ef(eb);
+                    book.route(layout, *a, z.clone(), ea);
+                    book.route(layout, *b, z.clone(), eb);
+                }
+                layers.push(LayerProof::Add { evals });
+            }
+            QOp::Lut { .. } | QOp::Reshape { .. } => {}
+            _ => unreachable!("Layout::new refuses other ops"),
+        }
+    }
+    timings.layers = clock.elapsed();
+
+    let clock = Instant::now();
+    tr.label(b"weight-opening");
+    let weight_opening = pk.pcs.open(&pk.weight_data, &book.weights, &mut tr);
+    timings.weight_opening = clock.elapsed();
+    let clock = Instant::now();
+    tr.label(b"activation-opening");
+    let activation_opening = pk.pcs.open(&act_data, &book.activation, &mut tr);
+    timings.activation_opening = clock.elapsed();
+
+    Ok(ProveOutput {
+        proof: Proof {
+            model_id: pk.vk.model_id(),
+            activation_commitment: act_commitment,
+            lookups,
+            layers,
+            weight_opening,
+            activation_opening,
+        },
+        output,
+        timings,
+    })
+}
+
+/// `ρ_0 = 1`, further coefficients drawn from the transcript.
+pub(crate) fn batching_coefficients(tr: &mut Transcript, n: usize) -> Vec<EF> {
+    tr.absorb_u64(n as u64);
+    let mut rho = vec![EF::ONE];
+    rho.extend(tr.challenge_efs(n.saturating_sub(1)));
+    rho
+}
+
+/// From `x·m + 2^(s-1) = q·2^s + Σ_j 2^(16j) r_j`: the input's evaluation at the same point.
+pub(crate) fn requant_input_eval(q: EF, limbs: &[EF], m: i64, s: u32) -> EF {
+    let mut t = q * EF::from(pow2_big(s));
+    for (j, &l) in limbs.iter().enumerate() {
+        t += l * EF::from(pow2(LIMB_BITS * j as u32));
+    }
+    if s > 0 {
+        t -= EF::from(pow2(s - 1));
+    }
+    let m_inv = f_from_i64(m).inverse();
+    t * EF::from(m_inv)
+}
+
+fn pow2_big(s: u32) -> F {
+    F::from_u64(1u64 << s)
+}
+
+fn scaled(col: &[F], scale: u64) -> Vec<F> {
+    if scale == 1 {
+        return col.to_vec();
+    }
+    let s = F::from_u64(scale);
+    col.iter().map(|&x| x * s).collect()
+}
+
+pub(crate) fn unscale(scale: u64) -> EF {
+    EF::from(F::from_u64(scale).inverse())
+}
+
+/// Every committed activation polynomial, in layout order.
+fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>>, ProveError> {
+    let model = &pk.model;
+    let layout: &Layout = &pk.layout;
+    let mut polys: Vec<Vec<F>> = vec![Vec::new(); layout.activation_num_vars.len()];
+    for (i, op) in model.ops.iter().enumerate() {
+        match op {
+            QOp::Requant {
+                input,
+                output,
+                multiplier,
+                shift,
+                ..
+            } => {
+                let rl = layout.requants[i].as_ref().expect("layout has every requant");
+                let crate::layout::TensorKind::Committed { poly: y_poly } = layout.kinds[*output]
+                else {
+                    unreachable!("requant outputs are committed")
+                };
+                polys[y_poly] = padded_field(&values[*output], layout.pads[*output]);
+                let n = values[*input].len().next_power_of_two();
+                let pad = layout.pads[*input];
+                let xs = values[*input].iter().copied().chain(std::iter::repeat(pad));
+                let mut q = Vec::with_capacity(n);
+                let mut limbs = vec![Vec::with_capacity(n); rl.limb_polys.len()];
+                for (k, x) in xs.take(n).enumerate() {
+                    let t = x as i128 * *multiplier as i128
+                        + if *shift > 0 { 1i128 << (shift - 1) } else { 0 };
+                    let qv = t >> shift;
+                    if qv < -(WINDOW_HALF as i128) || qv >= WINDOW_HALF as i128 {
+                        return Err(ProveError::Inference(format!(
+                            "op #{i} (Requant) element {k}: pre-clamp value {qv} is outside the provable window [-32768, 32767]"
+                        )));
+                    }
+                    let r = (t - (qv << shift)) as u64;
+                    q.push(f_from_i64(qv as i64));
+                    for (j, l) in limbs.iter_mut().enumerate() {
+                        l.push(F::from_u64((r >> (LIMB_BITS * j as u32)) & 0xFFFF));
+                    }
+                }
+                polys[rl.q_poly] = q;
+                for (&p, l) in rl.limb_polys.iter().zip(limbs) {
+                    polys[p] = l;
+                }
+            }
+            QOp::Lut { output, .. } => {
+                let crate::layout::TensorKind::Committed { poly } = layout.kinds[*output] else {
+                    unreachable!("lut outputs are committed")
+                };
+                polys[poly] = padded_field(&values[*output], layout.pads[*output]);
+            }
+            _ => {}
+        }
+    }
+    for t in &layout.tables {
+        let table = table_for(model, &t.key);
+        let witnesses: Vec<LookupWitness> = t
+            .witnesses
+            .iter()
+            .map(|cols| LookupWitness {
+                columns: cols.iter().map(|c| scaled(&polys[c.poly], c.scale)).collect(),
+            })
+            .collect();
+        let m = logup::multiplicities(&table, &witnesses).map_err(|e| {
+            ProveError::Inference(format!("a lookup witness is outside its table ({:?}): {e}", t.key))
+        })?;
+        polys[t.multiplicity_poly] = m;
+    }
+    Ok(polys)
+}
+

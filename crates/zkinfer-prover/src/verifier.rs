@@ -1,0 +1,273 @@
+//! The verifier: replays the transcript, checks every lookup and layer proof,
+//! the public input and output, and both commitment openings.
+
+use zkinfer_model::ir::QOp;
+use zkinfer_protocol::field::f_from_i64;
+use zkinfer_protocol::logup;
+use zkinfer_protocol::mle::evaluate_base;
+use zkinfer_protocol::pcs::{Claim, Pcs};
+use zkinfer_protocol::sumcheck;
+use zkinfer_protocol::{VerifyError, EF};
+
+use crate::claims::ClaimBook;
+use crate::keys::{hex, VerifyingKey};
+use crate::layout::{nv, padded_field, table_for, Layout};
+use crate::proof::{LayerProof, Proof};
+use crate::prover::{batching_coefficients, requant_input_eval, unscale};
+use crate::statement::start_transcript;
+
+fn reject(msg: impl Into<String>) -> VerifyError {
+    VerifyError::Sumcheck(msg.into())
+}
+
+fn malformed(msg: impl Into<String>) -> VerifyError {
+    VerifyError::Malformed(msg.into())
+}
+
+/// Accepts iff `proof` shows that the model of `vk` maps `input` to `output`
+/// (both quantized integers).
+pub fn verify(
+    vk: &VerifyingKey,
+    input: &[i64],
+    output: &[i64],
+    proof: &Proof,
+) -> Result<(), VerifyError> {
+    let model = &vk.structure;
+    let layout = Layout::new(model).map_err(|e| malformed(format!("verifying key: {e}")))?;
+    if proof.model_id != vk.model_id() {
+        return Err(malformed(format!(
+            "the proof is for model {}, the verifying key is for model {}",
+            hex(&proof.model_id),
+            vk.model_id_hex()
+        )));
+    }
+    if input.len() != model.tensors[model.input].len() {
+        return Err(malformed(format!(
+            "the input has {} values, the model expects {}",
+            input.len(),
+            model.tensors[model.input].len()
+        )));
+    }
+    if output.len() != model.tensors[model.output].len() {
+        return Err(malformed(format!(
+            "the output has {} values, the model produces {}",
+            output.len(),
+            model.tensors[model.output].len()
+        )));
+    }
+    if proof.activation_commitment.poly_num_vars != layout.activation_num_vars {
+        return Err(malformed("activation commitment has the wrong layout"));
+    }
+    if proof.lookups.len() != layout.tables.len() {
+        return Err(malformed("wrong number of lookup proofs"));
+    }
+    let pcs = Pcs::new(vk.pcs_params.clone());
+    let mut tr = start_transcript(vk, input, output);
+    proof.activation_commitment.absorb_into(&mut tr);
+
+    let mut book = ClaimBook::new(model.tensors.len());
+    for (t, lp) in layout.tables.iter().zip(&proof.lookups) {
+        let table = table_for(model, &t.key);
+        let lens: Vec<usize> = t
+            .witnesses
+            .iter()
+            .map(|cols| 1usize << layout.activation_num_vars[cols[0].poly])
+            .collect();
+        tr.label(b"lookup");
+        let claims = logup::verify(&table, &lens, lp, &mut tr)?;
+        if claims.witnesses.len() != t.witnesses.len() {
+            return Err(malformed("lookup claims do not match the layout"));
+        }
+        for (w, c) in t.witnesses.iter().zip(&claims.witnesses) {
+            if c.values.len() != w.len() {
+                return Err(malformed("lookup claims do not match the layout"));
+            }
+            for (col, &v) in w.iter().zip(&c.values) {
+                book.activation.push(Claim {
+                    poly: col.poly,
+                    point: c.point.clone(),
+                    value: v * unscale(col.scale),
+                });
+            }
+        }
+        let m = &claims.multiplicities;
+        if m.values.len() != 1 {
+            return Err(malformed("lookup multiplicity claim is malformed"));
+        }
+        book.activation.push(Claim {
+            poly: t.multiplicity_poly,
+            point: m.point.clone(),
+            value: m.values[0],
+        });
+    }
+
+    let out_padded = padded_field(output, layout.pads[model.output]);
+    tr.label(b"output-claim");
+    let r0 = tr.challenge_efs(nv(output.len()));
+    let v0 = evaluate_base(&out_padded, &r0);
+    book.route(&layout, model.output, r0, v0);
+
+    let mut layers = proof.layers.iter();
+    let mut next_layer = |what: &str| {
+        layers
+            .next()
+            .ok_or_else(|| malformed(format!("layer proofs end before the {what} op")))
+    };
+    for (i, op) in model.ops.iter().enumerate().rev() {
+        match op {
+            QOp::Requant {
+                input,
+                multiplier,
+                shift,
+                ..
+            } => {
+                let rl = layout.requants[i].as_ref().expect("layout has every requant");
+                let LayerProof::Requant { q_eval, limb_evals } = next_layer("Requant")? else {
+                    return Err(malformed(format!("op #{i}: expected a Requant proof")));
+                };
+                if limb_evals.len() != rl.limb_polys.len() {
+                    return Err(malformed(format!("op #{i}: wrong number of limb evaluations")));
+                }
+                tr.label(b"requant");
+                let z = tr.challenge_efs(nv(model.tensors[*input].len()));
+                tr.absorb_ef(*q_eval);
+                tr.absorb_efs(limb_evals);
+                let x_eval = requant_input_eval(*q_eval, limb_evals, *multiplier, *shift);
+                book.activation.push(Claim {
+                    poly: rl.q_poly,
+                    point: z.clone(),
+                    value: *q_eval,
+                });
+                for (&p, &v) in rl.limb_polys.iter().zip(limb_evals) {
+                    book.activation.push(Claim {
+                        poly: p,
+                        point: z.clone(),
+                        value: v,
+                    });
+                }
+                book.route(&layout, *input, z, x_eval);
+            }
+            QOp::Dense {
+                input,
+                output: out,
+                in_dim,
+                ..
+            } => {
+                let claims = book.take_pending(&layout, *out);
+                if claims.is_empty() {
+                    continue;
+                }
+                let (w_poly, b_poly) = layout.dense[i].expect("layout has every dense");
+                let LayerProof::Dense {
+                    bias_evals,
+                    sumcheck: sc,
+                    weight_evals,
+                    input_eval,
+                } = next_layer("Dense")?
+                else {
+                    return Err(malformed(format!("op #{i}: expected a Dense proof")));
+                };
+                if bias_evals.len() != claims.len() || weight_evals.len() != claims.len() {
+                    return Err(malformed(format!("op #{i}: wrong number of evaluations")));
+                }
+                tr.label(b"dense");
+                let rho = batching_coefficients(&mut tr, claims.len());
+                tr.absorb_efs(bias_evals);
+                let claimed: EF = claims
+                    .iter()
+                    .zip(bias_evals)
+                    .zip(&rho)
+                    .map(|(((_, v), b), r)| *r * (*v - *b))
+                    .sum();
+                let sub = sumcheck::verify(nv(*in_dim), 2, claimed, sc, &mut tr)?;
+                tr.absorb_efs(weight_evals);
+                tr.absorb_ef(*input_eval);
+                let w_comb: EF = weight_evals.iter().zip(&rho).map(|(w, r)| *w * *r).sum();
+                if w_comb * *input_eval != sub.expected_eval {
+                    return Err(reject(format!(
+                        "op #{i} (Dense): the final sumcheck evaluation does not match the claimed weight and input evaluations"
+                    )));
+                }
+                for ((z, _), (&w, &b)) in claims.iter().zip(weight_evals.iter().zip(bias_evals)) {
+                    let mut zr = z.clone();
+                    zr.extend_from_slice(&sub.point);
+                    book.weights.push(Claim {
+                        poly: w_poly,
+                        point: zr,
+                        value: w,
+                    });
+                    book.weights.push(Claim {
+                        poly: b_poly,
+                        point: z.clone(),
+                        value: b,
+                    });
+                }
+                book.route(&layout, *input, sub.point, *input_eval);
+            }
+            QOp::Add {
+                a,
+                b,
+                output: out,
+                a_mul,
+                b_mul,
+            } => {
+                let claims = book.take_pending(&layout, *out);
+                if claims.is_empty() {
+                    continue;
+                }
+                let LayerProof::Add { evals } = next_layer("Add")? else {
+                    return Err(malformed(format!("op #{i}: expected an Add proof")));
+                };
+                if evals.len() != claims.len() {
+                    return Err(malformed(format!("op #{i}: wrong number of evaluations")));
+                }
+                tr.label(b"add");
+                let (am, bm) = (EF::from(f_from_i64(*a_mul)), EF::from(f_from_i64(*b_mul)));
+                for (&(ea, eb), (z, v)) in evals.iter().zip(&claims) {
+                    if am * ea + bm * eb != *v {
+                        return Err(reject(format!(
+                            "op #{i} (Add): the operand evaluations do not add up to the output claim"
+                        )));
+                    }
+                    tr.absorb_ef(ea);
+                    tr.absorb_ef(eb);
+                    book.route(&layout, *a, z.clone(), ea);
+                    book.route(&layout, *b, z.clone(), eb);
+                }
+            }
+            QOp::Lut { .. } | QOp::Reshape { .. } => {}
+            _ => return Err(malformed(format!("op #{i} is not supported by the verifier"))),
+        }
+    }
+    if layers.next().is_some() {
+        return Err(malformed("extra layer proofs after the input"));
+    }
+    let input_padded = padded_field(input, 0);
+    for (point, value) in &book.input {
+        if evaluate_base(&input_padded, point) != *value {
+            return Err(reject(
+                "the proof's claim on the input does not match the given input",
+            ));
+        }
+    }
+    if book.pending.iter().any(|c| !c.is_empty()) {
+        return Err(malformed("a claim was left unchecked"));
+    }
+    let n_weight_polys = vk.weight_commitment.poly_num_vars.len();
+    if book.weights.iter().any(|c| c.poly >= n_weight_polys) {
+        return Err(malformed("weight claims exceed the weight commitment"));
+    }
+    tr.label(b"weight-opening");
+    pcs.verify(&vk.weight_commitment, &book.weights, &proof.weight_opening, &mut tr)
+        .map_err(|e| VerifyError::Opening(format!("weights: {e}")))?;
+    tr.label(b"activation-opening");
+    pcs.verify(
+        &proof.activation_commitment,
+        &book.activation,
+        &proof.activation_opening,
+        &mut tr,
+    )
+    .map_err(|e| VerifyError::Opening(format!("activations: {e}")))?;
+    Ok(())
+}
+

@@ -1,0 +1,177 @@
+//! End-to-end: setup, prove, verify synthetic MLPs, and the tamper matrix —
+//! every public part of the statement and every section of the proof file.
+
+use zkinfer_prover::proof::Proof;
+use zkinfer_prover::synthetic::{input, mlp};
+use zkinfer_prover::{prove, setup, verify, ProvingKey, VerifyingKey};
+use zkinfer_protocol::pcs::PcsParams;
+
+fn keys(widths: &[usize], seed: u64) -> ProvingKey {
+    setup(mlp(widths, seed), PcsParams::default()).expect("setup")
+}
+
+#[test]
+fn odd_width_mlps_prove_and_verify() {
+    for (widths, seed) in [
+        (vec![13, 7, 5], 1u64),
+        (vec![33, 17, 9, 3], 2),
+        (vec![1, 1], 3),
+        (vec![64, 32, 10], 4),
+    ] {
+        let pk = keys(&widths, seed);
+        let x = input(widths[0], seed);
+        let out = prove(&pk, &x).expect("prove");
+        assert_eq!(out.output.len(), *widths.last().unwrap());
+        verify(&pk.vk, &x, &out.output, &out.proof).expect("honest proof verifies");
+        // Through the file format, too.
+        let bytes = out.proof.to_bytes();
+        let back = Proof::from_bytes(&bytes).expect("decode");
+        assert_eq!(back, out.proof);
+        verify(&pk.vk, &x, &out.output, &back).expect("decoded proof verifies");
+    }
+}
+
+#[test]
+fn keys_round_trip_through_files() {
+    let pk = keys(&[20, 9, 4], 7);
+    let pk2 = ProvingKey::from_bytes(&pk.to_bytes()).expect("pk decodes");
+    let vk2 = VerifyingKey::from_bytes(&pk.vk.to_bytes()).expect("vk decodes");
+    assert_eq!(vk2, pk.vk);
+    assert_eq!(pk2.vk.model_id(), pk.vk.model_id());
+    let x = input(20, 7);
+    let out = prove(&pk2, &x).expect("prove with reloaded pk");
+    verify(&vk2, &x, &out.output, &out.proof).expect("verifies with reloaded vk");
+    // Corrupt key files are errors, not panics.
+    let mut bad = pk.vk.to_bytes();
+    bad.truncate(bad.len() / 2);
+    assert!(VerifyingKey::from_bytes(&bad).is_err());
+    assert!(VerifyingKey::from_bytes(b"not a key").is_err());
+    let mut bad_pk = pk.to_bytes();
+    let n = bad_pk.len();
+    bad_pk[n - 40] ^= 1; // inside the weights
+    assert!(ProvingKey::from_bytes(&bad_pk).is_err());
+}
+
+struct Fixture {
+    pk: ProvingKey,
+    x: Vec<i64>,
+    y: Vec<i64>,
+    proof: Proof,
+}
+
+fn fixture() -> Fixture {
+    let pk = keys(&[24, 11, 6], 11);
+    let x = input(24, 11);
+    let out = prove(&pk, &x).expect("prove");
+    Fixture {
+        pk,
+        x,
+        y: out.output,
+        proof: out.proof,
+    }
+}
+
+#[test]
+fn wrong_output_is_rejected() {
+    let f = fixture();
+    for i in 0..f.y.len() {
+        let mut y = f.y.clone();
+        y[i] += 1;
+        assert!(verify(&f.pk.vk, &f.x, &y, &f.proof).is_err(), "output {i} changed");
+    }
+    assert!(verify(&f.pk.vk, &f.x, &f.y[1..], &f.proof).is_err(), "short output");
+}
+
+#[test]
+fn wrong_input_is_rejected() {
+    let f = fixture();
+    for i in [0, 5, f.x.len() - 1] {
+        let mut x = f.x.clone();
+        x[i] += 1;
+        assert!(verify(&f.pk.vk, &x, &f.y, &f.proof).is_err(), "input {i} changed");
+    }
+}
+
+#[test]
+fn proof_replayed_with_another_input_is_rejected() {
+    let f = fixture();
+    let x2 = input(24, 999);
+    assert_ne!(x2, f.x);
+    let y2 = prove(&f.pk, &x2).expect("prove").output;
+    // The old proof with the new statement, and with the new input only.
+    assert!(verify(&f.pk.vk, &x2, &y2, &f.proof).is_err());
+    assert!(verify(&f.pk.vk, &x2, &f.y, &f.proof).is_err());
+}
+
+#[test]
+fn another_models_vk_is_rejected() {
+    let f = fixture();
+    // Same architecture, other weights: only the commitment differs.
+    let other = keys(&[24, 11, 6], 12);
+    assert_ne!(other.vk.model_id(), f.pk.vk.model_id());
+    assert!(verify(&other.vk, &f.x, &f.y, &f.proof).is_err());
+    // Even with the proof's model id rewritten to match, the transcript and openings fail.
+    let mut forged = f.proof.clone();
+    forged.model_id = other.vk.model_id();
+    assert!(verify(&other.vk, &f.x, &f.y, &forged).is_err());
+}
+
+#[test]
+fn a_flipped_byte_in_every_section_is_rejected() {
+    let f = fixture();
+    let bytes = f.proof.to_bytes();
+    let ranges = Proof::section_ranges(&bytes).expect("sections");
+    assert_eq!(ranges.len(), 6);
+    for (name, range) in ranges {
+        assert!(!range.is_empty(), "section {name} is empty");
+        // Spread positions over the section, plus its first and last byte.
+        let step = (range.len() / 24).max(1);
+        let mut positions: Vec<usize> = range.clone().step_by(step).collect();
+        positions.push(range.end - 1);
+        for pos in positions {
+            let mut b = bytes.clone();
+            b[pos] ^= 0x01;
+            let accepted = match Proof::from_bytes(&b) {
+                Err(_) => false,
+                Ok(p) => verify(&f.pk.vk, &f.x, &f.y, &p).is_ok(),
+            };
+            assert!(!accepted, "flipped byte {pos} in section {name} was accepted");
+        }
+    }
+}
+
+#[test]
+fn truncated_proofs_are_errors_not_panics() {
+    let f = fixture();
+    let bytes = f.proof.to_bytes();
+    for len in [0, 4, 12, 44, 45, 50, bytes.len() / 2, bytes.len() - 1] {
+        assert!(Proof::from_bytes(&bytes[..len]).is_err(), "truncated at {len}");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(Proof::from_bytes(&longer).is_err(), "trailing byte");
+}
+
+#[test]
+fn tampered_layer_values_are_rejected() {
+    use zkinfer_protocol::field::PrimeCharacteristicRing;
+    use zkinfer_protocol::EF;
+    use zkinfer_prover::proof::LayerProof;
+    let f = fixture();
+    for li in 0..f.proof.layers.len() {
+        let mut p = f.proof.clone();
+        match &mut p.layers[li] {
+            LayerProof::Requant { q_eval, .. } => *q_eval += EF::ONE,
+            LayerProof::Dense { input_eval, .. } => *input_eval += EF::ONE,
+            LayerProof::Add { evals } => evals[0].0 += EF::ONE,
+        }
+        assert!(verify(&f.pk.vk, &f.x, &f.y, &p).is_err(), "layer {li}");
+    }
+    // Dropping a layer proof or adding one is malformed.
+    let mut p = f.proof.clone();
+    p.layers.pop();
+    assert!(verify(&f.pk.vk, &f.x, &f.y, &p).is_err());
+    let mut p = f.proof.clone();
+    p.layers.push(p.layers[0].clone());
+    assert!(verify(&f.pk.vk, &f.x, &f.y, &p).is_err());
+}

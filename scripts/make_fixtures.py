@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Writes zkinfer's small ONNX test fixtures into fixtures/ (deterministic, seeded).
+
+Usage: pip install -r scripts/requirements.txt && python3 scripts/make_fixtures.py [OUTDIR]
+
+Each model NAME.onnx comes with NAME.input.json ({"input_data": [[...]]}, ezkl style).
+demo_mlp.onnx is a 64-32-10 MLP trained here in numpy on a synthetic 8x8 glyph task;
+demo_test_inputs.npy / demo_test_labels.npy hold a held-out test split for it.
+All models: opset 17, float32, symbolic batch axis "batch".
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+
+
+def init(name, arr):
+    return numpy_helper.from_array(np.asarray(arr, dtype=np.float32), name)
+
+
+def init_i64(name, arr):
+    return numpy_helper.from_array(np.asarray(arr, dtype=np.int64), name)
+
+
+def save(outdir, name, nodes, inits, in_shape, out_shape, x):
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch"] + list(in_shape))],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch"] + list(out_shape))],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="zkinfer-fixtures")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(outdir, name + ".onnx"))
+    with open(os.path.join(outdir, name + ".input.json"), "w") as f:
+        json.dump({"input_data": [np.asarray(x, dtype=np.float32).reshape(-1).astype(float).round(6).tolist()]}, f)
+
+
+def w(rng, *shape, scale=None):
+    fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
+    s = scale if scale is not None else 1.0 / np.sqrt(fan_in)
+    return (rng.standard_normal(shape) * s).astype(np.float32)
+
+
+def main(outdir):
+    os.makedirs(outdir, exist_ok=True)
+    rng = np.random.default_rng(1234)
+    N = helper.make_node
+
+    # 1. Gemm + Relu (transB=1 like PyTorch) and Gemm without transB
+    save(outdir, "mlp_gemm_relu", [
+        N("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        N("Relu", ["h1"], ["a1"], name="relu1"),
+        N("Gemm", ["a1", "w2", "b2"], ["output"], name="fc2", alpha=0.5, beta=2.0),
+    ], [init("w1", w(rng, 16, 8)), init("b1", w(rng, 16, scale=0.1)),
+        init("w2", w(rng, 16, 4)), init("b2", w(rng, 4, scale=0.1))], [8], [4], rng.standard_normal(8))
+
+    # 2. MatMul + Add bias, residual-free
+    save(outdir, "mlp_matmul_add", [
+        N("MatMul", ["input", "w1"], ["m1"], name="mm1"),
+        N("Add", ["m1", "b1"], ["h1"], name="bias1"),
+        N("Relu", ["h1"], ["a1"], name="relu1"),
+        N("MatMul", ["a1", "w2"], ["m2"], name="mm2"),
+        N("Add", ["b2", "m2"], ["output"], name="bias2"),
+    ], [init("w1", w(rng, 10, 12)), init("b1", w(rng, 12, scale=0.1)),
+        init("w2", w(rng, 12, 3)), init("b2", w(rng, 3, scale=0.1))], [10], [3], rng.standard_normal(10))
+
+    # 3. Sigmoid output (binary classifier)
+    save(outdir, "sigmoid", [
+        N("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        N("Sigmoid", ["h1"], ["s1"], name="sig1"),
+        N("Gemm", ["s1", "w2", "b2"], ["h2"], name="fc2", transB=1),
+        N("Sigmoid", ["h2"], ["output"], name="sig_out"),
+    ], [init("w1", w(rng, 8, 6, scale=1.0)), init("b1", w(rng, 8, scale=0.2)),
+        init("w2", w(rng, 1, 8, scale=1.0)), init("b2", w(rng, 1, scale=0.2))], [6], [1], rng.standard_normal(6))
+
+    # 4. Tanh hidden layer
+    save(outdir, "tanh", [
+        N("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        N("Tanh", ["h1"], ["t1"], name="tanh1"),
+        N("Gemm", ["t1", "w2", "b2"], ["output"], name="fc2", transB=1),
+    ], [init("w1", w(rng, 12, 6, scale=0.8)), init("b1", w(rng, 12, scale=0.2)),
+        init("w2", w(rng, 5, 12)), init("b2", w(rng, 5, scale=0.1))], [6], [5], rng.standard_normal(6))
+
+    # 5. Softmax as the final op
+    save(outdir, "softmax", [
+        N("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        N("Relu", ["h1"], ["a1"], name="relu1"),
+        N("Gemm", ["a1", "w2", "b2"], ["logits"], name="fc2", transB=1),
+        N("Softmax", ["logits"], ["output"], name="softmax", axis=-1),
+    ], [init("w1", w(rng, 16, 8)), init("b1", w(rng, 16, scale=0.1)),
+        init("w2", w(rng, 6, 16, scale=0.8)), init("b2", w(rng, 6, scale=0.1))], [8], [6], rng.standard_normal(8))
+
+    # 6. Conv net: Conv+BN+Relu, MaxPool, residual block (Conv+BN+Relu+Conv+BN, Add, Relu),
+    #    AveragePool, GlobalAveragePool, Flatten, Gemm
+    def bn(prefix, c):
+        return [init(prefix + "_s", 1.0 + 0.2 * rng.standard_normal(c)), init(prefix + "_b", 0.1 * rng.standard_normal(c)),
+                init(prefix + "_m", 0.1 * rng.standard_normal(c)), init(prefix + "_v", 0.5 + rng.random(c))]
+    c = 4
+    save(outdir, "conv_net", [
+        N("Conv", ["input", "cw1", "cb1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        N("BatchNormalization", ["c1", "bn1_s", "bn1_b", "bn1_m", "bn1_v"], ["n1"], name="bn1", epsilon=1e-5),
+        N("Relu", ["n1"], ["r1"], name="relu1"),
+        N("MaxPool", ["r1"], ["p1"], name="maxpool", kernel_shape=[2, 2], strides=[2, 2]),
+        N("Conv", ["p1", "cw2", "cb2"], ["c2"], name="res_conv1", pads=[1, 1, 1, 1]),
+        N("BatchNormalization", ["c2", "bn2_s", "bn2_b", "bn2_m", "bn2_v"], ["n2"], name="res_bn1"),
+        N("Relu", ["n2"], ["r2"], name="res_relu"),
+        N("Conv", ["r2", "cw3"], ["c3"], name="res_conv2", pads=[1, 1, 1, 1]),
+        N("BatchNormalization", ["c3", "bn3_s", "bn3_b", "bn3_m", "bn3_v"], ["n3"], name="res_bn2"),
+        N("Add", ["p1", "n3"], ["sum"], name="residual_add"),
+        N("Relu", ["sum"], ["r3"], name="relu_out"),
+        N("AveragePool", ["r3"], ["ap"], name="avgpool", kernel_shape=[2, 2], strides=[1, 1]),
+        N("GlobalAveragePool", ["ap"], ["gap"], name="gap"),
+        N("Flatten", ["gap"], ["flat"], name="flatten", axis=1),
+        N("Gemm", ["flat", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw1", w(rng, c, 1, 3, 3)), init("cb1", w(rng, c, scale=0.1))] + bn("bn1", c)
+       + [init("cw2", w(rng, c, c, 3, 3)), init("cb2", w(rng, c, scale=0.1))] + bn("bn2", c)
+       + [init("cw3", w(rng, c, c, 3, 3))] + bn("bn3", c)
+       + [init("fw", w(rng, 3, c, scale=1.0)), init("fb", w(rng, 3, scale=0.1))],
+       [1, 8, 8], [3], rng.random((1, 8, 8)))
+
+    # 7. Strided conv without padding + Transpose + Reshape + Squeeze/Unsqueeze + Flatten
+    save(outdir, "reshape_transpose", [
+        N("Conv", ["input", "cw", "cb"], ["c1"], name="conv_s2", strides=[2, 2], kernel_shape=[3, 3]),
+        N("Relu", ["c1"], ["r1"], name="relu1"),
+        N("Transpose", ["r1"], ["t1"], name="transpose", perm=[0, 2, 3, 1]),
+        N("Reshape", ["t1", "shape1"], ["rs"], name="reshape"),
+        N("Unsqueeze", ["rs", "ax"], ["us"], name="unsqueeze"),
+        N("Squeeze", ["us", "ax"], ["sq"], name="squeeze"),
+        N("Flatten", ["sq"], ["fl"], name="flatten"),
+        N("Gemm", ["fl", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw", w(rng, 3, 2, 3, 3)), init("cb", w(rng, 3, scale=0.1)), init_i64("shape1", [0, -1, 3]),
+        init_i64("ax", [3]), init("fw", w(rng, 4, 27)), init("fb", w(rng, 4, scale=0.1))],
+       [2, 7, 7], [4], rng.standard_normal((2, 7, 7)))
+
+    # 8. Clip (Relu6-style) and LeakyRelu
+    save(outdir, "clip_leaky", [
+        N("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        N("Clip", ["h1", "lo", "hi"], ["c1"], name="clip"),
+        N("Gemm", ["c1", "w2", "b2"], ["h2"], name="fc2", transB=1),
+        N("LeakyRelu", ["h2"], ["l2"], name="leaky", alpha=0.1),
+        N("Gemm", ["l2", "w3", "b3"], ["output"], name="fc3", transB=1),
+    ], [init("w1", w(rng, 12, 6, scale=1.5)), init("b1", w(rng, 12, scale=0.3)), init("lo", 0.0), init("hi", 1.5),
+        init("w2", w(rng, 10, 12)), init("b2", w(rng, 10, scale=0.1)),
+        init("w3", w(rng, 3, 10)), init("b3", w(rng, 3, scale=0.1))], [6], [3], rng.standard_normal(6))
+
+    # 9. Standalone BatchNorm (affine) + constant Sub/Mul preprocessing + AveragePool on the input
+    save(outdir, "affine_bn", [
+        N("Sub", ["input", "mean"], ["x0"], name="sub_mean"),
+        N("Mul", ["x0", "inv_std"], ["x1"], name="mul_std"),
+        N("BatchNormalization", ["x1", "s", "b", "m", "v"], ["n1"], name="bn_standalone"),
+        N("AveragePool", ["n1"], ["ap"], name="avgpool_pad", kernel_shape=[3, 3], strides=[2, 2],
+          pads=[1, 1, 1, 1], count_include_pad=1),
+        N("Flatten", ["ap"], ["fl"], name="flatten"),
+        N("Gemm", ["fl", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("mean", np.full((2, 1, 1), 0.5)), init("inv_std", np.array([2.0, 0.5]).reshape(2, 1, 1)),
+        init("s", [1.5, 0.7]), init("b", [0.1, -0.2]), init("m", [0.05, -0.1]), init("v", [0.9, 1.2]),
+        init("fw", w(rng, 3, 2 * 3 * 3)), init("fb", w(rng, 3, scale=0.1))],
+       [2, 6, 6], [3], rng.random((2, 6, 6)))
+
+    # 10. Unsupported op
+    save(outdir, "unsupported_cos", [
+        N("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        N("Cos", ["h1"], ["output"], name="my_cos_node"),
+    ], [init("w1", w(rng, 4, 4)), init("b1", w(rng, 4, scale=0.1))], [4], [4], rng.standard_normal(4))
+
+    demo(outdir)
+
+
+def glyphs(rng, n, protos):
+    labels = rng.integers(0, 10, n)
+    x = protos[labels]
+    # random 1-pixel shifts, noise, intensity jitter
+    shifted = np.empty_like(x)
+    for i in range(n):
+        img = x[i].reshape(8, 8)
+        img = np.roll(img, rng.integers(-1, 2), axis=0)
+        img = np.roll(img, rng.integers(-1, 2), axis=1)
+        shifted[i] = img.reshape(-1)
+    x = shifted * rng.uniform(0.7, 1.0, (n, 1)) + 0.15 * rng.standard_normal((n, 64))
+    return np.clip(x, 0.0, 1.0).astype(np.float32), labels.astype(np.int64)
+
+
+def demo(outdir):
+    """64-32-10 MLP trained with plain numpy (Adam, cross-entropy) on synthetic 8x8 glyphs."""
+    rng = np.random.default_rng(42)
+    protos = (rng.random((10, 64)) < 0.3).astype(np.float32)
+    xtr, ytr = glyphs(rng, 3000, protos)
+    xte, yte = glyphs(rng, 200, protos)
+    params = [w(rng, 64, 32, scale=np.sqrt(2 / 64)), np.zeros(32, np.float32),
+              w(rng, 32, 10, scale=np.sqrt(1 / 32)), np.zeros(10, np.float32)]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    lr, b1, b2, t = 3e-3, 0.9, 0.999, 0
+    for epoch in range(15):
+        perm = rng.permutation(len(xtr))
+        for i in range(0, len(xtr), 64):
+            idx = perm[i:i + 64]
+            x, y = xtr[idx], ytr[idx]
+            h = x @ params[0] + params[1]
+            a = np.maximum(h, 0)
+            z = a @ params[2] + params[3]
+            p = np.exp(z - z.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            dz = p
+            dz[np.arange(len(y)), y] -= 1
+            dz /= len(y)
+            da = dz @ params[2].T
+            dh = da * (h > 0)
+            grads = [x.T @ dh, dh.sum(0), a.T @ dz, dz.sum(0)]
+            t += 1
+            for k in range(4):
+                m[k] = b1 * m[k] + (1 - b1) * grads[k]
+                v[k] = b2 * v[k] + (1 - b2) * grads[k] ** 2
+                params[k] -= lr * (m[k] / (1 - b1 ** t)) / (np.sqrt(v[k] / (1 - b2 ** t)) + 1e-8)
+    logits = np.maximum(xte @ params[0] + params[1], 0) @ params[2] + params[3]
+    acc = float((logits.argmax(1) == yte).mean())
+    N = helper.make_node
+    # PyTorch-style export: Gemm with transB=1
+    save(outdir, "demo_mlp", [
+        N("Gemm", ["input", "fc1.weight", "fc1.bias"], ["h1"], name="/fc1/Gemm", transB=1),
+        N("Relu", ["h1"], ["a1"], name="/relu/Relu"),
+        N("Gemm", ["a1", "fc2.weight", "fc2.bias"], ["output"], name="/fc2/Gemm", transB=1),
+    ], [init("fc1.weight", params[0].T), init("fc1.bias", params[1]),
+        init("fc2.weight", params[2].T), init("fc2.bias", params[3])], [64], [10], xte[0])
+    os.replace(os.path.join(outdir, "demo_mlp.input.json"), os.path.join(outdir, "demo_input.json"))
+    np.save(os.path.join(outdir, "demo_test_inputs.npy"), xte)
+    np.save(os.path.join(outdir, "demo_test_labels.npy"), yte)
+    print(f"demo_mlp: float test accuracy {acc:.3f} on {len(yte)} samples")
+
+
+if __name__ == "__main__":
+    here = os.path.dirname(os.path.abspath(__file__))
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "fixtures"))
