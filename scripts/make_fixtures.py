@@ -183,14 +183,14 @@ def glyphs(rng, n, protos):
         img = np.roll(img, rng.integers(-1, 2), axis=0)
         img = np.roll(img, rng.integers(-1, 2), axis=1)
         shifted[i] = img.reshape(-1)
-    x = shifted * rng.uniform(0.7, 1.0, (n, 1)) + 0.15 * rng.standard_normal((n, 64))
+    x = shifted * rng.uniform(0.6, 1.0, (n, 1)) + 0.3 * rng.standard_normal((n, 64))
     return np.clip(x, 0.0, 1.0).astype(np.float32), labels.astype(np.int64)
 
 
 def demo(outdir):
     """64-32-10 MLP trained with plain numpy (Adam, cross-entropy) on synthetic 8x8 glyphs."""
     rng = np.random.default_rng(42)
-    protos = (rng.random((10, 64)) < 0.3).astype(np.float32)
+    protos = (rng.random((10, 64)) < 0.25).astype(np.float32)
     xtr, ytr = glyphs(rng, 3000, protos)
     xte, yte = glyphs(rng, 200, protos)
     params = [w(rng, 64, 32, scale=np.sqrt(2 / 64)), np.zeros(32, np.float32),

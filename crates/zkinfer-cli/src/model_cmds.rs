@@ -71,7 +71,10 @@ pub struct EvalArgs {
 }
 
 fn model_name(p: &Path) -> String {
-    let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = p
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if stem == "network" || stem == "model" {
         if let Some(parent) = p.parent().and_then(|d| d.file_name()) {
             return parent.to_string_lossy().into_owned();
@@ -98,14 +101,25 @@ pub fn compile(a: CompileArgs) -> Result<()> {
     };
     let calib = read_samples(&calib_path)?;
     let opts = CompileOptions {
-        config: QuantConfig { weight_bits: a.weight_bits, act_bits: a.act_bits, margin: a.margin, lut_bits: a.lut_bits, input_bits: a.input_bits, input_margin: a.input_margin },
+        config: QuantConfig {
+            weight_bits: a.weight_bits,
+            act_bits: a.act_bits,
+            margin: a.margin,
+            lut_bits: a.lut_bits,
+            input_bits: a.input_bits,
+            input_margin: a.input_margin,
+        },
         tract_check: !a.no_tract_check,
     };
     let name = model_name(&a.model);
     let (m, report) = zkinfer_model::compile(&onnx, &name, &calib, &opts)
         .with_context(|| format!("compiling {}", a.model.display()))?;
-    let out = a.output.clone().unwrap_or_else(|| a.model.with_extension("zkm"));
-    m.save(&out).with_context(|| format!("writing {}", out.display()))?;
+    let out = a
+        .output
+        .clone()
+        .unwrap_or_else(|| a.model.with_extension("zkm"));
+    m.save(&out)
+        .with_context(|| format!("writing {}", out.display()))?;
     if a.json {
         let mut v = serde_json::to_value(&report)?;
         v["model"] = json!(name);
@@ -116,11 +130,20 @@ pub fn compile(a: CompileArgs) -> Result<()> {
         println!("{v}");
     } else {
         println!("compiled {} -> {}", a.model.display(), out.display());
-        println!("  ops: {}, integer parameters: {}, input {} values, output {} values", report.num_ops, report.num_params, m.input_len(), m.output_len());
+        println!(
+            "  ops: {}, integer parameters: {}, input {} values, output {} values",
+            report.num_ops,
+            report.num_params,
+            m.input_len(),
+            m.output_len()
+        );
         if m.output_softmax {
             println!("  note: the final Softmax is applied in float after the integer graph (the proved output is the logits)");
         }
-        println!("accuracy on {} calibration sample(s) (float vs dequantized integer):", report.samples);
+        println!(
+            "accuracy on {} calibration sample(s) (float vs dequantized integer):",
+            report.samples
+        );
         println!("  max abs error     {:.6}", report.max_abs_error);
         println!("  mean rel error    {:.6}", report.mean_rel_error);
         println!("  top-1 agreement   {:.2}%", 100.0 * report.top1_agreement);
@@ -135,7 +158,12 @@ pub fn run(a: RunArgs) -> Result<()> {
     let m = load_model(&a.model)?;
     let x = read_single_input(&a.input)?;
     if x.len() != m.input_len() {
-        bail!("input {} has {} values, the model expects {}", a.input.display(), x.len(), m.input_len());
+        bail!(
+            "input {} has {} values, the model expects {}",
+            a.input.display(),
+            x.len(),
+            m.input_len()
+        );
     }
     let (q, raw) = run_quantized(&m, &x).context("integer inference")?;
     let fm = float_model_of(&m).context("rebuilding the float reference")?;
@@ -146,11 +174,20 @@ pub fn run(a: RunArgs) -> Result<()> {
             json!({"output": q, "float_output": f, "class": predicted_class(&q), "float_class": predicted_class(&f)})
         );
     } else {
-        println!("model {} ({} -> {} values)", m.name, m.input_len(), m.output_len());
+        println!(
+            "model {} ({} -> {} values)",
+            m.name,
+            m.input_len(),
+            m.output_len()
+        );
         println!("integer output:   {raw:?}");
         println!("dequantized:      {}", fmt(&q));
         println!("float reference:  {}", fmt(&f));
-        println!("predicted class:  {} (float: {})", predicted_class(&q), predicted_class(&f));
+        println!(
+            "predicted class:  {} (float: {})",
+            predicted_class(&q),
+            predicted_class(&f)
+        );
     }
     Ok(())
 }
@@ -172,10 +209,17 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let (mut qc, mut fc, mut agree) = (0usize, 0usize, 0usize);
     for (i, (x, &y)) in xs.iter().zip(&labels).enumerate() {
         if x.len() != m.input_len() {
-            bail!("sample {i} has {} values, the model expects {}", x.len(), m.input_len());
+            bail!(
+                "sample {i} has {} values, the model expects {}",
+                x.len(),
+                m.input_len()
+            );
         }
-        let (q, _) = run_quantized(&m, x).with_context(|| format!("integer inference on sample {i}"))?;
-        let f = fm.evaluate(x).with_context(|| format!("float inference on sample {i}"))?;
+        let (q, _) =
+            run_quantized(&m, x).with_context(|| format!("integer inference on sample {i}"))?;
+        let f = fm
+            .evaluate(x)
+            .with_context(|| format!("float inference on sample {i}"))?;
         let (pq, pf) = (predicted_class(&q), predicted_class(&f));
         qc += usize::from(pq as i64 == y);
         fc += usize::from(pf as i64 == y);
@@ -184,7 +228,10 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let n = xs.len() as f64;
     let (qa, fa, ag) = (qc as f64 / n, fc as f64 / n, agree as f64 / n);
     if a.json {
-        println!("{}", json!({"quantized_top1": qa, "float_top1": fa, "samples": xs.len(), "agreement": ag}));
+        println!(
+            "{}",
+            json!({"quantized_top1": qa, "float_top1": fa, "samples": xs.len(), "agreement": ag})
+        );
     } else {
         println!("model {} on {} samples", m.name, xs.len());
         println!("  quantized top-1  {:.2}%", 100.0 * qa);

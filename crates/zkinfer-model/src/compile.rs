@@ -50,7 +50,11 @@ pub fn run_quantized(m: &QuantModel, x: &[f64]) -> Result<(Vec<f64>, Vec<i64>)> 
     Ok((m.dequantize_output(&y), y))
 }
 
-pub fn accuracy_report(m: &QuantModel, fm: &FloatModel, samples: &[Vec<f64>]) -> Result<AccuracyReport> {
+pub fn accuracy_report(
+    m: &QuantModel,
+    fm: &FloatModel,
+    samples: &[Vec<f64>],
+) -> Result<AccuracyReport> {
     let mut max_abs: f64 = 0.0;
     let mut rel_sum = 0.0;
     let mut agree = 0usize;
@@ -108,20 +112,31 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { config: QuantConfig::default(), tract_check: true }
+        CompileOptions {
+            config: QuantConfig::default(),
+            tract_check: true,
+        }
     }
 }
 
 /// ONNX bytes + calibration samples → quantized model and its accuracy report
 /// (measured on the calibration samples).
-pub fn compile(onnx: &[u8], name: &str, calibration: &[Vec<f64>], opts: &CompileOptions) -> Result<(QuantModel, AccuracyReport)> {
+pub fn compile(
+    onnx: &[u8],
+    name: &str,
+    calibration: &[Vec<f64>],
+    opts: &CompileOptions,
+) -> Result<(QuantModel, AccuracyReport)> {
     let fm = import_onnx(onnx)?;
     if calibration.is_empty() {
         return Err(ModelError::Quantize("no calibration samples".into()));
     }
     for s in calibration {
         if s.len() != fm.input_len() {
-            return Err(ModelError::InputLength { expected: fm.input_len(), got: s.len() });
+            return Err(ModelError::InputLength {
+                expected: fm.input_len(),
+                got: s.len(),
+            });
         }
     }
     let st = CalibStats::collect(&fm, calibration)?;
@@ -132,9 +147,16 @@ pub fn compile(onnx: &[u8], name: &str, calibration: &[Vec<f64>], opts: &Compile
         let t = tract_reference(onnx, &shape, &calibration[0])?;
         let f = fm.evaluate(&calibration[0])?;
         if t.len() != f.len() {
-            return Err(ModelError::Graph(format!("tract gives {} outputs, the importer {}", t.len(), f.len())));
+            return Err(ModelError::Graph(format!(
+                "tract gives {} outputs, the importer {}",
+                t.len(),
+                f.len()
+            )));
         }
-        let d = t.iter().zip(&f).fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
+        let d = t
+            .iter()
+            .zip(&f)
+            .fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
         let scale = f.iter().fold(1.0f64, |a, v| a.max(v.abs()));
         if d > 1e-3 * scale {
             return Err(ModelError::Graph(format!(

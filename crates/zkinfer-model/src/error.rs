@@ -4,10 +4,35 @@ use thiserror::Error;
 
 /// ONNX operators the importer understands (listed in "unsupported op" errors).
 pub const SUPPORTED_OPS: &[&str] = &[
-    "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Clip",
-    "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Flatten",
-    "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Softmax", "Identity", "Dropout", "Constant",
-    "Shape", "Gather", "Concat", "Cast",
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Relu",
+    "Sigmoid",
+    "Tanh",
+    "LeakyRelu",
+    "Clip",
+    "Conv",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "BatchNormalization",
+    "Flatten",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Transpose",
+    "Softmax",
+    "Identity",
+    "Dropout",
+    "Constant",
+    "Shape",
+    "Gather",
+    "Concat",
+    "Cast",
 ];
 
 #[derive(Debug, Error)]
@@ -24,9 +49,18 @@ pub enum ModelError {
         "unsupported ONNX operator `{op}` (node `{node}`, position {index} in the graph); supported operators: {}",
         SUPPORTED_OPS.join(", ")
     )]
-    UnsupportedOp { op: String, node: String, index: usize },
+    UnsupportedOp {
+        op: String,
+        node: String,
+        index: usize,
+    },
     #[error("unsupported use of `{op}` (node `{node}`, position {index}): {reason}")]
-    UnsupportedAttr { op: String, node: String, index: usize, reason: String },
+    UnsupportedAttr {
+        op: String,
+        node: String,
+        index: usize,
+        reason: String,
+    },
     #[error("invalid model graph: {0}")]
     Graph(String),
     #[error("quantization failed: {0}")]
@@ -38,15 +72,34 @@ pub enum ModelError {
     #[error("input value #{index} is not finite ({value})")]
     NonFinite { index: usize, value: f64 },
     #[error("input value #{index} = {value} is outside the input bound ±{bound}")]
-    InputOutOfBound { index: usize, value: i64, bound: i64 },
+    InputOutOfBound {
+        index: usize,
+        value: i64,
+        bound: i64,
+    },
     #[error(
         "requantization window exceeded in op #{op} (output tensor `{tensor}`): pre-clamp value {value} is outside [-2^15, 2^15); the input is far outside the calibrated range — recalibrate with representative inputs"
     )]
-    RequantWindow { op: usize, tensor: String, value: i128 },
+    RequantWindow {
+        op: usize,
+        tensor: String,
+        value: i128,
+    },
     #[error("lookup input out of domain in op #{op} (tensor `{tensor}`): value {value}, domain [{lo}, {hi})")]
-    LutDomain { op: usize, tensor: String, value: i64, lo: i64, hi: i64 },
+    LutDomain {
+        op: usize,
+        tensor: String,
+        value: i64,
+        lo: i64,
+        hi: i64,
+    },
     #[error("value bound violated in op #{op} (tensor `{tensor}`): |{value}| > {bound}")]
-    BoundViolation { op: usize, tensor: String, value: i128, bound: i64 },
+    BoundViolation {
+        op: usize,
+        tensor: String,
+        value: i128,
+        bound: i64,
+    },
     #[error("bad input file {path}: {reason}")]
     InputFile { path: String, reason: String },
     #[error("bad compiled model file: {0}")]

@@ -27,7 +27,13 @@ pub fn requant_quotient(x: i64, multiplier: i64, shift: u32) -> i128 {
 }
 
 /// Output size of a window op along one axis (None if the kernel does not fit).
-pub fn window_out(inp: usize, k: usize, stride: usize, pad_a: usize, pad_b: usize) -> Option<usize> {
+pub fn window_out(
+    inp: usize,
+    k: usize,
+    stride: usize,
+    pad_a: usize,
+    pad_b: usize,
+) -> Option<usize> {
     crate::float::conv_out_dim(inp, k, stride, pad_a, pad_b)
 }
 
@@ -35,10 +41,17 @@ pub fn window_out(inp: usize, k: usize, stride: usize, pad_a: usize, pad_b: usiz
 pub fn evaluate(model: &QuantModel, input: &[i64]) -> Result<Trace> {
     let t_in = &model.tensors[model.input];
     if input.len() != t_in.len() {
-        return Err(ModelError::InputLength { expected: t_in.len(), got: input.len() });
+        return Err(ModelError::InputLength {
+            expected: t_in.len(),
+            got: input.len(),
+        });
     }
     if let Some((index, &value)) = input.iter().enumerate().find(|(_, v)| v.abs() > t_in.bound) {
-        return Err(ModelError::InputOutOfBound { index, value, bound: t_in.bound });
+        return Err(ModelError::InputOutOfBound {
+            index,
+            value,
+            bound: t_in.bound,
+        });
     }
     let mut values: Vec<Vec<i64>> = vec![Vec::new(); model.tensors.len()];
     values[model.input] = input.to_vec();
@@ -46,10 +59,19 @@ pub fn evaluate(model: &QuantModel, input: &[i64]) -> Result<Trace> {
         let (out, y) = eval_op(model, k, op, &values)?;
         let info = &model.tensors[out];
         if y.len() != info.len() {
-            return Err(ModelError::Invalid(format!("op #{k} produced {} values for `{}`", y.len(), info.name)));
+            return Err(ModelError::Invalid(format!(
+                "op #{k} produced {} values for `{}`",
+                y.len(),
+                info.name
+            )));
         }
         if let Some(v) = y.iter().find(|v| v.abs() > info.bound) {
-            return Err(ModelError::BoundViolation { op: k, tensor: info.name.clone(), value: *v as i128, bound: info.bound });
+            return Err(ModelError::BoundViolation {
+                op: k,
+                tensor: info.name.clone(),
+                value: *v as i128,
+                bound: info.bound,
+            });
         }
         values[out] = y;
     }
@@ -58,7 +80,12 @@ pub fn evaluate(model: &QuantModel, input: &[i64]) -> Result<Trace> {
 
 fn checked(k: usize, name: &str, v: i128, bound: i64) -> Result<i64> {
     if v.unsigned_abs() > bound as u128 {
-        return Err(ModelError::BoundViolation { op: k, tensor: name.to_string(), value: v, bound });
+        return Err(ModelError::BoundViolation {
+            op: k,
+            tensor: name.to_string(),
+            value: v,
+            bound,
+        });
     }
     Ok(v as i64)
 }
@@ -66,17 +93,37 @@ fn checked(k: usize, name: &str, v: i128, bound: i64) -> Result<i64> {
 fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(TensorId, Vec<i64>)> {
     let name = |t: TensorId| m.tensors[t].name.as_str();
     Ok(match op {
-        QOp::Dense { input, output, in_dim, out_dim, weight, bias } => {
+        QOp::Dense {
+            input,
+            output,
+            in_dim,
+            out_dim,
+            weight,
+            bias,
+        } => {
             let x = &vals[*input];
             let mut y = Vec::with_capacity(*out_dim);
             for o in 0..*out_dim {
                 let row = &weight[o * in_dim..(o + 1) * in_dim];
-                let acc: i128 = bias[o] as i128 + row.iter().zip(x).map(|(&w, &v)| w as i128 * v as i128).sum::<i128>();
+                let acc: i128 = bias[o] as i128
+                    + row
+                        .iter()
+                        .zip(x)
+                        .map(|(&w, &v)| w as i128 * v as i128)
+                        .sum::<i128>();
                 y.push(checked(k, name(*output), acc, m.tensors[*output].bound)?);
             }
             (*output, y)
         }
-        QOp::Conv2d { input, output, kernel_shape, weight, bias, strides, pads } => {
+        QOp::Conv2d {
+            input,
+            output,
+            kernel_shape,
+            weight,
+            bias,
+            strides,
+            pads,
+        } => {
             let [oc, ic, kh, kw] = *kernel_shape;
             let (ish, osh) = (&m.tensors[*input].shape, &m.tensors[*output].shape);
             let (h, w) = (ish[1], ish[2]);
@@ -103,45 +150,95 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
                                 }
                             }
                         }
-                        y[(o * oh + oy) * ow + ox] = checked(k, name(*output), acc, m.tensors[*output].bound)?;
+                        y[(o * oh + oy) * ow + ox] =
+                            checked(k, name(*output), acc, m.tensors[*output].bound)?;
                     }
                 }
             }
             (*output, y)
         }
-        QOp::Requant { input, output, multiplier, shift, min, max } => {
+        QOp::Requant {
+            input,
+            output,
+            multiplier,
+            shift,
+            min,
+            max,
+        } => {
             let half = 1i128 << (REQUANT_WINDOW_BITS - 1);
             let mut y = Vec::with_capacity(vals[*input].len());
             for &v in &vals[*input] {
                 let q = requant_quotient(v, *multiplier, *shift);
                 if q < -half || q >= half {
-                    return Err(ModelError::RequantWindow { op: k, tensor: name(*output).to_string(), value: q });
+                    return Err(ModelError::RequantWindow {
+                        op: k,
+                        tensor: name(*output).to_string(),
+                        value: q,
+                    });
                 }
                 y.push((q as i64).clamp(*min, *max));
             }
             (*output, y)
         }
-        QOp::Lut { input, output, in_min, table, .. } => {
+        QOp::Lut {
+            input,
+            output,
+            in_min,
+            table,
+            ..
+        } => {
             let hi = in_min + table.len() as i64;
             let mut y = Vec::with_capacity(vals[*input].len());
             for &v in &vals[*input] {
                 if v < *in_min || v >= hi {
-                    return Err(ModelError::LutDomain { op: k, tensor: name(*input).to_string(), value: v, lo: *in_min, hi });
+                    return Err(ModelError::LutDomain {
+                        op: k,
+                        tensor: name(*input).to_string(),
+                        value: v,
+                        lo: *in_min,
+                        hi,
+                    });
                 }
                 y.push(table[(v - in_min) as usize]);
             }
             (*output, y)
         }
-        QOp::Add { a, b, output, a_mul, b_mul } => {
+        QOp::Add {
+            a,
+            b,
+            output,
+            a_mul,
+            b_mul,
+        } => {
             let bound = m.tensors[*output].bound;
             let y = vals[*a]
                 .iter()
                 .zip(&vals[*b])
-                .map(|(&x, &z)| checked(k, name(*output), x as i128 * *a_mul as i128 + z as i128 * *b_mul as i128, bound))
+                .map(|(&x, &z)| {
+                    checked(
+                        k,
+                        name(*output),
+                        x as i128 * *a_mul as i128 + z as i128 * *b_mul as i128,
+                        bound,
+                    )
+                })
                 .collect::<Result<Vec<_>>>()?;
             (*output, y)
         }
-        QOp::MaxPool { input, output, kernel, strides, pads } | QOp::SumPool { input, output, kernel, strides, pads } => {
+        QOp::MaxPool {
+            input,
+            output,
+            kernel,
+            strides,
+            pads,
+        }
+        | QOp::SumPool {
+            input,
+            output,
+            kernel,
+            strides,
+            pads,
+        } => {
             let is_max = matches!(op, QOp::MaxPool { .. });
             let (ish, osh) = (&m.tensors[*input].shape, &m.tensors[*output].shape);
             let (c, h, w) = (ish[0], ish[1], ish[2]);
@@ -170,15 +267,21 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
                                 }
                             }
                         }
-                        y[(ch * oh + oy) * ow + ox] = checked(k, name(*output), acc, m.tensors[*output].bound)?;
+                        y[(ch * oh + oy) * ow + ox] =
+                            checked(k, name(*output), acc, m.tensors[*output].bound)?;
                     }
                 }
             }
             (*output, y)
         }
         QOp::Reshape { input, output } => (*output, vals[*input].clone()),
-        QOp::Transpose { input, output, perm } => {
-            (*output, crate::float::transpose(&vals[*input], &m.tensors[*input].shape, perm))
-        }
+        QOp::Transpose {
+            input,
+            output,
+            perm,
+        } => (
+            *output,
+            crate::float::transpose(&vals[*input], &m.tensors[*input].shape, perm),
+        ),
     })
 }

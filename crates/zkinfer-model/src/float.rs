@@ -27,22 +27,51 @@ impl FTensor {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum FOpKind {
     /// `y[o] = Σ w[o*in+i] x[i] + b[o]`.
-    Dense { w: Vec<f64>, b: Vec<f64>, in_dim: usize, out_dim: usize },
+    Dense {
+        w: Vec<f64>,
+        b: Vec<f64>,
+        in_dim: usize,
+        out_dim: usize,
+    },
     /// NCHW conv, group 1, dilation 1. `kernel_shape = [oc, ic, kh, kw]`, pads `[t, l, b, r]`.
-    Conv { w: Vec<f64>, b: Vec<f64>, kernel_shape: [usize; 4], strides: [usize; 2], pads: [usize; 4] },
+    Conv {
+        w: Vec<f64>,
+        b: Vec<f64>,
+        kernel_shape: [usize; 4],
+        strides: [usize; 2],
+        pads: [usize; 4],
+    },
     /// Per-channel (axis 1) affine `y = x * scale[c] + shift[c]` (BatchNorm, Add/Mul of constants).
-    Affine { scale: Vec<f64>, shift: Vec<f64> },
+    Affine {
+        scale: Vec<f64>,
+        shift: Vec<f64>,
+    },
     Add,
     Relu,
     Sigmoid,
     Tanh,
-    LeakyRelu { alpha: f64 },
-    Clip { min: f64, max: f64 },
-    MaxPool { kernel: [usize; 2], strides: [usize; 2], pads: [usize; 4] },
+    LeakyRelu {
+        alpha: f64,
+    },
+    Clip {
+        min: f64,
+        max: f64,
+    },
+    MaxPool {
+        kernel: [usize; 2],
+        strides: [usize; 2],
+        pads: [usize; 4],
+    },
     /// Average pooling, divisor = kernel size (padding counted).
-    AvgPool { kernel: [usize; 2], strides: [usize; 2], pads: [usize; 4] },
+    AvgPool {
+        kernel: [usize; 2],
+        strides: [usize; 2],
+        pads: [usize; 4],
+    },
     Reshape,
-    Transpose { perm: Vec<usize> },
+    Transpose {
+        perm: Vec<usize>,
+    },
     /// Softmax over all non-batch elements (only allowed as the final op).
     Softmax,
 }
@@ -65,7 +94,13 @@ pub struct FloatModel {
     pub ops: Vec<FOp>,
 }
 
-pub fn conv_out_dim(inp: usize, k: usize, stride: usize, pad_a: usize, pad_b: usize) -> Option<usize> {
+pub fn conv_out_dim(
+    inp: usize,
+    k: usize,
+    stride: usize,
+    pad_a: usize,
+    pad_b: usize,
+) -> Option<usize> {
     let padded = inp + pad_a + pad_b;
     if stride == 0 || padded < k {
         return None;
@@ -81,7 +116,10 @@ impl FloatModel {
         self.tensors[self.output].len()
     }
     pub fn num_consumers(&self, t: FId) -> usize {
-        self.ops.iter().map(|o| o.inputs.iter().filter(|&&i| i == t).count()).sum::<usize>()
+        self.ops
+            .iter()
+            .map(|o| o.inputs.iter().filter(|&&i| i == t).count())
+            .sum::<usize>()
             + usize::from(t == self.output)
     }
     pub fn producer(&self, t: FId) -> Option<usize> {
@@ -91,10 +129,16 @@ impl FloatModel {
     /// Evaluates every tensor (f64). `x` is the flattened input.
     pub fn evaluate_all(&self, x: &[f64]) -> Result<Vec<Vec<f64>>> {
         if x.len() != self.input_len() {
-            return Err(ModelError::InputLength { expected: self.input_len(), got: x.len() });
+            return Err(ModelError::InputLength {
+                expected: self.input_len(),
+                got: x.len(),
+            });
         }
         if let Some((i, v)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(ModelError::NonFinite { index: i, value: *v });
+            return Err(ModelError::NonFinite {
+                index: i,
+                value: *v,
+            });
         }
         let mut vals: Vec<Vec<f64>> = vec![Vec::new(); self.tensors.len()];
         vals[self.input] = x.to_vec();
@@ -116,10 +160,21 @@ impl FloatModel {
         let in_shape = &self.tensors[op.inputs[0]].shape;
         let out_shape = &self.tensors[op.output].shape;
         match &op.kind {
-            FOpKind::Dense { w, b, in_dim, out_dim } => (0..*out_dim)
+            FOpKind::Dense {
+                w,
+                b,
+                in_dim,
+                out_dim,
+            } => (0..*out_dim)
                 .map(|o| b[o] + (0..*in_dim).map(|i| w[o * in_dim + i] * x[i]).sum::<f64>())
                 .collect(),
-            FOpKind::Conv { w, b, kernel_shape, strides, pads } => {
+            FOpKind::Conv {
+                w,
+                b,
+                kernel_shape,
+                strides,
+                pads,
+            } => {
                 let [oc, ic, kh, kw] = *kernel_shape;
                 let (h, wd) = (in_shape[2], in_shape[3]);
                 let (oh, ow) = (out_shape[2], out_shape[3]);
@@ -168,11 +223,21 @@ impl FloatModel {
             FOpKind::Relu => x.iter().map(|v| v.max(0.0)).collect(),
             FOpKind::Sigmoid => x.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect(),
             FOpKind::Tanh => x.iter().map(|v| v.tanh()).collect(),
-            FOpKind::LeakyRelu { alpha } => {
-                x.iter().map(|&v| if v >= 0.0 { v } else { alpha * v }).collect()
-            }
+            FOpKind::LeakyRelu { alpha } => x
+                .iter()
+                .map(|&v| if v >= 0.0 { v } else { alpha * v })
+                .collect(),
             FOpKind::Clip { min, max } => x.iter().map(|v| v.max(*min).min(*max)).collect(),
-            FOpKind::MaxPool { kernel, strides, pads } | FOpKind::AvgPool { kernel, strides, pads } => {
+            FOpKind::MaxPool {
+                kernel,
+                strides,
+                pads,
+            }
+            | FOpKind::AvgPool {
+                kernel,
+                strides,
+                pads,
+            } => {
                 let is_max = matches!(op.kind, FOpKind::MaxPool { .. });
                 let (c, h, wd) = (in_shape[1], in_shape[2], in_shape[3]);
                 let (oh, ow) = (out_shape[2], out_shape[3]);

@@ -27,7 +27,10 @@ impl NpyArray {
 }
 
 fn ferr(path: &str, reason: impl Into<String>) -> ModelError {
-    ModelError::InputFile { path: path.to_string(), reason: reason.into() }
+    ModelError::InputFile {
+        path: path.to_string(),
+        reason: reason.into(),
+    }
 }
 
 /// Parses `.npy` bytes.
@@ -42,12 +45,19 @@ pub fn parse_npy(bytes: &[u8], path: &str) -> Result<NpyArray> {
             if bytes.len() < 12 {
                 return Err(ferr(path, "truncated header"));
             }
-            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+            (
+                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+                12,
+            )
         }
         v => return Err(ferr(path, format!("unsupported .npy version {v}"))),
     };
-    let end = start.checked_add(hlen).filter(|&e| e <= bytes.len()).ok_or_else(|| ferr(path, "truncated header"))?;
-    let header = std::str::from_utf8(&bytes[start..end]).map_err(|_| ferr(path, "header is not text"))?;
+    let end = start
+        .checked_add(hlen)
+        .filter(|&e| e <= bytes.len())
+        .ok_or_else(|| ferr(path, "truncated header"))?;
+    let header =
+        std::str::from_utf8(&bytes[start..end]).map_err(|_| ferr(path, "header is not text"))?;
     let field = |key: &str| -> Option<&str> {
         let i = header.find(&format!("'{key}'"))?;
         let rest = &header[i + key.len() + 2..];
@@ -55,32 +65,58 @@ pub fn parse_npy(bytes: &[u8], path: &str) -> Result<NpyArray> {
         Some(rest)
     };
     let descr = field("descr").ok_or_else(|| ferr(path, "header has no descr"))?;
-    let descr = descr.get(1..).and_then(|d| d.split('\'').next()).ok_or_else(|| ferr(path, "bad descr"))?;
-    let fortran = field("fortran_order").ok_or_else(|| ferr(path, "header has no fortran_order"))?;
+    let descr = descr
+        .get(1..)
+        .and_then(|d| d.split('\'').next())
+        .ok_or_else(|| ferr(path, "bad descr"))?;
+    let fortran =
+        field("fortran_order").ok_or_else(|| ferr(path, "header has no fortran_order"))?;
     if fortran.starts_with("True") {
         return Err(ferr(path, "Fortran-order arrays are not supported"));
     }
     let shape_s = field("shape").ok_or_else(|| ferr(path, "header has no shape"))?;
-    let shape_s = shape_s.strip_prefix('(').and_then(|s| s.split(')').next()).ok_or_else(|| ferr(path, "bad shape"))?;
+    let shape_s = shape_s
+        .strip_prefix('(')
+        .and_then(|s| s.split(')').next())
+        .ok_or_else(|| ferr(path, "bad shape"))?;
     let shape: Vec<usize> = shape_s
         .split(',')
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| ferr(path, format!("bad shape entry `{s}`"))))
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| ferr(path, format!("bad shape entry `{s}`")))
+        })
         .collect::<Result<_>>()?;
-    let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| ferr(path, "shape overflows"))?;
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| ferr(path, "shape overflows"))?;
     let (width, kind) = match descr {
         "<f4" => (4, 'f'),
         "<f8" => (8, 'f'),
         "<i4" => (4, 'i'),
         "<i8" => (8, 'i'),
         "|u1" | "|i1" => (1, if descr == "|u1" { 'u' } else { 'i' }),
-        d => return Err(ferr(path, format!("unsupported dtype `{d}` (need little-endian f4/f8/i4/i8)"))),
+        d => {
+            return Err(ferr(
+                path,
+                format!("unsupported dtype `{d}` (need little-endian f4/f8/i4/i8)"),
+            ))
+        }
     };
     let body = &bytes[end..];
-    let need = n.checked_mul(width).ok_or_else(|| ferr(path, "shape overflows"))?;
+    let need = n
+        .checked_mul(width)
+        .ok_or_else(|| ferr(path, "shape overflows"))?;
     if body.len() < need {
-        return Err(ferr(path, format!("truncated: {} data bytes, shape {shape:?} needs {need}", body.len())));
+        return Err(ferr(
+            path,
+            format!(
+                "truncated: {} data bytes, shape {shape:?} needs {need}",
+                body.len()
+            ),
+        ));
     }
     let data = body[..need]
         .chunks_exact(width)
@@ -99,24 +135,37 @@ pub fn parse_npy(bytes: &[u8], path: &str) -> Result<NpyArray> {
 fn flatten_json(v: &serde_json::Value, out: &mut Vec<f64>, path: &str) -> Result<()> {
     match v {
         serde_json::Value::Number(n) => {
-            out.push(n.as_f64().ok_or_else(|| ferr(path, "number out of range"))?);
+            out.push(
+                n.as_f64()
+                    .ok_or_else(|| ferr(path, "number out of range"))?,
+            );
             Ok(())
         }
         serde_json::Value::Array(a) => a.iter().try_for_each(|x| flatten_json(x, out, path)),
         serde_json::Value::String(s) => {
             // allow "NaN"/"inf" spellings so they are rejected later with a clear message
-            let x: f64 = s.trim().parse().map_err(|_| ferr(path, format!("`{s}` is not a number")))?;
+            let x: f64 = s
+                .trim()
+                .parse()
+                .map_err(|_| ferr(path, format!("`{s}` is not a number")))?;
             out.push(x);
             Ok(())
         }
-        other => Err(ferr(path, format!("expected numbers, found `{other}`"))),
+        other => {
+            let mut s = other.to_string();
+            if s.len() > 60 {
+                s = format!("{}…", s.chars().take(60).collect::<String>());
+            }
+            Err(ferr(path, format!("expected numbers, found `{s}`")))
+        }
     }
 }
 
 /// Parses ezkl-style JSON: `{"input_data": [[sample 0 ...], [sample 1 ...]]}`; a flat
 /// `{"input_data": [...]}` or a bare array is one sample.
 pub fn parse_json_samples(text: &str, path: &str) -> Result<Vec<Vec<f64>>> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ferr(path, format!("invalid JSON: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ferr(path, format!("invalid JSON: {e}")))?;
     let data = match &v {
         serde_json::Value::Object(o) => o
             .get("input_data")
@@ -124,7 +173,9 @@ pub fn parse_json_samples(text: &str, path: &str) -> Result<Vec<Vec<f64>>> {
         serde_json::Value::Array(_) => &v,
         _ => return Err(ferr(path, "expected {\"input_data\": [[...]]}")),
     };
-    let arr = data.as_array().ok_or_else(|| ferr(path, "\"input_data\" must be an array"))?;
+    let arr = data
+        .as_array()
+        .ok_or_else(|| ferr(path, "\"input_data\" must be an array"))?;
     if arr.is_empty() {
         return Err(ferr(path, "\"input_data\" is empty"));
     }
@@ -148,11 +199,15 @@ pub fn parse_json_samples(text: &str, path: &str) -> Result<Vec<Vec<f64>>> {
 pub fn load_samples(path: impl AsRef<Path>) -> Result<Vec<Vec<f64>>> {
     let p = path.as_ref();
     let ps = p.display().to_string();
-    let bytes = std::fs::read(p).map_err(|e| ModelError::Io { path: ps.clone(), source: e })?;
+    let bytes = std::fs::read(p).map_err(|e| ModelError::Io {
+        path: ps.clone(),
+        source: e,
+    })?;
     let samples = if bytes.starts_with(b"\x93NUMPY") {
         parse_npy(&bytes, &ps)?.rows()
     } else {
-        let text = std::str::from_utf8(&bytes).map_err(|_| ferr(&ps, "neither a .npy file nor UTF-8 JSON"))?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| ferr(&ps, "neither a .npy file nor UTF-8 JSON"))?;
         parse_json_samples(text, &ps)?
     };
     if samples.is_empty() {
@@ -160,7 +215,10 @@ pub fn load_samples(path: impl AsRef<Path>) -> Result<Vec<Vec<f64>>> {
     }
     for (i, s) in samples.iter().enumerate() {
         if let Some((j, v)) = s.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(ferr(&ps, format!("sample {i}, value #{j} is not finite ({v})")));
+            return Err(ferr(
+                &ps,
+                format!("sample {i}, value #{j} is not finite ({v})"),
+            ));
         }
     }
     Ok(samples)
@@ -170,12 +228,16 @@ pub fn load_samples(path: impl AsRef<Path>) -> Result<Vec<Vec<f64>>> {
 pub fn load_labels(path: impl AsRef<Path>) -> Result<Vec<i64>> {
     let p = path.as_ref();
     let ps = p.display().to_string();
-    let bytes = std::fs::read(p).map_err(|e| ModelError::Io { path: ps.clone(), source: e })?;
+    let bytes = std::fs::read(p).map_err(|e| ModelError::Io {
+        path: ps.clone(),
+        source: e,
+    })?;
     let vals = if bytes.starts_with(b"\x93NUMPY") {
         parse_npy(&bytes, &ps)?.data
     } else {
         let text = std::str::from_utf8(&bytes).map_err(|_| ferr(&ps, "neither .npy nor JSON"))?;
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ferr(&ps, format!("invalid JSON: {e}")))?;
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ferr(&ps, format!("invalid JSON: {e}")))?;
         let mut out = vec![];
         flatten_json(&v, &mut out, &ps)?;
         out

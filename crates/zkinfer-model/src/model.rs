@@ -57,7 +57,9 @@ impl QuantModel {
         self.ops
             .iter()
             .map(|op| match op {
-                QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => weight.len() + bias.len(),
+                QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
+                    weight.len() + bias.len()
+                }
                 QOp::Lut { table, .. } => table.len(),
                 _ => 0,
             })
@@ -69,13 +71,19 @@ impl QuantModel {
     pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i64>> {
         let t = &self.tensors[self.input];
         if x.len() != t.len() {
-            return Err(ModelError::InputLength { expected: t.len(), got: x.len() });
+            return Err(ModelError::InputLength {
+                expected: t.len(),
+                got: x.len(),
+            });
         }
         x.iter()
             .enumerate()
             .map(|(i, &v)| {
                 if !v.is_finite() {
-                    return Err(ModelError::NonFinite { index: i, value: v as f64 });
+                    return Err(ModelError::NonFinite {
+                        index: i,
+                        value: v as f64,
+                    });
                 }
                 let q = (v as f64 / t.scale).round(); // f64::round: half away from zero
                 Ok((q.clamp(-(t.bound as f64), t.bound as f64)) as i64)
@@ -99,7 +107,10 @@ impl QuantModel {
     pub fn validate(&self) -> Result<()> {
         let err = |s: String| Err(ModelError::Invalid(s));
         if self.version != QUANT_MODEL_VERSION {
-            return err(format!("version {} (expected {QUANT_MODEL_VERSION})", self.version));
+            return err(format!(
+                "version {} (expected {QUANT_MODEL_VERSION})",
+                self.version
+            ));
         }
         let nt = self.tensors.len();
         if self.input >= nt || self.output >= nt {
@@ -110,7 +121,10 @@ impl QuantModel {
                 return err(format!("tensor #{i} `{}` has scale {}", t.name, t.scale));
             }
             if t.bound < 0 || t.bound >= VALUE_BOUND {
-                return err(format!("tensor #{i} `{}` has bound {} outside [0, 2^62)", t.name, t.bound));
+                return err(format!(
+                    "tensor #{i} `{}` has bound {} outside [0, 2^62)",
+                    t.name, t.bound
+                ));
             }
             if t.is_empty() {
                 return err(format!("tensor #{i} `{}` is empty", t.name));
@@ -127,7 +141,9 @@ impl QuantModel {
                 }
             }
             if out >= nt || defined[out] {
-                return Err(e(format!("output tensor {out} is out of range or defined twice")));
+                return Err(e(format!(
+                    "output tensor {out} is out of range or defined twice"
+                )));
             }
             defined[out] = true;
             let ti = &self.tensors[ins[0]];
@@ -135,22 +151,49 @@ impl QuantModel {
             let bin = ti.bound as i128;
             // worst case |value| of the output
             let worst: i128 = match op {
-                QOp::Dense { in_dim, out_dim, weight, bias, .. } => {
-                    if *in_dim != ti.len() || *out_dim != to.len() || weight.len() != in_dim * out_dim || bias.len() != *out_dim {
+                QOp::Dense {
+                    in_dim,
+                    out_dim,
+                    weight,
+                    bias,
+                    ..
+                } => {
+                    if *in_dim != ti.len()
+                        || *out_dim != to.len()
+                        || weight.len() != in_dim * out_dim
+                        || bias.len() != *out_dim
+                    {
                         return Err(e("dimension mismatch".into()));
                     }
                     (0..*out_dim)
                         .map(|o| {
-                            let s: i128 = weight[o * in_dim..(o + 1) * in_dim].iter().map(|w| w.unsigned_abs() as i128).sum();
+                            let s: i128 = weight[o * in_dim..(o + 1) * in_dim]
+                                .iter()
+                                .map(|w| w.unsigned_abs() as i128)
+                                .sum();
                             sat(s * bin + bias[o].unsigned_abs() as i128)
                         })
                         .max()
                         .unwrap_or(0)
                 }
-                QOp::Conv2d { kernel_shape, weight, bias, strides, pads, .. } => {
+                QOp::Conv2d {
+                    kernel_shape,
+                    weight,
+                    bias,
+                    strides,
+                    pads,
+                    ..
+                } => {
                     let [oc, ic, kh, kw] = *kernel_shape;
-                    if ti.shape.len() != 3 || to.shape.len() != 3 || ti.shape[0] != ic || to.shape[0] != oc {
-                        return Err(e(format!("shapes {:?} -> {:?} do not match kernel {kernel_shape:?}", ti.shape, to.shape)));
+                    if ti.shape.len() != 3
+                        || to.shape.len() != 3
+                        || ti.shape[0] != ic
+                        || to.shape[0] != oc
+                    {
+                        return Err(e(format!(
+                            "shapes {:?} -> {:?} do not match kernel {kernel_shape:?}",
+                            ti.shape, to.shape
+                        )));
                     }
                     if weight.len() != oc * ic * kh * kw || bias.len() != oc {
                         return Err(e("weight/bias length mismatch".into()));
@@ -163,13 +206,22 @@ impl QuantModel {
                     let per = ic * kh * kw;
                     (0..oc)
                         .map(|o| {
-                            let s: i128 = weight[o * per..(o + 1) * per].iter().map(|w| w.unsigned_abs() as i128).sum();
+                            let s: i128 = weight[o * per..(o + 1) * per]
+                                .iter()
+                                .map(|w| w.unsigned_abs() as i128)
+                                .sum();
                             sat(s * bin + bias[o].unsigned_abs() as i128)
                         })
                         .max()
                         .unwrap_or(0)
                 }
-                QOp::Requant { multiplier, shift, min, max, .. } => {
+                QOp::Requant {
+                    multiplier,
+                    shift,
+                    min,
+                    max,
+                    ..
+                } => {
                     if !(1..MAX_REQUANT_MULTIPLIER).contains(multiplier) {
                         return Err(e(format!("multiplier {multiplier} outside [1, 2^16)")));
                     }
@@ -181,7 +233,9 @@ impl QuantModel {
                     }
                     let half = 1i64 << (REQUANT_WINDOW_BITS - 1);
                     if *min < -half || *max >= half {
-                        return Err(e(format!("clamp range [{min}, {max}] outside the requant window")));
+                        return Err(e(format!(
+                            "clamp range [{min}, {max}] outside the requant window"
+                        )));
                     }
                     if bin * *multiplier as i128 + (1i128 << shift) >= VALUE_BOUND as i128 {
                         return Err(e("|x·multiplier| + 2^shift may reach 2^62".into()));
@@ -191,7 +245,12 @@ impl QuantModel {
                     }
                     min.unsigned_abs().max(max.unsigned_abs()) as i128
                 }
-                QOp::Lut { input, in_min, table, .. } => {
+                QOp::Lut {
+                    input,
+                    in_min,
+                    table,
+                    ..
+                } => {
                     if table.is_empty() || table.len() > 1 << 20 || ti.len() != to.len() {
                         return Err(e("table empty, larger than 2^20, or length mismatch".into()));
                     }
@@ -201,30 +260,54 @@ impl QuantModel {
                         .ops
                         .iter()
                         .find_map(|p| match p {
-                            QOp::Requant { output, min, max, .. } if output == input => Some((*min, *max)),
+                            QOp::Requant {
+                                output, min, max, ..
+                            } if output == input => Some((*min, *max)),
                             _ => None,
                         })
                         .unwrap_or((-ti.bound, ti.bound));
                     if lo_in < *in_min || hi_in > hi {
                         return Err(e(format!("input range [{lo_in}, {hi_in}] is not inside the table domain [{in_min}, {hi}]")));
                     }
-                    table.iter().map(|v| v.unsigned_abs() as i128).max().unwrap_or(0)
+                    table
+                        .iter()
+                        .map(|v| v.unsigned_abs() as i128)
+                        .max()
+                        .unwrap_or(0)
                 }
-                QOp::Add { b, a_mul, b_mul, .. } => {
+                QOp::Add {
+                    b, a_mul, b_mul, ..
+                } => {
                     let tb = &self.tensors[*b];
                     if ti.len() != to.len() || tb.len() != to.len() {
                         return Err(e("length mismatch".into()));
                     }
-                    sat(bin * a_mul.unsigned_abs() as i128 + tb.bound as i128 * b_mul.unsigned_abs() as i128)
+                    sat(bin * a_mul.unsigned_abs() as i128
+                        + tb.bound as i128 * b_mul.unsigned_abs() as i128)
                 }
-                QOp::MaxPool { kernel, strides, pads, .. } | QOp::SumPool { kernel, strides, pads, .. } => {
+                QOp::MaxPool {
+                    kernel,
+                    strides,
+                    pads,
+                    ..
+                }
+                | QOp::SumPool {
+                    kernel,
+                    strides,
+                    pads,
+                    ..
+                } => {
                     if ti.shape.len() != 3 || to.shape.len() != 3 || ti.shape[0] != to.shape[0] {
                         return Err(e("pooling needs [C, H, W] tensors with equal C".into()));
                     }
                     if kernel.contains(&0) || strides.contains(&0) {
                         return Err(e("zero kernel or stride".into()));
                     }
-                    if pads[0] >= kernel[0] || pads[2] >= kernel[0] || pads[1] >= kernel[1] || pads[3] >= kernel[1] {
+                    if pads[0] >= kernel[0]
+                        || pads[2] >= kernel[0]
+                        || pads[1] >= kernel[1]
+                        || pads[3] >= kernel[1]
+                    {
                         return Err(e("padding must be smaller than the kernel".into()));
                     }
                     let oh = window_out(ti.shape[1], kernel[0], strides[0], pads[0], pads[2]);
@@ -257,10 +340,16 @@ impl QuantModel {
                 }
             };
             if worst >= VALUE_BOUND as i128 {
-                return Err(e(format!("worst-case |value| {worst} of `{}` reaches 2^62", to.name)));
+                return Err(e(format!(
+                    "worst-case |value| {worst} of `{}` reaches 2^62",
+                    to.name
+                )));
             }
             if worst > to.bound as i128 {
-                return Err(e(format!("worst-case |value| {worst} of `{}` exceeds its declared bound {}", to.name, to.bound)));
+                return Err(e(format!(
+                    "worst-case |value| {worst} of `{}` exceeds its declared bound {}",
+                    to.name, to.bound
+                )));
             }
         }
         if !defined[self.output] {
@@ -289,29 +378,41 @@ impl QuantModel {
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
         if version != QUANT_MODEL_VERSION {
-            return Err(ModelError::ModelFile(format!("format version {version}, this build reads {QUANT_MODEL_VERSION}")));
+            return Err(ModelError::ModelFile(format!(
+                "format version {version}, this build reads {QUANT_MODEL_VERSION}"
+            )));
         }
         let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap());
         let body = &bytes[52..];
         if body.len() as u64 != len {
-            return Err(ModelError::ModelFile(format!("truncated: body has {} bytes, header says {len}", body.len())));
+            return Err(ModelError::ModelFile(format!(
+                "truncated: body has {} bytes, header says {len}",
+                body.len()
+            )));
         }
         if blake3::hash(body).as_bytes() != &bytes[20..52] {
             return Err(bad("checksum mismatch (file corrupted)"));
         }
-        let m: QuantModel = serde_json::from_slice(body).map_err(|e| ModelError::ModelFile(format!("bad body: {e}")))?;
+        let m: QuantModel = serde_json::from_slice(body)
+            .map_err(|e| ModelError::ModelFile(format!("bad body: {e}")))?;
         m.validate()?;
         Ok(m)
     }
 
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let p = path.as_ref();
-        std::fs::write(p, self.to_bytes()).map_err(|e| ModelError::Io { path: p.display().to_string(), source: e })
+        std::fs::write(p, self.to_bytes()).map_err(|e| ModelError::Io {
+            path: p.display().to_string(),
+            source: e,
+        })
     }
 
     pub fn load(path: impl AsRef<Path>) -> Result<QuantModel> {
         let p = path.as_ref();
-        let bytes = std::fs::read(p).map_err(|e| ModelError::Io { path: p.display().to_string(), source: e })?;
+        let bytes = std::fs::read(p).map_err(|e| ModelError::Io {
+            path: p.display().to_string(),
+            source: e,
+        })?;
         Self::from_bytes(&bytes)
     }
 }

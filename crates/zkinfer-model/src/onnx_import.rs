@@ -24,7 +24,9 @@ pub fn parse_proto(bytes: &[u8]) -> Result<pb::ModelProto> {
         .map_err(|e| ModelError::OnnxParse(format!("{e:#}")))?;
     match &proto.graph {
         Some(g) if !g.node.is_empty() && !g.output.is_empty() => Ok(proto),
-        _ => Err(ModelError::OnnxParse("the file holds no ONNX graph (no nodes or no outputs)".into())),
+        _ => Err(ModelError::OnnxParse(
+            "the file holds no ONNX graph (no nodes or no outputs)".into(),
+        )),
     }
 }
 
@@ -38,13 +40,22 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
         .map(|o| o.version)
         .unwrap_or(13);
     let graph = proto.graph.as_ref().expect("checked");
-    let mut imp = Importer { opset, consts: HashMap::new(), values: HashMap::new(), tensors: vec![], ops: vec![] };
+    let mut imp = Importer {
+        opset,
+        consts: HashMap::new(),
+        values: HashMap::new(),
+        tensors: vec![],
+        ops: vec![],
+    };
     for init in &graph.initializer {
         let c = decode_tensor(init)?;
         imp.consts.insert(init.name.clone(), c);
     }
-    let real_inputs: Vec<&pb::ValueInfoProto> =
-        graph.input.iter().filter(|i| !imp.consts.contains_key(&i.name)).collect();
+    let real_inputs: Vec<&pb::ValueInfoProto> = graph
+        .input
+        .iter()
+        .filter(|i| !imp.consts.contains_key(&i.name))
+        .collect();
     if real_inputs.len() != 1 {
         return Err(ModelError::Graph(format!(
             "the model must have exactly one (non-constant) input, found {}",
@@ -57,13 +68,23 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
         imp.node(index, node)?;
     }
     if graph.output.len() != 1 {
-        return Err(ModelError::Graph(format!("the model must have exactly one output, found {}", graph.output.len())));
+        return Err(ModelError::Graph(format!(
+            "the model must have exactly one output, found {}",
+            graph.output.len()
+        )));
     }
     let out_name = &graph.output[0].name;
     let output = *imp.values.get(out_name).ok_or_else(|| {
-        ModelError::Graph(format!("graph output `{out_name}` is a constant or is never computed"))
+        ModelError::Graph(format!(
+            "graph output `{out_name}` is a constant or is never computed"
+        ))
     })?;
-    let mut m = FloatModel { tensors: imp.tensors, input, output, ops: imp.ops };
+    let mut m = FloatModel {
+        tensors: imp.tensors,
+        input,
+        output,
+        ops: imp.ops,
+    };
     prune_and_fold(&mut m)?;
     Ok(m)
 }
@@ -81,7 +102,9 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
     }
     let dims = &t.shape.as_ref().ok_or_else(|| bad("no shape".into()))?.dim;
     if dims.len() < 2 {
-        return Err(bad("the input needs a batch axis followed by the feature axes (rank ≥ 2)".into()));
+        return Err(bad(
+            "the input needs a batch axis followed by the feature axes (rank ≥ 2)".into(),
+        ));
     }
     let mut shape = vec![];
     for (i, d) in dims.iter().enumerate() {
@@ -89,12 +112,19 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
             Some(DV::DimValue(v)) if *v > 0 => *v as usize,
             Some(DV::DimValue(v)) if i == 0 && *v <= 0 => 1,
             Some(DV::DimParam(_)) | None if i == 0 => 1,
-            _ => return Err(bad(format!("axis {i} is symbolic or not positive; only the batch axis may be symbolic"))),
+            _ => {
+                return Err(bad(format!(
+                    "axis {i} is symbolic or not positive; only the batch axis may be symbolic"
+                )))
+            }
         };
         shape.push(v);
     }
     if shape[0] != 1 {
-        return Err(bad(format!("batch axis is {}; zkinfer proves one sample (batch 1 or symbolic)", shape[0])));
+        return Err(bad(format!(
+            "batch axis is {}; zkinfer proves one sample (batch 1 or symbolic)",
+            shape[0]
+        )));
     }
     Ok(shape)
 }
@@ -102,7 +132,9 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
 fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
     let name = &t.name;
     if t.data_location == Some(1) || !t.external_data.is_empty() {
-        return Err(ModelError::Graph(format!("tensor `{name}` uses external data, which is not supported")));
+        return Err(ModelError::Graph(format!(
+            "tensor `{name}` uses external data, which is not supported"
+        )));
     }
     let dims: Vec<usize> = t.dims.iter().map(|&d| d.max(0) as usize).collect();
     let n: usize = dims.iter().product();
@@ -110,33 +142,45 @@ fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
     let data: Vec<f64> = match t.data_type {
         1 => {
             if !raw.is_empty() {
-                raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect()
+                raw.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+                    .collect()
             } else {
                 t.float_data.iter().map(|&v| v as f64).collect()
             }
         }
         11 => {
             if !raw.is_empty() {
-                raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect()
+                raw.chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                    .collect()
             } else {
                 t.double_data.clone()
             }
         }
         7 => {
             if !raw.is_empty() {
-                raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap()) as f64).collect()
+                raw.chunks_exact(8)
+                    .map(|c| i64::from_le_bytes(c.try_into().unwrap()) as f64)
+                    .collect()
             } else {
                 t.int64_data.iter().map(|&v| v as f64).collect()
             }
         }
         6 => {
             if !raw.is_empty() {
-                raw.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as f64).collect()
+                raw.chunks_exact(4)
+                    .map(|c| i32::from_le_bytes(c.try_into().unwrap()) as f64)
+                    .collect()
             } else {
                 t.int32_data.iter().map(|&v| v as f64).collect()
             }
         }
-        dt => return Err(ModelError::Graph(format!("tensor `{name}` has unsupported data type {dt}"))),
+        dt => {
+            return Err(ModelError::Graph(format!(
+                "tensor `{name}` has unsupported data type {dt}"
+            )))
+        }
     };
     if data.len() != n {
         return Err(ModelError::Graph(format!(
@@ -198,7 +242,10 @@ fn per_channel(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
 
 impl Importer {
     fn new_tensor(&mut self, name: &str, shape: Vec<usize>) -> FId {
-        self.tensors.push(FTensor { name: name.to_string(), shape });
+        self.tensors.push(FTensor {
+            name: name.to_string(),
+            shape,
+        });
         let id = self.tensors.len() - 1;
         self.values.insert(name.to_string(), id);
         id
@@ -211,25 +258,55 @@ impl Importer {
         } else {
             node.name.clone()
         };
-        let unsupported = || ModelError::UnsupportedOp { op: op.to_string(), node: nname.clone(), index };
-        let bad = |reason: String| ModelError::UnsupportedAttr { op: op.to_string(), node: nname.clone(), index, reason };
+        let unsupported = || ModelError::UnsupportedOp {
+            op: op.to_string(),
+            node: nname.clone(),
+            index,
+        };
+        let bad = |reason: String| ModelError::UnsupportedAttr {
+            op: op.to_string(),
+            node: nname.clone(),
+            index,
+            reason,
+        };
         if !(node.domain.is_empty() || node.domain == "ai.onnx") {
             return Err(unsupported());
         }
-        let inp = |i: usize| node.input.get(i).map(|s| s.as_str()).filter(|s| !s.is_empty());
-        let out_name = node.output.first().cloned().ok_or_else(|| bad("node has no output".into()))?;
+        let inp = |i: usize| {
+            node.input
+                .get(i)
+                .map(|s| s.as_str())
+                .filter(|s| !s.is_empty())
+        };
+        let out_name = node
+            .output
+            .first()
+            .cloned()
+            .ok_or_else(|| bad("node has no output".into()))?;
         // Input i as an activation, or its constant.
         let act = |s: &Self, i: usize| inp(i).and_then(|n| s.values.get(n).copied());
         let cst = |s: &Self, i: usize| inp(i).and_then(|n| s.consts.get(n).cloned());
         let need_act = |s: &Self, i: usize| {
             act(s, i).ok_or_else(|| {
-                bad(format!("input #{i} (`{}`) must be a computed activation", inp(i).unwrap_or("")))
+                bad(format!(
+                    "input #{i} (`{}`) must be a computed activation",
+                    inp(i).unwrap_or("")
+                ))
             })
         };
         let need_cst = |s: &Self, i: usize| {
-            cst(s, i).ok_or_else(|| bad(format!("input #{i} (`{}`) must be a constant (initializer)", inp(i).unwrap_or(""))))
+            cst(s, i).ok_or_else(|| {
+                bad(format!(
+                    "input #{i} (`{}`) must be a constant (initializer)",
+                    inp(i).unwrap_or("")
+                ))
+            })
         };
-        let all_const = node.input.iter().filter(|s| !s.is_empty()).all(|n| self.consts.contains_key(n));
+        let all_const = node
+            .input
+            .iter()
+            .filter(|s| !s.is_empty())
+            .all(|n| self.consts.contains_key(n));
 
         // Constant-only arithmetic (shape computations, etc.)
         if op != "Constant" && all_const && !node.input.is_empty() {
@@ -239,10 +316,18 @@ impl Importer {
         }
         let mk = |s: &mut Self, kind: FOpKind, inputs: Vec<FId>, shape: Vec<usize>| -> Result<()> {
             if shape.first() != Some(&1) || shape.iter().product::<usize>() == 0 {
-                return Err(bad(format!("result shape {shape:?} must keep a batch axis of 1 and be non-empty")));
+                return Err(bad(format!(
+                    "result shape {shape:?} must keep a batch axis of 1 and be non-empty"
+                )));
             }
             let out = s.new_tensor(&out_name, shape);
-            s.ops.push(FOp { kind, inputs, output: out, node: nname.clone(), op_type: op.to_string() });
+            s.ops.push(FOp {
+                kind,
+                inputs,
+                output: out,
+                node: nname.clone(),
+                op_type: op.to_string(),
+            });
             Ok(())
         };
         match op {
@@ -250,13 +335,25 @@ impl Importer {
                 let c = if let Some(a) = attr(node, "value") {
                     decode_tensor(a.t.as_ref().ok_or_else(|| bad("no tensor value".into()))?)?
                 } else if let Some(a) = attr(node, "value_float") {
-                    Const { dims: vec![], data: vec![a.f as f64] }
+                    Const {
+                        dims: vec![],
+                        data: vec![a.f as f64],
+                    }
                 } else if let Some(a) = attr(node, "value_floats") {
-                    Const { dims: vec![a.floats.len()], data: a.floats.iter().map(|&v| v as f64).collect() }
+                    Const {
+                        dims: vec![a.floats.len()],
+                        data: a.floats.iter().map(|&v| v as f64).collect(),
+                    }
                 } else if let Some(a) = attr(node, "value_int") {
-                    Const { dims: vec![], data: vec![a.i as f64] }
+                    Const {
+                        dims: vec![],
+                        data: vec![a.i as f64],
+                    }
                 } else if let Some(a) = attr(node, "value_ints") {
-                    Const { dims: vec![a.ints.len()], data: a.ints.iter().map(|&v| v as f64).collect() }
+                    Const {
+                        dims: vec![a.ints.len()],
+                        data: a.ints.iter().map(|&v| v as f64).collect(),
+                    }
                 } else {
                     return Err(bad("unsupported Constant encoding".into()));
                 };
@@ -265,7 +362,9 @@ impl Importer {
             "Identity" | "Dropout" | "Cast" => {
                 let x = need_act(self, 0)?;
                 if op == "Cast" && attr_i(node, "to", 1) != 1 {
-                    return Err(bad("only casts to float32 are supported on activations".into()));
+                    return Err(bad(
+                        "only casts to float32 are supported on activations".into()
+                    ));
                 }
                 self.values.insert(out_name, x);
             }
@@ -276,8 +375,17 @@ impl Importer {
                 let norm = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
                 let start = norm(attr_i(node, "start", 0));
                 let end = norm(attr_i(node, "end", r));
-                let data: Vec<f64> = dims[start..end.max(start)].iter().map(|&d| d as f64).collect();
-                self.consts.insert(out_name, Const { dims: vec![data.len()], data });
+                let data: Vec<f64> = dims[start..end.max(start)]
+                    .iter()
+                    .map(|&d| d as f64)
+                    .collect();
+                self.consts.insert(
+                    out_name,
+                    Const {
+                        dims: vec![data.len()],
+                        data,
+                    },
+                );
             }
             "Gemm" => {
                 let x = need_act(self, 0)?;
@@ -293,16 +401,27 @@ impl Importer {
                     return Err(bad("B must be a 2-D constant".into()));
                 }
                 let trans_b = attr_i(node, "transB", 0) != 0;
-                let (k, n) = if trans_b { (b.dims[1], b.dims[0]) } else { (b.dims[0], b.dims[1]) };
+                let (k, n) = if trans_b {
+                    (b.dims[1], b.dims[0])
+                } else {
+                    (b.dims[0], b.dims[1])
+                };
                 if k != xs[1] {
-                    return Err(bad(format!("inner dimension mismatch: A is {xs:?}, B is {:?}", b.dims)));
+                    return Err(bad(format!(
+                        "inner dimension mismatch: A is {xs:?}, B is {:?}",
+                        b.dims
+                    )));
                 }
                 let alpha = attr_f(node, "alpha", 1.0);
                 let beta = attr_f(node, "beta", 1.0);
                 let mut w = vec![0.0; n * k];
                 for o in 0..n {
                     for i in 0..k {
-                        let v = if trans_b { b.data[o * k + i] } else { b.data[i * n + o] };
+                        let v = if trans_b {
+                            b.data[o * k + i]
+                        } else {
+                            b.data[i * n + o]
+                        };
                         w[o * k + i] = alpha * v;
                     }
                 }
@@ -311,20 +430,42 @@ impl Importer {
                     None => return Err(bad("C must be a constant".into())),
                     Some(c) if c.data.len() == 1 => vec![beta * c.data[0]; n],
                     Some(c) if c.data.len() == n => c.data.iter().map(|v| beta * v).collect(),
-                    Some(c) => return Err(bad(format!("C of shape {:?} cannot broadcast to [1, {n}]", c.dims))),
+                    Some(c) => {
+                        return Err(bad(format!(
+                            "C of shape {:?} cannot broadcast to [1, {n}]",
+                            c.dims
+                        )))
+                    }
                 };
-                mk(self, FOpKind::Dense { w, b: bias, in_dim: k, out_dim: n }, vec![x], vec![1, n])?;
+                mk(
+                    self,
+                    FOpKind::Dense {
+                        w,
+                        b: bias,
+                        in_dim: k,
+                        out_dim: n,
+                    },
+                    vec![x],
+                    vec![1, n],
+                )?;
             }
             "MatMul" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();
                 let b = need_cst(self, 1)?;
                 if b.dims.len() != 2 {
-                    return Err(bad("only MatMul of an activation by a constant 2-D weight is supported".into()));
+                    return Err(bad(
+                        "only MatMul of an activation by a constant 2-D weight is supported".into(),
+                    ));
                 }
                 let (k, n) = (b.dims[0], b.dims[1]);
-                if xs.len() < 2 || xs[xs.len() - 1] != k || xs[..xs.len() - 1].iter().product::<usize>() != 1 {
-                    return Err(bad(format!("activation {xs:?} must be a single row of length {k}")));
+                if xs.len() < 2
+                    || xs[xs.len() - 1] != k
+                    || xs[..xs.len() - 1].iter().product::<usize>() != 1
+                {
+                    return Err(bad(format!(
+                        "activation {xs:?} must be a single row of length {k}"
+                    )));
                 }
                 let mut w = vec![0.0; n * k];
                 for o in 0..n {
@@ -334,18 +475,33 @@ impl Importer {
                 }
                 let mut shape = xs.clone();
                 *shape.last_mut().unwrap() = n;
-                mk(self, FOpKind::Dense { w, b: vec![0.0; n], in_dim: k, out_dim: n }, vec![x], shape)?;
+                mk(
+                    self,
+                    FOpKind::Dense {
+                        w,
+                        b: vec![0.0; n],
+                        in_dim: k,
+                        out_dim: n,
+                    },
+                    vec![x],
+                    shape,
+                )?;
             }
             "Add" | "Sub" | "Mul" | "Div" => {
                 let (a, b) = (act(self, 0), act(self, 1));
                 match (a, b) {
                     (Some(a), Some(b)) => {
                         if op != "Add" {
-                            return Err(bad(format!("{op} of two activations is not supported (only Add)")));
+                            return Err(bad(format!(
+                                "{op} of two activations is not supported (only Add)"
+                            )));
                         }
-                        let (sa, sb) = (self.tensors[a].shape.clone(), self.tensors[b].shape.clone());
+                        let (sa, sb) =
+                            (self.tensors[a].shape.clone(), self.tensors[b].shape.clone());
                         if sa != sb {
-                            return Err(bad(format!("Add of activations needs equal shapes, got {sa:?} and {sb:?}")));
+                            return Err(bad(format!(
+                                "Add of activations needs equal shapes, got {sa:?} and {sb:?}"
+                            )));
                         }
                         mk(self, FOpKind::Add, vec![a, b], sa)?;
                     }
@@ -367,16 +523,22 @@ impl Importer {
                             ("Sub", true) => (vec![-1.0; v.len()], v),
                             ("Mul", _) => (v, zeros),
                             ("Div", false) => {
-                                if v.iter().any(|&c| c == 0.0) {
+                                if v.contains(&0.0) {
                                     return Err(bad("division by a zero constant".into()));
                                 }
                                 (v.iter().map(|c| 1.0 / c).collect(), zeros)
                             }
-                            _ => return Err(bad("constant divided by an activation is not supported".into())),
+                            _ => {
+                                return Err(bad(
+                                    "constant divided by an activation is not supported".into(),
+                                ))
+                            }
                         };
                         mk(self, FOpKind::Affine { scale, shift }, vec![x], shape)?;
                     }
-                    (None, None) => return Err(bad("inputs are neither activations nor constants".into())),
+                    (None, None) => {
+                        return Err(bad("inputs are neither activations nor constants".into()))
+                    }
                 }
             }
             "Relu" | "Sigmoid" | "Tanh" | "LeakyRelu" | "Clip" => {
@@ -385,7 +547,9 @@ impl Importer {
                     "Relu" => FOpKind::Relu,
                     "Sigmoid" => FOpKind::Sigmoid,
                     "Tanh" => FOpKind::Tanh,
-                    "LeakyRelu" => FOpKind::LeakyRelu { alpha: attr_f(node, "alpha", 0.01) },
+                    "LeakyRelu" => FOpKind::LeakyRelu {
+                        alpha: attr_f(node, "alpha", 0.01),
+                    },
                     _ => {
                         let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
                         if self.opset < 11 {
@@ -413,7 +577,9 @@ impl Importer {
                 let xs = self.tensors[x].shape.clone();
                 let w = need_cst(self, 1)?;
                 if xs.len() != 4 || w.dims.len() != 4 {
-                    return Err(bad(format!("only 2-D convolutions (NCHW) are supported, input is {xs:?}")));
+                    return Err(bad(format!(
+                        "only 2-D convolutions (NCHW) are supported, input is {xs:?}"
+                    )));
                 }
                 if attr_i(node, "group", 1) != 1 {
                     return Err(bad("group != 1 is not supported".into()));
@@ -423,7 +589,10 @@ impl Importer {
                 }
                 let [oc, ic, kh, kw] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
                 if ic != xs[1] {
-                    return Err(bad(format!("weight expects {ic} input channels, input has {}", xs[1])));
+                    return Err(bad(format!(
+                        "weight expects {ic} input channels, input has {}",
+                        xs[1]
+                    )));
                 }
                 let (strides, pads) = self.pool_geometry(node, &xs, [kh, kw]).map_err(bad)?;
                 let oh = conv_out_dim(xs[2], kh, strides[0], pads[0], pads[2]);
@@ -436,14 +605,22 @@ impl Importer {
                     None if inp(2).is_none() => vec![0.0; oc],
                     _ => return Err(bad("bias must be a constant of length out_channels".into())),
                 };
-                let kind = FOpKind::Conv { w: w.data, b, kernel_shape: [oc, ic, kh, kw], strides, pads };
+                let kind = FOpKind::Conv {
+                    w: w.data,
+                    b,
+                    kernel_shape: [oc, ic, kh, kw],
+                    strides,
+                    pads,
+                };
                 mk(self, kind, vec![x], vec![1, oc, oh, ow])?;
             }
             "MaxPool" | "AveragePool" | "GlobalAveragePool" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();
                 if xs.len() != 4 {
-                    return Err(bad(format!("only 2-D pooling (NCHW) is supported, input is {xs:?}")));
+                    return Err(bad(format!(
+                        "only 2-D pooling (NCHW) is supported, input is {xs:?}"
+                    )));
                 }
                 if node.output.iter().skip(1).any(|s| !s.is_empty()) {
                     return Err(bad("the Indices output of MaxPool is not supported".into()));
@@ -451,7 +628,8 @@ impl Importer {
                 let (kernel, strides, pads) = if op == "GlobalAveragePool" {
                     ([xs[2], xs[3]], [1, 1], [0; 4])
                 } else {
-                    let k = attr_ints(node, "kernel_shape").ok_or_else(|| bad("missing kernel_shape".into()))?;
+                    let k = attr_ints(node, "kernel_shape")
+                        .ok_or_else(|| bad("missing kernel_shape".into()))?;
                     if k.len() != 2 || k.iter().any(|&v| v <= 0) {
                         return Err(bad(format!("kernel_shape {k:?} is not 2-D")));
                     }
@@ -463,10 +641,17 @@ impl Importer {
                     }
                     let kernel = [k[0] as usize, k[1] as usize];
                     let (strides, pads) = self.pool_geometry(node, &xs, kernel).map_err(bad)?;
-                    if pads.iter().zip([kernel[0], kernel[1], kernel[0], kernel[1]]).any(|(&p, k)| p >= k) {
+                    if pads
+                        .iter()
+                        .zip([kernel[0], kernel[1], kernel[0], kernel[1]])
+                        .any(|(&p, k)| p >= k)
+                    {
                         return Err(bad("padding must be smaller than the kernel".into()));
                     }
-                    if op == "AveragePool" && pads.iter().any(|&p| p > 0) && attr_i(node, "count_include_pad", 0) == 0 {
+                    if op == "AveragePool"
+                        && pads.iter().any(|&p| p > 0)
+                        && attr_i(node, "count_include_pad", 0) == 0
+                    {
                         return Err(bad("padded AveragePool needs count_include_pad=1".into()));
                     }
                     (kernel, strides, pads)
@@ -477,9 +662,17 @@ impl Importer {
                     return Err(bad("kernel larger than the padded input".into()));
                 };
                 let kind = if op == "MaxPool" {
-                    FOpKind::MaxPool { kernel, strides, pads }
+                    FOpKind::MaxPool {
+                        kernel,
+                        strides,
+                        pads,
+                    }
                 } else {
-                    FOpKind::AvgPool { kernel, strides, pads }
+                    FOpKind::AvgPool {
+                        kernel,
+                        strides,
+                        pads,
+                    }
                 };
                 mk(self, kind, vec![x], vec![1, xs[1], oh, ow])?;
             }
@@ -495,8 +688,12 @@ impl Importer {
                     return Err(bad(format!("parameters must have {c} channels")));
                 }
                 let eps = attr_f(node, "epsilon", 1e-5);
-                let scale: Vec<f64> = (0..c).map(|i| p[0].data[i] / (p[3].data[i] + eps).sqrt()).collect();
-                let shift: Vec<f64> = (0..c).map(|i| p[1].data[i] - p[2].data[i] * scale[i]).collect();
+                let scale: Vec<f64> = (0..c)
+                    .map(|i| p[0].data[i] / (p[3].data[i] + eps).sqrt())
+                    .collect();
+                let shift: Vec<f64> = (0..c)
+                    .map(|i| p[1].data[i] - p[2].data[i] * scale[i])
+                    .collect();
                 mk(self, FOpKind::Affine { scale, shift }, vec![x], xs)?;
             }
             "Flatten" => {
@@ -534,7 +731,10 @@ impl Importer {
                 let shape = if op == "Squeeze" {
                     let r = xs.len() as i64;
                     let axes: Vec<usize> = match axes {
-                        Some(a) => a.iter().map(|&v| (if v < 0 { v + r } else { v }) as usize).collect(),
+                        Some(a) => a
+                            .iter()
+                            .map(|&v| (if v < 0 { v + r } else { v }) as usize)
+                            .collect(),
                         None => (1..xs.len()).filter(|&i| xs[i] == 1).collect(),
                     };
                     if axes.contains(&0) {
@@ -543,11 +743,18 @@ impl Importer {
                     if axes.iter().any(|&a| a >= xs.len() || xs[a] != 1) {
                         return Err(bad(format!("cannot squeeze axes {axes:?} of {xs:?}")));
                     }
-                    xs.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect()
+                    xs.iter()
+                        .enumerate()
+                        .filter(|(i, _)| !axes.contains(i))
+                        .map(|(_, &d)| d)
+                        .collect()
                 } else {
                     let axes = axes.ok_or_else(|| bad("missing axes".into()))?;
                     let r = (xs.len() + axes.len()) as i64;
-                    let mut axes: Vec<usize> = axes.iter().map(|&v| (if v < 0 { v + r } else { v }) as usize).collect();
+                    let mut axes: Vec<usize> = axes
+                        .iter()
+                        .map(|&v| (if v < 0 { v + r } else { v }) as usize)
+                        .collect();
                     axes.sort();
                     let mut shape = xs.clone();
                     for a in axes {
@@ -589,10 +796,14 @@ impl Importer {
                 let ok = if self.opset < 13 {
                     axis == 1
                 } else {
-                    xs.iter().enumerate().all(|(i, &d)| i as i64 == axis || d == 1)
+                    xs.iter()
+                        .enumerate()
+                        .all(|(i, &d)| i as i64 == axis || d == 1)
                 };
                 if !ok {
-                    return Err(bad(format!("Softmax must run over all non-batch elements (shape {xs:?}, axis {axis})")));
+                    return Err(bad(format!(
+                        "Softmax must run over all non-batch elements (shape {xs:?}, axis {axis})"
+                    )));
                 }
                 mk(self, FOpKind::Softmax, vec![x], xs)?;
             }
@@ -647,14 +858,27 @@ impl Importer {
     }
 
     fn fold_const(&self, node: &pb::NodeProto, op: &str) -> std::result::Result<Const, ()> {
-        let get = |i: usize| node.input.get(i).and_then(|n| self.consts.get(n)).cloned().ok_or(());
+        let get = |i: usize| {
+            node.input
+                .get(i)
+                .and_then(|n| self.consts.get(n))
+                .cloned()
+                .ok_or(())
+        };
         match op {
             "Identity" | "Cast" => get(0),
             "Unsqueeze" | "Squeeze" | "Reshape" | "Flatten" => {
                 // only used on small shape vectors: keep data, fix dims loosely
                 let c = get(0)?;
                 let n = c.data.len();
-                Ok(Const { dims: if n == 1 && op == "Squeeze" { vec![] } else { vec![n] }, data: c.data })
+                Ok(Const {
+                    dims: if n == 1 && op == "Squeeze" {
+                        vec![]
+                    } else {
+                        vec![n]
+                    },
+                    data: c.data,
+                })
             }
             "Gather" => {
                 let c = get(0)?;
@@ -672,7 +896,10 @@ impl Importer {
                         c.data.get(i as usize).copied().ok_or(())
                     })
                     .collect::<std::result::Result<Vec<_>, ()>>()?;
-                Ok(Const { dims: idx.dims.clone(), data })
+                Ok(Const {
+                    dims: idx.dims.clone(),
+                    data,
+                })
             }
             "Concat" => {
                 let mut data = vec![];
@@ -683,7 +910,10 @@ impl Importer {
                     }
                     data.extend_from_slice(&c.data);
                 }
-                Ok(Const { dims: vec![data.len()], data })
+                Ok(Const {
+                    dims: vec![data.len()],
+                    data,
+                })
             }
             "Add" | "Sub" | "Mul" | "Div" => {
                 let (a, b) = (get(0)?, get(1)?);
@@ -694,11 +924,20 @@ impl Importer {
                     _ => x / y,
                 };
                 if a.data.len() == b.data.len() {
-                    Ok(Const { dims: a.dims.clone(), data: a.data.iter().zip(&b.data).map(|(x, y)| f(*x, *y)).collect() })
+                    Ok(Const {
+                        dims: a.dims.clone(),
+                        data: a.data.iter().zip(&b.data).map(|(x, y)| f(*x, *y)).collect(),
+                    })
                 } else if b.data.len() == 1 {
-                    Ok(Const { dims: a.dims.clone(), data: a.data.iter().map(|x| f(*x, b.data[0])).collect() })
+                    Ok(Const {
+                        dims: a.dims.clone(),
+                        data: a.data.iter().map(|x| f(*x, b.data[0])).collect(),
+                    })
                 } else if a.data.len() == 1 {
-                    Ok(Const { dims: b.dims.clone(), data: b.data.iter().map(|y| f(a.data[0], *y)).collect() })
+                    Ok(Const {
+                        dims: b.dims.clone(),
+                        data: b.data.iter().map(|y| f(a.data[0], *y)).collect(),
+                    })
                 } else {
                     Err(())
                 }
@@ -708,7 +947,11 @@ impl Importer {
     }
 }
 
-fn resolve_reshape(xs: &[usize], target: &[f64], allowzero: bool) -> std::result::Result<Vec<usize>, String> {
+fn resolve_reshape(
+    xs: &[usize],
+    target: &[f64],
+    allowzero: bool,
+) -> std::result::Result<Vec<usize>, String> {
     let total: usize = xs.iter().product();
     let mut shape = vec![];
     let mut infer = None;
@@ -729,13 +972,15 @@ fn resolve_reshape(xs: &[usize], target: &[f64], allowzero: bool) -> std::result
     }
     let known: usize = shape.iter().product();
     if let Some(i) = infer {
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(format!("cannot reshape {xs:?} to {target:?}"));
         }
         shape[i] = total / known;
     }
     if shape.iter().product::<usize>() != total {
-        return Err(format!("cannot reshape {xs:?} ({total} elements) to {shape:?}"));
+        return Err(format!(
+            "cannot reshape {xs:?} ({total} elements) to {shape:?}"
+        ));
     }
     Ok(shape)
 }
@@ -746,7 +991,9 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
     loop {
         let mut changed = false;
         for i in 0..m.ops.len() {
-            let FOpKind::Affine { scale, shift } = m.ops[i].kind.clone() else { continue };
+            let FOpKind::Affine { scale, shift } = m.ops[i].kind.clone() else {
+                continue;
+            };
             let src = m.ops[i].inputs[0];
             let Some(p) = m.producer(src) else { continue };
             if m.num_consumers(src) != 1 {
@@ -754,7 +1001,12 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
             }
             let out = m.ops[i].output;
             let ok = match &mut m.ops[p].kind {
-                FOpKind::Dense { w, b, in_dim, out_dim } if scale.len() == *out_dim => {
+                FOpKind::Dense {
+                    w,
+                    b,
+                    in_dim,
+                    out_dim,
+                } if scale.len() == *out_dim => {
                     for o in 0..*out_dim {
                         for k in 0..*in_dim {
                             w[o * *in_dim + k] *= scale[o];
@@ -763,7 +1015,9 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
                     }
                     true
                 }
-                FOpKind::Conv { w, b, kernel_shape, .. } if scale.len() == kernel_shape[0] => {
+                FOpKind::Conv {
+                    w, b, kernel_shape, ..
+                } if scale.len() == kernel_shape[0] => {
                     let per = kernel_shape[1] * kernel_shape[2] * kernel_shape[3];
                     for o in 0..kernel_shape[0] {
                         for v in &mut w[o * per..(o + 1) * per] {
@@ -773,7 +1027,10 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
                     }
                     true
                 }
-                FOpKind::Affine { scale: s2, shift: t2 } if s2.len() == scale.len() => {
+                FOpKind::Affine {
+                    scale: s2,
+                    shift: t2,
+                } if s2.len() == scale.len() => {
                     for c in 0..scale.len() {
                         s2[c] *= scale[c];
                         t2[c] = t2[c] * scale[c] + shift[c];
@@ -797,7 +1054,11 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
     // drop ops whose results are never used
     loop {
         let before = m.ops.len();
-        let live: Vec<bool> = m.ops.iter().map(|o| m.num_consumers(o.output) > 0).collect();
+        let live: Vec<bool> = m
+            .ops
+            .iter()
+            .map(|o| m.num_consumers(o.output) > 0)
+            .collect();
         let mut it = live.iter();
         m.ops.retain(|_| *it.next().unwrap());
         if m.ops.len() == before {

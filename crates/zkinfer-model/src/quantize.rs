@@ -43,7 +43,14 @@ pub struct QuantConfig {
 
 impl Default for QuantConfig {
     fn default() -> Self {
-        QuantConfig { weight_bits: 8, act_bits: 8, margin: 2.0, lut_bits: 10, input_bits: 10, input_margin: 4.0 }
+        QuantConfig {
+            weight_bits: 8,
+            act_bits: 8,
+            margin: 2.0,
+            lut_bits: 10,
+            input_bits: 10,
+            input_margin: 4.0,
+        }
     }
 }
 
@@ -57,10 +64,15 @@ pub struct CalibStats {
 impl CalibStats {
     pub fn collect(fm: &FloatModel, samples: &[Vec<f64>]) -> Result<CalibStats> {
         if samples.is_empty() {
-            return Err(ModelError::Quantize("calibration needs at least one sample".into()));
+            return Err(ModelError::Quantize(
+                "calibration needs at least one sample".into(),
+            ));
         }
         let n = fm.tensors.len();
-        let mut st = CalibStats { min: vec![f64::INFINITY; n], max: vec![f64::NEG_INFINITY; n] };
+        let mut st = CalibStats {
+            min: vec![f64::INFINITY; n],
+            max: vec![f64::NEG_INFINITY; n],
+        };
         for s in samples {
             let vals = fm.evaluate_all(s)?;
             for (t, v) in vals.iter().enumerate() {
@@ -96,8 +108,9 @@ pub fn approx_multiplier(m: f64, in_bound: i64) -> Result<(i64, u32)> {
             break;
         }
     }
-    let (mut mult, mut shift) =
-        best.ok_or_else(|| ModelError::Quantize(format!("rescale factor {m} ≥ 2^16 cannot be represented")))?;
+    let (mut mult, mut shift) = best.ok_or_else(|| {
+        ModelError::Quantize(format!("rescale factor {m} ≥ 2^16 cannot be represented"))
+    })?;
     while (in_bound as i128) * mult as i128 + (1i128 << shift) >= VALUE_BOUND as i128 {
         if shift == 0 {
             return Err(ModelError::Quantize("requant input bound too large".into()));
@@ -125,14 +138,29 @@ fn levels(bits: u32) -> i64 {
 }
 
 impl<'a> Q<'a> {
-    fn add_tensor(&mut self, name: &str, fshape: &[usize], scale: f64, bound: i64) -> Result<TensorId> {
+    fn add_tensor(
+        &mut self,
+        name: &str,
+        fshape: &[usize],
+        scale: f64,
+        bound: i64,
+    ) -> Result<TensorId> {
         if !(scale.is_finite() && scale > 0.0) {
-            return Err(ModelError::Quantize(format!("tensor `{name}` got invalid scale {scale}")));
+            return Err(ModelError::Quantize(format!(
+                "tensor `{name}` got invalid scale {scale}"
+            )));
         }
-        if bound >= VALUE_BOUND || bound < 0 {
-            return Err(ModelError::Quantize(format!("tensor `{name}` bound {bound} reaches 2^62")));
+        if !(0..VALUE_BOUND).contains(&bound) {
+            return Err(ModelError::Quantize(format!(
+                "tensor `{name}` bound {bound} reaches 2^62"
+            )));
         }
-        self.tensors.push(TensorInfo { name: name.to_string(), shape: fshape[1..].to_vec(), scale, bound });
+        self.tensors.push(TensorInfo {
+            name: name.to_string(),
+            shape: fshape[1..].to_vec(),
+            scale,
+            bound,
+        });
         Ok(self.tensors.len() - 1)
     }
 
@@ -161,10 +189,26 @@ impl<'a> Q<'a> {
         }
     }
 
-    fn requant(&mut self, src: TensorId, scale_out: f64, min: i64, max: i64, name: &str, fshape: &[usize]) -> Result<TensorId> {
-        let (multiplier, shift) = approx_multiplier(self.tensors[src].scale / scale_out, self.tensors[src].bound)?;
+    fn requant(
+        &mut self,
+        src: TensorId,
+        scale_out: f64,
+        min: i64,
+        max: i64,
+        name: &str,
+        fshape: &[usize],
+    ) -> Result<TensorId> {
+        let (multiplier, shift) =
+            approx_multiplier(self.tensors[src].scale / scale_out, self.tensors[src].bound)?;
         let out = self.add_tensor(name, fshape, scale_out, min.abs().max(max.abs()))?;
-        self.ops.push(QOp::Requant { input: src, output: out, multiplier, shift, min, max });
+        self.ops.push(QOp::Requant {
+            input: src,
+            output: out,
+            multiplier,
+            shift,
+            min,
+            max,
+        });
         Ok(out)
     }
 
@@ -195,7 +239,9 @@ impl<'a> Q<'a> {
             .map(|v| {
                 let q = (v / s).round();
                 if q.abs() >= 2f64.powi(52) {
-                    Err(ModelError::Quantize(format!("bias of `{name}` does not fit at scale {s:e}")))
+                    Err(ModelError::Quantize(format!(
+                        "bias of `{name}` does not fit at scale {s:e}"
+                    )))
                 } else {
                     Ok(q as i64)
                 }
@@ -203,7 +249,13 @@ impl<'a> Q<'a> {
             .collect()
     }
 
-    fn linear(&mut self, op: &FOp, w: &[f64], b: &[f64], conv: Option<([usize; 4], [usize; 2], [usize; 4])>) -> Result<()> {
+    fn linear(
+        &mut self,
+        op: &FOp,
+        w: &[f64],
+        b: &[f64],
+        conv: Option<([usize; 4], [usize; 2], [usize; 4])>,
+    ) -> Result<()> {
         let x = op.inputs[0];
         let qx = self.ensure_small(x)?;
         let (sx, bx) = (self.tensors[qx].scale, self.tensors[qx].bound as i128);
@@ -214,25 +266,57 @@ impl<'a> Q<'a> {
         let oc = b.len();
         let per = wq.len() / oc;
         let bound = (0..oc)
-            .map(|o| wq[o * per..(o + 1) * per].iter().map(|v| v.unsigned_abs() as i128).sum::<i128>() * bx + bq[o].unsigned_abs() as i128)
+            .map(|o| {
+                wq[o * per..(o + 1) * per]
+                    .iter()
+                    .map(|v| v.unsigned_abs() as i128)
+                    .sum::<i128>()
+                    * bx
+                    + bq[o].unsigned_abs() as i128
+            })
             .max()
             .unwrap_or(0);
         if bound >= VALUE_BOUND as i128 {
-            return Err(ModelError::Quantize(format!("accumulator of `{oname}` may reach 2^62")));
+            return Err(ModelError::Quantize(format!(
+                "accumulator of `{oname}` may reach 2^62"
+            )));
         }
         let shape = self.fm.tensors[op.output].shape.clone();
         let out = self.add_tensor(&oname, &shape, s_acc, bound as i64)?;
         self.ops.push(match conv {
-            None => QOp::Dense { input: qx, output: out, in_dim: per, out_dim: oc, weight: wq, bias: bq },
-            Some((kernel_shape, strides, pads)) => {
-                QOp::Conv2d { input: qx, output: out, kernel_shape, weight: wq, bias: bq, strides, pads }
-            }
+            None => QOp::Dense {
+                input: qx,
+                output: out,
+                in_dim: per,
+                out_dim: oc,
+                weight: wq,
+                bias: bq,
+            },
+            Some((kernel_shape, strides, pads)) => QOp::Conv2d {
+                input: qx,
+                output: out,
+                kernel_shape,
+                weight: wq,
+                bias: bq,
+                strides,
+                pads,
+            },
         });
         self.map[op.output] = Some(out);
         Ok(())
     }
 
-    fn lut(&mut self, op: &FOp, func: &str, dom_scale: f64, half: i64, out_scale: f64, out_bound: i64, f: impl Fn(i64) -> i64) -> Result<()> {
+    #[allow(clippy::too_many_arguments)]
+    fn lut(
+        &mut self,
+        op: &FOp,
+        func: &str,
+        dom_scale: f64,
+        half: i64,
+        out_scale: f64,
+        out_bound: i64,
+        f: impl Fn(i64) -> i64,
+    ) -> Result<()> {
         let x = op.inputs[0];
         let qx = self.q(x);
         let shape = self.fm.tensors[op.output].shape.clone();
@@ -241,7 +325,13 @@ impl<'a> Q<'a> {
         let table: Vec<i64> = (-half..half).map(f).collect();
         let oname = self.fm.tensors[op.output].name.clone();
         let out = self.add_tensor(&oname, &shape, out_scale, out_bound)?;
-        self.ops.push(QOp::Lut { input: d, output: out, in_min: -half, table, func: func.to_string() });
+        self.ops.push(QOp::Lut {
+            input: d,
+            output: out,
+            in_min: -half,
+            table,
+            func: func.to_string(),
+        });
         self.map[op.output] = Some(out);
         Ok(())
     }
@@ -255,12 +345,21 @@ impl<'a> Q<'a> {
         self.nonneg[fout] = match &op.kind {
             FOpKind::Relu | FOpKind::Sigmoid => true,
             FOpKind::Clip { min, .. } => *min >= 0.0,
-            FOpKind::MaxPool { .. } | FOpKind::AvgPool { .. } | FOpKind::Reshape | FOpKind::Transpose { .. } => self.nonneg[x],
+            FOpKind::MaxPool { .. }
+            | FOpKind::AvgPool { .. }
+            | FOpKind::Reshape
+            | FOpKind::Transpose { .. } => self.nonneg[x],
             _ => false,
         };
         match &op.kind {
             FOpKind::Dense { w, b, .. } => self.linear(op, w, b, None)?,
-            FOpKind::Conv { w, b, kernel_shape, strides, pads } => self.linear(op, w, b, Some((*kernel_shape, *strides, *pads)))?,
+            FOpKind::Conv {
+                w,
+                b,
+                kernel_shape,
+                strides,
+                pads,
+            } => self.linear(op, w, b, Some((*kernel_shape, *strides, *pads)))?,
             FOpKind::Affine { scale, shift } => {
                 let shape = &self.fm.tensors[x].shape;
                 let c = scale.len();
@@ -276,7 +375,9 @@ impl<'a> Q<'a> {
                             op: op.op_type.clone(),
                             node: op.node.clone(),
                             index: 0,
-                            reason: format!("per-channel affine on a tensor of shape {shape:?} (need rank 2 or 4)"),
+                            reason: format!(
+                            "per-channel affine on a tensor of shape {shape:?} (need rank 2 or 4)"
+                        ),
                         })
                     }
                 }
@@ -292,8 +393,16 @@ impl<'a> Q<'a> {
                     r = r.min(lim);
                 }
                 let (s, lo, hi) = self.act_params(fout, r);
-                let lo = if lo_f.is_finite() { lo.max((lo_f / s).round() as i64) } else { lo };
-                let hi = if hi_f.is_finite() { hi.min((hi_f / s).round() as i64) } else { hi };
+                let lo = if lo_f.is_finite() {
+                    lo.max((lo_f / s).round() as i64)
+                } else {
+                    lo
+                };
+                let hi = if hi_f.is_finite() {
+                    hi.min((hi_f / s).round() as i64)
+                } else {
+                    hi
+                };
                 let qx = self.q(x);
                 let out = self.requant(qx, s, lo.min(hi), hi, &oname, &oshape)?;
                 self.map[fout] = Some(out);
@@ -304,9 +413,14 @@ impl<'a> Q<'a> {
                 let r = (self.st.absmax(x) * self.cfg.margin).clamp(cap / 4.0, cap);
                 let half = 1i64 << (self.cfg.lut_bits - 1);
                 let ds = r / half as f64;
-                let l = if is_final { 4095 } else { 2 * levels(self.cfg.act_bits) + 1 };
+                let l = if is_final {
+                    4095
+                } else {
+                    2 * levels(self.cfg.act_bits) + 1
+                };
                 if sig {
-                    let f = move |v: i64| (l as f64 / (1.0 + (-(v as f64) * ds).exp())).round() as i64;
+                    let f =
+                        move |v: i64| (l as f64 / (1.0 + (-(v as f64) * ds).exp())).round() as i64;
                     self.lut(op, "sigmoid", ds, half, 1.0 / l as f64, l, f)?;
                 } else {
                     let l = l / 2;
@@ -324,10 +438,23 @@ impl<'a> Q<'a> {
                 let x_q = self.q(x);
                 let dname = format!("{oname}/leaky_in");
                 let d = self.requant(x_q, sc, -s, s, &dname, &oshape)?;
-                let table: Vec<i64> =
-                    (-s..=s).map(|v| if v >= 0 { v } else { (alpha * v as f64).round() as i64 }).collect();
+                let table: Vec<i64> = (-s..=s)
+                    .map(|v| {
+                        if v >= 0 {
+                            v
+                        } else {
+                            (alpha * v as f64).round() as i64
+                        }
+                    })
+                    .collect();
                 let out = self.add_tensor(&oname, &oshape, sc, bound)?;
-                self.ops.push(QOp::Lut { input: d, output: out, in_min: -s, table, func: format!("leaky_relu({alpha})") });
+                self.ops.push(QOp::Lut {
+                    input: d,
+                    output: out,
+                    in_min: -s,
+                    table,
+                    func: format!("leaky_relu({alpha})"),
+                });
                 self.map[fout] = Some(out);
             }
             FOpKind::Add => {
@@ -342,47 +469,88 @@ impl<'a> Q<'a> {
                 let (sa, sb) = (self.tensors[qa].scale, self.tensors[qb].scale);
                 let smin = sa.min(sb);
                 let ratio = sa.max(sb) / smin;
-                let sy = if (ratio - ratio.round()).abs() < 1e-9 * ratio { smin } else { smin / 256.0 };
+                let sy = if (ratio - ratio.round()).abs() < 1e-9 * ratio {
+                    smin
+                } else {
+                    smin / 256.0
+                };
                 let (am, bm) = ((sa / sy).round() as i64, (sb / sy).round() as i64);
                 if am.max(bm) >= 1 << 30 {
-                    return Err(ModelError::Quantize(format!("Add `{oname}`: operand scales differ by {ratio:e}")));
+                    return Err(ModelError::Quantize(format!(
+                        "Add `{oname}`: operand scales differ by {ratio:e}"
+                    )));
                 }
-                let bound = self.tensors[qa].bound as i128 * am as i128 + self.tensors[qb].bound as i128 * bm as i128;
+                let bound = self.tensors[qa].bound as i128 * am as i128
+                    + self.tensors[qb].bound as i128 * bm as i128;
                 if bound >= VALUE_BOUND as i128 {
-                    return Err(ModelError::Quantize(format!("Add `{oname}` may reach 2^62")));
+                    return Err(ModelError::Quantize(format!(
+                        "Add `{oname}` may reach 2^62"
+                    )));
                 }
                 let out = self.add_tensor(&oname, &oshape, sy, bound as i64)?;
-                self.ops.push(QOp::Add { a: qa, b: qb, output: out, a_mul: am, b_mul: bm });
+                self.ops.push(QOp::Add {
+                    a: qa,
+                    b: qb,
+                    output: out,
+                    a_mul: am,
+                    b_mul: bm,
+                });
                 self.map[fout] = Some(out);
             }
-            FOpKind::MaxPool { kernel, strides, pads } => {
+            FOpKind::MaxPool {
+                kernel,
+                strides,
+                pads,
+            } => {
                 let qx = self.q(x);
                 let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
                 let out = self.add_tensor(&oname, &oshape, s, b)?;
-                self.ops.push(QOp::MaxPool { input: qx, output: out, kernel: *kernel, strides: *strides, pads: *pads });
+                self.ops.push(QOp::MaxPool {
+                    input: qx,
+                    output: out,
+                    kernel: *kernel,
+                    strides: *strides,
+                    pads: *pads,
+                });
                 self.map[fout] = Some(out);
             }
-            FOpKind::AvgPool { kernel, strides, pads } => {
+            FOpKind::AvgPool {
+                kernel,
+                strides,
+                pads,
+            } => {
                 let qx = self.ensure_small(x)?;
                 let k = (kernel[0] * kernel[1]) as i64;
                 let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
                 let out = self.add_tensor(&oname, &oshape, s / k as f64, b * k)?;
-                self.ops.push(QOp::SumPool { input: qx, output: out, kernel: *kernel, strides: *strides, pads: *pads });
+                self.ops.push(QOp::SumPool {
+                    input: qx,
+                    output: out,
+                    kernel: *kernel,
+                    strides: *strides,
+                    pads: *pads,
+                });
                 self.map[fout] = Some(out);
             }
             FOpKind::Reshape | FOpKind::Transpose { .. } => {
                 let qx = self.q(x);
-                if matches!(op.kind, FOpKind::Reshape) && self.tensors[qx].shape[..] == oshape[1..] {
+                if matches!(op.kind, FOpKind::Reshape) && self.tensors[qx].shape[..] == oshape[1..]
+                {
                     self.map[fout] = Some(qx);
                     return Ok(());
                 }
                 let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
                 let out = self.add_tensor(&oname, &oshape, s, b)?;
                 self.ops.push(match &op.kind {
-                    FOpKind::Transpose { perm } => {
-                        QOp::Transpose { input: qx, output: out, perm: perm[1..].iter().map(|p| p - 1).collect() }
-                    }
-                    _ => QOp::Reshape { input: qx, output: out },
+                    FOpKind::Transpose { perm } => QOp::Transpose {
+                        input: qx,
+                        output: out,
+                        perm: perm[1..].iter().map(|p| p - 1).collect(),
+                    },
+                    _ => QOp::Reshape {
+                        input: qx,
+                        output: out,
+                    },
                 });
                 self.map[fout] = Some(out);
             }
@@ -396,34 +564,67 @@ impl<'a> Q<'a> {
 }
 
 /// Quantizes a float graph with calibration statistics.
-pub fn quantize(fm: &FloatModel, st: &CalibStats, cfg: &QuantConfig, name: &str, onnx: Vec<u8>) -> Result<QuantModel> {
-    if !(2..=16).contains(&cfg.weight_bits) || !(2..=14).contains(&cfg.act_bits) || !(2..=16).contains(&cfg.lut_bits)
+pub fn quantize(
+    fm: &FloatModel,
+    st: &CalibStats,
+    cfg: &QuantConfig,
+    name: &str,
+    onnx: Vec<u8>,
+) -> Result<QuantModel> {
+    if !(2..=16).contains(&cfg.weight_bits)
+        || !(2..=14).contains(&cfg.act_bits)
+        || !(2..=16).contains(&cfg.lut_bits)
         || !(2..=16).contains(&cfg.input_bits)
     {
-        return Err(ModelError::Quantize("weight_bits, lut_bits and input_bits must be in 2..=16, act_bits in 2..=14".into()));
+        return Err(ModelError::Quantize(
+            "weight_bits, lut_bits and input_bits must be in 2..=16, act_bits in 2..=14".into(),
+        ));
     }
-    if !(cfg.margin.is_finite() && cfg.margin >= 1.0 && cfg.input_margin.is_finite() && cfg.input_margin >= 1.0) {
+    if !(cfg.margin.is_finite()
+        && cfg.margin >= 1.0
+        && cfg.input_margin.is_finite()
+        && cfg.input_margin >= 1.0)
+    {
         return Err(ModelError::Quantize("margins must be ≥ 1".into()));
     }
     let n = fm.tensors.len();
-    let mut q = Q { fm, st, cfg, tensors: vec![], ops: vec![], map: vec![None; n], nonneg: vec![false; n] };
+    let mut q = Q {
+        fm,
+        st,
+        cfg,
+        tensors: vec![],
+        ops: vec![],
+        map: vec![None; n],
+        nonneg: vec![false; n],
+    };
     // input
     let fin = fm.input;
     // The input clamp is symmetric ([-bound, bound]); a non-negative calibration set only
     // halves the scale (one more bit for the values seen).
     let r_in = {
         let r = st.absmax(fin) * cfg.input_margin;
-        if r > 1e-12 { r } else { 1.0 }
+        if r > 1e-12 {
+            r
+        } else {
+            1.0
+        }
     };
     let lv = levels(cfg.input_bits);
-    let (s, hi) = if st.min[fin] >= 0.0 { (r_in / (2 * lv + 1) as f64, 2 * lv + 1) } else { (r_in / lv as f64, lv) };
+    let (s, hi) = if st.min[fin] >= 0.0 {
+        (r_in / (2 * lv + 1) as f64, 2 * lv + 1)
+    } else {
+        (r_in / lv as f64, lv)
+    };
     let tin = q.add_tensor(&fm.tensors[fin].name, &fm.tensors[fin].shape, s, hi)?;
     q.map[fin] = Some(tin);
     for op in &fm.ops {
         q.op(op)?;
     }
     let output = q.q(fm.output);
-    let output_softmax = fm.ops.last().is_some_and(|o| matches!(o.kind, FOpKind::Softmax));
+    let output_softmax = fm
+        .ops
+        .last()
+        .is_some_and(|o| matches!(o.kind, FOpKind::Softmax));
     let m = QuantModel {
         version: QUANT_MODEL_VERSION,
         name: name.to_string(),

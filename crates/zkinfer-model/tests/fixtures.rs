@@ -58,12 +58,20 @@ fn check(case: &Case) {
         let tract = tract_reference(&onnx, &shape, s).unwrap();
         assert_eq!(ours.len(), tract.len(), "{}", case.name);
         for (a, b) in ours.iter().zip(&tract) {
-            assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "{}: float graph {a} vs tract {b}", case.name);
+            assert!(
+                (a - b).abs() < 1e-4 * (1.0 + b.abs()),
+                "{}: float graph {a} vs tract {b}",
+                case.name
+            );
         }
     }
     let fops: Vec<&str> = fm.ops.iter().map(|o| o.op_type.as_str()).collect();
     for want in case.expect_float_ops {
-        assert!(fops.contains(want), "{}: float graph lacks {want}: {fops:?}", case.name);
+        assert!(
+            fops.contains(want),
+            "{}: float graph lacks {want}: {fops:?}",
+            case.name
+        );
     }
     // compile with the single example input
     let (m, report) = compile(&onnx, case.name, &x, &CompileOptions::default()).unwrap();
@@ -72,14 +80,23 @@ fn check(case: &Case) {
     assert!(report.tract_max_abs_diff.unwrap() < 1e-4);
     let names = qop_names(&m);
     for want in case.expect_ops {
-        assert!(names.iter().any(|n| n == want), "{}: expected {want} in {names:?}", case.name);
+        assert!(
+            names.iter().any(|n| n == want),
+            "{}: expected {want} in {names:?}",
+            case.name
+        );
     }
     // accuracy on calibration and on unseen perturbed inputs
     let fm2 = float_model_of(&m).unwrap();
     let rep = accuracy_report(&m, &fm2, &inputs).unwrap();
     let scale = inputs
         .iter()
-        .map(|s| fm2.evaluate(s).unwrap().iter().fold(1.0f64, |a, v| a.max(v.abs())))
+        .map(|s| {
+            fm2.evaluate(s)
+                .unwrap()
+                .iter()
+                .fold(1.0f64, |a, v| a.max(v.abs()))
+        })
         .fold(1.0f64, f64::max);
     assert!(
         rep.max_abs_error <= case.tol * scale,
@@ -89,7 +106,9 @@ fn check(case: &Case) {
         case.tol * scale
     );
     // the trace holds every tensor
-    let xq = m.quantize_input(&x[0].iter().map(|&v| v as f32).collect::<Vec<_>>()).unwrap();
+    let xq = m
+        .quantize_input(&x[0].iter().map(|&v| v as f32).collect::<Vec<_>>())
+        .unwrap();
     let t = evaluate(&m, &xq).unwrap();
     assert_eq!(t.values.len(), m.tensors.len());
     for (i, v) in t.values.iter().enumerate() {
@@ -100,35 +119,74 @@ fn check(case: &Case) {
 
 #[test]
 fn gemm_relu() {
-    check(&Case { name: "mlp_gemm_relu", tol: 0.05, expect_ops: &["Dense", "Requant"], expect_float_ops: &["Gemm", "Relu"] });
+    check(&Case {
+        name: "mlp_gemm_relu",
+        tol: 0.05,
+        expect_ops: &["Dense", "Requant"],
+        expect_float_ops: &["Gemm", "Relu"],
+    });
 }
 
 #[test]
 fn matmul_add() {
-    let c = Case { name: "mlp_matmul_add", tol: 0.05, expect_ops: &["Dense", "Requant"], expect_float_ops: &["MatMul", "Relu"] };
+    let c = Case {
+        name: "mlp_matmul_add",
+        tol: 0.05,
+        expect_ops: &["Dense", "Requant"],
+        expect_float_ops: &["MatMul", "Relu"],
+    };
     check(&c);
     // bias Adds are folded into the Dense layers
     let fm = import_onnx(&read("mlp_matmul_add.onnx")).unwrap();
-    assert!(fm.ops.iter().all(|o| !matches!(o.kind, FOpKind::Affine { .. })), "{:?}", fm.ops);
+    assert!(
+        fm.ops
+            .iter()
+            .all(|o| !matches!(o.kind, FOpKind::Affine { .. })),
+        "{:?}",
+        fm.ops
+    );
 }
 
 #[test]
 fn sigmoid() {
-    check(&Case { name: "sigmoid", tol: 0.03, expect_ops: &["Lut:sigmoid"], expect_float_ops: &["Sigmoid"] });
+    check(&Case {
+        name: "sigmoid",
+        tol: 0.03,
+        expect_ops: &["Lut:sigmoid"],
+        expect_float_ops: &["Sigmoid"],
+    });
 }
 
 #[test]
 fn tanh() {
-    check(&Case { name: "tanh", tol: 0.05, expect_ops: &["Lut:tanh"], expect_float_ops: &["Tanh"] });
+    check(&Case {
+        name: "tanh",
+        tol: 0.05,
+        expect_ops: &["Lut:tanh"],
+        expect_float_ops: &["Tanh"],
+    });
 }
 
 #[test]
 fn softmax_final() {
-    check(&Case { name: "softmax", tol: 0.03, expect_ops: &["Dense"], expect_float_ops: &["Softmax"] });
+    check(&Case {
+        name: "softmax",
+        tol: 0.03,
+        expect_ops: &["Dense"],
+        expect_float_ops: &["Softmax"],
+    });
     let x = load_samples(fixture("softmax.input.json")).unwrap();
-    let (m, _) = compile(&read("softmax.onnx"), "softmax", &x, &CompileOptions::default()).unwrap();
+    let (m, _) = compile(
+        &read("softmax.onnx"),
+        "softmax",
+        &x,
+        &CompileOptions::default(),
+    )
+    .unwrap();
     assert!(m.output_softmax);
-    let xq = m.quantize_input(&x[0].iter().map(|&v| v as f32).collect::<Vec<_>>()).unwrap();
+    let xq = m
+        .quantize_input(&x[0].iter().map(|&v| v as f32).collect::<Vec<_>>())
+        .unwrap();
     let out = m.dequantize_output(&evaluate(&m, &xq).unwrap().values[m.output]);
     assert!((out.iter().sum::<f64>() - 1.0).abs() < 1e-9);
 }
@@ -139,7 +197,15 @@ fn conv_bn_pool_residual() {
         name: "conv_net",
         tol: 0.08,
         expect_ops: &["Conv2d", "MaxPool", "SumPool", "Add", "Reshape", "Dense"],
-        expect_float_ops: &["Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "Add", "Flatten", "Gemm"],
+        expect_float_ops: &[
+            "Conv",
+            "MaxPool",
+            "AveragePool",
+            "GlobalAveragePool",
+            "Add",
+            "Flatten",
+            "Gemm",
+        ],
     });
     // every BatchNormalization directly follows a Conv and is folded away
     let fm = import_onnx(&read("conv_net.onnx")).unwrap();
@@ -158,7 +224,12 @@ fn reshape_transpose_strided_conv() {
 
 #[test]
 fn clip_and_leaky_relu() {
-    check(&Case { name: "clip_leaky", tol: 0.05, expect_ops: &["Lut:leaky_relu", "Requant"], expect_float_ops: &["Clip", "LeakyRelu"] });
+    check(&Case {
+        name: "clip_leaky",
+        tol: 0.05,
+        expect_ops: &["Lut:leaky_relu", "Requant"],
+        expect_float_ops: &["Clip", "LeakyRelu"],
+    });
 }
 
 #[test]
@@ -171,13 +242,25 @@ fn standalone_batchnorm_and_const_arithmetic() {
     });
     // Sub → Mul → BatchNorm merge into one per-channel affine (a 1x1 conv)
     let fm = import_onnx(&read("affine_bn.onnx")).unwrap();
-    assert_eq!(fm.ops.iter().filter(|o| matches!(o.kind, FOpKind::Affine { .. })).count(), 1);
+    assert_eq!(
+        fm.ops
+            .iter()
+            .filter(|o| matches!(o.kind, FOpKind::Affine { .. }))
+            .count(),
+        1
+    );
 }
 
 #[test]
 fn demo_model_accuracy_on_held_out_set() {
     let x = load_samples(fixture("demo_input.json")).unwrap();
-    let (m, report) = compile(&read("demo_mlp.onnx"), "demo_mlp", &x, &CompileOptions::default()).unwrap();
+    let (m, report) = compile(
+        &read("demo_mlp.onnx"),
+        "demo_mlp",
+        &x,
+        &CompileOptions::default(),
+    )
+    .unwrap();
     assert_eq!(report.top1_agreement, 1.0);
     let xs = load_samples(fixture("demo_test_inputs.npy")).unwrap();
     let ys = zkinfer_model::input::load_labels(fixture("demo_test_labels.npy")).unwrap();

@@ -5,12 +5,26 @@ use zkinfer_model::ir::*;
 use zkinfer_model::{evaluate, ModelError, QOp, QuantModel, TensorInfo};
 
 fn t(name: &str, shape: &[usize], bound: i64) -> TensorInfo {
-    TensorInfo { name: name.into(), shape: shape.to_vec(), scale: 1.0, bound }
+    TensorInfo {
+        name: name.into(),
+        shape: shape.to_vec(),
+        scale: 1.0,
+        bound,
+    }
 }
 
 fn model(tensors: Vec<TensorInfo>, ops: Vec<QOp>) -> QuantModel {
     let output = tensors.len() - 1;
-    QuantModel { version: QUANT_MODEL_VERSION, name: "golden".into(), tensors, input: 0, output, ops, onnx: vec![], output_softmax: false }
+    QuantModel {
+        version: QUANT_MODEL_VERSION,
+        name: "golden".into(),
+        tensors,
+        input: 0,
+        output,
+        ops,
+        onnx: vec![],
+        output_softmax: false,
+    }
 }
 
 fn run(m: &QuantModel, x: &[i64]) -> Vec<i64> {
@@ -30,14 +44,28 @@ fn requant_rounding_and_clamp() {
     assert_eq!(requant_quotient(-7, 5, 0), -35); // shift 0: plain product
     let m = model(
         vec![t("x", &[6], 100), t("y", &[6], 2)],
-        vec![QOp::Requant { input: 0, output: 1, multiplier: 3, shift: 2, min: -2, max: 2 }],
+        vec![QOp::Requant {
+            input: 0,
+            output: 1,
+            multiplier: 3,
+            shift: 2,
+            min: -2,
+            max: 2,
+        }],
     );
     m.validate().unwrap();
     assert_eq!(run(&m, &[-5, -2, -1, 1, 2, 100]), vec![-2, -1, -1, 1, 2, 2]);
     // ReLU: min = 0
     let relu = model(
         vec![t("x", &[3], 100), t("y", &[3], 127)],
-        vec![QOp::Requant { input: 0, output: 1, multiplier: 1 << 15, shift: 16, min: 0, max: 127 }],
+        vec![QOp::Requant {
+            input: 0,
+            output: 1,
+            multiplier: 1 << 15,
+            shift: 16,
+            min: 0,
+            max: 127,
+        }],
     );
     assert_eq!(run(&relu, &[-9, 9, 100]), vec![0, 5, 50]);
 }
@@ -46,7 +74,14 @@ fn requant_rounding_and_clamp() {
 fn requant_window_is_enforced() {
     let m = model(
         vec![t("x", &[2], 1 << 20), t("y", &[2], 127)],
-        vec![QOp::Requant { input: 0, output: 1, multiplier: 1, shift: 0, min: -127, max: 127 }],
+        vec![QOp::Requant {
+            input: 0,
+            output: 1,
+            multiplier: 1,
+            shift: 0,
+            min: -127,
+            max: 127,
+        }],
     );
     m.validate().unwrap();
     assert_eq!(run(&m, &[32767, -32768]), vec![127, -127]);
@@ -56,26 +91,54 @@ fn requant_window_is_enforced() {
         }
         other => panic!("expected a window error, got {other:?}"),
     }
-    assert!(matches!(evaluate(&m, &[-32769, 0]), Err(ModelError::RequantWindow { .. })));
+    assert!(matches!(
+        evaluate(&m, &[-32769, 0]),
+        Err(ModelError::RequantWindow { .. })
+    ));
     // input outside its declared bound
-    assert!(matches!(evaluate(&m, &[1 << 21, 0]), Err(ModelError::InputOutOfBound { .. })));
+    assert!(matches!(
+        evaluate(&m, &[1 << 21, 0]),
+        Err(ModelError::InputOutOfBound { .. })
+    ));
 }
 
 #[test]
 fn lut_lookup_and_domain() {
     let m = model(
         vec![t("x", &[3], 3), t("y", &[3], 50)],
-        vec![QOp::Lut { input: 0, output: 1, in_min: -2, table: vec![10, 20, 30, 40, 50], func: "test".into() }],
+        vec![QOp::Lut {
+            input: 0,
+            output: 1,
+            in_min: -2,
+            table: vec![10, 20, 30, 40, 50],
+            func: "test".into(),
+        }],
     );
     assert_eq!(run(&m, &[-2, 0, 2]), vec![10, 30, 50]);
-    assert!(matches!(evaluate(&m, &[3, 0, 0]), Err(ModelError::LutDomain { value: 3, .. })));
+    assert!(matches!(
+        evaluate(&m, &[3, 0, 0]),
+        Err(ModelError::LutDomain { value: 3, .. })
+    ));
     // validate refuses a Lut whose input range is not inside the domain
     assert!(m.validate().is_err());
     let ok = model(
         vec![t("x", &[3], 100), t("d", &[3], 2), t("y", &[3], 50)],
         vec![
-            QOp::Requant { input: 0, output: 1, multiplier: 1, shift: 0, min: -2, max: 2 },
-            QOp::Lut { input: 1, output: 2, in_min: -2, table: vec![10, 20, 30, 40, 50], func: "test".into() },
+            QOp::Requant {
+                input: 0,
+                output: 1,
+                multiplier: 1,
+                shift: 0,
+                min: -2,
+                max: 2,
+            },
+            QOp::Lut {
+                input: 1,
+                output: 2,
+                in_min: -2,
+                table: vec![10, 20, 30, 40, 50],
+                func: "test".into(),
+            },
         ],
     );
     ok.validate().unwrap();
@@ -86,7 +149,14 @@ fn lut_lookup_and_domain() {
 fn dense_add_transpose() {
     let d = model(
         vec![t("x", &[2], 10), t("y", &[2], 100)],
-        vec![QOp::Dense { input: 0, output: 1, in_dim: 2, out_dim: 2, weight: vec![1, 2, -3, 4], bias: vec![10, -10] }],
+        vec![QOp::Dense {
+            input: 0,
+            output: 1,
+            in_dim: 2,
+            out_dim: 2,
+            weight: vec![1, 2, -3, 4],
+            bias: vec![10, -10],
+        }],
     );
     d.validate().unwrap();
     assert_eq!(run(&d, &[5, -6]), vec![3, -49]);
@@ -94,14 +164,24 @@ fn dense_add_transpose() {
         input: 0,
         ..model(
             vec![t("a", &[2], 10), t("b", &[2], 10), t("y", &[2], 50)],
-            vec![QOp::Add { a: 0, b: 0, output: 2, a_mul: 2, b_mul: -3 }],
+            vec![QOp::Add {
+                a: 0,
+                b: 0,
+                output: 2,
+                a_mul: 2,
+                b_mul: -3,
+            }],
         )
     };
     a.validate().unwrap();
     assert_eq!(run(&a, &[1, -2]), vec![-1, 2]);
     let tr = model(
         vec![t("x", &[2, 3], 10), t("y", &[3, 2], 10)],
-        vec![QOp::Transpose { input: 0, output: 1, perm: vec![1, 0] }],
+        vec![QOp::Transpose {
+            input: 0,
+            output: 1,
+            perm: vec![1, 0],
+        }],
     );
     tr.validate().unwrap();
     assert_eq!(run(&tr, &[0, 1, 2, 3, 4, 5]), vec![0, 3, 1, 4, 2, 5]);
@@ -123,18 +203,36 @@ fn conv_with_padding() {
         }],
     );
     m.validate().unwrap();
-    assert_eq!(run(&m, &[1, 2, 3, 4, 5, 6, 7, 8, 9]), vec![4, 3, 2, 1, 1, 1, -2, 1, 1]);
+    assert_eq!(
+        run(&m, &[1, 2, 3, 4, 5, 6, 7, 8, 9]),
+        vec![4, 3, 2, 1, 1, 1, -2, 1, 1]
+    );
 }
 
 #[test]
 fn pools_with_padding_and_negatives() {
     let mk = |max: bool| {
         let op = if max {
-            QOp::MaxPool { input: 0, output: 1, kernel: [2, 2], strides: [1, 1], pads: [1, 1, 0, 0] }
+            QOp::MaxPool {
+                input: 0,
+                output: 1,
+                kernel: [2, 2],
+                strides: [1, 1],
+                pads: [1, 1, 0, 0],
+            }
         } else {
-            QOp::SumPool { input: 0, output: 1, kernel: [2, 2], strides: [1, 1], pads: [1, 1, 0, 0] }
+            QOp::SumPool {
+                input: 0,
+                output: 1,
+                kernel: [2, 2],
+                strides: [1, 1],
+                pads: [1, 1, 0, 0],
+            }
         };
-        model(vec![t("x", &[1, 2, 2], 9), t("y", &[1, 2, 2], 36)], vec![op])
+        model(
+            vec![t("x", &[1, 2, 2], 9), t("y", &[1, 2, 2], 36)],
+            vec![op],
+        )
     };
     let x = [-5, -3, -7, -9];
     mk(true).validate().unwrap();
@@ -147,20 +245,45 @@ fn validate_checks_bounds() {
     // declared bound smaller than the worst case 1*10 + 2*10 + 0
     let m = model(
         vec![t("x", &[2], 10), t("y", &[1], 29)],
-        vec![QOp::Dense { input: 0, output: 1, in_dim: 2, out_dim: 1, weight: vec![1, 2], bias: vec![0] }],
+        vec![QOp::Dense {
+            input: 0,
+            output: 1,
+            in_dim: 2,
+            out_dim: 1,
+            weight: vec![1, 2],
+            bias: vec![0],
+        }],
     );
-    assert!(m.validate().unwrap_err().to_string().contains("exceeds its declared bound"));
+    assert!(m
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("exceeds its declared bound"));
     // worst case reaching 2^62
     let big = model(
         vec![t("x", &[2], 1 << 60), t("y", &[1], (1 << 62) - 1)],
-        vec![QOp::Dense { input: 0, output: 1, in_dim: 2, out_dim: 1, weight: vec![4, 4], bias: vec![0] }],
+        vec![QOp::Dense {
+            input: 0,
+            output: 1,
+            in_dim: 2,
+            out_dim: 1,
+            weight: vec![4, 4],
+            bias: vec![0],
+        }],
     );
     assert!(big.validate().is_err());
     // requant multiplier / shift limits
     for (mult, shift) in [(0, 1), (1 << 16, 1), (1, 49)] {
         let r = model(
             vec![t("x", &[1], 10), t("y", &[1], 1)],
-            vec![QOp::Requant { input: 0, output: 1, multiplier: mult, shift, min: -1, max: 1 }],
+            vec![QOp::Requant {
+                input: 0,
+                output: 1,
+                multiplier: mult,
+                shift,
+                min: -1,
+                max: 1,
+            }],
         );
         assert!(r.validate().is_err(), "multiplier {mult} shift {shift}");
     }
@@ -168,12 +291,33 @@ fn validate_checks_bounds() {
 
 #[test]
 fn quantize_input_rounds_half_away_and_clamps() {
-    let mut m = model(vec![t("x", &[6], 10), t("y", &[6], 10)], vec![QOp::Reshape { input: 0, output: 1 }]);
+    let mut m = model(
+        vec![t("x", &[6], 10), t("y", &[6], 10)],
+        vec![QOp::Reshape {
+            input: 0,
+            output: 1,
+        }],
+    );
     m.tensors[0].scale = 0.5;
-    assert_eq!(m.quantize_input(&[0.25, -0.25, 0.74, -0.76, 100.0, -100.0]).unwrap(), vec![1, -1, 1, -2, 10, -10]);
-    assert!(matches!(m.quantize_input(&[0.0; 5]), Err(ModelError::InputLength { expected: 6, got: 5 })));
-    assert!(matches!(m.quantize_input(&[0.0, 0.0, f32::NAN, 0.0, 0.0, 0.0]), Err(ModelError::NonFinite { index: 2, .. })));
-    assert!(m.quantize_input(&[0.0, 0.0, 0.0, f32::INFINITY, 0.0, 0.0]).is_err());
+    assert_eq!(
+        m.quantize_input(&[0.25, -0.25, 0.74, -0.76, 100.0, -100.0])
+            .unwrap(),
+        vec![1, -1, 1, -2, 10, -10]
+    );
+    assert!(matches!(
+        m.quantize_input(&[0.0; 5]),
+        Err(ModelError::InputLength {
+            expected: 6,
+            got: 5
+        })
+    ));
+    assert!(matches!(
+        m.quantize_input(&[0.0, 0.0, f32::NAN, 0.0, 0.0, 0.0]),
+        Err(ModelError::NonFinite { index: 2, .. })
+    ));
+    assert!(m
+        .quantize_input(&[0.0, 0.0, 0.0, f32::INFINITY, 0.0, 0.0])
+        .is_err());
     m.tensors[1].scale = 0.25;
     assert_eq!(m.dequantize_output(&[4, -2]), vec![1.0, -0.5]);
 }

@@ -20,7 +20,9 @@ fn range_instance() -> (LookupTable, Vec<LookupWitness>, Vec<F>) {
     let mut rng = StdRng::seed_from_u64(1);
     let table = LookupTable::range(16);
     let w = LookupWitness {
-        columns: vec![(0..LOOKUPS).map(|_| F::from_u64(rng.random_range(0..1 << 16))).collect()],
+        columns: vec![(0..LOOKUPS)
+            .map(|_| F::from_u64(rng.random_range(0..1 << 16)))
+            .collect()],
     };
     let m = logup::multiplicities(&table, std::slice::from_ref(&w)).unwrap();
     (table, vec![w], m)
@@ -35,7 +37,9 @@ fn function_instance() -> (LookupTable, Vec<LookupWitness>, Vec<F>) {
         xs.iter().map(|&x| f_from_i64(x)).collect(),
         xs.iter().map(|&x| f_from_i64(f(x))).collect(),
     );
-    let inputs: Vec<i64> = (0..LOOKUPS).map(|_| rng.random_range(-(1 << 15)..1 << 15)).collect();
+    let inputs: Vec<i64> = (0..LOOKUPS)
+        .map(|_| rng.random_range(-(1 << 15)..1 << 15))
+        .collect();
     let w = LookupWitness {
         columns: vec![
             inputs.iter().map(|&x| f_from_i64(x)).collect(),

@@ -36,7 +36,9 @@ fn params() -> PcsParams {
 
 fn poly(n: usize) -> Vec<F> {
     let mut r = StdRng::seed_from_u64(n as u64);
-    (0..1usize << n).map(|_| F::from_u64(r.random::<u64>() >> 1)).collect()
+    (0..1usize << n)
+        .map(|_| F::from_u64(r.random::<u64>() >> 1))
+        .collect()
 }
 
 /// One claim at a random point, with its value (computed by a big-endian fold).
@@ -57,7 +59,11 @@ fn one_claim(poly: &[F], n: usize) -> Claim {
         let (lo, hi) = cur.split_at(half);
         cur = lo.iter().zip(hi).map(|(&l, &h)| l + ri * (h - l)).collect();
     }
-    Claim { poly: 0, point, value: cur[0] }
+    Claim {
+        poly: 0,
+        point,
+        value: cur[0],
+    }
 }
 
 fn setup(n: usize) -> (Pcs, Commitment, CommittedData, Vec<Claim>) {

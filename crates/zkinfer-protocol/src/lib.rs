@@ -9,12 +9,12 @@
 //!   `n.next_power_of_two()`.
 
 pub mod field;
-pub mod transcript;
-pub mod mle;
-pub mod sumcheck;
 pub mod logup;
+pub mod mle;
 pub mod pcs;
 pub mod security;
+pub mod sumcheck;
+pub mod transcript;
 
 pub use field::{EF, F};
 pub use transcript::Transcript;

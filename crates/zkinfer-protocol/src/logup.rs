@@ -86,20 +86,23 @@
 //! against the public table (closed form `Σ 2^(n−1−i) r_i` for range tables),
 //! and its `p`-claim is returned as the multiplicity claim.
 //!
-//! # Why a specialised layer-sumcheck prover
+//! # Prover
 //!
-//! The layer sumchecks are *verified* with the generic [`sumcheck::verify`]
-//! and their proofs are byte-for-byte what [`sumcheck::prove`] would output
-//! for the same polynomial (a test checks this). The *prover* is specialised
-//! because the generic one would treat `eq` as a fourth multilinear factor
-//! and evaluate five tables at four points per pair. Here the `eq` factor is
-//! split off (Gruen's trick: `s(X) = eq(r_i, X)·t(X)` with `t` quadratic,
-//! derived from `t(0)`, `t(∞)` and the running claim), the `eq` weights are
-//! shrunk by additions only, and the witness leaf layer exploits `p = 1`
-//! (about 7 extension multiplications per pair there, instead of ~30).
-//! The prover mirrors the sumcheck transcript protocol in
-//! [`sumcheck_header`]/[`sumcheck_round`]; the test
-//! `layer_prover_matches_generic_sumcheck` pins that coupling.
+//! The layer sumchecks are the crate's generic eq-weighted sumcheck
+//! ([`sumcheck::prove_eq_weighted`], verified by [`sumcheck::verify`] with
+//! degree 3); no second sumcheck lives here. What is LogUp-specific:
+//!
+//! - tree layers are stored as their two halves, which are moved (not
+//!   copied) into the sumcheck of the layer above;
+//! - for a one-column witness the leaves are never materialised in `EF`:
+//!   layer `d − 1` is computed from the base column `w` directly, and the
+//!   leaf-layer sumcheck (the largest one) runs on the *base-field* tables
+//!   `w(0, ·)`, `w(1, ·)` with `q = α − w` expanded into the polynomial's
+//!   terms (`(α − a)(α − b) = α² − α a − α b + a b`), so its first round is
+//!   base-field arithmetic;
+//! - one-column witnesses reveal their claim without an MLE evaluation
+//!   (`w(r) = α − q(r)`); two-column ones evaluate one column and derive the
+//!   other from the `q`-claim.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -108,8 +111,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::field::{Field, PrimeCharacteristicRing, PrimeField64, EF, F};
-use crate::mle::{eq_eval, eq_table, evaluate_base, num_vars_for};
-use crate::sumcheck::{self, SumcheckProof};
+use crate::mle::{eq_eval, evaluate_base, num_vars_for};
+use crate::sumcheck::{self, Mle, SumOfProducts, SumcheckProof, Term};
 use crate::transcript::Transcript;
 use crate::VerifyError;
 
@@ -138,7 +141,11 @@ impl LookupTable {
     /// # Panics
     /// If the lengths differ or an input repeats.
     pub fn function(inputs: Vec<F>, outputs: Vec<F>) -> Self {
-        assert_eq!(inputs.len(), outputs.len(), "function table: inputs and outputs differ in length");
+        assert_eq!(
+            inputs.len(),
+            outputs.len(),
+            "function table: inputs and outputs differ in length"
+        );
         let mut seen: HashMap<u64, (), FastBuild> =
             HashMap::with_capacity_and_hasher(inputs.len(), FastBuild::default());
         for x in &inputs {
@@ -147,7 +154,9 @@ impl LookupTable {
                 "function table: input {x} appears twice"
             );
         }
-        Self { columns: vec![inputs, outputs] }
+        Self {
+            columns: vec![inputs, outputs],
+        }
     }
     pub fn width(&self) -> usize {
         self.columns.len()
@@ -241,7 +250,10 @@ fn row_key(columns: &[Vec<F>], row: usize) -> (u64, u64) {
 /// Only real witness rows are counted (padding rows have numerator 0, see the
 /// module doc). A table row that occurs twice receives all counts at its
 /// first occurrence.
-pub fn multiplicities(table: &LookupTable, witnesses: &[LookupWitness]) -> Result<Vec<F>, LookupError> {
+pub fn multiplicities(
+    table: &LookupTable,
+    witnesses: &[LookupWitness],
+) -> Result<Vec<F>, LookupError> {
     let width = table.width();
     for (i, w) in witnesses.iter().enumerate() {
         if w.columns.len() != width {
@@ -370,21 +382,6 @@ fn absorb_witness_evals(t: &mut Transcript, evals: &[Vec<EF>]) {
     }
 }
 
-/// Mirrors the header of [`sumcheck::prove`]/[`sumcheck::verify`].
-fn sumcheck_header(t: &mut Transcript, num_vars: usize, degree: usize, claimed_sum: EF) {
-    t.label(b"sumcheck");
-    t.absorb_u64(num_vars as u64);
-    t.absorb_u64(degree as u64);
-    t.absorb_ef(claimed_sum);
-}
-
-/// Mirrors one round of [`sumcheck::prove`]/[`sumcheck::verify`]: absorbs the
-/// round polynomial's evaluations and draws the round challenge.
-fn sumcheck_round(t: &mut Transcript, evals: &[EF]) -> EF {
-    t.absorb_efs(evals);
-    t.challenge_ef()
-}
-
 // ---------------------------------------------------------------------------
 // Small helpers.
 // ---------------------------------------------------------------------------
@@ -394,10 +391,15 @@ fn phi(values: &[EF], beta: EF) -> EF {
     values.iter().rev().fold(EF::ZERO, |acc, &v| acc * beta + v)
 }
 
-/// `eq(r, x)` for one coordinate.
-#[inline]
-fn eq1(r: EF, x: EF) -> EF {
-    EF::ONE - r - x + (r * x).double()
+/// The layer combination `cp (p0 q1 + p1 q0) + cq q0 q1` at given values.
+fn layer_combination(e: &[EF; 4], cp: EF, cq: EF) -> EF {
+    let [p0, p1, q0, q1] = *e;
+    cp * (p0 * q1 + p1 * q0) + cq * (q0 * q1)
+}
+
+/// `(1 − μ) lo + μ hi`.
+fn lerp(lo: EF, hi: EF, mu: EF) -> EF {
+    lo + mu * (hi - lo)
 }
 
 /// MLE of the indicator of `[0, n)` over `2^point.len()` entries (big-endian), in O(len).
@@ -429,7 +431,11 @@ pub fn range_column_eval(point: &[EF]) -> EF {
 fn table_column_evals(table: &LookupTable, point: &[EF]) -> Vec<EF> {
     match table.range_bits() {
         Some(bits) if bits == point.len() => vec![range_column_eval(point)],
-        _ => table.columns.iter().map(|c| evaluate_col(c, point)).collect(),
+        _ => table
+            .columns
+            .iter()
+            .map(|c| evaluate_col(c, point))
+            .collect(),
     }
 }
 
@@ -462,7 +468,11 @@ fn build2(n: usize, f: impl Fn(usize) -> (EF, EF) + Sync + Send) -> (Vec<EF>, Ve
 
 fn build1(n: usize, f: impl Fn(usize) -> EF + Sync + Send) -> Vec<EF> {
     if n >= PAR_THRESHOLD {
-        (0..n).into_par_iter().with_min_len(1 << 12).map(f).collect()
+        (0..n)
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map(f)
+            .collect()
     } else {
         (0..n).map(f).collect()
     }
@@ -472,301 +482,295 @@ fn build1(n: usize, f: impl Fn(usize) -> EF + Sync + Send) -> Vec<EF> {
 // Fraction trees.
 // ---------------------------------------------------------------------------
 
-/// Numerators of one layer: `Ones` is the constant 1 (a witness of power-of-two length).
-enum Numerators {
+/// Leaf numerators.
+enum LeafP {
+    /// All ones (a witness whose length is a power of two).
     Ones,
-    Vals(Vec<EF>),
+    /// Base-field values (padding indicator or multiplicities), zero-padded.
+    Base(Vec<F>),
 }
 
-struct Layer {
-    p: Numerators,
-    q: Vec<EF>,
+/// Leaf denominators.
+enum LeafQ<'a> {
+    /// `q = α − w` for a one-column witness `w` (zero-padded): kept in the
+    /// base field so the largest sumcheck starts on base-field tables.
+    Column(&'a [F]),
+    /// Explicit values.
+    Ext(Vec<EF>),
 }
 
-/// `layers[l]` has `2^l` entries; `layers[depth]` are the leaves.
-struct Tree {
-    layers: Vec<Layer>,
+struct Leaves<'a> {
+    p: LeafP,
+    q: LeafQ<'a>,
 }
 
-impl Tree {
-    fn from_leaves(leaves: Layer) -> Self {
-        let mut layers = vec![leaves];
-        while layers.last().unwrap().q.len() > 1 {
-            let child = layers.last().unwrap();
-            let h = child.q.len() / 2;
-            let (q0, q1) = child.q.split_at(h);
-            let (p, q) = match &child.p {
-                Numerators::Ones => build2(h, |i| (q0[i] + q1[i], q0[i] * q1[i])),
-                Numerators::Vals(p) => {
-                    let (p0, p1) = p.split_at(h);
-                    build2(h, |i| (p0[i] * q1[i] + p1[i] * q0[i], q0[i] * q1[i]))
-                }
-            };
-            layers.push(Layer { p: Numerators::Vals(p), q });
-        }
-        layers.reverse();
-        Self { layers }
-    }
+/// Layer `l ≥ 1` of a tree stored as its two halves (first index bit 0 / 1):
+/// exactly the tables of the layer-`(l − 1)` sumcheck, moved into it unchanged.
+struct Halves {
+    p: [Vec<EF>; 2],
+    q: [Vec<EF>; 2],
+}
 
-    fn depth(&self) -> usize {
-        self.layers.len() - 1
-    }
+struct Tree<'a> {
+    depth: usize,
+    leaves: Leaves<'a>,
+    /// `inner[l]` for `1 ≤ l < depth` (`None` elsewhere and once consumed).
+    inner: Vec<Option<Halves>>,
+    /// See [`LookupProof::tops`].
+    top: Vec<EF>,
+}
 
-    /// The proof's top entry: layer 1 (depth ≥ 1) or the leaf (depth 0).
-    fn top(&self) -> Vec<EF> {
-        let l = &self.layers[self.depth().min(1)];
-        let p: Vec<EF> = match &l.p {
-            Numerators::Ones => vec![EF::ONE; l.q.len()],
-            Numerators::Vals(p) => p.clone(),
+/// Zero-padded entry of a base column.
+#[inline]
+fn at(col: &[F], i: usize) -> F {
+    col.get(i).copied().unwrap_or(F::ZERO)
+}
+
+impl<'a> Tree<'a> {
+    fn new(depth: usize, leaves: Leaves<'a>, alpha: EF) -> Self {
+        let p = |i: usize| match &leaves.p {
+            LeafP::Ones => F::ONE,
+            LeafP::Base(v) => at(v, i),
         };
-        p.into_iter().chain(l.q.iter().copied()).collect()
+        let q = |i: usize| match &leaves.q {
+            LeafQ::Column(w) => alpha - at(w, i),
+            LeafQ::Ext(v) => v[i],
+        };
+        let mut inner: Vec<Option<Halves>> = (0..depth.max(1)).map(|_| None).collect();
+        let top = match depth {
+            0 => vec![EF::from(p(0)), q(0)],
+            1 => vec![EF::from(p(0)), EF::from(p(1)), q(0), q(1)],
+            _ => {
+                // Layer depth − 1 straight from the leaves.
+                let h = 1usize << (depth - 1);
+                let quarter = h / 2;
+                let make = |off: usize| match (&leaves.p, &leaves.q) {
+                    (LeafP::Ones, LeafQ::Column(w)) => build2(quarter, |i| {
+                        let (a, b) = (at(w, off + i), at(w, off + i + h));
+                        // (α − a) + (α − b),  (α − a)(α − b) = α(α − a − b) + ab
+                        let s = a + b;
+                        (alpha.double() - s, alpha * (alpha - s) + a * b)
+                    }),
+                    _ => build2(quarter, |i| {
+                        let (j, k) = (off + i, off + i + h);
+                        let (qj, qk) = (q(j), q(k));
+                        (qk * p(j) + qj * p(k), qj * qk)
+                    }),
+                };
+                let (p0, q0) = make(0);
+                let (p1, q1) = make(quarter);
+                let mut layer = Halves {
+                    p: [p0, p1],
+                    q: [q0, q1],
+                };
+                for l in (1..depth - 1).rev() {
+                    let next = layer.parent();
+                    inner[l + 1] = Some(layer);
+                    layer = next;
+                }
+                let top = vec![layer.p[0][0], layer.p[1][0], layer.q[0][0], layer.q[1][0]];
+                inner[1] = Some(layer);
+                top
+            }
+        };
+        Self {
+            depth,
+            leaves,
+            inner,
+            top,
+        }
     }
 }
 
-fn witness_tree(w: &LookupWitness, alpha: EF, beta: EF) -> Tree {
+impl Halves {
+    /// The layer above (requires halves of length ≥ 2).
+    fn parent(&self) -> Halves {
+        let h = self.q[0].len();
+        let quarter = h / 2;
+        let ([a_p, b_p], [a_q, b_q]) = (&self.p, &self.q);
+        let make = |off: usize| {
+            build2(quarter, |i| {
+                let j = off + i;
+                (a_p[j] * b_q[j] + b_p[j] * a_q[j], a_q[j] * b_q[j])
+            })
+        };
+        let (p0, q0) = make(0);
+        let (p1, q1) = make(quarter);
+        Halves {
+            p: [p0, p1],
+            q: [q0, q1],
+        }
+    }
+}
+
+fn witness_tree(w: &LookupWitness, alpha: EF, beta: EF) -> Tree<'_> {
     let len = w.len();
-    let size = 1usize << num_vars_for(len);
-    let cols = &w.columns;
-    let q = match cols.len() {
-        1 => build1(size, |i| if i < len { alpha - cols[0][i] } else { alpha }),
-        2 => build1(size, |i| if i < len { alpha - beta * cols[1][i] - cols[0][i] } else { alpha }),
-        _ => build1(size, |i| {
+    let depth = num_vars_for(len);
+    let size = 1usize << depth;
+    let p = if len == size {
+        LeafP::Ones
+    } else {
+        LeafP::Base(vec![F::ONE; len])
+    };
+    let q = match w.columns.as_slice() {
+        [c0] => LeafQ::Column(c0),
+        cols => LeafQ::Ext(build1(size, |i| {
             if i < len {
                 alpha - cols.iter().rev().fold(EF::ZERO, |acc, c| acc * beta + c[i])
             } else {
                 alpha
             }
-        }),
+        })),
     };
-    let p = if len == size {
-        Numerators::Ones
-    } else {
-        Numerators::Vals(build1(size, |i| if i < len { EF::ONE } else { EF::ZERO }))
-    };
-    Tree::from_leaves(Layer { p, q })
+    Tree::new(depth, Leaves { p, q }, alpha)
 }
 
-fn table_tree(table: &LookupTable, m: &[F], alpha: EF, beta: EF) -> Tree {
+fn table_tree<'a>(table: &LookupTable, m: &[F], alpha: EF, beta: EF) -> Tree<'a> {
     let len = table.len();
-    let size = 1usize << num_vars_for(len);
+    let depth = num_vars_for(len);
     let cols = &table.columns;
-    let q = build1(size, |i| {
+    let q = build1(1 << depth, |i| {
         if i < len {
             alpha - cols.iter().rev().fold(EF::ZERO, |acc, c| acc * beta + c[i])
         } else {
             alpha
         }
     });
-    let p = build1(size, |i| if i < len { EF::from(m[i]) } else { EF::ZERO });
-    Tree::from_leaves(Layer { p: Numerators::Vals(p), q })
+    Tree::new(
+        depth,
+        Leaves {
+            p: LeafP::Base(m.to_vec()),
+            q: LeafQ::Ext(q),
+        },
+        alpha,
+    )
 }
 
 // ---------------------------------------------------------------------------
-// Specialised layer-sumcheck prover (see the module doc for why).
+// Layer polynomials for the generic eq-weighted sumcheck.
 // ---------------------------------------------------------------------------
 
-/// A table being folded: borrowed from a tree layer in round 0, owned afterwards.
-enum Tab<'a> {
-    Borrowed(&'a [EF]),
-    Owned(Vec<EF>),
+/// `c + Σ a_i · mle_i` over the tables of a [`SumOfProducts`].
+#[derive(Clone, Debug)]
+struct Affine {
+    c: EF,
+    lin: Vec<(EF, usize)>,
 }
 
-impl Tab<'_> {
-    fn as_slice(&self) -> &[EF] {
-        match self {
-            Tab::Borrowed(s) => s,
-            Tab::Owned(v) => v,
+impl Affine {
+    fn constant(c: EF) -> Self {
+        Self { c, lin: vec![] }
+    }
+    fn mle(idx: usize) -> Self {
+        Self {
+            c: EF::ZERO,
+            lin: vec![(EF::ONE, idx)],
         }
     }
-
-    /// Binds the first variable to `r`: `lo + r (hi − lo)`.
-    fn fold(&mut self, r: EF) {
-        match self {
-            Tab::Borrowed(s) => {
-                let h = s.len() / 2;
-                let (lo, hi) = s.split_at(h);
-                *self = Tab::Owned(build1(h, |i| lo[i] + r * (hi[i] - lo[i])));
-            }
-            Tab::Owned(v) => {
-                let h = v.len() / 2;
-                let (lo, hi) = v.split_at_mut(h);
-                if h >= PAR_THRESHOLD {
-                    lo.par_iter_mut()
-                        .zip(hi.par_iter())
-                        .with_min_len(1 << 12)
-                        .for_each(|(a, &b)| *a += r * (b - *a));
-                } else {
-                    for (a, &b) in lo.iter_mut().zip(hi.iter()) {
-                        *a += r * (b - *a);
-                    }
-                }
-                v.truncate(h);
-            }
-        }
-    }
-}
-
-/// One tree's share of a layer sumcheck: `cp (p0 q1 + p1 q0) + cq q0 q1`;
-/// `p == None` means `p0 = p1 = 1`.
-struct LayerInstance<'a> {
-    p: Option<[Tab<'a>; 2]>,
-    q: [Tab<'a>; 2],
-    cp: EF,
-    cq: EF,
-}
-
-/// `[A(0), B(0), A(∞), B(∞)]` with `A = Σ_j w_j (p0 q1 + p1 q0)`, `B = Σ_j w_j q0 q1`,
-/// the tables restricted to `X = 0` resp. to their leading coefficient in `X`
-/// (the current first variable).
-fn round_sums(inst: &LayerInstance, w: &[EF]) -> [EF; 4] {
-    let half = w.len();
-    let q0 = inst.q[0].as_slice();
-    let q1 = inst.q[1].as_slice();
-    let add = |a: [EF; 4], b: [EF; 4]| [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]];
-    match &inst.p {
-        None => {
-            let term = |j: usize| {
-                let (c0, c1) = (q0[j], q1[j]);
-                let (dc, dd) = (q0[j + half] - c0, q1[j + half] - c1);
-                let wj = w[j];
-                [wj * (c0 + c1), wj * (c0 * c1), EF::ZERO, wj * (dc * dd)]
-            };
-            reduce4(half, term, add)
-        }
-        Some([p0, p1]) => {
-            let (p0, p1) = (p0.as_slice(), p1.as_slice());
-            let term = |j: usize| {
-                let (a0, b0, c0, d0) = (p0[j], p1[j], q0[j], q1[j]);
-                let (da, db) = (p0[j + half] - a0, p1[j + half] - b0);
-                let (dc, dd) = (q0[j + half] - c0, q1[j + half] - d0);
-                let wj = w[j];
-                [
-                    wj * (a0 * d0 + b0 * c0),
-                    wj * (c0 * d0),
-                    wj * (da * dd + db * dc),
-                    wj * (dc * dd),
-                ]
-            };
-            reduce4(half, term, add)
-        }
-    }
-}
-
-fn reduce4(
-    n: usize,
-    term: impl Fn(usize) -> [EF; 4] + Sync + Send,
-    add: impl Fn([EF; 4], [EF; 4]) -> [EF; 4] + Sync + Send,
-) -> [EF; 4] {
-    let zero = [EF::ZERO; 4];
-    if n >= PAR_THRESHOLD {
-        (0..n)
-            .into_par_iter()
-            .with_min_len(1 << 12)
-            .fold(|| zero, |acc, j| add(acc, term(j)))
-            .reduce(|| zero, &add)
-    } else {
-        (0..n).fold(zero, |acc, j| add(acc, term(j)))
-    }
-}
-
-/// `t(1)` computed directly (only needed if `eq(r_<i, ρ_<i)·r_i = 0`, probability ~2^-128).
-fn round_sum_at_one(insts: &[LayerInstance], w: &[EF]) -> EF {
-    let half = w.len();
-    insts
-        .iter()
-        .map(|inst| {
-            let q0 = &inst.q[0].as_slice()[half..];
-            let q1 = &inst.q[1].as_slice()[half..];
-            (0..half)
-                .map(|j| {
-                    let a = match &inst.p {
-                        None => q0[j] + q1[j],
-                        Some([p0, p1]) => {
-                            p0.as_slice()[half + j] * q1[j] + p1.as_slice()[half + j] * q0[j]
-                        }
-                    };
-                    w[j] * (inst.cp * a + inst.cq * q0[j] * q1[j])
-                })
+    fn eval(&self, final_evals: &[EF]) -> EF {
+        self.c
+            + self
+                .lin
+                .iter()
+                .map(|&(a, i)| a * final_evals[i])
                 .sum::<EF>()
-        })
-        .sum()
+    }
 }
 
-/// Result of one layer sumcheck: the proof, the point `ρ` and `[p0, p1, q0, q1](ρ)` per instance.
-struct LayerOutput {
-    proof: SumcheckProof,
-    point: Vec<EF>,
-    evals: Vec<[EF; 4]>,
+/// Builds `Σ_i [cp_i (p0 q1 + p1 q0)_i + cq_i (q0 q1)_i]` as a sum of products.
+#[derive(Default)]
+struct LayerPoly {
+    mles: Vec<Mle>,
+    terms: Vec<Term>,
+    /// Per instance: the affine forms of `[p0, p1, q0, q1]`.
+    forms: Vec<[Affine; 4]>,
 }
 
-/// Proves `Σ_x eq(r, x) Σ_i [cp_i (p0 q1 + p1 q0)_i + cq_i (q0 q1)_i](x) = claim`
-/// over `r.len()` variables, producing exactly the transcript and proof of the
-/// generic [`sumcheck::prove`] (degree 3).
-fn prove_layer(r: &[EF], claim: EF, mut insts: Vec<LayerInstance>, t: &mut Transcript) -> LayerOutput {
-    let k = r.len();
-    sumcheck_header(t, k, LAYER_DEGREE, claim);
-    let mut w = eq_table(&r[1..]);
-    let mut claim = claim;
-    let mut scale = EF::ONE; // eq(r_<i, ρ_<i)
-    let mut round_polys = Vec::with_capacity(k);
-    let mut point = Vec::with_capacity(k);
-    for (i, &ri) in r.iter().enumerate() {
-        let (mut t0, mut tinf) = (EF::ZERO, EF::ZERO);
-        for inst in &insts {
-            let s = round_sums(inst, &w);
-            t0 += inst.cp * s[0] + inst.cq * s[1];
-            tinf += inst.cp * s[2] + inst.cq * s[3];
-        }
-        // s(X) = scale · eq1(r_i, X) · t(X), t quadratic; s(0) + s(1) = claim gives t(1).
-        let denom = scale * ri;
-        let t1 = match denom.try_inverse() {
-            Some(inv) => (claim - scale * (EF::ONE - ri) * t0) * inv,
-            None => round_sum_at_one(&insts, &w),
-        };
-        let tlin = t1 - t0 - tinf;
-        let s_at = |x: EF| scale * eq1(ri, x) * (t0 + x * (tlin + x * tinf));
-        let evals: Vec<EF> = (0..=LAYER_DEGREE as u64).map(|x| s_at(EF::from_u64(x))).collect();
-        let rho = sumcheck_round(t, &evals);
-        round_polys.push(evals);
-        claim = s_at(rho);
-        scale *= eq1(ri, rho);
-        point.push(rho);
-        for inst in &mut insts {
-            if let Some(p) = &mut inst.p {
-                p.iter_mut().for_each(|tab| tab.fold(rho));
+impl LayerPoly {
+    fn push_mle(&mut self, m: Mle) -> usize {
+        self.mles.push(m);
+        self.mles.len() - 1
+    }
+
+    /// Adds `coeff · a · b`, merging terms with equal factor lists.
+    fn push_product(&mut self, coeff: EF, a: &Affine, b: &Affine) {
+        let mut add = |c: EF, mut factors: Vec<usize>| {
+            factors.sort_unstable();
+            match self.terms.iter_mut().find(|t| t.factors == factors) {
+                Some(t) => t.coeff += c,
+                None => self.terms.push(Term { coeff: c, factors }),
             }
-            inst.q.iter_mut().for_each(|tab| tab.fold(rho));
+        };
+        add(coeff * a.c * b.c, vec![]);
+        for &(x, i) in &a.lin {
+            add(coeff * x * b.c, vec![i]);
         }
-        if i + 1 < k {
-            // eq(r_{>i+1}, y) = Σ_b eq(r_{>i}, (b, y)).
-            let h = w.len() / 2;
-            let (lo, hi) = w.split_at_mut(h);
-            lo.iter_mut().zip(hi.iter()).for_each(|(a, &b)| *a += b);
-            w.truncate(h);
+        for &(y, j) in &b.lin {
+            add(coeff * a.c * y, vec![j]);
+        }
+        for &(x, i) in &a.lin {
+            for &(y, j) in &b.lin {
+                add(coeff * x * y, vec![i, j]);
+            }
         }
     }
-    let evals = insts
-        .iter()
-        .map(|inst| {
-            let (p0, p1) = match &inst.p {
-                None => (EF::ONE, EF::ONE),
-                Some([p0, p1]) => (p0.as_slice()[0], p1.as_slice()[0]),
+
+    fn push_instance(&mut self, forms: [Affine; 4], cp: EF, cq: EF) {
+        let [p0, p1, q0, q1] = &forms;
+        self.push_product(cp, p0, q1);
+        self.push_product(cp, p1, q0);
+        self.push_product(cq, q0, q1);
+        self.forms.push(forms);
+    }
+
+    /// Adds the layer-`k` tables of `tree` (its layer `k + 1`, moved out of the tree).
+    fn push_tree(&mut self, tree: &mut Tree, k: usize, alpha: EF, cp: EF, cq: EF) {
+        let h = 1usize << k;
+        let forms = if k + 1 == tree.depth {
+            let split_base = |v: &[F]| {
+                let mid = v.len().min(h);
+                [v[..mid].to_vec(), v[mid..].to_vec()]
             };
-            [p0, p1, inst.q[0].as_slice()[0], inst.q[1].as_slice()[0]]
-        })
-        .collect();
-    LayerOutput { proof: SumcheckProof { round_polys }, point, evals }
-}
+            let p = match &tree.leaves.p {
+                LeafP::Ones => [Affine::constant(EF::ONE), Affine::constant(EF::ONE)],
+                LeafP::Base(v) => {
+                    split_base(v).map(|half| Affine::mle(self.push_mle(Mle::Base(half))))
+                }
+            };
+            let q = match &mut tree.leaves.q {
+                LeafQ::Column(w) => split_base(w).map(|half| Affine {
+                    c: alpha,
+                    lin: vec![(-EF::ONE, self.push_mle(Mle::Base(half)))],
+                }),
+                LeafQ::Ext(v) => {
+                    let hi = v.split_off(h);
+                    let lo = std::mem::take(v);
+                    [lo, hi].map(|half| Affine::mle(self.push_mle(Mle::Ext(half))))
+                }
+            };
+            let [p0, p1] = p;
+            let [q0, q1] = q;
+            [p0, p1, q0, q1]
+        } else {
+            let Halves {
+                p: [p0, p1],
+                q: [q0, q1],
+            } = tree.inner[k + 1].take().expect("layer present");
+            [p0, p1, q0, q1].map(|t| Affine::mle(self.push_mle(Mle::Ext(t))))
+        };
+        self.push_instance(forms, cp, cq);
+    }
 
-/// The layer combination `cp (p0 q1 + p1 q0) + cq q0 q1` at given values.
-fn layer_combination(e: &[EF; 4], cp: EF, cq: EF) -> EF {
-    let [p0, p1, q0, q1] = *e;
-    cp * (p0 * q1 + p1 * q0) + cq * (q0 * q1)
-}
-
-/// `(1 − μ) lo + μ hi`.
-fn lerp(lo: EF, hi: EF, mu: EF) -> EF {
-    lo + mu * (hi - lo)
+    fn into_poly(self, num_vars: usize) -> (SumOfProducts, Vec<[Affine; 4]>) {
+        (
+            SumOfProducts {
+                num_vars,
+                mles: self.mles,
+                terms: self.terms,
+            },
+            self.forms,
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -786,30 +790,44 @@ pub fn prove(
     if let Err(e) = table.check_shape() {
         panic!("logup::prove: {e}");
     }
-    assert_eq!(multiplicities.len(), table.len(), "logup::prove: multiplicities length");
+    assert_eq!(
+        multiplicities.len(),
+        table.len(),
+        "logup::prove: multiplicities length"
+    );
     for (i, w) in witnesses.iter().enumerate() {
-        assert_eq!(w.columns.len(), table.width(), "logup::prove: witness {i} width");
-        assert!(w.columns.iter().all(|c| c.len() == w.len()), "logup::prove: witness {i} ragged");
+        assert_eq!(
+            w.columns.len(),
+            table.width(),
+            "logup::prove: witness {i} width"
+        );
+        assert!(
+            w.columns.iter().all(|c| c.len() == w.len()),
+            "logup::prove: witness {i} ragged"
+        );
     }
     let lens: Vec<usize> = witnesses.iter().map(LookupWitness::len).collect();
     absorb_statement(transcript, table.width(), table.len(), &lens);
     let (alpha, beta) = draw_alpha_beta(transcript);
 
-    let mut trees: Vec<Tree> = witnesses.iter().map(|w| witness_tree(w, alpha, beta)).collect();
+    let mut trees: Vec<Tree> = witnesses
+        .iter()
+        .map(|w| witness_tree(w, alpha, beta))
+        .collect();
     trees.push(table_tree(table, multiplicities, alpha, beta));
     let n_trees = trees.len();
-    let depths: Vec<usize> = trees.iter().map(Tree::depth).collect();
+    let depths: Vec<usize> = trees.iter().map(|t| t.depth).collect();
     let max_depth = depths.iter().copied().max().unwrap_or(0);
 
-    let tops: Vec<Vec<EF>> = trees.iter().map(Tree::top).collect();
+    let tops: Vec<Vec<EF>> = trees.iter().map(|t| t.top.clone()).collect();
     absorb_tops(transcript, &tops);
 
     // Current (p, q) claims per tree, and each tree's leaf (point, p, q) once reached.
     let mut claims = vec![(EF::ZERO, EF::ZERO); n_trees];
     let mut leaves: Vec<Option<(Vec<EF>, EF, EF)>> = vec![None; n_trees];
-    for i in 0..n_trees {
+    for (i, top) in tops.iter().enumerate() {
         if depths[i] == 0 {
-            leaves[i] = Some((vec![], tops[i][0], tops[i][1]));
+            leaves[i] = Some((vec![], top[0], top[1]));
         }
     }
     let mut point: Vec<EF> = vec![];
@@ -830,39 +848,33 @@ pub fn prove(
         let active: Vec<usize> = (0..n_trees).filter(|&i| depths[i] > k).collect();
         let lambda = draw_layer_lambda(transcript, k);
         let mut coeff = EF::ONE;
-        let mut claim = EF::ZERO;
-        let mut insts = Vec::with_capacity(active.len());
+        let mut layer_poly = LayerPoly::default();
         for &i in &active {
             let (cp, cq) = (coeff, coeff * lambda);
             coeff = cq * lambda;
-            claim += cp * claims[i].0 + cq * claims[i].1;
-            let child = &trees[i].layers[k + 1];
-            let h = child.q.len() / 2;
-            let (q0, q1) = child.q.split_at(h);
-            let p = match &child.p {
-                Numerators::Ones => None,
-                Numerators::Vals(p) => {
-                    let (p0, p1) = p.split_at(h);
-                    Some([Tab::Borrowed(p0), Tab::Borrowed(p1)])
-                }
-            };
-            insts.push(LayerInstance { p, q: [Tab::Borrowed(q0), Tab::Borrowed(q1)], cp, cq });
+            layer_poly.push_tree(&mut trees[i], k, alpha, cp, cq);
         }
-        let out = prove_layer(&point, claim, insts, transcript);
-        absorb_layer_evals(transcript, &out.evals);
+        let (poly, forms) = layer_poly.into_poly(k);
+        let out = sumcheck::prove_eq_weighted(&point, poly, transcript);
+        let evals: Vec<[EF; 4]> = forms
+            .iter()
+            .map(|f| f.clone().map(|a| a.eval(&out.final_evals)))
+            .collect();
+        absorb_layer_evals(transcript, &evals);
         let mu = transcript.challenge_ef();
-        point = std::iter::once(mu).chain(out.point.iter().copied()).collect();
-        for (&i, e) in active.iter().zip(&out.evals) {
+        point = std::iter::once(mu)
+            .chain(out.point.iter().copied())
+            .collect();
+        for (&i, e) in active.iter().zip(&evals) {
             claims[i] = (lerp(e[0], e[1], mu), lerp(e[2], e[3], mu));
             if depths[i] == k + 1 {
                 leaves[i] = Some((point.clone(), claims[i].0, claims[i].1));
             }
         }
-        layers.push(LayerProof { sumcheck: out.proof, evals: out.evals });
-        // Free the layer just consumed.
-        for &i in &active {
-            trees[i].layers[k + 1] = Layer { p: Numerators::Ones, q: Vec::new() };
-        }
+        layers.push(LayerProof {
+            sumcheck: out.proof,
+            evals,
+        });
     }
 
     // Witness column evaluations at the leaf points. The last column follows
@@ -872,10 +884,15 @@ pub fn prove(
     for (i, w) in witnesses.iter().enumerate() {
         let (pt, _, q_claim) = leaves[i].take().expect("every tree reaches its leaves");
         let width = w.columns.len();
-        let mut values: Vec<EF> = w.columns[..width - 1].iter().map(|c| evaluate_col(c, &pt)).collect();
+        let mut values: Vec<EF> = w.columns[..width - 1]
+            .iter()
+            .map(|c| evaluate_col(c, &pt))
+            .collect();
         let last = match (width, beta_inv) {
             (1, _) => alpha - q_claim,
-            (_, Some(inv)) => (alpha - q_claim - phi(&values, beta)) * inv.exp_u64(width as u64 - 1),
+            (_, Some(inv)) => {
+                (alpha - q_claim - phi(&values, beta)) * inv.exp_u64(width as u64 - 1)
+            }
             (_, None) => evaluate_col(&w.columns[width - 1], &pt),
         };
         values.push(last);
@@ -884,12 +901,24 @@ pub fn prove(
     let witness_evals: Vec<Vec<EF>> = witness_claims.iter().map(|c| c.values.clone()).collect();
     absorb_witness_evals(transcript, &witness_evals);
 
-    let (m_point, m_value, _) = leaves[n_trees - 1].take().expect("table reaches its leaves");
+    let (m_point, m_value, _) = leaves[n_trees - 1]
+        .take()
+        .expect("table reaches its leaves");
     let claims = LookupClaims {
         witnesses: witness_claims,
-        multiplicities: ColumnClaims { point: m_point, values: vec![m_value] },
+        multiplicities: ColumnClaims {
+            point: m_point,
+            values: vec![m_value],
+        },
     };
-    (LookupProof { tops, layers, witness_evals }, claims)
+    (
+        LookupProof {
+            tops,
+            layers,
+            witness_evals,
+        },
+        claims,
+    )
 }
 
 /// `witness_lens[i]` is the row count of witness `i`.
@@ -935,17 +964,27 @@ pub fn verify(
     let roots: Vec<(EF, EF)> = proof
         .tops
         .iter()
-        .map(|t| if t.len() == 2 { (t[0], t[1]) } else { (t[0] * t[3] + t[1] * t[2], t[2] * t[3]) })
+        .map(|t| {
+            if t.len() == 2 {
+                (t[0], t[1])
+            } else {
+                (t[0] * t[3] + t[1] * t[2], t[2] * t[3])
+            }
+        })
         .collect();
     if roots.iter().any(|r| r.1 == EF::ZERO) {
         return Err(VerifyError::Lookup("a root denominator is zero".into()));
     }
     let (pw, qw) = roots[..n_trees - 1]
         .iter()
-        .fold((EF::ZERO, EF::ONE), |(p, q), &(pi, qi)| (p * qi + pi * q, q * qi));
+        .fold((EF::ZERO, EF::ONE), |(p, q), &(pi, qi)| {
+            (p * qi + pi * q, q * qi)
+        });
     let (pt, qt) = roots[n_trees - 1];
     if pw * qt != pt * qw {
-        return Err(VerifyError::Lookup("witness and table fraction sums differ".into()));
+        return Err(VerifyError::Lookup(
+            "witness and table fraction sums differ".into(),
+        ));
     }
 
     let mut claims = vec![(EF::ZERO, EF::ZERO); n_trees];
@@ -974,7 +1013,11 @@ pub fn verify(
             return Err(malformed("layer evaluations of wrong count"));
         }
         if layer.sumcheck.round_polys.len() != k
-            || layer.sumcheck.round_polys.iter().any(|p| p.len() != LAYER_DEGREE + 1)
+            || layer
+                .sumcheck
+                .round_polys
+                .iter()
+                .any(|p| p.len() != LAYER_DEGREE + 1)
         {
             return Err(malformed("layer sumcheck of wrong shape"));
         }
@@ -993,11 +1036,15 @@ pub fn verify(
             return Err(malformed("sumcheck point of wrong length"));
         }
         if eq_eval(&point, &sub.point) * combined != sub.expected_eval {
-            return Err(VerifyError::Lookup(format!("layer {k}: final evaluations inconsistent")));
+            return Err(VerifyError::Lookup(format!(
+                "layer {k}: final evaluations inconsistent"
+            )));
         }
         absorb_layer_evals(transcript, &layer.evals);
         let mu = transcript.challenge_ef();
-        point = std::iter::once(mu).chain(sub.point.iter().copied()).collect();
+        point = std::iter::once(mu)
+            .chain(sub.point.iter().copied())
+            .collect();
         for (&i, e) in active.iter().zip(&layer.evals) {
             claims[i] = (lerp(e[0], e[1], mu), lerp(e[2], e[3], mu));
             if depths[i] == k + 1 {
@@ -1011,23 +1058,34 @@ pub fn verify(
     for (i, &len) in witness_lens.iter().enumerate() {
         let (pt, p_claim, q_claim) = leaves[i].take().expect("every tree reaches its leaves");
         if p_claim != prefix_indicator_eval(len, &pt) {
-            return Err(VerifyError::Lookup(format!("witness {i}: padding numerators are wrong")));
+            return Err(VerifyError::Lookup(format!(
+                "witness {i}: padding numerators are wrong"
+            )));
         }
         let values = proof.witness_evals[i].clone();
         if q_claim != alpha - phi(&values, beta) {
-            return Err(VerifyError::Lookup(format!("witness {i}: column evaluations inconsistent")));
+            return Err(VerifyError::Lookup(format!(
+                "witness {i}: column evaluations inconsistent"
+            )));
         }
         witness_claims.push(ColumnClaims { point: pt, values });
     }
-    let (m_point, m_value, q_claim) = leaves[n_trees - 1].take().expect("table reaches its leaves");
+    let (m_point, m_value, q_claim) = leaves[n_trees - 1]
+        .take()
+        .expect("table reaches its leaves");
     if q_claim != alpha - phi(&table_column_evals(table, &m_point), beta) {
-        return Err(VerifyError::Lookup("table side does not match the public table".into()));
+        return Err(VerifyError::Lookup(
+            "table side does not match the public table".into(),
+        ));
     }
     absorb_witness_evals(transcript, &proof.witness_evals);
 
     Ok(LookupClaims {
         witnesses: witness_claims,
-        multiplicities: ColumnClaims { point: m_point, values: vec![m_value] },
+        multiplicities: ColumnClaims {
+            point: m_point,
+            values: vec![m_value],
+        },
     })
 }
 
@@ -1035,7 +1093,6 @@ pub fn verify(
 mod tests {
     use super::*;
     use crate::field::f_from_i64;
-    use crate::sumcheck::{Mle, SumOfProducts, Term};
     use proptest::prelude::*;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
@@ -1045,7 +1102,9 @@ mod tests {
     }
 
     fn w1(v: &[u64]) -> LookupWitness {
-        LookupWitness { columns: vec![col(v)] }
+        LookupWitness {
+            columns: vec![col(v)],
+        }
     }
 
     fn rand_ef(rng: &mut StdRng) -> EF {
@@ -1056,7 +1115,11 @@ mod tests {
     fn sample_witness(table: &LookupTable, len: usize, rng: &mut StdRng) -> LookupWitness {
         let rows: Vec<usize> = (0..len).map(|_| rng.random_range(0..table.len())).collect();
         LookupWitness {
-            columns: table.columns.iter().map(|c| rows.iter().map(|&r| c[r]).collect()).collect(),
+            columns: table
+                .columns
+                .iter()
+                .map(|c| rows.iter().map(|&r| c[r]).collect())
+                .collect(),
         }
     }
 
@@ -1083,20 +1146,36 @@ mod tests {
             && witnesses.iter().zip(&claims.witnesses).all(|(w, c)| {
                 c.point.len() == num_vars_for(w.len())
                     && c.values.len() == w.columns.len()
-                    && w.columns.iter().zip(&c.values).all(|(col, &v)| evaluate_col(col, &c.point) == v)
+                    && w.columns
+                        .iter()
+                        .zip(&c.values)
+                        .all(|(col, &v)| evaluate_col(col, &c.point) == v)
             })
             && claims.multiplicities.point.len() == num_vars_for(m.len())
             && claims.multiplicities.values == vec![evaluate_col(m, &claims.multiplicities.point)]
     }
 
     /// Completeness: honest multiplicities, verify accepts, claims agree and are true.
-    fn assert_complete(table: &LookupTable, witnesses: &[LookupWitness]) -> (LookupProof, LookupClaims) {
+    fn assert_complete(
+        table: &LookupTable,
+        witnesses: &[LookupWitness],
+    ) -> (LookupProof, LookupClaims) {
         let m = multiplicities(table, witnesses).expect("all rows in table");
         let total: u64 = m.iter().map(|x| x.as_canonical_u64()).sum();
-        assert_eq!(total as usize, witnesses.iter().map(LookupWitness::len).sum::<usize>());
+        assert_eq!(
+            total as usize,
+            witnesses.iter().map(LookupWitness::len).sum::<usize>()
+        );
         let (proof, claims, verdict) = run(table, witnesses, &m);
-        assert_eq!(verdict.as_ref(), Ok(&claims), "verify must accept and return the prover's claims");
-        assert!(caller_accepts(witnesses, &m, &claims), "claims must be true MLE evaluations");
+        assert_eq!(
+            verdict.as_ref(),
+            Ok(&claims),
+            "verify must accept and return the prover's claims"
+        );
+        assert!(
+            caller_accepts(witnesses, &m, &claims),
+            "claims must be true MLE evaluations"
+        );
         (proof, claims)
     }
 
@@ -1149,7 +1228,10 @@ mod tests {
     fn power_of_two_witness_complete() {
         let mut rng = StdRng::seed_from_u64(2);
         let table = LookupTable::range(8);
-        let ws = [sample_witness(&table, 1 << 12, &mut rng), sample_witness(&table, 1 << 8, &mut rng)];
+        let ws = [
+            sample_witness(&table, 1 << 12, &mut rng),
+            sample_witness(&table, 1 << 8, &mut rng),
+        ];
         let (_, claims) = assert_complete(&table, &ws);
         // Same padded size as the table: the same point.
         assert_eq!(claims.witnesses[1].point, claims.multiplicities.point);
@@ -1161,7 +1243,10 @@ mod tests {
         for table in [clamp_table(), sigmoid_table()] {
             assert_eq!(table.width(), 2);
             assert_eq!(table.range_bits(), None);
-            let ws = [sample_witness(&table, 777, &mut rng), sample_witness(&table, 5000, &mut rng)];
+            let ws = [
+                sample_witness(&table, 777, &mut rng),
+                sample_witness(&table, 5000, &mut rng),
+            ];
             assert_complete(&table, &ws);
         }
         // Values computed from inputs, not sampled rows.
@@ -1181,7 +1266,10 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(4);
         let table = LookupTable::range(6);
         let lens = [3usize, 100, 1, 37, 64, 65, 0, 2, 1000];
-        let ws: Vec<_> = lens.iter().map(|&l| sample_witness(&table, l, &mut rng)).collect();
+        let ws: Vec<_> = lens
+            .iter()
+            .map(|&l| sample_witness(&table, l, &mut rng))
+            .collect();
         let (proof, claims) = assert_complete(&table, &ws);
         for (c, &l) in claims.witnesses.iter().zip(&lens) {
             assert_eq!(c.point.len(), num_vars_for(l));
@@ -1203,18 +1291,33 @@ mod tests {
         assert_complete(&table, &[]);
         // Single-row function table with a single-row witness.
         let t1 = LookupTable::function(col(&[5]), col(&[6]));
-        assert_complete(&t1, &[LookupWitness { columns: vec![col(&[5]), col(&[6])] }]);
-        assert_complete(&t1, &[LookupWitness { columns: vec![col(&[5; 3]), col(&[6; 3])] }]);
+        assert_complete(
+            &t1,
+            &[LookupWitness {
+                columns: vec![col(&[5]), col(&[6])],
+            }],
+        );
+        assert_complete(
+            &t1,
+            &[LookupWitness {
+                columns: vec![col(&[5; 3]), col(&[6; 3])],
+            }],
+        );
     }
 
     #[test]
     fn non_power_of_two_table() {
         let mut rng = StdRng::seed_from_u64(5);
         let table = LookupTable::function(col(&[10, 20, 30, 40, 50]), col(&[1, 2, 3, 4, 5]));
-        let ws = [sample_witness(&table, 13, &mut rng), sample_witness(&table, 8, &mut rng)];
+        let ws = [
+            sample_witness(&table, 13, &mut rng),
+            sample_witness(&table, 8, &mut rng),
+        ];
         assert_complete(&table, &ws);
         // A one-column table that is not a range table.
-        let table = LookupTable { columns: vec![col(&[7, 3, 9])] };
+        let table = LookupTable {
+            columns: vec![col(&[7, 3, 9])],
+        };
         assert_complete(&table, &[w1(&[3, 3, 9, 7, 9])]);
     }
 
@@ -1222,7 +1325,10 @@ mod tests {
     fn claims_are_mle_evaluations() {
         let mut rng = StdRng::seed_from_u64(6);
         let table = clamp_table();
-        let ws = [sample_witness(&table, 300, &mut rng), sample_witness(&table, 1, &mut rng)];
+        let ws = [
+            sample_witness(&table, 300, &mut rng),
+            sample_witness(&table, 1, &mut rng),
+        ];
         let m = multiplicities(&table, &ws).unwrap();
         let (_, claims, verdict) = run(&table, &ws, &m);
         assert_eq!(verdict.unwrap(), claims);
@@ -1231,7 +1337,10 @@ mod tests {
                 assert_eq!(evaluate_col(column, &c.point), v);
             }
         }
-        assert_eq!(claims.multiplicities.values[0], evaluate_col(&m, &claims.multiplicities.point));
+        assert_eq!(
+            claims.multiplicities.values[0],
+            evaluate_col(&m, &claims.multiplicities.point)
+        );
         assert_eq!(claims.multiplicities.point.len(), 16);
     }
 
@@ -1239,26 +1348,56 @@ mod tests {
     fn multiplicities_counts_and_errors() {
         let table = LookupTable::range(3);
         let ws = [w1(&[1, 1, 7]), w1(&[0, 7, 7, 7])];
-        assert_eq!(multiplicities(&table, &ws).unwrap(), col(&[1, 2, 0, 0, 0, 0, 0, 4]));
+        assert_eq!(
+            multiplicities(&table, &ws).unwrap(),
+            col(&[1, 2, 0, 0, 0, 0, 0, 4])
+        );
         assert_eq!(
             multiplicities(&table, &[w1(&[1]), w1(&[2, 8, 3])]),
             Err(LookupError::NotInTable { witness: 1, row: 1 })
         );
-        let neg = LookupWitness { columns: vec![vec![f_from_i64(-1)]] };
-        assert_eq!(multiplicities(&table, &[neg]), Err(LookupError::NotInTable { witness: 0, row: 0 }));
-        let two = LookupWitness { columns: vec![col(&[1]), col(&[1])] };
-        assert_eq!(multiplicities(&table, &[w1(&[1]), two]), Err(LookupError::Width(1)));
+        let neg = LookupWitness {
+            columns: vec![vec![f_from_i64(-1)]],
+        };
+        assert_eq!(
+            multiplicities(&table, &[neg]),
+            Err(LookupError::NotInTable { witness: 0, row: 0 })
+        );
+        let two = LookupWitness {
+            columns: vec![col(&[1]), col(&[1])],
+        };
+        assert_eq!(
+            multiplicities(&table, &[w1(&[1]), two]),
+            Err(LookupError::Width(1))
+        );
         // Hash-map path (function table) and a permuted one-column table.
         let f = LookupTable::function(col(&[5, 9, 2]), col(&[50, 90, 20]));
-        let ok = LookupWitness { columns: vec![col(&[9, 9, 2]), col(&[90, 90, 20])] };
+        let ok = LookupWitness {
+            columns: vec![col(&[9, 9, 2]), col(&[90, 90, 20])],
+        };
         assert_eq!(multiplicities(&f, &[ok]).unwrap(), col(&[0, 2, 1]));
-        let bad = LookupWitness { columns: vec![col(&[9, 2]), col(&[90, 21])] };
-        assert_eq!(multiplicities(&f, &[bad]), Err(LookupError::NotInTable { witness: 0, row: 1 }));
-        let ragged = LookupWitness { columns: vec![col(&[9, 2]), col(&[90])] };
-        assert_eq!(multiplicities(&f, &[ragged]), Err(LookupError::ColumnLengths(0)));
-        let perm = LookupTable { columns: vec![col(&[3, 0, 1, 2])] };
+        let bad = LookupWitness {
+            columns: vec![col(&[9, 2]), col(&[90, 21])],
+        };
+        assert_eq!(
+            multiplicities(&f, &[bad]),
+            Err(LookupError::NotInTable { witness: 0, row: 1 })
+        );
+        let ragged = LookupWitness {
+            columns: vec![col(&[9, 2]), col(&[90])],
+        };
+        assert_eq!(
+            multiplicities(&f, &[ragged]),
+            Err(LookupError::ColumnLengths(0))
+        );
+        let perm = LookupTable {
+            columns: vec![col(&[3, 0, 1, 2])],
+        };
         assert_eq!(perm.range_bits(), None);
-        assert_eq!(multiplicities(&perm, &[w1(&[0, 3, 3])]).unwrap(), col(&[2, 1, 0, 0]));
+        assert_eq!(
+            multiplicities(&perm, &[w1(&[0, 3, 3])]).unwrap(),
+            col(&[2, 1, 0, 0])
+        );
     }
 
     #[test]
@@ -1275,7 +1414,7 @@ mod tests {
         // 17 ≡ "1 mod 16", 16 (just outside), p - 1 (= -1).
         for bad in [17u64, 16, crate::field::MODULUS - 1] {
             let w = w1(&[1, 2, 3, bad, 5]);
-            assert!(multiplicities(&table, &[w.clone()]).is_err());
+            assert!(multiplicities(&table, std::slice::from_ref(&w)).is_err());
             // Fake multiplicity vectors: as if the bad row were row 4 (the honest
             // value), row 1, row 0, or simply not counted.
             let mut fakes = vec![m_honest.clone()];
@@ -1289,15 +1428,19 @@ mod tests {
             m[4] -= F::ONE;
             fakes.push(m);
             for m in &fakes {
-                let (proof, _, verdict) = run(&table, &[w.clone()], m);
+                let (proof, _, verdict) = run(&table, std::slice::from_ref(&w), m);
                 assert!(verdict.is_err(), "out-of-table value {bad} accepted");
-                assert!(rejected(&table, &[5], &proof, &[w.clone()], m));
+                assert!(rejected(&table, &[5], &proof, std::slice::from_ref(&w), m));
             }
         }
         // Two columns: right input, wrong output.
         let f = clamp_table();
-        let good = LookupWitness { columns: vec![vec![f_from_i64(-3)], vec![f_from_i64(0)]] };
-        let bad = LookupWitness { columns: vec![vec![f_from_i64(-3)], vec![f_from_i64(1)]] };
+        let good = LookupWitness {
+            columns: vec![vec![f_from_i64(-3)], vec![f_from_i64(0)]],
+        };
+        let bad = LookupWitness {
+            columns: vec![vec![f_from_i64(-3)], vec![f_from_i64(1)]],
+        };
         let m = multiplicities(&f, &[good]).unwrap();
         let (_, _, verdict) = run(&f, &[bad], &m);
         assert!(verdict.is_err());
@@ -1307,7 +1450,10 @@ mod tests {
     fn wrong_multiplicity_is_rejected() {
         let mut rng = StdRng::seed_from_u64(7);
         let table = LookupTable::range(5);
-        let ws = [sample_witness(&table, 21, &mut rng), sample_witness(&table, 6, &mut rng)];
+        let ws = [
+            sample_witness(&table, 21, &mut rng),
+            sample_witness(&table, 6, &mut rng),
+        ];
         let m = multiplicities(&table, &ws).unwrap();
         let used = m.iter().position(|x| *x != F::ZERO).unwrap();
         let unused = m.iter().position(|x| *x == F::ZERO).unwrap();
@@ -1373,7 +1519,10 @@ mod tests {
     #[test]
     fn every_perturbed_proof_element_is_rejected() {
         let mut rng = StdRng::seed_from_u64(8);
-        for table in [LookupTable::range(3), LookupTable::function(col(&[1, 2, 3]), col(&[4, 5, 6]))] {
+        for table in [
+            LookupTable::range(3),
+            LookupTable::function(col(&[1, 2, 3]), col(&[4, 5, 6])),
+        ] {
             let ws = [
                 sample_witness(&table, 1, &mut rng),
                 sample_witness(&table, 5, &mut rng),
@@ -1384,14 +1533,20 @@ mod tests {
             let (proof, _) = assert_complete(&table, &ws);
             let mut seen = std::collections::BTreeMap::new();
             for_each_element(&proof, |part, p| {
-                assert!(rejected(&table, &lens, &p, &ws, &m), "perturbed {part} accepted");
+                assert!(
+                    rejected(&table, &lens, &p, &ws, &m),
+                    "perturbed {part} accepted"
+                );
                 *seen.entry(part).or_insert(0) += 1;
             });
             assert_eq!(seen.len(), 4, "every part perturbed: {seen:?}");
             // Structural damage.
             let mut p = proof.clone();
             p.layers.pop();
-            assert!(matches!(verify(&table, &lens, &p, &mut Transcript::new(b"logup-test")), Err(VerifyError::Malformed(_))));
+            assert!(matches!(
+                verify(&table, &lens, &p, &mut Transcript::new(b"logup-test")),
+                Err(VerifyError::Malformed(_))
+            ));
             let mut p = proof.clone();
             p.tops[2].push(EF::ZERO);
             assert!(rejected(&table, &lens, &p, &ws, &m));
@@ -1438,11 +1593,25 @@ mod tests {
     fn witness_length_mismatch_is_rejected() {
         let mut rng = StdRng::seed_from_u64(10);
         let table = LookupTable::range(4);
-        let ws = [sample_witness(&table, 11, &mut rng), sample_witness(&table, 3, &mut rng)];
+        let ws = [
+            sample_witness(&table, 11, &mut rng),
+            sample_witness(&table, 3, &mut rng),
+        ];
         let (proof, _) = assert_complete(&table, &ws);
-        for lens in [vec![12, 3], vec![10, 3], vec![11, 4], vec![3, 11], vec![11], vec![11, 3, 0], vec![16, 3]] {
+        for lens in [
+            vec![12, 3],
+            vec![10, 3],
+            vec![11, 4],
+            vec![3, 11],
+            vec![11],
+            vec![11, 3, 0],
+            vec![16, 3],
+        ] {
             let mut t = Transcript::new(b"logup-test");
-            assert!(verify(&table, &lens, &proof, &mut t).is_err(), "lens {lens:?} accepted");
+            assert!(
+                verify(&table, &lens, &proof, &mut t).is_err(),
+                "lens {lens:?} accepted"
+            );
         }
     }
 
@@ -1450,7 +1619,10 @@ mod tests {
     fn claim_moved_to_another_point_is_rejected() {
         let mut rng = StdRng::seed_from_u64(11);
         let table = LookupTable::range(4);
-        let ws = [sample_witness(&table, 11, &mut rng), sample_witness(&table, 9, &mut rng)];
+        let ws = [
+            sample_witness(&table, 11, &mut rng),
+            sample_witness(&table, 9, &mut rng),
+        ];
         let m = multiplicities(&table, &ws).unwrap();
         let (_, claims) = assert_complete(&table, &ws);
         let mut moved = claims.clone();
@@ -1475,122 +1647,65 @@ mod tests {
             let pt: Vec<EF> = (0..d).map(|_| rand_ef(&mut rng)).collect();
             for n in 0..=(1usize << d) {
                 let ind: Vec<F> = (0..1usize << d).map(|i| F::from_bool(i < n)).collect();
-                assert_eq!(prefix_indicator_eval(n, &pt), evaluate_col(&ind, &pt), "n={n} d={d}");
+                assert_eq!(
+                    prefix_indicator_eval(n, &pt),
+                    evaluate_col(&ind, &pt),
+                    "n={n} d={d}"
+                );
             }
             let idx: Vec<F> = (0..1u64 << d).map(F::from_u64).collect();
             assert_eq!(range_column_eval(&pt), evaluate_col(&idx, &pt));
-            assert_eq!(table_column_evals(&LookupTable::range(d), &pt), vec![evaluate_col(&idx, &pt)]);
+            assert_eq!(
+                table_column_evals(&LookupTable::range(d), &pt),
+                vec![evaluate_col(&idx, &pt)]
+            );
         }
     }
 
-    /// The generic sum-of-products form of a layer sumcheck (for cross-checking).
-    fn generic_layer(r: &[EF], insts: &[(Option<[Vec<EF>; 2]>, [Vec<EF>; 2], EF, EF)]) -> SumOfProducts {
-        let mut mles = vec![Mle::Ext(eq_table(r))];
-        let mut terms = vec![];
-        for (p, q, cp, cq) in insts {
-            let iq = mles.len();
-            mles.push(Mle::Ext(q[0].clone()));
-            mles.push(Mle::Ext(q[1].clone()));
-            match p {
-                None => {
-                    terms.push(Term { coeff: *cp, factors: vec![0, iq + 1] });
-                    terms.push(Term { coeff: *cp, factors: vec![0, iq] });
-                }
-                Some(p) => {
-                    let ip = mles.len();
-                    mles.push(Mle::Ext(p[0].clone()));
-                    mles.push(Mle::Ext(p[1].clone()));
-                    terms.push(Term { coeff: *cp, factors: vec![0, ip, iq + 1] });
-                    terms.push(Term { coeff: *cp, factors: vec![0, ip + 1, iq] });
-                }
-            }
-            terms.push(Term { coeff: *cq, factors: vec![0, iq, iq + 1] });
-        }
-        SumOfProducts { num_vars: r.len(), mles, terms }
+    /// Process CPU time (user + system) in ms, from `/proc/self/stat`.
+    fn cpu_ms() -> f64 {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+            f.iter().map(|x| x.parse::<f64>().unwrap_or(0.0)).sum()
+        });
+        ticks * 10.0
     }
 
-    #[test]
-    fn layer_prover_matches_generic_sumcheck() {
-        let mut rng = StdRng::seed_from_u64(13);
-        let mut v = |n: usize| -> Vec<EF> { (0..n).map(|_| rand_ef(&mut rng)).collect() };
-        for k in [1usize, 2, 5, 15] {
-            let n = 1 << k;
-            let raw = vec![
-                (None, [v(n), v(n)], v(1)[0], v(1)[0]),
-                (Some([v(n), v(n)]), [v(n), v(n)], v(1)[0], v(1)[0]),
-            ];
-            // Random point, and one with zero coordinates (exercises the t(1) fallback).
-            let mut points = vec![v(k)];
-            let mut zeros = v(k);
-            zeros[0] = EF::ZERO;
-            zeros[k - 1] = EF::ZERO;
-            points.push(zeros);
-            for r in points {
-                let poly = generic_layer(&r, &raw);
-                assert_eq!(poly.degree(), LAYER_DEGREE);
-                let claim = poly.sum();
-                let mut tg = Transcript::new(b"x");
-                let generic = sumcheck::prove(poly, &mut tg);
-                assert_eq!(generic.claimed_sum, claim);
-                let insts = raw
-                    .iter()
-                    .map(|(p, q, cp, cq)| LayerInstance {
-                        p: p.as_ref().map(|p| [Tab::Borrowed(&p[0]), Tab::Borrowed(&p[1])]),
-                        q: [Tab::Borrowed(&q[0]), Tab::Borrowed(&q[1])],
-                        cp: *cp,
-                        cq: *cq,
-                    })
-                    .collect();
-                let mut ts = Transcript::new(b"x");
-                let ours = prove_layer(&r, claim, insts, &mut ts);
-                assert_eq!(ours.proof, generic.proof);
-                assert_eq!(ours.point, generic.point);
-                assert_eq!(generic.final_evals[0], eq_eval(&r, &ours.point));
-                assert_eq!(&generic.final_evals[1..3], &ours.evals[0][2..4]);
-                assert_eq!(&generic.final_evals[3..5], &ours.evals[1][2..4]);
-                assert_eq!(&generic.final_evals[5..7], &ours.evals[1][0..2]);
-                assert_eq!(tg.challenge_ef(), ts.challenge_ef(), "transcripts diverge");
-            }
-        }
-    }
-
-    /// Timing comparison with the generic eq-weighted prover (run with `--ignored --nocapture`).
+    /// Rough timing of the full prover (run with `--ignored --nocapture`):
+    /// wall time, and process CPU time (robust to other load on the machine).
     #[test]
     #[ignore]
-    fn time_layer_provers() {
-        let mut rng = StdRng::seed_from_u64(14);
-        let k = 19;
-        let n = 1 << k;
-        let mut v = |n: usize| -> Vec<EF> { (0..n).map(|_| rand_ef(&mut rng)).collect() };
-        let r = v(k);
-        for with_p in [false, true] {
-            let q = [v(n), v(n)];
-            let p = with_p.then(|| [v(n), v(n)]);
-            let (cp, cq) = (v(1)[0], v(1)[0]);
-            let raw = vec![(p.clone(), q.clone(), cp, cq)];
-            let mut full = generic_layer(&r, &raw);
-            full.mles.remove(0);
-            for t in &mut full.terms {
-                t.factors.remove(0);
-                t.factors.iter_mut().for_each(|f| *f -= 1);
+    fn time_prove_2p20() {
+        let mut rng = StdRng::seed_from_u64(15);
+        let range = LookupTable::range(16);
+        let ws = vec![sample_witness(&range, 1 << 20, &mut rng)];
+        let func = clamp_table();
+        let ws2 = vec![sample_witness(&func, 1 << 20, &mut rng)];
+        for (name, table, ws) in [
+            ("range16 1-col", &range, &ws),
+            ("function16 2-col", &func, &ws2),
+        ] {
+            let m = multiplicities(table, ws).unwrap();
+            let reps = 5;
+            let (w0, c0) = (std::time::Instant::now(), cpu_ms());
+            let mut proof = None;
+            for _ in 0..reps {
+                let mut t = Transcript::new(b"t");
+                proof = Some(prove(table, ws, &m, &mut t).0);
             }
-            let claim = generic_layer(&r, &raw).sum();
+            let wall = w0.elapsed().as_secs_f64() * 1e3 / reps as f64;
+            let cpu = (cpu_ms() - c0) / reps as f64;
             let start = std::time::Instant::now();
-            let mut tg = Transcript::new(b"x");
-            let g = sumcheck::prove_eq_weighted(&r, full, &mut tg);
-            let tg_ms = start.elapsed().as_secs_f64() * 1e3;
-            let insts = vec![LayerInstance {
-                p: p.as_ref().map(|p| [Tab::Borrowed(&p[0]), Tab::Borrowed(&p[1])]),
-                q: [Tab::Borrowed(&q[0]), Tab::Borrowed(&q[1])],
-                cp,
-                cq,
-            }];
-            let start = std::time::Instant::now();
-            let mut ts = Transcript::new(b"x");
-            let ours = prove_layer(&r, claim, insts, &mut ts);
-            let ts_ms = start.elapsed().as_secs_f64() * 1e3;
-            assert_eq!(ours.proof, g.proof);
-            println!("k={k} with_p={with_p}: generic eq-weighted {tg_ms:.1} ms, specialised {ts_ms:.1} ms");
+            let mut t = Transcript::new(b"t");
+            verify(table, &[1 << 20], proof.as_ref().unwrap(), &mut t).unwrap();
+            let t_verify = start.elapsed().as_secs_f64() * 1e3;
+            println!("{name}: prove wall {wall:.1} ms, cpu {cpu:.1} ms; verify {t_verify:.2} ms");
         }
     }
 

@@ -43,7 +43,11 @@ pub fn num_vars_for(len: usize) -> usize {
 /// every function here assumes). Panics if the table is already longer.
 pub fn pad_to<T: PrimeCharacteristicRing + Clone>(evals: &mut Vec<T>, num_vars: usize) {
     let n = 1usize << num_vars;
-    assert!(evals.len() <= n, "table of {} entries exceeds 2^{num_vars}", evals.len());
+    assert!(
+        evals.len() <= n,
+        "table of {} entries exceeds 2^{num_vars}",
+        evals.len()
+    );
     evals.resize(n, T::ZERO);
 }
 
@@ -176,12 +180,6 @@ impl ExtScalar {
         ])
     }
 
-    /// `r · d` for a base element.
-    #[inline(always)]
-    pub(crate) fn mul_base(&self, d: F) -> EF {
-        EF::new([self.r0 * d, self.r1 * d])
-    }
-
     /// `lo + r · (hi - lo)`.
     #[inline(always)]
     pub(crate) fn fold(&self, lo: EF, hi: EF) -> EF {
@@ -254,10 +252,11 @@ fn eq_table_seq_into(point: &[EF], scale: EF, out: &mut [EF]) {
     out[0] = scale;
     let mut size = 1;
     for &r in point {
+        let rs = ExtScalar::new(r);
         // Appending a new least-significant bit: x -> (2x, 2x + 1).
         for x in (0..size).rev() {
             let v = out[x];
-            let hi = v * r;
+            let hi = rs.mul(v);
             out[2 * x + 1] = hi;
             out[2 * x] = v - hi;
         }
@@ -283,7 +282,7 @@ pub(crate) fn eq_table_scaled(point: &[EF], scale: EF) -> Vec<EF> {
         .zip(hi.par_iter())
         .for_each(|(chunk, &h)| {
             for (o, &l) in chunk.iter_mut().zip(&lo) {
-                *o = l * h;
+                *o = emul(l, h);
             }
         });
     out
@@ -404,7 +403,10 @@ pub fn fold_first_base(evals: &[F], r: EF) -> Vec<EF> {
         *o = rs.fold_base(lo[i], hi.get(i).copied().unwrap_or(F::ZERO));
     };
     if half >= PAR_THRESHOLD {
-        out.par_iter_mut().enumerate().with_min_len(4096).for_each(f);
+        out.par_iter_mut()
+            .enumerate()
+            .with_min_len(4096)
+            .for_each(f);
     } else {
         out.iter_mut().enumerate().for_each(f);
     }
@@ -435,7 +437,9 @@ pub fn fold_first_ext(evals: &mut Vec<EF>, r: EF) {
 // Matrix row contraction.
 // ---------------------------------------------------------------------------
 
-/// Accumulates rows `rows` of columns `cols` of `m` into `acc` (one AccEB per column).
+/// Accumulates rows `rows` of columns `cols` of `m` into `acc` (one AccEB per
+/// column). Four rows per sweep, so each accumulator is loaded and stored once
+/// per four products.
 fn row_sum_kernel(
     m: &[F],
     ncols: usize,
@@ -444,13 +448,26 @@ fn row_sum_kernel(
     w: &[[u64; 2]],
     acc: &mut [AccEB],
 ) {
-    for r in rows {
-        let wr = w[r];
-        if wr == [0, 0] {
-            continue;
+    let row = |r: usize| &m[r * ncols + cols.start..r * ncols + cols.end];
+    let mut r = rows.start;
+    while r + 4 <= rows.end {
+        let (w0, w1, w2, w3) = (w[r], w[r + 1], w[r + 2], w[r + 3]);
+        let it = acc
+            .iter_mut()
+            .zip(row(r))
+            .zip(row(r + 1))
+            .zip(row(r + 2))
+            .zip(row(r + 3));
+        for ((((a, &x0), &x1), &x2), &x3) in it {
+            a.add(w0, cu(x0));
+            a.add(w1, cu(x1));
+            a.add(w2, cu(x2));
+            a.add(w3, cu(x3));
         }
-        let row = &m[r * ncols + cols.start..r * ncols + cols.end];
-        for (a, &x) in acc.iter_mut().zip(row) {
+        r += 4;
+    }
+    for (r, &wr) in w.iter().enumerate().take(rows.end).skip(r) {
+        for (a, &x) in acc.iter_mut().zip(row(r)) {
             a.add(wr, cu(x));
         }
     }
@@ -465,7 +482,11 @@ fn row_sum_kernel(
 /// coordinate); parallel over column blocks for wide matrices, over row blocks
 /// (with a reduction) for tall narrow ones.
 pub fn weighted_row_sum(m: &[F], rows: usize, cols: usize, w: &[EF]) -> Vec<EF> {
-    assert_eq!(m.len(), rows * cols, "weighted_row_sum: matrix size mismatch");
+    assert_eq!(
+        m.len(),
+        rows * cols,
+        "weighted_row_sum: matrix size mismatch"
+    );
     assert!(w.len() >= rows, "weighted_row_sum: too few weights");
     assert!(rows < (1 << 32), "weighted_row_sum: too many rows");
     if cols == 0 {
@@ -533,7 +554,13 @@ mod tests {
     }
     fn bits(x: usize, n: usize) -> Vec<EF> {
         (0..n)
-            .map(|i| if (x >> (n - 1 - i)) & 1 == 1 { EF::ONE } else { EF::ZERO })
+            .map(|i| {
+                if (x >> (n - 1 - i)) & 1 == 1 {
+                    EF::ONE
+                } else {
+                    EF::ZERO
+                }
+            })
             .collect()
     }
 
@@ -622,7 +649,17 @@ mod tests {
     #[test]
     fn evaluation_matches_naive_and_pads_with_zeros() {
         let mut rng = StdRng::seed_from_u64(5);
-        for (len, n) in [(0usize, 3usize), (1, 0), (1, 4), (3, 2), (5, 3), (100, 7), (100, 9), (20000, 15), (40000, 16)] {
+        for (len, n) in [
+            (0usize, 3usize),
+            (1, 0),
+            (1, 4),
+            (3, 2),
+            (5, 3),
+            (100, 7),
+            (100, 9),
+            (20000, 15),
+            (40000, 16),
+        ] {
             let f: Vec<F> = (0..len).map(|_| rf(&mut rng)).collect();
             let fe: Vec<EF> = f.iter().map(|&x| EF::from(x)).collect();
             let p: Vec<EF> = (0..n).map(|_| re(&mut rng)).collect();
@@ -666,7 +703,14 @@ mod tests {
     #[test]
     fn weighted_row_sum_matches_naive() {
         let mut rng = StdRng::seed_from_u64(7);
-        for (rows, cols) in [(1usize, 1usize), (3, 5), (64, 64), (7, 3000), (5000, 4), (300, 700)] {
+        for (rows, cols) in [
+            (1usize, 1usize),
+            (3, 5),
+            (64, 64),
+            (7, 3000),
+            (5000, 4),
+            (300, 700),
+        ] {
             let m: Vec<F> = (0..rows * cols).map(|_| rf(&mut rng)).collect();
             let mut w: Vec<EF> = (0..rows + 2).map(|_| re(&mut rng)).collect();
             w[0] = EF::ZERO;

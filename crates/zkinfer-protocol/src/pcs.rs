@@ -90,8 +90,9 @@ const PROOF_FORMAT_VERSION: u8 = 1;
 ///
 /// - `security_level`: bits p3-whir targets for **each** error term (proven
 ///   Johnson regime). The composed (union-bound) figure for a whole opening is
-///   a few bits lower; 106 per term gives ≥ 100 bits composed for every size
-///   we commit (2^10 … 2^24 stacked, up to a few hundred claims).
+///   a few bits lower; 107 per term gives ≥ 100.9 bits composed for every
+///   size we commit (2^10 … 2^24 stacked; the claim count does not matter
+///   until ~2^16 claims).
 /// - `pow_bits`: grinding **budget** per phase. p3 derives each phase's
 ///   grinding as `ceil(security_level − algebraic bits)` and refuses a
 ///   configuration that would need more than this budget.
@@ -106,13 +107,14 @@ pub struct PcsParams {
 }
 
 impl Default for PcsParams {
-    /// Proven Johnson bound, Goldilocks² challenges, rate 1/2, folding 4,
-    /// 106 bits per term, grinding budget 24 bits: ≥ 100 bits composed for
-    /// every stacked size up to 2^24 (see `security::tests`).
+    /// Proven Johnson bound, Goldilocks² challenges, starting rate 1/2,
+    /// folding 4, intermediate rates 1/8, 107 bits per term, grinding budget
+    /// 20 bits per phase: ≥ 100.9 bits composed for every stacked size from
+    /// 2^10 to 2^24 (see `security::tests`).
     fn default() -> Self {
         Self {
-            security_level: 106,
-            pow_bits: 24,
+            security_level: 107,
+            pow_bits: 20,
             folding_factor: 4,
             starting_log_inv_rate: 1,
         }
@@ -128,17 +130,35 @@ impl PcsParams {
         Self::default()
     }
 
-    /// The p3-whir protocol parameters these map to.
-    pub fn protocol_parameters(&self) -> ProtocolParameters {
+    /// `log2(1/rate)` of the codewords committed after each intermediate
+    /// round: `starting_log_inv_rate + folding_factor / 2`, constant.
+    ///
+    /// p3's default schedule instead grows the inverse rate by
+    /// `folding_factor − 1` every round (the domain only halves while the
+    /// polynomial shrinks by `2^folding`). At 2^24 that reaches rate 2^-13, where
+    /// the Johnson-regime fold error is so large that each late fold needs
+    /// ~24 bits of grinding (≈ 2^27 hashes per opening in total, seconds on
+    /// 2 cores). A constant low inverse rate shrinks the domain faster: a few
+    /// more queries per round, but ≈ 2^22 hashes of grinding in total.
+    pub fn round_log_inv_rate(&self) -> usize {
+        self.starting_log_inv_rate + self.folding_factor / 2
+    }
+
+    /// The p3-whir protocol parameters these map to, for `num_vars` variables.
+    pub fn protocol_parameters(&self, num_vars: usize) -> ProtocolParameters {
+        let folding_factor = FoldingFactor::Constant(self.folding_factor);
+        // One rate per intermediate round (p3 validates the count; an invalid
+        // folding factor is reported by `WhirConfig::new`).
+        let rounds = folding_factor
+            .compute_folding_schedule(num_vars)
+            .map_or(0, |s| s.len().saturating_sub(1));
         ProtocolParameters {
             security_level: self.security_level,
             pow_bits: self.pow_bits,
-            folding_factor: FoldingFactor::Constant(self.folding_factor),
+            folding_factor,
             soundness_type: SecurityAssumption::JohnsonBound,
             starting_log_inv_rate: self.starting_log_inv_rate,
-            // Empty: p3 derives the per-round rates (rate grows by folding − 1
-            // each round, the standard WHIR schedule).
-            round_log_inv_rates: Vec::new(),
+            round_log_inv_rates: vec![self.round_log_inv_rate(); rounds],
         }
     }
 
@@ -153,7 +173,7 @@ impl PcsParams {
         &self,
         num_vars: usize,
     ) -> Result<WhirConfig<EF, F, Challenger>, p3_whir::WhirConfigError> {
-        WhirConfig::new(num_vars, self.protocol_parameters())
+        WhirConfig::new(num_vars, self.protocol_parameters(num_vars))
     }
 }
 
@@ -180,13 +200,19 @@ impl Commitment {
 ///
 /// Holds p3's prover data (the stacked tables, the Reed–Solomon codeword and
 /// its Merkle tree) plus the configured prover. p3-whir's `open` consumes its
-/// prover data, so every [`Pcs::open`] clones it: one memory copy of
-/// ≈ (1 + 2·rate⁻¹/2 + tree) × the committed size — about 0.5 GiB and
-/// ≈ 0.1–0.2 s at 2^24 base elements — instead of re-encoding and re-hashing.
+/// prover data, so every [`Pcs::open`] clones it: one memory copy of the
+/// tables + codeword + tree (≈ 0.5 GiB, measured 0.9 s on the busy 2-core box
+/// at 2^24 base elements) instead of re-encoding and re-hashing (≈ 1–2 s).
 /// Peak memory during an opening is therefore about twice the committed data.
+/// [`Pcs::open_consuming`] skips the copy for the last use.
 pub struct CommittedData {
-    prover: Whir,
+    meta: CommittedMeta,
     p3_data: P3ProverData,
+}
+
+/// Everything of [`CommittedData`] but p3's (large, consumed) prover data.
+struct CommittedMeta {
+    prover: Whir,
     commitment: Commitment,
     /// p3's commitment value (the cap holding our single root).
     p3_root: WhirRoot,
@@ -197,12 +223,12 @@ pub struct CommittedData {
 impl CommittedData {
     /// The public commitment this data belongs to.
     pub fn commitment(&self) -> &Commitment {
-        &self.commitment
+        &self.meta.commitment
     }
 
     /// Number of variables of the stacked (committed) polynomial.
     pub fn stacked_num_vars(&self) -> usize {
-        self.prover.num_variables()
+        self.meta.prover.num_variables()
     }
 }
 
@@ -235,7 +261,14 @@ impl std::fmt::Debug for OpeningProof {
             f,
             "OpeningProof {{ {} bytes, blake3 {:02x}{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}… }}",
             self.bytes.len(),
-            digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]
+            digest[0],
+            digest[1],
+            digest[2],
+            digest[3],
+            digest[4],
+            digest[5],
+            digest[6],
+            digest[7]
         )
     }
 }
@@ -433,43 +466,73 @@ impl Pcs {
             poly_num_vars,
         };
         let data = CommittedData {
-            prover,
+            meta: CommittedMeta {
+                prover,
+                commitment: commitment.clone(),
+                p3_root,
+                table_vars,
+            },
             p3_data,
-            commitment: commitment.clone(),
-            p3_root,
-            table_vars,
         };
         (commitment, data)
     }
 
     /// Proves every claim (claims may repeat a polynomial at different points).
     ///
+    /// Clones the committed prover data (p3 consumes it): ≈ 0.9 s and +0.5 GiB
+    /// at 2^24 on this machine. For a last (or only) use of `data`, prefer
+    /// [`Pcs::open_consuming`], which skips the copy.
+    ///
     /// # Panics
     /// If a claim names a polynomial that is not committed or has a point of
     /// the wrong arity, or if there are more claims than the parameters'
     /// batching budget allows (p3 refuses to batch so many that the random
-    /// combination drops below `security_level`; hundreds are fine).
-    pub fn open(&self, data: &CommittedData, claims: &[Claim], transcript: &mut Transcript) -> OpeningProof {
+    /// combination drops below `security_level`: ~2^16 claims by default).
+    pub fn open(
+        &self,
+        data: &CommittedData,
+        claims: &[Claim],
+        transcript: &mut Transcript,
+    ) -> OpeningProof {
+        self.open_with(&data.meta, data.p3_data.clone(), claims, transcript)
+    }
+
+    /// [`Pcs::open`] for the last use of `data`: no copy of the committed data.
+    pub fn open_consuming(
+        &self,
+        data: CommittedData,
+        claims: &[Claim],
+        transcript: &mut Transcript,
+    ) -> OpeningProof {
+        self.open_with(&data.meta, data.p3_data, claims, transcript)
+    }
+
+    fn open_with(
+        &self,
+        meta: &CommittedMeta,
+        p3_data: P3ProverData,
+        claims: &[Claim],
+        transcript: &mut Transcript,
+    ) -> OpeningProof {
         assert_eq!(
             self.params.folding_factor,
-            data.prover.params().folding_factor.at_round(0),
+            meta.prover.params().folding_factor.at_round(0),
             "open with other parameters than the commitment's"
         );
-        check_claims(&data.commitment.poly_num_vars, claims).unwrap_or_else(|e| panic!("{e}"));
+        check_claims(&meta.commitment.poly_num_vars, claims).unwrap_or_else(|e| panic!("{e}"));
         absorb_claims(transcript, claims);
 
-        let (protocol, order) = opening_protocol(&data.table_vars, claims);
+        let (protocol, order) = opening_protocol(&meta.table_vars, claims);
         let points: Vec<Point<EF>> = order
             .iter()
-            .map(|&i| padded_point(&claims[i].point, data.table_vars[claims[i].poly]))
+            .map(|&i| padded_point(&claims[i].point, meta.table_vars[claims[i].poly]))
             .collect();
 
         let challenger = transcript.challenger();
-        data.prover.observe_commitment(&data.p3_root, challenger);
-        // p3's open consumes its prover data: clone (see `CommittedData`).
-        let pcs_proof = data
+        meta.prover.observe_commitment(&meta.p3_root, challenger);
+        let pcs_proof = meta
             .prover
-            .open_at(data.p3_data.clone(), &protocol, &points, challenger)
+            .open_at(p3_data, &protocol, &points, challenger)
             .unwrap_or_else(|e| panic!("WHIR opening: {e}"));
         debug_assert!(
             order

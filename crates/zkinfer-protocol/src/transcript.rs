@@ -13,7 +13,7 @@
 use p3_blake3::Blake3;
 use p3_challenger::{CanObserve, FieldChallenger, HashChallenger, SerializingChallenger64};
 
-use crate::field::{EF, F, PrimeCharacteristicRing};
+use crate::field::{PrimeCharacteristicRing, EF, F};
 
 /// The concrete Plonky3 challenger shared by all protocol parts.
 pub type Challenger = SerializingChallenger64<F, HashChallenger<u8, Blake3, 32>>;

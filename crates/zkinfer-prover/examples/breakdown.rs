@@ -18,5 +18,9 @@ fn main() {
     println!("{:#?}\ntotal {:?}", out.timings, out.timings.total());
     let t = std::time::Instant::now();
     zkinfer_prover::verify(&pk.vk, &x, &out.output, &out.proof).expect("verify");
-    println!("verify {:?}, proof {} bytes", t.elapsed(), out.proof.to_bytes().len());
+    println!(
+        "verify {:?}, proof {} bytes",
+        t.elapsed(),
+        out.proof.to_bytes().len()
+    );
 }

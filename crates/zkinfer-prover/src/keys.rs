@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use zkinfer_model::ir::{QOp, QuantModel};
 use zkinfer_protocol::field::F;
-use zkinfer_protocol::pcs::{CommittedData, Commitment, Pcs, PcsParams};
+use zkinfer_protocol::pcs::{Commitment, CommittedData, Pcs, PcsParams};
 
 use crate::error::ProveError;
 use crate::layout::{padded_field, Layout};

@@ -194,7 +194,9 @@ impl Layout {
                     ..
                 } => {
                     if len(*input) != len(output) {
-                        return Err(ProveError::Model(format!("op #{i} (Requant): length mismatch")));
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (Requant): length mismatch"
+                        )));
                     }
                     if *multiplier < 1 || *multiplier >= (1 << 16) || *shift > 48 || min > max {
                         return Err(ProveError::Model(format!(
@@ -218,15 +220,29 @@ impl Layout {
                     } else {
                         shift - LIMB_BITS * (n_limbs as u32 - 1)
                     };
-                    let clamp = table_index(&mut tables, TableKey::Clamp { min: *min, max: *max });
+                    let clamp = table_index(
+                        &mut tables,
+                        TableKey::Clamp {
+                            min: *min,
+                            max: *max,
+                        },
+                    );
                     tables[clamp].witnesses.push(vec![
-                        ColumnRef { poly: q_poly, scale: 1 },
-                        ColumnRef { poly: y_poly, scale: 1 },
+                        ColumnRef {
+                            poly: q_poly,
+                            scale: 1,
+                        },
+                        ColumnRef {
+                            poly: y_poly,
+                            scale: 1,
+                        },
                     ]);
                     if n_limbs > 0 {
                         let range = table_index(&mut tables, TableKey::Range);
                         for &p in &limb_polys {
-                            tables[range].witnesses.push(vec![ColumnRef { poly: p, scale: 1 }]);
+                            tables[range]
+                                .witnesses
+                                .push(vec![ColumnRef { poly: p, scale: 1 }]);
                         }
                         if top_bits < LIMB_BITS {
                             // top < 2^top_bits  <=>  top * 2^(16-top_bits) < 2^16 (top is also in range).
@@ -245,7 +261,10 @@ impl Layout {
                     pads[output] = q.clamp(*min, *max);
                 }
                 QOp::Lut {
-                    input, in_min, table, ..
+                    input,
+                    in_min,
+                    table,
+                    ..
                 } => {
                     let TensorKind::Committed { poly: x_poly } = kinds[resolve(&kinds, *input)]
                     else {
@@ -269,8 +288,14 @@ impl Layout {
                     kinds[output] = TensorKind::Committed { poly: y_poly };
                     let t = table_index(&mut tables, TableKey::Lut { op: i });
                     tables[t].witnesses.push(vec![
-                        ColumnRef { poly: x_poly, scale: 1 },
-                        ColumnRef { poly: y_poly, scale: 1 },
+                        ColumnRef {
+                            poly: x_poly,
+                            scale: 1,
+                        },
+                        ColumnRef {
+                            poly: y_poly,
+                            scale: 1,
+                        },
                     ]);
                     pads[output] = pad_out;
                 }
@@ -284,7 +309,9 @@ impl Layout {
                 }
                 QOp::Reshape { input, .. } => {
                     if len(*input) != len(output) {
-                        return Err(ProveError::Model(format!("op #{i} (Reshape): length mismatch")));
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (Reshape): length mismatch"
+                        )));
                     }
                     kinds[output] = TensorKind::Alias(*input);
                     pads[output] = pads[*input];
@@ -293,7 +320,9 @@ impl Layout {
             }
         }
         if !produced[model.output] {
-            return Err(ProveError::Model("the output tensor is never produced".into()));
+            return Err(ProveError::Model(
+                "the output tensor is never produced".into(),
+            ));
         }
         for t in &mut tables {
             let len = table_for(model, &t.key).len();
@@ -344,7 +373,9 @@ pub fn table_for(model: &QuantModel, key: &TableKey) -> LookupTable {
             let QOp::Lut { in_min, table, .. } = &model.ops[*op] else {
                 unreachable!("layout only names Lut ops here")
             };
-            let xs = (0..table.len() as i64).map(|k| f_from_i64(in_min + k)).collect();
+            let xs = (0..table.len() as i64)
+                .map(|k| f_from_i64(in_min + k))
+                .collect();
             let ys = table.iter().map(|&v| f_from_i64(v)).collect();
             LookupTable::function(xs, ys)
         }

@@ -83,7 +83,9 @@ impl Proof {
     }
 
     /// Byte ranges of the header and of each section (for reports and tamper tests).
-    pub fn section_ranges(bytes: &[u8]) -> Result<Vec<(String, std::ops::Range<usize>)>, VerifyError> {
+    pub fn section_ranges(
+        bytes: &[u8],
+    ) -> Result<Vec<(String, std::ops::Range<usize>)>, VerifyError> {
         let mut r = Reader { bytes, pos: 0 };
         r.header()?;
         let mut out = vec![("header".to_string(), 0..r.pos)];
@@ -176,7 +178,9 @@ impl<'a> Reader<'a> {
         let expected = SECTIONS.iter().position(|s| *s == name).expect("known") as u8 + 1;
         let tag = self.take(1, name)?[0];
         if tag != expected {
-            return Err(malformed(&format!("expected section '{name}', found tag {tag}")));
+            return Err(malformed(&format!(
+                "expected section '{name}', found tag {tag}"
+            )));
         }
         let len = u32::from_le_bytes(self.take(4, name)?.try_into().expect("4 bytes")) as usize;
         self.take(len, name)

@@ -132,7 +132,9 @@ pub fn prove(pk: &ProvingKey, input: &[i64]) -> Result<ProveOutput, ProveError> 
                 shift,
                 ..
             } => {
-                let rl = layout.requants[i].as_ref().expect("layout has every requant");
+                let rl = layout.requants[i]
+                    .as_ref()
+                    .expect("layout has every requant");
                 tr.label(b"requant");
                 let z = tr.challenge_efs(nv(values[*input].len()));
                 let q_eval = evaluate_base(&act_polys[rl.q_poly], &z);
@@ -176,8 +178,10 @@ pub fn prove(pk: &ProvingKey, input: &[i64]) -> Result<ProveOutput, ProveError> 
                 tr.label(b"dense");
                 let rho = batching_coefficients(&mut tr, claims.len());
                 let bias_p = padded_field(bias, 0);
-                let bias_evals: Vec<EF> =
-                    claims.iter().map(|(z, _)| evaluate_base(&bias_p, z)).collect();
+                let bias_evals: Vec<EF> = claims
+                    .iter()
+                    .map(|(z, _)| evaluate_base(&bias_p, z))
+                    .collect();
                 tr.absorb_efs(&bias_evals);
                 let claimed: EF = claims
                     .iter()
@@ -246,7 +250,9 @@ pub fn prove(pk: &ProvingKey, input: &[i64]) -> Result<ProveOutput, ProveError> 
                     input_eval,
                 });
             }
-            QOp::Add { a, b, output: out, .. } => {
+            QOp::Add {
+                a, b, output: out, ..
+            } => {
                 let claims = book.take_pending(layout, *out);
                 if claims.is_empty() {
                     continue;
@@ -277,7 +283,7 @@ pub fn prove(pk: &ProvingKey, input: &[i64]) -> Result<ProveOutput, ProveError> 
     timings.weight_opening = clock.elapsed();
     let clock = Instant::now();
     tr.label(b"activation-opening");
-    let activation_opening = pk.pcs.open(&act_data, &book.activation, &mut tr);
+    let activation_opening = pk.pcs.open_consuming(act_data, &book.activation, &mut tr);
     timings.activation_opening = clock.elapsed();
 
     Ok(ProveOutput {
@@ -345,7 +351,9 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
                 shift,
                 ..
             } => {
-                let rl = layout.requants[i].as_ref().expect("layout has every requant");
+                let rl = layout.requants[i]
+                    .as_ref()
+                    .expect("layout has every requant");
                 let crate::layout::TensorKind::Committed { poly: y_poly } = layout.kinds[*output]
                 else {
                     unreachable!("requant outputs are committed")
@@ -391,14 +399,19 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
             .witnesses
             .iter()
             .map(|cols| LookupWitness {
-                columns: cols.iter().map(|c| scaled(&polys[c.poly], c.scale)).collect(),
+                columns: cols
+                    .iter()
+                    .map(|c| scaled(&polys[c.poly], c.scale))
+                    .collect(),
             })
             .collect();
         let m = logup::multiplicities(&table, &witnesses).map_err(|e| {
-            ProveError::Inference(format!("a lookup witness is outside its table ({:?}): {e}", t.key))
+            ProveError::Inference(format!(
+                "a lookup witness is outside its table ({:?}): {e}",
+                t.key
+            ))
         })?;
         polys[t.multiplicity_poly] = m;
     }
     Ok(polys)
 }
-

@@ -53,7 +53,9 @@ fn claim_counts(vk: &VerifyingKey, layout: &Layout) -> (usize, usize) {
     for (i, op) in model.ops.iter().enumerate().rev() {
         match op {
             QOp::Requant { input, .. } => {
-                act += 1 + layout.requants[i].as_ref().map_or(0, |r| r.limb_polys.len());
+                act += 1 + layout.requants[i]
+                    .as_ref()
+                    .map_or(0, |r| r.limb_polys.len());
                 route(*input, 1, &mut act, &mut pending);
             }
             QOp::Dense { input, output, .. } => {
@@ -128,7 +130,10 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
     }
     let outer_bits = combine_bits(&outer) - list_bits;
     components.push((
-        format!("sumchecks, lookups, reductions ({} terms, over the candidate lists)", outer.len()),
+        format!(
+            "sumchecks, lookups, reductions ({} terms, over the candidate lists)",
+            outer.len()
+        ),
         outer_bits,
     ));
     let bits: Vec<f64> = components.iter().map(|c| c.1).collect();

@@ -42,12 +42,7 @@ pub fn mlp(widths: &[usize], seed: u64) -> QuantModel {
         let weight: Vec<i64> = (0..n_in * n_out).map(|_| rng.range(-127, 127)).collect();
         let bias: Vec<i64> = (0..n_out).map(|_| rng.range(-1000, 1000)).collect();
         let acc: Vec<i64> = (0..n_out)
-            .map(|o| {
-                bias[o]
-                    + (0..n_in)
-                        .map(|i| weight[o * n_in + i] * x[i])
-                        .sum::<i64>()
-            })
+            .map(|o| bias[o] + (0..n_in).map(|i| weight[o * n_in + i] * x[i]).sum::<i64>())
             .collect();
         let max_acc = acc.iter().map(|v| v.abs()).max().unwrap_or(1).max(1);
         // Map the calibration maximum to ~100: multiplier/2^shift ≈ 100/max_acc.
@@ -95,7 +90,11 @@ pub fn mlp(widths: &[usize], seed: u64) -> QuantModel {
         version: QUANT_MODEL_VERSION,
         name: format!(
             "mlp-{}",
-            widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-")
+            widths
+                .iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>()
+                .join("-")
         ),
         tensors,
         input: 0,

@@ -121,12 +121,16 @@ pub fn verify(
                 shift,
                 ..
             } => {
-                let rl = layout.requants[i].as_ref().expect("layout has every requant");
+                let rl = layout.requants[i]
+                    .as_ref()
+                    .expect("layout has every requant");
                 let LayerProof::Requant { q_eval, limb_evals } = next_layer("Requant")? else {
                     return Err(malformed(format!("op #{i}: expected a Requant proof")));
                 };
                 if limb_evals.len() != rl.limb_polys.len() {
-                    return Err(malformed(format!("op #{i}: wrong number of limb evaluations")));
+                    return Err(malformed(format!(
+                        "op #{i}: wrong number of limb evaluations"
+                    )));
                 }
                 tr.label(b"requant");
                 let z = tr.challenge_efs(nv(model.tensors[*input].len()));
@@ -236,7 +240,11 @@ pub fn verify(
                 }
             }
             QOp::Lut { .. } | QOp::Reshape { .. } => {}
-            _ => return Err(malformed(format!("op #{i} is not supported by the verifier"))),
+            _ => {
+                return Err(malformed(format!(
+                    "op #{i} is not supported by the verifier"
+                )))
+            }
         }
     }
     if layers.next().is_some() {
@@ -258,8 +266,13 @@ pub fn verify(
         return Err(malformed("weight claims exceed the weight commitment"));
     }
     tr.label(b"weight-opening");
-    pcs.verify(&vk.weight_commitment, &book.weights, &proof.weight_opening, &mut tr)
-        .map_err(|e| VerifyError::Opening(format!("weights: {e}")))?;
+    pcs.verify(
+        &vk.weight_commitment,
+        &book.weights,
+        &proof.weight_opening,
+        &mut tr,
+    )
+    .map_err(|e| VerifyError::Opening(format!("weights: {e}")))?;
     tr.label(b"activation-opening");
     pcs.verify(
         &proof.activation_commitment,
@@ -270,4 +283,3 @@ pub fn verify(
     .map_err(|e| VerifyError::Opening(format!("activations: {e}")))?;
     Ok(())
 }
-

@@ -1,10 +1,10 @@
 //! End-to-end: setup, prove, verify synthetic MLPs, and the tamper matrix —
 //! every public part of the statement and every section of the proof file.
 
+use zkinfer_protocol::pcs::PcsParams;
 use zkinfer_prover::proof::Proof;
 use zkinfer_prover::synthetic::{input, mlp};
 use zkinfer_prover::{prove, setup, verify, ProvingKey, VerifyingKey};
-use zkinfer_protocol::pcs::PcsParams;
 
 fn keys(widths: &[usize], seed: u64) -> ProvingKey {
     setup(mlp(widths, seed), PcsParams::default()).expect("setup")
@@ -77,9 +77,15 @@ fn wrong_output_is_rejected() {
     for i in 0..f.y.len() {
         let mut y = f.y.clone();
         y[i] += 1;
-        assert!(verify(&f.pk.vk, &f.x, &y, &f.proof).is_err(), "output {i} changed");
+        assert!(
+            verify(&f.pk.vk, &f.x, &y, &f.proof).is_err(),
+            "output {i} changed"
+        );
     }
-    assert!(verify(&f.pk.vk, &f.x, &f.y[1..], &f.proof).is_err(), "short output");
+    assert!(
+        verify(&f.pk.vk, &f.x, &f.y[1..], &f.proof).is_err(),
+        "short output"
+    );
 }
 
 #[test]
@@ -88,7 +94,10 @@ fn wrong_input_is_rejected() {
     for i in [0, 5, f.x.len() - 1] {
         let mut x = f.x.clone();
         x[i] += 1;
-        assert!(verify(&f.pk.vk, &x, &f.y, &f.proof).is_err(), "input {i} changed");
+        assert!(
+            verify(&f.pk.vk, &x, &f.y, &f.proof).is_err(),
+            "input {i} changed"
+        );
     }
 }
 
@@ -135,7 +144,10 @@ fn a_flipped_byte_in_every_section_is_rejected() {
                 Err(_) => false,
                 Ok(p) => verify(&f.pk.vk, &f.x, &f.y, &p).is_ok(),
             };
-            assert!(!accepted, "flipped byte {pos} in section {name} was accepted");
+            assert!(
+                !accepted,
+                "flipped byte {pos} in section {name} was accepted"
+            );
         }
     }
 }
@@ -145,7 +157,10 @@ fn truncated_proofs_are_errors_not_panics() {
     let f = fixture();
     let bytes = f.proof.to_bytes();
     for len in [0, 4, 12, 44, 45, 50, bytes.len() / 2, bytes.len() - 1] {
-        assert!(Proof::from_bytes(&bytes[..len]).is_err(), "truncated at {len}");
+        assert!(
+            Proof::from_bytes(&bytes[..len]).is_err(),
+            "truncated at {len}"
+        );
     }
     let mut longer = bytes.clone();
     longer.push(0);

@@ -83,7 +83,11 @@ struct Fixture {
 fn fixture() -> Fixture {
     let mut r = rng(7);
     let pcs = Pcs::new(test_params());
-    let polys = vec![rand_poly(&mut r, 16), rand_poly(&mut r, 1 << 10), rand_poly(&mut r, 1 << 12)];
+    let polys = vec![
+        rand_poly(&mut r, 16),
+        rand_poly(&mut r, 1 << 10),
+        rand_poly(&mut r, 1 << 12),
+    ];
     let (com, data) = pcs.commit(&polys);
     let claims = vec![
         claim(&polys, 2, rand_point(&mut r, 12)),
@@ -140,7 +144,9 @@ fn pcs_several_claims_on_one_poly() {
     let polys = vec![rand_poly(&mut r, 1 << 11)];
     let (com, data) = pcs.commit(&polys);
     let p = rand_point(&mut r, 11);
-    let mut claims: Vec<Claim> = (0..6).map(|_| claim(&polys, 0, rand_point(&mut r, 11))).collect();
+    let mut claims: Vec<Claim> = (0..6)
+        .map(|_| claim(&polys, 0, rand_point(&mut r, 11)))
+        .collect();
     // Repeated point, and a boolean (hypercube) point.
     claims.push(claim(&polys, 0, p.clone()));
     claims.push(claim(&polys, 0, p));
@@ -154,7 +160,12 @@ fn pcs_several_claims_on_one_poly() {
 fn pcs_non_power_of_two_lengths_are_zero_padded() {
     let mut r = rng(3);
     let pcs = Pcs::new(test_params());
-    let polys = vec![rand_poly(&mut r, 1000), rand_poly(&mut r, 3), rand_poly(&mut r, 1), vec![]];
+    let polys = vec![
+        rand_poly(&mut r, 1000),
+        rand_poly(&mut r, 3),
+        rand_poly(&mut r, 1),
+        vec![],
+    ];
     let (com, data) = pcs.commit(&polys);
     assert_eq!(com.poly_num_vars, vec![10, 2, 0, 0]);
     let claims = vec![
@@ -188,12 +199,24 @@ fn pcs_committed_data_is_reusable() {
 }
 
 #[test]
+fn pcs_open_consuming_matches_open() {
+    let f = fixture();
+    let mut t = Transcript::new(b"test");
+    f.com.absorb_into(&mut t);
+    let proof = f.pcs.open_consuming(f.data, &f.claims, &mut t);
+    assert_eq!(check(&f.pcs, &f.com, &f.claims, &proof, b"test"), Ok(()));
+}
+
+#[test]
 fn pcs_rejects_wrong_value() {
     let f = fixture();
     for i in 0..f.claims.len() {
         let mut bad = f.claims.clone();
         bad[i].value += EF::ONE;
-        assert!(check(&f.pcs, &f.com, &bad, &f.proof, b"test").is_err(), "claim {i}");
+        assert!(
+            check(&f.pcs, &f.com, &bad, &f.proof, b"test").is_err(),
+            "claim {i}"
+        );
     }
 }
 
@@ -206,7 +229,10 @@ fn pcs_rejects_other_point() {
             bad[i].point[coord] += EF::ONE;
             // Even with the value that is right at the new point.
             bad[i].value = eval_mle(&f.polys[bad[i].poly], &bad[i].point);
-            assert!(check(&f.pcs, &f.com, &bad, &f.proof, b"test").is_err(), "claim {i}");
+            assert!(
+                check(&f.pcs, &f.com, &bad, &f.proof, b"test").is_err(),
+                "claim {i}"
+            );
         }
     }
 }
@@ -215,9 +241,16 @@ fn pcs_rejects_other_point() {
 fn pcs_rejects_other_poly_index() {
     let mut r = rng(5);
     let pcs = Pcs::new(test_params());
-    let polys = vec![rand_poly(&mut r, 1 << 10), rand_poly(&mut r, 1 << 10), rand_poly(&mut r, 1 << 9)];
+    let polys = vec![
+        rand_poly(&mut r, 1 << 10),
+        rand_poly(&mut r, 1 << 10),
+        rand_poly(&mut r, 1 << 9),
+    ];
     let (com, data) = pcs.commit(&polys);
-    let claims = vec![claim(&polys, 0, rand_point(&mut r, 10)), claim(&polys, 2, rand_point(&mut r, 9))];
+    let claims = vec![
+        claim(&polys, 0, rand_point(&mut r, 10)),
+        claim(&polys, 2, rand_point(&mut r, 9)),
+    ];
     let proof = prove(&pcs, &data, &claims, b"test");
     assert_eq!(check(&pcs, &com, &claims, &proof, b"test"), Ok(()));
     let mut bad = claims.clone();
@@ -229,10 +262,16 @@ fn pcs_rejects_other_poly_index() {
     // Out-of-range index / wrong arity are rejected, not panics.
     let mut bad = claims.clone();
     bad[1].poly = 3;
-    assert!(matches!(check(&pcs, &com, &bad, &proof, b"test"), Err(VerifyError::Opening(_))));
+    assert!(matches!(
+        check(&pcs, &com, &bad, &proof, b"test"),
+        Err(VerifyError::Opening(_))
+    ));
     let mut bad = claims.clone();
     bad[1].poly = 0;
-    assert!(matches!(check(&pcs, &com, &bad, &proof, b"test"), Err(VerifyError::Opening(_))));
+    assert!(matches!(
+        check(&pcs, &com, &bad, &proof, b"test"),
+        Err(VerifyError::Opening(_))
+    ));
     // Dropping or adding a claim.
     assert!(check(&pcs, &com, &claims[..1], &proof, b"test").is_err());
     let mut more = claims.clone();
@@ -271,8 +310,14 @@ fn pcs_rejects_other_commitment() {
         root: f.com.root,
         poly_num_vars: vec![63, 4],
     };
-    let c = vec![claim(&f.polys, 1, rand_point(&mut r, 4))];
-    assert!(check(&f.pcs, &huge, &c[..0], &f.proof, b"test").is_err());
+    assert!(check(&f.pcs, &huge, &[], &f.proof, b"test").is_err());
+    let huge = Commitment {
+        root: f.com.root,
+        poly_num_vars: vec![40, 40, 4],
+    };
+    let mut c = [claim(&f.polys, 0, rand_point(&mut r, 4))];
+    c[0].poly = 2;
+    assert!(check(&f.pcs, &huge, &c, &f.proof, b"test").is_err());
     // Verifying with other parameters than the prover's.
     let other = Pcs::new(PcsParams {
         folding_factor: 3,
@@ -303,18 +348,37 @@ fn pcs_rejects_other_transcript_prefix() {
 fn pcs_rejects_truncated_and_garbage_bytes() {
     let f = fixture();
     let bytes = f.proof.to_bytes();
-    for len in [0, 1, 2, 9, 40, bytes.len() / 3, bytes.len() / 2, bytes.len() - 32, bytes.len() - 1] {
+    for len in [
+        0,
+        1,
+        2,
+        9,
+        40,
+        bytes.len() / 3,
+        bytes.len() / 2,
+        bytes.len() - 32,
+        bytes.len() - 1,
+    ] {
         assert!(
-            matches!(OpeningProof::from_bytes(&bytes[..len]), Err(VerifyError::Malformed(_))),
+            matches!(
+                OpeningProof::from_bytes(&bytes[..len]),
+                Err(VerifyError::Malformed(_))
+            ),
             "truncated to {len}"
         );
     }
     let mut longer = bytes.clone();
     longer.push(0);
-    assert!(matches!(OpeningProof::from_bytes(&longer), Err(VerifyError::Malformed(_))));
+    assert!(matches!(
+        OpeningProof::from_bytes(&longer),
+        Err(VerifyError::Malformed(_))
+    ));
     let mut wrong_version = bytes.clone();
     wrong_version[0] = 2;
-    assert!(matches!(OpeningProof::from_bytes(&wrong_version), Err(VerifyError::Malformed(_))));
+    assert!(matches!(
+        OpeningProof::from_bytes(&wrong_version),
+        Err(VerifyError::Malformed(_))
+    ));
     let mut r = rng(8);
     for len in [1usize, 8, 100, 5000, bytes.len()] {
         for _ in 0..20 {
@@ -343,21 +407,53 @@ fn sections(bytes: &[u8]) -> Vec<(String, usize, usize)> {
         at += size;
     };
     out.push(("version".to_string(), 0, 1));
-    push("initial_ood_answers".into(), len(&proof.initial_ood_answers), &mut out);
-    push("initial_sumcheck".into(), len(&proof.initial_sumcheck), &mut out);
+    push(
+        "initial_ood_answers".into(),
+        len(&proof.initial_ood_answers),
+        &mut out,
+    );
+    push(
+        "initial_sumcheck".into(),
+        len(&proof.initial_sumcheck),
+        &mut out,
+    );
     // Vec length prefix of `rounds`.
-    push("rounds.len".into(), len(&proof.rounds.len()) , &mut out);
+    push("rounds.len".into(), len(&proof.rounds.len()), &mut out);
     for (i, round) in proof.rounds.iter().enumerate() {
-        push(format!("round{i}.commitment"), len(&round.commitment), &mut out);
-        push(format!("round{i}.ood_answers"), len(&round.ood_answers), &mut out);
-        push(format!("round{i}.pow_witness"), len(&round.pow_witness), &mut out);
+        push(
+            format!("round{i}.commitment"),
+            len(&round.commitment),
+            &mut out,
+        );
+        push(
+            format!("round{i}.ood_answers"),
+            len(&round.ood_answers),
+            &mut out,
+        );
+        push(
+            format!("round{i}.pow_witness"),
+            len(&round.pow_witness),
+            &mut out,
+        );
         push(format!("round{i}.openings"), len(&round.openings), &mut out);
         push(format!("round{i}.sumcheck"), len(&round.sumcheck), &mut out);
     }
     push("final_poly".into(), len(&proof.final_poly), &mut out);
-    push("final_pow_witness".into(), len(&proof.final_pow_witness), &mut out);
-    push("final_openings".into(), len(&proof.final_openings), &mut out);
-    push("final_sumcheck".into(), len(&proof.final_sumcheck), &mut out);
+    push(
+        "final_pow_witness".into(),
+        len(&proof.final_pow_witness),
+        &mut out,
+    );
+    push(
+        "final_openings".into(),
+        len(&proof.final_openings),
+        &mut out,
+    );
+    push(
+        "final_sumcheck".into(),
+        len(&proof.final_sumcheck),
+        &mut out,
+    );
     assert_eq!(at, bytes.len(), "sections cover the whole encoding");
     out
 }
@@ -379,7 +475,10 @@ fn pcs_rejects_flipped_bytes_in_every_section() {
     let f = fixture();
     let bytes = f.proof.to_bytes();
     let secs = sections(&bytes);
-    assert!(secs.iter().any(|(n, _, _)| n.starts_with("round0")), "proof has rounds");
+    assert!(
+        secs.iter().any(|(n, _, _)| n.starts_with("round0")),
+        "proof has rounds"
+    );
     eprintln!("proof {} bytes, sections:", bytes.len());
     let mut positions = Vec::new();
     for (name, start, end) in &secs {
@@ -442,10 +541,116 @@ fn pcs_print_schedule() {
         for r in c.round_parameters() {
             eprintln!(
                 "    round: vars {} queries {} pow {} fold pow {} ood {} rate 2^-{}",
-                r.num_variables, r.num_queries, r.pow_bits, r.folding_pow_bits, r.ood_samples, r.log_inv_rate
+                r.num_variables,
+                r.num_queries,
+                r.pow_bits,
+                r.folding_pow_bits,
+                r.ood_samples,
+                r.log_inv_rate
             );
         }
         let (bits, list) = prescribed_security(&params, n, 1).unwrap();
         eprintln!("    composed {bits:.4} bits, list 2^{list:.2}");
+    }
+}
+
+/// Exploration of the levers (run with `--ignored --nocapture`): composed
+/// bits and a grinding-cost estimate (hash evaluations) per configuration.
+/// `ZKINFER_EXPLORE="sec,pow,fold,rate,round_rate;..."` (round_rate 0 = `PcsParams::round_log_inv_rate`).
+#[test]
+#[ignore]
+fn pcs_explore_parameters() {
+    let spec = std::env::var("ZKINFER_EXPLORE").unwrap_or_else(|_| "106,24,4,1,0".into());
+    for n in [20, 22, 24] {
+        for cfg in spec.split(';') {
+            let v: Vec<usize> = cfg.split(',').map(|x| x.trim().parse().unwrap()).collect();
+            let (sec, pow, fold, rate, rr) = (v[0], v[1], v[2], v[3], v[4]);
+            let mut pp = PcsParams {
+                security_level: sec,
+                pow_bits: pow,
+                folding_factor: fold,
+                starting_log_inv_rate: rate,
+            }
+            .protocol_parameters(n);
+            if rr > 0 {
+                pp.round_log_inv_rates = vec![rr; pp.round_log_inv_rates.len()];
+            }
+            let desc = format!(
+                "2^{n} sec {sec} pow {pow} fold {fold} rate {rate} rates {:?}",
+                pp.round_log_inv_rates
+            );
+            match WhirConfig::<EF, F, Challenger>::new(n, pp) {
+                Err(e) => eprintln!("{desc}: {e}"),
+                Ok(c) => {
+                    let mut grind =
+                        (1u64 << c.starting_folding_pow_bits()) * c.folding_schedule()[0] as u64;
+                    let mut queries = vec![];
+                    for (i, r) in c.round_parameters().iter().enumerate() {
+                        grind += (1u64 << r.pow_bits)
+                            + (1u64 << r.folding_pow_bits) * c.folding_schedule()[i + 1] as u64;
+                        queries.push(r.num_queries);
+                    }
+                    grind += 1u64 << c.terminal().pow_bits;
+                    grind +=
+                        (1u64 << c.final_folding_pow_bits()) * c.final_sumcheck_rounds() as u64;
+                    queries.push(c.terminal().num_queries);
+                    let whir = Whir::new(c, Dft::default(), mmcs());
+                    let protocol = OpeningProtocol::new(vec![TableSpec::new(
+                        TableShape::new(n, 1),
+                        vec![OpeningBatch::new(vec![0], Vec::new())],
+                    )]);
+                    let bits = whir
+                        .prescribed_security(&protocol)
+                        .map(|s| s.error().bits());
+                    eprintln!(
+                        "{desc}: bits {bits:?}, grind 2^{:.2} hashes, queries {queries:?}",
+                        (grind as f64).log2()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Where an opening's time goes (run with `--ignored --nocapture`;
+/// `ZKINFER_PROFILE_VARS`, default 24).
+#[test]
+#[ignore]
+fn pcs_profile_open() {
+    use p3_challenger::GrindingChallenger;
+    use std::time::Instant;
+    let n: usize = std::env::var("ZKINFER_PROFILE_VARS").map_or(24, |v| v.parse().unwrap());
+    let mut r = rng(9);
+    let pcs = Pcs::new(PcsParams::default());
+    let polys = vec![rand_poly(&mut r, 1 << n)];
+    let t = Instant::now();
+    let (com, data) = pcs.commit(&polys);
+    eprintln!("2^{n}: commit {:?}", t.elapsed());
+    let claims = vec![claim(&polys, 0, rand_point(&mut r, n))];
+    let t = Instant::now();
+    let copy = data.p3_data.clone();
+    eprintln!("2^{n}: clone of prover data {:?}", t.elapsed());
+    drop(copy);
+    let c = pcs.params.whir_config(n).unwrap();
+    let mut grinds: Vec<usize> = vec![c.starting_folding_pow_bits(); c.folding_schedule()[0]];
+    for (i, rp) in c.round_parameters().iter().enumerate() {
+        grinds.push(rp.pow_bits);
+        grinds.extend(vec![rp.folding_pow_bits; c.folding_schedule()[i + 1]]);
+    }
+    grinds.push(c.terminal().pow_bits);
+    grinds.extend(vec![c.final_folding_pow_bits(); c.final_sumcheck_rounds()]);
+    let mut tr = Transcript::new(b"grind");
+    let t = Instant::now();
+    for &b in &grinds {
+        let _ = tr.challenger().grind(b);
+    }
+    eprintln!("2^{n}: grinding alone ({grinds:?}) {:?}", t.elapsed());
+    for _ in 0..2 {
+        let t = Instant::now();
+        let proof = prove(&pcs, &data, &claims, b"p");
+        eprintln!("2^{n}: open {:?}, {} bytes", t.elapsed(), proof.size());
+        let t = Instant::now();
+        assert_eq!(check(&pcs, &com, &claims, &proof, b"p"), Ok(()));
+        eprintln!("2^{n}: verify {:?}", t.elapsed());
     }
 }
