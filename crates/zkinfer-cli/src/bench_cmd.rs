@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::json;
-use zkinfer_protocol::pcs::PcsParams;
 use zkinfer_prover::proof::Proof;
 use zkinfer_prover::synthetic::{float_forward, input, mlp};
 use zkinfer_prover::{prove, setup, verify};
 
 /// The benchmark models (≈100K, 670K, 3.1M, 18.4M parameters).
-const DEFAULT_MODELS: &str = "784-128-10,784-512-512-10,1024-1024-1024-1024-10,784-2048-2048-2048-2048-2048-10";
+const DEFAULT_MODELS: &str =
+    "784-128-10,784-512-512-10,1024-1024-1024-1024-10,784-2048-2048-2048-2048-2048-10";
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -38,7 +38,11 @@ pub struct BenchOneArgs {
 fn parse_widths(s: &str) -> Result<Vec<usize>> {
     let w: Vec<usize> = s
         .split('-')
-        .map(|x| x.trim().parse::<usize>().with_context(|| format!("bad width in {s:?}")))
+        .map(|x| {
+            x.trim()
+                .parse::<usize>()
+                .with_context(|| format!("bad width in {s:?}"))
+        })
         .collect::<Result<_>>()?;
     if w.len() < 2 || w.contains(&0) {
         bail!("an MLP needs at least two positive widths: {s:?}");
@@ -78,7 +82,7 @@ pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
     let inference = median(inf);
 
     let t = Instant::now();
-    let pk = setup(model, PcsParams::default())?;
+    let pk = setup(model, None)?;
     let setup_t = t.elapsed();
     let mut runs = Vec::new();
     for _ in 0..a.repeat.max(1) {
@@ -124,7 +128,15 @@ pub fn run_bench(a: BenchArgs) -> Result<()> {
     if !a.json {
         println!(
             "{:<34} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>11} {:>6}",
-            "model", "params", "setup s", "prove s", "verify ms", "proof KB", "RSS MB", "prove/infer", "bits"
+            "model",
+            "params",
+            "setup s",
+            "prove s",
+            "verify ms",
+            "proof KB",
+            "RSS MB",
+            "prove/infer",
+            "bits"
         );
     }
     for m in a.models.split(',').filter(|s| !s.trim().is_empty()) {
@@ -134,7 +146,10 @@ pub fn run_bench(a: BenchArgs) -> Result<()> {
             .output()
             .context("running a benchmark child process")?;
         if !out.status.success() {
-            bail!("benchmark of {m} failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "benchmark of {m} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
         if !a.json {

@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "zkinfer", version, about = "Zero-knowledge proofs of ML inference")]
+#[command(
+    name = "zkinfer",
+    version,
+    about = "Zero-knowledge proofs of ML inference"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

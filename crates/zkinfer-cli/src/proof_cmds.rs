@@ -7,7 +7,6 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::json;
 use zkinfer_model::QuantModel;
-use zkinfer_protocol::pcs::PcsParams;
 use zkinfer_prover::proof::Proof;
 use zkinfer_prover::{prove, setup, verify, ProvingKey, VerifyingKey};
 
@@ -60,9 +59,10 @@ pub struct VerifyArgs {
 }
 
 pub fn run_setup(a: SetupArgs) -> Result<()> {
-    let model = QuantModel::load(&a.model).with_context(|| format!("loading {}", a.model.display()))?;
+    let model =
+        QuantModel::load(&a.model).with_context(|| format!("loading {}", a.model.display()))?;
     let t = Instant::now();
-    let pk = setup(model, PcsParams::default())?;
+    let pk = setup(model, None)?;
     let secs = t.elapsed().as_secs_f64();
     std::fs::create_dir_all(&a.output)
         .with_context(|| format!("creating {}", a.output.display()))?;
@@ -80,7 +80,10 @@ pub fn run_setup(a: SetupArgs) -> Result<()> {
         println!("model id   {}", pk.vk.model_id_hex());
         println!("parameters {}", pk.model.num_params());
         println!("security   {bits:.1} bits");
-        println!("setup      {secs:.3} s -> {}/model.pk, model.vk", a.output.display());
+        println!(
+            "setup      {secs:.3} s -> {}/model.pk, model.vk",
+            a.output.display()
+        );
     }
     Ok(())
 }
@@ -91,11 +94,15 @@ fn output_json(model: &QuantModel, vk: &VerifyingKey, y: &[i64]) -> serde_json::
 }
 
 fn read_output_ints(path: &Path) -> Result<Vec<i64>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not JSON", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
     let Some(arr) = v.get("output_int").and_then(|o| o.as_array()) else {
-        bail!("{} has no \"output_int\" array (write it with `zkinfer prove --output`)", path.display());
+        bail!(
+            "{} has no \"output_int\" array (write it with `zkinfer prove --output`)",
+            path.display()
+        );
     };
     arr.iter()
         .map(|x| x.as_i64().context("output_int must hold integers"))
@@ -147,7 +154,8 @@ pub fn run_verify(a: VerifyArgs) -> Result<()> {
     let vk = VerifyingKey::load(&a.vk)?;
     let x = quantize(&vk.structure, &read_single_input(&a.input)?)?;
     let y = read_output_ints(&a.output)?;
-    let bytes = std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;
+    let bytes =
+        std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;
     let t = Instant::now();
     let result = Proof::from_bytes(&bytes).and_then(|p| verify(&vk, &x, &y, &p));
     let secs = t.elapsed().as_secs_f64();
@@ -161,7 +169,11 @@ pub fn run_verify(a: VerifyArgs) -> Result<()> {
     match result {
         Ok(()) => {
             if !a.json {
-                println!("verified ({:.1} ms, model {})", secs * 1e3, vk.model_id_hex());
+                println!(
+                    "verified ({:.1} ms, model {})",
+                    secs * 1e3,
+                    vk.model_id_hex()
+                );
             }
             Ok(())
         }
@@ -191,7 +203,7 @@ pub fn run_demo() -> Result<()> {
         report.top1_agreement * 100.0
     );
     let t = Instant::now();
-    let pk = setup(model, PcsParams::default())?;
+    let pk = setup(model, None)?;
     println!(
         "setup      {:.3} s, model id {}",
         t.elapsed().as_secs_f64(),
@@ -213,7 +225,10 @@ pub fn run_demo() -> Result<()> {
     let vk = VerifyingKey::from_bytes(&pk.vk.to_bytes())?;
     let t = Instant::now();
     verify(&vk, &x, &out.output, &Proof::from_bytes(&bytes)?)?;
-    println!("verify     {:.1} ms: verified", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "verify     {:.1} ms: verified",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let bits = zkinfer_prover::security::report(&vk).total_bits;
     println!("security   {bits:.1} bits (computed; see `zkinfer security`)");
     Ok(())

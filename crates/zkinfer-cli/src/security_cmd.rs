@@ -20,7 +20,11 @@ pub fn run_security(a: SecurityArgs) -> Result<()> {
     let vk = VerifyingKey::load(&a.vk)?;
     let r = zkinfer_prover::security::report(&vk);
     if a.json {
-        let comps: Vec<_> = r.components.iter().map(|(n, b)| json!({"component": n, "bits": b})).collect();
+        let comps: Vec<_> = r
+            .components
+            .iter()
+            .map(|(n, b)| json!({"component": n, "bits": b}))
+            .collect();
         println!(
             "{}",
             json!({"total_bits": r.total_bits, "components": comps, "assumption": r.assumption, "pcs_params": vk.pcs_params})

@@ -9,14 +9,14 @@
 //! The field arithmetic is Plonky3's (`p3-goldilocks`, `p3-field`). The MLE
 //! kernels are ours. We evaluated `p3-multilinear-util` 0.8.0: it uses the
 //! same big-endian convention (`Poly::new_from_point`, `Poly::eval_base`,
-//! `fix_prefix_var_mut`), but it only takes power-of-two tables, and on this
-//! machine (no 64-bit vector multiply, so Goldilocks SIMD packing brings
-//! nothing) its SIMD-packed split-eq evaluation is not faster than a scalar
-//! kernel with *delayed modular reduction*: products are accumulated as
-//! 128-bit integers ([`Acc`]) and reduced once per sum, which roughly halves
-//! the cost of every inner product (evaluation, `weighted_row_sum`, sumcheck
-//! round sums). The test `eq_table_matches_plonky3` pins our convention to
-//! Plonky3's.
+//! `fix_prefix_var_mut`), but it only takes power-of-two tables (our contract
+//! pads implicitly), has no matrix row contraction, and its fast paths rely on
+//! SIMD packing, which brings nothing for Goldilocks on this machine (no 64-bit
+//! vector multiply). Our kernels instead use *delayed modular reduction*:
+//! products are accumulated as 128-bit integers (`Acc`) and reduced once per
+//! sum, and multiplication by a fixed challenge has its constants hoisted
+//! (`ExtScalar`). We did not benchmark the two head to head; the test
+//! `eq_table_matches_plonky3` pins our eq tables and evaluations to Plonky3's.
 //!
 //! Parallelism: rayon is used only for inputs of at least [`PAR_THRESHOLD`]
 //! elements (a parallel call costs ~10 µs here).

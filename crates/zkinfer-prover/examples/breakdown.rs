@@ -1,4 +1,5 @@
-//! Prints where a synthetic MLP's proving time goes: `cargo run --release -p zkinfer-prover --example breakdown -- 784,128,10`
+//! Prints where a synthetic MLP's proving time goes:
+//! `cargo run --release -p zkinfer-prover --example breakdown -- 784,128,10`
 fn main() {
     let widths: Vec<usize> = std::env::args()
         .nth(1)
@@ -7,19 +8,21 @@ fn main() {
         .map(|w| w.parse().expect("comma-separated widths"))
         .collect();
     let t = std::time::Instant::now();
-    let pk = zkinfer_prover::setup(
-        zkinfer_prover::synthetic::mlp(&widths, 1),
-        zkinfer_protocol::pcs::PcsParams::default(),
-    )
-    .expect("setup");
-    println!("setup {:?}", t.elapsed());
+    let pk =
+        zkinfer_prover::setup(zkinfer_prover::synthetic::mlp(&widths, 1), None).expect("setup");
+    println!(
+        "setup {:?}, weight params {:?}",
+        t.elapsed(),
+        pk.vk.pcs_params
+    );
     let x = zkinfer_prover::synthetic::input(widths[0], 1);
     let out = zkinfer_prover::prove(&pk, &x).expect("prove");
     println!("{:#?}\ntotal {:?}", out.timings, out.timings.total());
     let t = std::time::Instant::now();
     zkinfer_prover::verify(&pk.vk, &x, &out.output, &out.proof).expect("verify");
+    let bits = zkinfer_prover::security::report(&pk.vk).total_bits;
     println!(
-        "verify {:?}, proof {} bytes",
+        "verify {:?}, proof {} bytes, {bits:.1} bits",
         t.elapsed(),
         out.proof.to_bytes().len()
     );

@@ -27,6 +27,8 @@ pub struct VerifyingKey {
     /// The model without weight values and ONNX bytes.
     pub structure: QuantModel,
     pub weight_commitment: Commitment,
+    /// Parameters of the weight commitment (activation commitments derive
+    /// theirs from their size: `PcsParams::for_polys`).
     pub pcs_params: PcsParams,
 }
 
@@ -143,8 +145,14 @@ fn build_pk(
             }
         }
     }
+    let polys = weight_polys(&model, &layout);
+    if polys.is_empty() {
+        return Err(ProveError::Unsupported(
+            "the model has no weight layer (Gemm/MatMul) to prove".into(),
+        ));
+    }
     let pcs = Pcs::new(params.clone());
-    let (weight_commitment, weight_data) = pcs.commit(&weight_polys(&model, &layout));
+    let (weight_commitment, weight_data) = pcs.commit(&polys);
     if let Some(exp) = expected {
         if exp != &weight_commitment {
             return Err(ProveError::Key(
@@ -180,8 +188,14 @@ fn build_pk(
     })
 }
 
-/// Commits the model's weights: returns the proving key (its `vk` field is the verifying key).
-pub fn setup(model: QuantModel, params: PcsParams) -> Result<ProvingKey, ProveError> {
+/// Commits the model's weights: returns the proving key (its `vk` field is
+/// the verifying key). `params: None` picks the fastest parameters with the
+/// default security for the weights' size.
+pub fn setup(model: QuantModel, params: Option<PcsParams>) -> Result<ProvingKey, ProveError> {
+    let params = match params {
+        Some(p) => p,
+        None => PcsParams::for_polys(&Layout::new(&model)?.weight_num_vars),
+    };
     build_pk(model, params, None)
 }
 

@@ -9,7 +9,7 @@ use zkinfer_model::ir::QOp;
 use zkinfer_protocol::field::{f_from_i64, Field, PrimeCharacteristicRing, F};
 use zkinfer_protocol::logup::{self, LookupWitness};
 use zkinfer_protocol::mle::{eq_table, evaluate_base, weighted_row_sum};
-use zkinfer_protocol::pcs::Claim;
+use zkinfer_protocol::pcs::{Claim, Pcs, PcsParams};
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, EF};
 
@@ -75,7 +75,8 @@ pub fn prove(pk: &ProvingKey, input: &[i64]) -> Result<ProveOutput, ProveError> 
     timings.witness = clock.elapsed();
 
     let clock = Instant::now();
-    let (act_commitment, act_data) = pk.pcs.commit(&act_polys);
+    let act_pcs = Pcs::new(PcsParams::for_polys(&layout.activation_num_vars));
+    let (act_commitment, act_data) = act_pcs.commit(&act_polys);
     act_commitment.absorb_into(&mut tr);
     timings.commit = clock.elapsed();
 
@@ -283,7 +284,7 @@ pub fn prove(pk: &ProvingKey, input: &[i64]) -> Result<ProveOutput, ProveError> 
     timings.weight_opening = clock.elapsed();
     let clock = Instant::now();
     tr.label(b"activation-opening");
-    let activation_opening = pk.pcs.open_consuming(act_data, &book.activation, &mut tr);
+    let activation_opening = act_pcs.open_consuming(act_data, &book.activation, &mut tr);
     timings.activation_opening = clock.elapsed();
 
     Ok(ProveOutput {

@@ -10,7 +10,7 @@
 //!   commitment's candidate list (`pcs_list_size_bits` lost per commitment).
 
 use zkinfer_model::ir::QOp;
-use zkinfer_protocol::pcs::{PcsParams, MIN_TABLE_VARS};
+use zkinfer_protocol::pcs::{stacked_num_vars, PcsParams};
 use zkinfer_protocol::security::{
     combine_bits, log2_ef_order, pcs_bits, pcs_list_size_bits, sumcheck_bits,
 };
@@ -24,12 +24,6 @@ pub struct SecurityReport {
     pub components: Vec<(String, f64)>,
     pub total_bits: f64,
     pub assumption: &'static str,
-}
-
-fn stacked_num_vars(params: &PcsParams, poly_num_vars: &[usize]) -> usize {
-    let min = params.folding_factor + MIN_TABLE_VARS;
-    let total: u128 = poly_num_vars.iter().map(|&n| 1u128 << n.max(min)).sum();
-    total.next_power_of_two().trailing_zeros() as usize
 }
 
 /// Claim counts per commitment, by replaying the claim routing on counts only.
@@ -86,20 +80,22 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
         };
     };
     let params = &vk.pcs_params;
+    let act_params = PcsParams::for_polys(&layout.activation_num_vars);
     let (n_weight_claims, n_act_claims) = claim_counts(vk, &layout);
-    let w_vars = stacked_num_vars(params, &vk.weight_commitment.poly_num_vars);
-    let a_vars = stacked_num_vars(params, &layout.activation_num_vars);
+    let w_vars =
+        stacked_num_vars(params, &vk.weight_commitment.poly_num_vars).unwrap_or(usize::MAX);
+    let a_vars = stacked_num_vars(&act_params, &layout.activation_num_vars).unwrap_or(usize::MAX);
     components.push((
         format!("weight opening (2^{w_vars}, {n_weight_claims} claims)"),
         pcs_bits(params, w_vars, n_weight_claims.max(1)),
     ));
     components.push((
         format!("activation opening (2^{a_vars}, {n_act_claims} claims)"),
-        pcs_bits(params, a_vars, n_act_claims.max(1)),
+        pcs_bits(&act_params, a_vars, n_act_claims.max(1)),
     ));
 
     // Outer checks, charged over both commitments' candidate lists.
-    let list_bits = pcs_list_size_bits(params, w_vars) + pcs_list_size_bits(params, a_vars);
+    let list_bits = pcs_list_size_bits(params, w_vars) + pcs_list_size_bits(&act_params, a_vars);
     let mut outer = Vec::new();
     let model = &vk.structure;
     for (i, op) in model.ops.iter().enumerate() {

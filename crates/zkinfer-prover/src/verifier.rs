@@ -5,7 +5,7 @@ use zkinfer_model::ir::QOp;
 use zkinfer_protocol::field::f_from_i64;
 use zkinfer_protocol::logup;
 use zkinfer_protocol::mle::evaluate_base;
-use zkinfer_protocol::pcs::{Claim, Pcs};
+use zkinfer_protocol::pcs::{Claim, Pcs, PcsParams};
 use zkinfer_protocol::sumcheck;
 use zkinfer_protocol::{VerifyError, EF};
 
@@ -61,7 +61,13 @@ pub fn verify(
     if proof.lookups.len() != layout.tables.len() {
         return Err(malformed("wrong number of lookup proofs"));
     }
+    if vk.weight_commitment.poly_num_vars != layout.weight_num_vars {
+        return Err(malformed(
+            "verifying key: the weight commitment does not match the model",
+        ));
+    }
     let pcs = Pcs::new(vk.pcs_params.clone());
+    let act_pcs = Pcs::new(PcsParams::for_polys(&layout.activation_num_vars));
     let mut tr = start_transcript(vk, input, output);
     proof.activation_commitment.absorb_into(&mut tr);
 
@@ -274,12 +280,13 @@ pub fn verify(
     )
     .map_err(|e| VerifyError::Opening(format!("weights: {e}")))?;
     tr.label(b"activation-opening");
-    pcs.verify(
-        &proof.activation_commitment,
-        &book.activation,
-        &proof.activation_opening,
-        &mut tr,
-    )
-    .map_err(|e| VerifyError::Opening(format!("activations: {e}")))?;
+    act_pcs
+        .verify(
+            &proof.activation_commitment,
+            &book.activation,
+            &proof.activation_opening,
+            &mut tr,
+        )
+        .map_err(|e| VerifyError::Opening(format!("activations: {e}")))?;
     Ok(())
 }

@@ -1,13 +1,12 @@
 //! End-to-end: setup, prove, verify synthetic MLPs, and the tamper matrix —
 //! every public part of the statement and every section of the proof file.
 
-use zkinfer_protocol::pcs::PcsParams;
 use zkinfer_prover::proof::Proof;
 use zkinfer_prover::synthetic::{input, mlp};
 use zkinfer_prover::{prove, setup, verify, ProvingKey, VerifyingKey};
 
 fn keys(widths: &[usize], seed: u64) -> ProvingKey {
-    setup(mlp(widths, seed), PcsParams::default()).expect("setup")
+    setup(mlp(widths, seed), None).expect("setup")
 }
 
 #[test]
