@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 use zkinfer_model::QuantModel;
 use zkinfer_prover::proof::Proof;
-use zkinfer_prover::{prove, setup, verify, ProvingKey, VerifyingKey};
+use zkinfer_prover::{prove, prove_with_progress, setup, verify, ProvingKey, VerifyingKey};
 
 use crate::input::read_single_input;
 
@@ -127,7 +127,13 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
             pk.model.ops.len()
         );
     }
-    let out = prove(&pk, &x)?;
+    let started = Instant::now();
+    let quiet = a.json;
+    let out = prove_with_progress(&pk, &x, &mut |phase| {
+        if !quiet {
+            eprintln!("  [{:>7.3} s] {phase}", started.elapsed().as_secs_f64());
+        }
+    })?;
     let bytes = out.proof.to_bytes();
     std::fs::write(&a.proof, &bytes).with_context(|| format!("writing {}", a.proof.display()))?;
     let out_json = output_json(&pk.model, &pk.vk, &out.output);

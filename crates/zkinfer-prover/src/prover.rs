@@ -60,10 +60,20 @@ pub fn run_model(pk: &ProvingKey, input: &[i64]) -> Result<Vec<Vec<i64>>, ProveE
 
 /// Proves that the model in `pk` maps `input` (quantized) to the returned output.
 pub fn prove(pk: &ProvingKey, input: &[i64]) -> Result<ProveOutput, ProveError> {
+    prove_with_progress(pk, input, &mut |_| {})
+}
+
+/// [`prove`], reporting each phase's name as it starts (for progress display).
+pub fn prove_with_progress(
+    pk: &ProvingKey,
+    input: &[i64],
+    progress: &mut dyn FnMut(&str),
+) -> Result<ProveOutput, ProveError> {
     let model = &pk.model;
     let layout = &pk.layout;
     let mut timings = ProveTimings::default();
 
+    progress("running the quantized model");
     let clock = Instant::now();
     let values = run_model(pk, input)?;
     let output = values[model.output].clone();
@@ -74,12 +84,14 @@ pub fn prove(pk: &ProvingKey, input: &[i64]) -> Result<ProveOutput, ProveError> 
     let act_polys = activation_witness(pk, &values)?;
     timings.witness = clock.elapsed();
 
+    progress("committing activations");
     let clock = Instant::now();
     let act_pcs = Pcs::new(PcsParams::for_polys(&layout.activation_num_vars));
     let (act_commitment, act_data) = act_pcs.commit(&act_polys);
     act_commitment.absorb_into(&mut tr);
     timings.commit = clock.elapsed();
 
+    progress("proving lookups");
     let clock = Instant::now();
     let mut book = ClaimBook::new(model.tensors.len());
     let mut lookups = Vec::with_capacity(layout.tables.len());
@@ -116,6 +128,7 @@ pub fn prove(pk: &ProvingKey, input: &[i64]) -> Result<ProveOutput, ProveError> 
     }
     timings.lookups = clock.elapsed();
 
+    progress("proving layers");
     let clock = Instant::now();
     let out_padded = padded_field(&output, layout.pads[model.output]);
     tr.label(b"output-claim");
@@ -278,10 +291,12 @@ pub fn prove(pk: &ProvingKey, input: &[i64]) -> Result<ProveOutput, ProveError> 
     }
     timings.layers = clock.elapsed();
 
+    progress("opening the weight commitment");
     let clock = Instant::now();
     tr.label(b"weight-opening");
     let weight_opening = pk.pcs.open(&pk.weight_data, &book.weights, &mut tr);
     timings.weight_opening = clock.elapsed();
+    progress("opening the activation commitment");
     let clock = Instant::now();
     tr.label(b"activation-opening");
     let activation_opening = act_pcs.open_consuming(act_data, &book.activation, &mut tr);
