@@ -5,7 +5,8 @@ use zkinfer_model::ir::TensorId;
 use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::EF;
 
-use crate::layout::{Layout, TensorKind};
+use crate::layout::{Layout, RequantLayout, TensorKind};
+use crate::prover::requant_input_eval;
 
 /// `mle(point) = value` for a tensor.
 pub type PointClaim = (Vec<EF>, EF);
@@ -39,6 +40,37 @@ impl ClaimBook {
             TensorKind::Virtual => self.pending[t].push((point, value)),
             TensorKind::Alias(_) => unreachable!("resolved by Layout::kind"),
         }
+    }
+
+    /// A requant's step at point `z`: the quotient and limb evaluations are
+    /// checked by the activation opening; the input's evaluation follows from
+    /// `x·m + 2^(s-1) = q·2^s + Σ_j 2^(16j) r_j`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn requant(
+        &mut self,
+        layout: &Layout,
+        rl: &RequantLayout,
+        input: TensorId,
+        z: Vec<EF>,
+        q_eval: EF,
+        limb_evals: &[EF],
+        multiplier: i64,
+        shift: u32,
+    ) {
+        let x_eval = requant_input_eval(q_eval, limb_evals, multiplier, shift);
+        self.activation.push(Claim {
+            poly: rl.q_poly,
+            point: z.clone(),
+            value: q_eval,
+        });
+        for (&p, &v) in rl.limb_polys.iter().zip(limb_evals) {
+            self.activation.push(Claim {
+                poly: p,
+                point: z.clone(),
+                value: v,
+            });
+        }
+        self.route(layout, input, z, x_eval);
     }
 
     pub fn take_pending(&mut self, layout: &Layout, t: TensorId) -> Vec<PointClaim> {

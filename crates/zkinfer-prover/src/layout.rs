@@ -13,9 +13,10 @@
 //!   claims on their inputs by the op's proof;
 //! - `Reshape` outputs alias their input (same row-major data, same MLE).
 
+use zkinfer_model::eval::requant_quotient;
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
-use zkinfer_protocol::logup::LookupTable;
+use zkinfer_protocol::logup::{LookupTable, LookupWitness};
 use zkinfer_protocol::mle::num_vars_for;
 
 use crate::error::ProveError;
@@ -258,7 +259,7 @@ impl Layout {
                         top_bits,
                     });
                     let q = requant_quotient(pads[*input], *multiplier, *shift);
-                    pads[output] = q.clamp(*min, *max);
+                    pads[output] = q.clamp(*min as i128, *max as i128) as i64;
                 }
                 QOp::Lut {
                     input,
@@ -353,10 +354,25 @@ fn resolve(kinds: &[TensorKind], mut t: TensorId) -> TensorId {
     t
 }
 
-/// `floor((x * m + 2^(s-1)) / 2^s)` (`x * m` for `s = 0`), the requant quotient.
-pub fn requant_quotient(x: i64, m: i64, s: u32) -> i64 {
-    let t = x as i128 * m as i128 + if s > 0 { 1i128 << (s - 1) } else { 0 };
-    (t >> s) as i64
+/// The rows a table's witnesses look up, from the committed polynomials.
+pub fn lookup_witnesses(table: &TableLayout, polys: &[Vec<F>]) -> Vec<LookupWitness> {
+    table
+        .witnesses
+        .iter()
+        .map(|cols| LookupWitness {
+            columns: cols
+                .iter()
+                .map(|c| {
+                    if c.scale == 1 {
+                        polys[c.poly].clone()
+                    } else {
+                        let k = F::from_u64(c.scale);
+                        polys[c.poly].iter().map(|&x| x * k).collect()
+                    }
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// The public table a key denotes.

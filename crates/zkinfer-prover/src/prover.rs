@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use zkinfer_model::ir::QOp;
 use zkinfer_protocol::field::{f_from_i64, Field, PrimeCharacteristicRing, F};
-use zkinfer_protocol::logup::{self, LookupWitness};
+use zkinfer_protocol::logup;
 use zkinfer_protocol::mle::{eq_table, evaluate_base, weighted_row_sum};
 use zkinfer_protocol::pcs::{Claim, Pcs, PcsParams};
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
@@ -16,7 +16,9 @@ use zkinfer_protocol::{Transcript, EF};
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::keys::ProvingKey;
-use crate::layout::{nv, padded_field, pow2, table_for, Layout, LIMB_BITS, WINDOW_HALF};
+use crate::layout::{
+    lookup_witnesses, nv, padded_field, pow2, table_for, Layout, LIMB_BITS, WINDOW_HALF,
+};
 use crate::proof::{LayerProof, Proof};
 use crate::statement::start_transcript;
 
@@ -97,16 +99,7 @@ pub fn prove_with_progress(
     let mut lookups = Vec::with_capacity(layout.tables.len());
     for t in &layout.tables {
         let table = table_for(model, &t.key);
-        let witnesses: Vec<LookupWitness> = t
-            .witnesses
-            .iter()
-            .map(|cols| LookupWitness {
-                columns: cols
-                    .iter()
-                    .map(|c| scaled(&act_polys[c.poly], c.scale))
-                    .collect(),
-            })
-            .collect();
+        let witnesses = lookup_witnesses(t, &act_polys);
         tr.label(b"lookup");
         let (proof, claims) =
             logup::prove(&table, &witnesses, &act_polys[t.multiplicity_poly], &mut tr);
@@ -159,20 +152,16 @@ pub fn prove_with_progress(
                     .collect();
                 tr.absorb_ef(q_eval);
                 tr.absorb_efs(&limb_evals);
-                let x_eval = requant_input_eval(q_eval, &limb_evals, *multiplier, *shift);
-                book.activation.push(Claim {
-                    poly: rl.q_poly,
-                    point: z.clone(),
-                    value: q_eval,
-                });
-                for (&p, &v) in rl.limb_polys.iter().zip(&limb_evals) {
-                    book.activation.push(Claim {
-                        poly: p,
-                        point: z.clone(),
-                        value: v,
-                    });
-                }
-                book.route(layout, *input, z, x_eval);
+                book.requant(
+                    layout,
+                    rl,
+                    *input,
+                    z,
+                    q_eval,
+                    &limb_evals,
+                    *multiplier,
+                    *shift,
+                );
                 layers.push(LayerProof::Requant { q_eval, limb_evals });
             }
             QOp::Dense {
@@ -341,14 +330,6 @@ fn pow2_big(s: u32) -> F {
     F::from_u64(1u64 << s)
 }
 
-fn scaled(col: &[F], scale: u64) -> Vec<F> {
-    if scale == 1 {
-        return col.to_vec();
-    }
-    let s = F::from_u64(scale);
-    col.iter().map(|&x| x * s).collect()
-}
-
 pub(crate) fn unscale(scale: u64) -> EF {
     EF::from(F::from_u64(scale).inverse())
 }
@@ -411,16 +392,7 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
     }
     for t in &layout.tables {
         let table = table_for(model, &t.key);
-        let witnesses: Vec<LookupWitness> = t
-            .witnesses
-            .iter()
-            .map(|cols| LookupWitness {
-                columns: cols
-                    .iter()
-                    .map(|c| scaled(&polys[c.poly], c.scale))
-                    .collect(),
-            })
-            .collect();
+        let witnesses = lookup_witnesses(t, &polys);
         let m = logup::multiplicities(&table, &witnesses).map_err(|e| {
             ProveError::Inference(format!(
                 "a lookup witness is outside its table ({:?}): {e}",

@@ -82,7 +82,10 @@ pub fn mlp(widths: &[usize], seed: u64) -> QuantModel {
         });
         x = acc
             .iter()
-            .map(|&a| crate::layout::requant_quotient(a, multiplier, shift).clamp(min, max))
+            .map(|&a| {
+                zkinfer_model::eval::requant_quotient(a, multiplier, shift)
+                    .clamp(min as i128, max as i128) as i64
+            })
             .collect();
         cur = out_t;
     }

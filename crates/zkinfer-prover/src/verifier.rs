@@ -13,7 +13,7 @@ use crate::claims::ClaimBook;
 use crate::keys::{hex, VerifyingKey};
 use crate::layout::{nv, padded_field, table_for, Layout};
 use crate::proof::{LayerProof, Proof};
-use crate::prover::{batching_coefficients, requant_input_eval, unscale};
+use crate::prover::{batching_coefficients, unscale};
 use crate::statement::start_transcript;
 
 fn reject(msg: impl Into<String>) -> VerifyError {
@@ -142,20 +142,16 @@ pub fn verify(
                 let z = tr.challenge_efs(nv(model.tensors[*input].len()));
                 tr.absorb_ef(*q_eval);
                 tr.absorb_efs(limb_evals);
-                let x_eval = requant_input_eval(*q_eval, limb_evals, *multiplier, *shift);
-                book.activation.push(Claim {
-                    poly: rl.q_poly,
-                    point: z.clone(),
-                    value: *q_eval,
-                });
-                for (&p, &v) in rl.limb_polys.iter().zip(limb_evals) {
-                    book.activation.push(Claim {
-                        poly: p,
-                        point: z.clone(),
-                        value: v,
-                    });
-                }
-                book.route(&layout, *input, z, x_eval);
+                book.requant(
+                    &layout,
+                    rl,
+                    *input,
+                    z,
+                    *q_eval,
+                    limb_evals,
+                    *multiplier,
+                    *shift,
+                );
             }
             QOp::Dense {
                 input,
