@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 use zkinfer_model::QuantModel;
 use zkinfer_prover::proof::Proof;
-use zkinfer_prover::{prove, prove_with_progress, setup, verify, ProvingKey, VerifyingKey};
+use zkinfer_prover::{prove, prove_consuming, setup, verify, ProvingKey, VerifyingKey};
 
 use crate::input::read_single_input;
 
@@ -129,14 +129,16 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
     }
     let started = Instant::now();
     let quiet = a.json;
-    let out = prove_with_progress(&pk, &x, &mut |phase| {
+    // The weight-free structure in the vk is all that is needed after proving.
+    let vk = pk.vk.clone();
+    let out = prove_consuming(pk, &x, &mut |phase| {
         if !quiet {
             eprintln!("  [{:>7.3} s] {phase}", started.elapsed().as_secs_f64());
         }
     })?;
     let bytes = out.proof.to_bytes();
     std::fs::write(&a.proof, &bytes).with_context(|| format!("writing {}", a.proof.display()))?;
-    let out_json = output_json(&pk.model, &pk.vk, &out.output);
+    let out_json = output_json(&vk.structure, &vk, &out.output);
     if let Some(p) = &a.output_json {
         std::fs::write(p, serde_json::to_string_pretty(&out_json)?)
             .with_context(|| format!("writing {}", p.display()))?;
@@ -146,7 +148,7 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
         println!(
             "{}",
             json!({"prove_s": prove_s, "key_load_s": load_s, "proof_bytes": bytes.len(),
-                   "model_id": pk.vk.model_id_hex(), "output": out_json["output"]})
+                   "model_id": vk.model_id_hex(), "output": out_json["output"]})
         );
     } else {
         println!("output     {}", out_json["output"]);

@@ -66,7 +66,8 @@ pub struct ProvingKey {
     pub layout: Layout,
     /// Weights as field elements, unpadded, per Dense op (row-major).
     pub dense_weights: Vec<Option<Vec<F>>>,
-    pub(crate) weight_data: CommittedData,
+    /// `None` once handed to an opening by [`crate::prove_consuming`].
+    pub(crate) weight_data: Option<CommittedData>,
     pub(crate) pcs: Pcs,
 }
 
@@ -183,7 +184,7 @@ fn build_pk(
         vk,
         layout,
         dense_weights,
-        weight_data,
+        weight_data: Some(weight_data),
         pcs,
     })
 }

@@ -17,5 +17,5 @@ pub mod verifier;
 pub use error::ProveError;
 pub use keys::{setup, ProvingKey, VerifyingKey};
 pub use proof::Proof;
-pub use prover::{prove, prove_with_progress, ProveOutput, ProveTimings};
+pub use prover::{prove, prove_consuming, prove_with_progress, ProveOutput, ProveTimings};
 pub use verifier::verify;

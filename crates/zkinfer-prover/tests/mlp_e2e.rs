@@ -189,3 +189,17 @@ fn tampered_layer_values_are_rejected() {
     p.layers.push(p.layers[0].clone());
     assert!(verify(&f.pk.vk, &f.x, &f.y, &p).is_err());
 }
+
+#[test]
+fn consuming_prover_makes_the_same_statement() {
+    let pk = keys(&[19, 8, 5], 21);
+    let vk = pk.vk.clone();
+    let x = input(19, 21);
+    let reference = prove(&pk, &x).expect("prove").output;
+    let mut phases = Vec::new();
+    let out = zkinfer_prover::prove_consuming(pk, &x, &mut |p| phases.push(p.to_string()))
+        .expect("prove_consuming");
+    assert_eq!(out.output, reference);
+    assert!(phases.iter().any(|p| p.contains("weight")), "{phases:?}");
+    verify(&vk, &x, &out.output, &out.proof).expect("verifies");
+}
