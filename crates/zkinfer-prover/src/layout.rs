@@ -95,6 +95,25 @@ pub fn nv(len: usize) -> usize {
 impl Layout {
     pub fn new(model: &QuantModel) -> Result<Self, ProveError> {
         let n = model.tensors.len();
+        if model.input >= n || model.output >= n {
+            return Err(ProveError::Model(
+                "input/output tensor id out of range".into(),
+            ));
+        }
+        // Keys may come from untrusted files: refuse absurd shapes before sizing anything.
+        for t in &model.tensors {
+            let len = t
+                .shape
+                .iter()
+                .try_fold(1usize, |a, &d| a.checked_mul(d))
+                .filter(|&l| (1..=1 << 32).contains(&l));
+            if len.is_none() {
+                return Err(ProveError::Model(format!(
+                    "tensor '{}' has an unsupported shape {:?}",
+                    t.name, t.shape
+                )));
+            }
+        }
         let unsupported = |i: usize, what: &str| {
             Err(ProveError::Unsupported(format!(
                 "op #{i} ({what}) is not supported by the prover yet; supported: Dense, Requant, Lut, Add, Reshape"
