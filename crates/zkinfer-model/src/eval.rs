@@ -26,17 +26,6 @@ pub fn requant_quotient(x: i64, multiplier: i64, shift: u32) -> i128 {
     }
 }
 
-/// Output size of a window op along one axis (None if the kernel does not fit).
-pub fn window_out(
-    inp: usize,
-    k: usize,
-    stride: usize,
-    pad_a: usize,
-    pad_b: usize,
-) -> Option<usize> {
-    crate::float::conv_out_dim(inp, k, stride, pad_a, pad_b)
-}
-
 /// Runs the model on an already quantized input (see [`QuantModel::quantize_input`]).
 pub fn evaluate(model: &QuantModel, input: &[i64]) -> Result<Trace> {
     let t_in = &model.tensors[model.input];

@@ -94,6 +94,7 @@ pub struct FloatModel {
     pub ops: Vec<FOp>,
 }
 
+/// Output size of a window op (conv or pool) along one axis; `None` if the kernel does not fit.
 pub fn conv_out_dim(
     inp: usize,
     k: usize,

@@ -2,7 +2,7 @@
 //! dequantization and the `.zkm` file format.
 
 use crate::error::{ModelError, Result};
-use crate::eval::window_out;
+use crate::float::conv_out_dim as window_out;
 use crate::ir::*;
 use std::path::Path;
 
