@@ -35,13 +35,18 @@ fn stderr(o: &Output) -> String {
 
 /// Compiles, sets up and proves the demo MLP fixture; returns the work dir.
 fn proven(tag: &str) -> PathBuf {
+    proven_fixture(tag, "demo_mlp.onnx", "demo_input.json", 10)
+}
+
+/// Compiles, sets up and proves a fixture model on its input; returns the work dir.
+fn proven_fixture(tag: &str, model: &str, input: &str, outputs: usize) -> PathBuf {
     let d = tmpdir(tag);
     let zkm = d.join("m.zkm");
     let o = zkinfer(&[
         "compile",
-        &fixture("demo_mlp.onnx"),
+        &fixture(model),
         "--calibration",
-        &fixture("demo_input.json"),
+        &fixture(input),
         "-o",
         &s(&zkm),
     ]);
@@ -55,7 +60,7 @@ fn proven(tag: &str) -> PathBuf {
         "--pk",
         &s(&d.join("keys/model.pk")),
         "--input",
-        &fixture("demo_input.json"),
+        &fixture(input),
         "-o",
         &s(&d.join("p.zkp")),
         "--output",
@@ -65,7 +70,7 @@ fn proven(tag: &str) -> PathBuf {
     assert!(o.status.success(), "prove: {}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("prove --json");
     assert!(v["proof_bytes"].as_u64().unwrap() > 0);
-    assert_eq!(v["output"].as_array().map(Vec::len), Some(10));
+    assert_eq!(v["output"].as_array().map(Vec::len), Some(outputs));
     d
 }
 
@@ -153,26 +158,28 @@ fn cli_rejects_tampering_with_a_reason() {
     assert!(stderr(&o).contains("cannot read"), "{}", stderr(&o));
 }
 
+/// CNN fixtures (Conv2d, pooling, Transpose, Reshape) prove and verify from
+/// ONNX through the CLI, and a changed output is rejected.
 #[test]
-fn setup_refuses_ops_the_prover_does_not_cover_yet() {
-    let d = tmpdir("conv");
-    let zkm = d.join("c.zkm");
-    let o = zkinfer(&[
-        "compile",
-        &fixture("conv_net.onnx"),
-        "--calibration",
-        &fixture("conv_net.input.json"),
-        "-o",
-        &s(&zkm),
-    ]);
-    assert!(o.status.success(), "compile: {}", stderr(&o));
-    let o = zkinfer(&["setup", &s(&zkm), "-o", &s(&d.join("keys"))]);
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("not supported by the prover"),
-        "{}",
-        stderr(&o)
-    );
+fn cnn_fixtures_prove_and_verify_through_the_cli() {
+    for (model, input, outputs) in [
+        ("conv_net.onnx", "conv_net.input.json", 3),
+        ("reshape_transpose.onnx", "reshape_transpose.input.json", 4),
+    ] {
+        let d = proven_fixture(model, model, input, outputs);
+        let out = d.join("out.json");
+        let o = verify(&d, &fixture(input), &out, &d.join("p.zkp"));
+        assert!(o.status.success(), "{model}: verify: {}", stderr(&o));
+        // Shift the first output by a whole unit: no longer the model's output.
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        let first = v["output_int"][0].as_i64().expect("output_int");
+        v["output_int"][0] = serde_json::json!(first + 1);
+        let bad = d.join("bad.json");
+        std::fs::write(&bad, serde_json::to_vec(&v).unwrap()).unwrap();
+        let o = verify(&d, &fixture(input), &bad, &d.join("p.zkp"));
+        assert!(!o.status.success(), "{model}: a changed output verified");
+    }
 }
 
 #[test]

@@ -5,7 +5,8 @@ use zkinfer_model::ir::TensorId;
 use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::EF;
 
-use crate::layout::{Layout, RequantLayout, TensorKind};
+use crate::layout::{Layout, MaxPoolLayout, RequantLayout, TensorKind};
+use crate::pool::MaxPoolReduction;
 use crate::prover::requant_input_eval;
 
 /// `mle(point) = value` for a tensor.
@@ -71,6 +72,65 @@ impl ClaimBook {
             });
         }
         self.route(layout, input, z, x_eval);
+    }
+
+    /// Claims on weight polynomial `poly`.
+    pub fn weight_claims(&mut self, poly: usize, claims: Vec<PointClaim>) {
+        self.weights.extend(
+            claims
+                .into_iter()
+                .map(|(point, value)| Claim { poly, point, value }),
+        );
+    }
+
+    /// A MaxPool's output and differences at its point (committed), and its input claim.
+    pub fn max_pool(
+        &mut self,
+        layout: &Layout,
+        ml: &MaxPoolLayout,
+        input: TensorId,
+        red: MaxPoolReduction,
+    ) {
+        self.activation.push(Claim {
+            poly: ml.y_poly,
+            point: red.point.clone(),
+            value: red.output_eval,
+        });
+        for (&p, &v) in ml.diff_polys.iter().zip(&red.diff_evals) {
+            self.activation.push(Claim {
+                poly: p,
+                point: red.point.clone(),
+                value: v,
+            });
+        }
+        self.route(layout, input, red.input_claim.0, red.input_claim.1);
+    }
+
+    /// A Transpose: each output claim is a claim on the input at the point
+    /// whose per-axis variable groups are permuted back.
+    pub fn transpose(
+        &mut self,
+        layout: &Layout,
+        input: TensorId,
+        output: TensorId,
+        perm: &[usize],
+    ) {
+        let out_vars = layout.shapes[output].axis_vars();
+        let mut groups = Vec::with_capacity(out_vars.len());
+        for (point, value) in self.take_pending(layout, output) {
+            groups.clear();
+            let mut at = 0;
+            for &n in &out_vars {
+                groups.push(point[at..at + n].to_vec());
+                at += n;
+            }
+            let mut src = Vec::with_capacity(point.len());
+            for axis in 0..perm.len() {
+                let j = perm.iter().position(|&a| a == axis).expect("a permutation");
+                src.extend_from_slice(&groups[j]);
+            }
+            self.route(layout, input, src, value);
+        }
     }
 
     pub fn take_pending(&mut self, layout: &Layout, t: TensorId) -> Vec<PointClaim> {

@@ -11,11 +11,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use zkinfer_model::ir::{QOp, QuantModel};
-use zkinfer_protocol::field::F;
+use zkinfer_protocol::field::{f_from_i64, F};
 use zkinfer_protocol::pcs::{Commitment, CommittedData, Pcs, PcsParams};
 
 use crate::error::ProveError;
 use crate::layout::{padded_field, Layout};
+use crate::shape::PaddedShape;
 
 const VK_MAGIC: &[u8; 8] = b"ZKINFVK\0";
 const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
@@ -64,8 +65,8 @@ pub struct ProvingKey {
     pub model: QuantModel,
     pub vk: VerifyingKey,
     pub layout: Layout,
-    /// Weights as field elements, unpadded, per Dense op (row-major).
-    pub dense_weights: Vec<Option<Vec<F>>>,
+    /// Weights as field elements, unpadded, per Dense and Conv2d op (row-major).
+    pub op_weights: Vec<Option<Vec<F>>>,
     /// `None` once handed to an opening by [`crate::prove_consuming`].
     pub(crate) weight_data: Option<CommittedData>,
     pub(crate) pcs: Pcs,
@@ -95,30 +96,48 @@ pub fn model_structure(model: &QuantModel) -> QuantModel {
 }
 
 /// The polynomials under the weight commitment, in layout order.
+///
+/// Dense weights are `[out, input arrangement]` (an image flattened by a
+/// Reshape keeps its per-axis padding, so its columns are scattered);
+/// Conv2d weights are `[OC, IC, KH, KW]` with every axis padded.
 fn weight_polys(model: &QuantModel, layout: &Layout) -> Vec<Vec<F>> {
     let mut polys = Vec::with_capacity(layout.weight_num_vars.len());
-    for (i, op) in model.ops.iter().enumerate() {
-        if let (
+    for op in &model.ops {
+        match op {
             QOp::Dense {
+                input,
                 in_dim,
                 out_dim,
                 weight,
                 bias,
                 ..
-            },
-            Some(_),
-        ) = (op, layout.dense[i])
-        {
-            let cols = in_dim.next_power_of_two();
-            let rows = out_dim.next_power_of_two();
-            let mut w = vec![F::default(); rows * cols];
-            for r in 0..*out_dim {
-                for c in 0..*in_dim {
-                    w[r * cols + c] = zkinfer_protocol::field::f_from_i64(weight[r * in_dim + c]);
+            } => {
+                let shape = &layout.shapes[*input];
+                let cols = shape.padded_len();
+                let col_at: Vec<usize> = (0..*in_dim).map(|c| shape.padded_index(c)).collect();
+                let mut w = vec![F::default(); out_dim.next_power_of_two() * cols];
+                for r in 0..*out_dim {
+                    for (c, &at) in col_at.iter().enumerate() {
+                        w[r * cols + at] = f_from_i64(weight[r * in_dim + c]);
+                    }
                 }
+                polys.push(w);
+                polys.push(padded_field(bias, 0));
             }
-            polys.push(w);
-            polys.push(padded_field(bias, 0));
+            QOp::Conv2d {
+                kernel_shape,
+                weight,
+                bias,
+                ..
+            } => {
+                let shape = PaddedShape {
+                    dims: kernel_shape.to_vec(),
+                };
+                let w: Vec<F> = weight.iter().map(|&v| f_from_i64(v)).collect();
+                polys.push(shape.arrange(&w, F::default()));
+                polys.push(padded_field(bias, 0));
+            }
+            _ => {}
         }
     }
     polys
@@ -131,25 +150,36 @@ fn build_pk(
 ) -> Result<ProvingKey, ProveError> {
     let layout = Layout::new(&model)?;
     for (i, op) in model.ops.iter().enumerate() {
-        if let QOp::Dense {
-            in_dim,
-            out_dim,
-            weight,
-            bias,
-            ..
-        } = op
-        {
-            if weight.len() != in_dim * out_dim || bias.len() != *out_dim {
-                return Err(ProveError::Model(format!(
-                    "op #{i} (Dense) has no weights: a proving key needs the full model"
-                )));
+        let complete = match op {
+            QOp::Dense {
+                in_dim,
+                out_dim,
+                weight,
+                bias,
+                ..
+            } => weight.len() == in_dim * out_dim && bias.len() == *out_dim,
+            QOp::Conv2d {
+                kernel_shape,
+                weight,
+                bias,
+                ..
+            } => {
+                weight.len() == kernel_shape.iter().product::<usize>()
+                    && bias.len() == kernel_shape[0]
             }
+            _ => true,
+        };
+        if !complete {
+            return Err(ProveError::Model(format!(
+                "op #{i} ({}) has no weights: a proving key needs the full model",
+                op.name()
+            )));
         }
     }
     let polys = weight_polys(&model, &layout);
     if polys.is_empty() {
         return Err(ProveError::Unsupported(
-            "the model has no weight layer (Gemm/MatMul) to prove".into(),
+            "the model has no weight layer (Gemm/MatMul/Conv) to prove".into(),
         ));
     }
     let pcs = Pcs::new(params.clone());
@@ -161,16 +191,13 @@ fn build_pk(
             ));
         }
     }
-    let dense_weights = model
+    let op_weights = model
         .ops
         .iter()
         .map(|op| match op {
-            QOp::Dense { weight, .. } => Some(
-                weight
-                    .iter()
-                    .map(|&v| zkinfer_protocol::field::f_from_i64(v))
-                    .collect(),
-            ),
+            QOp::Dense { weight, .. } | QOp::Conv2d { weight, .. } => {
+                Some(weight.iter().map(|&v| f_from_i64(v)).collect())
+            }
             _ => None,
         })
         .collect();
@@ -183,7 +210,7 @@ fn build_pk(
         model,
         vk,
         layout,
-        dense_weights,
+        op_weights,
         weight_data: Some(weight_data),
         pcs,
     })

@@ -14,12 +14,15 @@
 //! - `Reshape` outputs alias their input (same row-major data, same MLE).
 
 use zkinfer_model::eval::requant_quotient;
+use zkinfer_model::float::conv_out_dim;
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::logup::{LookupTable, LookupWitness};
 use zkinfer_protocol::mle::num_vars_for;
 
 use crate::error::ProveError;
+use crate::shape::PaddedShape;
+use crate::spatial::WindowAxis;
 
 /// Width of the range table and of remainder limbs.
 pub const LIMB_BITS: u32 = 16;
@@ -79,12 +82,42 @@ pub struct Layout {
     pub activation_num_vars: Vec<usize>,
     /// Per op: `Some` for Requant.
     pub requants: Vec<Option<RequantLayout>>,
-    /// Per op: `Some((weight_poly, bias_poly))` for Dense, indices under the weight commitment.
-    pub dense: Vec<Option<(usize, usize)>>,
+    /// Per op: `Some((weight_poly, bias_poly))` for Dense and Conv2d, indices under the weight commitment.
+    pub weighted: Vec<Option<(usize, usize)>>,
     pub weight_num_vars: Vec<usize>,
     pub tables: Vec<TableLayout>,
     /// Padding value of every tensor (elementwise ops map padding to padding).
     pub pads: Vec<i64>,
+    /// How every tensor sits in its polynomial.
+    pub shapes: Vec<PaddedShape>,
+    /// Per op: the geometry of Conv2d, MaxPool and SumPool.
+    pub windows: Vec<Option<Window>>,
+    /// Per op: `Some` for MaxPool.
+    pub maxpools: Vec<Option<MaxPoolLayout>>,
+}
+
+/// Geometry of a sliding-window op on `[C, H, W]` images.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub y: WindowAxis,
+    pub x: WindowAxis,
+}
+
+impl Window {
+    pub fn kernel_len(&self) -> usize {
+        self.y.kernel * self.x.kernel
+    }
+}
+
+/// How one `MaxPool` is proven: the committed output and, per kernel offset
+/// `k`, the committed difference `d_k = y − x_k ≥ 0` (range-checked); a
+/// sumcheck shows `Π_k d_k = 0`, i.e. the maximum is one of the window's values.
+#[derive(Clone, Debug)]
+pub struct MaxPoolLayout {
+    pub y_poly: usize,
+    pub diff_polys: Vec<usize>,
 }
 
 /// Number of variables of a tensor of `len` elements.
@@ -116,7 +149,7 @@ impl Layout {
         }
         let unsupported = |i: usize, what: &str| {
             Err(ProveError::Unsupported(format!(
-                "op #{i} ({what}) is not supported by the prover yet; supported: Dense, Requant, Lut, Add, Reshape"
+                "op #{i} ({what}) is not supported by the prover yet; supported: Dense, Conv2d, MaxPool, SumPool (average pooling), Requant, Lut, Add, Reshape, Transpose (of images)"
             )))
         };
         let mut kinds = vec![TensorKind::Virtual; n];
@@ -124,14 +157,21 @@ impl Layout {
         let mut pads = vec![0i64; n];
         let mut act_nv = Vec::new();
         let mut requants = vec![None; model.ops.len()];
-        let mut dense = vec![None; model.ops.len()];
+        let mut weighted = vec![None; model.ops.len()];
+        let mut shapes: Vec<PaddedShape> = model
+            .tensors
+            .iter()
+            .map(|t| PaddedShape::for_logical(&t.shape))
+            .collect();
+        let mut windows = vec![None; model.ops.len()];
+        let mut maxpools = vec![None; model.ops.len()];
         let mut weight_nv = Vec::new();
         let mut tables: Vec<TableLayout> = Vec::new();
         let mut produced = vec![false; n];
         produced[model.input] = true;
 
-        let new_poly = |len: usize, act_nv: &mut Vec<usize>| {
-            act_nv.push(nv(len));
+        let new_poly = |shape: &PaddedShape, act_nv: &mut Vec<usize>| {
+            act_nv.push(shape.num_vars());
             act_nv.len() - 1
         };
         // Witness lists are filled first; multiplicity polys are appended at the end.
@@ -157,12 +197,10 @@ impl Layout {
                 QOp::Lut { input, output, .. } => (vec![*input], *output),
                 QOp::Add { a, b, output, .. } => (vec![*a, *b], *output),
                 QOp::Reshape { input, output } => (vec![*input], *output),
-                QOp::Conv2d { .. } => return unsupported(i, "Conv2d"),
-                QOp::MaxPool { .. } => return unsupported(i, "MaxPool"),
-                QOp::SumPool { .. } => return unsupported(i, "SumPool"),
-                QOp::Transpose { .. } => return unsupported(i, "Transpose"),
-                #[allow(unreachable_patterns)]
-                _ => return unsupported(i, "unknown op"),
+                QOp::Conv2d { input, output, .. }
+                | QOp::MaxPool { input, output, .. }
+                | QOp::SumPool { input, output, .. } => (vec![*input], *output),
+                QOp::Transpose { input, output, .. } => (vec![*input], *output),
             };
             for &t in &inputs {
                 if t >= n || !produced[t] {
@@ -200,9 +238,12 @@ impl Layout {
                             "op #{i} (Dense): weight or bias size mismatch"
                         )));
                     }
-                    weight_nv.push(nv(*out_dim) + nv(*in_dim));
+                    // The weight columns follow the input's arrangement (an image
+                    // flattened by a Reshape keeps its per-axis padding).
+                    weight_nv.push(nv(*out_dim) + shapes[*input].num_vars());
                     weight_nv.push(nv(*out_dim));
-                    dense[i] = Some((weight_nv.len() - 2, weight_nv.len() - 1));
+                    weighted[i] = Some((weight_nv.len() - 2, weight_nv.len() - 1));
+                    shapes[output] = PaddedShape::flat(*out_dim);
                     pads[output] = 0;
                 }
                 QOp::Requant {
@@ -228,7 +269,8 @@ impl Layout {
                             "op #{i} (Requant): clamp range outside the requant window"
                         )));
                     }
-                    let l = len(output);
+                    shapes[output] = shapes[*input].clone();
+                    let l = &shapes[output];
                     let y_poly = new_poly(l, &mut act_nv);
                     kinds[output] = TensorKind::Committed { poly: y_poly };
                     let q_poly = new_poly(l, &mut act_nv);
@@ -304,7 +346,8 @@ impl Layout {
                             "op #{i} (Lut): the domain does not contain the padding value {pad_in}"
                         )));
                     };
-                    let y_poly = new_poly(len(output), &mut act_nv);
+                    shapes[output] = shapes[*input].clone();
+                    let y_poly = new_poly(&shapes[output], &mut act_nv);
                     kinds[output] = TensorKind::Committed { poly: y_poly };
                     let t = table_index(&mut tables, TableKey::Lut { op: i });
                     tables[t].witnesses.push(vec![
@@ -325,6 +368,13 @@ impl Layout {
                     if len(*a) != len(output) || len(*b) != len(output) {
                         return Err(ProveError::Model(format!("op #{i} (Add): length mismatch")));
                     }
+                    if shapes[*a] != shapes[*b] {
+                        return Err(ProveError::Unsupported(format!(
+                            "op #{i} (Add): its operands are laid out differently ({:?} vs {:?}); add tensors of the same shape",
+                            shapes[*a].dims, shapes[*b].dims
+                        )));
+                    }
+                    shapes[output] = shapes[*a].clone();
                     pads[output] = a_mul * pads[*a] + b_mul * pads[*b];
                 }
                 QOp::Reshape { input, .. } => {
@@ -334,9 +384,133 @@ impl Layout {
                         )));
                     }
                     kinds[output] = TensorKind::Alias(*input);
+                    shapes[output] = shapes[*input].clone();
                     pads[output] = pads[*input];
                 }
-                _ => unreachable!("filtered above"),
+                QOp::Transpose { input, perm, .. } => {
+                    // Per-axis padding makes a transpose a permutation of the
+                    // polynomial's variable groups: no proof, only claim routing.
+                    let dims = &shapes[*input].dims;
+                    let logical = &model.tensors[*input].shape;
+                    let mut sorted = perm.clone();
+                    sorted.sort_unstable();
+                    if dims != logical
+                        || perm.len() != dims.len()
+                        || sorted != (0..dims.len()).collect::<Vec<_>>()
+                    {
+                        return unsupported(
+                            i,
+                            "Transpose of a tensor that is not laid out as an image",
+                        );
+                    }
+                    let out_dims: Vec<usize> = perm.iter().map(|&a| dims[a]).collect();
+                    if out_dims != model.tensors[output].shape {
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (Transpose): output shape does not match the permutation"
+                        )));
+                    }
+                    shapes[output] = PaddedShape { dims: out_dims };
+                    pads[output] = pads[*input];
+                }
+                QOp::Conv2d {
+                    input,
+                    kernel_shape,
+                    weight,
+                    bias,
+                    strides,
+                    pads: conv_pads,
+                    ..
+                } => {
+                    let [oc, ic, kh, kw] = *kernel_shape;
+                    let w = window(
+                        model,
+                        &shapes,
+                        i,
+                        "Conv2d",
+                        *input,
+                        output,
+                        [kh, kw],
+                        *strides,
+                        *conv_pads,
+                    )?;
+                    if w.in_channels != ic || w.out_channels != oc {
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (Conv2d): kernel {kernel_shape:?} does not match the input/output channels"
+                        )));
+                    }
+                    if !weight.is_empty() && weight.len() != oc * ic * kh * kw
+                        || !bias.is_empty() && bias.len() != oc
+                    {
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (Conv2d): weight or bias size mismatch"
+                        )));
+                    }
+                    weight_nv.push(nv(oc) + nv(ic) + nv(kh) + nv(kw));
+                    weight_nv.push(nv(oc));
+                    weighted[i] = Some((weight_nv.len() - 2, weight_nv.len() - 1));
+                    windows[i] = Some(w);
+                    pads[output] = 0;
+                }
+                QOp::SumPool {
+                    input,
+                    kernel,
+                    strides,
+                    pads: pool_pads,
+                    ..
+                } => {
+                    let w = window(
+                        model, &shapes, i, "SumPool", *input, output, *kernel, *strides, *pool_pads,
+                    )?;
+                    if w.in_channels != w.out_channels {
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (SumPool): channel count changes"
+                        )));
+                    }
+                    windows[i] = Some(w);
+                    pads[output] = 0;
+                }
+                QOp::MaxPool {
+                    input,
+                    kernel,
+                    strides,
+                    pads: pool_pads,
+                    ..
+                } => {
+                    let w = window(
+                        model, &shapes, i, "MaxPool", *input, output, *kernel, *strides, *pool_pads,
+                    )?;
+                    if w.in_channels != w.out_channels {
+                        return Err(ProveError::Model(format!(
+                            "op #{i} (MaxPool): channel count changes"
+                        )));
+                    }
+                    if pool_pads.iter().any(|&p| p != 0) {
+                        return Err(ProveError::Unsupported(format!(
+                            "op #{i} (MaxPool): padded max pooling is not supported by the prover yet"
+                        )));
+                    }
+                    // Differences y − x_k are range-checked in [0, 2^16).
+                    if model.tensors[*input].bound >= WINDOW_HALF {
+                        return Err(ProveError::Unsupported(format!(
+                            "op #{i} (MaxPool): its input may exceed 16 bits (bound {}); pool after a requantization",
+                            model.tensors[*input].bound
+                        )));
+                    }
+                    let y_poly = new_poly(&shapes[output], &mut act_nv);
+                    kinds[output] = TensorKind::Committed { poly: y_poly };
+                    let diff_polys: Vec<usize> = (0..w.kernel_len())
+                        .map(|_| new_poly(&shapes[output], &mut act_nv))
+                        .collect();
+                    let range = table_index(&mut tables, TableKey::Range);
+                    for &p in &diff_polys {
+                        tables[range]
+                            .witnesses
+                            .push(vec![ColumnRef { poly: p, scale: 1 }]);
+                    }
+                    maxpools[i] = Some(MaxPoolLayout { y_poly, diff_polys });
+                    windows[i] = Some(w);
+                    pads[output] = 0;
+                }
             }
         }
         if !produced[model.output] {
@@ -346,17 +520,36 @@ impl Layout {
         }
         for t in &mut tables {
             let len = table_for(model, &t.key).len();
-            t.multiplicity_poly = new_poly(len, &mut act_nv);
+            t.multiplicity_poly = new_poly(&PaddedShape::flat(len), &mut act_nv);
         }
         Ok(Self {
             kinds,
             activation_num_vars: act_nv,
             requants,
-            dense,
+            weighted,
             weight_num_vars: weight_nv,
             tables,
             pads,
+            shapes,
+            windows,
+            maxpools,
         })
+    }
+
+    /// Number of variables of tensor `t`'s polynomial.
+    pub fn num_vars(&self, t: TensorId) -> usize {
+        self.shapes[t].num_vars()
+    }
+
+    /// Tensor `t`'s values as its polynomial's evaluations (padding included).
+    pub fn arrange(&self, t: TensorId, values: &[i64]) -> Vec<F> {
+        let v: Vec<F> = values.iter().map(|&x| f_from_i64(x)).collect();
+        self.shapes[t].arrange(&v, f_from_i64(self.pads[t]))
+    }
+
+    /// Tensor `t`'s values in its padded arrangement, as integers.
+    pub fn arrange_ints(&self, t: TensorId, values: &[i64]) -> Vec<i64> {
+        self.shapes[t].arrange(values, self.pads[t])
     }
 
     /// The kind of `t` after following aliases.
@@ -428,4 +621,47 @@ pub fn padded_field(values: &[i64], pad: i64) -> Vec<F> {
 /// `2^k` as a field element.
 pub fn pow2(k: u32) -> F {
     F::from_u64(1u64 << k)
+}
+
+/// Checks a window op's shapes and returns its geometry. Its input must be
+/// laid out as a `[C, H, W]` image (not a flat tensor reshaped into one).
+#[allow(clippy::too_many_arguments)]
+fn window(
+    model: &QuantModel,
+    shapes: &[PaddedShape],
+    i: usize,
+    what: &str,
+    input: TensorId,
+    output: TensorId,
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    pads: [usize; 4],
+) -> Result<Window, ProveError> {
+    let (ish, osh) = (&model.tensors[input].shape, &model.tensors[output].shape);
+    if ish.len() != 3 || osh.len() != 3 || shapes[input].dims != *ish {
+        return Err(ProveError::Unsupported(format!(
+            "op #{i} ({what}): input {ish:?} must be a [C, H, W] image laid out as one (not reshaped from a flat tensor)"
+        )));
+    }
+    let axis = |a: usize| -> Result<WindowAxis, ProveError> {
+        let out = conv_out_dim(ish[1 + a], kernel[a], strides[a], pads[a], pads[a + 2]);
+        if out != Some(osh[1 + a]) || kernel[a] == 0 {
+            return Err(ProveError::Model(format!(
+                "op #{i} ({what}): output shape {osh:?} does not match input {ish:?}, kernel {kernel:?}, strides {strides:?}, pads {pads:?}"
+            )));
+        }
+        Ok(WindowAxis {
+            in_len: ish[1 + a],
+            out_len: osh[1 + a],
+            kernel: kernel[a],
+            stride: strides[a],
+            pad: pads[a],
+        })
+    };
+    Ok(Window {
+        in_channels: ish[0],
+        out_channels: osh[0],
+        y: axis(0)?,
+        x: axis(1)?,
+    })
 }

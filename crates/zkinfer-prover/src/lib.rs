@@ -4,12 +4,16 @@
 //! committed activations) and defines the proof and key files.
 
 pub mod claims;
+pub mod conv;
 pub mod error;
 pub mod keys;
 pub mod layout;
+pub mod pool;
 pub mod proof;
 pub mod prover;
 pub mod security;
+pub mod shape;
+pub mod spatial;
 pub mod statement;
 pub mod synthetic;
 pub mod verifier;

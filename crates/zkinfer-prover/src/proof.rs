@@ -39,6 +39,31 @@ pub enum LayerProof {
     },
     /// Per output claim: `(a(z), b(z))`.
     Add { evals: Vec<(EF, EF)> },
+    /// Per output claim the bias evaluation; a sumcheck over the kernel index
+    /// (input channel, ky, kx) giving per claim the weight and the patch
+    /// evaluation; then a sumcheck over the input reducing the patch claims.
+    Conv {
+        bias_evals: Vec<EF>,
+        kernel_sumcheck: SumcheckProof,
+        weight_evals: Vec<EF>,
+        patch_evals: Vec<EF>,
+        input_sumcheck: SumcheckProof,
+        input_eval: EF,
+    },
+    /// A sumcheck over the input reducing the output claims.
+    SumPool {
+        sumcheck: SumcheckProof,
+        input_eval: EF,
+    },
+    /// `Σ eq(z,o)·Π_k d_k(o) = 0` by sumcheck, the differences and the output
+    /// at its point, then a sumcheck over the input for the shifted views.
+    MaxPool {
+        product_sumcheck: SumcheckProof,
+        diff_evals: Vec<EF>,
+        output_eval: EF,
+        input_sumcheck: SumcheckProof,
+        input_eval: EF,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

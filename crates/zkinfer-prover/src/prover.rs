@@ -17,10 +17,11 @@ use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::keys::ProvingKey;
 use crate::layout::{
-    lookup_witnesses, nv, padded_field, pow2, table_for, Layout, LIMB_BITS, WINDOW_HALF,
+    lookup_witnesses, padded_field, pow2, table_for, Layout, LIMB_BITS, WINDOW_HALF,
 };
 use crate::proof::{LayerProof, Proof};
 use crate::statement::start_transcript;
+use crate::{conv, pool};
 
 /// Where the prover's time went.
 #[derive(Clone, Debug, Default)]
@@ -144,13 +145,13 @@ fn prove_impl(
 
     progress("proving layers");
     let clock = Instant::now();
-    let out_padded = padded_field(&output, layout.pads[model.output]);
+    let out_padded = layout.arrange(model.output, &output);
     tr.label(b"output-claim");
-    let r0 = tr.challenge_efs(nv(output.len()));
+    let r0 = tr.challenge_efs(layout.num_vars(model.output));
     let v0 = evaluate_base(&out_padded, &r0);
     book.route(layout, model.output, r0, v0);
 
-    let padded = |t: usize| padded_field(&values[t], layout.pads[t]);
+    let padded = |t: usize| layout.arrange(t, &values[t]);
     let mut layers = Vec::new();
     for (i, op) in model.ops.iter().enumerate().rev() {
         match op {
@@ -164,7 +165,7 @@ fn prove_impl(
                     .as_ref()
                     .expect("layout has every requant");
                 tr.label(b"requant");
-                let z = tr.challenge_efs(nv(values[*input].len()));
+                let z = tr.challenge_efs(layout.num_vars(*input));
                 let q_eval = evaluate_base(&act_polys[rl.q_poly], &z);
                 let limb_evals: Vec<EF> = rl
                     .limb_polys
@@ -197,8 +198,8 @@ fn prove_impl(
                 if claims.is_empty() {
                     continue;
                 }
-                let (w_poly, b_poly) = layout.dense[i].expect("layout has every dense");
-                let weights = pk.dense_weights[i].as_ref().expect("pk has every dense");
+                let (w_poly, b_poly) = layout.weighted[i].expect("layout has every dense");
+                let weights = pk.op_weights[i].as_ref().expect("pk has every dense");
                 tr.label(b"dense");
                 let rho = batching_coefficients(&mut tr, claims.len());
                 let bias_p = padded_field(bias, 0);
@@ -213,14 +214,13 @@ fn prove_impl(
                     .zip(&rho)
                     .map(|(((_, v), b), r)| *r * (*v - *b))
                     .sum();
-                // Per-claim rows of W bound at z_i, then their rho-combination.
-                let cols_p = in_dim.next_power_of_two();
+                // Per-claim rows of W bound at z_i (in the input's arrangement),
+                // then their rho-combination.
                 let per_claim: Vec<Vec<EF>> = claims
                     .iter()
                     .map(|(z, _)| {
-                        let mut v = weighted_row_sum(weights, *out_dim, *in_dim, &eq_table(z));
-                        v.resize(cols_p, EF::ZERO);
-                        v
+                        let v = weighted_row_sum(weights, *out_dim, *in_dim, &eq_table(z));
+                        layout.shapes[*input].arrange(&v, EF::ZERO)
                     })
                     .collect();
                 let mut combined = per_claim[0].clone();
@@ -233,7 +233,7 @@ fn prove_impl(
                 let a_p = padded(*input);
                 let sc = sumcheck::prove(
                     SumOfProducts {
-                        num_vars: nv(*in_dim),
+                        num_vars: layout.num_vars(*input),
                         mles: vec![Mle::Ext(combined), Mle::Base(a_p)],
                         terms: vec![Term {
                             coeff: EF::ONE,
@@ -295,8 +295,60 @@ fn prove_impl(
                 }
                 layers.push(LayerProof::Add { evals });
             }
+            QOp::Conv2d {
+                input,
+                output: out,
+                bias,
+                ..
+            } => {
+                let claims = book.take_pending(layout, *out);
+                if claims.is_empty() {
+                    continue;
+                }
+                let (w_poly, b_poly) = layout.weighted[i].expect("layout has every conv");
+                let win = layout.windows[i].expect("layout has every conv");
+                let weights = pk.op_weights[i].as_ref().expect("pk has every conv");
+                let (proof, red) =
+                    conv::prove(&win, weights, bias, padded(*input), &claims, &mut tr);
+                book.weight_claims(w_poly, red.weight_claims);
+                book.weight_claims(b_poly, red.bias_claims);
+                book.route(layout, *input, red.input_claim.0, red.input_claim.1);
+                layers.push(proof);
+            }
+            QOp::SumPool {
+                input, output: out, ..
+            } => {
+                let claims = book.take_pending(layout, *out);
+                if claims.is_empty() {
+                    continue;
+                }
+                let win = layout.windows[i].expect("layout has every pool");
+                let (proof, (point, value)) =
+                    pool::prove_sum(&win, padded(*input), &claims, &mut tr);
+                book.route(layout, *input, point, value);
+                layers.push(proof);
+            }
+            QOp::MaxPool { input, .. } => {
+                let win = layout.windows[i].expect("layout has every pool");
+                let ml = layout.maxpools[i]
+                    .as_ref()
+                    .expect("layout has every max pool");
+                let diffs: Vec<Vec<F>> = ml
+                    .diff_polys
+                    .iter()
+                    .map(|&p| act_polys[p].clone())
+                    .collect();
+                let (proof, red) =
+                    pool::prove_max(&win, padded(*input), &act_polys[ml.y_poly], &diffs, &mut tr);
+                book.max_pool(layout, ml, *input, red);
+                layers.push(proof);
+            }
             QOp::Lut { .. } | QOp::Reshape { .. } => {}
-            _ => unreachable!("Layout::new refuses other ops"),
+            QOp::Transpose {
+                input,
+                output: out,
+                perm,
+            } => book.transpose(layout, *input, *out, perm),
         }
     }
     timings.layers = clock.elapsed();
@@ -384,13 +436,12 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
                 else {
                     unreachable!("requant outputs are committed")
                 };
-                polys[y_poly] = padded_field(&values[*output], layout.pads[*output]);
-                let n = values[*input].len().next_power_of_two();
-                let pad = layout.pads[*input];
-                let xs = values[*input].iter().copied().chain(std::iter::repeat(pad));
+                polys[y_poly] = layout.arrange(*output, &values[*output]);
+                let xs = layout.arrange_ints(*input, &values[*input]);
+                let n = xs.len();
                 let mut q = Vec::with_capacity(n);
                 let mut limbs = vec![Vec::with_capacity(n); rl.limb_polys.len()];
-                for (k, x) in xs.take(n).enumerate() {
+                for (k, x) in xs.into_iter().enumerate() {
                     let t = x as i128 * *multiplier as i128
                         + if *shift > 0 { 1i128 << (shift - 1) } else { 0 };
                     let qv = t >> shift;
@@ -414,7 +465,18 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
                 let crate::layout::TensorKind::Committed { poly } = layout.kinds[*output] else {
                     unreachable!("lut outputs are committed")
                 };
-                polys[poly] = padded_field(&values[*output], layout.pads[*output]);
+                polys[poly] = layout.arrange(*output, &values[*output]);
+            }
+            QOp::MaxPool { input, output, .. } => {
+                let win = layout.windows[i].expect("layout has every pool");
+                let ml = layout.maxpools[i]
+                    .as_ref()
+                    .expect("layout has every max pool");
+                polys[ml.y_poly] = layout.arrange(*output, &values[*output]);
+                let diffs = pool::differences(&win, &values[*input], &values[*output]);
+                for (&p, d) in ml.diff_polys.iter().zip(diffs) {
+                    polys[p] = d;
+                }
             }
             _ => {}
         }

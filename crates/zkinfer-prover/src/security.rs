@@ -7,7 +7,9 @@
 //! - every sumcheck (`rounds · degree / |EF|`), every LogUp GKR layer and the
 //!   LogUp rational identity (`rows / |EF|`), every random-point reduction.
 //!   In the list-decoding regime these outer checks are charged over the
-//!   commitment's candidate list (`pcs_list_size_bits` lost per commitment).
+//!   candidate lists of the commitments they read (`pcs_list_size_bits` lost
+//!   per commitment): layer reductions over both, lookups — which read only
+//!   committed activations — over the activation commitment's.
 
 use zkinfer_model::ir::QOp;
 use zkinfer_protocol::pcs::{stacked_num_vars, PcsParams};
@@ -64,6 +66,29 @@ fn claim_counts(vk: &VerifyingKey, layout: &Layout) -> (usize, usize) {
                 route(*a, k, &mut act, &mut pending);
                 route(*b, k, &mut act, &mut pending);
             }
+            QOp::Conv2d { input, output, .. } => {
+                let k = std::mem::take(&mut pending[layout.kind(*output).0]);
+                if k > 0 {
+                    weights += 2 * k;
+                    route(*input, 1, &mut act, &mut pending);
+                }
+            }
+            QOp::Transpose { input, output, .. } => {
+                let k = std::mem::take(&mut pending[layout.kind(*output).0]);
+                route(*input, k, &mut act, &mut pending);
+            }
+            QOp::SumPool { input, output, .. } => {
+                let k = std::mem::take(&mut pending[layout.kind(*output).0]);
+                if k > 0 {
+                    route(*input, 1, &mut act, &mut pending);
+                }
+            }
+            QOp::MaxPool { input, .. } => {
+                act += 1 + layout.maxpools[i]
+                    .as_ref()
+                    .map_or(0, |m| m.diff_polys.len());
+                route(*input, 1, &mut act, &mut pending);
+            }
             _ => {}
         }
     }
@@ -94,20 +119,60 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
         pcs_bits(&act_params, a_vars, n_act_claims.max(1)),
     ));
 
-    // Outer checks, charged over both commitments' candidate lists.
-    let list_bits = pcs_list_size_bits(params, w_vars) + pcs_list_size_bits(&act_params, a_vars);
+    // Outer checks, charged over the candidate lists of the commitments they
+    // depend on: layer reductions over both, lookups (which read activation
+    // polynomials only) over the activation commitment's.
+    let act_list_bits = pcs_list_size_bits(&act_params, a_vars);
+    let list_bits = pcs_list_size_bits(params, w_vars) + act_list_bits;
     let mut outer = Vec::new();
     let model = &vk.structure;
+    // Batching several claims by random coefficients costs at most `claims / |EF|`
+    // (counted as 1 bit below the field size per batch).
+    let batching = log2_ef_order() - 6.0;
     for (i, op) in model.ops.iter().enumerate() {
         match op {
-            QOp::Dense { in_dim, .. } => outer.push(sumcheck_bits(nv(*in_dim), 2)),
+            QOp::Dense { input, .. } => {
+                outer.push(sumcheck_bits(layout.num_vars(*input), 2));
+                outer.push(batching);
+            }
             QOp::Requant { input, .. } => {
-                outer.push(log2_ef_order() - (nv(model.tensors[*input].len()).max(1) as f64).log2())
+                outer.push(log2_ef_order() - (layout.num_vars(*input).max(1) as f64).log2())
+            }
+            QOp::Conv2d { input, .. } => {
+                let w = layout.windows[i].expect("layout has every conv");
+                let kernel_vars = nv(w.in_channels) + nv(w.y.kernel) + nv(w.x.kernel);
+                outer.push(sumcheck_bits(kernel_vars, 2));
+                outer.push(sumcheck_bits(layout.num_vars(*input), 2));
+                outer.push(batching);
+                outer.push(batching);
+            }
+            QOp::SumPool { input, .. } => {
+                outer.push(sumcheck_bits(layout.num_vars(*input), 2));
+                outer.push(batching);
+            }
+            QOp::MaxPool { input, output, .. } => {
+                let k = layout.windows[i]
+                    .expect("layout has every pool")
+                    .kernel_len();
+                let n_out = layout.num_vars(*output);
+                // The zero-product identity at a random point, its sumcheck, the input reduction.
+                outer.push(log2_ef_order() - (n_out.max(1) as f64).log2());
+                outer.push(sumcheck_bits(n_out, k + 1));
+                outer.push(sumcheck_bits(layout.num_vars(*input), 2));
+                outer.push(batching);
             }
             _ => {}
         }
-        let _ = i;
     }
+    let outer_bits = combine_bits(&outer) - list_bits;
+    components.push((
+        format!(
+            "layer sumchecks and reductions ({} terms, over both candidate lists)",
+            outer.len()
+        ),
+        outer_bits,
+    ));
+    let mut lookups = Vec::new();
     for t in &layout.tables {
         let table_len = table_for(model, &t.key).len();
         let rows: usize = table_len
@@ -116,21 +181,20 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
                 .map(|w| 1usize << layout.activation_num_vars[w[0].poly])
                 .sum::<usize>();
         // Rational identity in α (degree ≤ rows) and the column combination in β.
-        outer.push(log2_ef_order() - (2.0 * rows as f64).log2());
+        lookups.push(log2_ef_order() - (2.0 * rows as f64).log2());
         // GKR layers: a degree-3 sumcheck plus a line reduction per layer.
         let depth = nv(rows);
         for layer in 1..=depth {
-            outer.push(sumcheck_bits(layer, 3));
-            outer.push(log2_ef_order() - 2f64.log2());
+            lookups.push(sumcheck_bits(layer, 3));
+            lookups.push(log2_ef_order() - 2f64.log2());
         }
     }
-    let outer_bits = combine_bits(&outer) - list_bits;
     components.push((
         format!(
-            "sumchecks, lookups, reductions ({} terms, over the candidate lists)",
-            outer.len()
+            "lookups ({} terms, over the activation candidate list)",
+            lookups.len()
         ),
-        outer_bits,
+        combine_bits(&lookups) - act_list_bits,
     ));
     let bits: Vec<f64> = components.iter().map(|c| c.1).collect();
     SecurityReport {

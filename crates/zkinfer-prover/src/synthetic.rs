@@ -137,3 +137,216 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
     }
     x
 }
+
+/// One layer of a synthetic CNN (see [`cnn`]).
+#[derive(Clone, Debug)]
+pub enum CnnLayer {
+    /// Conv2d → ReLU requant.
+    Conv {
+        out_channels: usize,
+        kernel: [usize; 2],
+        strides: [usize; 2],
+        /// `[top, left, bottom, right]`.
+        pads: [usize; 4],
+    },
+    MaxPool {
+        kernel: [usize; 2],
+        strides: [usize; 2],
+    },
+    /// Average pooling: SumPool → dividing requant.
+    AvgPool {
+        kernel: [usize; 2],
+        strides: [usize; 2],
+        pads: [usize; 4],
+    },
+    /// `relu(x + conv3x3(x))` with scale alignment on the skip path.
+    Residual,
+    /// Flatten → Dense → requant (ReLU unless it is the last layer).
+    Dense { out: usize },
+}
+
+/// A seeded synthetic CNN on a `[C, H, W]` input; every requantization is
+/// calibrated on the seeded input so activations use the int8 range.
+pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantModel {
+    use zkinfer_model::float::conv_out_dim;
+    let mut rng = SplitMix(seed);
+    let mut m = QuantModel {
+        version: QUANT_MODEL_VERSION,
+        name: format!("cnn-{seed}"),
+        tensors: vec![TensorInfo {
+            name: "input".into(),
+            shape: input_shape.to_vec(),
+            scale: 1.0 / 127.0,
+            bound: 127,
+        }],
+        input: 0,
+        output: 0,
+        ops: Vec::new(),
+        onnx: Vec::new(),
+        output_softmax: false,
+    };
+    let x0 = input(input_shape.iter().product(), seed);
+    let tensor = |m: &mut QuantModel, name: String, shape: Vec<usize>, bound: i64| {
+        m.tensors.push(TensorInfo {
+            name,
+            shape,
+            scale: 1.0,
+            bound,
+        });
+        m.tensors.len() - 1
+    };
+    // Appends a requant of `acc` calibrated to map its largest magnitude to ~100.
+    let requant = |m: &mut QuantModel, acc: usize, last: bool, x0: &[i64]| -> usize {
+        m.output = acc;
+        let trace = zkinfer_model::eval::evaluate(m, x0).expect("calibration run");
+        let max_acc = trace.values[acc]
+            .iter()
+            .map(|v| v.abs())
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let shift = 30u32;
+        let multiplier = ((100i128 << shift) / max_acc as i128).clamp(1, (1 << 16) - 1) as i64;
+        let (min, max) = if last { (-128, 127) } else { (0, 127) };
+        let shape = m.tensors[acc].shape.clone();
+        let out = tensor(m, format!("act{}", m.ops.len()), shape, 128);
+        m.ops.push(QOp::Requant {
+            input: acc,
+            output: out,
+            multiplier,
+            shift,
+            min,
+            max,
+        });
+        m.output = out;
+        out
+    };
+    let mut cur = 0usize;
+    for (l, layer) in layers.iter().enumerate() {
+        let last = l + 1 == layers.len();
+        let shape = m.tensors[cur].shape.clone();
+        let conv = |m: &mut QuantModel,
+                    rng: &mut SplitMix,
+                    input: usize,
+                    oc: usize,
+                    kernel: [usize; 2],
+                    strides: [usize; 2],
+                    pads: [usize; 4]| {
+            let s = m.tensors[input].shape.clone();
+            let oh = conv_out_dim(s[1], kernel[0], strides[0], pads[0], pads[2]).expect("fits");
+            let ow = conv_out_dim(s[2], kernel[1], strides[1], pads[1], pads[3]).expect("fits");
+            let n = oc * s[0] * kernel[0] * kernel[1];
+            let weight: Vec<i64> = (0..n).map(|_| rng.range(-127, 127)).collect();
+            let bias: Vec<i64> = (0..oc).map(|_| rng.range(-1000, 1000)).collect();
+            let bound = 1000 + 128 * 127 * (n / oc) as i64;
+            let out = tensor(m, format!("conv{}", m.ops.len()), vec![oc, oh, ow], bound);
+            m.ops.push(QOp::Conv2d {
+                input,
+                output: out,
+                kernel_shape: [oc, s[0], kernel[0], kernel[1]],
+                weight,
+                bias,
+                strides,
+                pads,
+            });
+            out
+        };
+        cur = match layer {
+            CnnLayer::Conv {
+                out_channels,
+                kernel,
+                strides,
+                pads,
+            } => {
+                let acc = conv(
+                    &mut m,
+                    &mut rng,
+                    cur,
+                    *out_channels,
+                    *kernel,
+                    *strides,
+                    *pads,
+                );
+                requant(&mut m, acc, last, &x0)
+            }
+            CnnLayer::MaxPool { kernel, strides } => {
+                let oh = conv_out_dim(shape[1], kernel[0], strides[0], 0, 0).expect("fits");
+                let ow = conv_out_dim(shape[2], kernel[1], strides[1], 0, 0).expect("fits");
+                let out = tensor(&mut m, format!("maxpool{l}"), vec![shape[0], oh, ow], 128);
+                m.ops.push(QOp::MaxPool {
+                    input: cur,
+                    output: out,
+                    kernel: *kernel,
+                    strides: *strides,
+                    pads: [0; 4],
+                });
+                out
+            }
+            CnnLayer::AvgPool {
+                kernel,
+                strides,
+                pads,
+            } => {
+                let oh =
+                    conv_out_dim(shape[1], kernel[0], strides[0], pads[0], pads[2]).expect("fits");
+                let ow =
+                    conv_out_dim(shape[2], kernel[1], strides[1], pads[1], pads[3]).expect("fits");
+                let bound = 128 * (kernel[0] * kernel[1]) as i64;
+                let acc = tensor(&mut m, format!("sumpool{l}"), vec![shape[0], oh, ow], bound);
+                m.ops.push(QOp::SumPool {
+                    input: cur,
+                    output: acc,
+                    kernel: *kernel,
+                    strides: *strides,
+                    pads: *pads,
+                });
+                requant(&mut m, acc, last, &x0)
+            }
+            CnnLayer::Residual => {
+                let acc = conv(&mut m, &mut rng, cur, shape[0], [3, 3], [1, 1], [1; 4]);
+                let b_mul = 64;
+                let bound = m.tensors[acc].bound + 128 * b_mul;
+                let sum = tensor(&mut m, format!("residual{l}"), shape.clone(), bound);
+                m.ops.push(QOp::Add {
+                    a: acc,
+                    b: cur,
+                    output: sum,
+                    a_mul: 1,
+                    b_mul,
+                });
+                requant(&mut m, sum, last, &x0)
+            }
+            CnnLayer::Dense { out } => {
+                let in_dim: usize = shape.iter().product();
+                let mut src = cur;
+                if shape.len() != 1 {
+                    let bound = m.tensors[cur].bound;
+                    src = tensor(&mut m, format!("flat{l}"), vec![in_dim], bound);
+                    m.ops.push(QOp::Reshape {
+                        input: cur,
+                        output: src,
+                    });
+                }
+                let weight: Vec<i64> = (0..in_dim * out).map(|_| rng.range(-127, 127)).collect();
+                let bias: Vec<i64> = (0..*out).map(|_| rng.range(-1000, 1000)).collect();
+                let acc = tensor(
+                    &mut m,
+                    format!("dense{l}"),
+                    vec![*out],
+                    1000 + 128 * 127 * in_dim as i64,
+                );
+                m.ops.push(QOp::Dense {
+                    input: src,
+                    output: acc,
+                    in_dim,
+                    out_dim: *out,
+                    weight,
+                    bias,
+                });
+                requant(&mut m, acc, last, &x0)
+            }
+        };
+    }
+    m.output = cur;
+    m
+}

@@ -11,13 +11,23 @@ use zkinfer_protocol::{VerifyError, EF};
 
 use crate::claims::ClaimBook;
 use crate::keys::{hex, VerifyingKey};
-use crate::layout::{nv, padded_field, table_for, Layout};
+use crate::layout::{table_for, Layout};
 use crate::proof::{LayerProof, Proof};
 use crate::prover::{batching_coefficients, unscale};
 use crate::statement::start_transcript;
+use crate::{conv, pool};
 
 fn reject(msg: impl Into<String>) -> VerifyError {
     VerifyError::Sumcheck(msg.into())
+}
+
+/// Names the op in an error from an op's own verifier.
+fn at_op(i: usize, what: &str, e: VerifyError) -> VerifyError {
+    match e {
+        VerifyError::Malformed(m) => malformed(format!("op #{i} ({what}): {m}")),
+        VerifyError::Sumcheck(m) => reject(format!("op #{i} ({what}): {m}")),
+        other => other,
+    }
 }
 
 fn malformed(msg: impl Into<String>) -> VerifyError {
@@ -107,9 +117,9 @@ pub fn verify(
         });
     }
 
-    let out_padded = padded_field(output, layout.pads[model.output]);
+    let out_padded = layout.arrange(model.output, output);
     tr.label(b"output-claim");
-    let r0 = tr.challenge_efs(nv(output.len()));
+    let r0 = tr.challenge_efs(layout.num_vars(model.output));
     let v0 = evaluate_base(&out_padded, &r0);
     book.route(&layout, model.output, r0, v0);
 
@@ -139,7 +149,7 @@ pub fn verify(
                     )));
                 }
                 tr.label(b"requant");
-                let z = tr.challenge_efs(nv(model.tensors[*input].len()));
+                let z = tr.challenge_efs(layout.num_vars(*input));
                 tr.absorb_ef(*q_eval);
                 tr.absorb_efs(limb_evals);
                 book.requant(
@@ -154,16 +164,13 @@ pub fn verify(
                 );
             }
             QOp::Dense {
-                input,
-                output: out,
-                in_dim,
-                ..
+                input, output: out, ..
             } => {
                 let claims = book.take_pending(&layout, *out);
                 if claims.is_empty() {
                     continue;
                 }
-                let (w_poly, b_poly) = layout.dense[i].expect("layout has every dense");
+                let (w_poly, b_poly) = layout.weighted[i].expect("layout has every dense");
                 let LayerProof::Dense {
                     bias_evals,
                     sumcheck: sc,
@@ -185,7 +192,7 @@ pub fn verify(
                     .zip(&rho)
                     .map(|(((_, v), b), r)| *r * (*v - *b))
                     .sum();
-                let sub = sumcheck::verify(nv(*in_dim), 2, claimed, sc, &mut tr)?;
+                let sub = sumcheck::verify(layout.num_vars(*input), 2, claimed, sc, &mut tr)?;
                 tr.absorb_efs(weight_evals);
                 tr.absorb_ef(*input_eval);
                 let w_comb: EF = weight_evals.iter().zip(&rho).map(|(w, r)| *w * *r).sum();
@@ -241,18 +248,60 @@ pub fn verify(
                     book.route(&layout, *b, z.clone(), eb);
                 }
             }
-            QOp::Lut { .. } | QOp::Reshape { .. } => {}
-            _ => {
-                return Err(malformed(format!(
-                    "op #{i} is not supported by the verifier"
-                )))
+            QOp::Conv2d {
+                input, output: out, ..
+            } => {
+                let claims = book.take_pending(&layout, *out);
+                if claims.is_empty() {
+                    continue;
+                }
+                let (w_poly, b_poly) = layout.weighted[i].expect("layout has every conv");
+                let win = layout.windows[i].expect("layout has every conv");
+                let red = conv::verify(&win, &claims, next_layer("Conv2d")?, &mut tr)
+                    .map_err(|e| at_op(i, "Conv2d", e))?;
+                book.weight_claims(w_poly, red.weight_claims);
+                book.weight_claims(b_poly, red.bias_claims);
+                book.route(&layout, *input, red.input_claim.0, red.input_claim.1);
             }
+            QOp::SumPool {
+                input, output: out, ..
+            } => {
+                let claims = book.take_pending(&layout, *out);
+                if claims.is_empty() {
+                    continue;
+                }
+                let win = layout.windows[i].expect("layout has every pool");
+                let (point, value) =
+                    pool::verify_sum(&win, &claims, next_layer("SumPool")?, &mut tr)
+                        .map_err(|e| at_op(i, "SumPool", e))?;
+                book.route(&layout, *input, point, value);
+            }
+            QOp::MaxPool { input, output, .. } => {
+                let win = layout.windows[i].expect("layout has every pool");
+                let ml = layout.maxpools[i]
+                    .as_ref()
+                    .expect("layout has every max pool");
+                let red = pool::verify_max(
+                    &win,
+                    layout.num_vars(*output),
+                    next_layer("MaxPool")?,
+                    &mut tr,
+                )
+                .map_err(|e| at_op(i, "MaxPool", e))?;
+                book.max_pool(&layout, ml, *input, red);
+            }
+            QOp::Transpose {
+                input,
+                output: out,
+                perm,
+            } => book.transpose(&layout, *input, *out, perm),
+            QOp::Lut { .. } | QOp::Reshape { .. } => {}
         }
     }
     if layers.next().is_some() {
         return Err(malformed("extra layer proofs after the input"));
     }
-    let input_padded = padded_field(input, 0);
+    let input_padded = layout.arrange(model.input, input);
     for (point, value) in &book.input {
         if evaluate_base(&input_padded, point) != *value {
             return Err(reject(

@@ -178,6 +178,7 @@ fn tampered_layer_values_are_rejected() {
             LayerProof::Requant { q_eval, .. } => *q_eval += EF::ONE,
             LayerProof::Dense { input_eval, .. } => *input_eval += EF::ONE,
             LayerProof::Add { evals } => evals[0].0 += EF::ONE,
+            other => panic!("an MLP has no {other:?} layer"),
         }
         assert!(verify(&f.pk.vk, &f.x, &f.y, &p).is_err(), "layer {li}");
     }

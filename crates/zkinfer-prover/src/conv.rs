@@ -1,0 +1,272 @@
+//! Conv2d: claims on the output reduced to claims on the weights, the bias
+//! and the input by two sumchecks, without a patch (im2col) matrix.
+//!
+//! For an output claim at `z = (z_oc, z_y, z_x)`:
+//!
+//! `y(z) − b(z_oc)·m_y·m_x = Σ_{ic,ky,kx} W(z_oc, ic, ky, kx) · P(ic, ky, kx)`
+//!
+//! where `m_*` is the mass of `eq(z_*, ·)` on the valid rows and the *patch
+//! table* `P[ic,ky,kx] = Σ_{oy,ox} eq(z_y,oy)·eq(z_x,ox)·x[ic, oy·s+ky−p, ox·s+kx−p]`
+//! is built separably in `O(input · kernel)` time. The first sumcheck (over
+//! the kernel index) ends at `r = (r_ic, r_ky, r_kx)` with a weight claim
+//! `W(z_oc, r)` and a patch claim `P(r)`; the patch claim is a separable linear
+//! functional of the input (`spatial.rs`), reduced by the second sumcheck.
+//! Several output claims are batched by random coefficients.
+
+use rayon::prelude::*;
+use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
+use zkinfer_protocol::mle::{eq_table, evaluate_base, weighted_row_sum};
+use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
+use zkinfer_protocol::{Transcript, VerifyError, EF};
+
+use crate::claims::PointClaim;
+use crate::layout::{nv, padded_field, Window};
+use crate::proof::LayerProof;
+use crate::prover::batching_coefficients;
+use crate::shape::PaddedShape;
+use crate::spatial::{masked_eq, prove_linear, valid_mass, verify_linear, Separable};
+
+/// Where a Conv2d's output claims went.
+pub struct ConvReduction {
+    /// Claims on the weight polynomial (`[OC, IC, KH, KW]`, each axis padded).
+    pub weight_claims: Vec<PointClaim>,
+    pub bias_claims: Vec<PointClaim>,
+    pub input_claim: PointClaim,
+}
+
+fn kernel_shape(win: &Window) -> PaddedShape {
+    PaddedShape {
+        dims: vec![win.in_channels, win.y.kernel, win.x.kernel],
+    }
+}
+
+/// Splits an output point into its channel, row and column variables.
+fn split_output(win: &Window, z: &[EF]) -> (Vec<EF>, Vec<EF>, Vec<EF>) {
+    let (c, y) = (nv(win.out_channels), nv(win.y.out_len));
+    (z[..c].to_vec(), z[c..c + y].to_vec(), z[c + y..].to_vec())
+}
+
+/// The patch table `P` of one output point, arranged `[IC, KH, KW]` (padded).
+fn patch_table(win: &Window, x: &[F], zy: &[EF], zx: &[EF]) -> Vec<EF> {
+    let (eqy, eqx) = (eq_table(zy), eq_table(zx));
+    let sparse = |axis: &crate::spatial::WindowAxis, eq: &[EF], k: usize| -> Vec<(usize, EF)> {
+        axis.reads(k).map(|(o, i)| (i, eq[o])).collect()
+    };
+    let ay: Vec<_> = (0..win.y.kernel).map(|k| sparse(&win.y, &eqy, k)).collect();
+    let ax: Vec<_> = (0..win.x.kernel).map(|k| sparse(&win.x, &eqx, k)).collect();
+    let (h, kh, kw) = (win.y.in_len, win.y.kernel, win.x.kernel);
+    let hp = h.next_power_of_two();
+    let wp = win.x.in_len.next_power_of_two();
+    let (khp, kwp) = (kh.next_power_of_two(), kw.next_power_of_two());
+    let mut out = vec![EF::ZERO; win.in_channels.next_power_of_two() * khp * kwp];
+    out.par_chunks_mut(khp * kwp)
+        .take(win.in_channels)
+        .enumerate()
+        .for_each(|(c, dst)| {
+            let img = &x[c * hp * wp..(c + 1) * hp * wp];
+            // g[iy][kx] = Σ_ix x[c,iy,ix]·A_x^{kx}[ix]
+            let mut g = vec![EF::ZERO; h * kw];
+            for iy in 0..h {
+                let row = &img[iy * wp..(iy + 1) * wp];
+                for (kx, reads) in ax.iter().enumerate() {
+                    g[iy * kw + kx] = reads.iter().map(|&(ix, w)| w * row[ix]).sum();
+                }
+            }
+            for (ky, reads) in ay.iter().enumerate() {
+                for kx in 0..kw {
+                    dst[ky * kwp + kx] = reads.iter().map(|&(iy, w)| w * g[iy * kw + kx]).sum();
+                }
+            }
+        });
+    out
+}
+
+/// The patch claims `Σ_j σ_j P_j(r)` as a linear functional of the input.
+fn patch_functional(win: &Window, points: &[&[EF]], r: &[EF], sigma: &[EF]) -> Separable {
+    let (nc, ny) = (nv(win.in_channels), nv(win.y.kernel));
+    let channels = masked_eq(&r[..nc], win.in_channels);
+    let ky = eq_table(&r[nc..nc + ny]);
+    let kx = eq_table(&r[nc + ny..]);
+    let mut sep = Separable::default();
+    for (z, &s) in points.iter().zip(sigma) {
+        let (_, zy, zx) = split_output(win, z);
+        sep.push(
+            s,
+            channels.clone(),
+            win.y.table(&eq_table(&zy), &ky),
+            win.x.table(&eq_table(&zx), &kx),
+        );
+    }
+    sep
+}
+
+/// Proves the output claims of one Conv2d. `weights` are `[OC, IC·KH·KW]`
+/// row-major (unpadded), `x` is the input in its padded arrangement.
+pub fn prove(
+    win: &Window,
+    weights: &[F],
+    bias: &[i64],
+    x: Vec<F>,
+    claims: &[PointClaim],
+    tr: &mut Transcript,
+) -> (LayerProof, ConvReduction) {
+    tr.label(b"conv");
+    let rho = batching_coefficients(tr, claims.len());
+    let nc = nv(win.out_channels);
+    let bias_p = padded_field(bias, 0);
+    let bias_evals: Vec<EF> = claims
+        .iter()
+        .map(|(z, _)| evaluate_base(&bias_p, &z[..nc]))
+        .collect();
+    tr.absorb_efs(&bias_evals);
+
+    let kshape = kernel_shape(win);
+    let kernel_len = kshape.len();
+    let mut mles = Vec::with_capacity(2 * claims.len());
+    let mut terms = Vec::with_capacity(claims.len());
+    for (j, (z, _)) in claims.iter().enumerate() {
+        let (zc, zy, zx) = split_output(win, z);
+        let wz = weighted_row_sum(weights, win.out_channels, kernel_len, &eq_table(&zc));
+        mles.push(Mle::Ext(kshape.arrange(&wz, EF::ZERO)));
+        mles.push(Mle::Ext(patch_table(win, &x, &zy, &zx)));
+        terms.push(Term {
+            coeff: rho[j],
+            factors: vec![2 * j, 2 * j + 1],
+        });
+    }
+    let sc = sumcheck::prove(
+        SumOfProducts {
+            num_vars: kshape.num_vars(),
+            mles,
+            terms,
+        },
+        tr,
+    );
+    let weight_evals: Vec<EF> = sc.final_evals.iter().step_by(2).copied().collect();
+    let patch_evals: Vec<EF> = sc.final_evals.iter().skip(1).step_by(2).copied().collect();
+    tr.absorb_efs(&weight_evals);
+    tr.absorb_efs(&patch_evals);
+
+    let sigma = batching_coefficients(tr, claims.len());
+    let points: Vec<&[EF]> = claims.iter().map(|(z, _)| z.as_slice()).collect();
+    let sep = patch_functional(win, &points, &sc.point, &sigma);
+    let (input_sumcheck, input_point, input_eval) = prove_linear(x, &sep, tr);
+
+    let reduction = reduction(
+        win,
+        claims,
+        &sc.point,
+        &weight_evals,
+        &bias_evals,
+        input_point,
+        input_eval,
+    );
+    (
+        LayerProof::Conv {
+            bias_evals,
+            kernel_sumcheck: sc.proof,
+            weight_evals,
+            patch_evals,
+            input_sumcheck,
+            input_eval,
+        },
+        reduction,
+    )
+}
+
+fn reduction(
+    win: &Window,
+    claims: &[PointClaim],
+    r: &[EF],
+    weight_evals: &[EF],
+    bias_evals: &[EF],
+    input_point: Vec<EF>,
+    input_eval: EF,
+) -> ConvReduction {
+    let nc = nv(win.out_channels);
+    let mut weight_claims = Vec::new();
+    let mut bias_claims = Vec::new();
+    for ((z, _), (&w, &b)) in claims.iter().zip(weight_evals.iter().zip(bias_evals)) {
+        let mut point = z[..nc].to_vec();
+        point.extend_from_slice(r);
+        weight_claims.push((point, w));
+        bias_claims.push((z[..nc].to_vec(), b));
+    }
+    ConvReduction {
+        weight_claims,
+        bias_claims,
+        input_claim: (input_point, input_eval),
+    }
+}
+
+/// Checks one Conv2d's proof against its output claims.
+pub fn verify(
+    win: &Window,
+    claims: &[PointClaim],
+    proof: &LayerProof,
+    tr: &mut Transcript,
+) -> Result<ConvReduction, VerifyError> {
+    let LayerProof::Conv {
+        bias_evals,
+        kernel_sumcheck,
+        weight_evals,
+        patch_evals,
+        input_sumcheck,
+        input_eval,
+    } = proof
+    else {
+        return Err(VerifyError::Malformed("expected a Conv proof".into()));
+    };
+    let n = claims.len();
+    if bias_evals.len() != n || weight_evals.len() != n || patch_evals.len() != n {
+        return Err(VerifyError::Malformed(
+            "Conv proof: wrong number of evaluations".into(),
+        ));
+    }
+    tr.label(b"conv");
+    let rho = batching_coefficients(tr, n);
+    tr.absorb_efs(bias_evals);
+    let claimed: EF = claims
+        .iter()
+        .zip(bias_evals)
+        .zip(&rho)
+        .map(|(((z, v), b), r)| {
+            let (_, zy, zx) = split_output(win, z);
+            *r * (*v - *b * valid_mass(&zy, win.y.out_len) * valid_mass(&zx, win.x.out_len))
+        })
+        .sum();
+    let sub = sumcheck::verify(
+        kernel_shape(win).num_vars(),
+        2,
+        claimed,
+        kernel_sumcheck,
+        tr,
+    )?;
+    tr.absorb_efs(weight_evals);
+    tr.absorb_efs(patch_evals);
+    let combined: EF = rho
+        .iter()
+        .zip(weight_evals.iter().zip(patch_evals))
+        .map(|(r, (w, p))| *r * *w * *p)
+        .sum();
+    if combined != sub.expected_eval {
+        return Err(VerifyError::Sumcheck(
+            "Conv: the kernel sumcheck's final evaluation does not match the weight and patch evaluations".into(),
+        ));
+    }
+    let sigma = batching_coefficients(tr, n);
+    let points: Vec<&[EF]> = claims.iter().map(|(z, _)| z.as_slice()).collect();
+    let sep = patch_functional(win, &points, &sub.point, &sigma);
+    let claimed: EF = sigma.iter().zip(patch_evals).map(|(s, p)| *s * *p).sum();
+    let input_point = verify_linear(&sep, claimed, input_sumcheck, *input_eval, tr)
+        .map_err(|e| VerifyError::Sumcheck(format!("Conv input reduction: {e}")))?;
+    Ok(reduction(
+        win,
+        claims,
+        &sub.point,
+        weight_evals,
+        bias_evals,
+        input_point,
+        *input_eval,
+    ))
+}

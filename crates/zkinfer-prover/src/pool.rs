@@ -1,0 +1,327 @@
+//! Pooling.
+//!
+//! - `SumPool` (average pooling's numerator; the division is the following
+//!   Requant's rounded shift, range-checked there) is linear: output claims
+//!   are a separable functional of the input (`spatial.rs`), one sumcheck.
+//! - `MaxPool` commits its output `y` and, per kernel offset `k`, the
+//!   difference `d_k = y − x_k` with the shifted view `x_k[o] = x[window_k(o)]`.
+//!   The range table shows every `d_k ∈ [0, 2^16)`, so `y ≥` every window
+//!   value; a sumcheck of `Σ_o eq(z,o)·Π_k d_k(o) = 0` at a random `z` shows
+//!   some `d_k` vanishes at each `o`, so `y` *is* one of them. At that
+//!   sumcheck's point the `x_k` follow from `y` and `d_k`, and one linear
+//!   sumcheck reduces them all to a claim on the input.
+
+use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
+use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base};
+use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
+use zkinfer_protocol::{Transcript, VerifyError, EF};
+
+use crate::claims::PointClaim;
+use crate::layout::{nv, Window};
+use crate::proof::LayerProof;
+use crate::prover::batching_coefficients;
+use crate::spatial::{masked_eq, one_hot, prove_linear, verify_linear, Separable};
+
+fn split(win: &Window, z: &[EF]) -> (Vec<EF>, Vec<EF>, Vec<EF>) {
+    let (c, y) = (nv(win.out_channels), nv(win.y.out_len));
+    (z[..c].to_vec(), z[c..c + y].to_vec(), z[c + y..].to_vec())
+}
+
+/// `Σ_j ρ_j · SumPool(x)(z_j)` as a functional of `x`.
+fn sum_functional(win: &Window, claims: &[PointClaim], rho: &[EF]) -> Separable {
+    let (ones_y, ones_x) = (vec![EF::ONE; win.y.kernel], vec![EF::ONE; win.x.kernel]);
+    let mut sep = Separable::default();
+    for ((z, _), &r) in claims.iter().zip(rho) {
+        let (zc, zy, zx) = split(win, z);
+        sep.push(
+            r,
+            masked_eq(&zc, win.in_channels),
+            win.y.table(&eq_table(&zy), &ones_y),
+            win.x.table(&eq_table(&zx), &ones_x),
+        );
+    }
+    sep
+}
+
+/// Proves a SumPool's output claims; returns the claim on its input.
+pub fn prove_sum(
+    win: &Window,
+    x: Vec<F>,
+    claims: &[PointClaim],
+    tr: &mut Transcript,
+) -> (LayerProof, PointClaim) {
+    tr.label(b"sumpool");
+    let rho = batching_coefficients(tr, claims.len());
+    let sep = sum_functional(win, claims, &rho);
+    let (sumcheck, point, input_eval) = prove_linear(x, &sep, tr);
+    (
+        LayerProof::SumPool {
+            sumcheck,
+            input_eval,
+        },
+        (point, input_eval),
+    )
+}
+
+pub fn verify_sum(
+    win: &Window,
+    claims: &[PointClaim],
+    proof: &LayerProof,
+    tr: &mut Transcript,
+) -> Result<PointClaim, VerifyError> {
+    let LayerProof::SumPool {
+        sumcheck,
+        input_eval,
+    } = proof
+    else {
+        return Err(VerifyError::Malformed("expected a SumPool proof".into()));
+    };
+    tr.label(b"sumpool");
+    let rho = batching_coefficients(tr, claims.len());
+    let sep = sum_functional(win, claims, &rho);
+    let claimed: EF = claims.iter().zip(&rho).map(|((_, v), r)| *r * *v).sum();
+    let point = verify_linear(&sep, claimed, sumcheck, *input_eval, tr)
+        .map_err(|e| VerifyError::Sumcheck(format!("SumPool: {e}")))?;
+    Ok((point, *input_eval))
+}
+
+/// The differences `d_k = y − x_k` (output arrangement, zero on padding).
+pub fn differences(win: &Window, x: &[i64], y: &[i64]) -> Vec<Vec<F>> {
+    let (h, w) = (win.y.in_len, win.x.in_len);
+    let (oh, ow) = (win.y.out_len, win.x.out_len);
+    let (ohp, owp) = (oh.next_power_of_two(), ow.next_power_of_two());
+    let len = win.out_channels.next_power_of_two() * ohp * owp;
+    let mut out = Vec::with_capacity(win.kernel_len());
+    for ky in 0..win.y.kernel {
+        for kx in 0..win.x.kernel {
+            let mut d = vec![F::ZERO; len];
+            for c in 0..win.out_channels {
+                for (oy, iy) in win.y.reads(ky) {
+                    for (ox, ix) in win.x.reads(kx) {
+                        let yv = y[(c * oh + oy) * ow + ox];
+                        let xv = x[(c * h + iy) * w + ix];
+                        d[(c * ohp + oy) * owp + ox] = F::from_u64((yv - xv) as u64);
+                    }
+                }
+            }
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// `Σ_k ρ_k · x_k(r)` as a functional of `x`.
+fn shift_functional(win: &Window, r: &[EF], rho: &[EF]) -> Separable {
+    let (rc, ry, rx) = split(win, r);
+    let channels = masked_eq(&rc, win.in_channels);
+    let (eqy, eqx) = (eq_table(&ry), eq_table(&rx));
+    let mut sep = Separable::default();
+    for ky in 0..win.y.kernel {
+        let ty = win.y.table(&eqy, &one_hot(win.y.kernel, ky));
+        for kx in 0..win.x.kernel {
+            sep.push(
+                rho[ky * win.x.kernel + kx],
+                channels.clone(),
+                ty.clone(),
+                win.x.table(&eqx, &one_hot(win.x.kernel, kx)),
+            );
+        }
+    }
+    sep
+}
+
+/// What a MaxPool proof leaves to check: the committed output and
+/// differences at `point`, and a claim on the input.
+pub struct MaxPoolReduction {
+    pub point: Vec<EF>,
+    pub output_eval: EF,
+    pub diff_evals: Vec<EF>,
+    pub input_claim: PointClaim,
+}
+
+/// `y` and `diffs` are the committed output and differences, `x` the input
+/// in its padded arrangement.
+pub fn prove_max(
+    win: &Window,
+    x: Vec<F>,
+    y: &[F],
+    diffs: &[Vec<F>],
+    tr: &mut Transcript,
+) -> (LayerProof, MaxPoolReduction) {
+    tr.label(b"maxpool");
+    let n_out = y.len().trailing_zeros() as usize;
+    let z = tr.challenge_efs(n_out);
+    let product = sumcheck::prove_eq_weighted(
+        &z,
+        SumOfProducts {
+            num_vars: n_out,
+            mles: diffs.iter().map(|d| Mle::Base(d.clone())).collect(),
+            terms: vec![Term {
+                coeff: EF::ONE,
+                factors: (0..diffs.len()).collect(),
+            }],
+        },
+        tr,
+    );
+    debug_assert_eq!(
+        product.claimed_sum,
+        EF::ZERO,
+        "some d_k vanishes everywhere"
+    );
+    let r = product.point;
+    let diff_evals = product.final_evals;
+    let output_eval = evaluate_base(y, &r);
+    tr.absorb_efs(&diff_evals);
+    tr.absorb_ef(output_eval);
+    let rho = batching_coefficients(tr, diffs.len());
+    let sep = shift_functional(win, &r, &rho);
+    let (input_sumcheck, input_point, input_eval) = prove_linear(x, &sep, tr);
+    (
+        LayerProof::MaxPool {
+            product_sumcheck: product.proof,
+            diff_evals: diff_evals.clone(),
+            output_eval,
+            input_sumcheck,
+            input_eval,
+        },
+        MaxPoolReduction {
+            point: r,
+            output_eval,
+            diff_evals,
+            input_claim: (input_point, input_eval),
+        },
+    )
+}
+
+pub fn verify_max(
+    win: &Window,
+    n_out: usize,
+    proof: &LayerProof,
+    tr: &mut Transcript,
+) -> Result<MaxPoolReduction, VerifyError> {
+    let LayerProof::MaxPool {
+        product_sumcheck,
+        diff_evals,
+        output_eval,
+        input_sumcheck,
+        input_eval,
+    } = proof
+    else {
+        return Err(VerifyError::Malformed("expected a MaxPool proof".into()));
+    };
+    let k = win.kernel_len();
+    if diff_evals.len() != k {
+        return Err(VerifyError::Malformed(
+            "MaxPool proof: wrong number of difference evaluations".into(),
+        ));
+    }
+    tr.label(b"maxpool");
+    let z = tr.challenge_efs(n_out);
+    let sub = sumcheck::verify(n_out, k + 1, EF::ZERO, product_sumcheck, tr)?;
+    let product: EF = diff_evals.iter().copied().product();
+    if eq_eval(&z, &sub.point) * product != sub.expected_eval {
+        return Err(VerifyError::Sumcheck(
+            "MaxPool: the product sumcheck's final evaluation does not match the differences"
+                .into(),
+        ));
+    }
+    tr.absorb_efs(diff_evals);
+    tr.absorb_ef(*output_eval);
+    let rho = batching_coefficients(tr, k);
+    let sep = shift_functional(win, &sub.point, &rho);
+    let claimed: EF = rho
+        .iter()
+        .zip(diff_evals)
+        .map(|(r, d)| *r * (*output_eval - *d))
+        .sum();
+    let input_point = verify_linear(&sep, claimed, input_sumcheck, *input_eval, tr)
+        .map_err(|e| VerifyError::Sumcheck(format!("MaxPool input reduction: {e}")))?;
+    Ok(MaxPoolReduction {
+        point: sub.point,
+        output_eval: *output_eval,
+        diff_evals: diff_evals.clone(),
+        input_claim: (input_point, *input_eval),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spatial::WindowAxis;
+    use zkinfer_protocol::field::f_from_i64;
+
+    fn win() -> Window {
+        let axis = |n| WindowAxis {
+            in_len: n,
+            out_len: n / 2,
+            kernel: 2,
+            stride: 2,
+            pad: 0,
+        };
+        Window {
+            in_channels: 3,
+            out_channels: 3,
+            y: axis(6),
+            x: axis(4),
+        }
+    }
+
+    fn max_pool(w: &Window, x: &[i64]) -> Vec<i64> {
+        let (oh, ow) = (w.y.out_len, w.x.out_len);
+        let mut y = vec![i64::MIN; 3 * oh * ow];
+        for c in 0..3 {
+            for k in 0..4 {
+                for (oy, iy) in w.y.reads(k / 2) {
+                    for (ox, ix) in w.x.reads(k % 2) {
+                        let v = &mut y[(c * oh + oy) * ow + ox];
+                        *v = (*v).max(x[(c * 6 + iy) * 4 + ix]);
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    fn arranged(w: &Window, x: &[i64]) -> Vec<F> {
+        let s = crate::shape::PaddedShape {
+            dims: vec![w.in_channels, w.y.in_len, w.x.in_len],
+        };
+        let v: Vec<F> = x.iter().map(|&v| f_from_i64(v)).collect();
+        s.arrange(&v, F::ZERO)
+    }
+
+    fn out_arranged(w: &Window, y: &[i64]) -> Vec<F> {
+        let s = crate::shape::PaddedShape {
+            dims: vec![w.out_channels, w.y.out_len, w.x.out_len],
+        };
+        let v: Vec<F> = y.iter().map(|&v| f_from_i64(v)).collect();
+        s.arrange(&v, F::ZERO)
+    }
+
+    fn run(y: &[i64], x: &[i64]) -> Result<MaxPoolReduction, VerifyError> {
+        let w = win();
+        let diffs = differences(&w, x, y);
+        let ya = out_arranged(&w, y);
+        let mut tp = Transcript::new(b"test");
+        let (proof, _) = prove_max(&w, arranged(&w, x), &ya, &diffs, &mut tp);
+        let mut tv = Transcript::new(b"test");
+        verify_max(&w, ya.len().trailing_zeros() as usize, &proof, &mut tv)
+    }
+
+    #[test]
+    fn the_true_max_verifies_and_a_larger_bound_does_not() {
+        let w = win();
+        let x: Vec<i64> = (0..72).map(|i| (i * 37 % 23) - 11).collect();
+        let y = max_pool(&w, &x);
+        let red = run(&y, &x).expect("honest max pool verifies");
+        assert_eq!(red.diff_evals.len(), 4);
+        // An upper bound that is not attained: every difference stays ≥ 0
+        // (the range check passes) but no difference vanishes.
+        let mut y_up = y.clone();
+        y_up[3] += 1;
+        assert!(
+            run(&y_up, &x).is_err(),
+            "a non-attained maximum was accepted"
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! Sliding-window geometry (Conv2d, MaxPool, SumPool) in factored form.
+//!
+//! A window op reads input row `o·stride + k − pad` for output row `o` and
+//! kernel offset `k`, independently along the two spatial axes. So a claim on
+//! the output at a point `(z_c, z_y, z_x)` becomes a linear functional of the
+//! input that factors into one small table per axis:
+//!
+//! `Σ_{c,iy,ix} x[c,iy,ix] · T_c[c] · T_y[iy] · T_x[ix]`,
+//! with `T_y[iy] = Σ_k κ[k] Σ_o eq(z_y, o)·[o·s + k − p = iy]`.
+//!
+//! The prover expands the product into one table the size of the input and
+//! runs a degree-2 sumcheck; the verifier evaluates each axis table at the
+//! final point in `O(kernel · output + input axis)` time. No patch (im2col)
+//! matrix is ever formed by either side.
+
+use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
+use zkinfer_protocol::mle::eq_table;
+use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, SumcheckProof, Term};
+use zkinfer_protocol::{Transcript, VerifyError, EF};
+
+/// One spatial axis of a window op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowAxis {
+    pub in_len: usize,
+    pub out_len: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub pad: usize,
+}
+
+impl WindowAxis {
+    /// The input position output `o` reads at kernel offset `k`, if inside the input.
+    pub fn source(&self, o: usize, k: usize) -> Option<usize> {
+        (o * self.stride + k)
+            .checked_sub(self.pad)
+            .filter(|&i| i < self.in_len)
+    }
+
+    /// `A[i] = Σ_{k<K} κ[k] Σ_{o<O} eq_out[o]·[source(o,k) = i]`, zero on padding
+    /// (length: the input axis padded to a power of two).
+    pub fn table(&self, eq_out: &[EF], kappa: &[EF]) -> Vec<EF> {
+        let mut a = vec![EF::ZERO; self.in_len.next_power_of_two().max(1)];
+        for (k, &w) in kappa.iter().enumerate().take(self.kernel) {
+            if w == EF::ZERO {
+                continue;
+            }
+            for (o, &e) in eq_out.iter().enumerate().take(self.out_len) {
+                if let Some(i) = self.source(o, k) {
+                    a[i] += w * e;
+                }
+            }
+        }
+        a
+    }
+
+    /// Per output row, the input row read at offset `k`: `(o, i)` pairs.
+    pub fn reads(&self, k: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.out_len).filter_map(move |o| self.source(o, k).map(|i| (o, i)))
+    }
+}
+
+/// `eq(z, c)` for `c < len`, zero on the padding (a channel axis mapped onto itself).
+pub fn masked_eq(z: &[EF], len: usize) -> Vec<EF> {
+    let mut t = eq_table(z);
+    for v in t.iter_mut().skip(len) {
+        *v = EF::ZERO;
+    }
+    t
+}
+
+/// `Σ_{o<len} eq(z, o)`: the weight of the valid (unpadded) part of an axis.
+pub fn valid_mass(z: &[EF], len: usize) -> EF {
+    eq_table(z).iter().take(len).copied().sum()
+}
+
+/// A one-hot kernel weighting (`κ[k] = [k = at]`).
+pub fn one_hot(len: usize, at: usize) -> Vec<EF> {
+    let mut v = vec![EF::ZERO; len];
+    v[at] = EF::ONE;
+    v
+}
+
+/// `Σ_t coeff_t · (c_t ⊗ y_t ⊗ x_t)`: a linear functional of a `[C, H, W]`
+/// image, kept factored so the verifier never expands it.
+#[derive(Default)]
+pub struct Separable {
+    pub terms: Vec<(EF, [Vec<EF>; 3])>,
+}
+
+impl Separable {
+    pub fn push(&mut self, coeff: EF, c: Vec<EF>, y: Vec<EF>, x: Vec<EF>) {
+        self.terms.push((coeff, [c, y, x]));
+    }
+
+    /// The expanded table (prover side), row-major `[C, H, W]`.
+    pub fn expand(&self) -> Vec<EF> {
+        let Some((_, [c0, y0, x0])) = self.terms.first() else {
+            return Vec::new();
+        };
+        let (hw, w) = (y0.len() * x0.len(), x0.len());
+        let mut out = vec![EF::ZERO; c0.len() * hw];
+        for (coeff, [c, y, x]) in &self.terms {
+            // Rows of y ⊗ x, scaled per channel.
+            let yx: Vec<EF> = y
+                .iter()
+                .flat_map(|&a| x.iter().map(move |&b| a * b * *coeff))
+                .collect();
+            for (ci, &cv) in c.iter().enumerate() {
+                if cv == EF::ZERO {
+                    continue;
+                }
+                let row = &mut out[ci * hw..(ci + 1) * hw];
+                for (o, &v) in row.iter_mut().zip(&yx) {
+                    *o += cv * v;
+                }
+            }
+            debug_assert_eq!(x.len(), w);
+        }
+        out
+    }
+
+    /// The table's multilinear extension at `point` (verifier side).
+    pub fn evaluate(&self, point: &[EF]) -> EF {
+        let Some((_, [c0, y0, _])) = self.terms.first() else {
+            return EF::ZERO;
+        };
+        let (nc, ny) = (
+            c0.len().trailing_zeros() as usize,
+            y0.len().trailing_zeros() as usize,
+        );
+        let eqs = [
+            eq_table(&point[..nc]),
+            eq_table(&point[nc..nc + ny]),
+            eq_table(&point[nc + ny..]),
+        ];
+        let dot = |a: &[EF], b: &[EF]| -> EF { a.iter().zip(b).map(|(x, y)| *x * *y).sum() };
+        self.terms
+            .iter()
+            .map(|(coeff, axes)| {
+                *coeff * dot(&axes[0], &eqs[0]) * dot(&axes[1], &eqs[1]) * dot(&axes[2], &eqs[2])
+            })
+            .sum()
+    }
+
+    /// Number of variables of the functional's domain.
+    pub fn num_vars(&self) -> usize {
+        self.terms.first().map_or(0, |(_, a)| {
+            a.iter().map(|t| t.len().trailing_zeros() as usize).sum()
+        })
+    }
+
+    /// Every axis table must be a power of two long, the same in every term.
+    pub fn well_formed(&self, axis_lens: [usize; 3]) -> bool {
+        self.terms
+            .iter()
+            .all(|(_, a)| a.iter().zip(axis_lens).all(|(t, l)| t.len() == l))
+    }
+}
+
+/// Proof that `Σ_j x[j]·E[j] = claimed` for the expanded functional `E`;
+/// returns the sumcheck, its point and `x(point)`.
+pub fn prove_linear(
+    x: Vec<F>,
+    functional: &Separable,
+    tr: &mut Transcript,
+) -> (SumcheckProof, Vec<EF>, EF) {
+    let e = functional.expand();
+    debug_assert_eq!(e.len(), x.len());
+    let out = sumcheck::prove(
+        SumOfProducts {
+            num_vars: functional.num_vars(),
+            mles: vec![Mle::Ext(e), Mle::Base(x)],
+            terms: vec![Term {
+                coeff: EF::ONE,
+                factors: vec![0, 1],
+            }],
+        },
+        tr,
+    );
+    let x_eval = out.final_evals[1];
+    tr.absorb_ef(x_eval);
+    (out.proof, out.point, x_eval)
+}
+
+/// Checks a [`prove_linear`] proof of `claimed`; returns the point at which
+/// the input must evaluate to `x_eval`.
+pub fn verify_linear(
+    functional: &Separable,
+    claimed: EF,
+    proof: &SumcheckProof,
+    x_eval: EF,
+    tr: &mut Transcript,
+) -> Result<Vec<EF>, VerifyError> {
+    let sub = sumcheck::verify(functional.num_vars(), 2, claimed, proof, tr)?;
+    tr.absorb_ef(x_eval);
+    if functional.evaluate(&sub.point) * x_eval != sub.expected_eval {
+        return Err(VerifyError::Sumcheck(
+            "the final evaluation does not match the claimed input evaluation".into(),
+        ));
+    }
+    Ok(sub.point)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkinfer_protocol::mle::{evaluate_base, evaluate_ext};
+
+    fn pt(seed: u64, n: usize) -> Vec<EF> {
+        (0..n)
+            .map(|i| EF::from(F::from_u64(seed * 1000 + i as u64 * 7 + 3)))
+            .collect()
+    }
+
+    #[test]
+    fn axis_table_matches_direct_sum() {
+        let ax = WindowAxis {
+            in_len: 5,
+            out_len: 3,
+            kernel: 3,
+            stride: 2,
+            pad: 1,
+        };
+        let z = pt(1, 2);
+        let eq = eq_table(&z);
+        let kappa = vec![EF::from(F::from_u64(2)), EF::ONE, EF::from(F::from_u64(5))];
+        let t = ax.table(&eq, &kappa);
+        assert_eq!(t.len(), 8);
+        for (i, &ti) in t.iter().enumerate() {
+            let mut want = EF::ZERO;
+            for o in 0..3 {
+                for (k, &kk) in kappa.iter().enumerate() {
+                    let src = (o * 2 + k) as isize - 1;
+                    if src == i as isize && i < 5 {
+                        want += kk * eq[o];
+                    }
+                }
+            }
+            assert_eq!(ti, want, "row {i}");
+        }
+    }
+
+    #[test]
+    fn separable_evaluate_agrees_with_expand() {
+        let mut s = Separable::default();
+        s.push(EF::ONE, masked_eq(&pt(2, 2), 3), pt(3, 4), pt(4, 2));
+        s.push(
+            EF::from(F::from_u64(9)),
+            masked_eq(&pt(5, 2), 4),
+            pt(6, 4),
+            pt(7, 2),
+        );
+        let e = s.expand();
+        assert_eq!(e.len(), 4 * 4 * 2);
+        let r = pt(8, 5);
+        assert_eq!(s.evaluate(&r), evaluate_ext(&e, &r));
+    }
+
+    #[test]
+    fn linear_proof_round_trip_and_rejects_wrong_claim() {
+        let mut s = Separable::default();
+        s.push(EF::ONE, masked_eq(&pt(2, 1), 2), pt(3, 4), pt(4, 2));
+        let x: Vec<F> = (0..16u64).map(|v| F::from_u64(v * v + 1)).collect();
+        let e = s.expand();
+        let claimed: EF = e.iter().zip(&x).map(|(a, b)| *a * EF::from(*b)).sum();
+        let mut tr = Transcript::new(b"test");
+        let (proof, point, x_eval) = prove_linear(x.clone(), &s, &mut tr);
+        assert_eq!(x_eval, evaluate_base(&x, &point));
+        let mut tv = Transcript::new(b"test");
+        let p = verify_linear(&s, claimed, &proof, x_eval, &mut tv).expect("accepts");
+        assert_eq!(p, point);
+        let mut tv = Transcript::new(b"test");
+        assert!(verify_linear(&s, claimed + EF::ONE, &proof, x_eval, &mut tv).is_err());
+        let mut tv = Transcript::new(b"test");
+        assert!(verify_linear(&s, claimed, &proof, x_eval + EF::ONE, &mut tv).is_err());
+    }
+}
