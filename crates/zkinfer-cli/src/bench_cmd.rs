@@ -1,4 +1,4 @@
-//! `zkinfer bench`: prove/verify synthetic MLPs made on the fly and print
+//! `zkinfer bench`: prove/verify synthetic MLPs and CNNs made on the fly and print
 //! setup, prove and verify time, proof size, peak memory and the ratio of
 //! prove time to plain float inference. Each model runs in its own child
 //! process so that peak RSS is per model.
@@ -8,31 +8,49 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::json;
+use zkinfer_model::QuantModel;
 use zkinfer_prover::proof::Proof;
-use zkinfer_prover::synthetic::{float_forward, input, mlp};
-use zkinfer_prover::{prove, setup, verify};
+use zkinfer_prover::synthetic::{float_forward, input, mlp, named_cnn};
+use zkinfer_prover::{prove, setup_with_mode, verify, CommitmentMode};
 
-/// The benchmark models (≈100K, 670K, 3.1M, 18.4M parameters).
+/// The issues' benchmark models: MLPs of ≈100K, 670K, 3.1M, 18.4M parameters
+/// and the CNNs LeNet-5, ResNet-20 and VGG-16 (CIFAR).
 const DEFAULT_MODELS: &str =
-    "784-128-10,784-512-512-10,1024-1024-1024-1024-10,784-2048-2048-2048-2048-2048-10";
+    "784-128-10,784-512-512-10,1024-1024-1024-1024-10,784-2048-2048-2048-2048-2048-10,lenet5,resnet20,vgg16";
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Comma-separated MLPs, each as dash-separated layer widths.
+    /// Comma-separated models: MLPs as dash-separated layer widths, or the
+    /// CNNs `lenet5`, `resnet20`, `vgg16`.
     #[arg(long, default_value = DEFAULT_MODELS)]
     pub models: String,
     /// Proofs per model (the median prove time is reported).
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
+    /// Commitments in the fast-prover mode (larger proofs; see `setup --fast-prover`).
+    #[arg(long)]
+    pub fast_prover: bool,
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct BenchOneArgs {
-    pub widths: String,
+    pub model: String,
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
+    #[arg(long)]
+    pub fast_prover: bool,
+}
+
+const CNNS: [&str; 3] = ["lenet5", "resnet20", "vgg16"];
+
+/// A benchmark model from its name or MLP widths.
+fn bench_model(spec: &str) -> Result<QuantModel> {
+    match named_cnn(spec.trim()) {
+        Some(m) => Ok(m),
+        None => Ok(mlp(&parse_widths(spec)?, 1)),
+    }
 }
 
 fn parse_widths(s: &str) -> Result<Vec<usize>> {
@@ -68,10 +86,9 @@ fn peak_rss_bytes() -> u64 {
 
 /// One model, in this process: prints one JSON object.
 pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
-    let widths = parse_widths(&a.widths)?;
-    let model = mlp(&widths, 1);
+    let model = bench_model(&a.model)?;
     let params = model.num_params();
-    let x = input(widths[0], 1);
+    let x = input(model.tensors[model.input].len(), 1);
     let xf: Vec<f32> = x.iter().map(|&v| v as f32 / 127.0).collect();
     let mut inf = Vec::new();
     for _ in 0..5 {
@@ -81,8 +98,13 @@ pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
     }
     let inference = median(inf);
 
+    let mode = if a.fast_prover {
+        CommitmentMode::Fast
+    } else {
+        CommitmentMode::Compact
+    };
     let t = Instant::now();
-    let pk = setup(model, None)?;
+    let pk = setup_with_mode(model, mode)?;
     let setup_t = t.elapsed();
     let mut runs = Vec::new();
     for _ in 0..a.repeat.max(1) {
@@ -103,7 +125,7 @@ pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
     println!(
         "{}",
         json!({
-            "model": a.widths, "params": params,
+            "model": a.model, "params": params, "mode": format!("{mode:?}").to_lowercase(),
             "setup_s": setup_t.as_secs_f64(), "prove_s": prove_s,
             "verify_s": median(vt).as_secs_f64(), "proof_bytes": bytes.len(),
             "peak_rss_bytes": peak_rss_bytes(),
@@ -140,9 +162,17 @@ pub fn run_bench(a: BenchArgs) -> Result<()> {
         );
     }
     for m in a.models.split(',').filter(|s| !s.trim().is_empty()) {
-        parse_widths(m)?;
+        if !CNNS.contains(&m.trim()) {
+            parse_widths(m)?;
+        }
+        let mut args = vec!["bench-one", m.trim(), "--repeat"];
+        let repeat = a.repeat.to_string();
+        args.push(&repeat);
+        if a.fast_prover {
+            args.push("--fast-prover");
+        }
         let out = std::process::Command::new(&exe)
-            .args(["bench-one", m.trim(), "--repeat", &a.repeat.to_string()])
+            .args(&args)
             .output()
             .context("running a benchmark child process")?;
         if !out.status.success() {

@@ -37,7 +37,7 @@ enum Command {
     Verify(proof_cmds::VerifyArgs),
     /// Compile the bundled model, prove one inference, verify it, print timings.
     Demo,
-    /// Benchmark synthetic MLPs: setup, prove, verify, proof size, peak memory.
+    /// Benchmark synthetic MLPs and CNNs: setup, prove, verify, proof size, peak memory.
     Bench(bench_cmd::BenchArgs),
     #[command(hide = true)]
     BenchOne(bench_cmd::BenchOneArgs),

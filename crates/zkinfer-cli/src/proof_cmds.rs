@@ -8,7 +8,10 @@ use clap::Args;
 use serde_json::json;
 use zkinfer_model::QuantModel;
 use zkinfer_prover::proof::Proof;
-use zkinfer_prover::{prove, prove_consuming, setup, verify, ProvingKey, VerifyingKey};
+use zkinfer_prover::{
+    prove, prove_consuming, setup, setup_with_mode, verify, CommitmentMode, ProvingKey,
+    VerifyingKey,
+};
 
 use crate::input::read_single_input;
 
@@ -19,6 +22,10 @@ pub struct SetupArgs {
     /// Directory for `model.pk` and `model.vk`.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Faster proving, larger proofs (Reed–Solomon rate 1/2 instead of 1/4;
+    /// same security).
+    #[arg(long)]
+    pub fast_prover: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -62,7 +69,12 @@ pub fn run_setup(a: SetupArgs) -> Result<()> {
     let model =
         QuantModel::load(&a.model).with_context(|| format!("loading {}", a.model.display()))?;
     let t = Instant::now();
-    let pk = setup(model, None)?;
+    let mode = if a.fast_prover {
+        CommitmentMode::Fast
+    } else {
+        CommitmentMode::Compact
+    };
+    let pk = setup_with_mode(model, mode)?;
     let secs = t.elapsed().as_secs_f64();
     std::fs::create_dir_all(&a.output)
         .with_context(|| format!("creating {}", a.output.display()))?;

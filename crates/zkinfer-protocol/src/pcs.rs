@@ -131,8 +131,20 @@ impl PcsParams {
     /// cuts an opening from ~300 ms to ~25 ms for ~5 % more proof
     /// (`cargo run --release -p zkinfer-protocol --example pow_probe`).
     pub fn for_num_vars(num_vars: usize) -> Self {
-        let base = Self::default();
-        (8..=base.pow_bits)
+        Self::for_num_vars_at_rate(num_vars, Self::default().starting_log_inv_rate)
+    }
+
+    /// [`PcsParams::for_num_vars`] with starting rate `2^-log_inv_rate`.
+    ///
+    /// Rate 1/4 instead of 1/2 gives each query twice the distance, so about
+    /// a third less proof, for a codeword (commit time) twice as large and a
+    /// little more grinding (see [`PcsParams::compact_rate`]).
+    pub fn for_num_vars_at_rate(num_vars: usize, log_inv_rate: usize) -> Self {
+        let base = Self {
+            starting_log_inv_rate: log_inv_rate,
+            ..Self::default()
+        };
+        (8..=base.pow_bits + 4)
             .map(|pow_bits| Self {
                 pow_bits,
                 ..base.clone()
@@ -143,9 +155,22 @@ impl PcsParams {
 
     /// Parameters for a commitment to polynomials of these sizes.
     pub fn for_polys(poly_num_vars: &[usize]) -> Self {
-        let base = Self::default();
+        Self::for_polys_at_rate(poly_num_vars, Self::default().starting_log_inv_rate)
+    }
+
+    /// [`PcsParams::for_polys`] with starting rate `2^-log_inv_rate`.
+    pub fn for_polys_at_rate(poly_num_vars: &[usize], log_inv_rate: usize) -> Self {
+        let base = Self {
+            starting_log_inv_rate: log_inv_rate,
+            ..Self::default()
+        };
         let n = stacked_num_vars(&base, poly_num_vars).unwrap_or(0);
-        Self::for_num_vars(n)
+        Self::for_num_vars_at_rate(n, log_inv_rate)
+    }
+
+    /// `log2(1/rate)` of the compact (smaller proof) setting.
+    pub fn compact_rate() -> usize {
+        2
     }
 
     /// `log2(1/rate)` of the codewords committed after each intermediate

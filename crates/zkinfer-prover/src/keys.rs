@@ -29,7 +29,7 @@ pub struct VerifyingKey {
     pub structure: QuantModel,
     pub weight_commitment: Commitment,
     /// Parameters of the weight commitment (activation commitments derive
-    /// theirs from their size: `PcsParams::for_polys`).
+    /// theirs from these and their size: [`activation_params`]).
     pub pcs_params: PcsParams,
 }
 
@@ -216,15 +216,52 @@ fn build_pk(
     })
 }
 
+/// How the commitments trade proof size against prover time. Both keep the
+/// same computed security; the choice is fixed at setup (it is part of the
+/// verifying key) and applies to the weight and activation commitments.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CommitmentMode {
+    /// Reed–Solomon rate 1/4: about a third smaller proofs, slower commits.
+    #[default]
+    Compact,
+    /// Rate 1/2: the fastest prover, larger proofs.
+    Fast,
+}
+
+impl CommitmentMode {
+    pub fn log_inv_rate(self) -> usize {
+        match self {
+            Self::Compact => PcsParams::compact_rate(),
+            Self::Fast => PcsParams::default().starting_log_inv_rate,
+        }
+    }
+}
+
 /// Commits the model's weights: returns the proving key (its `vk` field is
-/// the verifying key). `params: None` picks the fastest parameters with the
-/// default security for the weights' size.
+/// the verifying key). `params: None` picks the [`CommitmentMode::Compact`]
+/// parameters for the weights' size.
 pub fn setup(model: QuantModel, params: Option<PcsParams>) -> Result<ProvingKey, ProveError> {
     let params = match params {
         Some(p) => p,
-        None => PcsParams::for_polys(&Layout::new(&model)?.weight_num_vars),
+        None => return setup_with_mode(model, CommitmentMode::default()),
     };
     build_pk(model, params, None)
+}
+
+/// [`setup`] with the parameters of `mode` for the weights' size.
+pub fn setup_with_mode(model: QuantModel, mode: CommitmentMode) -> Result<ProvingKey, ProveError> {
+    let params =
+        PcsParams::for_polys_at_rate(&Layout::new(&model)?.weight_num_vars, mode.log_inv_rate());
+    build_pk(model, params, None)
+}
+
+/// The activation commitment's parameters: the weight commitment's rate, the
+/// smallest grinding budget for the activations' size (both sides derive it).
+pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
+    PcsParams::for_polys_at_rate(
+        &layout.activation_num_vars,
+        vk.pcs_params.starting_log_inv_rate,
+    )
 }
 
 impl ProvingKey {

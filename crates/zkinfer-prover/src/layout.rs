@@ -17,7 +17,7 @@ use zkinfer_model::eval::requant_quotient;
 use zkinfer_model::float::conv_out_dim;
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
-use zkinfer_protocol::logup::{LookupTable, LookupWitness};
+use zkinfer_protocol::logup::LookupTable;
 use zkinfer_protocol::mle::num_vars_for;
 
 use crate::error::ProveError;
@@ -60,8 +60,18 @@ pub struct TableLayout {
     pub key: TableKey,
     /// Each witness is a tuple of columns as wide as the table.
     pub witnesses: Vec<Vec<ColumnRef>>,
+    /// Witnesses of equal size, looked up as one concatenation (`lookups.rs`).
+    pub groups: Vec<WitnessGroup>,
     /// Committed polynomial holding this table's multiplicities.
     pub multiplicity_poly: usize,
+}
+
+/// Witnesses (indices into [`TableLayout::witnesses`]) whose polynomials all
+/// have `num_vars` variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessGroup {
+    pub members: Vec<usize>,
+    pub num_vars: usize,
 }
 
 /// How one `Requant` is proven.
@@ -184,6 +194,7 @@ impl Layout {
                 tables.push(TableLayout {
                     key,
                     witnesses: Vec::new(),
+                    groups: Vec::new(),
                     multiplicity_poly: usize::MAX,
                 });
                 tables.len() - 1
@@ -519,6 +530,16 @@ impl Layout {
             ));
         }
         for t in &mut tables {
+            for (w, cols) in t.witnesses.iter().enumerate() {
+                let n = act_nv[cols[0].poly];
+                match t.groups.iter_mut().find(|g| g.num_vars == n) {
+                    Some(g) => g.members.push(w),
+                    None => t.groups.push(WitnessGroup {
+                        members: vec![w],
+                        num_vars: n,
+                    }),
+                }
+            }
             let len = table_for(model, &t.key).len();
             t.multiplicity_poly = new_poly(&PaddedShape::flat(len), &mut act_nv);
         }
@@ -564,27 +585,6 @@ fn resolve(kinds: &[TensorKind], mut t: TensorId) -> TensorId {
         t = s;
     }
     t
-}
-
-/// The rows a table's witnesses look up, from the committed polynomials.
-pub fn lookup_witnesses(table: &TableLayout, polys: &[Vec<F>]) -> Vec<LookupWitness> {
-    table
-        .witnesses
-        .iter()
-        .map(|cols| LookupWitness {
-            columns: cols
-                .iter()
-                .map(|c| {
-                    if c.scale == 1 {
-                        polys[c.poly].clone()
-                    } else {
-                        let k = F::from_u64(c.scale);
-                        polys[c.poly].iter().map(|&x| x * k).collect()
-                    }
-                })
-                .collect(),
-        })
-        .collect()
 }
 
 /// The public table a key denotes.

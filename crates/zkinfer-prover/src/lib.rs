@@ -8,6 +8,7 @@ pub mod conv;
 pub mod error;
 pub mod keys;
 pub mod layout;
+pub mod lookups;
 pub mod pool;
 pub mod proof;
 pub mod prover;
@@ -19,7 +20,7 @@ pub mod synthetic;
 pub mod verifier;
 
 pub use error::ProveError;
-pub use keys::{setup, ProvingKey, VerifyingKey};
+pub use keys::{setup, setup_with_mode, CommitmentMode, ProvingKey, VerifyingKey};
 pub use proof::Proof;
 pub use prover::{prove, prove_consuming, prove_with_progress, ProveOutput, ProveTimings};
 pub use verifier::verify;

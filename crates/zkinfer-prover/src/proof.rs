@@ -66,11 +66,19 @@ pub enum LayerProof {
     },
 }
 
+/// One table's lookups: the LogUp proof over its merged witnesses, and per
+/// witness group, per member, its committed columns at the group's row point.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TableProof {
+    pub logup: LookupProof,
+    pub member_evals: Vec<Vec<Vec<EF>>>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proof {
     pub model_id: [u8; 32],
     pub activation_commitment: Commitment,
-    pub lookups: Vec<LookupProof>,
+    pub lookups: Vec<TableProof>,
     pub layers: Vec<LayerProof>,
     pub weight_opening: OpeningProof,
     pub activation_opening: OpeningProof,

@@ -9,19 +9,17 @@ use zkinfer_model::ir::QOp;
 use zkinfer_protocol::field::{f_from_i64, Field, PrimeCharacteristicRing, F};
 use zkinfer_protocol::logup;
 use zkinfer_protocol::mle::{eq_table, evaluate_base, weighted_row_sum};
-use zkinfer_protocol::pcs::{Claim, CommittedData, Pcs, PcsParams};
+use zkinfer_protocol::pcs::{Claim, CommittedData, Pcs};
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, EF};
 
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
-use crate::keys::ProvingKey;
-use crate::layout::{
-    lookup_witnesses, padded_field, pow2, table_for, Layout, LIMB_BITS, WINDOW_HALF,
-};
+use crate::keys::{activation_params, ProvingKey};
+use crate::layout::{padded_field, pow2, table_for, Layout, LIMB_BITS, WINDOW_HALF};
 use crate::proof::{LayerProof, Proof};
 use crate::statement::start_transcript;
-use crate::{conv, pool};
+use crate::{conv, lookups, pool};
 
 /// Where the prover's time went.
 #[derive(Clone, Debug, Default)]
@@ -110,7 +108,7 @@ fn prove_impl(
 
     progress("committing activations");
     let clock = Instant::now();
-    let act_pcs = Pcs::new(PcsParams::for_polys(&layout.activation_num_vars));
+    let act_pcs = Pcs::new(activation_params(&pk.vk, layout));
     let (act_commitment, act_data) = act_pcs.commit(&act_polys);
     act_commitment.absorb_into(&mut tr);
     timings.commit = clock.elapsed();
@@ -118,29 +116,7 @@ fn prove_impl(
     progress("proving lookups");
     let clock = Instant::now();
     let mut book = ClaimBook::new(model.tensors.len());
-    let mut lookups = Vec::with_capacity(layout.tables.len());
-    for t in &layout.tables {
-        let table = table_for(model, &t.key);
-        let witnesses = lookup_witnesses(t, &act_polys);
-        tr.label(b"lookup");
-        let (proof, claims) =
-            logup::prove(&table, &witnesses, &act_polys[t.multiplicity_poly], &mut tr);
-        for (w, c) in t.witnesses.iter().zip(&claims.witnesses) {
-            for (col, &v) in w.iter().zip(&c.values) {
-                book.activation.push(Claim {
-                    poly: col.poly,
-                    point: c.point.clone(),
-                    value: v * unscale(col.scale),
-                });
-            }
-        }
-        book.activation.push(Claim {
-            poly: t.multiplicity_poly,
-            point: claims.multiplicities.point.clone(),
-            value: claims.multiplicities.values[0],
-        });
-        lookups.push(proof);
-    }
+    let lookups = lookups::prove(model, layout, &act_polys, &mut book, &mut tr);
     timings.lookups = clock.elapsed();
 
     progress("proving layers");
@@ -411,10 +387,6 @@ fn pow2_big(s: u32) -> F {
     F::from_u64(1u64 << s)
 }
 
-pub(crate) fn unscale(scale: u64) -> EF {
-    EF::from(F::from_u64(scale).inverse())
-}
-
 /// Every committed activation polynomial, in layout order.
 fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>>, ProveError> {
     let model = &pk.model;
@@ -483,7 +455,7 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
     }
     for t in &layout.tables {
         let table = table_for(model, &t.key);
-        let witnesses = lookup_witnesses(t, &polys);
+        let witnesses = lookups::group_witnesses(t, &polys);
         let m = logup::multiplicities(&table, &witnesses).map_err(|e| {
             ProveError::Inference(format!(
                 "a lookup witness is outside its table ({:?}): {e}",

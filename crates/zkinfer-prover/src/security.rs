@@ -12,12 +12,12 @@
 //!   committed activations — over the activation commitment's.
 
 use zkinfer_model::ir::QOp;
-use zkinfer_protocol::pcs::{stacked_num_vars, PcsParams};
+use zkinfer_protocol::pcs::stacked_num_vars;
 use zkinfer_protocol::security::{
     combine_bits, log2_ef_order, pcs_bits, pcs_list_size_bits, sumcheck_bits,
 };
 
-use crate::keys::VerifyingKey;
+use crate::keys::{activation_params, VerifyingKey};
 use crate::layout::{nv, table_for, Layout, TensorKind};
 
 #[derive(Clone, Debug)]
@@ -105,7 +105,7 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
         };
     };
     let params = &vk.pcs_params;
-    let act_params = PcsParams::for_polys(&layout.activation_num_vars);
+    let act_params = activation_params(vk, &layout);
     let (n_weight_claims, n_act_claims) = claim_counts(vk, &layout);
     let w_vars =
         stacked_num_vars(params, &vk.weight_commitment.poly_num_vars).unwrap_or(usize::MAX);

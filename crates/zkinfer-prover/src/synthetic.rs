@@ -114,30 +114,6 @@ pub fn input(len: usize, seed: u64) -> Vec<i64> {
     (0..len).map(|_| rng.range(0, 127)).collect()
 }
 
-/// Plain float inference of the same MLP (f32, the work an unproven server does),
-/// for the prove-time ÷ inference-time ratio.
-pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
-    let mut x = input.to_vec();
-    for op in &model.ops {
-        if let QOp::Dense {
-            in_dim,
-            out_dim,
-            weight,
-            bias,
-            ..
-        } = op
-        {
-            let mut y = vec![0f32; *out_dim];
-            for (o, yo) in y.iter_mut().enumerate() {
-                let row = &weight[o * in_dim..(o + 1) * in_dim];
-                *yo = bias[o] as f32 + row.iter().zip(&x).map(|(w, v)| *w as f32 * v).sum::<f32>();
-            }
-            x = y.into_iter().map(|v| v.max(0.0)).collect();
-        }
-    }
-    x
-}
-
 /// One layer of a synthetic CNN (see [`cnn`]).
 #[derive(Clone, Debug)]
 pub enum CnnLayer {
@@ -161,6 +137,9 @@ pub enum CnnLayer {
     },
     /// `relu(x + conv3x3(x))` with scale alignment on the skip path.
     Residual,
+    /// A ResNet basic block: `relu(conv3x3(relu(conv3x3_s(x))) + shortcut(x))`,
+    /// the shortcut a strided 1x1 conv when the shape changes.
+    Block { out_channels: usize, stride: usize },
     /// Flatten → Dense → requant (ReLU unless it is the last layer).
     Dense { out: usize },
 }
@@ -302,6 +281,32 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
                 });
                 requant(&mut m, acc, last, &x0)
             }
+            CnnLayer::Block {
+                out_channels,
+                stride,
+            } => {
+                let s2 = [*stride, *stride];
+                let a = conv(&mut m, &mut rng, cur, *out_channels, [3, 3], s2, [1; 4]);
+                let a = requant(&mut m, a, false, &x0);
+                let acc = conv(&mut m, &mut rng, a, *out_channels, [3, 3], [1, 1], [1; 4]);
+                let (skip, b_mul) = if *stride != 1 || *out_channels != shape[0] {
+                    let sc = conv(&mut m, &mut rng, cur, *out_channels, [1, 1], s2, [0; 4]);
+                    (sc, 1)
+                } else {
+                    (cur, 64)
+                };
+                let bound = m.tensors[acc].bound + m.tensors[skip].bound * b_mul;
+                let out_shape = m.tensors[acc].shape.clone();
+                let sum = tensor(&mut m, format!("block{l}"), out_shape, bound);
+                m.ops.push(QOp::Add {
+                    a: acc,
+                    b: skip,
+                    output: sum,
+                    a_mul: 1,
+                    b_mul,
+                });
+                requant(&mut m, sum, last, &x0)
+            }
             CnnLayer::Residual => {
                 let acc = conv(&mut m, &mut rng, cur, shape[0], [3, 3], [1, 1], [1; 4]);
                 let b_mul = 64;
@@ -349,4 +354,219 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
     }
     m.output = cur;
     m
+}
+
+fn conv_layer(oc: usize, k: usize, pad: usize) -> CnnLayer {
+    CnnLayer::Conv {
+        out_channels: oc,
+        kernel: [k, k],
+        strides: [1, 1],
+        pads: [pad; 4],
+    }
+}
+
+const POOL2: CnnLayer = CnnLayer::MaxPool {
+    kernel: [2, 2],
+    strides: [2, 2],
+};
+
+/// The benchmark CNNs by name: `lenet5` (1×28×28), `resnet20` and `vgg16`
+/// (CIFAR, 3×32×32), with seeded synthetic weights.
+pub fn named_cnn(name: &str) -> Option<QuantModel> {
+    let mut m = match name {
+        "lenet5" => cnn(
+            [1, 28, 28],
+            &[
+                conv_layer(6, 5, 2),
+                POOL2,
+                conv_layer(16, 5, 0),
+                POOL2,
+                CnnLayer::Dense { out: 120 },
+                CnnLayer::Dense { out: 84 },
+                CnnLayer::Dense { out: 10 },
+            ],
+            5,
+        ),
+        "resnet20" => {
+            let mut layers = vec![conv_layer(16, 3, 1)];
+            for (stage, ch) in [16, 32, 64].into_iter().enumerate() {
+                for b in 0..3 {
+                    let stride = if stage > 0 && b == 0 { 2 } else { 1 };
+                    layers.push(CnnLayer::Block {
+                        out_channels: ch,
+                        stride,
+                    });
+                }
+            }
+            layers.push(CnnLayer::AvgPool {
+                kernel: [8, 8],
+                strides: [1, 1],
+                pads: [0; 4],
+            });
+            layers.push(CnnLayer::Dense { out: 10 });
+            cnn([3, 32, 32], &layers, 20)
+        }
+        "vgg16" => {
+            let mut layers = Vec::new();
+            for stage in [
+                &[64, 64][..],
+                &[128, 128],
+                &[256, 256, 256],
+                &[512, 512, 512],
+                &[512, 512, 512],
+            ] {
+                layers.extend(stage.iter().map(|&c| conv_layer(c, 3, 1)));
+                layers.push(POOL2);
+            }
+            layers.push(CnnLayer::Dense { out: 512 });
+            layers.push(CnnLayer::Dense { out: 10 });
+            cnn([3, 32, 32], &layers, 16)
+        }
+        _ => return None,
+    };
+    m.name = name.to_string();
+    Some(m)
+}
+
+/// Plain f32 inference of a synthetic model (the work an unproven server
+/// does), for the prove-time ÷ inference-time ratio. Requantizations are
+/// float rescale + clamp.
+pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
+    let mut vals: Vec<Vec<f32>> = vec![Vec::new(); model.tensors.len()];
+    vals[model.input] = input.to_vec();
+    let shape = |t: usize| model.tensors[t].shape.clone();
+    for op in &model.ops {
+        match op {
+            QOp::Dense {
+                input,
+                output,
+                in_dim,
+                out_dim,
+                weight,
+                bias,
+            } => {
+                let x = &vals[*input];
+                let y: Vec<f32> = (0..*out_dim)
+                    .map(|o| {
+                        let row = &weight[o * in_dim..(o + 1) * in_dim];
+                        bias[o] as f32 + row.iter().zip(x).map(|(w, v)| *w as f32 * v).sum::<f32>()
+                    })
+                    .collect();
+                vals[*output] = y;
+            }
+            QOp::Conv2d {
+                input,
+                output,
+                kernel_shape: [oc, ic, kh, kw],
+                weight,
+                bias,
+                strides,
+                pads,
+            } => {
+                let (is, os) = (shape(*input), shape(*output));
+                let (h, w, oh, ow) = (is[1], is[2], os[1], os[2]);
+                let x = &vals[*input];
+                let mut y = vec![0f32; oc * oh * ow];
+                for o in 0..*oc {
+                    for c in 0..*ic {
+                        for ky in 0..*kh {
+                            for kx in 0..*kw {
+                                let wv = weight[((o * ic + c) * kh + ky) * kw + kx] as f32;
+                                for oy in 0..oh {
+                                    let Some(iy) = (oy * strides[0] + ky)
+                                        .checked_sub(pads[0])
+                                        .filter(|&v| v < h)
+                                    else {
+                                        continue;
+                                    };
+                                    for ox in 0..ow {
+                                        let Some(ix) = (ox * strides[1] + kx)
+                                            .checked_sub(pads[1])
+                                            .filter(|&v| v < w)
+                                        else {
+                                            continue;
+                                        };
+                                        y[(o * oh + oy) * ow + ox] += wv * x[(c * h + iy) * w + ix];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    for v in &mut y[o * oh * ow..(o + 1) * oh * ow] {
+                        *v += bias[o] as f32;
+                    }
+                }
+                vals[*output] = y;
+            }
+            QOp::Requant {
+                input,
+                output,
+                multiplier,
+                shift,
+                min,
+                max,
+            } => {
+                let k = *multiplier as f32 / (1u64 << shift) as f32;
+                vals[*output] = vals[*input]
+                    .iter()
+                    .map(|v| (v * k).clamp(*min as f32, *max as f32))
+                    .collect();
+            }
+            QOp::Add {
+                a,
+                b,
+                output,
+                a_mul,
+                b_mul,
+            } => {
+                vals[*output] = vals[*a]
+                    .iter()
+                    .zip(&vals[*b])
+                    .map(|(x, y)| x * *a_mul as f32 + y * *b_mul as f32)
+                    .collect();
+            }
+            QOp::MaxPool {
+                input,
+                output,
+                kernel,
+                strides,
+                ..
+            }
+            | QOp::SumPool {
+                input,
+                output,
+                kernel,
+                strides,
+                ..
+            } => {
+                let is_max = matches!(op, QOp::MaxPool { .. });
+                let (is, os) = (shape(*input), shape(*output));
+                let x = &vals[*input];
+                let mut y = Vec::with_capacity(os.iter().product());
+                for c in 0..os[0] {
+                    for oy in 0..os[1] {
+                        for ox in 0..os[2] {
+                            let mut acc = if is_max { f32::MIN } else { 0.0 };
+                            for ky in 0..kernel[0] {
+                                for kx in 0..kernel[1] {
+                                    let (iy, ix) = (oy * strides[0] + ky, ox * strides[1] + kx);
+                                    if iy < is[1] && ix < is[2] {
+                                        let v = x[(c * is[1] + iy) * is[2] + ix];
+                                        acc = if is_max { acc.max(v) } else { acc + v };
+                                    }
+                                }
+                            }
+                            y.push(acc);
+                        }
+                    }
+                }
+                vals[*output] = y;
+            }
+            QOp::Reshape { input, output } | QOp::Transpose { input, output, .. } => {
+                vals[*output] = vals[*input].clone();
+            }
+            QOp::Lut { input, output, .. } => vals[*output] = vals[*input].clone(),
+        }
+    }
+    std::mem::take(&mut vals[model.output])
 }

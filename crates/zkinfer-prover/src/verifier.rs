@@ -3,19 +3,18 @@
 
 use zkinfer_model::ir::QOp;
 use zkinfer_protocol::field::f_from_i64;
-use zkinfer_protocol::logup;
 use zkinfer_protocol::mle::evaluate_base;
-use zkinfer_protocol::pcs::{Claim, Pcs, PcsParams};
+use zkinfer_protocol::pcs::{Claim, Pcs};
 use zkinfer_protocol::sumcheck;
 use zkinfer_protocol::{VerifyError, EF};
 
 use crate::claims::ClaimBook;
-use crate::keys::{hex, VerifyingKey};
-use crate::layout::{table_for, Layout};
+use crate::keys::{activation_params, hex, VerifyingKey};
+use crate::layout::Layout;
 use crate::proof::{LayerProof, Proof};
-use crate::prover::{batching_coefficients, unscale};
+use crate::prover::batching_coefficients;
 use crate::statement::start_transcript;
-use crate::{conv, pool};
+use crate::{conv, lookups, pool};
 
 fn reject(msg: impl Into<String>) -> VerifyError {
     VerifyError::Sumcheck(msg.into())
@@ -68,54 +67,18 @@ pub fn verify(
     if proof.activation_commitment.poly_num_vars != layout.activation_num_vars {
         return Err(malformed("activation commitment has the wrong layout"));
     }
-    if proof.lookups.len() != layout.tables.len() {
-        return Err(malformed("wrong number of lookup proofs"));
-    }
     if vk.weight_commitment.poly_num_vars != layout.weight_num_vars {
         return Err(malformed(
             "verifying key: the weight commitment does not match the model",
         ));
     }
     let pcs = Pcs::new(vk.pcs_params.clone());
-    let act_pcs = Pcs::new(PcsParams::for_polys(&layout.activation_num_vars));
+    let act_pcs = Pcs::new(activation_params(vk, &layout));
     let mut tr = start_transcript(vk, input, output);
     proof.activation_commitment.absorb_into(&mut tr);
 
     let mut book = ClaimBook::new(model.tensors.len());
-    for (t, lp) in layout.tables.iter().zip(&proof.lookups) {
-        let table = table_for(model, &t.key);
-        let lens: Vec<usize> = t
-            .witnesses
-            .iter()
-            .map(|cols| 1usize << layout.activation_num_vars[cols[0].poly])
-            .collect();
-        tr.label(b"lookup");
-        let claims = logup::verify(&table, &lens, lp, &mut tr)?;
-        if claims.witnesses.len() != t.witnesses.len() {
-            return Err(malformed("lookup claims do not match the layout"));
-        }
-        for (w, c) in t.witnesses.iter().zip(&claims.witnesses) {
-            if c.values.len() != w.len() {
-                return Err(malformed("lookup claims do not match the layout"));
-            }
-            for (col, &v) in w.iter().zip(&c.values) {
-                book.activation.push(Claim {
-                    poly: col.poly,
-                    point: c.point.clone(),
-                    value: v * unscale(col.scale),
-                });
-            }
-        }
-        let m = &claims.multiplicities;
-        if m.values.len() != 1 {
-            return Err(malformed("lookup multiplicity claim is malformed"));
-        }
-        book.activation.push(Claim {
-            poly: t.multiplicity_poly,
-            point: m.point.clone(),
-            value: m.values[0],
-        });
-    }
+    lookups::verify(model, &layout, &proof.lookups, &mut book, &mut tr)?;
 
     let out_padded = layout.arrange(model.output, output);
     tr.label(b"output-claim");

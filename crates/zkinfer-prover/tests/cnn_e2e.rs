@@ -249,3 +249,43 @@ fn unsupported_geometry_is_refused_by_name() {
     let err = setup(m, None).err().expect("refused").to_string();
     assert!(err.contains("MaxPool") && err.contains("padded"), "{err}");
 }
+
+#[test]
+fn benchmark_cnns_prove_and_verify_in_both_modes() {
+    use zkinfer_prover::synthetic::named_cnn;
+    use zkinfer_prover::{setup_with_mode, CommitmentMode};
+    for (name, mode) in [
+        ("lenet5", CommitmentMode::Compact),
+        ("resnet20", CommitmentMode::Fast),
+    ] {
+        let model = named_cnn(name).expect("a benchmark CNN");
+        let n = model.tensors[model.input].len();
+        let pk = setup_with_mode(model, mode).expect("setup");
+        let x = input(n, 5);
+        let out = prove(&pk, &x).expect("prove");
+        verify(&pk.vk, &x, &out.output, &out.proof).expect("verifies");
+        let bits = zkinfer_prover::security::report(&pk.vk).total_bits;
+        assert!(bits >= 100.0, "{name}: {bits} bits");
+    }
+    assert!(named_cnn("alexnet").is_none());
+}
+
+#[test]
+fn every_merged_lookup_member_evaluation_is_checked() {
+    let f = fixture();
+    let mut checked = 0;
+    for t in 0..f.proof.lookups.len() {
+        for g in 0..f.proof.lookups[t].member_evals.len() {
+            for m in 0..f.proof.lookups[t].member_evals[g].len() {
+                let mut p = f.proof.clone();
+                p.lookups[t].member_evals[g][m][0] += EF::ONE;
+                assert!(
+                    verify(&f.pk.vk, &f.x, &f.y, &p).is_err(),
+                    "table {t} group {g} member {m} tampered and accepted"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} members");
+}

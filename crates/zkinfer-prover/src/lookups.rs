@@ -1,0 +1,187 @@
+//! The lookup phase: one LogUp proof per table, with the table's witnesses
+//! of equal size merged into one longer witness.
+//!
+//! LogUp-GKR costs each *tree* four field elements per layer, so a deep CNN
+//! with dozens of range-checked tensors would pay dozens of trees. Witnesses
+//! of the same padded length `2^n` are concatenated instead (member `m` at
+//! rows `m·2^n ..`): one tree per size. LogUp then leaves one claim per
+//! column on the concatenation at a point `(s, r)`; the prover sends every
+//! member's committed columns at `r` and the verifier checks
+//! `claim = Σ_m eq(s, m) · scale · member(r)`. The member evaluations become
+//! claims on the activation commitment.
+
+use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
+use zkinfer_protocol::logup::{self, LookupClaims, LookupWitness};
+use zkinfer_protocol::mle::{eq_table, evaluate_base};
+use zkinfer_protocol::pcs::Claim;
+use zkinfer_protocol::{Transcript, VerifyError, EF};
+
+use crate::claims::ClaimBook;
+use crate::layout::{table_for, Layout, TableLayout, WitnessGroup};
+use crate::proof::TableProof;
+use zkinfer_model::ir::QuantModel;
+
+/// Every group's concatenated witness, from the committed polynomials.
+pub fn group_witnesses(table: &TableLayout, polys: &[Vec<F>]) -> Vec<LookupWitness> {
+    let width = table.witnesses.first().map_or(0, Vec::len);
+    table
+        .groups
+        .iter()
+        .map(|g| LookupWitness {
+            columns: (0..width)
+                .map(|c| {
+                    let mut col = Vec::with_capacity(g.members.len() << g.num_vars);
+                    for &m in &g.members {
+                        let r = table.witnesses[m][c];
+                        let p = &polys[r.poly];
+                        if r.scale == 1 {
+                            col.extend_from_slice(p);
+                        } else {
+                            let k = F::from_u64(r.scale);
+                            col.extend(p.iter().map(|&x| x * k));
+                        }
+                    }
+                    col
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Splits a group's claim point into its member selector `s` and row point `r`.
+fn split(g: &WitnessGroup, point: &[EF]) -> Option<(Vec<EF>, Vec<EF>)> {
+    let sel = point.len().checked_sub(g.num_vars)?;
+    Some((point[..sel].to_vec(), point[sel..].to_vec()))
+}
+
+/// Proves every table's lookups; files the resulting claims in `book`.
+pub fn prove(
+    model: &QuantModel,
+    layout: &Layout,
+    polys: &[Vec<F>],
+    book: &mut ClaimBook,
+    tr: &mut Transcript,
+) -> Vec<TableProof> {
+    let mut proofs = Vec::with_capacity(layout.tables.len());
+    for t in &layout.tables {
+        let table = table_for(model, &t.key);
+        let witnesses = group_witnesses(t, polys);
+        tr.label(b"lookup");
+        let (logup, claims) = logup::prove(&table, &witnesses, &polys[t.multiplicity_poly], tr);
+        let mut member_evals = Vec::with_capacity(t.groups.len());
+        for (g, c) in t.groups.iter().zip(&claims.witnesses) {
+            let (_, r) = split(g, &c.point).expect("logup returns the group's point");
+            let evals: Vec<Vec<EF>> = g
+                .members
+                .iter()
+                .map(|&m| {
+                    t.witnesses[m]
+                        .iter()
+                        .map(|col| evaluate_base(&polys[col.poly], &r))
+                        .collect()
+                })
+                .collect();
+            member_evals.push(evals);
+        }
+        let proof = TableProof {
+            logup,
+            member_evals,
+        };
+        file_claims(t, &claims, &proof, book, tr).expect("honest lookup claims are consistent");
+        proofs.push(proof);
+    }
+    proofs
+}
+
+/// Checks every table's lookup proof; files the resulting claims in `book`.
+pub fn verify(
+    model: &QuantModel,
+    layout: &Layout,
+    proofs: &[TableProof],
+    book: &mut ClaimBook,
+    tr: &mut Transcript,
+) -> Result<(), VerifyError> {
+    if proofs.len() != layout.tables.len() {
+        return Err(VerifyError::Malformed(
+            "wrong number of lookup proofs".into(),
+        ));
+    }
+    for (t, proof) in layout.tables.iter().zip(proofs) {
+        let table = table_for(model, &t.key);
+        let lens: Vec<usize> = t
+            .groups
+            .iter()
+            .map(|g| g.members.len() << g.num_vars)
+            .collect();
+        tr.label(b"lookup");
+        let claims = logup::verify(&table, &lens, &proof.logup, tr)?;
+        file_claims(t, &claims, proof, book, tr)?;
+    }
+    Ok(())
+}
+
+/// Checks the member evaluations against LogUp's claims on the
+/// concatenations, absorbs them, and files the claims on committed polys.
+fn file_claims(
+    t: &TableLayout,
+    claims: &LookupClaims,
+    proof: &TableProof,
+    book: &mut ClaimBook,
+    tr: &mut Transcript,
+) -> Result<(), VerifyError> {
+    let malformed = || VerifyError::Malformed("lookup claims do not match the layout".into());
+    if claims.witnesses.len() != t.groups.len() || proof.member_evals.len() != t.groups.len() {
+        return Err(malformed());
+    }
+    tr.label(b"lookup-members");
+    for ((g, c), evals) in t
+        .groups
+        .iter()
+        .zip(&claims.witnesses)
+        .zip(&proof.member_evals)
+    {
+        let (s, r) = split(g, &c.point).ok_or_else(malformed)?;
+        if evals.len() != g.members.len() {
+            return Err(malformed());
+        }
+        let sel = eq_table(&s);
+        for (c_idx, &claimed) in c.values.iter().enumerate() {
+            let mut combined = EF::ZERO;
+            for ((&m, e), &w) in g.members.iter().zip(evals).zip(&sel) {
+                let col = t.witnesses[m].get(c_idx).ok_or_else(malformed)?;
+                let v = *e.get(c_idx).ok_or_else(malformed)?;
+                combined += w * v * EF::from(F::from_u64(col.scale));
+            }
+            if combined != claimed {
+                return Err(VerifyError::Lookup(
+                    "the members' evaluations do not combine to the lookup's claim".into(),
+                ));
+            }
+        }
+        for (&m, e) in g.members.iter().zip(evals) {
+            if e.len() != t.witnesses[m].len() {
+                return Err(malformed());
+            }
+            tr.absorb_efs(e);
+            for (col, &v) in t.witnesses[m].iter().zip(e) {
+                book.activation.push(Claim {
+                    poly: col.poly,
+                    point: r.clone(),
+                    value: v,
+                });
+            }
+        }
+    }
+    let m = &claims.multiplicities;
+    if m.values.len() != 1 {
+        return Err(VerifyError::Malformed(
+            "lookup multiplicity claim is malformed".into(),
+        ));
+    }
+    book.activation.push(Claim {
+        poly: t.multiplicity_poly,
+        point: m.point.clone(),
+        value: m.values[0],
+    });
+    Ok(())
+}
