@@ -27,9 +27,9 @@ pub struct BenchArgs {
     /// Proofs per model (the median prove time is reported).
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
-    /// Commitments in the fast-prover mode (larger proofs; see `setup --fast-prover`).
+    /// Commitments in the compact mode (smaller proofs; see `setup --compact`).
     #[arg(long)]
-    pub fast_prover: bool,
+    pub compact: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -40,7 +40,7 @@ pub struct BenchOneArgs {
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
     #[arg(long)]
-    pub fast_prover: bool,
+    pub compact: bool,
 }
 
 const CNNS: [&str; 3] = ["lenet5", "resnet20", "vgg16"];
@@ -98,10 +98,10 @@ pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
     }
     let inference = median(inf);
 
-    let mode = if a.fast_prover {
-        CommitmentMode::Fast
-    } else {
+    let mode = if a.compact {
         CommitmentMode::Compact
+    } else {
+        CommitmentMode::Fast
     };
     let t = Instant::now();
     let pk = setup_with_mode(model, mode)?;
@@ -168,8 +168,8 @@ pub fn run_bench(a: BenchArgs) -> Result<()> {
         let mut args = vec!["bench-one", m.trim(), "--repeat"];
         let repeat = a.repeat.to_string();
         args.push(&repeat);
-        if a.fast_prover {
-            args.push("--fast-prover");
+        if a.compact {
+            args.push("--compact");
         }
         let out = std::process::Command::new(&exe)
             .args(&args)

@@ -221,11 +221,12 @@ fn build_pk(
 /// verifying key) and applies to the weight and activation commitments.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CommitmentMode {
-    /// Reed–Solomon rate 1/4: about a third smaller proofs, slower commits.
+    /// Reed–Solomon rate 1/2: the fastest prover.
     #[default]
-    Compact,
-    /// Rate 1/2: the fastest prover, larger proofs.
     Fast,
+    /// Rate 1/4: about a third smaller proofs; commits and large openings
+    /// take up to twice as long.
+    Compact,
 }
 
 impl CommitmentMode {
@@ -238,8 +239,8 @@ impl CommitmentMode {
 }
 
 /// Commits the model's weights: returns the proving key (its `vk` field is
-/// the verifying key). `params: None` picks the [`CommitmentMode::Compact`]
-/// parameters for the weights' size.
+/// the verifying key). `params: None` picks the default
+/// [`CommitmentMode`]'s parameters for the weights' size.
 pub fn setup(model: QuantModel, params: Option<PcsParams>) -> Result<ProvingKey, ProveError> {
     let params = match params {
         Some(p) => p,
