@@ -467,11 +467,19 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
                 let (h, w, oh, ow) = (is[1], is[2], os[1], os[2]);
                 let x = &vals[*input];
                 let mut y = vec![0f32; oc * oh * ow];
+                // Weight-stationary loops over contiguous output rows.
                 for o in 0..*oc {
+                    let acc = &mut y[o * oh * ow..(o + 1) * oh * ow];
+                    acc.fill(bias[o] as f32);
                     for c in 0..*ic {
                         for ky in 0..*kh {
                             for kx in 0..*kw {
                                 let wv = weight[((o * ic + c) * kh + ky) * kw + kx] as f32;
+                                let lo = pads[1].saturating_sub(kx).div_ceil(strides[1]);
+                                let hi = (w + pads[1])
+                                    .saturating_sub(kx)
+                                    .div_ceil(strides[1])
+                                    .min(ow);
                                 for oy in 0..oh {
                                     let Some(iy) = (oy * strides[0] + ky)
                                         .checked_sub(pads[0])
@@ -479,21 +487,14 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
                                     else {
                                         continue;
                                     };
-                                    for ox in 0..ow {
-                                        let Some(ix) = (ox * strides[1] + kx)
-                                            .checked_sub(pads[1])
-                                            .filter(|&v| v < w)
-                                        else {
-                                            continue;
-                                        };
-                                        y[(o * oh + oy) * ow + ox] += wv * x[(c * h + iy) * w + ix];
+                                    let xrow = &x[(c * h + iy) * w..(c * h + iy + 1) * w];
+                                    let arow = &mut acc[oy * ow..(oy + 1) * ow];
+                                    for ox in lo..hi {
+                                        arow[ox] += wv * xrow[ox * strides[1] + kx - pads[1]];
                                     }
                                 }
                             }
                         }
-                    }
-                    for v in &mut y[o * oh * ow..(o + 1) * oh * ow] {
-                        *v += bias[o] as f32;
                     }
                 }
                 vals[*output] = y;
