@@ -5,8 +5,8 @@ use zkinfer_protocol::{Transcript, EF};
 fn main() {
     let nv: usize = std::env::args().nth(1).unwrap().parse().unwrap();
     let poly: Vec<F> = (0..1u64 << nv).map(|i| F::from_u64(i * 7 + 1)).collect();
-    for ff in [4usize] {
-        for rate in [1usize, 2] {
+    for ff in [4usize, 6] {
+        for rate in [1usize] {
             let Some(p) = (8..=30)
                 .map(|pow_bits| PcsParams {
                     security_level: 109,
