@@ -845,6 +845,11 @@ def parse_args(argv):
     ap.add_argument("--extra", action="append", default=[], metavar="DIR",
                     help="also benchmark DIR (holds network.onnx + input.json); repeatable")
     ap.add_argument("--tools", default="ezkl,zkinfer", help="comma-separated subset of ezkl,zkinfer")
+    ap.add_argument("--ezkl-max-params", type=int, default=None, metavar="N",
+                    help="skip ezkl (recorded as skipped) on models with more than N parameters; "
+                         "ezkl needs >20 GB long before the largest models")
+    ap.add_argument("--ezkl-skip", default="", metavar="NAMES",
+                    help="comma-separated models on which ezkl is not run (recorded as skipped)")
     ap.add_argument("--timeout", type=float, default=1800, help="per-step timeout in seconds (default 1800)")
     ap.add_argument("--models-dir", default=os.path.join(BENCH, "models"),
                     help="where generated models live (default bench/models)")
@@ -958,7 +963,16 @@ def main(argv: list[str]) -> int:
             for tool in tools:
                 log(f"-- {tool}")
                 tw = os.path.join(work, name, tool)
-                if tool == "ezkl":
+                too_big = (a.ezkl_max_params is not None and mr["params"] is not None
+                           and mr["params"] > a.ezkl_max_params)
+                listed = name in [m.strip() for m in a.ezkl_skip.split(",") if m.strip()]
+                if tool == "ezkl" and (too_big or listed):
+                    why = (f"not run: {mr['params']:,} params > --ezkl-max-params {a.ezkl_max_params:,}"
+                           if too_big else "not run: listed in --ezkl-skip")
+                    why += " (ezkl 23 needs more memory or time than this machine allows)"
+                    log(f"  {why}")
+                    mr["ezkl"] = {"steps": {"gen_settings": skipped("gen_settings", why)}}
+                elif tool == "ezkl":
                     mr["ezkl"] = run_ezkl(d, tw, a.timeout, srs)
                 else:
                     mr["zkinfer"] = run_zkinfer(binary, binary_problem, d, tw, a.timeout)
