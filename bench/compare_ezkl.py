@@ -535,7 +535,7 @@ def _find_proof_size(d: dict | None) -> int | None:
 
 
 def run_zkinfer(binary: str | None, binary_problem: str | None, model_dir: str, work: str,
-                timeout: float) -> dict:
+                timeout: float, compile_args: list[str] | None = None) -> dict:
     os.makedirs(work, exist_ok=True)
     onnx_p = os.path.join(model_dir, "network.onnx")
     data_p = os.path.join(model_dir, "input.json")
@@ -547,7 +547,7 @@ def run_zkinfer(binary: str | None, binary_problem: str | None, model_dir: str, 
     pk, vk = os.path.join(keydir, "model.pk"), os.path.join(keydir, "model.vk")
     # (step, arguments, files it must have written)
     plan = [
-        ("compile", [onnx_p, "--calibration", data_p, "-o", zkm, "--json"], [zkm]),
+        ("compile", [onnx_p, "--calibration", data_p, "-o", zkm, "--json", *(compile_args or [])], [zkm]),
         ("setup", [zkm, "-o", keydir, "--json"], [pk, vk]),
         ("prove", ["--pk", pk, "--input", data_p, "-o", proof, "--output", outj, "--json"], [proof, outj]),
         ("verify", ["--vk", vk, "--proof", proof, "--input", data_p, "--output", outj, "--json"], []),
@@ -848,6 +848,9 @@ def parse_args(argv):
     ap.add_argument("--ezkl-max-params", type=int, default=None, metavar="N",
                     help="skip ezkl (recorded as skipped) on models with more than N parameters; "
                          "ezkl needs >20 GB long before the largest models")
+    ap.add_argument("--zkinfer-compile-args", default="", metavar="ARGS",
+                    help="extra arguments for `zkinfer compile`, e.g. \"--act-bits 14 --weight-bits 14 "
+                         "--input-bits 14\" (higher precision; same proof cost)")
     ap.add_argument("--ezkl-skip", default="", metavar="NAMES",
                     help="comma-separated models on which ezkl is not run (recorded as skipped)")
     ap.add_argument("--timeout", type=float, default=1800, help="per-step timeout in seconds (default 1800)")
@@ -975,7 +978,8 @@ def main(argv: list[str]) -> int:
                 elif tool == "ezkl":
                     mr["ezkl"] = run_ezkl(d, tw, a.timeout, srs)
                 else:
-                    mr["zkinfer"] = run_zkinfer(binary, binary_problem, d, tw, a.timeout)
+                    mr["zkinfer"] = run_zkinfer(binary, binary_problem, d, tw, a.timeout,
+                                                a.zkinfer_compile_args.split())
                 mr["summary"][tool] = summarize(tool, mr[tool], ref)
                 if not a.keep_artifacts:
                     # proving keys are large (ezkl: ~280 MB for the smallest MLP)

@@ -1,59 +1,54 @@
+//! Commit/open time and proof size of one WHIR commitment per folding factor
+//! and rate, for choosing the commitment modes:
+//! `cargo run --release -p zkinfer-protocol --example size_probe -- NUM_VARS [CLAIMS]`
 use std::time::Instant;
+
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
 use zkinfer_protocol::pcs::{prescribed_security, Claim, Pcs, PcsParams};
 use zkinfer_protocol::{Transcript, EF};
+
 fn main() {
-    let nv: usize = std::env::args().nth(1).unwrap().parse().unwrap();
+    let mut args = std::env::args().skip(1);
+    let nv: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20);
+    let n_claims: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     let poly: Vec<F> = (0..1u64 << nv).map(|i| F::from_u64(i * 7 + 1)).collect();
-    for ff in [4usize, 6] {
-        for rate in [1usize] {
-            let Some(p) = (8..=30)
-                .map(|pow_bits| PcsParams {
-                    security_level: 109,
-                    pow_bits,
-                    folding_factor: ff,
-                    starting_log_inv_rate: rate,
-                })
-                .find(|p| p.whir_config(nv).is_ok())
-            else {
-                println!("ff {ff} rate {rate}: none");
-                continue;
-            };
-            let sec = prescribed_security(&p, nv, 20);
-            let pcs = Pcs::new(p.clone());
-            let t = Instant::now();
-            let (_c, data) = pcs.commit(&[poly.clone()]);
-            let tc = t.elapsed();
-            let point: Vec<EF> = (0..nv)
-                .map(|i| EF::from(F::from_u64(i as u64 + 3)))
-                .collect();
-            let claims: Vec<Claim> = (0..20)
-                .map(|k| Claim {
-                    poly: 0,
-                    point: point
-                        .iter()
-                        .map(|x| *x + EF::from(F::from_u64(k)))
-                        .collect(),
-                    value: EF::ZERO,
-                })
-                .collect();
-            let mut tr = Transcript::new(b"p");
-            let t = Instant::now();
-            let proof = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                pcs.open_consuming(data, &claims, &mut tr)
-            }));
-            let to = t.elapsed();
-            match proof {
-                Ok(pr) => println!(
-                    "ff {ff} rate {rate} pow {}: commit {tc:?} open {to:?} size {} sec {:?}",
-                    p.pow_bits,
-                    pr.to_bytes().len(),
-                    sec
-                ),
-                Err(_) => println!(
-                    "ff {ff} rate {rate}: open panicked (values wrong) commit {tc:?} open {to:?}"
-                ),
-            }
+    for (folding, rate) in [(4, 1), (5, 1), (6, 1), (4, 2), (5, 2)] {
+        let p = PcsParams::for_num_vars_with(nv, rate, folding);
+        if p.whir_config(nv).is_err() {
+            println!(
+                "folding {folding}, rate 1/{}: no valid configuration",
+                1 << rate
+            );
+            continue;
         }
+        let pcs = Pcs::new(p.clone());
+        let t = Instant::now();
+        let (_, data) = pcs.commit(std::slice::from_ref(&poly));
+        let commit = t.elapsed();
+        // Honest claims: the values are the polynomial's evaluations.
+        let claims: Vec<Claim> = (0..n_claims as u64)
+            .map(|k| {
+                let point: Vec<EF> = (0..nv as u64)
+                    .map(|i| EF::from(F::from_u64(3 + i + 1000 * k)))
+                    .collect();
+                let value = zkinfer_protocol::mle::evaluate_base(&poly, &point);
+                Claim {
+                    poly: 0,
+                    point,
+                    value,
+                }
+            })
+            .collect();
+        let mut tr = Transcript::new(b"size-probe");
+        let t = Instant::now();
+        let proof = pcs.open_consuming(data, &claims, &mut tr);
+        let open = t.elapsed();
+        let bits = prescribed_security(&p, nv, n_claims).map_or(0.0, |s| s.0);
+        println!(
+            "folding {folding}, rate 1/{}, grinding {}: commit {commit:.2?}, open {open:.2?}, proof {} KB, {bits:.1} bits",
+            1 << rate,
+            p.pow_bits,
+            proof.to_bytes().len() / 1000,
+        );
     }
 }

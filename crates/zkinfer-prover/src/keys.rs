@@ -373,7 +373,10 @@ mod tests {
         let big = CommitmentMode::Fast.params_for(&[23]);
         assert_eq!((big.starting_log_inv_rate, big.folding_factor), (1, 5));
         let compact = CommitmentMode::Compact.params_for(&[23]);
-        assert_eq!((compact.starting_log_inv_rate, compact.folding_factor), (2, 4));
+        assert_eq!(
+            (compact.starting_log_inv_rate, compact.folding_factor),
+            (2, 4)
+        );
         for p in [&small, &big, &compact] {
             assert!(p.whir_config(16).is_ok() || p.whir_config(23).is_ok());
         }
