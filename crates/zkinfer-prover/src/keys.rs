@@ -21,7 +21,7 @@ use crate::shape::PaddedShape;
 const VK_MAGIC: &[u8; 8] = b"ZKINFVK\0";
 const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// Version of the key file formats (and of the proof statement they bind).
-pub const KEY_FORMAT_VERSION: u32 = 1;
+pub const KEY_FORMAT_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {

@@ -469,14 +469,9 @@ impl Layout {
                     pads: pool_pads,
                     ..
                 } => {
-                    let w = window(
+                    let w = pool_window(
                         model, &shapes, i, "SumPool", *input, output, *kernel, *strides, *pool_pads,
                     )?;
-                    if w.in_channels != w.out_channels {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (SumPool): channel count changes"
-                        )));
-                    }
                     windows[i] = Some(w);
                     pads[output] = 0;
                 }
@@ -487,14 +482,9 @@ impl Layout {
                     pads: pool_pads,
                     ..
                 } => {
-                    let w = window(
+                    let w = pool_window(
                         model, &shapes, i, "MaxPool", *input, output, *kernel, *strides, *pool_pads,
                     )?;
-                    if w.in_channels != w.out_channels {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (MaxPool): channel count changes"
-                        )));
-                    }
                     if pool_pads.iter().any(|&p| p != 0) {
                         return Err(ProveError::Unsupported(format!(
                             "op #{i} (MaxPool): padded max pooling is not supported by the prover yet"
@@ -621,6 +611,28 @@ pub fn padded_field(values: &[i64], pad: i64) -> Vec<F> {
 /// `2^k` as a field element.
 pub fn pow2(k: u32) -> F {
     F::from_u64(1u64 << k)
+}
+
+/// [`window`] for a pooling op, which keeps the channel count.
+#[allow(clippy::too_many_arguments)]
+fn pool_window(
+    model: &QuantModel,
+    shapes: &[PaddedShape],
+    i: usize,
+    what: &str,
+    input: TensorId,
+    output: TensorId,
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    pads: [usize; 4],
+) -> Result<Window, ProveError> {
+    let w = window(model, shapes, i, what, input, output, kernel, strides, pads)?;
+    if w.in_channels != w.out_channels {
+        return Err(ProveError::Model(format!(
+            "op #{i} ({what}): channel count changes"
+        )));
+    }
+    Ok(w)
 }
 
 /// Checks a window op's shapes and returns its geometry. Its input must be

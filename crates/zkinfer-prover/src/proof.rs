@@ -7,8 +7,9 @@
 //! [u8; 32]    model id the proof was made for
 //! 5 sections, in this order, each: u8 tag, u32 length, bytes
 //!   1 activation commitment   (postcard)
-//!   2 lookup proofs           (postcard; field elements as fixed 8 bytes)
-//!   3 layer proofs            (postcard; idem)
+//!   2 lookup proofs           (postcard, field elements as fixed 8 bytes: per table
+//!                             the LogUp proof and the merged members' evaluations)
+//!   3 layer proofs            (postcard, idem)
 //!   4 weight opening          (WHIR opening, its own byte format)
 //!   5 activation opening      (idem)
 //! ```
@@ -22,7 +23,7 @@ use zkinfer_protocol::sumcheck::SumcheckProof;
 use zkinfer_protocol::{VerifyError, EF};
 
 pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
-pub const PROOF_FORMAT_VERSION: u32 = 1;
+pub const PROOF_FORMAT_VERSION: u32 = 2;
 
 /// The proof of one op, in backward (output-to-input) order.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
