@@ -78,7 +78,7 @@ pub enum ModelError {
         bound: i64,
     },
     #[error(
-        "requantization window exceeded in op #{op} (output tensor `{tensor}`): pre-clamp value {value} is outside [-2^15, 2^15); the input is far outside the calibrated range — recalibrate with representative inputs"
+        "requantization window exceeded in op #{op} (output tensor `{tensor}`): pre-clamp value {value} exceeds the clamp range by 2^24 or more; the input is far outside the calibrated range — recalibrate with representative inputs"
     )]
     RequantWindow {
         op: usize,

@@ -2,7 +2,7 @@
 //! must reproduce these values bit for bit; the whole [`Trace`] is its witness.
 
 use crate::error::{ModelError, Result};
-use crate::ir::{QOp, QuantModel, TensorId, REQUANT_WINDOW_BITS};
+use crate::ir::{QOp, QuantModel, TensorId, REQUANT_EXCESS_BITS};
 
 /// Every tensor's values, indexed by [`TensorId`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -233,11 +233,12 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             min,
             max,
         } => {
-            let half = 1i128 << (REQUANT_WINDOW_BITS - 1);
+            let excess = 1i128 << REQUANT_EXCESS_BITS;
+            let (lo, hi) = (*min as i128 - excess, *max as i128 + excess);
             let mut y = Vec::with_capacity(vals[*input].len());
             for &v in &vals[*input] {
                 let q = requant_quotient(v, *multiplier, *shift);
-                if q < -half || q >= half {
+                if q <= lo || q >= hi {
                     return Err(ModelError::RequantWindow {
                         op: k,
                         tensor: name(*output).to_string(),

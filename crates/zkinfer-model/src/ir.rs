@@ -19,12 +19,16 @@ pub type TensorId = usize;
 /// Format version of the compiled model file (`.zkm`).
 pub const QUANT_MODEL_VERSION: u32 = 1;
 
-/// A requantization's pre-clamp quotient must lie in
-/// `[-2^(REQUANT_WINDOW_BITS-1), 2^(REQUANT_WINDOW_BITS-1))`: the prover checks
-/// `(q, clamp(q))` against a table of that size.
-pub const REQUANT_WINDOW_BITS: u32 = 16;
-/// Largest right shift of a requantization (remainders are range-checked in 16-bit limbs).
-pub const MAX_REQUANT_SHIFT: u32 = 48;
+/// A requantization's pre-clamp quotient `q` may exceed its clamp range
+/// `[min, max]` by less than `2^REQUANT_EXCESS_BITS` on either side: the prover
+/// shows `q = clamp(q) + e` with `e` in small signed limbs, so this window costs
+/// no table size (wide enough that calibrated models never reach it).
+pub const REQUANT_EXCESS_BITS: u32 = 24;
+/// Clamp ranges lie in `[-2^15, 2^15)`.
+pub const CLAMP_BITS: u32 = 16;
+/// Largest right shift of a requantization: with `|q| < 2^25`, `q·2^shift`
+/// stays below 2^61, so the prover's field identity cannot wrap.
+pub const MAX_REQUANT_SHIFT: u32 = 36;
 /// Largest requantization multiplier (exclusive).
 pub const MAX_REQUANT_MULTIPLIER: i64 = 1 << 16;
 /// Every tensor value, accumulator and product stays below this in magnitude.

@@ -231,10 +231,10 @@ impl QuantModel {
                     if min > max {
                         return Err(e("min > max".into()));
                     }
-                    let half = 1i64 << (REQUANT_WINDOW_BITS - 1);
+                    let half = 1i64 << (CLAMP_BITS - 1);
                     if *min < -half || *max >= half {
                         return Err(e(format!(
-                            "clamp range [{min}, {max}] outside the requant window"
+                            "clamp range [{min}, {max}] outside [-2^15, 2^15)"
                         )));
                     }
                     if bin * *multiplier as i128 + (1i128 << shift) >= VALUE_BOUND as i128 {

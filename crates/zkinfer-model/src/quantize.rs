@@ -94,7 +94,7 @@ impl CalibStats {
     }
 }
 
-/// Approximates a positive real `m` by `multiplier / 2^shift` (multiplier < 2^16, shift ≤ 48),
+/// Approximates a positive real `m` by `multiplier / 2^shift` (multiplier < 2^16, shift ≤ 36),
 /// keeping `in_bound·multiplier + 2^shift < 2^62`.
 pub fn approx_multiplier(m: f64, in_bound: i64) -> Result<(i64, u32)> {
     if !(m.is_finite() && m > 0.0) {

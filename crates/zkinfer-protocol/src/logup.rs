@@ -158,6 +158,18 @@ impl LookupTable {
             columns: vec![inputs, outputs],
         }
     }
+    /// `(a[i], b[i])`, two columns with no functional dependency: a relation
+    /// given by its rows (a repeated row is harmless, its multiplicity goes to
+    /// the first occurrence).
+    ///
+    /// # Panics
+    /// If the lengths differ.
+    pub fn relation(a: Vec<F>, b: Vec<F>) -> Self {
+        assert_eq!(a.len(), b.len(), "relation table: columns differ in length");
+        Self {
+            columns: vec![a, b],
+        }
+    }
     pub fn width(&self) -> usize {
         self.columns.len()
     }

@@ -7,7 +7,7 @@ use zkinfer_protocol::EF;
 
 use crate::layout::{Layout, MaxPoolLayout, RequantLayout, TensorKind};
 use crate::pool::MaxPoolReduction;
-use crate::prover::requant_input_eval;
+use crate::prover::{requant_input_eval, RequantEvals};
 
 /// `mle(point) = value` for a tensor.
 pub type PointClaim = (Vec<EF>, EF);
@@ -43,32 +43,31 @@ impl ClaimBook {
         }
     }
 
-    /// A requant's step at point `z`: the quotient and limb evaluations are
-    /// checked by the activation opening; the input's evaluation follows from
-    /// `x·m + 2^(s-1) = q·2^s + Σ_j 2^(16j) r_j`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn requant(
+    /// A requant's step at point `z`: the output, excess and remainder limb
+    /// evaluations are checked by the activation opening; the input's
+    /// evaluation follows from them (`RequantLayout`).
+    pub(crate) fn requant(
         &mut self,
         layout: &Layout,
         rl: &RequantLayout,
         input: TensorId,
         z: Vec<EF>,
-        q_eval: EF,
-        limb_evals: &[EF],
+        evals: RequantEvals,
         multiplier: i64,
         shift: u32,
     ) {
-        let x_eval = requant_input_eval(q_eval, limb_evals, multiplier, shift);
-        self.activation.push(Claim {
-            poly: rl.q_poly,
-            point: z.clone(),
-            value: q_eval,
-        });
-        for (&p, &v) in rl.limb_polys.iter().zip(limb_evals) {
+        let x_eval = requant_input_eval(&evals, layout.limb_bits, multiplier, shift);
+        let polys = std::iter::once(&rl.y_poly)
+            .chain(&rl.excess_polys)
+            .chain(&rl.limb_polys);
+        let values = std::iter::once(&evals.y)
+            .chain(evals.excess)
+            .chain(evals.limbs);
+        for (&poly, &value) in polys.zip(values) {
             self.activation.push(Claim {
-                poly: p,
+                poly,
                 point: z.clone(),
-                value: v,
+                value,
             });
         }
         self.route(layout, input, z, x_eval);

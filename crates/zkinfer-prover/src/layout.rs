@@ -24,10 +24,12 @@ use crate::error::ProveError;
 use crate::shape::PaddedShape;
 use crate::spatial::WindowAxis;
 
-/// Width of the range table and of remainder limbs.
-pub const LIMB_BITS: u32 = 16;
-/// The requant window (pre-clamp quotient) is `[-2^15, 2^15)`.
-pub const WINDOW_HALF: i64 = 1 << 15;
+/// Limb widths the layout chooses from (see [`choose_limb_bits`]).
+pub const LIMB_BITS_CHOICES: [u32; 2] = [8, 12];
+/// A requant's pre-clamp quotient exceeds its clamp range by less than `2^EXCESS_BITS`.
+pub const EXCESS_BITS: u32 = zkinfer_model::ir::REQUANT_EXCESS_BITS;
+/// MaxPool inputs stay below this in magnitude (differences fit 16 bits).
+pub const MAXPOOL_INPUT_BOUND: i64 = 1 << 15;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TensorKind {
@@ -40,10 +42,12 @@ pub enum TensorKind {
 /// A lookup table, identified by what it encodes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TableKey {
-    /// `[0, 2^16)`.
-    Range,
-    /// `(q, clamp(q, min, max))` for `q` in the requant window.
-    Clamp { min: i64, max: i64 },
+    /// `[0, 2^bits)`.
+    Range { bits: u32 },
+    /// Pairs `(e, y)` with `y ∈ [min, max]` and `e = 0`, or `y = max` and
+    /// `e ∈ [1, 2^limb_bits)`, or `y = min` and `e ∈ (−2^limb_bits, −1]`: a
+    /// signed excess limb and the clamped value it allows.
+    Clamp { min: i64, max: i64, limb_bits: u32 },
     /// `(in_min + i, table[i])` of the `Lut` op at this index.
     Lut { op: usize },
 }
@@ -74,13 +78,20 @@ pub struct WitnessGroup {
     pub num_vars: usize,
 }
 
-/// How one `Requant` is proven.
+/// How one `Requant` is proven. With `b` = [`Layout::limb_bits`]:
+/// `x·m + 2^(s−1) = q·2^s + Σ_j 2^(bj) r_j` (remainder limbs, range-checked)
+/// and `q = y + Σ_j 2^(bj) e_j`, where each signed excess limb `e_j` is looked
+/// up together with `y` in the clamp table: a nonzero positive limb forces
+/// `y = max`, a negative one `y = min`, so `y = clamp(q)` for any `q` in the
+/// window, and no table grows with the window.
 #[derive(Clone, Debug)]
 pub struct RequantLayout {
-    pub q_poly: usize,
-    /// Little-endian 16-bit limbs of the remainder.
+    pub y_poly: usize,
+    /// Little-endian signed limbs of the excess `q − y`.
+    pub excess_polys: Vec<usize>,
+    /// Little-endian limbs of the remainder.
     pub limb_polys: Vec<usize>,
-    /// Bits of the top limb (1..=16).
+    /// Bits of the top remainder limb (1..=limb_bits).
     pub top_bits: u32,
 }
 
@@ -88,6 +99,8 @@ pub struct RequantLayout {
 #[derive(Clone, Debug)]
 pub struct Layout {
     pub kinds: Vec<TensorKind>,
+    /// Width of remainder and excess limbs and of the shared range table.
+    pub limb_bits: u32,
     /// `num_vars` of every activation polynomial, in commit order.
     pub activation_num_vars: Vec<usize>,
     /// Per op: `Some` for Requant.
@@ -177,6 +190,7 @@ impl Layout {
         let mut maxpools = vec![None; model.ops.len()];
         let mut weight_nv = Vec::new();
         let mut tables: Vec<TableLayout> = Vec::new();
+        let limb_bits = choose_limb_bits(model);
         let mut produced = vec![false; n];
         produced[model.input] = true;
 
@@ -270,63 +284,71 @@ impl Layout {
                             "op #{i} (Requant): length mismatch"
                         )));
                     }
-                    if *multiplier < 1 || *multiplier >= (1 << 16) || *shift > 48 || min > max {
+                    if *multiplier < 1
+                        || *multiplier >= zkinfer_model::ir::MAX_REQUANT_MULTIPLIER
+                        || *shift > zkinfer_model::ir::MAX_REQUANT_SHIFT
+                        || min > max
+                    {
                         return Err(ProveError::Model(format!(
                             "op #{i} (Requant): parameters out of the provable range"
                         )));
                     }
-                    if *min < -WINDOW_HALF || *max >= WINDOW_HALF {
+                    let half = 1i64 << (zkinfer_model::ir::CLAMP_BITS - 1);
+                    if *min < -half || *max >= half {
                         return Err(ProveError::Model(format!(
-                            "op #{i} (Requant): clamp range outside the requant window"
+                            "op #{i} (Requant): clamp range outside [-2^15, 2^15)"
                         )));
                     }
                     shapes[output] = shapes[*input].clone();
                     let l = &shapes[output];
                     let y_poly = new_poly(l, &mut act_nv);
                     kinds[output] = TensorKind::Committed { poly: y_poly };
-                    let q_poly = new_poly(l, &mut act_nv);
-                    let n_limbs = shift.div_ceil(LIMB_BITS) as usize;
+                    let n_excess = EXCESS_BITS.div_ceil(limb_bits) as usize;
+                    let excess_polys: Vec<usize> =
+                        (0..n_excess).map(|_| new_poly(l, &mut act_nv)).collect();
+                    let n_limbs = shift.div_ceil(limb_bits) as usize;
                     let limb_polys: Vec<usize> =
                         (0..n_limbs).map(|_| new_poly(l, &mut act_nv)).collect();
                     let top_bits = if n_limbs == 0 {
                         0
                     } else {
-                        shift - LIMB_BITS * (n_limbs as u32 - 1)
+                        shift - limb_bits * (n_limbs as u32 - 1)
                     };
                     let clamp = table_index(
                         &mut tables,
                         TableKey::Clamp {
                             min: *min,
                             max: *max,
+                            limb_bits,
                         },
                     );
-                    tables[clamp].witnesses.push(vec![
-                        ColumnRef {
-                            poly: q_poly,
-                            scale: 1,
-                        },
-                        ColumnRef {
-                            poly: y_poly,
-                            scale: 1,
-                        },
-                    ]);
+                    for &e in &excess_polys {
+                        tables[clamp].witnesses.push(vec![
+                            ColumnRef { poly: e, scale: 1 },
+                            ColumnRef {
+                                poly: y_poly,
+                                scale: 1,
+                            },
+                        ]);
+                    }
                     if n_limbs > 0 {
-                        let range = table_index(&mut tables, TableKey::Range);
+                        let range = table_index(&mut tables, TableKey::Range { bits: limb_bits });
                         for &p in &limb_polys {
                             tables[range]
                                 .witnesses
                                 .push(vec![ColumnRef { poly: p, scale: 1 }]);
                         }
-                        if top_bits < LIMB_BITS {
-                            // top < 2^top_bits  <=>  top * 2^(16-top_bits) < 2^16 (top is also in range).
+                        if top_bits < limb_bits {
+                            // top < 2^top_bits  <=>  top·2^(b−top_bits) < 2^b (top is also in range).
                             tables[range].witnesses.push(vec![ColumnRef {
                                 poly: *limb_polys.last().expect("n_limbs > 0"),
-                                scale: 1 << (LIMB_BITS - top_bits),
+                                scale: 1 << (limb_bits - top_bits),
                             }]);
                         }
                     }
                     requants[i] = Some(RequantLayout {
-                        q_poly,
+                        y_poly,
+                        excess_polys,
                         limb_polys,
                         top_bits,
                     });
@@ -490,8 +512,9 @@ impl Layout {
                             "op #{i} (MaxPool): padded max pooling is not supported by the prover yet"
                         )));
                     }
-                    // Differences y − x_k are range-checked in [0, 2^16).
-                    if model.tensors[*input].bound >= WINDOW_HALF {
+                    // Differences y − x_k ∈ [0, 2·bound] are range-checked.
+                    let bound = model.tensors[*input].bound;
+                    if bound >= MAXPOOL_INPUT_BOUND {
                         return Err(ProveError::Unsupported(format!(
                             "op #{i} (MaxPool): its input may exceed 16 bits (bound {}); pool after a requantization",
                             model.tensors[*input].bound
@@ -502,7 +525,8 @@ impl Layout {
                     let diff_polys: Vec<usize> = (0..w.kernel_len())
                         .map(|_| new_poly(&shapes[output], &mut act_nv))
                         .collect();
-                    let range = table_index(&mut tables, TableKey::Range);
+                    let bits = (64 - (2 * bound.max(0) as u64).leading_zeros()).max(limb_bits);
+                    let range = table_index(&mut tables, TableKey::Range { bits });
                     for &p in &diff_polys {
                         tables[range]
                             .witnesses
@@ -535,6 +559,7 @@ impl Layout {
         }
         Ok(Self {
             kinds,
+            limb_bits,
             activation_num_vars: act_nv,
             requants,
             weighted,
@@ -580,12 +605,16 @@ fn resolve(kinds: &[TensorKind], mut t: TensorId) -> TensorId {
 /// The public table a key denotes.
 pub fn table_for(model: &QuantModel, key: &TableKey) -> LookupTable {
     match key {
-        TableKey::Range => LookupTable::range(LIMB_BITS as usize),
-        TableKey::Clamp { min, max } => {
-            let (xs, ys): (Vec<F>, Vec<F>) = (-WINDOW_HALF..WINDOW_HALF)
-                .map(|q| (f_from_i64(q), f_from_i64(q.clamp(*min, *max))))
+        TableKey::Range { bits } => LookupTable::range(*bits as usize),
+        TableKey::Clamp {
+            min,
+            max,
+            limb_bits,
+        } => {
+            let (es, ys) = clamp_rows(*min, *max, *limb_bits)
+                .map(|(e, y)| (f_from_i64(e), f_from_i64(y)))
                 .unzip();
-            LookupTable::function(xs, ys)
+            LookupTable::relation(es, ys)
         }
         TableKey::Lut { op } => {
             let QOp::Lut { in_min, table, .. } = &model.ops[*op] else {
@@ -598,6 +627,50 @@ pub fn table_for(model: &QuantModel, key: &TableKey) -> LookupTable {
             LookupTable::function(xs, ys)
         }
     }
+}
+
+/// Rows `(e, y)` of [`TableKey::Clamp`].
+fn clamp_rows(min: i64, max: i64, limb_bits: u32) -> impl Iterator<Item = (i64, i64)> {
+    let top = 1i64 << limb_bits;
+    (min..=max)
+        .map(|y| (0, y))
+        .chain((1..top).map(move |e| (e, max)))
+        .chain((1..top).map(move |e| (-e, min)))
+}
+
+/// The limb width that minimises the lookup work of the model's requants:
+/// narrow limbs keep tables tiny (what small models pay for), wide limbs mean
+/// fewer lookups per element (what large models pay for). Derived from the
+/// structure alone, so prover and verifier agree.
+pub fn choose_limb_bits(model: &QuantModel) -> u32 {
+    let cost = |b: u32| -> u128 {
+        let mut rows: u128 = 1 << b;
+        let mut clamps: Vec<(i64, i64)> = Vec::new();
+        for op in &model.ops {
+            if let QOp::Requant {
+                output,
+                shift,
+                min,
+                max,
+                ..
+            } = op
+            {
+                let limbs = shift.div_ceil(b) + u32::from(shift % b != 0) + EXCESS_BITS.div_ceil(b);
+                // Each lookup also costs a committed column: count it twice.
+                rows += 2 * model.tensors[*output].len() as u128 * limbs as u128;
+                if !clamps.contains(&(*min, *max)) {
+                    clamps.push((*min, *max));
+                    let width = (*max as i128 - *min as i128 + 1).max(1) as u128;
+                    rows += (width + (2u128 << b)).next_power_of_two();
+                }
+            }
+        }
+        rows
+    };
+    LIMB_BITS_CHOICES
+        .into_iter()
+        .min_by_key(|&b| cost(b))
+        .expect("choices are not empty")
 }
 
 /// A signed integer tensor as field elements, padded to a power of two with `pad`.
@@ -676,4 +749,36 @@ fn window(
         y: axis(0)?,
         x: axis(1)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clamp_rows;
+
+    /// Any limbs the clamp table admits together with one `y` give
+    /// `y = clamp(y + Σ 2^(bj) e_j)` (soundness), and every `q` in the window
+    /// has such limbs (completeness).
+    #[test]
+    fn clamp_table_admits_exactly_the_clamp() {
+        let b = 2;
+        for (min, max) in [(-3, 5), (0, 7), (4, 4), (-8, -2)] {
+            let rows: Vec<(i64, i64)> = clamp_rows(min, max, b).collect();
+            for y in min..=max {
+                let limbs: Vec<i64> = rows.iter().filter(|r| r.1 == y).map(|r| r.0).collect();
+                for &e0 in &limbs {
+                    for &e1 in &limbs {
+                        let q = y + e0 + (e1 << b);
+                        assert_eq!(y, q.clamp(min, max), "({min},{max}) y={y} e=({e0},{e1})");
+                    }
+                }
+            }
+            let window = 1i64 << (2 * b);
+            for q in min - window + 1..max + window {
+                let y = q.clamp(min, max);
+                let (sign, mag) = ((q - y).signum(), (q - y).abs());
+                let limbs = [sign * (mag & 3), sign * (mag >> b)];
+                assert!(limbs.iter().all(|&e| rows.contains(&(e, y))), "q={q}");
+            }
+        }
+    }
 }

@@ -23,13 +23,18 @@ use zkinfer_protocol::sumcheck::SumcheckProof;
 use zkinfer_protocol::{VerifyError, EF};
 
 pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
-pub const PROOF_FORMAT_VERSION: u32 = 2;
+pub const PROOF_FORMAT_VERSION: u32 = 3;
 
 /// The proof of one op, in backward (output-to-input) order.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum LayerProof {
-    /// Evaluations of the quotient and remainder limbs at the op's random point.
-    Requant { q_eval: EF, limb_evals: Vec<EF> },
+    /// Evaluations of the output, the excess limbs and the remainder limbs at
+    /// the op's random point.
+    Requant {
+        y_eval: EF,
+        excess_evals: Vec<EF>,
+        limb_evals: Vec<EF>,
+    },
     /// Per output claim: the bias evaluation; then the sumcheck over the input
     /// index, the weight evaluation per claim and the input evaluation.
     Dense {

@@ -16,7 +16,7 @@ use zkinfer_protocol::{Transcript, EF};
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::keys::{activation_params, ProvingKey};
-use crate::layout::{padded_field, pow2, table_for, Layout, LIMB_BITS, WINDOW_HALF};
+use crate::layout::{padded_field, pow2, table_for, Layout, EXCESS_BITS};
 use crate::proof::{LayerProof, Proof};
 use crate::statement::start_transcript;
 use crate::{conv, lookups, pool};
@@ -142,25 +142,36 @@ fn prove_impl(
                     .expect("layout has every requant");
                 tr.label(b"requant");
                 let z = tr.challenge_efs(layout.num_vars(*input));
-                let q_eval = evaluate_base(&act_polys[rl.q_poly], &z);
-                let limb_evals: Vec<EF> = rl
-                    .limb_polys
-                    .iter()
-                    .map(|&p| evaluate_base(&act_polys[p], &z))
-                    .collect();
-                tr.absorb_ef(q_eval);
+                let eval_all = |polys: &[usize]| -> Vec<EF> {
+                    polys
+                        .iter()
+                        .map(|&p| evaluate_base(&act_polys[p], &z))
+                        .collect()
+                };
+                let y_eval = evaluate_base(&act_polys[rl.y_poly], &z);
+                let excess_evals = eval_all(&rl.excess_polys);
+                let limb_evals = eval_all(&rl.limb_polys);
+                tr.absorb_ef(y_eval);
+                tr.absorb_efs(&excess_evals);
                 tr.absorb_efs(&limb_evals);
                 book.requant(
                     layout,
                     rl,
                     *input,
                     z,
-                    q_eval,
-                    &limb_evals,
+                    RequantEvals {
+                        y: y_eval,
+                        excess: &excess_evals,
+                        limbs: &limb_evals,
+                    },
                     *multiplier,
                     *shift,
                 );
-                layers.push(LayerProof::Requant { q_eval, limb_evals });
+                layers.push(LayerProof::Requant {
+                    y_eval,
+                    excess_evals,
+                    limb_evals,
+                });
             }
             QOp::Dense {
                 input,
@@ -370,12 +381,26 @@ pub(crate) fn batching_coefficients(tr: &mut Transcript, n: usize) -> Vec<EF> {
     rho
 }
 
-/// From `x·m + 2^(s-1) = q·2^s + Σ_j 2^(16j) r_j`: the input's evaluation at the same point.
-pub(crate) fn requant_input_eval(q: EF, limbs: &[EF], m: i64, s: u32) -> EF {
-    let mut t = q * EF::from(pow2_big(s));
-    for (j, &l) in limbs.iter().enumerate() {
-        t += l * EF::from(pow2(LIMB_BITS * j as u32));
-    }
+/// A requant's evaluations at one point (see [`crate::layout::RequantLayout`]).
+pub(crate) struct RequantEvals<'a> {
+    pub y: EF,
+    pub excess: &'a [EF],
+    pub limbs: &'a [EF],
+}
+
+/// `Σ_j 2^(bj) v_j`: a little-endian limb combination.
+fn combine_limbs(limbs: &[EF], limb_bits: u32) -> EF {
+    limbs
+        .iter()
+        .rev()
+        .fold(EF::ZERO, |acc, &l| acc * EF::from(pow2(limb_bits)) + l)
+}
+
+/// From `q = y + Σ_j 2^(bj) e_j` and `x·m + 2^(s-1) = q·2^s + Σ_j 2^(bj) r_j`:
+/// the input's evaluation at the same point.
+pub(crate) fn requant_input_eval(ev: &RequantEvals, limb_bits: u32, m: i64, s: u32) -> EF {
+    let q = ev.y + combine_limbs(ev.excess, limb_bits);
+    let mut t = q * EF::from(pow2_big(s)) + combine_limbs(ev.limbs, limb_bits);
     if s > 0 {
         t -= EF::from(pow2(s - 1));
     }
@@ -410,25 +435,34 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
                 };
                 polys[y_poly] = layout.arrange(*output, &values[*output]);
                 let xs = layout.arrange_ints(*input, &values[*input]);
+                let ys = layout.arrange_ints(*output, &values[*output]);
+                let b = layout.limb_bits;
+                let mask = (1u64 << b) - 1;
                 let n = xs.len();
-                let mut q = Vec::with_capacity(n);
+                let mut excess = vec![Vec::with_capacity(n); rl.excess_polys.len()];
                 let mut limbs = vec![Vec::with_capacity(n); rl.limb_polys.len()];
-                for (k, x) in xs.into_iter().enumerate() {
+                for (k, (x, y)) in xs.into_iter().zip(ys).enumerate() {
                     let t = x as i128 * *multiplier as i128
                         + if *shift > 0 { 1i128 << (shift - 1) } else { 0 };
                     let qv = t >> shift;
-                    if qv < -(WINDOW_HALF as i128) || qv >= WINDOW_HALF as i128 {
+                    let e = qv - y as i128;
+                    if e.unsigned_abs() >> EXCESS_BITS != 0 {
                         return Err(ProveError::Inference(format!(
-                            "op #{i} (Requant) element {k}: pre-clamp value {qv} is outside the provable window [-32768, 32767]"
+                            "op #{i} (Requant) element {k}: pre-clamp value {qv} exceeds the clamp range by 2^{EXCESS_BITS} or more"
                         )));
                     }
                     let r = (t - (qv << shift)) as u64;
-                    q.push(f_from_i64(qv as i64));
+                    let (sign, mag) = (e.signum() as i64, e.unsigned_abs() as u64);
+                    for (j, l) in excess.iter_mut().enumerate() {
+                        l.push(f_from_i64(sign * ((mag >> (b * j as u32)) & mask) as i64));
+                    }
                     for (j, l) in limbs.iter_mut().enumerate() {
-                        l.push(F::from_u64((r >> (LIMB_BITS * j as u32)) & 0xFFFF));
+                        l.push(F::from_u64((r >> (b * j as u32)) & mask));
                     }
                 }
-                polys[rl.q_poly] = q;
+                for (&p, l) in rl.excess_polys.iter().zip(excess) {
+                    polys[p] = l;
+                }
                 for (&p, l) in rl.limb_polys.iter().zip(limbs) {
                     polys[p] = l;
                 }

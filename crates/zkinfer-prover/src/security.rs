@@ -51,7 +51,7 @@ fn claim_counts(vk: &VerifyingKey, layout: &Layout) -> (usize, usize) {
             QOp::Requant { input, .. } => {
                 act += 1 + layout.requants[i]
                     .as_ref()
-                    .map_or(0, |r| r.limb_polys.len());
+                    .map_or(0, |r| r.limb_polys.len() + r.excess_polys.len());
                 route(*input, 1, &mut act, &mut pending);
             }
             QOp::Dense { input, output, .. } => {

@@ -13,6 +13,7 @@ use crate::keys::{activation_params, hex, VerifyingKey};
 use crate::layout::Layout;
 use crate::proof::{LayerProof, Proof};
 use crate::prover::batching_coefficients;
+use crate::prover::RequantEvals;
 use crate::statement::start_transcript;
 use crate::{conv, lookups, pool};
 
@@ -103,25 +104,36 @@ pub fn verify(
                 let rl = layout.requants[i]
                     .as_ref()
                     .expect("layout has every requant");
-                let LayerProof::Requant { q_eval, limb_evals } = next_layer("Requant")? else {
+                let LayerProof::Requant {
+                    y_eval,
+                    excess_evals,
+                    limb_evals,
+                } = next_layer("Requant")?
+                else {
                     return Err(malformed(format!("op #{i}: expected a Requant proof")));
                 };
-                if limb_evals.len() != rl.limb_polys.len() {
+                if limb_evals.len() != rl.limb_polys.len()
+                    || excess_evals.len() != rl.excess_polys.len()
+                {
                     return Err(malformed(format!(
                         "op #{i}: wrong number of limb evaluations"
                     )));
                 }
                 tr.label(b"requant");
                 let z = tr.challenge_efs(layout.num_vars(*input));
-                tr.absorb_ef(*q_eval);
+                tr.absorb_ef(*y_eval);
+                tr.absorb_efs(excess_evals);
                 tr.absorb_efs(limb_evals);
                 book.requant(
                     &layout,
                     rl,
                     *input,
                     z,
-                    *q_eval,
-                    limb_evals,
+                    RequantEvals {
+                        y: *y_eval,
+                        excess: excess_evals,
+                        limbs: limb_evals,
+                    },
                     *multiplier,
                     *shift,
                 );

@@ -172,10 +172,46 @@ fn tampered_layer_values_are_rejected() {
     use zkinfer_protocol::EF;
     use zkinfer_prover::proof::LayerProof;
     let f = fixture();
+    // Every value of every requant proof: output, excess limbs, remainder limbs.
+    let mut requant_values = 0;
+    for li in 0..f.proof.layers.len() {
+        let LayerProof::Requant {
+            excess_evals,
+            limb_evals,
+            ..
+        } = &f.proof.layers[li]
+        else {
+            continue;
+        };
+        assert!(!excess_evals.is_empty() && !limb_evals.is_empty());
+        for k in 0..1 + excess_evals.len() + limb_evals.len() {
+            let mut p = f.proof.clone();
+            let LayerProof::Requant {
+                y_eval,
+                excess_evals,
+                limb_evals,
+            } = &mut p.layers[li]
+            else {
+                unreachable!()
+            };
+            let e = excess_evals.len();
+            match k {
+                0 => *y_eval += EF::ONE,
+                k if k <= e => excess_evals[k - 1] += EF::ONE,
+                k => limb_evals[k - 1 - e] += EF::ONE,
+            }
+            assert!(
+                verify(&f.pk.vk, &f.x, &f.y, &p).is_err(),
+                "layer {li} value {k}"
+            );
+            requant_values += 1;
+        }
+    }
+    assert!(requant_values >= 6, "{requant_values}");
     for li in 0..f.proof.layers.len() {
         let mut p = f.proof.clone();
         match &mut p.layers[li] {
-            LayerProof::Requant { q_eval, .. } => *q_eval += EF::ONE,
+            LayerProof::Requant { y_eval, .. } => *y_eval += EF::ONE,
             LayerProof::Dense { input_eval, .. } => *input_eval += EF::ONE,
             LayerProof::Add { evals } => evals[0].0 += EF::ONE,
             other => panic!("an MLP has no {other:?} layer"),
