@@ -46,6 +46,7 @@ impl ClaimBook {
     /// A requant's step at point `z`: the output, excess and remainder limb
     /// evaluations are checked by the activation opening; the input's
     /// evaluation follows from them (`RequantLayout`).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn requant(
         &mut self,
         layout: &Layout,
