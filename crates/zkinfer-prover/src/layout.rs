@@ -24,8 +24,29 @@ use crate::error::ProveError;
 use crate::shape::PaddedShape;
 use crate::spatial::WindowAxis;
 
-/// Limb widths the layout chooses from (see [`choose_limb_bits`]).
-pub const LIMB_BITS_CHOICES: [u32; 2] = [8, 12];
+/// `(remainder, excess)` limb widths the layout chooses from (see [`choose_limb_bits`]).
+pub const LIMB_BITS_CHOICES: [LimbBits; 3] = [
+    LimbBits {
+        remainder: 8,
+        excess: 8,
+    },
+    LimbBits {
+        remainder: 12,
+        excess: 12,
+    },
+    LimbBits {
+        remainder: 16,
+        excess: 12,
+    },
+];
+
+/// Limb widths of requant remainders (and of the shared range table) and of
+/// the signed excess limbs (and of the clamp tables' excess rows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimbBits {
+    pub remainder: u32,
+    pub excess: u32,
+}
 /// A requant's pre-clamp quotient exceeds its clamp range by less than `2^EXCESS_BITS`.
 pub const EXCESS_BITS: u32 = zkinfer_model::ir::REQUANT_EXCESS_BITS;
 /// MaxPool inputs stay below this in magnitude (differences fit 16 bits).
@@ -99,8 +120,8 @@ pub struct RequantLayout {
 #[derive(Clone, Debug)]
 pub struct Layout {
     pub kinds: Vec<TensorKind>,
-    /// Width of remainder and excess limbs and of the shared range table.
-    pub limb_bits: u32,
+    /// Widths of remainder and excess limbs.
+    pub limb_bits: LimbBits,
     /// `num_vars` of every activation polynomial, in commit order.
     pub activation_num_vars: Vec<usize>,
     /// Per op: `Some` for Requant.
@@ -191,6 +212,10 @@ impl Layout {
         let mut weight_nv = Vec::new();
         let mut tables: Vec<TableLayout> = Vec::new();
         let limb_bits = choose_limb_bits(model);
+        let LimbBits {
+            remainder: rem_bits,
+            excess: exc_bits,
+        } = limb_bits;
         let mut produced = vec![false; n];
         produced[model.input] = true;
 
@@ -303,23 +328,23 @@ impl Layout {
                     let l = &shapes[output];
                     let y_poly = new_poly(l, &mut act_nv);
                     kinds[output] = TensorKind::Committed { poly: y_poly };
-                    let n_excess = EXCESS_BITS.div_ceil(limb_bits) as usize;
+                    let n_excess = EXCESS_BITS.div_ceil(exc_bits) as usize;
                     let excess_polys: Vec<usize> =
                         (0..n_excess).map(|_| new_poly(l, &mut act_nv)).collect();
-                    let n_limbs = shift.div_ceil(limb_bits) as usize;
+                    let n_limbs = shift.div_ceil(rem_bits) as usize;
                     let limb_polys: Vec<usize> =
                         (0..n_limbs).map(|_| new_poly(l, &mut act_nv)).collect();
                     let top_bits = if n_limbs == 0 {
                         0
                     } else {
-                        shift - limb_bits * (n_limbs as u32 - 1)
+                        shift - rem_bits * (n_limbs as u32 - 1)
                     };
                     let clamp = table_index(
                         &mut tables,
                         TableKey::Clamp {
                             min: *min,
                             max: *max,
-                            limb_bits,
+                            limb_bits: exc_bits,
                         },
                     );
                     for &e in &excess_polys {
@@ -332,17 +357,17 @@ impl Layout {
                         ]);
                     }
                     if n_limbs > 0 {
-                        let range = table_index(&mut tables, TableKey::Range { bits: limb_bits });
+                        let range = table_index(&mut tables, TableKey::Range { bits: rem_bits });
                         for &p in &limb_polys {
                             tables[range]
                                 .witnesses
                                 .push(vec![ColumnRef { poly: p, scale: 1 }]);
                         }
-                        if top_bits < limb_bits {
+                        if top_bits < rem_bits {
                             // top < 2^top_bits  <=>  top·2^(b−top_bits) < 2^b (top is also in range).
                             tables[range].witnesses.push(vec![ColumnRef {
                                 poly: *limb_polys.last().expect("n_limbs > 0"),
-                                scale: 1 << (limb_bits - top_bits),
+                                scale: 1 << (rem_bits - top_bits),
                             }]);
                         }
                     }
@@ -525,7 +550,7 @@ impl Layout {
                     let diff_polys: Vec<usize> = (0..w.kernel_len())
                         .map(|_| new_poly(&shapes[output], &mut act_nv))
                         .collect();
-                    let bits = (64 - (2 * bound.max(0) as u64).leading_zeros()).max(limb_bits);
+                    let bits = (64 - (2 * bound.max(0) as u64).leading_zeros()).max(rem_bits);
                     let range = table_index(&mut tables, TableKey::Range { bits });
                     for &p in &diff_polys {
                         tables[range]
@@ -638,13 +663,13 @@ fn clamp_rows(min: i64, max: i64, limb_bits: u32) -> impl Iterator<Item = (i64, 
         .chain((1..top).map(move |e| (-e, min)))
 }
 
-/// The limb width that minimises the lookup work of the model's requants:
+/// The limb widths that minimise the lookup work of the model's requants:
 /// narrow limbs keep tables tiny (what small models pay for), wide limbs mean
-/// fewer lookups per element (what large models pay for). Derived from the
-/// structure alone, so prover and verifier agree.
-pub fn choose_limb_bits(model: &QuantModel) -> u32 {
-    let cost = |b: u32| -> u128 {
-        let mut rows: u128 = 1 << b;
+/// fewer committed columns and lookups per element (what large models pay
+/// for). Derived from the structure alone, so prover and verifier agree.
+pub fn choose_limb_bits(model: &QuantModel) -> LimbBits {
+    let cost = |b: LimbBits| -> u128 {
+        let mut rows: u128 = 1 << b.remainder;
         let mut clamps: Vec<(i64, i64)> = Vec::new();
         for op in &model.ops {
             if let QOp::Requant {
@@ -655,13 +680,14 @@ pub fn choose_limb_bits(model: &QuantModel) -> u32 {
                 ..
             } = op
             {
-                let limbs = shift.div_ceil(b) + u32::from(shift % b != 0) + EXCESS_BITS.div_ceil(b);
-                // Each lookup also costs a committed column: count it twice.
-                rows += 2 * model.tensors[*output].len() as u128 * limbs as u128;
+                let columns = shift.div_ceil(b.remainder) + EXCESS_BITS.div_ceil(b.excess);
+                let lookups = columns + u32::from(shift % b.remainder != 0);
+                let len = model.tensors[*output].len() as u128;
+                rows += len * (columns + lookups) as u128;
                 if !clamps.contains(&(*min, *max)) {
                     clamps.push((*min, *max));
                     let width = (*max as i128 - *min as i128 + 1).max(1) as u128;
-                    rows += (width + (2u128 << b)).next_power_of_two();
+                    rows += (width + (2u128 << b.excess)).next_power_of_two();
                 }
             }
         }

@@ -16,7 +16,7 @@ use zkinfer_protocol::{Transcript, EF};
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::keys::{activation_params, ProvingKey};
-use crate::layout::{padded_field, pow2, table_for, Layout, EXCESS_BITS};
+use crate::layout::{padded_field, pow2, table_for, Layout, LimbBits, EXCESS_BITS};
 use crate::proof::{LayerProof, Proof};
 use crate::statement::start_transcript;
 use crate::{conv, lookups, pool};
@@ -398,9 +398,9 @@ fn combine_limbs(limbs: &[EF], limb_bits: u32) -> EF {
 
 /// From `q = y + Σ_j 2^(bj) e_j` and `x·m + 2^(s-1) = q·2^s + Σ_j 2^(bj) r_j`:
 /// the input's evaluation at the same point.
-pub(crate) fn requant_input_eval(ev: &RequantEvals, limb_bits: u32, m: i64, s: u32) -> EF {
-    let q = ev.y + combine_limbs(ev.excess, limb_bits);
-    let mut t = q * EF::from(pow2_big(s)) + combine_limbs(ev.limbs, limb_bits);
+pub(crate) fn requant_input_eval(ev: &RequantEvals, bits: LimbBits, m: i64, s: u32) -> EF {
+    let q = ev.y + combine_limbs(ev.excess, bits.excess);
+    let mut t = q * EF::from(pow2_big(s)) + combine_limbs(ev.limbs, bits.remainder);
     if s > 0 {
         t -= EF::from(pow2(s - 1));
     }
@@ -436,8 +436,11 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
                 polys[y_poly] = layout.arrange(*output, &values[*output]);
                 let xs = layout.arrange_ints(*input, &values[*input]);
                 let ys = layout.arrange_ints(*output, &values[*output]);
-                let b = layout.limb_bits;
-                let mask = (1u64 << b) - 1;
+                let LimbBits {
+                    remainder: rb,
+                    excess: eb,
+                } = layout.limb_bits;
+                let (rmask, emask) = ((1u64 << rb) - 1, (1u64 << eb) - 1);
                 let n = xs.len();
                 let mut excess = vec![Vec::with_capacity(n); rl.excess_polys.len()];
                 let mut limbs = vec![Vec::with_capacity(n); rl.limb_polys.len()];
@@ -454,10 +457,10 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
                     let r = (t - (qv << shift)) as u64;
                     let (sign, mag) = (e.signum() as i64, e.unsigned_abs() as u64);
                     for (j, l) in excess.iter_mut().enumerate() {
-                        l.push(f_from_i64(sign * ((mag >> (b * j as u32)) & mask) as i64));
+                        l.push(f_from_i64(sign * ((mag >> (eb * j as u32)) & emask) as i64));
                     }
                     for (j, l) in limbs.iter_mut().enumerate() {
-                        l.push(F::from_u64((r >> (b * j as u32)) & mask));
+                        l.push(F::from_u64((r >> (rb * j as u32)) & rmask));
                     }
                 }
                 for (&p, l) in rl.excess_polys.iter().zip(excess) {

@@ -252,13 +252,18 @@ fn unsupported_geometry_is_refused_by_name() {
 
 #[test]
 fn benchmark_cnns_prove_and_verify_in_both_modes() {
+    use zkinfer_prover::layout::{Layout, LimbBits};
     use zkinfer_prover::synthetic::named_cnn;
     use zkinfer_prover::{setup_with_mode, CommitmentMode};
-    for (name, mode) in [
-        ("lenet5", CommitmentMode::Compact),
-        ("resnet20", CommitmentMode::Fast),
+    // Both ends of the limb-width choice: narrow limbs for a small model, wide
+    // remainder limbs for a large one.
+    for (name, mode, limbs) in [
+        ("lenet5", CommitmentMode::Compact, (8, 8)),
+        ("resnet20", CommitmentMode::Fast, (16, 12)),
     ] {
         let model = named_cnn(name).expect("a benchmark CNN");
+        let LimbBits { remainder, excess } = Layout::new(&model).expect("layout").limb_bits;
+        assert_eq!((remainder, excess), limbs, "{name}");
         let n = model.tensors[model.input].len();
         let pk = setup_with_mode(model, mode).expect("setup");
         let x = input(n, 5);
