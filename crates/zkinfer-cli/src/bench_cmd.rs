@@ -132,16 +132,21 @@ pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
             "float_inference_s": inference.as_secs_f64(),
             "prove_over_inference": prove_s / inference.as_secs_f64().max(1e-9),
             "security_bits": zkinfer_prover::security::report(&pk.vk).total_bits,
-            "breakdown_s": {
-                "inference": tm.inference.as_secs_f64(), "witness": tm.witness.as_secs_f64(),
-                "activation_commit": tm.commit.as_secs_f64(), "lookups": tm.lookups.as_secs_f64(),
-                "layer_sumchecks": tm.layers.as_secs_f64(),
-                "weight_opening": tm.weight_opening.as_secs_f64(),
-                "activation_opening": tm.activation_opening.as_secs_f64(),
-            }
+            "breakdown_s": breakdown_json(tm),
         })
     );
     Ok(())
+}
+
+/// Where one proof's time went, in seconds per phase.
+pub fn breakdown_json(tm: &zkinfer_prover::ProveTimings) -> serde_json::Value {
+    json!({
+        "inference": tm.inference.as_secs_f64(), "witness": tm.witness.as_secs_f64(),
+        "activation_commit": tm.commit.as_secs_f64(), "lookups": tm.lookups.as_secs_f64(),
+        "layer_sumchecks": tm.layers.as_secs_f64(),
+        "weight_opening": tm.weight_opening.as_secs_f64(),
+        "activation_opening": tm.activation_opening.as_secs_f64(),
+    })
 }
 
 pub fn run_bench(a: BenchArgs) -> Result<()> {

@@ -8,6 +8,10 @@ mod proof_cmds;
 mod security_cmd;
 
 use clap::{Parser, Subcommand};
+
+#[global_allocator]
+static ALLOC: zkinfer_protocol::huge_pages::HugePageAlloc =
+    zkinfer_protocol::huge_pages::HugePageAlloc;
 use std::process::ExitCode;
 
 #[derive(Parser)]

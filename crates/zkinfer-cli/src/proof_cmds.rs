@@ -160,7 +160,8 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
         println!(
             "{}",
             json!({"prove_s": prove_s, "key_load_s": load_s, "proof_bytes": bytes.len(),
-                   "model_id": vk.model_id_hex(), "output": out_json["output"]})
+                   "model_id": vk.model_id_hex(), "output": out_json["output"],
+                   "breakdown_s": crate::bench_cmd::breakdown_json(&out.timings)})
         );
     } else {
         println!("output     {}", out_json["output"]);

@@ -5,6 +5,11 @@
 //!
 //! `cargo bench -p zkinfer-protocol --bench pcs`
 
+/// Large buffers on transparent huge pages, as in the `zkinfer` binary.
+#[global_allocator]
+static ALLOC: zkinfer_protocol::huge_pages::HugePageAlloc =
+    zkinfer_protocol::huge_pages::HugePageAlloc;
+
 use divan::Bencher;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

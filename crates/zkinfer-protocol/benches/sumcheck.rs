@@ -1,5 +1,10 @@
 //! Sumcheck and MLE kernels. Run: `cargo bench -p zkinfer-protocol --bench sumcheck`.
 
+/// Large buffers on transparent huge pages, as in the `zkinfer` binary.
+#[global_allocator]
+static ALLOC: zkinfer_protocol::huge_pages::HugePageAlloc =
+    zkinfer_protocol::huge_pages::HugePageAlloc;
+
 use divan::Bencher;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

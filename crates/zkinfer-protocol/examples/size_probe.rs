@@ -1,6 +1,11 @@
 //! Commit/open time and proof size of one WHIR commitment per folding factor
 //! and rate, for choosing the commitment modes:
 //! `cargo run --release -p zkinfer-protocol --example size_probe -- NUM_VARS [CLAIMS]`
+
+/// Large buffers on transparent huge pages, as in the `zkinfer` binary.
+#[global_allocator]
+static ALLOC: zkinfer_protocol::huge_pages::HugePageAlloc =
+    zkinfer_protocol::huge_pages::HugePageAlloc;
 use std::time::Instant;
 
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};

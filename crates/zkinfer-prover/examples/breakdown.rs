@@ -1,5 +1,10 @@
 //! Prints where a synthetic MLP's proving time goes:
 //! `cargo run --release -p zkinfer-prover --example breakdown -- 784,128,10`
+
+/// Large buffers on transparent huge pages, as in the `zkinfer` binary.
+#[global_allocator]
+static ALLOC: zkinfer_protocol::huge_pages::HugePageAlloc =
+    zkinfer_protocol::huge_pages::HugePageAlloc;
 fn main() {
     let widths: Vec<usize> = std::env::args()
         .nth(1)
