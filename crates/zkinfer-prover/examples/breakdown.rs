@@ -31,4 +31,8 @@ fn main() {
         t.elapsed(),
         out.proof.to_bytes().len()
     );
+    let bytes = out.proof.to_bytes();
+    for (name, range) in zkinfer_prover::Proof::section_ranges(&bytes).expect("sections") {
+        println!("{:>9} bytes  {name}", range.len());
+    }
 }
