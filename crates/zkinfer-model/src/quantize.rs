@@ -28,7 +28,7 @@ use crate::ir::*;
 pub struct QuantConfig {
     /// Weight bits (symmetric): 14 → weights in [-8191, 8191].
     pub weight_bits: u32,
-    /// Activation bits: 13 → [-4095, 4095] signed, [0, 8191] non-negative.
+    /// Activation bits: 13 → [-4096, 4095] signed, [0, 8191] non-negative.
     pub act_bits: u32,
     /// Calibrated ranges are widened by this factor so unseen inputs rarely saturate.
     pub margin: f64,
@@ -184,11 +184,13 @@ impl<'a> Q<'a> {
     /// (scale, min, max) of the clamped activation representing float tensor `f`.
     fn act_params(&self, f: FId, r: f64) -> (f64, i64, i64) {
         let s = levels(self.cfg.act_bits);
+        // Both ranges are exactly 2^act_bits wide: the prover range-checks
+        // such a clamp in two half-width limbs instead of one 2^act_bits table.
         if self.nonneg[f] {
             let u = 2 * s + 1;
             (r / u as f64, 0, u)
         } else {
-            (r / s as f64, -s, s)
+            (r / s as f64, -s - 1, s)
         }
     }
 

@@ -58,12 +58,15 @@ impl ClaimBook {
         shift: u32,
     ) {
         let x_eval = requant_input_eval(&evals, layout.limb_bits, multiplier, shift);
+        let split_polys = rl.split.map(|sp| [sp.hi_poly, sp.lo_poly]);
         let polys = std::iter::once(&rl.y_poly)
             .chain(&rl.excess_polys)
-            .chain(&rl.limb_polys);
+            .chain(&rl.limb_polys)
+            .chain(split_polys.iter().flatten());
         let values = std::iter::once(&evals.y)
             .chain(evals.excess)
-            .chain(evals.limbs);
+            .chain(evals.limbs)
+            .chain(evals.split);
         for (&poly, &value) in polys.zip(values) {
             self.activation.push(Claim {
                 poly,

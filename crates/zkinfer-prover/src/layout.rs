@@ -69,6 +69,10 @@ pub enum TableKey {
     /// `e ∈ [1, 2^limb_bits)`, or `y = min` and `e ∈ (−2^limb_bits, −1]`: a
     /// signed excess limb and the clamped value it allows.
     Clamp { min: i64, max: i64, limb_bits: u32 },
+    /// Pairs `(e, u)` with `u ∈ [0, 2^bits)` and `e = 0`, or `u = 2^bits − 1`
+    /// and `e ∈ [1, 2^limb_bits)`, or `u = 0` and `e ∈ (−2^limb_bits, −1]`: a
+    /// clamp range of width `2^k` checked in two half-width parts.
+    Saturate { bits: u32, limb_bits: u32 },
     /// `(in_min + i, table[i])` of the `Lut` op at this index.
     Lut { op: usize },
 }
@@ -114,6 +118,23 @@ pub struct RequantLayout {
     pub limb_polys: Vec<usize>,
     /// Bits of the top remainder limb (1..=limb_bits).
     pub top_bits: u32,
+    /// For a wide clamp range `[min, max]` of width `2^k`: `y − min` in two
+    /// committed parts, each looked up with every excess limb in a
+    /// [`TableKey::Saturate`] table instead of `(e_j, y)` in a `2^k`-row clamp
+    /// table.
+    pub split: Option<ClampSplit>,
+}
+
+/// `y = min + 2^lo_bits·hi + lo`, with `hi < 2^hi_bits`, `lo < 2^lo_bits`:
+/// every excess limb is looked up with `hi` and with `lo`, so a positive limb
+/// forces both to their maximum (`y = max`), a negative one both to zero
+/// (`y = min`). The verifier checks the sum at the requant's random point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClampSplit {
+    pub hi_poly: usize,
+    pub lo_poly: usize,
+    pub hi_bits: u32,
+    pub lo_bits: u32,
 }
 
 /// What sits under each commitment and how ops map onto protocol pieces.
@@ -216,6 +237,7 @@ impl Layout {
             remainder: rem_bits,
             excess: exc_bits,
         } = limb_bits;
+        let clamp_splits = clamp_splits(model, exc_bits);
         let mut produced = vec![false; n];
         produced[model.input] = true;
 
@@ -339,22 +361,46 @@ impl Layout {
                     } else {
                         shift - rem_bits * (n_limbs as u32 - 1)
                     };
-                    let clamp = table_index(
-                        &mut tables,
-                        TableKey::Clamp {
-                            min: *min,
-                            max: *max,
-                            limb_bits: exc_bits,
-                        },
-                    );
-                    for &e in &excess_polys {
-                        tables[clamp].witnesses.push(vec![
-                            ColumnRef { poly: e, scale: 1 },
-                            ColumnRef {
-                                poly: y_poly,
-                                scale: 1,
-                            },
-                        ]);
+                    let split = clamp_splits
+                        .iter()
+                        .find(|c| (c.0, c.1) == (*min, *max))
+                        .and_then(|c| c.2)
+                        .map(|(hi_bits, lo_bits)| ClampSplit {
+                            hi_poly: new_poly(l, &mut act_nv),
+                            lo_poly: new_poly(l, &mut act_nv),
+                            hi_bits,
+                            lo_bits,
+                        });
+                    let col = |poly: usize| ColumnRef { poly, scale: 1 };
+                    match split {
+                        Some(sp) => {
+                            for (part, bits) in [(sp.hi_poly, sp.hi_bits), (sp.lo_poly, sp.lo_bits)]
+                            {
+                                let t = table_index(
+                                    &mut tables,
+                                    TableKey::Saturate {
+                                        bits,
+                                        limb_bits: exc_bits,
+                                    },
+                                );
+                                for &e in &excess_polys {
+                                    tables[t].witnesses.push(vec![col(e), col(part)]);
+                                }
+                            }
+                        }
+                        None => {
+                            let clamp = table_index(
+                                &mut tables,
+                                TableKey::Clamp {
+                                    min: *min,
+                                    max: *max,
+                                    limb_bits: exc_bits,
+                                },
+                            );
+                            for &e in &excess_polys {
+                                tables[clamp].witnesses.push(vec![col(e), col(y_poly)]);
+                            }
+                        }
                     }
                     if n_limbs > 0 {
                         let range = table_index(&mut tables, TableKey::Range { bits: rem_bits });
@@ -376,6 +422,7 @@ impl Layout {
                         excess_polys,
                         limb_polys,
                         top_bits,
+                        split,
                     });
                     let q = requant_quotient(pads[*input], *multiplier, *shift);
                     pads[output] = q.clamp(*min as i128, *max as i128) as i64;
@@ -641,6 +688,12 @@ pub fn table_for(model: &QuantModel, key: &TableKey) -> LookupTable {
                 .unzip();
             LookupTable::relation(es, ys)
         }
+        TableKey::Saturate { bits, limb_bits } => {
+            let (es, us) = saturate_rows(*bits, *limb_bits)
+                .map(|(e, u)| (f_from_i64(e), f_from_i64(u)))
+                .unzip();
+            LookupTable::relation(es, us)
+        }
         TableKey::Lut { op } => {
             let QOp::Lut { in_min, table, .. } = &model.ops[*op] else {
                 unreachable!("layout only names Lut ops here")
@@ -661,6 +714,69 @@ fn clamp_rows(min: i64, max: i64, limb_bits: u32) -> impl Iterator<Item = (i64, 
         .map(|y| (0, y))
         .chain((1..top).map(move |e| (e, max)))
         .chain((1..top).map(move |e| (-e, min)))
+}
+
+/// Rows `(e, u)` of [`TableKey::Saturate`].
+fn saturate_rows(bits: u32, limb_bits: u32) -> impl Iterator<Item = (i64, i64)> {
+    let top = 1i64 << limb_bits;
+    let full = (1i64 << bits) - 1;
+    (0..=full)
+        .map(|u| (0, u))
+        .chain((1..top).map(move |e| (e, full)))
+        .chain((1..top).map(move |e| (-e, 0)))
+}
+
+/// Lookup rows of a table with `n` rows once padded.
+fn padded_rows(n: u128) -> u128 {
+    n.next_power_of_two()
+}
+
+/// `(min, max, Some((hi_bits, lo_bits)))` for a clamp range checked split.
+type ClampChoice = (i64, i64, Option<(u32, u32)>);
+
+/// Per distinct clamp range `(min, max)` of the model's requants: whether it
+/// is checked split ([`ClampSplit`]: `Some((hi_bits, lo_bits))`) or directly
+/// against a clamp table — whichever costs fewer lookup rows and committed
+/// columns. Only ranges exactly `2^k` wide can be split.
+fn clamp_splits(model: &QuantModel, exc_bits: u32) -> Vec<ClampChoice> {
+    let n_excess = EXCESS_BITS.div_ceil(exc_bits) as u128;
+    let mut ranges: Vec<(i64, i64, u128)> = Vec::new();
+    for op in &model.ops {
+        if let QOp::Requant {
+            output, min, max, ..
+        } = op
+        {
+            let len = model.tensors[*output].len() as u128;
+            match ranges.iter_mut().find(|r| (r.0, r.1) == (*min, *max)) {
+                Some(r) => r.2 += len,
+                None => ranges.push((*min, *max, len)),
+            }
+        }
+    }
+    let excess_rows = 2u128 << exc_bits;
+    ranges
+        .into_iter()
+        .map(|(min, max, len)| {
+            let width = (max as i128 - min as i128 + 1).max(1) as u128;
+            // Both parts at least one bit wide, so each is range-checked.
+            let split = (width.is_power_of_two() && width >= 4).then(|| {
+                let k = width.trailing_zeros();
+                (k - k / 2, k / 2)
+            });
+            let split = split.filter(|&(hi, lo)| {
+                let direct = padded_rows(width + excess_rows) + 2 * len * n_excess;
+                let tables = padded_rows((1 << hi) + excess_rows)
+                    + if lo != hi {
+                        padded_rows((1 << lo) + excess_rows)
+                    } else {
+                        0
+                    };
+                // Two more columns, and every excess limb is looked up twice.
+                tables + len * (3 * n_excess + 2) < direct
+            });
+            (min, max, split)
+        })
+        .collect()
 }
 
 /// The limb widths that minimise the lookup work of the model's requants:
@@ -779,7 +895,42 @@ fn window(
 
 #[cfg(test)]
 mod tests {
-    use super::clamp_rows;
+    use super::{clamp_rows, saturate_rows};
+
+    /// A split clamp: limbs admitted with both parts of `y − min` give
+    /// `y = clamp(q)` (soundness); every `q` in the window has such limbs.
+    #[test]
+    fn saturate_tables_admit_exactly_the_clamp() {
+        let (b, hi_bits, lo_bits) = (2, 2, 1);
+        let (min, max) = (-5i64, -5 + (1 << (hi_bits + lo_bits)) - 1);
+        let hi_rows: Vec<(i64, i64)> = saturate_rows(hi_bits, b).collect();
+        let lo_rows: Vec<(i64, i64)> = saturate_rows(lo_bits, b).collect();
+        let admitted =
+            |e: i64, hi: i64, lo: i64| hi_rows.contains(&(e, hi)) && lo_rows.contains(&(e, lo));
+        let limbs: Vec<i64> = (-(1 << b) + 1..1 << b).collect();
+        for hi in 0..1 << hi_bits {
+            for lo in 0..1 << lo_bits {
+                let y = min + (hi << lo_bits) + lo;
+                for &e0 in &limbs {
+                    for &e1 in &limbs {
+                        if admitted(e0, hi, lo) && admitted(e1, hi, lo) {
+                            let q = y + e0 + (e1 << b);
+                            assert_eq!(y, q.clamp(min, max), "y={y} e=({e0},{e1})");
+                        }
+                    }
+                }
+            }
+        }
+        let window = 1i64 << (2 * b);
+        for q in min - window + 1..max + window {
+            let y = q.clamp(min, max);
+            let (u, sign, mag) = (y - min, (q - y).signum(), (q - y).abs());
+            let (hi, lo) = (u >> lo_bits, u & ((1 << lo_bits) - 1));
+            for e in [sign * (mag & 3), sign * (mag >> b)] {
+                assert!(admitted(e, hi, lo), "q={q}");
+            }
+        }
+    }
 
     /// Any limbs the clamp table admits together with one `y` give
     /// `y = clamp(y + Σ 2^(bj) e_j)` (soundness), and every `q` in the window

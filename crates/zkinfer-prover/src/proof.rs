@@ -28,12 +28,13 @@ pub const PROOF_FORMAT_VERSION: u32 = 3;
 /// The proof of one op, in backward (output-to-input) order.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum LayerProof {
-    /// Evaluations of the output, the excess limbs and the remainder limbs at
-    /// the op's random point.
+    /// Evaluations of the output, the excess limbs, the remainder limbs and
+    /// (for a split clamp) the two parts of `y − min` at the op's random point.
     Requant {
         y_eval: EF,
         excess_evals: Vec<EF>,
         limb_evals: Vec<EF>,
+        split_evals: Vec<EF>,
     },
     /// Per output claim: the bias evaluation; then the sumcheck over the input
     /// index, the weight evaluation per claim and the input evaluation.

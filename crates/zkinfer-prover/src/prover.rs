@@ -151,9 +151,13 @@ fn prove_impl(
                 let y_eval = evaluate_base(&act_polys[rl.y_poly], &z);
                 let excess_evals = eval_all(&rl.excess_polys);
                 let limb_evals = eval_all(&rl.limb_polys);
+                let split_evals = rl
+                    .split
+                    .map_or_else(Vec::new, |sp| eval_all(&[sp.hi_poly, sp.lo_poly]));
                 tr.absorb_ef(y_eval);
                 tr.absorb_efs(&excess_evals);
                 tr.absorb_efs(&limb_evals);
+                tr.absorb_efs(&split_evals);
                 book.requant(
                     layout,
                     rl,
@@ -163,6 +167,7 @@ fn prove_impl(
                         y: y_eval,
                         excess: &excess_evals,
                         limbs: &limb_evals,
+                        split: &split_evals,
                     },
                     *multiplier,
                     *shift,
@@ -171,6 +176,7 @@ fn prove_impl(
                     y_eval,
                     excess_evals,
                     limb_evals,
+                    split_evals,
                 });
             }
             QOp::Dense {
@@ -386,6 +392,8 @@ pub(crate) struct RequantEvals<'a> {
     pub y: EF,
     pub excess: &'a [EF],
     pub limbs: &'a [EF],
+    /// `[hi, lo]` of a split clamp, else empty.
+    pub split: &'a [EF],
 }
 
 /// `Σ_j 2^(bj) v_j`: a little-endian limb combination.
@@ -462,6 +470,25 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
                     for (j, l) in limbs.iter_mut().enumerate() {
                         l.push(F::from_u64((r >> (rb * j as u32)) & rmask));
                     }
+                }
+                if let Some(sp) = rl.split {
+                    let QOp::Requant { min, .. } = op else {
+                        unreachable!()
+                    };
+                    let lo_mask = (1i64 << sp.lo_bits) - 1;
+                    let ys = layout.arrange_ints(*output, &values[*output]);
+                    let (his, los) = ys
+                        .iter()
+                        .map(|&y| {
+                            let u = y - min;
+                            (
+                                F::from_u64((u >> sp.lo_bits) as u64),
+                                F::from_u64((u & lo_mask) as u64),
+                            )
+                        })
+                        .unzip();
+                    polys[sp.hi_poly] = his;
+                    polys[sp.lo_poly] = los;
                 }
                 for (&p, l) in rl.excess_polys.iter().zip(excess) {
                     polys[p] = l;

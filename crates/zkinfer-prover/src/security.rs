@@ -49,9 +49,9 @@ fn claim_counts(vk: &VerifyingKey, layout: &Layout) -> (usize, usize) {
     for (i, op) in model.ops.iter().enumerate().rev() {
         match op {
             QOp::Requant { input, .. } => {
-                act += 1 + layout.requants[i]
-                    .as_ref()
-                    .map_or(0, |r| r.limb_polys.len() + r.excess_polys.len());
+                act += 1 + layout.requants[i].as_ref().map_or(0, |r| {
+                    r.limb_polys.len() + r.excess_polys.len() + 2 * usize::from(r.split.is_some())
+                });
                 route(*input, 1, &mut act, &mut pending);
             }
             QOp::Dense { input, output, .. } => {
@@ -136,7 +136,15 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
                 outer.push(batching);
             }
             QOp::Requant { input, .. } => {
-                outer.push(log2_ef_order() - (layout.num_vars(*input).max(1) as f64).log2())
+                let identity = log2_ef_order() - (layout.num_vars(*input).max(1) as f64).log2();
+                outer.push(identity);
+                // A split clamp adds `y = min + 2^lo·hi + lo` at the same point.
+                if layout.requants[i]
+                    .as_ref()
+                    .is_some_and(|r| r.split.is_some())
+                {
+                    outer.push(identity);
+                }
             }
             QOp::Conv2d { input, .. } => {
                 let w = layout.windows[i].expect("layout has every conv");

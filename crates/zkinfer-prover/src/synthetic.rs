@@ -25,7 +25,15 @@ impl SplitMix {
 /// An MLP `widths[0] → widths[1] → … → widths[n]` with ReLU after every hidden
 /// layer (Dense → Requant(clamp [0,127])) and a final Dense → Requant(clamp [-128,127]).
 pub fn mlp(widths: &[usize], seed: u64) -> QuantModel {
+    mlp_with_act_bits(widths, seed, 8)
+}
+
+/// [`mlp`] with `act_bits`-bit activations: hidden clamps `[0, 2^(b−1) − 1]`,
+/// the output clamp `[−2^(b−1), 2^(b−1) − 1]`.
+pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantModel {
     assert!(widths.len() >= 2, "an MLP needs at least one layer");
+    assert!((2..=16).contains(&act_bits), "act_bits in 2..=16");
+    let half = 1i64 << (act_bits - 1);
     let mut rng = SplitMix(seed);
     let mut tensors = vec![TensorInfo {
         name: "input".into(),
@@ -45,11 +53,18 @@ pub fn mlp(widths: &[usize], seed: u64) -> QuantModel {
             .map(|o| bias[o] + (0..n_in).map(|i| weight[o * n_in + i] * x[i]).sum::<i64>())
             .collect();
         let max_acc = acc.iter().map(|v| v.abs()).max().unwrap_or(1).max(1);
-        // Map the calibration maximum to ~100: multiplier/2^shift ≈ 100/max_acc.
+        // Map the calibration maximum to ~0.78 of the range: multiplier/2^shift ≈ 100/128·half/max_acc.
         let shift = 30u32;
-        let multiplier = ((100i128 << shift) / max_acc as i128).clamp(1, (1 << 16) - 1) as i64;
-        let (min, max) = if last { (-128, 127) } else { (0, 127) };
-        let acc_bound = bias.iter().map(|b| b.abs()).max().unwrap_or(0) + 127 * 127 * n_in as i64;
+        let target = 100 * half as i128 / 128;
+        let multiplier = ((target << shift) / max_acc as i128).clamp(1, (1 << 16) - 1) as i64;
+        let (min, max) = if last {
+            (-half, half - 1)
+        } else {
+            (0, half - 1)
+        };
+        let in_bound = if l == 0 { 127 } else { half };
+        let acc_bound =
+            bias.iter().map(|b| b.abs()).max().unwrap_or(0) + 127 * in_bound * n_in as i64;
         tensors.push(TensorInfo {
             name: format!("dense{l}"),
             shape: vec![n_out],
@@ -60,8 +75,8 @@ pub fn mlp(widths: &[usize], seed: u64) -> QuantModel {
         tensors.push(TensorInfo {
             name: format!("act{l}"),
             shape: vec![n_out],
-            scale: 1.0 / 127.0,
-            bound: 128,
+            scale: 1.0 / (half - 1) as f64,
+            bound: half,
         });
         let out_t = tensors.len() - 1;
         ops.push(QOp::Dense {

@@ -108,12 +108,14 @@ pub fn verify(
                     y_eval,
                     excess_evals,
                     limb_evals,
+                    split_evals,
                 } = next_layer("Requant")?
                 else {
                     return Err(malformed(format!("op #{i}: expected a Requant proof")));
                 };
                 if limb_evals.len() != rl.limb_polys.len()
                     || excess_evals.len() != rl.excess_polys.len()
+                    || split_evals.len() != if rl.split.is_some() { 2 } else { 0 }
                 {
                     return Err(malformed(format!(
                         "op #{i}: wrong number of limb evaluations"
@@ -124,6 +126,17 @@ pub fn verify(
                 tr.absorb_ef(*y_eval);
                 tr.absorb_efs(excess_evals);
                 tr.absorb_efs(limb_evals);
+                tr.absorb_efs(split_evals);
+                if let (Some(sp), QOp::Requant { min, .. }) = (rl.split, op) {
+                    let parts = EF::from(f_from_i64(*min))
+                        + split_evals[0] * EF::from(crate::layout::pow2(sp.lo_bits))
+                        + split_evals[1];
+                    if parts != *y_eval {
+                        return Err(VerifyError::Lookup(format!(
+                            "op #{i} (Requant): the output does not match its clamp parts"
+                        )));
+                    }
+                }
                 book.requant(
                     &layout,
                     rl,
@@ -133,6 +146,7 @@ pub fn verify(
                         y: *y_eval,
                         excess: excess_evals,
                         limbs: limb_evals,
+                        split: split_evals,
                     },
                     *multiplier,
                     *shift,

@@ -59,7 +59,13 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let pk = keys(&[24, 11, 6], 11);
+    fixture_with_act_bits(8)
+}
+
+/// 13-bit activations: the layout checks these clamps split (`ClampSplit`).
+fn fixture_with_act_bits(act_bits: u32) -> Fixture {
+    let model = zkinfer_prover::synthetic::mlp_with_act_bits(&[24, 11, 6], 11, act_bits);
+    let pk = setup(model, None).expect("setup");
     let x = input(24, 11);
     let out = prove(&pk, &x).expect("prove");
     Fixture {
@@ -171,43 +177,58 @@ fn tampered_layer_values_are_rejected() {
     use zkinfer_protocol::field::PrimeCharacteristicRing;
     use zkinfer_protocol::EF;
     use zkinfer_prover::proof::LayerProof;
-    let f = fixture();
-    // Every value of every requant proof: output, excess limbs, remainder limbs.
-    let mut requant_values = 0;
-    for li in 0..f.proof.layers.len() {
-        let LayerProof::Requant {
-            excess_evals,
-            limb_evals,
-            ..
-        } = &f.proof.layers[li]
-        else {
-            continue;
-        };
-        assert!(!excess_evals.is_empty() && !limb_evals.is_empty());
-        for k in 0..1 + excess_evals.len() + limb_evals.len() {
-            let mut p = f.proof.clone();
+    // Every value of every requant proof: output, excess limbs, remainder limbs,
+    // and the parts of a split clamp (13-bit activations).
+    for (act_bits, split) in [(8, false), (13, true)] {
+        let f = fixture_with_act_bits(act_bits);
+        let mut requant_values = 0;
+        for li in 0..f.proof.layers.len() {
             let LayerProof::Requant {
-                y_eval,
                 excess_evals,
                 limb_evals,
-            } = &mut p.layers[li]
+                split_evals,
+                ..
+            } = &f.proof.layers[li]
             else {
-                unreachable!()
+                continue;
             };
-            let e = excess_evals.len();
-            match k {
-                0 => *y_eval += EF::ONE,
-                k if k <= e => excess_evals[k - 1] += EF::ONE,
-                k => limb_evals[k - 1 - e] += EF::ONE,
-            }
-            assert!(
-                verify(&f.pk.vk, &f.x, &f.y, &p).is_err(),
-                "layer {li} value {k}"
+            assert!(!excess_evals.is_empty() && !limb_evals.is_empty());
+            assert_eq!(
+                split_evals.len(),
+                if split { 2 } else { 0 },
+                "{act_bits} bits"
             );
-            requant_values += 1;
+            let n = 1 + excess_evals.len() + limb_evals.len() + split_evals.len();
+            for k in 0..n {
+                let mut p = f.proof.clone();
+                let LayerProof::Requant {
+                    y_eval,
+                    excess_evals,
+                    limb_evals,
+                    split_evals,
+                } = &mut p.layers[li]
+                else {
+                    unreachable!()
+                };
+                let values = std::iter::once(y_eval)
+                    .chain(excess_evals.iter_mut())
+                    .chain(limb_evals.iter_mut())
+                    .chain(split_evals.iter_mut());
+                for (j, v) in values.enumerate() {
+                    if j == k {
+                        *v += EF::ONE;
+                    }
+                }
+                assert!(
+                    verify(&f.pk.vk, &f.x, &f.y, &p).is_err(),
+                    "{act_bits} bits: layer {li} value {k}"
+                );
+                requant_values += 1;
+            }
         }
+        assert!(requant_values >= 6, "{requant_values}");
     }
-    assert!(requant_values >= 6, "{requant_values}");
+    let f = fixture();
     for li in 0..f.proof.layers.len() {
         let mut p = f.proof.clone();
         match &mut p.layers[li] {
