@@ -17,7 +17,7 @@ fn main() {
     let nv: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20);
     let n_claims: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     let poly: Vec<F> = (0..1u64 << nv).map(|i| F::from_u64(i * 7 + 1)).collect();
-    for (folding, rate) in [(4, 1), (5, 1), (6, 1), (4, 2), (5, 2)] {
+    for (folding, rate) in [(4, 1), (5, 1), (6, 1), (4, 2), (5, 2), (6, 2)] {
         let p = PcsParams::for_num_vars_with(nv, rate, folding);
         if p.whir_config(nv).is_err() {
             println!(

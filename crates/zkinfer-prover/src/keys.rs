@@ -221,8 +221,9 @@ fn build_pk(
 /// verifying key) and applies to the weight and activation commitments.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CommitmentMode {
-    /// Reed–Solomon rate 1/2; folding 5 from 2^22 stacked elements up (≈ 40 %
-    /// faster openings there for ≈ 15 % more proof), 4 below.
+    /// Reed–Solomon rate 1/2; folding 5 from 2^18 stacked elements up (openings
+    /// about twice as fast for 15–35 % more proof), 4 below; activation
+    /// commitments up to 2^17 at rate 1/4.
     #[default]
     Fast,
     /// Rate 1/4, folding 4: about a third smaller proofs; commits and large
@@ -231,7 +232,10 @@ pub enum CommitmentMode {
 }
 
 /// Stacked size from which the fast mode folds 5 variables per round.
-const FAST_FOLD5_FROM_VARS: usize = 22;
+/// From 2^18 up, folding 5 opens in about half the time of folding 4 for
+/// +15–35 % proof size (`size_probe`, BENCHMARKS.md); the compact mode is the
+/// one that minimises size.
+const FAST_FOLD5_FROM_VARS: usize = 18;
 
 impl CommitmentMode {
     /// The mode's parameters for a commitment to polynomials of these sizes.
