@@ -1,5 +1,5 @@
 //! Prints where a synthetic MLP's proving time goes:
-//! `cargo run --release -p zkinfer-prover --example breakdown -- 784,128,10`
+//! `cargo run --release -p zkinfer-prover --example breakdown -- 784,128,10 [ACT_BITS]`
 
 /// Large buffers on transparent huge pages, as in the `zkinfer` binary.
 #[global_allocator]
@@ -13,8 +13,11 @@ fn main() {
         .map(|w| w.parse().expect("comma-separated widths"))
         .collect();
     let t = std::time::Instant::now();
-    let pk =
-        zkinfer_prover::setup(zkinfer_prover::synthetic::mlp(&widths, 1), None).expect("setup");
+    let act_bits: u32 = std::env::args()
+        .nth(2)
+        .map_or(8, |b| b.parse().expect("activation bits"));
+    let model = zkinfer_prover::synthetic::mlp_with_act_bits(&widths, 1, act_bits);
+    let pk = zkinfer_prover::setup(model, None).expect("setup");
     println!(
         "setup {:?}, weight params {:?}",
         t.elapsed(),
