@@ -849,8 +849,8 @@ def parse_args(argv):
                     help="skip ezkl (recorded as skipped) on models with more than N parameters; "
                          "ezkl needs >20 GB long before the largest models")
     ap.add_argument("--zkinfer-compile-args", default="", metavar="ARGS",
-                    help="extra arguments for `zkinfer compile`, e.g. \"--act-bits 14 --weight-bits 14 "
-                         "--input-bits 14\" (higher precision; same proof cost)")
+                    help="extra arguments for `zkinfer compile`, e.g. \"--act-bits 8 --weight-bits 8 "
+                         "--input-bits 10\" (int8: slightly faster on small models, larger error)")
     ap.add_argument("--ezkl-skip", default="", metavar="NAMES",
                     help="comma-separated models on which ezkl is not run (recorded as skipped)")
     ap.add_argument("--timeout", type=float, default=1800, help="per-step timeout in seconds (default 1800)")
