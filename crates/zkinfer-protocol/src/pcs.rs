@@ -259,6 +259,25 @@ pub struct CommittedData {
     p3_data: P3ProverData,
 }
 
+/// A copy of a commitment's prover data for one [`Pcs::open_copy`]: p3 consumes
+/// the data an opening uses, and making this copy is all that [`Pcs::open`]
+/// costs over [`Pcs::open_consuming`] — so a prover can make it in parallel
+/// with other work.
+pub struct OpeningCopy {
+    commitment: Commitment,
+    p3_data: P3ProverData,
+}
+
+impl CommittedData {
+    /// The copy [`Pcs::open_copy`] consumes (the stacked tables; the codeword is shared).
+    pub fn opening_copy(&self) -> OpeningCopy {
+        OpeningCopy {
+            commitment: self.meta.commitment.clone(),
+            p3_data: self.p3_data.clone(),
+        }
+    }
+}
+
 /// Everything of [`CommittedData`] but p3's (large, consumed) prover data.
 struct CommittedMeta {
     prover: Whir,
@@ -550,6 +569,25 @@ impl Pcs {
         transcript: &mut Transcript,
     ) -> OpeningProof {
         self.open_with(&data.meta, data.p3_data.clone(), claims, transcript)
+    }
+
+    /// [`Pcs::open`] with the copy made beforehand ([`CommittedData::opening_copy`]),
+    /// e.g. on another thread while the prover does other work.
+    ///
+    /// # Panics
+    /// As [`Pcs::open`]; also if `copy` was made from other data.
+    pub fn open_copy(
+        &self,
+        data: &CommittedData,
+        copy: OpeningCopy,
+        claims: &[Claim],
+        transcript: &mut Transcript,
+    ) -> OpeningProof {
+        assert_eq!(
+            copy.commitment, data.meta.commitment,
+            "opening copy made from other commitment data"
+        );
+        self.open_with(&data.meta, copy.p3_data, claims, transcript)
     }
 
     /// [`Pcs::open`] for the last use of `data`: no copy of the committed data.

@@ -208,6 +208,27 @@ fn pcs_open_consuming_matches_open() {
 }
 
 #[test]
+fn pcs_open_copy_matches_open() {
+    let f = fixture();
+    let copy = std::thread::scope(|s| s.spawn(|| f.data.opening_copy()).join().unwrap());
+    let mut t = Transcript::new(b"test");
+    f.com.absorb_into(&mut t);
+    let proof = f.pcs.open_copy(&f.data, copy, &f.claims, &mut t);
+    assert_eq!(check(&f.pcs, &f.com, &f.claims, &proof, b"test"), Ok(()));
+}
+
+#[test]
+#[should_panic(expected = "opening copy made from other commitment data")]
+fn pcs_open_copy_refuses_a_copy_of_other_data() {
+    let f = fixture();
+    let mut r = rng(9);
+    let (_, other) = f.pcs.commit(&[rand_poly(&mut r, 1 << 10)]);
+    let mut t = Transcript::new(b"test");
+    f.com.absorb_into(&mut t);
+    f.pcs.open_copy(&f.data, other.opening_copy(), &f.claims, &mut t);
+}
+
+#[test]
 fn pcs_rejects_wrong_value() {
     let f = fixture();
     for i in 0..f.claims.len() {
