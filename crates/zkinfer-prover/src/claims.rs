@@ -7,7 +7,7 @@ use zkinfer_protocol::EF;
 
 use crate::layout::{Layout, MaxPoolLayout, RequantLayout, TensorKind};
 use crate::pool::MaxPoolReduction;
-use crate::prover::{requant_input_eval, RequantEvals};
+use crate::requant::{requant_input_eval, RequantEvals};
 
 /// `mle(point) = value` for a tensor.
 pub type PointClaim = (Vec<EF>, EF);

@@ -21,34 +21,11 @@ use zkinfer_protocol::logup::LookupTable;
 use zkinfer_protocol::mle::num_vars_for;
 
 use crate::error::ProveError;
+use crate::requant::{choose_limb_bits, clamp_rows, clamp_splits, saturate_rows};
+pub use crate::requant::{ClampSplit, LimbBits, RequantLayout, EXCESS_BITS};
 use crate::shape::PaddedShape;
 use crate::spatial::WindowAxis;
 
-/// `(remainder, excess)` limb widths the layout chooses from (see [`choose_limb_bits`]).
-pub const LIMB_BITS_CHOICES: [LimbBits; 3] = [
-    LimbBits {
-        remainder: 8,
-        excess: 8,
-    },
-    LimbBits {
-        remainder: 12,
-        excess: 12,
-    },
-    LimbBits {
-        remainder: 16,
-        excess: 12,
-    },
-];
-
-/// Limb widths of requant remainders (and of the shared range table) and of
-/// the signed excess limbs (and of the clamp tables' excess rows).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LimbBits {
-    pub remainder: u32,
-    pub excess: u32,
-}
-/// A requant's pre-clamp quotient exceeds its clamp range by less than `2^EXCESS_BITS`.
-pub const EXCESS_BITS: u32 = zkinfer_model::ir::REQUANT_EXCESS_BITS;
 /// MaxPool inputs stay below this in magnitude (differences fit 16 bits).
 pub const MAXPOOL_INPUT_BOUND: i64 = 1 << 15;
 
@@ -101,40 +78,6 @@ pub struct TableLayout {
 pub struct WitnessGroup {
     pub members: Vec<usize>,
     pub num_vars: usize,
-}
-
-/// How one `Requant` is proven. With `b` = [`Layout::limb_bits`]:
-/// `x·m + 2^(s−1) = q·2^s + Σ_j 2^(bj) r_j` (remainder limbs, range-checked)
-/// and `q = y + Σ_j 2^(bj) e_j`, where each signed excess limb `e_j` is looked
-/// up together with `y` in the clamp table: a nonzero positive limb forces
-/// `y = max`, a negative one `y = min`, so `y = clamp(q)` for any `q` in the
-/// window, and no table grows with the window.
-#[derive(Clone, Debug)]
-pub struct RequantLayout {
-    pub y_poly: usize,
-    /// Little-endian signed limbs of the excess `q − y`.
-    pub excess_polys: Vec<usize>,
-    /// Little-endian limbs of the remainder.
-    pub limb_polys: Vec<usize>,
-    /// Bits of the top remainder limb (1..=limb_bits).
-    pub top_bits: u32,
-    /// For a wide clamp range `[min, max]` of width `2^k`: `y − min` in two
-    /// committed parts, each looked up with every excess limb in a
-    /// [`TableKey::Saturate`] table instead of `(e_j, y)` in a `2^k`-row clamp
-    /// table.
-    pub split: Option<ClampSplit>,
-}
-
-/// `y = min + 2^lo_bits·hi + lo`, with `hi < 2^hi_bits`, `lo < 2^lo_bits`:
-/// every excess limb is looked up with `hi` and with `lo`, so a positive limb
-/// forces both to their maximum (`y = max`), a negative one both to zero
-/// (`y = min`). The verifier checks the sum at the requant's random point.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClampSplit {
-    pub hi_poly: usize,
-    pub lo_poly: usize,
-    pub hi_bits: u32,
-    pub lo_bits: u32,
 }
 
 /// What sits under each commitment and how ops map onto protocol pieces.
@@ -707,114 +650,6 @@ pub fn table_for(model: &QuantModel, key: &TableKey) -> LookupTable {
     }
 }
 
-/// Rows `(e, y)` of [`TableKey::Clamp`].
-fn clamp_rows(min: i64, max: i64, limb_bits: u32) -> impl Iterator<Item = (i64, i64)> {
-    let top = 1i64 << limb_bits;
-    (min..=max)
-        .map(|y| (0, y))
-        .chain((1..top).map(move |e| (e, max)))
-        .chain((1..top).map(move |e| (-e, min)))
-}
-
-/// Rows `(e, u)` of [`TableKey::Saturate`].
-fn saturate_rows(bits: u32, limb_bits: u32) -> impl Iterator<Item = (i64, i64)> {
-    let top = 1i64 << limb_bits;
-    let full = (1i64 << bits) - 1;
-    (0..=full)
-        .map(|u| (0, u))
-        .chain((1..top).map(move |e| (e, full)))
-        .chain((1..top).map(move |e| (-e, 0)))
-}
-
-/// Lookup rows of a table with `n` rows once padded.
-fn padded_rows(n: u128) -> u128 {
-    n.next_power_of_two()
-}
-
-/// `(min, max, Some((hi_bits, lo_bits)))` for a clamp range checked split.
-type ClampChoice = (i64, i64, Option<(u32, u32)>);
-
-/// Per distinct clamp range `(min, max)` of the model's requants: whether it
-/// is checked split ([`ClampSplit`]: `Some((hi_bits, lo_bits))`) or directly
-/// against a clamp table — whichever costs fewer lookup rows and committed
-/// columns. Only ranges exactly `2^k` wide can be split.
-fn clamp_splits(model: &QuantModel, exc_bits: u32) -> Vec<ClampChoice> {
-    let n_excess = EXCESS_BITS.div_ceil(exc_bits) as u128;
-    let mut ranges: Vec<(i64, i64, u128)> = Vec::new();
-    for op in &model.ops {
-        if let QOp::Requant {
-            output, min, max, ..
-        } = op
-        {
-            let len = model.tensors[*output].len() as u128;
-            match ranges.iter_mut().find(|r| (r.0, r.1) == (*min, *max)) {
-                Some(r) => r.2 += len,
-                None => ranges.push((*min, *max, len)),
-            }
-        }
-    }
-    let excess_rows = 2u128 << exc_bits;
-    ranges
-        .into_iter()
-        .map(|(min, max, len)| {
-            let width = (max as i128 - min as i128 + 1).max(1) as u128;
-            // Both parts at least one bit wide, so each is range-checked.
-            let split = (width.is_power_of_two() && width >= 4).then(|| {
-                let k = width.trailing_zeros();
-                (k - k / 2, k / 2)
-            });
-            let split = split.filter(|&(hi, lo)| {
-                let direct = padded_rows(width + excess_rows) + 2 * len * n_excess;
-                let tables = padded_rows((1 << hi) + excess_rows)
-                    + if lo != hi {
-                        padded_rows((1 << lo) + excess_rows)
-                    } else {
-                        0
-                    };
-                // Two more columns, and every excess limb is looked up twice.
-                tables + len * (3 * n_excess + 2) < direct
-            });
-            (min, max, split)
-        })
-        .collect()
-}
-
-/// The limb widths that minimise the lookup work of the model's requants:
-/// narrow limbs keep tables tiny (what small models pay for), wide limbs mean
-/// fewer committed columns and lookups per element (what large models pay
-/// for). Derived from the structure alone, so prover and verifier agree.
-pub fn choose_limb_bits(model: &QuantModel) -> LimbBits {
-    let cost = |b: LimbBits| -> u128 {
-        let mut rows: u128 = 1 << b.remainder;
-        let mut clamps: Vec<(i64, i64)> = Vec::new();
-        for op in &model.ops {
-            if let QOp::Requant {
-                output,
-                shift,
-                min,
-                max,
-                ..
-            } = op
-            {
-                let columns = shift.div_ceil(b.remainder) + EXCESS_BITS.div_ceil(b.excess);
-                let lookups = columns + u32::from(shift % b.remainder != 0);
-                let len = model.tensors[*output].len() as u128;
-                rows += len * (columns + lookups) as u128;
-                if !clamps.contains(&(*min, *max)) {
-                    clamps.push((*min, *max));
-                    let width = (*max as i128 - *min as i128 + 1).max(1) as u128;
-                    rows += (width + (2u128 << b.excess)).next_power_of_two();
-                }
-            }
-        }
-        rows
-    };
-    LIMB_BITS_CHOICES
-        .into_iter()
-        .min_by_key(|&b| cost(b))
-        .expect("choices are not empty")
-}
-
 /// A signed integer tensor as field elements, padded to a power of two with `pad`.
 pub fn padded_field(values: &[i64], pad: i64) -> Vec<F> {
     let n = values.len().next_power_of_two().max(1);
@@ -891,71 +726,4 @@ fn window(
         y: axis(0)?,
         x: axis(1)?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{clamp_rows, saturate_rows};
-
-    /// A split clamp: limbs admitted with both parts of `y − min` give
-    /// `y = clamp(q)` (soundness); every `q` in the window has such limbs.
-    #[test]
-    fn saturate_tables_admit_exactly_the_clamp() {
-        let (b, hi_bits, lo_bits) = (2, 2, 1);
-        let (min, max) = (-5i64, -5 + (1 << (hi_bits + lo_bits)) - 1);
-        let hi_rows: Vec<(i64, i64)> = saturate_rows(hi_bits, b).collect();
-        let lo_rows: Vec<(i64, i64)> = saturate_rows(lo_bits, b).collect();
-        let admitted =
-            |e: i64, hi: i64, lo: i64| hi_rows.contains(&(e, hi)) && lo_rows.contains(&(e, lo));
-        let limbs: Vec<i64> = (-(1 << b) + 1..1 << b).collect();
-        for hi in 0..1 << hi_bits {
-            for lo in 0..1 << lo_bits {
-                let y = min + (hi << lo_bits) + lo;
-                for &e0 in &limbs {
-                    for &e1 in &limbs {
-                        if admitted(e0, hi, lo) && admitted(e1, hi, lo) {
-                            let q = y + e0 + (e1 << b);
-                            assert_eq!(y, q.clamp(min, max), "y={y} e=({e0},{e1})");
-                        }
-                    }
-                }
-            }
-        }
-        let window = 1i64 << (2 * b);
-        for q in min - window + 1..max + window {
-            let y = q.clamp(min, max);
-            let (u, sign, mag) = (y - min, (q - y).signum(), (q - y).abs());
-            let (hi, lo) = (u >> lo_bits, u & ((1 << lo_bits) - 1));
-            for e in [sign * (mag & 3), sign * (mag >> b)] {
-                assert!(admitted(e, hi, lo), "q={q}");
-            }
-        }
-    }
-
-    /// Any limbs the clamp table admits together with one `y` give
-    /// `y = clamp(y + Σ 2^(bj) e_j)` (soundness), and every `q` in the window
-    /// has such limbs (completeness).
-    #[test]
-    fn clamp_table_admits_exactly_the_clamp() {
-        let b = 2;
-        for (min, max) in [(-3, 5), (0, 7), (4, 4), (-8, -2)] {
-            let rows: Vec<(i64, i64)> = clamp_rows(min, max, b).collect();
-            for y in min..=max {
-                let limbs: Vec<i64> = rows.iter().filter(|r| r.1 == y).map(|r| r.0).collect();
-                for &e0 in &limbs {
-                    for &e1 in &limbs {
-                        let q = y + e0 + (e1 << b);
-                        assert_eq!(y, q.clamp(min, max), "({min},{max}) y={y} e=({e0},{e1})");
-                    }
-                }
-            }
-            let window = 1i64 << (2 * b);
-            for q in min - window + 1..max + window {
-                let y = q.clamp(min, max);
-                let (sign, mag) = ((q - y).signum(), (q - y).abs());
-                let limbs = [sign * (mag & 3), sign * (mag >> b)];
-                assert!(limbs.iter().all(|&e| rows.contains(&(e, y))), "q={q}");
-            }
-        }
-    }
 }

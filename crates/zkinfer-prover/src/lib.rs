@@ -12,6 +12,7 @@ pub mod lookups;
 pub mod pool;
 pub mod proof;
 pub mod prover;
+pub mod requant;
 pub mod security;
 pub mod shape;
 pub mod spatial;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use zkinfer_model::ir::QOp;
-use zkinfer_protocol::field::{f_from_i64, Field, PrimeCharacteristicRing, F};
+use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
 use zkinfer_protocol::logup;
 use zkinfer_protocol::mle::{eq_table, evaluate_base, weighted_row_sum};
 use zkinfer_protocol::pcs::{Claim, CommittedData, OpeningCopy, Pcs};
@@ -16,8 +16,9 @@ use zkinfer_protocol::{Transcript, EF};
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::keys::{activation_params, ProvingKey};
-use crate::layout::{padded_field, pow2, table_for, Layout, LimbBits, EXCESS_BITS};
+use crate::layout::{padded_field, table_for, Layout, EXCESS_BITS};
 use crate::proof::{LayerProof, Proof};
+use crate::requant::{self, RequantEvals};
 use crate::statement::start_transcript;
 use crate::{conv, lookups, pool};
 
@@ -412,39 +413,6 @@ pub(crate) fn batching_coefficients(tr: &mut Transcript, n: usize) -> Vec<EF> {
     rho
 }
 
-/// A requant's evaluations at one point (see [`crate::layout::RequantLayout`]).
-pub(crate) struct RequantEvals<'a> {
-    pub y: EF,
-    pub excess: &'a [EF],
-    pub limbs: &'a [EF],
-    /// `[hi, lo]` of a split clamp, else empty.
-    pub split: &'a [EF],
-}
-
-/// `Σ_j 2^(bj) v_j`: a little-endian limb combination.
-fn combine_limbs(limbs: &[EF], limb_bits: u32) -> EF {
-    limbs
-        .iter()
-        .rev()
-        .fold(EF::ZERO, |acc, &l| acc * EF::from(pow2(limb_bits)) + l)
-}
-
-/// From `q = y + Σ_j 2^(bj) e_j` and `x·m + 2^(s-1) = q·2^s + Σ_j 2^(bj) r_j`:
-/// the input's evaluation at the same point.
-pub(crate) fn requant_input_eval(ev: &RequantEvals, bits: LimbBits, m: i64, s: u32) -> EF {
-    let q = ev.y + combine_limbs(ev.excess, bits.excess);
-    let mut t = q * EF::from(pow2_big(s)) + combine_limbs(ev.limbs, bits.remainder);
-    if s > 0 {
-        t -= EF::from(pow2(s - 1));
-    }
-    let m_inv = f_from_i64(m).inverse();
-    t * EF::from(m_inv)
-}
-
-fn pow2_big(s: u32) -> F {
-    F::from_u64(1u64 << s)
-}
-
 /// Every committed activation polynomial, in layout order.
 fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>>, ProveError> {
     let model = &pk.model;
@@ -469,57 +437,23 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
                 polys[y_poly] = layout.arrange(*output, &values[*output]);
                 let xs = layout.arrange_ints(*input, &values[*input]);
                 let ys = layout.arrange_ints(*output, &values[*output]);
-                let LimbBits {
-                    remainder: rb,
-                    excess: eb,
-                } = layout.limb_bits;
-                let (rmask, emask) = ((1u64 << rb) - 1, (1u64 << eb) - 1);
-                let n = xs.len();
-                let mut excess = vec![Vec::with_capacity(n); rl.excess_polys.len()];
-                let mut limbs = vec![Vec::with_capacity(n); rl.limb_polys.len()];
-                for (k, (x, y)) in xs.into_iter().zip(ys).enumerate() {
-                    let t = x as i128 * *multiplier as i128
-                        + if *shift > 0 { 1i128 << (shift - 1) } else { 0 };
-                    let qv = t >> shift;
-                    let e = qv - y as i128;
-                    if e.unsigned_abs() >> EXCESS_BITS != 0 {
-                        return Err(ProveError::Inference(format!(
-                            "op #{i} (Requant) element {k}: pre-clamp value {qv} exceeds the clamp range by 2^{EXCESS_BITS} or more"
-                        )));
-                    }
-                    let r = (t - (qv << shift)) as u64;
-                    let (sign, mag) = (e.signum() as i64, e.unsigned_abs() as u64);
-                    for (j, l) in excess.iter_mut().enumerate() {
-                        l.push(f_from_i64(sign * ((mag >> (eb * j as u32)) & emask) as i64));
-                    }
-                    for (j, l) in limbs.iter_mut().enumerate() {
-                        l.push(F::from_u64((r >> (rb * j as u32)) & rmask));
-                    }
-                }
-                if let Some(sp) = rl.split {
-                    let QOp::Requant { min, .. } = op else {
-                        unreachable!()
-                    };
-                    let lo_mask = (1i64 << sp.lo_bits) - 1;
-                    let ys = layout.arrange_ints(*output, &values[*output]);
-                    let (his, los) = ys
-                        .iter()
-                        .map(|&y| {
-                            let u = y - min;
-                            (
-                                F::from_u64((u >> sp.lo_bits) as u64),
-                                F::from_u64((u & lo_mask) as u64),
-                            )
-                        })
-                        .unzip();
-                    polys[sp.hi_poly] = his;
-                    polys[sp.lo_poly] = los;
-                }
-                for (&p, l) in rl.excess_polys.iter().zip(excess) {
-                    polys[p] = l;
-                }
-                for (&p, l) in rl.limb_polys.iter().zip(limbs) {
-                    polys[p] = l;
+                let QOp::Requant { min, .. } = op else {
+                    unreachable!()
+                };
+                let columns = requant::witness(
+                    rl,
+                    layout.limb_bits,
+                    (*multiplier, *shift, *min),
+                    &xs,
+                    &ys,
+                )
+                .map_err(|(k, q)| {
+                    ProveError::Inference(format!(
+                        "op #{i} (Requant) element {k}: pre-clamp value {q} exceeds the clamp range by 2^{EXCESS_BITS} or more"
+                    ))
+                })?;
+                for (p, column) in columns {
+                    polys[p] = column;
                 }
             }
             QOp::Lut { output, .. } => {

@@ -13,7 +13,7 @@ use crate::keys::{activation_params, hex, VerifyingKey};
 use crate::layout::Layout;
 use crate::proof::{LayerProof, Proof};
 use crate::prover::batching_coefficients;
-use crate::prover::RequantEvals;
+use crate::requant::RequantEvals;
 use crate::statement::start_transcript;
 use crate::{conv, lookups, pool};
 

@@ -225,7 +225,8 @@ fn pcs_open_copy_refuses_a_copy_of_other_data() {
     let (_, other) = f.pcs.commit(&[rand_poly(&mut r, 1 << 10)]);
     let mut t = Transcript::new(b"test");
     f.com.absorb_into(&mut t);
-    f.pcs.open_copy(&f.data, other.opening_copy(), &f.claims, &mut t);
+    f.pcs
+        .open_copy(&f.data, other.opening_copy(), &f.claims, &mut t);
 }
 
 #[test]
