@@ -227,6 +227,39 @@ fn tampered_layer_values_are_rejected() {
             }
         }
         assert!(requant_values >= 6, "{requant_values}");
+        // A requant proof with a value missing or added in any list is malformed.
+        let li = f
+            .proof
+            .layers
+            .iter()
+            .position(|l| matches!(l, LayerProof::Requant { .. }))
+            .expect("a requant layer");
+        for list in 0..3 {
+            for grow in [false, true] {
+                let mut p = f.proof.clone();
+                let LayerProof::Requant {
+                    excess_evals,
+                    limb_evals,
+                    split_evals,
+                    ..
+                } = &mut p.layers[li]
+                else {
+                    unreachable!()
+                };
+                let target = match list {
+                    0 => excess_evals,
+                    1 => limb_evals,
+                    _ => split_evals,
+                };
+                if grow {
+                    target.push(EF::ONE);
+                } else if target.pop().is_none() {
+                    continue;
+                }
+                let err = verify(&f.pk.vk, &f.x, &f.y, &p).expect_err("count changed");
+                assert!(err.to_string().contains("limb"), "{err}");
+            }
+        }
     }
     let f = fixture();
     for li in 0..f.proof.layers.len() {
