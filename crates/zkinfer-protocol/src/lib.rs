@@ -16,6 +16,7 @@ pub mod pcs;
 pub mod security;
 pub mod sumcheck;
 pub mod transcript;
+pub mod transcript_hasher;
 
 pub use field::{EF, F};
 pub use transcript::Transcript;

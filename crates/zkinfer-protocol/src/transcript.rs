@@ -10,13 +10,13 @@
 //! followed by its bytes; field elements are absorbed canonically (8 bytes LE
 //! per base coordinate) by `SerializingChallenger64`.
 
-use p3_blake3::Blake3;
 use p3_challenger::{CanObserve, FieldChallenger, HashChallenger, SerializingChallenger64};
 
 use crate::field::{PrimeCharacteristicRing, EF, F};
+use crate::transcript_hasher::TranscriptHasher;
 
 /// The concrete Plonky3 challenger shared by all protocol parts.
-pub type Challenger = SerializingChallenger64<F, HashChallenger<u8, Blake3, 32>>;
+pub type Challenger = SerializingChallenger64<F, HashChallenger<u8, TranscriptHasher, 32>>;
 
 /// Fiat–Shamir transcript. Prover and verifier must perform the same calls in
 /// the same order; any divergence changes every later challenge.
@@ -29,7 +29,7 @@ impl Transcript {
     /// Starts a transcript bound to a protocol name and version.
     pub fn new(protocol: &[u8]) -> Self {
         let mut t = Self {
-            challenger: SerializingChallenger64::from_hasher(Vec::new(), Blake3 {}),
+            challenger: SerializingChallenger64::from_hasher(Vec::new(), TranscriptHasher),
         };
         t.label(b"zkinfer-transcript-v1");
         t.absorb_bytes(protocol);
