@@ -52,20 +52,10 @@ fn main() {
             .collect();
         let mut tr = Transcript::new(b"size-probe");
         let faults = minor_faults();
-        if let Ok(f) = std::env::var("PERF_CTL") {
-            use std::io::Write;
-            let mut f = std::fs::OpenOptions::new().write(true).open(f).unwrap();
-            f.write_all(b"enable\n").unwrap();
-        }
         let t = Instant::now();
         let proof = pcs.open_consuming(data, &claims, &mut tr);
         let open = t.elapsed();
         let faults = minor_faults() - faults;
-        if let Ok(f) = std::env::var("PERF_CTL") {
-            use std::io::Write;
-            let mut f = std::fs::OpenOptions::new().write(true).open(f).unwrap();
-            f.write_all(b"disable\n").unwrap();
-        }
         let bits = prescribed_security(&p, nv, n_claims).map_or(0.0, |s| s.0);
         println!(
             "folding {folding}, rate 1/{}, grinding {}: commit {commit:.2?}, open {open:.2?}, proof {} KB, {bits:.1} bits, {faults} page faults in the opening",
