@@ -360,6 +360,7 @@ mod conv_tests {
     use super::*;
 
     /// The reference loops (as in `eval_op`'s i128 path), for comparison.
+    #[allow(clippy::too_many_arguments)] // the conv's shape, spelled out
     fn reference(
         x: &[i64],
         wt: &[i64],

@@ -33,6 +33,7 @@ fn params() -> PcsParams {
                 pow_bits: v[1],
                 folding_factor: v[2],
                 starting_log_inv_rate: v[3],
+                split_padding: false,
             }
         }
         Err(_) => PcsParams::default(),

@@ -13,7 +13,10 @@
 //! - Every committed polynomial is one p3 `Table` of width 1 (one polynomial
 //!   per row). All tables are stacked by p3's layout (`PrefixProver`) into one
 //!   multilinear polynomial, Reed–Solomon encoded and committed under one
-//!   BLAKE3 Merkle root (`MerkleTreeMmcs`, cap height 0).
+//!   BLAKE3 Merkle root (`MerkleTreeMmcs`, cap height 0) — or, with
+//!   [`PcsParams::split_padding`], into two such instances when one stack
+//!   would be mostly padding (`pcs/parts.rs`); a commitment then has a root
+//!   per part and an opening a WHIR proof per part.
 //! - Tables smaller than [`MIN_TABLE_VARS`]` + folding` variables are padded
 //!   with zeros at the end (new most-significant coordinates, all zero), so a
 //!   claim `f(z) = v` becomes `f_pad(0, …, 0, z) = v`.
@@ -85,8 +88,9 @@ type P3WhirProof = WhirProof<F, EF, Mmcs>;
 /// first fold (Goldilocks packs 4 lanes on AVX2, 8 on AVX-512).
 pub const MIN_TABLE_VARS: usize = 3;
 
-/// Format version byte at the start of [`OpeningProof::to_bytes`].
-const PROOF_FORMAT_VERSION: u8 = 1;
+/// Format version byte at the start of [`OpeningProof::to_bytes`]
+/// (2: a count of WHIR proofs, then each length-prefixed).
+const PROOF_FORMAT_VERSION: u8 = 2;
 
 /// Tunable parameters. `Default` gives >= 100 bits (see `security.rs`).
 ///
@@ -101,12 +105,15 @@ const PROOF_FORMAT_VERSION: u8 = 1;
 ///   configuration that would need more than this budget.
 /// - `folding_factor`: variables folded per WHIR round.
 /// - `starting_log_inv_rate`: `log2(1/rate)` of the first Reed–Solomon code.
+/// - `split_padding`: commit as two WHIR instances when one stack would be
+///   mostly padding (`pcs/parts.rs`): a faster opening, a larger proof.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PcsParams {
     pub security_level: usize,
     pub pow_bits: usize,
     pub folding_factor: usize,
     pub starting_log_inv_rate: usize,
+    pub split_padding: bool,
 }
 
 impl Default for PcsParams {
@@ -119,6 +126,7 @@ impl Default for PcsParams {
             pow_bits: 20,
             folding_factor: 4,
             starting_log_inv_rate: 1,
+            split_padding: false,
         }
     }
 }
@@ -227,10 +235,12 @@ impl PcsParams {
     }
 }
 
-/// Public commitment (a Merkle root plus what the verifier needs to know of the layout).
+/// Public commitment (a Merkle root per part plus what the verifier needs to
+/// know of the layout).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Commitment {
-    pub root: [u8; 32],
+    /// One root per WHIR instance, in part order (`pcs/parts.rs`).
+    pub roots: Vec<[u8; 32]>,
     /// `num_vars` of each committed polynomial, in commit order.
     pub poly_num_vars: Vec<usize>,
 }
@@ -238,7 +248,10 @@ pub struct Commitment {
 impl Commitment {
     pub fn absorb_into(&self, transcript: &mut Transcript) {
         transcript.label(b"pcs-commitment");
-        transcript.absorb_bytes(&self.root);
+        transcript.absorb_u64(self.roots.len() as u64);
+        for root in &self.roots {
+            transcript.absorb_bytes(root);
+        }
         transcript.absorb_u64(self.poly_num_vars.len() as u64);
         for &n in &self.poly_num_vars {
             transcript.absorb_u64(n as u64);
@@ -256,7 +269,8 @@ impl Commitment {
 /// [`Pcs::open_consuming`] skips even that for the last use.
 pub struct CommittedData {
     meta: CommittedMeta,
-    p3_data: P3ProverData,
+    /// One per part.
+    p3_data: Vec<P3ProverData>,
 }
 
 /// A copy of a commitment's prover data for one [`Pcs::open_copy`]: p3 consumes
@@ -265,7 +279,7 @@ pub struct CommittedData {
 /// with other work.
 pub struct OpeningCopy {
     commitment: Commitment,
-    p3_data: P3ProverData,
+    p3_data: Vec<P3ProverData>,
 }
 
 impl CommittedData {
@@ -280,11 +294,18 @@ impl CommittedData {
 
 /// Everything of [`CommittedData`] but p3's (large, consumed) prover data.
 struct CommittedMeta {
-    prover: Whir,
     commitment: Commitment,
-    /// p3's commitment value (the cap holding our single root).
+    parts: Vec<PartMeta>,
+}
+
+/// One WHIR instance of a commitment.
+struct PartMeta {
+    prover: Whir,
+    /// p3's commitment value (the cap holding this part's root).
     p3_root: WhirRoot,
-    /// Variables each table was padded to (≥ its polynomial's `num_vars`).
+    /// The committed polynomials in this part, ascending.
+    polys: Vec<usize>,
+    /// Variables each of its tables was padded to (≥ the polynomial's `num_vars`).
     table_vars: Vec<usize>,
 }
 
@@ -294,9 +315,13 @@ impl CommittedData {
         &self.meta.commitment
     }
 
-    /// Number of variables of the stacked (committed) polynomial.
-    pub fn stacked_num_vars(&self) -> usize {
-        self.meta.prover.num_variables()
+    /// Number of variables of each part's stacked (committed) polynomial.
+    pub fn part_num_vars(&self) -> Vec<usize> {
+        self.meta
+            .parts
+            .iter()
+            .map(|p| p.prover.num_variables())
+            .collect()
     }
 }
 
@@ -310,11 +335,12 @@ pub struct Claim {
 
 /// An opening proof; serializes to/from bytes for the proof file.
 ///
-/// Stored in its canonical byte encoding (a version byte followed by the
-/// postcard encoding of p3's `WhirProof`; field elements are fixed 8-byte LE,
-/// digests 32 bytes, lengths varints). [`OpeningProof::from_bytes`] accepts
-/// only canonical encodings (decode, re-encode, compare), so a proof has
-/// exactly one byte representation.
+/// Stored in its canonical byte encoding: a version byte, the number of WHIR
+/// proofs (one per part, one byte), then each as a 4-byte LE length and the
+/// postcard encoding of p3's `WhirProof` (field elements are fixed 8-byte
+/// LE, digests 32 bytes, lengths varints). [`OpeningProof::from_bytes`]
+/// accepts only canonical encodings (decode, re-encode, compare), so a proof
+/// has exactly one byte representation.
 #[derive(Clone, PartialEq, Eq)]
 pub struct OpeningProof {
     bytes: Vec<u8>,
@@ -348,7 +374,7 @@ impl OpeningProof {
 
     /// Never panics on arbitrary bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
-        decode_whir_proof(bytes)?;
+        decode_whir_proofs(bytes)?;
         Ok(Self {
             bytes: bytes.to_vec(),
         })
@@ -359,17 +385,23 @@ impl OpeningProof {
         self.bytes.len()
     }
 
-    fn from_whir(proof: &P3WhirProof) -> Self {
+    fn from_whirs(proofs: &[P3WhirProof]) -> Self {
         let mut bytes = vec![PROOF_FORMAT_VERSION];
-        let body = postcard::to_allocvec(proof).expect("serializing a WHIR proof cannot fail");
-        bytes.extend_from_slice(&body);
+        bytes.push(u8::try_from(proofs.len()).expect("at most two parts"));
+        for proof in proofs {
+            let body = postcard::to_allocvec(proof).expect("serializing a WHIR proof cannot fail");
+            let len = u32::try_from(body.len()).expect("a WHIR proof is far below 4 GiB");
+            bytes.extend_from_slice(&len.to_le_bytes());
+            bytes.extend_from_slice(&body);
+        }
         Self { bytes }
     }
 }
 
 /// Decodes and checks canonicity; never panics.
-fn decode_whir_proof(bytes: &[u8]) -> Result<P3WhirProof, VerifyError> {
-    let (&version, body) = bytes
+fn decode_whir_proofs(bytes: &[u8]) -> Result<Vec<P3WhirProof>, VerifyError> {
+    let malformed = |e: String| VerifyError::Malformed(format!("opening proof: {e}"));
+    let (&version, rest) = bytes
         .split_first()
         .ok_or_else(|| VerifyError::Malformed("empty opening proof".into()))?;
     if version != PROOF_FORMAT_VERSION {
@@ -377,22 +409,42 @@ fn decode_whir_proof(bytes: &[u8]) -> Result<P3WhirProof, VerifyError> {
             "unknown opening proof version {version}"
         )));
     }
-    let (proof, rest): (P3WhirProof, &[u8]) = postcard::take_from_bytes(body)
-        .map_err(|e| VerifyError::Malformed(format!("opening proof: {e}")))?;
+    let (&count, mut rest) = rest
+        .split_first()
+        .ok_or_else(|| malformed("no WHIR proof count".into()))?;
+    let mut proofs = Vec::with_capacity(count as usize);
+    for part in 0..count {
+        let (len, after) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| malformed(format!("part {part}: truncated length")))?;
+        let len = u32::from_le_bytes(*len) as usize;
+        if after.len() < len {
+            return Err(malformed(format!(
+                "part {part}: {len} bytes announced, {} left",
+                after.len()
+            )));
+        }
+        let (body, after) = after.split_at(len);
+        let (proof, trailing): (P3WhirProof, &[u8]) =
+            postcard::take_from_bytes(body).map_err(|e| malformed(format!("part {part}: {e}")))?;
+        if !trailing.is_empty() {
+            return Err(malformed(format!(
+                "part {part}: {} trailing bytes",
+                trailing.len()
+            )));
+        }
+        let canonical =
+            postcard::to_allocvec(&proof).map_err(|e| malformed(format!("part {part}: {e}")))?;
+        if canonical != body {
+            return Err(malformed(format!("part {part}: non-canonical encoding")));
+        }
+        proofs.push(proof);
+        rest = after;
+    }
     if !rest.is_empty() {
-        return Err(VerifyError::Malformed(format!(
-            "opening proof: {} trailing bytes",
-            rest.len()
-        )));
+        return Err(malformed(format!("{} trailing bytes", rest.len())));
     }
-    let canonical = postcard::to_allocvec(&proof)
-        .map_err(|e| VerifyError::Malformed(format!("opening proof: {e}")))?;
-    if canonical != body {
-        return Err(VerifyError::Malformed(
-            "opening proof: non-canonical encoding".into(),
-        ));
-    }
-    Ok(proof)
+    Ok(proofs)
 }
 
 pub struct Pcs {
@@ -495,11 +547,20 @@ impl Pcs {
         Self { params }
     }
 
-    fn whir(&self, stacked_vars: usize) -> Result<Whir, String> {
-        let config = self
-            .params
-            .whir_config(stacked_vars)
-            .map_err(|e| format!("WHIR configuration for 2^{stacked_vars}: {e}"))?;
+    /// The parts of a commitment to polynomials with these tables.
+    fn partition(&self, table_vars: &[usize]) -> Result<Vec<Vec<usize>>, String> {
+        parts::partition(&self.params, table_vars).ok_or_else(|| "committed size overflows".into())
+    }
+
+    /// The configured WHIR instance for one of `num_parts` parts with these tables.
+    fn part_whir(&self, num_parts: usize, table_vars: &[usize]) -> Result<Whir, String> {
+        let stacked = stacked_vars(table_vars)
+            .filter(|&n| n < 64)
+            .ok_or_else(|| "committed size overflows".to_string())?;
+        let params = parts::part_params(&self.params, num_parts, stacked);
+        let config = params
+            .whir_config(stacked)
+            .map_err(|e| format!("WHIR configuration for 2^{stacked}: {e}"))?;
         Ok(Whir::new(config, Dft::default(), mmcs()))
     }
 
@@ -511,40 +572,55 @@ impl Pcs {
     pub fn commit(&self, polys: &[Vec<F>]) -> (Commitment, CommittedData) {
         assert!(!polys.is_empty(), "commit needs at least one polynomial");
         let poly_num_vars: Vec<usize> = polys.iter().map(|p| log2_len(p.len())).collect();
-        let table_vars = table_vars(&self.params, &poly_num_vars);
-        let stacked = stacked_vars(&table_vars).expect("committed size overflows");
-        let prover = self.whir(stacked).unwrap_or_else(|e| panic!("{e}"));
+        let all_table_vars = table_vars(&self.params, &poly_num_vars);
+        let partition = self
+            .partition(&all_table_vars)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let num_parts = partition.len();
+        let mut parts = Vec::with_capacity(num_parts);
+        let mut p3_data = Vec::with_capacity(num_parts);
+        let mut roots = Vec::with_capacity(num_parts);
+        for polys_in_part in partition {
+            let table_vars: Vec<usize> = polys_in_part.iter().map(|&i| all_table_vars[i]).collect();
+            let prover = self
+                .part_whir(num_parts, &table_vars)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let tables = polys_in_part
+                .iter()
+                .zip(&table_vars)
+                .map(|(&i, &n)| {
+                    let mut values = Vec::with_capacity(1 << n);
+                    values.extend_from_slice(&polys[i]);
+                    values.resize(1 << n, F::ZERO);
+                    Table::new(RowMajorMatrix::new(values, 1 << n))
+                })
+                .collect();
+            let witness = Lay::new_witness(tables, self.params.folding_factor);
+            debug_assert_eq!(witness.num_variables(), prover.num_variables());
 
-        let tables = polys
-            .iter()
-            .zip(&table_vars)
-            .map(|(p, &n)| {
-                let mut values = Vec::with_capacity(1 << n);
-                values.extend_from_slice(p);
-                values.resize(1 << n, F::ZERO);
-                Table::new(RowMajorMatrix::new(values, 1 << n))
-            })
-            .collect();
-        let witness = Lay::new_witness(tables, self.params.folding_factor);
-        debug_assert_eq!(witness.num_variables(), stacked);
-
-        // p3 absorbs the root into the challenger it is given: hand it a
-        // scratch one. The caller binds the root via `Commitment::absorb_into`.
-        let mut scratch = Transcript::new(b"zkinfer-pcs-commit-scratch");
-        let (p3_root, p3_data) = prover
-            .commit(witness, scratch.challenger())
-            .unwrap_or_else(|e| panic!("WHIR commit: {e}"));
-        let root = single_root(&p3_root).expect("cap height 0 gives one root");
+            // p3 absorbs the root into the challenger it is given: hand it a
+            // scratch one. The caller binds the roots via `Commitment::absorb_into`.
+            let mut scratch = Transcript::new(b"zkinfer-pcs-commit-scratch");
+            let (p3_root, data) = prover
+                .commit(witness, scratch.challenger())
+                .unwrap_or_else(|e| panic!("WHIR commit: {e}"));
+            roots.push(single_root(&p3_root).expect("cap height 0 gives one root"));
+            p3_data.push(data);
+            parts.push(PartMeta {
+                prover,
+                p3_root,
+                polys: polys_in_part,
+                table_vars,
+            });
+        }
         let commitment = Commitment {
-            root,
+            roots,
             poly_num_vars,
         };
         let data = CommittedData {
             meta: CommittedMeta {
-                prover,
                 commitment: commitment.clone(),
-                p3_root,
-                table_vars,
+                parts,
             },
             p3_data,
         };
@@ -603,38 +679,46 @@ impl Pcs {
     fn open_with(
         &self,
         meta: &CommittedMeta,
-        p3_data: P3ProverData,
+        p3_data: Vec<P3ProverData>,
         claims: &[Claim],
         transcript: &mut Transcript,
     ) -> OpeningProof {
         assert_eq!(
             self.params.folding_factor,
-            meta.prover.params().folding_factor.at_round(0),
+            meta.parts[0].prover.params().folding_factor.at_round(0),
             "open with other parameters than the commitment's"
         );
         check_claims(&meta.commitment.poly_num_vars, claims).unwrap_or_else(|e| panic!("{e}"));
         absorb_claims(transcript, claims);
 
-        let (protocol, order) = opening_protocol(&meta.table_vars, claims);
-        let points: Vec<Point<EF>> = order
+        let proofs: Vec<P3WhirProof> = meta
+            .parts
             .iter()
-            .map(|&i| padded_point(&claims[i].point, meta.table_vars[claims[i].poly]))
+            .zip(p3_data)
+            .map(|(part, data)| {
+                let local = part_claims(&part.polys, claims);
+                let (protocol, order) = opening_protocol(&part.table_vars, &local);
+                let points: Vec<Point<EF>> = order
+                    .iter()
+                    .map(|&i| padded_point(&local[i].point, part.table_vars[local[i].poly]))
+                    .collect();
+                let challenger = transcript.challenger();
+                part.prover.observe_commitment(&part.p3_root, challenger);
+                let pcs_proof = part
+                    .prover
+                    .open_at(data, &protocol, &points, challenger)
+                    .unwrap_or_else(|e| panic!("WHIR opening: {e}"));
+                debug_assert!(
+                    order
+                        .iter()
+                        .zip(&pcs_proof.evals)
+                        .all(|(&i, e)| e.current() == &[local[i].value][..]),
+                    "a claimed value is not the committed polynomial's evaluation"
+                );
+                pcs_proof.whir
+            })
             .collect();
-
-        let challenger = transcript.challenger();
-        meta.prover.observe_commitment(&meta.p3_root, challenger);
-        let pcs_proof = meta
-            .prover
-            .open_at(p3_data, &protocol, &points, challenger)
-            .unwrap_or_else(|e| panic!("WHIR opening: {e}"));
-        debug_assert!(
-            order
-                .iter()
-                .zip(&pcs_proof.evals)
-                .all(|(&i, e)| e.current() == &[claims[i].value][..]),
-            "a claimed value is not the committed polynomial's evaluation"
-        );
-        OpeningProof::from_whir(&pcs_proof.whir)
+        OpeningProof::from_whirs(&proofs)
     }
 
     pub fn verify(
@@ -649,36 +733,73 @@ impl Pcs {
             return Err(opening("commitment holds no polynomial".into()));
         }
         check_claims(&commitment.poly_num_vars, claims).map_err(opening)?;
-        let table_vars = table_vars(&self.params, &commitment.poly_num_vars);
-        let stacked = stacked_vars(&table_vars)
-            .filter(|&n| n < 64)
-            .ok_or_else(|| opening("committed size overflows".into()))?;
-        let whir = self.whir(stacked).map_err(opening)?;
-        let whir_proof = decode_whir_proof(&proof.bytes)?;
+        let all_table_vars = table_vars(&self.params, &commitment.poly_num_vars);
+        let partition = self.partition(&all_table_vars).map_err(opening)?;
+        if commitment.roots.len() != partition.len() {
+            return Err(opening(format!(
+                "commitment has {} roots, its layout {} parts",
+                commitment.roots.len(),
+                partition.len()
+            )));
+        }
+        let whir_proofs = decode_whir_proofs(&proof.bytes)?;
+        if whir_proofs.len() != partition.len() {
+            return Err(VerifyError::Malformed(format!(
+                "opening proof has {} WHIR proofs, the commitment {} parts",
+                whir_proofs.len(),
+                partition.len()
+            )));
+        }
 
         absorb_claims(transcript, claims);
-        let (protocol, order) = opening_protocol(&table_vars, claims);
-        let points: Vec<Point<EF>> = order
+        for (((polys, root), whir_proof), part) in partition
             .iter()
-            .map(|&i| padded_point(&claims[i].point, table_vars[claims[i].poly]))
-            .collect();
-        // The opened values are the claimed ones: p3 checks them.
-        let evals = order
-            .iter()
-            .map(|&i| OpeningBatch::new(vec![claims[i].value], Vec::new()))
-            .collect();
-        let pcs_proof = PcsProof {
-            whir: whir_proof,
-            evals,
-        };
-
-        let root = WhirRoot::new(vec![commitment.root]);
-        let challenger = transcript.challenger();
-        whir.observe_commitment(&root, challenger);
-        whir.verify_at(&root, &pcs_proof, &protocol, &points, challenger)
-            .map_err(|e| opening(format!("WHIR: {e}")))?;
+            .zip(&commitment.roots)
+            .zip(whir_proofs)
+            .zip(0..)
+        {
+            let table_vars: Vec<usize> = polys.iter().map(|&i| all_table_vars[i]).collect();
+            let whir = self
+                .part_whir(partition.len(), &table_vars)
+                .map_err(opening)?;
+            let local = part_claims(polys, claims);
+            let (protocol, order) = opening_protocol(&table_vars, &local);
+            let points: Vec<Point<EF>> = order
+                .iter()
+                .map(|&i| padded_point(&local[i].point, table_vars[local[i].poly]))
+                .collect();
+            // The opened values are the claimed ones: p3 checks them.
+            let evals = order
+                .iter()
+                .map(|&i| OpeningBatch::new(vec![local[i].value], Vec::new()))
+                .collect();
+            let pcs_proof = PcsProof {
+                whir: whir_proof,
+                evals,
+            };
+            let root = WhirRoot::new(vec![*root]);
+            let challenger = transcript.challenger();
+            whir.observe_commitment(&root, challenger);
+            whir.verify_at(&root, &pcs_proof, &protocol, &points, challenger)
+                .map_err(|e| opening(format!("WHIR (part {part}): {e}")))?;
+        }
         Ok(())
     }
+}
+
+/// The claims on one part's polynomials, renumbered to their index within
+/// the part (claims keep their relative order).
+fn part_claims(polys: &[usize], claims: &[Claim]) -> Vec<Claim> {
+    claims
+        .iter()
+        .filter_map(|c| {
+            polys.binary_search(&c.poly).ok().map(|local| Claim {
+                poly: local,
+                point: c.point.clone(),
+                value: c.value,
+            })
+        })
+        .collect()
 }
 
 fn mmcs() -> Mmcs {
@@ -709,7 +830,8 @@ pub fn prescribed_security(
     num_vars: usize,
     num_claims: usize,
 ) -> Option<(f64, f64)> {
-    let whir = Pcs::new(params.clone()).whir(num_vars).ok()?;
+    let config = params.whir_config(num_vars).ok()?;
+    let whir = Whir::new(config, Dft::default(), mmcs());
     let protocol = OpeningProtocol::new(vec![TableSpec::new(
         TableShape::new(num_vars, 1),
         vec![OpeningBatch::new(vec![0], Vec::new()); num_claims.max(1)],
@@ -718,7 +840,39 @@ pub fn prescribed_security(
     Some((sec.error().bits(), sec.log2_max_candidates))
 }
 
+/// Stacked variable count of each part of a commitment to polynomials of
+/// `poly_num_vars` variables (`None` on overflow).
+pub fn part_num_vars(params: &PcsParams, poly_num_vars: &[usize]) -> Option<Vec<usize>> {
+    let tv = table_vars(params, poly_num_vars);
+    parts::partition(params, &tv)?
+        .iter()
+        .map(|polys| stacked_vars(&polys.iter().map(|&i| tv[i]).collect::<Vec<_>>()))
+        .collect()
+}
+
+/// [`prescribed_security`] of a whole commitment's opening: every part's
+/// opening charged with all `num_claims` claims, errors added (union bound),
+/// candidate lists multiplied. `None` as [`prescribed_security`], or on overflow.
+pub fn commitment_security(
+    params: &PcsParams,
+    poly_num_vars: &[usize],
+    num_claims: usize,
+) -> Option<(f64, f64)> {
+    let vars = part_num_vars(params, poly_num_vars)?;
+    let mut bits = Vec::with_capacity(vars.len());
+    let mut list = 0.0;
+    for &n in &vars {
+        let (b, l) =
+            prescribed_security(&parts::part_params(params, vars.len(), n), n, num_claims)?;
+        bits.push(b);
+        list += l;
+    }
+    Some((crate::security::combine_bits(&bits), list))
+}
+
 #[cfg(test)]
 mod tests;
 
+mod parts;
 mod shared_mmcs;
+pub use parts::SPLIT_FROM_VARS;

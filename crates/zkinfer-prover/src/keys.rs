@@ -21,7 +21,7 @@ use crate::shape::PaddedShape;
 const VK_MAGIC: &[u8; 8] = b"ZKINFVK\0";
 const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// Version of the key file formats (and of the proof statement they bind).
-pub const KEY_FORMAT_VERSION: u32 = 2;
+pub const KEY_FORMAT_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {
@@ -223,7 +223,8 @@ fn build_pk(
 pub enum CommitmentMode {
     /// Reed–Solomon rate 1/2; folding 5 from 2^18 stacked elements up (openings
     /// about twice as fast for 15–35 % more proof), 4 below; activation
-    /// commitments up to 2^17 at rate 1/4.
+    /// commitments up to 2^17 at rate 1/4; a commitment that would be mostly
+    /// padding is split into two WHIR instances (`split_padding`).
     #[default]
     Fast,
     /// Rate 1/4, folding 4: about a third smaller proofs; commits and large
@@ -246,10 +247,14 @@ impl CommitmentMode {
                 let p = PcsParams::for_polys_with(poly_num_vars, 1, 4);
                 let big =
                     stacked_num_vars(&p, poly_num_vars).is_some_and(|n| n >= FAST_FOLD5_FROM_VARS);
-                if big {
+                let p = if big {
                     PcsParams::for_polys_with(poly_num_vars, 1, 5)
                 } else {
                     p
+                };
+                PcsParams {
+                    split_padding: true,
+                    ..p
                 }
             }
         }

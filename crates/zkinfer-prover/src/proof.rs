@@ -10,7 +10,7 @@
 //!   2 lookup proofs           (postcard, field elements as fixed 8 bytes: per table
 //!                             the LogUp proof and the merged members' evaluations)
 //!   3 layer proofs            (postcard, idem)
-//!   4 weight opening          (WHIR opening, its own byte format)
+//!   4 weight opening          (one WHIR proof per commitment part, its own byte format)
 //!   5 activation opening      (idem)
 //! ```
 //! Decoding never panics: any truncation, unknown tag, trailing byte or
@@ -23,7 +23,7 @@ use zkinfer_protocol::sumcheck::SumcheckProof;
 use zkinfer_protocol::{VerifyError, EF};
 
 pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
-pub const PROOF_FORMAT_VERSION: u32 = 3;
+pub const PROOF_FORMAT_VERSION: u32 = 4;
 
 /// The proof of one op, in backward (output-to-input) order.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]

@@ -12,10 +12,8 @@
 //!   committed activations — over the activation commitment's.
 
 use zkinfer_model::ir::QOp;
-use zkinfer_protocol::pcs::stacked_num_vars;
-use zkinfer_protocol::security::{
-    combine_bits, log2_ef_order, pcs_bits, pcs_list_size_bits, sumcheck_bits,
-};
+use zkinfer_protocol::pcs::{commitment_security, part_num_vars};
+use zkinfer_protocol::security::{combine_bits, log2_ef_order, sumcheck_bits};
 
 use crate::keys::{activation_params, VerifyingKey};
 use crate::layout::{nv, table_for, Layout, TensorKind};
@@ -95,6 +93,19 @@ fn claim_counts(vk: &VerifyingKey, layout: &Layout) -> (usize, usize) {
     (weights, act)
 }
 
+/// A commitment's WHIR instance sizes for the report: `2^24 + 2^22`.
+fn sizes(params: &zkinfer_protocol::pcs::PcsParams, nvs: &[usize]) -> String {
+    part_num_vars(params, nvs).map_or_else(
+        || "overflowing size".into(),
+        |v| {
+            v.iter()
+                .map(|n| format!("2^{n}"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        },
+    )
+}
+
 pub fn report(vk: &VerifyingKey) -> SecurityReport {
     let mut components = Vec::new();
     let Ok(layout) = Layout::new(&vk.structure) else {
@@ -107,23 +118,35 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
     let params = &vk.pcs_params;
     let act_params = activation_params(vk, &layout);
     let (n_weight_claims, n_act_claims) = claim_counts(vk, &layout);
-    let w_vars =
-        stacked_num_vars(params, &vk.weight_commitment.poly_num_vars).unwrap_or(usize::MAX);
-    let a_vars = stacked_num_vars(&act_params, &layout.activation_num_vars).unwrap_or(usize::MAX);
+    let w_nvs = &vk.weight_commitment.poly_num_vars;
+    let a_nvs = &layout.activation_num_vars;
+    // Bits and log2 candidate-list size of a commitment's opening (fail
+    // closed: 0 bits, an infinite list).
+    let opening = |params, nvs, claims: usize| {
+        commitment_security(params, nvs, claims.max(1)).unwrap_or((0.0, f64::INFINITY))
+    };
+    let (w_bits, w_list) = opening(params, w_nvs, n_weight_claims);
+    let (a_bits, a_list) = opening(&act_params, a_nvs, n_act_claims);
     components.push((
-        format!("weight opening (2^{w_vars}, {n_weight_claims} claims)"),
-        pcs_bits(params, w_vars, n_weight_claims.max(1)),
+        format!(
+            "weight opening ({}, {n_weight_claims} claims)",
+            sizes(params, w_nvs)
+        ),
+        w_bits,
     ));
     components.push((
-        format!("activation opening (2^{a_vars}, {n_act_claims} claims)"),
-        pcs_bits(&act_params, a_vars, n_act_claims.max(1)),
+        format!(
+            "activation opening ({}, {n_act_claims} claims)",
+            sizes(&act_params, a_nvs)
+        ),
+        a_bits,
     ));
 
     // Outer checks, charged over the candidate lists of the commitments they
     // depend on: layer reductions over both, lookups (which read activation
     // polynomials only) over the activation commitment's.
-    let act_list_bits = pcs_list_size_bits(&act_params, a_vars);
-    let list_bits = pcs_list_size_bits(params, w_vars) + act_list_bits;
+    let act_list_bits = a_list;
+    let list_bits = w_list + act_list_bits;
     let mut outer = Vec::new();
     let model = &vk.structure;
     // Batching several claims by random coefficients costs at most `claims / |EF|`

@@ -228,11 +228,11 @@ mod tests {
         assert_eq!(t.len(), 8);
         for (i, &ti) in t.iter().enumerate() {
             let mut want = EF::ZERO;
-            for o in 0..3 {
+            for (o, &eq_o) in eq.iter().enumerate().take(3) {
                 for (k, &kk) in kappa.iter().enumerate() {
                     let src = (o * 2 + k) as isize - 1;
                     if src == i as isize && i < 5 {
-                        want += kk * eq[o];
+                        want += kk * eq_o;
                     }
                 }
             }

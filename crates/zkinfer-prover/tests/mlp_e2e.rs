@@ -294,3 +294,50 @@ fn consuming_prover_makes_the_same_statement() {
     assert!(phases.iter().any(|p| p.contains("weight")), "{phases:?}");
     verify(&vk, &x, &out.output, &out.proof).expect("verifies");
 }
+
+/// Over 2^20 weights that would stack mostly to padding: the fast mode
+/// commits them as two WHIR instances, and every part is bound.
+#[test]
+fn split_weight_commitment_proves_and_binds_every_part() {
+    use zkinfer_prover::CommitmentMode;
+    let widths = [1024, 1024, 256, 10];
+    let pk = keys(&widths, 5);
+    assert_eq!(pk.vk.weight_commitment.roots.len(), 2, "weights split");
+    let x = input(widths[0], 5);
+    let out = prove(&pk, &x).expect("prove");
+    verify(&pk.vk, &x, &out.output, &out.proof).expect("honest proof verifies");
+
+    // Each part's root, and the parts swapped.
+    for part in 0..2 {
+        let mut vk = pk.vk.clone();
+        vk.weight_commitment.roots[part][0] ^= 1;
+        assert!(verify(&vk, &x, &out.output, &out.proof).is_err());
+    }
+    let mut vk = pk.vk.clone();
+    vk.weight_commitment.roots.swap(0, 1);
+    assert!(verify(&vk, &x, &out.output, &out.proof).is_err());
+    // The same model committed as one instance (compact mode) is another model.
+    let compact =
+        zkinfer_prover::setup_with_mode(mlp(&widths, 5), CommitmentMode::Compact).expect("setup");
+    assert_eq!(compact.vk.weight_commitment.roots.len(), 1);
+    assert_ne!(compact.vk.model_id(), pk.vk.model_id());
+    assert!(verify(&compact.vk, &x, &out.output, &out.proof).is_err());
+
+    // Flipped bytes across the weight opening (both WHIR proofs).
+    let bytes = out.proof.to_bytes();
+    let (_, range) = Proof::section_ranges(&bytes)
+        .expect("sections")
+        .into_iter()
+        .find(|(name, _)| name == "weight opening")
+        .expect("weight opening section");
+    let step = (range.len() / 48).max(1);
+    for pos in range.clone().step_by(step).chain([range.end - 1]) {
+        let mut b = bytes.clone();
+        b[pos] ^= 0x01;
+        let accepted = match Proof::from_bytes(&b) {
+            Err(_) => false,
+            Ok(p) => verify(&pk.vk, &x, &out.output, &p).is_ok(),
+        };
+        assert!(!accepted, "flipped weight-opening byte {pos} was accepted");
+    }
+}

@@ -310,10 +310,10 @@ fn pcs_rejects_other_commitment() {
     other_polys[0][3] += F::ONE;
     let (other_com, _) = f.pcs.commit(&other_polys);
     assert_eq!(other_com.poly_num_vars, f.com.poly_num_vars);
-    assert_ne!(other_com.root, f.com.root);
+    assert_ne!(other_com.roots, f.com.roots);
     assert!(check(&f.pcs, &other_com, &f.claims, &f.proof, b"test").is_err());
     let mut flipped = f.com.clone();
-    flipped.root[0] ^= 1;
+    flipped.roots[0][0] ^= 1;
     assert!(check(&f.pcs, &flipped, &f.claims, &f.proof, b"test").is_err());
     // Same root, other layouts (one that keeps every claim's arity valid).
     let mut layout = f.com.clone();
@@ -323,18 +323,18 @@ fn pcs_rejects_other_commitment() {
     layout.poly_num_vars[0] = 5;
     assert!(check(&f.pcs, &layout, &f.claims, &f.proof, b"test").is_err());
     let empty = Commitment {
-        root: f.com.root,
+        roots: f.com.roots.clone(),
         poly_num_vars: vec![],
     };
     assert!(check(&f.pcs, &empty, &[], &f.proof, b"test").is_err());
     // Absurd layouts are rejected, not panics.
     let huge = Commitment {
-        root: f.com.root,
+        roots: f.com.roots.clone(),
         poly_num_vars: vec![63, 4],
     };
     assert!(check(&f.pcs, &huge, &[], &f.proof, b"test").is_err());
     let huge = Commitment {
-        root: f.com.root,
+        roots: f.com.roots.clone(),
         poly_num_vars: vec![40, 40, 4],
     };
     let mut c = [claim(&f.polys, 0, rand_point(&mut r, 4))];
@@ -395,12 +395,14 @@ fn pcs_rejects_truncated_and_garbage_bytes() {
         OpeningProof::from_bytes(&longer),
         Err(VerifyError::Malformed(_))
     ));
-    let mut wrong_version = bytes.clone();
-    wrong_version[0] = 2;
-    assert!(matches!(
-        OpeningProof::from_bytes(&wrong_version),
-        Err(VerifyError::Malformed(_))
-    ));
+    for version in [1, PROOF_FORMAT_VERSION + 1] {
+        let mut wrong_version = bytes.clone();
+        wrong_version[0] = version;
+        assert!(matches!(
+            OpeningProof::from_bytes(&wrong_version),
+            Err(VerifyError::Malformed(_))
+        ));
+    }
     let mut r = rng(8);
     for len in [1usize, 8, 100, 5000, bytes.len()] {
         for _ in 0..20 {
@@ -413,69 +415,80 @@ fn pcs_rejects_truncated_and_garbage_bytes() {
     }
     // Huge length prefixes do not allocate or panic.
     let mut huge = vec![PROOF_FORMAT_VERSION];
-    huge.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    huge.extend_from_slice(&[
+        1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+    ]);
     assert!(OpeningProof::from_bytes(&huge).is_err());
+    let mut many = vec![PROOF_FORMAT_VERSION, 0xff];
+    many.extend_from_slice(&bytes[2..]);
+    assert!(OpeningProof::from_bytes(&many).is_err());
 }
 
-/// Byte ranges of each part of the encoding, computed from p3's proof
+/// Byte ranges of each section of the encoding, computed from p3's proofs
 /// (postcard writes struct fields back to back, without tags).
 fn sections(bytes: &[u8]) -> Vec<(String, usize, usize)> {
-    let proof = decode_whir_proof(bytes).unwrap();
+    let proofs = decode_whir_proofs(bytes).unwrap();
     let len = |v: &dyn erased::Ser| v.size();
-    let mut out = Vec::new();
-    let mut at = 1usize;
+    let mut out = vec![
+        ("version".to_string(), 0, 1),
+        ("part count".to_string(), 1, 2),
+    ];
+    let mut at = 2usize;
     let mut push = |name: String, size: usize, out: &mut Vec<(String, usize, usize)>| {
         out.push((name, at, at + size));
         at += size;
     };
-    out.push(("version".to_string(), 0, 1));
-    push(
-        "initial_ood_answers".into(),
-        len(&proof.initial_ood_answers),
-        &mut out,
-    );
-    push(
-        "initial_sumcheck".into(),
-        len(&proof.initial_sumcheck),
-        &mut out,
-    );
-    // Vec length prefix of `rounds`.
-    push("rounds.len".into(), len(&proof.rounds.len()), &mut out);
-    for (i, round) in proof.rounds.iter().enumerate() {
+    for (k, proof) in proofs.iter().enumerate() {
+        let p = |name: &str| format!("part{k}.{name}");
+        push(p("length"), 4, &mut out);
         push(
-            format!("round{i}.commitment"),
-            len(&round.commitment),
+            p("initial_ood_answers"),
+            len(&proof.initial_ood_answers),
             &mut out,
         );
         push(
-            format!("round{i}.ood_answers"),
-            len(&round.ood_answers),
+            p("initial_sumcheck"),
+            len(&proof.initial_sumcheck),
             &mut out,
         );
+        // Vec length prefix of `rounds`.
+        push(p("rounds.len"), len(&proof.rounds.len()), &mut out);
+        for (i, round) in proof.rounds.iter().enumerate() {
+            push(
+                p(&format!("round{i}.commitment")),
+                len(&round.commitment),
+                &mut out,
+            );
+            push(
+                p(&format!("round{i}.ood_answers")),
+                len(&round.ood_answers),
+                &mut out,
+            );
+            push(
+                p(&format!("round{i}.pow_witness")),
+                len(&round.pow_witness),
+                &mut out,
+            );
+            push(
+                p(&format!("round{i}.openings")),
+                len(&round.openings),
+                &mut out,
+            );
+            push(
+                p(&format!("round{i}.sumcheck")),
+                len(&round.sumcheck),
+                &mut out,
+            );
+        }
+        push(p("final_poly"), len(&proof.final_poly), &mut out);
         push(
-            format!("round{i}.pow_witness"),
-            len(&round.pow_witness),
+            p("final_pow_witness"),
+            len(&proof.final_pow_witness),
             &mut out,
         );
-        push(format!("round{i}.openings"), len(&round.openings), &mut out);
-        push(format!("round{i}.sumcheck"), len(&round.sumcheck), &mut out);
+        push(p("final_openings"), len(&proof.final_openings), &mut out);
+        push(p("final_sumcheck"), len(&proof.final_sumcheck), &mut out);
     }
-    push("final_poly".into(), len(&proof.final_poly), &mut out);
-    push(
-        "final_pow_witness".into(),
-        len(&proof.final_pow_witness),
-        &mut out,
-    );
-    push(
-        "final_openings".into(),
-        len(&proof.final_openings),
-        &mut out,
-    );
-    push(
-        "final_sumcheck".into(),
-        len(&proof.final_sumcheck),
-        &mut out,
-    );
     assert_eq!(at, bytes.len(), "sections cover the whole encoding");
     out
 }
@@ -498,7 +511,7 @@ fn pcs_rejects_flipped_bytes_in_every_section() {
     let bytes = f.proof.to_bytes();
     let secs = sections(&bytes);
     assert!(
-        secs.iter().any(|(n, _, _)| n.starts_with("round0")),
+        secs.iter().any(|(n, _, _)| n.starts_with("part0.round0")),
         "proof has rounds"
     );
     eprintln!("proof {} bytes, sections:", bytes.len());
@@ -578,12 +591,14 @@ fn pcs_print_schedule() {
 
 /// Exploration of the levers (run with `--ignored --nocapture`): composed
 /// bits and a grinding-cost estimate (hash evaluations) per configuration.
-/// `ZKINFER_EXPLORE="sec,pow,fold,rate,round_rate;..."` (round_rate 0 = `PcsParams::round_log_inv_rate`).
+/// `ZKINFER_EXPLORE="sec,pow,fold,rate,round_rate;..."` (round_rate 0 = `PcsParams::round_log_inv_rate`),
+/// `ZKINFER_EXPLORE_VARS="20,22,24"`.
 #[test]
 #[ignore]
 fn pcs_explore_parameters() {
     let spec = std::env::var("ZKINFER_EXPLORE").unwrap_or_else(|_| "106,24,4,1,0".into());
-    for n in [20, 22, 24] {
+    let sizes = std::env::var("ZKINFER_EXPLORE_VARS").unwrap_or_else(|_| "20,22,24".into());
+    for n in sizes.split(',').map(|v| v.trim().parse::<usize>().unwrap()) {
         for cfg in spec.split(';') {
             let v: Vec<usize> = cfg.split(',').map(|x| x.trim().parse().unwrap()).collect();
             let (sec, pow, fold, rate, rr) = (v[0], v[1], v[2], v[3], v[4]);
@@ -592,6 +607,7 @@ fn pcs_explore_parameters() {
                 pow_bits: pow,
                 folding_factor: fold,
                 starting_log_inv_rate: rate,
+                split_padding: false,
             }
             .protocol_parameters(n);
             if rr > 0 {
@@ -675,4 +691,119 @@ fn pcs_profile_open() {
         assert_eq!(check(&pcs, &com, &claims, &proof, b"p"), Ok(()));
         eprintln!("2^{n}: verify {:?}", t.elapsed());
     }
+}
+
+/// A commitment split into two WHIR instances (`split_padding`): complete,
+/// and every binding the single-instance tests check holds per part.
+#[test]
+fn pcs_split_commitment_is_complete_and_binding() {
+    let mut r = rng(21);
+    let params = PcsParams {
+        split_padding: true,
+        ..PcsParams::for_polys(&[20, 10, 17])
+    };
+    let pcs = Pcs::new(params.clone());
+    let polys = vec![
+        rand_poly(&mut r, 1 << 20),
+        rand_poly(&mut r, 1000),
+        rand_poly(&mut r, 1 << 17),
+    ];
+    let (com, data) = pcs.commit(&polys);
+    assert_eq!(com.roots.len(), 2);
+    assert_eq!(data.part_num_vars(), vec![20, 18]);
+    assert_eq!(
+        part_num_vars(&params, &com.poly_num_vars),
+        Some(vec![20, 18])
+    );
+    let claims = vec![
+        claim(&polys, 2, rand_point(&mut r, 17)),
+        claim(&polys, 0, rand_point(&mut r, 20)),
+        claim(&polys, 1, rand_point(&mut r, 10)),
+        claim(&polys, 0, rand_point(&mut r, 20)),
+    ];
+    let proof = prove(&pcs, &data, &claims, b"split");
+    assert_eq!(check(&pcs, &com, &claims, &proof, b"split"), Ok(()));
+    let (bits, _) = commitment_security(&params, &com.poly_num_vars, claims.len()).unwrap();
+    assert!(bits >= 100.0, "{bits}");
+
+    // A wrong value, or a claim moved to another point, in either part.
+    for k in [0, 1, 2] {
+        let mut bad = claims.clone();
+        bad[k].value += EF::ONE;
+        assert!(
+            check(&pcs, &com, &bad, &proof, b"split").is_err(),
+            "value {k}"
+        );
+        let mut moved = claims.clone();
+        moved[k].point[0] += EF::ONE;
+        assert!(
+            check(&pcs, &com, &moved, &proof, b"split").is_err(),
+            "point {k}"
+        );
+    }
+    // Roots: flipped in either part, swapped, or one missing.
+    for part in [0, 1] {
+        let mut flipped = com.clone();
+        flipped.roots[part][5] ^= 1;
+        assert!(check(&pcs, &flipped, &claims, &proof, b"split").is_err());
+    }
+    let mut swapped = com.clone();
+    swapped.roots.swap(0, 1);
+    assert!(check(&pcs, &swapped, &claims, &proof, b"split").is_err());
+    let mut one = com.clone();
+    one.roots.pop();
+    assert!(matches!(
+        check(&pcs, &one, &claims, &proof, b"split"),
+        Err(VerifyError::Opening(_))
+    ));
+    // The same polynomials committed as one instance: its commitment and
+    // proof do not pass for the split layout, nor the other way round.
+    let single = Pcs::new(PcsParams {
+        split_padding: false,
+        ..params.clone()
+    });
+    let (single_com, single_data) = single.commit(&polys);
+    assert_eq!(single_com.roots.len(), 1);
+    let single_proof = prove(&single, &single_data, &claims, b"split");
+    assert_eq!(
+        check(&single, &single_com, &claims, &single_proof, b"split"),
+        Ok(())
+    );
+    assert!(check(&pcs, &com, &claims, &single_proof, b"split").is_err());
+    assert!(check(&single, &single_com, &claims, &proof, b"split").is_err());
+
+    // The two WHIR proofs swapped in the file.
+    let bytes = proof.to_bytes();
+    let secs = sections(&bytes);
+    let start = |name: &str| secs.iter().find(|s| s.0 == name).unwrap().1;
+    let (p1, end) = (start("part1.length"), bytes.len());
+    let mut swapped = bytes[..2].to_vec();
+    swapped.extend_from_slice(&bytes[p1..end]);
+    swapped.extend_from_slice(&bytes[2..p1]);
+    match OpeningProof::from_bytes(&swapped) {
+        Err(VerifyError::Malformed(_)) => {}
+        Err(e) => panic!("{e:?}"),
+        Ok(p) => assert!(check(&pcs, &com, &claims, &p, b"split").is_err()),
+    }
+    // A flipped byte in every section of both parts.
+    for (name, start, end) in &secs {
+        if end <= start {
+            continue;
+        }
+        for pos in [*start, (start + end) / 2, end - 1] {
+            let mut bad = bytes.clone();
+            bad[pos] ^= 0x01;
+            match OpeningProof::from_bytes(&bad) {
+                Err(VerifyError::Malformed(_)) => {}
+                Err(e) => panic!("from_bytes returned {e:?}"),
+                Ok(p) => assert!(
+                    check(&pcs, &com, &claims, &p, b"split").is_err(),
+                    "flip in {name} at {pos} accepted"
+                ),
+            }
+        }
+    }
+    // Truncated.
+    assert!(OpeningProof::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+    assert!(OpeningProof::from_bytes(&bytes[..p1]).is_err());
 }
