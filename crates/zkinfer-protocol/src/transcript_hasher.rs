@@ -157,11 +157,11 @@ mod avx2 {
     unsafe fn g(v: &mut [__m256i; 16], [a, b, c, d]: [usize; 4], mx: __m256i, my: __m256i) {
         unsafe {
             v[a] = _mm256_add_epi32(_mm256_add_epi32(v[a], v[b]), mx);
-            v[d] = rotr16(_mm256_xor_si256(v[d], v[a]));
+            v[d] = rotr_bytes::<2>(_mm256_xor_si256(v[d], v[a]));
             v[c] = _mm256_add_epi32(v[c], v[d]);
             v[b] = rotr::<12, 20>(_mm256_xor_si256(v[b], v[c]));
             v[a] = _mm256_add_epi32(_mm256_add_epi32(v[a], v[b]), my);
-            v[d] = rotr8(_mm256_xor_si256(v[d], v[a]));
+            v[d] = rotr_bytes::<1>(_mm256_xor_si256(v[d], v[a]));
             v[c] = _mm256_add_epi32(v[c], v[d]);
             v[b] = rotr::<7, 25>(_mm256_xor_si256(v[b], v[c]));
         }
@@ -173,27 +173,22 @@ mod avx2 {
         unsafe { _mm256_or_si256(_mm256_srli_epi32::<R>(x), _mm256_slli_epi32::<L>(x)) }
     }
 
-    /// Byte-aligned rotations are one shuffle.
+    /// Rotation right by `BYTES` whole bytes of every 32-bit lane: one shuffle.
     #[inline(always)]
-    unsafe fn rotr16(x: __m256i) -> __m256i {
-        unsafe {
-            let idx = _mm256_set_epi8(
-                13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2, 13, 12, 15, 14, 9, 8, 11, 10,
-                5, 4, 7, 6, 1, 0, 3, 2,
-            );
-            _mm256_shuffle_epi8(x, idx)
+    unsafe fn rotr_bytes<const BYTES: usize>(x: __m256i) -> __m256i {
+        // Byte `j` of each word takes byte `(j + BYTES) mod 4` of the same word.
+        const fn pattern(bytes: usize) -> [u8; 32] {
+            let mut idx = [0u8; 32];
+            let mut p = 0;
+            while p < 32 {
+                let q = p % 16;
+                idx[p] = (q / 4 * 4 + (q % 4 + bytes) % 4) as u8;
+                p += 1;
+            }
+            idx
         }
-    }
-
-    #[inline(always)]
-    unsafe fn rotr8(x: __m256i) -> __m256i {
-        unsafe {
-            let idx = _mm256_set_epi8(
-                12, 15, 14, 13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1, 12, 15, 14, 13, 8, 11, 10, 9,
-                4, 7, 6, 5, 0, 3, 2, 1,
-            );
-            _mm256_shuffle_epi8(x, idx)
-        }
+        let idx = const { pattern(BYTES) };
+        unsafe { _mm256_shuffle_epi8(x, _mm256_loadu_si256(idx.as_ptr().cast())) }
     }
 
     /// 8×8 transpose of 32-bit words: row `r`, word `w` ↦ row `w`, word `r`.

@@ -439,55 +439,37 @@ fn sections(bytes: &[u8]) -> Vec<(String, usize, usize)> {
         at += size;
     };
     for (k, proof) in proofs.iter().enumerate() {
-        let p = |name: &str| format!("part{k}.{name}");
-        push(p("length"), 4, &mut out);
-        push(
-            p("initial_ood_answers"),
-            len(&proof.initial_ood_answers),
-            &mut out,
-        );
-        push(
-            p("initial_sumcheck"),
-            len(&proof.initial_sumcheck),
-            &mut out,
-        );
-        // Vec length prefix of `rounds`.
-        push(p("rounds.len"), len(&proof.rounds.len()), &mut out);
+        let mut fields: Vec<(String, usize)> = vec![
+            ("length".into(), 4),
+            (
+                "initial_ood_answers".into(),
+                len(&proof.initial_ood_answers),
+            ),
+            ("initial_sumcheck".into(), len(&proof.initial_sumcheck)),
+            // Vec length prefix of `rounds`.
+            ("rounds.len".into(), len(&proof.rounds.len())),
+        ];
         for (i, round) in proof.rounds.iter().enumerate() {
-            push(
-                p(&format!("round{i}.commitment")),
-                len(&round.commitment),
-                &mut out,
-            );
-            push(
-                p(&format!("round{i}.ood_answers")),
-                len(&round.ood_answers),
-                &mut out,
-            );
-            push(
-                p(&format!("round{i}.pow_witness")),
-                len(&round.pow_witness),
-                &mut out,
-            );
-            push(
-                p(&format!("round{i}.openings")),
-                len(&round.openings),
-                &mut out,
-            );
-            push(
-                p(&format!("round{i}.sumcheck")),
-                len(&round.sumcheck),
-                &mut out,
-            );
+            let round_fields: [(&str, &dyn erased::Ser); 5] = [
+                ("commitment", &round.commitment),
+                ("ood_answers", &round.ood_answers),
+                ("pow_witness", &round.pow_witness),
+                ("openings", &round.openings),
+                ("sumcheck", &round.sumcheck),
+            ];
+            for (name, value) in round_fields {
+                fields.push((format!("round{i}.{name}"), len(value)));
+            }
         }
-        push(p("final_poly"), len(&proof.final_poly), &mut out);
-        push(
-            p("final_pow_witness"),
-            len(&proof.final_pow_witness),
-            &mut out,
-        );
-        push(p("final_openings"), len(&proof.final_openings), &mut out);
-        push(p("final_sumcheck"), len(&proof.final_sumcheck), &mut out);
+        fields.extend([
+            ("final_poly".into(), len(&proof.final_poly)),
+            ("final_pow_witness".into(), len(&proof.final_pow_witness)),
+            ("final_openings".into(), len(&proof.final_openings)),
+            ("final_sumcheck".into(), len(&proof.final_sumcheck)),
+        ]);
+        for (name, size) in fields {
+            push(format!("part{k}.{name}"), size, &mut out);
+        }
     }
     assert_eq!(at, bytes.len(), "sections cover the whole encoding");
     out
