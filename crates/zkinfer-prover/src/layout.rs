@@ -506,8 +506,13 @@ impl Layout {
                     pads: pool_pads,
                     ..
                 } => {
-                    let w = pool_window(
-                        model, &shapes, i, "SumPool", *input, output, *kernel, *strides, *pool_pads,
+                    let w = keeps_channels(
+                        window(
+                            model, &shapes, i, "SumPool", *input, output, *kernel, *strides,
+                            *pool_pads,
+                        )?,
+                        i,
+                        "SumPool",
                     )?;
                     windows[i] = Some(w);
                     pads[output] = 0;
@@ -519,8 +524,13 @@ impl Layout {
                     pads: pool_pads,
                     ..
                 } => {
-                    let w = pool_window(
-                        model, &shapes, i, "MaxPool", *input, output, *kernel, *strides, *pool_pads,
+                    let w = keeps_channels(
+                        window(
+                            model, &shapes, i, "MaxPool", *input, output, *kernel, *strides,
+                            *pool_pads,
+                        )?,
+                        i,
+                        "MaxPool",
                     )?;
                     if pool_pads.iter().any(|&p| p != 0) {
                         return Err(ProveError::Unsupported(format!(
@@ -663,20 +673,8 @@ pub fn pow2(k: u32) -> F {
     F::from_u64(1u64 << k)
 }
 
-/// [`window`] for a pooling op, which keeps the channel count.
-#[allow(clippy::too_many_arguments)]
-fn pool_window(
-    model: &QuantModel,
-    shapes: &[PaddedShape],
-    i: usize,
-    what: &str,
-    input: TensorId,
-    output: TensorId,
-    kernel: [usize; 2],
-    strides: [usize; 2],
-    pads: [usize; 4],
-) -> Result<Window, ProveError> {
-    let w = window(model, shapes, i, what, input, output, kernel, strides, pads)?;
+/// A pooling op's [`window`] must keep the channel count.
+fn keeps_channels(w: Window, i: usize, what: &str) -> Result<Window, ProveError> {
     if w.in_channels != w.out_channels {
         return Err(ProveError::Model(format!(
             "op #{i} ({what}): channel count changes"

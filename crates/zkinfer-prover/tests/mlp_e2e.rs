@@ -1,7 +1,8 @@
 //! End-to-end: setup, prove, verify synthetic MLPs, and the tamper matrix —
 //! every public part of the statement and every section of the proof file.
 
-use zkinfer_prover::proof::Proof;
+use zkinfer_protocol::EF;
+use zkinfer_prover::proof::{LayerProof, Proof};
 use zkinfer_prover::synthetic::{input, mlp};
 use zkinfer_prover::{prove, setup, verify, ProvingKey, VerifyingKey};
 
@@ -172,11 +173,26 @@ fn truncated_proofs_are_errors_not_panics() {
     assert!(Proof::from_bytes(&longer).is_err(), "trailing byte");
 }
 
+/// The output and the limb lists of requant layer `li` of `p`.
+#[allow(clippy::type_complexity)]
+fn requant_values_of(
+    p: &mut Proof,
+    li: usize,
+) -> (&mut EF, &mut Vec<EF>, &mut Vec<EF>, &mut Vec<EF>) {
+    match &mut p.layers[li] {
+        LayerProof::Requant {
+            y_eval,
+            excess_evals,
+            limb_evals,
+            split_evals,
+        } => (y_eval, excess_evals, limb_evals, split_evals),
+        other => panic!("layer {li} is not a requant: {other:?}"),
+    }
+}
+
 #[test]
 fn tampered_layer_values_are_rejected() {
     use zkinfer_protocol::field::PrimeCharacteristicRing;
-    use zkinfer_protocol::EF;
-    use zkinfer_prover::proof::LayerProof;
     // Every value of every requant proof: output, excess limbs, remainder limbs,
     // and the parts of a split clamp (13-bit activations).
     for (act_bits, split) in [(8, false), (13, true)] {
@@ -201,15 +217,7 @@ fn tampered_layer_values_are_rejected() {
             let n = 1 + excess_evals.len() + limb_evals.len() + split_evals.len();
             for k in 0..n {
                 let mut p = f.proof.clone();
-                let LayerProof::Requant {
-                    y_eval,
-                    excess_evals,
-                    limb_evals,
-                    split_evals,
-                } = &mut p.layers[li]
-                else {
-                    unreachable!()
-                };
+                let (y_eval, excess_evals, limb_evals, split_evals) = requant_values_of(&mut p, li);
                 let values = std::iter::once(y_eval)
                     .chain(excess_evals.iter_mut())
                     .chain(limb_evals.iter_mut())
@@ -237,15 +245,7 @@ fn tampered_layer_values_are_rejected() {
         for list in 0..3 {
             for grow in [false, true] {
                 let mut p = f.proof.clone();
-                let LayerProof::Requant {
-                    excess_evals,
-                    limb_evals,
-                    split_evals,
-                    ..
-                } = &mut p.layers[li]
-                else {
-                    unreachable!()
-                };
+                let (_, excess_evals, limb_evals, split_evals) = requant_values_of(&mut p, li);
                 let target = match list {
                     0 => excess_evals,
                     1 => limb_evals,
