@@ -170,7 +170,34 @@ def main(outdir):
         N("Cos", ["h1"], ["output"], name="my_cos_node"),
     ], [init("w1", w(rng, 4, 4)), init("b1", w(rng, 4, scale=0.1))], [4], [4], rng.standard_normal(4))
 
+    soundness(outdir)
     demo(outdir)
+
+
+def soundness(outdir):
+    """Models for issue 12's padding-row forgery, whose clamp tables exclude the all-zero
+    row: Clip with a positive min, Clip with a negative max; and a LeakyRelu, whose
+    odd-length table the tests edit to f(0) != 0. The first hidden unit of each has zero
+    weights and bias, so its pre-activation value is exactly 0 on every input."""
+    rng = np.random.default_rng(4321)
+    N = helper.make_node
+    for name, act in [
+        ("clip_positive_min", N("Clip", ["h1", "lo", "hi"], ["a1"], name="clip")),
+        ("clip_negative_max", N("Clip", ["h1", "lo", "hi"], ["a1"], name="clip")),
+        ("leaky_zero_unit", N("LeakyRelu", ["h1"], ["a1"], name="leaky", alpha=0.2)),
+    ]:
+        w1 = w(rng, 6, 5, scale=1.0)
+        b1 = w(rng, 6, scale=0.3)
+        w1[0, :] = 0.0
+        b1[0] = 0.0
+        lo, hi = {"clip_positive_min": (0.5, 1.5), "clip_negative_max": (-1.5, -0.5)}.get(name, (None, None))
+        clip = [init("lo", lo), init("hi", hi)] if lo is not None else []
+        save(outdir, name, [
+            N("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+            act,
+            N("Gemm", ["a1", "w2", "b2"], ["output"], name="fc2", transB=1),
+        ], [init("w1", w1), init("b1", b1)] + clip + [init("w2", w(rng, 3, 6)), init("b2", w(rng, 3, scale=0.1))],
+            [5], [3], rng.standard_normal(5))
 
 
 def glyphs(rng, n, protos):

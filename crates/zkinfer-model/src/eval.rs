@@ -44,8 +44,15 @@ pub fn evaluate(model: &QuantModel, input: &[i64]) -> Result<Trace> {
     }
     let mut values: Vec<Vec<i64>> = vec![Vec::new(); model.tensors.len()];
     values[model.input] = input.to_vec();
-    for (k, op) in model.ops.iter().enumerate() {
-        let (out, y) = eval_op(model, k, op, &values)?;
+    evaluate_from(model, &mut values, 0)?;
+    Ok(Trace { values })
+}
+
+/// Re-runs ops `start..` over `values`, whose tensors read by those ops are
+/// already filled (a test that edits a tensor re-derives everything after it).
+pub fn evaluate_from(model: &QuantModel, values: &mut [Vec<i64>], start: usize) -> Result<()> {
+    for (k, op) in model.ops.iter().enumerate().skip(start) {
+        let (out, y) = eval_op(model, k, op, values)?;
         let info = &model.tensors[out];
         if y.len() != info.len() {
             return Err(ModelError::Invalid(format!(
@@ -64,7 +71,7 @@ pub fn evaluate(model: &QuantModel, input: &[i64]) -> Result<Trace> {
         }
         values[out] = y;
     }
-    Ok(Trace { values })
+    Ok(())
 }
 
 /// Conv2d in i64 when no accumulator can overflow (checked from the actual

@@ -32,12 +32,18 @@
 //!   `q = α − φ(row)` where the witness columns are **zero-padded** (the MLE
 //!   convention of the crate, so the claims are about the MLE the caller
 //!   commits); padding rows thus contribute `0 / α = 0`;
-//! - table: `p = m` (zero-padded), `q = α − φ(table row)` (table zero-padded).
+//! - table: `p = m`, `q = α − φ(table row)`, the table padded with copies of
+//!   its **last row** (not zeros).
 //!
-//! **Padding rule:** padding rows have numerator `0`. The witness numerator
-//! MLE is the indicator of `[0, len)`, which the verifier evaluates itself in
-//! `O(d)`; so padding can never fake membership, and [`multiplicities`]
-//! counts real rows only.
+//! **Padding rule.** Witness padding rows have numerator `0`: the witness
+//! numerator MLE is the indicator of `[0, len)`, which the verifier evaluates
+//! itself in `O(d)`. The table's padding rows repeat a genuine row, because
+//! the multiplicity column is committed by the prover over the padded length
+//! and nothing forces its padding entries to be zero: with zero padding, a
+//! count there would make the all-zero row `(0, 0)` admissible whether or not
+//! it is in the table. With a repeated genuine row, a count on a padding row
+//! admits only that row. [`multiplicities`] counts at first occurrences, so
+//! the honest padding multiplicities are zero.
 //!
 //! Layer `l` (`2^l` entries) is computed from layer `l + 1` by adding the two
 //! halves (the **most significant** index bit splits the children, matching
@@ -193,6 +199,9 @@ impl LookupTable {
     }
 
     fn check_shape(&self) -> Result<(), String> {
+        if self.columns.first().is_none_or(Vec::is_empty) {
+            return Err("the table has no rows".into());
+        }
         match self.columns.len() {
             1 => Ok(()),
             2 if self.columns[0].len() == self.columns[1].len() => Ok(()),
@@ -439,15 +448,19 @@ pub fn range_column_eval(point: &[EF]) -> EF {
     point.iter().fold(EF::ZERO, |acc, &r| acc.double() + r)
 }
 
-/// Evaluates the public table's columns at `point` (closed form for range tables).
+/// Evaluates the public table's columns, padded with copies of their last
+/// row, at `point` (closed form for range tables, which need no padding).
 fn table_column_evals(table: &LookupTable, point: &[EF]) -> Vec<EF> {
     match table.range_bits() {
         Some(bits) if bits == point.len() => vec![range_column_eval(point)],
-        _ => table
-            .columns
-            .iter()
-            .map(|c| evaluate_col(c, point))
-            .collect(),
+        _ => {
+            let padding = EF::ONE - prefix_indicator_eval(table.len(), point);
+            table
+                .columns
+                .iter()
+                .map(|c| evaluate_col(c, point) + padding * EF::from(c[c.len() - 1]))
+                .collect()
+        }
     }
 }
 
@@ -641,12 +654,14 @@ fn table_tree<'a>(table: &LookupTable, m: &[F], alpha: EF, beta: EF) -> Tree<'a>
     let len = table.len();
     let depth = num_vars_for(len);
     let cols = &table.columns;
+    // Padding rows repeat the last row (module doc, "Padding rule").
     let q = build1(1 << depth, |i| {
-        if i < len {
-            alpha - cols.iter().rev().fold(EF::ZERO, |acc, c| acc * beta + c[i])
-        } else {
-            alpha
-        }
+        let row = i.min(len - 1);
+        alpha
+            - cols
+                .iter()
+                .rev()
+                .fold(EF::ZERO, |acc, c| acc * beta + c[row])
     });
     Tree::new(
         depth,
@@ -790,8 +805,9 @@ impl LayerPoly {
 // ---------------------------------------------------------------------------
 
 /// # Panics
-/// On malformed input: table width not 1 or 2, a witness of another width or
-/// with ragged columns, or `multiplicities.len() != table.len()`. The prover
+/// On malformed input: table width not 1 or 2, an empty table, a witness of
+/// another width or with ragged columns, or `multiplicities` neither the
+/// table's length nor its padded length. The prover
 /// does not check membership (a false statement yields a rejected proof).
 pub fn prove(
     table: &LookupTable,
@@ -802,9 +818,10 @@ pub fn prove(
     if let Err(e) = table.check_shape() {
         panic!("logup::prove: {e}");
     }
-    assert_eq!(
-        multiplicities.len(),
-        table.len(),
+    // Committed multiplicities may come padded (what a caller commits).
+    assert!(
+        multiplicities.len() == table.len()
+            || multiplicities.len() == 1 << num_vars_for(table.len()),
         "logup::prove: multiplicities length"
     );
     for (i, w) in witnesses.iter().enumerate() {
@@ -1456,6 +1473,59 @@ mod tests {
         let m = multiplicities(&f, &[good]).unwrap();
         let (_, _, verdict) = run(&f, &[bad], &m);
         assert!(verdict.is_err());
+    }
+
+    /// The forgery of issue 12: a count on a padding row of a table whose
+    /// length is not a power of two must not admit a row outside the table
+    /// (with zero padding it admitted `(0, 0)` / `0`).
+    #[test]
+    fn multiplicity_on_a_padding_row_admits_no_foreign_row() {
+        // A clamp-like relation without (0, 0), a LUT with f(0) ≠ 0, and a
+        // one-column table without 0; all of odd length.
+        let relation = LookupTable::relation(
+            [0, 0, 0, 1, -1].map(f_from_i64).to_vec(),
+            [1, 2, 3, 3, 1].map(f_from_i64).to_vec(),
+        );
+        let lut = LookupTable::function(
+            [-1, 0, 1].map(f_from_i64).to_vec(),
+            [5, 7, 9].map(f_from_i64).to_vec(),
+        );
+        let single = LookupTable {
+            columns: vec![[1, 2, 3].map(f_from_i64).to_vec()],
+        };
+        for table in [relation, lut, single] {
+            // Two rows: the table's first row, then the all-zero row (forged)
+            // or the first row again (honest).
+            let first = |c: &Vec<F>| c[0];
+            let zero_row = LookupWitness {
+                columns: table
+                    .columns
+                    .iter()
+                    .map(|c| vec![first(c), F::ZERO])
+                    .collect(),
+            };
+            let honest = LookupWitness {
+                columns: table.columns.iter().map(|c| vec![first(c); 2]).collect(),
+            };
+            let padded_len = 1 << num_vars_for(table.len());
+            let mut m = multiplicities(&table, std::slice::from_ref(&honest)).unwrap();
+            m.resize(padded_len, F::ZERO);
+            let (_, _, verdict) = run(&table, std::slice::from_ref(&honest), &m);
+            assert!(verdict.is_ok(), "padded honest multiplicities are accepted");
+            // The forged witness: one genuine row and one all-zero row, the
+            // zero row counted on each padding row in turn.
+            for pad_row in table.len()..padded_len {
+                let mut forged = vec![F::ZERO; padded_len];
+                forged[0] = F::ONE;
+                forged[pad_row] = F::ONE;
+                let (_, _, verdict) = run(&table, std::slice::from_ref(&zero_row), &forged);
+                assert!(
+                    verdict.is_err(),
+                    "a padding-row count admitted a foreign row (width {})",
+                    table.width()
+                );
+            }
+        }
     }
 
     #[test]

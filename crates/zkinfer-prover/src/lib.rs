@@ -9,6 +9,8 @@ pub mod error;
 pub mod keys;
 pub mod layout;
 pub mod lookups;
+#[cfg(any(test, feature = "malicious"))]
+pub mod malicious;
 pub mod pool;
 pub mod proof;
 pub mod prover;

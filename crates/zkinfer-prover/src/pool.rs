@@ -11,7 +11,7 @@
 //!   sumcheck's point the `x_k` follow from `y` and `d_k`, and one linear
 //!   sumcheck reduces them all to a claim on the input.
 
-use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
+use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base};
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
@@ -85,26 +85,28 @@ pub fn verify_sum(
     Ok((point, *input_eval))
 }
 
-/// The differences `d_k = y − x_k` (output arrangement, zero on padding).
+/// Per kernel offset `k`, `d_k = y − x_k` over the whole padded output,
+/// where the shifted view `x_k` is zero where the window reads nothing
+/// (padding positions): `y` is the output in its padded arrangement, `x`
+/// the input's logical values.
 pub fn differences(win: &Window, x: &[i64], y: &[i64]) -> Vec<Vec<F>> {
     let (h, w) = (win.y.in_len, win.x.in_len);
-    let (oh, ow) = (win.y.out_len, win.x.out_len);
-    let (ohp, owp) = (oh.next_power_of_two(), ow.next_power_of_two());
-    let len = win.out_channels.next_power_of_two() * ohp * owp;
+    let (ohp, owp) = (
+        win.y.out_len.next_power_of_two(),
+        win.x.out_len.next_power_of_two(),
+    );
     let mut out = Vec::with_capacity(win.kernel_len());
     for ky in 0..win.y.kernel {
         for kx in 0..win.x.kernel {
-            let mut d = vec![F::ZERO; len];
+            let mut d = y.to_vec();
             for c in 0..win.out_channels {
                 for (oy, iy) in win.y.reads(ky) {
                     for (ox, ix) in win.x.reads(kx) {
-                        let yv = y[(c * oh + oy) * ow + ox];
-                        let xv = x[(c * h + iy) * w + ix];
-                        d[(c * ohp + oy) * owp + ox] = F::from_u64((yv - xv) as u64);
+                        d[(c * ohp + oy) * owp + ox] -= x[(c * h + iy) * w + ix];
                     }
                 }
             }
-            out.push(d);
+            out.push(d.into_iter().map(f_from_i64).collect());
         }
     }
     out
@@ -290,18 +292,14 @@ mod tests {
         s.arrange(&v, F::ZERO)
     }
 
-    fn out_arranged(w: &Window, y: &[i64]) -> Vec<F> {
+    fn run(y: &[i64], x: &[i64]) -> Result<MaxPoolReduction, VerifyError> {
+        let w = win();
         let s = crate::shape::PaddedShape {
             dims: vec![w.out_channels, w.y.out_len, w.x.out_len],
         };
-        let v: Vec<F> = y.iter().map(|&v| f_from_i64(v)).collect();
-        s.arrange(&v, F::ZERO)
-    }
-
-    fn run(y: &[i64], x: &[i64]) -> Result<MaxPoolReduction, VerifyError> {
-        let w = win();
-        let diffs = differences(&w, x, y);
-        let ya = out_arranged(&w, y);
+        let y_ints = s.arrange(y, 0);
+        let diffs = differences(&w, x, &y_ints);
+        let ya: Vec<F> = y_ints.iter().map(|&v| f_from_i64(v)).collect();
         let mut tp = Transcript::new(b"test");
         let (proof, _) = prove_max(&w, arranged(&w, x), &ya, &diffs, &mut tp);
         let mut tv = Transcript::new(b"test");

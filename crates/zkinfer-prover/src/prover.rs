@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use zkinfer_model::ir::QOp;
-use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
+use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::logup;
 use zkinfer_protocol::mle::{eq_table, evaluate_base, weighted_row_sum};
 use zkinfer_protocol::pcs::{Claim, CommittedData, OpeningCopy, Pcs};
@@ -16,7 +16,7 @@ use zkinfer_protocol::{Transcript, EF};
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::keys::{activation_params, ProvingKey};
-use crate::layout::{padded_field, table_for, Layout, EXCESS_BITS};
+use crate::layout::{padded_field, table_for, Layout, TensorKind, EXCESS_BITS};
 use crate::proof::{LayerProof, Proof};
 use crate::requant::{self, RequantEvals};
 use crate::statement::start_transcript;
@@ -84,7 +84,7 @@ pub fn prove_with_progress(
 }
 
 /// Where the weight opening's commitment data comes from.
-enum WeightData<'scope> {
+pub(crate) enum WeightData<'scope> {
     /// The key's own data, not needed afterwards.
     Owned(Box<CommittedData>),
     /// A copy of the key's data being made on another thread (`None`: the key
@@ -106,26 +106,56 @@ pub fn prove_consuming(
     }
 }
 
+/// The prover's private data: the trace and the committed polynomials
+/// derived from it.
+pub(crate) struct Witness {
+    pub values: Vec<Vec<i64>>,
+    pub act_polys: Vec<Vec<F>>,
+}
+
+/// The honest witness: the integer model's trace and what it commits.
+fn honest_witness(
+    pk: &ProvingKey,
+    input: &[i64],
+    timings: &mut ProveTimings,
+) -> Result<Witness, ProveError> {
+    let clock = Instant::now();
+    let values = run_model(pk, input)?;
+    timings.inference = clock.elapsed();
+    let clock = Instant::now();
+    let mut act_polys = activation_witness(pk, &values, &[])?;
+    fill_multiplicities(pk, &mut act_polys)?;
+    timings.witness = clock.elapsed();
+    Ok(Witness { values, act_polys })
+}
+
 fn prove_impl(
     pk: &ProvingKey,
     weight_data: WeightData,
     input: &[i64],
     progress: &mut dyn FnMut(&str),
 ) -> Result<ProveOutput, ProveError> {
+    let mut timings = ProveTimings::default();
+    progress("running the quantized model");
+    let witness = honest_witness(pk, input, &mut timings)?;
+    prove_witness(pk, weight_data, input, witness, timings, progress)
+}
+
+/// Proves from a given witness. Everything after the witness is the honest
+/// prover's code: the malicious-prover tests (`malicious.rs`) enter here.
+pub(crate) fn prove_witness(
+    pk: &ProvingKey,
+    weight_data: WeightData,
+    input: &[i64],
+    witness: Witness,
+    mut timings: ProveTimings,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ProveOutput, ProveError> {
     let model = &pk.model;
     let layout = &pk.layout;
-    let mut timings = ProveTimings::default();
-
-    progress("running the quantized model");
-    let clock = Instant::now();
-    let values = run_model(pk, input)?;
+    let Witness { values, act_polys } = witness;
     let output = values[model.output].clone();
-    timings.inference = clock.elapsed();
-
-    let clock = Instant::now();
     let mut tr = start_transcript(&pk.vk, input, &output);
-    let act_polys = activation_witness(pk, &values)?;
-    timings.witness = clock.elapsed();
 
     progress("committing activations");
     let clock = Instant::now();
@@ -148,7 +178,12 @@ fn prove_impl(
     let v0 = evaluate_base(&out_padded, &r0);
     book.route(layout, model.output, r0, v0);
 
-    let padded = |t: usize| layout.arrange(t, &values[t]);
+    // A committed tensor is read from its committed polynomial, padding
+    // included; the others are arranged from the trace.
+    let padded = |t: usize| match layout.kind(t) {
+        (_, TensorKind::Committed { poly }) => act_polys[poly].clone(),
+        _ => layout.arrange(t, &values[t]),
+    };
     let mut layers = Vec::new();
     for (i, op) in model.ops.iter().enumerate().rev() {
         match op {
@@ -222,12 +257,6 @@ fn prove_impl(
                     .map(|(z, _)| evaluate_base(&bias_p, z))
                     .collect();
                 tr.absorb_efs(&bias_evals);
-                let claimed: EF = claims
-                    .iter()
-                    .zip(&bias_evals)
-                    .zip(&rho)
-                    .map(|(((_, v), b), r)| *r * (*v - *b))
-                    .sum();
                 // Per-claim rows of W bound at z_i (in the input's arrangement),
                 // then their rho-combination.
                 let per_claim: Vec<Vec<EF>> = claims
@@ -256,7 +285,6 @@ fn prove_impl(
                     },
                     &mut tr,
                 );
-                debug_assert_eq!(sc.claimed_sum, claimed, "dense claim must match the trace");
                 let r = sc.point;
                 let eq_r = eq_table(&r);
                 let weight_evals: Vec<EF> = per_claim
@@ -413,10 +441,31 @@ pub(crate) fn batching_coefficients(tr: &mut Transcript, n: usize) -> Vec<EF> {
     rho
 }
 
-/// Every committed activation polynomial, in layout order.
-fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>>, ProveError> {
+/// An edit of a committed tensor's padded arrangement: `(tensor, padded
+/// index, value)`. Honest proofs pass none; the malicious-prover tests use
+/// them to place values on padding positions.
+pub(crate) type PaddedEdit = (usize, usize, i64);
+
+/// Every committed activation polynomial, in layout order, except the
+/// multiplicities ([`fill_multiplicities`]).
+pub(crate) fn activation_witness(
+    pk: &ProvingKey,
+    values: &[Vec<i64>],
+    edits: &[PaddedEdit],
+) -> Result<Vec<Vec<F>>, ProveError> {
     let model = &pk.model;
     let layout: &Layout = &pk.layout;
+    let ints = |t: usize| {
+        let mut v = layout.arrange_ints(t, &values[t]);
+        for &(_, k, x) in edits
+            .iter()
+            .filter(|e| layout.kind(e.0).0 == layout.kind(t).0)
+        {
+            v[k] = x;
+        }
+        v
+    };
+    let field = |v: Vec<i64>| v.into_iter().map(f_from_i64).collect::<Vec<F>>();
     let mut polys: Vec<Vec<F>> = vec![Vec::new(); layout.activation_num_vars.len()];
     for (i, op) in model.ops.iter().enumerate() {
         match op {
@@ -425,21 +474,13 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
                 output,
                 multiplier,
                 shift,
+                min,
                 ..
             } => {
                 let rl = layout.requants[i]
                     .as_ref()
                     .expect("layout has every requant");
-                let crate::layout::TensorKind::Committed { poly: y_poly } = layout.kinds[*output]
-                else {
-                    unreachable!("requant outputs are committed")
-                };
-                polys[y_poly] = layout.arrange(*output, &values[*output]);
-                let xs = layout.arrange_ints(*input, &values[*input]);
-                let ys = layout.arrange_ints(*output, &values[*output]);
-                let QOp::Requant { min, .. } = op else {
-                    unreachable!()
-                };
+                let (xs, ys) = (ints(*input), ints(*output));
                 let columns = requant::witness(
                     rl,
                     layout.limb_bits,
@@ -452,23 +493,25 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
                         "op #{i} (Requant) element {k}: pre-clamp value {q} exceeds the clamp range by 2^{EXCESS_BITS} or more"
                     ))
                 })?;
+                polys[rl.y_poly] = field(ys);
                 for (p, column) in columns {
                     polys[p] = column;
                 }
             }
             QOp::Lut { output, .. } => {
-                let crate::layout::TensorKind::Committed { poly } = layout.kinds[*output] else {
+                let TensorKind::Committed { poly } = layout.kinds[*output] else {
                     unreachable!("lut outputs are committed")
                 };
-                polys[poly] = layout.arrange(*output, &values[*output]);
+                polys[poly] = field(ints(*output));
             }
             QOp::MaxPool { input, output, .. } => {
                 let win = layout.windows[i].expect("layout has every pool");
                 let ml = layout.maxpools[i]
                     .as_ref()
                     .expect("layout has every max pool");
-                polys[ml.y_poly] = layout.arrange(*output, &values[*output]);
-                let diffs = pool::differences(&win, &values[*input], &values[*output]);
+                let ys = ints(*output);
+                let diffs = pool::differences(&win, &values[*input], &ys);
+                polys[ml.y_poly] = field(ys);
                 for (&p, d) in ml.diff_polys.iter().zip(diffs) {
                     polys[p] = d;
                 }
@@ -476,9 +519,14 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
             _ => {}
         }
     }
-    for t in &layout.tables {
-        let table = table_for(model, &t.key);
-        let witnesses = lookups::group_witnesses(t, &polys);
+    Ok(polys)
+}
+
+/// Each table's multiplicity column, from the committed witness columns.
+pub(crate) fn fill_multiplicities(pk: &ProvingKey, polys: &mut [Vec<F>]) -> Result<(), ProveError> {
+    for t in &pk.layout.tables {
+        let table = table_for(&pk.model, &t.key);
+        let witnesses = lookups::group_witnesses(t, polys);
         let m = logup::multiplicities(&table, &witnesses).map_err(|e| {
             ProveError::Inference(format!(
                 "a lookup witness is outside its table ({:?}): {e}",
@@ -487,5 +535,5 @@ fn activation_witness(pk: &ProvingKey, values: &[Vec<i64>]) -> Result<Vec<Vec<F>
         })?;
         polys[t.multiplicity_poly] = m;
     }
-    Ok(polys)
+    Ok(())
 }
