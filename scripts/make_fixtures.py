@@ -6,6 +6,7 @@ Usage: pip install -r scripts/requirements.txt && python3 scripts/make_fixtures.
 Each model NAME.onnx comes with NAME.input.json ({"input_data": [[...]]}, ezkl style).
 demo_mlp.onnx is a 64-32-10 MLP trained here in numpy on a synthetic 8x8 glyph task;
 demo_test_inputs.npy / demo_test_labels.npy hold a held-out test split for it.
+one_*.onnx are single-op models (a model with nothing committed per proof, or no weight layer).
 All models: opset 17, float32, symbolic batch axis "batch".
 """
 import json
@@ -172,6 +173,31 @@ def main(outdir):
 
     soundness(outdir)
     demo(outdir)
+    single_ops(outdir)
+
+
+def single_ops(outdir):
+    """One-op models: nothing committed per proof (Gemm, Conv, BatchNorm, Div by a
+    constant) or no weight layer at all (Relu, Sigmoid, Softmax, Clip)."""
+    rng = np.random.default_rng(77)
+    N = helper.make_node
+    save(outdir, "one_gemm", [N("Gemm", ["input", "w", "b"], ["output"], name="fc", transB=1)],
+         [init("w", w(rng, 3, 5)), init("b", w(rng, 3, scale=0.1))], [5], [3], rng.standard_normal(5))
+    save(outdir, "one_conv", [N("Conv", ["input", "cw", "cb"], ["output"], name="conv", pads=[1, 1, 1, 1])],
+         [init("cw", w(rng, 2, 1, 3, 3)), init("cb", w(rng, 2, scale=0.1))], [1, 5, 5], [2, 5, 5],
+         rng.standard_normal((1, 5, 5)))
+    save(outdir, "one_batchnorm", [N("BatchNormalization", ["input", "s", "b", "m", "v"], ["output"], name="bn")],
+         [init("s", [1.5, 0.7]), init("b", [0.1, -0.2]), init("m", [0.05, -0.1]), init("v", [0.9, 1.2])],
+         [2, 3, 3], [2, 3, 3], rng.standard_normal((2, 3, 3)))
+    save(outdir, "one_div", [N("Div", ["input", "d"], ["output"], name="div_const")],
+         [init("d", 4.0)], [6], [6], rng.standard_normal(6))
+    save(outdir, "one_relu", [N("Relu", ["input"], ["output"], name="relu")], [], [7], [7], rng.standard_normal(7))
+    save(outdir, "one_sigmoid", [N("Sigmoid", ["input"], ["output"], name="sigmoid")], [], [5], [5],
+         rng.standard_normal(5))
+    save(outdir, "one_clip", [N("Clip", ["input", "lo", "hi"], ["output"], name="clip")],
+         [init("lo", -0.5), init("hi", 1.0)], [6], [6], rng.standard_normal(6))
+    save(outdir, "one_softmax", [N("Softmax", ["input"], ["output"], name="softmax", axis=-1)], [], [4], [4],
+         rng.standard_normal(4))
 
 
 def soundness(outdir):

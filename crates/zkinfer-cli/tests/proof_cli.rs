@@ -188,3 +188,146 @@ fn demo_runs() {
     assert!(o.status.success(), "demo: {}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("verified"));
 }
+
+fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// Writes `v` next to the work dir's files and verifies it as the output file.
+fn verify_edited(d: &Path, input: &str, name: &str, v: &serde_json::Value) -> Output {
+    let p = d.join(name);
+    std::fs::write(&p, serde_json::to_vec_pretty(v).unwrap()).unwrap();
+    verify(d, input, &p, &d.join("p.zkp"))
+}
+
+/// The stdout JSON and stderr of a rejected verification.
+fn rejected(o: &Output, what: &str) -> String {
+    assert!(!o.status.success(), "{what}: accepted");
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("verify --json");
+    assert_eq!(j["verified"], false, "{what}");
+    let err = stderr(o);
+    assert!(err.contains("NOT verified"), "{what}: {err}");
+    assert!(!err.contains("internal error"), "{what}: {err}");
+    err
+}
+
+/// One-op models — nothing committed per proof (Gemm, Conv, BatchNorm, Div by
+/// a constant) or no weight layer (ReLU, Sigmoid, Clip, and a lone Softmax,
+/// which leaves no integer op at all) — compile, set up, prove and verify;
+/// a changed output is rejected.
+#[test]
+fn single_op_models_prove_and_verify_through_the_cli() {
+    for (name, outputs) in [
+        ("one_gemm", 3),
+        ("one_conv", 50),
+        ("one_relu", 7),
+        ("one_softmax", 4),
+        ("one_batchnorm", 18),
+        ("one_div", 6),
+        ("one_sigmoid", 5),
+        ("one_clip", 6),
+    ] {
+        let (model, input) = (
+            format!("{name}.onnx"),
+            fixture(&format!("{name}.input.json")),
+        );
+        let d = proven_fixture(name, &model, &format!("{name}.input.json"), outputs);
+        let out = d.join("out.json");
+        let o = verify(&d, &input, &out, &d.join("p.zkp"));
+        assert!(o.status.success(), "{name}: verify: {}", stderr(&o));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let file = read_json(&out);
+        assert_eq!(j["output"], file["output"], "{name}: verified output");
+        assert_eq!(j["output_int"], file["output_int"], "{name}");
+
+        // A whole unit more on one integer output: no longer the model's output.
+        let mut v = file.clone();
+        let y0 = v["output_int"][0].as_i64().unwrap();
+        v["output_int"][0] = serde_json::json!(y0 + 1);
+        rejected(&verify_edited(&d, &input, "int.json", &v), name);
+        // The dequantized output alone changed.
+        let mut v = file.clone();
+        let f0 = v["output"][0].as_f64().unwrap();
+        v["output"][0] = serde_json::json!(f0 + 100.0);
+        let err = rejected(&verify_edited(&d, &input, "float.json", &v), name);
+        assert!(err.contains("dequantizes to"), "{name}: {err}");
+    }
+}
+
+/// The whole output file is bound: `output`, `output_int` and `model_id`;
+/// the verified output is printed (and returned with `--json`).
+#[test]
+fn verify_binds_the_whole_output_file() {
+    let d = proven("file");
+    let input = fixture("demo_input.json");
+    let file = read_json(&d.join("out.json"));
+
+    // The verified output, in text mode too.
+    let o = zkinfer(&[
+        "verify",
+        "--vk",
+        &s(&d.join("keys/model.vk")),
+        "--proof",
+        &s(&d.join("p.zkp")),
+        "--input",
+        &input,
+        "--output",
+        &s(&d.join("out.json")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("verified"), "{text}");
+    let printed = text
+        .lines()
+        .find_map(|l| l.strip_prefix("output     "))
+        .expect("an output line");
+    let printed: serde_json::Value = serde_json::from_str(printed).unwrap();
+    assert_eq!(printed, file["output"]);
+
+    // Raising one class score by 100 changes the predicted class: rejected.
+    let mut v = file.clone();
+    let f3 = v["output"][3].as_f64().unwrap();
+    v["output"][3] = serde_json::json!(f3 + 100.0);
+    let err = rejected(&verify_edited(&d, &input, "raised.json", &v), "raised");
+    assert!(err.contains("\"output\"[3]"), "{err}");
+    // The smallest possible change of a float is rejected too (exact check).
+    let mut v = file.clone();
+    let f0 = v["output"][0].as_f64().unwrap();
+    v["output"][0] = serde_json::json!(f64::from_bits(f0.to_bits() + 1));
+    let err = rejected(&verify_edited(&d, &input, "ulp.json", &v), "one ulp");
+    assert!(err.contains("dequantizes to"), "{err}");
+    // Another model id.
+    let mut v = file.clone();
+    v["model_id"] = serde_json::json!("00".repeat(32));
+    let err = rejected(&verify_edited(&d, &input, "id.json", &v), "model id");
+    assert!(err.contains("the output file is for model"), "{err}");
+    // Missing fields, extra fields, fewer floats.
+    for (what, edit, needle) in [
+        ("no output", "output", "no \"output\" array"),
+        ("no model id", "model_id", "no \"model_id\" string"),
+    ] {
+        let mut v = file.clone();
+        v.as_object_mut().unwrap().remove(edit);
+        let o = verify_edited(&d, &input, "missing.json", &v);
+        assert!(!o.status.success(), "{what}: accepted");
+        assert!(stderr(&o).contains(needle), "{what}: {}", stderr(&o));
+    }
+    let mut v = file.clone();
+    v["note"] = serde_json::json!("hello");
+    let o = verify_edited(&d, &input, "extra.json", &v);
+    assert!(!o.status.success(), "an extra field was accepted");
+    assert!(
+        stderr(&o).contains("unexpected field \"note\""),
+        "{}",
+        stderr(&o)
+    );
+    let mut v = file.clone();
+    v["output"].as_array_mut().unwrap().pop();
+    let err = rejected(&verify_edited(&d, &input, "short.json", &v), "short");
+    assert!(err.contains("\"output\" has 9 values"), "{err}");
+    // An output_int beyond the output tensor's bound is an invalid statement.
+    let mut v = file.clone();
+    v["output_int"][0] = serde_json::json!(i64::MAX);
+    let err = rejected(&verify_edited(&d, &input, "huge.json", &v), "huge");
+    assert!(err.contains("invalid statement: output value #0"), "{err}");
+}

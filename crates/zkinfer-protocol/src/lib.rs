@@ -32,4 +32,8 @@ pub enum VerifyError {
     Opening(String),
     #[error("malformed proof: {0}")]
     Malformed(String),
+    /// The public statement (input or claimed output) is outside what the
+    /// model's proofs can speak about, e.g. a value beyond its tensor's bound.
+    #[error("invalid statement: {0}")]
+    Statement(String),
 }

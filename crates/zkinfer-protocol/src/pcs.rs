@@ -237,6 +237,10 @@ impl PcsParams {
 
 /// Public commitment (a Merkle root per part plus what the verifier needs to
 /// know of the layout).
+///
+/// A commitment to no polynomial is valid and explicit: no root, and its
+/// opening holds no WHIR proof (count 0) and admits no claim. Callers decide
+/// from their own layout whether a commitment is empty (both sides alike).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Commitment {
     /// One root per WHIR instance, in part order (`pcs/parts.rs`).
@@ -564,13 +568,13 @@ impl Pcs {
         Ok(Whir::new(config, Dft::default(), mmcs()))
     }
 
-    /// Commits to `polys` (each zero-padded to a power of two).
+    /// Commits to `polys` (each zero-padded to a power of two). An empty list
+    /// gives the empty commitment (no part, no root).
     ///
     /// # Panics
-    /// On an empty list or if the parameters are not a valid WHIR
-    /// configuration for the stacked size.
+    /// If the parameters are not a valid WHIR configuration for the stacked
+    /// size.
     pub fn commit(&self, polys: &[Vec<F>]) -> (Commitment, CommittedData) {
-        assert!(!polys.is_empty(), "commit needs at least one polynomial");
         let poly_num_vars: Vec<usize> = polys.iter().map(|p| log2_len(p.len())).collect();
         let all_table_vars = table_vars(&self.params, &poly_num_vars);
         let partition = self
@@ -683,11 +687,13 @@ impl Pcs {
         claims: &[Claim],
         transcript: &mut Transcript,
     ) -> OpeningProof {
-        assert_eq!(
-            self.params.folding_factor,
-            meta.parts[0].prover.params().folding_factor.at_round(0),
-            "open with other parameters than the commitment's"
-        );
+        if let Some(first) = meta.parts.first() {
+            assert_eq!(
+                self.params.folding_factor,
+                first.prover.params().folding_factor.at_round(0),
+                "open with other parameters than the commitment's"
+            );
+        }
         check_claims(&meta.commitment.poly_num_vars, claims).unwrap_or_else(|e| panic!("{e}"));
         absorb_claims(transcript, claims);
 
@@ -729,9 +735,8 @@ impl Pcs {
         transcript: &mut Transcript,
     ) -> Result<(), VerifyError> {
         let opening = |e: String| VerifyError::Opening(e);
-        if commitment.poly_num_vars.is_empty() {
-            return Err(opening("commitment holds no polynomial".into()));
-        }
+        // An empty commitment has no part: it must have no root, the opening
+        // no WHIR proof, and `check_claims` admits no claim on it.
         check_claims(&commitment.poly_num_vars, claims).map_err(opening)?;
         let all_table_vars = table_vars(&self.params, &commitment.poly_num_vars);
         let partition = self.partition(&all_table_vars).map_err(opening)?;

@@ -21,7 +21,8 @@ use crate::shape::PaddedShape;
 const VK_MAGIC: &[u8; 8] = b"ZKINFVK\0";
 const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// Version of the key file formats (and of the proof statement they bind).
-pub const KEY_FORMAT_VERSION: u32 = 3;
+/// 4: a model without weight layers has an empty weight commitment (no root).
+pub const KEY_FORMAT_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {
@@ -148,6 +149,11 @@ fn build_pk(
     params: PcsParams,
     expected: Option<&Commitment>,
 ) -> Result<ProvingKey, ProveError> {
+    // The requantization argument's no-wrap bounds (|x·m| + 2^s < 2^62) and
+    // every static tensor bound the proofs rely on.
+    model
+        .validate()
+        .map_err(|e| ProveError::Model(e.to_string()))?;
     let layout = Layout::new(&model)?;
     for (i, op) in model.ops.iter().enumerate() {
         let complete = match op {
@@ -176,12 +182,8 @@ fn build_pk(
             )));
         }
     }
+    // A model without a weight layer commits to nothing: an empty commitment.
     let polys = weight_polys(&model, &layout);
-    if polys.is_empty() {
-        return Err(ProveError::Unsupported(
-            "the model has no weight layer (Gemm/MatMul/Conv) to prove".into(),
-        ));
-    }
     let pcs = Pcs::new(params.clone());
     let (weight_commitment, weight_data) = pcs.commit(&polys);
     if let Some(exp) = expected {
@@ -375,7 +377,7 @@ fn unframe<'a>(magic: &[u8; 8], bytes: &'a [u8], what: &str) -> Result<&'a [u8],
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
     if version != KEY_FORMAT_VERSION {
         return Err(ProveError::Key(format!(
-            "{what} format version {version} is not supported (expected {KEY_FORMAT_VERSION})"
+            "{what} format version {version} is not supported (this build reads version {KEY_FORMAT_VERSION}; run `zkinfer setup` again)"
         )));
     }
     Ok(&bytes[12..])

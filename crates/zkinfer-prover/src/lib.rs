@@ -26,4 +26,4 @@ pub use error::ProveError;
 pub use keys::{setup, setup_with_mode, CommitmentMode, ProvingKey, VerifyingKey};
 pub use proof::Proof;
 pub use prover::{prove, prove_consuming, prove_with_progress, ProveOutput, ProveTimings};
-pub use verifier::verify;
+pub use verifier::{dequantize_output, verify, VerifiedOutput};

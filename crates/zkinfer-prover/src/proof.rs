@@ -13,6 +13,11 @@
 //!   4 weight opening          (one WHIR proof per commitment part, its own byte format)
 //!   5 activation opening      (idem)
 //! ```
+//! A commitment to nothing (the layout commits no activation, or the model
+//! has no weight layer) is explicit: section 1 then holds no root, and the
+//! opening (4 or 5) holds no WHIR proof; both sides derive which commitments
+//! are empty from the model's layout, and the verifier refuses anything else.
+//!
 //! Decoding never panics: any truncation, unknown tag, trailing byte or
 //! non-canonical field element is a `Malformed` error naming the section.
 
@@ -23,7 +28,9 @@ use zkinfer_protocol::sumcheck::SumcheckProof;
 use zkinfer_protocol::{VerifyError, EF};
 
 pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
-pub const PROOF_FORMAT_VERSION: u32 = 4;
+/// 5: empty commitments (models with nothing committed per proof, or no
+/// weight layer) are allowed, with no root and an opening without WHIR proof.
+pub const PROOF_FORMAT_VERSION: u32 = 5;
 
 /// The proof of one op, in backward (output-to-input) order.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -208,7 +215,7 @@ impl<'a> Reader<'a> {
         let v = u32::from_le_bytes(self.take(4, "header")?.try_into().expect("4 bytes"));
         if v != PROOF_FORMAT_VERSION {
             return Err(malformed(&format!(
-                "proof format version {v} is not supported (expected {PROOF_FORMAT_VERSION})"
+                "proof format version {v} is not supported (this build reads version {PROOF_FORMAT_VERSION}; prove again with this build)"
             )));
         }
         Ok(self.take(32, "header")?.try_into().expect("32 bytes"))

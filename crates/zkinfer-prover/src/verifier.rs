@@ -34,14 +34,80 @@ fn malformed(msg: impl Into<String>) -> VerifyError {
     VerifyError::Malformed(msg.into())
 }
 
+/// What a successful [`verify`] establishes: the model with id `model_id`
+/// maps the given input to `output_int`, whose real values are `output`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifiedOutput {
+    pub model_id: [u8; 32],
+    /// The quantized output, as proven.
+    pub output_int: Vec<i64>,
+    /// [`dequantize_output`] of `output_int`.
+    pub output: Vec<f64>,
+}
+
+/// The real values of a model's quantized output: the one definition used
+/// both to write an output file (prover side) and to check one (verifier
+/// side), so that a check can be exact.
+///
+/// Everything it uses comes from the verifying key (the output tensor's
+/// scale, and whether a float softmax follows), so it is bound by the model
+/// id: `int · scale` per element (one IEEE-754 multiplication, identical on
+/// every platform), then the float softmax if the ONNX graph ended in one
+/// (`QuantModel::dequantize_output`).
+pub fn dequantize_output(vk: &VerifyingKey, output_int: &[i64]) -> Vec<f64> {
+    vk.structure.dequantize_output(output_int)
+}
+
+fn statement(msg: impl Into<String>) -> VerifyError {
+    VerifyError::Statement(msg.into())
+}
+
+/// The public statement's preconditions: lengths, and every value within its
+/// tensor's static bound. The input bound is what the no-wrap argument of
+/// every layer assumes (`QuantModel::validate` derives the other bounds from
+/// it); a value beyond the output bound is no output the model can produce,
+/// and would no longer be unique as a field element.
+fn check_statement(vk: &VerifyingKey, input: &[i64], output: &[i64]) -> Result<(), VerifyError> {
+    let model = &vk.structure;
+    for (what, t, values, verb) in [
+        ("input", model.input, input, "expects"),
+        ("output", model.output, output, "produces"),
+    ] {
+        let info = &model.tensors[t];
+        if values.len() != info.len() {
+            return Err(statement(format!(
+                "the {what} has {} values, the model {verb} {}",
+                values.len(),
+                info.len()
+            )));
+        }
+        if let Some((k, v)) = values
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.unsigned_abs() > info.bound.unsigned_abs())
+        {
+            return Err(statement(format!(
+                "{what} value #{k} is {v}, outside the {what} bound [-{b}, {b}] the proof assumes",
+                b = info.bound
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Accepts iff `proof` shows that the model of `vk` maps `input` to `output`
-/// (both quantized integers).
+/// (both quantized integers); returns the verified output, dequantized.
+///
+/// Rejects, before looking at the proof, an input or output of the wrong
+/// length or with a value outside its tensor's bound
+/// ([`VerifyError::Statement`]): the quantizer clamps inputs to that bound,
+/// and the proofs' no-wrap arguments assume it.
 pub fn verify(
     vk: &VerifyingKey,
     input: &[i64],
     output: &[i64],
     proof: &Proof,
-) -> Result<(), VerifyError> {
+) -> Result<VerifiedOutput, VerifyError> {
     let model = &vk.structure;
     let layout = Layout::new(model).map_err(|e| malformed(format!("verifying key: {e}")))?;
     if proof.model_id != vk.model_id() {
@@ -51,20 +117,7 @@ pub fn verify(
             vk.model_id_hex()
         )));
     }
-    if input.len() != model.tensors[model.input].len() {
-        return Err(malformed(format!(
-            "the input has {} values, the model expects {}",
-            input.len(),
-            model.tensors[model.input].len()
-        )));
-    }
-    if output.len() != model.tensors[model.output].len() {
-        return Err(malformed(format!(
-            "the output has {} values, the model produces {}",
-            output.len(),
-            model.tensors[model.output].len()
-        )));
-    }
+    check_statement(vk, input, output)?;
     if proof.activation_commitment.poly_num_vars != layout.activation_num_vars {
         return Err(malformed("activation commitment has the wrong layout"));
     }
@@ -322,5 +375,9 @@ pub fn verify(
             &mut tr,
         )
         .map_err(|e| VerifyError::Opening(format!("activations: {e}")))?;
-    Ok(())
+    Ok(VerifiedOutput {
+        model_id: proof.model_id,
+        output_int: output.to_vec(),
+        output: dequantize_output(vk, output),
+    })
 }

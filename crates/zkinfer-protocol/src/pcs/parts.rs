@@ -25,6 +25,10 @@ pub const SPLIT_FROM_VARS: usize = 20;
 /// 2^[`SPLIT_FROM_VARS`], and the rest fits in `H / 2` (so the second part
 /// is at most a quarter of the single stack it replaces).
 pub fn partition(params: &PcsParams, table_vars: &[usize]) -> Option<Vec<Vec<usize>>> {
+    if table_vars.is_empty() {
+        // Nothing committed: no part, no root, no WHIR proof.
+        return Some(Vec::new());
+    }
     let all: Vec<usize> = (0..table_vars.len()).collect();
     let mut total: usize = 0;
     for &n in table_vars {

@@ -789,3 +789,57 @@ fn pcs_split_commitment_is_complete_and_binding() {
     assert!(OpeningProof::from_bytes(&bytes[..bytes.len() - 1]).is_err());
     assert!(OpeningProof::from_bytes(&bytes[..p1]).is_err());
 }
+
+/// A commitment to nothing: no root, an opening with no WHIR proof, no claim
+/// admitted, and a non-empty opening or a root refused.
+#[test]
+fn empty_commitment_commits_and_opens_nothing() {
+    let pcs = Pcs::new(test_params());
+    let (com, data) = pcs.commit(&[]);
+    assert!(com.roots.is_empty() && com.poly_num_vars.is_empty());
+    let proof = prove(&pcs, &data, &[], b"empty");
+    assert_eq!(proof.to_bytes(), vec![PROOF_FORMAT_VERSION, 0]);
+    assert_eq!(check(&pcs, &com, &[], &proof, b"empty"), Ok(()));
+    assert_eq!(
+        check(
+            &pcs,
+            &com,
+            &[],
+            &OpeningProof::from_bytes(&proof.to_bytes()).unwrap(),
+            b"empty"
+        ),
+        Ok(())
+    );
+    // No claim can be made on it.
+    let c = Claim {
+        poly: 0,
+        point: Vec::new(),
+        value: EF::ZERO,
+    };
+    assert!(matches!(
+        check(&pcs, &com, &[c], &proof, b"empty"),
+        Err(VerifyError::Opening(m)) if m.contains("names polynomial 0 of 0")
+    ));
+    // A root on an empty layout, or a WHIR proof in its opening, is refused.
+    let with_root = Commitment {
+        roots: vec![[7; 32]],
+        poly_num_vars: Vec::new(),
+    };
+    assert!(matches!(
+        check(&pcs, &with_root, &[], &proof, b"empty"),
+        Err(VerifyError::Opening(m)) if m.contains("1 roots, its layout 0 parts")
+    ));
+    let mut r = rng(5);
+    let polys = vec![rand_poly(&mut r, 1 << 10)];
+    let (_, full) = pcs.commit(&polys);
+    let other = prove(
+        &pcs,
+        &full,
+        &[claim(&polys, 0, rand_point(&mut r, 10))],
+        b"empty",
+    );
+    assert!(matches!(
+        check(&pcs, &com, &[], &other, b"empty"),
+        Err(VerifyError::Malformed(m)) if m.contains("1 WHIR proofs, the commitment 0 parts")
+    ));
+}
