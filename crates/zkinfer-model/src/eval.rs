@@ -279,6 +279,15 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             }
             (*output, y)
         }
+        QOp::Mul { a, b, output } => {
+            let bound = m.tensors[*output].bound;
+            let y = vals[*a]
+                .iter()
+                .zip(&vals[*b])
+                .map(|(&x, &z)| checked(k, name(*output), x as i128 * z as i128, bound))
+                .collect::<Result<Vec<i64>>>()?;
+            (*output, y)
+        }
         QOp::Add {
             a,
             b,

@@ -112,6 +112,13 @@ pub enum QOp {
         a_mul: i64,
         b_mul: i64,
     },
+    /// Elementwise product of two tensors of the same shape, `y = a * b`
+    /// (exact; a following Requant rescales it).
+    Mul {
+        a: TensorId,
+        b: TensorId,
+        output: TensorId,
+    },
     /// Max pooling over `kernel` windows, NCHW without N; padding reads as `i64::MIN` (never chosen).
     MaxPool {
         input: TensorId,

@@ -22,7 +22,39 @@ impl QOp {
             | QOp::SumPool { input, output, .. }
             | QOp::Reshape { input, output }
             | QOp::Transpose { input, output, .. } => (vec![*input], *output),
-            QOp::Add { a, b, output, .. } => (vec![*a, *b], *output),
+            QOp::Add { a, b, output, .. } | QOp::Mul { a, b, output } => (vec![*a, *b], *output),
+        }
+    }
+    /// `(weight, bias)` of an op with constant weights (Dense, Conv2d).
+    pub fn weights(&self) -> Option<(&[i64], &[i64])> {
+        match self {
+            QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
+                Some((weight, bias))
+            }
+            QOp::Requant { .. }
+            | QOp::Lut { .. }
+            | QOp::Add { .. }
+            | QOp::Mul { .. }
+            | QOp::MaxPool { .. }
+            | QOp::SumPool { .. }
+            | QOp::Reshape { .. }
+            | QOp::Transpose { .. } => None,
+        }
+    }
+    /// [`QOp::weights`], mutable.
+    pub fn weights_mut(&mut self) -> Option<(&mut Vec<i64>, &mut Vec<i64>)> {
+        match self {
+            QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
+                Some((weight, bias))
+            }
+            QOp::Requant { .. }
+            | QOp::Lut { .. }
+            | QOp::Add { .. }
+            | QOp::Mul { .. }
+            | QOp::MaxPool { .. }
+            | QOp::SumPool { .. }
+            | QOp::Reshape { .. }
+            | QOp::Transpose { .. } => None,
         }
     }
     pub fn name(&self) -> &'static str {
@@ -32,6 +64,7 @@ impl QOp {
             QOp::Requant { .. } => "Requant",
             QOp::Lut { .. } => "Lut",
             QOp::Add { .. } => "Add",
+            QOp::Mul { .. } => "Mul",
             QOp::MaxPool { .. } => "MaxPool",
             QOp::SumPool { .. } => "SumPool",
             QOp::Reshape { .. } => "Reshape",
@@ -284,6 +317,13 @@ impl QuantModel {
                     }
                     sat(bin * a_mul.unsigned_abs() as i128
                         + tb.bound as i128 * b_mul.unsigned_abs() as i128)
+                }
+                QOp::Mul { b, .. } => {
+                    let tb = &self.tensors[*b];
+                    if ti.len() != to.len() || tb.len() != to.len() {
+                        return Err(e("length mismatch".into()));
+                    }
+                    sat(bin * tb.bound as i128)
                 }
                 QOp::MaxPool {
                     kernel,

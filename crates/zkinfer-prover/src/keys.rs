@@ -10,13 +10,12 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use zkinfer_model::ir::{QOp, QuantModel};
+use zkinfer_model::ir::QuantModel;
 use zkinfer_protocol::field::{f_from_i64, F};
 use zkinfer_protocol::pcs::{stacked_num_vars, Commitment, CommittedData, Pcs, PcsParams};
 
 use crate::error::ProveError;
-use crate::layout::{padded_field, Layout};
-use crate::shape::PaddedShape;
+use crate::layout::Layout;
 
 const VK_MAGIC: &[u8; 8] = b"ZKINFVK\0";
 const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
@@ -85,63 +84,22 @@ pub fn model_structure(model: &QuantModel) -> QuantModel {
     let mut s = model.clone();
     s.onnx = Vec::new();
     for op in &mut s.ops {
-        match op {
-            QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
-                *weight = Vec::new();
-                *bias = Vec::new();
-            }
-            _ => {}
+        if let Some((weight, bias)) = op.weights_mut() {
+            *weight = Vec::new();
+            *bias = Vec::new();
         }
     }
     s
 }
 
-/// The polynomials under the weight commitment, in layout order.
-///
-/// Dense weights are `[out, input arrangement]` (an image flattened by a
-/// Reshape keeps its per-axis padding, so its columns are scattered);
-/// Conv2d weights are `[OC, IC, KH, KW]` with every axis padded.
-fn weight_polys(model: &QuantModel, layout: &Layout) -> Vec<Vec<F>> {
+/// The polynomials under the weight commitment, in layout order: each op
+/// lays out its own (and fails if the model has no weights for it).
+fn weight_polys(model: &QuantModel, layout: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
     let mut polys = Vec::with_capacity(layout.weight_num_vars.len());
-    for op in &model.ops {
-        match op {
-            QOp::Dense {
-                input,
-                in_dim,
-                out_dim,
-                weight,
-                bias,
-                ..
-            } => {
-                let shape = &layout.shapes[*input];
-                let cols = shape.padded_len();
-                let col_at: Vec<usize> = (0..*in_dim).map(|c| shape.padded_index(c)).collect();
-                let mut w = vec![F::default(); out_dim.next_power_of_two() * cols];
-                for r in 0..*out_dim {
-                    for (c, &at) in col_at.iter().enumerate() {
-                        w[r * cols + at] = f_from_i64(weight[r * in_dim + c]);
-                    }
-                }
-                polys.push(w);
-                polys.push(padded_field(bias, 0));
-            }
-            QOp::Conv2d {
-                kernel_shape,
-                weight,
-                bias,
-                ..
-            } => {
-                let shape = PaddedShape {
-                    dims: kernel_shape.to_vec(),
-                };
-                let w: Vec<F> = weight.iter().map(|&v| f_from_i64(v)).collect();
-                polys.push(shape.arrange(&w, F::default()));
-                polys.push(padded_field(bias, 0));
-            }
-            _ => {}
-        }
+    for op in &layout.ops {
+        polys.extend(op.weight_polys(model, layout)?);
     }
-    polys
+    Ok(polys)
 }
 
 fn build_pk(
@@ -155,35 +113,8 @@ fn build_pk(
         .validate()
         .map_err(|e| ProveError::Model(e.to_string()))?;
     let layout = Layout::new(&model)?;
-    for (i, op) in model.ops.iter().enumerate() {
-        let complete = match op {
-            QOp::Dense {
-                in_dim,
-                out_dim,
-                weight,
-                bias,
-                ..
-            } => weight.len() == in_dim * out_dim && bias.len() == *out_dim,
-            QOp::Conv2d {
-                kernel_shape,
-                weight,
-                bias,
-                ..
-            } => {
-                weight.len() == kernel_shape.iter().product::<usize>()
-                    && bias.len() == kernel_shape[0]
-            }
-            _ => true,
-        };
-        if !complete {
-            return Err(ProveError::Model(format!(
-                "op #{i} ({}) has no weights: a proving key needs the full model",
-                op.name()
-            )));
-        }
-    }
     // A model without a weight layer commits to nothing: an empty commitment.
-    let polys = weight_polys(&model, &layout);
+    let polys = weight_polys(&model, &layout)?;
     let pcs = Pcs::new(params.clone());
     let (weight_commitment, weight_data) = pcs.commit(&polys);
     if let Some(exp) = expected {
@@ -196,11 +127,9 @@ fn build_pk(
     let op_weights = model
         .ops
         .iter()
-        .map(|op| match op {
-            QOp::Dense { weight, .. } | QOp::Conv2d { weight, .. } => {
-                Some(weight.iter().map(|&v| f_from_i64(v)).collect())
-            }
-            _ => None,
+        .map(|op| {
+            op.weights()
+                .map(|(w, _)| w.iter().map(|&v| f_from_i64(v)).collect())
         })
         .collect();
     let vk = VerifyingKey {

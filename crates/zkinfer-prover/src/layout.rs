@@ -8,26 +8,28 @@
 //!
 //! Tensor kinds:
 //! - the model input is public (the verifier evaluates its MLE itself);
-//! - outputs of `Requant` and `Lut` are committed (they are lookup witnesses);
-//! - outputs of `Dense` and `Add` are virtual: claims on them are reduced to
-//!   claims on their inputs by the op's proof;
+//! - outputs of `Requant`, `Lut` and `MaxPool` are committed (they are lookup
+//!   witnesses);
+//! - outputs of linear ops (`Dense`, `Conv2d`, `Add`, `Mul`, `SumPool`) are
+//!   virtual: claims on them are reduced to claims on their inputs by the
+//!   op's proof;
 //! - `Reshape` outputs alias their input (same row-major data, same MLE).
+//!
+//! Each op's entry is built by its own module (`ops::lay_out`) through a
+//! [`LayoutBuilder`].
 
-use zkinfer_model::eval::requant_quotient;
-use zkinfer_model::float::conv_out_dim;
+use std::sync::Arc;
+
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
-use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
+use zkinfer_protocol::field::{f_from_i64, F};
 use zkinfer_protocol::logup::LookupTable;
 use zkinfer_protocol::mle::num_vars_for;
 
 use crate::error::ProveError;
-use crate::requant::{choose_limb_bits, clamp_rows, clamp_splits, saturate_rows};
-pub use crate::requant::{ClampSplit, LimbBits, RequantLayout, EXCESS_BITS};
+use crate::ops::requant::{choose_limb_bits, clamp_rows, clamp_splits, saturate_rows, ClampChoice};
+pub use crate::ops::requant::{ClampSplit, LimbBits, EXCESS_BITS};
+use crate::ops::{self, OpProof};
 use crate::shape::PaddedShape;
-use crate::spatial::WindowAxis;
-
-/// MaxPool inputs stay below this in magnitude (differences fit 16 bits).
-pub const MAXPOOL_INPUT_BOUND: i64 = 1 << 15;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TensorKind {
@@ -88,49 +90,84 @@ pub struct Layout {
     pub limb_bits: LimbBits,
     /// `num_vars` of every activation polynomial, in commit order.
     pub activation_num_vars: Vec<usize>,
-    /// Per op: `Some` for Requant.
-    pub requants: Vec<Option<RequantLayout>>,
-    /// Per op: `Some((weight_poly, bias_poly))` for Dense and Conv2d, indices under the weight commitment.
-    pub weighted: Vec<Option<(usize, usize)>>,
+    /// `num_vars` of every weight polynomial, in commit order.
     pub weight_num_vars: Vec<usize>,
     pub tables: Vec<TableLayout>,
     /// Padding value of every tensor (elementwise ops map padding to padding).
     pub pads: Vec<i64>,
     /// How every tensor sits in its polynomial.
     pub shapes: Vec<PaddedShape>,
-    /// Per op: the geometry of Conv2d, MaxPool and SumPool.
-    pub windows: Vec<Option<Window>>,
-    /// Per op: `Some` for MaxPool.
-    pub maxpools: Vec<Option<MaxPoolLayout>>,
-}
-
-/// Geometry of a sliding-window op on `[C, H, W]` images.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Window {
-    pub in_channels: usize,
-    pub out_channels: usize,
-    pub y: WindowAxis,
-    pub x: WindowAxis,
-}
-
-impl Window {
-    pub fn kernel_len(&self) -> usize {
-        self.y.kernel * self.x.kernel
-    }
-}
-
-/// How one `MaxPool` is proven: the committed output and, per kernel offset
-/// `k`, the committed difference `d_k = y − x_k ≥ 0` (range-checked); a
-/// sumcheck shows `Π_k d_k = 0`, i.e. the maximum is one of the window's values.
-#[derive(Clone, Debug)]
-pub struct MaxPoolLayout {
-    pub y_poly: usize,
-    pub diff_polys: Vec<usize>,
+    /// How each op is proven, in model order.
+    pub(crate) ops: Vec<Arc<dyn OpProof>>,
 }
 
 /// Number of variables of a tensor of `len` elements.
 pub fn nv(len: usize) -> usize {
     num_vars_for(len)
+}
+
+/// The layout under construction, as the op modules see it.
+pub(crate) struct LayoutBuilder<'m> {
+    pub model: &'m QuantModel,
+    pub kinds: Vec<TensorKind>,
+    pub pads: Vec<i64>,
+    pub shapes: Vec<PaddedShape>,
+    pub limb_bits: LimbBits,
+    /// Per distinct clamp range, whether it is checked split.
+    pub clamp_splits: Vec<ClampChoice>,
+    act_nv: Vec<usize>,
+    weight_nv: Vec<usize>,
+    tables: Vec<TableLayout>,
+}
+
+impl LayoutBuilder<'_> {
+    /// Elements of tensor `t`.
+    pub fn len(&self, t: TensorId) -> usize {
+        self.model.tensors[t].len()
+    }
+    /// A new committed activation polynomial shaped like `shape`.
+    pub fn commit(&mut self, shape: &PaddedShape) -> usize {
+        self.act_nv.push(shape.num_vars());
+        self.act_nv.len() - 1
+    }
+    /// Commits tensor `t` itself, laid out as `shape`.
+    pub fn commit_tensor(&mut self, t: TensorId, shape: PaddedShape) -> usize {
+        let poly = self.commit(&shape);
+        self.shapes[t] = shape;
+        self.kinds[t] = TensorKind::Committed { poly };
+        poly
+    }
+    /// A new polynomial of `num_vars` variables under the weight commitment.
+    pub fn weight(&mut self, num_vars: usize) -> usize {
+        self.weight_nv.push(num_vars);
+        self.weight_nv.len() - 1
+    }
+    /// Looks up the columns `cols` (as wide as the table) in table `key`.
+    pub fn look_up(&mut self, key: TableKey, cols: Vec<ColumnRef>) {
+        let t = match self.tables.iter().position(|t| t.key == key) {
+            Some(t) => t,
+            None => {
+                self.tables.push(TableLayout {
+                    key,
+                    witnesses: Vec::new(),
+                    groups: Vec::new(),
+                    multiplicity_poly: usize::MAX,
+                });
+                self.tables.len() - 1
+            }
+        };
+        self.tables[t].witnesses.push(cols);
+    }
+    /// Tensor `t` after following aliases, and its kind.
+    pub fn kind(&self, t: TensorId) -> (TensorId, TensorKind) {
+        let r = resolve(&self.kinds, t);
+        (r, self.kinds[r])
+    }
+}
+
+/// One looked-up column, unscaled.
+pub(crate) fn col(poly: usize) -> ColumnRef {
+    ColumnRef { poly, scale: 1 }
 }
 
 impl Layout {
@@ -155,68 +192,29 @@ impl Layout {
                 )));
             }
         }
-        let unsupported = |i: usize, what: &str| {
-            Err(ProveError::Unsupported(format!(
-                "op #{i} ({what}) is not supported by the prover yet; supported: Dense, Conv2d, MaxPool, SumPool (average pooling), Requant, Lut, Add, Reshape, Transpose (of images)"
-            )))
-        };
+        let limb_bits = choose_limb_bits(model);
         let mut kinds = vec![TensorKind::Virtual; n];
         kinds[model.input] = TensorKind::PublicInput;
-        let mut pads = vec![0i64; n];
-        let mut act_nv = Vec::new();
-        let mut requants = vec![None; model.ops.len()];
-        let mut weighted = vec![None; model.ops.len()];
-        let mut shapes: Vec<PaddedShape> = model
-            .tensors
-            .iter()
-            .map(|t| PaddedShape::for_logical(&t.shape))
-            .collect();
-        let mut windows = vec![None; model.ops.len()];
-        let mut maxpools = vec![None; model.ops.len()];
-        let mut weight_nv = Vec::new();
-        let mut tables: Vec<TableLayout> = Vec::new();
-        let limb_bits = choose_limb_bits(model);
-        let LimbBits {
-            remainder: rem_bits,
-            excess: exc_bits,
-        } = limb_bits;
-        let clamp_splits = clamp_splits(model, exc_bits);
+        let mut b = LayoutBuilder {
+            model,
+            kinds,
+            pads: vec![0i64; n],
+            shapes: model
+                .tensors
+                .iter()
+                .map(|t| PaddedShape::for_logical(&t.shape))
+                .collect(),
+            limb_bits,
+            clamp_splits: clamp_splits(model, limb_bits.excess),
+            act_nv: Vec::new(),
+            weight_nv: Vec::new(),
+            tables: Vec::new(),
+        };
         let mut produced = vec![false; n];
         produced[model.input] = true;
-
-        let new_poly = |shape: &PaddedShape, act_nv: &mut Vec<usize>| {
-            act_nv.push(shape.num_vars());
-            act_nv.len() - 1
-        };
-        // Witness lists are filled first; multiplicity polys are appended at the end.
-        let table_index = |tables: &mut Vec<TableLayout>, key: TableKey| match tables
-            .iter()
-            .position(|t| t.key == key)
-        {
-            Some(i) => i,
-            None => {
-                tables.push(TableLayout {
-                    key,
-                    witnesses: Vec::new(),
-                    groups: Vec::new(),
-                    multiplicity_poly: usize::MAX,
-                });
-                tables.len() - 1
-            }
-        };
-
+        let mut op_proofs: Vec<Arc<dyn OpProof>> = Vec::with_capacity(model.ops.len());
         for (i, op) in model.ops.iter().enumerate() {
-            let (inputs, output): (Vec<TensorId>, TensorId) = match op {
-                QOp::Dense { input, output, .. } => (vec![*input], *output),
-                QOp::Requant { input, output, .. } => (vec![*input], *output),
-                QOp::Lut { input, output, .. } => (vec![*input], *output),
-                QOp::Add { a, b, output, .. } => (vec![*a, *b], *output),
-                QOp::Reshape { input, output } => (vec![*input], *output),
-                QOp::Conv2d { input, output, .. }
-                | QOp::MaxPool { input, output, .. }
-                | QOp::SumPool { input, output, .. } => (vec![*input], *output),
-                QOp::Transpose { input, output, .. } => (vec![*input], *output),
-            };
+            let (inputs, output) = op.io();
             for &t in &inputs {
                 if t >= n || !produced[t] {
                     return Err(ProveError::Model(format!(
@@ -230,344 +228,24 @@ impl Layout {
                 )));
             }
             produced[output] = true;
-            let len = |t: TensorId| model.tensors[t].len();
-            match op {
-                QOp::Dense {
-                    input,
-                    in_dim,
-                    out_dim,
-                    weight,
-                    bias,
-                    ..
-                } => {
-                    if len(*input) != *in_dim || len(output) != *out_dim {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (Dense): shapes do not match in_dim/out_dim"
-                        )));
-                    }
-                    // Weight-free structures (in a verifying key) carry empty vectors.
-                    if !weight.is_empty() && weight.len() != in_dim * out_dim
-                        || !bias.is_empty() && bias.len() != *out_dim
-                    {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (Dense): weight or bias size mismatch"
-                        )));
-                    }
-                    // The weight columns follow the input's arrangement (an image
-                    // flattened by a Reshape keeps its per-axis padding).
-                    weight_nv.push(nv(*out_dim) + shapes[*input].num_vars());
-                    weight_nv.push(nv(*out_dim));
-                    weighted[i] = Some((weight_nv.len() - 2, weight_nv.len() - 1));
-                    shapes[output] = PaddedShape::flat(*out_dim);
-                    pads[output] = 0;
-                }
-                QOp::Requant {
-                    input,
-                    multiplier,
-                    shift,
-                    min,
-                    max,
-                    ..
-                } => {
-                    if len(*input) != len(output) {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (Requant): length mismatch"
-                        )));
-                    }
-                    if *multiplier < 1
-                        || *multiplier >= zkinfer_model::ir::MAX_REQUANT_MULTIPLIER
-                        || *shift > zkinfer_model::ir::MAX_REQUANT_SHIFT
-                        || min > max
-                    {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (Requant): parameters out of the provable range"
-                        )));
-                    }
-                    let half = 1i64 << (zkinfer_model::ir::CLAMP_BITS - 1);
-                    if *min < -half || *max >= half {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (Requant): clamp range outside [-2^15, 2^15)"
-                        )));
-                    }
-                    shapes[output] = shapes[*input].clone();
-                    let l = &shapes[output];
-                    let y_poly = new_poly(l, &mut act_nv);
-                    kinds[output] = TensorKind::Committed { poly: y_poly };
-                    let n_excess = EXCESS_BITS.div_ceil(exc_bits) as usize;
-                    let excess_polys: Vec<usize> =
-                        (0..n_excess).map(|_| new_poly(l, &mut act_nv)).collect();
-                    let n_limbs = shift.div_ceil(rem_bits) as usize;
-                    let limb_polys: Vec<usize> =
-                        (0..n_limbs).map(|_| new_poly(l, &mut act_nv)).collect();
-                    let top_bits = if n_limbs == 0 {
-                        0
-                    } else {
-                        shift - rem_bits * (n_limbs as u32 - 1)
-                    };
-                    let split = clamp_splits
-                        .iter()
-                        .find(|c| (c.0, c.1) == (*min, *max))
-                        .and_then(|c| c.2)
-                        .map(|(hi_bits, lo_bits)| ClampSplit {
-                            hi_poly: new_poly(l, &mut act_nv),
-                            lo_poly: new_poly(l, &mut act_nv),
-                            hi_bits,
-                            lo_bits,
-                        });
-                    let col = |poly: usize| ColumnRef { poly, scale: 1 };
-                    match split {
-                        Some(sp) => {
-                            for (part, bits) in [(sp.hi_poly, sp.hi_bits), (sp.lo_poly, sp.lo_bits)]
-                            {
-                                let t = table_index(
-                                    &mut tables,
-                                    TableKey::Saturate {
-                                        bits,
-                                        limb_bits: exc_bits,
-                                    },
-                                );
-                                for &e in &excess_polys {
-                                    tables[t].witnesses.push(vec![col(e), col(part)]);
-                                }
-                            }
-                        }
-                        None => {
-                            let clamp = table_index(
-                                &mut tables,
-                                TableKey::Clamp {
-                                    min: *min,
-                                    max: *max,
-                                    limb_bits: exc_bits,
-                                },
-                            );
-                            for &e in &excess_polys {
-                                tables[clamp].witnesses.push(vec![col(e), col(y_poly)]);
-                            }
-                        }
-                    }
-                    if n_limbs > 0 {
-                        let range = table_index(&mut tables, TableKey::Range { bits: rem_bits });
-                        for &p in &limb_polys {
-                            tables[range]
-                                .witnesses
-                                .push(vec![ColumnRef { poly: p, scale: 1 }]);
-                        }
-                        if top_bits < rem_bits {
-                            // top < 2^top_bits  <=>  top·2^(b−top_bits) < 2^b (top is also in range).
-                            tables[range].witnesses.push(vec![ColumnRef {
-                                poly: *limb_polys.last().expect("n_limbs > 0"),
-                                scale: 1 << (rem_bits - top_bits),
-                            }]);
-                        }
-                    }
-                    requants[i] = Some(RequantLayout {
-                        y_poly,
-                        excess_polys,
-                        limb_polys,
-                        top_bits,
-                        split,
-                    });
-                    let q = requant_quotient(pads[*input], *multiplier, *shift);
-                    pads[output] = q.clamp(*min as i128, *max as i128) as i64;
-                }
-                QOp::Lut {
-                    input,
-                    in_min,
-                    table,
-                    ..
-                } => {
-                    let TensorKind::Committed { poly: x_poly } = kinds[resolve(&kinds, *input)]
-                    else {
-                        return Err(ProveError::Unsupported(format!(
-                            "op #{i} (Lut): its input must be the output of a Requant or Lut"
-                        )));
-                    };
-                    if len(*input) != len(output) || table.is_empty() {
-                        return Err(ProveError::Model(format!("op #{i} (Lut): bad shapes")));
-                    }
-                    let pad_in = pads[*input];
-                    let Some(&pad_out) = usize::try_from(pad_in - in_min)
-                        .ok()
-                        .and_then(|k| table.get(k))
-                    else {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (Lut): the domain does not contain the padding value {pad_in}"
-                        )));
-                    };
-                    shapes[output] = shapes[*input].clone();
-                    let y_poly = new_poly(&shapes[output], &mut act_nv);
-                    kinds[output] = TensorKind::Committed { poly: y_poly };
-                    let t = table_index(&mut tables, TableKey::Lut { op: i });
-                    tables[t].witnesses.push(vec![
-                        ColumnRef {
-                            poly: x_poly,
-                            scale: 1,
-                        },
-                        ColumnRef {
-                            poly: y_poly,
-                            scale: 1,
-                        },
-                    ]);
-                    pads[output] = pad_out;
-                }
-                QOp::Add {
-                    a, b, a_mul, b_mul, ..
-                } => {
-                    if len(*a) != len(output) || len(*b) != len(output) {
-                        return Err(ProveError::Model(format!("op #{i} (Add): length mismatch")));
-                    }
-                    if shapes[*a] != shapes[*b] {
-                        return Err(ProveError::Unsupported(format!(
-                            "op #{i} (Add): its operands are laid out differently ({:?} vs {:?}); add tensors of the same shape",
-                            shapes[*a].dims, shapes[*b].dims
-                        )));
-                    }
-                    shapes[output] = shapes[*a].clone();
-                    pads[output] = a_mul * pads[*a] + b_mul * pads[*b];
-                }
-                QOp::Reshape { input, .. } => {
-                    if len(*input) != len(output) {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (Reshape): length mismatch"
-                        )));
-                    }
-                    kinds[output] = TensorKind::Alias(*input);
-                    shapes[output] = shapes[*input].clone();
-                    pads[output] = pads[*input];
-                }
-                QOp::Transpose { input, perm, .. } => {
-                    // Per-axis padding makes a transpose a permutation of the
-                    // polynomial's variable groups: no proof, only claim routing.
-                    let dims = &shapes[*input].dims;
-                    let logical = &model.tensors[*input].shape;
-                    let mut sorted = perm.clone();
-                    sorted.sort_unstable();
-                    if dims != logical
-                        || perm.len() != dims.len()
-                        || sorted != (0..dims.len()).collect::<Vec<_>>()
-                    {
-                        return unsupported(
-                            i,
-                            "Transpose of a tensor that is not laid out as an image",
-                        );
-                    }
-                    let out_dims: Vec<usize> = perm.iter().map(|&a| dims[a]).collect();
-                    if out_dims != model.tensors[output].shape {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (Transpose): output shape does not match the permutation"
-                        )));
-                    }
-                    shapes[output] = PaddedShape { dims: out_dims };
-                    pads[output] = pads[*input];
-                }
-                QOp::Conv2d {
-                    input,
-                    kernel_shape,
-                    weight,
-                    bias,
-                    strides,
-                    pads: conv_pads,
-                    ..
-                } => {
-                    let [oc, ic, kh, kw] = *kernel_shape;
-                    let w = window(
-                        model,
-                        &shapes,
-                        i,
-                        "Conv2d",
-                        *input,
-                        output,
-                        [kh, kw],
-                        *strides,
-                        *conv_pads,
-                    )?;
-                    if w.in_channels != ic || w.out_channels != oc {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (Conv2d): kernel {kernel_shape:?} does not match the input/output channels"
-                        )));
-                    }
-                    if !weight.is_empty() && weight.len() != oc * ic * kh * kw
-                        || !bias.is_empty() && bias.len() != oc
-                    {
-                        return Err(ProveError::Model(format!(
-                            "op #{i} (Conv2d): weight or bias size mismatch"
-                        )));
-                    }
-                    weight_nv.push(nv(oc) + nv(ic) + nv(kh) + nv(kw));
-                    weight_nv.push(nv(oc));
-                    weighted[i] = Some((weight_nv.len() - 2, weight_nv.len() - 1));
-                    windows[i] = Some(w);
-                    pads[output] = 0;
-                }
-                QOp::SumPool {
-                    input,
-                    kernel,
-                    strides,
-                    pads: pool_pads,
-                    ..
-                } => {
-                    let w = keeps_channels(
-                        window(
-                            model, &shapes, i, "SumPool", *input, output, *kernel, *strides,
-                            *pool_pads,
-                        )?,
-                        i,
-                        "SumPool",
-                    )?;
-                    windows[i] = Some(w);
-                    pads[output] = 0;
-                }
-                QOp::MaxPool {
-                    input,
-                    kernel,
-                    strides,
-                    pads: pool_pads,
-                    ..
-                } => {
-                    let w = keeps_channels(
-                        window(
-                            model, &shapes, i, "MaxPool", *input, output, *kernel, *strides,
-                            *pool_pads,
-                        )?,
-                        i,
-                        "MaxPool",
-                    )?;
-                    if pool_pads.iter().any(|&p| p != 0) {
-                        return Err(ProveError::Unsupported(format!(
-                            "op #{i} (MaxPool): padded max pooling is not supported by the prover yet"
-                        )));
-                    }
-                    // Differences y − x_k ∈ [0, 2·bound] are range-checked.
-                    let bound = model.tensors[*input].bound;
-                    if bound >= MAXPOOL_INPUT_BOUND {
-                        return Err(ProveError::Unsupported(format!(
-                            "op #{i} (MaxPool): its input may exceed 16 bits (bound {}); pool after a requantization",
-                            model.tensors[*input].bound
-                        )));
-                    }
-                    let y_poly = new_poly(&shapes[output], &mut act_nv);
-                    kinds[output] = TensorKind::Committed { poly: y_poly };
-                    let diff_polys: Vec<usize> = (0..w.kernel_len())
-                        .map(|_| new_poly(&shapes[output], &mut act_nv))
-                        .collect();
-                    let bits = (64 - (2 * bound.max(0) as u64).leading_zeros()).max(rem_bits);
-                    let range = table_index(&mut tables, TableKey::Range { bits });
-                    for &p in &diff_polys {
-                        tables[range]
-                            .witnesses
-                            .push(vec![ColumnRef { poly: p, scale: 1 }]);
-                    }
-                    maxpools[i] = Some(MaxPoolLayout { y_poly, diff_polys });
-                    windows[i] = Some(w);
-                    pads[output] = 0;
-                }
-            }
+            let proof = ops::lay_out(i, op, &mut b)?;
+            debug_assert_eq!(proof.index(), i, "an op module records its own index");
+            op_proofs.push(Arc::from(proof));
         }
         if !produced[model.output] {
             return Err(ProveError::Model(
                 "the output tensor is never produced".into(),
             ));
         }
+        let LayoutBuilder {
+            kinds,
+            pads,
+            shapes,
+            mut act_nv,
+            weight_nv,
+            mut tables,
+            ..
+        } = b;
         for t in &mut tables {
             for (w, cols) in t.witnesses.iter().enumerate() {
                 let n = act_nv[cols[0].poly];
@@ -580,20 +258,18 @@ impl Layout {
                 }
             }
             let len = table_for(model, &t.key).len();
-            t.multiplicity_poly = new_poly(&PaddedShape::flat(len), &mut act_nv);
+            act_nv.push(PaddedShape::flat(len).num_vars());
+            t.multiplicity_poly = act_nv.len() - 1;
         }
         Ok(Self {
             kinds,
             limb_bits,
             activation_num_vars: act_nv,
-            requants,
-            weighted,
             weight_num_vars: weight_nv,
             tables,
             pads,
             shapes,
-            windows,
-            maxpools,
+            ops: op_proofs,
         })
     }
 
@@ -649,7 +325,7 @@ pub fn table_for(model: &QuantModel, key: &TableKey) -> LookupTable {
         }
         TableKey::Lut { op } => {
             let QOp::Lut { in_min, table, .. } = &model.ops[*op] else {
-                unreachable!("layout only names Lut ops here")
+                unreachable!("only Lut ops name Lut tables")
             };
             let xs = (0..table.len() as i64)
                 .map(|k| f_from_i64(in_min + k))
@@ -666,62 +342,4 @@ pub fn padded_field(values: &[i64], pad: i64) -> Vec<F> {
     let mut out: Vec<F> = values.iter().map(|&v| f_from_i64(v)).collect();
     out.resize(n, f_from_i64(pad));
     out
-}
-
-/// `2^k` as a field element.
-pub fn pow2(k: u32) -> F {
-    F::from_u64(1u64 << k)
-}
-
-/// A pooling op's [`window`] must keep the channel count.
-fn keeps_channels(w: Window, i: usize, what: &str) -> Result<Window, ProveError> {
-    if w.in_channels != w.out_channels {
-        return Err(ProveError::Model(format!(
-            "op #{i} ({what}): channel count changes"
-        )));
-    }
-    Ok(w)
-}
-
-/// Checks a window op's shapes and returns its geometry. Its input must be
-/// laid out as a `[C, H, W]` image (not a flat tensor reshaped into one).
-#[allow(clippy::too_many_arguments)]
-fn window(
-    model: &QuantModel,
-    shapes: &[PaddedShape],
-    i: usize,
-    what: &str,
-    input: TensorId,
-    output: TensorId,
-    kernel: [usize; 2],
-    strides: [usize; 2],
-    pads: [usize; 4],
-) -> Result<Window, ProveError> {
-    let (ish, osh) = (&model.tensors[input].shape, &model.tensors[output].shape);
-    if ish.len() != 3 || osh.len() != 3 || shapes[input].dims != *ish {
-        return Err(ProveError::Unsupported(format!(
-            "op #{i} ({what}): input {ish:?} must be a [C, H, W] image laid out as one (not reshaped from a flat tensor)"
-        )));
-    }
-    let axis = |a: usize| -> Result<WindowAxis, ProveError> {
-        let out = conv_out_dim(ish[1 + a], kernel[a], strides[a], pads[a], pads[a + 2]);
-        if out != Some(osh[1 + a]) || kernel[a] == 0 {
-            return Err(ProveError::Model(format!(
-                "op #{i} ({what}): output shape {osh:?} does not match input {ish:?}, kernel {kernel:?}, strides {strides:?}, pads {pads:?}"
-            )));
-        }
-        Ok(WindowAxis {
-            in_len: ish[1 + a],
-            out_len: osh[1 + a],
-            kernel: kernel[a],
-            stride: strides[a],
-            pad: pads[a],
-        })
-    };
-    Ok(Window {
-        in_channels: ish[0],
-        out_channels: osh[0],
-        y: axis(0)?,
-        x: axis(1)?,
-    })
 }

@@ -4,17 +4,15 @@
 //! committed activations) and defines the proof and key files.
 
 pub mod claims;
-pub mod conv;
 pub mod error;
 pub mod keys;
 pub mod layout;
 pub mod lookups;
 #[cfg(any(test, feature = "malicious"))]
 pub mod malicious;
-pub mod pool;
+mod ops;
 pub mod proof;
 pub mod prover;
-pub mod requant;
 pub mod security;
 pub mod shape;
 pub mod spatial;

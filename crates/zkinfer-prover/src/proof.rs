@@ -24,61 +24,14 @@
 use serde::{Deserialize, Serialize};
 use zkinfer_protocol::logup::LookupProof;
 use zkinfer_protocol::pcs::{Commitment, OpeningProof};
-use zkinfer_protocol::sumcheck::SumcheckProof;
 use zkinfer_protocol::{VerifyError, EF};
+
+pub use crate::ops::LayerProof;
 
 pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// 5: empty commitments (models with nothing committed per proof, or no
 /// weight layer) are allowed, with no root and an opening without WHIR proof.
 pub const PROOF_FORMAT_VERSION: u32 = 5;
-
-/// The proof of one op, in backward (output-to-input) order.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub enum LayerProof {
-    /// Evaluations of the output, the excess limbs, the remainder limbs and
-    /// (for a split clamp) the two parts of `y − min` at the op's random point.
-    Requant {
-        y_eval: EF,
-        excess_evals: Vec<EF>,
-        limb_evals: Vec<EF>,
-        split_evals: Vec<EF>,
-    },
-    /// Per output claim: the bias evaluation; then the sumcheck over the input
-    /// index, the weight evaluation per claim and the input evaluation.
-    Dense {
-        bias_evals: Vec<EF>,
-        sumcheck: SumcheckProof,
-        weight_evals: Vec<EF>,
-        input_eval: EF,
-    },
-    /// Per output claim: `(a(z), b(z))`.
-    Add { evals: Vec<(EF, EF)> },
-    /// Per output claim the bias evaluation; a sumcheck over the kernel index
-    /// (input channel, ky, kx) giving per claim the weight and the patch
-    /// evaluation; then a sumcheck over the input reducing the patch claims.
-    Conv {
-        bias_evals: Vec<EF>,
-        kernel_sumcheck: SumcheckProof,
-        weight_evals: Vec<EF>,
-        patch_evals: Vec<EF>,
-        input_sumcheck: SumcheckProof,
-        input_eval: EF,
-    },
-    /// A sumcheck over the input reducing the output claims.
-    SumPool {
-        sumcheck: SumcheckProof,
-        input_eval: EF,
-    },
-    /// `Σ eq(z,o)·Π_k d_k(o) = 0` by sumcheck, the differences and the output
-    /// at its point, then a sumcheck over the input for the shifted views.
-    MaxPool {
-        product_sumcheck: SumcheckProof,
-        diff_evals: Vec<EF>,
-        output_eval: EF,
-        input_sumcheck: SumcheckProof,
-        input_eval: EF,
-    },
-}
 
 /// One table's lookups: the LogUp proof over its merged witnesses, and per
 /// witness group, per member, its committed columns at the group's row point.

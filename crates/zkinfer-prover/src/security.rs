@@ -11,12 +11,12 @@
 //!   per commitment): layer reductions over both, lookups — which read only
 //!   committed activations — over the activation commitment's.
 
-use zkinfer_model::ir::QOp;
 use zkinfer_protocol::pcs::{commitment_security, part_num_vars};
 use zkinfer_protocol::security::{combine_bits, log2_ef_order, sumcheck_bits};
 
 use crate::keys::{activation_params, VerifyingKey};
-use crate::layout::{nv, table_for, Layout, TensorKind};
+use crate::layout::{nv, table_for, Layout};
+use crate::ops::ClaimCounter;
 
 #[derive(Clone, Debug)]
 pub struct SecurityReport {
@@ -29,68 +29,20 @@ pub struct SecurityReport {
 /// Claim counts per commitment, by replaying the claim routing on counts only.
 fn claim_counts(vk: &VerifyingKey, layout: &Layout) -> (usize, usize) {
     let model = &vk.structure;
-    let mut pending = vec![0usize; model.tensors.len()];
-    let mut act = 0usize;
-    let mut weights = 0usize;
-    for t in &layout.tables {
-        act += t.witnesses.iter().map(|w| w.len()).sum::<usize>() + 1;
-    }
-    let route = |t: usize, k: usize, act: &mut usize, pending: &mut Vec<usize>| {
-        let (r, kind) = layout.kind(t);
-        match kind {
-            TensorKind::Committed { .. } => *act += k,
-            TensorKind::Virtual => pending[r] += k,
-            _ => {}
-        }
+    let mut c = ClaimCounter {
+        layout,
+        pending: vec![0; model.tensors.len()],
+        activation: 0,
+        weights: 0,
     };
-    route(model.output, 1, &mut act, &mut pending);
-    for (i, op) in model.ops.iter().enumerate().rev() {
-        match op {
-            QOp::Requant { input, .. } => {
-                act += 1 + layout.requants[i].as_ref().map_or(0, |r| {
-                    r.limb_polys.len() + r.excess_polys.len() + 2 * usize::from(r.split.is_some())
-                });
-                route(*input, 1, &mut act, &mut pending);
-            }
-            QOp::Dense { input, output, .. } => {
-                let k = std::mem::take(&mut pending[layout.kind(*output).0]);
-                if k > 0 {
-                    weights += 2 * k;
-                    route(*input, 1, &mut act, &mut pending);
-                }
-            }
-            QOp::Add { a, b, output, .. } => {
-                let k = std::mem::take(&mut pending[layout.kind(*output).0]);
-                route(*a, k, &mut act, &mut pending);
-                route(*b, k, &mut act, &mut pending);
-            }
-            QOp::Conv2d { input, output, .. } => {
-                let k = std::mem::take(&mut pending[layout.kind(*output).0]);
-                if k > 0 {
-                    weights += 2 * k;
-                    route(*input, 1, &mut act, &mut pending);
-                }
-            }
-            QOp::Transpose { input, output, .. } => {
-                let k = std::mem::take(&mut pending[layout.kind(*output).0]);
-                route(*input, k, &mut act, &mut pending);
-            }
-            QOp::SumPool { input, output, .. } => {
-                let k = std::mem::take(&mut pending[layout.kind(*output).0]);
-                if k > 0 {
-                    route(*input, 1, &mut act, &mut pending);
-                }
-            }
-            QOp::MaxPool { input, .. } => {
-                act += 1 + layout.maxpools[i]
-                    .as_ref()
-                    .map_or(0, |m| m.diff_polys.len());
-                route(*input, 1, &mut act, &mut pending);
-            }
-            _ => {}
-        }
+    for t in &layout.tables {
+        c.activation += t.witnesses.iter().map(|w| w.len()).sum::<usize>() + 1;
     }
-    (weights, act)
+    c.route(model.output, 1);
+    for op in layout.ops.iter().rev() {
+        op.count_claims(&mut c);
+    }
+    (c.weights, c.activation)
 }
 
 /// A commitment's WHIR instance sizes for the report: `2^24 + 2^22`.
@@ -147,53 +99,10 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
     // polynomials only) over the activation commitment's.
     let act_list_bits = a_list;
     let list_bits = w_list + act_list_bits;
-    let mut outer = Vec::new();
     let model = &vk.structure;
-    // Batching several claims by random coefficients costs at most `claims / |EF|`
-    // (counted as 1 bit below the field size per batch).
-    let batching = log2_ef_order() - 6.0;
-    for (i, op) in model.ops.iter().enumerate() {
-        match op {
-            QOp::Dense { input, .. } => {
-                outer.push(sumcheck_bits(layout.num_vars(*input), 2));
-                outer.push(batching);
-            }
-            QOp::Requant { input, .. } => {
-                let identity = log2_ef_order() - (layout.num_vars(*input).max(1) as f64).log2();
-                outer.push(identity);
-                // A split clamp adds `y = min + 2^lo·hi + lo` at the same point.
-                if layout.requants[i]
-                    .as_ref()
-                    .is_some_and(|r| r.split.is_some())
-                {
-                    outer.push(identity);
-                }
-            }
-            QOp::Conv2d { input, .. } => {
-                let w = layout.windows[i].expect("layout has every conv");
-                let kernel_vars = nv(w.in_channels) + nv(w.y.kernel) + nv(w.x.kernel);
-                outer.push(sumcheck_bits(kernel_vars, 2));
-                outer.push(sumcheck_bits(layout.num_vars(*input), 2));
-                outer.push(batching);
-                outer.push(batching);
-            }
-            QOp::SumPool { input, .. } => {
-                outer.push(sumcheck_bits(layout.num_vars(*input), 2));
-                outer.push(batching);
-            }
-            QOp::MaxPool { input, output, .. } => {
-                let k = layout.windows[i]
-                    .expect("layout has every pool")
-                    .kernel_len();
-                let n_out = layout.num_vars(*output);
-                // The zero-product identity at a random point, its sumcheck, the input reduction.
-                outer.push(log2_ef_order() - (n_out.max(1) as f64).log2());
-                outer.push(sumcheck_bits(n_out, k + 1));
-                outer.push(sumcheck_bits(layout.num_vars(*input), 2));
-                outer.push(batching);
-            }
-            _ => {}
-        }
+    let mut outer = Vec::new();
+    for op in &layout.ops {
+        outer.extend(op.soundness_bits(&layout));
     }
     let outer_bits = combine_bits(&outer) - list_bits;
     components.push((

@@ -13,10 +13,87 @@
 //! final point in `O(kernel · output + input axis)` time. No patch (im2col)
 //! matrix is ever formed by either side.
 
+use zkinfer_model::float::conv_out_dim;
+use zkinfer_model::ir::TensorId;
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::eq_table;
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, SumcheckProof, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
+
+use crate::error::ProveError;
+use crate::layout::{nv, LayoutBuilder};
+
+/// Geometry of a sliding-window op on `[C, H, W]` images.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub y: WindowAxis,
+    pub x: WindowAxis,
+}
+
+impl Window {
+    pub fn kernel_len(&self) -> usize {
+        self.y.kernel * self.x.kernel
+    }
+
+    /// Checks a window op's shapes and returns its geometry. Its input must
+    /// be laid out as a `[C, H, W]` image (not a flat tensor reshaped into one).
+    pub(crate) fn of(
+        b: &LayoutBuilder,
+        i: usize,
+        what: &str,
+        (input, output): (TensorId, TensorId),
+        (kernel, strides, pads): ([usize; 2], [usize; 2], [usize; 4]),
+    ) -> Result<Self, ProveError> {
+        let (ish, osh) = (
+            &b.model.tensors[input].shape,
+            &b.model.tensors[output].shape,
+        );
+        if ish.len() != 3 || osh.len() != 3 || b.shapes[input].dims != *ish {
+            return Err(ProveError::Unsupported(format!(
+                "op #{i} ({what}): input {ish:?} must be a [C, H, W] image laid out as one (not reshaped from a flat tensor)"
+            )));
+        }
+        let axis = |a: usize| -> Result<WindowAxis, ProveError> {
+            let out = conv_out_dim(ish[1 + a], kernel[a], strides[a], pads[a], pads[a + 2]);
+            if out != Some(osh[1 + a]) || kernel[a] == 0 {
+                return Err(ProveError::Model(format!(
+                    "op #{i} ({what}): output shape {osh:?} does not match input {ish:?}, kernel {kernel:?}, strides {strides:?}, pads {pads:?}"
+                )));
+            }
+            Ok(WindowAxis {
+                in_len: ish[1 + a],
+                out_len: osh[1 + a],
+                kernel: kernel[a],
+                stride: strides[a],
+                pad: pads[a],
+            })
+        };
+        Ok(Window {
+            in_channels: ish[0],
+            out_channels: osh[0],
+            y: axis(0)?,
+            x: axis(1)?,
+        })
+    }
+
+    /// A pooling window must keep the channel count.
+    pub(crate) fn keeps_channels(self, i: usize, what: &str) -> Result<Self, ProveError> {
+        if self.in_channels != self.out_channels {
+            return Err(ProveError::Model(format!(
+                "op #{i} ({what}): channel count changes"
+            )));
+        }
+        Ok(self)
+    }
+
+    /// Splits an output point into its channel, row and column variables.
+    pub fn split_output(&self, z: &[EF]) -> (Vec<EF>, Vec<EF>, Vec<EF>) {
+        let (c, y) = (nv(self.out_channels), nv(self.y.out_len));
+        (z[..c].to_vec(), z[c..c + y].to_vec(), z[c + y..].to_vec())
+    }
+}
 
 /// One spatial axis of a window op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -123,6 +123,136 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
     }
 }
 
+/// `(multiplier, shift)` mapping `max_abs` to about 0.78 of `half`.
+fn requant_params(max_abs: i64, half: i64) -> (i64, u32) {
+    let shift = 30u32;
+    let target = 100 * half as i128 / 128;
+    let m = ((target << shift) / max_abs.max(1) as i128).clamp(1, (1 << 16) - 1) as i64;
+    (m, shift)
+}
+
+/// A gated MLP, `n_in → (a ⊙ b) → n_out` with `a = act(W_a x)` (signed),
+/// `b = relu(W_b x)`: an elementwise `Mul` of two activations, each
+/// requantized, the product requantized again (as a GLU block is).
+pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantModel {
+    let half = 1i64 << 7;
+    let mut rng = SplitMix(seed);
+    let x: Vec<i64> = (0..n_in).map(|_| rng.range(0, 127)).collect();
+    let mut tensors = vec![TensorInfo {
+        name: "input".into(),
+        shape: vec![n_in],
+        scale: 1.0 / 127.0,
+        bound: 127,
+    }];
+    let mut ops = Vec::new();
+    let mut tensor = |tensors: &mut Vec<TensorInfo>, name: &str, len: usize, bound: i64| {
+        tensors.push(TensorInfo {
+            name: name.into(),
+            shape: vec![len],
+            scale: 1.0,
+            bound,
+        });
+        tensors.len() - 1
+    };
+    // Dense + Requant from `input` (values `xv`, bound `xb`) to `n` outputs in [min, max].
+    let mut layer = |tensors: &mut Vec<TensorInfo>,
+                     ops: &mut Vec<QOp>,
+                     (input, xv, xb): (usize, &[i64], i64),
+                     n: usize,
+                     (min, max): (i64, i64),
+                     name: &str| {
+        let k = xv.len();
+        let weight: Vec<i64> = (0..k * n).map(|_| rng.range(-127, 127)).collect();
+        let bias: Vec<i64> = (0..n).map(|_| rng.range(-1000, 1000)).collect();
+        let acc: Vec<i64> = (0..n)
+            .map(|o| bias[o] + (0..k).map(|i| weight[o * k + i] * xv[i]).sum::<i64>())
+            .collect();
+        let bound = 1000 + 127 * xb * k as i64;
+        let acc_t = tensor(tensors, &format!("{name}_acc"), n, bound);
+        let out_t = tensor(tensors, name, n, half);
+        let (multiplier, shift) =
+            requant_params(acc.iter().map(|v| v.abs()).max().unwrap_or(1), half);
+        ops.push(QOp::Dense {
+            input,
+            output: acc_t,
+            in_dim: k,
+            out_dim: n,
+            weight,
+            bias,
+        });
+        ops.push(QOp::Requant {
+            input: acc_t,
+            output: out_t,
+            multiplier,
+            shift,
+            min,
+            max,
+        });
+        let y: Vec<i64> = acc
+            .iter()
+            .map(|&a| {
+                zkinfer_model::eval::requant_quotient(a, multiplier, shift)
+                    .clamp(min as i128, max as i128) as i64
+            })
+            .collect();
+        (out_t, y)
+    };
+    let (a, av) = layer(
+        &mut tensors,
+        &mut ops,
+        (0, &x, 127),
+        hidden,
+        (-half, half - 1),
+        "a",
+    );
+    let (b, bv) = layer(
+        &mut tensors,
+        &mut ops,
+        (0, &x, 127),
+        hidden,
+        (0, half - 1),
+        "b",
+    );
+    let prod = tensor(&mut tensors, "a*b", hidden, half * half);
+    ops.push(QOp::Mul { a, b, output: prod });
+    let pv: Vec<i64> = av.iter().zip(&bv).map(|(p, q)| p * q).collect();
+    let g = tensor(&mut tensors, "gated", hidden, half);
+    let (multiplier, shift) = requant_params(pv.iter().map(|v| v.abs()).max().unwrap_or(1), half);
+    ops.push(QOp::Requant {
+        input: prod,
+        output: g,
+        multiplier,
+        shift,
+        min: -half,
+        max: half - 1,
+    });
+    let gv: Vec<i64> = pv
+        .iter()
+        .map(|&v| {
+            zkinfer_model::eval::requant_quotient(v, multiplier, shift)
+                .clamp(-half as i128, half as i128 - 1) as i64
+        })
+        .collect();
+    let (out, _) = layer(
+        &mut tensors,
+        &mut ops,
+        (g, &gv, half),
+        n_out,
+        (-half, half - 1),
+        "out",
+    );
+    QuantModel {
+        version: QUANT_MODEL_VERSION,
+        name: format!("gated-mlp-{n_in}-{hidden}-{n_out}"),
+        tensors,
+        input: 0,
+        output: out,
+        ops,
+        onnx: Vec::new(),
+        output_softmax: false,
+    }
+}
+
 /// A seeded input in the model's input range `[0, 127]`.
 pub fn input(len: usize, seed: u64) -> Vec<i64> {
     let mut rng = SplitMix(seed ^ 0xA5A5);
@@ -527,6 +657,9 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
                     .iter()
                     .map(|v| (v * k).clamp(*min as f32, *max as f32))
                     .collect();
+            }
+            QOp::Mul { a, b, output } => {
+                vals[*output] = vals[*a].iter().zip(&vals[*b]).map(|(x, y)| x * y).collect();
             }
             QOp::Add {
                 a,

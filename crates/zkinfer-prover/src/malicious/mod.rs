@@ -95,40 +95,21 @@ impl CommittedColumn {
     }
 }
 
-/// Every committed activation polynomial, described.
+/// Every committed activation polynomial, described (each op lists its own).
 pub fn committed_columns(pk: &ProvingKey) -> Vec<CommittedColumn> {
     let (model, layout) = (&pk.model, &pk.layout);
     let mut out = Vec::new();
-    for (i, op) in model.ops.iter().enumerate() {
-        let (_, t) = op.io();
-        let column = |poly: usize, role: String, tensor: Option<TensorId>| CommittedColumn {
-            poly,
-            op: Some(i),
-            role: format!("op #{i} {} {role}", op.name()),
-            tensor,
-            shape: layout.shapes[t].clone(),
-        };
-        if let Some(rl) = &layout.requants[i] {
-            out.push(column(rl.y_poly, "output y".into(), Some(t)));
-            for (j, &p) in rl.excess_polys.iter().enumerate() {
-                out.push(column(p, format!("excess limb {j}"), None));
-            }
-            for (j, &p) in rl.limb_polys.iter().enumerate() {
-                out.push(column(p, format!("remainder limb {j}"), None));
-            }
-            if let Some(sp) = rl.split {
-                out.push(column(sp.hi_poly, "split high part".into(), None));
-                out.push(column(sp.lo_poly, "split low part".into(), None));
-            }
-        }
-        if let Some(ml) = &layout.maxpools[i] {
-            out.push(column(ml.y_poly, "output y".into(), Some(t)));
-            for (k, &p) in ml.diff_polys.iter().enumerate() {
-                out.push(column(p, format!("difference {k}"), None));
-            }
-        }
-        if let (QOp::Lut { .. }, TensorKind::Committed { poly }) = (op, layout.kinds[t]) {
-            out.push(column(poly, "output y".into(), Some(t)));
+    for op in &layout.ops {
+        let i = op.index();
+        let t = model.ops[i].io().1;
+        for c in op.committed() {
+            out.push(CommittedColumn {
+                poly: c.poly,
+                op: Some(i),
+                role: format!("op #{i} {} {}", model.ops[i].name(), c.role),
+                tensor: c.is_output.then_some(t),
+                shape: layout.shapes[t].clone(),
+            });
         }
     }
     for t in &layout.tables {

@@ -69,6 +69,7 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
     };
     let synthetic = [
         ("mlp 7-5-3", synthetic::mlp(&[7, 5, 3], 11)),
+        ("gated mlp 6-5-3", synthetic::gated_mlp(6, 5, 3, 14)),
         (
             "mlp 9-6-4, 6-bit activations",
             synthetic::mlp_with_act_bits(&[9, 6, 4], 12, 6),
@@ -166,6 +167,7 @@ fn every_forged_witness_value_is_rejected() {
         "Requant",
         "Lut",
         "Add",
+        "Mul",
         "MaxPool",
         "SumPool",
         "Reshape",

@@ -11,11 +11,27 @@
 //! Limb widths and the split-or-direct choice come from a cost estimate over
 //! the model structure, so prover and verifier agree.
 
-use zkinfer_model::ir::{QOp, QuantModel};
+use zkinfer_model::eval::requant_quotient;
+use zkinfer_model::ir::{
+    QOp, QuantModel, TensorId, CLAMP_BITS, MAX_REQUANT_MULTIPLIER, MAX_REQUANT_SHIFT,
+};
 use zkinfer_protocol::field::{f_from_i64, Field, PrimeCharacteristicRing, F};
-use zkinfer_protocol::EF;
+use zkinfer_protocol::mle::evaluate_base;
+use zkinfer_protocol::pcs::Claim;
+use zkinfer_protocol::security::log2_ef_order;
+use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use crate::layout::pow2;
+use super::{
+    ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx, WitnessCtx,
+};
+use crate::claims::ClaimBook;
+use crate::error::ProveError;
+use crate::layout::{col, Layout, LayoutBuilder, TableKey};
+
+/// `2^k` as a field element.
+pub(crate) fn pow2(k: u32) -> F {
+    F::from_u64(1u64 << k)
+}
 
 /// `(remainder, excess)` limb widths the layout chooses from (see [`choose_limb_bits`]).
 pub const LIMB_BITS_CHOICES: [LimbBits; 3] = [
@@ -55,8 +71,6 @@ pub struct RequantLayout {
     pub excess_polys: Vec<usize>,
     /// Little-endian limbs of the remainder.
     pub limb_polys: Vec<usize>,
-    /// Bits of the top remainder limb (1..=limb_bits).
-    pub top_bits: u32,
     /// For a wide clamp range `[min, max]` of width `2^k`: `y − min` in two
     /// committed parts, each looked up with every excess limb in a
     /// [`TableKey::Saturate`] table instead of `(e_j, y)` in a `2^k`-row clamp
@@ -184,7 +198,7 @@ pub fn choose_limb_bits(model: &QuantModel) -> LimbBits {
         .expect("choices are not empty")
 }
 
-/// A requant's evaluations at one point (see [`crate::layout::RequantLayout`]).
+/// A requant's evaluations at one point (see [`RequantLayout`]).
 pub(crate) struct RequantEvals<'a> {
     pub y: EF,
     pub excess: &'a [EF],
@@ -267,6 +281,304 @@ pub(crate) fn witness(
         columns.push((sp.lo_poly, los));
     }
     Ok(columns)
+}
+
+/// A `Requant` op: its parameters and committed columns.
+#[derive(Debug)]
+pub(crate) struct Requant {
+    i: usize,
+    input: TensorId,
+    output: TensorId,
+    multiplier: i64,
+    shift: u32,
+    min: i64,
+    rl: RequantLayout,
+    limb_bits: LimbBits,
+}
+
+impl Requant {
+    pub fn lay_out(i: usize, op: &QOp, b: &mut LayoutBuilder) -> Result<Self, ProveError> {
+        let QOp::Requant {
+            input,
+            output,
+            multiplier,
+            shift,
+            min,
+            max,
+        } = *op
+        else {
+            unreachable!("registered for Requant")
+        };
+        if b.len(input) != b.len(output) {
+            return Err(ProveError::Model(format!(
+                "op #{i} (Requant): length mismatch"
+            )));
+        }
+        if multiplier < 1
+            || multiplier >= MAX_REQUANT_MULTIPLIER
+            || shift > MAX_REQUANT_SHIFT
+            || min > max
+        {
+            return Err(ProveError::Model(format!(
+                "op #{i} (Requant): parameters out of the provable range"
+            )));
+        }
+        let half = 1i64 << (CLAMP_BITS - 1);
+        if min < -half || max >= half {
+            return Err(ProveError::Model(format!(
+                "op #{i} (Requant): clamp range outside [-2^15, 2^15)"
+            )));
+        }
+        let LimbBits {
+            remainder: rem_bits,
+            excess: exc_bits,
+        } = b.limb_bits;
+        let shape = b.shapes[input].clone();
+        let y_poly = b.commit_tensor(output, shape.clone());
+        let n_excess = EXCESS_BITS.div_ceil(exc_bits) as usize;
+        let excess_polys: Vec<usize> = (0..n_excess).map(|_| b.commit(&shape)).collect();
+        let n_limbs = shift.div_ceil(rem_bits) as usize;
+        let limb_polys: Vec<usize> = (0..n_limbs).map(|_| b.commit(&shape)).collect();
+        let top_bits = if n_limbs == 0 {
+            0
+        } else {
+            shift - rem_bits * (n_limbs as u32 - 1)
+        };
+        let split = b
+            .clamp_splits
+            .iter()
+            .find(|c| (c.0, c.1) == (min, max))
+            .and_then(|c| c.2)
+            .map(|(hi_bits, lo_bits)| ClampSplit {
+                hi_poly: b.commit(&shape),
+                lo_poly: b.commit(&shape),
+                hi_bits,
+                lo_bits,
+            });
+        match split {
+            Some(sp) => {
+                for (part, bits) in [(sp.hi_poly, sp.hi_bits), (sp.lo_poly, sp.lo_bits)] {
+                    for &e in &excess_polys {
+                        let key = TableKey::Saturate {
+                            bits,
+                            limb_bits: exc_bits,
+                        };
+                        b.look_up(key, vec![col(e), col(part)]);
+                    }
+                }
+            }
+            None => {
+                for &e in &excess_polys {
+                    let key = TableKey::Clamp {
+                        min,
+                        max,
+                        limb_bits: exc_bits,
+                    };
+                    b.look_up(key, vec![col(e), col(y_poly)]);
+                }
+            }
+        }
+        let range = TableKey::Range { bits: rem_bits };
+        for &p in &limb_polys {
+            b.look_up(range.clone(), vec![col(p)]);
+        }
+        if let (Some(&top), true) = (limb_polys.last(), top_bits < rem_bits) {
+            // top < 2^top_bits  <=>  top·2^(b−top_bits) < 2^b (top is also in range).
+            let scaled = crate::layout::ColumnRef {
+                poly: top,
+                scale: 1 << (rem_bits - top_bits),
+            };
+            b.look_up(range, vec![scaled]);
+        }
+        let q = requant_quotient(b.pads[input], multiplier, shift);
+        b.pads[output] = q.clamp(min as i128, max as i128) as i64;
+        Ok(Self {
+            i,
+            input,
+            output,
+            multiplier,
+            shift,
+            min,
+            rl: RequantLayout {
+                y_poly,
+                excess_polys,
+                limb_polys,
+                split,
+            },
+            limb_bits: b.limb_bits,
+        })
+    }
+
+    /// The step's transcript, shared by prover and verifier: the point, then
+    /// the evaluations.
+    fn point(&self, tr: &mut Transcript, layout: &Layout) -> Vec<EF> {
+        tr.label(b"requant");
+        tr.challenge_efs(layout.num_vars(self.input))
+    }
+
+    fn absorb(ev: &RequantEvals, tr: &mut Transcript) {
+        tr.absorb_ef(ev.y);
+        tr.absorb_efs(ev.excess);
+        tr.absorb_efs(ev.limbs);
+        tr.absorb_efs(ev.split);
+    }
+
+    /// Every committed column at `z` goes to the activation opening; the
+    /// input's evaluation follows from them.
+    fn file_claims(&self, book: &mut ClaimBook, layout: &Layout, z: Vec<EF>, ev: &RequantEvals) {
+        let x_eval = requant_input_eval(ev, self.limb_bits, self.multiplier, self.shift);
+        let polys = self.committed().into_iter().map(|c| c.poly);
+        let values = std::iter::once(&ev.y)
+            .chain(ev.excess)
+            .chain(ev.limbs)
+            .chain(ev.split);
+        for (poly, &value) in polys.zip(values) {
+            book.activation.push(Claim {
+                poly,
+                point: z.clone(),
+                value,
+            });
+        }
+        book.route(layout, self.input, z, x_eval);
+    }
+}
+
+impl OpProof for Requant {
+    fn index(&self) -> usize {
+        self.i
+    }
+
+    fn committed(&self) -> Vec<Committed> {
+        let c = |poly, role: String, is_output| Committed {
+            poly,
+            role,
+            is_output,
+        };
+        let rl = &self.rl;
+        let mut out = vec![c(rl.y_poly, "output y".into(), true)];
+        for (j, &p) in rl.excess_polys.iter().enumerate() {
+            out.push(c(p, format!("excess limb {j}"), false));
+        }
+        for (j, &p) in rl.limb_polys.iter().enumerate() {
+            out.push(c(p, format!("remainder limb {j}"), false));
+        }
+        if let Some(sp) = rl.split {
+            out.push(c(sp.hi_poly, "split high part".into(), false));
+            out.push(c(sp.lo_poly, "split low part".into(), false));
+        }
+        out
+    }
+
+    fn witness(&self, w: &WitnessCtx, polys: &mut [Vec<F>]) -> Result<(), ProveError> {
+        let (xs, ys) = (w.ints(self.input), w.ints(self.output));
+        let i = self.i;
+        let columns = witness(
+            &self.rl,
+            self.limb_bits,
+            (self.multiplier, self.shift, self.min),
+            &xs,
+            &ys,
+        )
+        .map_err(|(k, q)| {
+            ProveError::Inference(format!(
+                "op #{i} (Requant) element {k}: pre-clamp value {q} exceeds the clamp range by 2^{EXCESS_BITS} or more"
+            ))
+        })?;
+        polys[self.rl.y_poly] = ys.into_iter().map(f_from_i64).collect();
+        for (p, column) in columns {
+            polys[p] = column;
+        }
+        Ok(())
+    }
+
+    fn weight_polys(&self, _: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
+        Ok(Vec::new())
+    }
+
+    fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {
+        let pk = p.pk;
+        let z = self.point(p.tr, &pk.layout);
+        let eval = |poly: usize| evaluate_base(&p.act_polys[poly], &z);
+        let all = |polys: &[usize]| polys.iter().map(|&q| eval(q)).collect::<Vec<EF>>();
+        let rl = &self.rl;
+        let y_eval = eval(rl.y_poly);
+        let excess_evals = all(&rl.excess_polys);
+        let limb_evals = all(&rl.limb_polys);
+        let split_evals = rl
+            .split
+            .map_or_else(Vec::new, |sp| all(&[sp.hi_poly, sp.lo_poly]));
+        let ev = RequantEvals {
+            y: y_eval,
+            excess: &excess_evals,
+            limbs: &limb_evals,
+            split: &split_evals,
+        };
+        Self::absorb(&ev, p.tr);
+        self.file_claims(p.book, &p.pk.layout, z, &ev);
+        Some(LayerProof::Requant {
+            y_eval,
+            excess_evals,
+            limb_evals,
+            split_evals,
+        })
+    }
+
+    fn verify(&self, v: &mut VerifierCtx, proofs: &mut LayerProofs) -> Result<(), VerifyError> {
+        let i = self.i;
+        let LayerProof::Requant {
+            y_eval,
+            excess_evals,
+            limb_evals,
+            split_evals,
+        } = proofs.next(i, "Requant")?
+        else {
+            return Err(VerifyError::Malformed(format!(
+                "op #{i}: expected a Requant proof"
+            )));
+        };
+        let rl = &self.rl;
+        if limb_evals.len() != rl.limb_polys.len()
+            || excess_evals.len() != rl.excess_polys.len()
+            || split_evals.len() != if rl.split.is_some() { 2 } else { 0 }
+        {
+            return Err(VerifyError::Malformed(format!(
+                "op #{i}: wrong number of limb evaluations"
+            )));
+        }
+        let z = self.point(v.tr, v.layout);
+        let ev = RequantEvals {
+            y: *y_eval,
+            excess: excess_evals,
+            limbs: limb_evals,
+            split: split_evals,
+        };
+        Self::absorb(&ev, v.tr);
+        if let Some(sp) = rl.split {
+            let parts = EF::from(f_from_i64(self.min))
+                + split_evals[0] * EF::from(pow2(sp.lo_bits))
+                + split_evals[1];
+            if parts != *y_eval {
+                return Err(VerifyError::Lookup(format!(
+                    "op #{i} (Requant): the output does not match its clamp parts"
+                )));
+            }
+        }
+        self.file_claims(v.book, v.layout, z, &ev);
+        Ok(())
+    }
+
+    fn count_claims(&self, c: &mut ClaimCounter) {
+        c.activation += self.committed().len();
+        c.route(self.input, 1);
+    }
+
+    fn soundness_bits(&self, layout: &Layout) -> Vec<f64> {
+        // The two limb identities at a random point (degree ≤ num_vars); a
+        // split clamp adds `y = min + 2^lo·hi + lo` at the same point.
+        let identity = log2_ef_order() - (layout.num_vars(self.input).max(1) as f64).log2();
+        let n = 1 + usize::from(self.rl.split.is_some());
+        vec![identity; n]
+    }
 }
 
 #[cfg(test)]

@@ -1,95 +1,37 @@
-//! Pooling.
-//!
-//! - `SumPool` (average pooling's numerator; the division is the following
-//!   Requant's rounded shift, range-checked there) is linear: output claims
-//!   are a separable functional of the input (`spatial.rs`), one sumcheck.
-//! - `MaxPool` commits its output `y` and, per kernel offset `k`, the
-//!   difference `d_k = y − x_k` with the shifted view `x_k[o] = x[window_k(o)]`.
-//!   The range table shows every `d_k ∈ [0, 2^16)`, so `y ≥` every window
-//!   value; a sumcheck of `Σ_o eq(z,o)·Π_k d_k(o) = 0` at a random `z` shows
-//!   some `d_k` vanishes at each `o`, so `y` *is* one of them. At that
-//!   sumcheck's point the `x_k` follow from `y` and `d_k`, and one linear
-//!   sumcheck reduces them all to a claim on the input.
+//! `MaxPool`: commits its output `y` and, per kernel offset `k`, the
+//! difference `d_k = y − x_k` with the shifted view `x_k[o] = x[window_k(o)]`.
+//! The range table shows every `d_k ∈ [0, 2^16)`, so `y ≥` every window
+//! value; a sumcheck of `Σ_o eq(z,o)·Π_k d_k(o) = 0` at a random `z` shows
+//! some `d_k` vanishes at each `o`, so `y` *is* one of them. At that
+//! sumcheck's point the `x_k` follow from `y` and `d_k`, and one linear
+//! sumcheck reduces them all to a claim on the input.
 
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base};
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use crate::claims::PointClaim;
-use crate::layout::{nv, Window};
-use crate::proof::LayerProof;
-use crate::prover::batching_coefficients;
-use crate::spatial::{masked_eq, one_hot, prove_linear, verify_linear, Separable};
+use zkinfer_model::ir::{QOp, QuantModel, TensorId};
+use zkinfer_protocol::pcs::Claim;
+use zkinfer_protocol::security::{log2_ef_order, sumcheck_bits};
 
-fn split(win: &Window, z: &[EF]) -> (Vec<EF>, Vec<EF>, Vec<EF>) {
-    let (c, y) = (nv(win.out_channels), nv(win.y.out_len));
-    (z[..c].to_vec(), z[c..c + y].to_vec(), z[c + y..].to_vec())
-}
+use super::{
+    at_op, batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
+    OpProof, ProverCtx, VerifierCtx, WitnessCtx,
+};
+use crate::claims::{ClaimBook, PointClaim};
+use crate::error::ProveError;
+use crate::layout::{col, Layout, LayoutBuilder, TableKey};
+use crate::spatial::{masked_eq, one_hot, prove_linear, verify_linear, Separable, Window};
 
-/// `Σ_j ρ_j · SumPool(x)(z_j)` as a functional of `x`.
-fn sum_functional(win: &Window, claims: &[PointClaim], rho: &[EF]) -> Separable {
-    let (ones_y, ones_x) = (vec![EF::ONE; win.y.kernel], vec![EF::ONE; win.x.kernel]);
-    let mut sep = Separable::default();
-    for ((z, _), &r) in claims.iter().zip(rho) {
-        let (zc, zy, zx) = split(win, z);
-        sep.push(
-            r,
-            masked_eq(&zc, win.in_channels),
-            win.y.table(&eq_table(&zy), &ones_y),
-            win.x.table(&eq_table(&zx), &ones_x),
-        );
-    }
-    sep
-}
-
-/// Proves a SumPool's output claims; returns the claim on its input.
-pub fn prove_sum(
-    win: &Window,
-    x: Vec<F>,
-    claims: &[PointClaim],
-    tr: &mut Transcript,
-) -> (LayerProof, PointClaim) {
-    tr.label(b"sumpool");
-    let rho = batching_coefficients(tr, claims.len());
-    let sep = sum_functional(win, claims, &rho);
-    let (sumcheck, point, input_eval) = prove_linear(x, &sep, tr);
-    (
-        LayerProof::SumPool {
-            sumcheck,
-            input_eval,
-        },
-        (point, input_eval),
-    )
-}
-
-pub fn verify_sum(
-    win: &Window,
-    claims: &[PointClaim],
-    proof: &LayerProof,
-    tr: &mut Transcript,
-) -> Result<PointClaim, VerifyError> {
-    let LayerProof::SumPool {
-        sumcheck,
-        input_eval,
-    } = proof
-    else {
-        return Err(VerifyError::Malformed("expected a SumPool proof".into()));
-    };
-    tr.label(b"sumpool");
-    let rho = batching_coefficients(tr, claims.len());
-    let sep = sum_functional(win, claims, &rho);
-    let claimed: EF = claims.iter().zip(&rho).map(|((_, v), r)| *r * *v).sum();
-    let point = verify_linear(&sep, claimed, sumcheck, *input_eval, tr)
-        .map_err(|e| VerifyError::Sumcheck(format!("SumPool: {e}")))?;
-    Ok((point, *input_eval))
-}
+/// MaxPool inputs stay below this in magnitude (differences fit 16 bits).
+pub const MAXPOOL_INPUT_BOUND: i64 = 1 << 15;
 
 /// Per kernel offset `k`, `d_k = y − x_k` over the whole padded output,
 /// where the shifted view `x_k` is zero where the window reads nothing
 /// (padding positions): `y` is the output in its padded arrangement, `x`
 /// the input's logical values.
-pub fn differences(win: &Window, x: &[i64], y: &[i64]) -> Vec<Vec<F>> {
+fn differences(win: &Window, x: &[i64], y: &[i64]) -> Vec<Vec<F>> {
     let (h, w) = (win.y.in_len, win.x.in_len);
     let (ohp, owp) = (
         win.y.out_len.next_power_of_two(),
@@ -114,7 +56,7 @@ pub fn differences(win: &Window, x: &[i64], y: &[i64]) -> Vec<Vec<F>> {
 
 /// `Σ_k ρ_k · x_k(r)` as a functional of `x`.
 fn shift_functional(win: &Window, r: &[EF], rho: &[EF]) -> Separable {
-    let (rc, ry, rx) = split(win, r);
+    let (rc, ry, rx) = win.split_output(r);
     let channels = masked_eq(&rc, win.in_channels);
     let (eqy, eqx) = (eq_table(&ry), eq_table(&rx));
     let mut sep = Separable::default();
@@ -134,16 +76,16 @@ fn shift_functional(win: &Window, r: &[EF], rho: &[EF]) -> Separable {
 
 /// What a MaxPool proof leaves to check: the committed output and
 /// differences at `point`, and a claim on the input.
-pub struct MaxPoolReduction {
-    pub point: Vec<EF>,
-    pub output_eval: EF,
-    pub diff_evals: Vec<EF>,
-    pub input_claim: PointClaim,
+struct MaxPoolReduction {
+    point: Vec<EF>,
+    output_eval: EF,
+    diff_evals: Vec<EF>,
+    input_claim: PointClaim,
 }
 
 /// `y` and `diffs` are the committed output and differences, `x` the input
 /// in its padded arrangement.
-pub fn prove_max(
+fn prove_max(
     win: &Window,
     x: Vec<F>,
     y: &[F],
@@ -195,7 +137,7 @@ pub fn prove_max(
     )
 }
 
-pub fn verify_max(
+fn verify_max(
     win: &Window,
     n_out: usize,
     proof: &LayerProof,
@@ -244,6 +186,149 @@ pub fn verify_max(
         diff_evals: diff_evals.clone(),
         input_claim: (input_point, *input_eval),
     })
+}
+
+/// A `MaxPool` op: geometry, committed output and differences.
+#[derive(Debug)]
+pub(crate) struct MaxPool {
+    i: usize,
+    input: TensorId,
+    output: TensorId,
+    win: Window,
+    y_poly: usize,
+    diff_polys: Vec<usize>,
+}
+
+impl MaxPool {
+    pub fn lay_out(i: usize, op: &QOp, b: &mut LayoutBuilder) -> Result<Self, ProveError> {
+        let QOp::MaxPool {
+            input,
+            output,
+            kernel,
+            strides,
+            pads,
+        } = *op
+        else {
+            unreachable!("registered for MaxPool")
+        };
+        let win = Window::of(b, i, "MaxPool", (input, output), (kernel, strides, pads))?
+            .keeps_channels(i, "MaxPool")?;
+        if pads.iter().any(|&p| p != 0) {
+            return Err(ProveError::Unsupported(format!(
+                "op #{i} (MaxPool): padded max pooling is not supported by the prover yet"
+            )));
+        }
+        // Differences y − x_k ∈ [0, 2·bound] are range-checked.
+        let bound = b.model.tensors[input].bound;
+        if bound >= MAXPOOL_INPUT_BOUND {
+            return Err(ProveError::Unsupported(format!(
+                "op #{i} (MaxPool): its input may exceed 16 bits (bound {bound}); pool after a requantization"
+            )));
+        }
+        let shape = b.shapes[output].clone();
+        let y_poly = b.commit_tensor(output, shape.clone());
+        let diff_polys: Vec<usize> = (0..win.kernel_len()).map(|_| b.commit(&shape)).collect();
+        let bits = (64 - (2 * bound.max(0) as u64).leading_zeros()).max(b.limb_bits.remainder);
+        for &p in &diff_polys {
+            b.look_up(TableKey::Range { bits }, vec![col(p)]);
+        }
+        b.pads[output] = 0;
+        Ok(Self {
+            i,
+            input,
+            output,
+            win,
+            y_poly,
+            diff_polys,
+        })
+    }
+
+    /// The output and differences at the product sumcheck's point go to the
+    /// activation opening; the reduced input claim is routed.
+    fn file_claims(&self, book: &mut ClaimBook, layout: &Layout, red: MaxPoolReduction) {
+        let polys = std::iter::once(self.y_poly).chain(self.diff_polys.iter().copied());
+        let values = std::iter::once(red.output_eval).chain(red.diff_evals);
+        for (poly, value) in polys.zip(values) {
+            book.activation.push(Claim {
+                poly,
+                point: red.point.clone(),
+                value,
+            });
+        }
+        book.route(layout, self.input, red.input_claim.0, red.input_claim.1);
+    }
+}
+
+impl OpProof for MaxPool {
+    fn index(&self) -> usize {
+        self.i
+    }
+
+    fn committed(&self) -> Vec<Committed> {
+        let mut out = vec![Committed {
+            poly: self.y_poly,
+            role: "output y".into(),
+            is_output: true,
+        }];
+        for (k, &p) in self.diff_polys.iter().enumerate() {
+            out.push(Committed {
+                poly: p,
+                role: format!("difference {k}"),
+                is_output: false,
+            });
+        }
+        out
+    }
+
+    fn witness(&self, w: &WitnessCtx, polys: &mut [Vec<F>]) -> Result<(), ProveError> {
+        let ys = w.ints(self.output);
+        let diffs = differences(&self.win, &w.values[self.input], &ys);
+        polys[self.y_poly] = ys.into_iter().map(f_from_i64).collect();
+        for (&p, d) in self.diff_polys.iter().zip(diffs) {
+            polys[p] = d;
+        }
+        Ok(())
+    }
+
+    fn weight_polys(&self, _: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
+        Ok(Vec::new())
+    }
+
+    fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {
+        let diffs: Vec<Vec<F>> = self
+            .diff_polys
+            .iter()
+            .map(|&d| p.act_polys[d].clone())
+            .collect();
+        let x = p.padded(self.input);
+        let (proof, red) = prove_max(&self.win, x, &p.act_polys[self.y_poly], &diffs, p.tr);
+        self.file_claims(p.book, &p.pk.layout, red);
+        Some(proof)
+    }
+
+    fn verify(&self, v: &mut VerifierCtx, proofs: &mut LayerProofs) -> Result<(), VerifyError> {
+        let n_out = v.layout.num_vars(self.output);
+        let red = verify_max(&self.win, n_out, proofs.next(self.i, "MaxPool")?, v.tr)
+            .map_err(|e| at_op(self.i, "MaxPool", e))?;
+        self.file_claims(v.book, v.layout, red);
+        Ok(())
+    }
+
+    fn count_claims(&self, c: &mut ClaimCounter) {
+        c.activation += self.committed().len();
+        c.route(self.input, 1);
+    }
+
+    fn soundness_bits(&self, layout: &Layout) -> Vec<f64> {
+        let n_out = layout.num_vars(self.output);
+        // The zero-product identity at a random point, its sumcheck, the input reduction.
+        vec![
+            log2_ef_order() - (n_out.max(1) as f64).log2(),
+            sumcheck_bits(n_out, self.win.kernel_len() + 1),
+            sumcheck_bits(layout.num_vars(self.input), 2),
+            batching_bits(),
+        ]
+    }
 }
 
 #[cfg(test)]

@@ -19,31 +19,32 @@ use zkinfer_protocol::mle::{eq_table, evaluate_base, weighted_row_sum};
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
+use zkinfer_model::ir::{QOp, QuantModel, TensorId};
+use zkinfer_protocol::field::f_from_i64;
+use zkinfer_protocol::security::sumcheck_bits;
+
+use super::{
+    at_op, batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
+    OpProof, ProverCtx, VerifierCtx, WitnessCtx,
+};
 use crate::claims::PointClaim;
-use crate::layout::{nv, padded_field, Window};
-use crate::proof::LayerProof;
-use crate::prover::batching_coefficients;
+use crate::error::ProveError;
+use crate::layout::{nv, padded_field, Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
-use crate::spatial::{masked_eq, prove_linear, valid_mass, verify_linear, Separable};
+use crate::spatial::{masked_eq, prove_linear, valid_mass, verify_linear, Separable, Window};
 
 /// Where a Conv2d's output claims went.
-pub struct ConvReduction {
+struct ConvReduction {
     /// Claims on the weight polynomial (`[OC, IC, KH, KW]`, each axis padded).
-    pub weight_claims: Vec<PointClaim>,
-    pub bias_claims: Vec<PointClaim>,
-    pub input_claim: PointClaim,
+    weight_claims: Vec<PointClaim>,
+    bias_claims: Vec<PointClaim>,
+    input_claim: PointClaim,
 }
 
 fn kernel_shape(win: &Window) -> PaddedShape {
     PaddedShape {
         dims: vec![win.in_channels, win.y.kernel, win.x.kernel],
     }
-}
-
-/// Splits an output point into its channel, row and column variables.
-fn split_output(win: &Window, z: &[EF]) -> (Vec<EF>, Vec<EF>, Vec<EF>) {
-    let (c, y) = (nv(win.out_channels), nv(win.y.out_len));
-    (z[..c].to_vec(), z[c..c + y].to_vec(), z[c + y..].to_vec())
 }
 
 /// The patch table `P` of one output point, arranged `[IC, KH, KW]` (padded).
@@ -89,7 +90,7 @@ fn patch_functional(win: &Window, points: &[&[EF]], r: &[EF], sigma: &[EF]) -> S
     let kx = eq_table(&r[nc + ny..]);
     let mut sep = Separable::default();
     for (z, &s) in points.iter().zip(sigma) {
-        let (_, zy, zx) = split_output(win, z);
+        let (_, zy, zx) = win.split_output(z);
         sep.push(
             s,
             channels.clone(),
@@ -102,7 +103,7 @@ fn patch_functional(win: &Window, points: &[&[EF]], r: &[EF], sigma: &[EF]) -> S
 
 /// Proves the output claims of one Conv2d. `weights` are `[OC, IC·KH·KW]`
 /// row-major (unpadded), `x` is the input in its padded arrangement.
-pub fn prove(
+fn prove(
     win: &Window,
     weights: &[F],
     bias: &[i64],
@@ -125,7 +126,7 @@ pub fn prove(
     let mut mles = Vec::with_capacity(2 * claims.len());
     let mut terms = Vec::with_capacity(claims.len());
     for (j, (z, _)) in claims.iter().enumerate() {
-        let (zc, zy, zx) = split_output(win, z);
+        let (zc, zy, zx) = win.split_output(z);
         let wz = weighted_row_sum(weights, win.out_channels, kernel_len, &eq_table(&zc));
         mles.push(Mle::Ext(kshape.arrange(&wz, EF::ZERO)));
         mles.push(Mle::Ext(patch_table(win, &x, &zy, &zx)));
@@ -200,7 +201,7 @@ fn reduction(
 }
 
 /// Checks one Conv2d's proof against its output claims.
-pub fn verify(
+fn verify(
     win: &Window,
     claims: &[PointClaim],
     proof: &LayerProof,
@@ -231,7 +232,7 @@ pub fn verify(
         .zip(bias_evals)
         .zip(&rho)
         .map(|(((z, v), b), r)| {
-            let (_, zy, zx) = split_output(win, z);
+            let (_, zy, zx) = win.split_output(z);
             *r * (*v - *b * valid_mass(&zy, win.y.out_len) * valid_mass(&zx, win.x.out_len))
         })
         .sum();
@@ -269,4 +270,147 @@ pub fn verify(
         input_point,
         *input_eval,
     ))
+}
+
+/// A `Conv2d` op: geometry and weight polynomials.
+#[derive(Debug)]
+pub(crate) struct Conv {
+    i: usize,
+    input: TensorId,
+    output: TensorId,
+    win: Window,
+    w_poly: usize,
+    b_poly: usize,
+}
+
+impl Conv {
+    pub fn lay_out(i: usize, op: &QOp, b: &mut LayoutBuilder) -> Result<Self, ProveError> {
+        let QOp::Conv2d {
+            input,
+            output,
+            kernel_shape,
+            ref weight,
+            ref bias,
+            strides,
+            pads,
+        } = *op
+        else {
+            unreachable!("registered for Conv2d")
+        };
+        let [oc, ic, kh, kw] = kernel_shape;
+        let win = Window::of(b, i, "Conv2d", (input, output), ([kh, kw], strides, pads))?;
+        if win.in_channels != ic || win.out_channels != oc {
+            return Err(ProveError::Model(format!(
+                "op #{i} (Conv2d): kernel {kernel_shape:?} does not match the input/output channels"
+            )));
+        }
+        if !weight.is_empty() && weight.len() != oc * ic * kh * kw
+            || !bias.is_empty() && bias.len() != oc
+        {
+            return Err(ProveError::Model(format!(
+                "op #{i} (Conv2d): weight or bias size mismatch"
+            )));
+        }
+        let w_poly = b.weight(nv(oc) + nv(ic) + nv(kh) + nv(kw));
+        let b_poly = b.weight(nv(oc));
+        b.pads[output] = 0;
+        Ok(Self {
+            i,
+            input,
+            output,
+            win,
+            w_poly,
+            b_poly,
+        })
+    }
+}
+
+impl OpProof for Conv {
+    fn index(&self) -> usize {
+        self.i
+    }
+
+    fn committed(&self) -> Vec<Committed> {
+        Vec::new()
+    }
+
+    fn witness(&self, _: &WitnessCtx, _: &mut [Vec<F>]) -> Result<(), ProveError> {
+        Ok(())
+    }
+
+    /// `[OC, IC, KH, KW]` with every axis padded, then the bias.
+    fn weight_polys(&self, model: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
+        let QOp::Conv2d {
+            kernel_shape,
+            weight,
+            bias,
+            ..
+        } = &model.ops[self.i]
+        else {
+            unreachable!("op {} is a Conv2d", self.i)
+        };
+        if weight.len() != kernel_shape.iter().product::<usize>() || bias.len() != kernel_shape[0] {
+            return Err(ProveError::Model(format!(
+                "op #{} (Conv2d) has no weights: a proving key needs the full model",
+                self.i
+            )));
+        }
+        let shape = PaddedShape {
+            dims: kernel_shape.to_vec(),
+        };
+        let w: Vec<F> = weight.iter().map(|&v| f_from_i64(v)).collect();
+        Ok(vec![shape.arrange(&w, F::default()), padded_field(bias, 0)])
+    }
+
+    fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {
+        let claims = p.book.take_pending(&p.pk.layout, self.output);
+        if claims.is_empty() {
+            return None;
+        }
+        let QOp::Conv2d { bias, .. } = &p.pk.model.ops[self.i] else {
+            unreachable!("op {} is a Conv2d", self.i)
+        };
+        let x = p.padded(self.input);
+        let pk = p.pk;
+        let weights = pk.op_weights[self.i].as_deref().unwrap_or(&[]);
+        let (proof, red) = prove(&self.win, weights, bias, x, &claims, p.tr);
+        p.book.weight_claims(self.w_poly, red.weight_claims);
+        p.book.weight_claims(self.b_poly, red.bias_claims);
+        let (point, value) = red.input_claim;
+        p.book.route(&p.pk.layout, self.input, point, value);
+        Some(proof)
+    }
+
+    fn verify(&self, v: &mut VerifierCtx, proofs: &mut LayerProofs) -> Result<(), VerifyError> {
+        let claims = v.book.take_pending(v.layout, self.output);
+        if claims.is_empty() {
+            return Ok(());
+        }
+        let red = verify(&self.win, &claims, proofs.next(self.i, "Conv2d")?, v.tr)
+            .map_err(|e| at_op(self.i, "Conv2d", e))?;
+        v.book.weight_claims(self.w_poly, red.weight_claims);
+        v.book.weight_claims(self.b_poly, red.bias_claims);
+        let (point, value) = red.input_claim;
+        v.book.route(v.layout, self.input, point, value);
+        Ok(())
+    }
+
+    fn count_claims(&self, c: &mut ClaimCounter) {
+        let k = c.take(self.output);
+        if k > 0 {
+            c.weights += 2 * k;
+            c.route(self.input, 1);
+        }
+    }
+
+    fn soundness_bits(&self, layout: &Layout) -> Vec<f64> {
+        let w = &self.win;
+        let kernel_vars = nv(w.in_channels) + nv(w.y.kernel) + nv(w.x.kernel);
+        vec![
+            sumcheck_bits(kernel_vars, 2),
+            sumcheck_bits(layout.num_vars(self.input), 2),
+            batching_bits(),
+            batching_bits(),
+        ]
+    }
 }

@@ -1,0 +1,261 @@
+//! One module per op, each owning everything about how its op is proven:
+//! what it commits and which tables it feeds (its layout entry, built by
+//! [`lay_out`]), its witness, its prover and verifier steps (sharing one
+//! definition of the transcript order), its claim routing, and its soundness
+//! terms. The drivers (`prover.rs`, `verifier.rs`, `security.rs`) are loops
+//! over [`OpProof`]s.
+//!
+//! **Adding an op:** a new file implementing [`OpProof`], a `mod` line and
+//! one arm in [`lay_out`] (exhaustive over `QOp`, so a new IR op does not
+//! compile until it is registered), a [`LayerProof`] variant if it sends
+//! messages, and a model using it in the malicious-prover sweep
+//! (`malicious/tests.rs`). The trait has no default for the soundness terms,
+//! the claim counts or the committed columns.
+
+mod add;
+mod conv;
+mod dense;
+mod lut;
+mod maxpool;
+mod mul;
+pub(crate) mod requant;
+mod reshape;
+mod sumpool;
+mod transpose;
+
+use std::fmt::Debug;
+
+use serde::{Deserialize, Serialize};
+use zkinfer_model::ir::{QOp, QuantModel, TensorId};
+use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
+use zkinfer_protocol::security::log2_ef_order;
+use zkinfer_protocol::sumcheck::SumcheckProof;
+use zkinfer_protocol::{Transcript, VerifyError, EF};
+
+use crate::claims::ClaimBook;
+use crate::error::ProveError;
+use crate::keys::ProvingKey;
+use crate::layout::{Layout, LayoutBuilder, TensorKind};
+
+/// A committed activation polynomial an op owns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    pub poly: usize,
+    /// E.g. `"output y"`, `"excess limb 1"`.
+    pub role: String,
+    /// Whether the polynomial is the op's output tensor itself.
+    pub is_output: bool,
+}
+
+/// How an op is proven. Implementations live one per file in this folder.
+pub(crate) trait OpProof: Debug + Send + Sync {
+    /// The op's index in the model.
+    fn index(&self) -> usize;
+    /// The committed activation polynomials it owns (witness columns).
+    fn committed(&self) -> Vec<Committed>;
+    /// Fills its committed polynomials from the trace.
+    fn witness(&self, w: &WitnessCtx, polys: &mut [Vec<F>]) -> Result<(), ProveError>;
+    /// Its polynomials under the weight commitment, in layout order.
+    fn weight_polys(&self, model: &QuantModel, layout: &Layout) -> Result<Vec<Vec<F>>, ProveError>;
+    /// Reduces the claims on its output; `Some` message when it sends one.
+    fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof>;
+    /// Checks its message (taken from `proofs` when it sent one) and routes
+    /// the resulting claims.
+    fn verify(&self, v: &mut VerifierCtx, proofs: &mut LayerProofs) -> Result<(), VerifyError>;
+    /// Replays its claim routing on counts (for the opening's security).
+    fn count_claims(&self, c: &mut ClaimCounter);
+    /// Soundness error of each of its checks, in bits (`−log2` of the error).
+    fn soundness_bits(&self, layout: &Layout) -> Vec<f64>;
+}
+
+/// Builds op `i`'s layout entry (the registry: one arm per op kind).
+pub(crate) fn lay_out(
+    i: usize,
+    op: &QOp,
+    b: &mut LayoutBuilder,
+) -> Result<Box<dyn OpProof>, ProveError> {
+    Ok(match op {
+        QOp::Dense { .. } => Box::new(dense::Dense::lay_out(i, op, b)?),
+        QOp::Conv2d { .. } => Box::new(conv::Conv::lay_out(i, op, b)?),
+        QOp::Requant { .. } => Box::new(requant::Requant::lay_out(i, op, b)?),
+        QOp::Lut { .. } => Box::new(lut::Lut::lay_out(i, op, b)?),
+        QOp::Add { .. } => Box::new(add::Add::lay_out(i, op, b)?),
+        QOp::Mul { .. } => Box::new(mul::Mul::lay_out(i, op, b)?),
+        QOp::MaxPool { .. } => Box::new(maxpool::MaxPool::lay_out(i, op, b)?),
+        QOp::SumPool { .. } => Box::new(sumpool::SumPool::lay_out(i, op, b)?),
+        QOp::Reshape { .. } => Box::new(reshape::Reshape::lay_out(i, op, b)?),
+        QOp::Transpose { .. } => Box::new(transpose::Transpose::lay_out(i, op, b)?),
+    })
+}
+
+/// The message of one op, in backward (output-to-input) order.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum LayerProof {
+    /// Evaluations of the output, the excess limbs, the remainder limbs and
+    /// (for a split clamp) the two parts of `y − min` at the op's random point.
+    Requant {
+        y_eval: EF,
+        excess_evals: Vec<EF>,
+        limb_evals: Vec<EF>,
+        split_evals: Vec<EF>,
+    },
+    /// Per output claim: the bias evaluation; then the sumcheck over the input
+    /// index, the weight evaluation per claim and the input evaluation.
+    Dense {
+        bias_evals: Vec<EF>,
+        sumcheck: SumcheckProof,
+        weight_evals: Vec<EF>,
+        input_eval: EF,
+    },
+    /// Per output claim: `(a(z), b(z))`.
+    Add { evals: Vec<(EF, EF)> },
+    /// Per output claim: the bias evaluation; a sumcheck over the kernel index
+    /// (input channel, ky, kx) giving per claim the weight and the patch
+    /// evaluation; then a sumcheck over the input reducing the patch claims.
+    Conv {
+        bias_evals: Vec<EF>,
+        kernel_sumcheck: SumcheckProof,
+        weight_evals: Vec<EF>,
+        patch_evals: Vec<EF>,
+        input_sumcheck: SumcheckProof,
+        input_eval: EF,
+    },
+    /// A sumcheck over the input reducing the output claims.
+    SumPool {
+        sumcheck: SumcheckProof,
+        input_eval: EF,
+    },
+    /// `Σ eq(z,o)·Π_k d_k(o) = 0` by sumcheck, the differences and the output
+    /// at its point, then a sumcheck over the input for the shifted views.
+    MaxPool {
+        product_sumcheck: SumcheckProof,
+        diff_evals: Vec<EF>,
+        output_eval: EF,
+        input_sumcheck: SumcheckProof,
+        input_eval: EF,
+    },
+    /// The Hadamard-product sumcheck `Σ_x eq(z, x)·a(x)·b(x)` and `(a, b)` at
+    /// its point.
+    Mul {
+        sumcheck: SumcheckProof,
+        a_eval: EF,
+        b_eval: EF,
+    },
+}
+
+/// The verifier's cursor over the proof's layer messages.
+pub(crate) struct LayerProofs<'a>(pub std::slice::Iter<'a, LayerProof>);
+
+impl<'a> LayerProofs<'a> {
+    /// The next message, which op `i` (`what`) expects.
+    pub fn next(&mut self, i: usize, what: &str) -> Result<&'a LayerProof, VerifyError> {
+        self.0.next().ok_or_else(|| {
+            VerifyError::Malformed(format!("layer proofs end before op #{i} ({what})"))
+        })
+    }
+}
+
+/// What a witness step reads: the trace and the committed tensors' padded
+/// arrangements (with the malicious-prover tests' edits applied).
+pub(crate) struct WitnessCtx<'a> {
+    pub layout: &'a Layout,
+    pub values: &'a [Vec<i64>],
+    /// `(tensor, padded index, value)` edits (none in honest proofs).
+    pub edits: &'a [(TensorId, usize, i64)],
+}
+
+impl WitnessCtx<'_> {
+    /// Tensor `t` in its padded arrangement, as integers.
+    pub fn ints(&self, t: TensorId) -> Vec<i64> {
+        let mut v = self.layout.arrange_ints(t, &self.values[t]);
+        let target = self.layout.kind(t).0;
+        for &(_, k, x) in self
+            .edits
+            .iter()
+            .filter(|e| self.layout.kind(e.0).0 == target)
+        {
+            v[k] = x;
+        }
+        v
+    }
+    /// [`WitnessCtx::ints`] as field elements.
+    pub fn field(&self, t: TensorId) -> Vec<F> {
+        self.ints(t).into_iter().map(f_from_i64).collect()
+    }
+}
+
+/// What a prover step reads and writes.
+pub(crate) struct ProverCtx<'a> {
+    pub pk: &'a ProvingKey,
+    pub values: &'a [Vec<i64>],
+    pub act_polys: &'a [Vec<F>],
+    pub book: &'a mut ClaimBook,
+    pub tr: &'a mut Transcript,
+}
+
+impl ProverCtx<'_> {
+    /// Tensor `t`'s polynomial: a committed tensor as committed (padding
+    /// included), the others arranged from the trace.
+    pub fn padded(&self, t: TensorId) -> Vec<F> {
+        let layout = &self.pk.layout;
+        match layout.kind(t) {
+            (_, TensorKind::Committed { poly }) => self.act_polys[poly].clone(),
+            _ => layout.arrange(t, &self.values[t]),
+        }
+    }
+}
+
+/// What a verifier step reads and writes.
+pub(crate) struct VerifierCtx<'a> {
+    pub layout: &'a Layout,
+    pub book: &'a mut ClaimBook,
+    pub tr: &'a mut Transcript,
+}
+
+/// Claim counts per commitment, replayed from the structure.
+pub(crate) struct ClaimCounter<'a> {
+    pub layout: &'a Layout,
+    pub pending: Vec<usize>,
+    pub activation: usize,
+    pub weights: usize,
+}
+
+impl ClaimCounter<'_> {
+    /// Routes `k` claims on tensor `t` (as `ClaimBook::route` would).
+    pub fn route(&mut self, t: TensorId, k: usize) {
+        let (r, kind) = self.layout.kind(t);
+        match kind {
+            TensorKind::Committed { .. } => self.activation += k,
+            TensorKind::Virtual => self.pending[r] += k,
+            TensorKind::PublicInput | TensorKind::Alias(_) => {}
+        }
+    }
+    /// Takes the pending claims on tensor `t`.
+    pub fn take(&mut self, t: TensorId) -> usize {
+        std::mem::take(&mut self.pending[self.layout.kind(t).0])
+    }
+}
+
+/// `ρ_0 = 1`, further coefficients drawn from the transcript: a random
+/// linear combination of `n` claims (error `n/|EF|` per batch).
+pub(crate) fn batching_coefficients(tr: &mut Transcript, n: usize) -> Vec<EF> {
+    tr.absorb_u64(n as u64);
+    let mut rho = vec![EF::ONE];
+    rho.extend(tr.challenge_efs(n.saturating_sub(1)));
+    rho
+}
+
+/// A random linear combination of claims, charged `2^6 / |EF|` (up to 64
+/// claims per batch; more than any op sees).
+pub(crate) fn batching_bits() -> f64 {
+    log2_ef_order() - 6.0
+}
+
+/// Names op `i` in an error from its verifier step.
+pub(crate) fn at_op(i: usize, what: &str, e: VerifyError) -> VerifyError {
+    match e {
+        VerifyError::Malformed(m) => VerifyError::Malformed(format!("op #{i} ({what}): {m}")),
+        VerifyError::Sumcheck(m) => VerifyError::Sumcheck(format!("op #{i} ({what}): {m}")),
+        other => other,
+    }
+}

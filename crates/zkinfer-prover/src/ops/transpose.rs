@@ -1,0 +1,115 @@
+//! `Transpose` of an image: per-axis padding makes a transpose a permutation
+//! of the polynomial's variable groups, so each output claim is a claim on
+//! the input at the point whose groups are permuted back. No proof.
+
+use zkinfer_model::ir::{QOp, QuantModel, TensorId};
+use zkinfer_protocol::field::F;
+use zkinfer_protocol::VerifyError;
+
+use super::{
+    ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx, WitnessCtx,
+};
+use crate::claims::ClaimBook;
+use crate::error::ProveError;
+use crate::layout::{Layout, LayoutBuilder};
+use crate::shape::PaddedShape;
+
+#[derive(Debug)]
+pub(crate) struct Transpose {
+    i: usize,
+    input: TensorId,
+    output: TensorId,
+    perm: Vec<usize>,
+}
+
+impl Transpose {
+    pub fn lay_out(i: usize, op: &QOp, b: &mut LayoutBuilder) -> Result<Self, ProveError> {
+        let QOp::Transpose {
+            input,
+            output,
+            ref perm,
+        } = *op
+        else {
+            unreachable!("registered for Transpose")
+        };
+        let dims = &b.shapes[input].dims;
+        let logical = &b.model.tensors[input].shape;
+        let mut sorted = perm.clone();
+        sorted.sort_unstable();
+        if dims != logical
+            || perm.len() != dims.len()
+            || sorted != (0..dims.len()).collect::<Vec<_>>()
+        {
+            return Err(ProveError::Unsupported(format!(
+                "op #{i} (Transpose of a tensor that is not laid out as an image) is not supported by the prover yet"
+            )));
+        }
+        let out_dims: Vec<usize> = perm.iter().map(|&a| dims[a]).collect();
+        if out_dims != b.model.tensors[output].shape {
+            return Err(ProveError::Model(format!(
+                "op #{i} (Transpose): output shape does not match the permutation"
+            )));
+        }
+        b.shapes[output] = PaddedShape { dims: out_dims };
+        b.pads[output] = b.pads[input];
+        Ok(Self {
+            i,
+            input,
+            output,
+            perm: perm.clone(),
+        })
+    }
+
+    fn route(&self, book: &mut ClaimBook, layout: &Layout) {
+        let out_vars = layout.shapes[self.output].axis_vars();
+        let mut groups = Vec::with_capacity(out_vars.len());
+        for (point, value) in book.take_pending(layout, self.output) {
+            groups.clear();
+            let mut at = 0;
+            for &n in &out_vars {
+                groups.push(point[at..at + n].to_vec());
+                at += n;
+            }
+            let mut src = Vec::with_capacity(point.len());
+            for axis in 0..self.perm.len() {
+                let j = self
+                    .perm
+                    .iter()
+                    .position(|&a| a == axis)
+                    .expect("a permutation");
+                src.extend_from_slice(&groups[j]);
+            }
+            book.route(layout, self.input, src, value);
+        }
+    }
+}
+
+impl OpProof for Transpose {
+    fn index(&self) -> usize {
+        self.i
+    }
+    fn committed(&self) -> Vec<Committed> {
+        Vec::new()
+    }
+    fn witness(&self, _: &WitnessCtx, _: &mut [Vec<F>]) -> Result<(), ProveError> {
+        Ok(())
+    }
+    fn weight_polys(&self, _: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
+        Ok(Vec::new())
+    }
+    fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {
+        self.route(p.book, &p.pk.layout);
+        None
+    }
+    fn verify(&self, v: &mut VerifierCtx, _: &mut LayerProofs) -> Result<(), VerifyError> {
+        self.route(v.book, v.layout);
+        Ok(())
+    }
+    fn count_claims(&self, c: &mut ClaimCounter) {
+        let k = c.take(self.output);
+        c.route(self.input, k);
+    }
+    fn soundness_bits(&self, _: &Layout) -> Vec<f64> {
+        Vec::new()
+    }
+}
