@@ -239,6 +239,17 @@ fn single_op_models_prove_and_verify_through_the_cli() {
         let file = read_json(&out);
         assert_eq!(j["output"], file["output"], "{name}: verified output");
         assert_eq!(j["output_int"], file["output_int"], "{name}");
+        // Empty commitments contribute no term; every term is a number.
+        let o = zkinfer(&["security", "--vk", &s(&d.join("keys/model.vk")), "--json"]);
+        assert!(o.status.success(), "{name}: security: {}", stderr(&o));
+        let sec: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let bits = sec["total_bits"].as_f64().expect("a finite total");
+        assert!(bits >= 100.0, "{name}: {bits} bits");
+        let comps = sec["components"].as_array().unwrap();
+        assert!(
+            comps.iter().all(|c| c["bits"].as_f64().is_some()),
+            "{name}: {sec}"
+        );
 
         // A whole unit more on one integer output: no longer the model's output.
         let mut v = file.clone();

@@ -5,18 +5,35 @@
 //! - the two WHIR openings, as p3-whir computes them for the stacked size and
 //!   claim count (proven Johnson-bound regime);
 //! - every sumcheck (`rounds · degree / |EF|`), every LogUp GKR layer and the
-//!   LogUp rational identity (`rows / |EF|`), every random-point reduction.
-//!   In the list-decoding regime these outer checks are charged over the
-//!   candidate lists of the commitments they read (`pcs_list_size_bits` lost
-//!   per commitment): layer reductions over both, lookups — which read only
-//!   committed activations — over the activation commitment's.
+//!   LogUp rational identity (`rows / |EF|`), every random-point reduction,
+//!   every random linear combination:
+//!   - the output's random point (the claimed output's MLE at a fresh point);
+//!   - every op's own terms (`OpProof::soundness_terms`): a Requant's
+//!     entrywise identity at its point (and a split clamp's); the claim
+//!     batching of Dense/Conv/SumPool/MaxPool/Mul (independent coefficients
+//!     ρ, σ: `1/|EF|` each, charged conservatively as 64 claims' worth), every
+//!     sumcheck, MaxPool's zero-product identity;
+//!   - per LogUp table: the rational identity in `α` and the column
+//!     combination `β`; per GKR layer the batching of every tree's two claims
+//!     by powers of `λ` (`(2·trees − 1)/|EF|`), the degree-3 sumcheck and
+//!     the line reduction `μ` (the top's fold `μ_0` is covered by charging
+//!     one sumcheck more than there are layers).
+//!
+//! Add, Reshape, Transpose, the lookups' member combination and the check of
+//! claims on the public input are exact (no randomness, no error). An empty
+//! commitment is never opened: no term. In the list-decoding regime the outer
+//! checks are charged over the candidate lists of the commitments they read
+//! (`pcs_list_size_bits` lost per commitment): layer reductions over both,
+//! lookups — which read only committed activations — over the activation
+//! commitment's.
 
+use zkinfer_protocol::pcs::PcsParams;
 use zkinfer_protocol::pcs::{commitment_security, part_num_vars};
 use zkinfer_protocol::security::{combine_bits, log2_ef_order, sumcheck_bits};
 
 use crate::keys::{activation_params, VerifyingKey};
 use crate::layout::{nv, table_for, Layout};
-use crate::ops::ClaimCounter;
+use crate::ops::{random_point_bits, ClaimCounter};
 
 #[derive(Clone, Debug)]
 pub struct SecurityReport {
@@ -58,11 +75,111 @@ fn sizes(params: &zkinfer_protocol::pcs::PcsParams, nvs: &[usize]) -> String {
     )
 }
 
+/// Every outer (non-opening) soundness term, `(what, bits)`, in two groups:
+/// layer terms read both commitments, lookup terms only the activations.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OuterTerms {
+    pub layers: Vec<(String, f64)>,
+    pub lookups: Vec<(String, f64)>,
+}
+
+fn outer_terms(vk: &VerifyingKey, layout: &Layout) -> OuterTerms {
+    let model = &vk.structure;
+    let mut terms = OuterTerms::default();
+    let layers = &mut terms.layers;
+    // The claimed output's MLE at a fresh random point stands for the output.
+    layers.push((
+        "output random point".into(),
+        random_point_bits(layout.num_vars(model.output)),
+    ));
+    for op in &layout.ops {
+        let i = op.index();
+        let name = model.ops[i].name();
+        for (what, bits) in op.soundness_terms(layout) {
+            layers.push((format!("op #{i} ({name}): {what}"), bits));
+        }
+    }
+    for (ti, t) in layout.tables.iter().enumerate() {
+        let at = |what: &str| format!("table #{ti} ({:?}): {what}", t.key);
+        let table_len = table_for(model, &t.key).len();
+        let rows: usize = table_len
+            + t.witnesses
+                .iter()
+                .map(|w| 1usize << layout.activation_num_vars[w[0].poly])
+                .sum::<usize>();
+        // Rational identity in α (degree ≤ rows) and the column combination in β.
+        terms.lookups.push((
+            at("rational identity (α, β)"),
+            log2_ef_order() - (2.0 * rows as f64).log2(),
+        ));
+        // One tree per witness group and one for the table; each layer
+        // batches every tree's two claims by powers of λ.
+        let trees = t.groups.len() + 1;
+        let lambda = log2_ef_order() - ((2 * trees - 1) as f64).log2();
+        // GKR layers: λ batching, a degree-3 sumcheck and a line reduction per layer.
+        let depth = nv(rows);
+        for layer in 1..=depth {
+            terms.lookups.push((at("GKR layer batching λ"), lambda));
+            terms
+                .lookups
+                .push((at("GKR layer sumcheck"), sumcheck_bits(layer, 3)));
+            terms
+                .lookups
+                .push((at("GKR line reduction μ"), log2_ef_order() - 2f64.log2()));
+        }
+    }
+    terms
+}
+
+/// Bits and log2 candidate-list size of a commitment's opening; `None` for an
+/// empty commitment (nothing opened: no error, a single candidate). Fails
+/// closed (0 bits, an infinite list) when p3 gives no figure.
+fn opening(params: &PcsParams, nvs: &[usize], claims: usize) -> Option<(f64, f64)> {
+    if nvs.is_empty() {
+        return None;
+    }
+    Some(commitment_security(params, nvs, claims.max(1)).unwrap_or((0.0, f64::INFINITY)))
+}
+
+/// Composes the report: the openings as given, the layer terms over both
+/// candidate lists, the lookup terms over the activation list; union bound.
+fn compose(
+    mut components: Vec<(String, f64)>,
+    terms: &OuterTerms,
+    weight_list_bits: f64,
+    act_list_bits: f64,
+) -> SecurityReport {
+    let bits_of = |t: &[(String, f64)]| t.iter().map(|(_, b)| *b).collect::<Vec<_>>();
+    if !terms.layers.is_empty() {
+        components.push((
+            format!(
+                "output point, layer sumchecks and reductions ({} terms, over both candidate lists)",
+                terms.layers.len()
+            ),
+            combine_bits(&bits_of(&terms.layers)) - weight_list_bits - act_list_bits,
+        ));
+    }
+    if !terms.lookups.is_empty() {
+        components.push((
+            format!(
+                "lookups ({} terms, over the activation candidate list)",
+                terms.lookups.len()
+            ),
+            combine_bits(&bits_of(&terms.lookups)) - act_list_bits,
+        ));
+    }
+    let bits: Vec<f64> = components.iter().map(|c| c.1).collect();
+    SecurityReport {
+        total_bits: combine_bits(&bits),
+        components,
+        assumption: "proven (Johnson-bound list decoding for WHIR; Schwartz–Zippel elsewhere); hashes modelled as random oracles",
+    }
+}
+
 pub fn report(vk: &VerifyingKey) -> SecurityReport {
-    let mut components = Vec::new();
     let Ok(layout) = Layout::new(&vk.structure) else {
         return SecurityReport {
-            components,
+            components: Vec::new(),
             total_bits: 0.0,
             assumption: "invalid model",
         };
@@ -72,74 +189,90 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
     let (n_weight_claims, n_act_claims) = claim_counts(vk, &layout);
     let w_nvs = &vk.weight_commitment.poly_num_vars;
     let a_nvs = &layout.activation_num_vars;
-    // Bits and log2 candidate-list size of a commitment's opening (fail
-    // closed: 0 bits, an infinite list).
-    let opening = |params, nvs, claims: usize| {
-        commitment_security(params, nvs, claims.max(1)).unwrap_or((0.0, f64::INFINITY))
+    let mut components = Vec::new();
+    // An empty commitment is never opened: no term, a single candidate.
+    let mut list = |what: &str, params: &PcsParams, nvs: &[usize], claims: usize| {
+        opening(params, nvs, claims).map_or(0.0, |(bits, list)| {
+            components.push((
+                format!("{what} opening ({}, {claims} claims)", sizes(params, nvs)),
+                bits,
+            ));
+            list
+        })
     };
-    let (w_bits, w_list) = opening(params, w_nvs, n_weight_claims);
-    let (a_bits, a_list) = opening(&act_params, a_nvs, n_act_claims);
-    components.push((
-        format!(
-            "weight opening ({}, {n_weight_claims} claims)",
-            sizes(params, w_nvs)
-        ),
-        w_bits,
-    ));
-    components.push((
-        format!(
-            "activation opening ({}, {n_act_claims} claims)",
-            sizes(&act_params, a_nvs)
-        ),
-        a_bits,
-    ));
+    let w_list = list("weight", params, w_nvs, n_weight_claims);
+    let a_list = list("activation", &act_params, a_nvs, n_act_claims);
+    compose(components, &outer_terms(vk, &layout), w_list, a_list)
+}
 
-    // Outer checks, charged over the candidate lists of the commitments they
-    // depend on: layer reductions over both, lookups (which read activation
-    // polynomials only) over the activation commitment's.
-    let act_list_bits = a_list;
-    let list_bits = w_list + act_list_bits;
-    let model = &vk.structure;
-    let mut outer = Vec::new();
-    for op in &layout.ops {
-        outer.extend(op.soundness_bits(&layout));
-    }
-    let outer_bits = combine_bits(&outer) - list_bits;
-    components.push((
-        format!(
-            "layer sumchecks and reductions ({} terms, over both candidate lists)",
-            outer.len()
-        ),
-        outer_bits,
-    ));
-    let mut lookups = Vec::new();
-    for t in &layout.tables {
-        let table_len = table_for(model, &t.key).len();
-        let rows: usize = table_len
-            + t.witnesses
-                .iter()
-                .map(|w| 1usize << layout.activation_num_vars[w[0].poly])
-                .sum::<usize>();
-        // Rational identity in α (degree ≤ rows) and the column combination in β.
-        lookups.push(log2_ef_order() - (2.0 * rows as f64).log2());
-        // GKR layers: a degree-3 sumcheck plus a line reduction per layer.
-        let depth = nv(rows);
-        for layer in 1..=depth {
-            lookups.push(sumcheck_bits(layer, 3));
-            lookups.push(log2_ef_order() - 2f64.log2());
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::setup;
+    use crate::synthetic::mlp;
+
+    #[test]
+    fn output_point_and_logup_batching_are_charged() {
+        let pk = setup(mlp(&[13, 7, 5], 1), None).expect("setup");
+        let layout = Layout::new(&pk.vk.structure).unwrap();
+        let terms = outer_terms(&pk.vk, &layout);
+        let n_out = layout.num_vars(pk.vk.structure.output);
+        let out = terms
+            .layers
+            .iter()
+            .find(|(n, _)| n == "output random point")
+            .expect("output point charged");
+        assert_eq!(out.1, log2_ef_order() - (n_out.max(1) as f64).log2());
+        assert!(!layout.tables.is_empty());
+        let per_table = terms
+            .lookups
+            .iter()
+            .filter(|(n, _)| n.ends_with("GKR layer batching λ"))
+            .count();
+        assert!(per_table >= layout.tables.len(), "{per_table}");
+        // The report is the composition of exactly these terms.
+        let r = report(&pk.vk);
+        let openings: Vec<_> = r.components[..2].to_vec();
+        let (n_w, n_a) = claim_counts(&pk.vk, &layout);
+        let w_nvs = &pk.vk.weight_commitment.poly_num_vars;
+        let w_list = opening(&pk.vk.pcs_params, w_nvs, n_w).unwrap().1;
+        let a_params = activation_params(&pk.vk, &layout);
+        let a_list = opening(&a_params, &layout.activation_num_vars, n_a)
+            .unwrap()
+            .1;
+        let again = compose(openings.clone(), &terms, w_list, a_list);
+        assert_eq!(again.total_bits, r.total_bits);
+        // Every term counts: adding one lowers the total, removing one raises it.
+        for group in [0, 1] {
+            let mut more = terms.clone();
+            let mut fewer = terms.clone();
+            let (m, f) = if group == 0 {
+                (&mut more.layers, &mut fewer.layers)
+            } else {
+                (&mut more.lookups, &mut fewer.lookups)
+            };
+            m.push(("extra".into(), 110.0));
+            f.remove(0);
+            let more = compose(openings.clone(), &more, w_list, a_list).total_bits;
+            let fewer = compose(openings.clone(), &fewer, w_list, a_list).total_bits;
+            assert!(
+                more < r.total_bits,
+                "group {group}: {more} vs {}",
+                r.total_bits
+            );
+            assert!(
+                fewer > r.total_bits,
+                "group {group}: {fewer} vs {}",
+                r.total_bits
+            );
         }
     }
-    components.push((
-        format!(
-            "lookups ({} terms, over the activation candidate list)",
-            lookups.len()
-        ),
-        combine_bits(&lookups) - act_list_bits,
-    ));
-    let bits: Vec<f64> = components.iter().map(|c| c.1).collect();
-    SecurityReport {
-        total_bits: combine_bits(&bits),
-        components,
-        assumption: "proven (Johnson-bound list decoding for WHIR; Schwartz–Zippel elsewhere); hashes modelled as random oracles",
+
+    #[test]
+    fn empty_commitments_have_no_opening_term() {
+        assert_eq!(opening(&PcsParams::default(), &[], 3), None);
+        let r = compose(Vec::new(), &OuterTerms::default(), 0.0, 0.0);
+        assert!(r.components.is_empty());
+        assert_eq!(r.total_bits, f64::INFINITY);
     }
 }

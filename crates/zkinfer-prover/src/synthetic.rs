@@ -145,7 +145,7 @@ pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantMo
         bound: 127,
     }];
     let mut ops = Vec::new();
-    let mut tensor = |tensors: &mut Vec<TensorInfo>, name: &str, len: usize, bound: i64| {
+    let tensor = |tensors: &mut Vec<TensorInfo>, name: &str, len: usize, bound: i64| {
         tensors.push(TensorInfo {
             name: name.into(),
             shape: vec![len],

@@ -150,7 +150,7 @@ impl OpProof for Add {
         c.route(self.b, k);
     }
 
-    fn soundness_bits(&self, _: &Layout) -> Vec<f64> {
+    fn soundness_terms(&self, _: &Layout) -> Vec<(&'static str, f64)> {
         // The claims move to the operands at the same point: exact.
         Vec::new()
     }

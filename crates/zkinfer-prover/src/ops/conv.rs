@@ -403,14 +403,17 @@ impl OpProof for Conv {
         }
     }
 
-    fn soundness_bits(&self, layout: &Layout) -> Vec<f64> {
+    fn soundness_terms(&self, layout: &Layout) -> Vec<(&'static str, f64)> {
         let w = &self.win;
         let kernel_vars = nv(w.in_channels) + nv(w.y.kernel) + nv(w.x.kernel);
         vec![
-            sumcheck_bits(kernel_vars, 2),
-            sumcheck_bits(layout.num_vars(self.input), 2),
-            batching_bits(),
-            batching_bits(),
+            ("kernel sumcheck", sumcheck_bits(kernel_vars, 2)),
+            (
+                "input sumcheck",
+                sumcheck_bits(layout.num_vars(self.input), 2),
+            ),
+            ("claim batching ρ", batching_bits()),
+            ("patch batching σ", batching_bits()),
         ]
     }
 }

@@ -81,7 +81,7 @@ impl OpProof for Lut {
         Ok(())
     }
     fn count_claims(&self, _: &mut ClaimCounter) {}
-    fn soundness_bits(&self, _: &Layout) -> Vec<f64> {
+    fn soundness_terms(&self, _: &Layout) -> Vec<(&'static str, f64)> {
         // Its lookup is charged with the lookups (`security.rs`).
         Vec::new()
     }

@@ -13,11 +13,11 @@ use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 use zkinfer_protocol::pcs::Claim;
-use zkinfer_protocol::security::{log2_ef_order, sumcheck_bits};
+use zkinfer_protocol::security::sumcheck_bits;
 
 use super::{
-    at_op, batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx, WitnessCtx,
+    at_op, batching_bits, batching_coefficients, random_point_bits, ClaimCounter, Committed,
+    LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx, WitnessCtx,
 };
 use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
@@ -319,14 +319,19 @@ impl OpProof for MaxPool {
         c.route(self.input, 1);
     }
 
-    fn soundness_bits(&self, layout: &Layout) -> Vec<f64> {
+    fn soundness_terms(&self, layout: &Layout) -> Vec<(&'static str, f64)> {
         let n_out = layout.num_vars(self.output);
-        // The zero-product identity at a random point, its sumcheck, the input reduction.
         vec![
-            log2_ef_order() - (n_out.max(1) as f64).log2(),
-            sumcheck_bits(n_out, self.win.kernel_len() + 1),
-            sumcheck_bits(layout.num_vars(self.input), 2),
-            batching_bits(),
+            ("zero-product identity", random_point_bits(n_out)),
+            (
+                "product sumcheck",
+                sumcheck_bits(n_out, self.win.kernel_len() + 1),
+            ),
+            (
+                "input sumcheck",
+                sumcheck_bits(layout.num_vars(self.input), 2),
+            ),
+            ("shifted views batching ρ", batching_bits()),
         ]
     }
 }

@@ -64,8 +64,9 @@ pub(crate) trait OpProof: Debug + Send + Sync {
     fn verify(&self, v: &mut VerifierCtx, proofs: &mut LayerProofs) -> Result<(), VerifyError>;
     /// Replays its claim routing on counts (for the opening's security).
     fn count_claims(&self, c: &mut ClaimCounter);
-    /// Soundness error of each of its checks, in bits (`−log2` of the error).
-    fn soundness_bits(&self, layout: &Layout) -> Vec<f64>;
+    /// Each of its random checks, named, with its soundness in bits
+    /// (`−log2` of the error); exact steps contribute none.
+    fn soundness_terms(&self, layout: &Layout) -> Vec<(&'static str, f64)>;
 }
 
 /// Builds op `i`'s layout entry (the registry: one arm per op kind).
@@ -243,6 +244,12 @@ pub(crate) fn batching_coefficients(tr: &mut Transcript, n: usize) -> Vec<EF> {
     let mut rho = vec![EF::ONE];
     rho.extend(tr.challenge_efs(n.saturating_sub(1)));
     rho
+}
+
+/// A check that a multilinear polynomial in `num_vars` variables vanishes at
+/// a random point (Schwartz–Zippel: `num_vars / |EF|`).
+pub(crate) fn random_point_bits(num_vars: usize) -> f64 {
+    log2_ef_order() - (num_vars.max(1) as f64).log2()
 }
 
 /// A random linear combination of claims, charged `2^6 / |EF|` (up to 64

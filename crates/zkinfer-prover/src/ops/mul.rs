@@ -163,10 +163,13 @@ impl OpProof for Mul {
         }
     }
 
-    fn soundness_bits(&self, layout: &Layout) -> Vec<f64> {
+    fn soundness_terms(&self, layout: &Layout) -> Vec<(&'static str, f64)> {
         vec![
-            sumcheck_bits(layout.num_vars(self.output), DEGREE),
-            batching_bits(),
+            (
+                "Hadamard sumcheck",
+                sumcheck_bits(layout.num_vars(self.output), DEGREE),
+            ),
+            ("claim batching ρ", batching_bits()),
         ]
     }
 }

@@ -18,11 +18,11 @@ use zkinfer_model::ir::{
 use zkinfer_protocol::field::{f_from_i64, Field, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::evaluate_base;
 use zkinfer_protocol::pcs::Claim;
-use zkinfer_protocol::security::log2_ef_order;
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::{
-    ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx, WitnessCtx,
+    random_point_bits, ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx,
+    VerifierCtx, WitnessCtx,
 };
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
@@ -572,12 +572,15 @@ impl OpProof for Requant {
         c.route(self.input, 1);
     }
 
-    fn soundness_bits(&self, layout: &Layout) -> Vec<f64> {
-        // The two limb identities at a random point (degree ≤ num_vars); a
-        // split clamp adds `y = min + 2^lo·hi + lo` at the same point.
-        let identity = log2_ef_order() - (layout.num_vars(self.input).max(1) as f64).log2();
-        let n = 1 + usize::from(self.rl.split.is_some());
-        vec![identity; n]
+    fn soundness_terms(&self, layout: &Layout) -> Vec<(&'static str, f64)> {
+        // The limb identities at a random point; a split clamp adds
+        // `y = min + 2^lo·hi + lo` at the same point.
+        let identity = random_point_bits(layout.num_vars(self.input));
+        let mut terms = vec![("identity at a random point", identity)];
+        if self.rl.split.is_some() {
+            terms.push(("split parts at the same point", identity));
+        }
+        terms
     }
 }
 

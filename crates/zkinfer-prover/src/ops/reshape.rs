@@ -54,7 +54,7 @@ impl OpProof for Reshape {
         Ok(())
     }
     fn count_claims(&self, _: &mut ClaimCounter) {}
-    fn soundness_bits(&self, _: &Layout) -> Vec<f64> {
+    fn soundness_terms(&self, _: &Layout) -> Vec<(&'static str, f64)> {
         Vec::new()
     }
 }

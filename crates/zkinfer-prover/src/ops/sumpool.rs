@@ -152,10 +152,10 @@ impl OpProof for SumPool {
         }
     }
 
-    fn soundness_bits(&self, layout: &Layout) -> Vec<f64> {
+    fn soundness_terms(&self, layout: &Layout) -> Vec<(&'static str, f64)> {
         vec![
-            sumcheck_bits(layout.num_vars(self.input), 2),
-            batching_bits(),
+            ("sumcheck", sumcheck_bits(layout.num_vars(self.input), 2)),
+            ("claim batching ρ", batching_bits()),
         ]
     }
 }

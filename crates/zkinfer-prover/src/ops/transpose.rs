@@ -109,7 +109,7 @@ impl OpProof for Transpose {
         let k = c.take(self.output);
         c.route(self.input, k);
     }
-    fn soundness_bits(&self, _: &Layout) -> Vec<f64> {
+    fn soundness_terms(&self, _: &Layout) -> Vec<(&'static str, f64)> {
         Vec::new()
     }
 }
