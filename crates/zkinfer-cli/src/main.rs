@@ -2,7 +2,6 @@
 //! and (proof subcommands, added separately) prove and verify their inference.
 
 mod bench_cmd;
-mod input;
 mod model_cmds;
 mod proof_cmds;
 mod security_cmd;

@@ -1,12 +1,12 @@
 //! `compile`, `run` and `eval` subcommands.
 
-use crate::input::{read_samples, read_single_input};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use zkinfer_model::compile::float_model_of;
 use zkinfer_model::{predicted_class, run_quantized, CompileOptions, QuantConfig, QuantModel};
+use zkinfer_prover::api::{read_input as read_single_input, read_inputs as read_samples};
 
 #[derive(Args, Debug)]
 pub struct CompileArgs {

@@ -4,7 +4,7 @@
 fn main() {
     let name = std::env::args().nth(1).unwrap_or_else(|| "resnet20".into());
     let model = zkinfer_prover::synthetic::named_cnn(&name).expect("lenet5, resnet20 or vgg16");
-    let layout = zkinfer_prover::layout::Layout::new(&model).expect("layout");
+    let layout = zkinfer_prover::Layout::new(&model).expect("layout");
     let total: usize = layout
         .activation_num_vars
         .iter()
@@ -18,7 +18,7 @@ fn main() {
         (total as f64).log2()
     );
     for t in &layout.tables {
-        let rows = zkinfer_prover::layout::table_for(&model, &t.key).len();
+        let rows = zkinfer_prover::table_for(&model, &t.key).len();
         println!(
             "table {:?}: {rows} rows, {} witnesses",
             t.key,

@@ -26,8 +26,8 @@ use zkinfer_protocol::logup::LookupTable;
 use zkinfer_protocol::mle::num_vars_for;
 
 use crate::error::ProveError;
+pub use crate::ops::requant::LimbBits;
 use crate::ops::requant::{choose_limb_bits, clamp_rows, clamp_splits, saturate_rows, ClampChoice};
-pub use crate::ops::requant::{ClampSplit, LimbBits, EXCESS_BITS};
 use crate::ops::{self, OpProof};
 use crate::shape::PaddedShape;
 

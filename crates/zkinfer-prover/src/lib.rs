@@ -2,26 +2,35 @@
 //! protocol pieces (sumcheck for linear layers, LogUp lookups for
 //! requantization and table functions, WHIR openings for weights and
 //! committed activations) and defines the proof and key files.
+//!
+//! Front ends use [`api`] (compile, setup, prove from float input, verify to
+//! a dequantized output, the input and output files); the items re-exported
+//! here are the rest of the public surface. Everything else is private.
 
-pub mod claims;
-pub mod error;
-pub mod keys;
-pub mod layout;
-pub mod lookups;
+pub mod api;
+mod claims;
+mod error;
+mod keys;
+mod layout;
+mod lookups;
 #[cfg(any(test, feature = "malicious"))]
 pub mod malicious;
 mod ops;
 pub mod proof;
-pub mod prover;
+mod prover;
 pub mod security;
-pub mod shape;
-pub mod spatial;
-pub mod statement;
+mod shape;
+mod spatial;
+mod statement;
+#[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;
-pub mod verifier;
+mod verifier;
 
 pub use error::ProveError;
-pub use keys::{setup, setup_with_mode, CommitmentMode, ProvingKey, VerifyingKey};
+pub use keys::{
+    setup, setup_with_mode, CommitmentMode, ProvingKey, VerifyingKey, KEY_FORMAT_VERSION,
+};
+pub use layout::{table_for, Layout, LimbBits};
 pub use proof::Proof;
 pub use prover::{prove, prove_consuming, prove_with_progress, ProveOutput, ProveTimings};
 pub use verifier::{dequantize_output, verify, VerifiedOutput};

@@ -225,13 +225,6 @@ impl Separable {
             a.iter().map(|t| t.len().trailing_zeros() as usize).sum()
         })
     }
-
-    /// Every axis table must be a power of two long, the same in every term.
-    pub fn well_formed(&self, axis_lens: [usize; 3]) -> bool {
-        self.terms
-            .iter()
-            .all(|(_, a)| a.iter().zip(axis_lens).all(|(t, l)| t.len() == l))
-    }
 }
 
 /// Proof that `Σ_j x[j]·E[j] = claimed` for the expanded functional `E`;

@@ -252,9 +252,9 @@ fn unsupported_geometry_is_refused_by_name() {
 
 #[test]
 fn benchmark_cnns_prove_and_verify_in_both_modes() {
-    use zkinfer_prover::layout::{Layout, LimbBits};
     use zkinfer_prover::synthetic::named_cnn;
     use zkinfer_prover::{setup_with_mode, CommitmentMode};
+    use zkinfer_prover::{Layout, LimbBits};
     // Both ends of the limb-width choice: narrow limbs for a small model, wide
     // remainder limbs for a large one.
     for (name, mode, limbs) in [

@@ -8,6 +8,9 @@ use zkinfer_prover::proof::{LayerProof, Proof};
 use zkinfer_prover::synthetic::{gated_mlp, input};
 use zkinfer_prover::{prove, setup, verify, ProvingKey};
 
+/// A change to one layer message.
+type Edit = dyn Fn(&mut LayerProof);
+
 fn proven(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> (ProvingKey, Vec<i64>) {
     let model = gated_mlp(n_in, hidden, n_out, seed);
     assert!(
@@ -45,7 +48,7 @@ fn a_tampered_mul_message_or_output_is_rejected() {
         f(&mut p.layers[at]);
         verify(&pk.vk, &x, &out.output, &p)
     };
-    let edits: [(&str, &dyn Fn(&mut LayerProof)); 3] = [
+    let edits: [(&str, &Edit); 3] = [
         ("a(r)", &|l| {
             if let LayerProof::Mul { a_eval, .. } = l {
                 *a_eval += EF::ONE;

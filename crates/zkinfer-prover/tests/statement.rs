@@ -219,8 +219,8 @@ fn models_without_weights_prove() {
 
 #[test]
 fn files_of_older_format_versions_are_refused_by_name() {
-    use zkinfer_prover::keys::KEY_FORMAT_VERSION;
     use zkinfer_prover::proof::PROOF_FORMAT_VERSION;
+    use zkinfer_prover::KEY_FORMAT_VERSION;
     use zkinfer_prover::{Proof, ProvingKey, VerifyingKey};
     let pk = setup(mlp(&[5, 3], 6), None).expect("setup");
     let out = prove(&pk, &input(5, 6)).expect("prove");

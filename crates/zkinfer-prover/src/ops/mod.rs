@@ -201,7 +201,9 @@ impl ProverCtx<'_> {
         let layout = &self.pk.layout;
         match layout.kind(t) {
             (_, TensorKind::Committed { poly }) => self.act_polys[poly].clone(),
-            _ => layout.arrange(t, &self.values[t]),
+            (_, TensorKind::PublicInput | TensorKind::Virtual | TensorKind::Alias(_)) => {
+                layout.arrange(t, &self.values[t])
+            }
         }
     }
 }

@@ -1,0 +1,322 @@
+//! The library surface every front end calls (the CLI, and later Python
+//! bindings or a server), so none of them re-implements the glue: compile an
+//! ONNX file, set up keys, prove from a float input, verify to a dequantized
+//! output, and read and write the input and output files. Every function
+//! returns an [`Error`] naming the problem; none panics on bad input.
+
+use std::path::Path;
+
+use serde_json::json;
+use zkinfer_model::{AccuracyReport, CompileOptions, ModelError, QuantModel};
+use zkinfer_protocol::VerifyError;
+
+use crate::keys::{setup_with_mode, CommitmentMode, ProvingKey, VerifyingKey};
+use crate::proof::Proof;
+use crate::prover::{prove_consuming, ProveTimings};
+use crate::verifier::{dequantize_output, verify, VerifiedOutput};
+use crate::ProveError;
+
+/// Everything the facade can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Prove(#[from] ProveError),
+    #[error("NOT verified: {0}")]
+    Verify(#[from] VerifyError),
+    /// An output file that is malformed or disagrees with the verified output.
+    #[error("output file: {0}")]
+    OutputFile(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Samples of an input file (ezkl-style JSON `{"input_data": [[...]]}` or `.npy`).
+pub fn read_inputs(path: &Path) -> Result<Vec<Vec<f64>>> {
+    Ok(zkinfer_model::input::load_samples(path)?)
+}
+
+/// Exactly one sample of an input file.
+pub fn read_input(path: &Path) -> Result<Vec<f64>> {
+    let mut samples = read_inputs(path)?;
+    if samples.len() != 1 {
+        return Err(ModelError::InputFile {
+            path: path.display().to_string(),
+            reason: format!("{} samples where one is expected", samples.len()),
+        }
+        .into());
+    }
+    Ok(samples.remove(0))
+}
+
+/// Quantizes and compiles an ONNX model, calibrated on `calibration`;
+/// reports the quantized model's distance to the float model on it.
+pub fn compile_onnx(
+    onnx: &Path,
+    calibration: &[Vec<f64>],
+    opts: &CompileOptions,
+) -> Result<(QuantModel, AccuracyReport)> {
+    let bytes = std::fs::read(onnx).map_err(io(onnx))?;
+    let name = onnx
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    Ok(zkinfer_model::compile(&bytes, &name, calibration, opts)?)
+}
+
+/// Commits the model's weights: the proving key (its `vk` is the verifying key).
+pub fn setup(model: QuantModel, mode: CommitmentMode) -> Result<ProvingKey> {
+    Ok(setup_with_mode(model, mode)?)
+}
+
+/// A float input quantized as the model's input (clamped to its range).
+pub fn quantize_input(model: &QuantModel, x: &[f64]) -> Result<Vec<i64>> {
+    let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    Ok(model.quantize_input(&xf)?)
+}
+
+/// A proof and the output it proves.
+pub struct Proven {
+    pub proof: Proof,
+    pub output: OutputFile,
+    pub timings: ProveTimings,
+}
+
+/// Proves the model on a float input. Takes the key by value: the weight
+/// opening then uses its commitment data without copying it (a key that
+/// serves many proofs is used through [`crate::prove`] instead).
+pub fn prove_float(pk: ProvingKey, x: &[f64], progress: &mut dyn FnMut(&str)) -> Result<Proven> {
+    let q = quantize_input(&pk.model, x)?;
+    let vk = pk.vk.clone();
+    let out = prove_consuming(pk, &q, progress)?;
+    Ok(Proven {
+        proof: out.proof,
+        output: OutputFile::new(&vk, out.output),
+        timings: out.timings,
+    })
+}
+
+/// Verifies a proof of `output` on a float input: the proof, and that the
+/// file's dequantized values and model id are exactly the verified ones.
+/// Returns the verified output.
+pub fn verify_float(
+    vk: &VerifyingKey,
+    x: &[f64],
+    output: &OutputFile,
+    proof: &Proof,
+) -> Result<VerifiedOutput> {
+    let q = quantize_input(&vk.structure, x)?;
+    let verified = verify(vk, &q, &output.output_int, proof)?;
+    output.check(vk, &verified)?;
+    Ok(verified)
+}
+
+/// The proven-output file: `output` (dequantized, for people), `output_int`
+/// (the quantized output the proof binds) and `model_id`. Verification binds
+/// all three ([`OutputFile::check`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputFile {
+    pub output: Vec<f64>,
+    pub output_int: Vec<i64>,
+    pub model_id: String,
+}
+
+/// Largest difference, in units in the last place, accepted between a softmax
+/// output in a file and the verifier's own (see [`OutputFile::check`]).
+const SOFTMAX_ULPS: u64 = 4;
+
+impl OutputFile {
+    /// The file for a proven quantized output.
+    pub fn new(vk: &VerifyingKey, output_int: Vec<i64>) -> Self {
+        Self {
+            output: dequantize_output(vk, &output_int),
+            output_int,
+            model_id: vk.model_id_hex(),
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({"output": self.output, "output_int": self.output_int, "model_id": self.model_id})
+    }
+
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(&self.to_json()).expect("plain JSON values");
+        std::fs::write(path, text).map_err(io(path))
+    }
+
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(io(path))?;
+        Self::parse(&text).map_err(|e| {
+            Error::OutputFile(format!(
+                "{} is not an output file written by `zkinfer prove --output`: {e}",
+                path.display()
+            ))
+        })
+    }
+
+    /// Exactly the three fields [`OutputFile::to_json`] writes.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let obj = v.as_object().ok_or("not a JSON object")?;
+        if let Some(k) = obj
+            .keys()
+            .find(|k| !["output", "output_int", "model_id"].contains(&k.as_str()))
+        {
+            return Err(format!("unexpected field \"{k}\""));
+        }
+        let array = |name: &str| {
+            obj.get(name)
+                .and_then(|o| o.as_array())
+                .ok_or(format!("no \"{name}\" array"))
+        };
+        let output_int = array("output_int")?
+            .iter()
+            .map(|x| x.as_i64().ok_or("\"output_int\" must hold integers"))
+            .collect::<std::result::Result<_, _>>()?;
+        let output = array("output")?
+            .iter()
+            .map(|x| x.as_f64().ok_or("\"output\" must hold numbers"))
+            .collect::<std::result::Result<_, _>>()?;
+        let model_id = obj
+            .get("model_id")
+            .and_then(|m| m.as_str())
+            .ok_or("no \"model_id\" string")?
+            .to_string();
+        Ok(Self {
+            output,
+            output_int,
+            model_id,
+        })
+    }
+
+    /// After the proof verified `output_int`: the file's `model_id` must be
+    /// the key's, and its `output` exactly the verified dequantized output.
+    ///
+    /// Tolerance: none for `int · scale` (one correctly rounded IEEE-754
+    /// multiplication: the same on every platform). Each value is compared as
+    /// the prover wrote it: the verified value goes through the same JSON
+    /// write and read as the file's. A model whose ONNX graph ends in a
+    /// Softmax (applied in float after the proven logits) uses the platform's
+    /// `exp`, which is not correctly rounded everywhere: its values may differ
+    /// by at most `SOFTMAX_ULPS` units in the last place.
+    pub fn check(&self, vk: &VerifyingKey, verified: &VerifiedOutput) -> Result<()> {
+        let fail = |m: String| Err(Error::OutputFile(m));
+        if self.model_id != vk.model_id_hex() {
+            return fail(format!(
+                "the output file is for model {}, the verifying key is for model {}",
+                self.model_id,
+                vk.model_id_hex()
+            ));
+        }
+        if self.output.len() != verified.output.len() {
+            return fail(format!(
+                "the output file's \"output\" has {} values, its \"output_int\" {}",
+                self.output.len(),
+                verified.output.len()
+            ));
+        }
+        let ulps = if vk.structure.output_softmax {
+            SOFTMAX_ULPS
+        } else {
+            0
+        };
+        for (k, (&claimed, &v)) in self.output.iter().zip(&verified.output).enumerate() {
+            let expected = json_round_trip(v);
+            if !floats_match(claimed, expected, ulps) {
+                return fail(format!(
+                    "the output file's \"output\"[{k}] is {claimed}, but \"output_int\"[{k}] = {} dequantizes to {expected}",
+                    verified.output_int[k]
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `v` as written to a JSON file and read back.
+fn json_round_trip(v: f64) -> f64 {
+    serde_json::to_string(&v)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Equal, or (both finite, same sign) at most `ulps` representable values apart.
+fn floats_match(a: f64, b: f64, ulps: u64) -> bool {
+    if a == b {
+        return true;
+    }
+    if !(a.is_finite() && b.is_finite()) || a.is_sign_negative() != b.is_sign_negative() {
+        return false;
+    }
+    a.to_bits().abs_diff(b.to_bits()) <= ulps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::{input, mlp};
+
+    #[test]
+    fn float_prove_and_verify_round_trip_through_the_output_file() {
+        let pk = crate::setup(mlp(&[6, 5, 3], 3), None).unwrap();
+        let vk = pk.vk.clone();
+        let x: Vec<f64> = input(6, 3).iter().map(|&v| v as f64 / 127.0).collect();
+        let proven = prove_float(pk, &x, &mut |_| {}).unwrap();
+        let text = serde_json::to_string(&proven.output.to_json()).unwrap();
+        let file = OutputFile::parse(&text).unwrap();
+        let verified = verify_float(&vk, &x, &file, &proven.proof).unwrap();
+        assert_eq!(verified.output_int, proven.output.output_int);
+        // A changed score, output or model id is rejected.
+        let mut wrong = file.clone();
+        wrong.output[0] += 100.0;
+        assert!(matches!(
+            verify_float(&vk, &x, &wrong, &proven.proof),
+            Err(Error::OutputFile(_))
+        ));
+        let mut wrong = file.clone();
+        wrong.output_int[0] += 1;
+        assert!(matches!(
+            verify_float(&vk, &x, &wrong, &proven.proof),
+            Err(Error::Verify(_))
+        ));
+        let mut wrong = file;
+        wrong.model_id = "00".repeat(32);
+        assert!(matches!(
+            verify_float(&vk, &x, &wrong, &proven.proof),
+            Err(Error::OutputFile(_))
+        ));
+    }
+
+    #[test]
+    fn malformed_output_files_are_named() {
+        for (text, what) in [
+            ("[]", "not a JSON object"),
+            (
+                r#"{"output": [], "output_int": [], "model_id": "x", "extra": 1}"#,
+                "extra",
+            ),
+            (r#"{"output": [], "model_id": "x"}"#, "output_int"),
+            (
+                r#"{"output": ["a"], "output_int": [], "model_id": "x"}"#,
+                "numbers",
+            ),
+        ] {
+            let e = OutputFile::parse(text).unwrap_err();
+            assert!(e.contains(what), "{e}");
+        }
+    }
+}
