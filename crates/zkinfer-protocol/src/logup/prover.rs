@@ -1,0 +1,263 @@
+//! The LogUp prover.
+//!
+//! The layer sumchecks are the crate's generic eq-weighted sumcheck
+//! ([`sumcheck::prove_eq_weighted`], verified by [`sumcheck::verify`] with
+//! degree 3); no second sumcheck lives here. What is LogUp-specific:
+//!
+//! - tree layers are stored as their two halves, which are moved (not
+//!   copied) into the sumcheck of the layer above;
+//! - for a one-column witness the leaves are never materialised in `EF`:
+//!   layer `d − 1` is computed from the base column `w` directly, and the
+//!   leaf-layer sumcheck (the largest one) runs on the *base-field* tables
+//!   `w(0, ·)`, `w(1, ·)` with `q = α − w` expanded into the polynomial's
+//!   terms (`(α − a)(α − b) = α² − α a − α b + a b`), so its first round is
+//!   base-field arithmetic;
+//! - one-column witnesses reveal their claim without an MLE evaluation
+//!   (`w(r) = α − q(r)`); two-column ones evaluate one column and derive the
+//!   other from the `q`-claim.
+
+use crate::field::{Field, PrimeCharacteristicRing, EF, F};
+use crate::mle::num_vars_for;
+use crate::sumcheck::{self, Mle, SumOfProducts, Term};
+use crate::transcript::Transcript;
+
+use super::transcript::{
+    absorb_statement, absorb_tops, absorb_witness_evals, draw_alpha_beta, Walk,
+};
+use super::tree::{table_tree, witness_tree, Halves, LeafP, LeafQ, Tree};
+use super::{
+    evaluate_col, phi, ColumnClaims, LayerProof, LookupClaims, LookupProof, LookupTable,
+    LookupWitness,
+};
+
+/// # Panics
+/// On malformed input: table width not 1 or 2, an empty table, a witness of
+/// another width or with ragged columns, or `multiplicities` neither the
+/// table's length nor its padded length. The prover
+/// does not check membership (a false statement yields a rejected proof).
+pub fn prove(
+    table: &LookupTable,
+    witnesses: &[LookupWitness],
+    multiplicities: &[F],
+    transcript: &mut Transcript,
+) -> (LookupProof, LookupClaims) {
+    if let Err(e) = table.check_shape() {
+        panic!("logup::prove: {e}");
+    }
+    // Committed multiplicities may come padded (what a caller commits).
+    assert!(
+        multiplicities.len() == table.len()
+            || multiplicities.len() == 1 << num_vars_for(table.len()),
+        "logup::prove: multiplicities length"
+    );
+    for (i, w) in witnesses.iter().enumerate() {
+        assert_eq!(
+            w.columns.len(),
+            table.width(),
+            "logup::prove: witness {i} width"
+        );
+        assert!(
+            w.columns.iter().all(|c| c.len() == w.len()),
+            "logup::prove: witness {i} ragged"
+        );
+    }
+    let lens: Vec<usize> = witnesses.iter().map(LookupWitness::len).collect();
+    absorb_statement(transcript, table.width(), table.len(), &lens);
+    let (alpha, beta) = draw_alpha_beta(transcript);
+
+    let mut trees: Vec<Tree> = witnesses
+        .iter()
+        .map(|w| witness_tree(w, alpha, beta))
+        .collect();
+    trees.push(table_tree(table, multiplicities, alpha, beta));
+    let n_trees = trees.len();
+    let depths: Vec<usize> = trees.iter().map(|t| t.depth).collect();
+
+    let tops: Vec<Vec<EF>> = trees.iter().map(|t| t.top.clone()).collect();
+    absorb_tops(transcript, &tops);
+    let mut walk = Walk::start(transcript, depths, &tops);
+    let max_depth = walk.max_depth();
+
+    let mut layers = Vec::with_capacity(max_depth.saturating_sub(1));
+    for k in 1..max_depth {
+        let mut layer_poly = LayerPoly::default();
+        for (i, cp, cq) in walk.start_layer(transcript, k) {
+            layer_poly.push_tree(&mut trees[i], k, alpha, cp, cq);
+        }
+        let (poly, forms) = layer_poly.into_poly(k);
+        let out = sumcheck::prove_eq_weighted(walk.point(), poly, transcript);
+        let evals: Vec<[EF; 4]> = forms
+            .iter()
+            .map(|f| f.clone().map(|a| a.eval(&out.final_evals)))
+            .collect();
+        walk.finish_layer(transcript, k, &evals, &out.point);
+        layers.push(LayerProof {
+            sumcheck: out.proof,
+            evals,
+        });
+    }
+
+    // Witness column evaluations at the leaf points. The last column follows
+    // from the q-claim `α − φ(values)`, so one evaluation is saved per witness.
+    let beta_inv = beta.try_inverse();
+    let mut witness_claims = Vec::with_capacity(witnesses.len());
+    for (i, w) in witnesses.iter().enumerate() {
+        let (pt, _, q_claim) = walk.take_leaf(i);
+        let width = w.columns.len();
+        let mut values: Vec<EF> = w.columns[..width - 1]
+            .iter()
+            .map(|c| evaluate_col(c, &pt))
+            .collect();
+        let last = match (width, beta_inv) {
+            (1, _) => alpha - q_claim,
+            (_, Some(inv)) => {
+                (alpha - q_claim - phi(&values, beta)) * inv.exp_u64(width as u64 - 1)
+            }
+            (_, None) => evaluate_col(&w.columns[width - 1], &pt),
+        };
+        values.push(last);
+        witness_claims.push(ColumnClaims { point: pt, values });
+    }
+    let witness_evals: Vec<Vec<EF>> = witness_claims.iter().map(|c| c.values.clone()).collect();
+    absorb_witness_evals(transcript, &witness_evals);
+
+    let (m_point, m_value, _) = walk.take_leaf(n_trees - 1);
+    let claims = LookupClaims {
+        witnesses: witness_claims,
+        multiplicities: ColumnClaims {
+            point: m_point,
+            values: vec![m_value],
+        },
+    };
+    (
+        LookupProof {
+            tops,
+            layers,
+            witness_evals,
+        },
+        claims,
+    )
+}
+
+/// `c + Σ a_i · mle_i` over the tables of a [`SumOfProducts`].
+#[derive(Clone, Debug)]
+struct Affine {
+    c: EF,
+    lin: Vec<(EF, usize)>,
+}
+
+impl Affine {
+    fn constant(c: EF) -> Self {
+        Self { c, lin: vec![] }
+    }
+    fn mle(idx: usize) -> Self {
+        Self {
+            c: EF::ZERO,
+            lin: vec![(EF::ONE, idx)],
+        }
+    }
+    fn eval(&self, final_evals: &[EF]) -> EF {
+        self.c
+            + self
+                .lin
+                .iter()
+                .map(|&(a, i)| a * final_evals[i])
+                .sum::<EF>()
+    }
+}
+
+/// Builds `Σ_i [cp_i (p0 q1 + p1 q0)_i + cq_i (q0 q1)_i]` as a sum of products.
+#[derive(Default)]
+struct LayerPoly {
+    mles: Vec<Mle>,
+    terms: Vec<Term>,
+    /// Per instance: the affine forms of `[p0, p1, q0, q1]`.
+    forms: Vec<[Affine; 4]>,
+}
+
+impl LayerPoly {
+    fn push_mle(&mut self, m: Mle) -> usize {
+        self.mles.push(m);
+        self.mles.len() - 1
+    }
+
+    /// Adds `coeff · a · b`, merging terms with equal factor lists.
+    fn push_product(&mut self, coeff: EF, a: &Affine, b: &Affine) {
+        let mut add = |c: EF, mut factors: Vec<usize>| {
+            factors.sort_unstable();
+            match self.terms.iter_mut().find(|t| t.factors == factors) {
+                Some(t) => t.coeff += c,
+                None => self.terms.push(Term { coeff: c, factors }),
+            }
+        };
+        add(coeff * a.c * b.c, vec![]);
+        for &(x, i) in &a.lin {
+            add(coeff * x * b.c, vec![i]);
+        }
+        for &(y, j) in &b.lin {
+            add(coeff * a.c * y, vec![j]);
+        }
+        for &(x, i) in &a.lin {
+            for &(y, j) in &b.lin {
+                add(coeff * x * y, vec![i, j]);
+            }
+        }
+    }
+
+    fn push_instance(&mut self, forms: [Affine; 4], cp: EF, cq: EF) {
+        let [p0, p1, q0, q1] = &forms;
+        self.push_product(cp, p0, q1);
+        self.push_product(cp, p1, q0);
+        self.push_product(cq, q0, q1);
+        self.forms.push(forms);
+    }
+
+    /// Adds the layer-`k` tables of `tree` (its layer `k + 1`, moved out of the tree).
+    fn push_tree(&mut self, tree: &mut Tree, k: usize, alpha: EF, cp: EF, cq: EF) {
+        let h = 1usize << k;
+        let forms = if k + 1 == tree.depth {
+            let split_base = |v: &[F]| {
+                let mid = v.len().min(h);
+                [v[..mid].to_vec(), v[mid..].to_vec()]
+            };
+            let p = match &tree.leaves.p {
+                LeafP::Ones => [Affine::constant(EF::ONE), Affine::constant(EF::ONE)],
+                LeafP::Base(v) => {
+                    split_base(v).map(|half| Affine::mle(self.push_mle(Mle::Base(half))))
+                }
+            };
+            let q = match &mut tree.leaves.q {
+                LeafQ::Column(w) => split_base(w).map(|half| Affine {
+                    c: alpha,
+                    lin: vec![(-EF::ONE, self.push_mle(Mle::Base(half)))],
+                }),
+                LeafQ::Ext(v) => {
+                    let hi = v.split_off(h);
+                    let lo = std::mem::take(v);
+                    [lo, hi].map(|half| Affine::mle(self.push_mle(Mle::Ext(half))))
+                }
+            };
+            let [p0, p1] = p;
+            let [q0, q1] = q;
+            [p0, p1, q0, q1]
+        } else {
+            let Halves {
+                p: [p0, p1],
+                q: [q0, q1],
+            } = tree.inner[k + 1].take().expect("layer present");
+            [p0, p1, q0, q1].map(|t| Affine::mle(self.push_mle(Mle::Ext(t))))
+        };
+        self.push_instance(forms, cp, cq);
+    }
+
+    fn into_poly(self, num_vars: usize) -> (SumOfProducts, Vec<[Affine; 4]>) {
+        (
+            SumOfProducts {
+                num_vars,
+                mles: self.mles,
+                terms: self.terms,
+            },
+            self.forms,
+        )
+    }
+}

@@ -1,0 +1,201 @@
+//! The LogUp verifier: the root equation, one sumcheck check per layer, and
+//! the leaf checks of the module doc.
+
+use crate::field::{PrimeCharacteristicRing, EF};
+use crate::mle::{eq_eval, num_vars_for};
+use crate::sumcheck;
+use crate::transcript::Transcript;
+use crate::VerifyError;
+
+use super::transcript::{
+    absorb_statement, absorb_tops, absorb_witness_evals, draw_alpha_beta, Walk,
+};
+use super::{evaluate_col, phi, ColumnClaims, LookupClaims, LookupProof, LookupTable};
+
+/// Degree of the layer sumchecks: `eq · p · q`.
+const LAYER_DEGREE: usize = 3;
+
+/// `witness_lens[i]` is the row count of witness `i`.
+pub fn verify(
+    table: &LookupTable,
+    witness_lens: &[usize],
+    proof: &LookupProof,
+    transcript: &mut Transcript,
+) -> Result<LookupClaims, VerifyError> {
+    table.check_shape().map_err(VerifyError::Lookup)?;
+    let width = table.width();
+    let n_trees = witness_lens.len() + 1;
+    let depths: Vec<usize> = witness_lens
+        .iter()
+        .copied()
+        .chain(std::iter::once(table.len()))
+        .map(num_vars_for)
+        .collect();
+    let max_depth = depths.iter().copied().max().unwrap_or(0);
+    let malformed = |s: &str| VerifyError::Malformed(format!("lookup proof: {s}"));
+    if proof.tops.len() != n_trees {
+        return Err(malformed("wrong number of tops"));
+    }
+    for (top, &d) in proof.tops.iter().zip(&depths) {
+        if top.len() != if d == 0 { 2 } else { 4 } {
+            return Err(malformed("top of wrong size"));
+        }
+    }
+    if proof.layers.len() != max_depth.saturating_sub(1) {
+        return Err(malformed("wrong number of layers"));
+    }
+    if proof.witness_evals.len() != witness_lens.len()
+        || proof.witness_evals.iter().any(|e| e.len() != width)
+    {
+        return Err(malformed("witness evaluations of wrong shape"));
+    }
+
+    absorb_statement(transcript, width, table.len(), witness_lens);
+    let (alpha, beta) = draw_alpha_beta(transcript);
+    absorb_tops(transcript, &proof.tops);
+
+    // Root check: Σ_witness P_i/Q_i = P_T/Q_T, cross-multiplied.
+    let roots: Vec<(EF, EF)> = proof
+        .tops
+        .iter()
+        .map(|t| {
+            if t.len() == 2 {
+                (t[0], t[1])
+            } else {
+                (t[0] * t[3] + t[1] * t[2], t[2] * t[3])
+            }
+        })
+        .collect();
+    if roots.iter().any(|r| r.1 == EF::ZERO) {
+        return Err(VerifyError::Lookup("a root denominator is zero".into()));
+    }
+    let (pw, qw) = roots[..n_trees - 1]
+        .iter()
+        .fold((EF::ZERO, EF::ONE), |(p, q), &(pi, qi)| {
+            (p * qi + pi * q, q * qi)
+        });
+    let (pt, qt) = roots[n_trees - 1];
+    if pw * qt != pt * qw {
+        return Err(VerifyError::Lookup(
+            "witness and table fraction sums differ".into(),
+        ));
+    }
+
+    let mut walk = Walk::start(transcript, depths, &proof.tops);
+
+    for (k, layer) in (1..max_depth).zip(&proof.layers) {
+        if layer.evals.len() != walk.active(k).len() {
+            return Err(malformed("layer evaluations of wrong count"));
+        }
+        if layer.sumcheck.round_polys.len() != k
+            || layer
+                .sumcheck
+                .round_polys
+                .iter()
+                .any(|p| p.len() != LAYER_DEGREE + 1)
+        {
+            return Err(malformed("layer sumcheck of wrong shape"));
+        }
+        let mut claim = EF::ZERO;
+        let mut combined = EF::ZERO;
+        for ((i, cp, cq), e) in walk
+            .start_layer(transcript, k)
+            .into_iter()
+            .zip(&layer.evals)
+        {
+            let (p_claim, q_claim) = walk.claim(i);
+            claim += cp * p_claim + cq * q_claim;
+            combined += layer_combination(e, cp, cq);
+        }
+        let sub = sumcheck::verify(k, LAYER_DEGREE, claim, &layer.sumcheck, transcript)?;
+        if sub.point.len() != k {
+            return Err(malformed("sumcheck point of wrong length"));
+        }
+        if eq_eval(walk.point(), &sub.point) * combined != sub.expected_eval {
+            return Err(VerifyError::Lookup(format!(
+                "layer {k}: final evaluations inconsistent"
+            )));
+        }
+        walk.finish_layer(transcript, k, &layer.evals, &sub.point);
+    }
+
+    // Leaf checks.
+    let mut witness_claims = Vec::with_capacity(witness_lens.len());
+    for (i, &len) in witness_lens.iter().enumerate() {
+        let (pt, p_claim, q_claim) = walk.take_leaf(i);
+        if p_claim != prefix_indicator_eval(len, &pt) {
+            return Err(VerifyError::Lookup(format!(
+                "witness {i}: padding numerators are wrong"
+            )));
+        }
+        let values = proof.witness_evals[i].clone();
+        if q_claim != alpha - phi(&values, beta) {
+            return Err(VerifyError::Lookup(format!(
+                "witness {i}: column evaluations inconsistent"
+            )));
+        }
+        witness_claims.push(ColumnClaims { point: pt, values });
+    }
+    let (m_point, m_value, q_claim) = walk.take_leaf(n_trees - 1);
+    if q_claim != alpha - phi(&table_column_evals(table, &m_point), beta) {
+        return Err(VerifyError::Lookup(
+            "table side does not match the public table".into(),
+        ));
+    }
+    absorb_witness_evals(transcript, &proof.witness_evals);
+
+    Ok(LookupClaims {
+        witnesses: witness_claims,
+        multiplicities: ColumnClaims {
+            point: m_point,
+            values: vec![m_value],
+        },
+    })
+}
+
+/// The layer combination `cp (p0 q1 + p1 q0) + cq q0 q1` at given values.
+fn layer_combination(e: &[EF; 4], cp: EF, cq: EF) -> EF {
+    let [p0, p1, q0, q1] = *e;
+    cp * (p0 * q1 + p1 * q0) + cq * (q0 * q1)
+}
+
+/// MLE of the indicator of `[0, n)` over `2^point.len()` entries (big-endian), in O(len).
+pub fn prefix_indicator_eval(n: usize, point: &[EF]) -> EF {
+    let d = point.len();
+    if d < usize::BITS as usize && n >= 1usize << d {
+        return EF::ONE;
+    }
+    // x < n iff at the first bit where x and n differ, n has 1 and x has 0.
+    let mut acc = EF::ZERO;
+    let mut prefix = EF::ONE;
+    for (j, &r) in point.iter().enumerate() {
+        if (n >> (d - 1 - j)) & 1 == 1 {
+            acc += prefix * (EF::ONE - r);
+            prefix *= r;
+        } else {
+            prefix *= EF::ONE - r;
+        }
+    }
+    acc
+}
+
+/// MLE of the index column `[0, 2^n)` at an `n`-variable point: `Σ 2^(n−1−i) r_i`.
+pub fn range_column_eval(point: &[EF]) -> EF {
+    point.iter().fold(EF::ZERO, |acc, &r| acc.double() + r)
+}
+
+/// Evaluates the public table's columns, padded with copies of their last
+/// row, at `point` (closed form for range tables, which need no padding).
+pub(super) fn table_column_evals(table: &LookupTable, point: &[EF]) -> Vec<EF> {
+    match table.range_bits() {
+        Some(bits) if bits == point.len() => vec![range_column_eval(point)],
+        _ => {
+            let padding = EF::ONE - prefix_indicator_eval(table.len(), point);
+            table
+                .columns
+                .iter()
+                .map(|c| evaluate_col(c, point) + padding * EF::from(c[c.len() - 1]))
+                .collect()
+        }
+    }
+}
