@@ -12,7 +12,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use zkinfer_model::ir::{QOp, QuantModel};
 use zkinfer_protocol::field::{f_from_i64, F};
-use zkinfer_protocol::pcs::{stacked_num_vars, Commitment, CommittedData, Pcs, PcsParams};
+use zkinfer_protocol::pcs::{
+    commitment_security, stacked_num_vars, Commitment, CommittedData, Pcs, PcsParams,
+};
 
 use crate::error::ProveError;
 use crate::layout::{padded_field, Layout};
@@ -334,6 +336,13 @@ impl ProvingKey {
         let body = unframe(PK_MAGIC, bytes, "proving key")?;
         let file: PkFile = postcard::from_bytes(body)
             .map_err(|e| ProveError::Key(format!("proving key is corrupt: {e}")))?;
+        // Committing with parameters WHIR cannot configure would panic.
+        let weight_num_vars = Layout::new(&file.model)?.weight_num_vars;
+        if commitment_security(&file.pcs_params, &weight_num_vars, 1).is_none() {
+            return Err(ProveError::Key(
+                "proving key is corrupt: invalid commitment parameters".into(),
+            ));
+        }
         build_pk(file.model, file.pcs_params, Some(&file.weight_commitment))
     }
 

@@ -155,6 +155,15 @@ impl Layout {
                 )));
             }
         }
+        // Tensor ids too: the limb-width choice below reads tensors by id.
+        for (i, op) in model.ops.iter().enumerate() {
+            let (inputs, output) = op.io();
+            if inputs.iter().chain([&output]).any(|&t| t >= n) {
+                return Err(ProveError::Model(format!(
+                    "op #{i} refers to a tensor out of range"
+                )));
+            }
+        }
         let unsupported = |i: usize, what: &str| {
             Err(ProveError::Unsupported(format!(
                 "op #{i} ({what}) is not supported by the prover yet; supported: Dense, Conv2d, MaxPool, SumPool (average pooling), Requant, Lut, Add, Reshape, Transpose (of images)"
