@@ -11,7 +11,7 @@ mod fuzz_common;
 use std::path::Path;
 use std::process::Command;
 
-use fuzz_common::{fixture, run, Target};
+use fuzz_common::{run, Target};
 
 fn zkinfer(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_zkinfer"))

@@ -345,7 +345,7 @@ pub fn json_mutate(rng: &mut Rng, text: &[u8]) -> Vec<u8> {
                     0 => Value::from(*rng.pick(&EXTREMES)),
                     1 => Value::from(-(*rng.pick(&EXTREMES) as i64)),
                     2 => Value::from(v.wrapping_add(*rng.pick(&[-1, 1]))),
-                    _ => Value::from(v.wrapping_mul(1 << rng.below(40))),
+                    _ => Value::from(v.wrapping_mul(2 << rng.below(40))),
                 }
             }
             Value::Array(mut a) => {
@@ -413,6 +413,65 @@ fn fuzz_verifying_key_structure() {
                 }
             }
             true
+        },
+    );
+}
+
+/// Proofs whose structure is mutated after decoding: the activation
+/// commitment, the lookup proofs and the layer proofs as JSON (vectors too
+/// short or too long, sumchecks with missing rounds, absurd `num_vars`), the
+/// openings kept. `verify` must reject every change without panicking — it
+/// indexes these vectors by what the layout expects.
+#[test]
+fn fuzz_proof_structure() {
+    let _serial = fuzz_common::serial();
+    let c = corpus();
+    let seeds: Vec<Vec<u8>> = c
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            serde_json::to_vec(&serde_json::json!({
+                "seed": i,
+                "commitment": p.proof.activation_commitment,
+                "lookups": p.proof.lookups,
+                "layers": p.proof.layers,
+            }))
+            .unwrap()
+        })
+        .collect();
+    run(
+        Target {
+            name: "proof_structure",
+            seeds,
+            iters: 800,
+            alloc_factor: 4096,
+            fixup: None,
+            mutator: Some(&|rng, seed, _| json_mutate(rng, seed)),
+        },
+        |bytes| {
+            let Ok(doc) = serde_json::from_slice::<Value>(bytes) else {
+                return false;
+            };
+            let part = |k: &str| doc.get(k).cloned().unwrap_or_default();
+            let Some(p) = part("seed").as_u64().and_then(|i| c.get(i as usize)) else {
+                return false;
+            };
+            let (Ok(commitment), Ok(lookups), Ok(layers)) = (
+                serde_json::from_value(part("commitment")),
+                serde_json::from_value(part("lookups")),
+                serde_json::from_value(part("layers")),
+            ) else {
+                return false;
+            };
+            let proof = Proof {
+                activation_commitment: commitment,
+                lookups,
+                layers,
+                ..p.proof.clone()
+            };
+            let ok = verify(&p.pk.vk, &p.x, &p.y, &proof).is_ok();
+            assert!(!ok || proof == p.proof, "a mutated proof verifies");
+            ok
         },
     );
 }
@@ -508,7 +567,7 @@ fn harness_catches_panics_and_oversized_allocations() {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             run(target, |_| {
                 assert!(bad != 0, "decoder panic");
-                std::hint::black_box(vec![0u8; 4 << 20]).len() > 0
+                !std::hint::black_box(vec![0u8; 4 << 20]).is_empty()
             })
         }));
         assert!(r.is_err());

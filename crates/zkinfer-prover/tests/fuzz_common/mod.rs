@@ -325,6 +325,11 @@ fn fail(target: &str, case: u64, input: &[u8], what: &str) -> ! {
     );
 }
 
+/// Rewrites a mutated case before decoding.
+pub type Fixup<'a> = &'a dyn Fn(&mut Rng, Vec<u8>) -> Vec<u8>;
+/// Makes a case from (seed, donor).
+pub type Mutator<'a> = &'a dyn Fn(&mut Rng, &[u8], &[u8]) -> Vec<u8>;
+
 /// Settings of one target.
 pub struct Target<'a> {
     pub name: &'a str,
@@ -336,9 +341,9 @@ pub struct Target<'a> {
     pub alloc_factor: usize,
     /// Rewrites a mutated case before decoding (e.g. fixes a checksum so the
     /// body is reached); `None` leaves it.
-    pub fixup: Option<&'a dyn Fn(&mut Rng, Vec<u8>) -> Vec<u8>>,
+    pub fixup: Option<Fixup<'a>>,
     /// Replaces the byte-level [`mutate`] (seed, donor) for structured inputs.
-    pub mutator: Option<&'a dyn Fn(&mut Rng, &[u8], &[u8]) -> Vec<u8>>,
+    pub mutator: Option<Mutator<'a>>,
 }
 
 /// Runs `decode` on every truncation of every seed, then on `iters` random
@@ -455,21 +460,29 @@ pub fn run(t: Target, decode: impl Fn(&[u8]) -> bool) -> Outcome {
 /// Aborts the process (after saving the input) when one case runs longer
 /// than the timeout: a hang would otherwise only show as a stuck CI job.
 struct Watchdog {
-    state: &'static Mutex<(Option<(u64, Instant)>, Vec<u8>)>,
+    state: &'static Mutex<Running>,
     stop: &'static AtomicBool,
+}
+
+/// The case being decoded (number, start) and its input.
+struct Running {
+    case: Option<(u64, Instant)>,
+    input: Vec<u8>,
 }
 
 impl Watchdog {
     fn start(name: &str, timeout: Duration) -> Self {
-        let state: &'static Mutex<(Option<(u64, Instant)>, Vec<u8>)> =
-            Box::leak(Box::new(Mutex::new((None, Vec::new()))));
+        let state: &'static Mutex<Running> = Box::leak(Box::new(Mutex::new(Running {
+            case: None,
+            input: Vec::new(),
+        })));
         let stop: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
         let name = name.to_string();
         std::thread::spawn(move || {
             while !stop.load(Relaxed) {
                 std::thread::sleep(Duration::from_millis(200));
                 let s = state.lock().unwrap_or_else(|e| e.into_inner());
-                if let (Some((case, t0)), input) = (&s.0, &s.1) {
+                if let (Some((case, t0)), input) = (&s.case, &s.input) {
                     if t0.elapsed() > timeout {
                         let p = repro_dir().join(format!("{name}-{case}.bin"));
                         let _ = std::fs::write(&p, input);
@@ -486,12 +499,12 @@ impl Watchdog {
     }
     fn begin(&self, case: u64, input: &[u8]) {
         let mut s = self.state.lock().unwrap();
-        s.0 = Some((case, Instant::now()));
-        s.1.clear();
-        s.1.extend_from_slice(input);
+        s.case = Some((case, Instant::now()));
+        s.input.clear();
+        s.input.extend_from_slice(input);
     }
     fn end(&self) {
-        self.state.lock().unwrap().0 = None;
+        self.state.lock().unwrap().case = None;
     }
 }
 
