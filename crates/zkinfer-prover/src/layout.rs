@@ -128,6 +128,14 @@ pub struct MaxPoolLayout {
     pub diff_polys: Vec<usize>,
 }
 
+/// Element count of a weight tensor, `None` beyond 2^32 (like tensors: a
+/// weight-free key must not announce a size that would wrap or be sized).
+fn weight_count(dims: &[usize]) -> Option<usize> {
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= 1 << 32)
+}
+
 /// Number of variables of a tensor of `len` elements.
 pub fn nv(len: usize) -> usize {
     num_vars_for(len)
@@ -255,7 +263,9 @@ impl Layout {
                         )));
                     }
                     // Weight-free structures (in a verifying key) carry empty vectors.
-                    if !weight.is_empty() && weight.len() != in_dim * out_dim
+                    let size = weight_count(&[*in_dim, *out_dim]);
+                    if size.is_none()
+                        || !weight.is_empty() && size != Some(weight.len())
                         || !bias.is_empty() && bias.len() != *out_dim
                     {
                         return Err(ProveError::Model(format!(
@@ -495,7 +505,9 @@ impl Layout {
                             "op #{i} (Conv2d): kernel {kernel_shape:?} does not match the input/output channels"
                         )));
                     }
-                    if !weight.is_empty() && weight.len() != oc * ic * kh * kw
+                    let size = weight_count(kernel_shape);
+                    if size.is_none()
+                        || !weight.is_empty() && size != Some(weight.len())
                         || !bias.is_empty() && bias.len() != oc
                     {
                         return Err(ProveError::Model(format!(

@@ -12,7 +12,7 @@ use fuzz_common::{fixture, mutate, run, Rng, Target, EXTREMES};
 use serde_json::Value;
 use zkinfer_model::compile::{compile, CompileOptions};
 use zkinfer_model::input::{parse_json_samples, parse_npy};
-use zkinfer_model::ir::{QOp, QuantModel};
+use zkinfer_model::ir::{QOp, QuantModel, TensorInfo, QUANT_MODEL_VERSION};
 use zkinfer_prover::layout::Layout;
 use zkinfer_prover::proof::Proof;
 use zkinfer_prover::synthetic::{cnn, input, mlp, CnnLayer};
@@ -549,6 +549,40 @@ fn keys_with_bad_ids_or_parameters_are_refused() {
         bytes.extend(postcard::to_allocvec(&file).unwrap());
         assert!(ProvingKey::from_bytes(&bytes).is_err());
     }
+}
+
+/// A Conv2d kernel whose element count wraps (`1·2^32·2^32·1 ≡ 0`) passed the
+/// "weights complete" check with no weights at all; the layout now refuses
+/// weight tensors beyond 2^32 elements, as it does tensors.
+#[test]
+fn wrapping_kernel_size_is_refused() {
+    let _serial = fuzz_common::serial();
+    let t = |shape: Vec<usize>| TensorInfo {
+        name: "t".into(),
+        shape,
+        scale: 1.0,
+        bound: 1,
+    };
+    let model = QuantModel {
+        version: QUANT_MODEL_VERSION,
+        name: "wrap".into(),
+        tensors: vec![t(vec![1 << 32, 1, 1]), t(vec![1, 1, 1])],
+        input: 0,
+        output: 1,
+        ops: vec![QOp::Conv2d {
+            input: 0,
+            output: 1,
+            kernel_shape: [1, 1 << 32, 1 << 32, 1],
+            weight: vec![],
+            bias: vec![0],
+            strides: [1, 1],
+            pads: [(1 << 32) - 1, 0, 0, 0],
+        }],
+        onnx: vec![],
+        output_softmax: false,
+    };
+    assert!(Layout::new(&model).is_err());
+    assert!(QuantModel::from_bytes(&model.to_bytes()).is_err());
 }
 
 /// The harness itself: a panic and an oversized allocation both fail a run.
