@@ -514,8 +514,10 @@ fn zkm_with_overflowing_sizes_is_refused() {
 }
 
 /// A key whose op refers to a tensor out of range (indexed while choosing
-/// limb widths, before the op checks), and a proving key with commitment
-/// parameters WHIR cannot configure (the re-commit panicked).
+/// limb widths, before the op checks); a proving key with commitment
+/// parameters WHIR cannot configure (the re-commit panicked) or with a rate
+/// or folding no mode uses (a 389-byte key with rate 2^-9 made the re-commit
+/// allocate 2 MiB; larger exponents, gigabytes).
 #[test]
 fn keys_with_bad_ids_or_parameters_are_refused() {
     let _serial = fuzz_common::serial();
@@ -535,10 +537,25 @@ fn keys_with_bad_ids_or_parameters_are_refused() {
         weight_commitment: &'a zkinfer_protocol::pcs::Commitment,
         pcs_params: zkinfer_protocol::pcs::PcsParams,
     }
-    for (folding, rate) in [(1 << 40, 1), (0, 1), (4, 1 << 40), (64, 64)] {
-        let mut pcs_params = p.pk.vk.pcs_params.clone();
-        pcs_params.folding_factor = folding;
-        pcs_params.starting_log_inv_rate = rate;
+    // (folding, log inverse rate, security level, grinding budget); the fourth
+    // is the fuzzer's find.
+    let bad_params: Vec<Vec<u8>> = [
+        (1 << 40, 1, 100, 20),
+        (0, 1, 100, 20),
+        (4, 1 << 40, 100, 20),
+        (64, 64, 100, 20),
+        (4, 9, 45, 8),
+        (9, 1, 100, 20),
+    ]
+    .into_iter()
+    .map(|(folding, rate, security_level, pow_bits)| {
+        let pcs_params = zkinfer_protocol::pcs::PcsParams {
+            folding_factor: folding,
+            starting_log_inv_rate: rate,
+            security_level,
+            pow_bits,
+            ..p.pk.vk.pcs_params.clone()
+        };
         let mut bytes = b"ZKINFPK\0".to_vec();
         bytes.extend_from_slice(&zkinfer_prover::keys::KEY_FORMAT_VERSION.to_le_bytes());
         let file = PkFile {
@@ -547,8 +564,22 @@ fn keys_with_bad_ids_or_parameters_are_refused() {
             pcs_params,
         };
         bytes.extend(postcard::to_allocvec(&file).unwrap());
-        assert!(ProvingKey::from_bytes(&bytes).is_err());
-    }
+        bytes
+    })
+    .collect();
+    // Refused, without panicking or allocating beyond the proving_key target's limit.
+    let out = run(
+        Target {
+            name: "proving_key_params",
+            seeds: bad_params,
+            iters: 0,
+            alloc_factor: 256,
+            fixup: None,
+            mutator: None,
+        },
+        |bytes| ProvingKey::from_bytes(bytes).is_ok(),
+    );
+    assert_eq!(out.accepted, 0);
 }
 
 /// A Conv2d kernel whose element count wraps (`1·2^32·2^32·1 ≡ 0`) passed the

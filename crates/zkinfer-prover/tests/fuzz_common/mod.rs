@@ -262,7 +262,8 @@ pub fn mutate_once(rng: &mut Rng, data: &mut Vec<u8>, other: &[u8]) {
     }
 }
 
-/// `1..=4` stacked edits (most single edits are caught early; stacking reaches deeper).
+/// 1–4 stacked edits, fewer more often (a single edit is usually caught
+/// early; stacking reaches deeper).
 pub fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
     let mut d = seed.to_vec();
     for _ in 0..1 + rng.below(4).saturating_sub(rng.below(2)) {
@@ -271,13 +272,13 @@ pub fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
     d
 }
 
-/// Prefix lengths to try: all of them for short files, else a spread plus
-/// both ends.
+/// Prefix lengths to try (the whole seed included): all of them for short
+/// files, else a spread plus both ends.
 pub fn truncation_lengths(len: usize) -> Vec<usize> {
     if len <= 4096 {
-        return (0..len).collect();
+        return (0..=len).collect();
     }
-    let mut v: Vec<usize> = (0..64).chain(len - 64..len).collect();
+    let mut v: Vec<usize> = (0..64).chain(len - 64..=len).collect();
     v.extend((0..1024).map(|k| k * len / 1024));
     v.sort_unstable();
     v.dedup();
