@@ -102,7 +102,7 @@ fn fuzz_proof_decoder() {
         Target {
             name: "proof",
             seeds: seeds.clone(),
-            iters: 8000,
+            iters: 4000,
             alloc_factor: 64,
             fixup: None,
             mutator: None,
@@ -196,7 +196,7 @@ fn fuzz_zkm_decoder() {
         Target {
             name: "zkm",
             seeds,
-            iters: 60000,
+            iters: 30000,
             alloc_factor: 64,
             fixup: Some(&zkm_fixup),
             mutator: None,
@@ -243,7 +243,7 @@ fn fuzz_npy() {
                 fixture("demo_test_labels.npy"),
                 fixture("demo_test_inputs.npy"),
             ],
-            iters: 60000,
+            iters: 30000,
             alloc_factor: 64,
             fixup: None,
             mutator: None,
@@ -284,7 +284,7 @@ fn fuzz_onnx_import() {
         Target {
             name: "onnx_import",
             seeds,
-            iters: 6000,
+            iters: 3000,
             alloc_factor: 64,
             fixup: None,
             mutator: None,
@@ -326,6 +326,7 @@ pub fn json_mutate(rng: &mut Rng, text: &[u8]) -> Vec<u8> {
             }
             Value::Object(o) => {
                 for (k, x) in o {
+                    let k = k.replace('~', "~0").replace('/', "~1"); // JSON pointer escapes
                     paths(x, format!("{at}/{k}"), rng, out);
                 }
             }
@@ -391,7 +392,7 @@ fn fuzz_verifying_key_structure() {
         Target {
             name: "verifying_key_structure",
             seeds,
-            iters: 4000,
+            iters: 2500,
             alloc_factor: 4096,
             fixup: None,
             mutator: Some(&|rng, seed, _| json_mutate(rng, seed)),
@@ -443,7 +444,7 @@ fn fuzz_proof_structure() {
         Target {
             name: "proof_structure",
             seeds,
-            iters: 800,
+            iters: 400,
             alloc_factor: 4096,
             fixup: None,
             mutator: Some(&|rng, seed, _| json_mutate(rng, seed)),
