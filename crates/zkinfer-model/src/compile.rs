@@ -84,7 +84,14 @@ pub fn accuracy_report(
 }
 
 /// Runs the ONNX model with tract (float32) on one sample; `shape` includes the batch axis.
+/// tract optimizes and runs an untrusted graph: a panic inside it is this model's error,
+/// not a crash of the caller.
 pub fn tract_reference(onnx_bytes: &[u8], shape: &[usize], x: &[f64]) -> Result<Vec<f64>> {
+    std::panic::catch_unwind(|| tract_run(onnx_bytes, shape, x))
+        .unwrap_or_else(|_| Err(ModelError::Tract("tract panicked on this model".into())))
+}
+
+fn tract_run(onnx_bytes: &[u8], shape: &[usize], x: &[f64]) -> Result<Vec<f64>> {
     use tract_onnx::prelude::*;
     let t = |e: TractError| ModelError::Tract(format!("{e:#}"));
     let model = tract_onnx::onnx()

@@ -102,7 +102,8 @@ pub fn conv_out_dim(
     pad_a: usize,
     pad_b: usize,
 ) -> Option<usize> {
-    let padded = inp + pad_a + pad_b;
+    // Untrusted model files may carry any sizes: overflow is "no output".
+    let padded = inp.checked_add(pad_a)?.checked_add(pad_b)?;
     if stride == 0 || padded < k {
         return None;
     }

@@ -159,6 +159,14 @@ impl QuantModel {
                     t.name, t.bound
                 ));
             }
+            // A size that overflows would wrap in `len()` (files are untrusted).
+            if t.shape
+                .iter()
+                .try_fold(1usize, |a, &d| a.checked_mul(d))
+                .is_none()
+            {
+                return err(format!("tensor #{i} `{}` is too large", t.name));
+            }
             if t.is_empty() {
                 return err(format!("tensor #{i} `{}` is empty", t.name));
             }
@@ -193,7 +201,7 @@ impl QuantModel {
                 } => {
                     if *in_dim != ti.len()
                         || *out_dim != to.len()
-                        || weight.len() != in_dim * out_dim
+                        || in_dim.checked_mul(*out_dim) != Some(weight.len())
                         || bias.len() != *out_dim
                     {
                         return Err(e("dimension mismatch".into()));
@@ -204,7 +212,9 @@ impl QuantModel {
                                 .iter()
                                 .map(|w| w.unsigned_abs() as i128)
                                 .sum();
-                            sat(s * bin + bias[o].unsigned_abs() as i128)
+                            sat(s
+                                .saturating_mul(bin)
+                                .saturating_add(bias[o].unsigned_abs() as i128))
                         })
                         .max()
                         .unwrap_or(0)
@@ -228,7 +238,8 @@ impl QuantModel {
                             ti.shape, to.shape
                         )));
                     }
-                    if weight.len() != oc * ic * kh * kw || bias.len() != oc {
+                    let size = [ic, kh, kw].iter().try_fold(oc, |a, &d| a.checked_mul(d));
+                    if size != Some(weight.len()) || bias.len() != oc {
                         return Err(e("weight/bias length mismatch".into()));
                     }
                     let oh = window_out(ti.shape[1], kh, strides[0], pads[0], pads[2]);
@@ -243,7 +254,9 @@ impl QuantModel {
                                 .iter()
                                 .map(|w| w.unsigned_abs() as i128)
                                 .sum();
-                            sat(s * bin + bias[o].unsigned_abs() as i128)
+                            sat(s
+                                .saturating_mul(bin)
+                                .saturating_add(bias[o].unsigned_abs() as i128))
                         })
                         .max()
                         .unwrap_or(0)
@@ -287,7 +300,9 @@ impl QuantModel {
                     if table.is_empty() || table.len() > 1 << 20 || ti.len() != to.len() {
                         return Err(e("table empty, larger than 2^20, or length mismatch".into()));
                     }
-                    let hi = in_min + table.len() as i64 - 1;
+                    let Some(hi) = in_min.checked_add(table.len() as i64 - 1) else {
+                        return Err(e("table domain overflows".into()));
+                    };
                     // input range: the clamp of a producing Requant, else its bound
                     let (lo_in, hi_in) = self
                         .ops
@@ -358,7 +373,8 @@ impl QuantModel {
                     if matches!(op, QOp::MaxPool { .. }) {
                         bin
                     } else {
-                        bin * (kernel[0] * kernel[1]) as i128
+                        sat(bin
+                            .saturating_mul((kernel[0] as i128).saturating_mul(kernel[1] as i128)))
                     }
                 }
                 QOp::Reshape { .. } => {

@@ -101,6 +101,14 @@ pub struct Layout {
     pub(crate) ops: Vec<Arc<dyn OpProof>>,
 }
 
+/// Element count of a weight tensor, `None` beyond 2^32 (like tensors: a
+/// weight-free key must not announce a size that would wrap or be sized).
+pub(crate) fn weight_count(dims: &[usize]) -> Option<usize> {
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= 1 << 32)
+}
+
 /// Number of variables of a tensor of `len` elements.
 pub fn nv(len: usize) -> usize {
     num_vars_for(len)
@@ -189,6 +197,15 @@ impl Layout {
                 return Err(ProveError::Model(format!(
                     "tensor '{}' has an unsupported shape {:?}",
                     t.name, t.shape
+                )));
+            }
+        }
+        // Tensor ids too: the limb-width choice below reads tensors by id.
+        for (i, op) in model.ops.iter().enumerate() {
+            let (inputs, output) = op.io();
+            if inputs.iter().chain([&output]).any(|&t| t >= n) {
+                return Err(ProveError::Model(format!(
+                    "op #{i} refers to a tensor out of range"
                 )));
             }
         }

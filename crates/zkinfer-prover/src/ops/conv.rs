@@ -29,7 +29,7 @@ use super::{
 };
 use crate::claims::PointClaim;
 use crate::error::ProveError;
-use crate::layout::{nv, padded_field, Layout, LayoutBuilder};
+use crate::layout::{nv, padded_field, weight_count, Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
 use crate::spatial::{masked_eq, prove_linear, valid_mass, verify_linear, Separable, Window};
 
@@ -304,7 +304,9 @@ impl Conv {
                 "op #{i} (Conv2d): kernel {kernel_shape:?} does not match the input/output channels"
             )));
         }
-        if !weight.is_empty() && weight.len() != oc * ic * kh * kw
+        let size = weight_count(&kernel_shape);
+        if size.is_none()
+            || !weight.is_empty() && size != Some(weight.len())
             || !bias.is_empty() && bias.len() != oc
         {
             return Err(ProveError::Model(format!(

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
-use crate::layout::{nv, padded_field, Layout, LayoutBuilder};
+use crate::layout::{nv, padded_field, weight_count, Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
 
 #[derive(Debug)]
@@ -53,7 +53,9 @@ impl Dense {
             )));
         }
         // Weight-free structures (in a verifying key) carry empty vectors.
-        if !weight.is_empty() && weight.len() != in_dim * out_dim
+        let size = weight_count(&[in_dim, out_dim]);
+        if size.is_none()
+            || !weight.is_empty() && size != Some(weight.len())
             || !bias.is_empty() && bias.len() != out_dim
         {
             return Err(ProveError::Model(format!(
