@@ -2,8 +2,8 @@
 //! that lives in the binary): mutated copies of an honest `out.json` through
 //! the real command. The binary turns a panic into exit code 101 and
 //! "internal error", so a case passes if the exit code is 0 or 1 without that
-//! message — and a file whose `output_int` differs from the proven output
-//! never verifies. The harness is the prover crate's `fuzz_common`.
+//! message — and a file that differs from the proven one in any field
+//! (`output`, `output_int`, `model_id`; whitespace aside) never verifies. The harness is the prover crate's `fuzz_common`.
 
 #[path = "../../zkinfer-prover/tests/fuzz_common/mod.rs"]
 mod fuzz_common;
@@ -72,6 +72,7 @@ fn fuzz_output_file() {
     }
     let honest = std::fs::read(d.join("out.json")).unwrap();
     let honest_ints = output_ints(&honest).unwrap();
+    let honest_json: serde_json::Value = serde_json::from_slice(&honest).unwrap();
     let case_file = p("case.json");
     run(
         Target {
@@ -110,6 +111,11 @@ fn fuzz_output_file() {
                     output_ints(bytes).as_ref(),
                     Some(&honest_ints),
                     "a changed output_int verifies"
+                );
+                assert_eq!(
+                    serde_json::from_slice::<serde_json::Value>(bytes).ok(),
+                    Some(honest_json.clone()),
+                    "a changed output file verifies"
                 );
             }
             o.status.success()
