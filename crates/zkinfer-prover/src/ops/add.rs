@@ -2,14 +2,12 @@
 //! one claim on each operand at the same point; the verifier checks the
 //! combination. No sumcheck, no commitment.
 
-use zkinfer_model::ir::{QOp, QuantModel, TensorId};
-use zkinfer_protocol::field::{f_from_i64, F};
+use zkinfer_model::ir::{QOp, TensorId};
+use zkinfer_protocol::field::f_from_i64;
 use zkinfer_protocol::mle::evaluate_base;
 use zkinfer_protocol::{VerifyError, EF};
 
-use super::{
-    ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx, WitnessCtx,
-};
+use super::{ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx};
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
 
@@ -79,14 +77,6 @@ impl OpProof for Add {
 
     fn committed(&self) -> Vec<Committed> {
         Vec::new()
-    }
-
-    fn witness(&self, _: &WitnessCtx, _: &mut [Vec<F>]) -> Result<(), ProveError> {
-        Ok(())
-    }
-
-    fn weight_polys(&self, _: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
-        Ok(Vec::new())
     }
 
     fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {

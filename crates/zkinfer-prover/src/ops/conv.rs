@@ -25,7 +25,7 @@ use zkinfer_protocol::security::sumcheck_bits;
 
 use super::{
     at_op, batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx, WitnessCtx,
+    OpProof, ProverCtx, VerifierCtx,
 };
 use crate::claims::PointClaim;
 use crate::error::ProveError;
@@ -334,10 +334,6 @@ impl OpProof for Conv {
 
     fn committed(&self) -> Vec<Committed> {
         Vec::new()
-    }
-
-    fn witness(&self, _: &WitnessCtx, _: &mut [Vec<F>]) -> Result<(), ProveError> {
-        Ok(())
     }
 
     /// `[OC, IC, KH, KW]` with every axis padded, then the bias.

@@ -15,7 +15,7 @@ use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::{
     batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx, WitnessCtx,
+    OpProof, ProverCtx, VerifierCtx,
 };
 use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
@@ -130,10 +130,6 @@ impl OpProof for Dense {
 
     fn committed(&self) -> Vec<Committed> {
         Vec::new()
-    }
-
-    fn witness(&self, _: &WitnessCtx, _: &mut [Vec<F>]) -> Result<(), ProveError> {
-        Ok(())
     }
 
     /// `[out, input arrangement]` (an image flattened by a Reshape keeps its

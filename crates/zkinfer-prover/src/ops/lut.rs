@@ -3,7 +3,7 @@
 //! the function table, so claims on the output go to the activation opening
 //! and the op sends nothing of its own.
 
-use zkinfer_model::ir::{QOp, QuantModel, TensorId};
+use zkinfer_model::ir::{QOp, TensorId};
 use zkinfer_protocol::field::F;
 use zkinfer_protocol::VerifyError;
 
@@ -70,9 +70,6 @@ impl OpProof for Lut {
     fn witness(&self, w: &WitnessCtx, polys: &mut [Vec<F>]) -> Result<(), ProveError> {
         polys[self.y_poly] = w.field(self.output);
         Ok(())
-    }
-    fn weight_polys(&self, _: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
-        Ok(Vec::new())
     }
     fn prove(&self, _: &mut ProverCtx) -> Option<LayerProof> {
         None

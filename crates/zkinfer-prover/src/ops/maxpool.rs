@@ -11,7 +11,7 @@ use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base};
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use zkinfer_model::ir::{QOp, QuantModel, TensorId};
+use zkinfer_model::ir::{QOp, TensorId};
 use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::security::sumcheck_bits;
 
@@ -288,10 +288,6 @@ impl OpProof for MaxPool {
             polys[p] = d;
         }
         Ok(())
-    }
-
-    fn weight_polys(&self, _: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
-        Ok(Vec::new())
     }
 
     fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {

@@ -53,10 +53,19 @@ pub(crate) trait OpProof: Debug + Send + Sync {
     fn index(&self) -> usize;
     /// The committed activation polynomials it owns (witness columns).
     fn committed(&self) -> Vec<Committed>;
-    /// Fills its committed polynomials from the trace.
-    fn witness(&self, w: &WitnessCtx, polys: &mut [Vec<F>]) -> Result<(), ProveError>;
-    /// Its polynomials under the weight commitment, in layout order.
-    fn weight_polys(&self, model: &QuantModel, layout: &Layout) -> Result<Vec<Vec<F>>, ProveError>;
+    /// Fills its committed polynomials from the trace (none by default).
+    fn witness(&self, _w: &WitnessCtx, _polys: &mut [Vec<F>]) -> Result<(), ProveError> {
+        Ok(())
+    }
+    /// Its polynomials under the weight commitment, in layout order (none by
+    /// default).
+    fn weight_polys(
+        &self,
+        _model: &QuantModel,
+        _layout: &Layout,
+    ) -> Result<Vec<Vec<F>>, ProveError> {
+        Ok(Vec::new())
+    }
     /// Reduces the claims on its output; `Some` message when it sends one.
     fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof>;
     /// Checks its message (taken from `proofs` when it sent one) and routes

@@ -8,8 +8,8 @@
 //! `E(r)` itself). Padding: `y`'s pad value is the product of the operands'.
 //! The requantization after it is the following `Requant` op.
 
-use zkinfer_model::ir::{QOp, QuantModel, TensorId};
-use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
+use zkinfer_model::ir::{QOp, TensorId};
+use zkinfer_protocol::field::PrimeCharacteristicRing;
 use zkinfer_protocol::mle::{eq_eval, eq_table};
 use zkinfer_protocol::security::sumcheck_bits;
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
@@ -18,7 +18,7 @@ use zkinfer_protocol::{Transcript, VerifyError, EF};
 use super::add::same_layout;
 use super::{
     batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx, WitnessCtx,
+    OpProof, ProverCtx, VerifierCtx,
 };
 use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
@@ -76,14 +76,6 @@ impl OpProof for Mul {
 
     fn committed(&self) -> Vec<Committed> {
         Vec::new()
-    }
-
-    fn witness(&self, _: &WitnessCtx, _: &mut [Vec<F>]) -> Result<(), ProveError> {
-        Ok(())
-    }
-
-    fn weight_polys(&self, _: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
-        Ok(Vec::new())
     }
 
     fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {

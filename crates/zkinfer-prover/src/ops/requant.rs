@@ -490,10 +490,6 @@ impl OpProof for Requant {
         Ok(())
     }
 
-    fn weight_polys(&self, _: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
-        Ok(Vec::new())
-    }
-
     fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {
         let pk = p.pk;
         let z = self.point(p.tr, &pk.layout);

@@ -2,13 +2,10 @@
 //! the same row-major data, laid out the same way, is the same polynomial,
 //! so claims on it are claims on the input and nothing is proven.
 
-use zkinfer_model::ir::{QOp, QuantModel};
-use zkinfer_protocol::field::F;
+use zkinfer_model::ir::QOp;
 use zkinfer_protocol::VerifyError;
 
-use super::{
-    ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx, WitnessCtx,
-};
+use super::{ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx};
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder, TensorKind};
 
@@ -40,12 +37,6 @@ impl OpProof for Reshape {
     }
     fn committed(&self) -> Vec<Committed> {
         Vec::new()
-    }
-    fn witness(&self, _: &WitnessCtx, _: &mut [Vec<F>]) -> Result<(), ProveError> {
-        Ok(())
-    }
-    fn weight_polys(&self, _: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
-        Ok(Vec::new())
     }
     fn prove(&self, _: &mut ProverCtx) -> Option<LayerProof> {
         None

@@ -2,7 +2,7 @@
 //! Requant's rounded shift, range-checked there) is linear: output claims are
 //! a separable functional of the input (`spatial.rs`), one sumcheck.
 
-use zkinfer_model::ir::{QOp, QuantModel, TensorId};
+use zkinfer_model::ir::{QOp, TensorId};
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::eq_table;
 use zkinfer_protocol::security::sumcheck_bits;
@@ -10,7 +10,7 @@ use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::{
     at_op, batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx, WitnessCtx,
+    OpProof, ProverCtx, VerifierCtx,
 };
 use crate::claims::PointClaim;
 use crate::error::ProveError;
@@ -115,14 +115,6 @@ impl OpProof for SumPool {
 
     fn committed(&self) -> Vec<Committed> {
         Vec::new()
-    }
-
-    fn witness(&self, _: &WitnessCtx, _: &mut [Vec<F>]) -> Result<(), ProveError> {
-        Ok(())
-    }
-
-    fn weight_polys(&self, _: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
-        Ok(Vec::new())
     }
 
     fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {

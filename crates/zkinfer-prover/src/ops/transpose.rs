@@ -2,13 +2,10 @@
 //! of the polynomial's variable groups, so each output claim is a claim on
 //! the input at the point whose groups are permuted back. No proof.
 
-use zkinfer_model::ir::{QOp, QuantModel, TensorId};
-use zkinfer_protocol::field::F;
+use zkinfer_model::ir::{QOp, TensorId};
 use zkinfer_protocol::VerifyError;
 
-use super::{
-    ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx, WitnessCtx,
-};
+use super::{ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx};
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
@@ -90,12 +87,6 @@ impl OpProof for Transpose {
     }
     fn committed(&self) -> Vec<Committed> {
         Vec::new()
-    }
-    fn witness(&self, _: &WitnessCtx, _: &mut [Vec<F>]) -> Result<(), ProveError> {
-        Ok(())
-    }
-    fn weight_polys(&self, _: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
-        Ok(Vec::new())
     }
     fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {
         self.route(p.book, &p.pk.layout);
