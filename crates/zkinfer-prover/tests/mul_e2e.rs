@@ -45,7 +45,8 @@ fn a_tampered_mul_message_or_output_is_rejected() {
         f(&mut p.layers[at]);
         verify(&pk.vk, &x, &out.output, &p)
     };
-    let edits: [(&str, &dyn Fn(&mut LayerProof)); 3] = [
+    type Edit<'a> = (&'a str, &'a dyn Fn(&mut LayerProof));
+    let edits: [Edit; 3] = [
         ("a(r)", &|l| {
             if let LayerProof::Mul { a_eval, .. } = l {
                 *a_eval += EF::ONE;

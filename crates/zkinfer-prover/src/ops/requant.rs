@@ -314,8 +314,7 @@ impl Requant {
                 "op #{i} (Requant): length mismatch"
             )));
         }
-        if multiplier < 1
-            || multiplier >= MAX_REQUANT_MULTIPLIER
+        if !(1..MAX_REQUANT_MULTIPLIER).contains(&multiplier)
             || shift > MAX_REQUANT_SHIFT
             || min > max
         {
