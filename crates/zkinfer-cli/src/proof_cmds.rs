@@ -82,12 +82,13 @@ pub fn run_setup(a: SetupArgs) -> Result<()> {
         println!(
             "{}",
             json!({"model_id": pk.vk.model_id_hex(), "setup_s": secs, "params": pk.model.num_params(),
-                   "security_bits": bits,
+                   "mode": pk.vk.mode.to_string(), "security_bits": bits,
                    "pk": a.output.join("model.pk"), "vk": a.output.join("model.vk")})
         );
     } else {
         println!("model id   {}", pk.vk.model_id_hex());
         println!("parameters {}", pk.model.num_params());
+        println!("mode       {} commitments", pk.vk.mode);
         println!("security   {bits:.1} bits");
         println!(
             "setup      {secs:.3} s -> {}/model.pk, model.vk",

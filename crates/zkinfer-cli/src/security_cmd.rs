@@ -27,13 +27,14 @@ pub fn run_security(a: SecurityArgs) -> Result<()> {
             .collect();
         println!(
             "{}",
-            json!({"total_bits": r.total_bits, "components": comps, "assumption": r.assumption, "pcs_params": vk.pcs_params})
+            json!({"total_bits": r.total_bits, "components": comps, "assumption": r.assumption, "mode": vk.mode.to_string(), "pcs_params": vk.pcs_params})
         );
     } else {
         for (n, b) in &r.components {
             println!("{b:>7.1} bits  {n}");
         }
         println!("{:>7.1} bits  total ({})", r.total_bits, r.assumption);
+        println!("commitment mode: {}", vk.mode);
         println!("parameters: {:?}", vk.pcs_params);
     }
     Ok(())

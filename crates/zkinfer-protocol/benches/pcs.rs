@@ -14,7 +14,7 @@ use divan::Bencher;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use zkinfer_protocol::field::{BasedVectorSpace, PrimeCharacteristicRing};
-use zkinfer_protocol::pcs::{Claim, Commitment, CommittedData, Pcs, PcsParams};
+use zkinfer_protocol::pcs::{Claim, Commitment, CommitmentScheme, CommittedData, Pcs, PcsParams};
 use zkinfer_protocol::security::pcs_bits;
 use zkinfer_protocol::{Transcript, EF, F};
 
@@ -76,7 +76,7 @@ fn setup(n: usize) -> (Pcs, Commitment, CommittedData, Vec<Claim>) {
     let pcs = Pcs::new(params());
     let p = poly(n);
     let claims = vec![one_claim(&p, n)];
-    let (com, data) = pcs.commit(&[p]);
+    let (com, data) = pcs.commit(&[p]).unwrap();
     (pcs, com, data, claims)
 }
 
@@ -99,7 +99,7 @@ fn open(bencher: Bencher, n: usize) {
     let t0 = transcript(&com);
     bencher.bench(|| {
         let mut t = t0.clone();
-        pcs.open(&data, &claims, &mut t)
+        pcs.open(&data, &claims, &mut t).unwrap()
     });
 }
 
@@ -111,7 +111,7 @@ fn open_consuming(bencher: Bencher, n: usize) {
         .with_inputs(|| setup(n))
         .bench_values(|(pcs, com, data, claims)| {
             let mut t = transcript(&com);
-            pcs.open_consuming(data, &claims, &mut t)
+            pcs.open_consuming(data, &claims, &mut t).unwrap()
         });
 }
 
@@ -119,7 +119,7 @@ fn open_consuming(bencher: Bencher, n: usize) {
 fn verify(bencher: Bencher, n: usize) {
     let (pcs, com, data, claims) = setup(n);
     let t0 = transcript(&com);
-    let proof = pcs.open(&data, &claims, &mut t0.clone());
+    let proof = pcs.open(&data, &claims, &mut t0.clone()).unwrap();
     drop(data);
     let bytes = proof.to_bytes();
     let params = params();

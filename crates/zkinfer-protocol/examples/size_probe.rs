@@ -10,7 +10,7 @@ static ALLOC: zkinfer_protocol::huge_pages::HugePageAlloc =
 use std::time::Instant;
 
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
-use zkinfer_protocol::pcs::{prescribed_security, Claim, Pcs, PcsParams};
+use zkinfer_protocol::pcs::{prescribed_security, Claim, CommitmentScheme, Pcs, PcsParams};
 use zkinfer_protocol::{Transcript, EF};
 
 fn main() {
@@ -34,7 +34,7 @@ fn main() {
         }
         let pcs = Pcs::new(p.clone());
         let t = Instant::now();
-        let (_, data) = pcs.commit(std::slice::from_ref(&poly));
+        let (_, data) = pcs.commit(std::slice::from_ref(&poly)).expect("commit");
         let commit = t.elapsed();
         // Honest claims: the values are the polynomial's evaluations.
         let claims: Vec<Claim> = (0..n_claims as u64)
@@ -53,7 +53,7 @@ fn main() {
         let mut tr = Transcript::new(b"size-probe");
         let faults = minor_faults();
         let t = Instant::now();
-        let proof = pcs.open_consuming(data, &claims, &mut tr);
+        let proof = pcs.open_consuming(data, &claims, &mut tr).expect("open");
         let open = t.elapsed();
         let faults = minor_faults() - faults;
         let bits = prescribed_security(&p, nv, n_claims).map_or(0.0, |s| s.0);

@@ -1,6 +1,8 @@
 //! Multilinear polynomial commitments: our seam over Plonky3's WHIR.
 //!
-//! API CONTRACT (used by the prover crate; keep these signatures).
+//! The seam is the [`CommitmentScheme`] trait (`pcs/scheme.rs`: commit, open
+//! a batch of claims at chosen points, verify; errors, never panics, on bad
+//! parameters); [`Pcs`] implements it with today's non-hiding WHIR.
 //! `commit` does not touch any transcript: the caller absorbs the commitment
 //! (`Commitment::absorb_into`) on both sides before any challenge that the
 //! committed data must not depend on. `open`/`verify` then run on the shared
@@ -87,6 +89,19 @@ type P3WhirProof = WhirProof<F, EF, Mmcs>;
 /// variables: p3's prefix layout needs a full SIMD vector left after the
 /// first fold (Goldilocks packs 4 lanes on AVX2, 8 on AVX-512).
 pub const MIN_TABLE_VARS: usize = 3;
+
+/// Largest folding factor [`PcsParams::check`] accepts (the modes use 4 and 5;
+/// every table is padded to `folding_factor + MIN_TABLE_VARS` variables).
+pub const MAX_FOLDING_FACTOR: usize = 8;
+/// Largest `starting_log_inv_rate` [`PcsParams::check`] accepts (the modes use
+/// 1 and 2; the codeword is `2^rate` times the data).
+pub const MAX_LOG_INV_RATE: usize = 6;
+/// Largest grinding budget per phase [`PcsParams::check`] accepts (the sizes
+/// we commit need at most 24; each bit doubles a phase's hashing).
+pub const MAX_POW_BITS: usize = 28;
+/// Largest per-term security target [`PcsParams::check`] accepts: the
+/// challenge field has ≈ 2^128 elements.
+pub const MAX_SECURITY_LEVEL: usize = 128;
 
 /// Format version byte at the start of [`OpeningProof::to_bytes`]
 /// (2: a count of WHIR proofs, then each length-prefixed).
@@ -225,13 +240,47 @@ impl PcsParams {
         self.folding_factor + MIN_TABLE_VARS
     }
 
+    /// Checks the parameters are within what this seam supports, before any
+    /// of them sizes an allocation or a grinding search: a folding factor in
+    /// `1..=`[`MAX_FOLDING_FACTOR`], a starting rate `2^-1 … 2^-`[`MAX_LOG_INV_RATE`],
+    /// a grinding budget of at most [`MAX_POW_BITS`] bits per phase and a
+    /// per-term target of at most [`MAX_SECURITY_LEVEL`] bits.
+    pub fn check(&self) -> Result<(), PcsError> {
+        let bad = |what: String| Err(PcsError::Params(what));
+        if !(1..=MAX_FOLDING_FACTOR).contains(&self.folding_factor) {
+            return bad(format!(
+                "folding factor {} (supported: 1 to {MAX_FOLDING_FACTOR})",
+                self.folding_factor
+            ));
+        }
+        if !(1..=MAX_LOG_INV_RATE).contains(&self.starting_log_inv_rate) {
+            return bad(format!(
+                "Reed–Solomon rate 2^-{} (supported: 2^-1 to 2^-{MAX_LOG_INV_RATE})",
+                self.starting_log_inv_rate
+            ));
+        }
+        if self.pow_bits > MAX_POW_BITS {
+            return bad(format!(
+                "grinding budget {} bits (supported: at most {MAX_POW_BITS})",
+                self.pow_bits
+            ));
+        }
+        if !(1..=MAX_SECURITY_LEVEL).contains(&self.security_level) {
+            return bad(format!(
+                "security level {} bits (supported: 1 to {MAX_SECURITY_LEVEL})",
+                self.security_level
+            ));
+        }
+        Ok(())
+    }
+
     /// Derives p3's configuration for a stacked polynomial of `num_vars`
-    /// variables. Fails on parameters p3 rejects (e.g. grinding budget).
-    pub fn whir_config(
-        &self,
-        num_vars: usize,
-    ) -> Result<WhirConfig<EF, F, Challenger>, p3_whir::WhirConfigError> {
+    /// variables. Fails on parameters outside [`PcsParams::check`] or that p3
+    /// rejects (e.g. grinding budget).
+    pub fn whir_config(&self, num_vars: usize) -> Result<WhirConfig<EF, F, Challenger>, PcsError> {
+        self.check()?;
         WhirConfig::new(num_vars, self.protocol_parameters(num_vars))
+            .map_err(|e| PcsError::Params(format!("WHIR configuration for 2^{num_vars}: {e}")))
     }
 }
 
@@ -268,18 +317,19 @@ impl Commitment {
 /// Holds p3's prover data (the stacked tables, the Reed–Solomon codeword and
 /// its Merkle tree) plus the configured prover. p3-whir's `open` consumes its
 /// prover data; the codeword and tree are shared (`shared_mmcs.rs`), so every
-/// [`Pcs::open`] copies only the stacked tables (measured 0.33 s at 2^25 base
-/// elements; the codeword copy it replaces took ≈ 1.4 s more).
-/// [`Pcs::open_consuming`] skips even that for the last use.
+/// [`CommitmentScheme::open`] copies only the stacked tables (measured 0.33 s
+/// at 2^25 base elements; the codeword copy it replaces took ≈ 1.4 s more).
+/// [`CommitmentScheme::open_consuming`] skips even that for the last use.
 pub struct CommittedData {
     meta: CommittedMeta,
     /// One per part.
     p3_data: Vec<P3ProverData>,
 }
 
-/// A copy of a commitment's prover data for one [`Pcs::open_copy`]: p3 consumes
-/// the data an opening uses, and making this copy is all that [`Pcs::open`]
-/// costs over [`Pcs::open_consuming`] — so a prover can make it in parallel
+/// A copy of a commitment's prover data for one
+/// [`CommitmentScheme::open_copy`]: p3 consumes the data an opening uses, and
+/// making this copy is all that [`CommitmentScheme::open`] costs over
+/// [`CommitmentScheme::open_consuming`] — so a prover can make it in parallel
 /// with other work.
 pub struct OpeningCopy {
     commitment: Commitment,
@@ -287,7 +337,8 @@ pub struct OpeningCopy {
 }
 
 impl CommittedData {
-    /// The copy [`Pcs::open_copy`] consumes (the stacked tables; the codeword is shared).
+    /// The copy [`CommitmentScheme::open_copy`] consumes (the stacked tables;
+    /// the codeword is shared).
     pub fn opening_copy(&self) -> OpeningCopy {
         OpeningCopy {
             commitment: self.meta.commitment.clone(),
@@ -299,6 +350,8 @@ impl CommittedData {
 /// Everything of [`CommittedData`] but p3's (large, consumed) prover data.
 struct CommittedMeta {
     commitment: Commitment,
+    /// The parameters it was committed with.
+    params: PcsParams,
     parts: Vec<PartMeta>,
 }
 
@@ -552,43 +605,87 @@ impl Pcs {
     }
 
     /// The parts of a commitment to polynomials with these tables.
-    fn partition(&self, table_vars: &[usize]) -> Result<Vec<Vec<usize>>, String> {
-        parts::partition(&self.params, table_vars).ok_or_else(|| "committed size overflows".into())
+    fn partition(&self, table_vars: &[usize]) -> Result<Vec<Vec<usize>>, PcsError> {
+        parts::partition(&self.params, table_vars)
+            .ok_or_else(|| PcsError::Size("committed size overflows".into()))
     }
 
     /// The configured WHIR instance for one of `num_parts` parts with these tables.
-    fn part_whir(&self, num_parts: usize, table_vars: &[usize]) -> Result<Whir, String> {
+    fn part_whir(&self, num_parts: usize, table_vars: &[usize]) -> Result<Whir, PcsError> {
         let stacked = stacked_vars(table_vars)
             .filter(|&n| n < 64)
-            .ok_or_else(|| "committed size overflows".to_string())?;
+            .ok_or_else(|| PcsError::Size("committed size overflows".into()))?;
         let params = parts::part_params(&self.params, num_parts, stacked);
-        let config = params
-            .whir_config(stacked)
-            .map_err(|e| format!("WHIR configuration for 2^{stacked}: {e}"))?;
+        let config = params.whir_config(stacked)?;
         Ok(Whir::new(config, Dft::default(), mmcs()))
     }
 
+    fn open_with(
+        &self,
+        meta: &CommittedMeta,
+        p3_data: Vec<P3ProverData>,
+        claims: &[Claim],
+        transcript: &mut Transcript,
+    ) -> Result<OpeningProof, PcsError> {
+        if self.params != meta.params {
+            return Err(PcsError::Data(
+                "open with other parameters than the commitment's".into(),
+            ));
+        }
+        check_claims(&meta.commitment.poly_num_vars, claims).map_err(PcsError::Claims)?;
+        absorb_claims(transcript, claims);
+
+        let mut proofs: Vec<P3WhirProof> = Vec::with_capacity(meta.parts.len());
+        for (part, data) in meta.parts.iter().zip(p3_data) {
+            let local = part_claims(&part.polys, claims);
+            let (protocol, order) = opening_protocol(&part.table_vars, &local);
+            let points: Vec<Point<EF>> = order
+                .iter()
+                .map(|&i| padded_point(&local[i].point, part.table_vars[local[i].poly]))
+                .collect();
+            let challenger = transcript.challenger();
+            part.prover.observe_commitment(&part.p3_root, challenger);
+            let pcs_proof = part
+                .prover
+                .open_at(data, &protocol, &points, challenger)
+                .map_err(|e| PcsError::Opening(format!("WHIR opening: {e}")))?;
+            debug_assert!(
+                order
+                    .iter()
+                    .zip(&pcs_proof.evals)
+                    .all(|(&i, e)| e.current() == &[local[i].value][..]),
+                "a claimed value is not the committed polynomial's evaluation"
+            );
+            proofs.push(pcs_proof.whir);
+        }
+        Ok(OpeningProof::from_whirs(&proofs))
+    }
+}
+
+impl CommitmentScheme for Pcs {
+    const HIDING: bool = false;
+    type Commitment = Commitment;
+    type ProverData = CommittedData;
+    type OpeningCopy = OpeningCopy;
+    type Opening = OpeningProof;
+    type Error = PcsError;
+
     /// Commits to `polys` (each zero-padded to a power of two). An empty list
-    /// gives the empty commitment (no part, no root).
-    ///
-    /// # Panics
-    /// If the parameters are not a valid WHIR configuration for the stacked
-    /// size.
-    pub fn commit(&self, polys: &[Vec<F>]) -> (Commitment, CommittedData) {
+    /// gives the empty commitment (no part, no root). Fails if the parameters
+    /// are not a valid WHIR configuration for the stacked size.
+    fn commit(&self, polys: &[Vec<F>]) -> Result<(Commitment, CommittedData), PcsError> {
+        // Checked before the tables are sized from `folding_factor`.
+        self.params.check()?;
         let poly_num_vars: Vec<usize> = polys.iter().map(|p| log2_len(p.len())).collect();
         let all_table_vars = table_vars(&self.params, &poly_num_vars);
-        let partition = self
-            .partition(&all_table_vars)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let partition = self.partition(&all_table_vars)?;
         let num_parts = partition.len();
         let mut parts = Vec::with_capacity(num_parts);
         let mut p3_data = Vec::with_capacity(num_parts);
         let mut roots = Vec::with_capacity(num_parts);
         for polys_in_part in partition {
             let table_vars: Vec<usize> = polys_in_part.iter().map(|&i| all_table_vars[i]).collect();
-            let prover = self
-                .part_whir(num_parts, &table_vars)
-                .unwrap_or_else(|e| panic!("{e}"));
+            let prover = self.part_whir(num_parts, &table_vars)?;
             let tables = polys_in_part
                 .iter()
                 .zip(&table_vars)
@@ -607,8 +704,10 @@ impl Pcs {
             let mut scratch = Transcript::new(b"zkinfer-pcs-commit-scratch");
             let (p3_root, data) = prover
                 .commit(witness, scratch.challenger())
-                .unwrap_or_else(|e| panic!("WHIR commit: {e}"));
-            roots.push(single_root(&p3_root).expect("cap height 0 gives one root"));
+                .map_err(|e| PcsError::Params(format!("WHIR commit: {e}")))?;
+            let root = single_root(&p3_root)
+                .ok_or_else(|| PcsError::Params("WHIR commitment is not a single root".into()))?;
+            roots.push(root);
             p3_data.push(data);
             parts.push(PartMeta {
                 prover,
@@ -624,110 +723,68 @@ impl Pcs {
         let data = CommittedData {
             meta: CommittedMeta {
                 commitment: commitment.clone(),
+                params: self.params.clone(),
                 parts,
             },
             p3_data,
         };
-        (commitment, data)
+        Ok((commitment, data))
     }
 
-    /// Proves every claim (claims may repeat a polynomial at different points).
-    ///
+    fn absorb_commitment(&self, commitment: &Commitment, transcript: &mut Transcript) {
+        commitment.absorb_into(transcript);
+    }
+
+    /// The stacked tables (the codeword and Merkle tree are shared).
+    fn opening_copy(&self, data: &CommittedData) -> OpeningCopy {
+        data.opening_copy()
+    }
+
     /// Copies the stacked tables (p3 consumes them; the codeword is shared):
     /// ≈ 0.33 s at 2^25 on this machine. For a last (or only) use of `data`,
-    /// prefer [`Pcs::open_consuming`], which skips the copy.
+    /// prefer [`CommitmentScheme::open_consuming`], which skips the copy.
     ///
-    /// # Panics
-    /// If a claim names a polynomial that is not committed or has a point of
-    /// the wrong arity, or if there are more claims than the parameters'
-    /// batching budget allows (p3 refuses to batch so many that the random
-    /// combination drops below `security_level`: ~2^16 claims by default).
-    pub fn open(
+    /// Fails if a claim names a polynomial that is not committed or has a
+    /// point of the wrong arity, or if there are more claims than the
+    /// parameters' batching budget allows (p3 refuses to batch so many that
+    /// the random combination drops below `security_level`: ~2^16 claims by
+    /// default).
+    fn open(
         &self,
         data: &CommittedData,
         claims: &[Claim],
         transcript: &mut Transcript,
-    ) -> OpeningProof {
+    ) -> Result<OpeningProof, PcsError> {
         self.open_with(&data.meta, data.p3_data.clone(), claims, transcript)
     }
 
-    /// [`Pcs::open`] with the copy made beforehand ([`CommittedData::opening_copy`]),
-    /// e.g. on another thread while the prover does other work.
-    ///
-    /// # Panics
-    /// As [`Pcs::open`]; also if `copy` was made from other data.
-    pub fn open_copy(
+    /// Fails as [`CommitmentScheme::open`]; also if `copy` was made from
+    /// other data.
+    fn open_copy(
         &self,
         data: &CommittedData,
         copy: OpeningCopy,
         claims: &[Claim],
         transcript: &mut Transcript,
-    ) -> OpeningProof {
-        assert_eq!(
-            copy.commitment, data.meta.commitment,
-            "opening copy made from other commitment data"
-        );
+    ) -> Result<OpeningProof, PcsError> {
+        if copy.commitment != data.meta.commitment {
+            return Err(PcsError::Data(
+                "opening copy made from other commitment data".into(),
+            ));
+        }
         self.open_with(&data.meta, copy.p3_data, claims, transcript)
     }
 
-    /// [`Pcs::open`] for the last use of `data`: no copy of the committed data.
-    pub fn open_consuming(
+    fn open_consuming(
         &self,
         data: CommittedData,
         claims: &[Claim],
         transcript: &mut Transcript,
-    ) -> OpeningProof {
+    ) -> Result<OpeningProof, PcsError> {
         self.open_with(&data.meta, data.p3_data, claims, transcript)
     }
 
-    fn open_with(
-        &self,
-        meta: &CommittedMeta,
-        p3_data: Vec<P3ProverData>,
-        claims: &[Claim],
-        transcript: &mut Transcript,
-    ) -> OpeningProof {
-        if let Some(first) = meta.parts.first() {
-            assert_eq!(
-                self.params.folding_factor,
-                first.prover.params().folding_factor.at_round(0),
-                "open with other parameters than the commitment's"
-            );
-        }
-        check_claims(&meta.commitment.poly_num_vars, claims).unwrap_or_else(|e| panic!("{e}"));
-        absorb_claims(transcript, claims);
-
-        let proofs: Vec<P3WhirProof> = meta
-            .parts
-            .iter()
-            .zip(p3_data)
-            .map(|(part, data)| {
-                let local = part_claims(&part.polys, claims);
-                let (protocol, order) = opening_protocol(&part.table_vars, &local);
-                let points: Vec<Point<EF>> = order
-                    .iter()
-                    .map(|&i| padded_point(&local[i].point, part.table_vars[local[i].poly]))
-                    .collect();
-                let challenger = transcript.challenger();
-                part.prover.observe_commitment(&part.p3_root, challenger);
-                let pcs_proof = part
-                    .prover
-                    .open_at(data, &protocol, &points, challenger)
-                    .unwrap_or_else(|e| panic!("WHIR opening: {e}"));
-                debug_assert!(
-                    order
-                        .iter()
-                        .zip(&pcs_proof.evals)
-                        .all(|(&i, e)| e.current() == &[local[i].value][..]),
-                    "a claimed value is not the committed polynomial's evaluation"
-                );
-                pcs_proof.whir
-            })
-            .collect();
-        OpeningProof::from_whirs(&proofs)
-    }
-
-    pub fn verify(
+    fn verify(
         &self,
         commitment: &Commitment,
         claims: &[Claim],
@@ -735,11 +792,13 @@ impl Pcs {
         transcript: &mut Transcript,
     ) -> Result<(), VerifyError> {
         let opening = |e: String| VerifyError::Opening(e);
+        let pcs = |e: PcsError| VerifyError::Opening(e.to_string());
         // An empty commitment has no part: it must have no root, the opening
         // no WHIR proof, and `check_claims` admits no claim on it.
         check_claims(&commitment.poly_num_vars, claims).map_err(opening)?;
+        self.params.check().map_err(pcs)?;
         let all_table_vars = table_vars(&self.params, &commitment.poly_num_vars);
-        let partition = self.partition(&all_table_vars).map_err(opening)?;
+        let partition = self.partition(&all_table_vars).map_err(pcs)?;
         if commitment.roots.len() != partition.len() {
             return Err(opening(format!(
                 "commitment has {} roots, its layout {} parts",
@@ -764,9 +823,7 @@ impl Pcs {
             .zip(0..)
         {
             let table_vars: Vec<usize> = polys.iter().map(|&i| all_table_vars[i]).collect();
-            let whir = self
-                .part_whir(partition.len(), &table_vars)
-                .map_err(opening)?;
+            let whir = self.part_whir(partition.len(), &table_vars).map_err(pcs)?;
             let local = part_claims(polys, claims);
             let (protocol, order) = opening_protocol(&table_vars, &local);
             let points: Vec<Point<EF>> = order
@@ -879,5 +936,7 @@ pub fn commitment_security(
 mod tests;
 
 mod parts;
+mod scheme;
 mod shared_mmcs;
 pub use parts::SPLIT_FROM_VARS;
+pub use scheme::{CommitmentScheme, PcsError};

@@ -1,6 +1,7 @@
 //! Errors of setup, proving and file handling. Verification failures are
 //! [`zkinfer_protocol::VerifyError`]s, each naming the check that failed.
 
+use zkinfer_protocol::pcs::PcsError;
 use zkinfer_protocol::VerifyError;
 
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,10 @@ pub enum ProveError {
     Input(String),
     #[error("invalid key file: {0}")]
     Key(String),
+    /// A commitment or opening could not be made (e.g. parameters the
+    /// commitment scheme cannot use).
+    #[error(transparent)]
+    Commitment(#[from] PcsError),
     #[error(transparent)]
     Verify(#[from] VerifyError),
     #[error("I/O error: {0}")]

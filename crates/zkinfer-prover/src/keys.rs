@@ -3,9 +3,10 @@
 //! identity).
 //!
 //! The verifying key holds the weight-free model structure (graph, shapes,
-//! quantization parameters, lookup tables), the weight commitment and the
-//! commitment parameters. Its BLAKE3 digest is the model id, absorbed first
-//! by every proof's transcript.
+//! quantization parameters, lookup tables), the weight commitment, the
+//! commitment mode and the weight commitment's parameters. Its BLAKE3 digest
+//! is the model id, absorbed first by every proof's transcript. A key is
+//! accepted only if its parameters are its mode's for its weights' sizes.
 
 use std::path::Path;
 
@@ -13,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use zkinfer_model::ir::QuantModel;
 use zkinfer_protocol::field::{f_from_i64, F};
 use zkinfer_protocol::pcs::{
-    commitment_security, stacked_num_vars, Commitment, CommittedData, Pcs, PcsParams,
+    commitment_security, stacked_num_vars, Commitment, CommitmentScheme, CommittedData, Pcs,
+    PcsParams,
 };
 
 use crate::error::ProveError;
@@ -23,15 +25,23 @@ const VK_MAGIC: &[u8; 8] = b"ZKINFVK\0";
 const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// Version of the key file formats (and of the proof statement they bind).
 /// 4: a model without weight layers has an empty weight commitment (no root).
-pub const KEY_FORMAT_VERSION: u32 = 4;
+/// 5: the commitment mode is a field of the verifying key (so of the model id).
+pub const KEY_FORMAT_VERSION: u32 = 5;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {
     /// The model without weight values and ONNX bytes.
     pub structure: QuantModel,
     pub weight_commitment: Commitment,
-    /// Parameters of the weight commitment (activation commitments derive
-    /// theirs from these and their size: [`activation_params`]).
+    /// How the weight and activation commitments are made, stated (not
+    /// re-derived from the parameters): the activation commitments' parameters
+    /// follow from it ([`activation_params`]). Zero-knowledge adds whether
+    /// (and with what masking parameters) the commitments hide next to it, a
+    /// field of the key and so of the model id, with a new
+    /// [`KEY_FORMAT_VERSION`].
+    pub mode: CommitmentMode,
+    /// Parameters of the weight commitment: exactly
+    /// `mode.params_for(weight sizes)` ([`VerifyingKey::check_commitment`]).
     pub pcs_params: PcsParams,
 }
 
@@ -57,9 +67,44 @@ impl VerifyingKey {
         let body = unframe(VK_MAGIC, bytes, "verifying key")?;
         let vk: Self = postcard::from_bytes(body)
             .map_err(|e| ProveError::Key(format!("verifying key is corrupt: {e}")))?;
-        Layout::new(&vk.structure)?;
+        let layout = Layout::new(&vk.structure)?;
+        vk.check_commitment(&layout)?;
         Ok(vk)
     }
+
+    /// Checks the weight commitment's parameters are valid and are the
+    /// mode's for the model's weight sizes, and the commitment has the model's
+    /// layout. A key that fails this is rejected by loading and by `verify`.
+    pub fn check_commitment(&self, layout: &Layout) -> Result<(), ProveError> {
+        check_mode_params(self.mode, &self.pcs_params, &layout.weight_num_vars)?;
+        if self.weight_commitment.poly_num_vars != layout.weight_num_vars {
+            return Err(ProveError::Key(
+                "verifying key is inconsistent: the weight commitment does not match the model"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `params` must be valid and exactly `mode`'s for weights of these sizes.
+fn check_mode_params(
+    mode: CommitmentMode,
+    params: &PcsParams,
+    weight_num_vars: &[usize],
+) -> Result<(), ProveError> {
+    params.check().map_err(|e| {
+        ProveError::Key(format!(
+            "the key's weight commitment parameters are unusable: {e}"
+        ))
+    })?;
+    let expected = mode.params_for(weight_num_vars);
+    if *params != expected {
+        return Err(ProveError::Key(format!(
+            "the key is inconsistent: its weight commitment parameters {params:?} are not the {mode} mode's for its weights ({expected:?})"
+        )));
+    }
+    Ok(())
 }
 
 /// Everything the prover needs; weights stay here, never in the verifying key.
@@ -78,6 +123,7 @@ pub struct ProvingKey {
 struct PkFile {
     model: QuantModel,
     weight_commitment: Commitment,
+    mode: CommitmentMode,
     pcs_params: PcsParams,
 }
 
@@ -106,6 +152,7 @@ fn weight_polys(model: &QuantModel, layout: &Layout) -> Result<Vec<Vec<F>>, Prov
 
 fn build_pk(
     model: QuantModel,
+    mode: CommitmentMode,
     params: PcsParams,
     expected: Option<&Commitment>,
 ) -> Result<ProvingKey, ProveError> {
@@ -115,10 +162,11 @@ fn build_pk(
         .validate()
         .map_err(|e| ProveError::Model(e.to_string()))?;
     let layout = Layout::new(&model)?;
+    check_mode_params(mode, &params, &layout.weight_num_vars)?;
     // A model without a weight layer commits to nothing: an empty commitment.
     let polys = weight_polys(&model, &layout)?;
     let pcs = Pcs::new(params.clone());
-    let (weight_commitment, weight_data) = pcs.commit(&polys);
+    let (weight_commitment, weight_data) = pcs.commit(&polys)?;
     if let Some(exp) = expected {
         if exp != &weight_commitment {
             return Err(ProveError::Key(
@@ -137,6 +185,7 @@ fn build_pk(
     let vk = VerifyingKey {
         structure: model_structure(&model),
         weight_commitment,
+        mode,
         pcs_params: params,
     };
     Ok(ProvingKey {
@@ -150,9 +199,10 @@ fn build_pk(
 }
 
 /// How the commitments trade proof size against prover time. Both keep the
-/// same computed security; the choice is fixed at setup (it is part of the
-/// verifying key) and applies to the weight and activation commitments.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// same computed security; the choice is fixed at setup (it is a field of the
+/// verifying key, so part of the model id) and applies to the weight and
+/// activation commitments.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CommitmentMode {
     /// Reed–Solomon rate 1/2; folding 5 from 2^18 stacked elements up (openings
     /// about twice as fast for 15–35 % more proof), 4 below; activation
@@ -171,7 +221,19 @@ pub enum CommitmentMode {
 /// one that minimises size.
 const FAST_FOLD5_FROM_VARS: usize = 18;
 
+impl std::fmt::Display for CommitmentMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Fast => "fast",
+            Self::Compact => "compact",
+        })
+    }
+}
+
 impl CommitmentMode {
+    /// Every mode.
+    pub const ALL: [Self; 2] = [Self::Fast, Self::Compact];
+
     /// The mode's parameters for a commitment to polynomials of these sizes.
     pub fn params_for(self, poly_num_vars: &[usize]) -> PcsParams {
         match self {
@@ -192,32 +254,33 @@ impl CommitmentMode {
             }
         }
     }
-
-    /// The mode whose rate `params` uses, if any.
-    pub fn of(params: &PcsParams) -> Option<Self> {
-        match params.starting_log_inv_rate {
-            1 => Some(Self::Fast),
-            2 => Some(Self::Compact),
-            _ => None,
-        }
-    }
 }
 
 /// Commits the model's weights: returns the proving key (its `vk` field is
 /// the verifying key). `params: None` picks the default
-/// [`CommitmentMode`]'s parameters for the weights' size.
+/// [`CommitmentMode`]'s parameters for the weights' size; `Some` must be
+/// one mode's parameters for them (the key records that mode), else an error.
 pub fn setup(model: QuantModel, params: Option<PcsParams>) -> Result<ProvingKey, ProveError> {
-    let params = match params {
-        Some(p) => p,
-        None => return setup_with_mode(model, CommitmentMode::default()),
+    let Some(params) = params else {
+        return setup_with_mode(model, CommitmentMode::default());
     };
-    build_pk(model, params, None)
+    params.check()?;
+    let nvs = Layout::new(&model)?.weight_num_vars;
+    let Some(mode) = CommitmentMode::ALL
+        .into_iter()
+        .find(|m| m.params_for(&nvs) == params)
+    else {
+        return Err(ProveError::Key(format!(
+            "commitment parameters {params:?} are not those of any commitment mode for this model's weights"
+        )));
+    };
+    build_pk(model, mode, params, None)
 }
 
 /// [`setup`] with the parameters of `mode` for the weights' size.
 pub fn setup_with_mode(model: QuantModel, mode: CommitmentMode) -> Result<ProvingKey, ProveError> {
     let params = mode.params_for(&Layout::new(&model)?.weight_num_vars);
-    build_pk(model, params, None)
+    build_pk(model, mode, params, None)
 }
 
 /// Activation commitments up to this stacked size use rate 1/4 in the fast
@@ -229,8 +292,8 @@ const FAST_ACTIVATION_RATE4_UP_TO_VARS: usize = 17;
 /// applied to the activations' size (both sides derive it).
 pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
     let nvs = &layout.activation_num_vars;
-    match CommitmentMode::of(&vk.pcs_params) {
-        Some(CommitmentMode::Fast) => {
+    match vk.mode {
+        CommitmentMode::Fast => {
             let p = CommitmentMode::Fast.params_for(nvs);
             match stacked_num_vars(&p, nvs) {
                 Some(n) if n <= FAST_ACTIVATION_RATE4_UP_TO_VARS => {
@@ -239,12 +302,7 @@ pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
                 _ => p,
             }
         }
-        Some(mode) => mode.params_for(nvs),
-        None => PcsParams::for_polys_with(
-            nvs,
-            vk.pcs_params.starting_log_inv_rate,
-            vk.pcs_params.folding_factor,
-        ),
+        CommitmentMode::Compact => CommitmentMode::Compact.params_for(nvs),
     }
 }
 
@@ -258,10 +316,30 @@ const MAX_FOLDING: usize = 5;
 const MAX_POW_BITS: usize = 24;
 
 impl ProvingKey {
+    /// Checks the key can prove: its verifying key passes
+    /// [`VerifyingKey::check_commitment`], and its commitment data was made
+    /// with that key's parameters for that key's commitment (its public
+    /// fields may have been edited since setup).
+    pub fn check_commitment(&self) -> Result<(), ProveError> {
+        self.vk.check_commitment(&self.layout)?;
+        let data_matches = self
+            .weight_data
+            .as_ref()
+            .is_none_or(|d| d.commitment() == &self.vk.weight_commitment);
+        if self.pcs.params != self.vk.pcs_params || !data_matches {
+            return Err(ProveError::Key(
+                "proving key is inconsistent: its commitment data is not its verifying key's"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         let file = PkFile {
             model: self.model.clone(),
             weight_commitment: self.vk.weight_commitment.clone(),
+            mode: self.vk.mode,
             pcs_params: self.vk.pcs_params.clone(),
         };
         framed(
@@ -290,7 +368,12 @@ impl ProvingKey {
                 "proving key is corrupt: invalid commitment parameters".into(),
             ));
         }
-        build_pk(file.model, file.pcs_params, Some(&file.weight_commitment))
+        build_pk(
+            file.model,
+            file.mode,
+            file.pcs_params,
+            Some(&file.weight_commitment),
+        )
     }
 
     pub fn save(&self, path: &Path) -> Result<(), ProveError> {
@@ -359,7 +442,25 @@ mod tests {
         for p in [&small, &big, &compact] {
             assert!(p.whir_config(16).is_ok() || p.whir_config(23).is_ok());
         }
-        assert_eq!(CommitmentMode::of(&big), Some(CommitmentMode::Fast));
-        assert_eq!(CommitmentMode::of(&compact), Some(CommitmentMode::Compact));
+    }
+
+    #[test]
+    fn the_mode_is_stated_in_the_vk_and_in_the_model_id() {
+        let model = crate::synthetic::mlp(&[9, 5, 4], 3);
+        let fast = setup_with_mode(model.clone(), CommitmentMode::Fast).unwrap();
+        let compact = setup_with_mode(model, CommitmentMode::Compact).unwrap();
+        assert_eq!(fast.vk.mode, CommitmentMode::Fast);
+        assert_eq!(compact.vk.mode, CommitmentMode::Compact);
+        let back = VerifyingKey::from_bytes(&compact.vk.to_bytes()).unwrap();
+        assert_eq!(back.mode, CommitmentMode::Compact);
+        // The same parameters under another stated mode: another model id, and
+        // a key that does not load (its parameters are not that mode's).
+        let mut relabelled = fast.vk.clone();
+        relabelled.mode = CommitmentMode::Compact;
+        assert_ne!(relabelled.model_id(), fast.vk.model_id());
+        let err = VerifyingKey::from_bytes(&relabelled.to_bytes())
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("not the compact mode's"), "{err}");
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use zkinfer_protocol::field::F;
 use zkinfer_protocol::logup;
 use zkinfer_protocol::mle::evaluate_base;
-use zkinfer_protocol::pcs::{CommittedData, OpeningCopy, Pcs};
+use zkinfer_protocol::pcs::{CommitmentScheme, CommittedData, OpeningCopy, Pcs};
 
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
@@ -74,7 +74,7 @@ pub fn prove_with_progress(
         let copy = pk
             .weight_data
             .as_ref()
-            .map(|data| s.spawn(|| data.opening_copy()));
+            .map(|data| s.spawn(|| pk.pcs.opening_copy(data)));
         prove_impl(pk, WeightData::Copying(copy), input, progress)
     })
 }
@@ -147,6 +147,7 @@ pub(crate) fn prove_witness(
     mut timings: ProveTimings,
     progress: &mut dyn FnMut(&str),
 ) -> Result<ProveOutput, ProveError> {
+    pk.check_commitment()?;
     let model = &pk.model;
     let layout = &pk.layout;
     let Witness { values, act_polys } = witness;
@@ -156,8 +157,8 @@ pub(crate) fn prove_witness(
     progress("committing activations");
     let clock = Instant::now();
     let act_pcs = Pcs::new(activation_params(&pk.vk, layout));
-    let (act_commitment, act_data) = act_pcs.commit(&act_polys);
-    act_commitment.absorb_into(&mut tr);
+    let (act_commitment, act_data) = act_pcs.commit(&act_polys)?;
+    act_pcs.absorb_commitment(&act_commitment, &mut tr);
     timings.commit = clock.elapsed();
 
     progress("proving lookups");
@@ -192,12 +193,12 @@ pub(crate) fn prove_witness(
     let clock = Instant::now();
     tr.label(b"weight-opening");
     let weight_opening = match (weight_data, &pk.weight_data) {
-        (WeightData::Owned(data), _) => pk.pcs.open_consuming(*data, &book.weights, &mut tr),
+        (WeightData::Owned(data), _) => pk.pcs.open_consuming(*data, &book.weights, &mut tr)?,
         (WeightData::Copying(Some(copy)), Some(data)) => {
             let copy = copy
                 .join()
                 .map_err(|_| ProveError::Key("copying the weight commitment data failed".into()))?;
-            pk.pcs.open_copy(data, copy, &book.weights, &mut tr)
+            pk.pcs.open_copy(data, copy, &book.weights, &mut tr)?
         }
         (WeightData::Copying(_), _) => {
             return Err(ProveError::Key(
@@ -209,7 +210,7 @@ pub(crate) fn prove_witness(
     progress("opening the activation commitment");
     let clock = Instant::now();
     tr.label(b"activation-opening");
-    let activation_opening = act_pcs.open_consuming(act_data, &book.activation, &mut tr);
+    let activation_opening = act_pcs.open_consuming(act_data, &book.activation, &mut tr)?;
     timings.activation_opening = clock.elapsed();
 
     Ok(ProveOutput {

@@ -2,7 +2,7 @@
 //! the public input and output, and both commitment openings.
 
 use zkinfer_protocol::mle::evaluate_base;
-use zkinfer_protocol::pcs::Pcs;
+use zkinfer_protocol::pcs::{CommitmentScheme, Pcs};
 use zkinfer_protocol::VerifyError;
 
 use crate::claims::ClaimBook;
@@ -97,6 +97,10 @@ pub fn verify(
 ) -> Result<VerifiedOutput, VerifyError> {
     let model = &vk.structure;
     let layout = Layout::new(model).map_err(|e| malformed(format!("verifying key: {e}")))?;
+    // Its commitment parameters are valid and its stated mode's (checked on
+    // load too; a key built in memory may not be).
+    vk.check_commitment(&layout)
+        .map_err(|e| malformed(format!("verifying key: {e}")))?;
     if proof.model_id != vk.model_id() {
         return Err(malformed(format!(
             "the proof is for model {}, the verifying key is for model {}",
@@ -116,7 +120,7 @@ pub fn verify(
     let pcs = Pcs::new(vk.pcs_params.clone());
     let act_pcs = Pcs::new(activation_params(vk, &layout));
     let mut tr = start_transcript(vk, input, output);
-    proof.activation_commitment.absorb_into(&mut tr);
+    act_pcs.absorb_commitment(&proof.activation_commitment, &mut tr);
 
     let mut book = ClaimBook::new(model.tensors.len());
     lookups::verify(model, &layout, &proof.lookups, &mut book, &mut tr)?;

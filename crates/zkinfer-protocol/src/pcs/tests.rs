@@ -54,7 +54,7 @@ fn test_params() -> PcsParams {
 fn prove(pcs: &Pcs, data: &CommittedData, claims: &[Claim], prefix: &[u8]) -> OpeningProof {
     let mut t = Transcript::new(prefix);
     data.commitment().absorb_into(&mut t);
-    pcs.open(data, claims, &mut t)
+    pcs.open(data, claims, &mut t).unwrap()
 }
 
 /// Verifier side; also checks the transcripts stay in sync on success.
@@ -88,7 +88,7 @@ fn fixture() -> Fixture {
         rand_poly(&mut r, 1 << 10),
         rand_poly(&mut r, 1 << 12),
     ];
-    let (com, data) = pcs.commit(&polys);
+    let (com, data) = pcs.commit(&polys).unwrap();
     let claims = vec![
         claim(&polys, 2, rand_point(&mut r, 12)),
         claim(&polys, 0, rand_point(&mut r, 4)),
@@ -112,13 +112,13 @@ fn pcs_one_poly() {
     let mut r = rng(1);
     let pcs = Pcs::new(test_params());
     let polys = vec![rand_poly(&mut r, 1 << 10)];
-    let (com, data) = pcs.commit(&polys);
+    let (com, data) = pcs.commit(&polys).unwrap();
     assert_eq!(com.poly_num_vars, vec![10]);
     let claims = vec![claim(&polys, 0, rand_point(&mut r, 10))];
 
     let mut tp = Transcript::new(b"test");
     com.absorb_into(&mut tp);
-    let proof = pcs.open(&data, &claims, &mut tp);
+    let proof = pcs.open(&data, &claims, &mut tp).unwrap();
     let mut tv = Transcript::new(b"test");
     com.absorb_into(&mut tv);
     assert_eq!(pcs.verify(&com, &claims, &proof, &mut tv), Ok(()));
@@ -142,7 +142,7 @@ fn pcs_several_claims_on_one_poly() {
     let mut r = rng(2);
     let pcs = Pcs::new(test_params());
     let polys = vec![rand_poly(&mut r, 1 << 11)];
-    let (com, data) = pcs.commit(&polys);
+    let (com, data) = pcs.commit(&polys).unwrap();
     let p = rand_point(&mut r, 11);
     let mut claims: Vec<Claim> = (0..6)
         .map(|_| claim(&polys, 0, rand_point(&mut r, 11)))
@@ -166,7 +166,7 @@ fn pcs_non_power_of_two_lengths_are_zero_padded() {
         rand_poly(&mut r, 1),
         vec![],
     ];
-    let (com, data) = pcs.commit(&polys);
+    let (com, data) = pcs.commit(&polys).unwrap();
     assert_eq!(com.poly_num_vars, vec![10, 2, 0, 0]);
     let claims = vec![
         claim(&polys, 0, rand_point(&mut r, 10)),
@@ -203,7 +203,7 @@ fn pcs_open_consuming_matches_open() {
     let f = fixture();
     let mut t = Transcript::new(b"test");
     f.com.absorb_into(&mut t);
-    let proof = f.pcs.open_consuming(f.data, &f.claims, &mut t);
+    let proof = f.pcs.open_consuming(f.data, &f.claims, &mut t).unwrap();
     assert_eq!(check(&f.pcs, &f.com, &f.claims, &proof, b"test"), Ok(()));
 }
 
@@ -213,20 +213,25 @@ fn pcs_open_copy_matches_open() {
     let copy = std::thread::scope(|s| s.spawn(|| f.data.opening_copy()).join().unwrap());
     let mut t = Transcript::new(b"test");
     f.com.absorb_into(&mut t);
-    let proof = f.pcs.open_copy(&f.data, copy, &f.claims, &mut t);
+    let proof = f.pcs.open_copy(&f.data, copy, &f.claims, &mut t).unwrap();
     assert_eq!(check(&f.pcs, &f.com, &f.claims, &proof, b"test"), Ok(()));
 }
 
 #[test]
-#[should_panic(expected = "opening copy made from other commitment data")]
 fn pcs_open_copy_refuses_a_copy_of_other_data() {
     let f = fixture();
     let mut r = rng(9);
-    let (_, other) = f.pcs.commit(&[rand_poly(&mut r, 1 << 10)]);
+    let (_, other) = f.pcs.commit(&[rand_poly(&mut r, 1 << 10)]).unwrap();
     let mut t = Transcript::new(b"test");
     f.com.absorb_into(&mut t);
-    f.pcs
-        .open_copy(&f.data, other.opening_copy(), &f.claims, &mut t);
+    assert_eq!(
+        f.pcs
+            .open_copy(&f.data, other.opening_copy(), &f.claims, &mut t)
+            .err(),
+        Some(PcsError::Data(
+            "opening copy made from other commitment data".into()
+        ))
+    );
 }
 
 #[test]
@@ -268,7 +273,7 @@ fn pcs_rejects_other_poly_index() {
         rand_poly(&mut r, 1 << 10),
         rand_poly(&mut r, 1 << 9),
     ];
-    let (com, data) = pcs.commit(&polys);
+    let (com, data) = pcs.commit(&polys).unwrap();
     let claims = vec![
         claim(&polys, 0, rand_point(&mut r, 10)),
         claim(&polys, 2, rand_point(&mut r, 9)),
@@ -308,7 +313,7 @@ fn pcs_rejects_other_commitment() {
     let mut r = rng(6);
     let mut other_polys = f.polys.clone();
     other_polys[0][3] += F::ONE;
-    let (other_com, _) = f.pcs.commit(&other_polys);
+    let (other_com, _) = f.pcs.commit(&other_polys).unwrap();
     assert_eq!(other_com.poly_num_vars, f.com.poly_num_vars);
     assert_ne!(other_com.roots, f.com.roots);
     assert!(check(&f.pcs, &other_com, &f.claims, &f.proof, b"test").is_err());
@@ -644,7 +649,7 @@ fn pcs_profile_open() {
     let pcs = Pcs::new(PcsParams::default());
     let polys = vec![rand_poly(&mut r, 1 << n)];
     let t = Instant::now();
-    let (com, data) = pcs.commit(&polys);
+    let (com, data) = pcs.commit(&polys).unwrap();
     eprintln!("2^{n}: commit {:?}", t.elapsed());
     let claims = vec![claim(&polys, 0, rand_point(&mut r, n))];
     let t = Instant::now();
@@ -690,7 +695,7 @@ fn pcs_split_commitment_is_complete_and_binding() {
         rand_poly(&mut r, 1000),
         rand_poly(&mut r, 1 << 17),
     ];
-    let (com, data) = pcs.commit(&polys);
+    let (com, data) = pcs.commit(&polys).unwrap();
     assert_eq!(com.roots.len(), 2);
     assert_eq!(data.part_num_vars(), vec![20, 18]);
     assert_eq!(
@@ -744,7 +749,7 @@ fn pcs_split_commitment_is_complete_and_binding() {
         split_padding: false,
         ..params.clone()
     });
-    let (single_com, single_data) = single.commit(&polys);
+    let (single_com, single_data) = single.commit(&polys).unwrap();
     assert_eq!(single_com.roots.len(), 1);
     let single_proof = prove(&single, &single_data, &claims, b"split");
     assert_eq!(
@@ -795,7 +800,7 @@ fn pcs_split_commitment_is_complete_and_binding() {
 #[test]
 fn empty_commitment_commits_and_opens_nothing() {
     let pcs = Pcs::new(test_params());
-    let (com, data) = pcs.commit(&[]);
+    let (com, data) = pcs.commit(&[]).unwrap();
     assert!(com.roots.is_empty() && com.poly_num_vars.is_empty());
     let proof = prove(&pcs, &data, &[], b"empty");
     assert_eq!(proof.to_bytes(), vec![PROOF_FORMAT_VERSION, 0]);
@@ -831,7 +836,7 @@ fn empty_commitment_commits_and_opens_nothing() {
     ));
     let mut r = rng(5);
     let polys = vec![rand_poly(&mut r, 1 << 10)];
-    let (_, full) = pcs.commit(&polys);
+    let (_, full) = pcs.commit(&polys).unwrap();
     let other = prove(
         &pcs,
         &full,
@@ -841,5 +846,121 @@ fn empty_commitment_commits_and_opens_nothing() {
     assert!(matches!(
         check(&pcs, &com, &[], &other, b"empty"),
         Err(VerifyError::Malformed(m)) if m.contains("1 WHIR proofs, the commitment 0 parts")
+    ));
+}
+
+/// Parameters no key should hold: each is an error from every entry point
+/// (never a panic, an absurd allocation or an endless grinding search).
+fn absurd_params() -> Vec<(PcsParams, &'static str)> {
+    let d = PcsParams::default();
+    vec![
+        (
+            PcsParams {
+                folding_factor: 0,
+                ..d.clone()
+            },
+            "folding factor 0",
+        ),
+        (
+            PcsParams {
+                folding_factor: 40,
+                ..d.clone()
+            },
+            "folding factor 40",
+        ),
+        (
+            PcsParams {
+                starting_log_inv_rate: 0,
+                ..d.clone()
+            },
+            "rate 2^-0",
+        ),
+        (
+            PcsParams {
+                starting_log_inv_rate: 30,
+                ..d.clone()
+            },
+            "rate 2^-30",
+        ),
+        (
+            PcsParams {
+                pow_bits: 200,
+                ..d.clone()
+            },
+            "grinding budget 200",
+        ),
+        (
+            PcsParams {
+                security_level: 0,
+                ..d.clone()
+            },
+            "security level 0",
+        ),
+        (
+            PcsParams {
+                security_level: 1000,
+                ..d.clone()
+            },
+            "security level 1000",
+        ),
+    ]
+}
+
+#[test]
+fn absurd_parameters_are_errors_not_panics() {
+    let f = fixture();
+    for (params, what) in absurd_params() {
+        assert!(matches!(params.check(), Err(PcsError::Params(_))), "{what}");
+        assert!(params.whir_config(12).is_err(), "{what}");
+        assert_eq!(prescribed_security(&params, 12, 1), None, "{what}");
+        let pcs = Pcs::new(params);
+        match pcs.commit(&f.polys) {
+            Err(PcsError::Params(m)) => assert!(!m.is_empty()),
+            Err(e) => panic!("{what}: {e:?}"),
+            Ok(_) => panic!("{what}: committed"),
+        }
+        // Opening the good data with the bad scheme, and verifying.
+        let mut t = Transcript::new(b"test");
+        assert!(pcs.open(&f.data, &f.claims, &mut t).is_err(), "{what}");
+        assert!(
+            matches!(
+                check(&pcs, &f.com, &f.claims, &f.proof, b"test"),
+                Err(VerifyError::Opening(_))
+            ),
+            "{what}"
+        );
+    }
+    // The empty commitment too: its parameters are still checked.
+    let pcs = Pcs::new(PcsParams {
+        folding_factor: 0,
+        ..PcsParams::default()
+    });
+    assert!(pcs.commit(&[]).is_err());
+}
+
+#[test]
+fn claims_that_do_not_fit_are_errors_not_panics() {
+    let f = fixture();
+    let mut wrong_poly = f.claims.clone();
+    wrong_poly[0].poly = 3;
+    let mut wrong_arity = f.claims.clone();
+    wrong_arity[1].point.push(EF::ONE);
+    for bad in [wrong_poly, wrong_arity] {
+        let mut t = Transcript::new(b"test");
+        assert!(matches!(
+            f.pcs.open(&f.data, &bad, &mut t),
+            Err(PcsError::Claims(_))
+        ));
+        assert!(check(&f.pcs, &f.com, &bad, &f.proof, b"test").is_err());
+    }
+    // Data opened with other parameters than it was committed with.
+    let other = Pcs::new(PcsParams {
+        folding_factor: 3,
+        ..test_params()
+    });
+    let mut t = Transcript::new(b"test");
+    assert!(matches!(
+        other.open(&f.data, &f.claims, &mut t),
+        Err(PcsError::Data(_))
     ));
 }
