@@ -172,6 +172,7 @@ def main(outdir):
     ], [init("w1", w(rng, 4, 4)), init("b1", w(rng, 4, scale=0.1))], [4], [4], rng.standard_normal(4))
 
     soundness(outdir)
+    elementwise(outdir)
     demo(outdir)
     single_ops(outdir)
 
@@ -198,6 +199,22 @@ def single_ops(outdir):
          [init("lo", -0.5), init("hi", 1.0)], [6], [6], rng.standard_normal(6))
     save(outdir, "one_softmax", [N("Softmax", ["input"], ["output"], name="softmax", axis=-1)], [], [4], [4],
          rng.standard_normal(4))
+
+
+def elementwise(outdir):
+    """Mul and Sub of two activations: SiLU (x · sigmoid(x)) minus a second branch."""
+    rng = np.random.default_rng(2468)
+    N = helper.make_node
+    save(outdir, "mul_sub_activations", [
+        N("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+        N("Sigmoid", ["h"], ["s"], name="sigmoid"),
+        N("Mul", ["h", "s"], ["silu"], name="silu_mul"),
+        N("Gemm", ["input", "w2", "b2"], ["h2"], name="fc2", transB=1),
+        N("Sub", ["silu", "h2"], ["d"], name="sub"),
+        N("Gemm", ["d", "w3", "b3"], ["output"], name="fc3", transB=1),
+    ], [init("w1", w(rng, 7, 5)), init("b1", w(rng, 7, scale=0.2)),
+        init("w2", w(rng, 7, 5)), init("b2", w(rng, 7, scale=0.2)),
+        init("w3", w(rng, 3, 7)), init("b3", w(rng, 3, scale=0.1))], [5], [3], rng.standard_normal(5))
 
 
 def soundness(outdir):

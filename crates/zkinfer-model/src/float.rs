@@ -47,6 +47,10 @@ pub enum FOpKind {
         shift: Vec<f64>,
     },
     Add,
+    /// `a − b` of two activations of one shape.
+    Sub,
+    /// `a · b` (elementwise) of two activations of one shape.
+    Mul,
     Relu,
     Sigmoid,
     Tanh,
@@ -221,6 +225,14 @@ impl FloatModel {
             FOpKind::Add => {
                 let b = &vals[op.inputs[1]];
                 x.iter().zip(b).map(|(a, b)| a + b).collect()
+            }
+            FOpKind::Sub => {
+                let b = &vals[op.inputs[1]];
+                x.iter().zip(b).map(|(a, b)| a - b).collect()
+            }
+            FOpKind::Mul => {
+                let b = &vals[op.inputs[1]];
+                x.iter().zip(b).map(|(a, b)| a * b).collect()
             }
             FOpKind::Relu => x.iter().map(|v| v.max(0.0)).collect(),
             FOpKind::Sigmoid => x.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect(),

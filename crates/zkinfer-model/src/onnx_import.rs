@@ -491,19 +491,22 @@ impl Importer {
                 let (a, b) = (act(self, 0), act(self, 1));
                 match (a, b) {
                     (Some(a), Some(b)) => {
-                        if op != "Add" {
-                            return Err(bad(format!(
-                                "{op} of two activations is not supported (only Add)"
-                            )));
-                        }
+                        let kind = match op {
+                            "Add" => FOpKind::Add,
+                            "Sub" => FOpKind::Sub,
+                            "Mul" => FOpKind::Mul,
+                            _ => return Err(bad(format!(
+                                "{op} of two activations is not supported (Add, Sub and Mul are)"
+                            ))),
+                        };
                         let (sa, sb) =
                             (self.tensors[a].shape.clone(), self.tensors[b].shape.clone());
                         if sa != sb {
                             return Err(bad(format!(
-                                "Add of activations needs equal shapes, got {sa:?} and {sb:?}"
+                                "{op} of activations needs equal shapes, got {sa:?} and {sb:?}"
                             )));
                         }
-                        mk(self, FOpKind::Add, vec![a, b], sa)?;
+                        mk(self, kind, vec![a, b], sa)?;
                     }
                     (Some(x), None) | (None, Some(x)) => {
                         let const_first = a.is_none();

@@ -462,7 +462,30 @@ impl<'a> Q<'a> {
                 });
                 self.map[fout] = Some(out);
             }
-            FOpKind::Add => {
+            FOpKind::Mul => {
+                // Both operands requantized to activations; the exact product
+                // at scale s_a·s_b, rescaled by the Requant of whatever reads it.
+                let (qa, qb) = (
+                    self.ensure_small(op.inputs[0])?,
+                    self.ensure_small(op.inputs[1])?,
+                );
+                let (ta, tb) = (&self.tensors[qa], &self.tensors[qb]);
+                let bound = ta.bound as i128 * tb.bound as i128;
+                if bound >= VALUE_BOUND as i128 {
+                    return Err(ModelError::Quantize(format!(
+                        "Mul `{oname}` may reach 2^62"
+                    )));
+                }
+                let scale = ta.scale * tb.scale;
+                let out = self.add_tensor(&oname, &oshape, scale, bound as i64)?;
+                self.ops.push(QOp::Mul {
+                    a: qa,
+                    b: qb,
+                    output: out,
+                });
+                self.map[fout] = Some(out);
+            }
+            FOpKind::Add | FOpKind::Sub => {
                 let (fa, fb) = (op.inputs[0], op.inputs[1]);
                 let (mut qa, mut qb) = (self.q(fa), self.q(fb));
                 if self.tensors[qa].bound > 1 << 32 {
@@ -493,12 +516,17 @@ impl<'a> Q<'a> {
                     )));
                 }
                 let out = self.add_tensor(&oname, &oshape, sy, bound as i64)?;
+                let sign = if matches!(op.kind, FOpKind::Sub) {
+                    -1
+                } else {
+                    1
+                };
                 self.ops.push(QOp::Add {
                     a: qa,
                     b: qb,
                     output: out,
                     a_mul: am,
-                    b_mul: bm,
+                    b_mul: sign * bm,
                 });
                 self.map[fout] = Some(out);
             }

@@ -45,6 +45,7 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "clip_positive_min",
         "clip_negative_max",
         "leaky_zero_unit",
+        "mul_sub_activations",
         "clip_leaky",
         "mlp_gemm_relu",
         "mlp_matmul_add",
