@@ -495,9 +495,11 @@ impl Importer {
                             "Add" => FOpKind::Add,
                             "Sub" => FOpKind::Sub,
                             "Mul" => FOpKind::Mul,
-                            _ => return Err(bad(format!(
+                            _ => {
+                                return Err(bad(format!(
                                 "{op} of two activations is not supported (Add, Sub and Mul are)"
-                            ))),
+                            )))
+                            }
                         };
                         let (sa, sb) =
                             (self.tensors[a].shape.clone(), self.tensors[b].shape.clone());

@@ -9,6 +9,7 @@
 //!   `n.next_power_of_two()`.
 
 pub mod field;
+#[cfg(feature = "huge-pages")]
 pub mod huge_pages;
 pub mod logup;
 pub mod mle;

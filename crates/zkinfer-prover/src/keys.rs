@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use zkinfer_model::ir::QuantModel;
 use zkinfer_protocol::field::{f_from_i64, F};
 use zkinfer_protocol::pcs::{
-    commitment_security, stacked_num_vars, Commitment, CommitmentScheme, CommittedData, Pcs,
-    PcsParams,
+    stacked_num_vars, Commitment, CommitmentScheme, CommittedData, Pcs, PcsParams,
 };
 
 use crate::error::ProveError;
@@ -306,15 +305,6 @@ pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
     }
 }
 
-/// Largest starting `log2(1/rate)`, folding factor and grinding budget a
-/// loaded proving key may carry (the modes use at most 2, 5 and 24): the
-/// codeword is `2^rate` times the padded weights and every table at least
-/// `2^(folding + 3)` elements, so a few bytes of parameters could otherwise
-/// demand gigabytes.
-const MAX_LOG_INV_RATE: usize = 2;
-const MAX_FOLDING: usize = 5;
-const MAX_POW_BITS: usize = 24;
-
 impl ProvingKey {
     /// Checks the key can prove: its verifying key passes
     /// [`VerifyingKey::check_commitment`], and its commitment data was made
@@ -354,20 +344,8 @@ impl ProvingKey {
         let body = unframe(PK_MAGIC, bytes, "proving key")?;
         let file: PkFile = postcard::from_bytes(body)
             .map_err(|e| ProveError::Key(format!("proving key is corrupt: {e}")))?;
-        // The parameters size the re-commit (and the prover's grinding), and
-        // WHIR panics on ones it cannot configure: refuse what no commitment
-        // mode uses before committing anything.
-        let p = &file.pcs_params;
-        let weight_num_vars = Layout::new(&file.model)?.weight_num_vars;
-        if p.starting_log_inv_rate > MAX_LOG_INV_RATE
-            || p.folding_factor > MAX_FOLDING
-            || p.pow_bits > MAX_POW_BITS
-            || commitment_security(p, &weight_num_vars, 1).is_none()
-        {
-            return Err(ProveError::Key(
-                "proving key is corrupt: invalid commitment parameters".into(),
-            ));
-        }
+        // `build_pk` checks the parameters are the mode's before committing:
+        // a few bytes of parameters can never size a huge re-commit.
         build_pk(
             file.model,
             file.mode,
