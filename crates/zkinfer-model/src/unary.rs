@@ -9,9 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// ONNX Selu defaults (opset 6+).
-pub const SELU_ALPHA: f64 = 1.673_263_192_176_818_847_656_25;
-pub const SELU_GAMMA: f64 = 1.050_701_022_148_132_324_218_75;
+/// ONNX Selu defaults (opset 6+): the float32 values 1.67326319217681884765625 and
+/// 1.05070102214813232421875.
+pub const SELU_ALPHA: f64 = 1.673_263_2_f32 as f64;
+pub const SELU_GAMMA: f64 = 1.050_701_f32 as f64;
 
 /// ONNX operator types handled as [`UnaryFn`].
 pub const UNARY_OPS: &[&str] = &[
@@ -236,14 +237,14 @@ impl UnaryFn {
 
     /// `f(x) ≥ 0` for every x where it is defined.
     pub fn non_negative(&self) -> bool {
-        match *self {
+        matches!(
+            self,
             UnaryFn::Exp
-            | UnaryFn::Sqrt
-            | UnaryFn::Abs
-            | UnaryFn::Softplus
-            | UnaryFn::HardSigmoid { .. } => true,
-            _ => false,
-        }
+                | UnaryFn::Sqrt
+                | UnaryFn::Abs
+                | UnaryFn::Softplus
+                | UnaryFn::HardSigmoid { .. }
+        )
     }
 
     /// Integer-valued output (Sign, Floor, Ceil, Round): the table is exact at output scale 1.
@@ -285,6 +286,8 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(hs.eval(1.0), 0.7);
+        assert!((SELU_ALPHA - 1.673_263_192_176_818_8).abs() < 1e-15);
+        assert!((SELU_GAMMA - 1.050_701_022_148_132_3).abs() < 1e-15);
         assert_eq!(UnaryFn::Round.eval(2.5), 2.0);
         assert_eq!(UnaryFn::Round.eval(-1.5), -2.0);
         assert_eq!(UnaryFn::HardSwish.eval(1.0), 1.0 * (1.0 / 6.0 + 0.5));
