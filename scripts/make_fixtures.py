@@ -28,15 +28,15 @@ def init_i64(name, arr):
     return numpy_helper.from_array(np.asarray(arr, dtype=np.int64), name)
 
 
-def save(outdir, name, nodes, inits, in_shape, out_shape, x):
+def save(outdir, name, nodes, inits, in_shape, out_shape, x, opset=OPSET):
     graph = helper.make_graph(
         nodes, name,
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch"] + list(in_shape))],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch"] + list(out_shape))],
         initializer=inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="zkinfer-fixtures")
-    model.ir_version = 8
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="zkinfer-fixtures")
+    model.ir_version = 8 if opset <= 18 else 9
     onnx.checker.check_model(model)
     onnx.save(model, os.path.join(outdir, name + ".onnx"))
     with open(os.path.join(outdir, name + ".input.json"), "w") as f:
@@ -173,6 +173,7 @@ def main(outdir):
 
     soundness(outdir)
     elementwise(outdir)
+    unary_ops(outdir)
     demo(outdir)
     single_ops(outdir)
 
@@ -215,6 +216,61 @@ def elementwise(outdir):
     ], [init("w1", w(rng, 7, 5)), init("b1", w(rng, 7, scale=0.2)),
         init("w2", w(rng, 7, 5)), init("b2", w(rng, 7, scale=0.2)),
         init("w3", w(rng, 3, 7)), init("b3", w(rng, 3, scale=0.1))], [5], [3], rng.standard_normal(5))
+
+
+# (ONNX op, attributes, opset, first layer: "normal" | "positive" | "wide")
+UNARY = [
+    ("Exp", {}, OPSET, "normal"),
+    ("Log", {}, OPSET, "positive"),
+    ("Sqrt", {}, OPSET, "positive"),
+    ("Reciprocal", {}, OPSET, "positive"),
+    ("Erf", {}, OPSET, "normal"),
+    ("Gelu", {}, 20, "normal"),
+    ("Gelu", {"approximate": "tanh"}, 20, "normal"),
+    ("Elu", {"alpha": 0.7}, OPSET, "normal"),
+    ("Selu", {}, OPSET, "normal"),
+    ("Celu", {}, OPSET, "normal"),  # tract 0.23 drops alpha from Celu: default only
+    ("Softplus", {}, OPSET, "normal"),
+    ("Softsign", {}, OPSET, "normal"),
+    ("HardSigmoid", {"alpha": 0.25, "beta": 0.4}, OPSET, "wide"),
+    ("HardSwish", {}, OPSET, "wide"),
+    ("Mish", {}, 18, "normal"),
+    ("Abs", {}, OPSET, "normal"),
+    ("Neg", {}, OPSET, "normal"),
+    ("Sign", {}, OPSET, "normal"),
+    ("Sin", {}, OPSET, "wide"),
+    ("Cos", {}, OPSET, "wide"),
+    ("Floor", {}, OPSET, "wide"),
+    ("Ceil", {}, OPSET, "wide"),
+    ("Round", {}, OPSET, "wide"),
+]
+
+
+def unary_ops(outdir):
+    """Unary table functions: unary_NAME is Gemm → op → Gemm (op in the middle of the graph);
+    one_exp, one_gelu_tanh, one_floor are the op alone; unsupported_cosh is refused by name."""
+    rng = np.random.default_rng(1357)
+    N = helper.make_node
+    for op, attrs, opset, kind in UNARY:
+        name = "unary_" + op.lower() + ("_tanh" if attrs.get("approximate") == "tanh" else "")
+        scale = {"normal": 0.6, "positive": 0.3, "wide": 1.5}[kind]
+        w1 = w(rng, 8, 6) * scale
+        b1 = np.full(8, 3.0, np.float32) if kind == "positive" else w(rng, 8, scale=0.2)
+        save(outdir, name, [
+            N("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+            N(op, ["h"], ["u"], name=op.lower() + "_node", **attrs),
+            N("Gemm", ["u", "w2", "b2"], ["output"], name="fc2", transB=1),
+        ], [init("w1", w1), init("b1", b1), init("w2", w(rng, 3, 8)), init("b2", w(rng, 3, scale=0.1))],
+            [6], [3], rng.standard_normal(6), opset=opset)
+    save(outdir, "one_exp", [N("Exp", ["input"], ["output"], name="exp")], [], [5], [5], rng.standard_normal(5))
+    save(outdir, "one_gelu_tanh", [N("Gelu", ["input"], ["output"], name="gelu", approximate="tanh")], [],
+         [6], [6], rng.standard_normal(6), opset=20)
+    save(outdir, "one_floor", [N("Floor", ["input"], ["output"], name="floor")], [], [6], [6],
+         2.5 * rng.standard_normal(6))
+    save(outdir, "unsupported_cosh", [
+        N("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        N("Cosh", ["h1"], ["output"], name="my_cosh_node"),
+    ], [init("w1", w(rng, 4, 4)), init("b1", w(rng, 4, scale=0.1))], [4], [4], rng.standard_normal(4), opset=OPSET)
 
 
 def soundness(outdir):

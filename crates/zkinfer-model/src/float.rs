@@ -3,6 +3,7 @@
 //! reference (f64) for calibration and accuracy reports — no tract needed at run time.
 
 use crate::error::{ModelError, Result};
+use crate::unary::UnaryFn;
 use serde::{Deserialize, Serialize};
 
 /// Index into [`FloatModel::tensors`].
@@ -61,6 +62,8 @@ pub enum FOpKind {
         min: f64,
         max: f64,
     },
+    /// A unary elementwise function proven by lookup table (Exp, Erf, Gelu, Elu, …).
+    Unary(UnaryFn),
     MaxPool {
         kernel: [usize; 2],
         strides: [usize; 2],
@@ -242,6 +245,7 @@ impl FloatModel {
                 .map(|&v| if v >= 0.0 { v } else { alpha * v })
                 .collect(),
             FOpKind::Clip { min, max } => x.iter().map(|v| v.max(*min).min(*max)).collect(),
+            FOpKind::Unary(f) => x.iter().map(|&v| f.eval(v)).collect(),
             FOpKind::MaxPool {
                 kernel,
                 strides,

@@ -14,9 +14,11 @@ pub mod ir;
 pub mod model;
 pub mod onnx_import;
 pub mod quantize;
+pub mod unary;
 
 pub use compile::{compile, predicted_class, run_quantized, AccuracyReport, CompileOptions};
 pub use error::{ModelError, SUPPORTED_OPS};
 pub use eval::{evaluate, Trace};
 pub use ir::{QOp, QuantModel, TensorId, TensorInfo};
 pub use quantize::QuantConfig;
+pub use unary::UnaryFn;

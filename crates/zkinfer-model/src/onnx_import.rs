@@ -4,6 +4,7 @@
 
 use crate::error::{ModelError, Result};
 use crate::float::{conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel};
+use crate::unary::{UnaryFn, UNARY_OPS};
 use std::collections::HashMap;
 use tract_onnx::pb;
 use tract_onnx::prelude::Framework;
@@ -577,6 +578,14 @@ impl Importer {
                 let shape = self.tensors[x].shape.clone();
                 mk(self, kind, vec![x], shape)?;
             }
+            _ if UNARY_OPS.contains(&op) => {
+                let x = need_act(self, 0)?;
+                let f = UnaryFn::from_onnx(op, |n, d| attr_f(node, n, d), |n| attr_s(node, n))
+                    .map_err(bad)?
+                    .ok_or_else(unsupported)?;
+                let shape = self.tensors[x].shape.clone();
+                mk(self, FOpKind::Unary(f), vec![x], shape)?;
+            }
             "Conv" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();
@@ -872,6 +881,16 @@ impl Importer {
         };
         match op {
             "Identity" | "Cast" => get(0),
+            _ if UNARY_OPS.contains(&op) => {
+                let f = UnaryFn::from_onnx(op, |n, d| attr_f(node, n, d), |n| attr_s(node, n))
+                    .map_err(|_| ())?
+                    .ok_or(())?;
+                let c = get(0)?;
+                Ok(Const {
+                    dims: c.dims,
+                    data: c.data.iter().map(|&v| f.eval(v)).collect(),
+                })
+            }
             "Unsqueeze" | "Squeeze" | "Reshape" | "Flatten" => {
                 // only used on small shape vectors: keep data, fix dims loosely
                 let c = get(0)?;

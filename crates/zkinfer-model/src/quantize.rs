@@ -12,6 +12,11 @@
 //! * Sigmoid/Tanh: Requant to a `2^lut_bits`-entry domain covering `[-r, r)` with
 //!   `r = clamp(margin·max|x|, cap/4, cap)` (cap 8 for sigmoid, 4 for tanh), then a Lut;
 //! * LeakyRelu: Requant to the signed activation range, then a Lut (`v` or `round(α v)`);
+//! * other unary functions (Exp, Log, Erf, Gelu, …, [`UnaryFn`]): Requant onto a domain of
+//!   `2^max(act_bits, lut_bits)` consecutive integers (at most 2^15) covering the calibrated
+//!   input range widened by the margin (restricted per function: see [`Q::unary`]), then a
+//!   Lut to a 16-bit output at scale `max|f| / (2^15 − 1)` over the domain (scale 1 for
+//!   integer-valued Sign/Floor/Ceil/Round, the domain's scale for Abs/Neg: exact);
 //! * residual Add: `y = a·a_mul + b·b_mul` at scale `min(s_a, s_b)/256` (exact when the
 //!   ratio of scales is an integer);
 //! * MaxPool keeps scale; AveragePool is a SumPool whose output scale is `s_in / k`
@@ -23,6 +28,7 @@
 use crate::error::{ModelError, Result};
 use crate::float::{FId, FOp, FOpKind, FloatModel};
 use crate::ir::*;
+use crate::unary::UnaryFn;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuantConfig {
@@ -341,6 +347,138 @@ impl<'a> Q<'a> {
         Ok(())
     }
 
+    /// A unary function as Requant + Lut. The float domain `[lo, hi]` is the calibrated
+    /// input range `[m0, m1]` widened by the margin about its centre, cut to `x ≥ 0` when the
+    /// input is non-negative, and per function: Exp keeps `[hi − ln 2^16, m1 + ln 4]` (below,
+    /// e^x is under one output unit; above, 4× the largest calibrated output), Log and
+    /// Reciprocal keep `x ≥ min/margin` of a calibrated range that must not reach or cross 0,
+    /// Sqrt keeps `x ≥ 0`. Its grid step `ds` makes the domain `2^b` integers `[in_min,
+    /// in_min + 2^b)` inside the clamp limits `[−2^15, 2^15)` (a range far from 0 is
+    /// widened towards 0 to fit). Error bound: `sup|f'|·ds/2 + s_out/2` inside the domain.
+    fn unary(&mut self, op: &FOp, f: UnaryFn) -> Result<()> {
+        let x = op.inputs[0];
+        let refuse = |reason: String| ModelError::UnsupportedAttr {
+            op: op.op_type.clone(),
+            node: op.node.clone(),
+            index: 0,
+            reason,
+        };
+        let (m0, m1) = (self.st.min[x], self.st.max[x]);
+        if !(m0.is_finite() && m1.is_finite()) {
+            return Err(refuse(format!(
+                "the input's calibrated range [{m0}, {m1}] is not finite"
+            )));
+        }
+        let margin = self.cfg.margin;
+        let c = 0.5 * (m0 + m1);
+        let h = (0.5 * (m1 - m0))
+            .max(1e-3 * m0.abs().max(m1.abs()))
+            .max(1e-6);
+        let (mut lo, mut hi) = (c - margin * h, c + margin * h);
+        if self.nonneg[x] {
+            lo = lo.max(0.0);
+        }
+        match f {
+            UnaryFn::Exp => {
+                hi = hi.min(m1 + 4f64.ln());
+                lo = lo.max(hi - 16.0 * 2f64.ln());
+            }
+            UnaryFn::Log | UnaryFn::Reciprocal => {
+                if m0 <= 0.0 && m1 >= 0.0 {
+                    return Err(refuse(format!(
+                        "the input's calibrated range [{m0}, {m1}] reaches 0, where {} is singular; \
+                         a table needs an input bounded away from 0",
+                        f.name()
+                    )));
+                }
+                if m0 > 0.0 {
+                    lo = lo.max(m0 / margin);
+                } else if matches!(f, UnaryFn::Log) {
+                    return Err(refuse(format!(
+                        "the input's calibrated range [{m0}, {m1}] is negative: Log is undefined"
+                    )));
+                } else {
+                    hi = hi.min(m1 / margin);
+                }
+            }
+            UnaryFn::Sqrt => lo = lo.max(0.0),
+            _ => {}
+        }
+        if hi <= lo {
+            hi = lo + 1e-6 * lo.abs().max(1.0);
+        }
+        let bits = self.cfg.act_bits.max(self.cfg.lut_bits).min(15);
+        let n = 1i64 << bits;
+        let top = (1i64 << (CLAMP_BITS - 1)) - 1;
+        let ds = ((hi - lo) / (n - 1) as f64).max(lo.abs().max(hi.abs()) / (top - 1) as f64);
+        let mut in_min = if hi < 0.0 {
+            (hi / ds).ceil() as i64 - (n - 1)
+        } else {
+            (lo / ds).floor() as i64
+        };
+        in_min = in_min.clamp(-top - 1, top - (n - 1));
+        if lo > 0.0 {
+            in_min = in_min.max(1);
+        }
+        if hi < 0.0 {
+            in_min = in_min.min(-n);
+        }
+        let fv: Vec<f64> = (in_min..in_min + n)
+            .map(|v| f.eval(v as f64 * ds))
+            .collect();
+        if let Some(i) = fv.iter().position(|v| !v.is_finite()) {
+            return Err(refuse(format!(
+                "{} is not finite at {} inside the table domain",
+                f.name(),
+                (in_min + i as i64) as f64 * ds
+            )));
+        }
+        let omax = fv.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let levels_out = top;
+        let (out_scale, table): (f64, Vec<i64>) = match f {
+            UnaryFn::Abs | UnaryFn::Neg => (
+                ds,
+                (in_min..in_min + n)
+                    .map(|v| {
+                        if matches!(f, UnaryFn::Abs) {
+                            v.abs()
+                        } else {
+                            -v
+                        }
+                    })
+                    .collect(),
+            ),
+            _ if f.integer_valued() && omax <= levels_out as f64 => {
+                (1.0, fv.iter().map(|v| *v as i64).collect())
+            }
+            _ => {
+                let s = if omax > 0.0 {
+                    omax / levels_out as f64
+                } else {
+                    1.0
+                };
+                (s, fv.iter().map(|v| (v / s).round() as i64).collect())
+            }
+        };
+        let bound = table.iter().map(|v| v.abs()).max().unwrap_or(0);
+        let qx = self.q(x);
+        let shape = self.fm.tensors[op.output].shape.clone();
+        let oname = self.fm.tensors[op.output].name.clone();
+        let func = f.name();
+        let dname = format!("{oname}/{func}_in");
+        let d = self.requant(qx, ds, in_min, in_min + n - 1, &dname, &shape)?;
+        let out = self.add_tensor(&oname, &shape, out_scale, bound)?;
+        self.ops.push(QOp::Lut {
+            input: d,
+            output: out,
+            in_min,
+            table,
+            func,
+        });
+        self.map[op.output] = Some(out);
+        Ok(())
+    }
+
     fn op(&mut self, op: &FOp) -> Result<()> {
         let x = op.inputs[0];
         let fout = op.output;
@@ -461,6 +599,10 @@ impl<'a> Q<'a> {
                     func: format!("leaky_relu({alpha})"),
                 });
                 self.map[fout] = Some(out);
+            }
+            FOpKind::Unary(f) => {
+                self.nonneg[fout] = f.non_negative();
+                self.unary(op, *f)?;
             }
             FOpKind::Mul => {
                 // Both operands requantized to activations; the exact product

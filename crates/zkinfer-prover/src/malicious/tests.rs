@@ -55,6 +55,9 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "affine_bn",
         "reshape_transpose",
         "conv_net",
+        "unary_gelu",
+        "unary_log",
+        "unary_floor",
     ]
     .into_iter()
     .map(|name| {
