@@ -2,7 +2,8 @@
 
 use thiserror::Error;
 
-/// ONNX operators the importer understands (listed in "unsupported op" errors).
+/// ONNX operators the importer understands besides the unary table
+/// functions ([`supported_ops`] lists both, as "unsupported op" errors do).
 pub const SUPPORTED_OPS: &[&str] = &[
     "Gemm",
     "MatMul",
@@ -33,29 +34,16 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Gather",
     "Concat",
     "Cast",
-    "Exp",
-    "Log",
-    "Sqrt",
-    "Reciprocal",
-    "Erf",
-    "Gelu",
-    "Elu",
-    "Selu",
-    "Celu",
-    "Softplus",
-    "Softsign",
-    "HardSigmoid",
-    "HardSwish",
-    "Mish",
-    "Abs",
-    "Neg",
-    "Sign",
-    "Sin",
-    "Cos",
-    "Floor",
-    "Ceil",
-    "Round",
 ];
+
+/// Every ONNX operator the importer understands.
+pub fn supported_ops() -> Vec<&'static str> {
+    SUPPORTED_OPS
+        .iter()
+        .chain(crate::unary::UNARY_OPS)
+        .copied()
+        .collect()
+}
 
 #[derive(Debug, Error)]
 pub enum ModelError {
@@ -69,7 +57,7 @@ pub enum ModelError {
     OnnxParse(String),
     #[error(
         "unsupported ONNX operator `{op}` (node `{node}`, position {index} in the graph); supported operators: {}",
-        SUPPORTED_OPS.join(", ")
+        supported_ops().join(", ")
     )]
     UnsupportedOp {
         op: String,

@@ -17,7 +17,7 @@ pub mod quantize;
 pub mod unary;
 
 pub use compile::{compile, predicted_class, run_quantized, AccuracyReport, CompileOptions};
-pub use error::{ModelError, SUPPORTED_OPS};
+pub use error::{supported_ops, ModelError, SUPPORTED_OPS};
 pub use eval::{evaluate, Trace};
 pub use ir::{QOp, QuantModel, TensorId, TensorInfo};
 pub use quantize::QuantConfig;
