@@ -253,6 +253,38 @@ pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantMo
     }
 }
 
+/// A small CNN with every window op on an awkward `[C, H, W]` input: a
+/// padded 3×3 conv, 2×2 max pooling, an asymmetrically padded 2×2 conv, a
+/// residual add, a padded average pool and a dense head (the soundness
+/// sweep and the decoder fuzzer share it).
+pub fn window_ops_cnn(input_shape: [usize; 3], seed: u64) -> QuantModel {
+    let conv = |oc, k, s, p| CnnLayer::Conv {
+        out_channels: oc,
+        kernel: k,
+        strides: s,
+        pads: p,
+    };
+    cnn(
+        input_shape,
+        &[
+            conv(3, [3, 3], [1, 1], [1, 1, 1, 1]),
+            CnnLayer::MaxPool {
+                kernel: [2, 2],
+                strides: [2, 2],
+            },
+            conv(3, [2, 2], [1, 1], [1, 0, 0, 1]),
+            CnnLayer::Residual,
+            CnnLayer::AvgPool {
+                kernel: [2, 2],
+                strides: [1, 1],
+                pads: [0, 0, 1, 0],
+            },
+            CnnLayer::Dense { out: 3 },
+        ],
+        seed,
+    )
+}
+
 /// A seeded input in the model's input range `[0, 127]`.
 pub fn input(len: usize, seed: u64) -> Vec<i64> {
     let mut rng = SplitMix(seed ^ 0xA5A5);

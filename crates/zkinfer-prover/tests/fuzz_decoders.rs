@@ -14,7 +14,7 @@ use zkinfer_model::compile::{compile, CompileOptions};
 use zkinfer_model::input::{parse_json_samples, parse_npy};
 use zkinfer_model::ir::{QOp, QuantModel, TensorInfo, QUANT_MODEL_VERSION};
 use zkinfer_prover::proof::Proof;
-use zkinfer_prover::synthetic::{cnn, input, mlp, CnnLayer};
+use zkinfer_prover::synthetic::{input, mlp, window_ops_cnn};
 use zkinfer_prover::Layout;
 use zkinfer_prover::{prove, security, setup, verify, ProvingKey, VerifyingKey};
 
@@ -46,31 +46,7 @@ fn proven(model: QuantModel, x: Vec<i64>) -> Proven {
 fn corpus() -> &'static [Proven] {
     static C: OnceLock<Vec<Proven>> = OnceLock::new();
     C.get_or_init(|| {
-        let conv = |oc, k, s, p| CnnLayer::Conv {
-            out_channels: oc,
-            kernel: k,
-            strides: s,
-            pads: p,
-        };
-        let cnn_model = cnn(
-            [2, 7, 5],
-            &[
-                conv(3, [3, 3], [1, 1], [1, 1, 1, 1]),
-                CnnLayer::MaxPool {
-                    kernel: [2, 2],
-                    strides: [2, 2],
-                },
-                conv(3, [2, 2], [1, 1], [1, 0, 0, 1]),
-                CnnLayer::Residual,
-                CnnLayer::AvgPool {
-                    kernel: [2, 2],
-                    strides: [1, 1],
-                    pads: [0, 0, 1, 0],
-                },
-                CnnLayer::Dense { out: 3 },
-            ],
-            5,
-        );
+        let cnn_model = window_ops_cnn([2, 7, 5], 5);
         let onnx = fixture("sigmoid.onnx");
         let sample = parse_json_samples(
             std::str::from_utf8(&fixture("sigmoid.input.json")).unwrap(),

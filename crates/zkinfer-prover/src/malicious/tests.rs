@@ -10,7 +10,7 @@ use zkinfer_model::ir::{QOp, QuantModel};
 use zkinfer_protocol::VerifyError;
 
 use super::*;
-use crate::synthetic::{self, CnnLayer};
+use crate::synthetic;
 use crate::{setup, verify};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
@@ -65,12 +65,6 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         (name.to_string(), m, x)
     })
     .collect();
-    let conv = |oc, k, s, p| CnnLayer::Conv {
-        out_channels: oc,
-        kernel: k,
-        strides: s,
-        pads: p,
-    };
     let synthetic = [
         ("mlp 7-5-3", synthetic::mlp(&[7, 5, 3], 11)),
         ("gated mlp 6-5-3", synthetic::gated_mlp(6, 5, 3, 14)),
@@ -78,28 +72,7 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
             "mlp 9-6-4, 6-bit activations",
             synthetic::mlp_with_act_bits(&[9, 6, 4], 12, 6),
         ),
-        (
-            "cnn 2x5x6",
-            synthetic::cnn(
-                [2, 5, 6],
-                &[
-                    conv(3, [3, 3], [1, 1], [1, 1, 1, 1]),
-                    CnnLayer::MaxPool {
-                        kernel: [2, 2],
-                        strides: [2, 2],
-                    },
-                    conv(3, [2, 2], [1, 1], [1, 0, 0, 1]),
-                    CnnLayer::Residual,
-                    CnnLayer::AvgPool {
-                        kernel: [2, 2],
-                        strides: [1, 1],
-                        pads: [0, 0, 1, 0],
-                    },
-                    CnnLayer::Dense { out: 3 },
-                ],
-                13,
-            ),
-        ),
+        ("cnn 2x5x6", synthetic::window_ops_cnn([2, 5, 6], 13)),
     ];
     out.push((
         "leaky_zero_unit, f(0) = 1".into(),
