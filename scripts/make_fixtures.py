@@ -28,11 +28,12 @@ def init_i64(name, arr):
     return numpy_helper.from_array(np.asarray(arr, dtype=np.int64), name)
 
 
-def save(outdir, name, nodes, inits, in_shape, out_shape, x, opset=OPSET):
+def save(outdir, name, nodes, inits, in_shape, out_shape, x, opset=OPSET, batch="batch"):
+    """`batch`: the batch axis, symbolic by default or a fixed size (then `x` holds that many samples)."""
     graph = helper.make_graph(
         nodes, name,
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch"] + list(in_shape))],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch"] + list(out_shape))],
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch] + list(in_shape))],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch] + list(out_shape))],
         initializer=inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="zkinfer-fixtures")
@@ -176,6 +177,38 @@ def main(outdir):
     unary_ops(outdir)
     demo(outdir)
     single_ops(outdir)
+    batched(outdir)
+
+
+def batched(outdir):
+    """Models exported with a fixed batch size: one statement over all samples."""
+    rng = np.random.default_rng(99)
+    N = helper.make_node
+    save(outdir, "batch_mlp", [
+        N("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+        N("Relu", ["h"], ["r"], name="relu"),
+        N("Gemm", ["r", "w2", "b2"], ["output"], name="fc2", transB=1),
+    ], [init("w1", w(rng, 8, 6)), init("b1", w(rng, 8)), init("w2", w(rng, 3, 8)), init("b2", w(rng, 3))],
+        [6], [3], rng.standard_normal((3, 6)), batch=3)
+    save(outdir, "batch_cnn", [
+        N("Conv", ["input", "cw", "cb"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        N("Relu", ["c"], ["r"], name="relu"),
+        N("Transpose", ["r"], ["t"], name="swap_hw", perm=[0, 1, 3, 2]),
+        N("MaxPool", ["t"], ["m"], name="maxpool", kernel_shape=[2, 2], strides=[2, 2]),
+        N("AveragePool", ["m"], ["a"], name="avgpool", kernel_shape=[2, 2], strides=[2, 2]),
+        N("Flatten", ["a"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw", w(rng, 4, 2, 3, 3)), init("cb", w(rng, 4)), init("fw", w(rng, 5, 16)), init("fb", w(rng, 5))],
+        [2, 8, 8], [5], rng.standard_normal((2, 2, 8, 8)), batch=2)
+    save(outdir, "batch_gated", [
+        N("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+        N("Sigmoid", ["h"], ["g"], name="gate"),
+        N("Relu", ["h"], ["r"], name="relu"),
+        N("Mul", ["g", "r"], ["m"], name="gated"),
+        N("Add", ["m", "h"], ["s"], name="residual"),
+        N("Gemm", ["s", "w2", "b2"], ["output"], name="fc2", transB=1),
+    ], [init("w1", w(rng, 7, 5)), init("b1", w(rng, 7)), init("w2", w(rng, 4, 7)), init("b2", w(rng, 4))],
+        [5], [4], rng.standard_normal((5, 5)), batch=5)
 
 
 def single_ops(outdir):

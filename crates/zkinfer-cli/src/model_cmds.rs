@@ -6,7 +6,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use zkinfer_model::compile::float_model_of;
 use zkinfer_model::{predicted_class, run_quantized, CompileOptions, QuantConfig, QuantModel};
-use zkinfer_prover::api::{read_input as read_single_input, read_inputs as read_samples};
+use zkinfer_prover::api::{read_inputs as read_samples, read_statement_input};
 
 #[derive(Args, Debug)]
 pub struct CompileArgs {
@@ -156,22 +156,23 @@ pub fn compile(a: CompileArgs) -> Result<()> {
 
 pub fn run(a: RunArgs) -> Result<()> {
     let m = load_model(&a.model)?;
-    let x = read_single_input(&a.input)?;
-    if x.len() != m.input_len() {
-        bail!(
-            "input {} has {} values, the model expects {}",
-            a.input.display(),
-            x.len(),
-            m.input_len()
-        );
-    }
+    let x = read_statement_input(&a.input, &m)?;
     let (q, raw) = run_quantized(&m, &x).context("integer inference")?;
     let fm = float_model_of(&m).context("rebuilding the float reference")?;
-    let f = fm.evaluate(&x).context("float inference")?;
+    let mut f = Vec::with_capacity(q.len());
+    for sample in x.chunks(m.input_len()) {
+        f.extend(fm.evaluate(sample).context("float inference")?);
+    }
+    // One predicted class per sample.
+    let classes = |v: &[f64]| -> Vec<usize> {
+        v.chunks(m.output_len().max(1))
+            .map(predicted_class)
+            .collect()
+    };
     if a.json {
         println!(
             "{}",
-            json!({"output": q, "float_output": f, "class": predicted_class(&q), "float_class": predicted_class(&f)})
+            json!({"output": q, "float_output": f, "class": classes(&q), "float_class": classes(&f)})
         );
     } else {
         println!(
@@ -184,9 +185,9 @@ pub fn run(a: RunArgs) -> Result<()> {
         println!("dequantized:      {}", fmt(&q));
         println!("float reference:  {}", fmt(&f));
         println!(
-            "predicted class:  {} (float: {})",
-            predicted_class(&q),
-            predicted_class(&f)
+            "predicted class:  {:?} (float: {:?})",
+            classes(&q),
+            classes(&f)
         );
     }
     Ok(())

@@ -102,7 +102,7 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
     let t = Instant::now();
     let pk = ProvingKey::load(&a.pk)?;
     let load_s = t.elapsed().as_secs_f64();
-    let x = api::read_input(&a.input)?;
+    let x = api::read_statement_input(&a.input, &pk.model)?;
     if !a.json {
         eprintln!(
             "proving {} ({} parameters, {} ops)...",
@@ -142,7 +142,7 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
 
 pub fn run_verify(a: VerifyArgs) -> Result<()> {
     let vk = VerifyingKey::load(&a.vk)?;
-    let x = api::read_input(&a.input)?;
+    let x = api::read_statement_input(&a.input, &vk.structure)?;
     let file = api::OutputFile::read(&a.output)?;
     let bytes =
         std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;

@@ -342,3 +342,70 @@ fn verify_binds_the_whole_output_file() {
     let err = rejected(&verify_edited(&d, &input, "huge.json", &v), "huge");
     assert!(err.contains("invalid statement: output value #0"), "{err}");
 }
+
+/// Models exported with a fixed batch size prove all their samples in one
+/// statement: the input file holds the batch as one tensor or as one row per
+/// sample; the output holds every sample's output; another sample count is a
+/// named error, and a changed sample is not verified.
+#[test]
+fn fixed_batch_models_prove_and_verify_through_the_cli() {
+    for (name, batch, outputs) in [
+        ("batch_mlp", 3, 3),
+        ("batch_cnn", 2, 5),
+        ("batch_gated", 5, 4),
+    ] {
+        let input = fixture(&format!("{name}.input.json"));
+        let d = proven_fixture(
+            name,
+            &format!("{name}.onnx"),
+            &format!("{name}.input.json"),
+            batch * outputs,
+        );
+        let out = d.join("out.json");
+        let o = verify(&d, &input, &out, &d.join("p.zkp"));
+        assert!(o.status.success(), "{name}: verify: {}", stderr(&o));
+
+        // The same samples, one row each.
+        let flat: Vec<f64> = read_json(Path::new(&input))["input_data"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let rows: Vec<&[f64]> = flat.chunks(flat.len() / batch).collect();
+        let by_row = d.join("rows.json");
+        std::fs::write(
+            &by_row,
+            serde_json::json!({ "input_data": rows }).to_string(),
+        )
+        .unwrap();
+        let o = verify(&d, &s(&by_row), &out, &d.join("p.zkp"));
+        assert!(o.status.success(), "{name}: rows: {}", stderr(&o));
+
+        // One sample too few: a named error, not a verdict on another statement.
+        let short = d.join("short.json");
+        std::fs::write(
+            &short,
+            serde_json::json!({ "input_data": &rows[1..] }).to_string(),
+        )
+        .unwrap();
+        let o = verify(&d, &s(&short), &out, &d.join("p.zkp"));
+        assert!(!o.status.success(), "{name}: short input accepted");
+        assert!(
+            stderr(&o).contains(&format!("takes {batch} sample(s)")),
+            "{name}: {}",
+            stderr(&o)
+        );
+
+        // The last sample changed: not the proven statement.
+        let mut changed = flat.clone();
+        *changed.last_mut().unwrap() += 0.5;
+        let other = d.join("other.json");
+        std::fs::write(
+            &other,
+            serde_json::json!({ "input_data": [changed] }).to_string(),
+        )
+        .unwrap();
+        rejected(&verify(&d, &s(&other), &out, &d.join("p.zkp")), name);
+    }
+}

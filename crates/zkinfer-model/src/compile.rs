@@ -138,21 +138,22 @@ pub fn compile(
     if calibration.is_empty() {
         return Err(ModelError::Quantize("no calibration samples".into()));
     }
-    for s in calibration {
-        if s.len() != fm.input_len() {
-            return Err(ModelError::InputLength {
-                expected: fm.input_len(),
-                got: s.len(),
-            });
-        }
-    }
+    let calibration = &split_samples(calibration, fm.input_len())?;
     let st = CalibStats::collect(&fm, calibration)?;
     let m = quantize(&fm, &st, &opts.config, name, onnx.to_vec())?;
     let mut report = accuracy_report(&m, &fm, calibration)?;
     if opts.tract_check {
-        let shape = fm.tensors[fm.input].shape.clone();
-        let t = tract_reference(onnx, &shape, &calibration[0])?;
-        let f = fm.evaluate(&calibration[0])?;
+        // tract runs the ONNX graph at its own batch size: the first `batch`
+        // calibration samples (repeated if there are fewer).
+        let mut shape = fm.tensors[fm.input].shape.clone();
+        shape[0] = fm.batch;
+        let batch: Vec<&Vec<f64>> = calibration.iter().cycle().take(fm.batch).collect();
+        let x: Vec<f64> = batch.iter().flat_map(|s| s.iter().copied()).collect();
+        let t = tract_reference(onnx, &shape, &x)?;
+        let mut f = Vec::new();
+        for s in &batch {
+            f.extend(fm.evaluate(s)?);
+        }
         if t.len() != f.len() {
             return Err(ModelError::Graph(format!(
                 "tract gives {} outputs, the importer {}",
@@ -173,6 +174,22 @@ pub fn compile(
         report.tract_max_abs_diff = Some(d);
     }
     Ok((m, report))
+}
+
+/// Calibration samples of one sample each: a sample holding several whole
+/// samples (a batch written as one tensor) is split.
+fn split_samples(samples: &[Vec<f64>], len: usize) -> Result<Vec<Vec<f64>>> {
+    let mut out = Vec::with_capacity(samples.len());
+    for s in samples {
+        if s.is_empty() || !s.len().is_multiple_of(len) {
+            return Err(ModelError::InputLength {
+                expected: len,
+                got: s.len(),
+            });
+        }
+        out.extend(s.chunks(len).map(<[f64]>::to_vec));
+    }
+    Ok(out)
 }
 
 /// The float model behind a compiled model (re-imported from its embedded ONNX bytes).

@@ -26,12 +26,13 @@ pub fn requant_quotient(x: i64, multiplier: i64, shift: u32) -> i128 {
     }
 }
 
-/// Runs the model on an already quantized input (see [`QuantModel::quantize_input`]).
+/// Runs the model on an already quantized input (see [`QuantModel::quantize_input`])
+/// of one or more whole samples; each tensor of the trace holds the samples stacked.
 pub fn evaluate(model: &QuantModel, input: &[i64]) -> Result<Trace> {
     let t_in = &model.tensors[model.input];
-    if input.len() != t_in.len() {
+    if input.is_empty() || !input.len().is_multiple_of(t_in.len()) {
         return Err(ModelError::InputLength {
-            expected: t_in.len(),
+            expected: model.statement_input_len(),
             got: input.len(),
         });
     }
@@ -50,7 +51,39 @@ pub fn evaluate(model: &QuantModel, input: &[i64]) -> Result<Trace> {
 
 /// Re-runs ops `start..` over `values`, whose tensors read by those ops are
 /// already filled (a test that edits a tensor re-derives everything after it).
+/// With several samples stacked, every sample runs on its own.
 pub fn evaluate_from(model: &QuantModel, values: &mut [Vec<i64>], start: usize) -> Result<()> {
+    let per_sample = model.tensors[model.input].len().max(1);
+    let samples = values[model.input].len() / per_sample;
+    if samples <= 1 {
+        return evaluate_sample_from(model, values, start);
+    }
+    let mut outputs: Vec<Vec<i64>> = vec![Vec::new(); values.len()];
+    for s in 0..samples {
+        let mut one: Vec<Vec<i64>> = values
+            .iter()
+            .zip(&model.tensors)
+            .map(|(v, info)| {
+                let n = info.len();
+                v.get(s * n..(s + 1) * n)
+                    .map(<[i64]>::to_vec)
+                    .unwrap_or_default()
+            })
+            .collect();
+        evaluate_sample_from(model, &mut one, start)?;
+        for op in model.ops.iter().skip(start) {
+            let out = op.io().1;
+            outputs[out].extend_from_slice(&one[out]);
+        }
+    }
+    for op in model.ops.iter().skip(start) {
+        let out = op.io().1;
+        values[out] = std::mem::take(&mut outputs[out]);
+    }
+    Ok(())
+}
+
+fn evaluate_sample_from(model: &QuantModel, values: &mut [Vec<i64>], start: usize) -> Result<()> {
     for (k, op) in model.ops.iter().enumerate().skip(start) {
         let (out, y) = eval_op(model, k, op, values)?;
         let info = &model.tensors[out];

@@ -1,5 +1,6 @@
-//! zkinfer's own float graph: the ONNX model after import (batch axis bound to 1,
-//! constants folded, BatchNorm folded where possible). Its evaluator is the float
+//! zkinfer's own float graph: the ONNX model after import (one sample: the
+//! batch axis is bound to 1 and the batch size kept aside; constants folded,
+//! BatchNorm folded where possible). Its evaluator is the float
 //! reference (f64) for calibration and accuracy reports — no tract needed at run time.
 
 use crate::error::{ModelError, Result};
@@ -98,6 +99,9 @@ pub struct FloatModel {
     pub tensors: Vec<FTensor>,
     pub input: FId,
     pub output: FId,
+    /// The ONNX model's fixed batch size (1 when symbolic): samples per
+    /// statement. Every tensor here describes one sample.
+    pub batch: usize,
     pub ops: Vec<FOp>,
 }
 

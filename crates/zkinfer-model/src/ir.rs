@@ -1,7 +1,8 @@
 //! The quantized model: the exact integer statement zkinfer proves.
 //!
 //! A [`QuantModel`] is a list of integer operations over flat, row-major
-//! tensors (the batch axis is dropped). Each tensor `t` holds integers whose
+//! tensors of one sample; a statement covers [`QuantModel::batch`] samples,
+//! each run through the same ops (no op mixes samples). Each tensor `t` holds integers whose
 //! real value is `int * tensors[t].scale`. The evaluator (`eval.rs`) defines
 //! the semantics of every op; the prover must reproduce them bit for bit.
 //!
@@ -146,6 +147,14 @@ pub enum QOp {
     },
 }
 
+fn one_sample() -> usize {
+    1
+}
+
+/// Largest batch a statement may hold (keeps `batch × tensor` sizes far
+/// from overflow in keys read from untrusted files).
+pub const MAX_BATCH: usize = 1 << 16;
+
 /// A compiled, quantized model.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct QuantModel {
@@ -155,6 +164,11 @@ pub struct QuantModel {
     pub tensors: Vec<TensorInfo>,
     pub input: TensorId,
     pub output: TensorId,
+    /// Samples per statement (an ONNX model's fixed batch axis; 1 when it is
+    /// symbolic). Every tensor then holds `batch` stacked copies of its
+    /// per-sample shape, and the input and output files hold `batch` samples.
+    #[serde(default = "one_sample")]
+    pub batch: usize,
     /// Topologically ordered.
     pub ops: Vec<QOp>,
     /// The original ONNX bytes, so float inference can be reported next to the integer one.

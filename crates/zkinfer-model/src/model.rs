@@ -99,13 +99,23 @@ impl QuantModel {
             .sum()
     }
 
+    /// Input elements of a whole statement (`batch` samples).
+    pub fn statement_input_len(&self) -> usize {
+        self.batch * self.input_len()
+    }
+    /// Output elements of a whole statement (`batch` samples).
+    pub fn statement_output_len(&self) -> usize {
+        self.batch * self.output_len()
+    }
+
     /// Deterministic input quantization: `round_half_away_from_zero(x / scale)`,
-    /// clamped to `[-bound, bound]` of the input tensor.
+    /// clamped to `[-bound, bound]` of the input tensor. `x` holds one or more
+    /// whole samples.
     pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i64>> {
         let t = &self.tensors[self.input];
-        if x.len() != t.len() {
+        if x.is_empty() || !x.len().is_multiple_of(t.len()) {
             return Err(ModelError::InputLength {
-                expected: t.len(),
+                expected: self.statement_input_len(),
                 got: x.len(),
             });
         }
@@ -125,12 +135,14 @@ impl QuantModel {
     }
 
     /// Real values of the output (`int * scale`), followed by the float softmax when
-    /// [`QuantModel::output_softmax`] is set.
+    /// [`QuantModel::output_softmax`] is set (per sample when `y` holds several).
     pub fn dequantize_output(&self, y: &[i64]) -> Vec<f64> {
         let s = self.tensors[self.output].scale;
         let v: Vec<f64> = y.iter().map(|&q| q as f64 * s).collect();
         if self.output_softmax {
-            softmax(&v)
+            v.chunks(self.output_len().max(1))
+                .flat_map(softmax)
+                .collect()
         } else {
             v
         }
@@ -148,6 +160,13 @@ impl QuantModel {
         let nt = self.tensors.len();
         if self.input >= nt || self.output >= nt {
             return err("input/output tensor id out of range".into());
+        }
+        if !(1..=crate::ir::MAX_BATCH).contains(&self.batch) {
+            return err(format!(
+                "batch {} outside [1, {}]",
+                self.batch,
+                crate::ir::MAX_BATCH
+            ));
         }
         for (i, t) in self.tensors.iter().enumerate() {
             if !(t.scale.is_finite() && t.scale > 0.0) {

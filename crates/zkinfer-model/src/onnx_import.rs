@@ -1,6 +1,8 @@
 //! ONNX → [`FloatModel`]: reads the raw protobuf (prost types from tract-onnx) and
 //! maps each node onto our float graph, folding constants and BatchNorm.
-//! The batch axis (symbolic or 1) is bound to 1; every tensor keeps it as axis 0.
+//! Every tensor describes one sample: the batch axis (axis 0) is bound to 1
+//! and a fixed batch size `N > 1` is kept as [`FloatModel::batch`]. An op that
+//! would mix samples (move, flatten or reduce axis 0) is refused.
 
 use crate::error::{ModelError, Result};
 use crate::float::{conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel};
@@ -43,6 +45,7 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
     let graph = proto.graph.as_ref().expect("checked");
     let mut imp = Importer {
         opset,
+        batch: 1,
         consts: HashMap::new(),
         values: HashMap::new(),
         tensors: vec![],
@@ -63,7 +66,8 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
             real_inputs.len()
         )));
     }
-    let input_shape = input_shape(real_inputs[0])?;
+    let (input_shape, batch) = input_shape(real_inputs[0])?;
+    imp.batch = batch;
     let input = imp.new_tensor(&real_inputs[0].name, input_shape);
     for (index, node) in graph.node.iter().enumerate() {
         imp.node(index, node)?;
@@ -84,13 +88,15 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
         tensors: imp.tensors,
         input,
         output,
+        batch,
         ops: imp.ops,
     };
     prune_and_fold(&mut m)?;
     Ok(m)
 }
 
-fn input_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
+/// One sample's shape (batch axis 1) and the batch size (1 when symbolic).
+fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize)> {
     use pb::tensor_shape_proto::dimension::Value as DV;
     use pb::type_proto::Value as TV;
     let bad = |r: String| ModelError::Graph(format!("input `{}`: {r}", vi.name));
@@ -121,13 +127,15 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<Vec<usize>> {
         };
         shape.push(v);
     }
-    if shape[0] != 1 {
+    let batch = shape[0];
+    if batch > crate::ir::MAX_BATCH {
         return Err(bad(format!(
-            "batch axis is {}; zkinfer proves one sample (batch 1 or symbolic)",
-            shape[0]
+            "batch axis is {batch}; at most {} samples fit one statement",
+            crate::ir::MAX_BATCH
         )));
     }
-    Ok(shape)
+    shape[0] = 1;
+    Ok((shape, batch))
 }
 
 fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
@@ -194,6 +202,8 @@ fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
 
 struct Importer {
     opset: i64,
+    /// Samples per statement: axis 0 of every activation.
+    batch: usize,
     consts: HashMap<String, Const>,
     values: HashMap<String, FId>,
     tensors: Vec<FTensor>,
@@ -371,7 +381,8 @@ impl Importer {
             }
             "Shape" => {
                 let x = need_act(self, 0)?;
-                let dims = self.tensors[x].shape.clone();
+                let mut dims = self.tensors[x].shape.clone();
+                dims[0] = self.batch;
                 let r = dims.len() as i64;
                 let norm = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
                 let start = norm(attr_i(node, "start", 0));
@@ -721,6 +732,12 @@ impl Importer {
                 if !(0..=r).contains(&axis) {
                     return Err(bad(format!("axis {axis} out of range")));
                 }
+                if axis == 0 && self.batch > 1 {
+                    return Err(bad(format!(
+                        "axis 0 would flatten the batch of {} samples into one",
+                        self.batch
+                    )));
+                }
                 let a: usize = xs[..axis as usize].iter().product();
                 let b: usize = xs[axis as usize..].iter().product();
                 let shape = if a == 1 { vec![1, b] } else { vec![a, b] };
@@ -729,7 +746,11 @@ impl Importer {
             "Reshape" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();
-                let target = need_cst(self, 1)?;
+                let mut target = need_cst(self, 1)?;
+                // A target that keeps the batch first reshapes each sample alike.
+                if self.batch > 1 && target.data.first() == Some(&(self.batch as f64)) {
+                    target.data[0] = 1.0;
+                }
                 let allowzero = attr_i(node, "allowzero", 0) != 0;
                 let shape = resolve_reshape(&xs, &target.data, allowzero).map_err(bad)?;
                 mk(self, FOpKind::Reshape, vec![x], shape)?;
@@ -770,6 +791,9 @@ impl Importer {
                         .map(|&v| (if v < 0 { v + r } else { v }) as usize)
                         .collect();
                     axes.sort();
+                    if axes.first() == Some(&0) && self.batch > 1 {
+                        return Err(bad("a new axis 0 would move the batch axis".into()));
+                    }
                     let mut shape = xs.clone();
                     for a in axes {
                         if a > shape.len() {
@@ -806,6 +830,9 @@ impl Importer {
                 let mut axis = attr_i(node, "axis", if self.opset < 13 { 1 } else { -1 });
                 if axis < 0 {
                     axis += r;
+                }
+                if axis == 0 && self.batch > 1 {
+                    return Err(bad("Softmax over the batch axis mixes samples".into()));
                 }
                 let ok = if self.opset < 13 {
                     axis == 1

@@ -806,6 +806,7 @@ pub fn quantize(
         tensors: q.tensors,
         input: tin,
         output,
+        batch: fm.batch,
         ops: q.ops,
         onnx,
         output_softmax,

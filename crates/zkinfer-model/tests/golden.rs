@@ -24,6 +24,7 @@ fn model(tensors: Vec<TensorInfo>, ops: Vec<QOp>) -> QuantModel {
         ops,
         onnx: vec![],
         output_softmax: false,
+        batch: 1,
     }
 }
 

@@ -63,6 +63,29 @@ pub fn read_input(path: &Path) -> Result<Vec<f64>> {
     Ok(samples.remove(0))
 }
 
+/// The input of one statement of `model`: its `batch` samples, given either
+/// as that many samples or as one tensor holding them all (as the ONNX
+/// model's batched input is written), flattened in order.
+pub fn read_statement_input(path: &Path, model: &QuantModel) -> Result<Vec<f64>> {
+    let samples = read_inputs(path)?;
+    let (batch, len) = (model.batch, model.input_len());
+    let total: usize = samples.iter().map(Vec::len).sum();
+    let fits = (samples.len() == batch && samples.iter().all(|s| s.len() == len))
+        || (samples.len() == 1 && total == batch * len);
+    if !fits {
+        return Err(ModelError::InputFile {
+            path: path.display().to_string(),
+            reason: format!(
+                "{} sample(s) of {} value(s); the model takes {batch} sample(s) of {len}",
+                samples.len(),
+                samples.first().map_or(0, Vec::len)
+            ),
+        }
+        .into());
+    }
+    Ok(samples.concat())
+}
+
 /// Quantizes and compiles an ONNX model, calibrated on `calibration`;
 /// reports the quantized model's distance to the float model on it.
 pub fn compile_onnx(

@@ -25,7 +25,7 @@ const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// Version of the key file formats (and of the proof statement they bind).
 /// 4: a model without weight layers has an empty weight commitment (no root).
 /// 5: the commitment mode is a field of the verifying key (so of the model id).
-pub const KEY_FORMAT_VERSION: u32 = 5;
+pub const KEY_FORMAT_VERSION: u32 = 6;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {

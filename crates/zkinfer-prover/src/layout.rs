@@ -192,6 +192,7 @@ impl Layout {
                 .shape
                 .iter()
                 .try_fold(1usize, |a, &d| a.checked_mul(d))
+                .and_then(|l| l.checked_mul(model.batch))
                 .filter(|&l| (1..=1 << 32).contains(&l));
             if len.is_none() {
                 return Err(ProveError::Model(format!(
@@ -219,7 +220,7 @@ impl Layout {
             shapes: model
                 .tensors
                 .iter()
-                .map(|t| PaddedShape::for_logical(&t.shape))
+                .map(|t| PaddedShape::for_logical(&t.shape).batched(model.batch))
                 .collect(),
             limb_bits,
             clamp_splits: clamp_splits(model, limb_bits.excess),

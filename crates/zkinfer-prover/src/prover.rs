@@ -49,8 +49,18 @@ pub struct ProveOutput {
     pub timings: ProveTimings,
 }
 
-/// Runs the integer model: the values of every tensor.
+/// Runs the integer model on the statement's `batch` samples: the values of
+/// every tensor (samples stacked).
 pub fn run_model(pk: &ProvingKey, input: &[i64]) -> Result<Vec<Vec<i64>>, ProveError> {
+    let expected = pk.model.statement_input_len();
+    if input.len() != expected {
+        return Err(ProveError::Inference(format!(
+            "the input has {} values; the model proves {} sample(s) of {} = {expected}",
+            input.len(),
+            pk.model.batch,
+            pk.model.input_len()
+        )));
+    }
     zkinfer_model::eval::evaluate(&pk.model, input)
         .map(|t| t.values)
         .map_err(|e| ProveError::Inference(e.to_string()))

@@ -8,35 +8,64 @@
 
 use zkinfer_protocol::mle::num_vars_for;
 
-/// Logical axis lengths; each axis is padded to a power of two independently
-/// (row-major, the first axis gives the first — most significant — variables).
+/// Logical axis lengths of one sample; each axis is padded to a power of two
+/// independently (row-major, the first axis gives the first — most
+/// significant — variables). A statement of several samples stacks them in
+/// front: the batch axis gives the first variables, and its padding rows
+/// repeat the last sample, so every op's relation holds on them too (they are
+/// a genuine run of the model) without any masking.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaddedShape {
     pub dims: Vec<usize>,
+    /// Samples stacked in front (1: no batch axis, no batch variables).
+    pub batch: usize,
 }
 
 impl PaddedShape {
     pub fn flat(len: usize) -> Self {
-        Self { dims: vec![len] }
+        Self {
+            dims: vec![len],
+            batch: 1,
+        }
+    }
+
+    /// One sample laid out by `dims`.
+    pub fn of(dims: Vec<usize>) -> Self {
+        Self { dims, batch: 1 }
     }
 
     /// Images keep their three axes; everything else is flat.
     pub fn for_logical(shape: &[usize]) -> Self {
         if shape.len() == 3 {
-            Self {
-                dims: shape.to_vec(),
-            }
+            Self::of(shape.to_vec())
         } else {
             Self::flat(shape.iter().product())
         }
     }
 
+    /// The same per-sample layout for `batch` stacked samples.
+    pub fn batched(mut self, batch: usize) -> Self {
+        self.batch = batch.max(1);
+        self
+    }
+
+    /// One sample's layout (no batch axis).
+    pub fn sample(&self) -> Self {
+        Self::of(self.dims.clone())
+    }
+
+    /// Elements of the statement (all samples, no padding).
     pub fn len(&self) -> usize {
-        self.dims.iter().product()
+        self.batch * self.sample_len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Elements of one sample.
+    pub fn sample_len(&self) -> usize {
+        self.dims.iter().product()
     }
 
     pub fn padded_dims(&self) -> Vec<usize> {
@@ -46,21 +75,43 @@ impl PaddedShape {
             .collect()
     }
 
-    pub fn padded_len(&self) -> usize {
+    /// One sample's padded length.
+    pub fn sample_padded_len(&self) -> usize {
         self.padded_dims().iter().product()
     }
 
+    pub fn padded_len(&self) -> usize {
+        self.padded_batch() * self.sample_padded_len()
+    }
+
+    /// The batch axis padded to a power of two.
+    pub fn padded_batch(&self) -> usize {
+        self.batch.next_power_of_two()
+    }
+
+    /// Variables of the batch axis (the point's first coordinates).
+    pub fn batch_vars(&self) -> usize {
+        num_vars_for(self.batch)
+    }
+
     pub fn num_vars(&self) -> usize {
+        self.batch_vars() + self.sample_vars()
+    }
+
+    /// Variables of one sample.
+    pub fn sample_vars(&self) -> usize {
         self.dims.iter().map(|&d| num_vars_for(d)).sum()
     }
 
-    /// Number of variables of each axis.
+    /// Number of variables of each per-sample axis (after the batch variables).
     pub fn axis_vars(&self) -> Vec<usize> {
         self.dims.iter().map(|&d| num_vars_for(d)).collect()
     }
 
     /// Position of logical (row-major) element `i` in the padded arrangement.
-    pub fn padded_index(&self, mut i: usize) -> usize {
+    pub fn padded_index(&self, i: usize) -> usize {
+        let per = self.sample_len().max(1);
+        let (sample, mut i) = (i / per, i % per);
         let pd = self.padded_dims();
         let mut out = 0;
         let mut stride = 1;
@@ -69,10 +120,11 @@ impl PaddedShape {
             i /= d;
             stride *= p;
         }
-        out
+        sample * stride + out
     }
 
-    /// The values in the padded arrangement, `pad` everywhere else.
+    /// The values in the padded arrangement, `pad` everywhere else within a
+    /// sample; batch padding rows repeat the last sample.
     pub fn arrange<T: Copy + Send + Sync>(&self, values: &[T], pad: T) -> Vec<T> {
         debug_assert_eq!(values.len(), self.len());
         let mut out = vec![pad; self.padded_len()];
@@ -83,6 +135,14 @@ impl PaddedShape {
         for (row, chunk) in values.chunks(last).enumerate() {
             let at = self.padded_index(row * last);
             out[at..at + chunk.len()].copy_from_slice(chunk);
+        }
+        let per = self.sample_padded_len();
+        if self.batch > 1 {
+            let (filled, rest) = out.split_at_mut(self.batch * per);
+            let last_sample = &filled[(self.batch - 1) * per..];
+            for row in rest.chunks_mut(per) {
+                row.copy_from_slice(last_sample);
+            }
         }
         out
     }
@@ -105,6 +165,15 @@ mod tests {
         assert_eq!(a[64 + 16 + 3], 45);
         assert_eq!(a[7], -1);
         assert_eq!(a.iter().filter(|&&x| x >= 0).count(), 90);
+    }
+
+    #[test]
+    fn batch_padding_repeats_the_last_sample() {
+        let s = PaddedShape::for_logical(&[3]).batched(3);
+        assert_eq!((s.padded_len(), s.num_vars(), s.batch_vars()), (16, 4, 2));
+        let a = s.arrange(&[1i64, 2, 3, 4, 5, 6, 7, 8, 9], 0);
+        assert_eq!(a, [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 7, 8, 9, 0]);
+        assert_eq!(s.padded_index(4), 5);
     }
 
     #[test]

@@ -26,6 +26,8 @@ use crate::layout::{nv, LayoutBuilder};
 /// Geometry of a sliding-window op on `[C, H, W]` images.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
+    /// Samples stacked in front of the channel axis (1: none).
+    pub batch: usize,
     pub in_channels: usize,
     pub out_channels: usize,
     pub y: WindowAxis,
@@ -71,6 +73,7 @@ impl Window {
             })
         };
         Ok(Window {
+            batch: b.model.batch,
             in_channels: ish[0],
             out_channels: osh[0],
             y: axis(0)?,
@@ -88,10 +91,21 @@ impl Window {
         Ok(self)
     }
 
-    /// Splits an output point into its channel, row and column variables.
-    pub fn split_output(&self, z: &[EF]) -> (Vec<EF>, Vec<EF>, Vec<EF>) {
-        let (c, y) = (nv(self.out_channels), nv(self.y.out_len));
-        (z[..c].to_vec(), z[c..c + y].to_vec(), z[c + y..].to_vec())
+    /// Variables of the batch axis (the first of every point).
+    pub fn batch_vars(&self) -> usize {
+        nv(self.batch)
+    }
+
+    /// Splits an output point into its batch, channel, row and column variables.
+    pub fn split_output(&self, z: &[EF]) -> (Vec<EF>, Vec<EF>, Vec<EF>, Vec<EF>) {
+        let b = self.batch_vars();
+        let (c, y) = (b + nv(self.out_channels), nv(self.y.out_len));
+        (
+            z[..b].to_vec(),
+            z[b..c].to_vec(),
+            z[c..c + y].to_vec(),
+            z[c + y..].to_vec(),
+        )
     }
 }
 
@@ -157,38 +171,47 @@ pub fn one_hot(len: usize, at: usize) -> Vec<EF> {
     v
 }
 
-/// `Σ_t coeff_t · (c_t ⊗ y_t ⊗ x_t)`: a linear functional of a `[C, H, W]`
-/// image, kept factored so the verifier never expands it.
+/// `Σ_t coeff_t · (b_t ⊗ c_t ⊗ y_t ⊗ x_t)`: a linear functional of stacked
+/// `[C, H, W]` images (`b_t` weighs the samples: `eq(z_b, ·)` over the padded
+/// batch, `[1]` for one sample), kept factored so the verifier never expands it.
 #[derive(Default)]
 pub struct Separable {
-    pub terms: Vec<(EF, [Vec<EF>; 3])>,
+    pub terms: Vec<(EF, [Vec<EF>; 4])>,
 }
 
 impl Separable {
-    pub fn push(&mut self, coeff: EF, c: Vec<EF>, y: Vec<EF>, x: Vec<EF>) {
-        self.terms.push((coeff, [c, y, x]));
+    pub fn push(&mut self, coeff: EF, b: Vec<EF>, c: Vec<EF>, y: Vec<EF>, x: Vec<EF>) {
+        self.terms.push((coeff, [b, c, y, x]));
     }
 
-    /// The expanded table (prover side), row-major `[C, H, W]`.
+    /// The expanded table (prover side), row-major `[B, C, H, W]`.
     pub fn expand(&self) -> Vec<EF> {
-        let Some((_, [c0, y0, x0])) = self.terms.first() else {
+        let Some((_, [b0, c0, y0, x0])) = self.terms.first() else {
             return Vec::new();
         };
         let (hw, w) = (y0.len() * x0.len(), x0.len());
-        let mut out = vec![EF::ZERO; c0.len() * hw];
-        for (coeff, [c, y, x]) in &self.terms {
-            // Rows of y ⊗ x, scaled per channel.
+        let chw = c0.len() * hw;
+        let mut out = vec![EF::ZERO; b0.len() * chw];
+        for (coeff, [b, c, y, x]) in &self.terms {
+            // Rows of y ⊗ x, scaled per sample and channel.
             let yx: Vec<EF> = y
                 .iter()
-                .flat_map(|&a| x.iter().map(move |&b| a * b * *coeff))
+                .flat_map(|&a| x.iter().map(move |&v| a * v * *coeff))
                 .collect();
-            for (ci, &cv) in c.iter().enumerate() {
-                if cv == EF::ZERO {
+            for (bi, &bv) in b.iter().enumerate() {
+                if bv == EF::ZERO {
                     continue;
                 }
-                let row = &mut out[ci * hw..(ci + 1) * hw];
-                for (o, &v) in row.iter_mut().zip(&yx) {
-                    *o += cv * v;
+                let image = &mut out[bi * chw..(bi + 1) * chw];
+                for (ci, &cv) in c.iter().enumerate() {
+                    if cv == EF::ZERO {
+                        continue;
+                    }
+                    let s = bv * cv;
+                    let row = &mut image[ci * hw..(ci + 1) * hw];
+                    for (o, &v) in row.iter_mut().zip(&yx) {
+                        *o += s * v;
+                    }
                 }
             }
             debug_assert_eq!(x.len(), w);
@@ -198,23 +221,23 @@ impl Separable {
 
     /// The table's multilinear extension at `point` (verifier side).
     pub fn evaluate(&self, point: &[EF]) -> EF {
-        let Some((_, [c0, y0, _])) = self.terms.first() else {
+        let Some((_, axes0)) = self.terms.first() else {
             return EF::ZERO;
         };
-        let (nc, ny) = (
-            c0.len().trailing_zeros() as usize,
-            y0.len().trailing_zeros() as usize,
-        );
-        let eqs = [
-            eq_table(&point[..nc]),
-            eq_table(&point[nc..nc + ny]),
-            eq_table(&point[nc + ny..]),
-        ];
+        let mut eqs: Vec<Vec<EF>> = Vec::with_capacity(4);
+        let mut at = 0;
+        for a in axes0 {
+            let n = a.len().trailing_zeros() as usize;
+            eqs.push(eq_table(&point[at..at + n]));
+            at += n;
+        }
         let dot = |a: &[EF], b: &[EF]| -> EF { a.iter().zip(b).map(|(x, y)| *x * *y).sum() };
         self.terms
             .iter()
             .map(|(coeff, axes)| {
-                *coeff * dot(&axes[0], &eqs[0]) * dot(&axes[1], &eqs[1]) * dot(&axes[2], &eqs[2])
+                axes.iter()
+                    .zip(&eqs)
+                    .fold(*coeff, |acc, (a, e)| acc * dot(a, e))
             })
             .sum()
     }
@@ -313,23 +336,37 @@ mod tests {
     #[test]
     fn separable_evaluate_agrees_with_expand() {
         let mut s = Separable::default();
-        s.push(EF::ONE, masked_eq(&pt(2, 2), 3), pt(3, 4), pt(4, 2));
+        // Two samples stacked in front of the channels.
+        s.push(
+            EF::ONE,
+            eq_table(&pt(1, 1)),
+            masked_eq(&pt(2, 2), 3),
+            pt(3, 4),
+            pt(4, 2),
+        );
         s.push(
             EF::from(F::from_u64(9)),
+            eq_table(&pt(9, 1)),
             masked_eq(&pt(5, 2), 4),
             pt(6, 4),
             pt(7, 2),
         );
         let e = s.expand();
-        assert_eq!(e.len(), 4 * 4 * 2);
-        let r = pt(8, 5);
+        assert_eq!(e.len(), 2 * 4 * 4 * 2);
+        let r = pt(8, 6);
         assert_eq!(s.evaluate(&r), evaluate_ext(&e, &r));
     }
 
     #[test]
     fn linear_proof_round_trip_and_rejects_wrong_claim() {
         let mut s = Separable::default();
-        s.push(EF::ONE, masked_eq(&pt(2, 1), 2), pt(3, 4), pt(4, 2));
+        s.push(
+            EF::ONE,
+            vec![EF::ONE],
+            masked_eq(&pt(2, 1), 2),
+            pt(3, 4),
+            pt(4, 2),
+        );
         let x: Vec<F> = (0..16u64).map(|v| F::from_u64(v * v + 1)).collect();
         let e = s.expand();
         let claimed: EF = e.iter().zip(&x).map(|(a, b)| *a * EF::from(*b)).sum();

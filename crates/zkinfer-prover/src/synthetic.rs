@@ -120,6 +120,7 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
         ops,
         onnx: Vec::new(),
         output_softmax: false,
+        batch: 1,
     }
 }
 
@@ -250,6 +251,7 @@ pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantMo
         ops,
         onnx: Vec::new(),
         output_softmax: false,
+        batch: 1,
     }
 }
 
@@ -340,6 +342,7 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
         ops: Vec::new(),
         onnx: Vec::new(),
         output_softmax: false,
+        batch: 1,
     };
     let x0 = input(input_shape.iter().product(), seed);
     let tensor = |m: &mut QuantModel, name: String, shape: Vec<usize>, bound: i64| {

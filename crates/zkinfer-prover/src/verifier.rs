@@ -61,11 +61,16 @@ fn check_statement(vk: &VerifyingKey, input: &[i64], output: &[i64]) -> Result<(
         ("output", model.output, output, "produces"),
     ] {
         let info = &model.tensors[t];
-        if values.len() != info.len() {
+        let expected = model.batch * info.len();
+        if values.len() != expected {
+            let samples = if model.batch > 1 {
+                format!(" ({} samples of {})", model.batch, info.len())
+            } else {
+                String::new()
+            };
             return Err(statement(format!(
-                "the {what} has {} values, the model {verb} {}",
+                "the {what} has {} values, the model {verb} {expected}{samples}",
                 values.len(),
-                info.len()
             )));
         }
         if let Some((k, v)) = values

@@ -266,7 +266,7 @@ fn tampered_layer_values_are_rejected() {
         let mut p = f.proof.clone();
         match &mut p.layers[li] {
             LayerProof::Requant { y_eval, .. } => *y_eval += EF::ONE,
-            LayerProof::Dense { input_eval, .. } => *input_eval += EF::ONE,
+            LayerProof::Dense { input_evals, .. } => input_evals[0] += EF::ONE,
             LayerProof::Add { evals } => evals[0].0 += EF::ONE,
             other => panic!("an MLP has no {other:?} layer"),
         }

@@ -39,7 +39,8 @@ fn synthetic_model(model: QuantModel, seed: u64) -> (QuantModel, Vec<i64>) {
 /// Every fixture the prover supports and small random models covering every
 /// op kind: odd widths, both clamp arguments (split and table), clamp ranges
 /// and lookup tables that exclude 0, max and average pooling, residual adds,
-/// transposes and reshapes.
+/// transposes and reshapes; and fixed-batch models, whose batch padding rows
+/// (copies of the last sample) are edited like any other position.
 fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
     let mut out: Vec<(String, QuantModel, Vec<i64>)> = [
         "clip_positive_min",
@@ -58,6 +59,9 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "unary_gelu",
         "unary_log",
         "unary_floor",
+        "batch_mlp",
+        "batch_cnn",
+        "batch_gated",
     ]
     .into_iter()
     .map(|name| {

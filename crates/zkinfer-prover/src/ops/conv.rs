@@ -24,8 +24,8 @@ use zkinfer_protocol::field::f_from_i64;
 use zkinfer_protocol::security::sumcheck_bits;
 
 use super::{
-    at_op, batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx,
+    at_op, batching_bits, batching_coefficients, fold_batch, ClaimCounter, Committed, LayerProof,
+    LayerProofs, OpProof, ProverCtx, VerifierCtx,
 };
 use crate::claims::PointClaim;
 use crate::error::ProveError;
@@ -42,13 +42,16 @@ struct ConvReduction {
 }
 
 fn kernel_shape(win: &Window) -> PaddedShape {
-    PaddedShape {
-        dims: vec![win.in_channels, win.y.kernel, win.x.kernel],
-    }
+    PaddedShape::of(vec![win.in_channels, win.y.kernel, win.x.kernel])
 }
 
-/// The patch table `P` of one output point, arranged `[IC, KH, KW]` (padded).
-fn patch_table(win: &Window, x: &[F], zy: &[EF], zx: &[EF]) -> Vec<EF> {
+/// The patch table `P` of one output point, arranged `[IC, KH, KW]` (padded),
+/// from one sample's image (or several folded at the point's batch variables).
+fn patch_table<T>(win: &Window, x: &[T], zy: &[EF], zx: &[EF]) -> Vec<EF>
+where
+    T: Copy + Send + Sync,
+    EF: std::ops::Mul<T, Output = EF> + std::ops::Mul<EF, Output = EF>,
+{
     let (eqy, eqx) = (eq_table(zy), eq_table(zx));
     let sparse = |axis: &crate::spatial::WindowAxis, eq: &[EF], k: usize| -> Vec<(usize, EF)> {
         axis.reads(k).map(|(o, i)| (i, eq[o])).collect()
@@ -75,7 +78,7 @@ fn patch_table(win: &Window, x: &[F], zy: &[EF], zx: &[EF]) -> Vec<EF> {
             }
             for (ky, reads) in ay.iter().enumerate() {
                 for kx in 0..kw {
-                    dst[ky * kwp + kx] = reads.iter().map(|&(iy, w)| w * g[iy * kw + kx]).sum();
+                    dst[ky * kwp + kx] = reads.iter().map(|&(iy, w)| g[iy * kw + kx] * w).sum();
                 }
             }
         });
@@ -90,9 +93,10 @@ fn patch_functional(win: &Window, points: &[&[EF]], r: &[EF], sigma: &[EF]) -> S
     let kx = eq_table(&r[nc + ny..]);
     let mut sep = Separable::default();
     for (z, &s) in points.iter().zip(sigma) {
-        let (_, zy, zx) = win.split_output(z);
+        let (zb, _, zy, zx) = win.split_output(z);
         sep.push(
             s,
+            eq_table(&zb),
             channels.clone(),
             win.y.table(&eq_table(&zy), &ky),
             win.x.table(&eq_table(&zx), &kx),
@@ -113,11 +117,10 @@ fn prove(
 ) -> (LayerProof, ConvReduction) {
     tr.label(b"conv");
     let rho = batching_coefficients(tr, claims.len());
-    let nc = nv(win.out_channels);
     let bias_p = padded_field(bias, 0);
     let bias_evals: Vec<EF> = claims
         .iter()
-        .map(|(z, _)| evaluate_base(&bias_p, &z[..nc]))
+        .map(|(z, _)| evaluate_base(&bias_p, &win.split_output(z).1))
         .collect();
     tr.absorb_efs(&bias_evals);
 
@@ -126,10 +129,15 @@ fn prove(
     let mut mles = Vec::with_capacity(2 * claims.len());
     let mut terms = Vec::with_capacity(claims.len());
     for (j, (z, _)) in claims.iter().enumerate() {
-        let (zc, zy, zx) = win.split_output(z);
+        let (zb, zc, zy, zx) = win.split_output(z);
         let wz = weighted_row_sum(weights, win.out_channels, kernel_len, &eq_table(&zc));
         mles.push(Mle::Ext(kshape.arrange(&wz, EF::ZERO)));
-        mles.push(Mle::Ext(patch_table(win, &x, &zy, &zx)));
+        let patches = if zb.is_empty() {
+            patch_table(win, &x, &zy, &zx)
+        } else {
+            patch_table(win, &fold_batch(&x, &zb), &zy, &zx)
+        };
+        mles.push(Mle::Ext(patches));
         terms.push(Term {
             coeff: rho[j],
             factors: vec![2 * j, 2 * j + 1],
@@ -184,14 +192,14 @@ fn reduction(
     input_point: Vec<EF>,
     input_eval: EF,
 ) -> ConvReduction {
-    let nc = nv(win.out_channels);
     let mut weight_claims = Vec::new();
     let mut bias_claims = Vec::new();
     for ((z, _), (&w, &b)) in claims.iter().zip(weight_evals.iter().zip(bias_evals)) {
-        let mut point = z[..nc].to_vec();
+        let zc = win.split_output(z).1;
+        let mut point = zc.clone();
         point.extend_from_slice(r);
         weight_claims.push((point, w));
-        bias_claims.push((z[..nc].to_vec(), b));
+        bias_claims.push((zc, b));
     }
     ConvReduction {
         weight_claims,
@@ -232,7 +240,8 @@ fn verify(
         .zip(bias_evals)
         .zip(&rho)
         .map(|(((z, v), b), r)| {
-            let (_, zy, zx) = win.split_output(z);
+            // Batch padding rows are genuine samples: the batch weighs 1.
+            let (_, _, zy, zx) = win.split_output(z);
             *r * (*v - *b * valid_mass(&zy, win.y.out_len) * valid_mass(&zx, win.x.out_len))
         })
         .sum();
@@ -353,9 +362,7 @@ impl OpProof for Conv {
                 self.i
             )));
         }
-        let shape = PaddedShape {
-            dims: kernel_shape.to_vec(),
-        };
+        let shape = PaddedShape::of(kernel_shape.to_vec());
         let w: Vec<F> = weight.iter().map(|&v| f_from_i64(v)).collect();
         Ok(vec![shape.arrange(&w, F::default()), padded_field(bias, 0)])
     }

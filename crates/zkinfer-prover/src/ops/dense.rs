@@ -3,6 +3,12 @@
 //! `Σ_j W(z, j)·a(j)` to claims on the weights, the bias (weight opening) and
 //! the input. The weight columns follow the input's arrangement, so an image
 //! flattened by a Reshape keeps its per-axis padding.
+//!
+//! With several samples, a claim at `(z_b, z_o)` reads the input folded at its
+//! batch point, `X_k(j) = Σ_b eq(z_b, b)·a(b, j)` (batch padding rows are
+//! genuine samples, so the bias term is exactly `b(z_o)`): the sumcheck runs
+//! over `Σ_k ρ_k W(z_o,k, j)·X_k(j)` and ends in one input claim per output
+//! claim.
 
 use rayon::prelude::*;
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
@@ -14,8 +20,8 @@ use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::{
-    batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx,
+    batching_bits, batching_coefficients, fold_batch, ClaimCounter, Committed, LayerProof,
+    LayerProofs, OpProof, ProverCtx, VerifierCtx,
 };
 use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
@@ -32,6 +38,8 @@ pub(crate) struct Dense {
     /// Weight and bias polynomials under the weight commitment.
     w_poly: usize,
     b_poly: usize,
+    /// Leading batch variables of every output point (0 for one sample).
+    batch_vars: usize,
 }
 
 impl Dense {
@@ -62,9 +70,9 @@ impl Dense {
                 "op #{i} (Dense): weight or bias size mismatch"
             )));
         }
-        let w_poly = b.weight(nv(out_dim) + b.shapes[input].num_vars());
+        let w_poly = b.weight(nv(out_dim) + b.shapes[input].sample_vars());
         let b_poly = b.weight(nv(out_dim));
-        b.shapes[output] = PaddedShape::flat(out_dim);
+        b.shapes[output] = PaddedShape::flat(out_dim).batched(b.model.batch);
         b.pads[output] = 0;
         Ok(Self {
             i,
@@ -74,7 +82,13 @@ impl Dense {
             out_dim,
             w_poly,
             b_poly,
+            batch_vars: b.shapes[input].batch_vars(),
         })
+    }
+
+    /// Several samples: one folded input per claim (else one shared input).
+    fn batched(&self) -> bool {
+        self.batch_vars > 0
     }
 
     /// Absorbs the bias evaluations and returns `ρ` and the claimed sum
@@ -93,7 +107,8 @@ impl Dense {
     }
 
     /// After the sumcheck at `r`: absorbs the final evaluations and files the
-    /// weight, bias and input claims.
+    /// weight, bias and input claims (one input claim per output claim at its
+    /// batch point, or one in all for a single sample).
     fn close_step(
         &self,
         tr: &mut Transcript,
@@ -101,12 +116,13 @@ impl Dense {
         layout: &Layout,
         claims: &[PointClaim],
         r: Vec<EF>,
-        (bias_evals, weight_evals, input_eval): (&[EF], &[EF], EF),
+        (bias_evals, weight_evals, input_evals): (&[EF], &[EF], &[EF]),
     ) {
         tr.absorb_efs(weight_evals);
-        tr.absorb_ef(input_eval);
+        tr.absorb_efs(input_evals);
         for ((z, _), (&w, &b)) in claims.iter().zip(weight_evals.iter().zip(bias_evals)) {
-            let mut zr = z.clone();
+            let z_o = &z[self.batch_vars..];
+            let mut zr = z_o.to_vec();
             zr.extend_from_slice(&r);
             book.weights.push(Claim {
                 poly: self.w_poly,
@@ -115,11 +131,19 @@ impl Dense {
             });
             book.weights.push(Claim {
                 poly: self.b_poly,
-                point: z.clone(),
+                point: z_o.to_vec(),
                 value: b,
             });
         }
-        book.route(layout, self.input, r, input_eval);
+        if self.batched() {
+            for ((z, _), &x) in claims.iter().zip(input_evals) {
+                let mut point = z[..self.batch_vars].to_vec();
+                point.extend_from_slice(&r);
+                book.route(layout, self.input, point, x);
+            }
+        } else {
+            book.route(layout, self.input, r, input_evals[0]);
+        }
     }
 }
 
@@ -146,7 +170,7 @@ impl OpProof for Dense {
             )));
         }
         let shape = &layout.shapes[self.input];
-        let cols = shape.padded_len();
+        let cols = shape.sample_padded_len();
         let col_at: Vec<usize> = (0..in_dim).map(|c| shape.padded_index(c)).collect();
         let mut w = vec![F::default(); out_dim.next_power_of_two() * cols];
         for r in 0..out_dim {
@@ -169,34 +193,54 @@ impl OpProof for Dense {
         let bias_p = padded_field(bias, 0);
         let bias_evals: Vec<EF> = claims
             .iter()
-            .map(|(z, _)| evaluate_base(&bias_p, z))
+            .map(|(z, _)| evaluate_base(&bias_p, &z[self.batch_vars..]))
             .collect();
         let (rho, _) = Self::open_step(p.tr, &claims, &bias_evals);
-        // Per-claim rows of W bound at z_i (in the input's arrangement),
-        // then their rho-combination.
+        // Per-claim rows of W bound at z_o (in the input's arrangement).
         let weights = p.pk.op_weights[self.i].as_deref().unwrap_or(&[]);
+        let in_shape = &layout.shapes[self.input];
+        let sample = in_shape.sample();
         let per_claim: Vec<Vec<EF>> = claims
             .iter()
             .map(|(z, _)| {
-                let v = weighted_row_sum(weights, self.out_dim, self.in_dim, &eq_table(z));
-                layout.shapes[self.input].arrange(&v, EF::ZERO)
+                let eq_o = eq_table(&z[self.batch_vars..]);
+                let v = weighted_row_sum(weights, self.out_dim, self.in_dim, &eq_o);
+                sample.arrange(&v, EF::ZERO)
             })
             .collect();
-        let mut combined = per_claim[0].clone();
-        for (v, r) in per_claim.iter().zip(&rho).skip(1) {
-            combined
-                .par_iter_mut()
-                .zip(v.par_iter())
-                .for_each(|(c, x)| *c += *r * *x);
-        }
+        let x = p.padded(self.input);
+        let (mles, terms) = if self.batched() {
+            // Each claim reads the input folded at its own batch point.
+            let mut mles = Vec::with_capacity(2 * claims.len());
+            let mut terms = Vec::with_capacity(claims.len());
+            for (k, (((z, _), w), &coeff)) in claims.iter().zip(&per_claim).zip(&rho).enumerate() {
+                mles.push(Mle::Ext(w.clone()));
+                mles.push(Mle::Ext(fold_batch(&x, &z[..self.batch_vars])));
+                terms.push(Term {
+                    coeff,
+                    factors: vec![2 * k, 2 * k + 1],
+                });
+            }
+            (mles, terms)
+        } else {
+            let mut combined = per_claim[0].clone();
+            for (v, r) in per_claim.iter().zip(&rho).skip(1) {
+                combined
+                    .par_iter_mut()
+                    .zip(v.par_iter())
+                    .for_each(|(c, x)| *c += *r * *x);
+            }
+            let terms = vec![Term {
+                coeff: EF::ONE,
+                factors: vec![0, 1],
+            }];
+            (vec![Mle::Ext(combined), Mle::Base(x)], terms)
+        };
         let sc = sumcheck::prove(
             SumOfProducts {
-                num_vars: layout.num_vars(self.input),
-                mles: vec![Mle::Ext(combined), Mle::Base(p.padded(self.input))],
-                terms: vec![Term {
-                    coeff: EF::ONE,
-                    factors: vec![0, 1],
-                }],
+                num_vars: in_shape.sample_vars(),
+                mles,
+                terms,
             },
             p.tr,
         );
@@ -205,20 +249,20 @@ impl OpProof for Dense {
             .iter()
             .map(|v| v.iter().zip(&eq_r).map(|(a, b)| *a * *b).sum())
             .collect();
-        let input_eval = sc.final_evals[1];
+        let input_evals: Vec<EF> = sc.final_evals.iter().skip(1).step_by(2).copied().collect();
         self.close_step(
             p.tr,
             p.book,
             layout,
             &claims,
             sc.point,
-            (&bias_evals, &weight_evals, input_eval),
+            (&bias_evals, &weight_evals, &input_evals),
         );
         Some(LayerProof::Dense {
             bias_evals,
             sumcheck: sc.proof,
             weight_evals,
-            input_eval,
+            input_evals,
         })
     }
 
@@ -232,22 +276,35 @@ impl OpProof for Dense {
             bias_evals,
             sumcheck: sc,
             weight_evals,
-            input_eval,
+            input_evals,
         } = proofs.next(i, "Dense")?
         else {
             return Err(VerifyError::Malformed(format!(
                 "op #{i}: expected a Dense proof"
             )));
         };
-        if bias_evals.len() != claims.len() || weight_evals.len() != claims.len() {
+        let inputs = if self.batched() { claims.len() } else { 1 };
+        if bias_evals.len() != claims.len()
+            || weight_evals.len() != claims.len()
+            || input_evals.len() != inputs
+        {
             return Err(VerifyError::Malformed(format!(
                 "op #{i}: wrong number of evaluations"
             )));
         }
         let (rho, claimed) = Self::open_step(v.tr, &claims, bias_evals);
-        let sub = sumcheck::verify(v.layout.num_vars(self.input), 2, claimed, sc, v.tr)?;
-        let w_comb: EF = weight_evals.iter().zip(&rho).map(|(w, r)| *w * *r).sum();
-        if w_comb * *input_eval != sub.expected_eval {
+        let sample_vars = v.layout.shapes[self.input].sample_vars();
+        let sub = sumcheck::verify(sample_vars, 2, claimed, sc, v.tr)?;
+        let expected: EF = if self.batched() {
+            (weight_evals.iter().zip(input_evals))
+                .zip(&rho)
+                .map(|((w, x), r)| *r * *w * *x)
+                .sum()
+        } else {
+            let w_comb: EF = weight_evals.iter().zip(&rho).map(|(w, r)| *w * *r).sum();
+            w_comb * input_evals[0]
+        };
+        if expected != sub.expected_eval {
             return Err(VerifyError::Sumcheck(format!(
                 "op #{i} (Dense): the final sumcheck evaluation does not match the claimed weight and input evaluations"
             )));
@@ -258,7 +315,7 @@ impl OpProof for Dense {
             v.layout,
             &claims,
             sub.point,
-            (bias_evals, weight_evals, *input_eval),
+            (bias_evals, weight_evals, input_evals),
         );
         Ok(())
     }
@@ -267,13 +324,16 @@ impl OpProof for Dense {
         let k = c.take(self.output);
         if k > 0 {
             c.weights += 2 * k;
-            c.route(self.input, 1);
+            c.route(self.input, if self.batched() { k } else { 1 });
         }
     }
 
     fn soundness_terms(&self, layout: &Layout) -> Vec<(&'static str, f64)> {
         vec![
-            ("sumcheck", sumcheck_bits(layout.num_vars(self.input), 2)),
+            (
+                "sumcheck",
+                sumcheck_bits(layout.shapes[self.input].sample_vars(), 2),
+            ),
             ("claim batching ρ", batching_bits()),
         ]
     }

@@ -30,21 +30,27 @@ pub const MAXPOOL_INPUT_BOUND: i64 = 1 << 15;
 /// Per kernel offset `k`, `d_k = y − x_k` over the whole padded output,
 /// where the shifted view `x_k` is zero where the window reads nothing
 /// (padding positions): `y` is the output in its padded arrangement, `x`
-/// the input's logical values.
+/// the input's logical values (samples stacked; batch padding rows repeat
+/// the last sample, as in `y`).
 fn differences(win: &Window, x: &[i64], y: &[i64]) -> Vec<Vec<F>> {
     let (h, w) = (win.y.in_len, win.x.in_len);
     let (ohp, owp) = (
         win.y.out_len.next_power_of_two(),
         win.x.out_len.next_power_of_two(),
     );
+    let in_sample = win.in_channels * h * w;
+    let out_sample = win.out_channels.next_power_of_two() * ohp * owp;
     let mut out = Vec::with_capacity(win.kernel_len());
     for ky in 0..win.y.kernel {
         for kx in 0..win.x.kernel {
             let mut d = y.to_vec();
-            for c in 0..win.out_channels {
-                for (oy, iy) in win.y.reads(ky) {
-                    for (ox, ix) in win.x.reads(kx) {
-                        d[(c * ohp + oy) * owp + ox] -= x[(c * h + iy) * w + ix];
+            for (s, dy) in d.chunks_mut(out_sample).enumerate() {
+                let xs = &x[s.min(win.batch - 1) * in_sample..];
+                for c in 0..win.out_channels {
+                    for (oy, iy) in win.y.reads(ky) {
+                        for (ox, ix) in win.x.reads(kx) {
+                            dy[(c * ohp + oy) * owp + ox] -= xs[(c * h + iy) * w + ix];
+                        }
                     }
                 }
             }
@@ -56,7 +62,8 @@ fn differences(win: &Window, x: &[i64], y: &[i64]) -> Vec<Vec<F>> {
 
 /// `Σ_k ρ_k · x_k(r)` as a functional of `x`.
 fn shift_functional(win: &Window, r: &[EF], rho: &[EF]) -> Separable {
-    let (rc, ry, rx) = win.split_output(r);
+    let (rb, rc, ry, rx) = win.split_output(r);
+    let samples = eq_table(&rb);
     let channels = masked_eq(&rc, win.in_channels);
     let (eqy, eqx) = (eq_table(&ry), eq_table(&rx));
     let mut sep = Separable::default();
@@ -65,6 +72,7 @@ fn shift_functional(win: &Window, r: &[EF], rho: &[EF]) -> Separable {
         for kx in 0..win.x.kernel {
             sep.push(
                 rho[ky * win.x.kernel + kx],
+                samples.clone(),
                 channels.clone(),
                 ty.clone(),
                 win.x.table(&eqx, &one_hot(win.x.kernel, kx)),
@@ -347,6 +355,7 @@ mod tests {
             pad: 0,
         };
         Window {
+            batch: 1,
             in_channels: 3,
             out_channels: 3,
             y: axis(6),
@@ -371,18 +380,14 @@ mod tests {
     }
 
     fn arranged(w: &Window, x: &[i64]) -> Vec<F> {
-        let s = crate::shape::PaddedShape {
-            dims: vec![w.in_channels, w.y.in_len, w.x.in_len],
-        };
+        let s = crate::shape::PaddedShape::of(vec![w.in_channels, w.y.in_len, w.x.in_len]);
         let v: Vec<F> = x.iter().map(|&v| f_from_i64(v)).collect();
         s.arrange(&v, F::ZERO)
     }
 
     fn run(y: &[i64], x: &[i64]) -> Result<MaxPoolReduction, VerifyError> {
         let w = win();
-        let s = crate::shape::PaddedShape {
-            dims: vec![w.out_channels, w.y.out_len, w.x.out_len],
-        };
+        let s = crate::shape::PaddedShape::of(vec![w.out_channels, w.y.out_len, w.x.out_len]);
         let y_ints = s.arrange(y, 0);
         let diffs = differences(&w, x, &y_ints);
         let ya: Vec<F> = y_ints.iter().map(|&v| f_from_i64(v)).collect();

@@ -25,9 +25,12 @@ mod transpose;
 
 use std::fmt::Debug;
 
+use rayon::prelude::*;
+
 use serde::{Deserialize, Serialize};
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
+use zkinfer_protocol::mle::eq_table;
 use zkinfer_protocol::security::log2_ef_order;
 use zkinfer_protocol::sumcheck::SumcheckProof;
 use zkinfer_protocol::{Transcript, VerifyError, EF};
@@ -110,12 +113,13 @@ pub enum LayerProof {
         split_evals: Vec<EF>,
     },
     /// Per output claim: the bias evaluation; then the sumcheck over the input
-    /// index, the weight evaluation per claim and the input evaluation.
+    /// index, the weight evaluation per claim and the input evaluation(s).
     Dense {
         bias_evals: Vec<EF>,
         sumcheck: SumcheckProof,
         weight_evals: Vec<EF>,
-        input_eval: EF,
+        /// One per output claim with several samples, else one.
+        input_evals: Vec<EF>,
     },
     /// Per output claim: `(a(z), b(z))`.
     Add { evals: Vec<(EF, EF)> },
@@ -276,4 +280,20 @@ pub(crate) fn at_op(i: usize, what: &str, e: VerifyError) -> VerifyError {
         VerifyError::Sumcheck(m) => VerifyError::Sumcheck(format!("op #{i} ({what}): {m}")),
         other => other,
     }
+}
+
+/// `X(j) = Σ_b eq(z_b, b)·x(b, j)`: a stacked tensor folded at a batch point
+/// (its batch variables come first, so each sample is one contiguous row).
+pub(crate) fn fold_batch(x: &[F], z_b: &[EF]) -> Vec<EF> {
+    let eq_b = eq_table(z_b);
+    let row = x.len() / eq_b.len();
+    (0..row)
+        .into_par_iter()
+        .map(|j| {
+            eq_b.iter()
+                .enumerate()
+                .map(|(b, &e)| e * x[b * row + j])
+                .sum()
+        })
+        .collect()
 }

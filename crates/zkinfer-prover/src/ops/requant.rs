@@ -129,7 +129,7 @@ pub(crate) fn clamp_splits(model: &QuantModel, exc_bits: u32) -> Vec<ClampChoice
             output, min, max, ..
         } = op
         {
-            let len = model.tensors[*output].len() as u128;
+            let len = (model.batch * model.tensors[*output].len()) as u128;
             match ranges.iter_mut().find(|r| (r.0, r.1) == (*min, *max)) {
                 Some(r) => r.2 += len,
                 None => ranges.push((*min, *max, len)),
@@ -181,7 +181,7 @@ pub fn choose_limb_bits(model: &QuantModel) -> LimbBits {
             {
                 let columns = shift.div_ceil(b.remainder) + EXCESS_BITS.div_ceil(b.excess);
                 let lookups = columns + u32::from(shift % b.remainder != 0);
-                let len = model.tensors[*output].len() as u128;
+                let len = (model.batch * model.tensors[*output].len()) as u128;
                 rows += len * (columns + lookups) as u128;
                 if !clamps.contains(&(*min, *max)) {
                     clamps.push((*min, *max));

@@ -22,9 +22,10 @@ fn sum_functional(win: &Window, claims: &[PointClaim], rho: &[EF]) -> Separable 
     let (ones_y, ones_x) = (vec![EF::ONE; win.y.kernel], vec![EF::ONE; win.x.kernel]);
     let mut sep = Separable::default();
     for ((z, _), &r) in claims.iter().zip(rho) {
-        let (zc, zy, zx) = win.split_output(z);
+        let (zb, zc, zy, zx) = win.split_output(z);
         sep.push(
             r,
+            eq_table(&zb),
             masked_eq(&zc, win.in_channels),
             win.y.table(&eq_table(&zy), &ones_y),
             win.x.table(&eq_table(&zx), &ones_x),

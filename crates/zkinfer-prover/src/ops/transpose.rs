@@ -47,7 +47,7 @@ impl Transpose {
                 "op #{i} (Transpose): output shape does not match the permutation"
             )));
         }
-        b.shapes[output] = PaddedShape { dims: out_dims };
+        b.shapes[output] = PaddedShape::of(out_dims).batched(b.model.batch);
         b.pads[output] = b.pads[input];
         Ok(Self {
             i,
@@ -58,16 +58,19 @@ impl Transpose {
     }
 
     fn route(&self, book: &mut ClaimBook, layout: &Layout) {
-        let out_vars = layout.shapes[self.output].axis_vars();
+        let shape = &layout.shapes[self.output];
+        let out_vars = shape.axis_vars();
+        let batch_vars = shape.batch_vars();
         let mut groups = Vec::with_capacity(out_vars.len());
         for (point, value) in book.take_pending(layout, self.output) {
             groups.clear();
-            let mut at = 0;
+            // The batch axis stays first.
+            let mut at = batch_vars;
             for &n in &out_vars {
                 groups.push(point[at..at + n].to_vec());
                 at += n;
             }
-            let mut src = Vec::with_capacity(point.len());
+            let mut src = point[..batch_vars].to_vec();
             for axis in 0..self.perm.len() {
                 let j = self
                     .perm
