@@ -2,6 +2,7 @@
 //! and (proof subcommands, added separately) prove and verify their inference.
 
 mod bench_cmd;
+mod coverage_cmd;
 mod model_cmds;
 mod proof_cmds;
 mod security_cmd;
@@ -46,6 +47,8 @@ enum Command {
     BenchOne(bench_cmd::BenchOneArgs),
     /// Print the computed soundness of proofs under a verifying key.
     Security(security_cmd::SecurityArgs),
+    /// Compile, set up, prove and verify every model of a corpus directory; compare with the reference outputs.
+    Coverage(coverage_cmd::CoverageArgs),
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -60,6 +63,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(a) => bench_cmd::run_bench(a),
         Command::BenchOne(a) => bench_cmd::run_bench_one(a),
         Command::Security(a) => security_cmd::run_security(a),
+        Command::Coverage(a) => coverage_cmd::run_coverage(a),
     }
 }
 
