@@ -28,7 +28,7 @@ impl FTensor {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum FOpKind {
-    /// `y[o] = Σ w[o*in+i] x[i] + b[o]`.
+    /// `y[r, o] = Σ w[o*in+i] x[r, i] + b[o]` for each row `r` of `in` elements.
     Dense {
         w: Vec<f64>,
         b: Vec<f64>,
@@ -178,8 +178,15 @@ impl FloatModel {
                 b,
                 in_dim,
                 out_dim,
-            } => (0..*out_dim)
-                .map(|o| b[o] + (0..*in_dim).map(|i| w[o * in_dim + i] * x[i]).sum::<f64>())
+            } => x
+                .chunks(*in_dim)
+                .flat_map(|row| {
+                    (0..*out_dim).map(move |o| {
+                        b[o] + (0..*in_dim)
+                            .map(|i| w[o * in_dim + i] * row[i])
+                            .sum::<f64>()
+                    })
+                })
                 .collect(),
             FOpKind::Conv {
                 w,

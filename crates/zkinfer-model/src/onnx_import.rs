@@ -251,6 +251,17 @@ fn per_channel(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
     }
 }
 
+/// A constant that varies only along the last axis of `shape` (rank ≥ 3):
+/// its values, one per position of that axis.
+fn along_last_axis(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
+    let last = *shape.last()?;
+    if shape.len() < 3 || c.dims.len() > shape.len() || c.data.len() != last {
+        return None;
+    }
+    let (lead, tail) = c.dims.split_at(c.dims.len().saturating_sub(1));
+    (lead.iter().all(|&d| d == 1) && tail.iter().all(|&d| d == last)).then(|| c.data.clone())
+}
+
 impl Importer {
     fn new_tensor(&mut self, name: &str, shape: Vec<usize>) -> FId {
         self.tensors.push(FTensor {
@@ -471,12 +482,9 @@ impl Importer {
                     ));
                 }
                 let (k, n) = (b.dims[0], b.dims[1]);
-                if xs.len() < 2
-                    || xs[xs.len() - 1] != k
-                    || xs[..xs.len() - 1].iter().product::<usize>() != 1
-                {
+                if xs.len() < 2 || xs[xs.len() - 1] != k {
                     return Err(bad(format!(
-                        "activation {xs:?} must be a single row of length {k}"
+                        "activation {xs:?} must end in an axis of length {k}"
                     )));
                 }
                 let mut w = vec![0.0; n * k];
@@ -526,12 +534,20 @@ impl Importer {
                         let const_first = a.is_none();
                         let c = need_cst(self, if const_first { 0 } else { 1 })?;
                         let shape = self.tensors[x].shape.clone();
-                        let v = per_channel(&c, &shape).ok_or_else(|| {
-                            bad(format!(
-                                "constant of shape {:?} does not broadcast per channel (axis 1) over {shape:?}",
-                                c.dims
-                            ))
-                        })?;
+                        // Per channel (axis 1), or else along the last axis of a
+                        // sequence (a Linear's bias after a MatMul over rows).
+                        let (v, last_axis) = match per_channel(&c, &shape) {
+                            Some(v) => (v, false),
+                            None => (
+                                along_last_axis(&c, &shape).ok_or_else(|| {
+                                    bad(format!(
+                                        "constant of shape {:?} broadcasts neither per channel (axis 1) nor along the last axis of {shape:?}",
+                                        c.dims
+                                    ))
+                                })?,
+                                true,
+                            ),
+                        };
                         let ones = vec![1.0; v.len()];
                         let zeros = vec![0.0; v.len()];
                         let (scale, shift) = match (op, const_first) {
@@ -551,7 +567,23 @@ impl Importer {
                                 ))
                             }
                         };
-                        mk(self, FOpKind::Affine { scale, shift }, vec![x], shape)?;
+                        let kind = if last_axis {
+                            // A diagonal Dense applied to every row.
+                            let n = scale.len();
+                            let mut w = vec![0.0; n * n];
+                            for (i, &a) in scale.iter().enumerate() {
+                                w[i * n + i] = a;
+                            }
+                            FOpKind::Dense {
+                                w,
+                                b: shift,
+                                in_dim: n,
+                                out_dim: n,
+                            }
+                        } else {
+                            FOpKind::Affine { scale, shift }
+                        };
+                        mk(self, kind, vec![x], shape)?;
                     }
                     (None, None) => {
                         return Err(bad("inputs are neither activations nor constants".into()))
@@ -1051,13 +1083,15 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
                 continue;
             }
             let out = m.ops[i].output;
+            // Affine scales axis 1; a Dense over several rows has them there.
+            let one_row = m.tensors[src].len();
             let ok = match &mut m.ops[p].kind {
                 FOpKind::Dense {
                     w,
                     b,
                     in_dim,
                     out_dim,
-                } if scale.len() == *out_dim => {
+                } if scale.len() == *out_dim && one_row == *out_dim => {
                     for o in 0..*out_dim {
                         for k in 0..*in_dim {
                             w[o * *in_dim + k] *= scale[o];

@@ -132,6 +132,43 @@ fn requant_params(max_abs: i64, half: i64) -> (i64, u32) {
     (m, shift)
 }
 
+/// An MLP `[7, 6, 3]` whose hidden activations reach the second layer
+/// through a `Select` that reorders, repeats and zero-fills them (data
+/// movement as Slice, Gather, Pad and Tile produce it).
+pub fn select_mlp(seed: u64) -> QuantModel {
+    let mut m = mlp(&[7, 6, 3], seed);
+    let second = m
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| matches!(op, QOp::Dense { .. }))
+        .nth(1)
+        .map(|(i, _)| i)
+        .expect("two layers");
+    let QOp::Dense { input: hidden, .. } = m.ops[second] else {
+        unreachable!()
+    };
+    let info = m.tensors[hidden].clone();
+    m.tensors.push(TensorInfo {
+        name: "selected".into(),
+        ..info
+    });
+    let selected = m.tensors.len() - 1;
+    if let QOp::Dense { input, .. } = &mut m.ops[second] {
+        *input = selected;
+    }
+    m.ops.insert(
+        second,
+        QOp::Select {
+            input: hidden,
+            output: selected,
+            source: vec![5, -1, 0, 2, 2, 1],
+        },
+    );
+    m.name = "select-mlp".into();
+    m
+}
+
 /// A gated MLP, `n_in → (a ⊙ b) → n_out` with `a = act(W_a x)` (signed),
 /// `b = relu(W_b x)`: an elementwise `Mul` of two activations, each
 /// requantized, the product requantized again (as a GLU block is).
@@ -750,6 +787,17 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
                 vals[*output] = vals[*input].clone();
             }
             QOp::Lut { input, output, .. } => vals[*output] = vals[*input].clone(),
+            QOp::Select {
+                input,
+                output,
+                source,
+            } => {
+                let x = &vals[*input];
+                vals[*output] = source
+                    .iter()
+                    .map(|&k| if k < 0 { 0.0 } else { x[k as usize] })
+                    .collect();
+            }
         }
     }
     std::mem::take(&mut vals[model.output])

@@ -62,6 +62,7 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "batch_mlp",
         "batch_cnn",
         "batch_gated",
+        "seq_linear",
     ]
     .into_iter()
     .map(|name| {
@@ -72,6 +73,7 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
     let synthetic = [
         ("mlp 7-5-3", synthetic::mlp(&[7, 5, 3], 11)),
         ("gated mlp 6-5-3", synthetic::gated_mlp(6, 5, 3, 14)),
+        ("select mlp 7-6-3", synthetic::select_mlp(15)),
         (
             "mlp 9-6-4, 6-bit activations",
             synthetic::mlp_with_act_bits(&[9, 6, 4], 12, 6),
@@ -153,6 +155,7 @@ fn every_forged_witness_value_is_rejected() {
         "SumPool",
         "Reshape",
         "Transpose",
+        "Select",
     ];
     for k in all {
         assert!(kinds.contains(k), "no sweep model uses {k}");
