@@ -77,6 +77,11 @@ pub enum FOpKind {
         pads: [usize; 4],
     },
     Reshape,
+    /// Data movement by a constant index map: `y[i] = x[source[i]]`, or 0
+    /// where `source[i] < 0` (per sample).
+    Select {
+        source: Vec<i64>,
+    },
     Transpose {
         perm: Vec<usize>,
     },
@@ -102,6 +107,8 @@ pub struct FloatModel {
     /// The ONNX model's fixed batch size (1 when symbolic): samples per
     /// statement. Every tensor here describes one sample.
     pub batch: usize,
+    /// The batch axis is symbolic: a statement may hold any number of samples.
+    pub dynamic_batch: bool,
     pub ops: Vec<FOp>,
 }
 
@@ -303,6 +310,10 @@ impl FloatModel {
                 y
             }
             FOpKind::Reshape => x.clone(),
+            FOpKind::Select { source } => source
+                .iter()
+                .map(|&k| if k < 0 { 0.0 } else { x[k as usize] })
+                .collect(),
             FOpKind::Transpose { perm } => transpose(x, in_shape, perm),
             FOpKind::Softmax => {
                 let m = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);

@@ -180,6 +180,10 @@ pub struct QuantModel {
     /// per-sample shape, and the input and output files hold `batch` samples.
     #[serde(default = "one_sample")]
     pub batch: usize,
+    /// The ONNX batch axis is symbolic: a statement may hold any number of
+    /// samples ([`QuantModel::with_batch`]); `batch` is then a default.
+    #[serde(default)]
+    pub dynamic_batch: bool,
     /// Topologically ordered.
     pub ops: Vec<QOp>,
     /// The original ONNX bytes, so float inference can be reported next to the integer one.

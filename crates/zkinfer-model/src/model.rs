@@ -103,6 +103,28 @@ impl QuantModel {
             .sum()
     }
 
+    /// The model for statements of `batch` samples: any count when its batch
+    /// axis is symbolic, else only its fixed batch size.
+    pub fn with_batch(&self, batch: usize) -> Result<QuantModel> {
+        if batch == self.batch {
+            return Ok(self.clone());
+        }
+        if !self.dynamic_batch {
+            return Err(ModelError::Invalid(format!(
+                "the model was exported with a fixed batch of {} sample(s), not {batch}",
+                self.batch
+            )));
+        }
+        if !(1..=MAX_BATCH).contains(&batch) {
+            return Err(ModelError::Invalid(format!(
+                "batch {batch} outside [1, {MAX_BATCH}]"
+            )));
+        }
+        let mut m = self.clone();
+        m.batch = batch;
+        Ok(m)
+    }
+
     /// Input elements of a whole statement (`batch` samples).
     pub fn statement_input_len(&self) -> usize {
         self.batch * self.input_len()

@@ -66,7 +66,7 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
             real_inputs.len()
         )));
     }
-    let (input_shape, batch) = input_shape(real_inputs[0])?;
+    let (input_shape, batch, dynamic_batch) = input_shape(real_inputs[0])?;
     imp.batch = batch;
     let input = imp.new_tensor(&real_inputs[0].name, input_shape);
     for (index, node) in graph.node.iter().enumerate() {
@@ -89,14 +89,16 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
         input,
         output,
         batch,
+        dynamic_batch,
         ops: imp.ops,
     };
     prune_and_fold(&mut m)?;
     Ok(m)
 }
 
-/// One sample's shape (batch axis 1) and the batch size (1 when symbolic).
-fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize)> {
+/// One sample's shape (batch axis 1), the batch size (1 when symbolic) and
+/// whether it is symbolic (then each statement takes it from its input).
+fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize, bool)> {
     use pb::tensor_shape_proto::dimension::Value as DV;
     use pb::type_proto::Value as TV;
     let bad = |r: String| ModelError::Graph(format!("input `{}`: {r}", vi.name));
@@ -114,6 +116,7 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize)> {
         ));
     }
     let mut shape = vec![];
+    let dynamic = !matches!(dims[0].value, Some(DV::DimValue(v)) if v > 0);
     for (i, d) in dims.iter().enumerate() {
         let v = match &d.value {
             Some(DV::DimValue(v)) if *v > 0 => *v as usize,
@@ -135,7 +138,7 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize)> {
         )));
     }
     shape[0] = 1;
-    Ok((shape, batch))
+    Ok((shape, batch, dynamic))
 }
 
 fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {

@@ -707,6 +707,18 @@ impl<'a> Q<'a> {
                 });
                 self.map[fout] = Some(out);
             }
+            FOpKind::Select { source } => {
+                // Moves values: scale and bound unchanged (a fill of 0 is in range).
+                let qx = self.q(x);
+                let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
+                let out = self.add_tensor(&oname, &oshape, s, b)?;
+                self.ops.push(QOp::Select {
+                    input: qx,
+                    output: out,
+                    source: source.clone(),
+                });
+                self.map[fout] = Some(out);
+            }
             FOpKind::Reshape | FOpKind::Transpose { .. } => {
                 let qx = self.q(x);
                 if matches!(op.kind, FOpKind::Reshape) && self.tensors[qx].shape[..] == oshape[1..]
@@ -807,6 +819,7 @@ pub fn quantize(
         input: tin,
         output,
         batch: fm.batch,
+        dynamic_batch: fm.dynamic_batch,
         ops: q.ops,
         onnx,
         output_softmax,

@@ -121,6 +121,7 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
         onnx: Vec::new(),
         output_softmax: false,
         batch: 1,
+        dynamic_batch: false,
     }
 }
 
@@ -289,6 +290,7 @@ pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantMo
         onnx: Vec::new(),
         output_softmax: false,
         batch: 1,
+        dynamic_batch: false,
     }
 }
 
@@ -380,6 +382,7 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
         onnx: Vec::new(),
         output_softmax: false,
         batch: 1,
+        dynamic_batch: false,
     };
     let x0 = input(input_shape.iter().product(), seed);
     let tensor = |m: &mut QuantModel, name: String, shape: Vec<usize>, bound: i64| {
