@@ -13,6 +13,7 @@ pub mod input;
 pub mod ir;
 pub mod model;
 pub mod onnx_import;
+mod onnx_reduce;
 pub mod quantize;
 pub mod unary;
 

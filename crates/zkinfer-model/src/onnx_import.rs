@@ -6,6 +6,7 @@
 
 use crate::error::{ModelError, Result};
 use crate::float::{conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel};
+use crate::onnx_reduce::{broadcast_shape, Lowering, Reduce};
 use crate::unary::{UnaryFn, UNARY_OPS};
 use std::collections::HashMap;
 use tract_onnx::pb;
@@ -46,6 +47,7 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
     let mut imp = Importer {
         opset,
         batch: 1,
+        graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
         consts: HashMap::new(),
         values: HashMap::new(),
         tensors: vec![],
@@ -203,14 +205,16 @@ fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
     Ok(Const { dims, data })
 }
 
-struct Importer {
+pub(crate) struct Importer {
     opset: i64,
     /// Samples per statement: axis 0 of every activation.
     batch: usize,
     consts: HashMap<String, Const>,
-    values: HashMap<String, FId>,
-    tensors: Vec<FTensor>,
-    ops: Vec<FOp>,
+    pub(crate) values: HashMap<String, FId>,
+    pub(crate) tensors: Vec<FTensor>,
+    pub(crate) ops: Vec<FOp>,
+    /// Names of the graph's outputs (a Softmax there stays a float tail).
+    graph_outputs: Vec<String>,
 }
 
 fn attr<'a>(node: &'a pb::NodeProto, name: &str) -> Option<&'a pb::AttributeProto> {
@@ -266,7 +270,7 @@ fn along_last_axis(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
 }
 
 impl Importer {
-    fn new_tensor(&mut self, name: &str, shape: Vec<usize>) -> FId {
+    pub(crate) fn new_tensor(&mut self, name: &str, shape: Vec<usize>) -> FId {
         self.tensors.push(FTensor {
             name: name.to_string(),
             shape,
@@ -526,12 +530,24 @@ impl Importer {
                         };
                         let (sa, sb) =
                             (self.tensors[a].shape.clone(), self.tensors[b].shape.clone());
-                        if sa != sb {
+                        let shape = broadcast_shape(&sa, &sb).ok_or_else(|| {
+                            bad(format!("shapes {sa:?} and {sb:?} do not broadcast"))
+                        })?;
+                        if sa.len() != sb.len() && self.batch > 1 {
                             return Err(bad(format!(
-                                "{op} of activations needs equal shapes, got {sa:?} and {sb:?}"
+                                "operands of rank {} and {} would align the batch axis with another axis",
+                                sa.len(),
+                                sb.len()
                             )));
                         }
-                        mk(self, kind, vec![a, b], sa)?;
+                        let at = Lowering {
+                            node: &nname,
+                            op_type: op,
+                            out_name: &out_name,
+                        };
+                        let a = self.broadcast_to(&at, a, &shape).expect("broadcastable");
+                        let b = self.broadcast_to(&at, b, &shape).expect("broadcastable");
+                        mk(self, kind, vec![a, b], shape)?;
                     }
                     (Some(x), None) | (None, Some(x)) => {
                         let const_first = a.is_none();
@@ -858,7 +874,7 @@ impl Importer {
                 let shape = perm.iter().map(|&p| xs[p]).collect();
                 mk(self, FOpKind::Transpose { perm }, vec![x], shape)?;
             }
-            "Softmax" => {
+            "Softmax" | "LogSoftmax" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();
                 let r = xs.len() as i64;
@@ -866,22 +882,92 @@ impl Importer {
                 if axis < 0 {
                     axis += r;
                 }
-                if axis == 0 && self.batch > 1 {
-                    return Err(bad("Softmax over the batch axis mixes samples".into()));
+                if !(0..r).contains(&axis) {
+                    return Err(bad(format!("axis {axis} out of range for {xs:?}")));
                 }
-                let ok = if self.opset < 13 {
-                    axis == 1
+                // Before opset 13 the input is coerced to 2-D at `axis`.
+                let axes: Vec<usize> = if self.opset < 13 {
+                    (axis as usize..xs.len()).collect()
                 } else {
-                    xs.iter()
-                        .enumerate()
-                        .all(|(i, &d)| i as i64 == axis || d == 1)
+                    vec![axis as usize]
                 };
-                if !ok {
-                    return Err(bad(format!(
-                        "Softmax must run over all non-batch elements (shape {xs:?}, axis {axis})"
-                    )));
+                if axes.contains(&0) && self.batch > 1 {
+                    return Err(bad(format!("{op} over the batch axis mixes samples")));
                 }
-                mk(self, FOpKind::Softmax, vec![x], xs)?;
+                let axes: Vec<usize> = axes.into_iter().filter(|&a| a != 0).collect();
+                let whole_sample = xs
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &d)| i == 0 || d == 1 || axes.contains(&i));
+                if op == "Softmax" && whole_sample && self.graph_outputs.contains(&out_name) {
+                    // Applied in float after the proven logits (monotone: top-1 kept).
+                    mk(self, FOpKind::Softmax, vec![x], xs)?;
+                } else if axes.is_empty() {
+                    return Err(bad(
+                        "a softmax over the batch axis alone is not supported".into()
+                    ));
+                } else {
+                    let at = Lowering {
+                        node: &nname,
+                        op_type: op,
+                        out_name: &out_name,
+                    };
+                    self.lower_softmax(&at, x, &axes, op == "LogSoftmax");
+                }
+            }
+            _ if Reduce::of(op).is_some() => {
+                let how = Reduce::of(op).expect("guarded");
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let r = xs.len() as i64;
+                let axes_from_input = self.opset >= 18 || (op == "ReduceSum" && self.opset >= 13);
+                let axes: Option<Vec<i64>> = if axes_from_input {
+                    match inp(1) {
+                        Some(_) => {
+                            Some(need_cst(self, 1)?.data.iter().map(|&v| v as i64).collect())
+                        }
+                        None => None,
+                    }
+                } else {
+                    attr_ints(node, "axes")
+                };
+                let keepdims = attr_i(node, "keepdims", 1) != 0;
+                let noop = attr_i(node, "noop_with_empty_axes", 0) != 0;
+                let mut axes: Vec<usize> = match axes {
+                    Some(a) if !a.is_empty() => a
+                        .iter()
+                        .map(|&v| {
+                            let v = if v < 0 { v + r } else { v };
+                            if (0..r).contains(&v) {
+                                Ok(v as usize)
+                            } else {
+                                Err(bad(format!("axis {v} out of range for {xs:?}")))
+                            }
+                        })
+                        .collect::<Result<_>>()?,
+                    _ if noop => {
+                        self.values.insert(out_name, x);
+                        return Ok(());
+                    }
+                    _ => (0..xs.len()).collect(),
+                };
+                axes.sort_unstable();
+                axes.dedup();
+                if axes.contains(&0) && self.batch > 1 {
+                    return Err(bad(format!("{op} over the batch axis mixes samples")));
+                }
+                axes.retain(|&a| a != 0);
+                if axes.is_empty() {
+                    // Only the batch axis (of one sample) is reduced.
+                    self.values.insert(out_name, x);
+                    return Ok(());
+                }
+                let at = Lowering {
+                    node: &nname,
+                    op_type: op,
+                    out_name: &out_name,
+                };
+                self.lower_reduce(&at, x, &axes, keepdims, how);
             }
             _ => return Err(unsupported()),
         }

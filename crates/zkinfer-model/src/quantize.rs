@@ -677,7 +677,8 @@ impl<'a> Q<'a> {
                 strides,
                 pads,
             } => {
-                let qx = self.q(x);
+                // The prover range-checks window differences in 16 bits.
+                let qx = self.ensure_small(x)?;
                 let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
                 let out = self.add_tensor(&oname, &oshape, s, b)?;
                 self.ops.push(QOp::MaxPool {

@@ -63,6 +63,9 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "batch_cnn",
         "batch_gated",
         "seq_linear",
+        "softmax_mid",
+        "reduce_center_l2",
+        "broadcast_gate",
     ]
     .into_iter()
     .map(|name| {
