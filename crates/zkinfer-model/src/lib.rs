@@ -9,6 +9,7 @@ pub mod compile;
 pub mod error;
 pub mod eval;
 pub mod float;
+pub mod index_map;
 pub mod input;
 pub mod ir;
 pub mod model;
