@@ -43,6 +43,18 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Gather",
     "Concat",
     "Cast",
+    "Slice",
+    "Split",
+    "GatherElements",
+    "GatherND",
+    "Pad",
+    "Tile",
+    "Expand",
+    "DepthToSpace",
+    "SpaceToDepth",
+    "Resize",
+    "Upsample",
+    "Trilu",
 ];
 
 /// Every ONNX operator the importer understands.

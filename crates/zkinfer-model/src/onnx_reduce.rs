@@ -297,6 +297,33 @@ impl Importer {
         ))
     }
 
+    /// Input `x` of a Concat placed into the output (zeros elsewhere).
+    pub(crate) fn place(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        map: &crate::index_map::IndexMap,
+        shape: &[usize],
+    ) -> FId {
+        let source = map
+            .source
+            .iter()
+            .map(|s| s.map_or(-1, |k| k as i64))
+            .collect();
+        self.emit(
+            at,
+            "place",
+            FOpKind::Select { source },
+            vec![x],
+            shape.to_vec(),
+        )
+    }
+
+    /// A partial sum of placed Concat inputs.
+    pub(crate) fn sum_part(&mut self, at: &Lowering, a: FId, b: FId, shape: &[usize]) -> FId {
+        self.emit(at, "concat", FOpKind::Add, vec![a, b], shape.to_vec())
+    }
+
     /// Gives the lowered result the node's output name and shape.
     fn finish(&mut self, at: &Lowering, y: FId, shape: Vec<usize>) -> FId {
         let out = if self.shape(y) == shape {

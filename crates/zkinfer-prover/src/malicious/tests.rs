@@ -66,6 +66,7 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "softmax_mid",
         "reduce_center_l2",
         "broadcast_gate",
+        "data_movement",
     ]
     .into_iter()
     .map(|name| {

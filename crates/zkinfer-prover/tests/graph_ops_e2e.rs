@@ -1,6 +1,8 @@
 //! Softmax, LogSoftmax and reductions inside the graph (lowered to MaxPool
 //! over a row, row-wise Dense, Exp/Log/Reciprocal/Sqrt tables, Select
-//! broadcasts) and broadcasting between activations: each fixture compiles
+//! broadcasts), broadcasting between activations, and data movement (Slice,
+//! Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select):
+//! each fixture compiles
 //! close to the float model (and the float model to tract), proves,
 //! verifies, and a changed output is rejected.
 
@@ -16,10 +18,12 @@ const MODELS: &[(&str, f64)] = &[
     ("reduce_max_min_sum", 3e-3),
     ("reduce_logsumexp", 3e-3),
     ("broadcast_gate", 3e-3),
+    ("data_movement", 3e-3),
+    ("upsample_tile", 3e-3),
 ];
 
 #[test]
-fn reduction_fixtures_compile_prove_verify_and_reject_a_changed_output() {
+fn graph_op_fixtures_compile_prove_verify_and_reject_a_changed_output() {
     all_pass(MODELS, |name, tol| {
         prove_fixture(name, tol);
     });
