@@ -218,6 +218,21 @@ def reductions(outdir):
         N("Mul", ["input", "s"], ["output"], name="scale"),
     ], [], [3, 4, 4], [3, 4, 4], rng.standard_normal((3, 4, 4)))
 
+    save(outdir, "layer_norm_seq", [
+        N("MatMul", ["input", "w1"], ["h"], name="fc1"),
+        N("LayerNormalization", ["h", "ln_s", "ln_b"], ["n"], name="layer_norm", axis=-1, epsilon=1e-5),
+        N("MatMul", ["n", "w2"], ["output"], name="fc2"),
+    ], [init("w1", w(rng, 5, 8)), init("ln_s", 1 + 0.1 * w(rng, 8, scale=1.0)), init("ln_b", 0.1 * w(rng, 8, scale=1.0)),
+        init("w2", w(rng, 8, 3))], [4, 5], [4, 3], rng.standard_normal((4, 5)))
+    save(outdir, "instance_norm_prelu", [
+        N("Conv", ["input", "cw", "cb"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        N("InstanceNormalization", ["c", "in_s", "in_b"], ["n"], name="instance_norm", epsilon=1e-5),
+        N("PRelu", ["n", "slope"], ["p"], name="prelu"),
+        N("LpNormalization", ["p"], ["output"], name="l2_normalize", axis=1, p=2),
+    ], [init("cw", w(rng, 3, 2, 3, 3)), init("cb", w(rng, 3)), init("in_s", 1 + 0.1 * w(rng, 3, scale=1.0)),
+        init("in_b", 0.1 * w(rng, 3, scale=1.0)), init("slope", np.array([[[0.1]], [[0.25]], [[-0.2]]], dtype=np.float32))],
+        [2, 5, 5], [3, 5, 5], rng.standard_normal((2, 5, 5)))
+
 
 def data_movement(outdir):
     """Slice, Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile:

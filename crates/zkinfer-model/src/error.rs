@@ -55,6 +55,10 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Resize",
     "Upsample",
     "Trilu",
+    "LayerNormalization",
+    "InstanceNormalization",
+    "LpNormalization",
+    "PRelu",
 ];
 
 /// Every ONNX operator the importer understands.

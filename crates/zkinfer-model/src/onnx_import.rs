@@ -14,7 +14,7 @@ use tract_onnx::pb;
 use tract_onnx::prelude::Framework;
 
 #[derive(Clone, Debug)]
-struct Const {
+pub(crate) struct Const {
     dims: Vec<usize>,
     data: Vec<f64>,
 }
@@ -856,6 +856,89 @@ impl Importer {
                     shape
                 };
                 mk(self, FOpKind::Reshape, vec![x], shape)?;
+            }
+            "LayerNormalization" | "InstanceNormalization" | "LpNormalization" | "PRelu" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let r = xs.len() as i64;
+                if node.output.iter().skip(1).any(|o| !o.is_empty()) {
+                    return Err(bad("only the first output is supported".into()));
+                }
+                let at = Lowering {
+                    node: &nname,
+                    op_type: op,
+                    out_name: &out_name,
+                };
+                let y = match op {
+                    "LayerNormalization" => {
+                        let mut axis = attr_i(node, "axis", -1);
+                        if axis < 0 {
+                            axis += r;
+                        }
+                        if !(0..r).contains(&axis) || (axis == 0 && self.batch > 1) {
+                            return Err(bad(format!("axis {axis} of {xs:?} is not supported")));
+                        }
+                        let axes: Vec<usize> = (axis.max(1) as usize..xs.len()).collect();
+                        let n: usize = axes.iter().map(|&a| xs[a]).product();
+                        let expand = |c: Const, what: &str| match c.data.len() {
+                            1 => Ok(vec![c.data[0]; n]),
+                            k if k == n => Ok(c.data),
+                            k => Err(bad(format!(
+                                "{what} has {k} values for {n} normalized elements"
+                            ))),
+                        };
+                        let scale = expand(need_cst(self, 1)?, "Scale")?;
+                        let bias = match cst(self, 2) {
+                            Some(c) => expand(c, "B")?,
+                            None if inp(2).is_none() => vec![0.0; n],
+                            None => return Err(bad("B must be a constant".into())),
+                        };
+                        let eps = attr_f(node, "epsilon", 1e-5);
+                        self.normalize(&at, x, &axes, eps, Some((scale, bias)))
+                    }
+                    "InstanceNormalization" => {
+                        if xs.len() < 3 {
+                            return Err(bad(format!("input {xs:?} has no spatial axes")));
+                        }
+                        let c = xs[1];
+                        let (scale, bias) = (need_cst(self, 1)?, need_cst(self, 2)?);
+                        if scale.data.len() != c || bias.data.len() != c {
+                            return Err(bad(format!("scale and B must have {c} values")));
+                        }
+                        let eps = attr_f(node, "epsilon", 1e-5);
+                        let axes: Vec<usize> = (2..xs.len()).collect();
+                        let y = self.normalize(&at, x, &axes, eps, None);
+                        self.per_channel_affine(&at, y, scale.data, bias.data)
+                    }
+                    "LpNormalization" => {
+                        let mut axis = attr_i(node, "axis", -1);
+                        if axis < 0 {
+                            axis += r;
+                        }
+                        let p = attr_i(node, "p", 2);
+                        if !(1..r).contains(&axis) || !(p == 1 || p == 2) {
+                            return Err(bad(format!(
+                                "axis {axis} (batch axis or out of range) or p = {p} (1 or 2)"
+                            )));
+                        }
+                        self.lp_normalize(&at, x, axis as usize, p)
+                    }
+                    _ => {
+                        // PRelu
+                        let slope = need_cst(self, 1)?;
+                        if let Some(v) = per_channel(&slope, &xs) {
+                            self.prelu(&at, x, v, false)
+                        } else if let Some(v) = along_last_axis(&slope, &xs) {
+                            self.prelu(&at, x, v, true)
+                        } else {
+                            return Err(bad(format!(
+                                "slope of shape {:?} is neither per channel nor along the last axis of {xs:?}",
+                                slope.dims
+                            )));
+                        }
+                    }
+                };
+                self.name_result(&at, y, xs);
             }
             "Slice" | "Gather" | "GatherElements" | "GatherND" | "Pad" | "Tile" | "Expand"
             | "DepthToSpace" | "SpaceToDepth" | "Resize" | "Upsample" | "Trilu" => {

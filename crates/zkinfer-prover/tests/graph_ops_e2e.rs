@@ -1,7 +1,9 @@
 //! Softmax, LogSoftmax and reductions inside the graph (lowered to MaxPool
 //! over a row, row-wise Dense, Exp/Log/Reciprocal/Sqrt tables, Select
 //! broadcasts), broadcasting between activations, and data movement (Slice,
-//! Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select):
+//! Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select),
+//! and normalisation (LayerNormalization, InstanceNormalization,
+//! LpNormalization) and PRelu lowered to the same ops:
 //! each fixture compiles
 //! close to the float model (and the float model to tract), proves,
 //! verifies, and a changed output is rejected.
@@ -20,6 +22,8 @@ const MODELS: &[(&str, f64)] = &[
     ("broadcast_gate", 3e-3),
     ("data_movement", 3e-3),
     ("upsample_tile", 3e-3),
+    ("layer_norm_seq", 5e-3),
+    ("instance_norm_prelu", 5e-3),
 ];
 
 #[test]

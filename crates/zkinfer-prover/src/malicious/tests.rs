@@ -67,6 +67,7 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "reduce_center_l2",
         "broadcast_gate",
         "data_movement",
+        "layer_norm_seq",
     ]
     .into_iter()
     .map(|name| {

@@ -97,7 +97,10 @@ pub(crate) fn lay_out(
         QOp::Mul { .. } => Box::new(mul::Mul::lay_out(i, op, b)?),
         QOp::MaxPool { .. } => Box::new(maxpool::MaxPool::lay_out(i, op, b)?),
         QOp::SumPool { .. } => Box::new(sumpool::SumPool::lay_out(i, op, b)?),
-        QOp::Reshape { .. } => Box::new(reshape::Reshape::lay_out(i, op, b)?),
+        QOp::Reshape { input, output } => match reshape::Reshape::lay_out(i, op, b)? {
+            Some(alias) => Box::new(alias),
+            None => Box::new(select::Select::relayout(i, *input, *output, b)?),
+        },
         QOp::Transpose { .. } => Box::new(transpose::Transpose::lay_out(i, op, b)?),
         QOp::Select { .. } => Box::new(select::Select::lay_out(i, op, b)?),
     })
