@@ -233,6 +233,35 @@ def reductions(outdir):
         init("in_b", 0.1 * w(rng, 3, scale=1.0)), init("slope", np.array([[[0.1]], [[0.25]], [[-0.2]]], dtype=np.float32))],
         [2, 5, 5], [3, 5, 5], rng.standard_normal((2, 5, 5)))
 
+    # Two-head self-attention with a positional embedding (a whole-sample
+    # constant), Q·Kᵀ and P·V as MatMuls of activations, softmax, LayerNorm.
+    t, d, h = 4, 6, 2
+    dh = d // h
+    save(outdir, "attention_heads", [
+        N("Add", ["input", "pos"], ["x"], name="pos_embed"),
+        N("MatMul", ["x", "wq"], ["q"], name="q_proj"),
+        N("MatMul", ["x", "wk"], ["k"], name="k_proj"),
+        N("MatMul", ["x", "wv"], ["v"], name="v_proj"),
+        N("Reshape", ["q", "heads_shape"], ["q4"], name="q_heads"),
+        N("Reshape", ["k", "heads_shape"], ["k4"], name="k_heads"),
+        N("Reshape", ["v", "heads_shape"], ["v4"], name="v_heads"),
+        N("Transpose", ["q4"], ["qh"], name="q_t", perm=[0, 2, 1, 3]),
+        N("Transpose", ["k4"], ["kh"], name="k_t", perm=[0, 2, 3, 1]),
+        N("Transpose", ["v4"], ["vh"], name="v_t", perm=[0, 2, 1, 3]),
+        N("MatMul", ["qh", "kh"], ["s"], name="scores"),
+        N("Div", ["s", "sqrt_dh"], ["ss"], name="scale"),
+        N("Softmax", ["ss"], ["p"], name="softmax", axis=-1),
+        N("MatMul", ["p", "vh"], ["o"], name="attend"),
+        N("Transpose", ["o"], ["ot"], name="o_t", perm=[0, 2, 1, 3]),
+        N("Reshape", ["ot", "merge_shape"], ["om"], name="merge_heads"),
+        N("Add", ["om", "x"], ["res"], name="residual"),
+        N("LayerNormalization", ["res", "ln_s", "ln_b"], ["output"], name="ln", axis=-1),
+    ], [init("pos", 0.5 * w(rng, 1, t, d, scale=1.0)), init("wq", w(rng, d, d)), init("wk", w(rng, d, d)),
+        init("wv", w(rng, d, d)), init_i64("heads_shape", np.array([0, t, h, dh])),
+        init("sqrt_dh", np.array(np.sqrt(dh), dtype=np.float32)), init_i64("merge_shape", np.array([0, t, d])),
+        init("ln_s", np.ones(d, dtype=np.float32)), init("ln_b", np.zeros(d, dtype=np.float32))],
+        [t, d], [t, d], rng.standard_normal((t, d)))
+
 
 def data_movement(outdir):
     """Slice, Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile:

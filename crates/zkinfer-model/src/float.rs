@@ -49,10 +49,17 @@ pub enum FOpKind {
         shift: Vec<f64>,
     },
     Add,
+    /// `x + c` with a constant of one sample's shape.
+    AddConst {
+        c: Vec<f64>,
+    },
     /// `a − b` of two activations of one shape.
     Sub,
     /// `a · b` (elementwise) of two activations of one shape.
     Mul,
+    /// Matrix product of two activations `[1, .., M, K]·[1, .., K, N]`
+    /// (equal leading axes).
+    MatMul,
     Relu,
     Sigmoid,
     Tanh,
@@ -247,6 +254,7 @@ impl FloatModel {
                 let b = &vals[op.inputs[1]];
                 x.iter().zip(b).map(|(a, b)| a + b).collect()
             }
+            FOpKind::AddConst { c } => x.iter().zip(c).map(|(a, b)| a + b).collect(),
             FOpKind::Sub => {
                 let b = &vals[op.inputs[1]];
                 x.iter().zip(b).map(|(a, b)| a - b).collect()
@@ -254,6 +262,30 @@ impl FloatModel {
             FOpKind::Mul => {
                 let b = &vals[op.inputs[1]];
                 x.iter().zip(b).map(|(a, b)| a * b).collect()
+            }
+            FOpKind::MatMul => {
+                let b = &vals[op.inputs[1]];
+                let bs = &self.tensors[op.inputs[1]].shape;
+                let (r, k, n) = (
+                    in_shape.len(),
+                    in_shape[in_shape.len() - 1],
+                    bs[bs.len() - 1],
+                );
+                let m = in_shape[r - 2];
+                let heads: usize = in_shape[..r - 2].iter().product();
+                let mut y = Vec::with_capacity(heads * m * n);
+                for h in 0..heads {
+                    for i in 0..m {
+                        for j in 0..n {
+                            y.push(
+                                (0..k)
+                                    .map(|t| x[(h * m + i) * k + t] * b[(h * k + t) * n + j])
+                                    .sum(),
+                            );
+                        }
+                    }
+                }
+                y
             }
             FOpKind::Relu => x.iter().map(|v| v.max(0.0)).collect(),
             FOpKind::Sigmoid => x.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect(),

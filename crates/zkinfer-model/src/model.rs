@@ -22,20 +22,26 @@ impl QOp {
             | QOp::SumPool { input, output, .. }
             | QOp::Reshape { input, output }
             | QOp::Select { input, output, .. }
+            | QOp::AddConst { input, output, .. }
             | QOp::Transpose { input, output, .. } => (vec![*input], *output),
-            QOp::Add { a, b, output, .. } | QOp::Mul { a, b, output } => (vec![*a, *b], *output),
+            QOp::Add { a, b, output, .. }
+            | QOp::Mul { a, b, output }
+            | QOp::MatMul { a, b, output } => (vec![*a, *b], *output),
         }
     }
-    /// `(weight, bias)` of an op with constant weights (Dense, Conv2d).
+    /// `(weight, bias)` of an op with constant weights (Dense, Conv2d; an
+    /// AddConst's constant with no bias).
     pub fn weights(&self) -> Option<(&[i64], &[i64])> {
         match self {
             QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
                 Some((weight, bias))
             }
+            QOp::AddConst { constant, .. } => Some((constant, &[])),
             QOp::Requant { .. }
             | QOp::Lut { .. }
             | QOp::Add { .. }
             | QOp::Mul { .. }
+            | QOp::MatMul { .. }
             | QOp::MaxPool { .. }
             | QOp::SumPool { .. }
             | QOp::Reshape { .. }
@@ -43,21 +49,24 @@ impl QOp {
             | QOp::Transpose { .. } => None,
         }
     }
-    /// [`QOp::weights`], mutable.
-    pub fn weights_mut(&mut self) -> Option<(&mut Vec<i64>, &mut Vec<i64>)> {
+    /// Drops the weight values (what a verifying key keeps of the op).
+    pub fn strip_weights(&mut self) {
         match self {
             QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
-                Some((weight, bias))
+                *weight = Vec::new();
+                *bias = Vec::new();
             }
+            QOp::AddConst { constant, .. } => *constant = Vec::new(),
             QOp::Requant { .. }
             | QOp::Lut { .. }
             | QOp::Add { .. }
             | QOp::Mul { .. }
+            | QOp::MatMul { .. }
             | QOp::MaxPool { .. }
             | QOp::SumPool { .. }
             | QOp::Reshape { .. }
             | QOp::Select { .. }
-            | QOp::Transpose { .. } => None,
+            | QOp::Transpose { .. } => {}
         }
     }
     pub fn name(&self) -> &'static str {
@@ -68,10 +77,12 @@ impl QOp {
             QOp::Lut { .. } => "Lut",
             QOp::Add { .. } => "Add",
             QOp::Mul { .. } => "Mul",
+            QOp::MatMul { .. } => "MatMul",
             QOp::MaxPool { .. } => "MaxPool",
             QOp::SumPool { .. } => "SumPool",
             QOp::Reshape { .. } => "Reshape",
             QOp::Select { .. } => "Select",
+            QOp::AddConst { .. } => "AddConst",
             QOp::Transpose { .. } => "Transpose",
         }
     }
@@ -98,6 +109,7 @@ impl QuantModel {
                     weight.len() + bias.len()
                 }
                 QOp::Lut { table, .. } => table.len(),
+                QOp::AddConst { constant, .. } => constant.len(),
                 _ => 0,
             })
             .sum()
@@ -388,6 +400,20 @@ impl QuantModel {
                     }
                     sat(bin * tb.bound as i128)
                 }
+                QOp::MatMul { b, .. } => {
+                    let tb = &self.tensors[*b];
+                    let Some((m, k, n, lead)) = crate::ir::matmul_dims(&ti.shape, &tb.shape) else {
+                        return Err(e("operands are not [.., M, K] and [.., K, N]".into()));
+                    };
+                    let mut want = lead;
+                    want.extend([m, n]);
+                    if to.shape != want {
+                        return Err(e("output shape is not [.., M, N]".into()));
+                    }
+                    sat(bin
+                        .saturating_mul(tb.bound as i128)
+                        .saturating_mul(k as i128))
+                }
                 QOp::MaxPool {
                     kernel,
                     strides,
@@ -430,6 +456,13 @@ impl QuantModel {
                         return Err(e("length mismatch".into()));
                     }
                     bin
+                }
+                QOp::AddConst { constant, .. } => {
+                    if ti.len() != to.len() || constant.len() != ti.len() {
+                        return Err(e("constant does not match the shapes".into()));
+                    }
+                    let cmax = constant.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
+                    sat(bin + cmax as i128)
                 }
                 QOp::Select { source, .. } => {
                     if source.len() != to.len()

@@ -259,6 +259,20 @@ fn per_channel(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
     }
 }
 
+/// A constant broadcast (numpy rules) to one sample of `shape`: its axis
+/// aligned with the batch axis must be 1 (the same for every sample).
+fn whole_sample(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
+    if c.dims.len() > shape.len() || c.dims.len() == shape.len() && c.dims[0] != 1 {
+        return None;
+    }
+    let map = crate::index_map::expand(
+        &c.dims,
+        &shape.iter().map(|&d| d as i64).collect::<Vec<_>>(),
+    )
+    .ok()?;
+    (map.out_shape == shape).then(|| crate::index_map::apply(&map, &c.data, 0.0))
+}
+
 /// A constant that varies only along the last axis of `shape` (rank ≥ 3):
 /// its values, one per position of that axis.
 fn along_last_axis(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
@@ -480,6 +494,50 @@ impl Importer {
                     vec![1, n],
                 )?;
             }
+            "MatMul" if act(self, 0).is_some() && act(self, 1).is_some() => {
+                // Two activations (attention): leading axes broadcast alike.
+                let (a, b) = (need_act(self, 0)?, need_act(self, 1)?);
+                let (sa, sb) = (self.tensors[a].shape.clone(), self.tensors[b].shape.clone());
+                if sa.len() < 3 || sb.len() < 3 {
+                    return Err(bad(format!(
+                        "MatMul of activations needs matrices per sample, got {sa:?} and {sb:?}"
+                    )));
+                }
+                if sa.len() != sb.len() && self.batch > 1 {
+                    return Err(bad(
+                        "operands of different rank would align the batch axis with another axis"
+                            .into(),
+                    ));
+                }
+                let (ra, rb) = (sa.len(), sb.len());
+                let lead = broadcast_shape(&sa[..ra - 2], &sb[..rb - 2]).ok_or_else(|| {
+                    bad(format!(
+                        "leading axes of {sa:?} and {sb:?} do not broadcast"
+                    ))
+                })?;
+                if sa[ra - 1] != sb[rb - 2] {
+                    return Err(bad(format!("inner dimensions differ: {sa:?} by {sb:?}")));
+                }
+                let at = Lowering {
+                    node: &nname,
+                    op_type: op,
+                    out_name: &out_name,
+                };
+                let full =
+                    |m: usize, n: usize| lead.iter().copied().chain([m, n]).collect::<Vec<_>>();
+                let a = self
+                    .broadcast_to(&at, a, &full(sa[ra - 2], sa[ra - 1]))
+                    .expect("broadcastable");
+                let b = self
+                    .broadcast_to(&at, b, &full(sb[rb - 2], sb[rb - 1]))
+                    .expect("broadcastable");
+                mk(
+                    self,
+                    FOpKind::MatMul,
+                    vec![a, b],
+                    full(sa[ra - 2], sb[rb - 1]),
+                )?;
+            }
             "MatMul" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();
@@ -555,18 +613,28 @@ impl Importer {
                         let c = need_cst(self, if const_first { 0 } else { 1 })?;
                         let shape = self.tensors[x].shape.clone();
                         // Per channel (axis 1), or else along the last axis of a
-                        // sequence (a Linear's bias after a MatMul over rows).
+                        // sequence (a Linear's bias after a MatMul over rows), or
+                        // else (adding) a constant of the whole sample's shape.
                         let (v, last_axis) = match per_channel(&c, &shape) {
                             Some(v) => (v, false),
-                            None => (
-                                along_last_axis(&c, &shape).ok_or_else(|| {
-                                    bad(format!(
-                                        "constant of shape {:?} broadcasts neither per channel (axis 1) nor along the last axis of {shape:?}",
-                                        c.dims
-                                    ))
-                                })?,
-                                true,
-                            ),
+                            None => match along_last_axis(&c, &shape) {
+                                Some(v) => (v, true),
+                                None => {
+                                    let full = whole_sample(&c, &shape)
+                                        .filter(|_| op == "Add" || (op == "Sub" && !const_first));
+                                    let Some(full) = full else {
+                                        return Err(bad(format!(
+                                            "constant of shape {:?} broadcasts neither per channel (axis 1) nor along the last axis of {shape:?}{}",
+                                            c.dims,
+                                            if op == "Add" || op == "Sub" { "" } else { " (a whole-tensor constant is supported for Add and Sub)" }
+                                        )));
+                                    };
+                                    let sign = if op == "Sub" { -1.0 } else { 1.0 };
+                                    let c = full.iter().map(|v| sign * v).collect();
+                                    mk(self, FOpKind::AddConst { c }, vec![x], shape)?;
+                                    return Ok(());
+                                }
+                            },
                         };
                         let ones = vec![1.0; v.len()];
                         let zeros = vec![0.0; v.len()];
@@ -587,23 +655,42 @@ impl Importer {
                                 ))
                             }
                         };
-                        let kind = if last_axis {
-                            // A diagonal Dense applied to every row.
-                            let n = scale.len();
+                        // Ranks other than 2 and 4 have no per-channel integer
+                        // op: a uniform affine is a diagonal row-wise Dense over
+                        // the last axis, a per-channel one goes through a rank-4
+                        // view.
+                        let uniform = scale.iter().all(|&a| a == scale[0])
+                            && shift.iter().all(|&b| b == shift[0]);
+                        let rank_ok = shape.len() == 2 || shape.len() == 4;
+                        if last_axis || (!rank_ok && uniform) {
+                            let n = if last_axis {
+                                scale.len()
+                            } else {
+                                *shape.last().unwrap_or(&1)
+                            };
                             let mut w = vec![0.0; n * n];
-                            for (i, &a) in scale.iter().enumerate() {
-                                w[i * n + i] = a;
+                            for i in 0..n {
+                                w[i * n + i] = if last_axis { scale[i] } else { scale[0] };
                             }
-                            FOpKind::Dense {
+                            let b = if last_axis { shift } else { vec![shift[0]; n] };
+                            let kind = FOpKind::Dense {
                                 w,
-                                b: shift,
+                                b,
                                 in_dim: n,
                                 out_dim: n,
-                            }
+                            };
+                            mk(self, kind, vec![x], shape)?;
+                        } else if rank_ok {
+                            mk(self, FOpKind::Affine { scale, shift }, vec![x], shape)?;
                         } else {
-                            FOpKind::Affine { scale, shift }
-                        };
-                        mk(self, kind, vec![x], shape)?;
+                            let at = Lowering {
+                                node: &nname,
+                                op_type: op,
+                                out_name: &out_name,
+                            };
+                            let y = self.per_channel_affine(&at, x, scale, shift);
+                            self.name_result(&at, y, shape);
+                        }
                     }
                     (None, None) => {
                         return Err(bad("inputs are neither activations nor constants".into()))

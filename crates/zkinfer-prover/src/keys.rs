@@ -151,10 +151,7 @@ pub fn model_structure(model: &QuantModel) -> QuantModel {
     let mut s = model.clone();
     s.onnx = Vec::new();
     for op in &mut s.ops {
-        if let Some((weight, bias)) = op.weights_mut() {
-            *weight = Vec::new();
-            *bias = Vec::new();
-        }
+        op.strip_weights();
     }
     s
 }

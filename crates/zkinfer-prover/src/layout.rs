@@ -185,15 +185,17 @@ impl LayoutBuilder<'_> {
             match op {
                 QOp::Select { .. } => false,
                 QOp::Dense { in_dim, .. } => self.len(t) != *in_dim,
-                QOp::Requant { .. } | QOp::Lut { .. } | QOp::Reshape { .. } => {
-                    self.needs_own_layout(output)
-                }
+                QOp::Requant { .. }
+                | QOp::Lut { .. }
+                | QOp::Reshape { .. }
+                | QOp::AddConst { .. } => self.needs_own_layout(output),
                 QOp::Conv2d { .. }
                 | QOp::MaxPool { .. }
                 | QOp::SumPool { .. }
                 | QOp::Transpose { .. }
                 | QOp::Add { .. }
-                | QOp::Mul { .. } => true,
+                | QOp::Mul { .. }
+                | QOp::MatMul { .. } => true,
             }
         })
     }

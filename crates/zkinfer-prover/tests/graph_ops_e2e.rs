@@ -2,6 +2,7 @@
 //! over a row, row-wise Dense, Exp/Log/Reciprocal/Sqrt tables, Select
 //! broadcasts), broadcasting between activations, and data movement (Slice,
 //! Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select),
+//! two-head attention (MatMul of activations, a whole-sample constant added),
 //! and normalisation (LayerNormalization, InstanceNormalization,
 //! LpNormalization) and PRelu lowered to the same ops:
 //! each fixture compiles
@@ -24,6 +25,7 @@ const MODELS: &[(&str, f64)] = &[
     ("upsample_tile", 3e-3),
     ("layer_norm_seq", 5e-3),
     ("instance_norm_prelu", 5e-3),
+    ("attention_heads", 5e-3),
 ];
 
 #[test]

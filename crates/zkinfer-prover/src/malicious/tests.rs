@@ -68,6 +68,7 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "broadcast_gate",
         "data_movement",
         "layer_norm_seq",
+        "attention_heads",
     ]
     .into_iter()
     .map(|name| {
@@ -161,6 +162,8 @@ fn every_forged_witness_value_is_rejected() {
         "Reshape",
         "Transpose",
         "Select",
+        "AddConst",
+        "MatMul",
     ];
     for k in all {
         assert!(kinds.contains(k), "no sweep model uses {k}");
