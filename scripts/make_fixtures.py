@@ -7,7 +7,8 @@ Each model NAME.onnx comes with NAME.input.json ({"input_data": [[...]]}, ezkl s
 demo_mlp.onnx is a 64-32-10 MLP trained here in numpy on a synthetic 8x8 glyph task;
 demo_test_inputs.npy / demo_test_labels.npy hold a held-out test split for it.
 one_*.onnx are single-op models (a model with nothing committed per proof, or no weight layer).
-All models: opset 17, float32, symbolic batch axis "batch".
+All models: opset 17, float32, symbolic batch axis "batch", except multi_*.onnx: several graph
+inputs (an int64 and a bool one among them), whose input files hold one entry per input.
 """
 import json
 import os
@@ -180,6 +181,74 @@ def main(outdir):
     batched(outdir)
     reductions(outdir)
     data_movement(outdir)
+    multi_input(outdir)
+
+
+def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
+    """A model with several graph inputs: `inputs` lists (name, elem type, per-sample shape)
+    and `xs` their values, each with its batch axis. The input file holds one entry per
+    input in graph order, each flattened over all its samples (ezkl's convention)."""
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info(n, t, [batch] + list(shape)) for n, t, shape in inputs],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch] + list(out_shape))],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="zkinfer-fixtures")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(outdir, name + ".onnx"))
+    entries = []
+    for (_, t, _), x in zip(inputs, xs):
+        x = np.asarray(x).reshape(-1)
+        entries.append(x.astype(int).tolist() if t != TensorProto.FLOAT else x.astype(np.float32).astype(float).round(6).tolist())
+    with open(os.path.join(outdir, name + ".input.json"), "w") as f:
+        json.dump({"input_data": entries}, f)
+
+
+def multi_input(outdir):
+    """Several graph inputs: combined into one public input tensor, each input a Select
+    of its segment. Float inputs added and multiplied mid-graph, one broadcast against
+    another, an int64 input used arithmetically, a bool mask, a fixed batch of 2."""
+    rng = np.random.default_rng(14)
+    N = helper.make_node
+    F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
+    save_multi(outdir, "multi_add_mul", [
+        N("Gemm", ["a", "w1", "b1"], ["h"], name="fc1", transB=1),
+        N("Relu", ["h"], ["r"], name="relu"),
+        N("Add", ["r", "b"], ["s"], name="add_b"),
+        N("Mul", ["s", "b"], ["m"], name="mul_b"),
+        N("Gemm", ["m", "w2", "b2"], ["output"], name="fc2", transB=1),
+    ], [init("w1", w(rng, 6, 6)), init("b1", w(rng, 6)), init("w2", w(rng, 3, 6)), init("b2", w(rng, 3))],
+        [("a", F, [6]), ("b", F, [6])], [3], [rng.standard_normal((1, 6)), rng.standard_normal((1, 6))])
+    save_multi(outdir, "multi_broadcast", [
+        N("MatMul", ["a", "w1"], ["h"], name="rows"),
+        N("Unsqueeze", ["b", "ax1"], ["bu"], name="b_row"),
+        N("Mul", ["h", "bu"], ["m"], name="gate_rows"),
+        N("Add", ["m", "a"], ["s"], name="residual"),
+        N("Flatten", ["s"], ["f"], name="flatten"),
+        N("Gemm", ["f", "w2", "b2"], ["output"], name="fc", transB=1),
+    ], [init("w1", w(rng, 4, 4)), init_i64("ax1", [1]), init("w2", w(rng, 3, 12)), init("b2", w(rng, 3))],
+        [("a", F, [3, 4]), ("b", F, [4])], [3], [rng.standard_normal((1, 3, 4)), rng.standard_normal((1, 4))])
+    save_multi(outdir, "multi_int_input", [
+        N("Cast", ["counts"], ["c"], name="to_float", to=TensorProto.FLOAT),
+        N("Mul", ["x", "c"], ["xc"], name="scale_by_count"),
+        N("Add", ["xc", "c"], ["s"], name="add_count"),
+        N("Gemm", ["s", "w", "b"], ["output"], name="fc", transB=1),
+    ], [init("w", w(rng, 2, 5)), init("b", w(rng, 2))],
+        [("x", F, [5]), ("counts", I64, [5])], [2], [rng.standard_normal((1, 5)), rng.integers(0, 4, (1, 5))])
+    save_multi(outdir, "multi_three_batch2", [
+        N("Gemm", ["a", "wa", "ba"], ["ha"], name="fc_a", transB=1),
+        N("Cast", ["mask"], ["mf"], name="mask_to_float", to=TensorProto.FLOAT),
+        N("Mul", ["ha", "mf"], ["g"], name="masked"),
+        N("Gemm", ["b", "wb", "bb"], ["hb"], name="fc_b", transB=1),
+        N("Add", ["g", "hb"], ["s"], name="join"),
+        N("Relu", ["s"], ["r"], name="relu"),
+        N("Gemm", ["r", "w2", "b2"], ["output"], name="fc2", transB=1),
+    ], [init("wa", w(rng, 4, 4)), init("ba", w(rng, 4)), init("wb", w(rng, 4, 3)), init("bb", w(rng, 4)),
+        init("w2", w(rng, 2, 4)), init("b2", w(rng, 2))],
+        [("a", F, [4]), ("b", F, [3]), ("mask", B, [4])], [2],
+        [rng.standard_normal((2, 4)), rng.standard_normal((2, 3)), rng.integers(0, 2, (2, 4)).astype(bool)], batch=2)
 
 
 def reductions(outdir):

@@ -137,6 +137,8 @@ pub enum ModelError {
     },
     #[error("bad input file {path}: {reason}")]
     InputFile { path: String, reason: String },
+    #[error("calibration data: {0}")]
+    Calibration(String),
     #[error("bad compiled model file: {0}")]
     ModelFile(String),
     #[error("float reference (tract) failed: {0}")]

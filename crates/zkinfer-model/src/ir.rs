@@ -12,6 +12,7 @@
 //! window) and reports a violation as an error rather than producing a value
 //! that no proof could support.
 
+pub use crate::float::{InputElem, InputSegment};
 use serde::{Deserialize, Serialize};
 
 /// Index into [`QuantModel::tensors`].
@@ -222,4 +223,10 @@ pub struct QuantModel {
     /// unchanged). `false` for every other model.
     #[serde(default)]
     pub output_softmax: bool,
+    /// The ONNX graph inputs as segments of each sample of the input tensor
+    /// ([`InputSegment`]): how input files map onto the statement's one public
+    /// input. Empty in files written before models had several inputs (then
+    /// the input tensor is the one graph input).
+    #[serde(default)]
+    pub input_segments: Vec<InputSegment>,
 }

@@ -3,6 +3,7 @@
 
 use crate::error::{ModelError, Result};
 use crate::float::conv_out_dim as window_out;
+use crate::input::InputFile;
 use crate::ir::*;
 use std::path::Path;
 
@@ -146,6 +147,59 @@ impl QuantModel {
         self.batch * self.output_len()
     }
 
+    /// One statement's input, in per-sample order, from an input file's
+    /// entries. A single-input model takes its `batch` samples as that many
+    /// entries or as one entry holding them all (any whole number of samples
+    /// when the batch axis is symbolic). A model with several graph inputs
+    /// takes one entry per input, in graph order, each holding all its samples
+    /// ([`crate::input::interleave`]); a `.npy` file cannot hold several.
+    /// Integer and boolean inputs must hold values of their type. The error
+    /// is the reason, for the caller to attach the file's name to.
+    pub fn statement_input(&self, file: &InputFile) -> std::result::Result<Vec<f64>, String> {
+        let entries = &file.entries;
+        let x = if self.input_segments.len() > 1 {
+            if file.npy {
+                return Err(format!(
+                    "a .npy file holds one array, and the model has {} graph inputs ({}): give a JSON file with one \"input_data\" entry per input",
+                    self.input_segments.len(),
+                    self.input_segments
+                        .iter()
+                        .map(|s| format!("`{}`", s.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            let (x, n) = crate::input::interleave(entries, &self.input_segments)?;
+            if !self.dynamic_batch && n != self.batch {
+                return Err(format!(
+                    "each input holds {n} sample(s); the model takes {}",
+                    self.batch
+                ));
+            }
+            x
+        } else {
+            let len = self.input_len();
+            let total: usize = entries.iter().map(Vec::len).sum();
+            let batch = if self.dynamic_batch && total > 0 && total.is_multiple_of(len) {
+                total / len
+            } else {
+                self.batch
+            };
+            let fits = (entries.len() == batch && entries.iter().all(|s| s.len() == len))
+                || (entries.len() == 1 && total == batch * len);
+            if !fits {
+                return Err(format!(
+                    "{} sample(s) of {} value(s); the model takes {batch} sample(s) of {len}",
+                    entries.len(),
+                    entries.first().map_or(0, Vec::len)
+                ));
+            }
+            entries.concat()
+        };
+        crate::input::check_types(&x, &self.input_segments)?;
+        Ok(x)
+    }
+
     /// Deterministic input quantization: `round_half_away_from_zero(x / scale)`,
     /// clamped to `[-bound, bound]` of the input tensor. `x` holds one or more
     /// whole samples.
@@ -226,6 +280,26 @@ impl QuantModel {
             }
             if t.is_empty() {
                 return err(format!("tensor #{i} `{}` is empty", t.name));
+            }
+        }
+        if !self.input_segments.is_empty() {
+            // Untrusted files: readers slice input files by these.
+            let mut offset = 0usize;
+            for (k, seg) in self.input_segments.iter().enumerate() {
+                let len = seg.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+                if seg.offset != offset || len != Some(seg.len) || seg.shape.first() != Some(&1) {
+                    return err(format!(
+                        "input segment #{k} `{}` (offset {}, {} values, shape {:?}) does not follow the one before it",
+                        seg.name, seg.offset, seg.len, seg.shape
+                    ));
+                }
+                offset = offset.saturating_add(seg.len);
+            }
+            if offset != self.input_len() {
+                return err(format!(
+                    "the input segments hold {offset} values per sample, the input tensor {}",
+                    self.input_len()
+                ));
             }
         }
         let mut defined = vec![false; nt];

@@ -5,7 +5,7 @@
 //! would mix samples (move, flatten or reduce axis 0) is refused.
 
 use crate::error::{ModelError, Result};
-use crate::float::{conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel};
+use crate::float::{conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel, InputElem, InputSegment};
 use crate::index_map;
 use crate::onnx_reduce::{broadcast_shape, Lowering, Reduce};
 use crate::unary::{UnaryFn, UNARY_OPS};
@@ -63,15 +63,13 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
         .iter()
         .filter(|i| !imp.consts.contains_key(&i.name))
         .collect();
-    if real_inputs.len() != 1 {
-        return Err(ModelError::Graph(format!(
-            "the model must have exactly one (non-constant) input, found {}",
-            real_inputs.len()
-        )));
-    }
-    let (input_shape, batch, dynamic_batch) = input_shape(real_inputs[0])?;
+    let inputs: Vec<GraphInput> = real_inputs
+        .iter()
+        .map(|vi| graph_input(vi))
+        .collect::<Result<_>>()?;
+    let (batch, dynamic_batch) = common_batch(&inputs)?;
     imp.batch = batch;
-    let input = imp.new_tensor(&real_inputs[0].name, input_shape);
+    let (input, input_segments) = imp.combine_inputs(graph, &inputs);
     for (index, node) in graph.node.iter().enumerate() {
         imp.node(index, node)?;
     }
@@ -94,14 +92,25 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
         batch,
         dynamic_batch,
         ops: imp.ops,
+        input_segments,
     };
     prune_and_fold(&mut m)?;
     Ok(m)
 }
 
-/// One sample's shape (batch axis 1), the batch size (1 when symbolic) and
-/// whether it is symbolic (then each statement takes it from its input).
-fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize, bool)> {
+/// A graph input as the importer sees it.
+struct GraphInput {
+    name: String,
+    /// One sample's shape (batch axis 1).
+    shape: Vec<usize>,
+    /// The batch size (1 when symbolic).
+    batch: usize,
+    /// The batch axis is symbolic (each statement takes it from its input).
+    dynamic: bool,
+    elem: InputElem,
+}
+
+fn graph_input(vi: &pb::ValueInfoProto) -> Result<GraphInput> {
     use pb::tensor_shape_proto::dimension::Value as DV;
     use pb::type_proto::Value as TV;
     let bad = |r: String| ModelError::Graph(format!("input `{}`: {r}", vi.name));
@@ -109,9 +118,7 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize, bool)> {
         Some(TV::TensorType(t)) => t,
         _ => return Err(bad("not a tensor input".into())),
     };
-    if t.elem_type != 1 {
-        return Err(bad(format!("element type {} is not float32", t.elem_type)));
-    }
+    let elem = InputElem::from_onnx(t.elem_type).map_err(bad)?;
     let dims = &t.shape.as_ref().ok_or_else(|| bad("no shape".into()))?.dim;
     if dims.len() < 2 {
         return Err(bad(
@@ -141,7 +148,58 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize, bool)> {
         )));
     }
     shape[0] = 1;
-    Ok((shape, batch, dynamic))
+    Ok(GraphInput {
+        name: vi.name.clone(),
+        shape,
+        batch,
+        dynamic,
+        elem,
+    })
+}
+
+/// The statement's batch: every graph input must have the same one (one
+/// fixed size, or all symbolic), since a statement's samples run together.
+fn common_batch(inputs: &[GraphInput]) -> Result<(usize, bool)> {
+    let first = inputs
+        .first()
+        .ok_or_else(|| ModelError::Graph("the model has no (non-constant) input".into()))?;
+    let describe = |i: &GraphInput| {
+        if i.dynamic {
+            format!("`{}` has a symbolic batch axis", i.name)
+        } else {
+            format!("`{}` has a batch of {}", i.name, i.batch)
+        }
+    };
+    if let Some(other) = inputs
+        .iter()
+        .find(|i| i.dynamic != first.dynamic || i.batch != first.batch)
+    {
+        return Err(ModelError::Graph(format!(
+            "the graph inputs need one batch size: {}, {}",
+            describe(first),
+            describe(other)
+        )));
+    }
+    Ok((first.batch, first.dynamic))
+}
+
+/// A name for the combined input tensor that no graph value uses.
+fn unused_name(graph: &pb::GraphProto, base: &str) -> String {
+    let used = |n: &str| {
+        graph.input.iter().any(|i| i.name == n)
+            || graph.initializer.iter().any(|i| i.name == n)
+            || graph
+                .node
+                .iter()
+                .any(|node| node.output.iter().any(|o| o == n))
+    };
+    let mut name = base.to_string();
+    let mut k = 1;
+    while used(&name) {
+        name = format!("{base}_{k}");
+        k += 1;
+    }
+    name
 }
 
 fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
@@ -293,6 +351,50 @@ impl Importer {
         let id = self.tensors.len() - 1;
         self.values.insert(name.to_string(), id);
         id
+    }
+
+    /// The model's input tensor and where each graph input sits in it. One
+    /// graph input is that tensor itself. Several are laid side by side per
+    /// sample in one tensor `[1, Σ len_i]`, because a statement has one public
+    /// input; each graph input is then a Select of its segment, data movement
+    /// the prover already proves, so nothing downstream knows there were several.
+    fn combine_inputs(
+        &mut self,
+        graph: &pb::GraphProto,
+        inputs: &[GraphInput],
+    ) -> (FId, Vec<InputSegment>) {
+        let mut segments = Vec::with_capacity(inputs.len());
+        let mut offset = 0;
+        for i in inputs {
+            let len = i.shape.iter().product();
+            segments.push(InputSegment {
+                name: i.name.clone(),
+                shape: i.shape.clone(),
+                elem: i.elem,
+                offset,
+                len,
+            });
+            offset += len;
+        }
+        if let [only] = inputs {
+            return (self.new_tensor(&only.name, only.shape.clone()), segments);
+        }
+        let combined = self.new_tensor(&unused_name(graph, "inputs"), vec![1, offset]);
+        for (i, seg) in inputs.iter().zip(&segments) {
+            let out = self.new_tensor(&i.name, i.shape.clone());
+            self.ops.push(FOp {
+                kind: FOpKind::Select {
+                    source: (seg.offset..seg.offset + seg.len)
+                        .map(|k| k as i64)
+                        .collect(),
+                },
+                inputs: vec![combined],
+                output: out,
+                node: i.name.clone(),
+                op_type: "Input".into(),
+            });
+        }
+        (combined, segments)
     }
 
     fn node(&mut self, index: usize, node: &pb::NodeProto) -> Result<()> {
@@ -1742,3 +1844,6 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod input_tests;

@@ -834,7 +834,9 @@ pub fn quantize(
     // input
     let fin = fm.input;
     // The input clamp is symmetric ([-bound, bound]); a non-negative calibration set only
-    // halves the scale (one more bit for the values seen).
+    // halves the scale (one more bit for the values seen). Several graph inputs share
+    // this one tensor, so they share the scale of the widest calibrated range: an input
+    // of much smaller magnitude than another keeps fewer significant bits.
     let r_in = {
         let r = st.absmax(fin) * cfg.input_margin;
         if r > 1e-12 {
@@ -870,6 +872,7 @@ pub fn quantize(
         ops: q.ops,
         onnx,
         output_softmax,
+        input_segments: fm.input_segments.clone(),
     };
     m.validate()?;
     Ok(m)

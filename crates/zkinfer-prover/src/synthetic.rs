@@ -120,6 +120,7 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
         ops,
         onnx: Vec::new(),
         output_softmax: false,
+        input_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }
@@ -289,6 +290,7 @@ pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantMo
         ops,
         onnx: Vec::new(),
         output_softmax: false,
+        input_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }
@@ -381,6 +383,7 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
         ops: Vec::new(),
         onnx: Vec::new(),
         output_softmax: false,
+        input_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     };
