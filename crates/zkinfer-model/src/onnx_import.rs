@@ -35,8 +35,20 @@ pub fn parse_proto(bytes: &[u8]) -> Result<pb::ModelProto> {
     }
 }
 
-/// Imports ONNX bytes into the float graph.
+/// Imports ONNX bytes into the float graph. A symbolic batch axis takes any
+/// sample count only if the graph never mixes samples: the graph is imported
+/// a second time as if its batch were fixed at 2, and a refusal there (an op
+/// moving, flattening or reducing axis 0) pins the model to one sample.
 pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
+    let mut m = import_at(bytes, None)?;
+    if m.dynamic_batch && import_at(bytes, Some(2)).is_err() {
+        m.dynamic_batch = false;
+    }
+    Ok(m)
+}
+
+/// [`import_onnx`] with the batch size optionally forced.
+fn import_at(bytes: &[u8], force_batch: Option<usize>) -> Result<FloatModel> {
     let proto = parse_proto(bytes)?;
     let opset = proto
         .opset_import
@@ -68,7 +80,7 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
         .map(|vi| graph_input(vi))
         .collect::<Result<_>>()?;
     let (batch, dynamic_batch) = common_batch(&inputs)?;
-    imp.batch = batch;
+    imp.batch = force_batch.unwrap_or(batch);
     let (input, input_segments) = imp.combine_inputs(graph, &inputs);
     for (index, node) in graph.node.iter().enumerate() {
         imp.node(index, node)?;
