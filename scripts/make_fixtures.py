@@ -331,6 +331,21 @@ def reductions(outdir):
         init("ln_s", np.ones(d, dtype=np.float32)), init("ln_b", np.zeros(d, dtype=np.float32))],
         [t, d], [t, d], rng.standard_normal((t, d)))
 
+    # Comparisons, logic and Where: exact 0/1 tables on differences, Mul/Add.
+    save(outdir, "compare_where", [
+        N("Gemm", ["input", "cw", "cb"], ["h"], name="fc", transB=1),
+        N("Greater", ["h", "hi"], ["g"], name="greater"),
+        N("Less", ["h", "lo"], ["l"], name="less"),
+        N("Or", ["g", "l"], ["o"], name="or"),
+        N("Not", ["o"], ["n"], name="not"),
+        N("Cast", ["n"], ["nf"], name="cast", to=1),
+        N("Mul", ["h", "half"], ["hh"], name="halve"),
+        N("Where", ["g", "h", "hh"], ["w"], name="where"),
+        N("Add", ["w", "nf"], ["output"], name="add"),
+    ], [init("cw", w(rng, 6, 5)), init("cb", w(rng, 6)), init("hi", np.array(0.3, dtype=np.float32)),
+        init("lo", np.array(-0.2, dtype=np.float32)), init("half", np.array(0.5, dtype=np.float32))],
+        [5], [6], rng.standard_normal(5))
+
 
 def data_movement(outdir):
     """Slice, Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile:

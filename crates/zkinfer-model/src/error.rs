@@ -59,6 +59,15 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "InstanceNormalization",
     "LpNormalization",
     "PRelu",
+    "Greater",
+    "Less",
+    "GreaterOrEqual",
+    "LessOrEqual",
+    "Equal",
+    "And",
+    "Or",
+    "Not",
+    "Where",
 ];
 
 /// Every ONNX operator the importer understands.

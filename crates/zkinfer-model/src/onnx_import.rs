@@ -8,7 +8,7 @@ use crate::error::{ModelError, Result};
 use crate::float::{conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel, InputElem, InputSegment};
 use crate::index_map;
 use crate::onnx_reduce::{broadcast_shape, Lowering, Reduce};
-use crate::unary::{UnaryFn, UNARY_OPS};
+use crate::unary::{CmpOp, UnaryFn, UNARY_OPS};
 use std::collections::HashMap;
 use tract_onnx::pb;
 use tract_onnx::prelude::Framework;
@@ -116,7 +116,7 @@ struct GraphInput {
     /// One sample's shape (batch axis 1).
     shape: Vec<usize>,
     /// The batch size (1 when symbolic).
-    batch: usize,
+    pub(crate) batch: usize,
     /// The batch axis is symbolic (each statement takes it from its input).
     dynamic: bool,
     elem: InputElem,
@@ -279,7 +279,7 @@ fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
 pub(crate) struct Importer {
     opset: i64,
     /// Samples per statement: axis 0 of every activation.
-    batch: usize,
+    pub(crate) batch: usize,
     consts: HashMap<String, Const>,
     pub(crate) values: HashMap<String, FId>,
     pub(crate) tensors: Vec<FTensor>,
@@ -331,7 +331,7 @@ fn per_channel(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
 
 /// A constant broadcast (numpy rules) to one sample of `shape`: its axis
 /// aligned with the batch axis must be 1 (the same for every sample).
-fn whole_sample(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
+pub(crate) fn whole_sample(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
     if c.dims.len() > shape.len() || c.dims.len() == shape.len() && c.dims[0] != 1 {
         return None;
     }
@@ -519,12 +519,27 @@ impl Importer {
             }
             "Identity" | "Dropout" | "Cast" => {
                 let x = need_act(self, 0)?;
-                if op == "Cast" && attr_i(node, "to", 1) != 1 {
-                    return Err(bad(
-                        "only casts to float32 are supported on activations".into()
-                    ));
+                let to = attr_i(node, "to", 1);
+                let f = match to {
+                    _ if op != "Cast" => None,
+                    1 | 10 | 11 | 16 => None,
+                    9 => Some(UnaryFn::Compare(CmpOp::Ne)),
+                    2..=7 | 12 | 13 => Some(UnaryFn::Trunc),
+                    _ => {
+                        return Err(bad(format!(
+                            "casts to element type {to} are not supported on activations"
+                        )))
+                    }
+                };
+                match f {
+                    None => {
+                        self.values.insert(out_name, x);
+                    }
+                    Some(f) => {
+                        let shape = self.tensors[x].shape.clone();
+                        mk(self, FOpKind::Unary(f), vec![x], shape)?;
+                    }
                 }
-                self.values.insert(out_name, x);
             }
             "Shape" => {
                 let x = need_act(self, 0)?;
@@ -1057,6 +1072,76 @@ impl Importer {
                     shape
                 };
                 mk(self, FOpKind::Reshape, vec![x], shape)?;
+            }
+            "Greater" | "Less" | "GreaterOrEqual" | "LessOrEqual" | "Equal" | "And" | "Or"
+            | "Not" | "Where" => {
+                let at = Lowering {
+                    node: &nname,
+                    op_type: op,
+                    out_name: &out_name,
+                };
+                // Operand `i`: an activation, or a finite constant added to a
+                // zero activation shaped like `like`.
+                let operand = |s: &mut Self, i: usize, like: FId| -> Result<FId> {
+                    if let Some(a) = act(s, i) {
+                        return Ok(a);
+                    }
+                    let c = need_cst(s, i)?;
+                    if c.data.iter().any(|v| !v.is_finite()) {
+                        return Err(bad(format!("input #{i} holds a non-finite constant")));
+                    }
+                    let shape = s.tensors[like].shape.clone();
+                    let full = whole_sample(&c, &shape).ok_or_else(|| {
+                        bad(format!(
+                            "constant of shape {:?} does not broadcast to {shape:?}",
+                            c.dims
+                        ))
+                    })?;
+                    Ok(s.constant_like(&at, like, full))
+                };
+                let y = match op {
+                    "Not" => {
+                        let x = need_act(self, 0)?;
+                        self.compare(&at, x, CmpOp::Eq)
+                    }
+                    "Where" => {
+                        let anchor = act(self, 1)
+                            .or_else(|| act(self, 2))
+                            .or_else(|| act(self, 0))
+                            .ok_or_else(|| bad("all inputs are constants".into()))?;
+                        let c = operand(self, 0, anchor)?;
+                        let x = operand(self, 1, anchor)?;
+                        let y = operand(self, 2, anchor)?;
+                        self.select_where(&at, c, x, y).map_err(bad)?
+                    }
+                    _ => {
+                        let anchor = act(self, 0)
+                            .or_else(|| act(self, 1))
+                            .ok_or_else(|| bad("both inputs are constants".into()))?;
+                        let a = operand(self, 0, anchor)?;
+                        let b = operand(self, 1, anchor)?;
+                        match op {
+                            "And" => self.binary(&at, FOpKind::Mul, a, b).map_err(bad)?,
+                            "Or" => {
+                                let s = self.binary(&at, FOpKind::Add, a, b).map_err(bad)?;
+                                self.compare(&at, s, CmpOp::Gt)
+                            }
+                            _ => {
+                                let d = self.binary(&at, FOpKind::Sub, a, b).map_err(bad)?;
+                                let rel = match op {
+                                    "Greater" => CmpOp::Gt,
+                                    "Less" => CmpOp::Lt,
+                                    "GreaterOrEqual" => CmpOp::Ge,
+                                    "LessOrEqual" => CmpOp::Le,
+                                    _ => CmpOp::Eq,
+                                };
+                                self.compare(&at, d, rel)
+                            }
+                        }
+                    }
+                };
+                let shape = self.tensors[y].shape.clone();
+                self.name_result(&at, y, shape);
             }
             "LayerNormalization" | "InstanceNormalization" | "LpNormalization" | "PRelu" => {
                 let x = need_act(self, 0)?;

@@ -8,7 +8,7 @@
 
 use crate::float::{FId, FOp, FOpKind};
 use crate::onnx_import::Importer;
-use crate::unary::UnaryFn;
+use crate::unary::{CmpOp, UnaryFn};
 
 /// How a reduction combines the elements of its last axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -458,6 +458,65 @@ impl Importer {
             self.per_channel_affine(at, neg, slope, zeros)
         };
         self.emit(at, "prelu", FOpKind::Sub, vec![pos, scaled], shape)
+    }
+
+    /// A constant tensor (one sample's values) as an activation: `0·like + c`
+    /// (a diagonal Dense with zero weights, then an AddConst).
+    pub(crate) fn constant_like(&mut self, at: &Lowering, like: FId, c: Vec<f64>) -> FId {
+        let shape = self.shape(like);
+        let l = *shape.last().expect("non-empty");
+        let zero = self.emit(
+            at,
+            "zero",
+            FOpKind::Dense {
+                w: vec![0.0; l * l],
+                b: vec![0.0; l],
+                in_dim: l,
+                out_dim: l,
+            },
+            vec![like],
+            shape.clone(),
+        );
+        self.emit(at, "constant", FOpKind::AddConst { c }, vec![zero], shape)
+    }
+
+    /// `kind` (Add, Sub, Mul) of two activations, broadcast by numpy rules.
+    pub(crate) fn binary(
+        &mut self,
+        at: &Lowering,
+        kind: FOpKind,
+        a: FId,
+        b: FId,
+    ) -> Result<FId, String> {
+        let (sa, sb) = (self.shape(a), self.shape(b));
+        let shape = broadcast_shape(&sa, &sb)
+            .ok_or_else(|| format!("shapes {sa:?} and {sb:?} do not broadcast"))?;
+        if sa.len() != sb.len() && self.batch > 1 {
+            return Err(
+                "operands of different rank would align the batch axis with another axis".into(),
+            );
+        }
+        let a = self.broadcast_to(at, a, &shape).expect("broadcastable");
+        let b = self.broadcast_to(at, b, &shape).expect("broadcastable");
+        Ok(self.emit(at, "binary", kind, vec![a, b], shape))
+    }
+
+    /// `1` where `x (rel) 0`, else `0` (an exact 0/1 table).
+    pub(crate) fn compare(&mut self, at: &Lowering, x: FId, rel: CmpOp) -> FId {
+        self.unary(at, x, UnaryFn::Compare(rel), "compare")
+    }
+
+    /// `Where(c, x, y) = y + c·(x − y)` for a 0/1 condition `c`.
+    pub(crate) fn select_where(
+        &mut self,
+        at: &Lowering,
+        c: FId,
+        x: FId,
+        y: FId,
+    ) -> Result<FId, String> {
+        let d = self.binary(at, FOpKind::Sub, x, y)?;
+        let picked = self.binary(at, FOpKind::Mul, c, d)?;
+        self.binary(at, FOpKind::Add, y, picked)
     }
 
     /// Gives the lowered result the node's output name and shape.

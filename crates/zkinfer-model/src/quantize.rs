@@ -660,15 +660,25 @@ impl<'a> Q<'a> {
                 if self.tensors[qb].bound > 1 << 32 {
                     qb = self.ensure_small(fb)?;
                 }
-                let (sa, sb) = (self.tensors[qa].scale, self.tensors[qb].scale);
-                let smin = sa.min(sb);
-                let ratio = sa.max(sb) / smin;
-                let sy = if (ratio - ratio.round()).abs() < 1e-9 * ratio {
-                    smin
-                } else {
-                    smin / 256.0
+                // Exact at a common fine scale; operands whose scales are too far
+                // apart (chains of exact products) are requantized first.
+                let common = |t: &Self, qa: TensorId, qb: TensorId| {
+                    let (sa, sb) = (t.tensors[qa].scale, t.tensors[qb].scale);
+                    let smin = sa.min(sb);
+                    let ratio = sa.max(sb) / smin;
+                    let sy = if (ratio - ratio.round()).abs() < 1e-9 * ratio {
+                        smin
+                    } else {
+                        smin / 256.0
+                    };
+                    (sy, ratio, (sa / sy).round() as i64, (sb / sy).round() as i64)
                 };
-                let (am, bm) = ((sa / sy).round() as i64, (sb / sy).round() as i64);
+                let (mut sy, mut ratio, mut am, mut bm) = common(self, qa, qb);
+                if am.max(bm) >= 1 << 30 {
+                    qa = self.ensure_small(fa)?;
+                    qb = self.ensure_small(fb)?;
+                    (sy, ratio, am, bm) = common(self, qa, qb);
+                }
                 if am.max(bm) >= 1 << 30 {
                     return Err(ModelError::Quantize(format!(
                         "Add `{oname}`: operand scales differ by {ratio:e}"

@@ -79,6 +79,35 @@ pub enum UnaryFn {
     Ceil,
     /// Round half to even (ONNX Round).
     Round,
+    /// `1` where `x (op) 0` holds, else `0`: comparisons (on a difference),
+    /// Not (`x == 0`), Cast to bool (`x != 0`).
+    Compare(CmpOp),
+    /// Toward zero (a Cast from float to an integer type).
+    Trunc,
+}
+
+/// The relation of a [`UnaryFn::Compare`] to 0.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum CmpOp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+    Ne,
+}
+
+impl CmpOp {
+    pub fn holds(self, x: f64) -> bool {
+        match self {
+            CmpOp::Gt => x > 0.0,
+            CmpOp::Ge => x >= 0.0,
+            CmpOp::Lt => x < 0.0,
+            CmpOp::Le => x <= 0.0,
+            CmpOp::Eq => x == 0.0,
+            CmpOp::Ne => x != 0.0,
+        }
+    }
 }
 
 /// `erf` to ≈ 1e-15: `erf(x) = 2/√π · e^(−x²) · Σ_n 2^n x^(2n+1) / (1·3·…·(2n+1))`
@@ -220,6 +249,8 @@ impl UnaryFn {
             UnaryFn::Floor => x.floor(),
             UnaryFn::Ceil => x.ceil(),
             UnaryFn::Round => x.round_ties_even(),
+            UnaryFn::Compare(op) => f64::from(u8::from(op.holds(x))),
+            UnaryFn::Trunc => x.trunc(),
         }
     }
 
@@ -244,6 +275,7 @@ impl UnaryFn {
                 | UnaryFn::Abs
                 | UnaryFn::Softplus
                 | UnaryFn::HardSigmoid { .. }
+                | UnaryFn::Compare(_)
         )
     }
 
@@ -251,7 +283,12 @@ impl UnaryFn {
     pub fn integer_valued(&self) -> bool {
         matches!(
             self,
-            UnaryFn::Sign | UnaryFn::Floor | UnaryFn::Ceil | UnaryFn::Round
+            UnaryFn::Sign
+                | UnaryFn::Floor
+                | UnaryFn::Ceil
+                | UnaryFn::Round
+                | UnaryFn::Compare(_)
+                | UnaryFn::Trunc
         )
     }
 }

@@ -3,6 +3,7 @@
 //! broadcasts), broadcasting between activations, and data movement (Slice,
 //! Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select),
 //! two-head attention (MatMul of activations, a whole-sample constant added),
+//! comparisons, Not/Or, Cast and Where (exact 0/1 tables on differences),
 //! and normalisation (LayerNormalization, InstanceNormalization,
 //! LpNormalization) and PRelu lowered to the same ops:
 //! each fixture compiles
@@ -26,6 +27,7 @@ const MODELS: &[(&str, f64)] = &[
     ("layer_norm_seq", 5e-3),
     ("instance_norm_prelu", 5e-3),
     ("attention_heads", 5e-3),
+    ("compare_where", 1e-2),
 ];
 
 #[test]
