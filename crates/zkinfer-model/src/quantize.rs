@@ -402,6 +402,10 @@ impl<'a> Q<'a> {
                 }
             }
             UnaryFn::Sqrt => lo = lo.max(0.0),
+            UnaryFn::Pow { p } => {
+                (lo, hi) = crate::onnx_import::lowering::pow_domain(p, (lo, hi), (m0, m1), margin)
+                    .map_err(refuse)?
+            }
             _ => {}
         }
         if hi <= lo {
@@ -677,7 +681,8 @@ impl<'a> Q<'a> {
                 strides,
                 pads,
             } => {
-                let qx = self.q(x);
+                // the prover compares 16-bit values: requantize an accumulator first
+                let qx = self.ensure_small(x)?;
                 let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
                 let out = self.add_tensor(&oname, &oshape, s, b)?;
                 self.ops.push(QOp::MaxPool {
@@ -790,7 +795,8 @@ pub fn quantize(
     } else {
         (r_in / lv as f64, lv)
     };
-    let tin = q.add_tensor(&fm.tensors[fin].name, &fm.tensors[fin].shape, s, hi)?;
+    let in_shape = crate::onnx_import::lowering::quant_input_shape(fm);
+    let tin = q.add_tensor(&fm.tensors[fin].name, &in_shape, s, hi)?;
     q.map[fin] = Some(tin);
     for op in &fm.ops {
         q.op(op)?;

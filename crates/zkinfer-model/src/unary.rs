@@ -1,6 +1,6 @@
 //! Unary elementwise functions proven by lookup table (ONNX Exp, Log, Sqrt, Reciprocal, Erf,
 //! Gelu, Elu, Selu, Celu, Softplus, Softsign, HardSigmoid, HardSwish, Mish, Abs, Neg, Sign,
-//! Sin, Cos, Floor, Ceil, Round): their ONNX attributes, their float semantics (the
+//! Sin, Cos, Floor, Ceil, Round, and Pow by a constant exponent): their ONNX attributes, their float semantics (the
 //! reference), and which of them are non-negative or need a restricted domain.
 //!
 //! Quantization (`quantize.rs`, `Q::unary`) turns one into a Requant onto a bounded integer
@@ -79,6 +79,11 @@ pub enum UnaryFn {
     Ceil,
     /// Round half to even (ONNX Round).
     Round,
+    /// `x^p`, ONNX Pow by a constant exponent (see `lowering.rs`: 1, 2, 0.5
+    /// and −1 become other ops). A fractional `p` is defined for `x ≥ 0` only.
+    Pow {
+        p: f64,
+    },
 }
 
 /// `erf` to ≈ 1e-15: `erf(x) = 2/√π · e^(−x²) · Σ_n 2^n x^(2n+1) / (1·3·…·(2n+1))`
@@ -220,6 +225,7 @@ impl UnaryFn {
             UnaryFn::Floor => x.floor(),
             UnaryFn::Ceil => x.ceil(),
             UnaryFn::Round => x.round_ties_even(),
+            UnaryFn::Pow { p } => x.powf(p),
         }
     }
 
@@ -231,20 +237,25 @@ impl UnaryFn {
             UnaryFn::Selu { alpha, gamma } => format!("selu({alpha},{gamma})"),
             UnaryFn::Celu { alpha } => format!("celu({alpha})"),
             UnaryFn::HardSigmoid { alpha, beta } => format!("hard_sigmoid({alpha},{beta})"),
+            UnaryFn::Pow { p } => format!("pow({p})"),
             f => format!("{f:?}").to_lowercase(),
         }
     }
 
-    /// `f(x) ≥ 0` for every x where it is defined.
+    /// `f(x) ≥ 0` for every x where it is defined (Pow: an even or a
+    /// fractional power, the latter defined for `x ≥ 0` only).
     pub fn non_negative(&self) -> bool {
-        matches!(
-            self,
-            UnaryFn::Exp
-                | UnaryFn::Sqrt
-                | UnaryFn::Abs
-                | UnaryFn::Softplus
-                | UnaryFn::HardSigmoid { .. }
-        )
+        match self {
+            UnaryFn::Pow { p } => p.fract() != 0.0 || p % 2.0 == 0.0,
+            f => matches!(
+                f,
+                UnaryFn::Exp
+                    | UnaryFn::Sqrt
+                    | UnaryFn::Abs
+                    | UnaryFn::Softplus
+                    | UnaryFn::HardSigmoid { .. }
+            ),
+        }
     }
 
     /// Integer-valued output (Sign, Floor, Ceil, Round): the table is exact at output scale 1.
