@@ -62,6 +62,9 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "batch_mlp",
         "batch_cnn",
         "batch_gated",
+        "lower_depthwise_conv",
+        "lower_max_min",
+        "lower_pow2",
     ]
     .into_iter()
     .map(|name| {
