@@ -210,6 +210,17 @@ def batched(outdir):
         N("Gemm", ["s", "w2", "b2"], ["output"], name="fc2", transB=1),
     ], [init("w1", w(rng, 7, 5)), init("b1", w(rng, 7)), init("w2", w(rng, 4, 7)), init("b2", w(rng, 4))],
         [5], [4], rng.standard_normal((5, 5)), batch=5)
+    # A Linear over a sequence (MatMul of [N, T, K] rows, then its bias),
+    # a transpose of each sample's [T, C] matrix and a second row-wise Linear.
+    save(outdir, "seq_linear", [
+        N("MatMul", ["input", "w1"], ["h"], name="fc1"),
+        N("Add", ["h", "b1"], ["hb"], name="fc1_bias"),
+        N("Relu", ["hb"], ["r"], name="relu"),
+        N("Transpose", ["r"], ["t"], name="swap", perm=[0, 2, 1]),
+        N("MatMul", ["t", "w2"], ["g"], name="fc2"),
+        N("Add", ["g", "b2"], ["output"], name="fc2_bias"),
+    ], [init("w1", w(rng, 5, 6)), init("b1", w(rng, 6)), init("w2", w(rng, 3, 4)), init("b2", w(rng, 4))],
+        [3, 5], [6, 4], rng.standard_normal((2, 3, 5)), batch=2)
 
 
 def lowerings(outdir):

@@ -409,3 +409,77 @@ fn fixed_batch_models_prove_and_verify_through_the_cli() {
         rejected(&verify(&d, &s(&other), &out, &d.join("p.zkp")), name);
     }
 }
+
+/// A model with a symbolic batch axis proves any number of samples with one
+/// key: the model id is the same, each proof binds its own sample count, and
+/// a proof of three samples is no proof of one.
+#[test]
+fn symbolic_batch_models_prove_any_sample_count() {
+    for (name, outputs) in [("mlp_gemm_relu", 4), ("conv_net", 3)] {
+        let one = fixture(&format!("{name}.input.json"));
+        let d = proven_fixture(
+            &format!("{name}_dyn"),
+            &format!("{name}.onnx"),
+            &format!("{name}.input.json"),
+            outputs,
+        );
+        let sample: Vec<f64> = read_json(Path::new(&one))["input_data"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let rows: Vec<Vec<f64>> = [1.0, 0.5, -0.7]
+            .iter()
+            .map(|k| sample.iter().map(|v| v * k).collect())
+            .collect();
+        let three = d.join("three.json");
+        std::fs::write(
+            &three,
+            serde_json::json!({ "input_data": rows }).to_string(),
+        )
+        .unwrap();
+        let o = zkinfer(&[
+            "prove",
+            "--pk",
+            &s(&d.join("keys/model.pk")),
+            "--input",
+            &s(&three),
+            "-o",
+            &s(&d.join("p3.zkp")),
+            "--output",
+            &s(&d.join("out3.json")),
+        ]);
+        assert!(o.status.success(), "{name}: prove 3: {}", stderr(&o));
+        let (out1, out3) = (
+            read_json(&d.join("out.json")),
+            read_json(&d.join("out3.json")),
+        );
+        assert_eq!(
+            out3["output"].as_array().unwrap().len(),
+            3 * outputs,
+            "{name}"
+        );
+        assert_eq!(out1["model_id"], out3["model_id"], "{name}: one model id");
+        assert_eq!(
+            out1["output_int"][0], out3["output_int"][0],
+            "{name}: sample 0 alike"
+        );
+        let o = verify(&d, &s(&three), &d.join("out3.json"), &d.join("p3.zkp"));
+        assert!(o.status.success(), "{name}: verify 3: {}", stderr(&o));
+        // The three-sample proof and output against the first sample alone.
+        let err = rejected(
+            &verify(&d, &one, &d.join("out3.json"), &d.join("p3.zkp")),
+            name,
+        );
+        assert!(
+            err.contains("1 sample") || err.contains("values"),
+            "{name}: {err}"
+        );
+        // A one-sample proof read as the three-sample statement.
+        rejected(
+            &verify(&d, &s(&three), &d.join("out3.json"), &d.join("p.zkp")),
+            name,
+        );
+    }
+}

@@ -188,17 +188,18 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             weight,
             bias,
         } => {
-            let x = &vals[*input];
-            let mut y = Vec::with_capacity(*out_dim);
-            for o in 0..*out_dim {
-                let row = &weight[o * in_dim..(o + 1) * in_dim];
-                let acc: i128 = bias[o] as i128
-                    + row
-                        .iter()
-                        .zip(x)
-                        .map(|(&w, &v)| w as i128 * v as i128)
-                        .sum::<i128>();
-                y.push(checked(k, name(*output), acc, m.tensors[*output].bound)?);
+            let mut y = Vec::with_capacity(m.tensors[*output].len());
+            for x in vals[*input].chunks(*in_dim) {
+                for o in 0..*out_dim {
+                    let row = &weight[o * in_dim..(o + 1) * in_dim];
+                    let acc: i128 = bias[o] as i128
+                        + row
+                            .iter()
+                            .zip(x)
+                            .map(|(&w, &v)| w as i128 * v as i128)
+                            .sum::<i128>();
+                    y.push(checked(k, name(*output), acc, m.tensors[*output].bound)?);
+                }
             }
             (*output, y)
         }
@@ -393,6 +394,18 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             (*output, y)
         }
         QOp::Reshape { input, output } => (*output, vals[*input].clone()),
+        QOp::Select {
+            input,
+            output,
+            source,
+        } => {
+            let x = &vals[*input];
+            let y = source
+                .iter()
+                .map(|&k| if k < 0 { 0 } else { x[k as usize] })
+                .collect();
+            (*output, y)
+        }
         QOp::Transpose {
             input,
             output,

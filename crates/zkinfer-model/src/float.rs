@@ -28,7 +28,7 @@ impl FTensor {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum FOpKind {
-    /// `y[o] = Σ w[o*in+i] x[i] + b[o]`.
+    /// `y[r, o] = Σ w[o*in+i] x[r, i] + b[o]` for each row `r` of `in` elements.
     Dense {
         w: Vec<f64>,
         b: Vec<f64>,
@@ -77,6 +77,11 @@ pub enum FOpKind {
         pads: [usize; 4],
     },
     Reshape,
+    /// Data movement by a constant index map: `y[i] = x[source[i]]`, or 0
+    /// where `source[i] < 0` (per sample).
+    Select {
+        source: Vec<i64>,
+    },
     Transpose {
         perm: Vec<usize>,
     },
@@ -102,6 +107,8 @@ pub struct FloatModel {
     /// The ONNX model's fixed batch size (1 when symbolic): samples per
     /// statement. Every tensor here describes one sample.
     pub batch: usize,
+    /// The batch axis is symbolic: a statement may hold any number of samples.
+    pub dynamic_batch: bool,
     pub ops: Vec<FOp>,
 }
 
@@ -178,8 +185,15 @@ impl FloatModel {
                 b,
                 in_dim,
                 out_dim,
-            } => (0..*out_dim)
-                .map(|o| b[o] + (0..*in_dim).map(|i| w[o * in_dim + i] * x[i]).sum::<f64>())
+            } => x
+                .chunks(*in_dim)
+                .flat_map(|row| {
+                    (0..*out_dim).map(move |o| {
+                        b[o] + (0..*in_dim)
+                            .map(|i| w[o * in_dim + i] * row[i])
+                            .sum::<f64>()
+                    })
+                })
                 .collect(),
             FOpKind::Conv {
                 w,
@@ -296,6 +310,10 @@ impl FloatModel {
                 y
             }
             FOpKind::Reshape => x.clone(),
+            FOpKind::Select { source } => source
+                .iter()
+                .map(|&k| if k < 0 { 0.0 } else { x[k as usize] })
+                .collect(),
             FOpKind::Transpose { perm } => transpose(x, in_shape, perm),
             FOpKind::Softmax => {
                 let m = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);

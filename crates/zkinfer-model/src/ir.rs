@@ -59,8 +59,10 @@ impl TensorInfo {
 /// One integer operation. Shapes live in the referenced [`TensorInfo`]s.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum QOp {
-    /// Fully connected: `y[o] = Σ_i weight[o*in_dim + i] * x[i] + bias[o]`,
-    /// with `x` the flattened input (`in_dim` elements) and `y` of `out_dim`.
+    /// Fully connected, applied to each row of `in_dim` input elements
+    /// (MatMul of a `[.., T, K]` activation by a constant `[K, N]`):
+    /// `y[r, o] = Σ_i weight[o*in_dim + i] * x[r, i] + bias[o]`; one row for a
+    /// flattened input.
     Dense {
         input: TensorId,
         output: TensorId,
@@ -139,6 +141,15 @@ pub enum QOp {
     },
     /// Same data, new shape (Flatten, Reshape, Squeeze, Unsqueeze).
     Reshape { input: TensorId, output: TensorId },
+    /// Data movement, per sample: `y[i] = x[source[i]]`, or 0 where
+    /// `source[i] < 0` (Slice, Gather by constant indices, Pad, Split, Tile,
+    /// Expand, DepthToSpace, nearest Resize, Trilu; a Concat is a sum of
+    /// these). Proven by one linear sumcheck, nothing committed.
+    Select {
+        input: TensorId,
+        output: TensorId,
+        source: Vec<i64>,
+    },
     /// Axis permutation of the input's logical shape.
     Transpose {
         input: TensorId,
@@ -169,6 +180,10 @@ pub struct QuantModel {
     /// per-sample shape, and the input and output files hold `batch` samples.
     #[serde(default = "one_sample")]
     pub batch: usize,
+    /// The ONNX batch axis is symbolic: a statement may hold any number of
+    /// samples ([`QuantModel::with_batch`]); `batch` is then a default.
+    #[serde(default)]
+    pub dynamic_batch: bool,
     /// Topologically ordered.
     pub ops: Vec<QOp>,
     /// The original ONNX bytes, so float inference can be reported next to the integer one.

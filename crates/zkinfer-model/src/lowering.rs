@@ -905,27 +905,6 @@ pub(super) fn lift_rank3_affines(m: &mut FloatModel) {
     }
 }
 
-/// The quantized model's shape for the input. A 1-D input `[1, C, L]` that a
-/// lowered 1-D window op reads (a Reshape to `[1, C, 1, L]`) is declared as
-/// that image: the prover lays a tensor out by its declared shape and its
-/// window ops need an image (a flat tensor cannot be relaid), while every
-/// other reader only needs the same values in the same order. Not when a
-/// Transpose reads the input, whose axes must be the ONNX ones.
-pub(crate) fn quant_input_shape(fm: &FloatModel) -> Vec<usize> {
-    let s = &fm.tensors[fm.input].shape;
-    if s.len() == 3 {
-        let s4 = vec![1, s[1], 1, s[2]];
-        let mut readers = fm.ops.iter().filter(|o| o.inputs.contains(&fm.input));
-        let window = readers
-            .clone()
-            .any(|o| matches!(o.kind, FOpKind::Reshape) && fm.tensors[o.output].shape == s4);
-        if window && !readers.any(|o| matches!(o.kind, FOpKind::Transpose { .. })) {
-            return s4;
-        }
-    }
-    s.clone()
-}
-
 /// The float domain `[lo, hi]` of the `Pow(p)` table. Integer `p ≥ 0`: any.
 /// Fractional `p > 0`: `x ≥ 0`, as Sqrt (ONNX gives NaN below 0; the table
 /// gives `0^p = 0` there, saturating). Negative `p`: singular at 0, so the

@@ -21,6 +21,7 @@ impl QOp {
             | QOp::MaxPool { input, output, .. }
             | QOp::SumPool { input, output, .. }
             | QOp::Reshape { input, output }
+            | QOp::Select { input, output, .. }
             | QOp::Transpose { input, output, .. } => (vec![*input], *output),
             QOp::Add { a, b, output, .. } | QOp::Mul { a, b, output } => (vec![*a, *b], *output),
         }
@@ -38,6 +39,7 @@ impl QOp {
             | QOp::MaxPool { .. }
             | QOp::SumPool { .. }
             | QOp::Reshape { .. }
+            | QOp::Select { .. }
             | QOp::Transpose { .. } => None,
         }
     }
@@ -54,6 +56,7 @@ impl QOp {
             | QOp::MaxPool { .. }
             | QOp::SumPool { .. }
             | QOp::Reshape { .. }
+            | QOp::Select { .. }
             | QOp::Transpose { .. } => None,
         }
     }
@@ -68,6 +71,7 @@ impl QOp {
             QOp::MaxPool { .. } => "MaxPool",
             QOp::SumPool { .. } => "SumPool",
             QOp::Reshape { .. } => "Reshape",
+            QOp::Select { .. } => "Select",
             QOp::Transpose { .. } => "Transpose",
         }
     }
@@ -97,6 +101,28 @@ impl QuantModel {
                 _ => 0,
             })
             .sum()
+    }
+
+    /// The model for statements of `batch` samples: any count when its batch
+    /// axis is symbolic, else only its fixed batch size.
+    pub fn with_batch(&self, batch: usize) -> Result<QuantModel> {
+        if batch == self.batch {
+            return Ok(self.clone());
+        }
+        if !self.dynamic_batch {
+            return Err(ModelError::Invalid(format!(
+                "the model was exported with a fixed batch of {} sample(s), not {batch}",
+                self.batch
+            )));
+        }
+        if !(1..=MAX_BATCH).contains(&batch) {
+            return Err(ModelError::Invalid(format!(
+                "batch {batch} outside [1, {MAX_BATCH}]"
+            )));
+        }
+        let mut m = self.clone();
+        m.batch = batch;
+        Ok(m)
     }
 
     /// Input elements of a whole statement (`batch` samples).
@@ -218,8 +244,11 @@ impl QuantModel {
                     bias,
                     ..
                 } => {
-                    if *in_dim != ti.len()
-                        || *out_dim != to.len()
+                    // Applied to each of the input's rows of `in_dim`.
+                    let rows = ti.len() / (*in_dim).max(1);
+                    if *in_dim == 0
+                        || rows * in_dim != ti.len()
+                        || rows.checked_mul(*out_dim) != Some(to.len())
                         || in_dim.checked_mul(*out_dim) != Some(weight.len())
                         || bias.len() != *out_dim
                     {
@@ -399,6 +428,15 @@ impl QuantModel {
                 QOp::Reshape { .. } => {
                     if ti.len() != to.len() {
                         return Err(e("length mismatch".into()));
+                    }
+                    bin
+                }
+                QOp::Select { source, .. } => {
+                    if source.len() != to.len()
+                        || source.iter().any(|&k| k >= ti.len() as i64)
+                        || ti.len() > 1 << 32
+                    {
+                        return Err(e("source indices do not match the shapes".into()));
                     }
                     bin
                 }

@@ -69,7 +69,7 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
             real_inputs.len()
         )));
     }
-    let (input_shape, batch) = input_shape(real_inputs[0])?;
+    let (input_shape, batch, dynamic_batch) = input_shape(real_inputs[0])?;
     imp.batch = batch;
     let input = imp.new_tensor(&real_inputs[0].name, input_shape);
     for (index, node) in graph.node.iter().enumerate() {
@@ -92,14 +92,16 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
         input,
         output,
         batch,
+        dynamic_batch,
         ops: imp.ops,
     };
     prune_and_fold(&mut m)?;
     Ok(m)
 }
 
-/// One sample's shape (batch axis 1) and the batch size (1 when symbolic).
-fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize)> {
+/// One sample's shape (batch axis 1), the batch size (1 when symbolic) and
+/// whether it is symbolic (then each statement takes it from its input).
+fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize, bool)> {
     use pb::tensor_shape_proto::dimension::Value as DV;
     use pb::type_proto::Value as TV;
     let bad = |r: String| ModelError::Graph(format!("input `{}`: {r}", vi.name));
@@ -117,6 +119,7 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize)> {
         ));
     }
     let mut shape = vec![];
+    let dynamic = !matches!(dims[0].value, Some(DV::DimValue(v)) if v > 0);
     for (i, d) in dims.iter().enumerate() {
         let v = match &d.value {
             Some(DV::DimValue(v)) if *v > 0 => *v as usize,
@@ -138,7 +141,7 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize)> {
         )));
     }
     shape[0] = 1;
-    Ok((shape, batch))
+    Ok((shape, batch, dynamic))
 }
 
 fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
@@ -252,6 +255,17 @@ fn per_channel(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
     } else {
         None
     }
+}
+
+/// A constant that varies only along the last axis of `shape` (rank ≥ 3):
+/// its values, one per position of that axis.
+fn along_last_axis(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
+    let last = *shape.last()?;
+    if shape.len() < 3 || c.dims.len() > shape.len() || c.data.len() != last {
+        return None;
+    }
+    let (lead, tail) = c.dims.split_at(c.dims.len().saturating_sub(1));
+    (lead.iter().all(|&d| d == 1) && tail.iter().all(|&d| d == last)).then(|| c.data.clone())
 }
 
 impl Importer {
@@ -483,12 +497,9 @@ impl Importer {
                     ));
                 }
                 let (k, n) = (b.dims[0], b.dims[1]);
-                if xs.len() < 2
-                    || xs[xs.len() - 1] != k
-                    || xs[..xs.len() - 1].iter().product::<usize>() != 1
-                {
+                if xs.len() < 2 || xs[xs.len() - 1] != k {
                     return Err(bad(format!(
-                        "activation {xs:?} must be a single row of length {k}"
+                        "activation {xs:?} must end in an axis of length {k}"
                     )));
                 }
                 let mut w = vec![0.0; n * k];
@@ -539,12 +550,20 @@ impl Importer {
                         let c = need_cst(self, if const_first { 0 } else { 1 })?;
                         let shape = self.tensors[x].shape.clone();
                         let c = lowering::collapse_uniform(c, &shape, self.batch);
-                        let v = per_channel(&c, &shape).ok_or_else(|| {
-                            bad(format!(
-                                "constant of shape {:?} does not broadcast per channel (axis 1) over {shape:?}",
-                                c.dims
-                            ))
-                        })?;
+                        // Per channel (axis 1), or else along the last axis of a
+                        // sequence (a Linear's bias after a MatMul over rows).
+                        let (v, last_axis) = match per_channel(&c, &shape) {
+                            Some(v) => (v, false),
+                            None => (
+                                along_last_axis(&c, &shape).ok_or_else(|| {
+                                    bad(format!(
+                                        "constant of shape {:?} broadcasts neither per channel (axis 1) nor along the last axis of {shape:?}",
+                                        c.dims
+                                    ))
+                                })?,
+                                true,
+                            ),
+                        };
                         let ones = vec![1.0; v.len()];
                         let zeros = vec![0.0; v.len()];
                         let (scale, shift) = match (op, const_first) {
@@ -560,7 +579,23 @@ impl Importer {
                             }
                             _ => return self.lower_const_div(&cx, x, v),
                         };
-                        mk(self, FOpKind::Affine { scale, shift }, vec![x], shape)?;
+                        let kind = if last_axis {
+                            // A diagonal Dense applied to every row.
+                            let n = scale.len();
+                            let mut w = vec![0.0; n * n];
+                            for (i, &a) in scale.iter().enumerate() {
+                                w[i * n + i] = a;
+                            }
+                            FOpKind::Dense {
+                                w,
+                                b: shift,
+                                in_dim: n,
+                                out_dim: n,
+                            }
+                        } else {
+                            FOpKind::Affine { scale, shift }
+                        };
+                        mk(self, kind, vec![x], shape)?;
                     }
                     (None, None) => {
                         return Err(bad("inputs are neither activations nor constants".into()))
@@ -918,13 +953,15 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
                 continue;
             }
             let out = m.ops[i].output;
+            // Affine scales axis 1; a Dense over several rows has them there.
+            let one_row = m.tensors[src].len();
             let ok = match &mut m.ops[p].kind {
                 FOpKind::Dense {
                     w,
                     b,
                     in_dim,
                     out_dim,
-                } if scale.len() == *out_dim => {
+                } if scale.len() == *out_dim && one_row == *out_dim => {
                     for o in 0..*out_dim {
                         for k in 0..*in_dim {
                             w[o * *in_dim + k] *= scale[o];

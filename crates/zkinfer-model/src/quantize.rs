@@ -712,6 +712,18 @@ impl<'a> Q<'a> {
                 });
                 self.map[fout] = Some(out);
             }
+            FOpKind::Select { source } => {
+                // Moves values: scale and bound unchanged (a fill of 0 is in range).
+                let qx = self.q(x);
+                let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
+                let out = self.add_tensor(&oname, &oshape, s, b)?;
+                self.ops.push(QOp::Select {
+                    input: qx,
+                    output: out,
+                    source: source.clone(),
+                });
+                self.map[fout] = Some(out);
+            }
             FOpKind::Reshape | FOpKind::Transpose { .. } => {
                 let qx = self.q(x);
                 if matches!(op.kind, FOpKind::Reshape) && self.tensors[qx].shape[..] == oshape[1..]
@@ -795,8 +807,7 @@ pub fn quantize(
     } else {
         (r_in / lv as f64, lv)
     };
-    let in_shape = crate::onnx_import::lowering::quant_input_shape(fm);
-    let tin = q.add_tensor(&fm.tensors[fin].name, &in_shape, s, hi)?;
+    let tin = q.add_tensor(&fm.tensors[fin].name, &fm.tensors[fin].shape, s, hi)?;
     q.map[fin] = Some(tin);
     for op in &fm.ops {
         q.op(op)?;
@@ -813,6 +824,7 @@ pub fn quantize(
         input: tin,
         output,
         batch: fm.batch,
+        dynamic_batch: fm.dynamic_batch,
         ops: q.ops,
         onnx,
         output_softmax,

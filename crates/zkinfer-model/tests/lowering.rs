@@ -1,6 +1,6 @@
 //! The lowered fixtures (`lower_*`, `scripts/make_fixtures.py`): their float
 //! graphs agree with tract on perturbed inputs too, hold the ops each lowering
-//! should produce, quantize, and the refused patterns name op, node and reason.
+//! should produce, and the refused patterns name op, node and reason.
 
 mod common;
 use common::*;
@@ -8,7 +8,7 @@ use zkinfer_model::compile::tract_reference;
 use zkinfer_model::float::{FOpKind, FloatModel};
 use zkinfer_model::input::load_samples;
 use zkinfer_model::onnx_import::import_onnx;
-use zkinfer_model::{compile, CompileOptions, ModelError, QOp, UnaryFn};
+use zkinfer_model::{ModelError, UnaryFn};
 
 /// Deterministic perturbations: each input value scaled by 1 ± 20 % and shifted by ± 0.1.
 fn perturbed(x: &[f64], n: usize) -> Vec<Vec<f64>> {
@@ -140,27 +140,6 @@ fn lowered_graphs_match_tract_and_hold_the_expected_ops() {
     );
     float_graph("lower_folds");
     assert_eq!(float_graph("lower_batch_conv1d").batch, 2);
-}
-
-#[test]
-fn a_one_dimensional_input_is_laid_out_as_an_image_for_its_window_ops() {
-    let name = "lower_conv1d";
-    let x = load_samples(fixture(&format!("{name}.input.json"))).unwrap();
-    let (m, _) = compile(
-        &read(&format!("{name}.onnx")),
-        name,
-        &x,
-        &CompileOptions::default(),
-    )
-    .unwrap();
-    assert_eq!(m.tensors[m.input].shape, [2, 1, 16]);
-    let QOp::Conv2d { input, .. } = m.ops[0] else {
-        panic!(
-            "the first op is the Conv, reading the input: {:?}",
-            m.ops[0]
-        );
-    };
-    assert_eq!(input, m.input);
 }
 
 #[test]

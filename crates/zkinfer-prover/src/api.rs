@@ -66,10 +66,16 @@ pub fn read_input(path: &Path) -> Result<Vec<f64>> {
 /// The input of one statement of `model`: its `batch` samples, given either
 /// as that many samples or as one tensor holding them all (as the ONNX
 /// model's batched input is written), flattened in order.
+/// A model with a symbolic batch axis takes any number of whole samples.
 pub fn read_statement_input(path: &Path, model: &QuantModel) -> Result<Vec<f64>> {
     let samples = read_inputs(path)?;
-    let (batch, len) = (model.batch, model.input_len());
+    let len = model.input_len();
     let total: usize = samples.iter().map(Vec::len).sum();
+    let batch = if model.dynamic_batch && total > 0 && total.is_multiple_of(len) {
+        total / len
+    } else {
+        model.batch
+    };
     let fits = (samples.len() == batch && samples.iter().all(|s| s.len() == len))
         || (samples.len() == 1 && total == batch * len);
     if !fits {
@@ -111,6 +117,18 @@ pub fn quantize_input(model: &QuantModel, x: &[f64]) -> Result<Vec<i64>> {
     Ok(model.quantize_input(&xf)?)
 }
 
+/// The sample count of an input of `len` values: whole samples for a model
+/// with a symbolic batch axis, else its fixed batch (a wrong length is then
+/// reported by the statement check).
+fn samples_in(model: &QuantModel, len: usize) -> usize {
+    let per = model.input_len().max(1);
+    if model.dynamic_batch && len > 0 && len.is_multiple_of(per) {
+        len / per
+    } else {
+        model.batch
+    }
+}
+
 /// A proof and the output it proves.
 pub struct Proven {
     pub proof: Proof,
@@ -122,6 +140,8 @@ pub struct Proven {
 /// opening then uses its commitment data without copying it (a key that
 /// serves many proofs is used through [`crate::prove`] instead).
 pub fn prove_float(pk: ProvingKey, x: &[f64], progress: &mut dyn FnMut(&str)) -> Result<Proven> {
+    let samples = samples_in(&pk.model, x.len());
+    let pk = pk.for_batch(samples)?;
     let q = quantize_input(&pk.model, x)?;
     let vk = pk.vk.clone();
     let out = prove_consuming(pk, &q, progress)?;
@@ -141,6 +161,7 @@ pub fn verify_float(
     output: &OutputFile,
     proof: &Proof,
 ) -> Result<VerifiedOutput> {
+    let vk = &vk.for_batch(samples_in(&vk.structure, x.len()))?;
     let q = quantize_input(&vk.structure, x)?;
     let verified = verify(vk, &q, &output.output_int, proof)?;
     output.check(vk, &verified)?;

@@ -46,8 +46,28 @@ pub struct VerifyingKey {
 
 impl VerifyingKey {
     /// The model's public identity: BLAKE3 over the canonical vk encoding.
+    /// A symbolic batch axis is no part of it (one model, any sample count;
+    /// each statement binds its own count, `statement.rs`).
     pub fn model_id(&self) -> [u8; 32] {
+        if self.structure.dynamic_batch && self.structure.batch != 1 {
+            let mut one = self.clone();
+            one.structure.batch = 1;
+            return one.model_id();
+        }
         *blake3::hash(&self.encode_body()).as_bytes()
+    }
+
+    /// The key for statements of `batch` samples (a symbolic batch axis
+    /// takes any count; the weight commitment does not depend on it).
+    pub fn for_batch(&self, batch: usize) -> Result<VerifyingKey, ProveError> {
+        let structure = self
+            .structure
+            .with_batch(batch)
+            .map_err(|e| ProveError::Model(e.to_string()))?;
+        Ok(VerifyingKey {
+            structure,
+            ..self.clone()
+        })
     }
 
     pub fn model_id_hex(&self) -> String {
@@ -306,6 +326,31 @@ pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
 }
 
 impl ProvingKey {
+    /// The key for statements of `batch` samples (see
+    /// [`VerifyingKey::for_batch`]): the same weight commitment, a new layout.
+    pub fn for_batch(self, batch: usize) -> Result<ProvingKey, ProveError> {
+        if batch == self.model.batch {
+            return Ok(self);
+        }
+        let model = self
+            .model
+            .with_batch(batch)
+            .map_err(|e| ProveError::Model(e.to_string()))?;
+        let layout = Layout::new(&model)?;
+        if layout.weight_num_vars != self.layout.weight_num_vars {
+            return Err(ProveError::Key(
+                "the weight polynomials would change with the batch size".into(),
+            ));
+        }
+        let vk = self.vk.for_batch(batch)?;
+        Ok(ProvingKey {
+            model,
+            vk,
+            layout,
+            ..self
+        })
+    }
+
     /// Checks the key can prove: its verifying key passes
     /// [`VerifyingKey::check_commitment`], and its commitment data was made
     /// with that key's parameters for that key's commitment (its public

@@ -34,9 +34,10 @@ impl PaddedShape {
         Self { dims, batch: 1 }
     }
 
-    /// Images keep their three axes; everything else is flat.
+    /// Tensors of rank ≥ 2 (images, sequences of rows) keep their axes, so
+    /// window ops, transposes and row-wise Dense see them; vectors are flat.
     pub fn for_logical(shape: &[usize]) -> Self {
-        if shape.len() == 3 {
+        if shape.len() >= 2 {
             Self::of(shape.to_vec())
         } else {
             Self::flat(shape.iter().product())
@@ -178,7 +179,7 @@ mod tests {
 
     #[test]
     fn flat_pads_at_the_end() {
-        let s = PaddedShape::for_logical(&[2, 5]);
+        let s = PaddedShape::for_logical(&[10]);
         assert_eq!(s.dims, vec![10]);
         assert_eq!(s.arrange(&[1i64; 10], 0)[9..], [1, 0, 0, 0, 0, 0, 0]);
         assert_eq!(s.num_vars(), 4);

@@ -121,6 +121,7 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
         onnx: Vec::new(),
         output_softmax: false,
         batch: 1,
+        dynamic_batch: false,
     }
 }
 
@@ -130,6 +131,43 @@ fn requant_params(max_abs: i64, half: i64) -> (i64, u32) {
     let target = 100 * half as i128 / 128;
     let m = ((target << shift) / max_abs.max(1) as i128).clamp(1, (1 << 16) - 1) as i64;
     (m, shift)
+}
+
+/// An MLP `[7, 6, 3]` whose hidden activations reach the second layer
+/// through a `Select` that reorders, repeats and zero-fills them (data
+/// movement as Slice, Gather, Pad and Tile produce it).
+pub fn select_mlp(seed: u64) -> QuantModel {
+    let mut m = mlp(&[7, 6, 3], seed);
+    let second = m
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| matches!(op, QOp::Dense { .. }))
+        .nth(1)
+        .map(|(i, _)| i)
+        .expect("two layers");
+    let QOp::Dense { input: hidden, .. } = m.ops[second] else {
+        unreachable!()
+    };
+    let info = m.tensors[hidden].clone();
+    m.tensors.push(TensorInfo {
+        name: "selected".into(),
+        ..info
+    });
+    let selected = m.tensors.len() - 1;
+    if let QOp::Dense { input, .. } = &mut m.ops[second] {
+        *input = selected;
+    }
+    m.ops.insert(
+        second,
+        QOp::Select {
+            input: hidden,
+            output: selected,
+            source: vec![5, -1, 0, 2, 2, 1],
+        },
+    );
+    m.name = "select-mlp".into();
+    m
 }
 
 /// A gated MLP, `n_in → (a ⊙ b) → n_out` with `a = act(W_a x)` (signed),
@@ -252,6 +290,7 @@ pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantMo
         onnx: Vec::new(),
         output_softmax: false,
         batch: 1,
+        dynamic_batch: false,
     }
 }
 
@@ -343,6 +382,7 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
         onnx: Vec::new(),
         output_softmax: false,
         batch: 1,
+        dynamic_batch: false,
     };
     let x0 = input(input_shape.iter().product(), seed);
     let tensor = |m: &mut QuantModel, name: String, shape: Vec<usize>, bound: i64| {
@@ -750,6 +790,17 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
                 vals[*output] = vals[*input].clone();
             }
             QOp::Lut { input, output, .. } => vals[*output] = vals[*input].clone(),
+            QOp::Select {
+                input,
+                output,
+                source,
+            } => {
+                let x = &vals[*input];
+                vals[*output] = source
+                    .iter()
+                    .map(|&k| if k < 0 { 0.0 } else { x[k as usize] })
+                    .collect();
+            }
         }
     }
     std::mem::take(&mut vals[model.output])

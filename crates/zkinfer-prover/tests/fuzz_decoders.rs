@@ -589,6 +589,7 @@ fn wrapping_kernel_size_is_refused() {
         onnx: vec![],
         output_softmax: false,
         batch: 1,
+        dynamic_batch: false,
     };
     assert!(Layout::new(&model).is_err());
     assert!(QuantModel::from_bytes(&model.to_bytes()).is_err());

@@ -65,6 +65,7 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "lower_depthwise_conv",
         "lower_max_min",
         "lower_pow2",
+        "seq_linear",
     ]
     .into_iter()
     .map(|name| {
@@ -75,6 +76,7 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
     let synthetic = [
         ("mlp 7-5-3", synthetic::mlp(&[7, 5, 3], 11)),
         ("gated mlp 6-5-3", synthetic::gated_mlp(6, 5, 3, 14)),
+        ("select mlp 7-6-3", synthetic::select_mlp(15)),
         (
             "mlp 9-6-4, 6-bit activations",
             synthetic::mlp_with_act_bits(&[9, 6, 4], 12, 6),
@@ -156,6 +158,7 @@ fn every_forged_witness_value_is_rejected() {
         "SumPool",
         "Reshape",
         "Transpose",
+        "Select",
     ];
     for k in all {
         assert!(kinds.contains(k), "no sweep model uses {k}");

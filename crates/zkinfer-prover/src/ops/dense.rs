@@ -27,6 +27,7 @@ use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
 use crate::layout::{nv, padded_field, weight_count, Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
+use crate::spatial::valid_mass;
 
 #[derive(Debug)]
 pub(crate) struct Dense {
@@ -38,8 +39,14 @@ pub(crate) struct Dense {
     /// Weight and bias polynomials under the weight commitment.
     w_poly: usize,
     b_poly: usize,
-    /// Leading batch variables of every output point (0 for one sample).
+    /// Leading variables of every output point that select a row (the batch,
+    /// then the row axes of a MatMul over rows); 0 for one sample of one row.
     batch_vars: usize,
+    /// The row axes' lengths (empty for one row): their padding is masked.
+    row_dims: Vec<usize>,
+    /// How one row of the input sits in its polynomial (a flattened image
+    /// keeps its per-axis padding).
+    col_shape: PaddedShape,
 }
 
 impl Dense {
@@ -55,7 +62,8 @@ impl Dense {
         else {
             unreachable!("registered for Dense")
         };
-        if b.len(input) != in_dim || b.len(output) != out_dim {
+        let rows = b.len(input) / in_dim.max(1);
+        if in_dim == 0 || rows * in_dim != b.len(input) || rows * out_dim != b.len(output) {
             return Err(ProveError::Model(format!(
                 "op #{i} (Dense): shapes do not match in_dim/out_dim"
             )));
@@ -70,9 +78,26 @@ impl Dense {
                 "op #{i} (Dense): weight or bias size mismatch"
             )));
         }
-        let w_poly = b.weight(nv(out_dim) + b.shapes[input].sample_vars());
+        let in_shape = b.shapes[input].clone();
+        let (row_dims, col_shape) = if rows == 1 {
+            (Vec::new(), in_shape.sample())
+        } else {
+            // Rows must be whole axes in front of the input's last axis, and
+            // their padding rows must be zero (then the output's are too).
+            let (last, lead) = in_shape.dims.split_last().expect("a shape has an axis");
+            if *last != in_dim || b.pads[input] != 0 {
+                return Err(ProveError::Unsupported(format!(
+                    "op #{i} (Dense over {rows} rows): its input must be laid out as rows of {in_dim} with zero padding (it is {:?}, padding {})",
+                    in_shape.dims, b.pads[input]
+                )));
+            }
+            (lead.to_vec(), PaddedShape::of(vec![in_dim]))
+        };
+        let w_poly = b.weight(nv(out_dim) + col_shape.num_vars());
         let b_poly = b.weight(nv(out_dim));
-        b.shapes[output] = PaddedShape::flat(out_dim).batched(b.model.batch);
+        let mut out_dims = row_dims.clone();
+        out_dims.push(out_dim);
+        b.shapes[output] = PaddedShape::of(out_dims).batched(b.model.batch);
         b.pads[output] = 0;
         Ok(Self {
             i,
@@ -82,8 +107,22 @@ impl Dense {
             out_dim,
             w_poly,
             b_poly,
-            batch_vars: b.shapes[input].batch_vars(),
+            batch_vars: in_shape.num_vars() - col_shape.num_vars(),
+            row_dims,
+            col_shape,
         })
+    }
+
+    /// The bias's weight in a claim at `z`: the mass of its row variables on
+    /// real rows (batch padding rows are genuine samples and count).
+    fn bias_mass(&self, z: &[EF]) -> EF {
+        let mut at = self.batch_vars - self.row_dims.iter().map(|&d| nv(d)).sum::<usize>();
+        let mut mass = EF::ONE;
+        for &d in &self.row_dims {
+            mass *= valid_mass(&z[at..at + nv(d)], d);
+            at += nv(d);
+        }
+        mass
     }
 
     /// Several samples: one folded input per claim (else one shared input).
@@ -92,8 +131,13 @@ impl Dense {
     }
 
     /// Absorbs the bias evaluations and returns `ρ` and the claimed sum
-    /// `Σ ρ_k (v_k − b(z_k))`: the transcript step before the sumcheck.
-    fn open_step(tr: &mut Transcript, claims: &[PointClaim], bias_evals: &[EF]) -> (Vec<EF>, EF) {
+    /// `Σ ρ_k (v_k − m_k·b(z_k))`: the transcript step before the sumcheck.
+    fn open_step(
+        &self,
+        tr: &mut Transcript,
+        claims: &[PointClaim],
+        bias_evals: &[EF],
+    ) -> (Vec<EF>, EF) {
         tr.label(b"dense");
         let rho = batching_coefficients(tr, claims.len());
         tr.absorb_efs(bias_evals);
@@ -101,7 +145,7 @@ impl Dense {
             .iter()
             .zip(bias_evals)
             .zip(&rho)
-            .map(|(((_, v), b), r)| *r * (*v - *b))
+            .map(|(((z, v), b), r)| *r * (*v - *b * self.bias_mass(z)))
             .sum();
         (rho, claimed)
     }
@@ -158,7 +202,7 @@ impl OpProof for Dense {
 
     /// `[out, input arrangement]` (an image flattened by a Reshape keeps its
     /// per-axis padding, so its columns are scattered), then the bias.
-    fn weight_polys(&self, model: &QuantModel, layout: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
+    fn weight_polys(&self, model: &QuantModel, _: &Layout) -> Result<Vec<Vec<F>>, ProveError> {
         let QOp::Dense { weight, bias, .. } = &model.ops[self.i] else {
             unreachable!("op {} is a Dense", self.i)
         };
@@ -169,8 +213,8 @@ impl OpProof for Dense {
                 self.i
             )));
         }
-        let shape = &layout.shapes[self.input];
-        let cols = shape.sample_padded_len();
+        let shape = &self.col_shape;
+        let cols = shape.padded_len();
         let col_at: Vec<usize> = (0..in_dim).map(|c| shape.padded_index(c)).collect();
         let mut w = vec![F::default(); out_dim.next_power_of_two() * cols];
         for r in 0..out_dim {
@@ -195,11 +239,10 @@ impl OpProof for Dense {
             .iter()
             .map(|(z, _)| evaluate_base(&bias_p, &z[self.batch_vars..]))
             .collect();
-        let (rho, _) = Self::open_step(p.tr, &claims, &bias_evals);
+        let (rho, _) = self.open_step(p.tr, &claims, &bias_evals);
         // Per-claim rows of W bound at z_o (in the input's arrangement).
         let weights = p.pk.op_weights[self.i].as_deref().unwrap_or(&[]);
-        let in_shape = &layout.shapes[self.input];
-        let sample = in_shape.sample();
+        let sample = &self.col_shape;
         let per_claim: Vec<Vec<EF>> = claims
             .iter()
             .map(|(z, _)| {
@@ -238,7 +281,7 @@ impl OpProof for Dense {
         };
         let sc = sumcheck::prove(
             SumOfProducts {
-                num_vars: in_shape.sample_vars(),
+                num_vars: self.col_shape.num_vars(),
                 mles,
                 terms,
             },
@@ -292,9 +335,8 @@ impl OpProof for Dense {
                 "op #{i}: wrong number of evaluations"
             )));
         }
-        let (rho, claimed) = Self::open_step(v.tr, &claims, bias_evals);
-        let sample_vars = v.layout.shapes[self.input].sample_vars();
-        let sub = sumcheck::verify(sample_vars, 2, claimed, sc, v.tr)?;
+        let (rho, claimed) = self.open_step(v.tr, &claims, bias_evals);
+        let sub = sumcheck::verify(self.col_shape.num_vars(), 2, claimed, sc, v.tr)?;
         let expected: EF = if self.batched() {
             (weight_evals.iter().zip(input_evals))
                 .zip(&rho)
@@ -328,12 +370,9 @@ impl OpProof for Dense {
         }
     }
 
-    fn soundness_terms(&self, layout: &Layout) -> Vec<(&'static str, f64)> {
+    fn soundness_terms(&self, _: &Layout) -> Vec<(&'static str, f64)> {
         vec![
-            (
-                "sumcheck",
-                sumcheck_bits(layout.shapes[self.input].sample_vars(), 2),
-            ),
+            ("sumcheck", sumcheck_bits(self.col_shape.num_vars(), 2)),
             ("claim batching ρ", batching_bits()),
         ]
     }

@@ -20,6 +20,7 @@ mod maxpool;
 mod mul;
 pub(crate) mod requant;
 mod reshape;
+mod select;
 mod sumpool;
 mod transpose;
 
@@ -98,6 +99,7 @@ pub(crate) fn lay_out(
         QOp::SumPool { .. } => Box::new(sumpool::SumPool::lay_out(i, op, b)?),
         QOp::Reshape { .. } => Box::new(reshape::Reshape::lay_out(i, op, b)?),
         QOp::Transpose { .. } => Box::new(transpose::Transpose::lay_out(i, op, b)?),
+        QOp::Select { .. } => Box::new(select::Select::lay_out(i, op, b)?),
     })
 }
 
@@ -146,6 +148,11 @@ pub enum LayerProof {
         diff_evals: Vec<EF>,
         output_eval: EF,
         input_sumcheck: SumcheckProof,
+        input_eval: EF,
+    },
+    /// A sumcheck over the input reducing the output claims (data movement).
+    Select {
+        sumcheck: SumcheckProof,
         input_eval: EF,
     },
     /// The Hadamard-product sumcheck `Σ_x eq(z, x)·a(x)·b(x)` and `(a, b)` at

@@ -8,6 +8,7 @@ use zkinfer_protocol::VerifyError;
 use super::{ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx};
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder, TensorKind};
+use crate::shape::PaddedShape;
 
 #[derive(Debug)]
 pub(crate) struct Reshape {
@@ -25,7 +26,13 @@ impl Reshape {
             )));
         }
         b.kinds[output] = TensorKind::Alias(input);
-        b.shapes[output] = b.shapes[input].clone();
+        // Same polynomial; viewed with the output's own axes when they put
+        // every element at the same place (e.g. flat rows of a power-of-two
+        // width), so a row-wise op after the Reshape sees its rows.
+        let own = PaddedShape::for_logical(&b.model.tensors[output].shape).batched(b.model.batch);
+        let same = own.padded_len() == b.shapes[input].padded_len()
+            && (0..own.len()).all(|k| own.padded_index(k) == b.shapes[input].padded_index(k));
+        b.shapes[output] = if same { own } else { b.shapes[input].clone() };
         b.pads[output] = b.pads[input];
         Ok(Self { i })
     }

@@ -1,0 +1,204 @@
+//! `Select` (Slice, Gather by constant indices, Pad, Split, Tile, Expand,
+//! DepthToSpace, nearest Resize, Trilu): every output element is one input
+//! element or 0, so a claim on the output is a linear functional of the input
+//! and one sumcheck routes it — nothing is committed or copied.
+//!
+//! For claims `(z_k, v_k)` batched by `ρ`, with `z_k = (z_kb, z_ks)` split
+//! into batch and sample variables and `src` the public index map:
+//!
+//! `Σ_k ρ_k v_k = Σ_j x(j) · T(j)`,
+//! `T(b, j) = Σ_k ρ_k eq(z_kb, b) Σ_{i: src(i) = j} eq(z_ks, i)`.
+//!
+//! The output's padding entries are 0 (no index reaches them), and its batch
+//! padding rows are the selection of the input's (a genuine sample), so the
+//! identity holds over the whole hypercube. The verifier evaluates `T` at the
+//! sumcheck's point itself in `O(output + input)` per claim.
+
+use rayon::prelude::*;
+use zkinfer_model::ir::{QOp, TensorId};
+use zkinfer_protocol::field::PrimeCharacteristicRing;
+use zkinfer_protocol::mle::eq_table;
+use zkinfer_protocol::security::sumcheck_bits;
+use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
+use zkinfer_protocol::{VerifyError, EF};
+
+use super::{
+    batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
+    OpProof, ProverCtx, VerifierCtx,
+};
+use crate::claims::PointClaim;
+use crate::error::ProveError;
+use crate::layout::{Layout, LayoutBuilder};
+
+#[derive(Debug)]
+pub(crate) struct Select {
+    i: usize,
+    input: TensorId,
+    output: TensorId,
+    /// Per output element (logical, one sample): the padded position of its
+    /// input element within a sample, and its own padded position.
+    moves: Vec<(usize, usize)>,
+    /// Batch variables (the first of every point).
+    batch_vars: usize,
+    /// Variables of one input sample.
+    in_sample_vars: usize,
+}
+
+impl Select {
+    pub fn lay_out(i: usize, op: &QOp, b: &mut LayoutBuilder) -> Result<Self, ProveError> {
+        let QOp::Select {
+            input,
+            output,
+            ref source,
+        } = *op
+        else {
+            unreachable!("registered for Select")
+        };
+        let (in_len, out_len) = (b.len(input), b.len(output));
+        if source.len() != out_len || source.iter().any(|&k| k >= in_len as i64) {
+            return Err(ProveError::Model(format!(
+                "op #{i} (Select): source indices do not match the shapes"
+            )));
+        }
+        let (ins, outs) = (&b.shapes[input], &b.shapes[output]);
+        let moves = source
+            .iter()
+            .enumerate()
+            .filter(|&(_, &k)| k >= 0)
+            .map(|(o, &k)| (ins.padded_index(k as usize), outs.padded_index(o)))
+            .collect();
+        let (batch_vars, in_sample_vars) = (ins.batch_vars(), ins.sample_vars());
+        b.pads[output] = 0;
+        Ok(Self {
+            i,
+            input,
+            output,
+            moves,
+            batch_vars,
+            in_sample_vars,
+        })
+    }
+
+    /// `Σ_{i: src(i) = j} eq(z_s, i)` over one input sample's padded positions.
+    fn sample_table(&self, z_s: &[EF]) -> Vec<EF> {
+        let eq = eq_table(z_s);
+        let mut t = vec![EF::ZERO; 1 << self.in_sample_vars];
+        for &(j, o) in &self.moves {
+            t[j] += eq[o];
+        }
+        t
+    }
+
+    /// `T(r)` for the batched claims (verifier side).
+    fn evaluate_table(&self, claims: &[PointClaim], rho: &[EF], r: &[EF]) -> EF {
+        let (r_b, r_s) = r.split_at(self.batch_vars);
+        let eq_r = eq_table(r_s);
+        claims
+            .iter()
+            .zip(rho)
+            .map(|((z, _), &c)| {
+                let (z_b, z_s) = z.split_at(self.batch_vars);
+                let eq_z = eq_table(z_s);
+                let inner: EF = self.moves.iter().map(|&(j, o)| eq_z[o] * eq_r[j]).sum();
+                c * zkinfer_protocol::mle::eq_eval(z_b, r_b) * inner
+            })
+            .sum()
+    }
+}
+
+impl OpProof for Select {
+    fn index(&self) -> usize {
+        self.i
+    }
+
+    fn committed(&self) -> Vec<Committed> {
+        Vec::new()
+    }
+
+    fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {
+        let layout = &p.pk.layout;
+        let claims = p.book.take_pending(layout, self.output);
+        if claims.is_empty() {
+            return None;
+        }
+        p.tr.label(b"select");
+        let rho = batching_coefficients(p.tr, claims.len());
+        let sample = 1usize << self.in_sample_vars;
+        let mut table = vec![EF::ZERO; sample << self.batch_vars];
+        for ((z, _), &c) in claims.iter().zip(&rho) {
+            let (z_b, z_s) = z.split_at(self.batch_vars);
+            let t = self.sample_table(z_s);
+            let eq_b = eq_table(z_b);
+            table
+                .par_chunks_mut(sample)
+                .zip(eq_b.par_iter())
+                .for_each(|(row, &e)| {
+                    let s = c * e;
+                    for (dst, &v) in row.iter_mut().zip(&t) {
+                        *dst += s * v;
+                    }
+                });
+        }
+        let sc = sumcheck::prove(
+            SumOfProducts {
+                num_vars: self.batch_vars + self.in_sample_vars,
+                mles: vec![Mle::Ext(table), Mle::Base(p.padded(self.input))],
+                terms: vec![Term {
+                    coeff: EF::ONE,
+                    factors: vec![0, 1],
+                }],
+            },
+            p.tr,
+        );
+        let input_eval = sc.final_evals[1];
+        p.tr.absorb_ef(input_eval);
+        p.book.route(layout, self.input, sc.point, input_eval);
+        Some(LayerProof::Select {
+            sumcheck: sc.proof,
+            input_eval,
+        })
+    }
+
+    fn verify(&self, v: &mut VerifierCtx, proofs: &mut LayerProofs) -> Result<(), VerifyError> {
+        let i = self.i;
+        let claims = v.book.take_pending(v.layout, self.output);
+        if claims.is_empty() {
+            return Ok(());
+        }
+        let LayerProof::Select {
+            sumcheck: sc,
+            input_eval,
+        } = proofs.next(i, "Select")?
+        else {
+            return Err(VerifyError::Malformed(format!(
+                "op #{i}: expected a Select proof"
+            )));
+        };
+        v.tr.label(b"select");
+        let rho = batching_coefficients(v.tr, claims.len());
+        let claimed: EF = claims.iter().zip(&rho).map(|((_, y), r)| *r * *y).sum();
+        let n = self.batch_vars + self.in_sample_vars;
+        let sub = sumcheck::verify(n, 2, claimed, sc, v.tr)?;
+        v.tr.absorb_ef(*input_eval);
+        if self.evaluate_table(&claims, &rho, &sub.point) * *input_eval != sub.expected_eval {
+            return Err(VerifyError::Sumcheck(format!(
+                "op #{i} (Select): the final evaluation does not match the claimed input evaluation"
+            )));
+        }
+        v.book.route(v.layout, self.input, sub.point, *input_eval);
+        Ok(())
+    }
+
+    fn count_claims(&self, c: &mut ClaimCounter) {
+        if c.take(self.output) > 0 {
+            c.route(self.input, 1);
+        }
+    }
+
+    fn soundness_terms(&self, layout: &Layout) -> Vec<(&'static str, f64)> {
+        vec![
+            ("sumcheck", sumcheck_bits(layout.num_vars(self.input), 2)),
+            ("claim batching ρ", batching_bits()),
+        ]
+    }
+}
