@@ -447,7 +447,8 @@ impl Importer {
                     }
                 };
                 let mean = cx.op == "Mean";
-                let affine = mean || c.is_some();
+                // a Mean of one input, without constants, is that input
+                let affine = c.is_some() || (mean && names.len() > 1);
                 let mut acc = first;
                 for (i, &b) in acts[1..].iter().enumerate() {
                     let last = i + 2 == acts.len() && !affine;
