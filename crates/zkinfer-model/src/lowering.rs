@@ -210,7 +210,7 @@ impl Importer {
         let xs = self.shape(x);
         let w = self.const_in(cx, 1)?;
         let n = spatial_axes(cx, &xs, "convolutions")?;
-        if w.dims.len() != xs.len() {
+        if w.dims.len() != xs.len() || !holds_its_shape(&w) {
             return Err(cx.bad(format!(
                 "weight of shape {:?} does not fit a {n}-D convolution",
                 w.dims
@@ -775,9 +775,18 @@ fn dense_kernel(
     Ok((shape, dense))
 }
 
+/// A constant with exactly as many values as its dims say (what indexing it
+/// by its dims assumes).
+fn holds_its_shape(c: &Const) -> bool {
+    c.dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) == Some(c.data.len())
+}
+
 /// `f(a, b)` elementwise with numpy broadcasting; `None` if the shapes do
 /// not broadcast or the result exceeds [`MAX_LOWERED_ELEMENTS`].
 fn broadcast2(a: &Const, b: &Const, f: impl Fn(f64, f64) -> f64) -> Option<Const> {
+    if !(holds_its_shape(a) && holds_its_shape(b)) {
+        return None;
+    }
     let r = a.dims.len().max(b.dims.len());
     let lift = |d: &[usize]| [vec![1; r - d.len()], d.to_vec()].concat();
     let (da, db) = (lift(&a.dims), lift(&b.dims));
