@@ -178,7 +178,78 @@ def main(outdir):
     demo(outdir)
     single_ops(outdir)
     batched(outdir)
+    reductions(outdir)
+    data_movement(outdir)
     lowerings(outdir)
+
+
+def reductions(outdir):
+    """Softmax, LogSoftmax and reductions inside the graph, and broadcasting
+    between activations (lowered to MaxPool, row-wise Dense, tables, Select)."""
+    rng = np.random.default_rng(7)
+    N = helper.make_node
+    save(outdir, "softmax_mid", [
+        N("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+        N("Softmax", ["h"], ["p"], name="softmax", axis=-1),
+        N("Gemm", ["p", "w2", "b2"], ["output"], name="fc2", transB=1),
+    ], [init("w1", w(rng, 6, 5, scale=1.0)), init("b1", w(rng, 6)), init("w2", w(rng, 3, 6)), init("b2", w(rng, 3))],
+        [5], [3], rng.standard_normal(5))
+    save(outdir, "log_softmax_rows", [
+        N("MatMul", ["input", "w1"], ["h"], name="fc1"),
+        N("LogSoftmax", ["h"], ["output"], name="log_softmax", axis=-1),
+    ], [init("w1", w(rng, 5, 4, scale=1.0))], [3, 5], [3, 4], rng.standard_normal((3, 5)))
+    save(outdir, "reduce_center_l2", [
+        N("ReduceMean", ["input"], ["m"], name="mean", axes=[2], keepdims=1),
+        N("Sub", ["input", "m"], ["c"], name="center"),
+        N("ReduceL2", ["c"], ["output"], name="l2", axes=[1], keepdims=0),
+    ], [], [4, 6], [6], rng.standard_normal((4, 6)))
+    save(outdir, "reduce_max_min_sum", [
+        N("ReduceMax", ["input"], ["mx"], name="max", axes=[1], keepdims=0),
+        N("ReduceMin", ["input"], ["mn"], name="min", axes=[1], keepdims=0),
+        N("Sub", ["mx", "mn"], ["span"], name="span"),
+        N("ReduceSum", ["span", "sum_axes"], ["output"], name="sum", keepdims=1),
+    ], [init_i64("sum_axes", np.array([1]))], [4, 6], [1], rng.standard_normal((4, 6)))
+    save(outdir, "reduce_logsumexp", [
+        N("Conv", ["input", "cw", "cb"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        N("ReduceLogSumExp", ["c"], ["output"], name="lse", axes=[2, 3], keepdims=0),
+    ], [init("cw", w(rng, 3, 2, 3, 3)), init("cb", w(rng, 3))], [2, 4, 4], [3], rng.standard_normal((2, 4, 4)))
+    save(outdir, "broadcast_gate", [
+        N("GlobalAveragePool", ["input"], ["g"], name="squeeze"),
+        N("Sigmoid", ["g"], ["s"], name="excite"),
+        N("Mul", ["input", "s"], ["output"], name="scale"),
+    ], [], [3, 4, 4], [3, 4, 4], rng.standard_normal((3, 4, 4)))
+
+
+def data_movement(outdir):
+    """Slice, Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile:
+    each a public index map (Select), proven by one linear sumcheck."""
+    rng = np.random.default_rng(11)
+    N = helper.make_node
+    save(outdir, "data_movement", [
+        N("Slice", ["input", "s_starts", "s_ends", "s_axes"], ["s"], name="slice_channels"),
+        N("Pad", ["s", "pads"], ["p"], name="pad", mode="constant"),
+        N("Conv", ["p", "cw", "cb"], ["c"], name="conv"),
+        N("Relu", ["c"], ["cr"], name="relu"),
+        N("Concat", ["cr", "input"], ["cat"], name="concat", axis=1),
+        N("DepthToSpace", ["cat"], ["d"], name="depth_to_space", blocksize=2, mode="CRD"),
+        N("Split", ["d", "split"], ["d0", "d1"], name="split", axis=1),
+        N("Mul", ["d0", "d1"], ["m"], name="mul"),
+        N("Gather", ["m", "cols"], ["g"], name="gather_cols", axis=3),
+        N("Trilu", ["g"], ["t"], name="upper", upper=1),
+        N("Flatten", ["t"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init_i64("s_starts", np.array([1])), init_i64("s_ends", np.array([3])), init_i64("s_axes", np.array([1])),
+        init_i64("pads", np.array([0, 0, 1, 1, 0, 0, 1, 1])), init("cw", w(rng, 4, 2, 3, 3)), init("cb", w(rng, 4)),
+        init_i64("split", np.array([1, 1])), init_i64("cols", np.array([0, 2, 4, 6])),
+        init("fw", w(rng, 3, 32)), init("fb", w(rng, 3))],
+        [4, 4, 4], [3], rng.standard_normal((4, 4, 4)), opset=14)
+    save(outdir, "upsample_tile", [
+        N("Resize", ["input", "", "scales"], ["r"], name="upsample", mode="nearest"),
+        N("Tile", ["r", "reps"], ["t"], name="tile"),
+        N("GlobalAveragePool", ["t"], ["g"], name="gap"),
+        N("Flatten", ["g"], ["output"], name="flatten"),
+    ], [init("scales", np.array([1, 1, 2, 2], dtype=np.float32)), init_i64("reps", np.array([1, 1, 1, 2]))],
+        [2, 3, 3], [2], rng.standard_normal((2, 3, 3)), opset=13)
 
 
 def batched(outdir):

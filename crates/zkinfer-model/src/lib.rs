@@ -9,10 +9,12 @@ pub mod compile;
 pub mod error;
 pub mod eval;
 pub mod float;
+pub mod index_map;
 pub mod input;
 pub mod ir;
 pub mod model;
 pub mod onnx_import;
+mod onnx_reduce;
 pub mod quantize;
 pub mod unary;
 

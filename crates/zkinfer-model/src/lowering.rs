@@ -108,7 +108,7 @@ fn positive(v: &[i64]) -> Option<Vec<usize>> {
 }
 
 impl Importer {
-    fn act_in(&self, cx: &NodeCx, i: usize) -> Result<FId> {
+    fn act_input(&self, cx: &NodeCx, i: usize) -> Result<FId> {
         cx.input(i)
             .and_then(|n| self.values.get(n).copied())
             .ok_or_else(|| {
@@ -119,7 +119,7 @@ impl Importer {
             })
     }
 
-    fn const_in(&self, cx: &NodeCx, i: usize) -> Result<Const> {
+    fn const_input(&self, cx: &NodeCx, i: usize) -> Result<Const> {
         cx.input(i)
             .and_then(|n| self.consts.get(n).cloned())
             .ok_or_else(|| {
@@ -130,14 +130,14 @@ impl Importer {
             })
     }
 
-    fn shape(&self, t: FId) -> Vec<usize> {
+    fn shape_of(&self, t: FId) -> Vec<usize> {
         self.tensors[t].shape.clone()
     }
 
     /// Appends one op of the lowering. `step: None` writes the node's output
     /// (registered under its ONNX name); `Some(step)` an intermediate tensor
     /// named `<output>/<step>`, which no later node can read.
-    fn emit(
+    fn emit_step(
         &mut self,
         cx: &NodeCx,
         kind: FOpKind,
@@ -172,28 +172,28 @@ impl Importer {
     }
 
     /// The node's output is `x` itself (no op).
-    fn alias(&mut self, cx: &NodeCx, x: FId) {
+    fn alias_output(&mut self, cx: &NodeCx, x: FId) {
         self.values.insert(cx.output().to_string(), x);
     }
 
     /// A 2-D window op (`kind`, its output `[C, H, W]` without batch) on `x`;
     /// a 1-D input `[1, C, L]` runs as the image `[1, C, 1, L]` and the result
     /// is reshaped back to `[1, C', L']`.
-    fn windowed(&mut self, cx: &NodeCx, x: FId, kind: FOpKind, out: [usize; 3]) -> Result<()> {
-        let xs = self.shape(x);
+    fn window_op(&mut self, cx: &NodeCx, x: FId, kind: FOpKind, out: [usize; 3]) -> Result<()> {
+        let xs = self.shape_of(x);
         if xs.len() == 4 {
-            self.emit(cx, kind, vec![x], vec![1, out[0], out[1], out[2]], None)?;
+            self.emit_step(cx, kind, vec![x], vec![1, out[0], out[1], out[2]], None)?;
             return Ok(());
         }
-        let x4 = self.emit(
+        let x4 = self.emit_step(
             cx,
             FOpKind::Reshape,
             vec![x],
             vec![1, xs[1], 1, xs[2]],
             Some("as_2d"),
         )?;
-        let y4 = self.emit(cx, kind, vec![x4], vec![1, out[0], 1, out[2]], Some("2d"))?;
-        self.emit(
+        let y4 = self.emit_step(cx, kind, vec![x4], vec![1, out[0], 1, out[2]], Some("2d"))?;
+        self.emit_step(
             cx,
             FOpKind::Reshape,
             vec![y4],
@@ -204,11 +204,11 @@ impl Importer {
     }
 
     /// ONNX Conv, 1-D or 2-D, any group and dilation: a 2-D Conv with the
-    /// dense kernel of [`dense_kernel`] (exact), through [`Importer::windowed`].
+    /// dense kernel of [`dense_kernel`] (exact), through [`Importer::window_op`].
     pub(super) fn lower_conv(&mut self, cx: &NodeCx) -> Result<()> {
-        let x = self.act_in(cx, 0)?;
-        let xs = self.shape(x);
-        let w = self.const_in(cx, 1)?;
+        let x = self.act_input(cx, 0)?;
+        let xs = self.shape_of(x);
+        let w = self.const_input(cx, 1)?;
         let n = spatial_axes(cx, &xs, "convolutions")?;
         if w.dims.len() != xs.len() || !holds_its_shape(&w) {
             return Err(cx.bad(format!(
@@ -255,7 +255,7 @@ impl Importer {
         };
         let b = match cx.input(2) {
             None => vec![0.0; oc],
-            Some(_) => match self.const_in(cx, 2)? {
+            Some(_) => match self.const_input(cx, 2)? {
                 b if b.data.len() == oc => b.data,
                 _ => return Err(cx.bad("bias must be a constant of length out_channels")),
             },
@@ -267,15 +267,15 @@ impl Importer {
             strides,
             pads,
         };
-        self.windowed(cx, x, kind, [oc, oh, ow])
+        self.window_op(cx, x, kind, [oc, oh, ow])
     }
 
     /// ONNX MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool, 1-D or
     /// 2-D; a global pool is the plain pool with the whole spatial extent as
     /// its window.
     pub(super) fn lower_pool(&mut self, cx: &NodeCx) -> Result<()> {
-        let x = self.act_in(cx, 0)?;
-        let xs = self.shape(x);
+        let x = self.act_input(cx, 0)?;
+        let xs = self.shape_of(x);
         let n = spatial_axes(cx, &xs, "pooling")?;
         if cx.node.output.iter().skip(1).any(|s| !s.is_empty()) {
             return Err(cx.bad("the Indices output of MaxPool is not supported"));
@@ -332,7 +332,7 @@ impl Importer {
                 pads,
             }
         };
-        self.windowed(cx, x, kind, [xs[1], oh, ow])
+        self.window_op(cx, x, kind, [xs[1], oh, ow])
     }
 
     /// ONNX Max, Min, Sum, Mean with at least one activation (all-constant
@@ -359,7 +359,7 @@ impl Importer {
         let Some(&first) = acts.first() else {
             return Err(cx.bad("needs at least one activation input"));
         };
-        let shape = self.shape(first);
+        let shape = self.shape_of(first);
         if let Some(&a) = acts.iter().find(|&&a| self.tensors[a].shape != shape) {
             return Err(cx.bad(format!(
                 "{} of activations needs equal shapes, got {shape:?} and {:?}",
@@ -398,14 +398,14 @@ impl Importer {
                     // max(a, b) = a + relu(b − a), min(a, b) = a − relu(a − b): exact
                     // in floats; quantized, only the ReLU's requantization rounds.
                     let (p, q) = if is_max { (b, acc) } else { (acc, b) };
-                    let d = self.emit(
+                    let d = self.emit_step(
                         cx,
                         FOpKind::Sub,
                         vec![p, q],
                         shape.clone(),
                         Some(&format!("diff{i}")),
                     )?;
-                    let r = self.emit(
+                    let r = self.emit_step(
                         cx,
                         FOpKind::Relu,
                         vec![d],
@@ -415,7 +415,7 @@ impl Importer {
                     let last = i + 1 == steps && bound.is_none();
                     let step = format!("step{i}");
                     let kind = if is_max { FOpKind::Add } else { FOpKind::Sub };
-                    acc = self.emit(
+                    acc = self.emit_step(
                         cx,
                         kind,
                         vec![acc, r],
@@ -430,9 +430,9 @@ impl Importer {
                         } else {
                             (f64::NEG_INFINITY, v)
                         };
-                        self.emit(cx, FOpKind::Clip { min, max }, vec![acc], shape, None)?;
+                        self.emit_step(cx, FOpKind::Clip { min, max }, vec![acc], shape, None)?;
                     }
-                    None if steps == 0 => self.alias(cx, first),
+                    None if steps == 0 => self.alias_output(cx, first),
                     None => {}
                 }
             }
@@ -453,7 +453,7 @@ impl Importer {
                 for (i, &b) in acts[1..].iter().enumerate() {
                     let last = i + 2 == acts.len() && !affine;
                     let step = format!("sum{i}");
-                    acc = self.emit(
+                    acc = self.emit_step(
                         cx,
                         FOpKind::Add,
                         vec![acc, b],
@@ -468,9 +468,9 @@ impl Importer {
                         scale: vec![scale; ch],
                         shift,
                     };
-                    self.emit(cx, kind, vec![acc], shape, None)?;
+                    self.emit_step(cx, kind, vec![acc], shape, None)?;
                 } else if acts.len() == 1 {
-                    self.alias(cx, first);
+                    self.alias_output(cx, first);
                 }
             }
         }
@@ -481,12 +481,12 @@ impl Importer {
     /// identity, 2 an exact `x·x` (Mul), 0.5 Sqrt and −1 Reciprocal (their
     /// tables), any other `p` the `Pow(p)` table.
     pub(super) fn lower_pow(&mut self, cx: &NodeCx) -> Result<()> {
-        let x = self.act_in(cx, 0).map_err(|_| {
+        let x = self.act_input(cx, 0).map_err(|_| {
             cx.bad("the base must be an activation (a constant base with an activation exponent is not supported)")
         })?;
-        let xs = self.shape(x);
+        let xs = self.shape_of(x);
         let e = self
-            .const_in(cx, 1)
+            .const_input(cx, 1)
             .map_err(|_| cx.bad("the exponent must be a constant"))?;
         let p = match e.data[..] {
             [p] if e.dims.len() <= xs.len() && p.is_finite() => p,
@@ -498,10 +498,10 @@ impl Importer {
             }
         };
         let kind = if p == 1.0 {
-            self.alias(cx, x);
+            self.alias_output(cx, x);
             return Ok(());
         } else if p == 2.0 {
-            self.emit(cx, FOpKind::Mul, vec![x, x], xs, None)?;
+            self.emit_step(cx, FOpKind::Mul, vec![x, x], xs, None)?;
             return Ok(());
         } else if p == 0.5 {
             UnaryFn::Sqrt
@@ -510,28 +510,28 @@ impl Importer {
         } else {
             UnaryFn::Pow { p }
         };
-        self.emit(cx, FOpKind::Unary(kind), vec![x], xs, None)?;
+        self.emit_step(cx, FOpKind::Unary(kind), vec![x], xs, None)?;
         Ok(())
     }
 
     /// `c / x` for a constant `c` (per channel, `v`) and an activation `x`:
     /// the Reciprocal table, then the scale `c` unless it is 1.
     pub(super) fn lower_const_div(&mut self, cx: &NodeCx, x: FId, v: Vec<f64>) -> Result<()> {
-        let xs = self.shape(x);
+        let xs = self.shape_of(x);
         let recip = FOpKind::Unary(UnaryFn::Reciprocal);
         if v.iter().all(|&c| c == 1.0) {
-            self.emit(cx, recip, vec![x], xs, None)?;
+            self.emit_step(cx, recip, vec![x], xs, None)?;
             return Ok(());
         }
-        let r = self.emit(cx, recip, vec![x], xs.clone(), Some("reciprocal"))?;
+        let r = self.emit_step(cx, recip, vec![x], xs.clone(), Some("reciprocal"))?;
         let shift = vec![0.0; v.len()];
-        self.emit(cx, FOpKind::Affine { scale: v, shift }, vec![r], xs, None)?;
+        self.emit_step(cx, FOpKind::Affine { scale: v, shift }, vec![r], xs, None)?;
         Ok(())
     }
 
     /// Folds a node that [`folds`] selects.
     pub(super) fn fold_lowered(&mut self, cx: &NodeCx) -> Result<()> {
-        let c = self.fold(cx)?;
+        let c = self.fold_value(cx)?;
         if c.data.len() > MAX_LOWERED_ELEMENTS {
             return Err(cx.bad(format!(
                 "the folded constant has {} elements (at most {MAX_LOWERED_ELEMENTS})",
@@ -542,9 +542,9 @@ impl Importer {
         Ok(())
     }
 
-    fn fold(&self, cx: &NodeCx) -> Result<Const> {
+    fn fold_value(&self, cx: &NodeCx) -> Result<Const> {
         let scalar = |i: usize| -> Result<f64> {
-            match self.const_in(cx, i)?.data[..] {
+            match self.const_input(cx, i)?.data[..] {
                 [v] => Ok(v),
                 _ => Err(cx.bad(format!("input #{i} must be a scalar"))),
             }
@@ -556,7 +556,7 @@ impl Importer {
         };
         match cx.op {
             "ConstantOfShape" => {
-                let s = self.const_in(cx, 0)?;
+                let s = self.const_input(cx, 0)?;
                 let dims: Vec<usize> = s
                     .data
                     .iter()
@@ -596,7 +596,7 @@ impl Importer {
                 })
             }
             "EyeLike" => {
-                let c = self.const_in(cx, 0)?;
+                let c = self.const_input(cx, 0)?;
                 let [rows, cols] = c.dims[..] else {
                     return Err(cx.bad(format!("input of shape {:?} is not 2-D", c.dims)));
                 };
@@ -607,7 +607,7 @@ impl Importer {
                 Ok(Const { dims: c.dims, data })
             }
             "Shape" => {
-                let dims = self.const_in(cx, 0)?.dims;
+                let dims = self.const_input(cx, 0)?.dims;
                 let r = dims.len() as i64;
                 let norm = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
                 let start = norm(attr_i(cx.node, "start", 0));
@@ -618,7 +618,7 @@ impl Importer {
                 })
             }
             "Cast" => {
-                let c = self.const_in(cx, 0)?;
+                let c = self.const_input(cx, 0)?;
                 let to = attr_i(cx.node, "to", 0);
                 let f: fn(f64) -> f64 = match to {
                     1 => |v| v as f32 as f64,
@@ -642,7 +642,7 @@ impl Importer {
                 };
                 let ins: Vec<Const> = (0..cx.node.input.len())
                     .filter(|&i| cx.input(i).is_some())
-                    .map(|i| self.const_in(cx, i))
+                    .map(|i| self.const_input(cx, i))
                     .collect::<Result<_>>()?;
                 let Some((first, rest)) = ins.split_first() else {
                     return Err(cx.bad("needs at least one input"));
@@ -967,6 +967,7 @@ mod tests {
         let mut imp = Importer {
             opset: 17,
             batch: 1,
+            graph_outputs: vec!["y".into()],
             consts: consts
                 .iter()
                 .map(|(n, c)| (n.to_string(), c.clone()))

@@ -6,6 +6,8 @@
 
 use crate::error::{ModelError, Result};
 use crate::float::{conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel};
+use crate::index_map;
+use crate::onnx_reduce::{broadcast_shape, Lowering, Reduce};
 use crate::unary::{UnaryFn, UNARY_OPS};
 use std::collections::HashMap;
 use tract_onnx::pb;
@@ -49,6 +51,7 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
     let mut imp = Importer {
         opset,
         batch: 1,
+        graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
         consts: HashMap::new(),
         values: HashMap::new(),
         tensors: vec![],
@@ -206,14 +209,16 @@ fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
     Ok(Const { dims, data })
 }
 
-struct Importer {
+pub(crate) struct Importer {
     opset: i64,
     /// Samples per statement: axis 0 of every activation.
     batch: usize,
     consts: HashMap<String, Const>,
-    values: HashMap<String, FId>,
-    tensors: Vec<FTensor>,
-    ops: Vec<FOp>,
+    pub(crate) values: HashMap<String, FId>,
+    pub(crate) tensors: Vec<FTensor>,
+    pub(crate) ops: Vec<FOp>,
+    /// Names of the graph's outputs (a Softmax there stays a float tail).
+    graph_outputs: Vec<String>,
 }
 
 fn attr<'a>(node: &'a pb::NodeProto, name: &str) -> Option<&'a pb::AttributeProto> {
@@ -269,7 +274,7 @@ fn along_last_axis(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
 }
 
 impl Importer {
-    fn new_tensor(&mut self, name: &str, shape: Vec<usize>) -> FId {
+    pub(crate) fn new_tensor(&mut self, name: &str, shape: Vec<usize>) -> FId {
         self.tensors.push(FTensor {
             name: name.to_string(),
             shape,
@@ -538,12 +543,24 @@ impl Importer {
                         };
                         let (sa, sb) =
                             (self.tensors[a].shape.clone(), self.tensors[b].shape.clone());
-                        if sa != sb {
+                        let shape = broadcast_shape(&sa, &sb).ok_or_else(|| {
+                            bad(format!("shapes {sa:?} and {sb:?} do not broadcast"))
+                        })?;
+                        if sa.len() != sb.len() && self.batch > 1 {
                             return Err(bad(format!(
-                                "{op} of activations needs equal shapes, got {sa:?} and {sb:?}"
+                                "operands of rank {} and {} would align the batch axis with another axis",
+                                sa.len(),
+                                sb.len()
                             )));
                         }
-                        mk(self, kind, vec![a, b], sa)?;
+                        let at = Lowering {
+                            node: &nname,
+                            op_type: op,
+                            out_name: &out_name,
+                        };
+                        let a = self.broadcast_to(&at, a, &shape).expect("broadcastable");
+                        let b = self.broadcast_to(&at, b, &shape).expect("broadcastable");
+                        mk(self, kind, vec![a, b], shape)?;
                     }
                     (Some(x), None) | (None, Some(x)) => {
                         let const_first = a.is_none();
@@ -751,6 +768,282 @@ impl Importer {
                 };
                 mk(self, FOpKind::Reshape, vec![x], shape)?;
             }
+            "Slice" | "Gather" | "GatherElements" | "GatherND" | "Pad" | "Tile" | "Expand"
+            | "DepthToSpace" | "SpaceToDepth" | "Resize" | "Upsample" | "Trilu" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let ints = |s: &Self, i: usize| -> Result<Option<Vec<i64>>> {
+                    match inp(i) {
+                        Some(_) => Ok(Some(
+                            need_cst(s, i)?.data.iter().map(|&v| v as i64).collect(),
+                        )),
+                        None => Ok(None),
+                    }
+                };
+                let floats = |s: &Self, i: usize| -> Result<Option<Vec<f64>>> {
+                    match inp(i) {
+                        Some(_) => Ok(Some(need_cst(s, i)?.data)),
+                        None => Ok(None),
+                    }
+                };
+                let rank = xs.len() as i64;
+                let norm = |a: i64| if a < 0 { a + rank } else { a };
+                let batched = self.batch > 1;
+                let mixes = |axes: &[i64]| batched && axes.iter().any(|&a| norm(a) == 0);
+                let batch_err = || bad(format!("{op} on the batch axis mixes samples"));
+                let map = match op {
+                    "Slice" => {
+                        let (starts, ends, axes, steps) = if self.opset < 10 {
+                            (
+                                attr_ints(node, "starts").unwrap_or_default(),
+                                attr_ints(node, "ends").unwrap_or_default(),
+                                attr_ints(node, "axes"),
+                                None,
+                            )
+                        } else {
+                            (
+                                ints(self, 1)?.unwrap_or_default(),
+                                ints(self, 2)?.unwrap_or_default(),
+                                ints(self, 3)?,
+                                ints(self, 4)?,
+                            )
+                        };
+                        let all: Vec<i64> = (0..starts.len() as i64).collect();
+                        if mixes(axes.as_deref().unwrap_or(&all)) {
+                            return Err(batch_err());
+                        }
+                        index_map::slice(&xs, &starts, &ends, axes.as_deref(), steps.as_deref())
+                    }
+                    "Gather" | "GatherElements" | "GatherND" => {
+                        let idx = cst(self, 1).ok_or_else(|| {
+                            bad("indices computed by the model (data-dependent gather) are not supported yet".into())
+                        })?;
+                        let data: Vec<i64> = idx.data.iter().map(|&v| v as i64).collect();
+                        match op {
+                            "GatherND" => {
+                                let bd = attr_i(node, "batch_dims", 0);
+                                if batched && bd == 0 {
+                                    return Err(batch_err());
+                                }
+                                index_map::gather_nd(&xs, &data, &idx.dims, bd)
+                            }
+                            _ => {
+                                let axis = attr_i(node, "axis", 0);
+                                if mixes(&[axis]) || (op == "GatherElements" && batched) {
+                                    return Err(batch_err());
+                                }
+                                if op == "Gather" {
+                                    index_map::gather(&xs, &data, &idx.dims, axis)
+                                } else {
+                                    index_map::gather_elements(&xs, &data, &idx.dims, axis)
+                                }
+                            }
+                        }
+                    }
+                    "Pad" => {
+                        let mode = attr_s(node, "mode").unwrap_or_else(|| "constant".into());
+                        let (pads, value, axes) = if self.opset < 11 {
+                            (
+                                attr_ints(node, "pads").unwrap_or_default(),
+                                attr_f(node, "value", 0.0),
+                                None,
+                            )
+                        } else {
+                            let v = floats(self, 2)?.and_then(|v| v.first().copied());
+                            (ints(self, 1)?.unwrap_or_default(), v.unwrap_or(0.0), ints(self, 3)?)
+                        };
+                        if mode == "constant" && value != 0.0 {
+                            return Err(bad(format!(
+                                "constant padding with {value} (only 0 is supported)"
+                            )));
+                        }
+                        let naxes = pads.len() / 2;
+                        let axes_v: Vec<i64> =
+                            axes.clone().unwrap_or_else(|| (0..naxes as i64).collect());
+                        if batched
+                            && axes_v.iter().enumerate().any(|(k, &a)| {
+                                norm(a) == 0 && (pads[k] != 0 || pads[k + naxes] != 0)
+                            })
+                        {
+                            return Err(batch_err());
+                        }
+                        index_map::pad(&xs, &pads, axes.as_deref(), &mode)
+                    }
+                    "Tile" => {
+                        let reps = ints(self, 1)?.unwrap_or_default();
+                        if batched && reps.first().is_some_and(|&r| r != 1) {
+                            return Err(batch_err());
+                        }
+                        index_map::tile(&xs, &reps)
+                    }
+                    "Expand" => {
+                        let mut target = ints(self, 1)?.unwrap_or_default();
+                        if batched && target.len() == xs.len() && target[0] == self.batch as i64 {
+                            target[0] = 1;
+                        }
+                        if batched && target.len() > xs.len() {
+                            return Err(batch_err());
+                        }
+                        index_map::expand(&xs, &target)
+                    }
+                    "DepthToSpace" => index_map::depth_to_space(
+                        &xs,
+                        attr_i(node, "blocksize", 0),
+                        &attr_s(node, "mode").unwrap_or_else(|| "DCR".into()),
+                    ),
+                    "SpaceToDepth" => index_map::space_to_depth(&xs, attr_i(node, "blocksize", 0)),
+                    "Trilu" => {
+                        if batched && xs.len() < 3 {
+                            return Err(batch_err());
+                        }
+                        let k = ints(self, 1)?.and_then(|v| v.first().copied()).unwrap_or(0);
+                        index_map::trilu(&xs, k, attr_i(node, "upper", 1) != 0)
+                    }
+                    "Upsample" => {
+                        let mode = attr_s(node, "mode").unwrap_or_else(|| "nearest".into());
+                        index_map::check_resize_mode(&mode).map_err(bad)?;
+                        let scales = if self.opset < 9 {
+                            attr(node, "scales").map(|a| a.floats.iter().map(|&v| v as f64).collect())
+                        } else {
+                            floats(self, 1)?
+                        }
+                        .ok_or_else(|| bad("missing scales".into()))?;
+                        if batched && scales.first().is_some_and(|&v| v != 1.0) {
+                            return Err(batch_err());
+                        }
+                        index_map::upsample_nearest(&xs, &scales)
+                    }
+                    _ => {
+                        // Resize
+                        let mode = attr_s(node, "mode").unwrap_or_else(|| "nearest".into());
+                        index_map::check_resize_mode(&mode).map_err(bad)?;
+                        if self.opset < 11 {
+                            let scales =
+                                floats(self, 1)?.ok_or_else(|| bad("missing scales".into()))?;
+                            if batched && scales.first().is_some_and(|&v| v != 1.0) {
+                                return Err(batch_err());
+                            }
+                            index_map::resize10_nearest(&xs, &scales)
+                        } else {
+                            let scales = floats(self, 2)?.filter(|v| !v.is_empty());
+                            let mut sizes: Option<Vec<usize>> = ints(self, 3)?
+                                .filter(|v| !v.is_empty())
+                                .map(|v| v.iter().map(|&d| d.max(0) as usize).collect());
+                            let axes = attr_ints(node, "axes");
+                            if batched && axes.is_none() {
+                                if scales.as_ref().is_some_and(|v| v.first() != Some(&1.0)) {
+                                    return Err(batch_err());
+                                }
+                                if let Some(sz) = sizes.as_mut() {
+                                    if sz.first() != Some(&self.batch) {
+                                        return Err(batch_err());
+                                    }
+                                    sz[0] = 1;
+                                }
+                            }
+                            index_map::resize_nearest(
+                                &xs,
+                                scales.as_deref(),
+                                sizes.as_deref(),
+                                &attr_s(node, "coordinate_transformation_mode")
+                                    .unwrap_or_else(|| "half_pixel".into()),
+                                &attr_s(node, "nearest_mode")
+                                    .unwrap_or_else(|| "round_prefer_floor".into()),
+                                axes.as_deref(),
+                                &attr_s(node, "keep_aspect_ratio_policy")
+                                    .unwrap_or_else(|| "stretch".into()),
+                            )
+                        }
+                    }
+                }
+                .map_err(bad)?;
+                let source = map
+                    .source
+                    .iter()
+                    .map(|s| s.map_or(-1, |k| k as i64))
+                    .collect();
+                mk(self, FOpKind::Select { source }, vec![x], map.out_shape)?;
+            }
+            "Split" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let axis = attr_i(node, "axis", 0);
+                if self.batch > 1 && (axis == 0 || axis == -(xs.len() as i64)) {
+                    return Err(bad("Split on the batch axis mixes samples".into()));
+                }
+                let sizes: Option<Vec<usize>> = if self.opset >= 13 {
+                    cst(self, 1).map(|c| c.data.iter().map(|&v| v.max(0.0) as usize).collect())
+                } else {
+                    attr_ints(node, "split").map(|v| v.iter().map(|&d| d.max(0) as usize).collect())
+                };
+                let outputs: Vec<&String> = node.output.iter().filter(|o| !o.is_empty()).collect();
+                let num = attr(node, "num_outputs")
+                    .map(|a| a.i.max(0) as usize)
+                    .or((sizes.is_none()).then_some(outputs.len()));
+                let maps = index_map::split(&xs, axis, sizes.as_deref(), num).map_err(bad)?;
+                if maps.len() != node.output.len() {
+                    return Err(bad(format!(
+                        "{} parts for {} outputs",
+                        maps.len(),
+                        node.output.len()
+                    )));
+                }
+                for (name, map) in node.output.iter().zip(maps) {
+                    if name.is_empty() {
+                        continue;
+                    }
+                    let source = map
+                        .source
+                        .iter()
+                        .map(|s| s.map_or(-1, |k| k as i64))
+                        .collect();
+                    let out = self.new_tensor(name, map.out_shape);
+                    self.ops.push(FOp {
+                        kind: FOpKind::Select { source },
+                        inputs: vec![x],
+                        output: out,
+                        node: nname.clone(),
+                        op_type: op.to_string(),
+                    });
+                }
+            }
+            "Concat" => {
+                let parts: Vec<FId> = (0..node.input.len())
+                    .map(|i| need_act(self, i))
+                    .collect::<Result<_>>()?;
+                let shapes: Vec<Vec<usize>> = parts
+                    .iter()
+                    .map(|&p| self.tensors[p].shape.clone())
+                    .collect();
+                let axis = attr_i(node, "axis", 0);
+                let rank = shapes.first().map_or(0, Vec::len) as i64;
+                if self.batch > 1 && (axis == 0 || axis == -rank) {
+                    return Err(bad("Concat on the batch axis mixes samples".into()));
+                }
+                let (shape, maps) = index_map::concat(&shapes, axis).map_err(bad)?;
+                let at = Lowering {
+                    node: &nname,
+                    op_type: op,
+                    out_name: &out_name,
+                };
+                let placed: Vec<FId> = parts
+                    .iter()
+                    .zip(maps)
+                    .map(|(&p, map)| self.place(&at, p, &map, &shape))
+                    .collect();
+                let mut acc = placed[0];
+                for (k, &next) in placed.iter().enumerate().skip(1) {
+                    acc = if k + 1 == placed.len() {
+                        mk(self, FOpKind::Add, vec![acc, next], shape.clone())?;
+                        self.values[&out_name]
+                    } else {
+                        self.sum_part(&at, acc, next, &shape)
+                    };
+                }
+                if placed.len() == 1 {
+                    self.values.insert(out_name, acc);
+                }
+            }
             "Transpose" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();
@@ -769,7 +1062,7 @@ impl Importer {
                 let shape = perm.iter().map(|&p| xs[p]).collect();
                 mk(self, FOpKind::Transpose { perm }, vec![x], shape)?;
             }
-            "Softmax" => {
+            "Softmax" | "LogSoftmax" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();
                 let r = xs.len() as i64;
@@ -777,22 +1070,92 @@ impl Importer {
                 if axis < 0 {
                     axis += r;
                 }
-                if axis == 0 && self.batch > 1 {
-                    return Err(bad("Softmax over the batch axis mixes samples".into()));
+                if !(0..r).contains(&axis) {
+                    return Err(bad(format!("axis {axis} out of range for {xs:?}")));
                 }
-                let ok = if self.opset < 13 {
-                    axis == 1
+                // Before opset 13 the input is coerced to 2-D at `axis`.
+                let axes: Vec<usize> = if self.opset < 13 {
+                    (axis as usize..xs.len()).collect()
                 } else {
-                    xs.iter()
-                        .enumerate()
-                        .all(|(i, &d)| i as i64 == axis || d == 1)
+                    vec![axis as usize]
                 };
-                if !ok {
-                    return Err(bad(format!(
-                        "Softmax must run over all non-batch elements (shape {xs:?}, axis {axis})"
-                    )));
+                if axes.contains(&0) && self.batch > 1 {
+                    return Err(bad(format!("{op} over the batch axis mixes samples")));
                 }
-                mk(self, FOpKind::Softmax, vec![x], xs)?;
+                let axes: Vec<usize> = axes.into_iter().filter(|&a| a != 0).collect();
+                let whole_sample = xs
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &d)| i == 0 || d == 1 || axes.contains(&i));
+                if op == "Softmax" && whole_sample && self.graph_outputs.contains(&out_name) {
+                    // Applied in float after the proven logits (monotone: top-1 kept).
+                    mk(self, FOpKind::Softmax, vec![x], xs)?;
+                } else if axes.is_empty() {
+                    return Err(bad(
+                        "a softmax over the batch axis alone is not supported".into()
+                    ));
+                } else {
+                    let at = Lowering {
+                        node: &nname,
+                        op_type: op,
+                        out_name: &out_name,
+                    };
+                    self.lower_softmax(&at, x, &axes, op == "LogSoftmax");
+                }
+            }
+            _ if Reduce::of(op).is_some() => {
+                let how = Reduce::of(op).expect("guarded");
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let r = xs.len() as i64;
+                let axes_from_input = self.opset >= 18 || (op == "ReduceSum" && self.opset >= 13);
+                let axes: Option<Vec<i64>> = if axes_from_input {
+                    match inp(1) {
+                        Some(_) => {
+                            Some(need_cst(self, 1)?.data.iter().map(|&v| v as i64).collect())
+                        }
+                        None => None,
+                    }
+                } else {
+                    attr_ints(node, "axes")
+                };
+                let keepdims = attr_i(node, "keepdims", 1) != 0;
+                let noop = attr_i(node, "noop_with_empty_axes", 0) != 0;
+                let mut axes: Vec<usize> = match axes {
+                    Some(a) if !a.is_empty() => a
+                        .iter()
+                        .map(|&v| {
+                            let v = if v < 0 { v + r } else { v };
+                            if (0..r).contains(&v) {
+                                Ok(v as usize)
+                            } else {
+                                Err(bad(format!("axis {v} out of range for {xs:?}")))
+                            }
+                        })
+                        .collect::<Result<_>>()?,
+                    _ if noop => {
+                        self.values.insert(out_name, x);
+                        return Ok(());
+                    }
+                    _ => (0..xs.len()).collect(),
+                };
+                axes.sort_unstable();
+                axes.dedup();
+                if axes.contains(&0) && self.batch > 1 {
+                    return Err(bad(format!("{op} over the batch axis mixes samples")));
+                }
+                axes.retain(|&a| a != 0);
+                if axes.is_empty() {
+                    // Only the batch axis (of one sample) is reduced.
+                    self.values.insert(out_name, x);
+                    return Ok(());
+                }
+                let at = Lowering {
+                    node: &nname,
+                    op_type: op,
+                    out_name: &out_name,
+                };
+                self.lower_reduce(&at, x, &axes, keepdims, how);
             }
             _ => return Err(unsupported()),
         }
@@ -854,17 +1217,58 @@ impl Importer {
                 })
             }
             "Concat" => {
-                let mut data = vec![];
-                for n in node.input.iter() {
-                    let c = self.consts.get(n).ok_or(())?;
-                    if c.dims.len() > 1 {
-                        return Err(());
-                    }
-                    data.extend_from_slice(&c.data);
+                let parts: Vec<&Const> = node
+                    .input
+                    .iter()
+                    .map(|n| self.consts.get(n).ok_or(()))
+                    .collect::<std::result::Result<_, ()>>()?;
+                if parts.iter().all(|c| c.dims.len() <= 1) {
+                    let data: Vec<f64> = parts.iter().flat_map(|c| c.data.clone()).collect();
+                    return Ok(Const {
+                        dims: vec![data.len()],
+                        data,
+                    });
                 }
+                let shapes: Vec<Vec<usize>> = parts.iter().map(|c| c.dims.clone()).collect();
+                let (dims, maps) =
+                    index_map::concat(&shapes, attr_i(node, "axis", 0)).map_err(|_| ())?;
+                let mut data = vec![0.0; dims.iter().product()];
+                for (c, map) in parts.iter().zip(&maps) {
+                    for (d, src) in data.iter_mut().zip(&map.source) {
+                        if let Some(k) = src {
+                            *d = c.data[*k];
+                        }
+                    }
+                }
+                Ok(Const { dims, data })
+            }
+            "Slice" | "Expand" | "Tile" | "Transpose" if self.opset >= 10 || op != "Slice" => {
+                let c = get(0)?;
+                let ints = |i: usize| {
+                    get(i)
+                        .ok()
+                        .map(|c| c.data.iter().map(|&v| v as i64).collect::<Vec<_>>())
+                };
+                let map = match op {
+                    "Slice" => index_map::slice(
+                        &c.dims,
+                        &ints(1).ok_or(())?,
+                        &ints(2).ok_or(())?,
+                        ints(3).as_deref(),
+                        ints(4).as_deref(),
+                    ),
+                    "Expand" => index_map::expand(&c.dims, &ints(1).ok_or(())?),
+                    "Tile" => index_map::tile(&c.dims, &ints(1).ok_or(())?),
+                    _ => {
+                        let perm: Option<Vec<usize>> = attr_ints(node, "perm")
+                            .map(|p| p.iter().map(|&v| v as usize).collect());
+                        index_map::transpose(&c.dims, perm.as_deref())
+                    }
+                }
+                .map_err(|_| ())?;
                 Ok(Const {
-                    dims: vec![data.len()],
-                    data,
+                    data: index_map::apply(&map, &c.data, 0.0),
+                    dims: map.out_shape,
                 })
             }
             "Add" | "Sub" | "Mul" | "Div" => {

@@ -681,7 +681,7 @@ impl<'a> Q<'a> {
                 strides,
                 pads,
             } => {
-                // the prover compares 16-bit values: requantize an accumulator first
+                // The prover range-checks window differences in 16 bits.
                 let qx = self.ensure_small(x)?;
                 let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
                 let out = self.add_tensor(&oname, &oshape, s, b)?;

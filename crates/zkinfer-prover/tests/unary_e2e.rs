@@ -3,11 +3,11 @@
 //! Round): each fixture compiles close to the float model (and the float model to tract),
 //! proves, verifies, and a changed output is rejected.
 
+mod onnx_common;
+
+use onnx_common::{all_pass, prove_fixture, FIXTURES};
 use zkinfer_model::compile::{compile, CompileOptions};
 use zkinfer_model::ir::QOp;
-use zkinfer_prover::{prove, setup, verify};
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
 
 /// (fixture, bound on the mean relative output error).
 const MODELS: &[(&str, f64)] = &[
@@ -41,63 +41,16 @@ const MODELS: &[(&str, f64)] = &[
 ];
 
 fn check(name: &str, tol: f64) {
-    let onnx = std::fs::read(format!("{FIXTURES}/{name}.onnx")).expect("fixture exists");
-    let x = zkinfer_model::input::load_samples(format!("{FIXTURES}/{name}.input.json"))
-        .expect("fixture input")
-        .remove(0);
-    let (m, report) = compile(
-        &onnx,
-        name,
-        std::slice::from_ref(&x),
-        &CompileOptions::default(),
-    )
-    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let m = prove_fixture(name, tol);
     assert!(
         m.ops.iter().any(|op| matches!(op, QOp::Lut { .. })),
         "{name}: a table"
     );
-    let tract = report.tract_max_abs_diff.expect("tract cross-check ran");
-    assert!(tract < 1e-4, "{name}: float graph vs tract {tract:e}");
-    assert!(
-        report.mean_rel_error < tol,
-        "{name}: mean relative error {:e} ≥ {tol:e} (max abs {:e})",
-        report.mean_rel_error,
-        report.max_abs_error
-    );
-    eprintln!(
-        "{name:20} mean rel {:.2e}  max abs {:.2e}  tract {:.1e}",
-        report.mean_rel_error, report.max_abs_error, tract
-    );
-    let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-    let q = m.quantize_input(&xf).expect("quantizes");
-    let pk = setup(m, None).unwrap_or_else(|e| panic!("{name}: setup: {e}"));
-    let out = prove(&pk, &q).unwrap_or_else(|e| panic!("{name}: prove: {e}"));
-    verify(&pk.vk, &q, &out.output, &out.proof)
-        .unwrap_or_else(|e| panic!("{name}: honest proof rejected: {e:?}"));
-    for i in [0, out.output.len() - 1] {
-        let mut wrong = out.output.clone();
-        wrong[i] += 1;
-        assert!(
-            verify(&pk.vk, &q, &wrong, &out.proof).is_err(),
-            "{name}: a changed output[{i}] verifies"
-        );
-    }
 }
 
 #[test]
 fn unary_fixtures_compile_prove_verify_and_reject_a_changed_output() {
-    let failed: Vec<String> = MODELS
-        .iter()
-        .filter_map(|&(name, tol)| {
-            std::panic::catch_unwind(|| check(name, tol))
-                .err()
-                .map(|e| match e.downcast::<String>() {
-                    Ok(s) => *s,
-                    Err(_) => name.to_string(),
-                })
-        })
-        .collect();
-    assert!(failed.is_empty(), "{failed:#?}");
+    all_pass(MODELS, check);
 }
 
 #[test]

@@ -66,6 +66,10 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "lower_max_min",
         "lower_pow2",
         "seq_linear",
+        "softmax_mid",
+        "reduce_center_l2",
+        "broadcast_gate",
+        "data_movement",
     ]
     .into_iter()
     .map(|name| {

@@ -47,6 +47,9 @@ pub(crate) struct Dense {
     /// How one row of the input sits in its polynomial (a flattened image
     /// keeps its per-axis padding).
     col_shape: PaddedShape,
+    /// The input's padding value: its padding rows are excluded from the
+    /// sum by subtracting their share from the folded input.
+    input_pad: i64,
 }
 
 impl Dense {
@@ -82,13 +85,12 @@ impl Dense {
         let (row_dims, col_shape) = if rows == 1 {
             (Vec::new(), in_shape.sample())
         } else {
-            // Rows must be whole axes in front of the input's last axis, and
-            // their padding rows must be zero (then the output's are too).
+            // Rows must be whole axes in front of the input's last axis.
             let (last, lead) = in_shape.dims.split_last().expect("a shape has an axis");
-            if *last != in_dim || b.pads[input] != 0 {
+            if *last != in_dim {
                 return Err(ProveError::Unsupported(format!(
-                    "op #{i} (Dense over {rows} rows): its input must be laid out as rows of {in_dim} with zero padding (it is {:?}, padding {})",
-                    in_shape.dims, b.pads[input]
+                    "op #{i} (Dense over {rows} rows): its input must be laid out as rows of {in_dim} (it is {:?})",
+                    in_shape.dims
                 )));
             }
             (lead.to_vec(), PaddedShape::of(vec![in_dim]))
@@ -110,7 +112,15 @@ impl Dense {
             batch_vars: in_shape.num_vars() - col_shape.num_vars(),
             row_dims,
             col_shape,
+            input_pad: b.pads[input],
         })
+    }
+
+    /// The folded input's shift for a claim at `z`: padding rows hold the
+    /// input's pad value, and the output's padding rows are 0, so the sum
+    /// runs over `X(j) − pad·(1 − m)` (the verifier adds it back).
+    fn row_padding_shift(&self, z: &[EF]) -> EF {
+        EF::from(f_from_i64(self.input_pad)) * (EF::ONE - self.bias_mass(z))
     }
 
     /// The bias's weight in a claim at `z`: the mass of its row variables on
@@ -183,7 +193,7 @@ impl Dense {
             for ((z, _), &x) in claims.iter().zip(input_evals) {
                 let mut point = z[..self.batch_vars].to_vec();
                 point.extend_from_slice(&r);
-                book.route(layout, self.input, point, x);
+                book.route(layout, self.input, point, x + self.row_padding_shift(z));
             }
         } else {
             book.route(layout, self.input, r, input_evals[0]);
@@ -258,7 +268,12 @@ impl OpProof for Dense {
             let mut terms = Vec::with_capacity(claims.len());
             for (k, (((z, _), w), &coeff)) in claims.iter().zip(&per_claim).zip(&rho).enumerate() {
                 mles.push(Mle::Ext(w.clone()));
-                mles.push(Mle::Ext(fold_batch(&x, &z[..self.batch_vars])));
+                let shift = self.row_padding_shift(z);
+                let mut folded = fold_batch(&x, &z[..self.batch_vars]);
+                if shift != EF::ZERO {
+                    folded.par_iter_mut().for_each(|v| *v -= shift);
+                }
+                mles.push(Mle::Ext(folded));
                 terms.push(Term {
                     coeff,
                     factors: vec![2 * k, 2 * k + 1],

@@ -1,0 +1,403 @@
+//! Reductions and softmax inside the graph, lowered to ops the prover already
+//! proves: the reduced axes are moved to the end (Transpose) and merged
+//! (Reshape); a max is a MaxPool whose window is the whole last axis, a sum or
+//! mean a row-wise Dense with a constant row, a broadcast back a `Select`.
+//! Softmax is `e = exp(x − max)`, `y = e · (1/Σe)` (Exp and Reciprocal by
+//! table, the product by the Hadamard sumcheck); LogSoftmax is
+//! `x − max − log Σe`. Samples are never mixed: the batch axis stays first.
+
+use crate::float::{FId, FOp, FOpKind};
+use crate::onnx_import::Importer;
+use crate::unary::UnaryFn;
+
+/// How a reduction combines the elements of its last axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reduce {
+    Max,
+    Min,
+    Sum,
+    Mean,
+    SumSquare,
+    L1,
+    L2,
+    LogSumExp,
+}
+
+impl Reduce {
+    pub fn of(op: &str) -> Option<Self> {
+        Some(match op {
+            "ReduceMax" => Reduce::Max,
+            "ReduceMin" => Reduce::Min,
+            "ReduceSum" => Reduce::Sum,
+            "ReduceMean" => Reduce::Mean,
+            "ReduceSumSquare" => Reduce::SumSquare,
+            "ReduceL1" => Reduce::L1,
+            "ReduceL2" => Reduce::L2,
+            "ReduceLogSumExp" => Reduce::LogSumExp,
+            _ => return None,
+        })
+    }
+}
+
+/// The node being lowered: its name and op type (for the emitted ops), and
+/// the name its result takes.
+pub(crate) struct Lowering<'a> {
+    pub node: &'a str,
+    pub op_type: &'a str,
+    pub out_name: &'a str,
+}
+
+impl Importer {
+    /// Appends `kind` on `inputs` producing a fresh internal tensor.
+    fn emit(
+        &mut self,
+        at: &Lowering,
+        step: &str,
+        kind: FOpKind,
+        inputs: Vec<FId>,
+        shape: Vec<usize>,
+    ) -> FId {
+        let name = format!("{}/{step}#{}", at.out_name, self.ops.len());
+        let out = self.new_tensor(&name, shape);
+        self.ops.push(FOp {
+            kind,
+            inputs,
+            output: out,
+            node: at.node.to_string(),
+            op_type: at.op_type.to_string(),
+        });
+        out
+    }
+
+    fn shape(&self, x: FId) -> Vec<usize> {
+        self.tensors[x].shape.clone()
+    }
+
+    fn reshape(&mut self, at: &Lowering, x: FId, shape: Vec<usize>) -> FId {
+        if self.shape(x) == shape {
+            return x;
+        }
+        self.emit(at, "reshape", FOpKind::Reshape, vec![x], shape)
+    }
+
+    fn unary(&mut self, at: &Lowering, x: FId, f: UnaryFn, step: &str) -> FId {
+        let shape = self.shape(x);
+        self.emit(at, step, FOpKind::Unary(f), vec![x], shape)
+    }
+
+    /// `x` with the (sorted, non-batch) `axes` moved to the end and merged
+    /// into one: `[1, kept.., prod(axes)]`, and the permutation used.
+    fn gather_axes_last(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        axes: &[usize],
+    ) -> (FId, Option<Vec<usize>>) {
+        let shape = self.shape(x);
+        let kept: Vec<usize> = (0..shape.len()).filter(|a| !axes.contains(a)).collect();
+        let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
+        let moved = if perm.iter().enumerate().all(|(i, &p)| i == p) {
+            (x, None)
+        } else {
+            let tshape = perm.iter().map(|&p| shape[p]).collect();
+            let t = self.emit(
+                at,
+                "transpose",
+                FOpKind::Transpose { perm: perm.clone() },
+                vec![x],
+                tshape,
+            );
+            (t, Some(perm))
+        };
+        let mut merged: Vec<usize> = kept.iter().map(|&a| shape[a]).collect();
+        merged.push(axes.iter().map(|&a| shape[a]).product());
+        (self.reshape(at, moved.0, merged), moved.1)
+    }
+
+    /// Reduces the last axis of `x` (`[1, .., L]` → `[1, .., 1]`).
+    fn reduce_last(&mut self, at: &Lowering, x: FId, how: Reduce) -> FId {
+        let shape = self.shape(x);
+        let l = *shape.last().expect("a reduced tensor has axes");
+        let mut out_shape = shape.clone();
+        *out_shape.last_mut().expect("non-empty") = 1;
+        match how {
+            Reduce::Max => {
+                // A MaxPool over an image [1, rows, L] whose window is a row.
+                let rows: usize = shape[1..shape.len() - 1].iter().product();
+                let image = self.reshape(at, x, vec![1, 1, rows, l]);
+                let pooled = self.emit(
+                    at,
+                    "max",
+                    FOpKind::MaxPool {
+                        kernel: [1, l],
+                        strides: [1, l],
+                        pads: [0; 4],
+                    },
+                    vec![image],
+                    vec![1, 1, rows, 1],
+                );
+                self.reshape(at, pooled, out_shape)
+            }
+            Reduce::Min => {
+                let neg = self.unary(at, x, UnaryFn::Neg, "neg");
+                let max = self.reduce_last(at, neg, Reduce::Max);
+                self.unary(at, max, UnaryFn::Neg, "neg")
+            }
+            Reduce::Sum | Reduce::Mean => {
+                let w = if how == Reduce::Mean {
+                    1.0 / l as f64
+                } else {
+                    1.0
+                };
+                let kind = FOpKind::Dense {
+                    w: vec![w; l],
+                    b: vec![0.0],
+                    in_dim: l,
+                    out_dim: 1,
+                };
+                self.emit(at, "sum", kind, vec![x], out_shape)
+            }
+            Reduce::SumSquare => {
+                let sq = self.emit(at, "square", FOpKind::Mul, vec![x, x], shape);
+                self.reduce_last(at, sq, Reduce::Sum)
+            }
+            Reduce::L1 => {
+                let abs = self.unary(at, x, UnaryFn::Abs, "abs");
+                self.reduce_last(at, abs, Reduce::Sum)
+            }
+            Reduce::L2 => {
+                let ss = self.reduce_last(at, x, Reduce::SumSquare);
+                self.unary(at, ss, UnaryFn::Sqrt, "sqrt")
+            }
+            Reduce::LogSumExp => {
+                let (m, _, _, s) = self.shifted_exp_sum(at, x);
+                let log = self.unary(at, s, UnaryFn::Log, "log");
+                self.emit(at, "add_max", FOpKind::Add, vec![log, m], out_shape)
+            }
+        }
+    }
+
+    /// `[1, .., 1]` → `[1, .., L]`, repeating each value along the last axis.
+    fn broadcast_last(&mut self, at: &Lowering, y: FId, l: usize) -> FId {
+        let mut shape = self.shape(y);
+        *shape.last_mut().expect("non-empty") = l;
+        let n: usize = shape.iter().product();
+        let source = (0..n).map(|i| (i / l) as i64).collect();
+        self.emit(at, "broadcast", FOpKind::Select { source }, vec![y], shape)
+    }
+
+    /// For the last axis of `x`: its max `m`, `d = x − m`, `e = exp(d)` and `Σ e`.
+    fn shifted_exp_sum(&mut self, at: &Lowering, x: FId) -> (FId, FId, FId, FId) {
+        let shape = self.shape(x);
+        let l = *shape.last().expect("non-empty");
+        let m = self.reduce_last(at, x, Reduce::Max);
+        let mb = self.broadcast_last(at, m, l);
+        let d = self.emit(at, "shift", FOpKind::Sub, vec![x, mb], shape);
+        let e = self.unary(at, d, UnaryFn::Exp, "exp");
+        let s = self.reduce_last(at, e, Reduce::Sum);
+        (m, d, e, s)
+    }
+
+    /// Softmax (or LogSoftmax) of `x` over its last axis.
+    fn softmax_last(&mut self, at: &Lowering, x: FId, log: bool) -> FId {
+        let shape = self.shape(x);
+        let l = *shape.last().expect("non-empty");
+        let (_, d, e, s) = self.shifted_exp_sum(at, x);
+        if log {
+            let ls = self.unary(at, s, UnaryFn::Log, "log");
+            let lb = self.broadcast_last(at, ls, l);
+            return self.emit(at, "log_softmax", FOpKind::Sub, vec![d, lb], shape);
+        }
+        let r = self.unary(at, s, UnaryFn::Reciprocal, "reciprocal");
+        let rb = self.broadcast_last(at, r, l);
+        self.emit(at, "softmax", FOpKind::Mul, vec![e, rb], shape)
+    }
+
+    /// A Reduce* node over the per-sample `axes` (sorted, unique, none 0),
+    /// with the ONNX `keepdims`; the result is registered as `at.out_name`.
+    pub(crate) fn lower_reduce(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        axes: &[usize],
+        keepdims: bool,
+        how: Reduce,
+    ) -> FId {
+        let shape = self.shape(x);
+        let (merged, _) = self.gather_axes_last(at, x, axes);
+        let r = self.reduce_last(at, merged, how);
+        let out_shape: Vec<usize> = shape
+            .iter()
+            .enumerate()
+            .filter_map(|(a, &d)| match axes.contains(&a) {
+                true if keepdims => Some(1),
+                true => None,
+                false => Some(d),
+            })
+            .collect();
+        let out_shape = if out_shape.is_empty() {
+            vec![1]
+        } else {
+            out_shape
+        };
+        self.finish(at, r, out_shape)
+    }
+
+    /// Softmax/LogSoftmax over the per-sample `axes` (the ONNX `axis`, or for
+    /// opset < 13 every axis from it on), registered as `at.out_name`.
+    pub(crate) fn lower_softmax(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        axes: &[usize],
+        log: bool,
+    ) -> FId {
+        let shape = self.shape(x);
+        let (merged, perm) = self.gather_axes_last(at, x, axes);
+        let y = self.softmax_last(at, merged, log);
+        // Undo the merge, then the transpose.
+        let moved: Vec<usize> = match &perm {
+            Some(p) => p.iter().map(|&a| shape[a]).collect(),
+            None => shape.clone(),
+        };
+        let y = self.reshape(at, y, moved);
+        let y = match perm {
+            Some(p) => {
+                let mut inverse = vec![0; p.len()];
+                for (i, &a) in p.iter().enumerate() {
+                    inverse[a] = i;
+                }
+                self.emit(
+                    at,
+                    "transpose_back",
+                    FOpKind::Transpose { perm: inverse },
+                    vec![y],
+                    shape.clone(),
+                )
+            }
+            None => y,
+        };
+        self.finish(at, y, shape)
+    }
+
+    /// `x` broadcast to `shape` by the ONNX (numpy) rules, as a `Select`;
+    /// `None` when the shapes are not broadcast-compatible.
+    pub(crate) fn broadcast_to(&mut self, at: &Lowering, x: FId, shape: &[usize]) -> Option<FId> {
+        let from = self.shape(x);
+        if from == shape {
+            return Some(x);
+        }
+        let source = broadcast_source(&from, shape)?;
+        Some(self.emit(
+            at,
+            "broadcast",
+            FOpKind::Select { source },
+            vec![x],
+            shape.to_vec(),
+        ))
+    }
+
+    /// Input `x` of a Concat placed into the output (zeros elsewhere).
+    pub(crate) fn place(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        map: &crate::index_map::IndexMap,
+        shape: &[usize],
+    ) -> FId {
+        let source = map
+            .source
+            .iter()
+            .map(|s| s.map_or(-1, |k| k as i64))
+            .collect();
+        self.emit(
+            at,
+            "place",
+            FOpKind::Select { source },
+            vec![x],
+            shape.to_vec(),
+        )
+    }
+
+    /// A partial sum of placed Concat inputs.
+    pub(crate) fn sum_part(&mut self, at: &Lowering, a: FId, b: FId, shape: &[usize]) -> FId {
+        self.emit(at, "concat", FOpKind::Add, vec![a, b], shape.to_vec())
+    }
+
+    /// Gives the lowered result the node's output name and shape.
+    fn finish(&mut self, at: &Lowering, y: FId, shape: Vec<usize>) -> FId {
+        let out = if self.shape(y) == shape {
+            y
+        } else {
+            self.emit(at, "reshape", FOpKind::Reshape, vec![y], shape)
+        };
+        self.values.insert(at.out_name.to_string(), out);
+        out
+    }
+}
+
+/// The common shape of two broadcast operands (numpy rules, right-aligned).
+pub(crate) fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let at = |s: &[usize], i: usize| (i + s.len()).checked_sub(n).map_or(1, |k| s[k]);
+    (0..n)
+        .map(|i| match (at(a, i), at(b, i)) {
+            (x, y) if x == y => Some(x),
+            (1, y) => Some(y),
+            (x, 1) => Some(x),
+            _ => None,
+        })
+        .collect()
+}
+
+/// For each element of `to` (row-major), the element of `from` it repeats.
+fn broadcast_source(from: &[usize], to: &[usize]) -> Option<Vec<i64>> {
+    if from.len() > to.len() {
+        return None;
+    }
+    let off = to.len() - from.len();
+    let mut strides = vec![0usize; to.len()];
+    let mut stride = 1;
+    for (k, &d) in from.iter().enumerate().rev() {
+        match (d, to[k + off]) {
+            (1, _) => {}
+            (x, y) if x == y => strides[k + off] = stride,
+            _ => return None,
+        }
+        stride *= d;
+    }
+    let n: usize = to.iter().product();
+    let mut out = Vec::with_capacity(n);
+    let mut idx = vec![0usize; to.len()];
+    for _ in 0..n {
+        out.push(idx.iter().zip(&strides).map(|(i, s)| i * s).sum::<usize>() as i64);
+        for k in (0..to.len()).rev() {
+            idx[k] += 1;
+            if idx[k] < to[k] {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(broadcast_shape(&[1, 3, 1], &[4]), Some(vec![1, 3, 4]));
+        assert_eq!(broadcast_shape(&[2, 3], &[3, 2]), None);
+        assert_eq!(
+            broadcast_source(&[1, 3, 1], &[1, 3, 2]),
+            Some(vec![0, 0, 1, 1, 2, 2])
+        );
+        assert_eq!(
+            broadcast_source(&[2], &[1, 3, 2]),
+            Some(vec![0, 1, 0, 1, 0, 1])
+        );
+        assert_eq!(broadcast_source(&[3], &[1, 2]), None);
+    }
+}

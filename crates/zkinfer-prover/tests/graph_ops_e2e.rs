@@ -1,0 +1,30 @@
+//! Softmax, LogSoftmax and reductions inside the graph (lowered to MaxPool
+//! over a row, row-wise Dense, Exp/Log/Reciprocal/Sqrt tables, Select
+//! broadcasts), broadcasting between activations, and data movement (Slice,
+//! Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select):
+//! each fixture compiles
+//! close to the float model (and the float model to tract), proves,
+//! verifies, and a changed output is rejected.
+
+mod onnx_common;
+
+use onnx_common::{all_pass, prove_fixture};
+
+/// (fixture, bound on the mean relative output error).
+const MODELS: &[(&str, f64)] = &[
+    ("softmax_mid", 3e-3),
+    ("log_softmax_rows", 3e-3),
+    ("reduce_center_l2", 3e-3),
+    ("reduce_max_min_sum", 3e-3),
+    ("reduce_logsumexp", 3e-3),
+    ("broadcast_gate", 3e-3),
+    ("data_movement", 3e-3),
+    ("upsample_tile", 3e-3),
+];
+
+#[test]
+fn graph_op_fixtures_compile_prove_verify_and_reject_a_changed_output() {
+    all_pass(MODELS, |name, tol| {
+        prove_fixture(name, tol);
+    });
+}
