@@ -55,10 +55,21 @@ const FOLDED: &[&str] = &[
     "Pow",
 ];
 
-/// Most elements a folded constant or a lowered kernel may have: a few bytes
-/// of ONNX (a huge ConstantOfShape, a dilation of 10^9) must not make the
-/// importer allocate gigabytes.
+/// Most elements a folded constant or a lowered kernel may ever have.
 pub const MAX_LOWERED_ELEMENTS: usize = 1 << 24;
+
+/// Most elements one folded constant or lowered kernel of a `file_bytes`-byte
+/// model may have: the importer's contract as a decoder (fuzzed) is no single
+/// allocation above 64× its input plus 1 MiB, so a few bytes of ONNX (a huge
+/// ConstantOfShape, a dilation of 10^6) cannot make it allocate gigabytes.
+/// 8-byte values, with room for a growing vector: `4·bytes + 2^16`, capped
+/// at [`MAX_LOWERED_ELEMENTS`].
+pub(super) fn budget(file_bytes: usize) -> usize {
+    file_bytes
+        .saturating_mul(4)
+        .saturating_add(1 << 16)
+        .min(MAX_LOWERED_ELEMENTS)
+}
 
 /// The node being imported, for attributes and named errors.
 pub(super) struct NodeCx<'a> {
@@ -93,11 +104,11 @@ impl NodeCx<'_> {
     }
 }
 
-/// Number of elements of `dims`, if at most [`MAX_LOWERED_ELEMENTS`].
-fn bounded_len(dims: &[usize]) -> Option<usize> {
+/// Number of elements of `dims`, if at most `limit`.
+fn bounded_len(dims: &[usize], limit: usize) -> Option<usize> {
     dims.iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .filter(|&n| n <= MAX_LOWERED_ELEMENTS)
+        .filter(|&n| n <= limit)
 }
 
 /// Positive integer attribute values (strides, dilations, kernel sizes).
@@ -243,7 +254,7 @@ impl Importer {
             ([w.dims[2], w.dims[3]], [d[0], d[1]])
         };
         let (kernel_shape, dense) =
-            dense_kernel(&w.data, oc, icg, g, k, d).map_err(|e| cx.bad(e))?;
+            dense_kernel(&w.data, oc, icg, g, k, d, self.lowering_budget).map_err(|e| cx.bad(e))?;
         let [_, _, kh, kw] = kernel_shape;
         let extent = if n == 1 { vec![kw] } else { vec![kh, kw] };
         let (strides, pads) = window_geometry(cx, &xs[2..], &extent)?;
@@ -374,7 +385,7 @@ impl Importer {
         let c = match consts.split_first() {
             None => None,
             Some((c0, rest)) => Some(rest.iter().try_fold(c0.clone(), |acc, c| {
-                broadcast2(&acc, c, combine)
+                broadcast2(&acc, c, combine, self.lowering_budget)
                     .ok_or_else(|| cx.bad("its constant inputs do not broadcast together"))
             })?),
         };
@@ -532,12 +543,6 @@ impl Importer {
     /// Folds a node that [`folds`] selects.
     pub(super) fn fold_lowered(&mut self, cx: &NodeCx) -> Result<()> {
         let c = self.fold_value(cx)?;
-        if c.data.len() > MAX_LOWERED_ELEMENTS {
-            return Err(cx.bad(format!(
-                "the folded constant has {} elements (at most {MAX_LOWERED_ELEMENTS})",
-                c.data.len()
-            )));
-        }
         self.consts.insert(cx.output().to_string(), c);
         Ok(())
     }
@@ -549,9 +554,10 @@ impl Importer {
                 _ => Err(cx.bad(format!("input #{i} must be a scalar"))),
             }
         };
+        let limit = self.lowering_budget;
         let too_big = || {
             cx.bad(format!(
-                "the result exceeds {MAX_LOWERED_ELEMENTS} elements"
+                "the result exceeds the {limit} elements a model file of this size may create"
             ))
         };
         match cx.op {
@@ -565,7 +571,7 @@ impl Importer {
                     .ok_or_else(|| {
                         cx.bad(format!("shape {:?} is not non-negative integers", s.data))
                     })?;
-                let n = bounded_len(&dims).ok_or_else(too_big)?;
+                let n = bounded_len(&dims, limit).ok_or_else(too_big)?;
                 let value = match attr(cx.node, "value").and_then(|a| a.t.as_ref()) {
                     None => 0.0,
                     Some(t) => match decode_tensor(t)?.data[..] {
@@ -579,14 +585,14 @@ impl Importer {
                 })
             }
             "Range" => {
-                let (start, limit, delta) = (scalar(0)?, scalar(1)?, scalar(2)?);
-                if delta == 0.0 || !(start.is_finite() && limit.is_finite() && delta.is_finite()) {
+                let (start, stop, delta) = (scalar(0)?, scalar(1)?, scalar(2)?);
+                if delta == 0.0 || !(start.is_finite() && stop.is_finite() && delta.is_finite()) {
                     return Err(cx.bad(format!(
-                        "range ({start}, {limit}, {delta}) is not finite or has delta 0"
+                        "range ({start}, {stop}, {delta}) is not finite or has delta 0"
                     )));
                 }
-                let n = ((limit - start) / delta).ceil().max(0.0);
-                if n > MAX_LOWERED_ELEMENTS as f64 {
+                let n = ((stop - start) / delta).ceil().max(0.0);
+                if n > limit as f64 {
                     return Err(too_big());
                 }
                 let n = n as usize;
@@ -649,7 +655,7 @@ impl Importer {
                 };
                 let mut acc = first.clone();
                 for c in rest {
-                    acc = broadcast2(&acc, c, f).ok_or_else(|| {
+                    acc = broadcast2(&acc, c, f, limit).ok_or_else(|| {
                         cx.bad("inputs do not broadcast together (or the result is too large)")
                     })?;
                 }
@@ -740,6 +746,7 @@ fn dense_kernel(
     group: usize,
     k: [usize; 2],
     d: [usize; 2],
+    limit: usize,
 ) -> std::result::Result<([usize; 4], Vec<f64>), String> {
     if oc == 0 || icg == 0 || k.contains(&0) {
         return Err(format!("empty kernel {:?}", [oc, icg, k[0], k[1]]));
@@ -753,9 +760,9 @@ fn dense_kernel(
         (Some(kh), Some(kw)) => [oc, c, kh, kw],
         _ => return Err(format!("dilations {d:?} overflow")),
     };
-    if bounded_len(&shape).is_none() {
+    if bounded_len(&shape, limit).is_none() {
         return Err(format!(
-            "the dense kernel {shape:?} of group {group}, dilations {d:?} exceeds {MAX_LOWERED_ELEMENTS} weights"
+            "the dense kernel {shape:?} of group {group}, dilations {d:?} exceeds the {limit} weights a model file of this size may create"
         ));
     }
     let [_, _, kh, kw] = shape;
@@ -782,8 +789,8 @@ fn holds_its_shape(c: &Const) -> bool {
 }
 
 /// `f(a, b)` elementwise with numpy broadcasting; `None` if the shapes do
-/// not broadcast or the result exceeds [`MAX_LOWERED_ELEMENTS`].
-fn broadcast2(a: &Const, b: &Const, f: impl Fn(f64, f64) -> f64) -> Option<Const> {
+/// not broadcast or the result exceeds `limit` elements.
+fn broadcast2(a: &Const, b: &Const, f: impl Fn(f64, f64) -> f64, limit: usize) -> Option<Const> {
     if !(holds_its_shape(a) && holds_its_shape(b)) {
         return None;
     }
@@ -800,7 +807,7 @@ fn broadcast2(a: &Const, b: &Const, f: impl Fn(f64, f64) -> f64) -> Option<Const
             _ => None,
         })
         .collect::<Option<Vec<usize>>>()?;
-    let n = bounded_len(&dims)?;
+    let n = bounded_len(&dims, limit)?;
     // row-major strides, 0 along a broadcast axis
     let strides = |d: &[usize]| {
         let mut s = vec![0; r];
@@ -968,6 +975,7 @@ mod tests {
             opset: 17,
             batch: 1,
             graph_outputs: vec!["y".into()],
+            lowering_budget: budget(1000),
             consts: consts
                 .iter()
                 .map(|(n, c)| (n.to_string(), c.clone()))
@@ -1205,7 +1213,8 @@ mod tests {
     fn dense_kernel_of_a_depthwise_dilated_kernel() {
         // 2 groups, 2 output channels per group, 1 input channel each, k = [1, 2], d = [1, 3]
         let w = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
-        let (shape, dense) = dense_kernel(&w, 4, 1, 2, [1, 2], [1, 3]).unwrap();
+        let big = MAX_LOWERED_ELEMENTS;
+        let (shape, dense) = dense_kernel(&w, 4, 1, 2, [1, 2], [1, 3], big).unwrap();
         assert_eq!(shape, [4, 2, 1, 4]);
         let row = |o: usize, ch: usize| &dense[(o * 2 + ch) * 4..(o * 2 + ch + 1) * 4];
         assert_eq!(row(0, 0), [1.0, 0.0, 0.0, 2.0]);
@@ -1214,18 +1223,22 @@ mod tests {
         assert_eq!(row(2, 0), [0.0; 4]);
         assert_eq!(row(2, 1), [5.0, 0.0, 0.0, 6.0]);
         assert_eq!(row(3, 1), [7.0, 0.0, 0.0, 8.0]);
-        assert!(dense_kernel(&w, 4, 1, 2, [1, 2], [1, usize::MAX]).is_err());
-        assert!(dense_kernel(&[0.0; 4], 1, 1, 1, [2, 2], [1 << 13, 1 << 13]).is_err());
+        assert!(dense_kernel(&w, 4, 1, 2, [1, 2], [1, usize::MAX], big).is_err());
+        assert!(dense_kernel(&[0.0; 4], 1, 1, 1, [2, 2], [1 << 13, 1 << 13], big).is_err());
+        assert!(dense_kernel(&w, 4, 1, 2, [1, 2], [1, 3], 31).is_err());
     }
 
     #[test]
     fn broadcasting_and_uniform_constants() {
         let a = c(&[2, 1], &[1.0, 2.0]);
         let b = c(&[3], &[10.0, 20.0, 30.0]);
-        let s = broadcast2(&a, &b, |x, y| x + y).unwrap();
+        let s = broadcast2(&a, &b, |x, y| x + y, 6).unwrap();
         assert_eq!(s.dims, [2, 3]);
         assert_eq!(s.data, [11.0, 21.0, 31.0, 12.0, 22.0, 32.0]);
-        assert!(broadcast2(&c(&[2], &[0.0; 2]), &b, f64::max).is_none());
+        assert!(broadcast2(&c(&[2], &[0.0; 2]), &b, f64::max, 6).is_none());
+        assert!(broadcast2(&a, &b, f64::max, 5).is_none());
+        assert_eq!(budget(1000), 4000 + (1 << 16));
+        assert_eq!(budget(usize::MAX), MAX_LOWERED_ELEMENTS);
         let z = c(&[3, 4, 5, 5], &[0.5; 300]);
         assert_eq!(uniform_value(&z, &[1, 4, 5, 5], 3), Some(0.5));
         assert_eq!(uniform_value(&z, &[1, 4, 5, 5], 1), None);

@@ -52,6 +52,7 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
         opset,
         batch: 1,
         graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
+        lowering_budget: lowering::budget(bytes.len()),
         consts: HashMap::new(),
         values: HashMap::new(),
         tensors: vec![],
@@ -219,6 +220,8 @@ pub(crate) struct Importer {
     pub(crate) ops: Vec<FOp>,
     /// Names of the graph's outputs (a Softmax there stays a float tail).
     graph_outputs: Vec<String>,
+    /// Most elements one lowering may create (`lowering::budget`).
+    lowering_budget: usize,
 }
 
 fn attr<'a>(node: &'a pb::NodeProto, name: &str) -> Option<&'a pb::AttributeProto> {
