@@ -7,7 +7,8 @@ Each model NAME.onnx comes with NAME.input.json ({"input_data": [[...]]}, ezkl s
 demo_mlp.onnx is a 64-32-10 MLP trained here in numpy on a synthetic 8x8 glyph task;
 demo_test_inputs.npy / demo_test_labels.npy hold a held-out test split for it.
 one_*.onnx are single-op models (a model with nothing committed per proof, or no weight layer).
-All models: opset 17, float32, symbolic batch axis "batch".
+All models: opset 17, float32, symbolic batch axis "batch", except multi_*.onnx: several graph
+inputs (an int64 and a bool one among them), whose input files hold one entry per input.
 """
 import json
 import os
@@ -180,7 +181,75 @@ def main(outdir):
     batched(outdir)
     reductions(outdir)
     data_movement(outdir)
+    multi_input(outdir)
     lowerings(outdir)
+
+
+def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
+    """A model with several graph inputs: `inputs` lists (name, elem type, per-sample shape)
+    and `xs` their values, each with its batch axis. The input file holds one entry per
+    input in graph order, each flattened over all its samples (ezkl's convention)."""
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info(n, t, [batch] + list(shape)) for n, t, shape in inputs],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch] + list(out_shape))],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="zkinfer-fixtures")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(outdir, name + ".onnx"))
+    entries = []
+    for (_, t, _), x in zip(inputs, xs):
+        x = np.asarray(x).reshape(-1)
+        entries.append(x.astype(int).tolist() if t != TensorProto.FLOAT else x.astype(np.float32).astype(float).round(6).tolist())
+    with open(os.path.join(outdir, name + ".input.json"), "w") as f:
+        json.dump({"input_data": entries}, f)
+
+
+def multi_input(outdir):
+    """Several graph inputs: combined into one public input tensor, each input a Select
+    of its segment. Float inputs added and multiplied mid-graph, one broadcast against
+    another, an int64 input used arithmetically, a bool mask, a fixed batch of 2."""
+    rng = np.random.default_rng(14)
+    N = helper.make_node
+    F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
+    save_multi(outdir, "multi_add_mul", [
+        N("Gemm", ["a", "w1", "b1"], ["h"], name="fc1", transB=1),
+        N("Relu", ["h"], ["r"], name="relu"),
+        N("Add", ["r", "b"], ["s"], name="add_b"),
+        N("Mul", ["s", "b"], ["m"], name="mul_b"),
+        N("Gemm", ["m", "w2", "b2"], ["output"], name="fc2", transB=1),
+    ], [init("w1", w(rng, 6, 6)), init("b1", w(rng, 6)), init("w2", w(rng, 3, 6)), init("b2", w(rng, 3))],
+        [("a", F, [6]), ("b", F, [6])], [3], [rng.standard_normal((1, 6)), rng.standard_normal((1, 6))])
+    save_multi(outdir, "multi_broadcast", [
+        N("MatMul", ["a", "w1"], ["h"], name="rows"),
+        N("Unsqueeze", ["b", "ax1"], ["bu"], name="b_row"),
+        N("Mul", ["h", "bu"], ["m"], name="gate_rows"),
+        N("Add", ["m", "a"], ["s"], name="residual"),
+        N("Flatten", ["s"], ["f"], name="flatten"),
+        N("Gemm", ["f", "w2", "b2"], ["output"], name="fc", transB=1),
+    ], [init("w1", w(rng, 4, 4)), init_i64("ax1", [1]), init("w2", w(rng, 3, 12)), init("b2", w(rng, 3))],
+        [("a", F, [3, 4]), ("b", F, [4])], [3], [rng.standard_normal((1, 3, 4)), rng.standard_normal((1, 4))])
+    save_multi(outdir, "multi_int_input", [
+        N("Cast", ["counts"], ["c"], name="to_float", to=TensorProto.FLOAT),
+        N("Mul", ["x", "c"], ["xc"], name="scale_by_count"),
+        N("Add", ["xc", "c"], ["s"], name="add_count"),
+        N("Gemm", ["s", "w", "b"], ["output"], name="fc", transB=1),
+    ], [init("w", w(rng, 2, 5)), init("b", w(rng, 2))],
+        [("x", F, [5]), ("counts", I64, [5])], [2], [rng.standard_normal((1, 5)), rng.integers(0, 4, (1, 5))])
+    save_multi(outdir, "multi_three_batch2", [
+        N("Gemm", ["a", "wa", "ba"], ["ha"], name="fc_a", transB=1),
+        N("Cast", ["mask"], ["mf"], name="mask_to_float", to=TensorProto.FLOAT),
+        N("Mul", ["ha", "mf"], ["g"], name="masked"),
+        N("Gemm", ["b", "wb", "bb"], ["hb"], name="fc_b", transB=1),
+        N("Add", ["g", "hb"], ["s"], name="join"),
+        N("Relu", ["s"], ["r"], name="relu"),
+        N("Gemm", ["r", "w2", "b2"], ["output"], name="fc2", transB=1),
+    ], [init("wa", w(rng, 4, 4)), init("ba", w(rng, 4)), init("wb", w(rng, 4, 3)), init("bb", w(rng, 4)),
+        init("w2", w(rng, 2, 4)), init("b2", w(rng, 2))],
+        [("a", F, [4]), ("b", F, [3]), ("mask", B, [4])], [2],
+        [rng.standard_normal((2, 4)), rng.standard_normal((2, 3)), rng.integers(0, 2, (2, 4)).astype(bool)], batch=2)
 
 
 def reductions(outdir):
@@ -218,6 +287,50 @@ def reductions(outdir):
         N("Sigmoid", ["g"], ["s"], name="excite"),
         N("Mul", ["input", "s"], ["output"], name="scale"),
     ], [], [3, 4, 4], [3, 4, 4], rng.standard_normal((3, 4, 4)))
+
+    save(outdir, "layer_norm_seq", [
+        N("MatMul", ["input", "w1"], ["h"], name="fc1"),
+        N("LayerNormalization", ["h", "ln_s", "ln_b"], ["n"], name="layer_norm", axis=-1, epsilon=1e-5),
+        N("MatMul", ["n", "w2"], ["output"], name="fc2"),
+    ], [init("w1", w(rng, 5, 8)), init("ln_s", 1 + 0.1 * w(rng, 8, scale=1.0)), init("ln_b", 0.1 * w(rng, 8, scale=1.0)),
+        init("w2", w(rng, 8, 3))], [4, 5], [4, 3], rng.standard_normal((4, 5)))
+    save(outdir, "instance_norm_prelu", [
+        N("Conv", ["input", "cw", "cb"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        N("InstanceNormalization", ["c", "in_s", "in_b"], ["n"], name="instance_norm", epsilon=1e-5),
+        N("PRelu", ["n", "slope"], ["p"], name="prelu"),
+        N("LpNormalization", ["p"], ["output"], name="l2_normalize", axis=1, p=2),
+    ], [init("cw", w(rng, 3, 2, 3, 3)), init("cb", w(rng, 3)), init("in_s", 1 + 0.1 * w(rng, 3, scale=1.0)),
+        init("in_b", 0.1 * w(rng, 3, scale=1.0)), init("slope", np.array([[[0.1]], [[0.25]], [[-0.2]]], dtype=np.float32))],
+        [2, 5, 5], [3, 5, 5], rng.standard_normal((2, 5, 5)))
+
+    # Two-head self-attention with a positional embedding (a whole-sample
+    # constant), Q·Kᵀ and P·V as MatMuls of activations, softmax, LayerNorm.
+    t, d, h = 4, 6, 2
+    dh = d // h
+    save(outdir, "attention_heads", [
+        N("Add", ["input", "pos"], ["x"], name="pos_embed"),
+        N("MatMul", ["x", "wq"], ["q"], name="q_proj"),
+        N("MatMul", ["x", "wk"], ["k"], name="k_proj"),
+        N("MatMul", ["x", "wv"], ["v"], name="v_proj"),
+        N("Reshape", ["q", "heads_shape"], ["q4"], name="q_heads"),
+        N("Reshape", ["k", "heads_shape"], ["k4"], name="k_heads"),
+        N("Reshape", ["v", "heads_shape"], ["v4"], name="v_heads"),
+        N("Transpose", ["q4"], ["qh"], name="q_t", perm=[0, 2, 1, 3]),
+        N("Transpose", ["k4"], ["kh"], name="k_t", perm=[0, 2, 3, 1]),
+        N("Transpose", ["v4"], ["vh"], name="v_t", perm=[0, 2, 1, 3]),
+        N("MatMul", ["qh", "kh"], ["s"], name="scores"),
+        N("Div", ["s", "sqrt_dh"], ["ss"], name="scale"),
+        N("Softmax", ["ss"], ["p"], name="softmax", axis=-1),
+        N("MatMul", ["p", "vh"], ["o"], name="attend"),
+        N("Transpose", ["o"], ["ot"], name="o_t", perm=[0, 2, 1, 3]),
+        N("Reshape", ["ot", "merge_shape"], ["om"], name="merge_heads"),
+        N("Add", ["om", "x"], ["res"], name="residual"),
+        N("LayerNormalization", ["res", "ln_s", "ln_b"], ["output"], name="ln", axis=-1),
+    ], [init("pos", 0.5 * w(rng, 1, t, d, scale=1.0)), init("wq", w(rng, d, d)), init("wk", w(rng, d, d)),
+        init("wv", w(rng, d, d)), init_i64("heads_shape", np.array([0, t, h, dh])),
+        init("sqrt_dh", np.array(np.sqrt(dh), dtype=np.float32)), init_i64("merge_shape", np.array([0, t, d])),
+        init("ln_s", np.ones(d, dtype=np.float32)), init("ln_b", np.zeros(d, dtype=np.float32))],
+        [t, d], [t, d], rng.standard_normal((t, d)))
 
 
 def data_movement(outdir):

@@ -310,10 +310,16 @@ fn run_model(dir: &Path, tolerance: f64, stage: &AtomicU8) -> Run {
     };
     let refuse = |s: Stage, e: &dyn std::fmt::Display| Status::Refused(s, line(e));
     stage.store(Stage::Compile as u8, Ordering::SeqCst);
-    // Several entries are several graph inputs; the facade takes one, and says so when there
-    // are more (multi-input models are not supported yet).
+    // One entry per graph input: calibration and the statement read them as input files do.
     let model = match api::compile_onnx(&dir.join("model.onnx"), &inputs, &Default::default()) {
         Ok((m, _report)) => m,
+        Err(e) => {
+            run.status = refuse(Stage::Compile, &e);
+            return run;
+        }
+    };
+    let x = match api::read_statement_input(&dir.join("input.json"), &model) {
+        Ok(x) => x,
         Err(e) => {
             run.status = refuse(Stage::Compile, &e);
             return run;
@@ -329,7 +335,7 @@ fn run_model(dir: &Path, tolerance: f64, stage: &AtomicU8) -> Run {
     };
     let vk_bytes = pk.vk.to_bytes();
     stage.store(Stage::Prove as u8, Ordering::SeqCst);
-    let proven = match api::prove_float(pk, &inputs[0], &mut |_| {}) {
+    let proven = match api::prove_float(pk, &x, &mut |_| {}) {
         Ok(p) => p,
         Err(e) => {
             run.status = refuse(Stage::Prove, &e);
@@ -347,7 +353,7 @@ fn run_model(dir: &Path, tolerance: f64, stage: &AtomicU8) -> Run {
             let proof = Proof::from_bytes(&bytes)?;
             let file = api::OutputFile::parse(&proven.output.to_json().to_string())
                 .map_err(api::Error::OutputFile)?;
-            api::verify_float(&vk, &inputs[0], &file, &proof)
+            api::verify_float(&vk, &x, &file, &proof)
         });
     let verified = match verified {
         Ok(v) => v,

@@ -198,9 +198,30 @@ fn fmt(v: &[f64]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
+/// A test set as samples of the model's input: as read for a single-input
+/// model; for several graph inputs, one entry per input holding every sample,
+/// laid out per sample as a statement's input is (any number of samples).
+fn eval_samples(m: &QuantModel, path: &Path) -> Result<Vec<Vec<f64>>> {
+    if m.input_segments.len() <= 1 {
+        return Ok(read_samples(path)?);
+    }
+    let file = zkinfer_model::input::load_file(path)?;
+    let bad = |reason: String| anyhow::anyhow!("bad input file {}: {reason}", path.display());
+    if file.npy {
+        bail!(
+            "bad input file {}: a .npy file holds one array and the model has {} graph inputs; give a JSON file with one \"input_data\" entry per input",
+            path.display(),
+            m.input_segments.len()
+        );
+    }
+    let (x, _) = zkinfer_model::input::interleave(&file.entries, &m.input_segments).map_err(bad)?;
+    zkinfer_model::input::check_types(&x, &m.input_segments).map_err(bad)?;
+    Ok(x.chunks(m.input_len()).map(<[f64]>::to_vec).collect())
+}
+
 pub fn eval(a: EvalArgs) -> Result<()> {
     let m = load_model(&a.model)?;
-    let xs = read_samples(&a.inputs)?;
+    let xs = eval_samples(&m, &a.inputs)?;
     let labels = zkinfer_model::input::load_labels(&a.labels)
         .with_context(|| format!("reading labels {}", a.labels.display()))?;
     if xs.len() != labels.len() {

@@ -3,7 +3,8 @@
 
 use crate::error::{ModelError, Result};
 use crate::eval::evaluate;
-use crate::float::FloatModel;
+use crate::float::{FloatModel, InputElem};
+use crate::input::{check_types, interleave};
 use crate::ir::QuantModel;
 use crate::onnx_import::import_onnx;
 use crate::quantize::{quantize, CalibStats, QuantConfig};
@@ -84,30 +85,75 @@ pub fn accuracy_report(
 }
 
 /// Runs the ONNX model with tract (float32) on one sample; `shape` includes the batch axis.
+pub fn tract_reference(onnx_bytes: &[u8], shape: &[usize], x: &[f64]) -> Result<Vec<f64>> {
+    tract_reference_inputs(
+        onnx_bytes,
+        &[TractInput {
+            shape: shape.to_vec(),
+            elem: InputElem::Float32,
+            values: x.to_vec(),
+        }],
+    )
+}
+
+/// One graph input for [`tract_reference_inputs`].
+#[derive(Clone, Debug)]
+pub struct TractInput {
+    /// With the batch axis.
+    pub shape: Vec<usize>,
+    pub elem: InputElem,
+    pub values: Vec<f64>,
+}
+
+/// Runs the ONNX model with tract on every graph input (in graph order, each
+/// given in its own element type); returns the first output.
 /// tract optimizes and runs an untrusted graph: a panic inside it is this model's error,
 /// not a crash of the caller.
-pub fn tract_reference(onnx_bytes: &[u8], shape: &[usize], x: &[f64]) -> Result<Vec<f64>> {
-    std::panic::catch_unwind(|| tract_run(onnx_bytes, shape, x))
+pub fn tract_reference_inputs(onnx_bytes: &[u8], inputs: &[TractInput]) -> Result<Vec<f64>> {
+    std::panic::catch_unwind(|| tract_run(onnx_bytes, inputs))
         .unwrap_or_else(|_| Err(ModelError::Tract("tract panicked on this model".into())))
 }
 
-fn tract_run(onnx_bytes: &[u8], shape: &[usize], x: &[f64]) -> Result<Vec<f64>> {
+fn tract_run(onnx_bytes: &[u8], inputs: &[TractInput]) -> Result<Vec<f64>> {
     use tract_onnx::prelude::*;
     let t = |e: TractError| ModelError::Tract(format!("{e:#}"));
-    let model = tract_onnx::onnx()
+    let dt = |e: InputElem| match e {
+        InputElem::Float32 => DatumType::F32,
+        InputElem::Float16 => DatumType::F16,
+        InputElem::Float64 => DatumType::F64,
+        InputElem::Int8 => DatumType::I8,
+        InputElem::Int16 => DatumType::I16,
+        InputElem::Int32 => DatumType::I32,
+        InputElem::Int64 => DatumType::I64,
+        InputElem::Uint8 => DatumType::U8,
+        InputElem::Uint16 => DatumType::U16,
+        InputElem::Uint32 => DatumType::U32,
+        InputElem::Uint64 => DatumType::U64,
+        InputElem::Bool => DatumType::Bool,
+    };
+    let mut model = tract_onnx::onnx()
         .model_for_read(&mut &onnx_bytes[..])
-        .map_err(t)?
-        .with_input_fact(0, f32::fact(shape).into())
-        .map_err(t)?
+        .map_err(t)?;
+    let mut values = TVec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let d = dt(input.elem);
+        model = model
+            .with_input_fact(i, InferenceFact::dt_shape(d, &input.shape))
+            .map_err(t)?;
+        let x = Tensor::from_shape(&input.shape, &input.values)
+            .and_then(|x| x.cast_to_dt(d).map(|c| c.into_owned()))
+            .map_err(t)?;
+        values.push(x.into());
+    }
+    let model = model
         .into_optimized()
         .map_err(t)?
         .into_runnable()
         .map_err(t)?;
-    let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-    let input = Tensor::from_shape(shape, &xf).map_err(t)?;
-    let out = model.run(tvec!(input.into())).map_err(t)?;
-    let view = out[0].to_plain_array_view::<f32>().map_err(t)?;
-    Ok(view.iter().map(|&v| v as f64).collect())
+    let out = model.run(values).map_err(t)?;
+    let out = out[0].cast_to::<f64>().map_err(t)?;
+    let view = out.to_plain_array_view::<f64>().map_err(t)?;
+    Ok(view.iter().copied().collect())
 }
 
 #[derive(Clone, Debug)]
@@ -126,8 +172,10 @@ impl Default for CompileOptions {
     }
 }
 
-/// ONNX bytes + calibration samples → quantized model and its accuracy report
-/// (measured on the calibration samples).
+/// ONNX bytes + calibration data → quantized model and its accuracy report
+/// (measured on the calibration samples). The data is an input file's
+/// entries: samples for a single-input model, one entry per graph input (each
+/// holding all its samples) for a model with several.
 pub fn compile(
     onnx: &[u8],
     name: &str,
@@ -138,18 +186,32 @@ pub fn compile(
     if calibration.is_empty() {
         return Err(ModelError::Quantize("no calibration samples".into()));
     }
-    let calibration = &split_samples(calibration, fm.input_len())?;
+    let calibration = &calibration_samples(&fm, calibration)?;
     let st = CalibStats::collect(&fm, calibration)?;
     let m = quantize(&fm, &st, &opts.config, name, onnx.to_vec())?;
     let mut report = accuracy_report(&m, &fm, calibration)?;
     if opts.tract_check {
         // tract runs the ONNX graph at its own batch size: the first `batch`
-        // calibration samples (repeated if there are fewer).
-        let mut shape = fm.tensors[fm.input].shape.clone();
-        shape[0] = fm.batch;
+        // calibration samples (repeated if there are fewer), each graph input
+        // in its own type.
         let batch: Vec<&Vec<f64>> = calibration.iter().cycle().take(fm.batch).collect();
-        let x: Vec<f64> = batch.iter().flat_map(|s| s.iter().copied()).collect();
-        let t = tract_reference(onnx, &shape, &x)?;
+        let inputs: Vec<TractInput> = fm
+            .input_segments
+            .iter()
+            .map(|seg| {
+                let mut shape = seg.shape.clone();
+                shape[0] = fm.batch;
+                TractInput {
+                    shape,
+                    elem: seg.elem,
+                    values: batch
+                        .iter()
+                        .flat_map(|s| s[seg.offset..seg.offset + seg.len].iter().copied())
+                        .collect(),
+                }
+            })
+            .collect();
+        let t = tract_reference_inputs(onnx, &inputs)?;
         let mut f = Vec::new();
         for s in &batch {
             f.extend(fm.evaluate(s)?);
@@ -176,20 +238,32 @@ pub fn compile(
     Ok((m, report))
 }
 
-/// Calibration samples of one sample each: a sample holding several whole
-/// samples (a batch written as one tensor) is split.
-fn split_samples(samples: &[Vec<f64>], len: usize) -> Result<Vec<Vec<f64>>> {
-    let mut out = Vec::with_capacity(samples.len());
-    for s in samples {
-        if s.is_empty() || !s.len().is_multiple_of(len) {
-            return Err(ModelError::InputLength {
-                expected: len,
-                got: s.len(),
-            });
+/// Calibration data as samples of the model's input. A single-input model
+/// takes samples, any of which may hold several whole ones (a batch written
+/// as one tensor); a model with several graph inputs takes one entry per
+/// input, as input files hold them ([`interleave`]).
+fn calibration_samples(fm: &FloatModel, entries: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
+    let len = fm.input_len();
+    let samples = if fm.input_segments.len() > 1 {
+        let (x, _) = interleave(entries, &fm.input_segments).map_err(ModelError::Calibration)?;
+        x.chunks(len).map(<[f64]>::to_vec).collect()
+    } else {
+        let mut out = Vec::with_capacity(entries.len());
+        for s in entries {
+            if s.is_empty() || !s.len().is_multiple_of(len) {
+                return Err(ModelError::InputLength {
+                    expected: len,
+                    got: s.len(),
+                });
+            }
+            out.extend(s.chunks(len).map(<[f64]>::to_vec));
         }
-        out.extend(s.chunks(len).map(<[f64]>::to_vec));
+        out
+    };
+    for s in &samples {
+        check_types(s, &fm.input_segments).map_err(ModelError::Calibration)?;
     }
-    Ok(out)
+    Ok(samples)
 }
 
 /// The float model behind a compiled model (re-imported from its embedded ONNX bytes).

@@ -55,6 +55,10 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Resize",
     "Upsample",
     "Trilu",
+    "LayerNormalization",
+    "InstanceNormalization",
+    "LpNormalization",
+    "PRelu",
 ];
 
 /// Every ONNX operator the importer understands.
@@ -134,6 +138,8 @@ pub enum ModelError {
     },
     #[error("bad input file {path}: {reason}")]
     InputFile { path: String, reason: String },
+    #[error("calibration data: {0}")]
+    Calibration(String),
     #[error("bad compiled model file: {0}")]
     ModelFile(String),
     #[error("float reference (tract) failed: {0}")]

@@ -313,6 +313,27 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             }
             (*output, y)
         }
+        QOp::MatMul { a, b, output } => {
+            let bound = m.tensors[*output].bound;
+            let (rows, inner, n, lead) =
+                crate::ir::matmul_dims(&m.tensors[*a].shape, &m.tensors[*b].shape)
+                    .ok_or_else(|| ModelError::Invalid(format!("op #{k}: MatMul shapes")))?;
+            let heads: usize = lead.iter().product();
+            let (va, vb) = (&vals[*a], &vals[*b]);
+            let mut y = Vec::with_capacity(heads * rows * n);
+            for h in 0..heads {
+                let (ah, bh) = (&va[h * rows * inner..], &vb[h * inner * n..]);
+                for i in 0..rows {
+                    for j in 0..n {
+                        let acc: i128 = (0..inner)
+                            .map(|t| ah[i * inner + t] as i128 * bh[t * n + j] as i128)
+                            .sum();
+                        y.push(checked(k, name(*output), acc, bound)?);
+                    }
+                }
+            }
+            (*output, y)
+        }
         QOp::Mul { a, b, output } => {
             let bound = m.tensors[*output].bound;
             let y = vals[*a]
@@ -394,6 +415,25 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             (*output, y)
         }
         QOp::Reshape { input, output } => (*output, vals[*input].clone()),
+        QOp::AddConst {
+            input,
+            output,
+            constant,
+        } => {
+            let y = vals[*input]
+                .iter()
+                .zip(constant)
+                .map(|(&x, &c)| {
+                    checked(
+                        k,
+                        name(*output),
+                        x as i128 + c as i128,
+                        m.tensors[*output].bound,
+                    )
+                })
+                .collect::<Result<_>>()?;
+            (*output, y)
+        }
         QOp::Select {
             input,
             output,

@@ -49,10 +49,17 @@ pub enum FOpKind {
         shift: Vec<f64>,
     },
     Add,
+    /// `x + c` with a constant of one sample's shape.
+    AddConst {
+        c: Vec<f64>,
+    },
     /// `a − b` of two activations of one shape.
     Sub,
     /// `a · b` (elementwise) of two activations of one shape.
     Mul,
+    /// Matrix product of two activations `[1, .., M, K]·[1, .., K, N]`
+    /// (equal leading axes).
+    MatMul,
     Relu,
     Sigmoid,
     Tanh,
@@ -110,6 +117,117 @@ pub struct FloatModel {
     /// The batch axis is symbolic: a statement may hold any number of samples.
     pub dynamic_batch: bool,
     pub ops: Vec<FOp>,
+    /// The graph inputs, in graph order, as segments of each sample of
+    /// [`FloatModel::input`] (one segment, the whole tensor, for a
+    /// single-input model; empty in files written before there were several).
+    #[serde(default)]
+    pub input_segments: Vec<InputSegment>,
+}
+
+/// Where one ONNX graph input sits in the model's single input tensor. The
+/// statement has one public input, so several graph inputs are laid side by
+/// side per sample: sample `s` of the statement is `[in_1 of s, in_2 of s, …]`,
+/// and graph input `i` is the values `offset..offset + len` of each sample.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct InputSegment {
+    /// The graph input's name.
+    pub name: String,
+    /// Its shape for one sample (batch axis 1).
+    pub shape: Vec<usize>,
+    /// Its element type: every type is read as numbers.
+    pub elem: InputElem,
+    pub offset: usize,
+    pub len: usize,
+}
+
+/// Element type of a graph input. Integers and booleans are taken as the
+/// numbers they are (a boolean is 0 or 1), so a mask or a count can enter the
+/// arithmetic; input files must then hold such values ([`InputElem::admits`]).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum InputElem {
+    Float32,
+    Float16,
+    Float64,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Uint8,
+    Uint16,
+    Uint32,
+    Uint64,
+    Bool,
+}
+
+impl InputElem {
+    /// The type of an ONNX `TensorProto.DataType` code; an error naming the
+    /// type for those that are not numbers (strings, complex) or that we
+    /// cannot represent (bfloat16, 8- and 4-bit floats and integers).
+    pub fn from_onnx(code: i32) -> std::result::Result<InputElem, String> {
+        use InputElem::*;
+        Ok(match code {
+            1 => Float32,
+            2 => Uint8,
+            3 => Int8,
+            4 => Uint16,
+            5 => Int16,
+            6 => Int32,
+            7 => Int64,
+            9 => Bool,
+            10 => Float16,
+            11 => Float64,
+            12 => Uint32,
+            13 => Uint64,
+            8 => return Err("element type string is not a number".into()),
+            14 | 15 => {
+                return Err(format!(
+                    "element type complex{} is not supported (real numbers only)",
+                    if code == 14 { 64 } else { 128 }
+                ))
+            }
+            16 => return Err("element type bfloat16 is not supported".into()),
+            c => return Err(format!("element type {c} is not supported")),
+        })
+    }
+
+    /// The ONNX name of the type (`float`, `int64`, `bool`, …).
+    pub fn onnx_name(self) -> &'static str {
+        use InputElem::*;
+        match self {
+            Float32 => "float",
+            Float16 => "float16",
+            Float64 => "double",
+            Int8 => "int8",
+            Int16 => "int16",
+            Int32 => "int32",
+            Int64 => "int64",
+            Uint8 => "uint8",
+            Uint16 => "uint16",
+            Uint32 => "uint32",
+            Uint64 => "uint64",
+            Bool => "bool",
+        }
+    }
+
+    /// Whether `v` is a value of this type: any finite number for a float,
+    /// an integer in range for an integer type, 0 or 1 for a boolean.
+    pub fn admits(self, v: f64) -> bool {
+        use InputElem::*;
+        let (lo, hi) = match self {
+            Float32 | Float16 | Float64 => return v.is_finite(),
+            Bool => (0.0, 1.0),
+            Int8 => (-128.0, 127.0),
+            Int16 => (-32768.0, 32767.0),
+            Int32 => (-2147483648.0, 2147483647.0),
+            Int64 => (-9.223372036854776e18, 9.223372036854776e18),
+            Uint8 => (0.0, 255.0),
+            Uint16 => (0.0, 65535.0),
+            Uint32 => (0.0, 4294967295.0),
+            Uint64 => (0.0, 1.8446744073709552e19),
+        };
+        v.fract() == 0.0 && (lo..=hi).contains(&v)
+    }
 }
 
 /// Output size of a window op (conv or pool) along one axis; `None` if the kernel does not fit.
@@ -247,6 +365,7 @@ impl FloatModel {
                 let b = &vals[op.inputs[1]];
                 x.iter().zip(b).map(|(a, b)| a + b).collect()
             }
+            FOpKind::AddConst { c } => x.iter().zip(c).map(|(a, b)| a + b).collect(),
             FOpKind::Sub => {
                 let b = &vals[op.inputs[1]];
                 x.iter().zip(b).map(|(a, b)| a - b).collect()
@@ -254,6 +373,30 @@ impl FloatModel {
             FOpKind::Mul => {
                 let b = &vals[op.inputs[1]];
                 x.iter().zip(b).map(|(a, b)| a * b).collect()
+            }
+            FOpKind::MatMul => {
+                let b = &vals[op.inputs[1]];
+                let bs = &self.tensors[op.inputs[1]].shape;
+                let (r, k, n) = (
+                    in_shape.len(),
+                    in_shape[in_shape.len() - 1],
+                    bs[bs.len() - 1],
+                );
+                let m = in_shape[r - 2];
+                let heads: usize = in_shape[..r - 2].iter().product();
+                let mut y = Vec::with_capacity(heads * m * n);
+                for h in 0..heads {
+                    for i in 0..m {
+                        for j in 0..n {
+                            y.push(
+                                (0..k)
+                                    .map(|t| x[(h * m + i) * k + t] * b[(h * k + t) * n + j])
+                                    .sum(),
+                            );
+                        }
+                    }
+                }
+                y
             }
             FOpKind::Relu => x.iter().map(|v| v.max(0.0)).collect(),
             FOpKind::Sigmoid => x.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect(),

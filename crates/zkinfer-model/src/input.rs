@@ -1,7 +1,11 @@
 //! Input files: ezkl-style JSON `{"input_data": [[...], ...]}` and NumPy `.npy`
 //! (f32/f64/i32/i64, little-endian, C order). Errors, never panics.
+//!
+//! A model with several graph inputs takes one `input_data` entry per input,
+//! in graph order ([`interleave`]); a `.npy` file holds a single input.
 
 use crate::error::{ModelError, Result};
+use crate::float::InputSegment;
 use std::path::Path;
 
 /// A dense array read from a `.npy` file (values widened to f64).
@@ -195,15 +199,31 @@ pub fn parse_json_samples(text: &str, path: &str) -> Result<Vec<Vec<f64>>> {
     Ok(samples)
 }
 
+/// An input file's entries as read: the JSON file's `input_data` entries (or
+/// the rows of a `.npy` array), each flattened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputFile {
+    pub entries: Vec<Vec<f64>>,
+    /// Read from a `.npy` array, which holds one graph input only.
+    pub npy: bool,
+}
+
 /// Reads samples from a `.npy` (`[N, ...]`, or one 1-D sample) or JSON file.
 pub fn load_samples(path: impl AsRef<Path>) -> Result<Vec<Vec<f64>>> {
+    Ok(load_file(path)?.entries)
+}
+
+/// Reads a `.npy` (its rows) or JSON (its `input_data` entries) input file;
+/// every value must be finite.
+pub fn load_file(path: impl AsRef<Path>) -> Result<InputFile> {
     let p = path.as_ref();
     let ps = p.display().to_string();
     let bytes = std::fs::read(p).map_err(|e| ModelError::Io {
         path: ps.clone(),
         source: e,
     })?;
-    let samples = if bytes.starts_with(b"\x93NUMPY") {
+    let npy = bytes.starts_with(b"\x93NUMPY");
+    let samples = if npy {
         parse_npy(&bytes, &ps)?.rows()
     } else {
         let text = std::str::from_utf8(&bytes)
@@ -221,7 +241,94 @@ pub fn load_samples(path: impl AsRef<Path>) -> Result<Vec<Vec<f64>>> {
             ));
         }
     }
-    Ok(samples)
+    Ok(InputFile {
+        entries: samples,
+        npy,
+    })
+}
+
+/// Lays out the entries of a several-input file — one per graph input, in
+/// graph order, each holding all its samples flattened (ezkl's convention) —
+/// in the statement's per-sample order: sample `s` is `[in_1 of s, in_2 of
+/// s, …]` ([`InputSegment`]). Returns the values and the sample count; every
+/// input must hold the same whole number of samples. Errors name the input.
+pub fn interleave(
+    entries: &[Vec<f64>],
+    segments: &[InputSegment],
+) -> std::result::Result<(Vec<f64>, usize), String> {
+    let names = || {
+        segments
+            .iter()
+            .map(|s| format!("`{}` {:?}", s.name, s.shape))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if entries.len() != segments.len() {
+        return Err(format!(
+            "the model has {} graph inputs ({}) and takes one \"input_data\" entry per input, in this order; found {} entr{}",
+            segments.len(),
+            names(),
+            entries.len(),
+            if entries.len() == 1 { "y" } else { "ies" }
+        ));
+    }
+    let mut samples = None;
+    for (k, (e, seg)) in entries.iter().zip(segments).enumerate() {
+        if seg.len == 0 || e.is_empty() || !e.len().is_multiple_of(seg.len) {
+            return Err(format!(
+                "entry #{k} holds {} values, not a whole number of samples of input `{}` ({} values, shape {:?}); the inputs are, in order: {}",
+                e.len(),
+                seg.name,
+                seg.len,
+                seg.shape,
+                names()
+            ));
+        }
+        let n = e.len() / seg.len;
+        match samples {
+            None => samples = Some((n, &seg.name)),
+            Some((m, first)) if m != n => {
+                return Err(format!(
+                    "input `{first}` holds {m} sample(s) but input `{}` holds {n}",
+                    seg.name
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    let n = samples.map_or(0, |(n, _)| n);
+    let per: usize = segments.iter().map(|s| s.len).sum();
+    let mut out = Vec::with_capacity(n * per);
+    for s in 0..n {
+        for (e, seg) in entries.iter().zip(segments) {
+            out.extend_from_slice(&e[s * seg.len..(s + 1) * seg.len]);
+        }
+    }
+    Ok((out, n))
+}
+
+/// Checks that the values of each integer or boolean graph input in `x`
+/// (whole samples in the statement's order) are of its type: such an input is
+/// the number it holds, and a fraction would be read differently by ONNX.
+pub fn check_types(x: &[f64], segments: &[InputSegment]) -> std::result::Result<(), String> {
+    let per: usize = segments.iter().map(|s| s.len).sum();
+    if per == 0 {
+        return Ok(());
+    }
+    for seg in segments {
+        for (s, sample) in x.chunks(per).enumerate() {
+            let end = seg.offset.saturating_add(seg.len);
+            let vals = sample.get(seg.offset..end).unwrap_or(&[]);
+            if let Some((j, v)) = vals.iter().enumerate().find(|(_, v)| !seg.elem.admits(**v)) {
+                return Err(format!(
+                    "input `{}` is {}: value #{j} of sample {s} is {v}, not a value of that type",
+                    seg.name,
+                    seg.elem.onnx_name()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads integer class labels from a `.npy` (any supported dtype) or JSON array.

@@ -12,6 +12,7 @@
 //! window) and reports a violation as an error rather than producing a value
 //! that no proof could support.
 
+pub use crate::float::{InputElem, InputSegment};
 use serde::{Deserialize, Serialize};
 
 /// Index into [`QuantModel::tensors`].
@@ -115,9 +116,26 @@ pub enum QOp {
         a_mul: i64,
         b_mul: i64,
     },
+    /// Elementwise `y = x + constant` with a constant of the input's
+    /// per-sample shape (a positional embedding, a fixed offset map), the
+    /// same for every sample; committed with the weights.
+    AddConst {
+        input: TensorId,
+        output: TensorId,
+        constant: Vec<i64>,
+    },
     /// Elementwise product of two tensors of the same shape, `y = a * b`
     /// (exact; a following Requant rescales it).
     Mul {
+        a: TensorId,
+        b: TensorId,
+        output: TensorId,
+    },
+    /// Matrix product of two activations, per sample and batched over the
+    /// leading axes: `a` is `[.., M, K]`, `b` is `[.., K, N]` (equal leading
+    /// axes), `y[.., m, n] = Σ_k a[.., m, k]·b[.., k, n]` exactly (a following
+    /// Requant rescales it). Attention's `Q·Kᵀ` and `P·V`.
+    MatMul {
         a: TensorId,
         b: TensorId,
         output: TensorId,
@@ -166,6 +184,17 @@ fn one_sample() -> usize {
 /// from overflow in keys read from untrusted files).
 pub const MAX_BATCH: usize = 1 << 16;
 
+/// `(M, K, N, leading axes)` of a [`QOp::MatMul`] of `a` by `b`, if their
+/// shapes are `[.., M, K]` and `[.., K, N]` with equal leading axes.
+pub fn matmul_dims(a: &[usize], b: &[usize]) -> Option<(usize, usize, usize, Vec<usize>)> {
+    if a.len() < 2 || a.len() != b.len() {
+        return None;
+    }
+    let r = a.len();
+    let (m, k, k2, n) = (a[r - 2], a[r - 1], b[r - 2], b[r - 1]);
+    (k == k2 && a[..r - 2] == b[..r - 2]).then(|| (m, k, n, a[..r - 2].to_vec()))
+}
+
 /// A compiled, quantized model.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct QuantModel {
@@ -194,4 +223,10 @@ pub struct QuantModel {
     /// unchanged). `false` for every other model.
     #[serde(default)]
     pub output_softmax: bool,
+    /// The ONNX graph inputs as segments of each sample of the input tensor
+    /// ([`InputSegment`]): how input files map onto the statement's one public
+    /// input. Empty in files written before models had several inputs (then
+    /// the input tensor is the one graph input).
+    #[serde(default)]
+    pub input_segments: Vec<InputSegment>,
 }

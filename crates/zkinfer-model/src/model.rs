@@ -3,6 +3,7 @@
 
 use crate::error::{ModelError, Result};
 use crate::float::conv_out_dim as window_out;
+use crate::input::InputFile;
 use crate::ir::*;
 use std::path::Path;
 
@@ -22,20 +23,26 @@ impl QOp {
             | QOp::SumPool { input, output, .. }
             | QOp::Reshape { input, output }
             | QOp::Select { input, output, .. }
+            | QOp::AddConst { input, output, .. }
             | QOp::Transpose { input, output, .. } => (vec![*input], *output),
-            QOp::Add { a, b, output, .. } | QOp::Mul { a, b, output } => (vec![*a, *b], *output),
+            QOp::Add { a, b, output, .. }
+            | QOp::Mul { a, b, output }
+            | QOp::MatMul { a, b, output } => (vec![*a, *b], *output),
         }
     }
-    /// `(weight, bias)` of an op with constant weights (Dense, Conv2d).
+    /// `(weight, bias)` of an op with constant weights (Dense, Conv2d; an
+    /// AddConst's constant with no bias).
     pub fn weights(&self) -> Option<(&[i64], &[i64])> {
         match self {
             QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
                 Some((weight, bias))
             }
+            QOp::AddConst { constant, .. } => Some((constant, &[])),
             QOp::Requant { .. }
             | QOp::Lut { .. }
             | QOp::Add { .. }
             | QOp::Mul { .. }
+            | QOp::MatMul { .. }
             | QOp::MaxPool { .. }
             | QOp::SumPool { .. }
             | QOp::Reshape { .. }
@@ -43,21 +50,24 @@ impl QOp {
             | QOp::Transpose { .. } => None,
         }
     }
-    /// [`QOp::weights`], mutable.
-    pub fn weights_mut(&mut self) -> Option<(&mut Vec<i64>, &mut Vec<i64>)> {
+    /// Drops the weight values (what a verifying key keeps of the op).
+    pub fn strip_weights(&mut self) {
         match self {
             QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
-                Some((weight, bias))
+                *weight = Vec::new();
+                *bias = Vec::new();
             }
+            QOp::AddConst { constant, .. } => *constant = Vec::new(),
             QOp::Requant { .. }
             | QOp::Lut { .. }
             | QOp::Add { .. }
             | QOp::Mul { .. }
+            | QOp::MatMul { .. }
             | QOp::MaxPool { .. }
             | QOp::SumPool { .. }
             | QOp::Reshape { .. }
             | QOp::Select { .. }
-            | QOp::Transpose { .. } => None,
+            | QOp::Transpose { .. } => {}
         }
     }
     pub fn name(&self) -> &'static str {
@@ -68,10 +78,12 @@ impl QOp {
             QOp::Lut { .. } => "Lut",
             QOp::Add { .. } => "Add",
             QOp::Mul { .. } => "Mul",
+            QOp::MatMul { .. } => "MatMul",
             QOp::MaxPool { .. } => "MaxPool",
             QOp::SumPool { .. } => "SumPool",
             QOp::Reshape { .. } => "Reshape",
             QOp::Select { .. } => "Select",
+            QOp::AddConst { .. } => "AddConst",
             QOp::Transpose { .. } => "Transpose",
         }
     }
@@ -98,6 +110,7 @@ impl QuantModel {
                     weight.len() + bias.len()
                 }
                 QOp::Lut { table, .. } => table.len(),
+                QOp::AddConst { constant, .. } => constant.len(),
                 _ => 0,
             })
             .sum()
@@ -132,6 +145,59 @@ impl QuantModel {
     /// Output elements of a whole statement (`batch` samples).
     pub fn statement_output_len(&self) -> usize {
         self.batch * self.output_len()
+    }
+
+    /// One statement's input, in per-sample order, from an input file's
+    /// entries. A single-input model takes its `batch` samples as that many
+    /// entries or as one entry holding them all (any whole number of samples
+    /// when the batch axis is symbolic). A model with several graph inputs
+    /// takes one entry per input, in graph order, each holding all its samples
+    /// ([`crate::input::interleave`]); a `.npy` file cannot hold several.
+    /// Integer and boolean inputs must hold values of their type. The error
+    /// is the reason, for the caller to attach the file's name to.
+    pub fn statement_input(&self, file: &InputFile) -> std::result::Result<Vec<f64>, String> {
+        let entries = &file.entries;
+        let x = if self.input_segments.len() > 1 {
+            if file.npy {
+                return Err(format!(
+                    "a .npy file holds one array, and the model has {} graph inputs ({}): give a JSON file with one \"input_data\" entry per input",
+                    self.input_segments.len(),
+                    self.input_segments
+                        .iter()
+                        .map(|s| format!("`{}`", s.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            let (x, n) = crate::input::interleave(entries, &self.input_segments)?;
+            if !self.dynamic_batch && n != self.batch {
+                return Err(format!(
+                    "each input holds {n} sample(s); the model takes {}",
+                    self.batch
+                ));
+            }
+            x
+        } else {
+            let len = self.input_len();
+            let total: usize = entries.iter().map(Vec::len).sum();
+            let batch = if self.dynamic_batch && total > 0 && total.is_multiple_of(len) {
+                total / len
+            } else {
+                self.batch
+            };
+            let fits = (entries.len() == batch && entries.iter().all(|s| s.len() == len))
+                || (entries.len() == 1 && total == batch * len);
+            if !fits {
+                return Err(format!(
+                    "{} sample(s) of {} value(s); the model takes {batch} sample(s) of {len}",
+                    entries.len(),
+                    entries.first().map_or(0, Vec::len)
+                ));
+            }
+            entries.concat()
+        };
+        crate::input::check_types(&x, &self.input_segments)?;
+        Ok(x)
     }
 
     /// Deterministic input quantization: `round_half_away_from_zero(x / scale)`,
@@ -214,6 +280,26 @@ impl QuantModel {
             }
             if t.is_empty() {
                 return err(format!("tensor #{i} `{}` is empty", t.name));
+            }
+        }
+        if !self.input_segments.is_empty() {
+            // Untrusted files: readers slice input files by these.
+            let mut offset = 0usize;
+            for (k, seg) in self.input_segments.iter().enumerate() {
+                let len = seg.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+                if seg.offset != offset || len != Some(seg.len) || seg.shape.first() != Some(&1) {
+                    return err(format!(
+                        "input segment #{k} `{}` (offset {}, {} values, shape {:?}) does not follow the one before it",
+                        seg.name, seg.offset, seg.len, seg.shape
+                    ));
+                }
+                offset = offset.saturating_add(seg.len);
+            }
+            if offset != self.input_len() {
+                return err(format!(
+                    "the input segments hold {offset} values per sample, the input tensor {}",
+                    self.input_len()
+                ));
             }
         }
         let mut defined = vec![false; nt];
@@ -388,6 +474,20 @@ impl QuantModel {
                     }
                     sat(bin * tb.bound as i128)
                 }
+                QOp::MatMul { b, .. } => {
+                    let tb = &self.tensors[*b];
+                    let Some((m, k, n, lead)) = crate::ir::matmul_dims(&ti.shape, &tb.shape) else {
+                        return Err(e("operands are not [.., M, K] and [.., K, N]".into()));
+                    };
+                    let mut want = lead;
+                    want.extend([m, n]);
+                    if to.shape != want {
+                        return Err(e("output shape is not [.., M, N]".into()));
+                    }
+                    sat(bin
+                        .saturating_mul(tb.bound as i128)
+                        .saturating_mul(k as i128))
+                }
                 QOp::MaxPool {
                     kernel,
                     strides,
@@ -430,6 +530,13 @@ impl QuantModel {
                         return Err(e("length mismatch".into()));
                     }
                     bin
+                }
+                QOp::AddConst { constant, .. } => {
+                    if ti.len() != to.len() || constant.len() != ti.len() {
+                        return Err(e("constant does not match the shapes".into()));
+                    }
+                    let cmax = constant.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
+                    sat(bin + cmax as i128)
                 }
                 QOp::Select { source, .. } => {
                     if source.len() != to.len()

@@ -5,7 +5,7 @@
 //! would mix samples (move, flatten or reduce axis 0) is refused.
 
 use crate::error::{ModelError, Result};
-use crate::float::{conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel};
+use crate::float::{conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel, InputElem, InputSegment};
 use crate::index_map;
 use crate::onnx_reduce::{broadcast_shape, Lowering, Reduce};
 use crate::unary::{UnaryFn, UNARY_OPS};
@@ -14,7 +14,7 @@ use tract_onnx::pb;
 use tract_onnx::prelude::Framework;
 
 #[derive(Clone, Debug)]
-struct Const {
+pub(crate) struct Const {
     dims: Vec<usize>,
     data: Vec<f64>,
 }
@@ -67,15 +67,13 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
         .iter()
         .filter(|i| !imp.consts.contains_key(&i.name))
         .collect();
-    if real_inputs.len() != 1 {
-        return Err(ModelError::Graph(format!(
-            "the model must have exactly one (non-constant) input, found {}",
-            real_inputs.len()
-        )));
-    }
-    let (input_shape, batch, dynamic_batch) = input_shape(real_inputs[0])?;
+    let inputs: Vec<GraphInput> = real_inputs
+        .iter()
+        .map(|vi| graph_input(vi))
+        .collect::<Result<_>>()?;
+    let (batch, dynamic_batch) = common_batch(&inputs)?;
     imp.batch = batch;
-    let input = imp.new_tensor(&real_inputs[0].name, input_shape);
+    let (input, input_segments) = imp.combine_inputs(graph, &inputs);
     for (index, node) in graph.node.iter().enumerate() {
         imp.node(index, node)?;
     }
@@ -98,14 +96,25 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
         batch,
         dynamic_batch,
         ops: imp.ops,
+        input_segments,
     };
     prune_and_fold(&mut m)?;
     Ok(m)
 }
 
-/// One sample's shape (batch axis 1), the batch size (1 when symbolic) and
-/// whether it is symbolic (then each statement takes it from its input).
-fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize, bool)> {
+/// A graph input as the importer sees it.
+struct GraphInput {
+    name: String,
+    /// One sample's shape (batch axis 1).
+    shape: Vec<usize>,
+    /// The batch size (1 when symbolic).
+    batch: usize,
+    /// The batch axis is symbolic (each statement takes it from its input).
+    dynamic: bool,
+    elem: InputElem,
+}
+
+fn graph_input(vi: &pb::ValueInfoProto) -> Result<GraphInput> {
     use pb::tensor_shape_proto::dimension::Value as DV;
     use pb::type_proto::Value as TV;
     let bad = |r: String| ModelError::Graph(format!("input `{}`: {r}", vi.name));
@@ -113,9 +122,7 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize, bool)> {
         Some(TV::TensorType(t)) => t,
         _ => return Err(bad("not a tensor input".into())),
     };
-    if t.elem_type != 1 {
-        return Err(bad(format!("element type {} is not float32", t.elem_type)));
-    }
+    let elem = InputElem::from_onnx(t.elem_type).map_err(bad)?;
     let dims = &t.shape.as_ref().ok_or_else(|| bad("no shape".into()))?.dim;
     if dims.len() < 2 {
         return Err(bad(
@@ -145,7 +152,58 @@ fn input_shape(vi: &pb::ValueInfoProto) -> Result<(Vec<usize>, usize, bool)> {
         )));
     }
     shape[0] = 1;
-    Ok((shape, batch, dynamic))
+    Ok(GraphInput {
+        name: vi.name.clone(),
+        shape,
+        batch,
+        dynamic,
+        elem,
+    })
+}
+
+/// The statement's batch: every graph input must have the same one (one
+/// fixed size, or all symbolic), since a statement's samples run together.
+fn common_batch(inputs: &[GraphInput]) -> Result<(usize, bool)> {
+    let first = inputs
+        .first()
+        .ok_or_else(|| ModelError::Graph("the model has no (non-constant) input".into()))?;
+    let describe = |i: &GraphInput| {
+        if i.dynamic {
+            format!("`{}` has a symbolic batch axis", i.name)
+        } else {
+            format!("`{}` has a batch of {}", i.name, i.batch)
+        }
+    };
+    if let Some(other) = inputs
+        .iter()
+        .find(|i| i.dynamic != first.dynamic || i.batch != first.batch)
+    {
+        return Err(ModelError::Graph(format!(
+            "the graph inputs need one batch size: {}, {}",
+            describe(first),
+            describe(other)
+        )));
+    }
+    Ok((first.batch, first.dynamic))
+}
+
+/// A name for the combined input tensor that no graph value uses.
+fn unused_name(graph: &pb::GraphProto, base: &str) -> String {
+    let used = |n: &str| {
+        graph.input.iter().any(|i| i.name == n)
+            || graph.initializer.iter().any(|i| i.name == n)
+            || graph
+                .node
+                .iter()
+                .any(|node| node.output.iter().any(|o| o == n))
+    };
+    let mut name = base.to_string();
+    let mut k = 1;
+    while used(&name) {
+        name = format!("{base}_{k}");
+        k += 1;
+    }
+    name
 }
 
 fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
@@ -265,6 +323,20 @@ fn per_channel(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
     }
 }
 
+/// A constant broadcast (numpy rules) to one sample of `shape`: its axis
+/// aligned with the batch axis must be 1 (the same for every sample).
+fn whole_sample(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
+    if c.dims.len() > shape.len() || c.dims.len() == shape.len() && c.dims[0] != 1 {
+        return None;
+    }
+    let map = crate::index_map::expand(
+        &c.dims,
+        &shape.iter().map(|&d| d as i64).collect::<Vec<_>>(),
+    )
+    .ok()?;
+    (map.out_shape == shape).then(|| crate::index_map::apply(&map, &c.data, 0.0))
+}
+
 /// A constant that varies only along the last axis of `shape` (rank ≥ 3):
 /// its values, one per position of that axis.
 fn along_last_axis(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
@@ -285,6 +357,50 @@ impl Importer {
         let id = self.tensors.len() - 1;
         self.values.insert(name.to_string(), id);
         id
+    }
+
+    /// The model's input tensor and where each graph input sits in it. One
+    /// graph input is that tensor itself. Several are laid side by side per
+    /// sample in one tensor `[1, Σ len_i]`, because a statement has one public
+    /// input; each graph input is then a Select of its segment, data movement
+    /// the prover already proves, so nothing downstream knows there were several.
+    fn combine_inputs(
+        &mut self,
+        graph: &pb::GraphProto,
+        inputs: &[GraphInput],
+    ) -> (FId, Vec<InputSegment>) {
+        let mut segments = Vec::with_capacity(inputs.len());
+        let mut offset = 0;
+        for i in inputs {
+            let len = i.shape.iter().product();
+            segments.push(InputSegment {
+                name: i.name.clone(),
+                shape: i.shape.clone(),
+                elem: i.elem,
+                offset,
+                len,
+            });
+            offset += len;
+        }
+        if let [only] = inputs {
+            return (self.new_tensor(&only.name, only.shape.clone()), segments);
+        }
+        let combined = self.new_tensor(&unused_name(graph, "inputs"), vec![1, offset]);
+        for (i, seg) in inputs.iter().zip(&segments) {
+            let out = self.new_tensor(&i.name, i.shape.clone());
+            self.ops.push(FOp {
+                kind: FOpKind::Select {
+                    source: (seg.offset..seg.offset + seg.len)
+                        .map(|k| k as i64)
+                        .collect(),
+                },
+                inputs: vec![combined],
+                output: out,
+                node: i.name.clone(),
+                op_type: "Input".into(),
+            });
+        }
+        (combined, segments)
     }
 
     fn node(&mut self, index: usize, node: &pb::NodeProto) -> Result<()> {
@@ -495,6 +611,50 @@ impl Importer {
                     vec![1, n],
                 )?;
             }
+            "MatMul" if act(self, 0).is_some() && act(self, 1).is_some() => {
+                // Two activations (attention): leading axes broadcast alike.
+                let (a, b) = (need_act(self, 0)?, need_act(self, 1)?);
+                let (sa, sb) = (self.tensors[a].shape.clone(), self.tensors[b].shape.clone());
+                if sa.len() < 3 || sb.len() < 3 {
+                    return Err(bad(format!(
+                        "MatMul of activations needs matrices per sample, got {sa:?} and {sb:?}"
+                    )));
+                }
+                if sa.len() != sb.len() && self.batch > 1 {
+                    return Err(bad(
+                        "operands of different rank would align the batch axis with another axis"
+                            .into(),
+                    ));
+                }
+                let (ra, rb) = (sa.len(), sb.len());
+                let lead = broadcast_shape(&sa[..ra - 2], &sb[..rb - 2]).ok_or_else(|| {
+                    bad(format!(
+                        "leading axes of {sa:?} and {sb:?} do not broadcast"
+                    ))
+                })?;
+                if sa[ra - 1] != sb[rb - 2] {
+                    return Err(bad(format!("inner dimensions differ: {sa:?} by {sb:?}")));
+                }
+                let at = Lowering {
+                    node: &nname,
+                    op_type: op,
+                    out_name: &out_name,
+                };
+                let full =
+                    |m: usize, n: usize| lead.iter().copied().chain([m, n]).collect::<Vec<_>>();
+                let a = self
+                    .broadcast_to(&at, a, &full(sa[ra - 2], sa[ra - 1]))
+                    .expect("broadcastable");
+                let b = self
+                    .broadcast_to(&at, b, &full(sb[rb - 2], sb[rb - 1]))
+                    .expect("broadcastable");
+                mk(
+                    self,
+                    FOpKind::MatMul,
+                    vec![a, b],
+                    full(sa[ra - 2], sb[rb - 1]),
+                )?;
+            }
             "MatMul" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();
@@ -571,18 +731,28 @@ impl Importer {
                         let shape = self.tensors[x].shape.clone();
                         let c = lowering::collapse_uniform(c, &shape, self.batch);
                         // Per channel (axis 1), or else along the last axis of a
-                        // sequence (a Linear's bias after a MatMul over rows).
+                        // sequence (a Linear's bias after a MatMul over rows), or
+                        // else (adding) a constant of the whole sample's shape.
                         let (v, last_axis) = match per_channel(&c, &shape) {
                             Some(v) => (v, false),
-                            None => (
-                                along_last_axis(&c, &shape).ok_or_else(|| {
-                                    bad(format!(
-                                        "constant of shape {:?} broadcasts neither per channel (axis 1) nor along the last axis of {shape:?}",
-                                        c.dims
-                                    ))
-                                })?,
-                                true,
-                            ),
+                            None => match along_last_axis(&c, &shape) {
+                                Some(v) => (v, true),
+                                None => {
+                                    let full = whole_sample(&c, &shape)
+                                        .filter(|_| op == "Add" || (op == "Sub" && !const_first));
+                                    let Some(full) = full else {
+                                        return Err(bad(format!(
+                                            "constant of shape {:?} broadcasts neither per channel (axis 1) nor along the last axis of {shape:?}{}",
+                                            c.dims,
+                                            if op == "Add" || op == "Sub" { "" } else { " (a whole-tensor constant is supported for Add and Sub)" }
+                                        )));
+                                    };
+                                    let sign = if op == "Sub" { -1.0 } else { 1.0 };
+                                    let c = full.iter().map(|v| sign * v).collect();
+                                    mk(self, FOpKind::AddConst { c }, vec![x], shape)?;
+                                    return Ok(());
+                                }
+                            },
                         };
                         let ones = vec![1.0; v.len()];
                         let zeros = vec![0.0; v.len()];
@@ -599,23 +769,42 @@ impl Importer {
                             }
                             _ => return self.lower_const_div(&cx, x, v),
                         };
-                        let kind = if last_axis {
-                            // A diagonal Dense applied to every row.
-                            let n = scale.len();
+                        // Ranks other than 2 and 4 have no per-channel integer
+                        // op: a uniform affine is a diagonal row-wise Dense over
+                        // the last axis, a per-channel one goes through a rank-4
+                        // view.
+                        let uniform = scale.iter().all(|&a| a == scale[0])
+                            && shift.iter().all(|&b| b == shift[0]);
+                        let rank_ok = shape.len() == 2 || shape.len() == 4;
+                        if last_axis || (!rank_ok && uniform) {
+                            let n = if last_axis {
+                                scale.len()
+                            } else {
+                                *shape.last().unwrap_or(&1)
+                            };
                             let mut w = vec![0.0; n * n];
-                            for (i, &a) in scale.iter().enumerate() {
-                                w[i * n + i] = a;
+                            for i in 0..n {
+                                w[i * n + i] = if last_axis { scale[i] } else { scale[0] };
                             }
-                            FOpKind::Dense {
+                            let b = if last_axis { shift } else { vec![shift[0]; n] };
+                            let kind = FOpKind::Dense {
                                 w,
-                                b: shift,
+                                b,
                                 in_dim: n,
                                 out_dim: n,
-                            }
+                            };
+                            mk(self, kind, vec![x], shape)?;
+                        } else if rank_ok {
+                            mk(self, FOpKind::Affine { scale, shift }, vec![x], shape)?;
                         } else {
-                            FOpKind::Affine { scale, shift }
-                        };
-                        mk(self, kind, vec![x], shape)?;
+                            let at = Lowering {
+                                node: &nname,
+                                op_type: op,
+                                out_name: &out_name,
+                            };
+                            let y = self.per_channel_affine(&at, x, scale, shift);
+                            self.name_result(&at, y, shape);
+                        }
                     }
                     (None, None) => {
                         return Err(bad("inputs are neither activations nor constants".into()))
@@ -770,6 +959,89 @@ impl Importer {
                     shape
                 };
                 mk(self, FOpKind::Reshape, vec![x], shape)?;
+            }
+            "LayerNormalization" | "InstanceNormalization" | "LpNormalization" | "PRelu" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let r = xs.len() as i64;
+                if node.output.iter().skip(1).any(|o| !o.is_empty()) {
+                    return Err(bad("only the first output is supported".into()));
+                }
+                let at = Lowering {
+                    node: &nname,
+                    op_type: op,
+                    out_name: &out_name,
+                };
+                let y = match op {
+                    "LayerNormalization" => {
+                        let mut axis = attr_i(node, "axis", -1);
+                        if axis < 0 {
+                            axis += r;
+                        }
+                        if !(0..r).contains(&axis) || (axis == 0 && self.batch > 1) {
+                            return Err(bad(format!("axis {axis} of {xs:?} is not supported")));
+                        }
+                        let axes: Vec<usize> = (axis.max(1) as usize..xs.len()).collect();
+                        let n: usize = axes.iter().map(|&a| xs[a]).product();
+                        let expand = |c: Const, what: &str| match c.data.len() {
+                            1 => Ok(vec![c.data[0]; n]),
+                            k if k == n => Ok(c.data),
+                            k => Err(bad(format!(
+                                "{what} has {k} values for {n} normalized elements"
+                            ))),
+                        };
+                        let scale = expand(need_cst(self, 1)?, "Scale")?;
+                        let bias = match cst(self, 2) {
+                            Some(c) => expand(c, "B")?,
+                            None if inp(2).is_none() => vec![0.0; n],
+                            None => return Err(bad("B must be a constant".into())),
+                        };
+                        let eps = attr_f(node, "epsilon", 1e-5);
+                        self.normalize(&at, x, &axes, eps, Some((scale, bias)))
+                    }
+                    "InstanceNormalization" => {
+                        if xs.len() < 3 {
+                            return Err(bad(format!("input {xs:?} has no spatial axes")));
+                        }
+                        let c = xs[1];
+                        let (scale, bias) = (need_cst(self, 1)?, need_cst(self, 2)?);
+                        if scale.data.len() != c || bias.data.len() != c {
+                            return Err(bad(format!("scale and B must have {c} values")));
+                        }
+                        let eps = attr_f(node, "epsilon", 1e-5);
+                        let axes: Vec<usize> = (2..xs.len()).collect();
+                        let y = self.normalize(&at, x, &axes, eps, None);
+                        self.per_channel_affine(&at, y, scale.data, bias.data)
+                    }
+                    "LpNormalization" => {
+                        let mut axis = attr_i(node, "axis", -1);
+                        if axis < 0 {
+                            axis += r;
+                        }
+                        let p = attr_i(node, "p", 2);
+                        if !(1..r).contains(&axis) || !(p == 1 || p == 2) {
+                            return Err(bad(format!(
+                                "axis {axis} (batch axis or out of range) or p = {p} (1 or 2)"
+                            )));
+                        }
+                        self.lp_normalize(&at, x, axis as usize, p)
+                    }
+                    _ => {
+                        // PRelu
+                        let slope = need_cst(self, 1)?;
+                        if let Some(v) = per_channel(&slope, &xs) {
+                            self.prelu(&at, x, v, false)
+                        } else if let Some(v) = along_last_axis(&slope, &xs) {
+                            self.prelu(&at, x, v, true)
+                        } else {
+                            return Err(bad(format!(
+                                "slope of shape {:?} is neither per channel nor along the last axis of {xs:?}",
+                                slope.dims
+                            )));
+                        }
+                    }
+                };
+                self.name_result(&at, y, xs);
             }
             "Slice" | "Gather" | "GatherElements" | "GatherND" | "Pad" | "Tile" | "Expand"
             | "DepthToSpace" | "SpaceToDepth" | "Resize" | "Upsample" | "Trilu" => {
@@ -1442,3 +1714,6 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod input_tests;

@@ -255,28 +255,7 @@ impl Importer {
         let shape = self.shape(x);
         let (merged, perm) = self.gather_axes_last(at, x, axes);
         let y = self.softmax_last(at, merged, log);
-        // Undo the merge, then the transpose.
-        let moved: Vec<usize> = match &perm {
-            Some(p) => p.iter().map(|&a| shape[a]).collect(),
-            None => shape.clone(),
-        };
-        let y = self.reshape(at, y, moved);
-        let y = match perm {
-            Some(p) => {
-                let mut inverse = vec![0; p.len()];
-                for (i, &a) in p.iter().enumerate() {
-                    inverse[a] = i;
-                }
-                self.emit(
-                    at,
-                    "transpose_back",
-                    FOpKind::Transpose { perm: inverse },
-                    vec![y],
-                    shape.clone(),
-                )
-            }
-            None => y,
-        };
+        let y = self.unmerge(at, y, &shape, perm);
         self.finish(at, y, shape)
     }
 
@@ -322,6 +301,163 @@ impl Importer {
     /// A partial sum of placed Concat inputs.
     pub(crate) fn sum_part(&mut self, at: &Lowering, a: FId, b: FId, shape: &[usize]) -> FId {
         self.emit(at, "concat", FOpKind::Add, vec![a, b], shape.to_vec())
+    }
+
+    /// `(x − mean) / sqrt(var + eps)` over the trailing per-sample `axes`
+    /// (LayerNormalization, InstanceNormalization), then `scale·y + bias`
+    /// when given (one value per normalized element, row-wise Dense), at
+    /// `x`'s shape. The variance is the mean of squared deviations; the
+    /// reciprocal square root is two tables.
+    pub(crate) fn normalize(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        axes: &[usize],
+        eps: f64,
+        affine: Option<(Vec<f64>, Vec<f64>)>,
+    ) -> FId {
+        let shape = self.shape(x);
+        let (xm, _) = self.gather_axes_last(at, x, axes);
+        let mshape = self.shape(xm);
+        let l = *mshape.last().expect("non-empty");
+        let mean = self.reduce_last(at, xm, Reduce::Mean);
+        let mb = self.broadcast_last(at, mean, l);
+        let c = self.emit(at, "center", FOpKind::Sub, vec![xm, mb], mshape.clone());
+        let sq = self.emit(at, "square", FOpKind::Mul, vec![c, c], mshape.clone());
+        let var = self.reduce_last(at, sq, Reduce::Mean);
+        let vshape = self.shape(var);
+        let shifted = self.emit(
+            at,
+            "add_eps",
+            FOpKind::Dense {
+                w: vec![1.0],
+                b: vec![eps],
+                in_dim: 1,
+                out_dim: 1,
+            },
+            vec![var],
+            vshape,
+        );
+        let sd = self.unary(at, shifted, UnaryFn::Sqrt, "sqrt");
+        let inv = self.unary(at, sd, UnaryFn::Reciprocal, "reciprocal");
+        let ib = self.broadcast_last(at, inv, l);
+        let mut y = self.emit(at, "normalize", FOpKind::Mul, vec![c, ib], mshape.clone());
+        if let Some((scale, bias)) = affine {
+            let mut w = vec![0.0; l * l];
+            for (i, &a) in scale.iter().enumerate() {
+                w[i * l + i] = a;
+            }
+            let kind = FOpKind::Dense {
+                w,
+                b: bias,
+                in_dim: l,
+                out_dim: l,
+            };
+            y = self.emit(at, "scale_bias", kind, vec![y], mshape);
+        }
+        self.reshape(at, y, shape)
+    }
+
+    /// `x / ‖x‖_p` along the per-sample `axis` (LpNormalization, p = 1 or 2).
+    pub(crate) fn lp_normalize(&mut self, at: &Lowering, x: FId, axis: usize, p: i64) -> FId {
+        let shape = self.shape(x);
+        let (xm, perm) = self.gather_axes_last(at, x, &[axis]);
+        let mshape = self.shape(xm);
+        let l = *mshape.last().expect("non-empty");
+        let how = if p == 1 { Reduce::L1 } else { Reduce::L2 };
+        let norm = self.reduce_last(at, xm, how);
+        let inv = self.unary(at, norm, UnaryFn::Reciprocal, "reciprocal");
+        let ib = self.broadcast_last(at, inv, l);
+        let y = self.emit(at, "lp_normalize", FOpKind::Mul, vec![xm, ib], mshape);
+        self.unmerge(at, y, &shape, perm)
+    }
+
+    /// Undoes [`Importer::gather_axes_last`]: the merge, then the transpose.
+    fn unmerge(&mut self, at: &Lowering, y: FId, shape: &[usize], perm: Option<Vec<usize>>) -> FId {
+        let moved: Vec<usize> = match &perm {
+            Some(p) => p.iter().map(|&a| shape[a]).collect(),
+            None => shape.to_vec(),
+        };
+        let y = self.reshape(at, y, moved);
+        match perm {
+            Some(p) => {
+                let mut inverse = vec![0; p.len()];
+                for (i, &a) in p.iter().enumerate() {
+                    inverse[a] = i;
+                }
+                self.emit(
+                    at,
+                    "transpose_back",
+                    FOpKind::Transpose { perm: inverse },
+                    vec![y],
+                    shape.to_vec(),
+                )
+            }
+            None => y,
+        }
+    }
+
+    /// Registers `y` under the node's output name (reshaped to `shape`).
+    pub(crate) fn name_result(&mut self, at: &Lowering, y: FId, shape: Vec<usize>) -> FId {
+        self.finish(at, y, shape)
+    }
+
+    /// `x·scale[c] + shift[c]` per channel (axis 1), as a per-channel Affine
+    /// on a rank-2 or rank-4 view of `x`.
+    pub(crate) fn per_channel_affine(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        scale: Vec<f64>,
+        shift: Vec<f64>,
+    ) -> FId {
+        let shape = self.shape(x);
+        let view = if shape.len() == 2 || shape.len() == 4 {
+            shape.clone()
+        } else {
+            vec![
+                1,
+                shape.get(1).copied().unwrap_or(1),
+                shape[2..].iter().product(),
+                1,
+            ]
+        };
+        let v = self.reshape(at, x, view.clone());
+        let y = self.emit(
+            at,
+            "affine",
+            FOpKind::Affine { scale, shift },
+            vec![v],
+            view,
+        );
+        self.reshape(at, y, shape)
+    }
+
+    /// PReLU with per-channel (or per-last-axis) slopes:
+    /// `relu(x) − slope·relu(−x)`.
+    pub(crate) fn prelu(&mut self, at: &Lowering, x: FId, slope: Vec<f64>, last_axis: bool) -> FId {
+        let shape = self.shape(x);
+        let pos = self.emit(at, "relu", FOpKind::Relu, vec![x], shape.clone());
+        let nx = self.unary(at, x, UnaryFn::Neg, "neg");
+        let neg = self.emit(at, "relu_neg", FOpKind::Relu, vec![nx], shape.clone());
+        let zeros = vec![0.0; slope.len()];
+        let scaled = if last_axis {
+            let l = slope.len();
+            let mut w = vec![0.0; l * l];
+            for (i, &a) in slope.iter().enumerate() {
+                w[i * l + i] = a;
+            }
+            let kind = FOpKind::Dense {
+                w,
+                b: zeros,
+                in_dim: l,
+                out_dim: l,
+            };
+            self.emit(at, "slope", kind, vec![neg], shape.clone())
+        } else {
+            self.per_channel_affine(at, neg, slope, zeros)
+        };
+        self.emit(at, "prelu", FOpKind::Sub, vec![pos, scaled], shape)
     }
 
     /// Gives the lowered result the node's output name and shape.

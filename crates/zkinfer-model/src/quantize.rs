@@ -608,6 +608,30 @@ impl<'a> Q<'a> {
                 self.nonneg[fout] = f.non_negative();
                 self.unary(op, *f)?;
             }
+            FOpKind::MatMul => {
+                // Both operands requantized to activations; exact sums of
+                // products at scale s_a·s_b, rescaled by whatever reads them.
+                let (qa, qb) = (
+                    self.ensure_small(op.inputs[0])?,
+                    self.ensure_small(op.inputs[1])?,
+                );
+                let (ta, tb) = (&self.tensors[qa], &self.tensors[qb]);
+                let k = *ta.shape.last().unwrap_or(&1) as i128;
+                let bound = ta.bound as i128 * tb.bound as i128 * k;
+                if bound >= VALUE_BOUND as i128 {
+                    return Err(ModelError::Quantize(format!(
+                        "MatMul `{oname}` may reach 2^62"
+                    )));
+                }
+                let scale = ta.scale * tb.scale;
+                let out = self.add_tensor(&oname, &oshape, scale, bound as i64)?;
+                self.ops.push(QOp::MatMul {
+                    a: qa,
+                    b: qb,
+                    output: out,
+                });
+                self.map[fout] = Some(out);
+            }
             FOpKind::Mul => {
                 // Both operands requantized to activations; the exact product
                 // at scale s_a·s_b, rescaled by the Requant of whatever reads it.
@@ -712,6 +736,28 @@ impl<'a> Q<'a> {
                 });
                 self.map[fout] = Some(out);
             }
+            FOpKind::AddConst { c } => {
+                // Keeps the input's scale: the constant is rounded to it.
+                let mut qx = self.q(x);
+                if self.tensors[qx].bound > 1 << 32 {
+                    qx = self.ensure_small(x)?;
+                }
+                let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
+                let constant: Vec<i64> = c.iter().map(|v| (v / s).round() as i64).collect();
+                let cmax = constant.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+                if cmax >= 1 << 40 {
+                    return Err(ModelError::Quantize(format!(
+                        "`{oname}`: the added constant is {cmax:e} activation units"
+                    )));
+                }
+                let out = self.add_tensor(&oname, &oshape, s, b + cmax as i64)?;
+                self.ops.push(QOp::AddConst {
+                    input: qx,
+                    output: out,
+                    constant,
+                });
+                self.map[fout] = Some(out);
+            }
             FOpKind::Select { source } => {
                 // Moves values: scale and bound unchanged (a fill of 0 is in range).
                 let qx = self.q(x);
@@ -792,7 +838,9 @@ pub fn quantize(
     // input
     let fin = fm.input;
     // The input clamp is symmetric ([-bound, bound]); a non-negative calibration set only
-    // halves the scale (one more bit for the values seen).
+    // halves the scale (one more bit for the values seen). Several graph inputs share
+    // this one tensor, so they share the scale of the widest calibrated range: an input
+    // of much smaller magnitude than another keeps fewer significant bits.
     let r_in = {
         let r = st.absmax(fin) * cfg.input_margin;
         if r > 1e-12 {
@@ -828,6 +876,7 @@ pub fn quantize(
         ops: q.ops,
         onnx,
         output_softmax,
+        input_segments: fm.input_segments.clone(),
     };
     m.validate()?;
     Ok(m)

@@ -24,6 +24,7 @@ fn model(tensors: Vec<TensorInfo>, ops: Vec<QOp>) -> QuantModel {
         ops,
         onnx: vec![],
         output_softmax: false,
+        input_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }

@@ -67,33 +67,23 @@ pub fn read_input(path: &Path) -> Result<Vec<f64>> {
 /// as that many samples or as one tensor holding them all (as the ONNX
 /// model's batched input is written), flattened in order.
 /// A model with a symbolic batch axis takes any number of whole samples.
+/// A model with several graph inputs takes one entry per input, in graph
+/// order, each holding all its samples flattened; they are interleaved into
+/// the statement's per-sample order ([`QuantModel::statement_input`]).
 pub fn read_statement_input(path: &Path, model: &QuantModel) -> Result<Vec<f64>> {
-    let samples = read_inputs(path)?;
-    let len = model.input_len();
-    let total: usize = samples.iter().map(Vec::len).sum();
-    let batch = if model.dynamic_batch && total > 0 && total.is_multiple_of(len) {
-        total / len
-    } else {
-        model.batch
-    };
-    let fits = (samples.len() == batch && samples.iter().all(|s| s.len() == len))
-        || (samples.len() == 1 && total == batch * len);
-    if !fits {
-        return Err(ModelError::InputFile {
+    let file = zkinfer_model::input::load_file(path)?;
+    model.statement_input(&file).map_err(|reason| {
+        ModelError::InputFile {
             path: path.display().to_string(),
-            reason: format!(
-                "{} sample(s) of {} value(s); the model takes {batch} sample(s) of {len}",
-                samples.len(),
-                samples.first().map_or(0, Vec::len)
-            ),
+            reason,
         }
-        .into());
-    }
-    Ok(samples.concat())
+        .into()
+    })
 }
 
-/// Quantizes and compiles an ONNX model, calibrated on `calibration`;
-/// reports the quantized model's distance to the float model on it.
+/// Quantizes and compiles an ONNX model, calibrated on `calibration` (an
+/// input file's entries, [`read_inputs`]); reports the quantized model's
+/// distance to the float model on it.
 pub fn compile_onnx(
     onnx: &Path,
     calibration: &[Vec<f64>],

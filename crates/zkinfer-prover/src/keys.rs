@@ -25,7 +25,8 @@ const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// Version of the key file formats (and of the proof statement they bind).
 /// 4: a model without weight layers has an empty weight commitment (no root).
 /// 5: the commitment mode is a field of the verifying key (so of the model id).
-pub const KEY_FORMAT_VERSION: u32 = 6;
+/// 7: the model structure states where each graph input sits in the input.
+pub const KEY_FORMAT_VERSION: u32 = 7;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {
@@ -151,10 +152,7 @@ pub fn model_structure(model: &QuantModel) -> QuantModel {
     let mut s = model.clone();
     s.onnx = Vec::new();
     for op in &mut s.ops {
-        if let Some((weight, bias)) = op.weights_mut() {
-            *weight = Vec::new();
-            *bias = Vec::new();
-        }
+        op.strip_weights();
     }
     s
 }

@@ -171,6 +171,34 @@ impl LayoutBuilder<'_> {
         let r = resolve(&self.kinds, t);
         (r, self.kinds[r])
     }
+
+    /// Whether some op reads `t` (or what keeps its layout: a Requant, Lut or
+    /// Reshape output) by its own axes: window ops, transposes, row-wise
+    /// Dense, and two-operand ops (whose operands must be laid out alike). A
+    /// Select or a one-row Dense reads any layout.
+    pub fn needs_own_layout(&self, t: TensorId) -> bool {
+        self.model.ops.iter().any(|op| {
+            let (inputs, output) = op.io();
+            if !inputs.contains(&t) {
+                return false;
+            }
+            match op {
+                QOp::Select { .. } => false,
+                QOp::Dense { in_dim, .. } => self.len(t) != *in_dim,
+                QOp::Requant { .. }
+                | QOp::Lut { .. }
+                | QOp::Reshape { .. }
+                | QOp::AddConst { .. } => self.needs_own_layout(output),
+                QOp::Conv2d { .. }
+                | QOp::MaxPool { .. }
+                | QOp::SumPool { .. }
+                | QOp::Transpose { .. }
+                | QOp::Add { .. }
+                | QOp::Mul { .. }
+                | QOp::MatMul { .. } => true,
+            }
+        })
+    }
 }
 
 /// One looked-up column, unscaled.

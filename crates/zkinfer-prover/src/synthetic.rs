@@ -120,6 +120,7 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
         ops,
         onnx: Vec::new(),
         output_softmax: false,
+        input_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }
@@ -289,6 +290,7 @@ pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantMo
         ops,
         onnx: Vec::new(),
         output_softmax: false,
+        input_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }
@@ -381,6 +383,7 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
         ops: Vec::new(),
         onnx: Vec::new(),
         output_softmax: false,
+        input_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     };
@@ -736,6 +739,26 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
             QOp::Mul { a, b, output } => {
                 vals[*output] = vals[*a].iter().zip(&vals[*b]).map(|(x, y)| x * y).collect();
             }
+            QOp::MatMul { a, b, output } => {
+                let (rows, inner, n, lead) =
+                    zkinfer_model::ir::matmul_dims(&shape(*a), &shape(*b)).expect("MatMul shapes");
+                let (va, vb) = (&vals[*a], &vals[*b]);
+                let mut y = Vec::new();
+                for h in 0..lead.iter().product::<usize>() {
+                    for i in 0..rows {
+                        for j in 0..n {
+                            y.push(
+                                (0..inner)
+                                    .map(|t| {
+                                        va[(h * rows + i) * inner + t] * vb[(h * inner + t) * n + j]
+                                    })
+                                    .sum(),
+                            );
+                        }
+                    }
+                }
+                vals[*output] = y;
+            }
             QOp::Add {
                 a,
                 b,
@@ -790,6 +813,17 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
                 vals[*output] = vals[*input].clone();
             }
             QOp::Lut { input, output, .. } => vals[*output] = vals[*input].clone(),
+            QOp::AddConst {
+                input,
+                output,
+                constant,
+            } => {
+                vals[*output] = vals[*input]
+                    .iter()
+                    .zip(constant)
+                    .map(|(x, &c)| x + c as f32)
+                    .collect();
+            }
             QOp::Select {
                 input,
                 output,

@@ -1,7 +1,10 @@
 //! Softmax, LogSoftmax and reductions inside the graph (lowered to MaxPool
 //! over a row, row-wise Dense, Exp/Log/Reciprocal/Sqrt tables, Select
 //! broadcasts), broadcasting between activations, and data movement (Slice,
-//! Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select):
+//! Pad, Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select),
+//! two-head attention (MatMul of activations, a whole-sample constant added),
+//! and normalisation (LayerNormalization, InstanceNormalization,
+//! LpNormalization) and PRelu lowered to the same ops:
 //! each fixture compiles
 //! close to the float model (and the float model to tract), proves,
 //! verifies, and a changed output is rejected.
@@ -20,6 +23,9 @@ const MODELS: &[(&str, f64)] = &[
     ("broadcast_gate", 3e-3),
     ("data_movement", 3e-3),
     ("upsample_tile", 3e-3),
+    ("layer_norm_seq", 5e-3),
+    ("instance_norm_prelu", 5e-3),
+    ("attention_heads", 5e-3),
 ];
 
 #[test]

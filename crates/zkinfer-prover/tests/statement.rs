@@ -26,6 +26,7 @@ fn model(tensors: Vec<TensorInfo>, output: usize, ops: Vec<QOp>) -> QuantModel {
         ops,
         onnx: Vec::new(),
         output_softmax: false,
+        input_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }

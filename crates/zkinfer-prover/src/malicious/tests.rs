@@ -15,17 +15,18 @@ use crate::{setup, verify};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
 
-/// A committed fixture compiled at default settings, with its quantized input.
+/// A committed fixture compiled at default settings, with its quantized input
+/// (one statement, read as `prove --input` reads the fixture's input file).
 fn fixture(name: &str) -> (QuantModel, Vec<i64>) {
     let onnx = std::fs::read(format!("{FIXTURES}/{name}.onnx")).expect("fixture exists");
-    let x = zkinfer_model::input::load_samples(format!("{FIXTURES}/{name}.input.json"))
-        .expect("fixture input")
-        .remove(0);
+    let file = zkinfer_model::input::load_file(format!("{FIXTURES}/{name}.input.json"))
+        .expect("fixture input");
     let opts = CompileOptions {
         tract_check: false,
         ..CompileOptions::default()
     };
-    let (m, _) = compile(&onnx, name, std::slice::from_ref(&x), &opts).expect("compiles");
+    let (m, _) = compile(&onnx, name, &file.entries, &opts).expect("compiles");
+    let x = m.statement_input(&file).expect("fixture input fits");
     let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let q = m.quantize_input(&xf).expect("quantizes");
     (m, q)
@@ -70,6 +71,9 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "reduce_center_l2",
         "broadcast_gate",
         "data_movement",
+        "layer_norm_seq",
+        "attention_heads",
+        "multi_three_batch2",
     ]
     .into_iter()
     .map(|name| {
@@ -163,6 +167,8 @@ fn every_forged_witness_value_is_rejected() {
         "Reshape",
         "Transpose",
         "Select",
+        "AddConst",
+        "MatMul",
     ];
     for k in all {
         assert!(kinds.contains(k), "no sweep model uses {k}");

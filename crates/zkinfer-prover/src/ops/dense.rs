@@ -85,15 +85,15 @@ impl Dense {
         let (row_dims, col_shape) = if rows == 1 {
             (Vec::new(), in_shape.sample())
         } else {
-            // Rows must be whole axes in front of the input's last axis.
-            let (last, lead) = in_shape.dims.split_last().expect("a shape has an axis");
-            if *last != in_dim {
+            // Rows are the input's leading axes, a row its trailing ones.
+            let dims = &in_shape.dims;
+            let split = (0..dims.len()).find(|&k| dims[k..].iter().product::<usize>() == in_dim);
+            let Some(k) = split.filter(|&k| k > 0) else {
                 return Err(ProveError::Unsupported(format!(
-                    "op #{i} (Dense over {rows} rows): its input must be laid out as rows of {in_dim} (it is {:?})",
-                    in_shape.dims
+                    "op #{i} (Dense over {rows} rows): its input must be laid out as rows of {in_dim} (it is {dims:?})"
                 )));
-            }
-            (lead.to_vec(), PaddedShape::of(vec![in_dim]))
+            };
+            (dims[..k].to_vec(), PaddedShape::of(dims[k..].to_vec()))
         };
         let w_poly = b.weight(nv(out_dim) + col_shape.num_vars());
         let b_poly = b.weight(nv(out_dim));

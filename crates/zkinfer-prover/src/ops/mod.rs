@@ -13,9 +13,11 @@
 //! the claim counts or the committed columns.
 
 mod add;
+mod add_const;
 mod conv;
 mod dense;
 mod lut;
+mod matmul;
 mod maxpool;
 mod mul;
 pub(crate) mod requant;
@@ -97,9 +99,14 @@ pub(crate) fn lay_out(
         QOp::Mul { .. } => Box::new(mul::Mul::lay_out(i, op, b)?),
         QOp::MaxPool { .. } => Box::new(maxpool::MaxPool::lay_out(i, op, b)?),
         QOp::SumPool { .. } => Box::new(sumpool::SumPool::lay_out(i, op, b)?),
-        QOp::Reshape { .. } => Box::new(reshape::Reshape::lay_out(i, op, b)?),
+        QOp::Reshape { input, output } => match reshape::Reshape::lay_out(i, op, b)? {
+            Some(alias) => Box::new(alias),
+            None => Box::new(select::Select::relayout(i, *input, *output, b)?),
+        },
         QOp::Transpose { .. } => Box::new(transpose::Transpose::lay_out(i, op, b)?),
         QOp::Select { .. } => Box::new(select::Select::lay_out(i, op, b)?),
+        QOp::AddConst { .. } => Box::new(add_const::AddConst::lay_out(i, op, b)?),
+        QOp::MatMul { .. } => Box::new(matmul::MatMul::lay_out(i, op, b)?),
     })
 }
 
@@ -149,6 +156,15 @@ pub enum LayerProof {
         output_eval: EF,
         input_sumcheck: SumcheckProof,
         input_eval: EF,
+    },
+    /// Per output claim: the constant's evaluation (checked by the weight
+    /// opening).
+    AddConst { c_evals: Vec<EF> },
+    /// A degree-3 sumcheck over the head and inner indices, then per output
+    /// claim the two operand folds at its point.
+    MatMul {
+        sumcheck: SumcheckProof,
+        evals: Vec<(EF, EF)>,
     },
     /// A sumcheck over the input reducing the output claims (data movement).
     Select {

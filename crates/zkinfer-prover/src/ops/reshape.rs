@@ -1,6 +1,8 @@
 //! `Reshape` (Flatten, Squeeze, Unsqueeze): the output aliases the input —
 //! the same row-major data, laid out the same way, is the same polynomial,
-//! so claims on it are claims on the input and nothing is proven.
+//! so claims on it are claims on the input and nothing is proven. When the
+//! output must have its own axes (a consumer reads them) and they pad
+//! differently, the registry proves it as a relayout instead (`select.rs`).
 
 use zkinfer_model::ir::QOp;
 use zkinfer_protocol::VerifyError;
@@ -16,7 +18,8 @@ pub(crate) struct Reshape {
 }
 
 impl Reshape {
-    pub fn lay_out(i: usize, op: &QOp, b: &mut LayoutBuilder) -> Result<Self, ProveError> {
+    /// `None` when the output needs its own layout and the input's differs.
+    pub fn lay_out(i: usize, op: &QOp, b: &mut LayoutBuilder) -> Result<Option<Self>, ProveError> {
         let QOp::Reshape { input, output } = *op else {
             unreachable!("registered for Reshape")
         };
@@ -25,16 +28,19 @@ impl Reshape {
                 "op #{i} (Reshape): length mismatch"
             )));
         }
-        b.kinds[output] = TensorKind::Alias(input);
         // Same polynomial; viewed with the output's own axes when they put
         // every element at the same place (e.g. flat rows of a power-of-two
         // width), so a row-wise op after the Reshape sees its rows.
         let own = PaddedShape::for_logical(&b.model.tensors[output].shape).batched(b.model.batch);
         let same = own.padded_len() == b.shapes[input].padded_len()
             && (0..own.len()).all(|k| own.padded_index(k) == b.shapes[input].padded_index(k));
+        if !same && b.needs_own_layout(output) {
+            return Ok(None);
+        }
+        b.kinds[output] = TensorKind::Alias(input);
         b.shapes[output] = if same { own } else { b.shapes[input].clone() };
         b.pads[output] = b.pads[input];
-        Ok(Self { i })
+        Ok(Some(Self { i }))
     }
 }
 

@@ -79,6 +79,26 @@ impl Select {
         })
     }
 
+    /// A Reshape whose output gets its own axes: the identity map between two
+    /// layouts of the same row-major data.
+    pub fn relayout(
+        i: usize,
+        input: TensorId,
+        output: TensorId,
+        b: &mut LayoutBuilder,
+    ) -> Result<Self, ProveError> {
+        let source = (0..b.len(output) as i64).collect();
+        Self::lay_out(
+            i,
+            &QOp::Select {
+                input,
+                output,
+                source,
+            },
+            b,
+        )
+    }
+
     /// `Σ_{i: src(i) = j} eq(z_s, i)` over one input sample's padded positions.
     fn sample_table(&self, z_s: &[EF]) -> Vec<EF> {
         let eq = eq_table(z_s);
