@@ -182,6 +182,7 @@ def main(outdir):
     reductions(outdir)
     data_movement(outdir)
     multi_input(outdir)
+    lowerings(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -419,6 +420,193 @@ def batched(outdir):
         N("Add", ["g", "b2"], ["output"], name="fc2_bias"),
     ], [init("w1", w(rng, 5, 6)), init("b1", w(rng, 6)), init("w2", w(rng, 3, 4)), init("b2", w(rng, 4))],
         [3, 5], [6, 4], rng.standard_normal((2, 3, 5)), batch=2)
+
+
+def lowerings(outdir):
+    """ONNX patterns the importer lowers onto the proven ops (crates/zkinfer-model/src/lowering.rs):
+    grouped, depthwise, dilated and 1-D convolutions, 1-D and global pools, Max/Min/Sum/Mean, Pow,
+    constant / activation, folded ConstantOfShape/Range/EyeLike/Shape/Cast; lower_batch_* has a fixed
+    batch of 2. lower_refuse_* are refused by name (3-D Conv, MaxPool dilation, AveragePool
+    count_include_pad=0 with padding, ceil_mode)."""
+    rng = np.random.default_rng(8642)
+    N = helper.make_node
+    # depthwise conv (channel multiplier 2, stride 2) between two dense-kernel layers
+    save(outdir, "lower_depthwise_conv", [
+        N("Conv", ["input", "cw1", "cb1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        N("Relu", ["c1"], ["r1"], name="relu1"),
+        N("Conv", ["r1", "dw", "db"], ["c2"], name="depthwise", group=4, kernel_shape=[3, 3],
+          pads=[1, 1, 1, 1], strides=[2, 2]),
+        N("Relu", ["c2"], ["r2"], name="relu2"),
+        N("GlobalAveragePool", ["r2"], ["g"], name="gap"),
+        N("Flatten", ["g"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw1", w(rng, 4, 2, 3, 3)), init("cb1", w(rng, 4, scale=0.1)),
+        init("dw", w(rng, 8, 1, 3, 3)), init("db", w(rng, 8, scale=0.1)),
+        init("fw", w(rng, 3, 8)), init("fb", w(rng, 3, scale=0.1))],
+        [2, 8, 8], [3], rng.standard_normal((2, 8, 8)))
+    # grouped conv: 2 groups of 2 input and 3 output channels, asymmetric pads
+    save(outdir, "lower_grouped_conv", [
+        N("Conv", ["input", "gw", "gb"], ["c1"], name="grouped", group=2, pads=[1, 0, 0, 1]),
+        N("Relu", ["c1"], ["r1"], name="relu1"),
+        N("Conv", ["r1", "pw"], ["c2"], name="pointwise"),
+        N("Flatten", ["c2"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("gw", w(rng, 6, 2, 3, 3)), init("gb", w(rng, 6, scale=0.1)), init("pw", w(rng, 2, 6, 1, 1)),
+        init("fw", w(rng, 4, 2 * 5 * 5)), init("fb", w(rng, 4, scale=0.1))],
+        [4, 6, 6], [4], rng.standard_normal((4, 6, 6)))
+    # dilated convs: 3x3 dilation 2 padded to keep the size, then 2x2 dilations (1, 3) unpadded
+    # (onnxruntime refuses dilations with auto_pad SAME: explicit pads here)
+    save(outdir, "lower_dilated_conv", [
+        N("Conv", ["input", "dw1", "db1"], ["c1"], name="dilated_same", dilations=[2, 2], pads=[2, 2, 2, 2]),
+        N("Relu", ["c1"], ["r1"], name="relu1"),
+        N("Conv", ["r1", "dw2", "db2"], ["c2"], name="dilated_13", dilations=[1, 3]),
+        N("Flatten", ["c2"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("dw1", w(rng, 3, 2, 3, 3)), init("db1", w(rng, 3, scale=0.1)),
+        init("dw2", w(rng, 2, 3, 2, 2)), init("db2", w(rng, 2, scale=0.1)),
+        init("fw", w(rng, 3, 2 * 8 * 6)), init("fb", w(rng, 3, scale=0.1))],
+        [2, 9, 9], [3], rng.standard_normal((2, 9, 9)))
+    # 1-D: Conv1d (k=4, SAME_LOWER) + BatchNorm (folded) + ReLU, MaxPool1d, grouped dilated Conv1d,
+    # padded AveragePool1d, GlobalMaxPool over the sequence, Gemm
+    save(outdir, "lower_conv1d", [
+        N("Conv", ["input", "w1", "b1"], ["c1"], name="conv1d", auto_pad="SAME_LOWER"),
+        N("BatchNormalization", ["c1", "bn_s", "bn_b", "bn_m", "bn_v"], ["n1"], name="bn1d"),
+        N("Relu", ["n1"], ["r1"], name="relu1"),
+        N("MaxPool", ["r1"], ["p1"], name="maxpool1d", kernel_shape=[2], strides=[2]),
+        N("Conv", ["p1", "w2", "b2"], ["c2"], name="conv1d_grouped", group=2, dilations=[2],
+          kernel_shape=[3], pads=[2, 2]),
+        N("Relu", ["c2"], ["r2"], name="relu2"),
+        N("AveragePool", ["r2"], ["a2"], name="avgpool1d", kernel_shape=[3], pads=[1, 1], count_include_pad=1),
+        N("GlobalMaxPool", ["a2"], ["g"], name="global_maxpool1d"),
+        N("Flatten", ["g"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("w1", w(rng, 4, 2, 4)), init("b1", w(rng, 4, scale=0.1)),
+        init("bn_s", 1.0 + 0.2 * rng.standard_normal(4)), init("bn_b", 0.1 * rng.standard_normal(4)),
+        init("bn_m", 0.1 * rng.standard_normal(4)), init("bn_v", 0.5 + rng.random(4)),
+        init("w2", w(rng, 4, 2, 3)), init("b2", w(rng, 4, scale=0.1)),
+        init("fw", w(rng, 3, 4)), init("fb", w(rng, 3, scale=0.1))],
+        [2, 16], [3], rng.standard_normal((2, 16)))
+    # GlobalMaxPool straight after a Conv (its accumulator is requantized first)
+    save(outdir, "lower_global_maxpool", [
+        N("Conv", ["input", "cw", "cb"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        N("GlobalMaxPool", ["c"], ["g"], name="global_maxpool"),
+        N("Flatten", ["g"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw", w(rng, 4, 2, 3, 3)), init("cb", w(rng, 4, scale=0.1)),
+        init("fw", w(rng, 3, 4)), init("fb", w(rng, 3, scale=0.1))],
+        [2, 6, 6], [3], rng.standard_normal((2, 6, 6)))
+    # Max of three activations, Min of two, Max and Min with scalar constants (Clips)
+    save(outdir, "lower_max_min", [
+        N("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        N("Gemm", ["input", "w2", "b2"], ["h2"], name="fc2", transB=1),
+        N("Gemm", ["input", "w3", "b3"], ["h3"], name="fc3", transB=1),
+        N("Max", ["h1", "h2", "h3"], ["mx"], name="max3"),
+        N("Min", ["h1", "h2"], ["mn"], name="min2"),
+        N("Max", ["mn", "lo"], ["mnc"], name="max_const"),
+        N("Min", ["mx", "hi"], ["mxc"], name="min_const"),
+        N("Sub", ["mxc", "mnc"], ["d"], name="sub"),
+        N("Gemm", ["d", "w4", "b4"], ["output"], name="fc4", transB=1),
+    ], [init("w1", w(rng, 8, 6)), init("b1", w(rng, 8, scale=0.2)), init("w2", w(rng, 8, 6)),
+        init("b2", w(rng, 8, scale=0.2)), init("w3", w(rng, 8, 6)), init("b3", w(rng, 8, scale=0.2)),
+        init("lo", -0.3), init("hi", np.full((1, 8), 0.8)),
+        init("w4", w(rng, 3, 8)), init("b4", w(rng, 3, scale=0.1))],
+        [6], [3], rng.standard_normal(6))
+    # Sum of two activations and a per-channel constant, Mean of three activations (conv outputs)
+    save(outdir, "lower_sum_mean", [
+        N("Conv", ["input", "cw1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        N("Conv", ["input", "cw2"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+        N("Relu", ["c1"], ["r1"], name="relu1"),
+        N("Sum", ["c1", "c2", "bias"], ["s"], name="sum3"),
+        N("Mean", ["s", "r1", "c2"], ["m"], name="mean3"),
+        N("Flatten", ["m"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw1", w(rng, 3, 2, 3, 3)), init("cw2", w(rng, 3, 2, 3, 3)),
+        init("bias", np.array([0.2, -0.1, 0.3]).reshape(3, 1, 1)),
+        init("fw", w(rng, 3, 3 * 5 * 5)), init("fb", w(rng, 3, scale=0.1))],
+        [2, 5, 5], [3], rng.standard_normal((2, 5, 5)))
+    # Pow by 2 (exact Mul), 3 (table), 1.5 (table on x >= 0) and 0.5 (Sqrt)
+    for name, p, act in [("lower_pow2", 2.0, None), ("lower_pow3", 3.0, None),
+                         ("lower_pow_frac", 1.5, "Relu"), ("lower_pow_sqrt", 0.5, "Sigmoid")]:
+        pre = [N(act, ["h"], ["a"], name=act.lower())] if act else []
+        save(outdir, name, [
+            N("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+            *pre,
+            N("Pow", ["a" if act else "h", "p"], ["y"], name="pow"),
+            N("Gemm", ["y", "w2", "b2"], ["output"], name="fc2", transB=1),
+        ], [init("w1", w(rng, 8, 6)), init("b1", w(rng, 8, scale=0.2)), init("p", p),
+            init("w2", w(rng, 3, 8)), init("b2", w(rng, 3, scale=0.1))],
+            [6], [3], rng.standard_normal(6))
+    # constant / activation: 2 / sigmoid(h) (Reciprocal table, then the scale 2)
+    save(outdir, "lower_const_div", [
+        N("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+        N("Sigmoid", ["h"], ["s"], name="sigmoid"),
+        N("Div", ["two", "s"], ["q"], name="const_div"),
+        N("Gemm", ["q", "w2", "b2"], ["output"], name="fc2", transB=1),
+    ], [init("w1", w(rng, 8, 6, scale=0.3)), init("b1", w(rng, 8, scale=0.2)), init("two", 2.0),
+        init("w2", w(rng, 3, 8)), init("b2", w(rng, 3, scale=0.1))],
+        [6], [3], rng.standard_normal(6))
+    # ConstantOfShape(Shape(conv output)) folded into an Add (a uniform constant per channel)
+    save(outdir, "lower_constant_of_shape", [
+        N("Conv", ["input", "cw", "cb"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        N("Shape", ["c"], ["shp"], name="shape"),
+        N("ConstantOfShape", ["shp"], ["z"], name="const_of_shape",
+          value=helper.make_tensor("v", TensorProto.FLOAT, [1], [0.25])),
+        N("Add", ["c", "z"], ["s"], name="add_const"),
+        N("Relu", ["s"], ["r"], name="relu"),
+        N("Flatten", ["r"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw", w(rng, 3, 2, 3, 3)), init("cb", w(rng, 3, scale=0.1)),
+        init("fw", w(rng, 3, 3 * 4 * 4)), init("fb", w(rng, 3, scale=0.1))],
+        [2, 4, 4], [3], rng.standard_normal((2, 4, 4)))
+    # folds: Cast(Range) as a bias, EyeLike (k=1) as a MatMul weight, ConstantOfShape of a constant
+    # shape plus Shape of a constant as a Mul (value given: tract 0.23 makes the default 0 a float64)
+    save(outdir, "lower_folds", [
+        N("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+        N("Range", ["r0", "r1", "r2"], ["rng"], name="range"),
+        N("Cast", ["rng"], ["rngf"], name="cast", to=TensorProto.FLOAT),
+        N("Add", ["h", "rngf"], ["h2"], name="add_range"),
+        N("EyeLike", ["sq"], ["eye"], name="eye_like", k=1),
+        N("MatMul", ["h2", "eye"], ["h3"], name="shift_matmul"),
+        N("ConstantOfShape", ["cshape"], ["zeros"], name="zeros",
+          value=helper.make_tensor("v", TensorProto.FLOAT, [1], [0.0])),
+        N("Shape", ["sq"], ["sqs"], name="shape_of_const", start=1),
+        N("Cast", ["sqs"], ["sqsf"], name="cast_shape", to=TensorProto.FLOAT),
+        N("Add", ["zeros", "sqsf"], ["fours"], name="fold_add"),
+        N("Mul", ["h3", "fours"], ["h4"], name="mul_const"),
+        N("Relu", ["h4"], ["r"], name="relu"),
+        N("Gemm", ["r", "w2", "b2"], ["output"], name="fc2", transB=1),
+    ], [init("w1", w(rng, 4, 5)), init("b1", w(rng, 4, scale=0.2)),
+        init_i64("r0", 0), init_i64("r1", 4), init_i64("r2", 1), init("sq", np.ones((4, 4))),
+        init_i64("cshape", [1, 4]), init("w2", w(rng, 3, 4)), init("b2", w(rng, 3, scale=0.1))],
+        [5], [3], rng.standard_normal(5))
+    # fixed batch of 2: Conv1d, Max of two activations, ConstantOfShape(Shape(x)) over the batch
+    save(outdir, "lower_batch_conv1d", [
+        N("Conv", ["input", "w1", "b1"], ["c1"], name="conv1d", pads=[1, 1]),
+        N("Conv", ["input", "w2", "b2"], ["c2"], name="conv1d_b", pads=[2, 2], dilations=[2]),
+        N("Max", ["c1", "c2"], ["m"], name="max"),
+        N("Shape", ["m"], ["shp"], name="shape"),
+        N("ConstantOfShape", ["shp"], ["z"], name="const_of_shape",
+          value=helper.make_tensor("v", TensorProto.FLOAT, [1], [-0.5])),
+        N("Add", ["m", "z"], ["s"], name="add_const"),
+        N("Relu", ["s"], ["r"], name="relu"),
+        N("Flatten", ["r"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("w1", w(rng, 3, 2, 3)), init("b1", w(rng, 3, scale=0.1)),
+        init("w2", w(rng, 3, 2, 3)), init("b2", w(rng, 3, scale=0.1)),
+        init("fw", w(rng, 4, 3 * 8)), init("fb", w(rng, 4, scale=0.1))],
+        [2, 8], [4], rng.standard_normal((2, 2, 8)), batch=2)
+    # refused by name
+    for name, node, in_shape, out_shape, inits in [
+        ("lower_refuse_conv3d", N("Conv", ["input", "w3"], ["output"], name="conv3d"), [1, 3, 3, 3], [1, 2, 2, 2],
+         [init("w3", w(rng, 1, 1, 2, 2, 2))]),
+        ("lower_refuse_maxpool_dilation", N("MaxPool", ["input"], ["output"], name="maxpool_dilated",
+         kernel_shape=[2, 2], dilations=[2, 2]), [1, 5, 5], [1, 3, 3], []),
+        ("lower_refuse_avgpool_exclude_pad", N("AveragePool", ["input"], ["output"], name="avgpool_excl",
+         kernel_shape=[3], pads=[1, 1]), [1, 6], [1, 6], []),
+        ("lower_refuse_ceil_mode", N("MaxPool", ["input"], ["output"], name="maxpool_ceil",
+         kernel_shape=[2], strides=[2], ceil_mode=1), [1, 5], [1, 3], []),
+    ]:
+        save(outdir, name, [node], inits, in_shape, out_shape, rng.standard_normal(in_shape))
 
 
 def single_ops(outdir):

@@ -75,6 +75,7 @@ pub fn supported_ops() -> Vec<&'static str> {
     SUPPORTED_OPS
         .iter()
         .chain(crate::unary::UNARY_OPS)
+        .chain(crate::onnx_import::lowering::LOWERED_OPS)
         .copied()
         .collect()
 }

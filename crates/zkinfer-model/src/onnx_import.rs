@@ -19,6 +19,9 @@ pub(crate) struct Const {
     data: Vec<f64>,
 }
 
+#[path = "lowering.rs"]
+pub(crate) mod lowering;
+
 /// Parses ONNX bytes into a protobuf model (errors on garbage / truncation).
 pub fn parse_proto(bytes: &[u8]) -> Result<pb::ModelProto> {
     if bytes.is_empty() {
@@ -61,6 +64,7 @@ fn import_at(bytes: &[u8], force_batch: Option<usize>) -> Result<FloatModel> {
         opset,
         batch: 1,
         graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
+        lowering_budget: lowering::budget(bytes.len()),
         consts: HashMap::new(),
         values: HashMap::new(),
         tensors: vec![],
@@ -286,6 +290,8 @@ pub(crate) struct Importer {
     pub(crate) ops: Vec<FOp>,
     /// Names of the graph's outputs (a Softmax there stays a float tail).
     graph_outputs: Vec<String>,
+    /// Most elements one lowering may create (`lowering::budget`).
+    lowering_budget: usize,
 }
 
 fn attr<'a>(node: &'a pb::NodeProto, name: &str) -> Option<&'a pb::AttributeProto> {
@@ -466,6 +472,15 @@ impl Importer {
             .filter(|s| !s.is_empty())
             .all(|n| self.consts.contains_key(n));
 
+        let cx = lowering::NodeCx {
+            node,
+            op,
+            name: &nname,
+            index,
+        };
+        if lowering::folds(op, all_const) {
+            return self.fold_lowered(&cx);
+        }
         // Constant-only arithmetic (shape computations, etc.)
         if op != "Constant" && all_const && !node.input.is_empty() {
             let c = self.fold_const(node, op).map_err(|_| unsupported())?;
@@ -741,6 +756,7 @@ impl Importer {
                         let const_first = a.is_none();
                         let c = need_cst(self, if const_first { 0 } else { 1 })?;
                         let shape = self.tensors[x].shape.clone();
+                        let c = lowering::collapse_uniform(c, &shape, self.batch);
                         // Per channel (axis 1), or else along the last axis of a
                         // sequence (a Linear's bias after a MatMul over rows), or
                         // else (adding) a constant of the whole sample's shape.
@@ -778,11 +794,7 @@ impl Importer {
                                 }
                                 (v.iter().map(|c| 1.0 / c).collect(), zeros)
                             }
-                            _ => {
-                                return Err(bad(
-                                    "constant divided by an activation is not supported".into(),
-                                ))
-                            }
+                            _ => return self.lower_const_div(&cx, x, v),
                         };
                         // Ranks other than 2 and 4 have no per-channel integer
                         // op: a uniform affine is a diagonal row-wise Dense over
@@ -865,110 +877,12 @@ impl Importer {
                 let shape = self.tensors[x].shape.clone();
                 mk(self, FOpKind::Unary(f), vec![x], shape)?;
             }
-            "Conv" => {
-                let x = need_act(self, 0)?;
-                let xs = self.tensors[x].shape.clone();
-                let w = need_cst(self, 1)?;
-                if xs.len() != 4 || w.dims.len() != 4 {
-                    return Err(bad(format!(
-                        "only 2-D convolutions (NCHW) are supported, input is {xs:?}"
-                    )));
-                }
-                if attr_i(node, "group", 1) != 1 {
-                    return Err(bad("group != 1 is not supported".into()));
-                }
-                if attr_ints(node, "dilations").is_some_and(|d| d.iter().any(|&v| v != 1)) {
-                    return Err(bad("dilation != 1 is not supported".into()));
-                }
-                let [oc, ic, kh, kw] = [w.dims[0], w.dims[1], w.dims[2], w.dims[3]];
-                if ic != xs[1] {
-                    return Err(bad(format!(
-                        "weight expects {ic} input channels, input has {}",
-                        xs[1]
-                    )));
-                }
-                let (strides, pads) = self.pool_geometry(node, &xs, [kh, kw]).map_err(bad)?;
-                let oh = conv_out_dim(xs[2], kh, strides[0], pads[0], pads[2]);
-                let ow = conv_out_dim(xs[3], kw, strides[1], pads[1], pads[3]);
-                let (Some(oh), Some(ow)) = (oh, ow) else {
-                    return Err(bad("kernel larger than the padded input".into()));
-                };
-                let b = match cst(self, 2) {
-                    Some(c) if c.data.len() == oc => c.data,
-                    None if inp(2).is_none() => vec![0.0; oc],
-                    _ => return Err(bad("bias must be a constant of length out_channels".into())),
-                };
-                let kind = FOpKind::Conv {
-                    w: w.data,
-                    b,
-                    kernel_shape: [oc, ic, kh, kw],
-                    strides,
-                    pads,
-                };
-                mk(self, kind, vec![x], vec![1, oc, oh, ow])?;
+            "Conv" => self.lower_conv(&cx)?,
+            "MaxPool" | "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" => {
+                self.lower_pool(&cx)?
             }
-            "MaxPool" | "AveragePool" | "GlobalAveragePool" => {
-                let x = need_act(self, 0)?;
-                let xs = self.tensors[x].shape.clone();
-                if xs.len() != 4 {
-                    return Err(bad(format!(
-                        "only 2-D pooling (NCHW) is supported, input is {xs:?}"
-                    )));
-                }
-                if node.output.iter().skip(1).any(|s| !s.is_empty()) {
-                    return Err(bad("the Indices output of MaxPool is not supported".into()));
-                }
-                let (kernel, strides, pads) = if op == "GlobalAveragePool" {
-                    ([xs[2], xs[3]], [1, 1], [0; 4])
-                } else {
-                    let k = attr_ints(node, "kernel_shape")
-                        .ok_or_else(|| bad("missing kernel_shape".into()))?;
-                    if k.len() != 2 || k.iter().any(|&v| v <= 0) {
-                        return Err(bad(format!("kernel_shape {k:?} is not 2-D")));
-                    }
-                    if attr_i(node, "ceil_mode", 0) != 0 {
-                        return Err(bad("ceil_mode=1 is not supported".into()));
-                    }
-                    if attr_ints(node, "dilations").is_some_and(|d| d.iter().any(|&v| v != 1)) {
-                        return Err(bad("dilation != 1 is not supported".into()));
-                    }
-                    let kernel = [k[0] as usize, k[1] as usize];
-                    let (strides, pads) = self.pool_geometry(node, &xs, kernel).map_err(bad)?;
-                    if pads
-                        .iter()
-                        .zip([kernel[0], kernel[1], kernel[0], kernel[1]])
-                        .any(|(&p, k)| p >= k)
-                    {
-                        return Err(bad("padding must be smaller than the kernel".into()));
-                    }
-                    if op == "AveragePool"
-                        && pads.iter().any(|&p| p > 0)
-                        && attr_i(node, "count_include_pad", 0) == 0
-                    {
-                        return Err(bad("padded AveragePool needs count_include_pad=1".into()));
-                    }
-                    (kernel, strides, pads)
-                };
-                let oh = conv_out_dim(xs[2], kernel[0], strides[0], pads[0], pads[2]);
-                let ow = conv_out_dim(xs[3], kernel[1], strides[1], pads[1], pads[3]);
-                let (Some(oh), Some(ow)) = (oh, ow) else {
-                    return Err(bad("kernel larger than the padded input".into()));
-                };
-                let kind = if op == "MaxPool" {
-                    FOpKind::MaxPool {
-                        kernel,
-                        strides,
-                        pads,
-                    }
-                } else {
-                    FOpKind::AvgPool {
-                        kernel,
-                        strides,
-                        pads,
-                    }
-                };
-                mk(self, kind, vec![x], vec![1, xs[1], oh, ow])?;
-            }
+            "Max" | "Min" | "Sum" | "Mean" => self.lower_variadic(&cx)?,
+            "Pow" => self.lower_pow(&cx)?,
             "BatchNormalization" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();
@@ -1415,6 +1329,14 @@ impl Importer {
                     }
                 }
                 .map_err(bad)?;
+                // An attribute (a Resize scale, Tile repeats) must not blow a
+                // small tensor up into an allocation the file does not carry.
+                let (n_in, n_out) = (self.tensors[x].len(), map.source.len());
+                if n_out > 1 << 16 && n_out > 64 * n_in {
+                    return Err(bad(format!(
+                        "{n_out} output elements from {n_in} input elements (more than 64×)"
+                    )));
+                }
                 let source = map
                     .source
                     .iter()
@@ -1620,51 +1542,6 @@ impl Importer {
         Ok(())
     }
 
-    /// strides and `[top, left, bottom, right]` pads, honouring auto_pad.
-    fn pool_geometry(
-        &self,
-        node: &pb::NodeProto,
-        xs: &[usize],
-        kernel: [usize; 2],
-    ) -> std::result::Result<([usize; 2], [usize; 4]), String> {
-        let s = attr_ints(node, "strides").unwrap_or(vec![1, 1]);
-        if s.len() != 2 || s.iter().any(|&v| v <= 0) {
-            return Err(format!("strides {s:?} must be two positive values"));
-        }
-        let strides = [s[0] as usize, s[1] as usize];
-        let auto = attr_s(node, "auto_pad").unwrap_or_else(|| "NOTSET".into());
-        let pads = match auto.as_str() {
-            "NOTSET" => {
-                let p = attr_ints(node, "pads").unwrap_or(vec![0; 4]);
-                if p.len() != 4 || p.iter().any(|&v| v < 0) {
-                    return Err(format!("pads {p:?} must be four non-negative values"));
-                }
-                // ONNX order: [y_begin, x_begin, y_end, x_end] = [top, left, bottom, right]
-                [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize]
-            }
-            "VALID" => [0; 4],
-            "SAME_UPPER" | "SAME_LOWER" => {
-                let mut pads = [0; 4];
-                for ax in 0..2 {
-                    let inp = xs[2 + ax];
-                    let out = inp.div_ceil(strides[ax]);
-                    let total = ((out - 1) * strides[ax] + kernel[ax]).saturating_sub(inp);
-                    let (small, big) = (total / 2, total - total / 2);
-                    if auto == "SAME_UPPER" {
-                        pads[ax] = small;
-                        pads[ax + 2] = big;
-                    } else {
-                        pads[ax] = big;
-                        pads[ax + 2] = small;
-                    }
-                }
-                pads
-            }
-            other => return Err(format!("auto_pad={other} is not supported")),
-        };
-        Ok((strides, pads))
-    }
-
     fn fold_const(&self, node: &pb::NodeProto, op: &str) -> std::result::Result<Const, ()> {
         let get = |i: usize| {
             node.input
@@ -1847,6 +1724,7 @@ fn resolve_reshape(
 /// Removes unused ops, folds Affine into a preceding Dense/Conv (single consumer)
 /// and merges consecutive Affines; checks Softmax is final.
 fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
+    lowering::lift_rank3_affines(m);
     loop {
         let mut changed = false;
         for i in 0..m.ops.len() {

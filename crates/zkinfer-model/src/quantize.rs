@@ -402,6 +402,10 @@ impl<'a> Q<'a> {
                 }
             }
             UnaryFn::Sqrt => lo = lo.max(0.0),
+            UnaryFn::Pow { p } => {
+                (lo, hi) = crate::onnx_import::lowering::pow_domain(p, (lo, hi), (m0, m1), margin)
+                    .map_err(refuse)?
+            }
             _ => {}
         }
         if hi <= lo {
@@ -671,7 +675,12 @@ impl<'a> Q<'a> {
                     } else {
                         smin / 256.0
                     };
-                    (sy, ratio, (sa / sy).round() as i64, (sb / sy).round() as i64)
+                    (
+                        sy,
+                        ratio,
+                        (sa / sy).round() as i64,
+                        (sb / sy).round() as i64,
+                    )
                 };
                 let (mut sy, mut ratio, mut am, mut bm) = common(self, qa, qb);
                 if am.max(bm) >= 1 << 30 {

@@ -1,6 +1,6 @@
 //! Unary elementwise functions proven by lookup table (ONNX Exp, Log, Sqrt, Reciprocal, Erf,
 //! Gelu, Elu, Selu, Celu, Softplus, Softsign, HardSigmoid, HardSwish, Mish, Abs, Neg, Sign,
-//! Sin, Cos, Floor, Ceil, Round): their ONNX attributes, their float semantics (the
+//! Sin, Cos, Floor, Ceil, Round, and Pow by a constant exponent): their ONNX attributes, their float semantics (the
 //! reference), and which of them are non-negative or need a restricted domain.
 //!
 //! Quantization (`quantize.rs`, `Q::unary`) turns one into a Requant onto a bounded integer
@@ -84,6 +84,11 @@ pub enum UnaryFn {
     Compare(CmpOp),
     /// Toward zero (a Cast from float to an integer type).
     Trunc,
+    /// `x^p`, ONNX Pow by a constant exponent (see `lowering.rs`: 1, 2, 0.5
+    /// and −1 become other ops). A fractional `p` is defined for `x ≥ 0` only.
+    Pow {
+        p: f64,
+    },
 }
 
 /// The relation of a [`UnaryFn::Compare`] to 0.
@@ -251,6 +256,7 @@ impl UnaryFn {
             UnaryFn::Round => x.round_ties_even(),
             UnaryFn::Compare(op) => f64::from(u8::from(op.holds(x))),
             UnaryFn::Trunc => x.trunc(),
+            UnaryFn::Pow { p } => x.powf(p),
         }
     }
 
@@ -262,21 +268,26 @@ impl UnaryFn {
             UnaryFn::Selu { alpha, gamma } => format!("selu({alpha},{gamma})"),
             UnaryFn::Celu { alpha } => format!("celu({alpha})"),
             UnaryFn::HardSigmoid { alpha, beta } => format!("hard_sigmoid({alpha},{beta})"),
+            UnaryFn::Pow { p } => format!("pow({p})"),
             f => format!("{f:?}").to_lowercase(),
         }
     }
 
-    /// `f(x) ≥ 0` for every x where it is defined.
+    /// `f(x) ≥ 0` for every x where it is defined (Pow: an even or a
+    /// fractional power, the latter defined for `x ≥ 0` only).
     pub fn non_negative(&self) -> bool {
-        matches!(
-            self,
-            UnaryFn::Exp
-                | UnaryFn::Sqrt
-                | UnaryFn::Abs
-                | UnaryFn::Softplus
-                | UnaryFn::HardSigmoid { .. }
-                | UnaryFn::Compare(_)
-        )
+        match self {
+            UnaryFn::Pow { p } => p.fract() != 0.0 || p % 2.0 == 0.0,
+            f => matches!(
+                f,
+                UnaryFn::Exp
+                    | UnaryFn::Sqrt
+                    | UnaryFn::Abs
+                    | UnaryFn::Softplus
+                    | UnaryFn::HardSigmoid { .. }
+                    | UnaryFn::Compare(_)
+            ),
+        }
     }
 
     /// Integer-valued output (Sign, Floor, Ceil, Round): the table is exact at output scale 1.
