@@ -3,39 +3,14 @@
 //! files with inputs missing or out of order (a named error or a rejection,
 //! never a panic).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod cli_common;
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use cli_common::{fixture, s, stderr, tmpdir, zkinfer};
 
 use serde_json::{json, Value};
-
-fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .output()
-        .expect("run zkinfer")
-}
-
-fn fixture(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name);
-    p.to_string_lossy().into_owned()
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("zkinfer-multi-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A failure the user can act on: exit status 1 with a message, not a panic
 /// (which exits 101).
@@ -100,7 +75,7 @@ impl Proven {
 /// Compiles, sets up, proves and verifies a fixture; checks the verified
 /// output against the float model (`zkinfer run`) within 1 % of its scale.
 fn proven(name: &str, samples: usize) -> Proven {
-    let d = tmpdir(name);
+    let d = tmpdir(&format!("multi-{name}"));
     let input = fixture(&format!("{name}.input.json"));
     let zkm = s(&d.join("m.zkm"));
     let o = zkinfer(&[

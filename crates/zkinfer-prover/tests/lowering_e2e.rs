@@ -17,11 +17,13 @@
 //! `1/x²`). The bound is 5e-3, twice that budget, and 1e-2 for the tables of
 //! steep functions; measured: 1.1e-4 to 2.4e-3.
 
+mod onnx_common;
+
 use zkinfer_model::compile::{compile, float_model_of, CompileOptions};
 use zkinfer_model::input::load_samples;
 use zkinfer_prover::{prove, setup, verify};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
+use onnx_common::FIXTURES;
 
 /// (fixture, bound on `max |dequantized − float| / max |float|`).
 const MODELS: &[(&str, f64)] = &[
@@ -100,16 +102,5 @@ fn check(name: &str, tol: f64) {
 
 #[test]
 fn lowered_fixtures_match_tract_prove_verify_and_stay_close_to_float() {
-    let failed: Vec<String> = MODELS
-        .iter()
-        .filter_map(|&(name, tol)| {
-            std::panic::catch_unwind(|| check(name, tol))
-                .err()
-                .map(|e| match e.downcast::<String>() {
-                    Ok(s) => *s,
-                    Err(_) => name.to_string(),
-                })
-        })
-        .collect();
-    assert!(failed.is_empty(), "{failed:#?}");
+    onnx_common::all_pass(MODELS, check);
 }

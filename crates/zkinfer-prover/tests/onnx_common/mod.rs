@@ -2,6 +2,8 @@
 //! check it against tract and the float model, prove, verify, and reject a
 //! changed output.
 
+#![allow(dead_code)] // each test binary uses its own subset
+
 use zkinfer_model::compile::{compile, CompileOptions};
 use zkinfer_model::ir::QuantModel;
 use zkinfer_prover::{prove, setup, verify};
