@@ -371,6 +371,11 @@ def data_movement(outdir):
         init_i64("split", np.array([1, 1])), init_i64("cols", np.array([0, 2, 4, 6])),
         init("fw", w(rng, 3, 32)), init("fb", w(rng, 3))],
         [4, 4, 4], [3], rng.standard_normal((4, 4, 4)), opset=14)
+    save(outdir, "pad_value", [
+        N("Gemm", ["input", "pw", "pb"], ["h"], name="fc", transB=1),
+        N("Pad", ["h", "pads", "value"], ["output"], name="pad_constant", mode="constant"),
+    ], [init("pw", w(rng, 4, 5)), init("pb", w(rng, 4)), init_i64("pads", np.array([0, 2, 0, 1])),
+        init("value", np.array(0.75, dtype=np.float32))], [5], [7], rng.standard_normal(5), opset=13)
     save(outdir, "upsample_tile", [
         N("Resize", ["input", "", "scales"], ["r"], name="upsample", mode="nearest"),
         N("Tile", ["r", "reps"], ["t"], name="tile"),

@@ -53,12 +53,36 @@ fn check_input(shape: &[usize], op: &str) -> Res<()> {
         .ok_or_else(|| format!("{op}: input shape {shape:?} has too many elements"))
 }
 
-/// Output element count, refusing anything above [`MAX_ELEMENTS`].
+thread_local! {
+    static OUTPUT_LIMIT: std::cell::Cell<usize> = const { std::cell::Cell::new(MAX_ELEMENTS) };
+}
+
+/// Lowers the output-size limit on this thread until the guard drops: the
+/// importer bounds a map by what its input can justify before it is built.
+pub fn limit_outputs(limit: usize) -> OutputLimit {
+    let previous = OUTPUT_LIMIT.with(|l| l.replace(limit.min(MAX_ELEMENTS)));
+    OutputLimit { previous }
+}
+
+/// Restores the previous output-size limit when dropped.
+pub struct OutputLimit {
+    previous: usize,
+}
+
+impl Drop for OutputLimit {
+    fn drop(&mut self) {
+        OUTPUT_LIMIT.with(|l| l.set(self.previous));
+    }
+}
+
+/// Output element count, refusing anything above the limit ([`MAX_ELEMENTS`]
+/// or what [`limit_outputs`] set).
 fn out_len(shape: &[usize]) -> Res<usize> {
+    let limit = OUTPUT_LIMIT.with(|l| l.get());
     match numel(shape) {
-        Some(n) if n <= MAX_ELEMENTS => Ok(n),
+        Some(n) if n <= limit => Ok(n),
         _ => Err(format!(
-            "output shape {shape:?} exceeds the limit of 2^28 elements"
+            "output shape {shape:?} exceeds the limit of {limit} elements (never above 2^28)"
         )),
     }
 }

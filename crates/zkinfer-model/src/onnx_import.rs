@@ -1163,6 +1163,12 @@ impl Importer {
                 let batched = self.batch > 1;
                 let mixes = |axes: &[i64]| batched && axes.iter().any(|&a| norm(a) == 0);
                 let batch_err = || bad(format!("{op} on the batch axis mixes samples"));
+                // A Pad's non-zero constant, added where nothing is selected.
+                let mut fill = 0.0;
+                // An attribute (a Resize scale, Tile repeats) must not blow a
+                // small tensor up into an allocation the file does not carry.
+                let n_in = self.tensors[x].len();
+                let _limit = index_map::limit_outputs((1 << 16).max(64 * n_in));
                 let map = match op {
                     "Slice" => {
                         let (starts, ends, axes, steps) = if self.opset < 10 {
@@ -1225,9 +1231,10 @@ impl Importer {
                             (ints(self, 1)?.unwrap_or_default(), v.unwrap_or(0.0), ints(self, 3)?)
                         };
                         if mode == "constant" && value != 0.0 {
-                            return Err(bad(format!(
-                                "constant padding with {value} (only 0 is supported)"
-                            )));
+                            if !value.is_finite() {
+                                return Err(bad(format!("padding with {value}")));
+                            }
+                            fill = value;
                         }
                         let naxes = pads.len() / 2;
                         let axes_v: Vec<i64> =
@@ -1329,20 +1336,22 @@ impl Importer {
                     }
                 }
                 .map_err(bad)?;
-                // An attribute (a Resize scale, Tile repeats) must not blow a
-                // small tensor up into an allocation the file does not carry.
-                let (n_in, n_out) = (self.tensors[x].len(), map.source.len());
-                if n_out > 1 << 16 && n_out > 64 * n_in {
-                    return Err(bad(format!(
-                        "{n_out} output elements from {n_in} input elements (more than 64×)"
-                    )));
-                }
                 let source = map
                     .source
                     .iter()
                     .map(|s| s.map_or(-1, |k| k as i64))
                     .collect();
-                mk(self, FOpKind::Select { source }, vec![x], map.out_shape)?;
+                if fill == 0.0 {
+                    mk(self, FOpKind::Select { source }, vec![x], map.out_shape)?;
+                } else {
+                    let at = Lowering {
+                        node: &nname,
+                        op_type: op,
+                        out_name: &out_name,
+                    };
+                    let y = self.select_then_fill(&at, x, source, &map.out_shape, fill);
+                    self.name_result(&at, y, map.out_shape);
+                }
             }
             "Split" => {
                 let x = need_act(self, 0)?;

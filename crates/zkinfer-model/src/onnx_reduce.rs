@@ -276,6 +276,36 @@ impl Importer {
         ))
     }
 
+    /// `Select` by `source`, then `fill` (an AddConst) where it selects
+    /// nothing: a Pad with a non-zero constant.
+    pub(crate) fn select_then_fill(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        source: Vec<i64>,
+        shape: &[usize],
+        fill: f64,
+    ) -> FId {
+        let c = source
+            .iter()
+            .map(|&k| if k < 0 { fill } else { 0.0 })
+            .collect();
+        let sel = self.emit(
+            at,
+            "select",
+            FOpKind::Select { source },
+            vec![x],
+            shape.to_vec(),
+        );
+        self.emit(
+            at,
+            "fill",
+            FOpKind::AddConst { c },
+            vec![sel],
+            shape.to_vec(),
+        )
+    }
+
     /// Input `x` of a Concat placed into the output (zeros elsewhere).
     pub(crate) fn place(
         &mut self,
