@@ -5,6 +5,8 @@
 //! (calibration → [`QuantModel`]) → `eval` (exact integer semantics, the prover's
 //! reference) → `compile` (glue + [`compile::AccuracyReport`]).
 
+pub mod accuracy;
+pub mod argmax;
 pub mod compile;
 pub mod error;
 pub mod eval;
