@@ -1,6 +1,7 @@
 //! `zkinfer`: compile ONNX models into quantized integer models, run and evaluate them,
 //! and (proof subcommands, added separately) prove and verify their inference.
 
+mod accuracy_cmds;
 mod bench_cmd;
 mod coverage_cmd;
 mod model_cmds;

@@ -27,20 +27,30 @@ pub struct SetupArgs {
     pub json: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct ProveArgs {
     /// Proving key (KEYDIR/model.pk).
     #[arg(long)]
     pub pk: PathBuf,
-    /// One input sample (ezkl-style JSON or .npy).
-    #[arg(long)]
+    /// The input: one sample, or several (a model with a symbolic batch axis
+    /// proves every row of the file in one proof). ezkl-style JSON or .npy.
+    #[arg(long, alias = "inputs")]
     pub input: PathBuf,
     /// Proof file to write.
     #[arg(short = 'o', long = "proof")]
     pub proof: PathBuf,
-    /// Where to write the proven output (JSON: dequantized `output`, exact `output_int`).
+    /// Where to write the proven output (JSON: dequantized `output`, exact
+    /// `output_int`; with `--accuracy`: k, N, the accuracy, the data set's
+    /// digest and the per-sample verdicts).
     #[arg(long = "output")]
     pub output_json: Option<PathBuf>,
+    /// Prove the model's top-1 accuracy on the input rows against `--labels`
+    /// (one proof: "the prediction equals the label on k of N samples").
+    #[arg(long, requires = "labels")]
+    pub accuracy: bool,
+    /// Integer class labels, one per input row (.npy [N] or a JSON array).
+    #[arg(long, requires = "accuracy")]
+    pub labels: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -53,11 +63,17 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub proof: PathBuf,
     /// The public input (same file the prover used).
-    #[arg(long)]
+    #[arg(long, alias = "inputs")]
     pub input: PathBuf,
     /// The claimed output (JSON written by `prove`).
     #[arg(long = "output")]
     pub output: PathBuf,
+    /// The proof is an accuracy proof (`prove --accuracy`) on `--labels`.
+    #[arg(long, requires = "labels")]
+    pub accuracy: bool,
+    /// The labels the accuracy proof was made on.
+    #[arg(long, requires = "accuracy")]
+    pub labels: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -103,6 +119,9 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
     let pk = ProvingKey::load(&a.pk)?;
     let load_s = t.elapsed().as_secs_f64();
     let x = api::read_statement_input(&a.input, &pk.model)?;
+    if let Some(labels) = &a.labels {
+        return crate::accuracy_cmds::prove(a.clone(), pk, &x, labels, load_s);
+    }
     if !a.json {
         eprintln!(
             "proving {} ({} parameters, {} ops)...",
@@ -143,6 +162,9 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
 pub fn run_verify(a: VerifyArgs) -> Result<()> {
     let vk = VerifyingKey::load(&a.vk)?;
     let x = api::read_statement_input(&a.input, &vk.structure)?;
+    if let Some(labels) = &a.labels {
+        return crate::accuracy_cmds::verify(&a, &vk, &x, labels);
+    }
     let file = api::OutputFile::read(&a.output)?;
     let bytes =
         std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;

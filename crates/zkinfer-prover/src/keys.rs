@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use zkinfer_model::accuracy::accuracy_model;
 use zkinfer_model::ir::QuantModel;
 use zkinfer_protocol::field::{f_from_i64, F};
 use zkinfer_protocol::pcs::{
@@ -69,6 +70,20 @@ impl VerifyingKey {
             structure,
             ..self.clone()
         })
+    }
+
+    /// The key of the accuracy statement on this key's samples
+    /// ([`zkinfer_model::accuracy`]): the same weight commitment under a
+    /// model with a weightless verdict head, so its own model id.
+    pub fn for_accuracy(&self) -> Result<VerifyingKey, ProveError> {
+        let model =
+            accuracy_model(&self.structure).map_err(|e| ProveError::Model(e.to_string()))?;
+        let vk = VerifyingKey {
+            structure: model,
+            ..self.clone()
+        };
+        vk.check_commitment(&Layout::new(&vk.structure)?)?;
+        Ok(vk)
     }
 
     pub fn model_id_hex(&self) -> String {
@@ -191,14 +206,7 @@ fn build_pk(
             ));
         }
     }
-    let op_weights = model
-        .ops
-        .iter()
-        .map(|op| {
-            op.weights()
-                .map(|(w, _)| w.iter().map(|&v| f_from_i64(v)).collect())
-        })
-        .collect();
+    let op_weights = op_weight_fields(&model);
     let vk = VerifyingKey {
         structure: model_structure(&model),
         weight_commitment,
@@ -213,6 +221,18 @@ fn build_pk(
         weight_data: Some(weight_data),
         pcs,
     })
+}
+
+/// Each op's weights as field elements (`None` for ops without weights).
+fn op_weight_fields(model: &QuantModel) -> Vec<Option<Vec<F>>> {
+    model
+        .ops
+        .iter()
+        .map(|op| {
+            op.weights()
+                .map(|(w, _)| w.iter().map(|&v| f_from_i64(v)).collect())
+        })
+        .collect()
 }
 
 /// How the commitments trade proof size against prover time. Both keep the
@@ -342,6 +362,28 @@ impl ProvingKey {
         }
         let vk = self.vk.for_batch(batch)?;
         Ok(ProvingKey {
+            model,
+            vk,
+            layout,
+            ..self
+        })
+    }
+
+    /// The key of the accuracy statement ([`VerifyingKey::for_accuracy`]).
+    pub fn for_accuracy(self) -> Result<ProvingKey, ProveError> {
+        let model = accuracy_model(&self.model).map_err(|e| ProveError::Model(e.to_string()))?;
+        model
+            .validate()
+            .map_err(|e| ProveError::Model(e.to_string()))?;
+        let layout = Layout::new(&model)?;
+        if layout.weight_num_vars != self.layout.weight_num_vars {
+            return Err(ProveError::Key(
+                "the accuracy head would change the weight polynomials".into(),
+            ));
+        }
+        let vk = self.vk.for_accuracy()?;
+        Ok(ProvingKey {
+            op_weights: op_weight_fields(&model),
             model,
             vk,
             layout,

@@ -7,6 +7,7 @@
 //! a dequantized output, the input and output files); the items re-exported
 //! here are the rest of the public surface. Everything else is private.
 
+pub mod accuracy;
 pub mod api;
 mod claims;
 mod error;

@@ -99,6 +99,42 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
     out
 }
 
+#[test]
+fn every_forged_accuracy_head_value_is_rejected() {
+    use rayon::prelude::*;
+    accuracy_models()
+        .into_par_iter()
+        .for_each(|(name, model, x)| {
+            let n = sweep(&name, model, &x);
+            eprintln!("{name}: {n} forged statements rejected");
+        });
+}
+
+/// Accuracy statements (2 samples) of an MLP with clamped logits (compared
+/// directly) and with wide accumulator logits (compared digit by digit).
+fn accuracy_models() -> Vec<(String, QuantModel, Vec<i64>)> {
+    use zkinfer_model::accuracy::{accuracy_input, accuracy_model};
+    let narrow = synthetic::mlp(&[5, 4, 3], 31);
+    let mut wide = narrow.clone();
+    if let Some(QOp::Requant { input, .. }) = wide.ops.pop() {
+        wide.output = input;
+    }
+    [
+        ("accuracy, clamped logits", narrow),
+        ("accuracy, wide logits", wide),
+    ]
+    .into_iter()
+    .map(|(name, mut base)| {
+        base.dynamic_batch = true;
+        let base = base.with_batch(2).expect("symbolic batch");
+        let x = synthetic::input(10, 32);
+        let input = accuracy_input(&base, &x, &[0, 2]).expect("labels in range");
+        let model = accuracy_model(&base).expect("a classifier");
+        (name.to_string(), model, input)
+    })
+    .collect()
+}
+
 /// Proves the edit; `Some(verdict)` if the forgery could be built.
 fn forge_and_verify(pk: &ProvingKey, x: &[i64], edit: Edit) -> Option<Result<(), VerifyError>> {
     let f = prove_forged(pk, x, edit).ok()?;
