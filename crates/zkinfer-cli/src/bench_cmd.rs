@@ -30,6 +30,10 @@ pub struct BenchArgs {
     /// Commitments in the compact mode (smaller proofs; see `setup --compact`).
     #[arg(long)]
     pub compact: bool,
+    /// Samples per proof (one statement over a batch; the table then also
+    /// shows the prove time per sample).
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
     #[arg(long)]
     pub json: bool,
 }
@@ -41,16 +45,21 @@ pub struct BenchOneArgs {
     pub repeat: usize,
     #[arg(long)]
     pub compact: bool,
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
 }
 
 const CNNS: [&str; 3] = ["lenet5", "resnet20", "vgg16"];
 
-/// A benchmark model from its name or MLP widths.
-fn bench_model(spec: &str) -> Result<QuantModel> {
-    match named_cnn(spec.trim()) {
-        Some(m) => Ok(m),
-        None => Ok(mlp(&parse_widths(spec)?, 1)),
-    }
+/// A benchmark model from its name or MLP widths, for statements of
+/// `batch` samples.
+fn bench_model(spec: &str, batch: usize) -> Result<QuantModel> {
+    let mut m = match named_cnn(spec.trim()) {
+        Some(m) => m,
+        None => mlp(&parse_widths(spec)?, 1),
+    };
+    m.dynamic_batch = true;
+    Ok(m.with_batch(batch)?)
 }
 
 fn parse_widths(s: &str) -> Result<Vec<usize>> {
@@ -86,17 +95,21 @@ fn peak_rss_bytes() -> u64 {
 
 /// One model, in this process: prints one JSON object.
 pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
-    let model = bench_model(&a.model)?;
+    let model = bench_model(&a.model, a.batch)?;
     let params = model.num_params();
-    let x = input(model.tensors[model.input].len(), 1);
-    let xf: Vec<f32> = x.iter().map(|&v| v as f32 / 127.0).collect();
+    let x = input(model.statement_input_len(), 1);
+    let xf: Vec<f32> = x[..model.input_len()]
+        .iter()
+        .map(|&v| v as f32 / 127.0)
+        .collect();
     let mut inf = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
         std::hint::black_box(float_forward(&model, std::hint::black_box(&xf)));
         inf.push(t.elapsed());
     }
-    let inference = median(inf);
+    // Float inference of the whole batch: one sample's time per sample.
+    let inference = median(inf) * a.batch as u32;
 
     let mode = if a.compact {
         CommitmentMode::Compact
@@ -126,7 +139,8 @@ pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
         "{}",
         json!({
             "model": a.model, "params": params, "mode": format!("{mode:?}").to_lowercase(),
-            "setup_s": setup_t.as_secs_f64(), "prove_s": prove_s,
+            "batch": a.batch, "setup_s": setup_t.as_secs_f64(), "prove_s": prove_s,
+            "prove_per_sample_s": prove_s / a.batch as f64,
             "verify_s": median(vt).as_secs_f64(), "proof_bytes": bytes.len(),
             "peak_rss_bytes": peak_rss_bytes(),
             "float_inference_s": inference.as_secs_f64(),
@@ -171,8 +185,9 @@ pub fn run_bench(a: BenchArgs) -> Result<()> {
             parse_widths(m)?;
         }
         let mut args = vec!["bench-one", m.trim(), "--repeat"];
-        let repeat = a.repeat.to_string();
+        let (repeat, batch) = (a.repeat.to_string(), a.batch.to_string());
         args.push(&repeat);
+        args.extend(["--batch", &batch]);
         if a.compact {
             args.push("--compact");
         }
@@ -200,6 +215,13 @@ pub fn run_bench(a: BenchArgs) -> Result<()> {
                 v["prove_over_inference"].as_f64().unwrap_or(0.0),
                 v["security_bits"].as_f64().unwrap_or(0.0),
             );
+            if a.batch > 1 {
+                println!(
+                    "    batch {}: {:.1} ms per sample",
+                    a.batch,
+                    v["prove_per_sample_s"].as_f64().unwrap_or(0.0) * 1e3
+                );
+            }
             println!("    breakdown (s): {}", v["breakdown_s"]);
         }
         rows.push(v);

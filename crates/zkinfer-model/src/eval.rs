@@ -51,60 +51,121 @@ pub fn evaluate(model: &QuantModel, input: &[i64]) -> Result<Trace> {
 
 /// Re-runs ops `start..` over `values`, whose tensors read by those ops are
 /// already filled (a test that edits a tensor re-derives everything after it).
-/// With several samples stacked, every sample runs on its own.
+/// With several samples stacked, elementwise and row-wise ops run once over
+/// all of them (a Dense streams its weights once per batch), the others once
+/// per sample.
 pub fn evaluate_from(model: &QuantModel, values: &mut [Vec<i64>], start: usize) -> Result<()> {
     let per_sample = model.tensors[model.input].len().max(1);
     let samples = values[model.input].len() / per_sample;
     if samples <= 1 {
         return evaluate_sample_from(model, values, start);
     }
-    let mut outputs: Vec<Vec<i64>> = vec![Vec::new(); values.len()];
-    for s in 0..samples {
-        let mut one: Vec<Vec<i64>> = values
-            .iter()
-            .zip(&model.tensors)
-            .map(|(v, info)| {
-                let n = info.len();
-                v.get(s * n..(s + 1) * n)
-                    .map(<[i64]>::to_vec)
-                    .unwrap_or_default()
-            })
-            .collect();
-        evaluate_sample_from(model, &mut one, start)?;
-        for op in model.ops.iter().skip(start) {
-            let out = op.io().1;
-            outputs[out].extend_from_slice(&one[out]);
-        }
+    let mut scratch: Vec<Vec<i64>> = vec![Vec::new(); values.len()];
+    for (k, op) in model.ops.iter().enumerate().skip(start) {
+        let (ins, out) = op.io();
+        let y = if acts_on_rows(op) {
+            eval_op(model, k, op, values)?.1
+        } else {
+            let mut y = Vec::with_capacity(samples * model.tensors[out].len());
+            for s in 0..samples {
+                for &i in &ins {
+                    let n = model.tensors[i].len();
+                    scratch[i] = values[i].get(s * n..(s + 1) * n).unwrap_or(&[]).to_vec();
+                }
+                y.extend(eval_op(model, k, op, &scratch)?.1);
+            }
+            y
+        };
+        store(model, k, out, y, samples, values)?;
     }
-    for op in model.ops.iter().skip(start) {
-        let out = op.io().1;
-        values[out] = std::mem::take(&mut outputs[out]);
+    Ok(())
+}
+
+/// Ops whose semantics on stacked samples is their semantics per sample:
+/// elementwise ones and a Dense (applied to every row of its input).
+fn acts_on_rows(op: &QOp) -> bool {
+    matches!(
+        op,
+        QOp::Dense { .. }
+            | QOp::Requant { .. }
+            | QOp::Lut { .. }
+            | QOp::Add { .. }
+            | QOp::Mul { .. }
+            | QOp::Reshape { .. }
+    )
+}
+
+/// Checks an op's result (`samples` stacked) against its tensor and stores it.
+fn store(
+    model: &QuantModel,
+    k: usize,
+    out: TensorId,
+    y: Vec<i64>,
+    samples: usize,
+    values: &mut [Vec<i64>],
+) -> Result<()> {
+    let info = &model.tensors[out];
+    if y.len() != samples * info.len() {
+        return Err(ModelError::Invalid(format!(
+            "op #{k} produced {} values for `{}`",
+            y.len(),
+            info.name
+        )));
     }
+    if let Some(v) = y.iter().find(|v| v.abs() > info.bound) {
+        return Err(ModelError::BoundViolation {
+            op: k,
+            tensor: info.name.clone(),
+            value: *v as i128,
+            bound: info.bound,
+        });
+    }
+    values[out] = y;
     Ok(())
 }
 
 fn evaluate_sample_from(model: &QuantModel, values: &mut [Vec<i64>], start: usize) -> Result<()> {
     for (k, op) in model.ops.iter().enumerate().skip(start) {
         let (out, y) = eval_op(model, k, op, values)?;
-        let info = &model.tensors[out];
-        if y.len() != info.len() {
-            return Err(ModelError::Invalid(format!(
-                "op #{k} produced {} values for `{}`",
-                y.len(),
-                info.name
-            )));
-        }
-        if let Some(v) = y.iter().find(|v| v.abs() > info.bound) {
-            return Err(ModelError::BoundViolation {
-                op: k,
-                tensor: info.name.clone(),
-                value: *v as i128,
-                bound: info.bound,
-            });
-        }
-        values[out] = y;
+        store(model, k, out, y, 1, values)?;
     }
     Ok(())
+}
+
+/// `y[r, o] = b[o] + Σ_i w[o, i]·x[r, i]` in i64 when no accumulator can
+/// overflow (from the actual magnitudes), else `None` (the caller uses i128).
+/// Weight-stationary: each weight row meets every input row while cached, in
+/// parallel over output units — the same exact sums.
+fn dense_i64(x: &[i64], weight: &[i64], bias: &[i64], in_dim: usize) -> Option<Vec<i64>> {
+    use rayon::prelude::*;
+    let amax = |v: &[i64]| {
+        v.iter()
+            .map(|a| a.unsigned_abs() as u128)
+            .max()
+            .unwrap_or(0)
+    };
+    let worst = amax(x) * amax(weight) * in_dim as u128 + amax(bias);
+    if worst >= 1u128 << 62 || in_dim == 0 {
+        return None;
+    }
+    let out_dim = bias.len();
+    let rows = x.len() / in_dim;
+    let columns: Vec<Vec<i64>> = weight
+        .par_chunks(in_dim)
+        .zip(bias)
+        .map(|(w, &b)| {
+            x.chunks(in_dim)
+                .map(|xr| b + w.iter().zip(xr).map(|(&a, &v)| a * v).sum::<i64>())
+                .collect()
+        })
+        .collect();
+    let mut y = vec![0i64; rows * out_dim];
+    for (o, col) in columns.iter().enumerate() {
+        for (r, &v) in col.iter().enumerate() {
+            y[r * out_dim + o] = v;
+        }
+    }
+    Some(y)
 }
 
 /// Conv2d in i64 when no accumulator can overflow (checked from the actual
@@ -188,7 +249,10 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             weight,
             bias,
         } => {
-            let mut y = Vec::with_capacity(m.tensors[*output].len());
+            if let Some(y) = dense_i64(&vals[*input], weight, bias, *in_dim) {
+                return Ok((*output, y));
+            }
+            let mut y = Vec::with_capacity(vals[*input].len() / in_dim * out_dim);
             for x in vals[*input].chunks(*in_dim) {
                 for o in 0..*out_dim {
                     let row = &weight[o * in_dim..(o + 1) * in_dim];
