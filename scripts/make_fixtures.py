@@ -183,6 +183,7 @@ def main(outdir):
     data_movement(outdir)
     multi_input(outdir)
     lowerings(outdir)
+    gelu_subgraphs(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -612,6 +613,39 @@ def lowerings(outdir):
          kernel_shape=[2], strides=[2], ceil_mode=1), [1, 5], [1, 3], []),
     ]:
         save(outdir, name, [node], inits, in_shape, out_shape, rng.standard_normal(in_shape))
+
+
+def gelu_subgraphs(outdir):
+    """GELU as PyTorch exports it (crates/zkinfer-model/src/gelu_fusion.rs fuses each into one Gelu):
+    the erf form `0.5·x·(1 + erf(x/√2))` and the tanh form `0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))`
+    in PyTorch's node order, the erf form with its factors in another order (`x·0.5` first, `Mul` by
+    1/√2), and a look-alike (`0.4` for `0.5`) that is not GELU and must stay unfused."""
+    rng = np.random.default_rng(4321)
+    N = helper.make_node
+    c = lambda name, v: N("Constant", [], [name], value=helper.make_tensor(name, TensorProto.FLOAT, [], [v]))
+    nodes = [
+        N("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        c("sqrt2", 1.4142135), c("one", 1.0), c("half", 0.5),
+        N("Div", ["h1", "sqrt2"], ["d1"]), N("Erf", ["d1"], ["e1"]), N("Add", ["e1", "one"], ["a1"]),
+        N("Mul", ["h1", "a1"], ["m1"]), N("Mul", ["m1", "half"], ["g1"]),
+        N("Gemm", ["g1", "w2", "b2"], ["h2"], name="fc2", transB=1),
+        c("k3", 0.044715), c("s2pi", 0.7978846),
+        N("Mul", ["h2", "h2"], ["sq"]), N("Mul", ["h2", "sq"], ["cube"]), N("Mul", ["k3", "cube"], ["kc"]),
+        N("Add", ["h2", "kc"], ["inner"]), N("Mul", ["s2pi", "inner"], ["arg"]), N("Tanh", ["arg"], ["t"]),
+        N("Add", ["one", "t"], ["a2"]), N("Mul", ["h2", "a2"], ["m2"]), N("Mul", ["half", "m2"], ["g2"]),
+        N("Gemm", ["g2", "w3", "b3"], ["h3"], name="fc3", transB=1),
+        c("rsqrt2", 0.70710678),
+        N("Mul", ["h3", "half"], ["hx"]), N("Mul", ["h3", "rsqrt2"], ["d3"]), N("Erf", ["d3"], ["e3"]),
+        N("Add", ["e3", "one"], ["a3"]), N("Mul", ["hx", "a3"], ["g3"]),
+        N("Gemm", ["g3", "w4", "b4"], ["h4"], name="fc4", transB=1),
+        c("not_half", 0.4),
+        N("Div", ["h4", "sqrt2"], ["d4"]), N("Erf", ["d4"], ["e4"]), N("Add", ["e4", "one"], ["a4"]),
+        N("Mul", ["h4", "a4"], ["m4"]), N("Mul", ["m4", "not_half"], ["output"]),
+    ]
+    inits = []
+    for k, (i, o) in enumerate([(6, 8), (8, 8), (8, 8), (8, 4)], 1):
+        inits += [init(f"w{k}", w(rng, o, i)), init(f"b{k}", w(rng, o, scale=0.1))]
+    save(outdir, "gelu_subgraphs", nodes, inits, [6], [4], rng.standard_normal(6))
 
 
 def single_ops(outdir):

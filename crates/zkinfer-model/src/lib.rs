@@ -11,6 +11,7 @@ pub mod compile;
 pub mod error;
 pub mod eval;
 pub mod float;
+mod gelu_fusion;
 pub mod index_map;
 pub mod input;
 pub mod ir;

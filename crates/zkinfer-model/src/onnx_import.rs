@@ -86,8 +86,12 @@ fn import_at(bytes: &[u8], force_batch: Option<usize>) -> Result<FloatModel> {
     let (batch, dynamic_batch) = common_batch(&inputs)?;
     imp.batch = force_batch.unwrap_or(batch);
     let (input, input_segments) = imp.combine_inputs(graph, &inputs);
-    for (index, node) in graph.node.iter().enumerate() {
-        imp.node(index, node)?;
+    let scalars = constant_scalars(graph, &imp.consts);
+    let outputs: std::collections::HashSet<String> =
+        graph.output.iter().map(|o| o.name.clone()).collect();
+    let nodes = crate::gelu_fusion::fuse(&graph.node, &|n| scalars.get(n).copied(), &outputs);
+    for (index, node) in &nodes {
+        imp.node(*index, node)?;
     }
     if graph.output.len() != 1 {
         return Err(ModelError::Graph(format!(
@@ -112,6 +116,33 @@ fn import_at(bytes: &[u8], force_batch: Option<usize>) -> Result<FloatModel> {
     };
     prune_and_fold(&mut m)?;
     Ok(m)
+}
+
+/// Every one-element constant of the graph (initializers and `Constant`
+/// nodes), by name: what graph rewrites match on before the import.
+fn constant_scalars(
+    graph: &pb::GraphProto,
+    inits: &HashMap<String, Const>,
+) -> HashMap<String, f64> {
+    let mut out: HashMap<String, f64> = inits
+        .iter()
+        .filter(|(_, c)| c.data.len() == 1)
+        .map(|(k, c)| (k.clone(), c.data[0]))
+        .collect();
+    for n in graph.node.iter().filter(|n| n.op_type == "Constant") {
+        let value = if let Some(t) = attr(n, "value").and_then(|a| a.t.as_ref()) {
+            decode_tensor(t)
+                .ok()
+                .filter(|c| c.data.len() == 1)
+                .map(|c| c.data[0])
+        } else {
+            attr(n, "value_float").map(|a| a.f as f64)
+        };
+        if let (Some(v), Some(o)) = (value, n.output.first()) {
+            out.insert(o.clone(), v);
+        }
+    }
+    out
 }
 
 /// A graph input as the importer sees it.

@@ -182,3 +182,30 @@ fn refused_patterns_name_op_node_and_reason() {
         );
     }
 }
+
+/// Exported GELU subgraphs, in either form and factor order, become one
+/// `Gelu` each (matching tract); a look-alike that is not GELU stays as is.
+#[test]
+fn exported_gelu_subgraphs_fuse_into_one_table() {
+    let fm = float_graph("gelu_subgraphs");
+    let unary: Vec<UnaryFn> = fm
+        .ops
+        .iter()
+        .filter_map(|o| match o.kind {
+            FOpKind::Unary(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        unary,
+        [
+            UnaryFn::Gelu { tanh: false },
+            UnaryFn::Gelu { tanh: true },
+            UnaryFn::Gelu { tanh: false },
+            UnaryFn::Erf
+        ]
+    );
+    // Only the look-alike keeps its product of activations.
+    let k = kinds(&fm);
+    assert_eq!(k.iter().filter(|&&o| o == "Mul").count(), 1, "{k:?}");
+}
