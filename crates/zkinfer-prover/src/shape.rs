@@ -111,15 +111,15 @@ impl PaddedShape {
 
     /// Position of logical (row-major) element `i` in the padded arrangement.
     pub fn padded_index(&self, i: usize) -> usize {
+        // Hot in layouts of index maps: no allocation.
         let per = self.sample_len().max(1);
         let (sample, mut i) = (i / per, i % per);
-        let pd = self.padded_dims();
         let mut out = 0;
         let mut stride = 1;
-        for (d, p) in self.dims.iter().zip(&pd).rev() {
-            out += (i % d) * stride;
-            i /= d;
-            stride *= p;
+        for &d in self.dims.iter().rev() {
+            out += (i % d.max(1)) * stride;
+            i /= d.max(1);
+            stride *= d.next_power_of_two().max(1);
         }
         sample * stride + out
     }

@@ -32,8 +32,10 @@ impl Reshape {
         // every element at the same place (e.g. flat rows of a power-of-two
         // width), so a row-wise op after the Reshape sees its rows.
         let own = PaddedShape::for_logical(&b.model.tensors[output].shape).batched(b.model.batch);
+        // Samples sit at the same stride in both, so one sample decides.
         let same = own.padded_len() == b.shapes[input].padded_len()
-            && (0..own.len()).all(|k| own.padded_index(k) == b.shapes[input].padded_index(k));
+            && (0..own.sample_len())
+                .all(|k| own.padded_index(k) == b.shapes[input].padded_index(k));
         if !same && b.needs_own_layout(output) {
             return Ok(None);
         }
