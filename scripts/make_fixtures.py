@@ -184,6 +184,7 @@ def main(outdir):
     multi_input(outdir)
     lowerings(outdir)
     gelu_subgraphs(outdir)
+    activation_div(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -646,6 +647,24 @@ def gelu_subgraphs(outdir):
     for k, (i, o) in enumerate([(6, 8), (8, 8), (8, 8), (8, 4)], 1):
         inits += [init(f"w{k}", w(rng, o, i)), init(f"b{k}", w(rng, o, scale=0.1))]
     save(outdir, "gelu_subgraphs", nodes, inits, [6], [4], rng.standard_normal(6))
+
+
+def activation_div(outdir):
+    """Div of two activations (a / b = a · Reciprocal(b)), b bounded away from 0, with broadcasting
+    of a per-row divisor (as a normalisation by a computed norm)."""
+    rng = np.random.default_rng(2468)
+    N = helper.make_node
+    save(outdir, "div_activations", [
+        N("Gemm", ["input", "w1", "b1"], ["a"], name="numerator", transB=1),
+        N("Gemm", ["input", "w2", "b2"], ["h"], name="denominator", transB=1),
+        N("Sigmoid", ["h"], ["s"]),
+        N("Add", ["s", "half"], ["d"]),
+        N("Div", ["a", "d"], ["q"], name="div_full"),
+        N("ReduceSum", ["d", "axes"], ["n"], keepdims=1),
+        N("Div", ["q", "n"], ["output"], name="div_broadcast"),
+    ], [init("w1", w(rng, 5, 6)), init("b1", w(rng, 5, scale=0.1)), init("w2", w(rng, 5, 6)),
+        init("b2", w(rng, 5, scale=0.1)), init("half", [0.5]), init_i64("axes", [1])],
+        [6], [5], rng.standard_normal(6))
 
 
 def single_ops(outdir):

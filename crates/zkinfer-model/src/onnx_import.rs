@@ -755,12 +755,9 @@ impl Importer {
                         let kind = match op {
                             "Add" => FOpKind::Add,
                             "Sub" => FOpKind::Sub,
-                            "Mul" => FOpKind::Mul,
-                            _ => {
-                                return Err(bad(format!(
-                                "{op} of two activations is not supported (Add, Sub and Mul are)"
-                            )))
-                            }
+                            // a / b = a · (1/b), 1/b by the Reciprocal table (b's
+                            // calibrated range must not reach 0).
+                            _ => FOpKind::Mul,
                         };
                         let (sa, sb) =
                             (self.tensors[a].shape.clone(), self.tensors[b].shape.clone());
@@ -780,7 +777,10 @@ impl Importer {
                             out_name: &out_name,
                         };
                         let a = self.broadcast_to(&at, a, &shape).expect("broadcastable");
-                        let b = self.broadcast_to(&at, b, &shape).expect("broadcastable");
+                        let mut b = self.broadcast_to(&at, b, &shape).expect("broadcastable");
+                        if op == "Div" {
+                            b = self.unary(&at, b, UnaryFn::Reciprocal, "reciprocal");
+                        }
                         mk(self, kind, vec![a, b], shape)?;
                     }
                     (Some(x), None) | (None, Some(x)) => {

@@ -80,7 +80,7 @@ impl Importer {
         self.emit(at, "reshape", FOpKind::Reshape, vec![x], shape)
     }
 
-    fn unary(&mut self, at: &Lowering, x: FId, f: UnaryFn, step: &str) -> FId {
+    pub(crate) fn unary(&mut self, at: &Lowering, x: FId, f: UnaryFn, step: &str) -> FId {
         let shape = self.shape(x);
         self.emit(at, step, FOpKind::Unary(f), vec![x], shape)
     }

@@ -43,6 +43,7 @@ const MODELS: &[(&str, f64)] = &[
     ("lower_folds", 5e-3),
     ("lower_batch_conv1d", 5e-3),
     ("gelu_subgraphs", 1e-2),
+    ("div_activations", 1e-2),
 ];
 
 fn check(name: &str, tol: f64) {
