@@ -105,7 +105,12 @@ pub fn accuracy_model(base: &QuantModel) -> Result<QuantModel> {
             source: (n_in as i64..(n_in + n_label) as i64).collect(),
         },
     ];
+    let routed = route.len();
     m.ops.splice(0..0, route);
+    for t in &mut m.tied_weights {
+        t.op += routed;
+        t.source += routed;
+    }
     m.input = statement_input;
     m.input_segments = statement_segments(base, n_label);
     let mut sink = OpSink {
@@ -354,6 +359,7 @@ mod tests {
             onnx: Vec::new(),
             output_softmax: false,
             input_segments: Vec::new(),
+            tied_weights: Vec::new(),
         }
     }
 

@@ -229,4 +229,18 @@ pub struct QuantModel {
     /// the input tensor is the one graph input).
     #[serde(default)]
     pub input_segments: Vec<InputSegment>,
+    /// Dense ops whose weight matrix is another's (equal, or its transpose:
+    /// a tied embedding and output projection): committed once
+    /// ([`crate::tied::tie_weights`] finds them at setup).
+    #[serde(default)]
+    pub tied_weights: Vec<TiedWeight>,
+}
+
+/// Op `op`'s weight matrix is op `source`'s (`source < op`, both Dense),
+/// or its transpose.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TiedWeight {
+    pub op: usize,
+    pub source: usize,
+    pub transposed: bool,
 }

@@ -19,6 +19,7 @@ pub mod model;
 pub mod onnx_import;
 mod onnx_reduce;
 pub mod quantize;
+pub mod tied;
 pub mod unary;
 
 pub use compile::{compile, predicted_class, run_quantized, AccuracyReport, CompileOptions};

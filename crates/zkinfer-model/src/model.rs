@@ -575,7 +575,7 @@ impl QuantModel {
         if !defined[self.output] {
             return err("the output tensor is never computed".into());
         }
-        Ok(())
+        crate::tied::check_ties(self)
     }
 
     /// Serializes to the `.zkm` format.

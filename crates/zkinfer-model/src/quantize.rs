@@ -892,6 +892,7 @@ pub fn quantize(
         onnx,
         output_softmax,
         input_segments: fm.input_segments.clone(),
+        tied_weights: Vec::new(),
     };
     m.validate()?;
     Ok(m)

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use zkinfer_model::accuracy::accuracy_model;
 use zkinfer_model::ir::QuantModel;
+use zkinfer_model::tied::tie_weights;
 use zkinfer_protocol::field::{f_from_i64, F};
 use zkinfer_protocol::pcs::{
     stacked_num_vars, Commitment, CommitmentScheme, CommittedData, Pcs, PcsParams,
@@ -27,7 +28,8 @@ const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// 4: a model without weight layers has an empty weight commitment (no root).
 /// 5: the commitment mode is a field of the verifying key (so of the model id).
 /// 7: the model structure states where each graph input sits in the input.
-pub const KEY_FORMAT_VERSION: u32 = 7;
+/// 8: the model structure states which Dense ops share (tied) weights.
+pub const KEY_FORMAT_VERSION: u32 = 8;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {
@@ -297,7 +299,8 @@ impl CommitmentMode {
 /// the verifying key). `params: None` picks the default
 /// [`CommitmentMode`]'s parameters for the weights' size; `Some` must be
 /// one mode's parameters for them (the key records that mode), else an error.
-pub fn setup(model: QuantModel, params: Option<PcsParams>) -> Result<ProvingKey, ProveError> {
+pub fn setup(mut model: QuantModel, params: Option<PcsParams>) -> Result<ProvingKey, ProveError> {
+    tie_weights(&mut model);
     let Some(params) = params else {
         return setup_with_mode(model, CommitmentMode::default());
     };
@@ -315,7 +318,12 @@ pub fn setup(model: QuantModel, params: Option<PcsParams>) -> Result<ProvingKey,
 }
 
 /// [`setup`] with the parameters of `mode` for the weights' size.
-pub fn setup_with_mode(model: QuantModel, mode: CommitmentMode) -> Result<ProvingKey, ProveError> {
+/// Weights two Dense ops share are committed once ([`zkinfer_model::tied`]).
+pub fn setup_with_mode(
+    mut model: QuantModel,
+    mode: CommitmentMode,
+) -> Result<ProvingKey, ProveError> {
+    tie_weights(&mut model);
     let params = mode.params_for(&Layout::new(&model)?.weight_num_vars);
     build_pk(model, mode, params, None)
 }
@@ -490,6 +498,35 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A matrix two Dense ops share is committed once, equal or transposed;
+    /// proofs verify, and a prover using other weights for the tied op (the
+    /// commitment unchanged) is rejected.
+    #[test]
+    fn tied_weights_are_committed_once_and_bound() {
+        use crate::synthetic::{input, tied_mlp};
+        use zkinfer_model::ir::QOp;
+        for transposed in [true, false] {
+            let model = tied_mlp(6, 4, transposed, 9);
+            let untied = Layout::new(&model).unwrap().weight_num_vars.len();
+            let pk = setup(model, None).unwrap();
+            assert_eq!(pk.vk.structure.tied_weights.len(), 1);
+            assert_eq!(pk.layout.weight_num_vars.len(), untied - 1);
+            let x = input(6, 2);
+            let honest = crate::prove(&pk, &x).unwrap();
+            crate::verify(&pk.vk, &x, &honest.output, &honest.proof).unwrap();
+            let vk = VerifyingKey::from_bytes(&pk.vk.to_bytes()).unwrap();
+            assert_eq!(vk.model_id(), pk.vk.model_id());
+            // Other decoder weights, consistently used by the prover.
+            let mut cheat = setup(tied_mlp(6, 4, transposed, 9), None).unwrap();
+            if let QOp::Dense { weight, .. } = &mut cheat.model.ops[2] {
+                weight[0] += 1;
+                cheat.op_weights[2] = Some(weight.iter().map(|&v| f_from_i64(v)).collect());
+            }
+            let forged = crate::prove(&cheat, &x).unwrap();
+            assert!(crate::verify(&pk.vk, &x, &forged.output, &forged.proof).is_err());
+        }
+    }
 
     #[test]
     fn modes_pick_their_codes_by_size() {

@@ -126,9 +126,22 @@ pub(crate) struct LayoutBuilder<'m> {
     act_nv: Vec<usize>,
     weight_nv: Vec<usize>,
     tables: Vec<TableLayout>,
+    /// Each Dense op's own weight polynomial (what a tied op reads).
+    dense_weights: Vec<(usize, usize)>,
 }
 
 impl LayoutBuilder<'_> {
+    /// Records Dense op `op`'s own weight polynomial.
+    pub fn record_dense_weight(&mut self, op: usize, poly: usize) {
+        self.dense_weights.push((op, poly));
+    }
+    /// Dense op `op`'s own weight polynomial, if laid out.
+    pub fn dense_weight_poly(&self, op: usize) -> Option<usize> {
+        self.dense_weights
+            .iter()
+            .find(|&&(o, _)| o == op)
+            .map(|&(_, p)| p)
+    }
     /// Elements of tensor `t`.
     pub fn len(&self, t: TensorId) -> usize {
         self.model.tensors[t].len()
@@ -255,6 +268,7 @@ impl Layout {
             act_nv: Vec::new(),
             weight_nv: Vec::new(),
             tables: Vec::new(),
+            dense_weights: Vec::new(),
         };
         let mut produced = vec![false; n];
         produced[model.input] = true;

@@ -121,6 +121,7 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
         onnx: Vec::new(),
         output_softmax: false,
         input_segments: vec![],
+        tied_weights: Vec::new(),
         batch: 1,
         dynamic_batch: false,
     }
@@ -291,6 +292,7 @@ pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantMo
         onnx: Vec::new(),
         output_softmax: false,
         input_segments: vec![],
+        tied_weights: Vec::new(),
         batch: 1,
         dynamic_batch: false,
     }
@@ -332,6 +334,31 @@ pub fn window_ops_cnn(input_shape: [usize; 3], seed: u64) -> QuantModel {
 pub fn input(len: usize, seed: u64) -> Vec<i64> {
     let mut rng = SplitMix(seed ^ 0xA5A5);
     (0..len).map(|_| rng.range(0, 127)).collect()
+}
+
+/// Two Dense layers sharing one matrix: an `n → hidden → n` autoencoder
+/// whose decoder is its encoder's transpose, or (`transposed = false`) an
+/// `n → n → n` MLP whose layers are equal.
+pub fn tied_mlp(n: usize, hidden: usize, transposed: bool, seed: u64) -> QuantModel {
+    let hidden = if transposed { hidden } else { n };
+    let mut m = mlp(&[n, hidden, n], seed);
+    let QOp::Dense { weight: w0, .. } = m.ops[0].clone() else {
+        unreachable!("an MLP starts with a Dense")
+    };
+    let QOp::Dense { weight, .. } = &mut m.ops[2] else {
+        unreachable!("the second layer is a Dense")
+    };
+    // Row o, column c of the decoder is row c, column o of the encoder.
+    *weight = (0..n * hidden)
+        .map(|k| {
+            if transposed {
+                w0[(k % hidden) * n + k / hidden]
+            } else {
+                w0[k]
+            }
+        })
+        .collect();
+    m
 }
 
 /// One layer of a synthetic CNN (see [`cnn`]).
@@ -384,6 +411,7 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
         onnx: Vec::new(),
         output_softmax: false,
         input_segments: vec![],
+        tied_weights: Vec::new(),
         batch: 1,
         dynamic_batch: false,
     };

@@ -86,6 +86,10 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
             synthetic::mlp_with_act_bits(&[9, 6, 4], 12, 6),
         ),
         ("cnn 2x5x6", synthetic::window_ops_cnn([2, 5, 6], 13)),
+        (
+            "tied autoencoder 6-4-6",
+            synthetic::tied_mlp(6, 4, true, 16),
+        ),
     ];
     out.push((
         "leaky_zero_unit, f(0) = 1".into(),

@@ -36,9 +36,13 @@ pub(crate) struct Dense {
     output: TensorId,
     in_dim: usize,
     out_dim: usize,
-    /// Weight and bias polynomials under the weight commitment.
+    /// Weight and bias polynomials under the weight commitment. A tied
+    /// op's weight polynomial is its source's ([`zkinfer_model::tied`]).
     w_poly: usize,
     b_poly: usize,
+    /// The weights are the source's transpose: claims swap their output and
+    /// column variables.
+    tied: Option<bool>,
     /// Leading variables of every output point that select a row (the batch,
     /// then the row axes of a MatMul over rows); 0 for one sample of one row.
     batch_vars: usize,
@@ -95,7 +99,23 @@ impl Dense {
             };
             (dims[..k].to_vec(), PaddedShape::of(dims[k..].to_vec()))
         };
-        let w_poly = b.weight(nv(out_dim) + col_shape.num_vars());
+        let tie = b.model.tied_weights.iter().find(|t| t.op == i);
+        let (w_poly, tied) = match tie {
+            None => (b.weight(nv(out_dim) + col_shape.num_vars()), None),
+            Some(t) => {
+                let flat = col_shape.dims.iter().filter(|&&d| d != 1).count() <= 1;
+                let Some(src) = b.dense_weight_poly(t.source).filter(|_| flat) else {
+                    return Err(ProveError::Model(format!(
+                        "op #{i} (Dense): its weight tie to op #{} cannot be laid out",
+                        t.source
+                    )));
+                };
+                (src, Some(t.transposed))
+            }
+        };
+        if tied.is_none() {
+            b.record_dense_weight(i, w_poly);
+        }
         let b_poly = b.weight(nv(out_dim));
         let mut out_dims = row_dims.clone();
         out_dims.push(out_dim);
@@ -109,6 +129,7 @@ impl Dense {
             out_dim,
             w_poly,
             b_poly,
+            tied,
             batch_vars: in_shape.num_vars() - col_shape.num_vars(),
             row_dims,
             col_shape,
@@ -176,8 +197,10 @@ impl Dense {
         tr.absorb_efs(input_evals);
         for ((z, _), (&w, &b)) in claims.iter().zip(weight_evals.iter().zip(bias_evals)) {
             let z_o = &z[self.batch_vars..];
-            let mut zr = z_o.to_vec();
-            zr.extend_from_slice(&r);
+            let zr = match self.tied {
+                Some(true) => [&r[..], z_o].concat(),
+                _ => [z_o, &r[..]].concat(),
+            };
             book.weights.push(Claim {
                 poly: self.w_poly,
                 point: zr,
@@ -231,6 +254,9 @@ impl OpProof for Dense {
             for (c, &at) in col_at.iter().enumerate() {
                 w[r * cols + at] = f_from_i64(weight[r * in_dim + c]);
             }
+        }
+        if self.tied.is_some() {
+            return Ok(vec![padded_field(bias, 0)]);
         }
         Ok(vec![w, padded_field(bias, 0)])
     }
