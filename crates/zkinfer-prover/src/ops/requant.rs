@@ -137,27 +137,36 @@ pub(crate) fn clamp_splits(model: &QuantModel, exc_bits: u32) -> Vec<ClampChoice
         }
     }
     let excess_rows = 2u128 << exc_bits;
+    // A width's half-width saturation tables are shared by every range of
+    // that width, so the choice is made per width over all its ranges.
+    let halves = |width: u128| {
+        (width.is_power_of_two() && width >= 4).then(|| {
+            let k = width.trailing_zeros();
+            (k - k / 2, k / 2)
+        })
+    };
+    let width_of = |min: i64, max: i64| (max as i128 - min as i128 + 1).max(1) as u128;
+    let split_pays = |width: u128| -> bool {
+        let Some((hi, lo)) = halves(width) else {
+            return false;
+        };
+        let members = ranges.iter().filter(|r| width_of(r.0, r.1) == width);
+        let (count, len) = members.fold((0u128, 0u128), |(c, l), r| (c + 1, l + r.2));
+        let direct = count * padded_rows(width + excess_rows) + 2 * len * n_excess;
+        let tables = padded_rows((1 << hi) + excess_rows)
+            + if lo != hi {
+                padded_rows((1 << lo) + excess_rows)
+            } else {
+                0
+            };
+        // Two more columns, and every excess limb is looked up twice.
+        tables + len * (3 * n_excess + 2) < direct
+    };
     ranges
-        .into_iter()
-        .map(|(min, max, len)| {
-            let width = (max as i128 - min as i128 + 1).max(1) as u128;
-            // Both parts at least one bit wide, so each is range-checked.
-            let split = (width.is_power_of_two() && width >= 4).then(|| {
-                let k = width.trailing_zeros();
-                (k - k / 2, k / 2)
-            });
-            let split = split.filter(|&(hi, lo)| {
-                let direct = padded_rows(width + excess_rows) + 2 * len * n_excess;
-                let tables = padded_rows((1 << hi) + excess_rows)
-                    + if lo != hi {
-                        padded_rows((1 << lo) + excess_rows)
-                    } else {
-                        0
-                    };
-                // Two more columns, and every excess limb is looked up twice.
-                tables + len * (3 * n_excess + 2) < direct
-            });
-            (min, max, split)
+        .iter()
+        .map(|&(min, max, _)| {
+            let width = width_of(min, max);
+            (min, max, halves(width).filter(|_| split_pays(width)))
         })
         .collect()
 }
