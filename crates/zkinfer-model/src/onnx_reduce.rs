@@ -259,6 +259,51 @@ impl Importer {
         self.finish(at, y, shape)
     }
 
+    /// Softmax over the per-sample `axes` of `x` with the entries where
+    /// `keep` (one sample, `x`'s layout) is false masked out, as a constant
+    /// `Where(mask, −inf, x)` before it means: shifted by the row max of all
+    /// entries (softmax is shift-invariant), exp, the masked entries zeroed
+    /// exactly by a `Select` (source −1) before the row sum, so their outputs
+    /// are exactly 0 and −inf never enters the arithmetic. An error if a row
+    /// is masked entirely (ONNX gives NaN there).
+    pub(crate) fn lower_masked_softmax(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        axes: &[usize],
+        keep: &[bool],
+    ) -> Result<FId, String> {
+        let shape = self.shape(x);
+        let (merged, perm) = self.gather_axes_last(at, x, axes);
+        let keep = match &perm {
+            Some(p) => crate::float::transpose(keep, &shape, p),
+            None => keep.to_vec(),
+        };
+        let mshape = self.shape(merged);
+        let l = *mshape.last().expect("non-empty");
+        if let Some(row) = keep.chunks(l).position(|r| !r.contains(&true)) {
+            return Err(format!(
+                "softmax row {row} is masked entirely (a softmax of only −inf is NaN)"
+            ));
+        }
+        let m = self.reduce_last(at, merged, Reduce::Max);
+        let mb = self.broadcast_last(at, m, l);
+        let d = self.emit(at, "shift", FOpKind::Sub, vec![merged, mb], mshape.clone());
+        let e = self.unary(at, d, UnaryFn::Exp, "exp");
+        let source = keep
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| if k { i as i64 } else { -1 })
+            .collect();
+        let em = self.emit(at, "mask", FOpKind::Select { source }, vec![e], mshape.clone());
+        let s = self.reduce_last(at, em, Reduce::Sum);
+        let r = self.unary(at, s, UnaryFn::Reciprocal, "reciprocal");
+        let rb = self.broadcast_last(at, r, l);
+        let y = self.emit(at, "softmax", FOpKind::Mul, vec![em, rb], mshape);
+        let y = self.unmerge(at, y, &shape, perm);
+        Ok(self.finish(at, y, shape))
+    }
+
     /// `x` broadcast to `shape` by the ONNX (numpy) rules, as a `Select`;
     /// `None` when the shapes are not broadcast-compatible.
     pub(crate) fn broadcast_to(&mut self, at: &Lowering, x: FId, shape: &[usize]) -> Option<FId> {
