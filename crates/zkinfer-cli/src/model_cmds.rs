@@ -5,7 +5,9 @@ use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use zkinfer_model::compile::float_model_of;
-use zkinfer_model::{class_scores, predicted_class, run_quantized, CompileOptions, QuantConfig, QuantModel};
+use zkinfer_model::{
+    class_scores, predicted_class, run_quantized, CompileOptions, QuantConfig, QuantModel,
+};
 use zkinfer_prover::api::{read_inputs as read_samples, read_statement_input};
 
 #[derive(Args, Debug)]
@@ -207,8 +209,7 @@ fn eval_samples(m: &QuantModel, path: &Path) -> Result<Vec<Vec<f64>>> {
     }
     let file = zkinfer_model::input::load_file(path)?;
     let bad = |reason: String| anyhow::anyhow!("bad input file {}: {reason}", path.display());
-    let (x, _) =
-        zkinfer_model::input::composite_values(&file, &m.input_segments).map_err(bad)?;
+    let (x, _) = zkinfer_model::input::composite_values(&file, &m.input_segments).map_err(bad)?;
     zkinfer_model::input::check_types(&x, &m.input_segments).map_err(bad)?;
     Ok(x.chunks(m.input_len()).map(<[f64]>::to_vec).collect())
 }

@@ -44,13 +44,18 @@ pub fn predicted_class(v: &[f64]) -> usize {
 }
 
 /// The scores a sample's class is read from: its whole output, or for a
-/// sequence output (per sample `[.., T, C]` with several positions, a
+/// sequence output (per sample `[T, C]` after leading axes of 1, T > 1: a
 /// language model's logits at every position) the last position's `C`, the
 /// prediction of the next token.
 pub fn class_scores<'a>(m: &QuantModel, sample_output: &'a [f64]) -> &'a [f64] {
-    let shape = &m.tensors[m.output].shape;
+    let shape: Vec<usize> = m.tensors[m.output]
+        .shape
+        .iter()
+        .copied()
+        .skip_while(|&d| d == 1)
+        .collect();
     let c = shape.last().copied().unwrap_or(1).max(1);
-    if shape.len() >= 3 && sample_output.len() > c && sample_output.len() % c == 0 {
+    if shape.len() >= 2 && sample_output.len() > c && sample_output.len() % c == 0 {
         &sample_output[sample_output.len() - c..]
     } else {
         sample_output
@@ -212,17 +217,18 @@ pub fn compile(
         // calibration samples (repeated if there are fewer), each graph input
         // in its own type.
         let batch: Vec<&Vec<f64>> = calibration.iter().cycle().take(fm.batch).collect();
-        let inputs: Vec<TractInput> = crate::onnx_import::embedding::graph_input_values(&fm.input_segments, &batch)
-            .into_iter()
-            .map(|(mut shape, elem, values)| {
-                shape[0] = fm.batch;
-                TractInput {
-                    shape,
-                    elem,
-                    values,
-                }
-            })
-            .collect();
+        let inputs: Vec<TractInput> =
+            crate::onnx_import::embedding::graph_input_values(&fm.input_segments, &batch)
+                .into_iter()
+                .map(|(mut shape, elem, values)| {
+                    shape[0] = fm.batch;
+                    TractInput {
+                        shape,
+                        elem,
+                        values,
+                    }
+                })
+                .collect();
         let t = tract_reference_inputs(onnx, &inputs)?;
         let mut f = Vec::new();
         for s in &batch {

@@ -24,7 +24,11 @@ pub(super) struct IdsUse {
 
 /// The dims of `name` if it is a constant: an initializer or a Constant
 /// node's tensor.
-fn const_dims(graph: &pb::GraphProto, consts: &HashMap<String, Const>, name: &str) -> Option<Vec<usize>> {
+fn const_dims(
+    graph: &pb::GraphProto,
+    consts: &HashMap<String, Const>,
+    name: &str,
+) -> Option<Vec<usize>> {
     if let Some(c) = consts.get(name) {
         return Some(c.dims.clone());
     }
@@ -128,7 +132,9 @@ impl Importer {
             if let Some(u) = u {
                 let mut shape = i.shape.clone();
                 shape.push(u.depth);
-                let n = len.checked_mul(u.depth).filter(|&n| n <= self.lowering_budget);
+                let n = len
+                    .checked_mul(u.depth)
+                    .filter(|&n| n <= self.lowering_budget);
                 let Some(n) = n else {
                     return Err(ModelError::Graph(format!(
                         "input `{}`: the one-hot rows of its {len} ids over a table of {} rows are too large",

@@ -143,7 +143,7 @@ pub struct InputSegment {
     /// shape followed by `V`), for the constant tables gathered by these
     /// integer ids ([`crate::embedding`]). Input files still hold the ids; the
     /// prover and the verifier both expand them ([`crate::input::interleave`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub one_hot: Option<usize>,
 }
 

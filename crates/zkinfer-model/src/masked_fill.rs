@@ -133,7 +133,11 @@ impl Importer {
     }
 
     /// The Softmax node `cx` over the deferred masked fill `name`.
-    fn masked_softmax(&mut self, cx: &lowering::NodeCx, name: &str) -> std::result::Result<(), String> {
+    fn masked_softmax(
+        &mut self,
+        cx: &lowering::NodeCx,
+        name: &str,
+    ) -> std::result::Result<(), String> {
         let mf = self.masked.get(name).expect("listed").clone();
         let xs = self.tensors[mf.scores].shape.clone();
         let r = xs.len() as i64;

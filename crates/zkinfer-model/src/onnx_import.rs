@@ -1672,7 +1672,9 @@ impl Importer {
                 }
                 Ok(Const { dims, data })
             }
-            "Slice" | "Expand" | "Tile" | "Transpose" | "Trilu" if self.opset >= 10 || op != "Slice" => {
+            "Slice" | "Expand" | "Tile" | "Transpose" | "Trilu"
+                if self.opset >= 10 || op != "Slice" =>
+            {
                 let c = get(0)?;
                 let ints = |i: usize| {
                     get(i)

@@ -261,10 +261,11 @@ impl Importer {
 
     /// Softmax over the per-sample `axes` of `x` with the entries where
     /// `keep` (one sample, `x`'s layout) is false masked out, as a constant
-    /// `Where(mask, −inf, x)` before it means: shifted by the row max of all
-    /// entries (softmax is shift-invariant), exp, the masked entries zeroed
-    /// exactly by a `Select` (source −1) before the row sum, so their outputs
-    /// are exactly 0 and −inf never enters the arithmetic. An error if a row
+    /// `Where(mask, −inf, x)` before it means: each masked entry replaced by
+    /// a kept one of its row (a `Select`), shifted by the row max, exp, the
+    /// masked entries zeroed exactly by a `Select` (source −1) before the row
+    /// sum, so their outputs are exactly 0 and −inf never enters the
+    /// arithmetic. An error if a row
     /// is masked entirely (ONNX gives NaN there).
     pub(crate) fn lower_masked_softmax(
         &mut self,
@@ -286,16 +287,43 @@ impl Importer {
                 "softmax row {row} is masked entirely (a softmax of only −inf is NaN)"
             ));
         }
-        let m = self.reduce_last(at, merged, Reduce::Max);
+        // Masked entries read a kept one of their row, so the max, the shift
+        // and the exp table's input depend on kept entries only: the quantized
+        // softmax is causal too (a row's result never depends on the scores
+        // it masks, e.g. on later tokens), as greedy generation needs.
+        let kept_only: Vec<i64> = keep
+            .chunks(l)
+            .enumerate()
+            .flat_map(|(r, row)| {
+                let first = row.iter().position(|&k| k).expect("checked above");
+                row.iter()
+                    .enumerate()
+                    .map(move |(j, &k)| (r * l + if k { j } else { first }) as i64)
+            })
+            .collect();
+        let xk = self.emit(
+            at,
+            "kept",
+            FOpKind::Select { source: kept_only },
+            vec![merged],
+            mshape.clone(),
+        );
+        let m = self.reduce_last(at, xk, Reduce::Max);
         let mb = self.broadcast_last(at, m, l);
-        let d = self.emit(at, "shift", FOpKind::Sub, vec![merged, mb], mshape.clone());
+        let d = self.emit(at, "shift", FOpKind::Sub, vec![xk, mb], mshape.clone());
         let e = self.unary(at, d, UnaryFn::Exp, "exp");
         let source = keep
             .iter()
             .enumerate()
             .map(|(i, &k)| if k { i as i64 } else { -1 })
             .collect();
-        let em = self.emit(at, "mask", FOpKind::Select { source }, vec![e], mshape.clone());
+        let em = self.emit(
+            at,
+            "mask",
+            FOpKind::Select { source },
+            vec![e],
+            mshape.clone(),
+        );
         let s = self.reduce_last(at, em, Reduce::Sum);
         let r = self.unary(at, s, UnaryFn::Reciprocal, "reciprocal");
         let rb = self.broadcast_last(at, r, l);

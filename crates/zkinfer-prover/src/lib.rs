@@ -10,6 +10,7 @@
 pub mod api;
 mod claims;
 mod error;
+pub mod generation;
 mod keys;
 mod layout;
 mod lookups;
