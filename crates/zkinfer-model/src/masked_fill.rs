@@ -1,5 +1,6 @@
 //! Attention masks: `Where(mask, fill, scores)` (or `Where(keep, scores,
-//! fill)`) with a constant mask and a uniform fill of −inf or a constant ≤
+//! fill)`) with a constant mask (causal) or one the model computes (a padding
+//! mask from a boolean input), and a uniform fill of −inf or a constant ≤
 //! [`MASK_FILL_MAX`] (PyTorch's `masked_fill`), read by a Softmax, is a
 //! masked softmax (`Importer::lower_masked_softmax`): the masked entries'
 //! outputs are exactly 0, and the fill never enters the arithmetic, so the
@@ -23,6 +24,9 @@ pub(super) const MASK_FILL_MAX: f64 = -1e4;
 #[derive(Clone, Debug)]
 pub(super) struct MaskedFill {
     scores: FId,
+    /// A condition the model computes (a 0/1 activation); `masked` and
+    /// `cond` are then empty.
+    cond_act: Option<FId>,
     /// One sample of the scores' layout: true where the fill is taken.
     masked: Vec<bool>,
     /// The condition broadcast to one sample (to compute the Where after all).
@@ -40,7 +44,11 @@ impl Importer {
         if node.input.len() != 3 {
             return None;
         }
-        let cond = self.consts.get(&node.input[0])?;
+        let cond_act = self.values.get(&node.input[0]).copied();
+        let cond_const = self.consts.get(&node.input[0]);
+        if cond_act.is_none() && cond_const.is_none() {
+            return None;
+        }
         let fill_is_x = match (
             self.consts.get(&node.input[1]),
             self.consts.get(&node.input[2]),
@@ -57,15 +65,31 @@ impl Importer {
             return None;
         }
         let shape = self.tensors[scores].shape.clone();
-        // Both constants must broadcast into the scores' shape (no larger output).
-        let cond = whole_sample(cond, &shape)?;
+        // The condition and the fill must broadcast into the scores' shape (no larger output).
         whole_sample(fill_c, &shape)?;
-        let masked = cond.iter().map(|&c| (c != 0.0) == fill_is_x).collect();
+        let (cond, masked) = match (cond_act, cond_const) {
+            (Some(c), _) => {
+                let cs = self.tensors[c].shape.clone();
+                if crate::onnx_reduce::broadcast_shape(&cs, &shape).as_ref() != Some(&shape)
+                    || (cs.len() != shape.len() && self.batch > 1)
+                {
+                    return None;
+                }
+                (Vec::new(), Vec::new())
+            }
+            (None, Some(c)) => {
+                let cond = whole_sample(c, &shape)?;
+                let masked = cond.iter().map(|&c| (c != 0.0) == fill_is_x).collect();
+                (cond, masked)
+            }
+            (None, None) => return None,
+        };
         let out = node.output.first()?.clone();
         self.masked.insert(
             out,
             MaskedFill {
                 scores,
+                cond_act,
                 masked,
                 cond,
                 fill,
@@ -113,8 +137,11 @@ impl Importer {
                 op_type: "Where",
                 out_name: &name,
             };
-            let n = mf.cond.len();
-            let c = self.constant_like(&at, mf.scores, mf.cond.clone());
+            let n = self.tensors[mf.scores].len();
+            let c = match mf.cond_act {
+                Some(c) => c,
+                None => self.constant_like(&at, mf.scores, mf.cond.clone()),
+            };
             let f = self.constant_like(&at, mf.scores, vec![mf.fill; n]);
             let (x, y) = if mf.fill_is_x {
                 (f, mf.scores)
@@ -167,6 +194,23 @@ impl Importer {
             op_type: cx.op,
             out_name: &out,
         };
+        if let Some(c) = mf.cond_act {
+            if axes != [xs.len() - 1] {
+                return Err(
+                    "a mask computed by the model is supported for a softmax over the last axis"
+                        .into(),
+                );
+            }
+            // Kept where the fill is not taken: `c` for Where(c, x, fill), else `not c`.
+            let keep = if mf.fill_is_x {
+                self.compare(&at, c, CmpOp::Eq)
+            } else {
+                c
+            };
+            return self
+                .lower_masked_softmax_by(&at, mf.scores, keep)
+                .map(|_| ());
+        }
         let keep: Vec<bool> = mf.masked.iter().map(|&m| !m).collect();
         self.lower_masked_softmax(&at, mf.scores, &axes, &keep)
             .map(|_| ())

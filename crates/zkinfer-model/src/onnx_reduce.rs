@@ -332,6 +332,39 @@ impl Importer {
         Ok(self.finish(at, y, shape))
     }
 
+    /// Softmax over the last axis of `x` with a mask the model computes:
+    /// `keep` a 0/1 activation broadcasting to `x` (a padding mask from a
+    /// boolean input). As [`Importer::lower_masked_softmax`], but the masked
+    /// entries are zeroed by a product with `keep` and the shift is the row
+    /// max of all entries (which entries are kept is not known at import). A
+    /// row masked entirely gives zeros (ONNX: NaN for −inf, uniform for a
+    /// finite fill).
+    pub(crate) fn lower_masked_softmax_by(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        keep: FId,
+    ) -> Result<FId, String> {
+        let shape = self.shape(x);
+        let l = *shape.last().expect("non-empty");
+        let keep = self.broadcast_to(at, keep, &shape).ok_or_else(|| {
+            format!(
+                "the mask {:?} does not broadcast to the scores {shape:?}",
+                self.shape(keep)
+            )
+        })?;
+        let m = self.reduce_last(at, x, Reduce::Max);
+        let mb = self.broadcast_last(at, m, l);
+        let d = self.emit(at, "shift", FOpKind::Sub, vec![x, mb], shape.clone());
+        let e = self.unary(at, d, UnaryFn::Exp, "exp");
+        let em = self.emit(at, "mask", FOpKind::Mul, vec![e, keep], shape.clone());
+        let s = self.reduce_last(at, em, Reduce::Sum);
+        let r = self.unary(at, s, UnaryFn::Reciprocal, "reciprocal");
+        let rb = self.broadcast_last(at, r, l);
+        let y = self.emit(at, "softmax", FOpKind::Mul, vec![em, rb], shape.clone());
+        Ok(self.finish(at, y, shape))
+    }
+
     /// `x` broadcast to `shape` by the ONNX (numpy) rules, as a `Select`;
     /// `None` when the shapes are not broadcast-compatible.
     pub(crate) fn broadcast_to(&mut self, at: &Lowering, x: FId, shape: &[usize]) -> Option<FId> {
