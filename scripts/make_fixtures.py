@@ -185,6 +185,7 @@ def main(outdir):
     lowerings(outdir)
     gelu_subgraphs(outdir)
     activation_div(outdir)
+    transformers(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -252,6 +253,49 @@ def multi_input(outdir):
         init("w2", w(rng, 2, 4)), init("b2", w(rng, 2))],
         [("a", F, [4]), ("b", F, [3]), ("mask", B, [4])], [2],
         [rng.standard_normal((2, 4)), rng.standard_normal((2, 3)), rng.integers(0, 2, (2, 4)).astype(bool)], batch=2)
+
+
+def transformers(outdir):
+    """A tiny character GPT: token embedding by int64 ids (a Gather from a constant table,
+    proven as the ids' public one-hot rows times the table), a position embedding (a Gather by
+    constant positions, folded), one causal attention block (a constant triangular mask filled
+    with -inf before the softmax: a masked softmax) and a linear head to logits at every position."""
+    rng = np.random.default_rng(15)
+    N = helper.make_node
+    v, t, d, h = 11, 6, 8, 2
+    dh = d // h
+    mask = np.triu(np.ones((t, t), dtype=bool), k=1)
+    save_multi(outdir, "tiny_gpt", [
+        N("Gather", ["tok", "ids"], ["te"], name="tok_embed"),
+        N("Gather", ["pos", "positions"], ["pe"], name="pos_embed"),
+        N("Add", ["te", "pe"], ["x"], name="embed"),
+        N("MatMul", ["x", "wq"], ["q"], name="q_proj"),
+        N("MatMul", ["x", "wk"], ["k"], name="k_proj"),
+        N("MatMul", ["x", "wv"], ["v"], name="v_proj"),
+        N("Reshape", ["q", "heads_shape"], ["q4"], name="q_heads"),
+        N("Reshape", ["k", "heads_shape"], ["k4"], name="k_heads"),
+        N("Reshape", ["v", "heads_shape"], ["v4"], name="v_heads"),
+        N("Transpose", ["q4"], ["qh"], name="q_t", perm=[0, 2, 1, 3]),
+        N("Transpose", ["k4"], ["kh"], name="k_t", perm=[0, 2, 3, 1]),
+        N("Transpose", ["v4"], ["vh"], name="v_t", perm=[0, 2, 1, 3]),
+        N("MatMul", ["qh", "kh"], ["s"], name="scores"),
+        N("Div", ["s", "sqrt_dh"], ["ss"], name="scale"),
+        N("Where", ["causal", "neg_inf", "ss"], ["sm"], name="causal_mask"),
+        N("Softmax", ["sm"], ["p"], name="softmax", axis=-1),
+        N("MatMul", ["p", "vh"], ["o"], name="attend"),
+        N("Transpose", ["o"], ["ot"], name="o_t", perm=[0, 2, 1, 3]),
+        N("Reshape", ["ot", "merge_shape"], ["om"], name="merge_heads"),
+        N("Add", ["om", "x"], ["res"], name="residual"),
+        N("LayerNormalization", ["res", "ln_s", "ln_b"], ["n"], name="ln", axis=-1),
+        N("MatMul", ["n", "head"], ["output"], name="head"),
+    ], [init("tok", w(rng, v, d, scale=1.0)), init("pos", 0.5 * w(rng, t, d, scale=1.0)),
+        init_i64("positions", np.arange(t)), init("wq", w(rng, d, d)), init("wk", w(rng, d, d)),
+        init("wv", w(rng, d, d)), init_i64("heads_shape", np.array([0, t, h, dh])),
+        init("sqrt_dh", np.array(np.sqrt(dh), dtype=np.float32)),
+        numpy_helper.from_array(mask, "causal"), init("neg_inf", np.array(-np.inf, dtype=np.float32)),
+        init_i64("merge_shape", np.array([0, t, d])), init("ln_s", np.ones(d, dtype=np.float32)),
+        init("ln_b", np.zeros(d, dtype=np.float32)), init("head", w(rng, d, v))],
+        [("ids", TensorProto.INT64, [t])], [t, v], [rng.integers(0, v, (1, t))])
 
 
 def reductions(outdir):

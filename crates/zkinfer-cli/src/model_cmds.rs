@@ -5,7 +5,9 @@ use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use zkinfer_model::compile::float_model_of;
-use zkinfer_model::{predicted_class, run_quantized, CompileOptions, QuantConfig, QuantModel};
+use zkinfer_model::{
+    class_scores, predicted_class, run_quantized, CompileOptions, QuantConfig, QuantModel,
+};
 use zkinfer_prover::api::{read_inputs as read_samples, read_statement_input};
 
 #[derive(Args, Debug)]
@@ -202,19 +204,12 @@ fn fmt(v: &[f64]) -> String {
 /// model; for several graph inputs, one entry per input holding every sample,
 /// laid out per sample as a statement's input is (any number of samples).
 fn eval_samples(m: &QuantModel, path: &Path) -> Result<Vec<Vec<f64>>> {
-    if m.input_segments.len() <= 1 {
+    if !zkinfer_model::input::is_composite(&m.input_segments) {
         return Ok(read_samples(path)?);
     }
     let file = zkinfer_model::input::load_file(path)?;
     let bad = |reason: String| anyhow::anyhow!("bad input file {}: {reason}", path.display());
-    if file.npy {
-        bail!(
-            "bad input file {}: a .npy file holds one array and the model has {} graph inputs; give a JSON file with one \"input_data\" entry per input",
-            path.display(),
-            m.input_segments.len()
-        );
-    }
-    let (x, _) = zkinfer_model::input::interleave(&file.entries, &m.input_segments).map_err(bad)?;
+    let (x, _) = zkinfer_model::input::composite_values(&file, &m.input_segments).map_err(bad)?;
     zkinfer_model::input::check_types(&x, &m.input_segments).map_err(bad)?;
     Ok(x.chunks(m.input_len()).map(<[f64]>::to_vec).collect())
 }
@@ -242,7 +237,10 @@ pub fn eval(a: EvalArgs) -> Result<()> {
         let f = fm
             .evaluate(x)
             .with_context(|| format!("float inference on sample {i}"))?;
-        let (pq, pf) = (predicted_class(&q), predicted_class(&f));
+        let (pq, pf) = (
+            predicted_class(class_scores(&m, &q)),
+            predicted_class(class_scores(&m, &f)),
+        );
         qc += usize::from(pq as i64 == y);
         fc += usize::from(pf as i64 == y);
         agree += usize::from(pq == pf);

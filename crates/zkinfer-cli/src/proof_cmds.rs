@@ -9,7 +9,8 @@ use serde_json::json;
 use zkinfer_model::QuantModel;
 use zkinfer_prover::proof::Proof;
 use zkinfer_prover::{
-    api, prove, setup, setup_with_mode, verify, CommitmentMode, ProvingKey, VerifyingKey,
+    api, generation, prove, setup, setup_with_mode, verify, CommitmentMode, ProvingKey,
+    VerifyingKey,
 };
 
 #[derive(Args, Debug)]
@@ -51,6 +52,15 @@ pub struct ProveArgs {
     /// Integer class labels, one per input row (.npy [N] or a JSON array).
     #[arg(long, requires = "accuracy")]
     pub labels: Option<PathBuf>,
+    /// Generate N tokens greedily after the prompt `--input` holds (token ids)
+    /// and prove one forward pass over the context; the output file records
+    /// the generated ids (needs `--output`).
+    #[arg(long, value_name = "N")]
+    pub generate: Option<usize>,
+    /// With `--generate`: a vocabulary (JSON array of strings, one per id) to
+    /// write the generated text too.
+    #[arg(long, requires = "generate")]
+    pub vocab: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -115,6 +125,9 @@ pub fn run_setup(a: SetupArgs) -> Result<()> {
 }
 
 pub fn run_prove(a: ProveArgs) -> Result<()> {
+    if a.generate.is_some() {
+        return run_prove_generation(a);
+    }
     let t = Instant::now();
     let pk = ProvingKey::load(&a.pk)?;
     let load_s = t.elapsed().as_secs_f64();
@@ -159,19 +172,79 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
     Ok(())
 }
 
+/// `prove --generate N`: greedy generation after the prompt, one proof.
+fn run_prove_generation(a: ProveArgs) -> Result<()> {
+    let n = a.generate.expect("called with --generate");
+    let Some(out_path) = &a.output_json else {
+        bail!("--generate needs --output FILE: the output file records the generated ids verify checks");
+    };
+    let pk = ProvingKey::load(&a.pk)?;
+    let prompt = generation::read_prompt(&a.input)?;
+    let vocab: Option<Vec<String>> = match &a.vocab {
+        Some(p) => Some(
+            serde_json::from_slice(
+                &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+            )
+            .with_context(|| format!("{}: a JSON array of strings", p.display()))?,
+        ),
+        None => None,
+    };
+    let started = Instant::now();
+    let quiet = a.json;
+    let (mut proven, g) = generation::prove(pk, &prompt, n, &mut |phase| {
+        if !quiet {
+            eprintln!("  [{:>7.3} s] {phase}", started.elapsed().as_secs_f64());
+        }
+    })?;
+    let text = vocab
+        .as_deref()
+        .and_then(|v| generation::text(v, g.generated_ids()));
+    if let Some(gen) = proven.output.generation.as_mut() {
+        gen.text = text.clone();
+    }
+    let bytes = proven.proof.to_bytes();
+    std::fs::write(&a.proof, &bytes).with_context(|| format!("writing {}", a.proof.display()))?;
+    proven.output.write(out_path)?;
+    let prove_s = proven.timings.total().as_secs_f64();
+    if a.json {
+        println!(
+            "{}",
+            json!({"prove_s": prove_s, "proof_bytes": bytes.len(), "model_id": proven.output.model_id,
+                   "generated": g.generated_ids(), "text": text})
+        );
+    } else {
+        println!("generated  {:?}", g.generated_ids());
+        if let Some(t) = &text {
+            println!("text       {t:?}");
+        }
+        println!("proof      {} bytes -> {}", bytes.len(), a.proof.display());
+        println!("prove      {prove_s:.3} s (generation and one forward pass)");
+    }
+    Ok(())
+}
+
 pub fn run_verify(a: VerifyArgs) -> Result<()> {
     let vk = VerifyingKey::load(&a.vk)?;
-    let x = api::read_statement_input(&a.input, &vk.structure)?;
     if let Some(labels) = &a.labels {
+        let x = api::read_statement_input(&a.input, &vk.structure)?;
         return crate::accuracy_cmds::verify(&a, &vk, &x, labels);
     }
     let file = api::OutputFile::read(&a.output)?;
     let bytes =
         std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;
     let t = Instant::now();
-    let result = Proof::from_bytes(&bytes)
-        .map_err(api::Error::from)
-        .and_then(|p| api::verify_float(&vk, &x, &file, &p));
+    let result = if file.generation.is_some() {
+        // The input is the prompt; the context comes from the record, checked.
+        let prompt = generation::read_prompt(&a.input)?;
+        Proof::from_bytes(&bytes)
+            .map_err(api::Error::from)
+            .and_then(|p| generation::verify(&vk, &prompt, &file, &p))
+    } else {
+        let x = api::read_statement_input(&a.input, &vk.structure)?;
+        Proof::from_bytes(&bytes)
+            .map_err(api::Error::from)
+            .and_then(|p| api::verify_float(&vk, &x, &file, &p))
+    };
     let secs = t.elapsed().as_secs_f64();
     if a.json {
         let (output, output_int) = match &result {
@@ -193,6 +266,15 @@ pub fn run_verify(a: VerifyArgs) -> Result<()> {
                     secs * 1e3,
                     vk.model_id_hex()
                 );
+                if let Some(g) = &file.generation {
+                    println!(
+                        "generation {} ids after a prompt of {}, each the argmax of the proven logits: {:?}{}",
+                        g.generated,
+                        g.prompt_len,
+                        g.generated_ids(),
+                        g.text.as_ref().map(|t| format!(" ({t:?})")).unwrap_or_default()
+                    );
+                }
                 println!("output     {}", json!(v.output));
                 println!("output_int {}", json!(v.output_int));
             }

@@ -163,6 +163,7 @@ fn statement_segments(base: &QuantModel, n_label: usize) -> Vec<InputSegment> {
             elem: InputElem::Float32,
             offset: 0,
             len: t.len(),
+            one_hot: None,
         });
     }
     segs.push(InputSegment {
@@ -171,6 +172,7 @@ fn statement_segments(base: &QuantModel, n_label: usize) -> Vec<InputSegment> {
         elem: InputElem::Int64,
         offset: base.input_len(),
         len: n_label,
+        one_hot: None,
     });
     segs
 }

@@ -4,7 +4,7 @@
 use crate::error::{ModelError, Result};
 use crate::eval::evaluate;
 use crate::float::{FloatModel, InputElem};
-use crate::input::{check_types, interleave};
+use crate::input::{check_types, composite_values, is_composite, InputFile};
 use crate::ir::QuantModel;
 use crate::onnx_import::import_onnx;
 use crate::quantize::{quantize, CalibStats, QuantConfig};
@@ -19,7 +19,8 @@ pub struct AccuracyReport {
     /// mean over samples of ‖float − deq‖₁ / max(‖float‖₁, 0.01·len) (the floor keeps
     /// near-zero outputs, e.g. a saturated sigmoid, from dominating).
     pub mean_rel_error: f64,
-    /// fraction of samples whose predicted class agrees (see [`predicted_class`]).
+    /// fraction of samples whose predicted class agrees (see [`predicted_class`]; a
+    /// sequence output's last position, [`class_scores`]).
     pub top1_agreement: f64,
     /// max |tract − our float graph| on the first sample (import cross-check), if run.
     pub tract_max_abs_diff: Option<f64>,
@@ -40,6 +41,25 @@ pub fn predicted_class(v: &[f64]) -> usize {
         }
     }
     best
+}
+
+/// The scores a sample's class is read from: its whole output, or for a
+/// sequence output (per sample `[T, C]` after leading axes of 1, T > 1: a
+/// language model's logits at every position) the last position's `C`, the
+/// prediction of the next token.
+pub fn class_scores<'a>(m: &QuantModel, sample_output: &'a [f64]) -> &'a [f64] {
+    let shape: Vec<usize> = m.tensors[m.output]
+        .shape
+        .iter()
+        .copied()
+        .skip_while(|&d| d == 1)
+        .collect();
+    let c = shape.last().copied().unwrap_or(1).max(1);
+    if shape.len() >= 2 && sample_output.len() > c && sample_output.len().is_multiple_of(c) {
+        &sample_output[sample_output.len() - c..]
+    } else {
+        sample_output
+    }
 }
 
 /// Quantized inference on one float sample: (dequantized output, raw integer output).
@@ -70,7 +90,9 @@ pub fn accuracy_report(
             norm += a.abs();
         }
         rel_sum += diff / norm.max(0.01 * f.len() as f64);
-        agree += usize::from(predicted_class(&f) == predicted_class(&q));
+        agree += usize::from(
+            predicted_class(class_scores(m, &f)) == predicted_class(class_scores(m, &q)),
+        );
     }
     let n = samples.len().max(1) as f64;
     Ok(AccuracyReport {
@@ -195,22 +217,18 @@ pub fn compile(
         // calibration samples (repeated if there are fewer), each graph input
         // in its own type.
         let batch: Vec<&Vec<f64>> = calibration.iter().cycle().take(fm.batch).collect();
-        let inputs: Vec<TractInput> = fm
-            .input_segments
-            .iter()
-            .map(|seg| {
-                let mut shape = seg.shape.clone();
-                shape[0] = fm.batch;
-                TractInput {
-                    shape,
-                    elem: seg.elem,
-                    values: batch
-                        .iter()
-                        .flat_map(|s| s[seg.offset..seg.offset + seg.len].iter().copied())
-                        .collect(),
-                }
-            })
-            .collect();
+        let inputs: Vec<TractInput> =
+            crate::onnx_import::embedding::graph_input_values(&fm.input_segments, &batch)
+                .into_iter()
+                .map(|(mut shape, elem, values)| {
+                    shape[0] = fm.batch;
+                    TractInput {
+                        shape,
+                        elem,
+                        values,
+                    }
+                })
+                .collect();
         let t = tract_reference_inputs(onnx, &inputs)?;
         let mut f = Vec::new();
         for s in &batch {
@@ -244,8 +262,13 @@ pub fn compile(
 /// input, as input files hold them ([`interleave`]).
 fn calibration_samples(fm: &FloatModel, entries: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
     let len = fm.input_len();
-    let samples = if fm.input_segments.len() > 1 {
-        let (x, _) = interleave(entries, &fm.input_segments).map_err(ModelError::Calibration)?;
+    let samples = if is_composite(&fm.input_segments) {
+        let file = InputFile {
+            entries: entries.to_vec(),
+            npy: false,
+        };
+        let (x, _) =
+            composite_values(&file, &fm.input_segments).map_err(ModelError::Calibration)?;
         x.chunks(len).map(<[f64]>::to_vec).collect()
     } else {
         let mut out = Vec::with_capacity(entries.len());

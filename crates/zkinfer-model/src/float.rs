@@ -138,6 +138,23 @@ pub struct InputSegment {
     pub elem: InputElem,
     pub offset: usize,
     pub len: usize,
+    /// `Some(V)`: this segment is not the input's values but their one-hot
+    /// encoding of depth `V` (1 at each id, 0 elsewhere; `shape` is the ids'
+    /// shape followed by `V`), for the constant tables gathered by these
+    /// integer ids ([`crate::embedding`]). Input files still hold the ids; the
+    /// prover and the verifier both expand them ([`crate::input::interleave`]).
+    #[serde(default)]
+    pub one_hot: Option<usize>,
+}
+
+impl InputSegment {
+    /// Values of the graph input this segment comes from, per sample.
+    pub fn ids_len(&self) -> usize {
+        match self.one_hot {
+            Some(v) => self.len / v.max(1),
+            None => self.len,
+        }
+    }
 }
 
 /// Element type of a graph input. Integers and booleans are taken as the

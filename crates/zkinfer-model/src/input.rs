@@ -247,50 +247,74 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<InputFile> {
     })
 }
 
-/// Lays out the entries of a several-input file — one per graph input, in
-/// graph order, each holding all its samples flattened (ezkl's convention) —
-/// in the statement's per-sample order: sample `s` is `[in_1 of s, in_2 of
-/// s, …]` ([`InputSegment`]). Returns the values and the sample count; every
+/// The graph inputs behind `segments`, in graph order: name, per-sample
+/// shape and length of the values an input file holds for each. A graph input
+/// gives one segment, or two when its ids are also used as numbers (its
+/// values, then their one-hot encoding).
+pub fn graph_inputs(segments: &[InputSegment]) -> Vec<(&str, Vec<usize>, usize)> {
+    let mut out: Vec<(&str, Vec<usize>, usize)> = Vec::new();
+    for seg in segments {
+        if out.iter().any(|(n, _, _)| *n == seg.name) {
+            continue;
+        }
+        let mut shape = seg.shape.clone();
+        if seg.one_hot.is_some() {
+            shape.pop();
+        }
+        out.push((&seg.name, shape, seg.ids_len()));
+    }
+    out
+}
+
+/// Whether the statement's input is not simply the values an input file
+/// holds: several graph inputs, or ids expanded to one-hot rows.
+pub fn is_composite(segments: &[InputSegment]) -> bool {
+    segments.len() > 1 || segments.iter().any(|s| s.one_hot.is_some())
+}
+
+/// Lays out the entries of an input file — one per graph input, in graph
+/// order, each holding all its samples flattened (ezkl's convention) — in the
+/// statement's per-sample order: sample `s` is `[in_1 of s, in_2 of s, …]`
+/// ([`InputSegment`]), a one-hot segment holding the one-hot rows of its
+/// input's ids ([`one_hot`]). Returns the values and the sample count; every
 /// input must hold the same whole number of samples. Errors name the input.
 pub fn interleave(
     entries: &[Vec<f64>],
     segments: &[InputSegment],
 ) -> std::result::Result<(Vec<f64>, usize), String> {
+    let inputs = graph_inputs(segments);
     let names = || {
-        segments
+        inputs
             .iter()
-            .map(|s| format!("`{}` {:?}", s.name, s.shape))
+            .map(|(name, shape, _)| format!("`{name}` {shape:?}"))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if entries.len() != segments.len() {
+    if entries.len() != inputs.len() {
         return Err(format!(
-            "the model has {} graph inputs ({}) and takes one \"input_data\" entry per input, in this order; found {} entr{}",
-            segments.len(),
+            "the model has {} graph input{} ({}) and takes one \"input_data\" entry per input, in this order; found {} entr{}",
+            inputs.len(),
+            if inputs.len() == 1 { "" } else { "s" },
             names(),
             entries.len(),
             if entries.len() == 1 { "y" } else { "ies" }
         ));
     }
     let mut samples = None;
-    for (k, (e, seg)) in entries.iter().zip(segments).enumerate() {
-        if seg.len == 0 || e.is_empty() || !e.len().is_multiple_of(seg.len) {
+    for (k, (e, (name, shape, len))) in entries.iter().zip(&inputs).enumerate() {
+        if *len == 0 || e.is_empty() || !e.len().is_multiple_of(*len) {
             return Err(format!(
-                "entry #{k} holds {} values, not a whole number of samples of input `{}` ({} values, shape {:?}); the inputs are, in order: {}",
+                "entry #{k} holds {} values, not a whole number of samples of input `{name}` ({len} values, shape {shape:?}); the inputs are, in order: {}",
                 e.len(),
-                seg.name,
-                seg.len,
-                seg.shape,
                 names()
             ));
         }
-        let n = e.len() / seg.len;
+        let n = e.len() / len;
         match samples {
-            None => samples = Some((n, &seg.name)),
+            None => samples = Some((n, *name)),
             Some((m, first)) if m != n => {
                 return Err(format!(
-                    "input `{first}` holds {m} sample(s) but input `{}` holds {n}",
-                    seg.name
+                    "input `{first}` holds {m} sample(s) but input `{name}` holds {n}"
                 ))
             }
             Some(_) => {}
@@ -300,11 +324,67 @@ pub fn interleave(
     let per: usize = segments.iter().map(|s| s.len).sum();
     let mut out = Vec::with_capacity(n * per);
     for s in 0..n {
-        for (e, seg) in entries.iter().zip(segments) {
-            out.extend_from_slice(&e[s * seg.len..(s + 1) * seg.len]);
+        for seg in segments {
+            let g = inputs
+                .iter()
+                .position(|(name, _, _)| *name == seg.name)
+                .expect("every segment names a graph input");
+            let len = inputs[g].2;
+            let vals = &entries[g][s * len..(s + 1) * len];
+            match seg.one_hot {
+                None => out.extend_from_slice(vals),
+                Some(depth) => out.extend(
+                    one_hot(vals, depth)
+                        .map_err(|e| format!("input `{}`, sample {s}: {e}", seg.name))?,
+                ),
+            }
         }
     }
     Ok((out, n))
+}
+
+/// One-hot rows of depth `v` for integer `ids` in `[-v, v)` (a negative id
+/// counts from the end, as ONNX Gather reads it): what a Gather from a table
+/// of `v` rows by these ids multiplies the table by.
+pub fn one_hot(ids: &[f64], v: usize) -> std::result::Result<Vec<f64>, String> {
+    let mut out = vec![0.0; ids.len() * v];
+    for (j, &id) in ids.iter().enumerate() {
+        let vi = v as f64;
+        if id.fract() != 0.0 || !(-vi..vi).contains(&id) {
+            return Err(format!(
+                "value #{j} is {id}, not a token id: ids index a table of {v} rows and must be integers in [-{v}, {v})"
+            ));
+        }
+        let row = if id < 0.0 { id + vi } else { id } as usize;
+        out[j * v + row] = 1.0;
+    }
+    Ok(out)
+}
+
+/// One statement's input values and sample count from an input file whose
+/// statement input is composite ([`is_composite`]): one entry per graph input
+/// ([`interleave`]). A model with a single graph input (its ids one-hot) also
+/// takes its samples as several entries or `.npy` rows, concatenated.
+pub fn composite_values(
+    file: &InputFile,
+    segments: &[InputSegment],
+) -> std::result::Result<(Vec<f64>, usize), String> {
+    let inputs = graph_inputs(segments);
+    if inputs.len() == 1 {
+        return interleave(&[file.entries.concat()], segments);
+    }
+    if file.npy {
+        return Err(format!(
+            "a .npy file holds one array, and the model has {} graph inputs ({}): give a JSON file with one \"input_data\" entry per input",
+            inputs.len(),
+            inputs
+                .iter()
+                .map(|(n, _, _)| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    interleave(&file.entries, segments)
 }
 
 /// Checks that the values of each integer or boolean graph input in `x`
@@ -315,7 +395,7 @@ pub fn check_types(x: &[f64], segments: &[InputSegment]) -> std::result::Result<
     if per == 0 {
         return Ok(());
     }
-    for seg in segments {
+    for seg in segments.iter().filter(|s| s.one_hot.is_none()) {
         for (s, sample) in x.chunks(per).enumerate() {
             let end = seg.offset.saturating_add(seg.len);
             let vals = sample.get(seg.offset..end).unwrap_or(&[]);

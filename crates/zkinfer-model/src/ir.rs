@@ -18,8 +18,9 @@ use serde::{Deserialize, Serialize};
 /// Index into [`QuantModel::tensors`].
 pub type TensorId = usize;
 
-/// Format version of the compiled model file (`.zkm`).
-pub const QUANT_MODEL_VERSION: u32 = 1;
+/// Format version of the compiled model file (`.zkm`). 2: an input segment
+/// may be the one-hot rows of token ids ([`InputSegment::one_hot`]).
+pub const QUANT_MODEL_VERSION: u32 = 2;
 
 /// A requantization's pre-clamp quotient `q` may exceed its clamp range
 /// `[min, max]` by less than `2^REQUANT_EXCESS_BITS` on either side: the prover

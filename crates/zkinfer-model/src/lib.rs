@@ -22,7 +22,9 @@ pub mod quantize;
 pub mod tied;
 pub mod unary;
 
-pub use compile::{compile, predicted_class, run_quantized, AccuracyReport, CompileOptions};
+pub use compile::{
+    class_scores, compile, predicted_class, run_quantized, AccuracyReport, CompileOptions,
+};
 pub use error::{supported_ops, ModelError, SUPPORTED_OPS};
 pub use eval::{evaluate, Trace};
 pub use ir::{QOp, QuantModel, TensorId, TensorInfo};

@@ -153,23 +153,13 @@ impl QuantModel {
     /// when the batch axis is symbolic). A model with several graph inputs
     /// takes one entry per input, in graph order, each holding all its samples
     /// ([`crate::input::interleave`]); a `.npy` file cannot hold several.
-    /// Integer and boolean inputs must hold values of their type. The error
+    /// Ids gathered from a constant table are expanded to their one-hot rows
+    /// (checked to be in range). Integer and boolean inputs must hold values of their type. The error
     /// is the reason, for the caller to attach the file's name to.
     pub fn statement_input(&self, file: &InputFile) -> std::result::Result<Vec<f64>, String> {
         let entries = &file.entries;
-        let x = if self.input_segments.len() > 1 {
-            if file.npy {
-                return Err(format!(
-                    "a .npy file holds one array, and the model has {} graph inputs ({}): give a JSON file with one \"input_data\" entry per input",
-                    self.input_segments.len(),
-                    self.input_segments
-                        .iter()
-                        .map(|s| format!("`{}`", s.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            let (x, n) = crate::input::interleave(entries, &self.input_segments)?;
+        let x = if crate::input::is_composite(&self.input_segments) {
+            let (x, n) = crate::input::composite_values(file, &self.input_segments)?;
             if !self.dynamic_batch && n != self.batch {
                 return Err(format!(
                     "each input holds {n} sample(s); the model takes {}",

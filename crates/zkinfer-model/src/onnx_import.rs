@@ -22,6 +22,12 @@ pub(crate) struct Const {
 #[path = "lowering.rs"]
 pub(crate) mod lowering;
 
+#[path = "embedding.rs"]
+pub(crate) mod embedding;
+
+#[path = "masked_fill.rs"]
+mod masked_fill;
+
 /// Parses ONNX bytes into a protobuf model (errors on garbage / truncation).
 pub fn parse_proto(bytes: &[u8]) -> Result<pb::ModelProto> {
     if bytes.is_empty() {
@@ -69,6 +75,8 @@ fn import_at(bytes: &[u8], force_batch: Option<usize>) -> Result<FloatModel> {
         values: HashMap::new(),
         tensors: vec![],
         ops: vec![],
+        one_hot: HashMap::new(),
+        masked: HashMap::new(),
     };
     for init in &graph.initializer {
         let c = decode_tensor(init)?;
@@ -85,7 +93,12 @@ fn import_at(bytes: &[u8], force_batch: Option<usize>) -> Result<FloatModel> {
         .collect::<Result<_>>()?;
     let (batch, dynamic_batch) = common_batch(&inputs)?;
     imp.batch = force_batch.unwrap_or(batch);
-    let (input, input_segments) = imp.combine_inputs(graph, &inputs);
+    let uses = embedding::scan(graph, &imp.consts, &inputs)?;
+    let (input, input_segments) = if uses.iter().any(Option::is_some) {
+        imp.combine_inputs_with_ids(graph, &inputs, &uses)?
+    } else {
+        imp.combine_inputs(graph, &inputs)
+    };
     let scalars = constant_scalars(graph, &imp.consts);
     let outputs: std::collections::HashSet<String> =
         graph.output.iter().map(|o| o.name.clone()).collect();
@@ -296,6 +309,25 @@ fn decode_tensor(t: &pb::TensorProto) -> Result<Const> {
                 t.int32_data.iter().map(|&v| v as f64).collect()
             }
         }
+        // bool, uint8, int8 (one byte each), uint16, int16: raw bytes or int32_data.
+        9 | 2 | 3 | 4 | 5 => {
+            if raw.is_empty() {
+                t.int32_data.iter().map(|&v| v as f64).collect()
+            } else {
+                match t.data_type {
+                    9 | 2 => raw.iter().map(|&b| b as f64).collect(),
+                    3 => raw.iter().map(|&b| b as i8 as f64).collect(),
+                    4 => raw
+                        .chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]) as f64)
+                        .collect(),
+                    _ => raw
+                        .chunks_exact(2)
+                        .map(|c| i16::from_le_bytes([c[0], c[1]]) as f64)
+                        .collect(),
+                }
+            }
+        }
         dt => {
             return Err(ModelError::Graph(format!(
                 "tensor `{name}` has unsupported data type {dt}"
@@ -323,6 +355,11 @@ pub(crate) struct Importer {
     graph_outputs: Vec<String>,
     /// Most elements one lowering may create (`lowering::budget`).
     lowering_budget: usize,
+    /// Ids graph inputs gathered from constant tables: their one-hot tensor
+    /// and depth (`embedding.rs`).
+    one_hot: HashMap<String, (FId, usize)>,
+    /// Deferred `Where`s of a constant attention mask (`masked_fill.rs`).
+    masked: HashMap<String, masked_fill::MaskedFill>,
 }
 
 fn attr<'a>(node: &'a pb::NodeProto, name: &str) -> Option<&'a pb::AttributeProto> {
@@ -422,6 +459,7 @@ impl Importer {
                 elem: i.elem,
                 offset,
                 len,
+                one_hot: None,
             });
             offset += len;
         }
@@ -509,6 +547,19 @@ impl Importer {
             name: &nname,
             index,
         };
+        if let Some(r) = self.use_masked_fill(&cx) {
+            return r;
+        }
+        if op == "Where" {
+            if let Some(r) = self.defer_masked_fill(&cx) {
+                return r;
+            }
+        }
+        if op == "Gather" {
+            if let Some(r) = self.lower_embedding(&cx) {
+                return r;
+            }
+        }
         if lowering::folds(op, all_const) {
             return self.fold_lowered(&cx);
         }
@@ -1616,24 +1667,14 @@ impl Importer {
                 })
             }
             "Gather" => {
-                let c = get(0)?;
-                let idx = get(1)?;
-                if attr_i(node, "axis", 0) != 0 || c.dims.len() > 1 {
-                    return Err(());
-                }
-                let n = c.data.len() as i64;
-                let data = idx
-                    .data
-                    .iter()
-                    .map(|&i| {
-                        let i = i as i64;
-                        let i = if i < 0 { i + n } else { i };
-                        c.data.get(i as usize).copied().ok_or(())
-                    })
-                    .collect::<std::result::Result<Vec<_>, ()>>()?;
+                // Any axis and index rank (a position embedding's rows by a constant range).
+                let (c, idx) = (get(0)?, get(1)?);
+                let ids: Vec<i64> = idx.data.iter().map(|&v| v as i64).collect();
+                let map = index_map::gather(&c.dims, &ids, &idx.dims, attr_i(node, "axis", 0))
+                    .map_err(|_| ())?;
                 Ok(Const {
-                    dims: idx.dims.clone(),
-                    data,
+                    data: index_map::apply(&map, &c.data, 0.0),
+                    dims: map.out_shape,
                 })
             }
             "Concat" => {
@@ -1662,7 +1703,9 @@ impl Importer {
                 }
                 Ok(Const { dims, data })
             }
-            "Slice" | "Expand" | "Tile" | "Transpose" if self.opset >= 10 || op != "Slice" => {
+            "Slice" | "Expand" | "Tile" | "Transpose" | "Trilu"
+                if self.opset >= 10 || op != "Slice" =>
+            {
                 let c = get(0)?;
                 let ints = |i: usize| {
                     get(i)
@@ -1679,6 +1722,11 @@ impl Importer {
                     ),
                     "Expand" => index_map::expand(&c.dims, &ints(1).ok_or(())?),
                     "Tile" => index_map::tile(&c.dims, &ints(1).ok_or(())?),
+                    // A causal mask's triangle.
+                    "Trilu" => {
+                        let k = ints(1).and_then(|v| v.first().copied()).unwrap_or(0);
+                        index_map::trilu(&c.dims, k, attr_i(node, "upper", 1) != 0)
+                    }
                     _ => {
                         let perm: Option<Vec<usize>> = attr_ints(node, "perm")
                             .map(|p| p.iter().map(|&v| v as usize).collect());

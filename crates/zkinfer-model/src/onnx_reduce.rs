@@ -259,6 +259,112 @@ impl Importer {
         self.finish(at, y, shape)
     }
 
+    /// Softmax over the per-sample `axes` of `x` with the entries where
+    /// `keep` (one sample, `x`'s layout) is false masked out, as a constant
+    /// `Where(mask, −inf, x)` before it means: each masked entry replaced by
+    /// a kept one of its row (a `Select`), shifted by the row max, exp, the
+    /// masked entries zeroed exactly by a `Select` (source −1) before the row
+    /// sum, so their outputs are exactly 0 and −inf never enters the
+    /// arithmetic. An error if a row
+    /// is masked entirely (ONNX gives NaN there).
+    pub(crate) fn lower_masked_softmax(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        axes: &[usize],
+        keep: &[bool],
+    ) -> Result<FId, String> {
+        let shape = self.shape(x);
+        let (merged, perm) = self.gather_axes_last(at, x, axes);
+        let keep = match &perm {
+            Some(p) => crate::float::transpose(keep, &shape, p),
+            None => keep.to_vec(),
+        };
+        let mshape = self.shape(merged);
+        let l = *mshape.last().expect("non-empty");
+        if let Some(row) = keep.chunks(l).position(|r| !r.contains(&true)) {
+            return Err(format!(
+                "softmax row {row} is masked entirely (a softmax of only −inf is NaN)"
+            ));
+        }
+        // Masked entries read a kept one of their row, so the max, the shift
+        // and the exp table's input depend on kept entries only: the quantized
+        // softmax is causal too (a row's result never depends on the scores
+        // it masks, e.g. on later tokens), as greedy generation needs.
+        let kept_only: Vec<i64> = keep
+            .chunks(l)
+            .enumerate()
+            .flat_map(|(r, row)| {
+                let first = row.iter().position(|&k| k).expect("checked above");
+                row.iter()
+                    .enumerate()
+                    .map(move |(j, &k)| (r * l + if k { j } else { first }) as i64)
+            })
+            .collect();
+        let xk = self.emit(
+            at,
+            "kept",
+            FOpKind::Select { source: kept_only },
+            vec![merged],
+            mshape.clone(),
+        );
+        let m = self.reduce_last(at, xk, Reduce::Max);
+        let mb = self.broadcast_last(at, m, l);
+        let d = self.emit(at, "shift", FOpKind::Sub, vec![xk, mb], mshape.clone());
+        let e = self.unary(at, d, UnaryFn::Exp, "exp");
+        let source = keep
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| if k { i as i64 } else { -1 })
+            .collect();
+        let em = self.emit(
+            at,
+            "mask",
+            FOpKind::Select { source },
+            vec![e],
+            mshape.clone(),
+        );
+        let s = self.reduce_last(at, em, Reduce::Sum);
+        let r = self.unary(at, s, UnaryFn::Reciprocal, "reciprocal");
+        let rb = self.broadcast_last(at, r, l);
+        let y = self.emit(at, "softmax", FOpKind::Mul, vec![em, rb], mshape);
+        let y = self.unmerge(at, y, &shape, perm);
+        Ok(self.finish(at, y, shape))
+    }
+
+    /// Softmax over the last axis of `x` with a mask the model computes:
+    /// `keep` a 0/1 activation broadcasting to `x` (a padding mask from a
+    /// boolean input). As [`Importer::lower_masked_softmax`], but the masked
+    /// entries are zeroed by a product with `keep` and the shift is the row
+    /// max of all entries (which entries are kept is not known at import). A
+    /// row masked entirely gives zeros (ONNX: NaN for −inf, uniform for a
+    /// finite fill).
+    pub(crate) fn lower_masked_softmax_by(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        keep: FId,
+    ) -> Result<FId, String> {
+        let shape = self.shape(x);
+        let l = *shape.last().expect("non-empty");
+        let keep = self.broadcast_to(at, keep, &shape).ok_or_else(|| {
+            format!(
+                "the mask {:?} does not broadcast to the scores {shape:?}",
+                self.shape(keep)
+            )
+        })?;
+        let m = self.reduce_last(at, x, Reduce::Max);
+        let mb = self.broadcast_last(at, m, l);
+        let d = self.emit(at, "shift", FOpKind::Sub, vec![x, mb], shape.clone());
+        let e = self.unary(at, d, UnaryFn::Exp, "exp");
+        let em = self.emit(at, "mask", FOpKind::Mul, vec![e, keep], shape.clone());
+        let s = self.reduce_last(at, em, Reduce::Sum);
+        let r = self.unary(at, s, UnaryFn::Reciprocal, "reciprocal");
+        let rb = self.broadcast_last(at, r, l);
+        let y = self.emit(at, "softmax", FOpKind::Mul, vec![em, rb], shape.clone());
+        Ok(self.finish(at, y, shape))
+    }
+
     /// `x` broadcast to `shape` by the ONNX (numpy) rules, as a `Select`;
     /// `None` when the shapes are not broadcast-compatible.
     pub(crate) fn broadcast_to(&mut self, at: &Lowering, x: FId, shape: &[usize]) -> Option<FId> {

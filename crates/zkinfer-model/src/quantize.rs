@@ -817,6 +817,23 @@ impl<'a> Q<'a> {
 }
 
 /// Quantizes a float graph with calibration statistics.
+/// The input scale `s`, made `1/k` for a whole `k` (never finer, so the
+/// clamp still holds the calibrated range) when the input holds one-hot rows
+/// of token ids: their 1 is then exactly the integer `k`, and ids beside them
+/// are exact too.
+fn one_hot_exact(s: f64, fm: &FloatModel) -> Result<f64> {
+    if fm.input_segments.iter().all(|seg| seg.one_hot.is_none()) {
+        return Ok(s);
+    }
+    let k = (1.0 / s).floor();
+    if k < 1.0 {
+        return Err(ModelError::Quantize(format!(
+            "the input's step {s} is above 1: one-hot token rows need a step of 1/k; other inputs next to the ids are too large for the input bits"
+        )));
+    }
+    Ok(1.0 / k)
+}
+
 pub fn quantize(
     fm: &FloatModel,
     st: &CalibStats,
@@ -870,6 +887,7 @@ pub fn quantize(
     } else {
         (r_in / lv as f64, lv)
     };
+    let s = one_hot_exact(s, fm)?;
     let tin = q.add_tensor(&fm.tensors[fin].name, &fm.tensors[fin].shape, s, hi)?;
     q.map[fin] = Some(tin);
     for op in &fm.ops {

@@ -151,6 +151,11 @@ pub fn verify_float(
     output: &OutputFile,
     proof: &Proof,
 ) -> Result<VerifiedOutput> {
+    if output.generation.is_some() {
+        return Err(Error::OutputFile(
+            "a proof of generation: verify it with its prompt (`generation::verify`)".into(),
+        ));
+    }
     let vk = &vk.for_batch(samples_in(&vk.structure, x.len()))?;
     let q = quantize_input(&vk.structure, x)?;
     let verified = verify(vk, &q, &output.output_int, proof)?;
@@ -160,12 +165,14 @@ pub fn verify_float(
 
 /// The proven-output file: `output` (dequantized, for people), `output_int`
 /// (the quantized output the proof binds) and `model_id`. Verification binds
-/// all three ([`OutputFile::check`]).
+/// all three ([`OutputFile::check`]). A proof of greedy generation adds
+/// `generation` ([`crate::generation`]), which its verifier checks too.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutputFile {
     pub output: Vec<f64>,
     pub output_int: Vec<i64>,
     pub model_id: String,
+    pub generation: Option<crate::generation::Generation>,
 }
 
 /// Largest difference, in units in the last place, accepted between a softmax
@@ -179,11 +186,16 @@ impl OutputFile {
             output: dequantize_output(vk, &output_int),
             output_int,
             model_id: vk.model_id_hex(),
+            generation: None,
         }
     }
 
     pub fn to_json(&self) -> serde_json::Value {
-        json!({"output": self.output, "output_int": self.output_int, "model_id": self.model_id})
+        let mut v = json!({"output": self.output, "output_int": self.output_int, "model_id": self.model_id});
+        if let Some(g) = &self.generation {
+            v["generation"] = serde_json::to_value(g).expect("plain JSON values");
+        }
+        v
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {
@@ -201,13 +213,13 @@ impl OutputFile {
         })
     }
 
-    /// Exactly the three fields [`OutputFile::to_json`] writes.
+    /// Exactly the fields [`OutputFile::to_json`] writes.
     pub fn parse(text: &str) -> std::result::Result<Self, String> {
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let obj = v.as_object().ok_or("not a JSON object")?;
         if let Some(k) = obj
             .keys()
-            .find(|k| !["output", "output_int", "model_id"].contains(&k.as_str()))
+            .find(|k| !["output", "output_int", "model_id", "generation"].contains(&k.as_str()))
         {
             return Err(format!("unexpected field \"{k}\""));
         }
@@ -229,10 +241,18 @@ impl OutputFile {
             .and_then(|m| m.as_str())
             .ok_or("no \"model_id\" string")?
             .to_string();
+        let generation = match obj.get("generation") {
+            Some(g) => Some(
+                serde_json::from_value(g.clone())
+                    .map_err(|e| format!("bad \"generation\": {e}"))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             output,
             output_int,
             model_id,
+            generation,
         })
     }
 

@@ -11,6 +11,7 @@ pub mod accuracy;
 pub mod api;
 mod claims;
 mod error;
+pub mod generation;
 mod keys;
 mod layout;
 mod lookups;
