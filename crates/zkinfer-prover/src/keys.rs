@@ -329,6 +329,9 @@ pub fn setup_with_mode(
     build_pk(model, mode, params, None)
 }
 
+/// The computed soundness every proof is held to.
+pub const TARGET_BITS: f64 = 100.0;
+
 /// Activation commitments up to this stacked size use rate 1/4 in the fast
 /// mode too: they open in milliseconds at either rate, and rate 1/4 makes the
 /// opening about a third smaller.
@@ -341,11 +344,15 @@ pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
     match vk.mode {
         CommitmentMode::Fast => {
             let p = CommitmentMode::Fast.params_for(nvs);
-            match stacked_num_vars(&p, nvs) {
-                Some(n) if n <= FAST_ACTIVATION_RATE4_UP_TO_VARS => {
-                    CommitmentMode::Compact.params_for(nvs)
-                }
-                _ => p,
+            let small =
+                stacked_num_vars(&p, nvs).is_some_and(|n| n <= FAST_ACTIVATION_RATE4_UP_TO_VARS);
+            // Rate 1/2's larger candidate lists cost the lookups and layer
+            // reductions bits: where the proof would fall below the target,
+            // the activations take rate 1/4.
+            if small || crate::security::report_with(vk, layout, &p).total_bits < TARGET_BITS {
+                CommitmentMode::Compact.params_for(nvs)
+            } else {
+                p
             }
         }
         CommitmentMode::Compact => CommitmentMode::Compact.params_for(nvs),

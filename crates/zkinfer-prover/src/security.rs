@@ -184,9 +184,18 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
             assumption: "invalid model",
         };
     };
+    report_with(vk, &layout, &activation_params(vk, &layout))
+}
+
+/// [`report`] with the activation commitment made with `act_params` (what
+/// [`activation_params`] weighs before it chooses).
+pub(crate) fn report_with(
+    vk: &VerifyingKey,
+    layout: &Layout,
+    act_params: &PcsParams,
+) -> SecurityReport {
     let params = &vk.pcs_params;
-    let act_params = activation_params(vk, &layout);
-    let (n_weight_claims, n_act_claims) = claim_counts(vk, &layout);
+    let (n_weight_claims, n_act_claims) = claim_counts(vk, layout);
     let w_nvs = &vk.weight_commitment.poly_num_vars;
     let a_nvs = &layout.activation_num_vars;
     let mut components = Vec::new();
@@ -201,8 +210,8 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
         })
     };
     let w_list = list("weight", params, w_nvs, n_weight_claims);
-    let a_list = list("activation", &act_params, a_nvs, n_act_claims);
-    compose(components, &outer_terms(vk, &layout), w_list, a_list)
+    let a_list = list("activation", act_params, a_nvs, n_act_claims);
+    compose(components, &outer_terms(vk, layout), w_list, a_list)
 }
 
 #[cfg(test)]

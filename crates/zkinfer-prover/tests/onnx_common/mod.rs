@@ -39,6 +39,11 @@ pub fn prove_fixture(name: &str, tol: f64) -> QuantModel {
     let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let q = m.quantize_input(&xf).expect("quantizes");
     let pk = setup(m.clone(), None).unwrap_or_else(|e| panic!("{name}: setup: {e}"));
+    let bits = zkinfer_prover::security::report(&pk.vk).total_bits;
+    assert!(
+        bits >= 100.0,
+        "{name}: {bits:.1} bits of computed soundness"
+    );
     let out = prove(&pk, &q).unwrap_or_else(|e| panic!("{name}: prove: {e}"));
     verify(&pk.vk, &q, &out.output, &out.proof)
         .unwrap_or_else(|e| panic!("{name}: honest proof rejected: {e:?}"));
