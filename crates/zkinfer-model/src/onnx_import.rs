@@ -1811,13 +1811,32 @@ fn resolve_reshape(
 
 /// Removes unused ops, folds Affine into a preceding Dense/Conv (single consumer)
 /// and merges consecutive Affines; checks Softmax is final.
+/// The diagonal of an `n × n` matrix that has nothing off it.
+fn diagonal(w: &[f64], n: usize) -> Option<Vec<f64>> {
+    let off = (0..n * n).any(|k| k / n != k % n && w[k] != 0.0);
+    (!off && w.len() == n * n).then(|| (0..n).map(|i| w[i * n + i]).collect())
+}
+
 fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
     lowering::lift_rank3_affines(m);
     loop {
         let mut changed = false;
         for i in 0..m.ops.len() {
-            let FOpKind::Affine { scale, shift } = m.ops[i].kind.clone() else {
-                continue;
+            // An Affine (per channel), or a diagonal row-wise Dense (a
+            // Linear's bias or scale along the last axis): `row_wise` folds
+            // into a Dense over any number of rows.
+            let (scale, shift, row_wise) = match &m.ops[i].kind {
+                FOpKind::Affine { scale, shift } => (scale.clone(), shift.clone(), false),
+                FOpKind::Dense {
+                    w,
+                    b,
+                    in_dim,
+                    out_dim,
+                } if in_dim == out_dim => match diagonal(w, *in_dim) {
+                    Some(d) => (d, b.clone(), true),
+                    None => continue,
+                },
+                _ => continue,
             };
             let src = m.ops[i].inputs[0];
             let Some(p) = m.producer(src) else { continue };
@@ -1833,7 +1852,7 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
                     b,
                     in_dim,
                     out_dim,
-                } if scale.len() == *out_dim && one_row == *out_dim => {
+                } if scale.len() == *out_dim && (row_wise || one_row == *out_dim) => {
                     for o in 0..*out_dim {
                         for k in 0..*in_dim {
                             w[o * *in_dim + k] *= scale[o];
@@ -1844,7 +1863,7 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
                 }
                 FOpKind::Conv {
                     w, b, kernel_shape, ..
-                } if scale.len() == kernel_shape[0] => {
+                } if !row_wise && scale.len() == kernel_shape[0] => {
                     let per = kernel_shape[1] * kernel_shape[2] * kernel_shape[3];
                     for o in 0..kernel_shape[0] {
                         for v in &mut w[o * per..(o + 1) * per] {
@@ -1857,7 +1876,7 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
                 FOpKind::Affine {
                     scale: s2,
                     shift: t2,
-                } if s2.len() == scale.len() => {
+                } if !row_wise && s2.len() == scale.len() => {
                     for c in 0..scale.len() {
                         s2[c] *= scale[c];
                         t2[c] = t2[c] * scale[c] + shift[c];
