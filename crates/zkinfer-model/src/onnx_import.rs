@@ -21,6 +21,10 @@ pub(crate) struct Const {
 
 #[path = "lowering.rs"]
 pub(crate) mod lowering;
+#[path = "lowering_seq.rs"]
+pub(crate) mod lowering_seq;
+#[path = "lowering_upsample.rs"]
+mod lowering_upsample;
 
 /// Parses ONNX bytes into a protobuf model (errors on garbage / truncation).
 pub fn parse_proto(bytes: &[u8]) -> Result<pb::ModelProto> {
@@ -65,6 +69,7 @@ fn import_at(bytes: &[u8], force_batch: Option<usize>) -> Result<FloatModel> {
         batch: 1,
         graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
         lowering_budget: lowering::budget(bytes.len()),
+        relaid: HashMap::new(),
         consts: HashMap::new(),
         values: HashMap::new(),
         tensors: vec![],
@@ -292,6 +297,8 @@ pub(crate) struct Importer {
     graph_outputs: Vec<String>,
     /// Most elements one lowering may create (`lowering::budget`).
     lowering_budget: usize,
+    /// Tensors whose axis 0 is not the batch axis (`lowering_seq`).
+    relaid: HashMap<String, lowering_seq::Relaid>,
 }
 
 fn attr<'a>(node: &'a pb::NodeProto, name: &str) -> Option<&'a pb::AttributeProto> {
@@ -478,6 +485,9 @@ impl Importer {
             name: &nname,
             index,
         };
+        if self.reads_relaid(node) {
+            return self.lower_relaid(&cx);
+        }
         if lowering::folds(op, all_const) {
             return self.fold_lowered(&cx);
         }
@@ -878,6 +888,16 @@ impl Importer {
                 mk(self, FOpKind::Unary(f), vec![x], shape)?;
             }
             "Conv" => self.lower_conv(&cx)?,
+            "ConvTranspose" => self.lower_conv_transpose(&cx)?,
+            "RNN" | "GRU" | "LSTM" => self.lower_recurrent(&cx)?,
+            "Resize" | "Upsample"
+                if matches!(
+                    attr_s(node, "mode").as_deref(),
+                    Some("linear" | "bilinear" | "cubic")
+                ) =>
+            {
+                self.lower_resize_linear(&cx)?
+            }
             "MaxPool" | "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" => {
                 self.lower_pool(&cx)?
             }
@@ -1446,7 +1466,7 @@ impl Importer {
                     return Err(bad(format!("invalid perm {perm:?}")));
                 }
                 if perm[0] != 0 {
-                    return Err(bad("the batch axis must stay first".into()));
+                    return self.transpose_batch_away(&cx, x, &perm);
                 }
                 let shape = perm.iter().map(|&p| xs[p]).collect();
                 mk(self, FOpKind::Transpose { perm }, vec![x], shape)?;
