@@ -106,6 +106,16 @@ impl Params {
     fn g(&self) -> usize {
         self.cell.gates()
     }
+    /// The shape of one step's state `[1, bsz, H]`, or `[1, H]` for one row:
+    /// the layout a row-wise Dense gives a single row, so that the Adds and
+    /// Muls between Selects and Denses see operands of one layout.
+    fn state(&self) -> Vec<usize> {
+        if self.bsz == 1 {
+            vec![1, self.hidden]
+        } else {
+            vec![1, self.bsz, self.hidden]
+        }
+    }
 }
 
 impl Importer {
@@ -388,7 +398,7 @@ impl Importer {
             out_dim: width,
         };
         let xw = self.emit_step(cx, dense, vec![xr], vec![1, rows, width], Some("xw"))?;
-        let state = vec![1, p.bsz, h];
+        let state = p.state();
         // the gate `k` input of step t, direction d: [1, bsz, H]
         let pick = |s: &mut Self, t: usize, d: usize, k: usize, step: &str| -> Result<FId> {
             let source = (0..p.bsz)
@@ -562,7 +572,7 @@ impl Importer {
         pick: &dyn Fn(&mut Self, usize, usize, usize, &str) -> Result<FId>,
     ) -> Result<(FId, Option<FId>)> {
         let h = p.hidden;
-        let state = vec![1, p.bsz, h];
+        let state = p.state();
         let acts = &p.acts[d];
         // x·W_k (+ biases) + h·R_k, clipped
         let pre = |s: &mut Self, k: usize, with_r: bool| -> Result<FId> {
@@ -830,7 +840,7 @@ impl Importer {
                 (b * d_n + d) * h + j
             }
         };
-        let state = vec![1, b_n, h];
+        let state = p.state();
         if let Some(c) = self.consts.get(name).cloned() {
             if c.data.len() != want.iter().product::<usize>() {
                 return Err(cx.bad(format!(

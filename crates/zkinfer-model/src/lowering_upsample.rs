@@ -491,7 +491,7 @@ mod tests {
             (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
         };
         // (c, h, w, ocg, kh, kw, group, strides, dilations, pads [t, l, b, r], output_padding)
-        let cases: &[(
+        type Case = (
             usize,
             usize,
             usize,
@@ -503,7 +503,8 @@ mod tests {
             [i64; 2],
             [i64; 4],
             [i64; 2],
-        )] = &[
+        );
+        let cases: &[Case] = &[
             (2, 3, 3, 3, 3, 3, 1, [2, 2], [1, 1], [1, 1, 1, 1], [1, 1]),
             (4, 3, 4, 1, 2, 3, 4, [3, 2], [1, 2], [0, 2, 1, 0], [2, 0]),
             (4, 2, 3, 2, 3, 2, 2, [1, 3], [2, 1], [2, 0, 0, 1], [0, 1]),
