@@ -72,6 +72,9 @@ impl Cell {
     }
 }
 
+/// Emits the gate input of a step: `(importer, t, direction, gate, step name)`.
+type Pick<'a> = dyn Fn(&mut Importer, usize, usize, usize, &str) -> Result<FId> + 'a;
+
 /// The constant parameters of one recurrent node.
 struct Params {
     cell: Cell,
@@ -569,7 +572,7 @@ impl Importer {
         tag: &str,
         hp: Option<FId>,
         cp: Option<FId>,
-        pick: &dyn Fn(&mut Self, usize, usize, usize, &str) -> Result<FId>,
+        pick: &Pick<'_>,
     ) -> Result<(FId, Option<FId>)> {
         let h = p.hidden;
         let state = p.state();
