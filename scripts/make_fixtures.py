@@ -2,6 +2,8 @@
 """Writes zkinfer's small ONNX test fixtures into fixtures/ (deterministic, seeded).
 
 Usage: pip install -r scripts/requirements.txt && python3 scripts/make_fixtures.py [OUTDIR]
+(seq_*, from lowerings_seq(), are PyTorch exports with onnxruntime references: they also need
+scripts/requirements-corpus.txt.)
 
 Each model NAME.onnx comes with NAME.input.json ({"input_data": [[...]]}, ezkl style).
 demo_mlp.onnx is a 64-32-10 MLP trained here in numpy on a synthetic 8x8 glyph task;
