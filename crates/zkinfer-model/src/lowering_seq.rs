@@ -1093,3 +1093,177 @@ fn diagonal(a: &[f64], b: Option<Vec<f64>>) -> FOpKind {
         out_dim: n,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::lowering::budget;
+    use super::*;
+
+    fn importer(batch: usize, consts: &[(&str, Vec<usize>, Vec<f64>)]) -> Importer {
+        let mut imp = Importer {
+            opset: 17,
+            batch,
+            graph_outputs: vec!["y".into()],
+            lowering_budget: budget(100_000),
+            relaid: HashMap::new(),
+            consts: consts
+                .iter()
+                .map(|(n, dims, data)| {
+                    let c = Const {
+                        dims: dims.clone(),
+                        data: data.clone(),
+                    };
+                    (n.to_string(), c)
+                })
+                .collect(),
+            values: HashMap::new(),
+            tensors: vec![],
+            ops: vec![],
+        };
+        imp.new_tensor("x", vec![1, 3, 2]);
+        imp
+    }
+
+    fn node(
+        op: &str,
+        inputs: &[&str],
+        output: &str,
+        attrs: Vec<pb::AttributeProto>,
+    ) -> pb::NodeProto {
+        pb::NodeProto {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.into()],
+            name: format!("{op}_node"),
+            op_type: op.into(),
+            attribute: attrs,
+            ..Default::default()
+        }
+    }
+
+    fn ints(name: &str, v: &[i64]) -> pb::AttributeProto {
+        pb::AttributeProto {
+            name: name.into(),
+            ints: v.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn int(name: &str, i: i64) -> pb::AttributeProto {
+        pb::AttributeProto {
+            name: name.into(),
+            i,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn relaid_tensors_follow_their_onnx_shape_and_are_refused_with_several_samples() {
+        let perm = || vec![ints("perm", &[1, 0, 2])];
+        // one sample: [1, 3, 2] → [3, 1, 2] (relaid) → its Shape, and back
+        let mut imp = importer(1, &[]);
+        imp.node(0, &node("Transpose", &["x"], "t", perm()))
+            .unwrap();
+        assert_eq!(imp.relaid["t"].shape, [3, 1, 2]);
+        imp.node(1, &node("Shape", &["t"], "s", vec![])).unwrap();
+        assert_eq!(imp.consts["s"].data, [3.0, 1.0, 2.0]);
+        imp.node(2, &node("Transpose", &["t"], "back", perm()))
+            .unwrap();
+        assert_eq!(imp.tensors[imp.values["back"]].shape, [1, 3, 2]);
+        // Gather of the last step: [1, 2], a tensor with the batch first again
+        imp.consts.insert(
+            "last".into(),
+            Const {
+                dims: vec![],
+                data: vec![-1.0],
+            },
+        );
+        imp.node(
+            3,
+            &node("Gather", &["t", "last"], "g", vec![int("axis", 0)]),
+        )
+        .unwrap();
+        let g = imp.values["g"];
+        assert_eq!(imp.tensors[g].shape, [1, 2]);
+        let m = FloatModel {
+            tensors: imp.tensors.clone(),
+            input: 0,
+            output: g,
+            batch: 1,
+            dynamic_batch: false,
+            ops: imp.ops.clone(),
+            input_segments: vec![],
+        };
+        assert_eq!(
+            m.evaluate(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap(),
+            [5.0, 6.0]
+        );
+        let err = imp
+            .node(4, &node("Relu", &["t"], "r", vec![]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("moved off axis 0") && err.contains("Relu"),
+            "{err}"
+        );
+        // two samples per statement: the Transpose itself is refused
+        let mut imp = importer(2, &[]);
+        let err = imp
+            .node(0, &node("Transpose", &["x"], "t", perm()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("must stay first") && err.contains("2 samples"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn recurrent_attributes_are_checked_by_name() {
+        // RNN, hidden 2, input 2, layout 1: x [1, 3, 2] is 3 steps of one row
+        let w = ("w", vec![1, 2, 2], vec![0.5; 4]);
+        let r = ("r", vec![1, 2, 2], vec![0.25; 4]);
+        let lens = ("lens", vec![1], vec![2.0]);
+        let rnn = |inputs: &[&str], attrs: Vec<pb::AttributeProto>| node("RNN", inputs, "y", attrs);
+        let layout1 = || vec![int("layout", 1)];
+        let mut imp = importer(1, &[w.clone(), r.clone(), lens.clone()]);
+        imp.node(0, &rnn(&["x", "w", "r"], layout1())).unwrap();
+        assert_eq!(imp.tensors[imp.values["y"]].shape, [1, 3, 1, 2]);
+        for (inputs, attrs, want) in [
+            (vec!["x", "w", "r", "", "lens"], layout1(), "full length 3"),
+            (
+                vec!["x", "w", "r", "", "x"],
+                layout1(),
+                "sequence_lens computed",
+            ),
+            (
+                vec!["x", "r", "r"],
+                vec![int("layout", 1), int("hidden_size", 3)],
+                "W of shape",
+            ),
+            (
+                vec!["x", "w", "r"],
+                vec![
+                    int("layout", 1),
+                    pb::AttributeProto {
+                        name: "activations".into(),
+                        strings: vec![b"ThresholdedRelu".to_vec()],
+                        ..Default::default()
+                    },
+                ],
+                "activation \"ThresholdedRelu\"",
+            ),
+            (vec!["x", "w", "r"], vec![int("layout", 2)], "layout 2"),
+        ] {
+            let mut imp = importer(1, &[w.clone(), r.clone(), lens.clone()]);
+            let err = imp.node(5, &rnn(&inputs, attrs)).unwrap_err().to_string();
+            assert!(err.contains(want) && err.contains("RNN_node"), "{err}");
+        }
+        // layout 0 reads axis 0 as the sequence: refused when it holds samples
+        let mut imp = importer(3, &[w, r]);
+        let err = imp
+            .node(0, &rnn(&["x", "w", "r"], vec![]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("layout 0"), "{err}");
+    }
+}
