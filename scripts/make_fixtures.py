@@ -2,6 +2,8 @@
 """Writes zkinfer's small ONNX test fixtures into fixtures/ (deterministic, seeded).
 
 Usage: pip install -r scripts/requirements.txt && python3 scripts/make_fixtures.py [OUTDIR]
+(seq_*, from lowerings_seq(), are PyTorch exports with onnxruntime references: they also need
+scripts/requirements-corpus.txt.)
 
 Each model NAME.onnx comes with NAME.input.json ({"input_data": [[...]]}, ezkl style).
 demo_mlp.onnx is a 64-32-10 MLP trained here in numpy on a synthetic 8x8 glyph task;
@@ -186,6 +188,7 @@ def main(outdir):
     gelu_subgraphs(outdir)
     activation_div(outdir)
     transformers(outdir)
+    lowerings_seq(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -709,6 +712,148 @@ def activation_div(outdir):
     ], [init("w1", w(rng, 5, 6)), init("b1", w(rng, 5, scale=0.1)), init("w2", w(rng, 5, 6)),
         init("b2", w(rng, 5, scale=0.1)), init("half", [0.5]), init_i64("axes", [1])],
         [6], [5], rng.standard_normal(6))
+
+
+def save_torch(outdir, name, net, x, dynamic=True):
+    """A PyTorch export (opset 17, input `input`, output `output`, symbolic batch unless `dynamic` is
+    False) with onnxruntime's output on `x` as NAME.expected.json ({"output_data": [[...]]})."""
+    import warnings
+
+    import onnxruntime as ort
+    import torch
+    path = os.path.join(outdir, name + ".onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net.eval(), torch.tensor(x, dtype=torch.float32), path, input_names=["input"],
+                          output_names=["output"], opset_version=OPSET,
+                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}} if dynamic else None)
+    save_inputs_and_reference(outdir, name, x)
+
+
+def save_inputs_and_reference(outdir, name, x, reference=None):
+    """NAME.input.json from `x`, NAME.expected.json from onnxruntime on it (running the model
+    `reference` instead of NAME.onnx if given: an equivalent graph onnxruntime implements)."""
+    import onnxruntime as ort
+    x = np.asarray(x, dtype=np.float32)
+    with open(os.path.join(outdir, name + ".input.json"), "w") as f:
+        json.dump({"input_data": [x.reshape(-1).astype(float).round(6).tolist()]}, f)
+    x = np.asarray(json.load(open(os.path.join(outdir, name + ".input.json")))["input_data"][0],
+                   dtype=np.float32).reshape(x.shape)
+    model = reference.SerializeToString() if reference is not None else os.path.join(outdir, name + ".onnx")
+    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    y = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    with open(os.path.join(outdir, name + ".expected.json"), "w") as f:
+        json.dump({"output_data": [np.asarray(y, dtype=np.float64).reshape(-1).tolist()]}, f)
+
+
+def lowerings_seq(outdir):
+    """Upsampling and recurrent operators lowered onto the proven ops (crates/zkinfer-model/src/
+    lowering_upsample.rs, lowering_seq.rs): ConvTranspose 1-D/2-D (stride, padding, output_padding,
+    groups, dilation, output_shape, auto_pad), Resize/Upsample linear, LSTM/GRU/RNN. seq_* come with
+    onnxruntime's output (NAME.expected.json); seq_refuse_* are refused by name."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    torch.manual_seed(2468)
+    rng = np.random.default_rng(2468)
+    N = helper.make_node
+
+    class Net(nn.Module):
+        def __init__(self, fwd, **mods):
+            super().__init__()
+            self.fwd = fwd
+            for k, m in mods.items():
+                setattr(self, k, m)
+
+        def forward(self, x):
+            return self.fwd(self, x)
+
+    # ConvTranspose2d: stride 2, padding 1, output_padding 1, 2 groups; then a plain stride-2 one
+    save_torch(outdir, "seq_deconv2d", Net(
+        lambda s, x: s.d2(F.relu(s.d1(F.relu(s.c(x))))),
+        c=nn.Conv2d(2, 4, 3, padding=1),
+        d1=nn.ConvTranspose2d(4, 4, 3, stride=2, padding=1, output_padding=1, groups=2),
+        d2=nn.ConvTranspose2d(4, 2, 2, stride=2)), rng.standard_normal((1, 2, 3, 3)))
+    # ConvTranspose1d: stride 2, padding 1, dilation 2, between two 1-D layers
+    save_torch(outdir, "seq_deconv1d", Net(
+        lambda s, x: s.c(F.relu(s.d(x))),
+        d=nn.ConvTranspose1d(3, 4, 3, stride=2, padding=1, dilation=2),
+        c=nn.Conv1d(4, 2, 3)), rng.standard_normal((1, 3, 6)))
+    # output_shape (pads derived, SAME_UPPER split) and auto_pad SAME_LOWER with an asymmetric kernel
+    for name, attrs in [("seq_deconv_output_shape", dict(strides=[2, 3], output_shape=[8, 10], auto_pad="SAME_UPPER")),
+                        ("seq_deconv_same_lower", dict(strides=[2, 2], auto_pad="SAME_LOWER"))]:
+        save(outdir, name, [N("ConvTranspose", ["input", "w", "b"], ["output"], name="deconv", **attrs)],
+             [init("w", w(rng, 2, 3, 3, 2)), init("b", w(rng, 3, scale=0.1))],
+             [2, 4, 3], [3, 8, 10] if "output_shape" in name else [3, 8, 6], 0)
+        save_inputs_and_reference(outdir, name, rng.standard_normal((1, 2, 4, 3)))
+    # Upsample bilinear (align_corners False / True), 1-D linear Resize by sizes
+    save_torch(outdir, "seq_upsample_bilinear", Net(
+        lambda s, x: s.c2(F.interpolate(F.relu(s.c1(x)), scale_factor=2, mode="bilinear", align_corners=False)),
+        c1=nn.Conv2d(2, 3, 3, padding=1), c2=nn.Conv2d(3, 2, 3)), rng.standard_normal((1, 2, 4, 4)))
+    save_torch(outdir, "seq_upsample_align_corners", Net(
+        lambda s, x: F.interpolate(s.c(x), size=(5, 7), mode="bilinear", align_corners=True),
+        c=nn.Conv2d(2, 2, 1)), rng.standard_normal((1, 2, 3, 4)))
+    for name, mode, x_shape, out_shape, extra in [
+        ("seq_resize_linear_sizes", "asymmetric", [3, 5], [3, 8], [init_i64("sizes", [1, 3, 8])]),
+        ("seq_resize_linear_down", "pytorch_half_pixel", [2, 6, 6], [2, 4, 3],
+         [init("scales", [1.0, 1.0, 0.75, 0.5])]),
+    ]:
+        inputs = ["input", "", "scales" if "down" in name else "", "sizes" if "sizes" in name else ""]
+        save(outdir, name, [
+            N("Relu", ["input"], ["r"], name="relu"),
+            N("Resize", ["r"] + inputs[1:], ["output"], name="resize", mode="linear",
+              coordinate_transformation_mode=mode),
+        ], extra, x_shape, out_shape, 0, batch=1)
+        save_inputs_and_reference(outdir, name, rng.standard_normal([1] + x_shape))
+    # Recurrent: PyTorch batch_first exports (Transpose + op), last step or the whole sequence
+    for name, fwd, mods in [
+        ("seq_lstm", lambda s, x: s.fc(s.rnn(x)[0][:, -1]),
+         dict(rnn=nn.LSTM(4, 6, batch_first=True), fc=nn.Linear(6, 3))),
+        ("seq_lstm_bidirectional", lambda s, x: s.rnn(x)[0],
+         dict(rnn=nn.LSTM(4, 5, batch_first=True, bidirectional=True))),
+        ("seq_gru", lambda s, x: s.fc(s.rnn(x)[1][0]),
+         dict(rnn=nn.GRU(4, 6, batch_first=True), fc=nn.Linear(6, 3))),
+        ("seq_rnn_relu", lambda s, x: s.rnn(x)[0],
+         dict(rnn=nn.RNN(4, 6, batch_first=True, nonlinearity="relu"))),
+    ]:
+        save_torch(outdir, name, Net(fwd, **mods), rng.standard_normal((1, 5, 4)), dynamic=False)
+    # layout 1 (batch first) written by hand: reverse GRU with linear_before_reset=0, clip and an
+    # initial state; LSTM with peepholes, input_forget and non-default activations
+    # (onnxruntime runs layout 0 only: its reference is the layout-0 node between Transposes)
+    H, I, T = 4, 3, 4
+
+    def layout1(name, op, inputs, outputs, inits, out_shape, out_perm, **attrs):
+        nodes = [N(op, ["input"] + inputs, outputs, name=op.lower(), hidden_size=H, layout=1, **attrs)]
+        save(outdir, name, nodes, inits, [T, I], out_shape, 0, batch=1)
+        out = outputs.index("output")
+        twin_outs = [o + "_l0" if i == out else o for i, o in enumerate(outputs)]
+        twin = helper.make_graph([
+            N("Transpose", ["input"], ["x_l0"], perm=[1, 0, 2]),
+            N(op, ["x_l0"] + inputs, twin_outs, hidden_size=H, **attrs),
+            N("Transpose", [twin_outs[out]], ["output"], perm=out_perm),
+        ], name, [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, T, I])],
+            [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1] + out_shape)], initializer=inits)
+        twin = helper.make_model(twin, opset_imports=[helper.make_opsetid("", OPSET)])
+        twin.ir_version = 8
+        save_inputs_and_reference(outdir, name, rng.standard_normal((1, T, I)), reference=twin)
+
+    layout1("seq_gru_layout1", "GRU", ["W", "R", "B", "", "h0"], ["y", "output"],
+            [init("W", w(rng, 1, 3 * H, I)), init("R", w(rng, 1, 3 * H, H)), init("B", w(rng, 1, 6 * H, scale=0.2)),
+             init("h0", w(rng, 1, 1, H, scale=0.5))], [1, H], [1, 0, 2],
+            direction="reverse", clip=2.5, linear_before_reset=0)
+    layout1("seq_lstm_peephole", "LSTM", ["W", "R", "B", "", "", "", "P"], ["output"],
+            [init("W", w(rng, 1, 4 * H, I)), init("R", w(rng, 1, 4 * H, H)), init("B", w(rng, 1, 8 * H, scale=0.2)),
+             init("P", w(rng, 1, 3 * H, scale=0.5))], [T, 1, H], [2, 0, 1, 3],
+            input_forget=1, activations=["HardSigmoid", "Tanh", "Softsign"], activation_alpha=[0.25],
+            activation_beta=[0.45])
+    # refused by name: cubic Resize, sequence_lens computed, layout 0 with the sequence as batch axis
+    save(outdir, "seq_refuse_cubic", [N("Resize", ["input", "", "scales"], ["output"], name="resize_cubic",
+                                         mode="cubic")],
+         [init("scales", [1.0, 1.0, 2.0, 2.0])], [1, 3, 3], [1, 6, 6], rng.standard_normal((1, 3, 3)))
+    save(outdir, "seq_refuse_layout0", [N("RNN", ["input", "W", "R"], ["output"], name="rnn_seq_first",
+                                         hidden_size=2)],
+         [init("W", w(rng, 1, 2, 3)), init("R", w(rng, 1, 2, 2))], [1, 3], [1, 1, 2],
+         rng.standard_normal((5, 1, 3)), batch=5)
 
 
 def single_ops(outdir):

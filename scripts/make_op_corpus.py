@@ -649,6 +649,8 @@ def movement_models():
     simple("upsample_bilinear_align_alone",
            lambda s, x: F.interpolate(x, size=(5, 5), mode="bilinear", align_corners=True), (1, 1, 3, 3),
            ["Resize"])
+    simple("resize_linear_1d_alone", lambda s, x: F.interpolate(x, scale_factor=2.5, mode="linear"), (1, 2, 5),
+           ["Resize"])
     simple("depth_to_space_alone", lambda s, x: F.pixel_shuffle(x, 2), (1, 4, 3, 3), ["DepthToSpace"])
     simple("depth_to_space_mid", lambda s, x: s.fc(torch.flatten(F.pixel_shuffle(s.conv(x), 2), 1)), (1, 2, 3, 3),
            ["DepthToSpace"], ["mid"], layers=lambda: dict(c2(), fc=fc_img(1, 6, 6)))
@@ -779,6 +781,13 @@ def linear_models():
                      fc=lin(2 * 64, 3)))
     one("conv_transpose1d_alone", lambda s, x: s.deconv(x), (1, 3, 6), ["ConvTranspose"], ["alone"],
         lambda: dict(deconv=nn.ConvTranspose1d(3, 2, 3, stride=2, padding=1)))
+    one("conv_transpose_grouped_mid", lambda s, x: s.fc(torch.flatten(F.relu(s.deconv(F.relu(s.conv(x)))), 1)),
+        (1, 2, 3, 3), ["ConvTranspose"], ["mid"],
+        lambda: dict(conv=nn.Conv2d(2, 4, 3, padding=1),
+                     deconv=nn.ConvTranspose2d(4, 4, 3, stride=2, padding=1, output_padding=1, groups=2),
+                     fc=lin(4 * 36, 3)))
+    one("conv_transpose_dilated_alone", lambda s, x: s.deconv(x), (1, 2, 3, 4), ["ConvTranspose"], ["alone"],
+        lambda: dict(deconv=nn.ConvTranspose2d(2, 2, 3, stride=(2, 1), padding=2, dilation=2)))
 
     n = helper.make_node
 
@@ -841,6 +850,8 @@ def recurrent_models():
         bidirectional=True)
     rnn("gru_alone", lambda: nn.GRU(6, 10, batch_first=True), False, ["GRU"], ["alone"])
     rnn("gru_mid", lambda: nn.GRU(6, 10, batch_first=True), True, ["GRU"], ["mid"])
+    rnn("gru_bidirectional", lambda: nn.GRU(6, 10, batch_first=True, bidirectional=True), True, ["GRU"], ["mid"],
+        bidirectional=True)
     rnn("rnn_tanh_alone", lambda: nn.RNN(6, 10, batch_first=True), False, ["RNN"], ["alone"])
     rnn("rnn_relu_mid", lambda: nn.RNN(6, 10, batch_first=True, nonlinearity="relu"), True, ["RNN"], ["mid"])
 

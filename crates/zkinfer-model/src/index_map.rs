@@ -851,10 +851,24 @@ pub fn resize_nearest(
     axes: Option<&[i64]>,
     keep_aspect_ratio_policy: &str,
 ) -> Result<IndexMap, String> {
-    const OP: &str = "Resize";
-    check_input(shape, OP)?;
     let coord = Coord::parse(coordinate_transformation_mode)?;
     let rounding = Rounding::parse(nearest_mode)?;
+    let plan = resize_plan(shape, scales, sizes, axes, keep_aspect_ratio_policy)?;
+    resample(shape, &plan, coord, rounding)
+}
+
+/// Per input axis `(scale, output length)` of a Resize (opset 11+), from
+/// `scales` or `sizes` exactly as [`resize_nearest`] reads them: the plan the
+/// linear lowering interpolates along.
+pub(crate) fn resize_plan(
+    shape: &[usize],
+    scales: Option<&[f64]>,
+    sizes: Option<&[usize]>,
+    axes: Option<&[i64]>,
+    keep_aspect_ratio_policy: &str,
+) -> Result<Vec<(f32, usize)>, String> {
+    const OP: &str = "Resize";
+    check_input(shape, OP)?;
     let policy = match keep_aspect_ratio_policy {
         "stretch" => None,
         "not_larger" => Some(f32::min as fn(f32, f32) -> f32),
@@ -876,11 +890,32 @@ pub fn resize_nearest(
         ));
     }
     let axes = norm_axes(axes, count, shape.len(), OP)?;
-    let plan = match sizes {
-        Some(sizes) => lengths_from_sizes(shape, sizes, &axes, policy)?,
-        None => lengths_from_scales(shape, scales.unwrap_or_default(), &axes)?,
-    };
-    resample(shape, &plan, coord, rounding)
+    match sizes {
+        Some(sizes) => lengths_from_sizes(shape, sizes, &axes, policy),
+        None => lengths_from_scales(shape, scales.unwrap_or_default(), &axes),
+    }
+}
+
+/// The plan of Resize-10 and Upsample: one scale per axis.
+pub(crate) fn resize10_plan(shape: &[usize], scales: &[f64]) -> Result<Vec<(f32, usize)>, String> {
+    check_input(shape, "Resize")?;
+    if scales.len() != shape.len() {
+        return Err(format!(
+            "Resize: {} scales for rank {}",
+            scales.len(),
+            shape.len()
+        ));
+    }
+    let axes: Vec<usize> = (0..shape.len()).collect();
+    lengths_from_scales(shape, scales, &axes)
+}
+
+/// Resize's input coordinate of output coordinate `x` (an axis of output
+/// length `len` and input length `dim`, scaled by `scale`) under
+/// `coordinate_transformation_mode`, in float32 as onnxruntime computes it.
+pub(crate) fn resize_coordinate(mode: &str) -> Result<impl Fn(f32, f32, f32, f32) -> f32, String> {
+    let coord = Coord::parse(mode)?;
+    Ok(move |x, scale, len, dim| coord.original(x, scale, len, dim))
 }
 
 /// ONNX Upsample (opset 7–9, `mode = "nearest"`, scales ≥ 1): asymmetric coordinates,
@@ -896,16 +931,7 @@ pub fn upsample_nearest(shape: &[usize], scales: &[f64]) -> Result<IndexMap, Str
 /// coordinates. Opset 10 does not say how to round; like onnxruntime, this truncates when
 /// upsampling and rounds up when downsampling.
 pub fn resize10_nearest(shape: &[usize], scales: &[f64]) -> Result<IndexMap, String> {
-    check_input(shape, "Resize")?;
-    if scales.len() != shape.len() {
-        return Err(format!(
-            "Resize: {} scales for rank {}",
-            scales.len(),
-            shape.len()
-        ));
-    }
-    let axes: Vec<usize> = (0..shape.len()).collect();
-    let plan = lengths_from_scales(shape, scales, &axes)?;
+    let plan = resize10_plan(shape, scales)?;
     resample(shape, &plan, Coord::Asymmetric, Rounding::Legacy)
 }
 

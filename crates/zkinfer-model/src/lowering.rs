@@ -80,7 +80,7 @@ pub(super) struct NodeCx<'a> {
 }
 
 impl NodeCx<'_> {
-    fn bad(&self, reason: impl Into<String>) -> ModelError {
+    pub(super) fn bad(&self, reason: impl Into<String>) -> ModelError {
         ModelError::UnsupportedAttr {
             op: self.op.to_string(),
             node: self.name.to_string(),
@@ -88,14 +88,14 @@ impl NodeCx<'_> {
             reason: reason.into(),
         }
     }
-    fn input(&self, i: usize) -> Option<&str> {
+    pub(super) fn input(&self, i: usize) -> Option<&str> {
         self.node
             .input
             .get(i)
             .map(String::as_str)
             .filter(|s| !s.is_empty())
     }
-    fn output(&self) -> &str {
+    pub(super) fn output(&self) -> &str {
         self.node
             .output
             .first()
@@ -105,21 +105,21 @@ impl NodeCx<'_> {
 }
 
 /// Number of elements of `dims`, if at most `limit`.
-fn bounded_len(dims: &[usize], limit: usize) -> Option<usize> {
+pub(super) fn bounded_len(dims: &[usize], limit: usize) -> Option<usize> {
     dims.iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .filter(|&n| n <= limit)
 }
 
 /// Positive integer attribute values (strides, dilations, kernel sizes).
-fn positive(v: &[i64]) -> Option<Vec<usize>> {
+pub(super) fn positive(v: &[i64]) -> Option<Vec<usize>> {
     v.iter()
         .map(|&x| usize::try_from(x).ok().filter(|&x| x > 0))
         .collect()
 }
 
 impl Importer {
-    fn act_input(&self, cx: &NodeCx, i: usize) -> Result<FId> {
+    pub(super) fn act_input(&self, cx: &NodeCx, i: usize) -> Result<FId> {
         cx.input(i)
             .and_then(|n| self.values.get(n).copied())
             .ok_or_else(|| {
@@ -130,7 +130,7 @@ impl Importer {
             })
     }
 
-    fn const_input(&self, cx: &NodeCx, i: usize) -> Result<Const> {
+    pub(super) fn const_input(&self, cx: &NodeCx, i: usize) -> Result<Const> {
         cx.input(i)
             .and_then(|n| self.consts.get(n).cloned())
             .ok_or_else(|| {
@@ -141,14 +141,14 @@ impl Importer {
             })
     }
 
-    fn shape_of(&self, t: FId) -> Vec<usize> {
+    pub(super) fn shape_of(&self, t: FId) -> Vec<usize> {
         self.tensors[t].shape.clone()
     }
 
     /// Appends one op of the lowering. `step: None` writes the node's output
     /// (registered under its ONNX name); `Some(step)` an intermediate tensor
     /// named `<output>/<step>`, which no later node can read.
-    fn emit_step(
+    pub(super) fn emit_step(
         &mut self,
         cx: &NodeCx,
         kind: FOpKind,
@@ -183,14 +183,20 @@ impl Importer {
     }
 
     /// The node's output is `x` itself (no op).
-    fn alias_output(&mut self, cx: &NodeCx, x: FId) {
+    pub(super) fn alias_output(&mut self, cx: &NodeCx, x: FId) {
         self.values.insert(cx.output().to_string(), x);
     }
 
     /// A 2-D window op (`kind`, its output `[C, H, W]` without batch) on `x`;
     /// a 1-D input `[1, C, L]` runs as the image `[1, C, 1, L]` and the result
     /// is reshaped back to `[1, C', L']`.
-    fn window_op(&mut self, cx: &NodeCx, x: FId, kind: FOpKind, out: [usize; 3]) -> Result<()> {
+    pub(super) fn window_op(
+        &mut self,
+        cx: &NodeCx,
+        x: FId,
+        kind: FOpKind,
+        out: [usize; 3],
+    ) -> Result<()> {
         let xs = self.shape_of(x);
         if xs.len() == 4 {
             self.emit_step(cx, kind, vec![x], vec![1, out[0], out[1], out[2]], None)?;
@@ -671,7 +677,7 @@ impl Importer {
 }
 
 /// 1 or 2: the spatial axes of a `[1, C, L]` or `[1, C, H, W]` input.
-fn spatial_axes(cx: &NodeCx, xs: &[usize], what: &str) -> Result<usize> {
+pub(super) fn spatial_axes(cx: &NodeCx, xs: &[usize], what: &str) -> Result<usize> {
     match xs.len() {
         3 => Ok(1),
         4 => Ok(2),
@@ -739,7 +745,7 @@ fn window_geometry(
 /// `[OC, C/group, kh, kw]`, dilations `d`): output channel `o` reads only its
 /// group's input channels, tap `(ky, kx)` sits at `(ky·dh, kx·dw)`, and every
 /// other entry is 0, so each output is the same sum of the same products.
-fn dense_kernel(
+pub(super) fn dense_kernel(
     w: &[f64],
     oc: usize,
     icg: usize,
@@ -784,7 +790,7 @@ fn dense_kernel(
 
 /// A constant with exactly as many values as its dims say (what indexing it
 /// by its dims assumes).
-fn holds_its_shape(c: &Const) -> bool {
+pub(super) fn holds_its_shape(c: &Const) -> bool {
     c.dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) == Some(c.data.len())
 }
 
@@ -976,6 +982,7 @@ mod tests {
             batch: 1,
             graph_outputs: vec!["y".into()],
             lowering_budget: budget(1000),
+            relaid: HashMap::new(),
             consts: consts
                 .iter()
                 .map(|(n, c)| (n.to_string(), c.clone()))

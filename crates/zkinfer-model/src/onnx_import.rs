@@ -21,6 +21,10 @@ pub(crate) struct Const {
 
 #[path = "lowering.rs"]
 pub(crate) mod lowering;
+#[path = "lowering_seq.rs"]
+pub(crate) mod lowering_seq;
+#[path = "lowering_upsample.rs"]
+mod lowering_upsample;
 
 #[path = "embedding.rs"]
 pub(crate) mod embedding;
@@ -71,6 +75,7 @@ fn import_at(bytes: &[u8], force_batch: Option<usize>) -> Result<FloatModel> {
         batch: 1,
         graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
         lowering_budget: lowering::budget(bytes.len()),
+        relaid: HashMap::new(),
         consts: HashMap::new(),
         values: HashMap::new(),
         tensors: vec![],
@@ -360,6 +365,8 @@ pub(crate) struct Importer {
     one_hot: HashMap<String, (FId, usize)>,
     /// Deferred `Where`s of a constant attention mask (`masked_fill.rs`).
     masked: HashMap<String, masked_fill::MaskedFill>,
+    /// Tensors whose axis 0 is not the batch axis (`lowering_seq`).
+    relaid: HashMap<String, lowering_seq::Relaid>,
 }
 
 fn attr<'a>(node: &'a pb::NodeProto, name: &str) -> Option<&'a pb::AttributeProto> {
@@ -547,6 +554,9 @@ impl Importer {
             name: &nname,
             index,
         };
+        if self.reads_relaid(node) {
+            return self.lower_relaid(&cx);
+        }
         if let Some(r) = self.use_masked_fill(&cx) {
             return r;
         }
@@ -960,6 +970,16 @@ impl Importer {
                 mk(self, FOpKind::Unary(f), vec![x], shape)?;
             }
             "Conv" => self.lower_conv(&cx)?,
+            "ConvTranspose" => self.lower_conv_transpose(&cx)?,
+            "RNN" | "GRU" | "LSTM" => self.lower_recurrent(&cx)?,
+            "Resize" | "Upsample"
+                if matches!(
+                    attr_s(node, "mode").as_deref(),
+                    Some("linear" | "bilinear" | "cubic")
+                ) =>
+            {
+                self.lower_resize_linear(&cx)?
+            }
             "MaxPool" | "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" => {
                 self.lower_pool(&cx)?
             }
@@ -1528,7 +1548,7 @@ impl Importer {
                     return Err(bad(format!("invalid perm {perm:?}")));
                 }
                 if perm[0] != 0 {
-                    return Err(bad("the batch axis must stay first".into()));
+                    return self.transpose_batch_away(&cx, x, &perm);
                 }
                 let shape = perm.iter().map(|&p| xs[p]).collect();
                 mk(self, FOpKind::Transpose { perm }, vec![x], shape)?;
