@@ -16,6 +16,7 @@ pub mod input;
 pub mod ir;
 pub mod model;
 pub mod onnx_import;
+mod onnx_argmax;
 mod onnx_reduce;
 pub mod quantize;
 pub mod unary;

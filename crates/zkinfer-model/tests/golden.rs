@@ -25,6 +25,7 @@ fn model(tensors: Vec<TensorInfo>, ops: Vec<QOp>) -> QuantModel {
         onnx: vec![],
         output_softmax: false,
         input_segments: vec![],
+        output_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }

@@ -27,7 +27,8 @@ const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// 4: a model without weight layers has an empty weight commitment (no root).
 /// 5: the commitment mode is a field of the verifying key (so of the model id).
 /// 7: the model structure states where each graph input sits in the input.
-pub const KEY_FORMAT_VERSION: u32 = 7;
+/// 8: ... and where each graph output sits in the output, at which scale.
+pub const KEY_FORMAT_VERSION: u32 = 8;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {

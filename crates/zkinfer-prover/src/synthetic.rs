@@ -121,6 +121,7 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
         onnx: Vec::new(),
         output_softmax: false,
         input_segments: vec![],
+        output_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }
@@ -291,6 +292,7 @@ pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantMo
         onnx: Vec::new(),
         output_softmax: false,
         input_segments: vec![],
+        output_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }
@@ -384,6 +386,7 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
         onnx: Vec::new(),
         output_softmax: false,
         input_segments: vec![],
+        output_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     };

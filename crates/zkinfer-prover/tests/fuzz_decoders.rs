@@ -589,6 +589,7 @@ fn wrapping_kernel_size_is_refused() {
         onnx: vec![],
         output_softmax: false,
         input_segments: vec![],
+        output_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     };

@@ -27,6 +27,7 @@ fn model(tensors: Vec<TensorInfo>, output: usize, ops: Vec<QOp>) -> QuantModel {
         onnx: Vec::new(),
         output_softmax: false,
         input_segments: vec![],
+        output_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }
