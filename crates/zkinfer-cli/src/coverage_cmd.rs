@@ -387,10 +387,16 @@ fn run_model(dir: &Path, tolerance: f64, stage: &AtomicU8) -> Run {
             .iter()
             .zip(&reference.outputs)
             .map(|(g, w)| relative_errors(&g.values, w))
-            .fold(RelErrors { max: 0.0, mean: 0.0 }, |a, e| RelErrors {
-                max: a.max.max(e.max),
-                mean: a.mean.max(e.mean),
-            });
+            .fold(
+                RelErrors {
+                    max: 0.0,
+                    mean: 0.0,
+                },
+                |a, e| RelErrors {
+                    max: a.max.max(e.max),
+                    mean: a.mean.max(e.mean),
+                },
+            );
         run.errors = Some(err);
         if err.mean <= tolerance {
             Status::Verified

@@ -114,10 +114,7 @@ pub fn tract_reference_inputs(onnx_bytes: &[u8], inputs: &[TractInput]) -> Resul
 /// [`tract_reference_inputs`], every graph output (each flattened, all samples).
 /// tract optimizes and runs an untrusted graph: a panic inside it is this model's error,
 /// not a crash of the caller.
-pub fn tract_reference_outputs(
-    onnx_bytes: &[u8],
-    inputs: &[TractInput],
-) -> Result<Vec<Vec<f64>>> {
+pub fn tract_reference_outputs(onnx_bytes: &[u8], inputs: &[TractInput]) -> Result<Vec<Vec<f64>>> {
     std::panic::catch_unwind(|| tract_run(onnx_bytes, inputs))
         .unwrap_or_else(|_| Err(ModelError::Tract("tract panicked on this model".into())))
 }

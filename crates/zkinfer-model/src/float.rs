@@ -285,7 +285,10 @@ impl FloatModel {
     }
     /// Values per sample of all graph outputs together.
     pub fn output_len(&self) -> usize {
-        self.output_ids().iter().map(|&t| self.tensors[t].len()).sum()
+        self.output_ids()
+            .iter()
+            .map(|&t| self.tensors[t].len())
+            .sum()
     }
     pub fn num_consumers(&self, t: FId) -> usize {
         self.ops

@@ -652,7 +652,11 @@ impl QuantModel {
             .map(|seg| {
                 let v = values
                     .chunks(per)
-                    .flat_map(|s| s[seg.offset.min(s.len())..(seg.offset + seg.len).min(s.len())].iter().copied())
+                    .flat_map(|s| {
+                        s[seg.offset.min(s.len())..(seg.offset + seg.len).min(s.len())]
+                            .iter()
+                            .copied()
+                    })
                     .collect();
                 (seg.name.clone(), v)
             })

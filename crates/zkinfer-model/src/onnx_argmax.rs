@@ -46,14 +46,32 @@ impl Importer {
         let reverse = |i: usize| (i - i % l + (l - 1 - i % l)) as i64;
         let oriented = if pick.last {
             let source = (0..n).map(reverse).collect();
-            self.emit(at, "reverse", FOpKind::Select { source }, vec![cmp], shape.clone())
+            self.emit(
+                at,
+                "reverse",
+                FOpKind::Select { source },
+                vec![cmp],
+                shape.clone(),
+            )
         } else {
             cmp
         };
-        let hot = self.emit(at, "one_hot", FOpKind::ArgMaxOneHot, vec![oriented], shape.clone());
+        let hot = self.emit(
+            at,
+            "one_hot",
+            FOpKind::ArgMaxOneHot,
+            vec![oriented],
+            shape.clone(),
+        );
         let hot = if pick.last {
             let source = (0..n).map(reverse).collect();
-            self.emit(at, "unreverse", FOpKind::Select { source }, vec![hot], shape)
+            self.emit(
+                at,
+                "unreverse",
+                FOpKind::Select { source },
+                vec![hot],
+                shape,
+            )
         } else {
             hot
         };
@@ -92,7 +110,14 @@ impl Importer {
 
     /// ArgMax / ArgMin over the per-sample `axis` (not 0), registered as
     /// `at.out_name` with the ONNX `keepdims`.
-    pub(crate) fn lower_argmax(&mut self, at: &Lowering, x: FId, axis: usize, keepdims: bool, pick: Pick) -> FId {
+    pub(crate) fn lower_argmax(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        axis: usize,
+        keepdims: bool,
+        pick: Pick,
+    ) -> FId {
         let shape = self.shape(x);
         let (xm, _) = self.gather_axes_last(at, x, &[axis]);
         let (hot, _) = self.picked_one_hot(at, xm, pick);

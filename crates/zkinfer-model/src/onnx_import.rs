@@ -134,9 +134,8 @@ impl Importer {
             }
         };
         let elem = match vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
-            Some(TV::TensorType(t)) => InputElem::from_onnx(t.elem_type).map_err(|r| {
-                ModelError::Graph(format!("graph output `{name}`: {r}"))
-            })?,
+            Some(TV::TensorType(t)) => InputElem::from_onnx(t.elem_type)
+                .map_err(|r| ModelError::Graph(format!("graph output `{name}`: {r}")))?,
             _ => InputElem::Float32,
         };
         Ok(GraphOutput {
@@ -1565,7 +1564,9 @@ impl Importer {
                 match op {
                     "Hardmax" => {
                         if axes.is_empty() {
-                            return Err(bad("a Hardmax over the batch axis alone is not supported".into()));
+                            return Err(bad(
+                                "a Hardmax over the batch axis alone is not supported".into(),
+                            ));
                         }
                         self.lower_hardmax(&at, x, &axes);
                     }

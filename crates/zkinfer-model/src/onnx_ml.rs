@@ -48,7 +48,9 @@ impl Ml<'_> {
         }
     }
     fn ints(&self, name: &str) -> Vec<i64> {
-        attr(self.node, name).map(|a| a.ints.clone()).unwrap_or_default()
+        attr(self.node, name)
+            .map(|a| a.ints.clone())
+            .unwrap_or_default()
     }
     fn int(&self, name: &str, default: i64) -> i64 {
         attr(self.node, name).map_or(default, |a| a.i)
@@ -153,7 +155,10 @@ impl Importer {
             name,
             index,
         };
-        let out0 = m.output(0).ok_or_else(|| m.bad("node has no output"))?.to_string();
+        let out0 = m
+            .output(0)
+            .ok_or_else(|| m.bad("node has no output"))?
+            .to_string();
         if m.op == "ArrayFeatureExtractor" {
             return self.ml_array_feature_extractor(&m, &out0);
         }
@@ -346,7 +351,10 @@ impl Importer {
         let f = *self.shape(x).last().expect("rank 2");
         let w = m.floats("coefficients")?;
         if w.len() != n * f {
-            return Err(m.bad(format!("{} coefficients for {n} outputs of {f} features", w.len())));
+            return Err(m.bad(format!(
+                "{} coefficients for {n} outputs of {f} features",
+                w.len()
+            )));
         }
         let b = match m.floats("intercepts")? {
             b if b.is_empty() => vec![0.0; n],
@@ -367,7 +375,9 @@ impl Importer {
     fn ml_svm_regressor(&mut self, m: &Ml, at: &Lowering, x: FId, f: usize) -> Result<FId> {
         let kernel = m.string("kernel_type").unwrap_or_else(|| "LINEAR".into());
         if kernel != "LINEAR" {
-            return Err(m.bad(format!("kernel {kernel}: only the LINEAR kernel is supported")));
+            return Err(m.bad(format!(
+                "kernel {kernel}: only the LINEAR kernel is supported"
+            )));
         }
         if m.int("one_class", 0) != 0 {
             return Err(m.bad("one-class SVMs are not supported"));
@@ -436,9 +446,13 @@ impl Importer {
             let at = m.at(out);
             let y = match pt {
                 PostTransform::None => scores,
-                PostTransform::Logistic => {
-                    self.emit(&at, "logistic", FOpKind::Sigmoid, vec![scores], vec![1, classes])
-                }
+                PostTransform::Logistic => self.emit(
+                    &at,
+                    "logistic",
+                    FOpKind::Sigmoid,
+                    vec![scores],
+                    vec![1, classes],
+                ),
                 PostTransform::Softmax => self.lower_softmax(&at, scores, &[1], false),
             };
             self.finish(&at, y, vec![1, classes]);
@@ -496,9 +510,16 @@ impl Importer {
         let yes = m.ints("nodes_truenodeids");
         let no = m.ints("nodes_falsenodeids");
         let n = trees.len();
-        if [ids.len(), feats.len(), values.len(), modes.len(), yes.len(), no.len()]
-            .iter()
-            .any(|&l| l != n)
+        if [
+            ids.len(),
+            feats.len(),
+            values.len(),
+            modes.len(),
+            yes.len(),
+            no.len(),
+        ]
+        .iter()
+        .any(|&l| l != n)
             || n == 0
         {
             return Err(m.bad("the nodes_* attributes must all list the same nodes"));
@@ -507,7 +528,10 @@ impl Importer {
         let mut nodes = Vec::with_capacity(n);
         for k in 0..n {
             if by_key.insert((trees[k], ids[k]), k).is_some() {
-                return Err(m.bad(format!("node {} of tree {} is listed twice", ids[k], trees[k])));
+                return Err(m.bad(format!(
+                    "node {} of tree {} is listed twice",
+                    ids[k], trees[k]
+                )));
             }
             nodes.push(TreeNode {
                 feature: feats[k].max(0) as usize,
@@ -530,7 +554,10 @@ impl Importer {
             }
             let find = |id: i64| {
                 by_key.get(&(trees[k], id)).copied().ok_or_else(|| {
-                    m.bad(format!("node {} of tree {} branches to missing node {id}", ids[k], trees[k]))
+                    m.bad(format!(
+                        "node {} of tree {} branches to missing node {id}",
+                        ids[k], trees[k]
+                    ))
                 })
             };
             nodes[k].yes = find(yes[k])?;
@@ -590,11 +617,18 @@ impl Importer {
         average: bool,
     ) -> Result<FId> {
         let f = *self.shape(x).last().expect("rank 2");
-        if [nodes.len(), trees.len(), weights.len()].iter().any(|&l| l != ids.len()) {
+        if [nodes.len(), trees.len(), weights.len()]
+            .iter()
+            .any(|&l| l != ids.len())
+        {
             return Err(m.bad("the leaf weight attributes must list the same entries"));
         }
-        let leaf_of: HashMap<(i64, i64), usize> =
-            flat.leaves.iter().enumerate().map(|(i, (k, _))| (*k, i)).collect();
+        let leaf_of: HashMap<(i64, i64), usize> = flat
+            .leaves
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (*k, i))
+            .collect();
         let n_trees = {
             let mut t: Vec<i64> = flat.leaves.iter().map(|((t, _), _)| *t).collect();
             t.sort_unstable();
@@ -613,11 +647,15 @@ impl Importer {
         };
         for k in 0..ids.len() {
             let leaf = *leaf_of.get(&(trees[k], nodes[k])).ok_or_else(|| {
-                m.bad(format!("a weight names node {} of tree {}, which is no leaf", nodes[k], trees[k]))
+                m.bad(format!(
+                    "a weight names node {} of tree {}, which is no leaf",
+                    nodes[k], trees[k]
+                ))
             })?;
-            let o = usize::try_from(ids[k]).ok().filter(|&o| o < n).ok_or_else(|| {
-                m.bad(format!("a weight names output {} of {n}", ids[k]))
-            })?;
+            let o = usize::try_from(ids[k])
+                .ok()
+                .filter(|&o| o < n)
+                .ok_or_else(|| m.bad(format!("a weight names output {} of {n}", ids[k])))?;
             if flat.leaves[leaf].1.is_empty() {
                 bias[o] += weights[k] / div;
             } else {
@@ -638,7 +676,9 @@ impl Importer {
         // the path sums of each group add up (exact integers at scale 1).
         let mut sums: Option<FId> = None;
         for cmp in [CmpOp::Le, CmpOp::Lt, CmpOp::Eq] {
-            let group: Vec<usize> = (0..flat.tests.len()).filter(|&t| flat.tests[t].2 == cmp).collect();
+            let group: Vec<usize> = (0..flat.tests.len())
+                .filter(|&t| flat.tests[t].2 == cmp)
+                .collect();
             if group.is_empty() {
                 continue;
             }
@@ -660,7 +700,8 @@ impl Importer {
             let d = self.compare(at, diff, cmp);
             // Σ over the path: +d where the test must hold, −d where not;
             // minus the number that must hold (on the first group).
-            let pos: HashMap<usize, usize> = group.iter().enumerate().map(|(j, &t)| (t, j)).collect();
+            let pos: HashMap<usize, usize> =
+                group.iter().enumerate().map(|(j, &t)| (t, j)).collect();
             let mut wp = vec![0.0; n_leaves * k];
             let mut bp = vec![0.0; n_leaves];
             for (l, (_, path)) in flat.leaves.iter().enumerate() {
@@ -682,7 +723,13 @@ impl Importer {
             let part = self.emit(at, "paths", kind, vec![d], vec![1, n_leaves]);
             sums = Some(match sums {
                 None => part,
-                Some(acc) => self.emit(at, "paths_sum", FOpKind::Add, vec![acc, part], vec![1, n_leaves]),
+                Some(acc) => self.emit(
+                    at,
+                    "paths_sum",
+                    FOpKind::Add,
+                    vec![acc, part],
+                    vec![1, n_leaves],
+                ),
             });
         }
         // The path count of the first group's Dense subtracts every true
@@ -713,7 +760,10 @@ impl Importer {
                 return Err(m.bad("a computed index into a constant needs a 1-D constant"));
             }
             let step = if d.len() > 1 { d[1] - d[0] } else { 0.0 };
-            if d.iter().enumerate().any(|(i, &v)| v != d[0] + step * i as f64) {
+            if d.iter()
+                .enumerate()
+                .any(|(i, &v)| v != d[0] + step * i as f64)
+            {
                 return Err(m.bad(
                     "a computed index into constant values that are not evenly spaced (a data-dependent gather) is not supported",
                 ));
@@ -747,7 +797,13 @@ impl Importer {
                 .collect();
             let mut out_shape = shape.clone();
             *out_shape.last_mut().expect("non-empty") = idx.len();
-            let y = self.emit(&at, "gather", FOpKind::Select { source }, vec![x], out_shape.clone());
+            let y = self.emit(
+                &at,
+                "gather",
+                FOpKind::Select { source },
+                vec![x],
+                out_shape.clone(),
+            );
             self.finish(&at, y, out_shape);
             return Ok(());
         }

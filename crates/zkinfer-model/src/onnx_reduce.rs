@@ -403,7 +403,13 @@ impl Importer {
     }
 
     /// Undoes [`Importer::gather_axes_last`]: the merge, then the transpose.
-    pub(crate) fn unmerge(&mut self, at: &Lowering, y: FId, shape: &[usize], perm: Option<Vec<usize>>) -> FId {
+    pub(crate) fn unmerge(
+        &mut self,
+        at: &Lowering,
+        y: FId,
+        shape: &[usize],
+        perm: Option<Vec<usize>>,
+    ) -> FId {
         let moved: Vec<usize> = match &perm {
             Some(p) => p.iter().map(|&a| shape[a]).collect(),
             None => shape.to_vec(),

@@ -623,7 +623,18 @@ impl<'a> Q<'a> {
             }
             FOpKind::Unary(f) => {
                 self.nonneg[fout] = f.non_negative();
-                self.unary(op, *f)?;
+                let qx = self.q(x);
+                let rounding = matches!(
+                    f,
+                    UnaryFn::Trunc | UnaryFn::Floor | UnaryFn::Ceil | UnaryFn::Round
+                );
+                if rounding && self.tensors[qx].scale == 1.0 {
+                    // Integers already (an index, a 0/1 test): exact identity.
+                    self.nonneg[fout] = self.nonneg[x];
+                    self.map[fout] = Some(qx);
+                } else {
+                    self.unary(op, *f)?;
+                }
             }
             FOpKind::MatMul => {
                 // Both operands requantized to activations; exact sums of
@@ -910,8 +921,12 @@ impl Q<'_> {
                             "the graph outputs together may reach 2^62".into(),
                         ));
                     }
-                    let out =
-                        self.add_tensor(&format!("{name}/outputs"), &[1, offset], 1.0, bound as i64)?;
+                    let out = self.add_tensor(
+                        &format!("{name}/outputs"),
+                        &[1, offset],
+                        1.0,
+                        bound as i64,
+                    )?;
                     self.ops.push(QOp::Add {
                         a: acc,
                         b: placed,

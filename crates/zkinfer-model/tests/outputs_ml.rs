@@ -87,7 +87,11 @@ fn float_import_matches_onnxruntime() {
         let names: Vec<&str> = fm.outputs.iter().map(|o| o.name.as_str()).collect();
         let want_names: Vec<&str> = want.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, want_names, "{name}");
-        let lens: Vec<usize> = fm.outputs.iter().map(|o| fm.tensors[o.tensor].len()).collect();
+        let lens: Vec<usize> = fm
+            .outputs
+            .iter()
+            .map(|o| fm.tensors[o.tensor].len())
+            .collect();
         let per: Vec<Vec<f64>> = samples(name)
             .iter()
             .map(|s| fm.evaluate(s).unwrap())
@@ -114,7 +118,12 @@ fn quantized_outputs_match_onnxruntime_and_indices_are_exact() {
             .iter()
             .map(|s| run_quantized(&m, s).unwrap().0)
             .collect();
-        for ((seg, got), (_, want)) in m.output_segments.iter().zip(by_output(&per, &lens)).zip(&want) {
+        for ((seg, got), (_, want)) in m
+            .output_segments
+            .iter()
+            .zip(by_output(&per, &lens))
+            .zip(&want)
+        {
             if seg.elem.is_integer() {
                 // An index is an exact integer at scale 1, equal to onnxruntime's.
                 assert_eq!(seg.scale, 1.0, "{name}/{}", seg.name);

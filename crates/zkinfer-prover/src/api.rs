@@ -375,8 +375,7 @@ impl OutputFile {
             let same = c.name == e.name
                 && c.integer == e.integer
                 && c.values.len() == e.values.len()
-                && c
-                    .values
+                && c.values
                     .iter()
                     .zip(&e.values)
                     .all(|(&a, &b)| floats_match(a, b, ulps));
@@ -393,8 +392,13 @@ impl OutputFile {
 
 /// One entry of an output file's `outputs`: `{"name", "values"}`.
 fn parse_named_output(v: &serde_json::Value) -> std::result::Result<NamedOutput, String> {
-    let obj = v.as_object().ok_or("an \"outputs\" entry is not an object")?;
-    if let Some(k) = obj.keys().find(|k| !["name", "values"].contains(&k.as_str())) {
+    let obj = v
+        .as_object()
+        .ok_or("an \"outputs\" entry is not an object")?;
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !["name", "values"].contains(&k.as_str()))
+    {
         return Err(format!("unexpected field \"{k}\" in an \"outputs\" entry"));
     }
     let name = obj

@@ -57,7 +57,10 @@ fn prove_and_check(name: &str, tol: f64) {
         assert_eq!(&got.name, wname, "{name}");
         assert_eq!(got.integer, int, "{name}/{wname}");
         if int {
-            assert_eq!(&got.values, w, "{name}/{wname}: indices differ from onnxruntime's");
+            assert_eq!(
+                &got.values, w,
+                "{name}/{wname}: indices differ from onnxruntime's"
+            );
         } else {
             let floor = (1e-2 * w.iter().fold(0.0f64, |a, v| a.max(v.abs()))).max(1e-6);
             let e = got
@@ -82,13 +85,19 @@ fn prove_and_check(name: &str, tol: f64) {
     let mut wrong = file.clone();
     wrong.output_int[at] += 1;
     assert!(
-        matches!(api::verify_float(&vk, &x, &wrong, &proven.proof), Err(Error::Verify(_))),
+        matches!(
+            api::verify_float(&vk, &x, &wrong, &proven.proof),
+            Err(Error::Verify(_))
+        ),
         "{name}: a changed output_int verifies"
     );
     let mut wrong = file.clone();
     wrong.outputs.as_mut().unwrap()[seg].values[0] += 1.0;
     assert!(
-        matches!(api::verify_float(&vk, &x, &wrong, &proven.proof), Err(Error::OutputFile(_))),
+        matches!(
+            api::verify_float(&vk, &x, &wrong, &proven.proof),
+            Err(Error::OutputFile(_))
+        ),
         "{name}: a changed named output verifies"
     );
     let mut wrong = file.clone();
