@@ -1769,12 +1769,31 @@ impl Importer {
                     dims: map.out_shape,
                 })
             }
-            "Add" | "Sub" | "Mul" | "Div" => {
+            "Where" => {
+                // Shape arithmetic (`Expand` targets): equal lengths or scalars.
+                let (c, a, b) = (get(0)?, get(1)?, get(2)?);
+                let n = c.data.len().max(a.data.len()).max(b.data.len());
+                let at = |t: &Const, i: usize| match t.data.len() {
+                    1 => Ok(t.data[0]),
+                    l if l == n => Ok(t.data[i]),
+                    _ => Err(()),
+                };
+                let data = (0..n)
+                    .map(|i| Ok(if at(&c, i)? != 0.0 { at(&a, i)? } else { at(&b, i)? }))
+                    .collect::<std::result::Result<Vec<f64>, ()>>()?;
+                let dims = [&c, &a, &b]
+                    .iter()
+                    .find(|t| t.data.len() == n)
+                    .map_or(vec![n], |t| t.dims.clone());
+                Ok(Const { dims, data })
+            }
+            "Add" | "Sub" | "Mul" | "Div" | "Equal" => {
                 let (a, b) = (get(0)?, get(1)?);
                 let f = |x: f64, y: f64| match op {
                     "Add" => x + y,
                     "Sub" => x - y,
                     "Mul" => x * y,
+                    "Equal" => f64::from(u8::from(x == y)),
                     _ => x / y,
                 };
                 if a.data.len() == b.data.len() {
