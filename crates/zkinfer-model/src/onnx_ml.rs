@@ -137,13 +137,16 @@ fn test_of(mode: &str) -> Option<(CmpOp, f64, bool)> {
     })
 }
 
+/// The tests on a leaf's path: (test index, the test must hold).
+type Path = Vec<(usize, bool)>;
+
 /// A tree ensemble flattened: its tests and, per leaf, the tests on its
 /// path (test index, branch taken = the test holds).
 struct Flat {
     /// `(feature, threshold, comparison, sign)` per test.
     tests: Vec<(usize, f64, CmpOp, f64)>,
     /// Per leaf: its tree, its node key, and its path.
-    leaves: Vec<((i64, i64), Vec<(usize, bool)>)>,
+    leaves: Vec<((i64, i64), Path)>,
 }
 
 impl Importer {
@@ -573,7 +576,7 @@ impl Importer {
         for root in (0..n).filter(|&k| !child[k]) {
             // Depth-first, with the path so far; a path longer than the node
             // count is a cycle.
-            let mut stack = vec![(root, Vec::<(usize, bool)>::new())];
+            let mut stack = vec![(root, Path::new())];
             while let Some((k, path)) = stack.pop() {
                 if path.len() > n {
                     return Err(m.bad("the trees contain a cycle"));
