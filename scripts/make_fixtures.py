@@ -189,6 +189,7 @@ def main(outdir):
     activation_div(outdir)
     transformers(outdir)
     lowerings_seq(outdir)
+    outputs_ml(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -211,6 +212,141 @@ def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch")
         entries.append(x.astype(int).tolist() if t != TensorProto.FLOAT else x.astype(np.float32).astype(float).round(6).tolist())
     with open(os.path.join(outdir, name + ".input.json"), "w") as f:
         json.dump({"input_data": entries}, f)
+
+
+def save_outputs(outdir, name, nodes, inits, in_shape, outputs, xs, ml=False):
+    """A model with one float input and the graph outputs `outputs` (name, elem type or None
+    for a ZipMap's sequence of maps, per-sample shape), opset 17 (+ ai.onnx.ml 3 when `ml`).
+    `xs` holds samples: the input file has one entry per sample, and NAME.expected.json
+    onnxruntime's outputs on them ({"outputs": [{"name", "data"}]}, each flattened over all
+    samples; a ZipMap's maps as their values in class order)."""
+    import onnxruntime as ort
+    outs = []
+    for n, t, shape in outputs:
+        if t is None:
+            outs.append(helper.make_value_info(n, helper.make_sequence_type_proto(
+                helper.make_map_type_proto(TensorProto.INT64, helper.make_tensor_type_proto(TensorProto.FLOAT, [])))))
+        else:
+            outs.append(helper.make_tensor_value_info(n, t, ["batch"] + list(shape)))
+    graph = helper.make_graph(
+        nodes, name, [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch"] + list(in_shape))],
+        outs, initializer=inits)
+    opsets = [helper.make_opsetid("", OPSET)] + ([helper.make_opsetid("ai.onnx.ml", 3)] if ml else [])
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="zkinfer-fixtures")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(outdir, name + ".onnx"))
+    xs = np.asarray(xs, dtype=np.float32).reshape((-1,) + tuple(in_shape))
+    with open(os.path.join(outdir, name + ".input.json"), "w") as f:
+        json.dump({"input_data": [x.reshape(-1).astype(float).round(6).tolist() for x in xs]}, f)
+    sess = ort.InferenceSession(model.SerializeToString())
+    got = sess.run(None, {"input": xs})
+    expected = []
+    for (n, _, _), y in zip(outputs, got):
+        if isinstance(y, list):
+            y = [[m[k] for k in sorted(m)] for m in y]
+        expected.append({"name": n, "data": np.asarray(y, dtype=np.float64).reshape(-1).tolist()})
+    with open(os.path.join(outdir, name + ".expected.json"), "w") as f:
+        json.dump({"outputs": expected}, f)
+
+
+def outputs_ml(outdir):
+    """outs_*: several graph outputs, integer (index) outputs, ArgMax/ArgMin/Hardmax/TopK.
+    ml_*: ai.onnx.ml operators as skl2onnx and onnxmltools write them. Each with onnxruntime's
+    outputs in NAME.expected.json."""
+    rng = np.random.default_rng(14)
+    N = helper.make_node
+    F, I64 = TensorProto.FLOAT, TensorProto.INT64
+    ML = "ai.onnx.ml"
+    x8 = rng.standard_normal((8, 6))
+
+    # Three heads of one trunk: logits, a score, and the label (ArgMax, int64).
+    save_outputs(outdir, "outs_heads", [
+        N("Gemm", ["input", "w1", "b1"], ["h"], transB=1),
+        N("Relu", ["h"], ["a"]),
+        N("Gemm", ["a", "w2", "b2"], ["logits"], transB=1),
+        N("Gemm", ["a", "w3", "b3"], ["s"], transB=1),
+        N("Sigmoid", ["s"], ["score"]),
+        N("ArgMax", ["logits"], ["label"], axis=1, keepdims=0),
+    ], [init("w1", w(rng, 8, 6)), init("b1", w(rng, 8, scale=0.1)), init("w2", w(rng, 4, 8)),
+        init("b2", w(rng, 4, scale=0.1)), init("w3", w(rng, 1, 8)), init("b3", w(rng, 1, scale=0.1))],
+        [6], [("logits", F, [4]), ("score", F, [1]), ("label", I64, [])], x8)
+
+    # Index ops over inner axes; ties (repeated input values) exercise first/last index.
+    xt = np.round(rng.standard_normal((8, 3, 4)) * 2) / 2
+    save_outputs(outdir, "outs_index_ops", [
+        N("ArgMax", ["input"], ["argmax_last"], axis=2, keepdims=0, select_last_index=1),
+        N("ArgMin", ["input"], ["argmin"], axis=1, keepdims=1),
+        N("Hardmax", ["input"], ["hardmax"], axis=-1),
+        N("TopK", ["input", "k"], ["top_values", "top_indices"], axis=1, largest=0),
+    ], [init_i64("k", [1])], [3, 4],
+        [("argmax_last", I64, [3]), ("argmin", I64, [1, 4]), ("hardmax", F, [3, 4]),
+         ("top_values", F, [1, 4]), ("top_indices", I64, [1, 4])], xt)
+
+    # Logistic regression as skl2onnx writes it (3 classes, SOFTMAX, an L1 Normalizer, ZipMap).
+    coef = rng.standard_normal((3, 6))
+    save_outputs(outdir, "ml_linear_classifier", [
+        N("LinearClassifier", ["input"], ["label", "scores"], domain=ML, coefficients=coef.reshape(-1).tolist(),
+          intercepts=[0.1, -0.2, 0.05], classlabels_ints=[0, 1, 2], multi_class=1, post_transform="SOFTMAX"),
+        N("Normalizer", ["scores"], ["probabilities"], domain=ML, norm="L1"),
+        N("ZipMap", ["probabilities"], ["output_probability"], domain=ML, classlabels_int64s=[0, 1, 2]),
+    ], [], [6], [("label", I64, []), ("output_probability", None, [])], x8, ml=True)
+
+    # A two-tree classifier with every branch mode, and a one-score binary (gradient boosting).
+    def tree_attrs(prefix, weights_key):
+        # tree 0: n0 x0<=0.2 ? n1 : n2;  n1 x3<0 ? L3 : L4;  n2 x1>=0.5 ? L5 : n6;  n6 x2>-0.3 ? L7 : L8
+        # tree 1: n0 x4 != 0.25 ? n1 : L2;  n1 x5 < 0.1 ? L3 : L4
+        return dict(
+            nodes_treeids=[0] * 9 + [1] * 5, nodes_nodeids=list(range(9)) + list(range(5)),
+            nodes_featureids=[0, 3, 1, 0, 0, 0, 2, 0, 0, 4, 5, 0, 0, 0],
+            nodes_values=[0.2, 0.0, 0.5, 0, 0, 0, -0.3, 0, 0, 0.25, 0.1, 0, 0, 0],
+            nodes_modes=["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "LEAF", "LEAF", "LEAF", "BRANCH_GT", "LEAF",
+                         "LEAF", "BRANCH_NEQ", "BRANCH_LT", "LEAF", "LEAF", "LEAF"],
+            nodes_truenodeids=[1, 3, 5, 0, 0, 0, 7, 0, 0, 1, 3, 0, 0, 0],
+            nodes_falsenodeids=[2, 4, 6, 0, 0, 0, 8, 0, 0, 2, 4, 0, 0, 0])
+    leaves = [(0, 3), (0, 4), (0, 5), (0, 7), (0, 8), (1, 2), (1, 3), (1, 4)]
+    cw = rng.uniform(0, 1, (len(leaves), 3))
+    cls = dict(tree_attrs("class", "class_weights"),
+               class_treeids=[t for t, _ in leaves for _ in range(3)], class_nodeids=[n for _, n in leaves for _ in range(3)],
+               class_ids=[c for _ in leaves for c in range(3)], class_weights=cw.reshape(-1).tolist(),
+               classlabels_int64s=[0, 1, 2], post_transform="NONE")
+    save_outputs(outdir, "ml_tree_classifier", [
+        N("TreeEnsembleClassifier", ["input"], ["label", "probabilities"], domain=ML, **cls),
+    ], [], [6], [("label", I64, []), ("probabilities", F, [3])], x8, ml=True)
+    gb = dict(tree_attrs("class", "class_weights"),
+              class_treeids=[t for t, _ in leaves], class_nodeids=[n for _, n in leaves], class_ids=[0] * len(leaves),
+              class_weights=rng.uniform(-1, 1, len(leaves)).tolist(), classlabels_int64s=[0, 1],
+              post_transform="LOGISTIC", base_values=[0.1])
+    save_outputs(outdir, "ml_tree_binary", [
+        N("TreeEnsembleClassifier", ["input"], ["label", "probabilities"], domain=ML, **gb),
+    ], [], [6], [("label", I64, []), ("probabilities", F, [2])], x8, ml=True)
+    reg = dict(tree_attrs("target", "target_weights"),
+               target_treeids=[t for t, _ in leaves for _ in range(2)], target_nodeids=[n for _, n in leaves for _ in range(2)],
+               target_ids=[c for _ in leaves for c in range(2)], target_weights=rng.uniform(-2, 2, 2 * len(leaves)).tolist(),
+               n_targets=2, aggregate_function="AVERAGE", base_values=[0.5, -0.25])
+    save_outputs(outdir, "ml_tree_regressor", [
+        N("TreeEnsembleRegressor", ["input"], ["variable"], domain=ML, **reg),
+    ], [], [6], [("variable", F, [2])], x8, ml=True)
+
+    # Scaler, then a linear SVR (support vectors), a Binarizer and a MAX Normalizer as outputs.
+    save_outputs(outdir, "ml_scaler_svm", [
+        N("Scaler", ["input"], ["scaled"], domain=ML, offset=rng.standard_normal(6).tolist(),
+          scale=rng.uniform(0.5, 2, 6).tolist()),
+        N("SVMRegressor", ["scaled"], ["svr"], domain=ML, kernel_type="LINEAR", n_supports=3, kernel_params=[0.5, 0.25, 3.0],
+          support_vectors=rng.standard_normal(18).tolist(), coefficients=[0.5, -0.25, 0.75], rho=[0.1]),
+        N("Binarizer", ["scaled"], ["binary"], domain=ML, threshold=0.3),
+        N("LinearRegressor", ["scaled"], ["linear"], domain=ML, coefficients=rng.standard_normal(12).tolist(),
+          intercepts=[0.2, -0.1], targets=2),
+    ], [], [6], [("svr", F, [1]), ("binary", F, [6]), ("linear", F, [2])], x8, ml=True)
+
+    # Refused by name: a constant graph output; TopK with k = 2.
+    save_outputs(outdir, "outs_refuse_constant", [
+        N("Relu", ["input"], ["output"]),
+        N("Constant", [], ["fixed"], value=numpy_helper.from_array(np.ones((1, 2), np.float32))),
+    ], [], [6], [("output", F, [6]), ("fixed", F, [2])], x8[:2])
+    save_outputs(outdir, "outs_refuse_topk2", [
+        N("TopK", ["input", "k"], ["values", "indices"], axis=1),
+    ], [init_i64("k", [2])], [6], [("values", F, [2]), ("indices", I64, [2])], x8[:2])
 
 
 def multi_input(outdir):

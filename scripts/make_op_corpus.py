@@ -1104,14 +1104,15 @@ def sklearn_models():
         edges = np.quantile(score, np.linspace(0, 1, classes + 1)[1:-1])
         return rng, x, np.digitize(score, edges)
 
-    def sk(name, make, classes, proba_only=False, ops=(), opset_ml=3):
+    def sk(name, make, classes, proba_only=False, ops=(), opset_ml=3, zipmap=False):
         def build():
             from skl2onnx import to_onnx
             rng, x, y = data(name, classes)
             est = make().fit(x, y)
             final = est.steps[-1][1] if hasattr(est, "steps") else est
-            # Probabilities as a plain tensor, not skl2onnx's default list of maps (ZipMap).
-            opts = {id(final): {"zipmap": False}} if hasattr(final, "predict_proba") else None
+            # Probabilities as a plain tensor, not skl2onnx's default list of maps (ZipMap),
+            # unless the model is made to keep it.
+            opts = {id(final): {"zipmap": False}} if hasattr(final, "predict_proba") and not zipmap else None
             proto = to_onnx(est, x[:1], options=opts, target_opset={"": OPSET, "ai.onnx.ml": opset_ml})
             # skl2onnx lists the opsets in set order: sort them so the file is reproducible.
             opsets = sorted(proto.opset_import, key=lambda o: o.domain)
@@ -1157,6 +1158,23 @@ def sklearn_models():
        ops=["MatMul", "Relu"])
     sk("sk_scaler_logistic_pipeline", lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)), 2,
        ops=["ai.onnx.ml:Scaler", "ai.onnx.ml:LinearClassifier"])
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import Binarizer, Normalizer
+    from sklearn.svm import SVR
+    sk("sk_logistic_zipmap", lambda: LogisticRegression(max_iter=500), 3, zipmap=True,
+       ops=["ai.onnx.ml:LinearClassifier", "ai.onnx.ml:ZipMap"])
+    sk("sk_random_forest_binary", lambda: RandomForestClassifier(n_estimators=6, max_depth=3, random_state=0), 2,
+       ops=["ai.onnx.ml:TreeEnsembleClassifier"])
+    sk("sk_gradient_boosting_multiclass",
+       lambda: GradientBoostingClassifier(n_estimators=6, max_depth=2, random_state=0), 3,
+       ops=["ai.onnx.ml:TreeEnsembleClassifier"])
+    sk("sk_svr_linear_kernel", lambda: SVR(kernel="linear", C=0.5), None, ops=["ai.onnx.ml:SVMRegressor"])
+    sk("sk_imputer_scaler_ridge", lambda: make_pipeline(SimpleImputer(), StandardScaler(), Ridge(alpha=0.5)), None,
+       ops=["ai.onnx.ml:Imputer", "ai.onnx.ml:Scaler", "ai.onnx.ml:LinearRegressor"])
+    sk("sk_normalizer_l2", lambda: Normalizer(norm="l2"), None, ops=["ai.onnx.ml:Normalizer"])
+    sk("sk_normalizer_max_linear", lambda: make_pipeline(Normalizer(norm="max"), LinearRegression()), None,
+       ops=["ai.onnx.ml:Normalizer", "ai.onnx.ml:LinearRegressor"])
+    sk("sk_binarizer", lambda: Binarizer(threshold=0.2), None, ops=["ai.onnx.ml:Binarizer"])
 
     def fitted_tree(name, n_trees):
         _, x, y = data(name, 2)
@@ -1300,6 +1318,9 @@ def write_model(outdir, name, spec, exercises, tags):
     ordered = [(i.name, feeds[i.name]) for i in graph_inputs]
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     results = sess.run(None, dict(ordered))
+    # A ZipMap's list of maps: its values in key order (the probabilities tensor).
+    results = [np.asarray([[m[k] for k in sorted(m)] for m in r], np.float32) if isinstance(r, list) else r
+               for r in results]
     out_infos = list(graph.output)
     # Helper-built graphs declare outputs without shapes: fill them in from the run.
     for vi, r in zip(out_infos, results):

@@ -171,10 +171,16 @@ pub fn run(a: RunArgs) -> Result<()> {
             .map(predicted_class)
             .collect()
     };
+    // Each graph output by name (several outputs are side by side per sample).
+    let named: Vec<serde_json::Value> = m
+        .split_outputs(&q)
+        .into_iter()
+        .map(|(name, values)| json!({"name": name, "values": values}))
+        .collect();
     if a.json {
         println!(
             "{}",
-            json!({"output": q, "float_output": f, "class": classes(&q), "float_class": classes(&f)})
+            json!({"output": q, "float_output": f, "class": classes(&q), "float_class": classes(&f), "outputs": named})
         );
     } else {
         println!(
@@ -185,6 +191,11 @@ pub fn run(a: RunArgs) -> Result<()> {
         );
         println!("integer output:   {raw:?}");
         println!("dequantized:      {}", fmt(&q));
+        if m.output_segments.len() > 1 {
+            for (name, values) in m.split_outputs(&q) {
+                println!("  {name}: {}", fmt(&values));
+            }
+        }
         println!("float reference:  {}", fmt(&f));
         println!(
             "predicted class:  {:?} (float: {:?})",

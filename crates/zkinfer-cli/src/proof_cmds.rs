@@ -162,6 +162,7 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
             "{}",
             json!({"prove_s": prove_s, "key_load_s": load_s, "proof_bytes": bytes.len(),
                    "model_id": proven.output.model_id, "output": output,
+                   "outputs": proven.output.to_json().get("outputs"),
                    "breakdown_s": crate::bench_cmd::breakdown_json(&proven.timings)})
         );
     } else {

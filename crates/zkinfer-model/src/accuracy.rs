@@ -28,6 +28,12 @@ pub enum Classes {
 impl Classes {
     /// The classes of `model`'s per-sample output, or why it is no classifier.
     pub fn of(model: &QuantModel) -> Result<Classes> {
+        if model.output_segments.len() > 1 {
+            return Err(ModelError::Invalid(format!(
+                "an accuracy statement needs a model with one graph output; this one has {}",
+                model.output_segments.len()
+            )));
+        }
         let shape = &model.tensors[model.output].shape;
         let len = model.output_len();
         if len == 1 {
@@ -74,6 +80,8 @@ pub fn accuracy_model(base: &QuantModel) -> Result<QuantModel> {
     let mut m = base.clone();
     m.name = format!("{} (accuracy)", base.name);
     m.output_softmax = false;
+    // The output is the 0/1 verdict, not the classifier's graph output.
+    m.output_segments = Vec::new();
     let n_in = base.input_len();
     let n_label = classes.label_len();
     let input_info = base.tensors[base.input].clone();
@@ -362,6 +370,7 @@ mod tests {
             output_softmax: false,
             input_segments: Vec::new(),
             tied_weights: Vec::new(),
+            output_segments: Vec::new(),
         }
     }
 

@@ -94,6 +94,9 @@ pub enum FOpKind {
     },
     /// Softmax over all non-batch elements (only allowed as the final op).
     Softmax,
+    /// The 0/1 one-hot of the first maximum along the last axis (ArgMax,
+    /// ArgMin, Hardmax, TopK with k = 1; quantized by [`crate::argmax`]).
+    ArgMaxOneHot,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -122,6 +125,20 @@ pub struct FloatModel {
     /// single-input model; empty in files written before there were several).
     #[serde(default)]
     pub input_segments: Vec<InputSegment>,
+    /// The graph outputs, in graph order (empty in files written before
+    /// there were several: then [`FloatModel::output`] is the one output).
+    /// [`FloatModel::evaluate`] returns their values one after the other.
+    #[serde(default)]
+    pub outputs: Vec<GraphOutput>,
+}
+
+/// One ONNX graph output: the tensor computing it and its element type.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct GraphOutput {
+    pub name: String,
+    pub tensor: FId,
+    /// An integer type (a class label, an index) is reported as integers.
+    pub elem: InputElem,
 }
 
 /// Where one ONNX graph input sits in the model's single input tensor. The
@@ -227,6 +244,14 @@ impl InputElem {
         }
     }
 
+    /// An integer or boolean type (its values are reported as integers).
+    pub fn is_integer(self) -> bool {
+        !matches!(
+            self,
+            InputElem::Float32 | InputElem::Float16 | InputElem::Float64
+        )
+    }
+
     /// Whether `v` is a value of this type: any finite number for a float,
     /// an integer in range for an integer type, 0 or 1 for a boolean.
     pub fn admits(self, v: f64) -> bool {
@@ -267,15 +292,27 @@ impl FloatModel {
     pub fn input_len(&self) -> usize {
         self.tensors[self.input].len()
     }
+    /// The tensors of the graph outputs, in graph order.
+    pub fn output_ids(&self) -> Vec<FId> {
+        if self.outputs.is_empty() {
+            vec![self.output]
+        } else {
+            self.outputs.iter().map(|o| o.tensor).collect()
+        }
+    }
+    /// Values per sample of all graph outputs together.
     pub fn output_len(&self) -> usize {
-        self.tensors[self.output].len()
+        self.output_ids()
+            .iter()
+            .map(|&t| self.tensors[t].len())
+            .sum()
     }
     pub fn num_consumers(&self, t: FId) -> usize {
         self.ops
             .iter()
             .map(|o| o.inputs.iter().filter(|&&i| i == t).count())
             .sum::<usize>()
-            + usize::from(t == self.output)
+            + self.output_ids().iter().filter(|&&o| o == t).count()
     }
     pub fn producer(&self, t: FId) -> Option<usize> {
         self.ops.iter().position(|o| o.output == t)
@@ -305,9 +342,14 @@ impl FloatModel {
         Ok(vals)
     }
 
+    /// The graph outputs' values, one output after the other.
     pub fn evaluate(&self, x: &[f64]) -> Result<Vec<f64>> {
-        let mut all = self.evaluate_all(x)?;
-        Ok(std::mem::take(&mut all[self.output]))
+        let all = self.evaluate_all(x)?;
+        Ok(self
+            .output_ids()
+            .iter()
+            .flat_map(|&t| all[t].iter().copied())
+            .collect())
     }
 
     fn eval_op(&self, op: &FOp, vals: &[Vec<f64>]) -> Vec<f64> {
@@ -475,6 +517,18 @@ impl FloatModel {
                 .map(|&k| if k < 0 { 0.0 } else { x[k as usize] })
                 .collect(),
             FOpKind::Transpose { perm } => transpose(x, in_shape, perm),
+            FOpKind::ArgMaxOneHot => {
+                let len = in_shape.last().copied().unwrap_or(1).max(1);
+                x.chunks(len)
+                    .flat_map(|row| {
+                        let first = row
+                            .iter()
+                            .enumerate()
+                            .fold(0, |b, (i, &v)| if v > row[b] { i } else { b });
+                        (0..row.len()).map(move |i| f64::from(u8::from(i == first)))
+                    })
+                    .collect()
+            }
             FOpKind::Softmax => {
                 let m = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                 let e: Vec<f64> = x.iter().map(|v| (v - m).exp()).collect();

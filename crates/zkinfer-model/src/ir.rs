@@ -18,8 +18,10 @@ use serde::{Deserialize, Serialize};
 /// Index into [`QuantModel::tensors`].
 pub type TensorId = usize;
 
-/// Format version of the compiled model file (`.zkm`). 2: an input segment
-/// may be the one-hot rows of token ids ([`InputSegment::one_hot`]).
+/// Format version of the compiled model file (`.zkm`). 2: a model states
+/// its graph outputs ([`QuantModel::output_segments`]), and an input segment
+/// may be the one-hot rows of token ids ([`InputSegment::one_hot`]); version
+/// 1 files (one output) are still read.
 pub const QUANT_MODEL_VERSION: u32 = 2;
 
 /// A requantization's pre-clamp quotient `q` may exceed its clamp range
@@ -230,6 +232,12 @@ pub struct QuantModel {
     /// the input tensor is the one graph input).
     #[serde(default)]
     pub input_segments: Vec<InputSegment>,
+    /// The ONNX graph outputs as segments of each sample of the output
+    /// tensor ([`OutputSegment`]), in graph order. Empty in files written
+    /// before models had several outputs (then the output tensor is the one
+    /// graph output, at its own scale).
+    #[serde(default)]
+    pub output_segments: Vec<OutputSegment>,
     /// Dense ops whose weight matrix is another's (equal, or its transpose:
     /// a tied embedding and output projection): committed once
     /// ([`crate::tied::tie_weights`] finds them at setup).
@@ -244,4 +252,25 @@ pub struct TiedWeight {
     pub op: usize,
     pub source: usize,
     pub transposed: bool,
+}
+
+/// Where one ONNX graph output sits in the model's single output tensor. The
+/// statement has one public output: several graph outputs are laid side by
+/// side per sample (sample `s` is `[out_1 of s, out_2 of s, …]`), each keeping
+/// its own integers and scale (the output tensor is a sum of `Select`s that
+/// place each, with multipliers 1: no rescaling), so its
+/// [`TensorInfo::scale`] is not the values' (it is 1).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct OutputSegment {
+    /// The graph output's name.
+    pub name: String,
+    /// Its shape for one sample (batch axis 1).
+    pub shape: Vec<usize>,
+    /// Its ONNX element type: integer outputs (a class label, an index) are
+    /// reported as integers, `round(int · scale)` (exact: their scale is 1).
+    pub elem: InputElem,
+    /// Real value = integer · scale.
+    pub scale: f64,
+    pub offset: usize,
+    pub len: usize,
 }

@@ -16,6 +16,7 @@ pub mod index_map;
 pub mod input;
 pub mod ir;
 pub mod model;
+mod onnx_argmax;
 pub mod onnx_import;
 mod onnx_reduce;
 pub mod quantize;

@@ -1194,6 +1194,7 @@ mod tests {
             dynamic_batch: false,
             ops: imp.ops.clone(),
             input_segments: vec![],
+            outputs: vec![],
         };
         assert_eq!(
             m.evaluate(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap(),

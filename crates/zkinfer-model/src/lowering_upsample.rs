@@ -579,6 +579,7 @@ mod tests {
                 dynamic_batch: false,
                 ops: imp.ops,
                 input_segments: vec![],
+                outputs: vec![],
             };
             let ours = m.evaluate(&x).unwrap();
             let want = scatter(

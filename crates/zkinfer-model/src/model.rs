@@ -216,11 +216,34 @@ impl QuantModel {
             .collect()
     }
 
-    /// Real values of the output (`int * scale`), followed by the float softmax when
-    /// [`QuantModel::output_softmax`] is set (per sample when `y` holds several).
+    /// Real values of the output (`int * scale`, each graph output at its
+    /// own scale, integer outputs rounded: [`OutputSegment`]), followed by the
+    /// float softmax when [`QuantModel::output_softmax`] is set (per sample
+    /// when `y` holds several).
     pub fn dequantize_output(&self, y: &[i64]) -> Vec<f64> {
-        let s = self.tensors[self.output].scale;
-        let v: Vec<f64> = y.iter().map(|&q| q as f64 * s).collect();
+        let v: Vec<f64> = if self.output_segments.is_empty() {
+            let s = self.tensors[self.output].scale;
+            y.iter().map(|&q| q as f64 * s).collect()
+        } else {
+            let per = self.output_len().max(1);
+            y.iter()
+                .enumerate()
+                .map(|(i, &q)| {
+                    let k = i % per;
+                    let seg = self
+                        .output_segments
+                        .iter()
+                        .find(|s| (s.offset..s.offset + s.len).contains(&k))
+                        .expect("validated: the segments cover the output");
+                    let v = q as f64 * seg.scale;
+                    if seg.elem.is_integer() {
+                        v.round()
+                    } else {
+                        v
+                    }
+                })
+                .collect()
+        };
         if self.output_softmax {
             v.chunks(self.output_len().max(1))
                 .flat_map(softmax)
@@ -233,9 +256,11 @@ impl QuantModel {
     /// Static checks: ids, shapes, parameters and worst-case bounds of every value.
     pub fn validate(&self) -> Result<()> {
         let err = |s: String| Err(ModelError::Invalid(s));
-        if self.version != QUANT_MODEL_VERSION {
+        if !(1..=QUANT_MODEL_VERSION).contains(&self.version)
+            || (self.version == 1 && !self.output_segments.is_empty())
+        {
             return err(format!(
-                "version {} (expected {QUANT_MODEL_VERSION})",
+                "version {} (expected {QUANT_MODEL_VERSION}, or 1 without output segments)",
                 self.version
             ));
         }
@@ -292,6 +317,7 @@ impl QuantModel {
                 ));
             }
         }
+        self.validate_output_segments()?;
         let mut defined = vec![false; nt];
         defined[self.input] = true;
         for (k, op) in self.ops.iter().enumerate() {
@@ -568,12 +594,71 @@ impl QuantModel {
         crate::tied::check_ties(self)
     }
 
+    /// Untrusted files: readers split output files by these, and the
+    /// several-output tensor is a sum of placed outputs (multipliers 1).
+    fn validate_output_segments(&self) -> Result<()> {
+        let err = |s: String| Err(ModelError::Invalid(s));
+        if self.output_segments.is_empty() {
+            return Ok(());
+        }
+        if self.output_softmax && self.output_segments.len() > 1 {
+            return err("a float softmax tail needs a single output".into());
+        }
+        let mut offset = 0usize;
+        for (k, seg) in self.output_segments.iter().enumerate() {
+            let len = seg.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            if seg.offset != offset
+                || len != Some(seg.len)
+                || seg.shape.first() != Some(&1)
+                || !(seg.scale.is_finite() && seg.scale > 0.0)
+            {
+                return err(format!(
+                    "output segment #{k} `{}` (offset {}, {} values, shape {:?}, scale {}) does not follow the one before it",
+                    seg.name, seg.offset, seg.len, seg.shape, seg.scale
+                ));
+            }
+            offset = offset.saturating_add(seg.len);
+        }
+        if offset != self.output_len() {
+            return err(format!(
+                "the output segments hold {offset} values per sample, the output tensor {}",
+                self.output_len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The graph outputs of a statement's output values (`batch` samples,
+    /// as [`QuantModel::dequantize_output`] gives them): each output's name
+    /// and its values over all samples, in graph order. A model without
+    /// segments has one output, named after the output tensor.
+    pub fn split_outputs<T: Copy>(&self, values: &[T]) -> Vec<(String, Vec<T>)> {
+        let per = self.output_len().max(1);
+        if self.output_segments.is_empty() {
+            return vec![(self.tensors[self.output].name.clone(), values.to_vec())];
+        }
+        self.output_segments
+            .iter()
+            .map(|seg| {
+                let v = values
+                    .chunks(per)
+                    .flat_map(|s| {
+                        s[seg.offset.min(s.len())..(seg.offset + seg.len).min(s.len())]
+                            .iter()
+                            .copied()
+                    })
+                    .collect();
+                (seg.name.clone(), v)
+            })
+            .collect()
+    }
+
     /// Serializes to the `.zkm` format.
     pub fn to_bytes(&self) -> Vec<u8> {
         let body = serde_json::to_vec(self).expect("QuantModel serializes");
         let mut out = Vec::with_capacity(body.len() + 52);
         out.extend_from_slice(ZKM_MAGIC);
-        out.extend_from_slice(&QUANT_MODEL_VERSION.to_le_bytes());
+        out.extend_from_slice(&self.version.to_le_bytes());
         out.extend_from_slice(&(body.len() as u64).to_le_bytes());
         out.extend_from_slice(blake3::hash(&body).as_bytes());
         out.extend_from_slice(&body);
@@ -587,9 +672,9 @@ impl QuantModel {
             return Err(bad("not a zkinfer compiled model (bad magic)"));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
-        if version != QUANT_MODEL_VERSION {
+        if !(1..=QUANT_MODEL_VERSION).contains(&version) {
             return Err(ModelError::ModelFile(format!(
-                "format version {version}, this build reads {QUANT_MODEL_VERSION}"
+                "format version {version}, this build reads 1 to {QUANT_MODEL_VERSION}"
             )));
         }
         let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap());
@@ -605,6 +690,12 @@ impl QuantModel {
         }
         let m: QuantModel = serde_json::from_slice(body)
             .map_err(|e| ModelError::ModelFile(format!("bad body: {e}")))?;
+        if m.version != version {
+            return Err(ModelError::ModelFile(format!(
+                "the header says format version {version}, the body {}",
+                m.version
+            )));
+        }
         m.validate()?;
         Ok(m)
     }

@@ -5,7 +5,9 @@
 //! would mix samples (move, flatten or reduce axis 0) is refused.
 
 use crate::error::{ModelError, Result};
-use crate::float::{conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel, InputElem, InputSegment};
+use crate::float::{
+    conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel, GraphOutput, InputElem, InputSegment,
+};
 use crate::index_map;
 use crate::onnx_reduce::{broadcast_shape, Lowering, Reduce};
 use crate::unary::{CmpOp, UnaryFn, UNARY_OPS};
@@ -31,6 +33,8 @@ pub(crate) mod embedding;
 
 #[path = "masked_fill.rs"]
 mod masked_fill;
+#[path = "onnx_ml.rs"]
+mod ml;
 
 /// Parses ONNX bytes into a protobuf model (errors on garbage / truncation).
 pub fn parse_proto(bytes: &[u8]) -> Result<pb::ModelProto> {
@@ -111,26 +115,20 @@ fn import_at(bytes: &[u8], force_batch: Option<usize>) -> Result<FloatModel> {
     for (index, node) in &nodes {
         imp.node(*index, node)?;
     }
-    if graph.output.len() != 1 {
-        return Err(ModelError::Graph(format!(
-            "the model must have exactly one output, found {}",
-            graph.output.len()
-        )));
-    }
-    let out_name = &graph.output[0].name;
-    let output = *imp.values.get(out_name).ok_or_else(|| {
-        ModelError::Graph(format!(
-            "graph output `{out_name}` is a constant or is never computed"
-        ))
-    })?;
+    let outputs = graph
+        .output
+        .iter()
+        .map(|o| imp.graph_output(o))
+        .collect::<Result<Vec<_>>>()?;
     let mut m = FloatModel {
         tensors: imp.tensors,
         input,
-        output,
+        output: outputs[0].tensor,
         batch,
         dynamic_batch,
         ops: imp.ops,
         input_segments,
+        outputs,
     };
     prune_and_fold(&mut m)?;
     Ok(m)
@@ -161,6 +159,40 @@ fn constant_scalars(
         }
     }
     out
+}
+
+impl Importer {
+    /// A graph output: the tensor computing it, and its element type (a
+    /// sequence, ZipMap's list of maps, is its input's probabilities). A
+    /// constant output is refused: the statement proves what the input
+    /// determines, and a constant is no part of it.
+    fn graph_output(&self, vi: &pb::ValueInfoProto) -> Result<GraphOutput> {
+        use pb::type_proto::Value as TV;
+        let name = &vi.name;
+        let tensor = match self.values.get(name) {
+            Some(&t) => t,
+            None if self.consts.contains_key(name) => {
+                return Err(ModelError::Graph(format!(
+                    "graph output `{name}` is a constant (it does not depend on the input), which a proof cannot report; remove it from the graph outputs"
+                )))
+            }
+            None => {
+                return Err(ModelError::Graph(format!(
+                    "graph output `{name}` is never computed"
+                )))
+            }
+        };
+        let elem = match vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+            Some(TV::TensorType(t)) => InputElem::from_onnx(t.elem_type)
+                .map_err(|r| ModelError::Graph(format!("graph output `{name}`: {r}")))?,
+            _ => InputElem::Float32,
+        };
+        Ok(GraphOutput {
+            name: name.clone(),
+            tensor,
+            elem,
+        })
+    }
 }
 
 /// A graph input as the importer sees it.
@@ -509,6 +541,9 @@ impl Importer {
             index,
             reason,
         };
+        if node.domain == "ai.onnx.ml" {
+            return self.ml_node(node, &nname, index);
+        }
         if !(node.domain.is_empty() || node.domain == "ai.onnx") {
             return Err(unsupported());
         }
@@ -1578,7 +1613,8 @@ impl Importer {
                     .iter()
                     .enumerate()
                     .all(|(i, &d)| i == 0 || d == 1 || axes.contains(&i));
-                if op == "Softmax" && whole_sample && self.graph_outputs.contains(&out_name) {
+                // Only the one output of a single-output graph can be a float tail.
+                if op == "Softmax" && whole_sample && self.graph_outputs == [out_name.clone()] {
                     // Applied in float after the proven logits (monotone: top-1 kept).
                     mk(self, FOpKind::Softmax, vec![x], xs)?;
                 } else if axes.is_empty() {
@@ -1592,6 +1628,79 @@ impl Importer {
                         out_name: &out_name,
                     };
                     self.lower_softmax(&at, x, &axes, op == "LogSoftmax");
+                }
+            }
+            "ArgMax" | "ArgMin" | "Hardmax" | "TopK" => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                let r = xs.len() as i64;
+                let default_axis = match op {
+                    "ArgMax" | "ArgMin" => 0,
+                    "Hardmax" if self.opset < 13 => 1,
+                    _ => -1,
+                };
+                let mut axis = attr_i(node, "axis", default_axis);
+                if axis < 0 {
+                    axis += r;
+                }
+                if !(0..r).contains(&axis) {
+                    return Err(bad(format!("axis {axis} out of range for {xs:?}")));
+                }
+                // Hardmax before opset 13 works on the input coerced to 2-D at `axis`.
+                let axes: Vec<usize> = if op == "Hardmax" && self.opset < 13 {
+                    (axis as usize..xs.len()).collect()
+                } else {
+                    vec![axis as usize]
+                };
+                if axes.contains(&0) && (self.batch > 1 || op != "Hardmax") {
+                    return Err(bad(format!(
+                        "{op} over the batch axis (axis 0) compares samples; only per-sample axes are supported"
+                    )));
+                }
+                let axes: Vec<usize> = axes.into_iter().filter(|&a| a != 0).collect();
+                let at = Lowering {
+                    node: &nname,
+                    op_type: op,
+                    out_name: &out_name,
+                };
+                match op {
+                    "Hardmax" => {
+                        if axes.is_empty() {
+                            return Err(bad(
+                                "a Hardmax over the batch axis alone is not supported".into(),
+                            ));
+                        }
+                        self.lower_hardmax(&at, x, &axes);
+                    }
+                    "TopK" => {
+                        let k = if self.opset < 10 {
+                            attr_i(node, "k", 0)
+                        } else {
+                            let c = need_cst(self, 1)?;
+                            c.data.first().map_or(0, |&v| v as i64)
+                        };
+                        if k != 1 {
+                            return Err(bad(format!(
+                                "k = {k}: only k = 1 is supported (the maximum and its index); k > 1 needs a proven sort"
+                            )));
+                        }
+                        let largest = attr_i(node, "largest", 1) != 0;
+                        let idx_name = node.output.get(1).filter(|s| !s.is_empty()).cloned();
+                        let idx_at = idx_name.as_deref().map(|n| Lowering {
+                            node: &nname,
+                            op_type: op,
+                            out_name: n,
+                        });
+                        self.lower_top1(&at, idx_at.as_ref(), x, axes[0], largest);
+                    }
+                    _ => {
+                        let pick = crate::onnx_argmax::Pick {
+                            min: op == "ArgMin",
+                            last: attr_i(node, "select_last_index", 0) != 0,
+                        };
+                        let keepdims = attr_i(node, "keepdims", 1) != 0;
+                        self.lower_argmax(&at, x, axes[0], keepdims, pick);
+                    }
                 }
             }
             _ if Reduce::of(op).is_some() => {
@@ -1759,12 +1868,37 @@ impl Importer {
                     dims: map.out_shape,
                 })
             }
-            "Add" | "Sub" | "Mul" | "Div" => {
+            "Where" => {
+                // Shape arithmetic (`Expand` targets): equal lengths or scalars.
+                let (c, a, b) = (get(0)?, get(1)?, get(2)?);
+                let n = c.data.len().max(a.data.len()).max(b.data.len());
+                let at = |t: &Const, i: usize| match t.data.len() {
+                    1 => Ok(t.data[0]),
+                    l if l == n => Ok(t.data[i]),
+                    _ => Err(()),
+                };
+                let data = (0..n)
+                    .map(|i| {
+                        Ok(if at(&c, i)? != 0.0 {
+                            at(&a, i)?
+                        } else {
+                            at(&b, i)?
+                        })
+                    })
+                    .collect::<std::result::Result<Vec<f64>, ()>>()?;
+                let dims = [&c, &a, &b]
+                    .iter()
+                    .find(|t| t.data.len() == n)
+                    .map_or(vec![n], |t| t.dims.clone());
+                Ok(Const { dims, data })
+            }
+            "Add" | "Sub" | "Mul" | "Div" | "Equal" => {
                 let (a, b) = (get(0)?, get(1)?);
                 let f = |x: f64, y: f64| match op {
                     "Add" => x + y,
                     "Sub" => x - y,
                     "Mul" => x * y,
+                    "Equal" => f64::from(u8::from(x == y)),
                     _ => x / y,
                 };
                 if a.data.len() == b.data.len() {
@@ -1932,7 +2066,9 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
         }
     }
     for (i, op) in m.ops.iter().enumerate() {
-        if matches!(op.kind, FOpKind::Softmax) && (op.output != m.output || i + 1 != m.ops.len()) {
+        if matches!(op.kind, FOpKind::Softmax)
+            && (op.output != m.output || i + 1 != m.ops.len() || m.outputs.len() > 1)
+        {
             return Err(ModelError::UnsupportedAttr {
                 op: "Softmax".into(),
                 node: op.node.clone(),

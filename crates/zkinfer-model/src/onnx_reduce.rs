@@ -49,7 +49,7 @@ pub(crate) struct Lowering<'a> {
 
 impl Importer {
     /// Appends `kind` on `inputs` producing a fresh internal tensor.
-    fn emit(
+    pub(crate) fn emit(
         &mut self,
         at: &Lowering,
         step: &str,
@@ -69,11 +69,11 @@ impl Importer {
         out
     }
 
-    fn shape(&self, x: FId) -> Vec<usize> {
+    pub(crate) fn shape(&self, x: FId) -> Vec<usize> {
         self.tensors[x].shape.clone()
     }
 
-    fn reshape(&mut self, at: &Lowering, x: FId, shape: Vec<usize>) -> FId {
+    pub(crate) fn reshape(&mut self, at: &Lowering, x: FId, shape: Vec<usize>) -> FId {
         if self.shape(x) == shape {
             return x;
         }
@@ -87,7 +87,7 @@ impl Importer {
 
     /// `x` with the (sorted, non-batch) `axes` moved to the end and merged
     /// into one: `[1, kept.., prod(axes)]`, and the permutation used.
-    fn gather_axes_last(
+    pub(crate) fn gather_axes_last(
         &mut self,
         at: &Lowering,
         x: FId,
@@ -115,7 +115,7 @@ impl Importer {
     }
 
     /// Reduces the last axis of `x` (`[1, .., L]` → `[1, .., 1]`).
-    fn reduce_last(&mut self, at: &Lowering, x: FId, how: Reduce) -> FId {
+    pub(crate) fn reduce_last(&mut self, at: &Lowering, x: FId, how: Reduce) -> FId {
         let shape = self.shape(x);
         let l = *shape.last().expect("a reduced tensor has axes");
         let mut out_shape = shape.clone();
@@ -178,7 +178,7 @@ impl Importer {
     }
 
     /// `[1, .., 1]` → `[1, .., L]`, repeating each value along the last axis.
-    fn broadcast_last(&mut self, at: &Lowering, y: FId, l: usize) -> FId {
+    pub(crate) fn broadcast_last(&mut self, at: &Lowering, y: FId, l: usize) -> FId {
         let mut shape = self.shape(y);
         *shape.last_mut().expect("non-empty") = l;
         let n: usize = shape.iter().product();
@@ -509,7 +509,13 @@ impl Importer {
     }
 
     /// Undoes [`Importer::gather_axes_last`]: the merge, then the transpose.
-    fn unmerge(&mut self, at: &Lowering, y: FId, shape: &[usize], perm: Option<Vec<usize>>) -> FId {
+    pub(crate) fn unmerge(
+        &mut self,
+        at: &Lowering,
+        y: FId,
+        shape: &[usize],
+        perm: Option<Vec<usize>>,
+    ) -> FId {
         let moved: Vec<usize> = match &perm {
             Some(p) => p.iter().map(|&a| shape[a]).collect(),
             None => shape.to_vec(),
@@ -656,7 +662,7 @@ impl Importer {
     }
 
     /// Gives the lowered result the node's output name and shape.
-    fn finish(&mut self, at: &Lowering, y: FId, shape: Vec<usize>) -> FId {
+    pub(crate) fn finish(&mut self, at: &Lowering, y: FId, shape: Vec<usize>) -> FId {
         let out = if self.shape(y) == shape {
             y
         } else {

@@ -26,7 +26,7 @@
 //!   in `[2^15, 2^16)` (≥ 15 bits of precision) whenever the shift limit allows.
 
 use crate::error::{ModelError, Result};
-use crate::float::{FId, FOp, FOpKind, FloatModel};
+use crate::float::{FId, FOp, FOpKind, FloatModel, InputElem};
 use crate::ir::*;
 use crate::unary::UnaryFn;
 
@@ -238,10 +238,21 @@ impl<'a> Q<'a> {
         Ok(out)
     }
 
-    fn quant_weights(&self, w: &[f64]) -> (Vec<i64>, f64) {
+    /// Weights at scale `max|w| / levels`; or at scale 1 when they are
+    /// small integers applied to a 0/1 tensor (`exact_ints`: a count, a
+    /// tree's path test, the index of a one-hot), so that the result is an
+    /// exact integer at scale 1.
+    fn quant_weights(&self, w: &[f64], exact_ints: bool) -> (Vec<i64>, f64) {
         let wmax = w.iter().fold(0.0f64, |a, v| a.max(v.abs()));
         let l = levels(self.cfg.weight_bits) as f64;
-        let sw = if wmax > 0.0 { wmax / l } else { 1.0 };
+        let ints = exact_ints && wmax <= l && w.iter().all(|v| v.fract() == 0.0);
+        let sw = if ints {
+            1.0
+        } else if wmax > 0.0 {
+            wmax / l
+        } else {
+            1.0
+        };
         (w.iter().map(|v| (v / sw).round() as i64).collect(), sw)
     }
 
@@ -270,7 +281,7 @@ impl<'a> Q<'a> {
         let x = op.inputs[0];
         let qx = self.ensure_small(x)?;
         let (sx, bx) = (self.tensors[qx].scale, self.tensors[qx].bound as i128);
-        let (wq, sw) = self.quant_weights(w);
+        let (wq, sw) = self.quant_weights(w, sx == 1.0 && bx <= 1);
         let s_acc = sx * sw;
         let oname = self.fm.tensors[op.output].name.clone();
         let bq = self.quant_bias(b, s_acc, &oname)?;
@@ -402,6 +413,12 @@ impl<'a> Q<'a> {
                 }
             }
             UnaryFn::Sqrt => lo = lo.max(0.0),
+            // A comparison with 0 needs 0 inside the domain, with room on
+            // both sides: clamping then keeps every value's sign.
+            UnaryFn::Compare(_) => {
+                lo = lo.min(-h);
+                hi = hi.max(h);
+            }
             UnaryFn::Pow { p } => {
                 (lo, hi) = crate::onnx_import::lowering::pow_domain(p, (lo, hi), (m0, m1), margin)
                     .map_err(refuse)?
@@ -488,7 +505,7 @@ impl<'a> Q<'a> {
         let fout = op.output;
         let oshape = self.fm.tensors[fout].shape.clone();
         let oname = self.fm.tensors[fout].name.clone();
-        let is_final = fout == self.fm.output;
+        let is_final = self.fm.output_ids().contains(&fout);
         self.nonneg[fout] = match &op.kind {
             FOpKind::Relu | FOpKind::Sigmoid => true,
             FOpKind::Clip { min, .. } => *min >= 0.0,
@@ -606,7 +623,18 @@ impl<'a> Q<'a> {
             }
             FOpKind::Unary(f) => {
                 self.nonneg[fout] = f.non_negative();
-                self.unary(op, *f)?;
+                let qx = self.q(x);
+                let rounding = matches!(
+                    f,
+                    UnaryFn::Trunc | UnaryFn::Floor | UnaryFn::Ceil | UnaryFn::Round
+                );
+                if rounding && self.tensors[qx].scale == 1.0 {
+                    // Integers already (an index, a 0/1 test): exact identity.
+                    self.nonneg[fout] = self.nonneg[x];
+                    self.map[fout] = Some(qx);
+                } else {
+                    self.unary(op, *f)?;
+                }
             }
             FOpKind::MatMul => {
                 // Both operands requantized to activations; exact sums of
@@ -807,12 +835,110 @@ impl<'a> Q<'a> {
                 });
                 self.map[fout] = Some(out);
             }
+            FOpKind::ArgMaxOneHot => {
+                // Exact on the quantized values (ties in them resolve to the
+                // first, as in float); 0/1 at scale 1.
+                let qx = self.q(x);
+                let mut sink = crate::argmax::OpSink {
+                    tensors: &mut self.tensors,
+                    ops: &mut self.ops,
+                    name: oname.clone(),
+                };
+                let out = crate::argmax::first_max_one_hot(&mut sink, qx)?;
+                self.nonneg[fout] = true;
+                self.map[fout] = Some(out);
+            }
             FOpKind::Softmax => {
                 // Not part of the integer statement: the proved output is the logits.
                 self.map[fout] = Some(self.q(x));
             }
         }
         Ok(())
+    }
+}
+
+impl Q<'_> {
+    /// The statement's output tensor and where each graph output sits in it.
+    /// One output is its own tensor. Several are placed side by side per
+    /// sample, each by a `Select` into its segment (zeros elsewhere), and
+    /// summed with multipliers 1: every output keeps its integers and scale
+    /// (the segments record the scales), nothing is rescaled.
+    fn outputs(&mut self) -> Result<(TensorId, Vec<OutputSegment>)> {
+        let fm = self.fm;
+        let graph: Vec<(String, FId, InputElem)> = if fm.outputs.is_empty() {
+            let t = fm.output;
+            vec![(fm.tensors[t].name.clone(), t, InputElem::Float32)]
+        } else {
+            fm.outputs
+                .iter()
+                .map(|o| (o.name.clone(), o.tensor, o.elem))
+                .collect()
+        };
+        let mut segments = Vec::with_capacity(graph.len());
+        let mut offset = 0;
+        for (name, f, elem) in &graph {
+            let t = &self.tensors[self.q(*f)];
+            let mut shape = vec![1];
+            shape.extend_from_slice(&fm.tensors[*f].shape[1..]);
+            segments.push(OutputSegment {
+                name: name.clone(),
+                shape,
+                elem: *elem,
+                scale: t.scale,
+                offset,
+                len: t.len(),
+            });
+            offset += t.len();
+        }
+        if let [(_, f, _)] = graph[..] {
+            return Ok((self.q(f), segments));
+        }
+        let mut sum: Option<TensorId> = None;
+        for ((name, f, _), seg) in graph.iter().zip(&segments) {
+            let qf = self.q(*f);
+            let source = (0..offset)
+                .map(|k| {
+                    if (seg.offset..seg.offset + seg.len).contains(&k) {
+                        (k - seg.offset) as i64
+                    } else {
+                        -1
+                    }
+                })
+                .collect();
+            let bound = self.tensors[qf].bound;
+            let placed = self.add_tensor(&format!("{name}/placed"), &[1, offset], 1.0, bound)?;
+            self.ops.push(QOp::Select {
+                input: qf,
+                output: placed,
+                source,
+            });
+            sum = Some(match sum {
+                None => placed,
+                Some(acc) => {
+                    let bound = self.tensors[acc].bound as i128 + bound as i128;
+                    if bound >= VALUE_BOUND as i128 {
+                        return Err(ModelError::Quantize(
+                            "the graph outputs together may reach 2^62".into(),
+                        ));
+                    }
+                    let out = self.add_tensor(
+                        &format!("{name}/outputs"),
+                        &[1, offset],
+                        1.0,
+                        bound as i64,
+                    )?;
+                    self.ops.push(QOp::Add {
+                        a: acc,
+                        b: placed,
+                        output: out,
+                        a_mul: 1,
+                        b_mul: 1,
+                    });
+                    out
+                }
+            });
+        }
+        Ok((sum.expect("several outputs"), segments))
     }
 }
 
@@ -893,11 +1019,11 @@ pub fn quantize(
     for op in &fm.ops {
         q.op(op)?;
     }
-    let output = q.q(fm.output);
     let output_softmax = fm
         .ops
         .last()
         .is_some_and(|o| matches!(o.kind, FOpKind::Softmax));
+    let (output, output_segments) = q.outputs()?;
     let m = QuantModel {
         version: QUANT_MODEL_VERSION,
         name: name.to_string(),
@@ -911,6 +1037,7 @@ pub fn quantize(
         output_softmax,
         input_segments: fm.input_segments.clone(),
         tied_weights: Vec::new(),
+        output_segments,
     };
     m.validate()?;
     Ok(m)

@@ -164,8 +164,10 @@ pub fn verify_float(
 }
 
 /// The proven-output file: `output` (dequantized, for people), `output_int`
-/// (the quantized output the proof binds) and `model_id`. Verification binds
-/// all three ([`OutputFile::check`]). A proof of greedy generation adds
+/// (the quantized output the proof binds), `model_id`, and `outputs`: each
+/// graph output by name with its dequantized values over all samples
+/// (integer outputs, such as a class label, as integers). Verification binds
+/// all of them ([`OutputFile::check`]). A proof of greedy generation adds
 /// `generation` ([`crate::generation`]), which its verifier checks too.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutputFile {
@@ -173,6 +175,54 @@ pub struct OutputFile {
     pub output_int: Vec<i64>,
     pub model_id: String,
     pub generation: Option<crate::generation::Generation>,
+    pub outputs: Option<Vec<NamedOutput>>,
+}
+
+/// One graph output's values in an [`OutputFile`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedOutput {
+    pub name: String,
+    /// All samples' values, in order.
+    pub values: Vec<f64>,
+    /// Written as JSON integers (an integer-typed output).
+    pub integer: bool,
+}
+
+impl NamedOutput {
+    fn to_json(&self) -> serde_json::Value {
+        let values: Vec<serde_json::Value> = self
+            .values
+            .iter()
+            .map(|&v| {
+                if self.integer {
+                    json!(v as i64)
+                } else {
+                    json!(v)
+                }
+            })
+            .collect();
+        json!({"name": self.name, "values": values})
+    }
+}
+
+/// The graph outputs of a verified (dequantized) output, by name.
+pub fn named_outputs(model: &QuantModel, output: &[f64]) -> Vec<NamedOutput> {
+    let integer = |k: usize| {
+        model
+            .output_segments
+            .get(k)
+            .is_some_and(|s| s.elem.is_integer())
+    };
+    model
+        .split_outputs(output)
+        .into_iter()
+        .enumerate()
+        .map(|(k, (name, values))| NamedOutput {
+            name,
+            values,
+            integer: integer(k),
+        })
+        .collect()
 }
 
 /// Largest difference, in units in the last place, accepted between a softmax
@@ -182,8 +232,10 @@ const SOFTMAX_ULPS: u64 = 4;
 impl OutputFile {
     /// The file for a proven quantized output.
     pub fn new(vk: &VerifyingKey, output_int: Vec<i64>) -> Self {
+        let output = dequantize_output(vk, &output_int);
         Self {
-            output: dequantize_output(vk, &output_int),
+            outputs: Some(named_outputs(&vk.structure, &output)),
+            output,
             output_int,
             model_id: vk.model_id_hex(),
             generation: None,
@@ -194,6 +246,9 @@ impl OutputFile {
         let mut v = json!({"output": self.output, "output_int": self.output_int, "model_id": self.model_id});
         if let Some(g) = &self.generation {
             v["generation"] = serde_json::to_value(g).expect("plain JSON values");
+        }
+        if let Some(outputs) = &self.outputs {
+            v["outputs"] = outputs.iter().map(NamedOutput::to_json).collect();
         }
         v
     }
@@ -213,14 +268,14 @@ impl OutputFile {
         })
     }
 
-    /// Exactly the fields [`OutputFile::to_json`] writes.
+    /// Exactly the fields [`OutputFile::to_json`] writes (`outputs` and
+    /// `generation` optional).
     pub fn parse(text: &str) -> std::result::Result<Self, String> {
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let obj = v.as_object().ok_or("not a JSON object")?;
-        if let Some(k) = obj
-            .keys()
-            .find(|k| !["output", "output_int", "model_id", "generation"].contains(&k.as_str()))
-        {
+        if let Some(k) = obj.keys().find(|k| {
+            !["output", "output_int", "model_id", "generation", "outputs"].contains(&k.as_str())
+        }) {
             return Err(format!("unexpected field \"{k}\""));
         }
         let array = |name: &str| {
@@ -248,11 +303,22 @@ impl OutputFile {
             ),
             None => None,
         };
+        let outputs = match obj.get("outputs") {
+            None => None,
+            Some(o) => Some(
+                o.as_array()
+                    .ok_or("\"outputs\" must be an array")?
+                    .iter()
+                    .map(parse_named_output)
+                    .collect::<std::result::Result<_, _>>()?,
+            ),
+        };
         Ok(Self {
             output,
             output_int,
             model_id,
             generation,
+            outputs,
         })
     }
 
@@ -296,8 +362,83 @@ impl OutputFile {
                 ));
             }
         }
+        self.check_named(vk, verified)
+    }
+
+    /// The file's `outputs` are exactly the verified output split by graph
+    /// output (required unless the model predates output segments).
+    fn check_named(&self, vk: &VerifyingKey, verified: &VerifiedOutput) -> Result<()> {
+        let fail = |m: String| Err(Error::OutputFile(m));
+        let Some(claimed) = &self.outputs else {
+            if !vk.structure.output_segments.is_empty() {
+                return fail("the file has no \"outputs\"".into());
+            }
+            return Ok(());
+        };
+        let expected = named_outputs(&vk.structure, &verified.output);
+        if claimed.len() != expected.len() {
+            return fail(format!(
+                "the output file lists {} outputs, the model has {}",
+                claimed.len(),
+                expected.len()
+            ));
+        }
+        let ulps = if vk.structure.output_softmax {
+            SOFTMAX_ULPS
+        } else {
+            0
+        };
+        for (c, e) in claimed.iter().zip(&expected) {
+            // Compared as written: through the same JSON write and read.
+            let e = parse_named_output(&e.to_json()).expect("own JSON");
+            let same = c.name == e.name
+                && c.integer == e.integer
+                && c.values.len() == e.values.len()
+                && c.values
+                    .iter()
+                    .zip(&e.values)
+                    .all(|(&a, &b)| floats_match(a, b, ulps));
+            if !same {
+                return fail(format!(
+                    "the output file's output `{}` is not the verified output `{}` ({:?})",
+                    c.name, e.name, e.values
+                ));
+            }
+        }
         Ok(())
     }
+}
+
+/// One entry of an output file's `outputs`: `{"name", "values"}`.
+fn parse_named_output(v: &serde_json::Value) -> std::result::Result<NamedOutput, String> {
+    let obj = v
+        .as_object()
+        .ok_or("an \"outputs\" entry is not an object")?;
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !["name", "values"].contains(&k.as_str()))
+    {
+        return Err(format!("unexpected field \"{k}\" in an \"outputs\" entry"));
+    }
+    let name = obj
+        .get("name")
+        .and_then(|n| n.as_str())
+        .ok_or("an \"outputs\" entry has no \"name\" string")?
+        .to_string();
+    let raw = obj
+        .get("values")
+        .and_then(|n| n.as_array())
+        .ok_or("an \"outputs\" entry has no \"values\" array")?;
+    let integer = !raw.is_empty() && raw.iter().all(|x| x.is_i64() || x.is_u64());
+    let values = raw
+        .iter()
+        .map(|x| x.as_f64().ok_or("\"values\" must hold numbers"))
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(NamedOutput {
+        name,
+        values,
+        integer,
+    })
 }
 
 /// `v` as written to a JSON file and read back.

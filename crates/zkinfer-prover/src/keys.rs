@@ -28,8 +28,9 @@ const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// 4: a model without weight layers has an empty weight commitment (no root).
 /// 5: the commitment mode is a field of the verifying key (so of the model id).
 /// 7: the model structure states where each graph input sits in the input.
-/// 8: the model structure states which Dense ops share (tied) weights, and an
-/// input segment may be the one-hot rows of token ids (`InputSegment::one_hot`).
+/// 8: the model structure states which Dense ops share (tied) weights, where
+/// each graph output sits in the output (at which scale), and an input
+/// segment may be the one-hot rows of token ids (`InputSegment::one_hot`).
 pub const KEY_FORMAT_VERSION: u32 = 8;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

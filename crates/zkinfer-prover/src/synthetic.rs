@@ -122,6 +122,7 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
         output_softmax: false,
         input_segments: vec![],
         tied_weights: Vec::new(),
+        output_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }
@@ -293,6 +294,7 @@ pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantMo
         output_softmax: false,
         input_segments: vec![],
         tied_weights: Vec::new(),
+        output_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }
@@ -412,6 +414,7 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
         output_softmax: false,
         input_segments: vec![],
         tied_weights: Vec::new(),
+        output_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     };

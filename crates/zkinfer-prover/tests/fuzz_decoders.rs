@@ -590,6 +590,7 @@ fn wrapping_kernel_size_is_refused() {
         output_softmax: false,
         input_segments: vec![],
         tied_weights: Vec::new(),
+        output_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     };

@@ -28,6 +28,7 @@ fn model(tensors: Vec<TensorInfo>, output: usize, ops: Vec<QOp>) -> QuantModel {
         output_softmax: false,
         input_segments: vec![],
         tied_weights: Vec::new(),
+        output_segments: vec![],
         batch: 1,
         dynamic_batch: false,
     }
