@@ -983,6 +983,8 @@ mod tests {
             values: HashMap::new(),
             tensors: vec![],
             ops: vec![],
+            one_hot: HashMap::new(),
+            masked: HashMap::new(),
         };
         imp.new_tensor("x", shape.to_vec());
         imp
