@@ -55,7 +55,7 @@ pub fn class_scores<'a>(m: &QuantModel, sample_output: &'a [f64]) -> &'a [f64] {
         .skip_while(|&d| d == 1)
         .collect();
     let c = shape.last().copied().unwrap_or(1).max(1);
-    if shape.len() >= 2 && sample_output.len() > c && sample_output.len() % c == 0 {
+    if shape.len() >= 2 && sample_output.len() > c && sample_output.len().is_multiple_of(c) {
         &sample_output[sample_output.len() - c..]
     } else {
         sample_output
