@@ -435,6 +435,20 @@ def transformers(outdir):
         init_i64("merge_shape", np.array([0, t, d])), init("ln_s", np.ones(d, dtype=np.float32)),
         init("ln_b", np.zeros(d, dtype=np.float32)), init("head", w(rng, d, v))],
         [("ids", TensorProto.INT64, [t])], [t, v], [rng.integers(0, v, (1, t))])
+    # Ids gathered (one-hot segment) and also read as numbers (their raw segment kept).
+    save_multi(outdir, "ids_numeric", [
+        N("Gather", ["tok", "ids"], ["te"], name="tok_embed"),
+        N("Cast", ["ids"], ["c"], name="ids_as_float", to=TensorProto.FLOAT),
+        N("Unsqueeze", ["c", "ax2"], ["cu"], name="ids_column"),
+        N("Add", ["te", "cu"], ["output"], name="add_ids"),
+    ], [init("tok", w(rng, 5, 3, scale=1.0)), init_i64("ax2", [2])],
+        [("ids", TensorProto.INT64, [4])], [4, 3], [np.array([[4, 0, -2, 3]])])
+    # A -inf fill read by something other than a Softmax: refused by name.
+    save(outdir, "refuse_inf_mask", [
+        N("Where", ["causal", "neg_inf", "input"], ["sm"], name="causal_mask"),
+        N("Add", ["sm", "input"], ["output"], name="add_masked"),
+    ], [numpy_helper.from_array(np.triu(np.ones((3, 3), dtype=bool), k=1), "causal"),
+        init("neg_inf", np.array(-np.inf, dtype=np.float32))], [3, 3], [3, 3], rng.standard_normal((3, 3)))
 
 
 def reductions(outdir):

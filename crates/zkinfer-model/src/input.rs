@@ -439,3 +439,53 @@ pub fn load_labels(path: impl AsRef<Path>) -> Result<Vec<i64>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::float::InputElem;
+
+    fn seg(offset: usize, len: usize, one_hot: Option<usize>) -> InputSegment {
+        let shape = match one_hot {
+            Some(v) => vec![1, len / v, v],
+            None => vec![1, len],
+        };
+        InputSegment {
+            name: "ids".into(),
+            shape,
+            elem: InputElem::Int64,
+            offset,
+            len,
+            one_hot,
+        }
+    }
+
+    #[test]
+    fn ids_expand_to_one_hot_rows_and_negative_ids_count_from_the_end() {
+        assert_eq!(
+            one_hot(&[2.0, -1.0], 3).unwrap(),
+            vec![0.0, 0.0, 1.0, 0.0, 0.0, 1.0]
+        );
+        for bad in [3.0, -4.0, 0.5] {
+            let e = one_hot(&[bad], 3).unwrap_err();
+            assert!(e.contains("not a token id") && e.contains("[-3, 3)"), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_input_read_as_ids_and_as_numbers_fills_both_its_segments_per_sample() {
+        // Two samples of two ids each: raw values, then their one-hot rows (depth 3).
+        let segments = [seg(0, 2, None), seg(2, 6, Some(3))];
+        assert_eq!(graph_inputs(&segments).len(), 1);
+        let (x, n) = interleave(&[vec![1.0, 0.0, 2.0, 2.0]], &segments).unwrap();
+        assert_eq!(n, 2);
+        #[rustfmt::skip]
+        let want = vec![
+            1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0,
+            2.0, 2.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0,
+        ];
+        assert_eq!(x, want);
+        let e = interleave(&[vec![1.0, 0.0, 2.0]], &segments).unwrap_err();
+        assert!(e.contains("not a whole number of samples"), "{e}");
+    }
+}

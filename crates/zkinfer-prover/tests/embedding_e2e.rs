@@ -121,3 +121,44 @@ fn out_of_range_and_fractional_ids_are_refused_by_name() {
         );
     }
 }
+
+#[test]
+fn ids_also_read_as_numbers_keep_their_raw_segment_and_prove() {
+    let onnx = std::fs::read(format!("{FIXTURES}/ids_numeric.onnx")).expect("fixture");
+    let ids = vec![4.0, 0.0, -2.0, 3.0];
+    let (m, report) = compile(
+        &onnx,
+        "ids_numeric",
+        std::slice::from_ref(&ids),
+        &CompileOptions::default(),
+    )
+    .expect("compiles");
+    assert!(report.tract_max_abs_diff.expect("tract ran") < 1e-4);
+    let kinds: Vec<Option<usize>> = m.input_segments.iter().map(|s| s.one_hot).collect();
+    assert_eq!(
+        kinds,
+        vec![None, Some(5)],
+        "raw ids, then their one-hot rows"
+    );
+    let q = statement(&m, &ids).expect("in range");
+    let pk = setup(m.clone(), None).expect("setup");
+    let out = prove(&pk, &q).expect("prove");
+    verify(&pk.vk, &q, &out.output, &out.proof).expect("verifies");
+    // −2 and 3 pick the same row but are different numbers: another statement.
+    let q2 = statement(&m, &[4.0, 0.0, 3.0, 3.0]).expect("in range");
+    assert!(verify(&pk.vk, &q2, &out.output, &out.proof).is_err());
+}
+
+#[test]
+fn an_infinite_fill_read_by_anything_but_a_softmax_is_refused_by_name() {
+    let onnx = std::fs::read(format!("{FIXTURES}/refuse_inf_mask.onnx")).expect("fixture");
+    let x = zkinfer_model::input::load_samples(format!("{FIXTURES}/refuse_inf_mask.input.json"))
+        .expect("fixture input");
+    let e = compile(&onnx, "refuse_inf_mask", &x, &CompileOptions::default())
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        e.contains("add_masked") && e.contains("-inf") && e.contains("only a Softmax"),
+        "{e}"
+    );
+}
