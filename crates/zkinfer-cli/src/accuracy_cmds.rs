@@ -32,13 +32,8 @@ pub fn prove(
             labels.len()
         );
     }
-    let started = Instant::now();
-    let quiet = a.json;
-    let proven = prove_accuracy(pk, x, &labels, &mut |phase| {
-        if !quiet {
-            eprintln!("  [{:>7.3} s] {phase}", started.elapsed().as_secs_f64());
-        }
-    })?;
+    let mut progress = crate::proof_cmds::progress_printer(a.json);
+    let proven = prove_accuracy(pk, x, &labels, &mut progress)?;
     let bytes = proven.proof.to_bytes();
     std::fs::write(&a.proof, &bytes).with_context(|| format!("writing {}", a.proof.display()))?;
     if let Some(p) = &a.output_json {

@@ -143,13 +143,8 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
             pk.model.ops.len()
         );
     }
-    let started = Instant::now();
-    let quiet = a.json;
-    let proven = api::prove_float(pk, &x, &mut |phase| {
-        if !quiet {
-            eprintln!("  [{:>7.3} s] {phase}", started.elapsed().as_secs_f64());
-        }
-    })?;
+    let mut progress = progress_printer(a.json);
+    let proven = api::prove_float(pk, &x, &mut progress)?;
     let bytes = proven.proof.to_bytes();
     std::fs::write(&a.proof, &bytes).with_context(|| format!("writing {}", a.proof.display()))?;
     if let Some(p) = &a.output_json {
@@ -191,12 +186,8 @@ fn run_prove_generation(a: ProveArgs) -> Result<()> {
         None => None,
     };
     let started = Instant::now();
-    let quiet = a.json;
-    let (mut proven, g) = generation::prove(pk, &prompt, n, &mut |phase| {
-        if !quiet {
-            eprintln!("  [{:>7.3} s] {phase}", started.elapsed().as_secs_f64());
-        }
-    })?;
+    let mut progress = progress_printer(a.json);
+    let (mut proven, g) = generation::prove(pk, &prompt, n, &mut progress)?;
     let text = vocab
         .as_deref()
         .and_then(|v| generation::text(v, g.generated_ids()));
@@ -340,4 +331,14 @@ pub fn run_demo() -> Result<()> {
     let bits = zkinfer_prover::security::report(&vk).total_bits;
     println!("security   {bits:.1} bits (computed; see `zkinfer security`)");
     Ok(())
+}
+
+/// Prints each proving phase with the time since the start, unless `quiet`.
+pub fn progress_printer(quiet: bool) -> impl FnMut(&str) {
+    let started = Instant::now();
+    move |phase| {
+        if !quiet {
+            eprintln!("  [{:>7.3} s] {phase}", started.elapsed().as_secs_f64());
+        }
+    }
 }
