@@ -104,6 +104,12 @@ pub fn run_setup(a: SetupArgs) -> Result<()> {
     pk.save(&a.output.join("model.pk"))?;
     pk.vk.save(&a.output.join("model.vk"))?;
     let bits = zkinfer_prover::security::report(&pk.vk).total_bits;
+    if bits < zkinfer_prover::TARGET_BITS {
+        eprintln!(
+            "warning: proofs under this key compute {bits:.1} bits of soundness, below the {} bits zkinfer targets (see `zkinfer security`)",
+            zkinfer_prover::TARGET_BITS
+        );
+    }
     if a.json {
         println!(
             "{}",

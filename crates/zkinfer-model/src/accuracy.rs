@@ -209,35 +209,11 @@ fn one_hot_correct(
         b: labels,
         output: hit,
     });
-    // At most one hit per sample: their sum is the 0/1 verdict.
-    let image = push(sink.tensors, "accuracy/hits", vec![1, 1, classes], 1.0, 1);
+    // At most one hit per sample: their maximum is the 0/1 verdict.
+    let verdict = sink.row_max(hit, 1, classes);
+    let correct = push(sink.tensors, "accuracy/correct", vec![1], 1.0, 1);
     sink.ops.push(QOp::Reshape {
-        input: hit,
-        output: image,
-    });
-    let sum = push(
-        sink.tensors,
-        "accuracy/correct_sum",
-        vec![1, 1, 1],
-        1.0,
-        classes as i64,
-    );
-    sink.ops.push(QOp::SumPool {
-        input: image,
-        output: sum,
-        kernel: [1, classes],
-        strides: [1, classes],
-        pads: [0; 4],
-    });
-    let correct = push(
-        sink.tensors,
-        "accuracy/correct",
-        vec![1],
-        1.0,
-        classes as i64,
-    );
-    sink.ops.push(QOp::Reshape {
-        input: sum,
+        input: verdict,
         output: correct,
     });
     Ok(correct)

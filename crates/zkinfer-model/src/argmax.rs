@@ -125,7 +125,7 @@ impl OpSink<'_> {
     /// MaxPools of fan-in at most [`MAX_FAN_IN`] (the MaxPool argument's
     /// degree grows with its window); a row whose length the fan-in does not
     /// divide is first extended by copies of its first element.
-    fn row_max(&mut self, v: TensorId, rows: usize, len: usize) -> TensorId {
+    pub(crate) fn row_max(&mut self, v: TensorId, rows: usize, len: usize) -> TensorId {
         let (scale, bound) = (self.tensors[v].scale, self.tensors[v].bound);
         let mut cur = self.tensor("rows", &[1, rows, len], scale, bound);
         self.ops.push(QOp::Reshape {

@@ -31,6 +31,7 @@ mod verifier;
 pub use error::ProveError;
 pub use keys::{
     setup, setup_with_mode, CommitmentMode, ProvingKey, VerifyingKey, KEY_FORMAT_VERSION,
+    TARGET_BITS,
 };
 pub use layout::{table_for, Layout, LimbBits};
 pub use proof::Proof;
