@@ -56,11 +56,16 @@ pub enum TableKey {
     Lut { op: usize },
 }
 
-/// One looked-up column: committed polynomial `poly`, multiplied by `scale`.
+/// One looked-up column: committed polynomial `poly`, multiplied by `scale`,
+/// plus `offset` on every row. The offset lets tensors with different value
+/// ranges share one table (a clamp range `[min, max]` is looked up as
+/// `y − min` in the table of its width) at no cost: it is a public constant
+/// the verifier adds to the member's evaluation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ColumnRef {
     pub poly: usize,
     pub scale: u64,
+    pub offset: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -216,7 +221,11 @@ impl LayoutBuilder<'_> {
 
 /// One looked-up column, unscaled.
 pub(crate) fn col(poly: usize) -> ColumnRef {
-    ColumnRef { poly, scale: 1 }
+    ColumnRef {
+        poly,
+        scale: 1,
+        offset: 0,
+    }
 }
 
 impl Layout {

@@ -7,10 +7,10 @@
 //! rows `m·2^n ..`): one tree per size. LogUp then leaves one claim per
 //! column on the concatenation at a point `(s, r)`; the prover sends every
 //! member's committed columns at `r` and the verifier checks
-//! `claim = Σ_m eq(s, m) · scale · member(r)`. The member evaluations become
+//! `claim = Σ_m eq(s, m) · (scale · member(r) + offset)`. The member evaluations become
 //! claims on the activation commitment.
 
-use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
+use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::logup::{self, LookupClaims, LookupWitness};
 use zkinfer_protocol::mle::{eq_table, evaluate_base};
 use zkinfer_protocol::pcs::Claim;
@@ -34,11 +34,12 @@ pub fn group_witnesses(table: &TableLayout, polys: &[Vec<F>]) -> Vec<LookupWitne
                     for &m in &g.members {
                         let r = table.witnesses[m][c];
                         let p = &polys[r.poly];
-                        if r.scale == 1 {
+                        let off = f_from_i64(r.offset);
+                        if r.scale == 1 && r.offset == 0 {
                             col.extend_from_slice(p);
                         } else {
                             let k = F::from_u64(r.scale);
-                            col.extend(p.iter().map(|&x| x * k));
+                            col.extend(p.iter().map(|&x| x * k + off));
                         }
                     }
                     col
@@ -150,7 +151,8 @@ fn file_claims(
             for ((&m, e), &w) in g.members.iter().zip(evals).zip(&sel) {
                 let col = t.witnesses[m].get(c_idx).ok_or_else(malformed)?;
                 let v = *e.get(c_idx).ok_or_else(malformed)?;
-                combined += w * v * EF::from(F::from_u64(col.scale));
+                combined +=
+                    w * (v * EF::from(F::from_u64(col.scale)) + EF::from(f_from_i64(col.offset)));
             }
             if combined != claimed {
                 return Err(VerifyError::Lookup(

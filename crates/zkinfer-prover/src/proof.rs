@@ -31,7 +31,8 @@ pub use crate::ops::LayerProof;
 pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// 5: empty commitments (models with nothing committed per proof, or no
 /// weight layer) are allowed, with no root and an opening without WHIR proof.
-pub const PROOF_FORMAT_VERSION: u32 = 6;
+/// 7: clamp ranges of one width share one lookup table (fewer table proofs).
+pub const PROOF_FORMAT_VERSION: u32 = 7;
 
 /// One table's lookups: the LogUp proof over its merged witnesses, and per
 /// witness group, per member, its committed columns at the group's row point.

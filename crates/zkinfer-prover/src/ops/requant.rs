@@ -2,8 +2,9 @@
 //!
 //! `x·m + 2^(s−1) = q·2^s + Σ_j 2^(bj) r_j` with remainder limbs `r_j` in a
 //! range table, and `q = y + Σ_j 2^(b'j) e_j` with signed excess limbs `e_j`
-//! looked up together with the clamped output: either `(e_j, y)` in a clamp
-//! table (`TableKey::Clamp`), or — for a clamp range exactly `2^k` wide —
+//! looked up together with the clamped output: either `(e_j, y − min)` in
+//! the clamp table of the range's width (`TableKey::Clamp`, shared by every
+//! range of that width), or — for a clamp range exactly `2^k` wide —
 //! `(e_j, hi)` and `(e_j, lo)` in half-width saturation tables
 //! (`TableKey::Saturate`) with `y = min + 2^lo_bits·hi + lo` checked at a
 //! random point. A positive limb forces the maximum, a negative one the
@@ -151,8 +152,9 @@ pub(crate) fn clamp_splits(model: &QuantModel, exc_bits: u32) -> Vec<ClampChoice
             return false;
         };
         let members = ranges.iter().filter(|r| width_of(r.0, r.1) == width);
-        let (count, len) = members.fold((0u128, 0u128), |(c, l), r| (c + 1, l + r.2));
-        let direct = count * padded_rows(width + excess_rows) + 2 * len * n_excess;
+        let len: u128 = members.map(|r| r.2).sum();
+        // Direct clamps of one width share one table (looked up as `y − min`).
+        let direct = padded_rows(width + excess_rows) + 2 * len * n_excess;
         let tables = padded_rows((1 << hi) + excess_rows)
             + if lo != hi {
                 padded_rows((1 << lo) + excess_rows)
@@ -178,7 +180,7 @@ pub(crate) fn clamp_splits(model: &QuantModel, exc_bits: u32) -> Vec<ClampChoice
 pub fn choose_limb_bits(model: &QuantModel) -> LimbBits {
     let cost = |b: LimbBits| -> u128 {
         let mut rows: u128 = 1 << b.remainder;
-        let mut clamps: Vec<(i64, i64)> = Vec::new();
+        let mut clamp_widths: Vec<i128> = Vec::new();
         for op in &model.ops {
             if let QOp::Requant {
                 output,
@@ -192,10 +194,10 @@ pub fn choose_limb_bits(model: &QuantModel) -> LimbBits {
                 let lookups = columns + u32::from(shift % b.remainder != 0);
                 let len = (model.batch * model.tensors[*output].len()) as u128;
                 rows += len * (columns + lookups) as u128;
-                if !clamps.contains(&(*min, *max)) {
-                    clamps.push((*min, *max));
-                    let width = (*max as i128 - *min as i128 + 1).max(1) as u128;
-                    rows += (width + (2u128 << b.excess)).next_power_of_two();
+                let width = (*max as i128 - *min as i128 + 1).max(1);
+                if !clamp_widths.contains(&width) {
+                    clamp_widths.push(width);
+                    rows += (width as u128 + (2u128 << b.excess)).next_power_of_two();
                 }
             }
         }
@@ -376,13 +378,19 @@ impl Requant {
                 }
             }
             None => {
+                // `y − min` against the table of the range's width: every
+                // clamp range of one width shares one table.
+                let key = TableKey::Clamp {
+                    min: 0,
+                    max: max - min,
+                    limb_bits: exc_bits,
+                };
+                let shifted = crate::layout::ColumnRef {
+                    offset: -min,
+                    ..col(y_poly)
+                };
                 for &e in &excess_polys {
-                    let key = TableKey::Clamp {
-                        min,
-                        max,
-                        limb_bits: exc_bits,
-                    };
-                    b.look_up(key, vec![col(e), col(y_poly)]);
+                    b.look_up(key.clone(), vec![col(e), shifted]);
                 }
             }
         }
@@ -395,6 +403,7 @@ impl Requant {
             let scaled = crate::layout::ColumnRef {
                 poly: top,
                 scale: 1 << (rem_bits - top_bits),
+                offset: 0,
             };
             b.look_up(range, vec![scaled]);
         }
