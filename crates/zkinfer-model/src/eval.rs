@@ -132,6 +132,28 @@ fn evaluate_sample_from(model: &QuantModel, values: &mut [Vec<i64>], start: usiz
     Ok(())
 }
 
+/// Integers below `2^F64_EXACT_BITS` in magnitude are exact in f64.
+const F64_EXACT_BITS: u32 = 53;
+
+/// `Σ a_i·b_i` with eight independent accumulators (so it vectorises). Exact
+/// when the caller has bounded every partial sum below `2^53`.
+fn dot_exact_f64(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
 /// `y[r, o] = b[o] + Σ_i w[o, i]·x[r, i]` in i64 when no accumulator can
 /// overflow (from the actual magnitudes), else `None` (the caller uses i128).
 /// Weight-stationary: each weight row meets every input row while cached, in
@@ -150,15 +172,37 @@ fn dense_i64(x: &[i64], weight: &[i64], bias: &[i64], in_dim: usize) -> Option<V
     }
     let out_dim = bias.len();
     let rows = x.len() / in_dim;
-    let columns: Vec<Vec<i64>> = weight
-        .par_chunks(in_dim)
-        .zip(bias)
-        .map(|(w, &b)| {
-            x.chunks(in_dim)
-                .map(|xr| b + w.iter().zip(xr).map(|(&a, &v)| a * v).sum::<i64>())
-                .collect()
-        })
-        .collect();
+    let columns: Vec<Vec<i64>> = if worst < 1u128 << F64_EXACT_BITS {
+        // Every product and partial sum is an integer below 2^53 in
+        // magnitude, so f64 arithmetic is exact in any order — and vectorises
+        // (fused multiply-adds), where 64-bit integer multiplies do not.
+        let xf: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        weight
+            .par_chunks(in_dim)
+            .zip(bias)
+            .map_init(
+                || vec![0f64; in_dim],
+                |wf, (w, &b)| {
+                    for (d, &a) in wf.iter_mut().zip(w) {
+                        *d = a as f64;
+                    }
+                    xf.chunks(in_dim)
+                        .map(|xr| b + dot_exact_f64(wf, xr) as i64)
+                        .collect()
+                },
+            )
+            .collect()
+    } else {
+        weight
+            .par_chunks(in_dim)
+            .zip(bias)
+            .map(|(w, &b)| {
+                x.chunks(in_dim)
+                    .map(|xr| b + w.iter().zip(xr).map(|(&a, &v)| a * v).sum::<i64>())
+                    .collect()
+            })
+            .collect()
+    };
     let mut y = vec![0i64; rows * out_dim];
     for (o, col) in columns.iter().enumerate() {
         for (r, &v) in col.iter().enumerate() {
@@ -597,5 +641,61 @@ mod conv_tests {
             [0; 4]
         )
         .is_none());
+    }
+}
+
+#[cfg(test)]
+mod dense_tests {
+    use super::*;
+
+    fn reference(x: &[i64], w: &[i64], b: &[i64], in_dim: usize) -> Vec<i64> {
+        let out = b.len();
+        let mut y = Vec::new();
+        for xr in x.chunks(in_dim) {
+            for o in 0..out {
+                let row = &w[o * in_dim..(o + 1) * in_dim];
+                let acc: i128 = b[o] as i128
+                    + row
+                        .iter()
+                        .zip(xr)
+                        .map(|(&a, &v)| a as i128 * v as i128)
+                        .sum::<i128>();
+                y.push(acc as i64);
+            }
+        }
+        y
+    }
+
+    /// Both the f64 path (sums below 2^53) and the i64 path (above) give the
+    /// exact sums, including odd lengths (the unrolled dot's tail) and
+    /// magnitudes right at the f64 limit.
+    #[test]
+    fn dense_paths_are_exact() {
+        let mut seed = 11u64;
+        let mut rnd = |lo: i64, hi: i64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            lo + ((seed >> 11) % (hi - lo + 1) as u64) as i64
+        };
+        for (rows, in_dim, out, xmax, wmax) in [
+            (3, 13, 5, 1 << 13, 1 << 12),
+            (2, 64, 7, 1 << 20, 1 << 26), // 2^52·64 > 2^53: the i64 path
+            (4, 9, 3, (1 << 22) - 1, (1 << 27) - 1), // just under 2^53 with 9 terms
+            (1, 1, 1, 5, 5),
+        ] {
+            let x: Vec<i64> = (0..rows * in_dim).map(|_| rnd(-xmax, xmax)).collect();
+            let w: Vec<i64> = (0..out * in_dim).map(|_| rnd(-wmax, wmax)).collect();
+            let b: Vec<i64> = (0..out).map(|_| rnd(-1000, 1000)).collect();
+            let fast = dense_i64(&x, &w, &b, in_dim).expect("fits i64");
+            assert_eq!(fast, reference(&x, &w, &b, in_dim), "{rows}x{in_dim}x{out}");
+        }
+        // Values whose products are odd and near 2^52: f64 must not round.
+        let x = vec![(1i64 << 26) - 1; 3];
+        let w = vec![(1i64 << 26) + 1; 3];
+        assert_eq!(
+            dense_i64(&x, &w, &[1], 3).unwrap(),
+            reference(&x, &w, &[1], 3)
+        );
     }
 }
