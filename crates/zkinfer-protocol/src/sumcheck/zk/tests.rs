@@ -7,7 +7,7 @@ use super::super::{combine, prove as prove_plain, Mle, SumOfProducts, Term};
 use super::*;
 use crate::field::{random_ef, random_f, Field, PrimeCharacteristicRing, F};
 use crate::mle::{eq_eval, evaluate_base, evaluate_ext};
-use crate::pcs::{CommitmentScheme, Pcs, PcsParams};
+use crate::pcs::{CommitmentScheme, HidingParams, HidingPcs, Pcs, PcsParams};
 use crate::VerifyError;
 
 /// Three tables (base, extension, base) and terms of full degree, of a
@@ -354,6 +354,11 @@ fn committed_soundness<S: CommitmentScheme>(pcs: &S) {
 #[test]
 fn committed_mask_with_plain_whir_is_complete_and_sound() {
     committed_soundness(&pcs());
+}
+
+#[test]
+fn committed_mask_with_hiding_whir_is_complete_and_sound() {
+    committed_soundness(&HidingPcs::with_seed(HidingParams::default(), 42));
 }
 
 // ---------------- hiding ----------------
