@@ -468,3 +468,35 @@ fn another_witness_with_a_shifted_mask_gives_the_same_proof() {
     assert_eq!(out.proof, r.out.proof);
     assert_ne!(out.final_evals, r.out.final_evals);
 }
+
+/// Two sumchecks of one proof: both masks in one hiding commitment, all
+/// their claims in one opening (how a whole proof would use it).
+#[test]
+fn two_sumchecks_share_one_mask_commitment_and_opening() {
+    let pcs = HidingPcs::with_seed(HidingParams::default(), 43);
+    let mut rng = StdRng::seed_from_u64(44);
+    let (a, b) = (random_poly(&mut rng, 4, 2), random_poly(&mut rng, 6, 3));
+    let ma = MaskPolynomial::random(4, 2, &mut rng);
+    let mb = MaskPolynomial::random(6, 3, &mut rng);
+    let (commitment, data) = pcs.commit(&[ma.table(), mb.table()]).unwrap();
+    let mut t = Transcript::new(b"shared");
+    pcs.absorb_commitment(&commitment, &mut t);
+    let oa = prove(a.clone(), &ma, 0, &mut t);
+    let ob = prove(b.clone(), &mb, 1, &mut t);
+    let claims = [oa.mask_claims.clone(), ob.mask_claims.clone()].concat();
+    let opening = pcs.open_consuming(data, &claims, &mut t).unwrap();
+
+    let verifier = |mask_a: usize, mask_b: usize| -> Result<(), VerifyError> {
+        let mut t = Transcript::new(b"shared");
+        pcs.absorb_commitment(&commitment, &mut t);
+        let sa = verify(4, 2, oa.claimed_sum, &oa.proof, mask_a, &mut t)?;
+        let sb = verify(6, 3, ob.claimed_sum, &ob.proof, mask_b, &mut t)?;
+        assert!(final_check(&a, &sa.point, sa.expected_eval));
+        assert!(final_check(&b, &sb.point, sb.expected_eval));
+        let claims = [sa.mask_claims, sb.mask_claims].concat();
+        pcs.verify(&commitment, &claims, &opening, &mut t)
+    };
+    assert_eq!(verifier(0, 1), Ok(()));
+    // Each sumcheck must be held to its own mask.
+    assert!(matches!(verifier(1, 0), Err(VerifyError::Opening(_))));
+}
