@@ -236,3 +236,24 @@ fn zero_knowledge_sumcheck_with_a_hiding_mask_commitment() {
     )
     .is_err());
 }
+
+/// No polynomial, or no claim: a valid commitment and an opening that
+/// proves nothing, as the seam requires; a claim on the empty commitment is
+/// refused.
+#[test]
+fn empty_commitments_and_claim_free_openings_verify() {
+    let p = pcs(80);
+    let (commitment, opening) = open(&p, &[], &[]);
+    assert!(commitment.poly_num_vars.is_empty());
+    assert_eq!(verify(&p, &commitment, &[], &opening), Ok(()));
+    let stray = Claim {
+        poly: 0,
+        point: vec![EF::ONE],
+        value: EF::ZERO,
+    };
+    assert!(verify(&p, &commitment, &[stray], &opening).is_err());
+
+    let (polys, _) = instance(8);
+    let (commitment, opening) = open(&p, &polys, &[]);
+    assert_eq!(verify(&p, &commitment, &[], &opening), Ok(()));
+}
