@@ -43,6 +43,23 @@ pub fn ef(x: F) -> EF {
     EF::from(x)
 }
 
+/// A uniform element of `F` (rejection sampling: reducing a random `u64`
+/// would make the 2^32 − 1 smallest values twice as likely, a 2^-32 bias
+/// per element that would show through every mask built from it).
+pub fn random_f<R: rand::CryptoRng + ?Sized>(rng: &mut R) -> F {
+    loop {
+        let v = rng.next_u64();
+        if v < MODULUS {
+            return F::from_u64(v);
+        }
+    }
+}
+
+/// A uniform element of `EF` (each base coordinate by [`random_f`]).
+pub fn random_ef<R: rand::CryptoRng + ?Sized>(rng: &mut R) -> EF {
+    EF::from_basis_coefficients_fn(|_| random_f(rng))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,8 @@
 //!
 //! The seam is the [`CommitmentScheme`] trait (`pcs/scheme.rs`: commit, open
 //! a batch of claims at chosen points, verify; errors, never panics, on bad
-//! parameters); [`Pcs`] implements it with today's non-hiding WHIR.
+//! parameters); [`Pcs`] implements it with today's non-hiding WHIR,
+//! [`HidingPcs`] (`pcs/hiding.rs`) with p3's hiding WHIR.
 //! `commit` does not touch any transcript: the caller absorbs the commitment
 //! (`Commitment::absorb_into`) on both sides before any challenge that the
 //! committed data must not depend on. `open`/`verify` then run on the shared
@@ -935,8 +936,12 @@ pub fn commitment_security(
 #[cfg(test)]
 mod tests;
 
+mod hiding;
 mod parts;
 mod scheme;
 mod shared_mmcs;
+pub use hiding::{
+    HidingCommitment, HidingData, HidingOpening, HidingOpeningCopy, HidingParams, HidingPcs,
+};
 pub use parts::SPLIT_FROM_VARS;
 pub use scheme::{CommitmentScheme, PcsError};

@@ -33,6 +33,17 @@ pub fn sumcheck_bits(num_vars: usize, degree: usize) -> f64 {
     log2_ef_order() - rounds_times_degree.log2()
 }
 
+/// log2 of the soundness error of one zero-knowledge sumcheck
+/// (`sumcheck::zk`) over `num_vars` variables of round degree `degree`, as
+/// bits of security, the mask's opening excluded (its commitment's figure
+/// counts separately): the mixing challenge `ρ` (`1/|EF|`) plus the rounds,
+/// charged at the degree a cheating prover's committed mask can have,
+/// `max(d, 2^⌈log2(d+1)⌉ − 1)` per variable.
+pub fn zk_sumcheck_bits(num_vars: usize, degree: usize) -> f64 {
+    let committed_degree = (degree + 1).next_power_of_two() - 1;
+    combine_bits(&[log2_ef_order(), sumcheck_bits(num_vars, committed_degree)])
+}
+
 /// Bits of security of a WHIR opening of `num_vars` variables with `num_claims` claims, as p3-whir reports it.
 ///
 /// This is p3-whir's `PrescribedPointPcs::prescribed_security` for a stacked

@@ -1,9 +1,9 @@
 //! The commitment seam: what the prover and verifier need of a multilinear
 //! commitment scheme, independent of how it is built.
 //!
-//! Today's implementation is [`super::Pcs`] (stacked, non-hiding WHIR). The
-//! trait is shaped so that a hiding scheme can implement it next without any
-//! change to its callers; see "Hiding" below.
+//! Two implementations: [`super::Pcs`] (stacked, non-hiding WHIR) and
+//! [`super::HidingPcs`] (p3's hiding WHIR over our own stacking); callers
+//! do not change between them, see "Hiding" below.
 
 use crate::field::F;
 use crate::transcript::Transcript;
@@ -79,18 +79,19 @@ pub enum PcsError {
 /// cryptographically secure generator (as `p3_whir::HidingWhirPcs::new(config,
 /// dft, mmcs, rng)` is, which keeps it behind a mutex and forks a fresh
 /// generator per call), so every method keeps `&self` and the callers do not
-/// change. For `HidingWhirPcs` (one polynomial per instance, point openings,
-/// prefix variable order, opening consumes its data) an implementation would:
+/// change. [`super::HidingPcs`] wraps `HidingWhirPcs` (one polynomial per
+/// instance, point openings, prefix variable order, opening consumes its
+/// data) so:
 ///
-/// - commit the stacked polynomial (the same prefix-order stacking
-///   [`super::Pcs`] hands p3 today) as the single hiding polynomial, with
-///   each claim lifted into the stack's frame as today;
-/// - make [`opening_copy`](Self::opening_copy) count against the masking
-///   budget (every opening of one committed oracle spends part of it), and
-///   have `open*` return [`PcsError::Opening`] once the budget is spent;
-/// - keep `Self::Commitment` and `Self::Opening` byte-encodable for the key
-///   and proof files, with the masking parameters in the verifying key
-///   next to the commitment mode, so they are part of the model id.
+/// - it stacks the committed polynomials into the single hiding polynomial
+///   itself, each claim lifted into the stack's frame;
+/// - [`opening_copy`](Self::opening_copy) takes the data out: p3 sizes the
+///   masking randomness for one opening, so a second `open*` returns
+///   [`PcsError::Opening`];
+/// - `Self::Commitment` and `Self::Opening` are byte-encodable for the key
+///   and proof files; the masking parameters ([`super::HidingParams`]) are
+///   to go in the verifying key next to the commitment mode, so that they
+///   are part of the model id.
 pub trait CommitmentScheme {
     /// Whether this scheme hides the committed values (zero knowledge).
     const HIDING: bool;

@@ -55,6 +55,7 @@ mod prover;
 #[cfg(test)]
 mod tests;
 mod verifier;
+pub mod zk;
 
 pub use prover::{prove, prove_eq_weighted};
 pub use verifier::verify;
@@ -175,6 +176,18 @@ pub fn interpolate(evals: &[EF], x: EF) -> EF {
         suffix *= nodes[i];
     }
     acc
+}
+
+/// A masking polynomial's part in a run of the prover ([`zk`]): it replaces the
+/// header (binding its own data and drawing its mixing challenge before the
+/// first round) and adds its share to every round polynomial sent.
+trait RoundMask {
+    /// Absorbs the header of a sumcheck whose unmasked polynomial sums to
+    /// `claimed_sum` (in place of [`absorb_header`]).
+    fn header(&mut self, t: &mut Transcript, num_vars: usize, degree: usize, claimed_sum: EF);
+    /// The mask's share of round `round`'s polynomial at `0, 1, …, degree`,
+    /// given the challenges `point` of the rounds before.
+    fn round(&mut self, round: usize, point: &[EF], degree: usize) -> Vec<EF>;
 }
 
 // ---------------------------------------------------------------------------

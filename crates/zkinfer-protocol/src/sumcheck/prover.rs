@@ -25,14 +25,15 @@ use crate::transcript::Transcript;
 
 use super::kernel::{round_pass_fold, round_pass_plain, term_infos, EqWeights, Table, TermInfo};
 use super::{
-    absorb_header, absorb_round, interpolate, Mle, ProverOutput, SumOfProducts, SumcheckProof, Term,
+    absorb_header, absorb_round, interpolate, Mle, ProverOutput, RoundMask, SumOfProducts,
+    SumcheckProof, Term,
 };
 
 /// Proves `Σ_x poly(x) = poly.sum()`.
 ///
 /// Tables shorter than `2^num_vars` are zero-padded (see [`mle::pad_to`]).
 pub fn prove(poly: SumOfProducts, transcript: &mut Transcript) -> ProverOutput {
-    prove_impl(poly, None, transcript)
+    prove_impl(poly, None, None, transcript)
 }
 
 /// Proves `Σ_x eq(eq_point, x) · poly(x)` (`eq_point.len() == poly.num_vars`)
@@ -55,7 +56,7 @@ pub fn prove_eq_weighted(
         poly.num_vars,
         "prove_eq_weighted: eq point dimension differs from num_vars"
     );
-    prove_impl(poly, Some(eq_point), transcript)
+    prove_impl(poly, Some(eq_point), None, transcript)
 }
 
 impl Mle {
@@ -121,9 +122,28 @@ pub(super) fn combine_at(terms: &[Term], mles: &[Mle], i: usize) -> EF {
         .sum()
 }
 
-fn prove_impl(
+/// The header: the plain one, or the mask's (which binds its own data first).
+fn masked_header(
+    mask: &mut Option<&mut dyn RoundMask>,
+    t: &mut Transcript,
+    num_vars: usize,
+    degree: usize,
+    claimed_sum: EF,
+) {
+    match mask.as_deref_mut() {
+        None => absorb_header(t, num_vars, degree, claimed_sum),
+        Some(m) => m.header(t, num_vars, degree, claimed_sum),
+    }
+}
+
+/// The rounds of [`prove`] / [`prove_eq_weighted`], with an optional
+/// [`RoundMask`] that takes over the header and adds its share to every sent
+/// round polynomial. The running claim the prover derives `q(1)` from stays
+/// the unmasked one; only the sent messages (and so the challenges) change.
+pub(super) fn prove_impl(
     mut poly: SumOfProducts,
     eq_point: Option<&[EF]>,
+    mut mask: Option<&mut dyn RoundMask>,
     transcript: &mut Transcript,
 ) -> ProverOutput {
     poly.check_shape();
@@ -139,7 +159,7 @@ fn prove_impl(
 
     if n == 0 {
         let claimed_sum = combine_at(&poly.terms, &poly.mles, 0);
-        absorb_header(transcript, 0, sent_degree, claimed_sum);
+        masked_header(&mut mask, transcript, n, sent_degree, claimed_sum);
         return ProverOutput {
             proof: SumcheckProof {
                 round_polys: Vec::new(),
@@ -259,19 +279,23 @@ fn prove_impl(
                 Some(ri) => (EF::ONE - ri) * q0 + ri * q1,
             };
             claim = claimed_sum;
-            absorb_header(transcript, n, sent_degree, claimed_sum);
+            masked_header(&mut mask, transcript, n, sent_degree, claimed_sum);
         }
         debug_assert_eq!(
             p[0] + if sent_degree == 0 { p[0] } else { p[1] },
             claim,
             "sumcheck prover: round {i} inconsistent"
         );
-        let r = absorb_round(transcript, &p);
+        let masked: Option<Vec<EF>> = mask.as_deref_mut().map(|m| {
+            let share = m.round(i, &point, sent_degree);
+            p.iter().zip(&share).map(|(&a, &b)| a + b).collect()
+        });
+        let r = absorb_round(transcript, masked.as_ref().unwrap_or(&p));
         claim = interpolate(&p, r);
         if let Some(ri) = ri {
             alpha *= mle::eq1(ri, r);
         }
-        round_polys.push(p);
+        round_polys.push(masked.unwrap_or(p));
         point.push(r);
         pending = Some(r);
     }

@@ -1,0 +1,505 @@
+//! A hiding commitment behind the seam: p3-whir's `HidingWhirPcs`
+//! (HVZK-WHIR, eprint 2026/391).
+//!
+//! Only the claimed evaluations leave the prover: the Reed–Solomon encoding
+//! carries randomness rows, WHIR's fold sumchecks are masked, out-of-domain
+//! answers are padded and the final message is one-time padded (p3's
+//! `pcs/zk`). Honest-verifier zero knowledge, non-interactive by Fiat–Shamir.
+//!
+//! # How it maps onto p3-whir 0.8.0
+//!
+//! `HidingWhirPcs` commits ONE polynomial (no stacking of its own), opens
+//! it at points only, and its opening consumes the prover data. So:
+//!
+//! - the committed polynomials are stacked here into one table, largest
+//!   first, each at an offset aligned to its size (so a slot is a fixed
+//!   prefix of the stacked variables): a claim `p(z) = v` becomes
+//!   `T(slot bits, z) = v`, one opening point per claim. The stack is padded
+//!   with zeros to the smallest size p3 can configure
+//!   [`HidingPcs::stacked_num_vars`]);
+//! - a commitment is opened **once**: every opening spends masking
+//!   randomness (p3 sizes it for one opening's queries), so a second
+//!   `open` of the same data is refused ([`PcsError::Opening`]) instead of
+//!   revealing more of the codeword than the masks cover;
+//! - the opened values are p3's `evals`: the verifier requires them to be
+//!   the claims' values.
+//!
+//! # Transcript
+//!
+//! As [`super::Pcs`]: `open`/`verify` absorb the claims under `b"pcs-open"`,
+//! then p3 binds the commitment and the claims (its own domain separation)
+//! and runs on the shared challenger. `commit` hands p3 a scratch
+//! challenger; callers absorb [`HidingCommitment`] themselves.
+//!
+//! # Randomness
+//!
+//! Masks come from a generator seeded once per scheme ([`HidingPcs::new`]
+//! from the operating system, [`HidingPcs::with_seed`] for reproducible
+//! tests); every commit and opening draws a fresh ChaCha seed from it.
+
+use std::sync::Mutex;
+
+use p3_blake3::Blake3;
+use p3_commit::MultilinearPcs;
+use p3_dft::Radix2DFTSmallBatch;
+use p3_merkle_tree::MerkleTreeMmcs;
+use p3_multilinear_util::point::Point;
+use p3_multilinear_util::poly::Poly;
+use p3_symmetric::{CompressionFunctionFromHasher, MerkleCap, SerializingHasher};
+use p3_whir::{
+    FoldingFactor, HidingWhirPcs, HidingWhirProverData, ProtocolParameters, SecurityAssumption,
+    ZkParameters, ZkWhirConfig, ZkWhirProof,
+};
+use rand::{Rng, SeedableRng};
+use rand_p3::SeedableRng as _;
+use serde::{Deserialize, Serialize};
+
+use crate::field::{PrimeCharacteristicRing, EF, F};
+use crate::transcript::{Challenger, Transcript};
+use crate::VerifyError;
+
+use super::{absorb_claims, check_claims, log2_len, Claim, CommitmentScheme, PcsError};
+
+type Dft = Radix2DFTSmallBatch<F>;
+type HidingMmcs = MerkleTreeMmcs<
+    F,
+    u8,
+    SerializingHasher<Blake3>,
+    CompressionFunctionFromHasher<Blake3, 2, 32>,
+    2,
+    32,
+>;
+type P3Rng = rand_p3::rngs::StdRng;
+type P3Hiding = HidingWhirPcs<EF, F, Dft, HidingMmcs, Challenger, P3Rng>;
+type P3Data = HidingWhirProverData<F, EF, HidingMmcs>;
+type P3Proof = ZkWhirProof<F, EF, HidingMmcs>;
+type Root = MerkleCap<F, [u8; 32]>;
+
+/// Format version byte at the start of [`HidingOpening::to_bytes`].
+const HIDING_PROOF_VERSION: u8 = 1;
+
+/// Parameters of the hiding commitment; part of what a verifier must agree
+/// on (a verifying key would state them next to the commitment).
+///
+/// - `security_level`, `pow_bits`, `folding_factor`, `starting_log_inv_rate`:
+///   as [`super::PcsParams`];
+/// - `round_log_inv_rate`: `log2(1/rate)` after each intermediate round.
+///   Higher than the plain scheme's: each oracle's randomness rows must fit
+///   in its codeword's spare rows (p3 refuses otherwise);
+/// - `ell_zk`: length of the masks of WHIR's own fold sumchecks (≥ 3: they
+///   are degree 2), `mask_log_inv_rate`: the rate of the code that commits
+///   those masks (≥ 1).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HidingParams {
+    pub security_level: usize,
+    pub pow_bits: usize,
+    pub folding_factor: usize,
+    pub starting_log_inv_rate: usize,
+    pub round_log_inv_rate: usize,
+    pub ell_zk: usize,
+    pub mask_log_inv_rate: usize,
+}
+
+impl Default for HidingParams {
+    /// The plain scheme's targets (109 bits per term, proven Johnson regime,
+    /// folding 4, starting rate 1/2) with round rate 2^-5 (the lowest p3
+    /// accepts with masks at these sizes) and p3's test mask shape.
+    fn default() -> Self {
+        Self {
+            security_level: 109,
+            pow_bits: 24,
+            folding_factor: 4,
+            starting_log_inv_rate: 1,
+            round_log_inv_rate: 5,
+            ell_zk: 4,
+            mask_log_inv_rate: 2,
+        }
+    }
+}
+
+/// How far [`HidingPcs::stacked_num_vars`] pads a stack to find a size p3
+/// can configure.
+const MAX_PADDING_VARS: usize = 12;
+
+impl HidingParams {
+    fn protocol_parameters(&self, num_vars: usize) -> ProtocolParameters {
+        let folding_factor = FoldingFactor::Constant(self.folding_factor);
+        let rounds = folding_factor
+            .compute_folding_schedule(num_vars)
+            .map_or(0, |s| s.len().saturating_sub(1));
+        ProtocolParameters {
+            security_level: self.security_level,
+            pow_bits: self.pow_bits,
+            folding_factor,
+            soundness_type: SecurityAssumption::JohnsonBound,
+            starting_log_inv_rate: self.starting_log_inv_rate,
+            round_log_inv_rates: vec![self.round_log_inv_rate; rounds],
+        }
+    }
+
+    /// p3's hiding configuration for a stack of `num_vars` variables.
+    pub fn config(&self, num_vars: usize) -> Result<ZkWhirConfig<EF, F, Challenger>, PcsError> {
+        let zk = ZkParameters {
+            ell_zk: self.ell_zk,
+            mask_log_inv_rate: self.mask_log_inv_rate,
+        };
+        ZkWhirConfig::new(num_vars, self.protocol_parameters(num_vars), zk).map_err(|e| {
+            PcsError::Params(format!("hiding WHIR configuration for 2^{num_vars}: {e}"))
+        })
+    }
+}
+
+/// Public hiding commitment: one Merkle root and the committed sizes.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HidingCommitment {
+    pub root: [u8; 32],
+    /// `num_vars` of each committed polynomial, in commit order.
+    pub poly_num_vars: Vec<usize>,
+}
+
+impl HidingCommitment {
+    pub fn absorb_into(&self, transcript: &mut Transcript) {
+        transcript.label(b"pcs-hiding-commitment");
+        transcript.absorb_bytes(&self.root);
+        transcript.absorb_u64(self.poly_num_vars.len() as u64);
+        for &n in &self.poly_num_vars {
+            transcript.absorb_u64(n as u64);
+        }
+    }
+}
+
+/// Where each polynomial sits in the stacked table.
+#[derive(Clone, Debug)]
+struct Stack {
+    num_vars: usize,
+    /// Per polynomial: its slot's first index in the stacked table.
+    offsets: Vec<usize>,
+}
+
+impl Stack {
+    /// Largest first, each slot aligned to its size, in a table of at least
+    /// `2^min_vars`; `None` on overflow.
+    fn new(poly_num_vars: &[usize], min_vars: usize) -> Option<Self> {
+        let mut order: Vec<usize> = (0..poly_num_vars.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(poly_num_vars[i]));
+        let mut offsets = vec![0; poly_num_vars.len()];
+        let mut next: usize = 0;
+        for i in order {
+            if poly_num_vars[i] >= 48 {
+                return None;
+            }
+            offsets[i] = next;
+            next = next.checked_add(1 << poly_num_vars[i])?;
+        }
+        let total = next.checked_next_power_of_two()?;
+        let num_vars = (total.trailing_zeros() as usize).max(min_vars);
+        Some(Self { num_vars, offsets })
+    }
+
+    /// A claim's point in the stack's frame: the slot's index bits, then the
+    /// claim's point.
+    fn point(&self, claim: &Claim) -> Point<EF> {
+        let prefix = self.num_vars - claim.point.len();
+        let slot = self.offsets[claim.poly] >> claim.point.len();
+        let mut coords: Vec<EF> = (0..prefix)
+            .rev()
+            .map(|b| {
+                if (slot >> b) & 1 == 1 {
+                    EF::ONE
+                } else {
+                    EF::ZERO
+                }
+            })
+            .collect();
+        coords.extend_from_slice(&claim.point);
+        Point::new(coords)
+    }
+}
+
+/// Prover data of one hiding commitment: usable for one opening.
+pub struct HidingData {
+    commitment: HidingCommitment,
+    params: HidingParams,
+    stack: Stack,
+    p3_data: Mutex<Option<P3Data>>,
+}
+
+impl HidingData {
+    pub fn commitment(&self) -> &HidingCommitment {
+        &self.commitment
+    }
+}
+
+/// The p3 data one opening consumes, taken out of [`HidingData`] (`None` once
+/// an opening has spent it).
+pub struct HidingOpeningCopy {
+    commitment: HidingCommitment,
+    p3_data: Option<P3Data>,
+}
+
+/// A hiding opening; canonical bytes (a version byte, then the postcard
+/// encoding of p3's `ZkWhirProof`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct HidingOpening {
+    bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for HidingOpening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HidingOpening {{ {} bytes }}", self.bytes.len())
+    }
+}
+
+impl HidingOpening {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.bytes.clone()
+    }
+
+    /// Never panics on arbitrary bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
+        decode_proof(bytes)?;
+        Ok(Self {
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    pub fn size(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+fn decode_proof(bytes: &[u8]) -> Result<P3Proof, VerifyError> {
+    let malformed = |e: String| VerifyError::Malformed(format!("hiding opening: {e}"));
+    match bytes.split_first() {
+        Some((&HIDING_PROOF_VERSION, body)) => {
+            let (proof, rest): (P3Proof, &[u8]) =
+                postcard::take_from_bytes(body).map_err(|e| malformed(e.to_string()))?;
+            if !rest.is_empty() {
+                return Err(malformed(format!("{} trailing bytes", rest.len())));
+            }
+            let canonical = postcard::to_allocvec(&proof).map_err(|e| malformed(e.to_string()))?;
+            if canonical != body {
+                return Err(malformed("non-canonical encoding".into()));
+            }
+            Ok(proof)
+        }
+        Some((v, _)) => Err(malformed(format!("unknown version {v}"))),
+        None => Err(malformed("empty".into())),
+    }
+}
+
+/// The hiding commitment scheme (module doc).
+pub struct HidingPcs {
+    pub params: HidingParams,
+    rng: Mutex<rand::rngs::StdRng>,
+}
+
+impl HidingPcs {
+    /// A scheme whose masks are seeded from the operating system.
+    pub fn new(params: HidingParams) -> Self {
+        Self {
+            params,
+            rng: Mutex::new(rand::rngs::StdRng::from_os_rng()),
+        }
+    }
+
+    /// A scheme with reproducible masks: tests only (predictable masks hide
+    /// nothing).
+    pub fn with_seed(params: HidingParams, seed: u64) -> Self {
+        Self {
+            params,
+            rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed)),
+        }
+    }
+
+    /// p3's scheme for a stack of `num_vars` variables, with a fresh seed.
+    fn p3(&self, num_vars: usize) -> Result<P3Hiding, PcsError> {
+        let config = self.params.config(num_vars)?;
+        let seed: [u8; 32] = self
+            .rng
+            .lock()
+            .map_err(|_| PcsError::Data("mask generator poisoned".into()))?
+            .random();
+        Ok(HidingWhirPcs::new(
+            config,
+            Dft::default(),
+            mmcs(),
+            P3Rng::from_seed(seed),
+        ))
+    }
+
+    /// Variables of the stacked table for polynomials of these sizes: their
+    /// stack's, raised to the first size p3 accepts with these parameters.
+    ///
+    /// Each oracle's masking randomness (as many rows as its round's queries)
+    /// must fit in its codeword's spare rows, so small stacks (below ≈ 2^12
+    /// at rate 1/2) and some sizes whose last round is small are refused by
+    /// p3: padding by a variable or two costs less than a special case.
+    pub fn stacked_num_vars(&self, poly_num_vars: &[usize]) -> Result<usize, PcsError> {
+        let base = Stack::new(poly_num_vars, 1)
+            .ok_or_else(|| PcsError::Size("committed size overflows".into()))?
+            .num_vars;
+        let mut last = None;
+        for n in base..=base + MAX_PADDING_VARS {
+            match self.params.config(n) {
+                Ok(_) => return Ok(n),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.expect("at least one size tried"))
+    }
+
+    fn stack(&self, poly_num_vars: &[usize]) -> Result<Stack, PcsError> {
+        let n = self.stacked_num_vars(poly_num_vars)?;
+        Stack::new(poly_num_vars, n)
+            .ok_or_else(|| PcsError::Size("committed size overflows".into()))
+    }
+}
+
+fn mmcs() -> HidingMmcs {
+    MerkleTreeMmcs::new(
+        SerializingHasher::new(Blake3 {}),
+        CompressionFunctionFromHasher::new(Blake3 {}),
+        0,
+    )
+}
+
+impl CommitmentScheme for HidingPcs {
+    const HIDING: bool = true;
+    type Commitment = HidingCommitment;
+    type ProverData = HidingData;
+    type OpeningCopy = HidingOpeningCopy;
+    type Opening = HidingOpening;
+    type Error = PcsError;
+
+    /// Stacks `polys` into one table and commits it with fresh masks. An
+    /// empty list is committed as a zero table of the minimum size (its
+    /// commitment admits no claim).
+    fn commit(&self, polys: &[Vec<F>]) -> Result<(HidingCommitment, HidingData), PcsError> {
+        let poly_num_vars: Vec<usize> = polys.iter().map(|p| log2_len(p.len())).collect();
+        let stack = self.stack(&poly_num_vars)?;
+        let mut table = vec![F::ZERO; 1 << stack.num_vars];
+        for (p, &offset) in polys.iter().zip(&stack.offsets) {
+            table[offset..offset + p.len()].copy_from_slice(p);
+        }
+        let pcs = self.p3(stack.num_vars)?;
+        let mut scratch = Transcript::new(b"zkinfer-pcs-commit-scratch");
+        let (root, p3_data) = pcs
+            .commit(Poly::new(table), scratch.challenger())
+            .map_err(|e| PcsError::Params(format!("hiding WHIR commit: {e}")))?;
+        let root = match root.roots() {
+            [r] => *r,
+            _ => return Err(PcsError::Params("hiding commitment is not one root".into())),
+        };
+        let commitment = HidingCommitment {
+            root,
+            poly_num_vars,
+        };
+        let data = HidingData {
+            commitment: commitment.clone(),
+            params: self.params.clone(),
+            stack,
+            p3_data: Mutex::new(Some(p3_data)),
+        };
+        Ok((commitment, data))
+    }
+
+    fn absorb_commitment(&self, commitment: &HidingCommitment, transcript: &mut Transcript) {
+        commitment.absorb_into(transcript);
+    }
+
+    /// Takes the data out: the commitment's one opening.
+    fn opening_copy(&self, data: &HidingData) -> HidingOpeningCopy {
+        HidingOpeningCopy {
+            commitment: data.commitment.clone(),
+            p3_data: data.p3_data.lock().ok().and_then(|mut d| d.take()),
+        }
+    }
+
+    /// Fails if the commitment was opened before (its masks are spent), if
+    /// `copy` belongs to another commitment, or as [`super::Pcs`]'s opening.
+    fn open_copy(
+        &self,
+        data: &HidingData,
+        copy: HidingOpeningCopy,
+        claims: &[Claim],
+        transcript: &mut Transcript,
+    ) -> Result<HidingOpening, PcsError> {
+        if copy.commitment != data.commitment {
+            return Err(PcsError::Data(
+                "opening copy made from other commitment data".into(),
+            ));
+        }
+        if self.params != data.params {
+            return Err(PcsError::Data(
+                "open with other parameters than the commitment's".into(),
+            ));
+        }
+        let p3_data = copy.p3_data.ok_or_else(|| {
+            PcsError::Opening("a hiding commitment is opened once: its masks are spent".into())
+        })?;
+        check_claims(&data.commitment.poly_num_vars, claims).map_err(PcsError::Claims)?;
+        absorb_claims(transcript, claims);
+        let points: Vec<Point<EF>> = claims.iter().map(|c| data.stack.point(c)).collect();
+        let pcs = self.p3(data.stack.num_vars)?;
+        let root = Root::new(vec![data.commitment.root]);
+        let challenger = transcript.challenger();
+        pcs.observe_commitment(&root, challenger);
+        let proof = pcs
+            .open(p3_data, points, challenger)
+            .map_err(|e| PcsError::Opening(format!("hiding WHIR opening: {e}")))?;
+        debug_assert!(
+            proof.evals.iter().zip(claims).all(|(e, c)| *e == c.value),
+            "a claimed value is not the committed polynomial's evaluation"
+        );
+        let mut bytes = vec![HIDING_PROOF_VERSION];
+        bytes.extend(
+            postcard::to_allocvec(&proof).expect("serializing a hiding WHIR proof cannot fail"),
+        );
+        Ok(HidingOpening { bytes })
+    }
+
+    fn open_consuming(
+        &self,
+        data: HidingData,
+        claims: &[Claim],
+        transcript: &mut Transcript,
+    ) -> Result<HidingOpening, PcsError> {
+        let copy = self.opening_copy(&data);
+        self.open_copy(&data, copy, claims, transcript)
+    }
+
+    fn verify(
+        &self,
+        commitment: &HidingCommitment,
+        claims: &[Claim],
+        opening: &HidingOpening,
+        transcript: &mut Transcript,
+    ) -> Result<(), VerifyError> {
+        let fail = |e: String| VerifyError::Opening(e);
+        check_claims(&commitment.poly_num_vars, claims).map_err(fail)?;
+        let stack = self
+            .stack(&commitment.poly_num_vars)
+            .map_err(|e| fail(e.to_string()))?;
+        let pcs = self.p3(stack.num_vars).map_err(|e| fail(e.to_string()))?;
+        let proof = decode_proof(&opening.bytes)?;
+        if proof.evals.len() != claims.len() {
+            return Err(fail(format!(
+                "{} opened values for {} claims",
+                proof.evals.len(),
+                claims.len()
+            )));
+        }
+        if let Some(i) = (0..claims.len()).find(|&i| proof.evals[i] != claims[i].value) {
+            return Err(fail(format!("claim {i}: the opened value is another")));
+        }
+        absorb_claims(transcript, claims);
+        let points: Vec<Point<EF>> = claims.iter().map(|c| stack.point(c)).collect();
+        let root = Root::new(vec![commitment.root]);
+        pcs.verify(&root, &proof, transcript.challenger(), points)
+            .map_err(|e| fail(format!("hiding WHIR: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests;
