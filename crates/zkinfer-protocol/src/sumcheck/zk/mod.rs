@@ -69,6 +69,8 @@ mod committed;
 mod mask;
 mod prover;
 #[cfg(test)]
+mod simulator_tests;
+#[cfg(test)]
 mod tests;
 mod verifier;
 
