@@ -31,7 +31,8 @@
 //! `prover.rs` drives the rounds ([`prove`], [`prove_eq_weighted`]) and
 //! `kernel.rs` holds its pass over the tables in each round; `verifier.rs`
 //! holds [`verify`]. The transcript steps both sides take are defined once,
-//! in this file.
+//! in this file. [`zk`] is the zero-knowledge variant: the same rounds with a
+//! masking polynomial's share added to each (the prover's `RoundMask` hook).
 //!
 //! # What comes from Plonky3 and what is ours
 //!

@@ -93,6 +93,11 @@ fn two_commitments_of_the_same_polynomials_differ() {
     // Two schemes seeded alike commit alike: the masks are the only difference.
     let (c3, _) = open(&pcs(20), &polys, &claims);
     assert_eq!(c1.root, c3.root);
+    // Seeded by the operating system: two schemes differ.
+    let os = || HidingPcs::new(HidingParams::default());
+    let (c4, _) = os().commit(&polys).unwrap();
+    let (c5, _) = os().commit(&polys).unwrap();
+    assert_ne!(c4.root, c5.root);
 }
 
 #[test]

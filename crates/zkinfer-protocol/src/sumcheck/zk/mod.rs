@@ -56,6 +56,17 @@
 //! degree per variable is `max(d, 2^k − 1) < 2d + 1`: the plain sumcheck
 //! error with that degree; then the opening's own error
 //! ([`crate::security::zk_sumcheck_bits`]).
+//!
+//! # What comes from Plonky3 and what is ours
+//!
+//! `p3_sumcheck::zk` implements the same construction (eprint 2026/391,
+//! Construction 6.3) for WHIR's own fold sumchecks: a degree-2 product,
+//! masks committed under its mask code, its transcript types. Ours masks
+//! our sums of products of any degree on our transcript, reusing the plain
+//! prover's kernel; the mask's commitment is any [`CommitmentScheme`]
+//! (hiding: [`crate::pcs::HidingPcs`], p3's hiding WHIR).
+//!
+//! [`CommitmentScheme`]: crate::pcs::CommitmentScheme
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +79,8 @@ use super::SumcheckProof;
 mod committed;
 mod mask;
 mod prover;
+#[cfg(test)]
+mod simulator_tests;
 #[cfg(test)]
 mod tests;
 mod verifier;

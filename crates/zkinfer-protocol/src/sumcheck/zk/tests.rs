@@ -500,3 +500,45 @@ fn two_sumchecks_share_one_mask_commitment_and_opening() {
     // Each sumcheck must be held to its own mask.
     assert!(matches!(verifier(1, 0), Err(VerifyError::Opening(_))));
 }
+
+/// `prove_committed` of an `eq`-weighted sum: the mask has the extra degree.
+#[test]
+fn committed_eq_weighted_sum_verifies() {
+    let mut rng = StdRng::seed_from_u64(45);
+    let n = 5;
+    let poly = random_poly(&mut rng, n, 2);
+    let eq_point: Vec<EF> = (0..n).map(|_| random_ef(&mut rng)).collect();
+    let pcs = Pcs::new(PcsParams::for_polys(&[table_num_vars(n, 3)]));
+    let (proof, out) = prove_committed(
+        &pcs,
+        poly.clone(),
+        Some(&eq_point),
+        &mut rng,
+        &mut Transcript::new(b"eq-c"),
+    )
+    .unwrap();
+    let sub = verify_committed(
+        &pcs,
+        n,
+        3,
+        out.claimed_sum,
+        &proof,
+        &mut Transcript::new(b"eq-c"),
+    )
+    .expect("honest proof");
+    let evals: Vec<EF> = poly.mles.iter().map(|m| m.evaluate(&sub.point)).collect();
+    assert_eq!(
+        eq_eval(&eq_point, &sub.point) * combine(&poly.terms, &evals),
+        sub.expected_eval
+    );
+    // Verified as a degree-2 sumcheck it is refused.
+    assert!(verify_committed(
+        &pcs,
+        n,
+        2,
+        out.claimed_sum,
+        &proof,
+        &mut Transcript::new(b"eq-c"),
+    )
+    .is_err());
+}
