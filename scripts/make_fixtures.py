@@ -178,6 +178,7 @@ def main(outdir):
     soundness(outdir)
     elementwise(outdir)
     unary_ops(outdir)
+    unary_more(outdir)
     demo(outdir)
     single_ops(outdir)
     batched(outdir)
@@ -1076,7 +1077,7 @@ UNARY = [
 
 def unary_ops(outdir):
     """Unary table functions: unary_NAME is Gemm → op → Gemm (op in the middle of the graph);
-    one_exp, one_gelu_tanh, one_floor are the op alone; unsupported_cosh is refused by name."""
+    one_exp, one_gelu_tanh, one_floor are the op alone; unsupported_isinf is refused by name."""
     rng = np.random.default_rng(1357)
     N = helper.make_node
     for op, attrs, opset, kind in UNARY:
@@ -1095,10 +1096,44 @@ def unary_ops(outdir):
          [6], [6], rng.standard_normal(6), opset=20)
     save(outdir, "one_floor", [N("Floor", ["input"], ["output"], name="floor")], [], [6], [6],
          2.5 * rng.standard_normal(6))
-    save(outdir, "unsupported_cosh", [
+    save(outdir, "unsupported_isinf", [
         N("Gemm", ["input", "w1", "b1"], ["h1"], name="fc1", transB=1),
-        N("Cosh", ["h1"], ["output"], name="my_cosh_node"),
+        N("IsInf", ["h1"], ["output"], name="my_isinf_node"),
     ], [init("w1", w(rng, 4, 4)), init("b1", w(rng, 4, scale=0.1))], [4], [4], rng.standard_normal(4), opset=OPSET)
+
+
+# The trigonometric and hyperbolic functions and the two shrink-style activations, each in
+# the middle of a graph. `small` keeps the first layer's output inside (−1, 1) (Asin, Acos,
+# Atanh) and away from tan's poles; `positive` centres it near 3 (Acosh).
+UNARY_MORE = [
+    ("Tan", {}, "small"),
+    ("Asin", {}, "small"),
+    ("Acos", {}, "small"),
+    ("Atan", {}, "wide"),
+    ("Sinh", {}, "normal"),
+    ("Cosh", {}, "normal"),
+    ("Asinh", {}, "wide"),
+    ("Acosh", {}, "positive"),
+    ("Atanh", {}, "small"),
+    ("ThresholdedRelu", {"alpha": 0.3}, "normal"),
+    ("Shrink", {"bias": 0.1, "lambd": 0.4}, "normal"),
+]
+
+
+def unary_more(outdir):
+    """unary_NAME for UNARY_MORE: Gemm → op → Gemm."""
+    rng = np.random.default_rng(2468)
+    N = helper.make_node
+    for op, attrs, kind in UNARY_MORE:
+        scale = {"small": 0.12, "normal": 0.6, "positive": 0.3, "wide": 1.5}[kind]
+        w1 = w(rng, 8, 6) * scale
+        b1 = np.full(8, 3.0, np.float32) if kind == "positive" else w(rng, 8, scale=0.2 * min(scale, 1.0))
+        save(outdir, "unary_" + op.lower(), [
+            N("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+            N(op, ["h"], ["u"], name=op.lower() + "_node", **attrs),
+            N("Gemm", ["u", "w2", "b2"], ["output"], name="fc2", transB=1),
+        ], [init("w1", w1), init("b1", b1), init("w2", w(rng, 3, 8)), init("b2", w(rng, 3, scale=0.1))],
+            [6], [3], rng.standard_normal(6))
 
 
 def soundness(outdir):

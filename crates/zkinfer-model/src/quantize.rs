@@ -413,6 +413,14 @@ impl<'a> Q<'a> {
                 }
             }
             UnaryFn::Sqrt => lo = lo.max(0.0),
+            UnaryFn::Asin | UnaryFn::Acos | UnaryFn::Acosh | UnaryFn::Atanh | UnaryFn::Tan => {
+                (lo, hi) = bounded_domain(f, (lo, hi), (m0, m1)).map_err(refuse)?
+            }
+            // Exponential growth on both sides: as Exp, up to 4× the largest calibrated output.
+            UnaryFn::Sinh | UnaryFn::Cosh => {
+                lo = lo.max(m0.min(0.0) - 4f64.ln());
+                hi = hi.min(m1.max(0.0) + 4f64.ln());
+            }
             // A comparison with 0 needs 0 inside the domain, with room on
             // both sides: clamping then keeps every value's sign.
             UnaryFn::Compare(_) => {
@@ -1041,4 +1049,92 @@ pub fn quantize(
     };
     m.validate()?;
     Ok(m)
+}
+
+/// The table domain of a function defined on part of the line only: Asin and
+/// Acos on `[−1, 1]`, Acosh on `x ≥ 1`, Atanh on `(−1, 1)`, Tan between two
+/// poles. A calibrated range outside that set is refused (the float model
+/// gives NaN or infinity there); otherwise the widened domain `[lo, hi]` is
+/// cut to it — towards an infinite end (Atanh, Tan) only halfway from the
+/// calibrated range, so the table's output scale stays finite.
+fn bounded_domain(
+    f: UnaryFn,
+    (lo, hi): (f64, f64),
+    (m0, m1): (f64, f64),
+) -> std::result::Result<(f64, f64), String> {
+    let outside = |set: &str| {
+        Err(format!(
+            "the input's calibrated range [{m0}, {m1}] leaves {set}, where {} is defined",
+            f.name()
+        ))
+    };
+    match f {
+        UnaryFn::Asin | UnaryFn::Acos => {
+            if m0 < -1.0 || m1 > 1.0 {
+                return outside("[-1, 1]");
+            }
+            Ok((lo.max(-1.0), hi.min(1.0)))
+        }
+        UnaryFn::Acosh => {
+            if m0 < 1.0 {
+                return outside("[1, ∞)");
+            }
+            Ok((lo.max(1.0), hi))
+        }
+        UnaryFn::Atanh => {
+            let m = m0.abs().max(m1.abs());
+            if m >= 1.0 {
+                return outside("(-1, 1)");
+            }
+            let a = m + 0.5 * (1.0 - m);
+            Ok((lo.max(-a), hi.min(a)))
+        }
+        UnaryFn::Tan => {
+            use std::f64::consts::{FRAC_PI_2, PI};
+            let k = (0.5 * (m0 + m1) / PI).round();
+            let (p0, p1) = (k * PI - FRAC_PI_2, k * PI + FRAC_PI_2);
+            if m0 <= p0 || m1 >= p1 {
+                return outside(&format!("({p0}, {p1}) (it crosses a pole)"));
+            }
+            let gap = (m0 - p0).min(p1 - m1);
+            Ok((lo.max(p0 + 0.5 * gap), hi.min(p1 - 0.5 * gap)))
+        }
+        _ => Ok((lo, hi)),
+    }
+}
+
+#[cfg(test)]
+mod bounded_domain_tests {
+    use super::*;
+
+    #[test]
+    fn partial_functions_keep_their_domain_or_are_refused() {
+        assert_eq!(
+            bounded_domain(UnaryFn::Asin, (-1.4, 0.9), (-0.8, 0.5)),
+            Ok((-1.0, 0.9))
+        );
+        assert!(bounded_domain(UnaryFn::Acos, (-1.4, 1.4), (-1.2, 0.5)).is_err());
+        assert_eq!(
+            bounded_domain(UnaryFn::Acosh, (0.5, 4.0), (1.5, 3.0)),
+            Ok((1.0, 4.0))
+        );
+        assert!(bounded_domain(UnaryFn::Acosh, (0.0, 4.0), (0.9, 3.0)).is_err());
+        // Atanh: halfway from the calibrated range to ±1.
+        let (lo, hi) = bounded_domain(UnaryFn::Atanh, (-2.0, 2.0), (-0.2, 0.6)).unwrap();
+        assert!((lo + 0.8).abs() < 1e-12 && (hi - 0.8).abs() < 1e-12);
+        assert!(bounded_domain(UnaryFn::Atanh, (-2.0, 2.0), (-1.0, 0.6)).is_err());
+        // Tan: between the poles around the range, halfway to the nearer one.
+        let (lo, hi) = bounded_domain(UnaryFn::Tan, (-3.0, 3.0), (-1.0, 0.5)).unwrap();
+        let gap = std::f64::consts::FRAC_PI_2 - 1.0;
+        assert!((lo - (-1.0 - gap / 2.0)).abs() < 1e-12 && (hi - (1.0 + gap / 2.0)).abs() < 1e-12);
+        assert!(UnaryFn::Tan.eval(hi).is_finite() && UnaryFn::Tan.eval(lo).is_finite());
+        assert!(bounded_domain(UnaryFn::Tan, (0.0, 3.0), (0.5, 2.0)).is_err());
+        // Around the next period.
+        let (lo, hi) = bounded_domain(UnaryFn::Tan, (2.0, 4.5), (2.5, 3.5)).unwrap();
+        assert!(lo > std::f64::consts::FRAC_PI_2 && hi < 1.5 * std::f64::consts::PI);
+        assert_eq!(
+            bounded_domain(UnaryFn::Sin, (-9.0, 9.0), (-1.0, 1.0)),
+            Ok((-9.0, 9.0))
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! Unary elementwise functions proven by lookup table (ONNX Exp, Log, Sqrt, Reciprocal, Erf,
 //! Gelu, Elu, Selu, Celu, Softplus, Softsign, HardSigmoid, HardSwish, Mish, Abs, Neg, Sign,
-//! Sin, Cos, Floor, Ceil, Round, and Pow by a constant exponent): their ONNX attributes, their float semantics (the
+//! Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh, ThresholdedRelu, Shrink,
+//! Floor, Ceil, Round, and Pow by a constant exponent): their ONNX attributes, their float semantics (the
 //! reference), and which of them are non-negative or need a restricted domain.
 //!
 //! Quantization (`quantize.rs`, `Q::unary`) turns one into a Requant onto a bounded integer
@@ -35,6 +36,17 @@ pub const UNARY_OPS: &[&str] = &[
     "Sign",
     "Sin",
     "Cos",
+    "Tan",
+    "Asin",
+    "Acos",
+    "Atan",
+    "Sinh",
+    "Cosh",
+    "Asinh",
+    "Acosh",
+    "Atanh",
+    "ThresholdedRelu",
+    "Shrink",
     "Floor",
     "Ceil",
     "Round",
@@ -75,6 +87,24 @@ pub enum UnaryFn {
     Sign,
     Sin,
     Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Asinh,
+    Acosh,
+    Atanh,
+    /// `x` where `x > alpha`, else 0.
+    ThresholdedRelu {
+        alpha: f64,
+    },
+    /// `x + bias` below `−lambd`, `x − bias` above `lambd`, 0 between.
+    Shrink {
+        bias: f64,
+        lambd: f64,
+    },
     Floor,
     Ceil,
     /// Round half to even (ONNX Round).
@@ -198,6 +228,28 @@ impl UnaryFn {
             "Sign" => UnaryFn::Sign,
             "Sin" => UnaryFn::Sin,
             "Cos" => UnaryFn::Cos,
+            "Tan" => UnaryFn::Tan,
+            "Asin" => UnaryFn::Asin,
+            "Acos" => UnaryFn::Acos,
+            "Atan" => UnaryFn::Atan,
+            "Sinh" => UnaryFn::Sinh,
+            "Cosh" => UnaryFn::Cosh,
+            "Asinh" => UnaryFn::Asinh,
+            "Acosh" => UnaryFn::Acosh,
+            "Atanh" => UnaryFn::Atanh,
+            "ThresholdedRelu" => UnaryFn::ThresholdedRelu {
+                alpha: f("alpha", 1.0),
+            },
+            "Shrink" => {
+                let lambd = f("lambd", 0.5);
+                if lambd < 0.0 {
+                    return Err(format!("lambd = {lambd} (must be ≥ 0)"));
+                }
+                UnaryFn::Shrink {
+                    bias: f("bias", 0.0),
+                    lambd,
+                }
+            }
             "Floor" => UnaryFn::Floor,
             "Ceil" => UnaryFn::Ceil,
             "Round" => UnaryFn::Round,
@@ -251,6 +303,31 @@ impl UnaryFn {
             }
             UnaryFn::Sin => x.sin(),
             UnaryFn::Cos => x.cos(),
+            UnaryFn::Tan => x.tan(),
+            UnaryFn::Asin => x.asin(),
+            UnaryFn::Acos => x.acos(),
+            UnaryFn::Atan => x.atan(),
+            UnaryFn::Sinh => x.sinh(),
+            UnaryFn::Cosh => x.cosh(),
+            UnaryFn::Asinh => x.asinh(),
+            UnaryFn::Acosh => x.acosh(),
+            UnaryFn::Atanh => x.atanh(),
+            UnaryFn::ThresholdedRelu { alpha } => {
+                if x > alpha {
+                    x
+                } else {
+                    0.0
+                }
+            }
+            UnaryFn::Shrink { bias, lambd } => {
+                if x < -lambd {
+                    x + bias
+                } else if x > lambd {
+                    x - bias
+                } else {
+                    0.0
+                }
+            }
             UnaryFn::Floor => x.floor(),
             UnaryFn::Ceil => x.ceil(),
             UnaryFn::Round => x.round_ties_even(),
@@ -269,6 +346,8 @@ impl UnaryFn {
             UnaryFn::Celu { alpha } => format!("celu({alpha})"),
             UnaryFn::HardSigmoid { alpha, beta } => format!("hard_sigmoid({alpha},{beta})"),
             UnaryFn::Pow { p } => format!("pow({p})"),
+            UnaryFn::ThresholdedRelu { alpha } => format!("thresholded_relu({alpha})"),
+            UnaryFn::Shrink { bias, lambd } => format!("shrink({bias},{lambd})"),
             f => format!("{f:?}").to_lowercase(),
         }
     }
@@ -278,6 +357,7 @@ impl UnaryFn {
     pub fn non_negative(&self) -> bool {
         match self {
             UnaryFn::Pow { p } => p.fract() != 0.0 || p % 2.0 == 0.0,
+            UnaryFn::ThresholdedRelu { alpha } => *alpha >= 0.0,
             f => matches!(
                 f,
                 UnaryFn::Exp
@@ -286,6 +366,9 @@ impl UnaryFn {
                     | UnaryFn::Softplus
                     | UnaryFn::HardSigmoid { .. }
                     | UnaryFn::Compare(_)
+                    | UnaryFn::Acos
+                    | UnaryFn::Cosh
+                    | UnaryFn::Acosh
             ),
         }
     }
@@ -346,6 +429,29 @@ mod tests {
         assert_eq!(celu.eval(1.5), 1.5);
         assert!(UnaryFn::from_onnx("Gelu", dflt, |_| Some("exact".into())).is_err());
         assert!(UnaryFn::from_onnx("Celu", |_, _| 0.0, none).is_err());
-        assert_eq!(UnaryFn::from_onnx("Cosh", dflt, none), Ok(None));
+        assert_eq!(UnaryFn::from_onnx("Mod", dflt, none), Ok(None));
+        let tr = UnaryFn::from_onnx("ThresholdedRelu", dflt, none)
+            .unwrap()
+            .unwrap();
+        assert_eq!((tr.eval(1.0), tr.eval(1.5), tr.eval(-3.0)), (0.0, 1.5, 0.0));
+        assert!(tr.non_negative());
+        assert!(!UnaryFn::ThresholdedRelu { alpha: -1.0 }.non_negative());
+        let shrink = UnaryFn::from_onnx("Shrink", |n, d| if n == "bias" { 0.25 } else { d }, none)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            shrink,
+            UnaryFn::Shrink {
+                bias: 0.25,
+                lambd: 0.5
+            }
+        );
+        assert_eq!(
+            (shrink.eval(-1.0), shrink.eval(0.5), shrink.eval(1.0)),
+            (-0.75, 0.0, 0.75)
+        );
+        assert!(UnaryFn::from_onnx("Shrink", |_, _| -1.0, none).is_err());
+        assert!((UnaryFn::Atanh.eval(0.5) - 0.549_306_144_334_054_9).abs() < 1e-15);
+        assert!((UnaryFn::Acosh.eval(2.0) - 1.316_957_896_924_816_6).abs() < 1e-15);
     }
 }

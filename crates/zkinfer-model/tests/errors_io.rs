@@ -40,11 +40,11 @@ fn non_onnx_and_truncated_files() {
 fn unsupported_op_names_op_node_and_position() {
     // (unsupported_cos.onnx imports since Cos became a table function)
     assert!(import_onnx(&read("unsupported_cos.onnx")).is_ok());
-    let err = import_onnx(&read("unsupported_cosh.onnx")).unwrap_err();
+    let err = import_onnx(&read("unsupported_isinf.onnx")).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, ModelError::UnsupportedOp { .. }));
-    assert!(msg.contains("`Cosh`"), "{msg}");
-    assert!(msg.contains("my_cosh_node"), "{msg}");
+    assert!(msg.contains("`IsInf`"), "{msg}");
+    assert!(msg.contains("my_isinf_node"), "{msg}");
     assert!(msg.contains("position 1"), "{msg}");
     assert!(
         msg.contains("Gemm") && msg.contains("Conv"),
