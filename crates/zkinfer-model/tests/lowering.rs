@@ -157,18 +157,7 @@ fn refused_patterns_name_op_node_and_reason() {
             "maxpool_dilated",
             "dilation != 1",
         ),
-        (
-            "lower_refuse_avgpool_exclude_pad",
-            "AveragePool",
-            "avgpool_excl",
-            "count_include_pad=1",
-        ),
-        (
-            "lower_refuse_ceil_mode",
-            "MaxPool",
-            "maxpool_ceil",
-            "ceil_mode=1",
-        ),
+        ("lower_refuse_lppool_p3", "LpPool", "lppool_p3", "p = 3"),
     ] {
         let err = import_onnx(&read(&format!("{name}.onnx"))).unwrap_err();
         let msg = err.to_string();
