@@ -191,6 +191,7 @@ def main(outdir):
     lowerings_seq(outdir)
     outputs_ml(outdir)
     pools(outdir)
+    whole_batch(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -627,6 +628,53 @@ def batched(outdir):
         [3, 5], [6, 4], rng.standard_normal((2, 3, 5)), batch=2)
 
 
+def whole_batch(outdir):
+    """Fixed-shape graphs whose batch cannot be split into samples, proven as one sample of the
+    whole input (crates/zkinfer-model/src/whole_batch.rs): whole_batch_gemm multiplies two graph
+    inputs of different leading sizes (a Gemm with transB, alpha, beta and a bias input), adds a
+    constant that differs per row and takes a Softmax over axis 1; whole_batch_rank1 reads a rank-1
+    input through Slice, Reshape, Transpose and Flatten(axis=0). NAME.expected.json is the ONNX
+    reference evaluator's output."""
+    rng = np.random.default_rng(2468)
+    N = helper.make_node
+    F = TensorProto.FLOAT
+    models = [
+        ("whole_batch_gemm", [
+            N("Gemm", ["a", "b", "c"], ["g"], name="gemm_inputs", transB=1, alpha=0.5, beta=2.0),
+            N("Add", ["g", "rows"], ["s"], name="add_per_row"),
+            N("Softmax", ["s"], ["output"], name="softmax_axis1", axis=1),
+        ], [init("rows", rng.standard_normal((2, 4)))],
+            [("a", [2, 3]), ("b", [4, 3]), ("c", [4])], [2, 4]),
+        ("whole_batch_rank1", [
+            N("Slice", ["x", "st", "en", "ax"], ["sl"], name="slice_axis0"),
+            N("Reshape", ["sl", "shape"], ["r"], name="reshape"),
+            N("Transpose", ["r"], ["t"], name="transpose", perm=[1, 0]),
+            N("Flatten", ["t"], ["f"], name="flatten_axis0", axis=0),
+            N("Mul", ["f", "k"], ["output"], name="mul_const"),
+        ], [init_i64("st", [1]), init_i64("en", [7]), init_i64("ax", [0]), init_i64("shape", [2, 3]),
+            init("k", rng.uniform(0.5, 2.0, (1, 6)))],
+            [("x", [8])], [1, 6]),
+    ]
+    for name, nodes, inits, inputs, out_shape in models:
+        graph = helper.make_graph(
+            nodes, name, [helper.make_tensor_value_info(n, F, shape) for n, shape in inputs],
+            [helper.make_tensor_value_info("output", F, out_shape)], initializer=inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                                  producer_name="zkinfer-fixtures")
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        onnx.save(model, os.path.join(outdir, name + ".onnx"))
+        xs = [rng.standard_normal(shape).astype(np.float32) for _, shape in inputs]
+        with open(os.path.join(outdir, name + ".input.json"), "w") as f:
+            json.dump({"input_data": [x.reshape(-1).astype(float).round(6).tolist() for x in xs]}, f)
+        xs = [np.asarray(v, dtype=np.float32).reshape(shape) for v, (_, shape) in
+              zip(json.load(open(os.path.join(outdir, name + ".input.json")))["input_data"], inputs)]
+        from onnx.reference import ReferenceEvaluator
+        y = ReferenceEvaluator(model).run(None, {n: x for (n, _), x in zip(inputs, xs)})[0]
+        with open(os.path.join(outdir, name + ".expected.json"), "w") as f:
+            json.dump({"output_data": [np.asarray(y, dtype=np.float64).reshape(-1).tolist()]}, f)
+
+
 def pools(outdir):
     """Pooling with every ONNX attribute and per-element constants (crates/zkinfer-model/src/
     lowering_pool.rs): padded MaxPool and AveragePool with ceil_mode=1 and count_include_pad=0
@@ -675,7 +723,25 @@ def pools(outdir):
     ], [init("slope", [0.1, -0.2, 0.3]), init("bias", [[0.5, -0.5], [1.0, 0.0], [-1.0, 0.25]]),
         init("fw", w(rng, 2, 3 * 2 * 4)), init("fb", w(rng, 2, scale=0.1))],
         [3, 2, 4], [2], rng.standard_normal((3, 2, 4)), opset=6)
-    for name in ["pool_ceil_exclude_pad", "pool_lp", "prelu_mul_whole"]:
+    # volumes: a grouped, strided, padded, dilated Conv3d, BatchNorm3d, MaxPool3d with ceil_mode,
+    # AveragePool3d with count_include_pad=0 (two 2-D pools each)
+    save(outdir, "volume_conv_pool", [
+        N("Conv", ["input", "cw", "cb"], ["c"], name="conv3d", group=2, strides=[2, 1, 1],
+          pads=[1, 1, 0, 1, 0, 1], dilations=[1, 2, 1]),
+        N("BatchNormalization", ["c", "bs", "bb", "bm", "bv"], ["n"], name="bn3d"),
+        N("Relu", ["n"], ["r"], name="relu"),
+        N("MaxPool", ["r"], ["m"], name="maxpool3d", kernel_shape=[2, 2, 2], strides=[2, 2, 2],
+          pads=[0, 1, 0, 1, 0, 0], ceil_mode=1),
+        N("AveragePool", ["m"], ["a"], name="avgpool3d", kernel_shape=[2, 2, 2], pads=[1, 0, 0, 0, 1, 1],
+          count_include_pad=0),
+        N("Flatten", ["a"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw", w(rng, 4, 1, 3, 2, 2)), init("cb", w(rng, 4, scale=0.1)),
+        init("bs", rng.uniform(0.5, 1.5, 4)), init("bb", w(rng, 4, scale=0.1)),
+        init("bm", w(rng, 4, scale=0.1)), init("bv", rng.uniform(0.5, 1.5, 4)),
+        init("fw", w(rng, 3, 4 * 2 * 3 * 3)), init("fb", w(rng, 3, scale=0.1))],
+        [2, 5, 6, 5], [3], rng.standard_normal((2, 5, 6, 5)))
+    for name in ["pool_ceil_exclude_pad", "pool_lp", "prelu_mul_whole", "volume_conv_pool"]:
         save_spec_reference(outdir, name)
     # the legacy model's meaning at opset 17: the slope and bias as per-channel constants
     legacy = onnx.load(os.path.join(outdir, "legacy_prelu_add.onnx"))
@@ -710,7 +776,7 @@ def lowerings(outdir):
     """ONNX patterns the importer lowers onto the proven ops (crates/zkinfer-model/src/lowering.rs):
     grouped, depthwise, dilated and 1-D convolutions, 1-D and global pools, Max/Min/Sum/Mean, Pow,
     constant / activation, folded ConstantOfShape/Range/EyeLike/Shape/Cast; lower_batch_* has a fixed
-    batch of 2. lower_refuse_* are refused by name (3-D Conv, MaxPool dilation, LpPool p = 3)."""
+    batch of 2. lower_refuse_* are refused by name (4-D Conv, MaxPool dilation, LpPool p = 3)."""
     rng = np.random.default_rng(8642)
     N = helper.make_node
     # depthwise conv (channel multiplier 2, stride 2) between two dense-kernel layers
@@ -880,8 +946,8 @@ def lowerings(outdir):
         [2, 8], [4], rng.standard_normal((2, 2, 8)), batch=2)
     # refused by name
     for name, node, in_shape, out_shape, inits in [
-        ("lower_refuse_conv3d", N("Conv", ["input", "w3"], ["output"], name="conv3d"), [1, 3, 3, 3], [1, 2, 2, 2],
-         [init("w3", w(rng, 1, 1, 2, 2, 2))]),
+        ("lower_refuse_conv4d", N("Conv", ["input", "w4"], ["output"], name="conv4d"), [1, 3, 3, 3, 3],
+         [1, 2, 2, 2, 2], [init("w4", w(rng, 1, 1, 2, 2, 2, 2))]),
         ("lower_refuse_maxpool_dilation", N("MaxPool", ["input"], ["output"], name="maxpool_dilated",
          kernel_shape=[2, 2], dilations=[2, 2]), [1, 5, 5], [1, 3, 3], []),
         ("lower_refuse_lppool_p3", N("LpPool", ["input"], ["output"], name="lppool_p3",

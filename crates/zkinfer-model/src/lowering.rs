@@ -4,6 +4,7 @@
 //! * Conv with `group > 1` or `dilations` → one dense `[OC, C, KH, KW]`
 //!   kernel, zero outside each group's block and between dilated taps: the
 //!   same sums, exactly;
+//! * 3-D Conv → `lowering_volume.rs`; pools → `lowering_pool.rs`;
 //! * 1-D Conv and pools (`[N, C, L]`) → Reshape to `[N, C, 1, L]`, the 2-D op
 //!   with a `[1, k]` window, Reshape back; GlobalMaxPool → MaxPool over the
 //!   whole spatial extent;
@@ -225,6 +226,15 @@ impl Importer {
     pub(super) fn lower_conv(&mut self, cx: &NodeCx) -> Result<()> {
         let x = self.act_input(cx, 0)?;
         let xs = self.shape_of(x);
+        match xs.len() {
+            5 => return self.lower_conv3d(cx),
+            r if r > 5 => {
+                return Err(cx.bad(format!(
+                    "only 1-D (NCL), 2-D (NCHW) and 3-D (NCDHW) convolutions are supported, input is {xs:?}"
+                )))
+            }
+            _ => {}
+        }
         let w = self.const_input(cx, 1)?;
         let n = spatial_axes(cx, &xs, "convolutions")?;
         if w.dims.len() != xs.len() || !holds_its_shape(&w) {
@@ -1092,7 +1102,7 @@ mod tests {
             (
                 node("Conv", &["x", "w"], &[]),
                 vec![1, 1, 2, 2, 2],
-                "only 1-D (NCL) and 2-D (NCHW) convolutions",
+                "does not fit a 3-D convolution",
             ),
             (
                 node("Conv", &["x", "w"], &[("group", A::I(3))]),

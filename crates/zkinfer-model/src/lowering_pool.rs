@@ -104,7 +104,7 @@ enum Reduction {
 
 /// `strides` and `(begin, end)` pads per spatial axis, honouring `auto_pad`
 /// (SAME_* centre the window's extent `k`).
-fn geometry(
+pub(super) fn geometry(
     cx: &NodeCx,
     spatial: &[usize],
     k: &[usize],

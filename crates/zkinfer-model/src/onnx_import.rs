@@ -29,6 +29,8 @@ pub(crate) mod lowering_pool;
 pub(crate) mod lowering_seq;
 #[path = "lowering_upsample.rs"]
 mod lowering_upsample;
+#[path = "lowering_volume.rs"]
+mod lowering_volume;
 #[path = "whole_batch.rs"]
 pub mod whole_batch;
 

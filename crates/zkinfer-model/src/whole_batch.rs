@@ -278,7 +278,12 @@ impl Writer {
                 // its rank, so its axis moves; an activation B gained the
                 // leading axis too, which now sits at the old position.
                 let b_const = node.input.get(1).is_some_and(|b| self.consts.contains(b));
-                if b_const {
+                if attr_i(&node, "broadcast").unwrap_or(0) == 0 {
+                    // Equal shapes (the spec requires them): a constant operand
+                    // now lacks the leading axis, which suffix broadcasting adds.
+                    node.attribute.retain(|a| a.name != "broadcast");
+                    node.attribute.push(int_attr("broadcast", 1));
+                } else if b_const {
                     if let Some(a) = node.attribute.iter_mut().find(|a| a.name == "axis") {
                         a.i = shift(a.i);
                     }

@@ -146,10 +146,10 @@ fn lowered_graphs_match_tract_and_hold_the_expected_ops() {
 fn refused_patterns_name_op_node_and_reason() {
     for (name, op, node, reason) in [
         (
-            "lower_refuse_conv3d",
+            "lower_refuse_conv4d",
             "Conv",
-            "conv3d",
-            "only 1-D (NCL) and 2-D (NCHW) convolutions",
+            "conv4d",
+            "and 3-D (NCDHW) convolutions",
         ),
         (
             "lower_refuse_maxpool_dilation",

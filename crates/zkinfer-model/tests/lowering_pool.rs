@@ -20,6 +20,7 @@ const MODELS: &[(&str, f64)] = &[
     ("pool_lp", 1e-2),
     ("prelu_mul_whole", 5e-3),
     ("legacy_prelu_add", 5e-3),
+    ("volume_conv_pool", 5e-3),
 ];
 
 fn sample(name: &str) -> (Vec<f64>, Vec<f64>) {
@@ -123,4 +124,21 @@ fn lowered_pools_hold_the_expected_ops() {
     // Per-element slopes and whole-sample Mul/Div constants: MulConsts.
     let fm = float_graph("prelu_mul_whole");
     assert_eq!(count(&fm, |k| matches!(k, FOpKind::MulConst { .. })), 3);
+
+    // Volumes: the Conv3d is one 2-D Conv over (channel, depth) pairs, each
+    // 3-D pool two 2-D pools.
+    let fm = float_graph("volume_conv_pool");
+    let conv = fm
+        .ops
+        .iter()
+        .find_map(|o| match o.kind {
+            FOpKind::Conv { kernel_shape, .. } => Some(kernel_shape),
+            _ => None,
+        })
+        .expect("a Conv");
+    // 4 output channels × 3 output depths, 2 channels × 5 depths, kernel
+    // 2×2 with height dilation 2: 3×2
+    assert_eq!(conv, [12, 10, 3, 2]);
+    assert_eq!(count(&fm, |k| matches!(k, FOpKind::MaxPool { .. })), 2);
+    assert_eq!(count(&fm, |k| matches!(k, FOpKind::AvgPool { .. })), 2);
 }

@@ -1,8 +1,11 @@
-//! Pooling with every ONNX attribute and per-element constants
-//! (`zkinfer-model`'s `lowering_pool.rs`; the prover's padded `MaxPool` and
-//! `MulConst`): each fixture compiles, proves and verifies, a changed output
-//! is rejected, and the verified output, dequantized, stays within its bound
-//! of the ONNX reference evaluator's (`NAME.expected.json`).
+//! Fixtures checked against the ONNX reference evaluator
+//! (`NAME.expected.json`, `scripts/make_fixtures.py`): pooling with every
+//! attribute and volumes (`zkinfer-model`'s `lowering_pool.rs`,
+//! `lowering_volume.rs`; the prover's padded `MaxPool`), per-element
+//! constants (`MulConst`), legacy broadcasting, and graphs proven as one
+//! sample of their whole input (`whole_batch.rs`). Each compiles, proves and
+//! verifies, a changed output is rejected, and the verified output,
+//! dequantized, stays within its bound of the reference.
 //!
 //! Bounds, `max |dequantized − reference| / max |reference|`: a few 13–14-bit
 //! roundings (5e-3, as `lowering_e2e.rs`); LpPool p = 2 adds the Sqrt table
@@ -12,7 +15,7 @@
 mod onnx_common;
 
 use zkinfer_model::compile::{compile, CompileOptions};
-use zkinfer_model::input::load_samples;
+use zkinfer_model::input::load_file;
 use zkinfer_prover::{prove, setup, verify};
 
 use onnx_common::FIXTURES;
@@ -22,6 +25,9 @@ const MODELS: &[(&str, f64)] = &[
     ("pool_lp", 1e-2),
     ("prelu_mul_whole", 5e-3),
     ("legacy_prelu_add", 5e-3),
+    ("volume_conv_pool", 5e-3),
+    ("whole_batch_gemm", 5e-3),
+    ("whole_batch_rank1", 5e-3),
 ];
 
 fn reference_output(name: &str) -> Vec<f64> {
@@ -38,9 +44,7 @@ fn reference_output(name: &str) -> Vec<f64> {
 
 fn check(name: &str, tol: f64) {
     let onnx = std::fs::read(format!("{FIXTURES}/{name}.onnx")).expect("fixture exists");
-    let x = load_samples(format!("{FIXTURES}/{name}.input.json"))
-        .expect("fixture input")
-        .remove(0);
+    let file = load_file(format!("{FIXTURES}/{name}.input.json")).expect("fixture input");
     let reference = reference_output(name);
     // The reference is the specification's evaluator; tract does not read
     // every legacy attribute alike.
@@ -48,8 +52,9 @@ fn check(name: &str, tol: f64) {
         tract_check: false,
         ..CompileOptions::default()
     };
-    let (m, report) = compile(&onnx, name, std::slice::from_ref(&x), &opts)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (m, report) =
+        compile(&onnx, name, &file.entries, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let x = m.statement_input(&file).expect("the input fits");
     let scale = reference.iter().fold(0.0f64, |a, v| a.max(v.abs()));
     let rel = |ys: &[f64]| {
         assert_eq!(ys.len(), reference.len(), "{name}: output length");
@@ -90,6 +95,6 @@ fn check(name: &str, tol: f64) {
 }
 
 #[test]
-fn pool_fixtures_prove_verify_and_match_the_onnx_reference() {
+fn reference_fixtures_prove_verify_and_match_the_onnx_reference() {
     onnx_common::all_pass(MODELS, check);
 }
