@@ -191,6 +191,8 @@ def main(outdir):
     transformers(outdir)
     lowerings_seq(outdir)
     outputs_ml(outdir)
+    pools(outdir)
+    whole_batch(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -627,12 +629,155 @@ def batched(outdir):
         [3, 5], [6, 4], rng.standard_normal((2, 3, 5)), batch=2)
 
 
+def whole_batch(outdir):
+    """Fixed-shape graphs whose batch cannot be split into samples, proven as one sample of the
+    whole input (crates/zkinfer-model/src/whole_batch.rs): whole_batch_gemm multiplies two graph
+    inputs of different leading sizes (a Gemm with transB, alpha, beta and a bias input), adds a
+    constant that differs per row and takes a Softmax over axis 1; whole_batch_rank1 reads a rank-1
+    input through Slice, Reshape, Transpose and Flatten(axis=0). NAME.expected.json is the ONNX
+    reference evaluator's output."""
+    rng = np.random.default_rng(2468)
+    N = helper.make_node
+    F = TensorProto.FLOAT
+    models = [
+        ("whole_batch_gemm", [
+            N("Gemm", ["a", "b", "c"], ["g"], name="gemm_inputs", transB=1, alpha=0.5, beta=2.0),
+            N("Add", ["g", "rows"], ["s"], name="add_per_row"),
+            N("Softmax", ["s"], ["output"], name="softmax_axis1", axis=1),
+        ], [init("rows", rng.standard_normal((2, 4)))],
+            [("a", [2, 3]), ("b", [4, 3]), ("c", [4])], [2, 4]),
+        ("whole_batch_rank1", [
+            N("Slice", ["x", "st", "en", "ax"], ["sl"], name="slice_axis0"),
+            N("Reshape", ["sl", "shape"], ["r"], name="reshape"),
+            N("Transpose", ["r"], ["t"], name="transpose", perm=[1, 0]),
+            N("Flatten", ["t"], ["f"], name="flatten_axis0", axis=0),
+            N("Mul", ["f", "k"], ["output"], name="mul_const"),
+        ], [init_i64("st", [1]), init_i64("en", [7]), init_i64("ax", [0]), init_i64("shape", [2, 3]),
+            init("k", rng.uniform(0.5, 2.0, (1, 6)))],
+            [("x", [8])], [1, 6]),
+    ]
+    for name, nodes, inits, inputs, out_shape in models:
+        graph = helper.make_graph(
+            nodes, name, [helper.make_tensor_value_info(n, F, shape) for n, shape in inputs],
+            [helper.make_tensor_value_info("output", F, out_shape)], initializer=inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                                  producer_name="zkinfer-fixtures")
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        onnx.save(model, os.path.join(outdir, name + ".onnx"))
+        xs = [rng.standard_normal(shape).astype(np.float32) for _, shape in inputs]
+        with open(os.path.join(outdir, name + ".input.json"), "w") as f:
+            json.dump({"input_data": [x.reshape(-1).astype(float).round(6).tolist() for x in xs]}, f)
+        xs = [np.asarray(v, dtype=np.float32).reshape(shape) for v, (_, shape) in
+              zip(json.load(open(os.path.join(outdir, name + ".input.json")))["input_data"], inputs)]
+        from onnx.reference import ReferenceEvaluator
+        y = ReferenceEvaluator(model).run(None, {n: x for (n, _), x in zip(inputs, xs)})[0]
+        with open(os.path.join(outdir, name + ".expected.json"), "w") as f:
+            json.dump({"output_data": [np.asarray(y, dtype=np.float64).reshape(-1).tolist()]}, f)
+
+
+def pools(outdir):
+    """Pooling with every ONNX attribute and per-element constants (crates/zkinfer-model/src/
+    lowering_pool.rs): padded MaxPool and AveragePool with ceil_mode=1 and count_include_pad=0
+    (border divisors: a MulConst), LpPool p = 1 (1-D) and p = 2, PRelu with per-element slopes and a
+    Mul by a constant of the whole sample's shape; legacy_prelu_add is opset 6 (a rank-1 PRelu slope
+    per channel, Add with broadcast=1 at axis 1)."""
+    rng = np.random.default_rng(9753)
+    N = helper.make_node
+    save(outdir, "pool_ceil_exclude_pad", [
+        N("Conv", ["input", "cw", "cb"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        N("Relu", ["c"], ["r"], name="relu"),
+        N("AveragePool", ["r"], ["a"], name="avgpool_excl", kernel_shape=[3, 3], strides=[2, 2],
+          pads=[1, 1, 1, 1], count_include_pad=0, ceil_mode=1),
+        N("MaxPool", ["a"], ["m"], name="maxpool_ceil", kernel_shape=[2, 2], strides=[2, 2],
+          pads=[1, 0, 0, 1], ceil_mode=1),
+        N("Flatten", ["m"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw", w(rng, 3, 2, 3, 3)), init("cb", w(rng, 3, scale=0.1)),
+        init("fw", w(rng, 4, 3 * 3 * 2)), init("fb", w(rng, 4, scale=0.1))],
+        [2, 8, 7], [4], rng.standard_normal((2, 8, 7)))
+    save(outdir, "pool_lp", [
+        N("LpPool", ["input"], ["l1"], name="lppool_p1", kernel_shape=[3], strides=[2], pads=[1, 1], p=1),
+        N("Conv", ["l1", "cw", "cb"], ["c"], name="conv1d"),
+        N("Unsqueeze", ["c", "ax"], ["c4"], name="as_image"),
+        N("LpPool", ["c4"], ["l2"], name="lppool_p2", kernel_shape=[1, 2], strides=[1, 2], p=2),
+        N("Flatten", ["l2"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw", w(rng, 3, 2, 1)), init("cb", w(rng, 3, scale=0.1)), init_i64("ax", [2]),
+        init("fw", w(rng, 2, 3 * 2)), init("fb", w(rng, 2, scale=0.1))],
+        [2, 9], [2], rng.standard_normal((2, 9)))
+    save(outdir, "prelu_mul_whole", [
+        N("PRelu", ["input", "slope"], ["p"], name="prelu_elementwise"),
+        N("Mul", ["p", "scale"], ["m"], name="mul_whole"),
+        N("Div", ["m", "div"], ["d"], name="div_whole"),
+        N("Flatten", ["d"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("slope", rng.uniform(-0.5, 0.5, (2, 3, 4))), init("scale", rng.uniform(-2, 2, (3, 4))),
+        init("div", rng.uniform(0.5, 2, (1, 1, 3, 4))),
+        init("fw", w(rng, 3, 2 * 3 * 4)), init("fb", w(rng, 3, scale=0.1))],
+        [2, 3, 4], [3], rng.standard_normal((2, 3, 4)))
+    save(outdir, "legacy_prelu_add", [
+        N("PRelu", ["input", "slope"], ["p"], name="prelu_legacy"),
+        N("Add", ["p", "bias"], ["a"], name="add_axis1", broadcast=1, axis=1),
+        N("Flatten", ["a"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1, broadcast=1),
+    ], [init("slope", [0.1, -0.2, 0.3]), init("bias", [[0.5, -0.5], [1.0, 0.0], [-1.0, 0.25]]),
+        init("fw", w(rng, 2, 3 * 2 * 4)), init("fb", w(rng, 2, scale=0.1))],
+        [3, 2, 4], [2], rng.standard_normal((3, 2, 4)), opset=6)
+    # volumes: a grouped, strided, padded, dilated Conv3d, BatchNorm3d, MaxPool3d with ceil_mode,
+    # AveragePool3d with count_include_pad=0 (two 2-D pools each)
+    save(outdir, "volume_conv_pool", [
+        N("Conv", ["input", "cw", "cb"], ["c"], name="conv3d", group=2, strides=[2, 1, 1],
+          pads=[1, 1, 0, 1, 0, 1], dilations=[1, 2, 1]),
+        N("BatchNormalization", ["c", "bs", "bb", "bm", "bv"], ["n"], name="bn3d"),
+        N("Relu", ["n"], ["r"], name="relu"),
+        N("MaxPool", ["r"], ["m"], name="maxpool3d", kernel_shape=[2, 2, 2], strides=[2, 2, 2],
+          pads=[0, 1, 0, 1, 0, 0], ceil_mode=1),
+        N("AveragePool", ["m"], ["a"], name="avgpool3d", kernel_shape=[2, 2, 2], pads=[1, 0, 0, 0, 1, 1],
+          count_include_pad=0),
+        N("Flatten", ["a"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw", w(rng, 4, 1, 3, 2, 2)), init("cb", w(rng, 4, scale=0.1)),
+        init("bs", rng.uniform(0.5, 1.5, 4)), init("bb", w(rng, 4, scale=0.1)),
+        init("bm", w(rng, 4, scale=0.1)), init("bv", rng.uniform(0.5, 1.5, 4)),
+        init("fw", w(rng, 3, 4 * 2 * 3 * 3)), init("fb", w(rng, 3, scale=0.1))],
+        [2, 5, 6, 5], [3], rng.standard_normal((2, 5, 6, 5)))
+    for name in ["pool_ceil_exclude_pad", "pool_lp", "prelu_mul_whole", "volume_conv_pool"]:
+        save_spec_reference(outdir, name)
+    # the legacy model's meaning at opset 17: the slope and bias as per-channel constants
+    legacy = onnx.load(os.path.join(outdir, "legacy_prelu_add.onnx"))
+    g = legacy.graph
+    del g.node[1].attribute[:]
+    del g.node[3].attribute[:]
+    g.node[3].attribute.append(helper.make_attribute("transB", 1))
+    for t in g.initializer:
+        if t.name == "slope":
+            t.CopyFrom(init("slope", np.asarray([0.1, -0.2, 0.3]).reshape(3, 1, 1)))
+        if t.name == "bias":
+            t.CopyFrom(init("bias", np.asarray([[0.5, -0.5], [1.0, 0.0], [-1.0, 0.25]]).reshape(3, 2, 1)))
+    del legacy.opset_import[:]
+    legacy.opset_import.append(helper.make_opsetid("", OPSET))
+    save_spec_reference(outdir, "legacy_prelu_add", legacy)
+
+
+def save_spec_reference(outdir, name, reference=None):
+    """NAME.expected.json from the ONNX specification's reference evaluator (`onnx.reference`) on
+    NAME.input.json (running `reference`, an equivalent graph, instead of NAME.onnx if given)."""
+    from onnx.reference import ReferenceEvaluator
+    model = reference if reference is not None else onnx.load(os.path.join(outdir, name + ".onnx"))
+    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim][1:]
+    x = np.asarray(json.load(open(os.path.join(outdir, name + ".input.json")))["input_data"][0],
+                   dtype=np.float32).reshape([-1] + dims)
+    y = ReferenceEvaluator(model).run(None, {model.graph.input[0].name: x})[0]
+    with open(os.path.join(outdir, name + ".expected.json"), "w") as f:
+        json.dump({"output_data": [np.asarray(y, dtype=np.float64).reshape(-1).tolist()]}, f)
+
+
 def lowerings(outdir):
     """ONNX patterns the importer lowers onto the proven ops (crates/zkinfer-model/src/lowering.rs):
     grouped, depthwise, dilated and 1-D convolutions, 1-D and global pools, Max/Min/Sum/Mean, Pow,
     constant / activation, folded ConstantOfShape/Range/EyeLike/Shape/Cast; lower_batch_* has a fixed
-    batch of 2. lower_refuse_* are refused by name (3-D Conv, MaxPool dilation, AveragePool
-    count_include_pad=0 with padding, ceil_mode)."""
+    batch of 2. lower_refuse_* are refused by name (4-D Conv, MaxPool dilation, LpPool p = 3)."""
     rng = np.random.default_rng(8642)
     N = helper.make_node
     # depthwise conv (channel multiplier 2, stride 2) between two dense-kernel layers
@@ -802,14 +947,12 @@ def lowerings(outdir):
         [2, 8], [4], rng.standard_normal((2, 2, 8)), batch=2)
     # refused by name
     for name, node, in_shape, out_shape, inits in [
-        ("lower_refuse_conv3d", N("Conv", ["input", "w3"], ["output"], name="conv3d"), [1, 3, 3, 3], [1, 2, 2, 2],
-         [init("w3", w(rng, 1, 1, 2, 2, 2))]),
+        ("lower_refuse_conv4d", N("Conv", ["input", "w4"], ["output"], name="conv4d"), [1, 3, 3, 3, 3],
+         [1, 2, 2, 2, 2], [init("w4", w(rng, 1, 1, 2, 2, 2, 2))]),
         ("lower_refuse_maxpool_dilation", N("MaxPool", ["input"], ["output"], name="maxpool_dilated",
          kernel_shape=[2, 2], dilations=[2, 2]), [1, 5, 5], [1, 3, 3], []),
-        ("lower_refuse_avgpool_exclude_pad", N("AveragePool", ["input"], ["output"], name="avgpool_excl",
-         kernel_shape=[3], pads=[1, 1]), [1, 6], [1, 6], []),
-        ("lower_refuse_ceil_mode", N("MaxPool", ["input"], ["output"], name="maxpool_ceil",
-         kernel_shape=[2], strides=[2], ceil_mode=1), [1, 5], [1, 3], []),
+        ("lower_refuse_lppool_p3", N("LpPool", ["input"], ["output"], name="lppool_p3",
+         kernel_shape=[2], p=3), [1, 5], [1, 4], []),
     ]:
         save(outdir, name, [node], inits, in_shape, out_shape, rng.standard_normal(in_shape))
 

@@ -213,7 +213,18 @@ pub fn compile(
     calibration: &[Vec<f64>],
     opts: &CompileOptions,
 ) -> Result<(QuantModel, AccuracyReport)> {
-    let fm = import_onnx(onnx)?;
+    // A fixed-shape graph whose batch cannot be split into samples is
+    // proven as one sample of its whole input (`whole_batch.rs`), checked
+    // below against tract on the original graph.
+    let original = onnx;
+    let (fm, onnx, whole) = match import_onnx(onnx) {
+        Ok(fm) => (fm, onnx.to_vec(), false),
+        Err(e) => match crate::onnx_import::whole_batch::as_one_sample(onnx) {
+            Some((fm, bytes)) => (fm, bytes, true),
+            None => return Err(e),
+        },
+    };
+    let onnx = &onnx[..];
     if calibration.is_empty() {
         return Err(ModelError::Quantize("no calibration samples".into()));
     }
@@ -230,7 +241,11 @@ pub fn compile(
             crate::onnx_import::embedding::graph_input_values(&fm.input_segments, &batch)
                 .into_iter()
                 .map(|(mut shape, elem, values)| {
-                    shape[0] = fm.batch;
+                    if whole {
+                        shape.remove(0);
+                    } else {
+                        shape[0] = fm.batch;
+                    }
                     TractInput {
                         shape,
                         elem,
@@ -241,10 +256,10 @@ pub fn compile(
         // tract reads few `ai.onnx.ml` operators, and not always as
         // onnxruntime does: those models are checked against onnxruntime by
         // their tests instead.
-        if tract_cannot_check(onnx) {
+        if tract_cannot_check(original) {
             return Ok((m, report));
         }
-        let t = tract_reference_outputs(onnx, &inputs)?;
+        let t = tract_reference_outputs(original, &inputs)?;
         // Ours per sample holds the outputs one after the other; tract's
         // each output over all samples.
         let mut per_sample = Vec::new();
@@ -285,15 +300,24 @@ pub fn compile(
 }
 
 /// The graph has a node of the classical-ML domain (`ai.onnx.ml`).
-/// Whether tract cannot serve as the reference: `ai.onnx.ml` operators, or a
+/// Whether tract cannot serve as the reference: `ai.onnx.ml` operators, PRelu
+/// before opset 7, or a
 /// ConvTranspose with `auto_pad` SAME_* (tract 0.23 stops on a `todo!` there;
 /// the panic is caught, but capturing it costs allocations the importer's
 /// budget does not allow).
 fn tract_cannot_check(onnx: &[u8]) -> bool {
     crate::onnx_import::parse_proto(onnx).is_ok_and(|p| {
         p.graph.as_ref().is_some_and(|g| {
+            let opset = p
+                .opset_import
+                .iter()
+                .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+                .map_or(0, |o| o.version);
             g.node.iter().any(|n| {
                 n.domain == "ai.onnx.ml"
+                    // tract broadcasts a PRelu slope numpy-style at every
+                    // opset; before 7 a rank-1 slope is per channel.
+                    || n.op_type == "PRelu" && opset < 7
                     || n.op_type == "ConvTranspose"
                         && n.attribute
                             .iter()

@@ -76,6 +76,7 @@ pub fn supported_ops() -> Vec<&'static str> {
         .iter()
         .chain(crate::unary::UNARY_OPS)
         .chain(crate::onnx_import::lowering::LOWERED_OPS)
+        .chain(crate::onnx_import::lowering_pool::POOL_OPS)
         .chain(crate::onnx_import::lowering_seq::RECURRENT_OPS)
         .copied()
         .collect()

@@ -523,6 +523,25 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             (*output, y)
         }
         QOp::Reshape { input, output } => (*output, vals[*input].clone()),
+        QOp::MulConst {
+            input,
+            output,
+            constant,
+        } => {
+            let y = vals[*input]
+                .iter()
+                .zip(constant)
+                .map(|(&x, &c)| {
+                    checked(
+                        k,
+                        name(*output),
+                        x as i128 * c as i128,
+                        m.tensors[*output].bound,
+                    )
+                })
+                .collect::<Result<_>>()?;
+            (*output, y)
+        }
         QOp::AddConst {
             input,
             output,

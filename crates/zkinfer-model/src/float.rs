@@ -53,6 +53,10 @@ pub enum FOpKind {
     AddConst {
         c: Vec<f64>,
     },
+    /// `x · c` elementwise with a constant of one sample's shape.
+    MulConst {
+        c: Vec<f64>,
+    },
     /// `a − b` of two activations of one shape.
     Sub,
     /// `a · b` (elementwise) of two activations of one shape.
@@ -425,6 +429,7 @@ impl FloatModel {
                 x.iter().zip(b).map(|(a, b)| a + b).collect()
             }
             FOpKind::AddConst { c } => x.iter().zip(c).map(|(a, b)| a + b).collect(),
+            FOpKind::MulConst { c } => x.iter().zip(c).map(|(a, b)| a * b).collect(),
             FOpKind::Sub => {
                 let b = &vals[op.inputs[1]];
                 x.iter().zip(b).map(|(a, b)| a - b).collect()

@@ -127,6 +127,16 @@ pub enum QOp {
         output: TensorId,
         constant: Vec<i64>,
     },
+    /// Elementwise `y = x * constant` with a constant of the input's
+    /// per-sample shape, the same for every sample; committed with the
+    /// weights (an AveragePool's per-position divisor, PRelu's per-element
+    /// slopes, a Mul by a whole-sample constant). Exact; a following Requant
+    /// rescales it.
+    MulConst {
+        input: TensorId,
+        output: TensorId,
+        constant: Vec<i64>,
+    },
     /// Elementwise product of two tensors of the same shape, `y = a * b`
     /// (exact; a following Requant rescales it).
     Mul {

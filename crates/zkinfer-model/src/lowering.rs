@@ -4,6 +4,7 @@
 //! * Conv with `group > 1` or `dilations` → one dense `[OC, C, KH, KW]`
 //!   kernel, zero outside each group's block and between dilated taps: the
 //!   same sums, exactly;
+//! * 3-D Conv → `lowering_volume.rs`; pools → `lowering_pool.rs`;
 //! * 1-D Conv and pools (`[N, C, L]`) → Reshape to `[N, C, 1, L]`, the 2-D op
 //!   with a `[1, k]` window, Reshape back; GlobalMaxPool → MaxPool over the
 //!   whole spatial extent;
@@ -225,6 +226,15 @@ impl Importer {
     pub(super) fn lower_conv(&mut self, cx: &NodeCx) -> Result<()> {
         let x = self.act_input(cx, 0)?;
         let xs = self.shape_of(x);
+        match xs.len() {
+            5 => return self.lower_conv3d(cx),
+            r if r > 5 => {
+                return Err(cx.bad(format!(
+                    "only 1-D (NCL), 2-D (NCHW) and 3-D (NCDHW) convolutions are supported, input is {xs:?}"
+                )))
+            }
+            _ => {}
+        }
         let w = self.const_input(cx, 1)?;
         let n = spatial_axes(cx, &xs, "convolutions")?;
         if w.dims.len() != xs.len() || !holds_its_shape(&w) {
@@ -285,71 +295,6 @@ impl Importer {
             pads,
         };
         self.window_op(cx, x, kind, [oc, oh, ow])
-    }
-
-    /// ONNX MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool, 1-D or
-    /// 2-D; a global pool is the plain pool with the whole spatial extent as
-    /// its window.
-    pub(super) fn lower_pool(&mut self, cx: &NodeCx) -> Result<()> {
-        let x = self.act_input(cx, 0)?;
-        let xs = self.shape_of(x);
-        let n = spatial_axes(cx, &xs, "pooling")?;
-        if cx.node.output.iter().skip(1).any(|s| !s.is_empty()) {
-            return Err(cx.bad("the Indices output of MaxPool is not supported"));
-        }
-        let global = cx.op.starts_with("Global");
-        let (k, strides, pads) = if global {
-            (xs[2..].to_vec(), [1, 1], [0; 4])
-        } else {
-            let k =
-                attr_ints(cx.node, "kernel_shape").ok_or_else(|| cx.bad("missing kernel_shape"))?;
-            let k = positive(&k)
-                .filter(|k| k.len() == n)
-                .ok_or_else(|| cx.bad(format!("kernel_shape {k:?} is not {n}-D")))?;
-            if attr_i(cx.node, "ceil_mode", 0) != 0 {
-                return Err(cx.bad("ceil_mode=1 is not supported"));
-            }
-            if attr_ints(cx.node, "dilations").is_some_and(|d| d.iter().any(|&v| v != 1)) {
-                return Err(cx.bad("dilation != 1 is not supported"));
-            }
-            let (strides, pads) = window_geometry(cx, &xs[2..], &k)?;
-            let k2 = if n == 1 { [1, k[0]] } else { [k[0], k[1]] };
-            if pads
-                .iter()
-                .zip([k2[0], k2[1], k2[0], k2[1]])
-                .any(|(&p, k)| p >= k)
-            {
-                return Err(cx.bad("padding must be smaller than the kernel"));
-            }
-            if cx.op == "AveragePool"
-                && pads.iter().any(|&p| p > 0)
-                && attr_i(cx.node, "count_include_pad", 0) == 0
-            {
-                return Err(cx.bad("padded AveragePool needs count_include_pad=1"));
-            }
-            (k, strides, pads)
-        };
-        let kernel = if n == 1 { [1, k[0]] } else { [k[0], k[1]] };
-        let (h, wd) = if n == 1 { (1, xs[2]) } else { (xs[2], xs[3]) };
-        let oh = conv_out_dim(h, kernel[0], strides[0], pads[0], pads[2]);
-        let ow = conv_out_dim(wd, kernel[1], strides[1], pads[1], pads[3]);
-        let (Some(oh), Some(ow)) = (oh, ow) else {
-            return Err(cx.bad("kernel larger than the padded input"));
-        };
-        let kind = if cx.op.ends_with("MaxPool") {
-            FOpKind::MaxPool {
-                kernel,
-                strides,
-                pads,
-            }
-        } else {
-            FOpKind::AvgPool {
-                kernel,
-                strides,
-                pads,
-            }
-        };
-        self.window_op(cx, x, kind, [xs[1], oh, ow])
     }
 
     /// ONNX Max, Min, Sum, Mean with at least one activation (all-constant
@@ -1157,7 +1102,7 @@ mod tests {
             (
                 node("Conv", &["x", "w"], &[]),
                 vec![1, 1, 2, 2, 2],
-                "only 1-D (NCL) and 2-D (NCHW) convolutions",
+                "does not fit a 3-D convolution",
             ),
             (
                 node("Conv", &["x", "w"], &[("group", A::I(3))]),
@@ -1178,21 +1123,21 @@ mod tests {
             ),
             (
                 node(
-                    "AveragePool",
+                    "LpPool",
                     &["x"],
-                    &[("kernel_shape", A::Ints(&[3])), ("pads", A::Ints(&[1, 1]))],
+                    &[("kernel_shape", A::Ints(&[3])), ("p", A::I(3))],
                 ),
                 vec![1, 2, 10],
-                "count_include_pad=1",
+                "p = 3",
             ),
             (
                 node(
                     "MaxPool",
                     &["x"],
-                    &[("kernel_shape", A::Ints(&[2])), ("ceil_mode", A::I(1))],
+                    &[("kernel_shape", A::Ints(&[2])), ("pads", A::Ints(&[2, 0]))],
                 ),
                 vec![1, 2, 10],
-                "ceil_mode",
+                "smaller than the kernel",
             ),
             (
                 node("Pow", &["x", "x"], &[]),

@@ -24,6 +24,7 @@ impl QOp {
             | QOp::Reshape { input, output }
             | QOp::Select { input, output, .. }
             | QOp::AddConst { input, output, .. }
+            | QOp::MulConst { input, output, .. }
             | QOp::Transpose { input, output, .. } => (vec![*input], *output),
             QOp::Add { a, b, output, .. }
             | QOp::Mul { a, b, output }
@@ -37,7 +38,9 @@ impl QOp {
             QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
                 Some((weight, bias))
             }
-            QOp::AddConst { constant, .. } => Some((constant, &[])),
+            QOp::AddConst { constant, .. } | QOp::MulConst { constant, .. } => {
+                Some((constant, &[]))
+            }
             QOp::Requant { .. }
             | QOp::Lut { .. }
             | QOp::Add { .. }
@@ -57,7 +60,9 @@ impl QOp {
                 *weight = Vec::new();
                 *bias = Vec::new();
             }
-            QOp::AddConst { constant, .. } => *constant = Vec::new(),
+            QOp::AddConst { constant, .. } | QOp::MulConst { constant, .. } => {
+                *constant = Vec::new()
+            }
             QOp::Requant { .. }
             | QOp::Lut { .. }
             | QOp::Add { .. }
@@ -84,6 +89,7 @@ impl QOp {
             QOp::Reshape { .. } => "Reshape",
             QOp::Select { .. } => "Select",
             QOp::AddConst { .. } => "AddConst",
+            QOp::MulConst { .. } => "MulConst",
             QOp::Transpose { .. } => "Transpose",
         }
     }
@@ -110,7 +116,7 @@ impl QuantModel {
                     weight.len() + bias.len()
                 }
                 QOp::Lut { table, .. } => table.len(),
-                QOp::AddConst { constant, .. } => constant.len(),
+                QOp::AddConst { constant, .. } | QOp::MulConst { constant, .. } => constant.len(),
                 _ => 0,
             })
             .sum()
@@ -553,6 +559,13 @@ impl QuantModel {
                     }
                     let cmax = constant.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
                     sat(bin + cmax as i128)
+                }
+                QOp::MulConst { constant, .. } => {
+                    if ti.len() != to.len() || constant.len() != ti.len() {
+                        return Err(e("constant does not match the shapes".into()));
+                    }
+                    let cmax = constant.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
+                    sat(bin.saturating_mul(cmax as i128))
                 }
                 QOp::Select { source, .. } => {
                     if source.len() != to.len()

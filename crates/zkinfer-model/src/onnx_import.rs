@@ -9,7 +9,7 @@ use crate::float::{
     conv_out_dim, FId, FOp, FOpKind, FTensor, FloatModel, GraphOutput, InputElem, InputSegment,
 };
 use crate::index_map;
-use crate::onnx_reduce::{broadcast_shape, Lowering, Reduce};
+use crate::onnx_reduce::{broadcast_shape, Lowering, PreluSlope, Reduce};
 use crate::unary::{CmpOp, UnaryFn, UNARY_OPS};
 use std::collections::HashMap;
 use tract_onnx::pb;
@@ -23,10 +23,16 @@ pub(crate) struct Const {
 
 #[path = "lowering.rs"]
 pub(crate) mod lowering;
+#[path = "lowering_pool.rs"]
+pub(crate) mod lowering_pool;
 #[path = "lowering_seq.rs"]
 pub(crate) mod lowering_seq;
 #[path = "lowering_upsample.rs"]
 mod lowering_upsample;
+#[path = "lowering_volume.rs"]
+mod lowering_volume;
+#[path = "whole_batch.rs"]
+pub mod whole_batch;
 
 #[path = "embedding.rs"]
 pub(crate) mod embedding;
@@ -846,6 +852,68 @@ impl Importer {
             }
             "Add" | "Sub" | "Mul" | "Div" => {
                 let (a, b) = (act(self, 0), act(self, 1));
+                // Before opset 7: no broadcasting unless `broadcast = 1`, and
+                // then B's axes sit at A's `axis` (default: its last ones).
+                let legacy = (self.opset < 7).then(|| {
+                    (
+                        attr_i(node, "broadcast", 0) != 0,
+                        node.attribute
+                            .iter()
+                            .any(|a| a.name == "axis")
+                            .then(|| attr_i(node, "axis", 0)),
+                    )
+                });
+                let onnx_shape = |s: &Self, i: usize| -> Option<Vec<usize>> {
+                    match (act(s, i), cst(s, i)) {
+                        (Some(t), _) => {
+                            let mut shape = s.tensors[t].shape.clone();
+                            shape[0] = s.batch;
+                            Some(shape)
+                        }
+                        (None, Some(c)) => Some(c.dims),
+                        _ => None,
+                    }
+                };
+                let realign = match (legacy, onnx_shape(self, 0), onnx_shape(self, 1)) {
+                    (Some((broadcast, axis)), Some(sa), Some(sb)) if sa != sb => {
+                        if !broadcast {
+                            return Err(bad(format!(
+                                "opset {} without broadcast=1 needs equal shapes, got {sa:?} and {sb:?}",
+                                self.opset
+                            )));
+                        }
+                        let suffix = sa.len().checked_sub(sb.len());
+                        let axis = match axis {
+                            Some(v) if v < 0 => (sa.len() as i64 + v).max(-1),
+                            Some(v) => v,
+                            None => suffix.map_or(-1, |s| s as i64),
+                        };
+                        if suffix.is_none() || axis < 0 || axis as usize + sb.len() > sa.len() {
+                            return Err(bad(format!(
+                                "broadcast of {sb:?} into {sa:?} at axis {axis} does not fit"
+                            )));
+                        }
+                        let axis = axis as usize;
+                        if a.is_none() {
+                            return Err(bad(
+                                "a legacy broadcast into a constant first operand is not supported"
+                                    .into(),
+                            ));
+                        }
+                        if Some(axis) != suffix {
+                            if b.is_some() {
+                                return Err(bad(format!(
+                                    "legacy broadcast of the activation {sb:?} at axis {axis} of {sa:?} (not its last axes) is not supported"
+                                )));
+                            }
+                            // B's axes at `axis`, unit axes after them.
+                            Some(sa.len() - axis - sb.len())
+                        } else {
+                            None
+                        }
+                    }
+                    _ => None,
+                };
                 match (a, b) {
                     (Some(a), Some(b)) => {
                         let kind = match op {
@@ -881,7 +949,10 @@ impl Importer {
                     }
                     (Some(x), None) | (None, Some(x)) => {
                         let const_first = a.is_none();
-                        let c = need_cst(self, if const_first { 0 } else { 1 })?;
+                        let mut c = need_cst(self, if const_first { 0 } else { 1 })?;
+                        if let Some(trailing) = realign {
+                            c.dims.extend(std::iter::repeat_n(1, trailing));
+                        }
                         let shape = self.tensors[x].shape.clone();
                         let c = lowering::collapse_uniform(c, &shape, self.batch);
                         // Per channel (axis 1), or else along the last axis of a
@@ -892,18 +963,35 @@ impl Importer {
                             None => match along_last_axis(&c, &shape) {
                                 Some(v) => (v, true),
                                 None => {
-                                    let full = whole_sample(&c, &shape)
-                                        .filter(|_| op == "Add" || (op == "Sub" && !const_first));
-                                    let Some(full) = full else {
+                                    let Some(full) = whole_sample(&c, &shape) else {
                                         return Err(bad(format!(
-                                            "constant of shape {:?} broadcasts neither per channel (axis 1) nor along the last axis of {shape:?}{}",
+                                            "constant of shape {:?} does not broadcast into one sample of {shape:?} (it may not vary along the batch axis)",
                                             c.dims,
-                                            if op == "Add" || op == "Sub" { "" } else { " (a whole-tensor constant is supported for Add and Sub)" }
                                         )));
                                     };
-                                    let sign = if op == "Sub" { -1.0 } else { 1.0 };
-                                    let c = full.iter().map(|v| sign * v).collect();
-                                    mk(self, FOpKind::AddConst { c }, vec![x], shape)?;
+                                    let kind = match (op, const_first) {
+                                        ("Add", _) => FOpKind::AddConst { c: full },
+                                        ("Sub", false) => FOpKind::AddConst {
+                                            c: full.iter().map(|v| -v).collect(),
+                                        },
+                                        ("Mul", _) => FOpKind::MulConst { c: full },
+                                        ("Div", false) => {
+                                            if full.contains(&0.0) {
+                                                return Err(bad("division by a zero constant".into()));
+                                            }
+                                            FOpKind::MulConst {
+                                                c: full.iter().map(|v| 1.0 / v).collect(),
+                                            }
+                                        }
+                                        _ => {
+                                            return Err(bad(format!(
+                                                "a constant of shape {:?} {} an activation (per element) is not supported",
+                                                c.dims,
+                                                if op == "Sub" { "minus" } else { "divided by" }
+                                            )))
+                                        }
+                                    };
+                                    mk(self, kind, vec![x], shape)?;
                                     return Ok(());
                                 }
                             },
@@ -1015,9 +1103,8 @@ impl Importer {
             {
                 self.lower_resize_linear(&cx)?
             }
-            "MaxPool" | "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" => {
-                self.lower_pool(&cx)?
-            }
+            "MaxPool" | "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" | "LpPool"
+            | "GlobalLpPool" => self.lower_pool(&cx)?,
             "Max" | "Min" | "Sum" | "Mean" => self.lower_variadic(&cx)?,
             "Pow" => self.lower_pow(&cx)?,
             "BatchNormalization" => {
@@ -1038,7 +1125,18 @@ impl Importer {
                 let shift: Vec<f64> = (0..c)
                     .map(|i| p[1].data[i] - p[2].data[i] * scale[i])
                     .collect();
-                mk(self, FOpKind::Affine { scale, shift }, vec![x], xs)?;
+                if xs.len() > 4 {
+                    // 3-D (volumes): the affine on the `[1, C, D·H·W, 1]` view.
+                    let at = Lowering {
+                        node: &nname,
+                        op_type: op,
+                        out_name: &out_name,
+                    };
+                    let y = self.per_channel_affine(&at, x, scale, shift);
+                    self.name_result(&at, y, xs);
+                } else {
+                    mk(self, FOpKind::Affine { scale, shift }, vec![x], xs)?;
+                }
             }
             "Flatten" => {
                 let x = need_act(self, 0)?;
@@ -1261,15 +1359,27 @@ impl Importer {
                         self.lp_normalize(&at, x, axis as usize, p)
                     }
                     _ => {
-                        // PRelu
-                        let slope = need_cst(self, 1)?;
+                        // PRelu. Before opset 7 a rank-1 slope of C values is
+                        // per channel (no numpy broadcasting yet).
+                        let mut slope = need_cst(self, 1)?;
+                        if self.opset < 7
+                            && slope.dims.len() == 1
+                            && slope.data.len() > 1
+                            && xs.len() >= 2
+                            && slope.data.len() == xs[1]
+                        {
+                            slope.dims = vec![xs[1]];
+                            slope.dims.extend(std::iter::repeat_n(1, xs.len() - 2));
+                        }
                         if let Some(v) = per_channel(&slope, &xs) {
-                            self.prelu(&at, x, v, false)
+                            self.prelu(&at, x, PreluSlope::PerChannel(v))
                         } else if let Some(v) = along_last_axis(&slope, &xs) {
-                            self.prelu(&at, x, v, true)
+                            self.prelu(&at, x, PreluSlope::LastAxis(v))
+                        } else if let Some(v) = whole_sample(&slope, &xs) {
+                            self.prelu(&at, x, PreluSlope::PerElement(v))
                         } else {
                             return Err(bad(format!(
-                                "slope of shape {:?} is neither per channel nor along the last axis of {xs:?}",
+                                "slope of shape {:?} does not broadcast into one sample of {xs:?} (it may not vary along the batch axis)",
                                 slope.dims
                             )));
                         }

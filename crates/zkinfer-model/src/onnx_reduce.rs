@@ -47,6 +47,16 @@ pub(crate) struct Lowering<'a> {
     pub out_name: &'a str,
 }
 
+/// How a PRelu slope broadcasts over one sample.
+pub(crate) enum PreluSlope {
+    /// One value per channel (axis 1).
+    PerChannel(Vec<f64>),
+    /// One value per position of the last axis.
+    LastAxis(Vec<f64>),
+    /// One value per element of the sample.
+    PerElement(Vec<f64>),
+}
+
 impl Importer {
     /// Appends `kind` on `inputs` producing a fresh internal tensor.
     pub(crate) fn emit(
@@ -575,29 +585,40 @@ impl Importer {
         self.reshape(at, y, shape)
     }
 
-    /// PReLU with per-channel (or per-last-axis) slopes:
-    /// `relu(x) − slope·relu(−x)`.
-    pub(crate) fn prelu(&mut self, at: &Lowering, x: FId, slope: Vec<f64>, last_axis: bool) -> FId {
+    /// PReLU, `relu(x) − slope·relu(−x)`, the slope applied per channel
+    /// (an affine), along the last axis (a diagonal Dense) or per element of
+    /// one sample (a `MulConst`).
+    pub(crate) fn prelu(&mut self, at: &Lowering, x: FId, slope: PreluSlope) -> FId {
         let shape = self.shape(x);
         let pos = self.emit(at, "relu", FOpKind::Relu, vec![x], shape.clone());
         let nx = self.unary(at, x, UnaryFn::Neg, "neg");
         let neg = self.emit(at, "relu_neg", FOpKind::Relu, vec![nx], shape.clone());
-        let zeros = vec![0.0; slope.len()];
-        let scaled = if last_axis {
-            let l = slope.len();
-            let mut w = vec![0.0; l * l];
-            for (i, &a) in slope.iter().enumerate() {
-                w[i * l + i] = a;
+        let scaled = match slope {
+            PreluSlope::LastAxis(slope) => {
+                let l = slope.len();
+                let mut w = vec![0.0; l * l];
+                for (i, &a) in slope.iter().enumerate() {
+                    w[i * l + i] = a;
+                }
+                let kind = FOpKind::Dense {
+                    w,
+                    b: vec![0.0; l],
+                    in_dim: l,
+                    out_dim: l,
+                };
+                self.emit(at, "slope", kind, vec![neg], shape.clone())
             }
-            let kind = FOpKind::Dense {
-                w,
-                b: zeros,
-                in_dim: l,
-                out_dim: l,
-            };
-            self.emit(at, "slope", kind, vec![neg], shape.clone())
-        } else {
-            self.per_channel_affine(at, neg, slope, zeros)
+            PreluSlope::PerChannel(slope) => {
+                let zeros = vec![0.0; slope.len()];
+                self.per_channel_affine(at, neg, slope, zeros)
+            }
+            PreluSlope::PerElement(c) => self.emit(
+                at,
+                "slope",
+                FOpKind::MulConst { c },
+                vec![neg],
+                shape.clone(),
+            ),
         };
         self.emit(at, "prelu", FOpKind::Sub, vec![pos, scaled], shape)
     }

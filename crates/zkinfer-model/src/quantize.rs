@@ -521,6 +521,7 @@ impl<'a> Q<'a> {
             | FOpKind::AvgPool { .. }
             | FOpKind::Reshape
             | FOpKind::Transpose { .. } => self.nonneg[x],
+            FOpKind::MulConst { c } => self.nonneg[x] && c.iter().all(|&v| v >= 0.0),
             _ => false,
         };
         match &op.kind {
@@ -803,6 +804,36 @@ impl<'a> Q<'a> {
                 }
                 let out = self.add_tensor(&oname, &oshape, s, b + cmax as i64)?;
                 self.ops.push(QOp::AddConst {
+                    input: qx,
+                    output: out,
+                    constant,
+                });
+                self.map[fout] = Some(out);
+            }
+            FOpKind::MulConst { c } => {
+                // The constant at weight precision (symmetric, per tensor);
+                // the product is exact at scale s_x·s_c, like a Dense's
+                // accumulator, and the next Requant rescales it.
+                let mut qx = self.q(x);
+                if self.tensors[qx].bound > 1 << 32 {
+                    qx = self.ensure_small(x)?;
+                }
+                let cmax_f = c.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                if !cmax_f.is_finite() {
+                    return Err(ModelError::Quantize(format!(
+                        "`{oname}`: the multiplying constant is not finite"
+                    )));
+                }
+                let sc = if cmax_f > 0.0 {
+                    cmax_f / levels(self.cfg.weight_bits) as f64
+                } else {
+                    1.0
+                };
+                let constant: Vec<i64> = c.iter().map(|v| (v / sc).round() as i64).collect();
+                let cmax = constant.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+                let (s, b) = (self.tensors[qx].scale, self.tensors[qx].bound);
+                let out = self.add_tensor(&oname, &oshape, s * sc, b * cmax.max(1) as i64)?;
+                self.ops.push(QOp::MulConst {
                     input: qx,
                     output: out,
                     constant,

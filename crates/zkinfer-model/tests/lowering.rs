@@ -146,10 +146,10 @@ fn lowered_graphs_match_tract_and_hold_the_expected_ops() {
 fn refused_patterns_name_op_node_and_reason() {
     for (name, op, node, reason) in [
         (
-            "lower_refuse_conv3d",
+            "lower_refuse_conv4d",
             "Conv",
-            "conv3d",
-            "only 1-D (NCL) and 2-D (NCHW) convolutions",
+            "conv4d",
+            "and 3-D (NCDHW) convolutions",
         ),
         (
             "lower_refuse_maxpool_dilation",
@@ -157,18 +157,7 @@ fn refused_patterns_name_op_node_and_reason() {
             "maxpool_dilated",
             "dilation != 1",
         ),
-        (
-            "lower_refuse_avgpool_exclude_pad",
-            "AveragePool",
-            "avgpool_excl",
-            "count_include_pad=1",
-        ),
-        (
-            "lower_refuse_ceil_mode",
-            "MaxPool",
-            "maxpool_ceil",
-            "ceil_mode=1",
-        ),
+        ("lower_refuse_lppool_p3", "LpPool", "lppool_p3", "p = 3"),
     ] {
         let err = import_onnx(&read(&format!("{name}.onnx"))).unwrap_err();
         let msg = err.to_string();

@@ -206,7 +206,8 @@ impl LayoutBuilder<'_> {
                 QOp::Requant { .. }
                 | QOp::Lut { .. }
                 | QOp::Reshape { .. }
-                | QOp::AddConst { .. } => self.needs_own_layout(output),
+                | QOp::AddConst { .. }
+                | QOp::MulConst { .. } => self.needs_own_layout(output),
                 QOp::Conv2d { .. }
                 | QOp::MaxPool { .. }
                 | QOp::SumPool { .. }

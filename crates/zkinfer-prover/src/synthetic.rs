@@ -318,6 +318,7 @@ pub fn window_ops_cnn(input_shape: [usize; 3], seed: u64) -> QuantModel {
             CnnLayer::MaxPool {
                 kernel: [2, 2],
                 strides: [2, 2],
+                pads: [0; 4],
             },
             conv(3, [2, 2], [1, 1], [1, 0, 0, 1]),
             CnnLayer::Residual,
@@ -325,6 +326,31 @@ pub fn window_ops_cnn(input_shape: [usize; 3], seed: u64) -> QuantModel {
                 kernel: [2, 2],
                 strides: [1, 1],
                 pads: [0, 0, 1, 0],
+            },
+            CnnLayer::Dense { out: 3 },
+        ],
+        seed,
+    )
+}
+
+/// Max pooling with padding on every side (3×3 windows, stride 2, and an
+/// asymmetric 2×2 pool whose last windows reach into the right padding)
+/// between a per-position `MulConst` and a dense head: padding taps and
+/// committed constants for the soundness sweep.
+pub fn padded_pool_cnn(input_shape: [usize; 3], seed: u64) -> QuantModel {
+    cnn(
+        input_shape,
+        &[
+            CnnLayer::MaxPool {
+                kernel: [3, 3],
+                strides: [2, 2],
+                pads: [1, 1, 1, 1],
+            },
+            CnnLayer::ScaleMap,
+            CnnLayer::MaxPool {
+                kernel: [2, 2],
+                strides: [1, 2],
+                pads: [1, 0, 0, 1],
             },
             CnnLayer::Dense { out: 3 },
         ],
@@ -374,10 +400,17 @@ pub enum CnnLayer {
         /// `[top, left, bottom, right]`.
         pads: [usize; 4],
     },
+    /// Max pooling; a tap in the padding reads below every input value.
     MaxPool {
         kernel: [usize; 2],
         strides: [usize; 2],
+        /// `[top, left, bottom, right]`.
+        pads: [usize; 4],
     },
+    /// A `MulConst` by seeded per-position factors in `[-63, 63]` (as an
+    /// AveragePool's border divisors or PRelu's per-element slopes) →
+    /// requant.
+    ScaleMap,
     /// Average pooling: SumPool → dividing requant.
     AvgPool {
         kernel: [usize; 2],
@@ -502,18 +535,37 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
                 );
                 requant(&mut m, acc, last, &x0)
             }
-            CnnLayer::MaxPool { kernel, strides } => {
-                let oh = conv_out_dim(shape[1], kernel[0], strides[0], 0, 0).expect("fits");
-                let ow = conv_out_dim(shape[2], kernel[1], strides[1], 0, 0).expect("fits");
-                let out = tensor(&mut m, format!("maxpool{l}"), vec![shape[0], oh, ow], 128);
+            CnnLayer::MaxPool {
+                kernel,
+                strides,
+                pads,
+            } => {
+                let oh =
+                    conv_out_dim(shape[1], kernel[0], strides[0], pads[0], pads[2]).expect("fits");
+                let ow =
+                    conv_out_dim(shape[2], kernel[1], strides[1], pads[1], pads[3]).expect("fits");
+                let bound = m.tensors[cur].bound;
+                let out = tensor(&mut m, format!("maxpool{l}"), vec![shape[0], oh, ow], bound);
                 m.ops.push(QOp::MaxPool {
                     input: cur,
                     output: out,
                     kernel: *kernel,
                     strides: *strides,
-                    pads: [0; 4],
+                    pads: *pads,
                 });
                 out
+            }
+            CnnLayer::ScaleMap => {
+                let n: usize = shape.iter().product();
+                let constant: Vec<i64> = (0..n).map(|_| rng.range(-63, 63)).collect();
+                let bound = m.tensors[cur].bound * 63;
+                let acc = tensor(&mut m, format!("scaled{l}"), shape.clone(), bound);
+                m.ops.push(QOp::MulConst {
+                    input: cur,
+                    output: acc,
+                    constant,
+                });
+                requant(&mut m, acc, true, &x0)
             }
             CnnLayer::AvgPool {
                 kernel,
@@ -622,6 +674,7 @@ fn conv_layer(oc: usize, k: usize, pad: usize) -> CnnLayer {
 const POOL2: CnnLayer = CnnLayer::MaxPool {
     kernel: [2, 2],
     strides: [2, 2],
+    pads: [0; 4],
 };
 
 /// The benchmark CNNs by name: `lenet5` (1×28×28), `resnet20` and `vgg16`
@@ -853,6 +906,17 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
                     .iter()
                     .zip(constant)
                     .map(|(x, &c)| x + c as f32)
+                    .collect();
+            }
+            QOp::MulConst {
+                input,
+                output,
+                constant,
+            } => {
+                vals[*output] = vals[*input]
+                    .iter()
+                    .zip(constant)
+                    .map(|(x, &c)| x * c as f32)
                     .collect();
             }
             QOp::Select {

@@ -26,6 +26,7 @@ fn odd_cnn(seed: u64) -> zkinfer_model::ir::QuantModel {
             CnnLayer::MaxPool {
                 kernel: [2, 2],
                 strides: [2, 2],
+                pads: [0; 4],
             }, // 5x5x3
             conv(6, [3, 2], [2, 1], [1, 0, 0, 1]), // 6x2x3
             CnnLayer::Residual,
@@ -62,6 +63,7 @@ fn odd_geometries_prove_and_verify() {
                 CnnLayer::MaxPool {
                     kernel: [3, 3],
                     strides: [2, 2],
+                    pads: [0; 4],
                 },
                 conv(7, [1, 1], [1, 1], [0; 4]),
                 CnnLayer::Dense { out: 5 },
@@ -79,6 +81,7 @@ fn odd_geometries_prove_and_verify() {
                 CnnLayer::MaxPool {
                     kernel: [2, 2],
                     strides: [2, 2],
+                    pads: [0; 4],
                 },
                 CnnLayer::Residual,
                 CnnLayer::AvgPool {
@@ -236,6 +239,7 @@ fn unsupported_geometry_is_refused_by_name() {
             CnnLayer::MaxPool {
                 kernel: [2, 2],
                 strides: [2, 2],
+                pads: [0; 4],
             },
             CnnLayer::Dense { out: 2 },
         ],

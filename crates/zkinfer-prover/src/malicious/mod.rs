@@ -127,8 +127,8 @@ pub fn committed_columns(pk: &ProvingKey) -> Vec<CommittedColumn> {
 
 /// The edits the standing sweep tries on one column: at its
 /// [`CommittedColumn::positions`],
-/// the honest value ±1, and for op outputs also 0 and the clamp bounds (the
-/// values a padding row or a saturated limb might make admissible).
+/// the honest value ±1, and for op outputs also 0, the clamp bounds and a
+/// MaxPool's padding value.
 pub fn sweep_edits(pk: &ProvingKey, input: &[i64], col: &CommittedColumn) -> Vec<Edit> {
     let Ok(values) = crate::prover::run_model(pk, input) else {
         return Vec::new();
@@ -141,8 +141,13 @@ pub fn sweep_edits(pk: &ProvingKey, input: &[i64], col: &CommittedColumn) -> Vec
         return Vec::new();
     }
     let honest = &polys[col.poly];
-    let bounds = col.op.and_then(|i| match &pk.model.ops[i] {
-        QOp::Requant { min, max, .. } => Some([*min, *max]),
+    // Values a padding row, a saturated limb or a padding tap might make
+    // admissible.
+    let bounds: Option<Vec<i64>> = col.op.and_then(|i| match &pk.model.ops[i] {
+        QOp::Requant { min, max, .. } => Some(vec![*min, *max]),
+        QOp::MaxPool { input, .. } => Some(vec![crate::ops::maxpool_pad_value(
+            pk.model.tensors[*input].bound,
+        )]),
         _ => None,
     });
     let mut edits = Vec::new();

@@ -87,6 +87,10 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         ),
         ("cnn 2x5x6", synthetic::window_ops_cnn([2, 5, 6], 13)),
         (
+            "padded max pool cnn 2x7x6",
+            synthetic::padded_pool_cnn([2, 7, 6], 17),
+        ),
+        (
             "tied autoencoder 6-4-6",
             synthetic::tied_mlp(6, 4, true, 16),
         ),
@@ -209,10 +213,59 @@ fn every_forged_witness_value_is_rejected() {
         "Transpose",
         "Select",
         "AddConst",
+        "MulConst",
         "MatMul",
     ];
     for k in all {
         assert!(kinds.contains(k), "no sweep model uses {k}");
+    }
+}
+
+/// A padded MaxPool whose claimed max at every border output is the value a
+/// padding tap reads: the range check on that output's real differences
+/// (now negative) rejects it, and nothing else about the proof changes.
+#[test]
+fn a_padding_tap_cannot_be_claimed_as_the_max() {
+    let model = synthetic::padded_pool_cnn([2, 7, 6], 17);
+    let x = synthetic::input(model.tensors[model.input].len(), 21);
+    let pk = setup(model, None).expect("setup");
+    let (i, input, out, pads) = pk
+        .model
+        .ops
+        .iter()
+        .enumerate()
+        .find_map(|(i, op)| match op {
+            QOp::MaxPool {
+                input,
+                output,
+                pads,
+                ..
+            } => Some((i, *input, *output, *pads)),
+            _ => None,
+        })
+        .expect("a max pool");
+    assert!(
+        pads.iter().all(|&p| p > 0),
+        "op #{i} is padded on every side"
+    );
+    let pad = crate::ops::maxpool_pad_value(pk.model.tensors[input].bound);
+    let honest = crate::prove(&pk, &x).expect("honest proof");
+    let [_, oh, ow] = pk.model.tensors[out].shape[..] else {
+        unreachable!("[C, H, W]")
+    };
+    // The corners and an edge midpoint of channel 0 read padding taps.
+    for index in [0, ow - 1, (oh - 1) * ow, oh * ow - 1, ow / 2] {
+        let edit = Edit::Trace {
+            tensor: out,
+            index,
+            value: pad,
+        };
+        let f = prove_forged(&pk, &x, edit).expect("the forgery can be built");
+        assert_ne!(f.output, honest.output, "the forgery changes the output");
+        match verify(&pk.vk, &x, &f.output, &f.prove.proof) {
+            Err(VerifyError::Lookup(_)) => {}
+            other => panic!("output {index}: expected a lookup rejection, got {other:?}"),
+        }
     }
 }
 

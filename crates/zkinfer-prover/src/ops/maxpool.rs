@@ -5,6 +5,18 @@
 //! some `d_k` vanishes at each `o`, so `y` *is* one of them. At that
 //! sumcheck's point the `x_k` follow from `y` and `d_k`, and one linear
 //! sumcheck reduces them all to a claim on the input.
+//!
+//! **Padding** (ONNX pads, and `ceil_mode`'s extra partial windows): a tap
+//! that falls outside the input reads [`pad_value`], `−(bound + 1)` for the
+//! input's static bound, which no input value reaches. Its difference
+//! `y − pad ≥ 1` then never vanishes, so the product identity forces `y` to be
+//! a real window value: a padding position cannot be claimed as the max. The
+//! view is `x_k = S_k(x) + pad·M_k` with `M_k` the 0/1 mask of the real
+//! outputs whose tap `k` is in the padding; `M_k` is separable (real rows ×
+//! real columns minus the rows and columns tap `k` reads), so the verifier
+//! evaluates it itself and subtracts `pad·Σ_k ρ_k M_k(r)` from the input
+//! reduction's claim. Every window holds a real element (pads are smaller
+//! than the kernel), so this is the IR's max with padding reading −∞.
 
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base};
@@ -22,17 +34,24 @@ use super::{
 use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
 use crate::layout::{col, Layout, LayoutBuilder, TableKey};
-use crate::spatial::{masked_eq, one_hot, prove_linear, verify_linear, Separable, Window};
+use crate::spatial::{
+    masked_eq, one_hot, prove_linear, valid_mass, verify_linear, Separable, Window,
+};
 
 /// MaxPool inputs stay below this in magnitude (differences fit 16 bits).
 pub const MAXPOOL_INPUT_BOUND: i64 = 1 << 15;
 
+/// What a tap outside the input reads: below every value the input may hold.
+pub(crate) fn pad_value(input_bound: i64) -> i64 {
+    -(input_bound + 1)
+}
+
 /// Per kernel offset `k`, `d_k = y − x_k` over the whole padded output,
-/// where the shifted view `x_k` is zero where the window reads nothing
-/// (padding positions): `y` is the output in its padded arrangement, `x`
-/// the input's logical values (samples stacked; batch padding rows repeat
-/// the last sample, as in `y`).
-fn differences(win: &Window, x: &[i64], y: &[i64]) -> Vec<Vec<F>> {
+/// where the shifted view `x_k` reads `pad` at the real outputs whose tap
+/// falls outside the input, and 0 at padding outputs: `y` is the output in
+/// its padded arrangement, `x` the input's logical values (samples stacked;
+/// batch padding rows repeat the last sample, as in `y`).
+fn differences(win: &Window, x: &[i64], y: &[i64], pad: i64) -> Vec<Vec<F>> {
     let (h, w) = (win.y.in_len, win.x.in_len);
     let (ohp, owp) = (
         win.y.out_len.next_power_of_two(),
@@ -47,9 +66,13 @@ fn differences(win: &Window, x: &[i64], y: &[i64]) -> Vec<Vec<F>> {
             for (s, dy) in d.chunks_mut(out_sample).enumerate() {
                 let xs = &x[s.min(win.batch - 1) * in_sample..];
                 for c in 0..win.out_channels {
-                    for (oy, iy) in win.y.reads(ky) {
-                        for (ox, ix) in win.x.reads(kx) {
-                            dy[(c * ohp + oy) * owp + ox] -= xs[(c * h + iy) * w + ix];
+                    for oy in 0..win.y.out_len {
+                        for ox in 0..win.x.out_len {
+                            let v = match (win.y.source(oy, ky), win.x.source(ox, kx)) {
+                                (Some(iy), Some(ix)) => xs[(c * h + iy) * w + ix],
+                                _ => pad,
+                            };
+                            dy[(c * ohp + oy) * owp + ox] -= v;
                         }
                     }
                 }
@@ -58,6 +81,29 @@ fn differences(win: &Window, x: &[i64], y: &[i64]) -> Vec<Vec<F>> {
         }
     }
     out
+}
+
+/// `Σ_k ρ_k · M_k(r)`, `M_k` the mask of the real outputs whose tap `k` falls
+/// in the padding: per tap, (real rows × real columns) − (rows tap `ky`
+/// reads × columns tap `kx` reads), over the real channels and every batch
+/// row (the batch weights sum to 1).
+fn padding_mass(win: &Window, r: &[EF], rho: &[EF]) -> EF {
+    let (_, rc, ry, rx) = win.split_output(r);
+    let (eqy, eqx) = (eq_table(&ry), eq_table(&rx));
+    let read = |eq: &[EF], axis: &crate::spatial::WindowAxis, k: usize| -> EF {
+        axis.reads(k).map(|(o, _)| eq[o]).sum()
+    };
+    let all_y: EF = eqy.iter().take(win.y.out_len).copied().sum();
+    let all_x: EF = eqx.iter().take(win.x.out_len).copied().sum();
+    let mut mass = EF::ZERO;
+    for ky in 0..win.y.kernel {
+        let ry_k = read(&eqy, &win.y, ky);
+        for kx in 0..win.x.kernel {
+            let m = all_y * all_x - ry_k * read(&eqx, &win.x, kx);
+            mass += rho[ky * win.x.kernel + kx] * m;
+        }
+    }
+    mass * valid_mass(&rc, win.out_channels)
 }
 
 /// `Σ_k ρ_k · x_k(r)` as a functional of `x`.
@@ -147,6 +193,7 @@ fn prove_max(
 
 fn verify_max(
     win: &Window,
+    pad: i64,
     n_out: usize,
     proof: &LayerProof,
     tr: &mut Transcript,
@@ -181,11 +228,13 @@ fn verify_max(
     tr.absorb_ef(*output_eval);
     let rho = batching_coefficients(tr, k);
     let sep = shift_functional(win, &sub.point, &rho);
+    // Σ ρ_k x_k(r), less the padding taps' share (which reads no input).
     let claimed: EF = rho
         .iter()
         .zip(diff_evals)
         .map(|(r, d)| *r * (*output_eval - *d))
-        .sum();
+        .sum::<EF>()
+        - EF::from(f_from_i64(pad)) * padding_mass(win, &sub.point, &rho);
     let input_point = verify_linear(&sep, claimed, input_sumcheck, *input_eval, tr)
         .map_err(|e| VerifyError::Sumcheck(format!("MaxPool input reduction: {e}")))?;
     Ok(MaxPoolReduction {
@@ -203,6 +252,8 @@ pub(crate) struct MaxPool {
     input: TensorId,
     output: TensorId,
     win: Window,
+    /// The input's static bound (fixes what a padding tap reads).
+    bound: i64,
     y_poly: usize,
     diff_polys: Vec<usize>,
 }
@@ -221,12 +272,8 @@ impl MaxPool {
         };
         let win = Window::of(b, i, "MaxPool", (input, output), (kernel, strides, pads))?
             .keeps_channels(i, "MaxPool")?;
-        if pads.iter().any(|&p| p != 0) {
-            return Err(ProveError::Unsupported(format!(
-                "op #{i} (MaxPool): padded max pooling is not supported by the prover yet"
-            )));
-        }
-        // Differences y − x_k ∈ [0, 2·bound] are range-checked.
+        // Differences y − x_k ∈ [0, 2·bound + 1] (a padding tap reads
+        // −(bound + 1)) are range-checked.
         let bound = b.model.tensors[input].bound;
         if bound >= MAXPOOL_INPUT_BOUND {
             return Err(ProveError::Unsupported(format!(
@@ -236,7 +283,8 @@ impl MaxPool {
         let shape = b.shapes[output].clone();
         let y_poly = b.commit_tensor(output, shape.clone());
         let diff_polys: Vec<usize> = (0..win.kernel_len()).map(|_| b.commit(&shape)).collect();
-        let bits = (64 - (2 * bound.max(0) as u64).leading_zeros()).max(b.limb_bits.remainder);
+        let bits =
+            (64 - ((2 * bound.max(0) + 1) as u64).leading_zeros()).max(b.limb_bits.remainder);
         for &p in &diff_polys {
             b.look_up(TableKey::Range { bits }, vec![col(p)]);
         }
@@ -246,6 +294,7 @@ impl MaxPool {
             input,
             output,
             win,
+            bound,
             y_poly,
             diff_polys,
         })
@@ -290,7 +339,8 @@ impl OpProof for MaxPool {
 
     fn witness(&self, w: &WitnessCtx, polys: &mut [Vec<F>]) -> Result<(), ProveError> {
         let ys = w.ints(self.output);
-        let diffs = differences(&self.win, &w.values[self.input], &ys);
+        let pad = pad_value(self.bound);
+        let diffs = differences(&self.win, &w.values[self.input], &ys, pad);
         polys[self.y_poly] = ys.into_iter().map(f_from_i64).collect();
         for (&p, d) in self.diff_polys.iter().zip(diffs) {
             polys[p] = d;
@@ -312,7 +362,8 @@ impl OpProof for MaxPool {
 
     fn verify(&self, v: &mut VerifierCtx, proofs: &mut LayerProofs) -> Result<(), VerifyError> {
         let n_out = v.layout.num_vars(self.output);
-        let red = verify_max(&self.win, n_out, proofs.next(self.i, "MaxPool")?, v.tr)
+        let pad = pad_value(self.bound);
+        let red = verify_max(&self.win, pad, n_out, proofs.next(self.i, "MaxPool")?, v.tr)
             .map_err(|e| at_op(self.i, "MaxPool", e))?;
         self.file_claims(v.book, v.layout, red);
         Ok(())
@@ -346,13 +397,21 @@ mod tests {
     use crate::spatial::WindowAxis;
     use zkinfer_protocol::field::f_from_i64;
 
-    fn win() -> Window {
-        let axis = |n| WindowAxis {
-            in_len: n,
-            out_len: n / 2,
-            kernel: 2,
-            stride: 2,
-            pad: 0,
+    /// Input bound of the tests' pools.
+    const BOUND: i64 = 11;
+
+    /// 3 channels of 6×4; 2×2 windows at stride 2, or (`padded`) 3×3
+    /// windows at stride 2 with one row and column of padding on each side.
+    fn win(padded: bool) -> Window {
+        let axis = |n: usize| {
+            let (kernel, pad) = if padded { (3, 1) } else { (2, 0) };
+            WindowAxis {
+                in_len: n,
+                out_len: (n + 2 * pad - kernel) / 2 + 1,
+                kernel,
+                stride: 2,
+                pad,
+            }
         };
         Window {
             batch: 1,
@@ -363,15 +422,18 @@ mod tests {
         }
     }
 
+    /// The IR's max pool: padding never chosen.
     fn max_pool(w: &Window, x: &[i64]) -> Vec<i64> {
         let (oh, ow) = (w.y.out_len, w.x.out_len);
         let mut y = vec![i64::MIN; 3 * oh * ow];
         for c in 0..3 {
-            for k in 0..4 {
-                for (oy, iy) in w.y.reads(k / 2) {
-                    for (ox, ix) in w.x.reads(k % 2) {
-                        let v = &mut y[(c * oh + oy) * ow + ox];
-                        *v = (*v).max(x[(c * 6 + iy) * 4 + ix]);
+            for ky in 0..w.y.kernel {
+                for kx in 0..w.x.kernel {
+                    for (oy, iy) in w.y.reads(ky) {
+                        for (ox, ix) in w.x.reads(kx) {
+                            let v = &mut y[(c * oh + oy) * ow + ox];
+                            *v = (*v).max(x[(c * 6 + iy) * 4 + ix]);
+                        }
                     }
                 }
             }
@@ -385,32 +447,80 @@ mod tests {
         s.arrange(&v, F::ZERO)
     }
 
-    fn run(y: &[i64], x: &[i64]) -> Result<MaxPoolReduction, VerifyError> {
-        let w = win();
+    /// Proves and verifies the product and input reductions (the range
+    /// check on the differences is the lookup argument's, not tested here).
+    fn run(w: &Window, y: &[i64], x: &[i64]) -> Result<MaxPoolReduction, VerifyError> {
         let s = crate::shape::PaddedShape::of(vec![w.out_channels, w.y.out_len, w.x.out_len]);
         let y_ints = s.arrange(y, 0);
-        let diffs = differences(&w, x, &y_ints);
+        let pad = pad_value(BOUND);
+        let diffs = differences(w, x, &y_ints, pad);
         let ya: Vec<F> = y_ints.iter().map(|&v| f_from_i64(v)).collect();
         let mut tp = Transcript::new(b"test");
-        let (proof, _) = prove_max(&w, arranged(&w, x), &ya, &diffs, &mut tp);
+        let (proof, _) = prove_max(w, arranged(w, x), &ya, &diffs, &mut tp);
         let mut tv = Transcript::new(b"test");
-        verify_max(&w, ya.len().trailing_zeros() as usize, &proof, &mut tv)
+        verify_max(w, pad, ya.len().trailing_zeros() as usize, &proof, &mut tv)
+    }
+
+    fn input() -> Vec<i64> {
+        (0..72).map(|i| (i * 37 % 23) - BOUND).collect()
     }
 
     #[test]
     fn the_true_max_verifies_and_a_larger_bound_does_not() {
-        let w = win();
-        let x: Vec<i64> = (0..72).map(|i| (i * 37 % 23) - 11).collect();
+        for padded in [false, true] {
+            let w = win(padded);
+            let x = input();
+            let y = max_pool(&w, &x);
+            let red = run(&w, &y, &x).expect("honest max pool verifies");
+            assert_eq!(red.diff_evals.len(), w.kernel_len());
+            // An upper bound that is not attained: every difference stays ≥ 0
+            // (the range check passes) but no difference vanishes.
+            let mut y_up = y.clone();
+            y_up[3] += 1;
+            assert!(
+                run(&w, &y_up, &x).is_err(),
+                "a non-attained maximum was accepted (padded: {padded})"
+            );
+        }
+    }
+
+    /// With every input negative, a padding tap read as 0 would win every
+    /// border window; the verifier's padding value must be the one it uses.
+    #[test]
+    fn padding_taps_read_the_pad_value_not_zero() {
+        let w = win(true);
+        let x: Vec<i64> = input().iter().map(|v| -(v.abs() + 1)).collect();
         let y = max_pool(&w, &x);
-        let red = run(&y, &x).expect("honest max pool verifies");
-        assert_eq!(red.diff_evals.len(), 4);
-        // An upper bound that is not attained: every difference stays ≥ 0
-        // (the range check passes) but no difference vanishes.
-        let mut y_up = y.clone();
-        y_up[3] += 1;
+        run(&w, &y, &x).expect("honest padded max pool verifies");
+        // A prover whose padding taps read 0: the claimed maxima at the
+        // border become 0 and the differences are consistent with that view.
+        let s = crate::shape::PaddedShape::of(vec![3, w.y.out_len, w.x.out_len]);
+        let (oh, ow) = (w.y.out_len, w.x.out_len);
+        let reads_padding = |oy: usize, ox: usize| {
+            (0..w.y.kernel).any(|k| w.y.source(oy, k).is_none())
+                || (0..w.x.kernel).any(|k| w.x.source(ox, k).is_none())
+        };
+        let y_zero: Vec<i64> = (0..y.len())
+            .map(|k| {
+                let (oy, ox) = (k / ow % oh, k % ow);
+                if reads_padding(oy, ox) {
+                    0
+                } else {
+                    y[k]
+                }
+            })
+            .collect();
+        assert!(y_zero.iter().zip(&y).any(|(a, b)| a != b));
+        let y_ints = s.arrange(&y_zero, 0);
+        let diffs = differences(&w, &x, &y_ints, 0);
+        let ya: Vec<F> = y_ints.iter().map(|&v| f_from_i64(v)).collect();
+        let mut tp = Transcript::new(b"test");
+        let (proof, _) = prove_max(&w, arranged(&w, &x), &ya, &diffs, &mut tp);
+        let mut tv = Transcript::new(b"test");
+        let n = ya.len().trailing_zeros() as usize;
         assert!(
-            run(&y_up, &x).is_err(),
-            "a non-attained maximum was accepted"
+            verify_max(&w, pad_value(BOUND), n, &proof, &mut tv).is_err(),
+            "padding read as 0 was accepted"
         );
     }
 }

@@ -20,6 +20,7 @@ mod lut;
 mod matmul;
 mod maxpool;
 mod mul;
+mod mul_const;
 pub(crate) mod requant;
 mod reshape;
 mod select;
@@ -27,6 +28,9 @@ mod sumpool;
 mod transpose;
 
 use std::fmt::Debug;
+
+#[cfg(any(test, feature = "malicious"))]
+pub(crate) use maxpool::pad_value as maxpool_pad_value;
 
 use rayon::prelude::*;
 
@@ -106,6 +110,7 @@ pub(crate) fn lay_out(
         QOp::Transpose { .. } => Box::new(transpose::Transpose::lay_out(i, op, b)?),
         QOp::Select { .. } => Box::new(select::Select::lay_out(i, op, b)?),
         QOp::AddConst { .. } => Box::new(add_const::AddConst::lay_out(i, op, b)?),
+        QOp::MulConst { .. } => Box::new(mul_const::MulConst::lay_out(i, op, b)?),
         QOp::MatMul { .. } => Box::new(matmul::MatMul::lay_out(i, op, b)?),
     })
 }
@@ -160,6 +165,13 @@ pub enum LayerProof {
     /// Per output claim: the constant's evaluation (checked by the weight
     /// opening).
     AddConst { c_evals: Vec<EF> },
+    /// The sumcheck `Σ E·C·x` over every variable, then the constant and the
+    /// input at its point.
+    MulConst {
+        sumcheck: SumcheckProof,
+        c_eval: EF,
+        x_eval: EF,
+    },
     /// A degree-3 sumcheck over the head and inner indices, then per output
     /// claim the two operand folds at its point.
     MatMul {

@@ -1,0 +1,144 @@
+//! Pooling with every ONNX attribute and per-element constants
+//! (`lowering_pool.rs`, `MulConst`) on the `pool_*`, `prelu_mul_whole` and
+//! `legacy_prelu_add` fixtures of `scripts/make_fixtures.py`: each float
+//! graph reproduces the ONNX reference evaluator's output
+//! (`NAME.expected.json`), the exact integer evaluation stays within its
+//! bound of it, and the graphs hold the ops the lowering should produce.
+
+mod common;
+use common::*;
+use zkinfer_model::compile::{compile, run_quantized, CompileOptions};
+use zkinfer_model::float::{FOpKind, FloatModel};
+use zkinfer_model::input::load_samples;
+use zkinfer_model::onnx_import::import_onnx;
+use zkinfer_model::UnaryFn;
+
+/// (fixture, bound on `max |integer − reference| / max |reference|`): a few
+/// 13–14-bit roundings and, for LpPool p = 2, the Sqrt table.
+const MODELS: &[(&str, f64)] = &[
+    ("pool_ceil_exclude_pad", 5e-3),
+    ("pool_lp", 1e-2),
+    ("prelu_mul_whole", 5e-3),
+    ("legacy_prelu_add", 5e-3),
+    ("volume_conv_pool", 5e-3),
+];
+
+fn sample(name: &str) -> (Vec<f64>, Vec<f64>) {
+    let x = load_samples(fixture(&format!("{name}.input.json")))
+        .unwrap()
+        .remove(0);
+    let text = String::from_utf8(read(&format!("{name}.expected.json"))).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let y = v["output_data"][0]
+        .as_array()
+        .expect("output_data")
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    (x, y)
+}
+
+fn max_rel(ours: &[f64], reference: &[f64]) -> f64 {
+    assert_eq!(ours.len(), reference.len());
+    let scale = reference.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    let err = ours
+        .iter()
+        .zip(reference)
+        .fold(0.0f64, |a, (p, r)| a.max((p - r).abs()));
+    err / scale
+}
+
+fn float_graph(name: &str) -> FloatModel {
+    import_onnx(&read(&format!("{name}.onnx"))).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn float_graphs_match_the_onnx_reference_and_integer_eval_stays_close() {
+    let mut failures = vec![];
+    for &(name, tol) in MODELS {
+        let (x, reference) = sample(name);
+        let float = float_graph(name).evaluate(&x).unwrap();
+        let f_err = max_rel(&float, &reference);
+        let opts = CompileOptions {
+            tract_check: false,
+            ..CompileOptions::default()
+        };
+        let (m, _) = compile(
+            &read(&format!("{name}.onnx")),
+            name,
+            std::slice::from_ref(&x),
+            &opts,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (y, _) = run_quantized(&m, &x).unwrap();
+        let q_err = max_rel(&y, &reference);
+        eprintln!("{name:24} float vs reference {f_err:.1e}  integer {q_err:.2e}");
+        if f_err > 1e-5 || q_err > tol {
+            failures.push(format!(
+                "{name}: float {f_err:e}, integer {q_err:e} (bound {tol:e})"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+fn count(fm: &FloatModel, f: impl Fn(&FOpKind) -> bool) -> usize {
+    fm.ops.iter().filter(|o| f(&o.kind)).count()
+}
+
+#[test]
+fn lowered_pools_hold_the_expected_ops() {
+    // count_include_pad = 0 with padding: the border divisors are a MulConst
+    // after the average; ceil_mode widens the end padding of both pools.
+    let fm = float_graph("pool_ceil_exclude_pad");
+    let pads: Vec<[usize; 4]> = fm
+        .ops
+        .iter()
+        .filter_map(|o| match o.kind {
+            FOpKind::MaxPool { pads, .. } | FOpKind::AvgPool { pads, .. } => Some(pads),
+            _ => None,
+        })
+        .collect();
+    // AveragePool 3×3/2 on 8×7, pads 1: ceil_mode's fifth row of windows
+    // reaches one row further; MaxPool 2×2/2 on 5×4, pads [1, 0, 0, 1]: the
+    // third column of windows would start in the padding, so it is dropped.
+    assert_eq!(pads, [[1, 1, 2, 1], [1, 0, 0, 1]]);
+    let mul = fm
+        .ops
+        .iter()
+        .find_map(|o| match &o.kind {
+            FOpKind::MulConst { c } => Some(c.clone()),
+            _ => None,
+        })
+        .expect("a MulConst of the divisors");
+    // 9 / D: a corner window holds 4 inputs, an edge one 6, an inner one 9.
+    assert_eq!((mul[0], mul[1], mul[5]), (9.0 / 4.0, 9.0 / 6.0, 1.0));
+
+    // LpPool p = 1: an Abs table before the sum; p = 2: x·x, then Sqrt.
+    let fm = float_graph("pool_lp");
+    let abs = count(&fm, |k| matches!(k, FOpKind::Unary(UnaryFn::Abs)));
+    let sqrt = count(&fm, |k| matches!(k, FOpKind::Unary(UnaryFn::Sqrt)));
+    let squares = count(&fm, |k| matches!(k, FOpKind::Mul));
+    assert_eq!((abs, sqrt, squares), (1, 1, 1));
+
+    // Per-element slopes and whole-sample Mul/Div constants: MulConsts.
+    let fm = float_graph("prelu_mul_whole");
+    assert_eq!(count(&fm, |k| matches!(k, FOpKind::MulConst { .. })), 3);
+
+    // Volumes: the Conv3d is one 2-D Conv over (channel, depth) pairs, each
+    // 3-D pool two 2-D pools.
+    let fm = float_graph("volume_conv_pool");
+    let conv = fm
+        .ops
+        .iter()
+        .find_map(|o| match o.kind {
+            FOpKind::Conv { kernel_shape, .. } => Some(kernel_shape),
+            _ => None,
+        })
+        .expect("a Conv");
+    // 4 output channels × 3 output depths, 2 channels × 5 depths, kernel
+    // 2×2 with height dilation 2: 3×2
+    assert_eq!(conv, [12, 10, 3, 2]);
+    assert_eq!(count(&fm, |k| matches!(k, FOpKind::MaxPool { .. })), 2);
+    assert_eq!(count(&fm, |k| matches!(k, FOpKind::AvgPool { .. })), 2);
+}
