@@ -31,10 +31,14 @@ mod lowering_upsample;
 #[path = "embedding.rs"]
 pub(crate) mod embedding;
 
+#[path = "gather_computed.rs"]
+mod gather_computed;
 #[path = "masked_fill.rs"]
 mod masked_fill;
 #[path = "onnx_ml.rs"]
 mod ml;
+#[path = "scatter.rs"]
+mod scatter;
 
 /// Parses ONNX bytes into a protobuf model (errors on garbage / truncation).
 pub fn parse_proto(bytes: &[u8]) -> Result<pb::ModelProto> {
@@ -604,6 +608,12 @@ impl Importer {
             if let Some(r) = self.lower_embedding(&cx) {
                 return r;
             }
+        }
+        if matches!(op, "Gather" | "GatherElements") && act(self, 1).is_some() {
+            return self.lower_gather_computed(&cx);
+        }
+        if matches!(op, "ScatterElements" | "Scatter" | "ScatterND") {
+            return self.lower_scatter(&cx);
         }
         if lowering::folds(op, all_const) {
             return self.fold_lowered(&cx);
@@ -1679,9 +1689,10 @@ impl Importer {
                             let c = need_cst(self, 1)?;
                             c.data.first().map_or(0, |&v| v as i64)
                         };
-                        if k != 1 {
+                        let len = xs[axes[0]] as i64;
+                        if !(1..=len).contains(&k) {
                             return Err(bad(format!(
-                                "k = {k}: only k = 1 is supported (the maximum and its index); k > 1 needs a proven sort"
+                                "k = {k} for an axis of {len}: ONNX needs 1 ≤ k ≤ the axis length"
                             )));
                         }
                         let largest = attr_i(node, "largest", 1) != 0;
@@ -1691,7 +1702,12 @@ impl Importer {
                             op_type: op,
                             out_name: n,
                         });
-                        self.lower_top1(&at, idx_at.as_ref(), x, axes[0], largest);
+                        if k == 1 {
+                            self.lower_top1(&at, idx_at.as_ref(), x, axes[0], largest);
+                        } else {
+                            let k = k as usize;
+                            self.lower_top_k(&at, idx_at.as_ref(), x, axes[0], k, largest);
+                        }
                     }
                     _ => {
                         let pick = crate::onnx_argmax::Pick {
