@@ -421,6 +421,84 @@ fn attr_s(node: &pb::NodeProto, name: &str) -> Option<String> {
     attr(node, name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
 }
 
+/// ONNX Reshape's output shape: `0` copies the input's axis (unless
+/// `allowzero`), one `-1` takes the rest; `None` when the element counts differ.
+fn reshaped_dims(dims: &[usize], target: &[i64], allowzero: bool) -> Option<Vec<usize>> {
+    let n: usize = dims.iter().product();
+    let mut out = Vec::with_capacity(target.len());
+    let mut infer = None;
+    for (i, &t) in target.iter().enumerate() {
+        match t {
+            0 if !allowzero => out.push(*dims.get(i)?),
+            -1 if infer.is_none() => {
+                infer = Some(i);
+                out.push(1);
+            }
+            t if t >= 0 => out.push(t as usize),
+            _ => return None,
+        }
+    }
+    let known: usize = out.iter().product();
+    if let Some(i) = infer {
+        if known == 0 || n % known != 0 {
+            return None;
+        }
+        out[i] = n / known;
+    }
+    (out.iter().product::<usize>() == n).then_some(out)
+}
+
+/// ONNX Squeeze: the given axes (each of size 1), or every axis of size 1.
+fn squeezed_dims(dims: &[usize], axes: Option<&[i64]>) -> Option<Vec<usize>> {
+    let r = dims.len() as i64;
+    let drop: Vec<usize> = match axes {
+        Some(a) if !a.is_empty() => a
+            .iter()
+            .map(|&v| {
+                let v = if v < 0 { v + r } else { v };
+                ((0..r).contains(&v) && dims[v as usize] == 1).then_some(v as usize)
+            })
+            .collect::<Option<_>>()?,
+        _ => (0..dims.len()).filter(|&i| dims[i] == 1).collect(),
+    };
+    Some(
+        dims.iter()
+            .enumerate()
+            .filter(|(i, _)| !drop.contains(i))
+            .map(|(_, &d)| d)
+            .collect(),
+    )
+}
+
+/// ONNX Unsqueeze: axes of size 1 inserted at the given output positions.
+fn unsqueezed_dims(dims: &[usize], axes: &[i64]) -> Option<Vec<usize>> {
+    let r = (dims.len() + axes.len()) as i64;
+    let mut at: Vec<usize> = axes
+        .iter()
+        .map(|&v| {
+            let v = if v < 0 { v + r } else { v };
+            (0..r).contains(&v).then_some(v as usize)
+        })
+        .collect::<Option<_>>()?;
+    at.sort_unstable();
+    at.dedup();
+    if at.len() != axes.len() {
+        return None;
+    }
+    let mut rest = dims.iter();
+    Some(
+        (0..r as usize)
+            .map(|i| {
+                if at.contains(&i) {
+                    Some(1)
+                } else {
+                    rest.next().copied()
+                }
+            })
+            .collect::<Option<_>>()?,
+    )
+}
+
 /// Broadcast a constant against a `[1, C, ...]` activation into a per-channel vector.
 fn per_channel(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
     let ch = shape.get(1).copied().unwrap_or(1);
@@ -1799,17 +1877,35 @@ impl Importer {
                 })
             }
             "Unsqueeze" | "Squeeze" | "Reshape" | "Flatten" => {
-                // only used on small shape vectors: keep data, fix dims loosely
                 let c = get(0)?;
-                let n = c.data.len();
-                Ok(Const {
-                    dims: if n == 1 && op == "Squeeze" {
-                        vec![]
-                    } else {
-                        vec![n]
-                    },
-                    data: c.data,
-                })
+                let axes = if self.opset >= 13 && op != "Flatten" {
+                    node.input
+                        .get(1)
+                        .filter(|s| !s.is_empty())
+                        .map(|_| get(1).map(|a| a.data.iter().map(|&v| v as i64).collect()))
+                        .transpose()?
+                } else {
+                    attr_ints(node, "axes")
+                };
+                let dims = match op {
+                    "Reshape" => {
+                        let target = get(1)?.data.iter().map(|&v| v as i64).collect::<Vec<_>>();
+                        reshaped_dims(&c.dims, &target, attr_i(node, "allowzero", 0) != 0)
+                    }
+                    "Flatten" => {
+                        let r = c.dims.len() as i64;
+                        let a = attr_i(node, "axis", 1);
+                        let a = if a < 0 { a + r } else { a };
+                        (0..=r).contains(&a).then(|| {
+                            let (lead, tail) = c.dims.split_at(a as usize);
+                            vec![lead.iter().product(), tail.iter().product()]
+                        })
+                    }
+                    "Squeeze" => squeezed_dims(&c.dims, axes.as_deref()),
+                    _ => unsqueezed_dims(&c.dims, &axes.unwrap_or_default()),
+                }
+                .ok_or(())?;
+                Ok(Const { dims, data: c.data })
             }
             "Gather" => {
                 // Any axis and index rank (a position embedding's rows by a constant range).
