@@ -31,6 +31,8 @@ mod lowering_upsample;
 #[path = "embedding.rs"]
 pub(crate) mod embedding;
 
+#[path = "const_fold_tract.rs"]
+mod const_fold_tract;
 #[path = "gather_computed.rs"]
 mod gather_computed;
 #[path = "masked_fill.rs"]
@@ -698,8 +700,18 @@ impl Importer {
         }
         // Constant-only arithmetic (shape computations, etc.)
         if op != "Constant" && all_const && !node.input.is_empty() {
-            let c = self.fold_const(node, op).map_err(|_| unsupported())?;
-            self.consts.insert(out_name, c);
+            if let Ok(c) = self.fold_const(node, op) {
+                self.consts.insert(out_name, c);
+                return Ok(());
+            }
+            let inputs: Vec<Option<Const>> = node
+                .input
+                .iter()
+                .map(|n| self.consts.get(n).cloned())
+                .collect();
+            let outs = const_fold_tract::fold(node, &inputs, self.opset, self.lowering_budget)
+                .ok_or_else(unsupported)?;
+            self.consts.extend(outs);
             return Ok(());
         }
         let mk = |s: &mut Self, kind: FOpKind, inputs: Vec<FId>, shape: Vec<usize>| -> Result<()> {
@@ -970,7 +982,27 @@ impl Importer {
                     (Some(x), None) | (None, Some(x)) => {
                         let const_first = a.is_none();
                         let c = need_cst(self, if const_first { 0 } else { 1 })?;
-                        let shape = self.tensors[x].shape.clone();
+                        let mut shape = self.tensors[x].shape.clone();
+                        let mut x = x;
+                        // A constant wider than the activation: the activation
+                        // is broadcast to the result's shape first (a Select).
+                        if let Some(wide) = broadcast_shape(&shape, &c.dims)
+                            .filter(|w| *w != shape && w.first() == Some(&1))
+                        {
+                            if self.batch > 1 && wide.len() != shape.len() {
+                                return Err(bad(format!(
+                                    "a constant of rank {} would align the batch axis with another axis",
+                                    c.dims.len()
+                                )));
+                            }
+                            let at = Lowering {
+                                node: &nname,
+                                op_type: op,
+                                out_name: &out_name,
+                            };
+                            x = self.broadcast_to(&at, x, &wide).expect("broadcastable");
+                            shape = wide;
+                        }
                         let c = lowering::collapse_uniform(c, &shape, self.batch);
                         // Per channel (axis 1), or else along the last axis of a
                         // sequence (a Linear's bias after a MatMul over rows), or
@@ -980,15 +1012,24 @@ impl Importer {
                             None => match along_last_axis(&c, &shape) {
                                 Some(v) => (v, true),
                                 None => {
-                                    let full = whole_sample(&c, &shape)
-                                        .filter(|_| op == "Add" || (op == "Sub" && !const_first));
-                                    let Some(full) = full else {
+                                    let Some(full) = whole_sample(&c, &shape) else {
                                         return Err(bad(format!(
-                                            "constant of shape {:?} broadcasts neither per channel (axis 1) nor along the last axis of {shape:?}{}",
-                                            c.dims,
-                                            if op == "Add" || op == "Sub" { "" } else { " (a whole-tensor constant is supported for Add and Sub)" }
+                                            "constant of shape {:?} does not broadcast to the activation {shape:?} with a batch axis of 1",
+                                            c.dims
                                         )));
                                     };
+                                    if !(op == "Add" || (op == "Sub" && !const_first)) {
+                                        let at = Lowering {
+                                            node: &nname,
+                                            op_type: op,
+                                            out_name: &out_name,
+                                        };
+                                        let y = self
+                                            .whole_constant_op(&at, op, const_first, x, full)
+                                            .map_err(bad)?;
+                                        self.name_result(&at, y, shape);
+                                        return Ok(());
+                                    }
                                     let sign = if op == "Sub" { -1.0 } else { 1.0 };
                                     let c = full.iter().map(|v| sign * v).collect();
                                     mk(self, FOpKind::AddConst { c }, vec![x], shape)?;
