@@ -2231,7 +2231,29 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
         }
     }
     if m.ops.is_empty() {
-        return Err(ModelError::Graph("the graph computes nothing".into()));
+        // The output is the input (an Identity graph): one identity Select,
+        // so the statement still binds the output to the input.
+        if m.output_ids().iter().any(|&o| o != m.input) {
+            return Err(ModelError::Graph("the graph computes nothing".into()));
+        }
+        let shape = m.tensors[m.input].shape.clone();
+        let n: usize = shape.iter().product();
+        let name = format!("{}/identity", m.tensors[m.input].name);
+        m.tensors.push(FTensor { name, shape });
+        let out = m.tensors.len() - 1;
+        m.ops.push(FOp {
+            kind: FOpKind::Select {
+                source: (0..n as i64).collect(),
+            },
+            inputs: vec![m.input],
+            output: out,
+            node: "identity".into(),
+            op_type: "Identity".into(),
+        });
+        m.output = out;
+        for o in &mut m.outputs {
+            o.tensor = out;
+        }
     }
     Ok(())
 }
