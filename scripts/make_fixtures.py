@@ -193,6 +193,7 @@ def main(outdir):
     outputs_ml(outdir)
     pools(outdir)
     whole_batch(outdir)
+    index_ops(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -585,6 +586,27 @@ def data_movement(outdir):
         N("Flatten", ["g"], ["output"], name="flatten"),
     ], [init("scales", np.array([1, 1, 2, 2], dtype=np.float32)), init_i64("reps", np.array([1, 1, 1, 2]))],
         [2, 3, 3], [2], rng.standard_normal((2, 3, 3)), opset=13)
+
+
+def index_ops(outdir):
+    """TopK with k > 1, Gather/GatherElements by computed indices (the one-hot
+    staircase), ScatterElements with a reduction: lowered onto proven ops,
+    swept by the malicious prover."""
+    rng = np.random.default_rng(23)
+    N = helper.make_node
+    save(outdir, "index_ops", [
+        N("Gemm", ["input", "w1", "b1"], ["h"], name="fc", transB=1),
+        N("TopK", ["h", "k"], ["v", "i"], name="top2"),
+        N("GatherElements", ["h", "i"], ["g"], name="gather_by_topk", axis=1),
+        N("ArgMax", ["h"], ["a"], name="argmax", axis=1, keepdims=0),
+        N("Gather", ["table", "a"], ["t"], name="table_row", axis=0),
+        N("Gemm", ["input", "wu", "bu"], ["u"], name="fc_updates", transB=1),
+        N("ScatterElements", ["h", "idx", "u"], ["s"], name="scatter_add", axis=1, reduction="add"),
+        N("Concat", ["v", "g", "t", "s"], ["output"], name="concat", axis=1),
+    ], [init("w1", w(rng, 5, 4)), init("b1", w(rng, 5)), init_i64("k", np.array([2])),
+        init("table", w(rng, 5, 2, scale=1.0)), init("wu", w(rng, 3, 4)), init("bu", w(rng, 3)),
+        init_i64("idx", np.array([[0, 0, 3]]))],
+        [4], [11], rng.standard_normal(4), opset=18)
 
 
 def batched(outdir):

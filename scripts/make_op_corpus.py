@@ -871,6 +871,70 @@ def recurrent_models():
 
 
 # ---------------------------------------------------------------------------------------------
+# Index ops: TopK with k > 1, Gather/GatherElements by computed indices, Scatter* with reductions
+
+
+def index_models():
+    n = helper.make_node
+
+    def graph(name, nodes, inits, inputs, outputs, ops, tags, opset=OPSET):
+        def build():
+            rng = rng_for(name)
+            return h_spec(nodes(rng), inits(rng), inputs(rng), outputs, opset=opset)
+        add(name, build, ops, tags)
+
+    fc = lambda rng, o, i, p="": [("w" + p, values(rng, (o, i))), ("b" + p, values(rng, (o,)))]  # noqa: E731
+    x = lambda shape: lambda rng: [("input", values(rng, shape))]  # noqa: E731
+    out = [("output", TensorProto.FLOAT)]
+
+    graph("topk_both_outputs_alone", lambda r: [n("TopK", ["input", "k"], ["output", "indices"])],
+          lambda r: [("k", i64([4]))], x((1, 9)),
+          [("output", TensorProto.FLOAT), ("indices", TensorProto.INT64)], ["TopK"], ["alone"])
+    graph("topk_smallest_axis1_mid",
+          lambda r: [n("Gemm", ["input", "w", "b"], ["h"], transB=1), n("Reshape", ["h", "s"], ["h3"]),
+                     n("TopK", ["h3", "k"], ["v", "i"], axis=1, largest=0), n("Flatten", ["v"], ["f"]),
+                     n("Gemm", ["f", "w2", "b2"], ["output"], transB=1)],
+          lambda r: fc(r, 12, 8) + fc(r, 3, 6, "2") + [("s", i64([1, 4, 3])), ("k", i64([2]))],
+          x((1, 8)), out, ["TopK"], ["mid"])
+    graph("topk_ties_alone", lambda r: [n("Relu", ["input"], ["r"]), n("TopK", ["r", "k"], ["v", "output"])],
+          lambda r: [("k", i64([3]))], x((1, 7)), [("output", TensorProto.INT64)], ["TopK"], ["alone"])
+    graph("gather_table_by_argmax_mid",
+          lambda r: [n("Gemm", ["input", "w", "b"], ["h"], transB=1),
+                     n("ArgMax", ["h"], ["i"], axis=1, keepdims=0),
+                     n("Gather", ["table", "i"], ["g"], axis=0),
+                     n("Gemm", ["g", "w2", "b2"], ["output"], transB=1)],
+          lambda r: fc(r, 6, 8) + fc(r, 3, 4, "2") + [("table", values(r, (6, 4)))],
+          x((1, 8)), out, ["Gather", "ArgMax"], ["mid"])
+    graph("gather_elements_by_argmin_mid",
+          lambda r: [n("Gemm", ["input", "w", "b"], ["h"], transB=1), n("Reshape", ["h", "s"], ["h3"]),
+                     n("ArgMin", ["h3"], ["i"], axis=2, keepdims=1),
+                     n("GatherElements", ["h3", "i"], ["g"], axis=2), n("Flatten", ["g"], ["f"]),
+                     n("Gemm", ["f", "w2", "b2"], ["output"], transB=1)],
+          lambda r: fc(r, 12, 8) + fc(r, 3, 3, "2") + [("s", i64([1, 3, 4]))],
+          x((1, 8)), out, ["GatherElements", "ArgMin"], ["mid"])
+    graph("gather_by_int_input_alone",
+          lambda r: [n("Gather", ["input", "ids"], ["output"], axis=1)], lambda r: [],
+          lambda r: [("input", values(r, (1, 6))), ("ids", i64([[4, -1, 0]]))], out,
+          ["Gather"], ["alone", "int-input", "multi-input"])
+    for red in ["add", "mul", "max", "min"]:
+        graph(f"scatter_elements_{red}_mid",
+              lambda r, red=red: [n("Gemm", ["input", "w", "b"], ["h"], transB=1),
+                         n("Gemm", ["input", "wu", "bu"], ["u"], transB=1),
+                         n("ScatterElements", ["h", "idx", "u"], ["sc"], axis=1, reduction=red),
+                         n("Gemm", ["sc", "w2", "b2"], ["output"], transB=1)],
+              lambda r: fc(r, 6, 8) + fc(r, 4, 8, "u") + fc(r, 3, 6, "2") + [("idx", i64([[1, 4, 1, -1]]))],
+              x((1, 8)), out, ["ScatterElements"], ["mid"], opset=18)
+    graph("scatter_elements_const_updates_alone",
+          lambda r: [n("ScatterElements", ["input", "idx", "upd"], ["output"], axis=1)],
+          lambda r: [("idx", i64([[2, 0]])), ("upd", f32([[0.5, -1.5]]))], x((1, 5)), out,
+          ["ScatterElements"], ["alone"])
+    graph("scatter_nd_into_constant_alone",
+          lambda r: [n("ScatterND", ["base", "idx", "input"], ["output"])],
+          lambda r: [("base", f32(np.zeros((1, 3, 4)))), ("idx", i64([[0, 2]]))], x((1, 4)), out,
+          ["ScatterND"], ["alone"])
+
+
+# ---------------------------------------------------------------------------------------------
 # Compositions
 
 
@@ -1369,6 +1433,7 @@ def register_all():
     reduction_models()
     norm_models()
     movement_models()
+    index_models()
     linear_models()
     recurrent_models()
     composition_models()

@@ -218,6 +218,65 @@ pub fn first_max_one_hot(sink: &mut OpSink, x: TensorId) -> Result<TensorId> {
     Ok(sink.table(key, 0, vec![0, 1, 0], "first_max"))
 }
 
+/// Appends the ops computing the one-hots of the `k` largest entries of each
+/// row of `x` (`[.., L]` → `[.., k, L]`, 0/1 at scale 1), largest first and
+/// of tied values the lower index first (ONNX TopK). Selection `i + 1` is the
+/// first maximum of `x` with the `i` rows already picked pushed below every
+/// entry (`x − (2B + 1)·h`, `B` the bound of `x`): exact integer ops, so
+/// each pick is proven by the same relations as one argmax — no sort.
+pub fn top_k_one_hots(sink: &mut OpSink, x: TensorId, k: usize) -> Result<TensorId> {
+    let shape = sink.tensors[x].shape.clone();
+    let len = *shape.last().unwrap_or(&1);
+    let total: usize = shape.iter().product();
+    if k == 0 || k > len {
+        return Err(ModelError::Invalid(format!(
+            "`{}`: top {k} of a row of {len}",
+            sink.name
+        )));
+    }
+    let bound = sink.tensors[x].bound;
+    // A picked entry lands in [−3B − 1, −B − 1], below every unpicked one;
+    // the static bound of the masked tensor grows by 2B + 1 per pick.
+    let drop = bound.saturating_mul(2).saturating_add(1);
+    if drop.saturating_mul(k as i64).saturating_add(bound) >= VALUE_BOUND {
+        return Err(ModelError::Invalid(format!(
+            "`{}`: bound {bound} too wide for a top {k}",
+            sink.name
+        )));
+    }
+    let rows = total / len.max(1);
+    let mut hots = Vec::with_capacity(k);
+    let mut cur = x;
+    for i in 0..k {
+        let h = first_max_one_hot(sink, cur)?;
+        hots.push(h);
+        if i + 1 < k {
+            cur = sink.add(cur, h, 1, -drop, "top_k_masked");
+        }
+    }
+    let mut out_shape = shape[..shape.len() - 1].to_vec();
+    out_shape.extend([k, len]);
+    let mut stacked: Option<TensorId> = None;
+    for (i, &h) in hots.iter().enumerate() {
+        let source = (0..rows * k * len)
+            .map(|p| {
+                let (r, pick, j) = (p / (k * len), p / len % k, p % len);
+                if pick == i {
+                    (r * len + j) as i64
+                } else {
+                    -1
+                }
+            })
+            .collect();
+        let placed = sink.select(h, &out_shape, source, "top_k_place");
+        stacked = Some(match stacked {
+            None => placed,
+            Some(acc) => sink.add(acc, placed, 1, 1, "top_k_stack"),
+        });
+    }
+    Ok(stacked.expect("k ≥ 1"))
+}
+
 /// `[x = max of its row]` for a wide `x`, digit by digit (module docs).
 fn tied_with_max(sink: &mut OpSink, x: TensorId, rows: usize, len: usize) -> TensorId {
     let bits = 64 - sink.tensors[x].bound.leading_zeros();

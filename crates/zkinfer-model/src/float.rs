@@ -101,6 +101,12 @@ pub enum FOpKind {
     /// The 0/1 one-hot of the first maximum along the last axis (ArgMax,
     /// ArgMin, Hardmax, TopK with k = 1; quantized by [`crate::argmax`]).
     ArgMaxOneHot,
+    /// The `k` one-hots of a row's `k` largest entries, largest first and
+    /// of tied values the lower index first (ONNX TopK): `[.., L]` →
+    /// `[.., k, L]` (quantized by [`crate::argmax::top_k_one_hots`]).
+    TopKOneHot {
+        k: usize,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -531,6 +537,26 @@ impl FloatModel {
                             .enumerate()
                             .fold(0, |b, (i, &v)| if v > row[b] { i } else { b });
                         (0..row.len()).map(move |i| f64::from(u8::from(i == first)))
+                    })
+                    .collect()
+            }
+            FOpKind::TopKOneHot { k } => {
+                let len = in_shape.last().copied().unwrap_or(1).max(1);
+                x.chunks(len)
+                    .flat_map(|row| {
+                        let mut order: Vec<usize> = (0..row.len()).collect();
+                        // Stable: equal values keep the lower index first.
+                        order.sort_by(|&a, &b| {
+                            row[b]
+                                .partial_cmp(&row[a])
+                                .unwrap_or(std::cmp::Ordering::Equal)
+                        });
+                        order[..*k]
+                            .iter()
+                            .flat_map(|&pick| {
+                                (0..row.len()).map(move |i| f64::from(u8::from(i == pick)))
+                            })
+                            .collect::<Vec<_>>()
                     })
                     .collect()
             }

@@ -19,6 +19,7 @@ pub mod model;
 mod onnx_argmax;
 pub mod onnx_import;
 mod onnx_reduce;
+mod onnx_topk;
 pub mod quantize;
 pub mod tied;
 pub mod unary;

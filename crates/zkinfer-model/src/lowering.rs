@@ -491,6 +491,51 @@ impl Importer {
         Ok(())
     }
 
+    /// `x·C`, `x / C`, `C / x` or `C − x` for a constant `C` of the whole
+    /// sample's shape (`full`): `C` becomes a constant activation
+    /// (`constant_like`, committed with the weights) and the product is the
+    /// Hadamard sumcheck; `C − x` is `−x` (a Dense by `−I`) plus `C`.
+    pub(super) fn whole_constant_op(
+        &mut self,
+        at: &Lowering,
+        op: &str,
+        const_first: bool,
+        x: FId,
+        full: Vec<f64>,
+    ) -> std::result::Result<FId, String> {
+        let shape = self.shape_of(x);
+        match (op, const_first) {
+            ("Mul", _) => {
+                let c = self.constant_like(at, x, full);
+                Ok(self.emit(at, "product", FOpKind::Mul, vec![x, c], shape))
+            }
+            ("Div", false) => {
+                if full.contains(&0.0) {
+                    return Err("division by a zero constant".into());
+                }
+                let inv = full.iter().map(|v| 1.0 / v).collect();
+                let c = self.constant_like(at, x, inv);
+                Ok(self.emit(at, "quotient", FOpKind::Mul, vec![x, c], shape))
+            }
+            ("Div", true) => {
+                let r = self.unary(at, x, UnaryFn::Reciprocal, "reciprocal");
+                let c = self.constant_like(at, r, full);
+                Ok(self.emit(at, "quotient", FOpKind::Mul, vec![r, c], shape))
+            }
+            ("Sub", true) => {
+                let n = self.negated(at, x);
+                Ok(self.emit(
+                    at,
+                    "difference",
+                    FOpKind::AddConst { c: full },
+                    vec![n],
+                    shape,
+                ))
+            }
+            _ => Err(format!("{op} by a whole-tensor constant")),
+        }
+    }
+
     /// Folds a node that [`folds`] selects.
     pub(super) fn fold_lowered(&mut self, cx: &NodeCx) -> Result<()> {
         let c = self.fold_value(cx)?;

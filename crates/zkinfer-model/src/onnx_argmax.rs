@@ -27,21 +27,7 @@ impl Importer {
         let shape = self.shape(xm);
         let l = *shape.last().expect("non-empty");
         let n: usize = shape.iter().product();
-        let cmp = if pick.min {
-            let mut w = vec![0.0; l * l];
-            for i in 0..l {
-                w[i * l + i] = -1.0;
-            }
-            let kind = FOpKind::Dense {
-                w,
-                b: vec![0.0; l],
-                in_dim: l,
-                out_dim: l,
-            };
-            self.emit(at, "negate", kind, vec![xm], shape.clone())
-        } else {
-            xm
-        };
+        let cmp = if pick.min { self.negated(at, xm) } else { xm };
         // The last of tied positions is the first of the reversed row.
         let reverse = |i: usize| (i - i % l + (l - 1 - i % l)) as i64;
         let oriented = if pick.last {
@@ -78,9 +64,27 @@ impl Importer {
         (hot, cmp)
     }
 
+    /// `−x` along the last axis by a row-wise Dense by `−I`: exact, where
+    /// a Neg table would requantize.
+    pub(crate) fn negated(&mut self, at: &Lowering, x: FId) -> FId {
+        let shape = self.shape(x);
+        let l = *shape.last().expect("non-empty");
+        let mut w = vec![0.0; l * l];
+        for i in 0..l {
+            w[i * l + i] = -1.0;
+        }
+        let kind = FOpKind::Dense {
+            w,
+            b: vec![0.0; l],
+            in_dim: l,
+            out_dim: l,
+        };
+        self.emit(at, "negate", kind, vec![x], shape)
+    }
+
     /// The position (0-based) of each row's 1 in a one-hot `[1, .., L]`:
     /// `[1, .., 1]`, an exact integer.
-    fn one_hot_index(&mut self, at: &Lowering, hot: FId) -> FId {
+    pub(crate) fn one_hot_index(&mut self, at: &Lowering, hot: FId) -> FId {
         let mut shape = self.shape(hot);
         let l = *shape.last().expect("non-empty");
         *shape.last_mut().expect("non-empty") = 1;

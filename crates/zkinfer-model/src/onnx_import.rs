@@ -37,10 +37,16 @@ pub mod whole_batch;
 #[path = "embedding.rs"]
 pub(crate) mod embedding;
 
+#[path = "const_fold_tract.rs"]
+mod const_fold_tract;
+#[path = "gather_computed.rs"]
+mod gather_computed;
 #[path = "masked_fill.rs"]
 mod masked_fill;
 #[path = "onnx_ml.rs"]
 mod ml;
+#[path = "scatter.rs"]
+mod scatter;
 
 /// Parses ONNX bytes into a protobuf model (errors on garbage / truncation).
 pub fn parse_proto(bytes: &[u8]) -> Result<pb::ModelProto> {
@@ -423,6 +429,84 @@ fn attr_s(node: &pb::NodeProto, name: &str) -> Option<String> {
     attr(node, name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
 }
 
+/// ONNX Reshape's output shape: `0` copies the input's axis (unless
+/// `allowzero`), one `-1` takes the rest; `None` when the element counts differ.
+fn reshaped_dims(dims: &[usize], target: &[i64], allowzero: bool) -> Option<Vec<usize>> {
+    let n: usize = dims.iter().product();
+    let mut out = Vec::with_capacity(target.len());
+    let mut infer = None;
+    for (i, &t) in target.iter().enumerate() {
+        match t {
+            0 if !allowzero => out.push(*dims.get(i)?),
+            -1 if infer.is_none() => {
+                infer = Some(i);
+                out.push(1);
+            }
+            t if t >= 0 => out.push(t as usize),
+            _ => return None,
+        }
+    }
+    let known: usize = out.iter().product();
+    if let Some(i) = infer {
+        if known == 0 || n % known != 0 {
+            return None;
+        }
+        out[i] = n / known;
+    }
+    (out.iter().product::<usize>() == n).then_some(out)
+}
+
+/// ONNX Squeeze: the given axes (each of size 1), or every axis of size 1.
+fn squeezed_dims(dims: &[usize], axes: Option<&[i64]>) -> Option<Vec<usize>> {
+    let r = dims.len() as i64;
+    let drop: Vec<usize> = match axes {
+        Some(a) if !a.is_empty() => a
+            .iter()
+            .map(|&v| {
+                let v = if v < 0 { v + r } else { v };
+                ((0..r).contains(&v) && dims[v as usize] == 1).then_some(v as usize)
+            })
+            .collect::<Option<_>>()?,
+        _ => (0..dims.len()).filter(|&i| dims[i] == 1).collect(),
+    };
+    Some(
+        dims.iter()
+            .enumerate()
+            .filter(|(i, _)| !drop.contains(i))
+            .map(|(_, &d)| d)
+            .collect(),
+    )
+}
+
+/// ONNX Unsqueeze: axes of size 1 inserted at the given output positions.
+fn unsqueezed_dims(dims: &[usize], axes: &[i64]) -> Option<Vec<usize>> {
+    let r = (dims.len() + axes.len()) as i64;
+    let mut at: Vec<usize> = axes
+        .iter()
+        .map(|&v| {
+            let v = if v < 0 { v + r } else { v };
+            (0..r).contains(&v).then_some(v as usize)
+        })
+        .collect::<Option<_>>()?;
+    at.sort_unstable();
+    at.dedup();
+    if at.len() != axes.len() {
+        return None;
+    }
+    let mut rest = dims.iter();
+    Some(
+        (0..r as usize)
+            .map(|i| {
+                if at.contains(&i) {
+                    Some(1)
+                } else {
+                    rest.next().copied()
+                }
+            })
+            .collect::<Option<_>>()?,
+    )
+}
+
 /// Broadcast a constant against a `[1, C, ...]` activation into a per-channel vector.
 fn per_channel(c: &Const, shape: &[usize]) -> Option<Vec<f64>> {
     let ch = shape.get(1).copied().unwrap_or(1);
@@ -611,13 +695,29 @@ impl Importer {
                 return r;
             }
         }
+        if matches!(op, "Gather" | "GatherElements") && act(self, 1).is_some() {
+            return self.lower_gather_computed(&cx);
+        }
+        if matches!(op, "ScatterElements" | "Scatter" | "ScatterND") {
+            return self.lower_scatter(&cx);
+        }
         if lowering::folds(op, all_const) {
             return self.fold_lowered(&cx);
         }
         // Constant-only arithmetic (shape computations, etc.)
         if op != "Constant" && all_const && !node.input.is_empty() {
-            let c = self.fold_const(node, op).map_err(|_| unsupported())?;
-            self.consts.insert(out_name, c);
+            if let Ok(c) = self.fold_const(node, op) {
+                self.consts.insert(out_name, c);
+                return Ok(());
+            }
+            let inputs: Vec<Option<Const>> = node
+                .input
+                .iter()
+                .map(|n| self.consts.get(n).cloned())
+                .collect();
+            let outs = const_fold_tract::fold(node, &inputs, self.opset, self.lowering_budget)
+                .ok_or_else(unsupported)?;
+            self.consts.extend(outs);
             return Ok(());
         }
         let mk = |s: &mut Self, kind: FOpKind, inputs: Vec<FId>, shape: Vec<usize>| -> Result<()> {
@@ -953,7 +1053,27 @@ impl Importer {
                         if let Some(trailing) = realign {
                             c.dims.extend(std::iter::repeat_n(1, trailing));
                         }
-                        let shape = self.tensors[x].shape.clone();
+                        let mut shape = self.tensors[x].shape.clone();
+                        let mut x = x;
+                        // A constant wider than the activation: the activation
+                        // is broadcast to the result's shape first (a Select).
+                        if let Some(wide) = broadcast_shape(&shape, &c.dims)
+                            .filter(|w| *w != shape && w.first() == Some(&1))
+                        {
+                            if self.batch > 1 && wide.len() != shape.len() {
+                                return Err(bad(format!(
+                                    "a constant of rank {} would align the batch axis with another axis",
+                                    c.dims.len()
+                                )));
+                            }
+                            let at = Lowering {
+                                node: &nname,
+                                op_type: op,
+                                out_name: &out_name,
+                            };
+                            x = self.broadcast_to(&at, x, &wide).expect("broadcastable");
+                            shape = wide;
+                        }
                         let c = lowering::collapse_uniform(c, &shape, self.batch);
                         // Per channel (axis 1), or else along the last axis of a
                         // sequence (a Linear's bias after a MatMul over rows), or
@@ -983,12 +1103,18 @@ impl Importer {
                                                 c: full.iter().map(|v| 1.0 / v).collect(),
                                             }
                                         }
+                                        // A constant minus, or divided by, the activation.
                                         _ => {
-                                            return Err(bad(format!(
-                                                "a constant of shape {:?} {} an activation (per element) is not supported",
-                                                c.dims,
-                                                if op == "Sub" { "minus" } else { "divided by" }
-                                            )))
+                                            let at = Lowering {
+                                                node: &nname,
+                                                op_type: op,
+                                                out_name: &out_name,
+                                            };
+                                            let y = self
+                                                .whole_constant_op(&at, op, const_first, x, full)
+                                                .map_err(bad)?;
+                                            self.name_result(&at, y, shape);
+                                            return Ok(());
                                         }
                                     };
                                     mk(self, kind, vec![x], shape)?;
@@ -1789,9 +1915,10 @@ impl Importer {
                             let c = need_cst(self, 1)?;
                             c.data.first().map_or(0, |&v| v as i64)
                         };
-                        if k != 1 {
+                        let len = xs[axes[0]] as i64;
+                        if !(1..=len).contains(&k) {
                             return Err(bad(format!(
-                                "k = {k}: only k = 1 is supported (the maximum and its index); k > 1 needs a proven sort"
+                                "k = {k} for an axis of {len}: ONNX needs 1 ≤ k ≤ the axis length"
                             )));
                         }
                         let largest = attr_i(node, "largest", 1) != 0;
@@ -1801,7 +1928,12 @@ impl Importer {
                             op_type: op,
                             out_name: n,
                         });
-                        self.lower_top1(&at, idx_at.as_ref(), x, axes[0], largest);
+                        if k == 1 {
+                            self.lower_top1(&at, idx_at.as_ref(), x, axes[0], largest);
+                        } else {
+                            let k = k as usize;
+                            self.lower_top_k(&at, idx_at.as_ref(), x, axes[0], k, largest);
+                        }
                     }
                     _ => {
                         let pick = crate::onnx_argmax::Pick {
@@ -1893,17 +2025,35 @@ impl Importer {
                 })
             }
             "Unsqueeze" | "Squeeze" | "Reshape" | "Flatten" => {
-                // only used on small shape vectors: keep data, fix dims loosely
                 let c = get(0)?;
-                let n = c.data.len();
-                Ok(Const {
-                    dims: if n == 1 && op == "Squeeze" {
-                        vec![]
-                    } else {
-                        vec![n]
-                    },
-                    data: c.data,
-                })
+                let axes = if self.opset >= 13 && op != "Flatten" {
+                    node.input
+                        .get(1)
+                        .filter(|s| !s.is_empty())
+                        .map(|_| get(1).map(|a| a.data.iter().map(|&v| v as i64).collect()))
+                        .transpose()?
+                } else {
+                    attr_ints(node, "axes")
+                };
+                let dims = match op {
+                    "Reshape" => {
+                        let target = get(1)?.data.iter().map(|&v| v as i64).collect::<Vec<_>>();
+                        reshaped_dims(&c.dims, &target, attr_i(node, "allowzero", 0) != 0)
+                    }
+                    "Flatten" => {
+                        let r = c.dims.len() as i64;
+                        let a = attr_i(node, "axis", 1);
+                        let a = if a < 0 { a + r } else { a };
+                        (0..=r).contains(&a).then(|| {
+                            let (lead, tail) = c.dims.split_at(a as usize);
+                            vec![lead.iter().product(), tail.iter().product()]
+                        })
+                    }
+                    "Squeeze" => squeezed_dims(&c.dims, axes.as_deref()),
+                    _ => unsqueezed_dims(&c.dims, &axes.unwrap_or_default()),
+                }
+                .ok_or(())?;
+                Ok(Const { dims, data: c.data })
             }
             "Gather" => {
                 // Any axis and index rank (a position embedding's rows by a constant range).
@@ -2188,7 +2338,29 @@ fn prune_and_fold(m: &mut FloatModel) -> Result<()> {
         }
     }
     if m.ops.is_empty() {
-        return Err(ModelError::Graph("the graph computes nothing".into()));
+        // The output is the input (an Identity graph): one identity Select,
+        // so the statement still binds the output to the input.
+        if m.output_ids().iter().any(|&o| o != m.input) {
+            return Err(ModelError::Graph("the graph computes nothing".into()));
+        }
+        let shape = m.tensors[m.input].shape.clone();
+        let n: usize = shape.iter().product();
+        let name = format!("{}/identity", m.tensors[m.input].name);
+        m.tensors.push(FTensor { name, shape });
+        let out = m.tensors.len() - 1;
+        m.ops.push(FOp {
+            kind: FOpKind::Select {
+                source: (0..n as i64).collect(),
+            },
+            inputs: vec![m.input],
+            output: out,
+            node: "identity".into(),
+            op_type: "Identity".into(),
+        });
+        m.output = out;
+        for o in &mut m.outputs {
+            o.tensor = out;
+        }
     }
     Ok(())
 }

@@ -887,6 +887,18 @@ impl<'a> Q<'a> {
                 self.nonneg[fout] = true;
                 self.map[fout] = Some(out);
             }
+            FOpKind::TopKOneHot { k } => {
+                // As ArgMaxOneHot, `k` times (`argmax::top_k_one_hots`).
+                let qx = self.q(x);
+                let mut sink = crate::argmax::OpSink {
+                    tensors: &mut self.tensors,
+                    ops: &mut self.ops,
+                    name: oname.clone(),
+                };
+                let out = crate::argmax::top_k_one_hots(&mut sink, qx, *k)?;
+                self.nonneg[fout] = true;
+                self.map[fout] = Some(out);
+            }
             FOpKind::Softmax => {
                 // Not part of the integer statement: the proved output is the logits.
                 self.map[fout] = Some(self.q(x));

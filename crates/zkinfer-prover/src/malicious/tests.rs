@@ -383,3 +383,70 @@ fn every_forged_witness_value_is_rejected_on_shared_models() {
     }
     assert!(swept > 0, "no model swept in {dir}");
 }
+
+/// TopK with k > 1 (masked argmaxes), Gather and GatherElements by computed
+/// indices (the one-hot staircase) and a ScatterElements `add` (the
+/// `index_ops` fixture): a forged pick, one-hot entry, gathered value or
+/// scattered sum — any output of those lowerings' ops, committed or not,
+/// at a real and a padding position — is rejected. A sample of the full
+/// sweep's edits per column keeps this fast.
+#[test]
+fn forged_top_k_picks_gathered_indices_and_scatters_are_rejected() {
+    use rayon::prelude::*;
+    let (model, x) = fixture("index_ops");
+    // Tensors of the TopK ("v", "i"), gather ("g", "t") and scatter ("s") nodes.
+    let ours = |name: &str| {
+        ["v", "i", "g", "t", "s"]
+            .iter()
+            .any(|p| name == *p || name.starts_with(&format!("{p}/")))
+    };
+    let pk = setup(model, None).expect("setup");
+    let honest = crate::prove(&pk, &x).expect("honest proof");
+    verify(&pk.vk, &x, &honest.output, &honest.proof).expect("honest proof verifies");
+    let mut edits: Vec<(String, Edit)> = Vec::new();
+    let mut kinds = std::collections::BTreeSet::new();
+    for col in committed_columns(&pk) {
+        let Some(op) = col.op else { continue };
+        if !ours(&pk.model.tensors[pk.model.ops[op].io().1].name) {
+            continue;
+        }
+        kinds.insert(pk.model.ops[op].name());
+        let all = sweep_edits(&pk, &x, &col);
+        // The first real and the last (a padding) position's first value.
+        let picked = [all.first(), all.last()].into_iter().flatten();
+        edits.extend(picked.map(|e| (col.role.clone(), *e)));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (op, edit) in virtual_trace_edits(&pk, &x) {
+        let t = pk.model.ops[op].io().1;
+        if ours(&pk.model.tensors[t].name) && seen.insert(op) {
+            kinds.insert(pk.model.ops[op].name());
+            let what = format!("op #{op} {} output", pk.model.ops[op].name());
+            edits.push((what, edit));
+        }
+    }
+    for k in [
+        "Lut", "Requant", "MaxPool", "Select", "Add", "Dense", "Mul", "MatMul",
+    ] {
+        assert!(kinds.contains(k), "the index ops use no {k}");
+    }
+    let built: usize = edits
+        .par_iter()
+        .map(|(what, edit)| match forge_and_verify(&pk, &x, *edit) {
+            Some(verdict) => {
+                assert!(
+                    verdict.is_err(),
+                    "{what}: the forged statement {edit:?} was accepted"
+                );
+                1
+            }
+            None => 0,
+        })
+        .sum();
+    assert!(
+        built * 2 > edits.len(),
+        "only {built} of {} forgeries could be built",
+        edits.len()
+    );
+    eprintln!("index ops: {built} forged statements rejected");
+}
