@@ -1458,7 +1458,7 @@ impl Importer {
                     }
                     "Gather" | "GatherElements" | "GatherND" => {
                         let idx = cst(self, 1).ok_or_else(|| {
-                            bad("indices computed by the model (data-dependent gather) are not supported yet".into())
+                            bad("GatherND by indices computed in the graph is not supported (Gather and GatherElements by computed indices are)".into())
                         })?;
                         let data: Vec<i64> = idx.data.iter().map(|&v| v as i64).collect();
                         match op {

@@ -195,10 +195,19 @@ fn top_k_above_one_picks_the_largest_with_ties_to_the_lower_index() {
     let x = [0.5, 2.0, -1.0, 2.0, 1.5, 0.0];
     assert_eq!(m.evaluate(&x).unwrap(), vec![2.0, 2.0, 1.0, 3.0]);
     let opts = CompileOptions::default();
-    let (q, _) = compile(&read("outs_refuse_topk2.onnx"), "topk2", &[x.to_vec()], &opts).unwrap();
+    let (q, _) = compile(
+        &read("outs_refuse_topk2.onnx"),
+        "topk2",
+        &[x.to_vec()],
+        &opts,
+    )
+    .unwrap();
     let (y, _) = run_quantized(&q, &x).unwrap();
     let split = q.split_outputs(&y);
     assert_eq!(split[1], ("indices".to_string(), vec![1.0, 3.0]));
     let values = &split[0].1;
-    assert!((values[0] - 2.0).abs() < 1e-2 && (values[1] - 2.0).abs() < 1e-2, "{values:?}");
+    assert!(
+        (values[0] - 2.0).abs() < 1e-2 && (values[1] - 2.0).abs() < 1e-2,
+        "{values:?}"
+    );
 }
