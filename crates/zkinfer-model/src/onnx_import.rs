@@ -448,7 +448,7 @@ fn reshaped_dims(dims: &[usize], target: &[i64], allowzero: bool) -> Option<Vec<
     }
     let known: usize = out.iter().product();
     if let Some(i) = infer {
-        if known == 0 || n % known != 0 {
+        if known == 0 || !n.is_multiple_of(known) {
             return None;
         }
         out[i] = n / known;
@@ -494,17 +494,15 @@ fn unsqueezed_dims(dims: &[usize], axes: &[i64]) -> Option<Vec<usize>> {
         return None;
     }
     let mut rest = dims.iter();
-    Some(
-        (0..r as usize)
-            .map(|i| {
-                if at.contains(&i) {
-                    Some(1)
-                } else {
-                    rest.next().copied()
-                }
-            })
-            .collect::<Option<_>>()?,
-    )
+    (0..r as usize)
+        .map(|i| {
+            if at.contains(&i) {
+                Some(1)
+            } else {
+                rest.next().copied()
+            }
+        })
+        .collect()
 }
 
 /// Broadcast a constant against a `[1, C, ...]` activation into a per-channel vector.
@@ -1567,7 +1565,7 @@ impl Importer {
                     }
                     "Gather" | "GatherElements" | "GatherND" => {
                         let idx = cst(self, 1).ok_or_else(|| {
-                            bad("indices computed by the model (data-dependent gather) are not supported yet".into())
+                            bad("GatherND by indices computed in the graph is not supported (Gather and GatherElements by computed indices are)".into())
                         })?;
                         let data: Vec<i64> = idx.data.iter().map(|&v| v as i64).collect();
                         match op {

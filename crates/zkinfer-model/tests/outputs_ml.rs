@@ -180,13 +180,34 @@ fn a_zkm_of_format_version_1_still_reads() {
 }
 
 #[test]
-fn constant_outputs_and_top_k_above_one_are_refused_by_name() {
+fn constant_outputs_are_refused_by_name() {
     let e = import_onnx(&read("outs_refuse_constant.onnx")).unwrap_err();
     assert!(
         matches!(&e, ModelError::Graph(m) if m.contains("`fixed` is a constant")),
         "{e}"
     );
-    let e = import_onnx(&read("outs_refuse_topk2.onnx")).unwrap_err();
-    let s = e.to_string();
-    assert!(s.contains("TopK") && s.contains("only k = 1"), "{s}");
+}
+
+#[test]
+fn top_k_above_one_picks_the_largest_with_ties_to_the_lower_index() {
+    // TopK(k = 2) over 6 values, both outputs: values, then indices.
+    let m = import_onnx(&read("outs_refuse_topk2.onnx")).unwrap();
+    let x = [0.5, 2.0, -1.0, 2.0, 1.5, 0.0];
+    assert_eq!(m.evaluate(&x).unwrap(), vec![2.0, 2.0, 1.0, 3.0]);
+    let opts = CompileOptions::default();
+    let (q, _) = compile(
+        &read("outs_refuse_topk2.onnx"),
+        "topk2",
+        &[x.to_vec()],
+        &opts,
+    )
+    .unwrap();
+    let (y, _) = run_quantized(&q, &x).unwrap();
+    let split = q.split_outputs(&y);
+    assert_eq!(split[1], ("indices".to_string(), vec![1.0, 3.0]));
+    let values = &split[0].1;
+    assert!(
+        (values[0] - 2.0).abs() < 1e-2 && (values[1] - 2.0).abs() < 1e-2,
+        "{values:?}"
+    );
 }
