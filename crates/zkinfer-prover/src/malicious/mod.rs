@@ -157,7 +157,7 @@ pub fn sweep_edits(pk: &ProvingKey, input: &[i64], col: &CommittedColumn) -> Vec
         let mut vals = vec![h + 1, h - 1];
         if col.tensor.is_some() {
             vals.push(0);
-            vals.extend(bounds.into_iter().flatten());
+            vals.extend(bounds.iter().flatten().copied());
         }
         vals.sort_unstable();
         vals.dedup();
