@@ -280,9 +280,20 @@ impl Writer {
                 let b_const = node.input.get(1).is_some_and(|b| self.consts.contains(b));
                 if attr_i(&node, "broadcast").unwrap_or(0) == 0 {
                     // Equal shapes (the spec requires them): a constant operand
-                    // now lacks the leading axis, which suffix broadcasting adds.
-                    node.attribute.retain(|a| a.name != "broadcast");
-                    node.attribute.push(int_attr("broadcast", 1));
+                    // gains the leading axis too.
+                    for i in 0..node.input.len().min(2) {
+                        let name = node.input[i].clone();
+                        if let Some(t) = self.initializers.get(&name).cloned() {
+                            let lifted = self.name(&name);
+                            let mut t = t;
+                            t.name = lifted.clone();
+                            t.dims.insert(0, 1);
+                            self.initializers.insert(lifted.clone(), t.clone());
+                            self.consts.insert(lifted.clone());
+                            self.new_inits.push(t);
+                            node.input[i] = lifted;
+                        }
+                    }
                 } else if b_const {
                     if let Some(a) = node.attribute.iter_mut().find(|a| a.name == "axis") {
                         a.i = shift(a.i);

@@ -229,29 +229,42 @@ fn every_value_of_every_window_op_proof_is_checked() {
 }
 
 #[test]
-fn unsupported_geometry_is_refused_by_name() {
-    // A max pool whose window reads padding (−∞) is refused, not mis-proven.
-    // (6 + 1 − 2) / 2 + 1 = 3 rows either way, so only the padding differs.
-    let mut m = cnn(
-        [1, 6, 6],
-        &[
-            conv(2, [3, 3], [1, 1], [1; 4]),
-            CnnLayer::MaxPool {
-                kernel: [2, 2],
-                strides: [2, 2],
-                pads: [0; 4],
-            },
-            CnnLayer::Dense { out: 2 },
-        ],
-        4,
-    );
-    for op in &mut m.ops {
-        if let zkinfer_model::ir::QOp::MaxPool { pads, .. } = op {
-            *pads = [1, 1, 0, 0];
+fn padded_max_pooling_proves_and_a_window_of_only_padding_is_refused_by_name() {
+    // (6 + 1 − 2) / 2 + 1 = 3 rows either way, so only the padding differs:
+    // the top-left windows read padding, which never wins the max.
+    let pooled = |pads: [usize; 4]| {
+        let mut m = cnn(
+            [1, 6, 6],
+            &[
+                conv(2, [3, 3], [1, 1], [1; 4]),
+                CnnLayer::MaxPool {
+                    kernel: [2, 2],
+                    strides: [2, 2],
+                    pads: [0; 4],
+                },
+                CnnLayer::Dense { out: 2 },
+            ],
+            4,
+        );
+        for op in &mut m.ops {
+            if let zkinfer_model::ir::QOp::MaxPool { pads: p, .. } = op {
+                *p = pads;
+            }
         }
-    }
-    let err = setup(m, None).err().expect("refused").to_string();
-    assert!(err.contains("MaxPool") && err.contains("padded"), "{err}");
+        m
+    };
+    let m = pooled([1, 1, 0, 0]);
+    let x = input(m.tensors[m.input].len(), 4);
+    let pk = setup(m, None).expect("a padded max pool is supported");
+    let out = prove(&pk, &x).expect("prove");
+    verify(&pk.vk, &x, &out.output, &out.proof).expect("verifies");
+    // A pad as wide as the kernel would make a window of padding alone.
+    let err = pooled([2, 0, 0, 0])
+        .validate()
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("smaller than the kernel"), "{err}");
 }
 
 #[test]
