@@ -102,13 +102,16 @@ enum Reduction {
     Lp(i64),
 }
 
+/// `(begin, end)` padding of one spatial axis.
+pub(super) type AxisPads = (usize, usize);
+
 /// `strides` and `(begin, end)` pads per spatial axis, honouring `auto_pad`
 /// (SAME_* centre the window's extent `k`).
 pub(super) fn geometry(
     cx: &NodeCx,
     spatial: &[usize],
     k: &[usize],
-) -> Result<(Vec<usize>, Vec<(usize, usize)>)> {
+) -> Result<(Vec<usize>, Vec<AxisPads>)> {
     let n = spatial.len();
     let s = attr_ints(cx.node, "strides").unwrap_or_else(|| vec![1; n]);
     let s = positive(&s)

@@ -261,8 +261,7 @@ fn padded_max_pooling_proves_and_a_window_of_only_padding_is_refused_by_name() {
     // A pad as wide as the kernel would make a window of padding alone.
     let err = pooled([2, 0, 0, 0])
         .validate()
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(err.contains("smaller than the kernel"), "{err}");
 }
