@@ -24,6 +24,11 @@ pub struct SetupArgs {
     /// rate 1/4 instead of 1/2, same security. Fixed in the keys.
     #[arg(long)]
     pub compact: bool,
+    /// Write the keys even when proofs under them would compute less than
+    /// the 100 bits of soundness zkinfer targets (for experiments only:
+    /// such proofs must not be relied on).
+    #[arg(long)]
+    pub allow_weak_soundness: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -99,17 +104,23 @@ pub fn run_setup(a: SetupArgs) -> Result<()> {
     };
     let pk = setup_with_mode(model, mode)?;
     let secs = t.elapsed().as_secs_f64();
+    // A key whose proofs would compute below the target is refused before
+    // anything is written: a "verified" under it would mean less than it says.
+    let bits = zkinfer_prover::security::report(&pk.vk).total_bits;
+    if bits < zkinfer_prover::TARGET_BITS {
+        let msg = format!(
+            "proofs under this key compute {bits:.1} bits of soundness, below the {} bits zkinfer targets (see `zkinfer security`)",
+            zkinfer_prover::TARGET_BITS
+        );
+        if !a.allow_weak_soundness {
+            bail!("{msg}; no key written (`--allow-weak-soundness` writes it anyway, for experiments)");
+        }
+        eprintln!("warning: {msg}");
+    }
     std::fs::create_dir_all(&a.output)
         .with_context(|| format!("creating {}", a.output.display()))?;
     pk.save(&a.output.join("model.pk"))?;
     pk.vk.save(&a.output.join("model.vk"))?;
-    let bits = zkinfer_prover::security::report(&pk.vk).total_bits;
-    if bits < zkinfer_prover::TARGET_BITS {
-        eprintln!(
-            "warning: proofs under this key compute {bits:.1} bits of soundness, below the {} bits zkinfer targets (see `zkinfer security`)",
-            zkinfer_prover::TARGET_BITS
-        );
-    }
     if a.json {
         println!(
             "{}",

@@ -1095,7 +1095,9 @@ impl Importer {
                                         ("Mul", _) => FOpKind::MulConst { c: full },
                                         ("Div", false) => {
                                             if full.contains(&0.0) {
-                                                return Err(bad("division by a zero constant".into()));
+                                                return Err(bad(
+                                                    "division by a zero constant".into()
+                                                ));
                                             }
                                             FOpKind::MulConst {
                                                 c: full.iter().map(|v| 1.0 / v).collect(),
