@@ -306,26 +306,44 @@ impl Importer {
             let k = positive(&k)
                 .filter(|k| k.len() == n)
                 .ok_or_else(|| cx.bad(format!("kernel_shape {k:?} is not {n}-D")))?;
-            if attr_i(cx.node, "ceil_mode", 0) != 0 {
-                return Err(cx.bad("ceil_mode=1 is not supported"));
-            }
             if attr_ints(cx.node, "dilations").is_some_and(|d| d.iter().any(|&v| v != 1)) {
                 return Err(cx.bad("dilation != 1 is not supported"));
             }
-            let (strides, pads) = window_geometry(cx, &xs[2..], &k)?;
+            let (strides, mut pads) = window_geometry(cx, &xs[2..], &k)?;
             let k2 = if n == 1 { [1, k[0]] } else { [k[0], k[1]] };
+            if attr_i(cx.node, "ceil_mode", 0) != 0 {
+                // The last, partial windows read extra bottom/right padding
+                // (never a window starting in the end padding).
+                let hw = if n == 1 { [1, xs[2]] } else { [xs[2], xs[3]] };
+                for a in 0..2 {
+                    let (pb, pe) = (pads[a], pads[a + 2]);
+                    let span = (hw[a] + pb + pe).saturating_sub(k2[a]);
+                    let mut out = span.div_ceil(strides[a]) + 1;
+                    if (out - 1) * strides[a] >= hw[a] + pb {
+                        out -= 1;
+                    }
+                    let need = (out - 1) * strides[a] + k2[a];
+                    pads[a + 2] += need.saturating_sub(hw[a] + pb + pe);
+                }
+                let extra = pads != window_geometry(cx, &xs[2..], &k)?.1;
+                if extra && cx.op == "MaxPool" {
+                    return Err(cx.bad(
+                        "ceil_mode=1 adds padding here, and padded MaxPool is not supported",
+                    ));
+                }
+                if extra && attr_i(cx.node, "count_include_pad", 0) != 0 {
+                    return Err(cx.bad(
+                        "ceil_mode=1 with count_include_pad=1: the divisor of a partial last \
+                         window differs between onnxruntime (the kernel size) and tract",
+                    ));
+                }
+            }
             if pads
                 .iter()
                 .zip([k2[0], k2[1], k2[0], k2[1]])
                 .any(|(&p, k)| p >= k)
             {
                 return Err(cx.bad("padding must be smaller than the kernel"));
-            }
-            if cx.op == "AveragePool"
-                && pads.iter().any(|&p| p > 0)
-                && attr_i(cx.node, "count_include_pad", 0) == 0
-            {
-                return Err(cx.bad("padded AveragePool needs count_include_pad=1"));
             }
             (k, strides, pads)
         };
@@ -349,7 +367,41 @@ impl Importer {
                 pads,
             }
         };
-        self.window_op(cx, x, kind, [xs[1], oh, ow])
+        self.window_op(cx, x, kind, [xs[1], oh, ow])?;
+        if cx.op != "AveragePool" || global {
+            return Ok(());
+        }
+        // AvgPool divides by the kernel size, as ONNX does with
+        // count_include_pad = 1 (onnxruntime counts ceil_mode's extra
+        // padding too); with 0 the divisor is the window's positions inside
+        // the input: a per-position constant factor.
+        if attr_i(cx.node, "count_include_pad", 0) != 0 {
+            return Ok(());
+        }
+        let count = |a: usize, o: usize, len: usize| {
+            let start = (o * strides[a]) as i64 - pads[a] as i64;
+            (start.max(0)..(start + kernel[a] as i64).min(len as i64)).count()
+        };
+        let full = kernel[0] * kernel[1];
+        let per_pos: Vec<f64> = (0..oh * ow)
+            .map(|i| full as f64 / (count(0, i / ow, h) * count(1, i % ow, wd)).max(1) as f64)
+            .collect();
+        if per_pos.iter().all(|&f| f == 1.0) {
+            return Ok(());
+        }
+        let y = self.values[cx.output()];
+        let factors = (0..xs[1]).flat_map(|_| per_pos.iter().copied()).collect();
+        let at = Lowering {
+            node: cx.name,
+            op_type: cx.op,
+            out_name: cx.output(),
+        };
+        let shape = self.shape_of(y);
+        let scaled = self
+            .whole_constant_op(&at, "Mul", false, y, factors)
+            .map_err(|e| cx.bad(e))?;
+        self.finish(&at, scaled, shape);
+        Ok(())
     }
 
     /// ONNX Max, Min, Sum, Mean with at least one activation (all-constant

@@ -158,12 +158,6 @@ fn refused_patterns_name_op_node_and_reason() {
             "dilation != 1",
         ),
         (
-            "lower_refuse_avgpool_exclude_pad",
-            "AveragePool",
-            "avgpool_excl",
-            "count_include_pad=1",
-        ),
-        (
             "lower_refuse_ceil_mode",
             "MaxPool",
             "maxpool_ceil",
@@ -208,4 +202,14 @@ fn exported_gelu_subgraphs_fuse_into_one_table() {
     // Only the look-alike keeps its product of activations.
     let k = kinds(&fm);
     assert_eq!(k.iter().filter(|&&o| o == "Mul").count(), 1, "{k:?}");
+}
+
+/// A padded AveragePool with count_include_pad = 0 (once refused): the
+/// pool's kernel-size divisor corrected per output position by a constant
+/// factor (`Mul`), equal to tract on the fixture and its perturbations.
+#[test]
+fn average_pool_excluding_padding_divides_by_the_window_inside_the_input() {
+    let fm = float_graph("lower_refuse_avgpool_exclude_pad");
+    let k = kinds(&fm);
+    assert!(k.contains(&"AvgPool") && k.contains(&"Mul"), "{k:?}");
 }
