@@ -24,6 +24,8 @@ use super::*;
 /// ONNX operators only this module handles (for the supported-operator list).
 pub const LOWERED_OPS: &[&str] = &[
     "GlobalMaxPool",
+    "LpPool",
+    "GlobalLpPool",
     "Max",
     "Min",
     "Sum",
@@ -401,6 +403,92 @@ impl Importer {
             .whole_constant_op(&at, "Mul", false, y, factors)
             .map_err(|e| cx.bad(e))?;
         self.finish(&at, scaled, shape);
+        Ok(())
+    }
+
+    /// ONNX LpPool / GlobalLpPool: `(Σ_window |x|^p)^(1/p)`. `|x|^p` by a
+    /// table (`x·x` for p = 2, Abs for p = 1), the window sum as the
+    /// AveragePool of the same geometry (padding counted: padded zeros add
+    /// nothing) times the kernel size (a diagonal Dense), the root by a
+    /// table (Sqrt for p = 2).
+    pub(super) fn lower_lp_pool(&mut self, cx: &NodeCx) -> Result<()> {
+        let x = self.act_input(cx, 0)?;
+        let xs = self.shape_of(x);
+        let p = attr_i(cx.node, "p", 2);
+        if p < 1 {
+            return Err(cx.bad(format!("p = {p}: ONNX needs p ≥ 1")));
+        }
+        let at = Lowering {
+            node: cx.name,
+            op_type: cx.op,
+            out_name: cx.output(),
+        };
+        let powered = match p {
+            1 => self.unary(&at, x, UnaryFn::Abs, "abs"),
+            2 => self.emit(&at, "square", FOpKind::Mul, vec![x, x], xs.clone()),
+            _ => {
+                let a = self.unary(&at, x, UnaryFn::Abs, "abs");
+                self.unary(&at, a, UnaryFn::Pow { p: p as f64 }, "pow")
+            }
+        };
+        // The same node as an AveragePool over the powered input.
+        let (pin, pout) = (
+            format!("{}/lp_in", cx.output()),
+            format!("{}/lp_mean", cx.output()),
+        );
+        self.values.insert(pin.clone(), powered);
+        let mut node = cx.node.clone();
+        node.op_type = if cx.op == "GlobalLpPool" {
+            "GlobalAveragePool"
+        } else {
+            "AveragePool"
+        }
+        .into();
+        node.input = vec![pin];
+        node.output = vec![pout.clone()];
+        node.attribute.retain(|a| a.name != "p");
+        node.attribute.push(pb::AttributeProto {
+            name: "count_include_pad".into(),
+            i: 1,
+            r#type: pb::attribute_proto::AttributeType::Int as i32,
+            ..Default::default()
+        });
+        let pool = NodeCx {
+            node: &node,
+            op: &node.op_type,
+            name: cx.name,
+            index: cx.index,
+        };
+        self.lower_pool(&pool)?;
+        let mean = self.values[&pout];
+        let k: usize = if cx.op == "GlobalLpPool" {
+            xs[2..].iter().product()
+        } else {
+            attr_ints(cx.node, "kernel_shape")
+                .unwrap_or_default()
+                .iter()
+                .map(|&v| v.max(1) as usize)
+                .product()
+        };
+        let shape = self.shape_of(mean);
+        let n = *shape.last().expect("pooled");
+        let mut w = vec![0.0; n * n];
+        for i in 0..n {
+            w[i * n + i] = k as f64;
+        }
+        let kind = FOpKind::Dense {
+            w,
+            b: vec![0.0; n],
+            in_dim: n,
+            out_dim: n,
+        };
+        let sum = self.emit(&at, "window_sum", kind, vec![mean], shape.clone());
+        let y = match p {
+            1 => sum,
+            2 => self.unary(&at, sum, UnaryFn::Sqrt, "sqrt"),
+            _ => self.unary(&at, sum, UnaryFn::Pow { p: 1.0 / p as f64 }, "root"),
+        };
+        self.finish(&at, y, shape);
         Ok(())
     }
 

@@ -1145,6 +1145,7 @@ impl Importer {
             "MaxPool" | "AveragePool" | "GlobalAveragePool" | "GlobalMaxPool" => {
                 self.lower_pool(&cx)?
             }
+            "LpPool" | "GlobalLpPool" => self.lower_lp_pool(&cx)?,
             "Max" | "Min" | "Sum" | "Mean" => self.lower_variadic(&cx)?,
             "Pow" => self.lower_pow(&cx)?,
             "BatchNormalization" => {
