@@ -191,6 +191,7 @@ def main(outdir):
     lowerings_seq(outdir)
     outputs_ml(outdir)
     index_ops(outdir)
+    lp_pool(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -604,6 +605,18 @@ def index_ops(outdir):
         init("table", w(rng, 5, 2, scale=1.0)), init("wu", w(rng, 3, 4)), init("bu", w(rng, 3)),
         init_i64("idx", np.array([[0, 0, 3]]))],
         [4], [11], rng.standard_normal(4), opset=18)
+
+
+def lp_pool(outdir):
+    """LpPool (p = 3, padded, strided) then GlobalLpPool (p = 2): tract cannot
+    run either, so the model crate's test checks the float graph directly."""
+    rng = np.random.default_rng(29)
+    N = helper.make_node
+    save(outdir, "lower_lp_pool", [
+        N("LpPool", ["input"], ["l"], name="lp3", kernel_shape=[2, 2], strides=[2, 1], pads=[1, 0, 0, 1], p=3),
+        N("GlobalLpPool", ["l"], ["g"], name="glp2", p=2),
+        N("Flatten", ["g"], ["output"], name="flatten"),
+    ], [], [2, 3, 4], [2], rng.standard_normal((2, 3, 4)), opset=18)
 
 
 def batched(outdir):

@@ -8,7 +8,7 @@ use zkinfer_model::compile::tract_reference;
 use zkinfer_model::float::{FOpKind, FloatModel};
 use zkinfer_model::input::load_samples;
 use zkinfer_model::onnx_import::import_onnx;
-use zkinfer_model::{ModelError, UnaryFn};
+use zkinfer_model::{compile, run_quantized, CompileOptions, ModelError, UnaryFn};
 
 /// Deterministic perturbations: each input value scaled by 1 ± 20 % and shifted by ± 0.1.
 fn perturbed(x: &[f64], n: usize) -> Vec<Vec<f64>> {
@@ -212,4 +212,56 @@ fn average_pool_excluding_padding_divides_by_the_window_inside_the_input() {
     let fm = float_graph("lower_refuse_avgpool_exclude_pad");
     let k = kinds(&fm);
     assert!(k.contains(&"AvgPool") && k.contains(&"Mul"), "{k:?}");
+}
+
+/// LpPool (p = 3; 2×2 kernel, strides [2, 1], pads top 1 and right 1) then
+/// GlobalLpPool (p = 2): tract runs neither, so the float graph is checked
+/// against the ONNX definition computed here, and the quantized model
+/// against the float graph.
+#[test]
+fn lp_pools_follow_the_onnx_definition() {
+    let onnx = read("lower_lp_pool.onnx");
+    let fm = import_onnx(&onnx).unwrap();
+    let x = &load_samples(fixture("lower_lp_pool.input.json")).unwrap()[0];
+    let (h, w) = (3usize, 4usize);
+    let want: Vec<f64> = (0..2)
+        .map(|ch| {
+            let mut acc = 0.0;
+            for oy in 0..2 {
+                for ox in 0..4 {
+                    let mut s = 0.0f64;
+                    for ky in 0..2 {
+                        for kx in 0..2 {
+                            let (iy, ix) = ((oy * 2 + ky) as i64 - 1, (ox + kx) as i64);
+                            if (0..h as i64).contains(&iy) && (0..w as i64).contains(&ix) {
+                                s += x[(ch * h + iy as usize) * w + ix as usize].abs().powi(3);
+                            }
+                        }
+                    }
+                    acc += s.powf(1.0 / 3.0).powi(2);
+                }
+            }
+            acc.sqrt()
+        })
+        .collect();
+    let got = fm.evaluate(x).unwrap();
+    assert_eq!(got.len(), want.len());
+    for (a, b) in got.iter().zip(&want) {
+        assert!(
+            (a - b).abs() < 1e-6 * (1.0 + b.abs()),
+            "{got:?} vs {want:?}"
+        );
+    }
+    let opts = CompileOptions {
+        tract_check: false,
+        ..CompileOptions::default()
+    };
+    let (q, _) = compile(&onnx, "lp", std::slice::from_ref(x), &opts).unwrap();
+    let (y, _) = run_quantized(&q, x).unwrap();
+    for (a, b) in y.iter().zip(&want) {
+        assert!(
+            (a - b).abs() < 1e-2 * b.abs(),
+            "quantized {y:?} vs {want:?}"
+        );
+    }
 }
