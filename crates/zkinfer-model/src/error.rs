@@ -156,7 +156,7 @@ pub enum ModelError {
     Calibration(String),
     #[error("bad compiled model file: {0}")]
     ModelFile(String),
-    #[error("float reference (tract) failed: {0}")]
+    #[error("float reference (tract) failed: {0} (the import cross-check runs tract; `compile --no-tract-check` skips it)")]
     Tract(String),
 }
 
