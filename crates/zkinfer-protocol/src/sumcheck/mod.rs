@@ -189,6 +189,13 @@ trait RoundMask {
     /// The mask's share of round `round`'s polynomial at `0, 1, …, degree`,
     /// given the challenges `point` of the rounds before.
     fn round(&mut self, round: usize, point: &[EF], degree: usize) -> Vec<EF>;
+    /// The degree the sent round polynomials are declared with, at least the
+    /// polynomial's own `natural` one: a caller that finishes the last round
+    /// itself on a polynomial of higher degree (`zk::masked_eval`) sends
+    /// every round at that degree, the lower ones padded by interpolation.
+    fn sent_degree(&self, natural: usize) -> usize {
+        natural
+    }
 }
 
 // ---------------------------------------------------------------------------

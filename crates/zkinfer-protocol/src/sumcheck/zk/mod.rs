@@ -78,6 +78,7 @@ use super::SumcheckProof;
 
 mod committed;
 mod mask;
+pub mod masked_eval;
 mod prover;
 #[cfg(test)]
 mod simulator_tests;
