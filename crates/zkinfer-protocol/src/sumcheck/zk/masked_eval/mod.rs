@@ -65,8 +65,9 @@
 //! `V'' = W(0,·) + Z·W(1,·)`, which equals the committed `V = W(0,·)` on the
 //! hypercube; the sumcheck then proves `f(V'')`, whose last-round degree is
 //! at most `round_degree + a` (`W(1,·)` multilinear in the last variable
-//! where the honest `R` is constant), the other rounds' as before. The
-//! commitment's own error is the opening's.
+//! where the honest `R` is constant), the other rounds' as before
+//! ([`crate::security::masked_eval_sumcheck_bits`]). The commitment's own
+//! error is the opening's.
 
 use rand::CryptoRng;
 
