@@ -174,6 +174,23 @@ fn rejects_a_wrong_sum_and_tampered_rounds() {
     let mut p = zk.proof.clone();
     p.sumcheck.round_polys[3].pop();
     assert!(verify_run(&r, zk.claimed_sum, &p, evals).is_err());
+    // Final evaluations of the wrong count, and a one-variable statement.
+    assert!(matches!(
+        verify_run(&r, zk.claimed_sum, &zk.proof, &evals[..2]),
+        Err(VerifyError::Malformed(_))
+    ));
+    let one_var = verify(
+        1,
+        &r.poly.terms,
+        &[V],
+        None,
+        zk.claimed_sum,
+        &zk.proof,
+        evals,
+        0,
+        &mut Transcript::new(b"masked"),
+    );
+    assert!(matches!(one_var, Err(VerifyError::Sumcheck(_))));
 }
 
 #[test]
