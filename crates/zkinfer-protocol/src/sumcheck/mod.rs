@@ -32,7 +32,8 @@
 //! `kernel.rs` holds its pass over the tables in each round; `verifier.rs`
 //! holds [`verify`]. The transcript steps both sides take are defined once,
 //! in this file. [`zk`] is the zero-knowledge variant: the same rounds with a
-//! masking polynomial's share added to each (the prover's `RoundMask` hook).
+//! masking polynomial's share added to each (the prover's `RoundMask` hook);
+//! [`zk::masked_eval`] also masks the final evaluations of private tables.
 //!
 //! # What comes from Plonky3 and what is ours
 //!
