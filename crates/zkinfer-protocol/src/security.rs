@@ -44,6 +44,21 @@ pub fn zk_sumcheck_bits(num_vars: usize, degree: usize) -> f64 {
     combine_bits(&[log2_ef_order(), sumcheck_bits(num_vars, committed_degree)])
 }
 
+/// [`zk_sumcheck_bits`] for a sumcheck with masked final evaluations
+/// (`sumcheck::zk::masked_eval`) of round degree `degree` whose terms hold
+/// at most `masked_factors` masked tables: the last round is charged at
+/// `degree + masked_factors` too, since the `R` half of a cheating prover's
+/// committed `W` may read the last variable (the honest one does not).
+pub fn masked_eval_sumcheck_bits(num_vars: usize, degree: usize, masked_factors: usize) -> f64 {
+    let committed_degree = (degree + 1).next_power_of_two() - 1;
+    let last = committed_degree.max(degree + masked_factors);
+    let rounds = (num_vars.saturating_sub(1) * committed_degree + last) as f64;
+    if rounds == 0.0 {
+        return log2_ef_order();
+    }
+    combine_bits(&[log2_ef_order(), log2_ef_order() - rounds.log2()])
+}
+
 /// Bits of security of a WHIR opening of `num_vars` variables with `num_claims` claims, as p3-whir reports it.
 ///
 /// This is p3-whir's `PrescribedPointPcs::prescribed_security` for a stacked
@@ -110,6 +125,22 @@ mod tests {
         assert_eq!(combine_bits(&[]), f64::INFINITY);
         assert_eq!(combine_bits(&[f64::INFINITY, 80.0]), 80.0);
         assert_eq!(combine_bits(&[f64::INFINITY]), f64::INFINITY);
+    }
+
+    #[test]
+    fn masked_eval_sumcheck_charges_the_last_round_higher() {
+        for (n, d) in [(4, 3), (20, 4), (30, 6)] {
+            assert_eq!(masked_eval_sumcheck_bits(n, d, 0), zk_sumcheck_bits(n, d));
+        }
+        // Degree 3 (mask degree 3) with one masked factor: the last round at 4.
+        let expected = combine_bits(&[
+            log2_ef_order(),
+            log2_ef_order() - (9.0f64 * 3.0 + 4.0).log2(),
+        ]);
+        assert_eq!(masked_eval_sumcheck_bits(10, 3, 1), expected);
+        assert!(masked_eval_sumcheck_bits(10, 3, 1) < zk_sumcheck_bits(10, 3));
+        // Degree 5: the committed mask's degree 7 already covers 5 + 2.
+        assert_eq!(masked_eval_sumcheck_bits(10, 5, 2), zk_sumcheck_bits(10, 5));
     }
 
     #[test]

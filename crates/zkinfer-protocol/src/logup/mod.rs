@@ -113,6 +113,7 @@ mod tests;
 mod transcript;
 mod tree;
 mod verifier;
+pub mod zk;
 
 pub use multiplicities::multiplicities;
 use multiplicities::FastBuild;

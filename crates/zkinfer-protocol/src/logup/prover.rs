@@ -41,6 +41,55 @@ pub fn prove(
     multiplicities: &[F],
     transcript: &mut Transcript,
 ) -> (LookupProof, LookupClaims) {
+    let run = prove_gkr(
+        table,
+        witnesses,
+        multiplicities,
+        transcript,
+        |_, point, poly, t| {
+            let out = sumcheck::prove_eq_weighted(point, poly, t);
+            (out.proof, out.point, out.final_evals)
+        },
+    );
+    let layers = run
+        .layers
+        .into_iter()
+        .map(|(sumcheck, evals)| LayerProof { sumcheck, evals })
+        .collect();
+    let proof = LookupProof {
+        tops: run.tops,
+        layers,
+        witness_evals: run.witness_evals,
+    };
+    (proof, run.claims)
+}
+
+/// What [`prove_gkr`] sends and returns, the layer sumchecks' proofs of type `L`.
+pub(super) struct GkrRun<L> {
+    pub tops: Vec<Vec<EF>>,
+    /// Per layer: its sumcheck's proof and the `[p0, p1, q0, q1]` per tree.
+    pub layers: Vec<(L, Vec<[EF; 4]>)>,
+    pub witness_evals: Vec<Vec<EF>>,
+    pub claims: LookupClaims,
+}
+
+/// The LogUp-GKR prover with each layer's sumcheck left to `layer_sumcheck`:
+/// given `k`, the layer's eq point and the polynomial, it proves
+/// `Σ_x eq(point, x)·poly(x)` on the transcript and returns its proof, its
+/// final point and the polynomial's tables there. The plain and the
+/// zero-knowledge provers differ only in it.
+pub(super) fn prove_gkr<L>(
+    table: &LookupTable,
+    witnesses: &[LookupWitness],
+    multiplicities: &[F],
+    transcript: &mut Transcript,
+    mut layer_sumcheck: impl FnMut(
+        usize,
+        &[EF],
+        SumOfProducts,
+        &mut Transcript,
+    ) -> (L, Vec<EF>, Vec<EF>),
+) -> GkrRun<L> {
     if let Err(e) = table.check_shape() {
         panic!("logup::prove: {e}");
     }
@@ -85,16 +134,13 @@ pub fn prove(
             layer_poly.push_tree(&mut trees[i], k, alpha, cp, cq);
         }
         let (poly, forms) = layer_poly.into_poly(k);
-        let out = sumcheck::prove_eq_weighted(walk.point(), poly, transcript);
+        let (proof, point, final_evals) = layer_sumcheck(k, walk.point(), poly, transcript);
         let evals: Vec<[EF; 4]> = forms
             .iter()
-            .map(|f| f.clone().map(|a| a.eval(&out.final_evals)))
+            .map(|f| f.clone().map(|a| a.eval(&final_evals)))
             .collect();
-        walk.finish_layer(transcript, k, &evals, &out.point);
-        layers.push(LayerProof {
-            sumcheck: out.proof,
-            evals,
-        });
+        walk.finish_layer(transcript, k, &evals, &point);
+        layers.push((proof, evals));
     }
 
     // Witness column evaluations at the leaf points. The last column follows
@@ -129,14 +175,12 @@ pub fn prove(
             values: vec![m_value],
         },
     };
-    (
-        LookupProof {
-            tops,
-            layers,
-            witness_evals,
-        },
+    GkrRun {
+        tops,
+        layers,
+        witness_evals,
         claims,
-    )
+    }
 }
 
 /// `c + Σ a_i · mle_i` over the tables of a [`SumOfProducts`].

@@ -3,7 +3,7 @@
 
 use crate::field::{PrimeCharacteristicRing, EF};
 use crate::mle::{eq_eval, num_vars_for};
-use crate::sumcheck;
+use crate::sumcheck::{self, Subclaim, SumcheckProof};
 use crate::transcript::Transcript;
 use crate::VerifyError;
 
@@ -13,7 +13,7 @@ use super::transcript::{
 use super::{evaluate_col, phi, ColumnClaims, LookupClaims, LookupProof, LookupTable};
 
 /// Degree of the layer sumchecks: `eq · p · q`.
-const LAYER_DEGREE: usize = 3;
+pub(super) const LAYER_DEGREE: usize = 3;
 
 /// `witness_lens[i]` is the row count of witness `i`.
 pub fn verify(
@@ -21,6 +21,45 @@ pub fn verify(
     witness_lens: &[usize],
     proof: &LookupProof,
     transcript: &mut Transcript,
+) -> Result<LookupClaims, VerifyError> {
+    let layers: Vec<(&SumcheckProof, &[[EF; 4]])> = proof
+        .layers
+        .iter()
+        .map(|l| (&l.sumcheck, &l.evals[..]))
+        .collect();
+    let sent = GkrSent {
+        tops: &proof.tops,
+        layers: &layers,
+        witness_evals: &proof.witness_evals,
+    };
+    verify_gkr(table, witness_lens, &sent, transcript, |k, claim, sc, t| {
+        if sc.round_polys.len() != k || sc.round_polys.iter().any(|p| p.len() != LAYER_DEGREE + 1) {
+            return Err(VerifyError::Malformed(
+                "lookup proof: layer sumcheck of wrong shape".into(),
+            ));
+        }
+        sumcheck::verify(k, LAYER_DEGREE, claim, sc, t)
+    })
+}
+
+/// What a LogUp-GKR proof sends, its layer sumchecks' proofs of type `L`.
+pub(super) struct GkrSent<'a, L> {
+    pub tops: &'a [Vec<EF>],
+    pub layers: &'a [(&'a L, &'a [[EF; 4]])],
+    pub witness_evals: &'a [Vec<EF>],
+}
+
+/// The LogUp-GKR verifier with each layer's sumcheck left to
+/// `layer_sumcheck(k, claimed_sum, proof, transcript)`, which verifies the
+/// eq-weighted degree-3 sumcheck over `k` variables and returns what its
+/// final point must satisfy (the plain and zero-knowledge verifiers differ
+/// only in it).
+pub(super) fn verify_gkr<L>(
+    table: &LookupTable,
+    witness_lens: &[usize],
+    proof: &GkrSent<'_, L>,
+    transcript: &mut Transcript,
+    mut layer_sumcheck: impl FnMut(usize, EF, &L, &mut Transcript) -> Result<Subclaim, VerifyError>,
 ) -> Result<LookupClaims, VerifyError> {
     table.check_shape().map_err(VerifyError::Lookup)?;
     let width = table.width();
@@ -52,7 +91,7 @@ pub fn verify(
 
     absorb_statement(transcript, width, table.len(), witness_lens);
     let (alpha, beta) = draw_alpha_beta(transcript);
-    absorb_tops(transcript, &proof.tops);
+    absorb_tops(transcript, proof.tops);
 
     // Root check: Σ_witness P_i/Q_i = P_T/Q_T, cross-multiplied.
     let roots: Vec<(EF, EF)> = proof
@@ -81,33 +120,20 @@ pub fn verify(
         ));
     }
 
-    let mut walk = Walk::start(transcript, depths, &proof.tops);
+    let mut walk = Walk::start(transcript, depths, proof.tops);
 
-    for (k, layer) in (1..max_depth).zip(&proof.layers) {
-        if layer.evals.len() != walk.active(k).len() {
+    for (k, &(layer_proof, layer_evals)) in (1..max_depth).zip(proof.layers) {
+        if layer_evals.len() != walk.active(k).len() {
             return Err(malformed("layer evaluations of wrong count"));
-        }
-        if layer.sumcheck.round_polys.len() != k
-            || layer
-                .sumcheck
-                .round_polys
-                .iter()
-                .any(|p| p.len() != LAYER_DEGREE + 1)
-        {
-            return Err(malformed("layer sumcheck of wrong shape"));
         }
         let mut claim = EF::ZERO;
         let mut combined = EF::ZERO;
-        for ((i, cp, cq), e) in walk
-            .start_layer(transcript, k)
-            .into_iter()
-            .zip(&layer.evals)
-        {
+        for ((i, cp, cq), e) in walk.start_layer(transcript, k).into_iter().zip(layer_evals) {
             let (p_claim, q_claim) = walk.claim(i);
             claim += cp * p_claim + cq * q_claim;
             combined += layer_combination(e, cp, cq);
         }
-        let sub = sumcheck::verify(k, LAYER_DEGREE, claim, &layer.sumcheck, transcript)?;
+        let sub = layer_sumcheck(k, claim, layer_proof, transcript)?;
         if sub.point.len() != k {
             return Err(malformed("sumcheck point of wrong length"));
         }
@@ -116,7 +142,7 @@ pub fn verify(
                 "layer {k}: final evaluations inconsistent"
             )));
         }
-        walk.finish_layer(transcript, k, &layer.evals, &sub.point);
+        walk.finish_layer(transcript, k, layer_evals, &sub.point);
     }
 
     // Leaf checks.
@@ -142,7 +168,7 @@ pub fn verify(
             "table side does not match the public table".into(),
         ));
     }
-    absorb_witness_evals(transcript, &proof.witness_evals);
+    absorb_witness_evals(transcript, proof.witness_evals);
 
     Ok(LookupClaims {
         witnesses: witness_claims,

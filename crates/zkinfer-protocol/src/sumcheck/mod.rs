@@ -32,7 +32,8 @@
 //! `kernel.rs` holds its pass over the tables in each round; `verifier.rs`
 //! holds [`verify`]. The transcript steps both sides take are defined once,
 //! in this file. [`zk`] is the zero-knowledge variant: the same rounds with a
-//! masking polynomial's share added to each (the prover's `RoundMask` hook).
+//! masking polynomial's share added to each (the prover's `RoundMask` hook);
+//! [`zk::masked_eval`] also masks the final evaluations of private tables.
 //!
 //! # What comes from Plonky3 and what is ours
 //!
@@ -189,6 +190,13 @@ trait RoundMask {
     /// The mask's share of round `round`'s polynomial at `0, 1, …, degree`,
     /// given the challenges `point` of the rounds before.
     fn round(&mut self, round: usize, point: &[EF], degree: usize) -> Vec<EF>;
+    /// The degree the sent round polynomials are declared with, at least the
+    /// polynomial's own `natural` one: a caller that finishes the last round
+    /// itself on a polynomial of higher degree (`zk::masked_eval`) sends
+    /// every round at that degree, the lower ones padded by interpolation.
+    fn sent_degree(&self, natural: usize) -> usize {
+        natural
+    }
 }
 
 // ---------------------------------------------------------------------------

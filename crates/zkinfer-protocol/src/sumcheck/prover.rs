@@ -154,7 +154,10 @@ pub(super) fn prove_impl(
         }
     }
     let d = poly.degree();
-    let sent_degree = d + usize::from(eq_point.is_some());
+    let natural_degree = d + usize::from(eq_point.is_some());
+    let sent_degree = mask
+        .as_deref()
+        .map_or(natural_degree, |m| m.sent_degree(natural_degree));
     let coeffs: Vec<EF> = poly.terms.iter().map(|t| t.coeff).collect();
 
     if n == 0 {
@@ -272,6 +275,12 @@ pub(super) fn prove_impl(
                     .collect()
             }
         };
+        // A mask declaring a higher degree: the same polynomial, more points.
+        let mut p = p;
+        for t in p.len()..=sent_degree {
+            let extra = interpolate(&p[..=natural_degree], EF::from(F::from_usize(t)));
+            p.push(extra);
+        }
         if i == 0 {
             // Round 0 computed q(1) directly: p(0) + p(1) is the hypercube sum.
             claimed_sum = match ri {

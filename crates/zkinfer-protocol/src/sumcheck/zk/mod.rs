@@ -43,8 +43,8 @@
 //! `F` (a shift by `(F_i − F'_i)/ρ` is an `EF` polynomial), and why revealing
 //! each `g_i(r_i)`, not only their sum, costs nothing. The commitment must
 //! hide `g` beyond the opened values (a hiding scheme, `CommitmentScheme::HIDING`);
-//! hiding `f(r)` itself is the caller's business (the witness polynomials'
-//! own commitments and masked claims, docs/zero-knowledge.md).
+//! hiding `f(r)` itself is the caller's business: [`masked_eval`] for a
+//! committed private table (read as `V + Z·R`, so only `V'(r)` is sent).
 //!
 //! # Soundness
 //!
@@ -78,6 +78,7 @@ use super::SumcheckProof;
 
 mod committed;
 mod mask;
+pub mod masked_eval;
 mod prover;
 #[cfg(test)]
 mod simulator_tests;

@@ -83,7 +83,7 @@ pub(super) fn prove_masked(
 
 /// The mask's part in one run: `ρ` once drawn, and the running
 /// `Σ_{j<i} g_j(r_j)`.
-struct Masking<'a> {
+pub(super) struct Masking<'a> {
     mask: &'a MaskPolynomial,
     rho: EF,
     /// `suffix[i] = Σ_{j>i} (g_j(0) + g_j(1))`.
@@ -92,7 +92,7 @@ struct Masking<'a> {
 }
 
 impl<'a> Masking<'a> {
-    fn new(mask: &'a MaskPolynomial) -> Self {
+    pub(super) fn new(mask: &'a MaskPolynomial) -> Self {
         let n = mask.num_vars();
         let mut suffix = vec![EF::ZERO; n];
         for i in (0..n.saturating_sub(1)).rev() {

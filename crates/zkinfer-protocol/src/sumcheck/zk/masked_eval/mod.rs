@@ -1,0 +1,258 @@
+//! Hiding the final evaluations of a zero-knowledge sumcheck (Libra).
+//!
+//! A zero-knowledge sumcheck still ends in `f(r)`: the evaluations of its
+//! tables at the final point, each one linear functional of a private table
+//! `V`, in the clear. Here a private `V` enters the sumcheck as
+//!
+//! ```text
+//! V'(x) = V(x) + Z(x)·R(x_0, …, x_{k-1}),   Z(x) = Π_i x_i·(1 − x_i)
+//! ```
+//!
+//! with `R` a uniformly random multilinear table over the first `k` variables
+//! (`1 ≤ k < n`). `Z` vanishes on the hypercube, so `V'` equals `V` there and
+//! every hypercube relation (the sum `H`) is unchanged; at the sumcheck's
+//! non-Boolean point `V'(r) = V(r) + Z(r)·R(r_head)` carries a fresh mask,
+//! and it is `V'(r)` the prover sends, never `V(r)`.
+//!
+//! # Why `Z` is a product and `R` reads the first variables
+//!
+//! `Z(r_<i, t, x_>i)` vanishes whenever some `x_j` is Boolean, so the rounds
+//! `0..n−1` of `f(V')` are those of `f(V)` (the kernel's, on `f` with its
+//! last variable summed out) and only the last round changes: there `V'` is
+//! `V(r', t) + Z(r')·t(1 − t)·R(r'_head)` — degree 2 in `t`, since `R` does
+//! not read the last variable. A term with `a` masked factors rises by `a`
+//! ([`round_degree`]); every round is sent at that degree and the
+//! zero-knowledge mask `g` has it, so the last round is masked too.
+//!
+//! # Committed layout and the one claim
+//!
+//! `V` and `R` are committed as ONE polynomial of `n + 1` variables
+//! ([`EvalMask::committed_table`]): `W(0, x) = V(x)`, `W(1, x) = R(x_head)`
+//! (tiled over the other variables). For `β = Z(r)/(1 + Z(r))`
+//!
+//! ```text
+//! W(β, r) = (1 − β)·V(r) + β·R(r_head) = V'(r) / (1 + Z(r)),
+//! ```
+//!
+//! so the verifier holds the opening to one claim whose value it computes
+//! from the sent `V'(r)` ([`masked_claim`]): a hiding opening reveals that
+//! value only, which the verifier has already, and `V(r)` is never revealed.
+//! (`1 + Z(r) = 0` has probability `1/|EF|`; both sides refuse it.) The cost
+//! is `W`'s second half: the committed size of `V` doubles.
+//!
+//! # Transcript
+//!
+//! ```text
+//! [caller: the commitment holding W and the mask g is absorbed first]
+//! the zero-knowledge sumcheck (`super`'s encoding) of H over n variables,
+//!     every round sent at `round_degree`
+//! label(b"zk-masked-evals"); absorb_efs(final_evals)   // V'(r) for masked tables
+//! [caller: one opening of the mask claims and the W claims]
+//! ```
+//!
+//! # What it hides, and the soundness cost
+//!
+//! The zero-knowledge sumcheck's view depends on the witness only through
+//! `H` and `f'(r)`; `f'(r)` now reads `V'(r)`, which is `V(r)` plus
+//! `Z(r)·R(r_head)`. `R`'s entries are in `F` and `r_head` in `EF`, so the
+//! mask is uniform over `EF` unless `r_0 ∈ F` (probability `|F|/|EF| =
+//! 2^-64`); a table read at `m` points needs `2^k ≥ 2m` entries of `R`. For
+//! two `V` with the same `H` (and the same unmasked evaluations) a shift of
+//! `R` and of `g` gives the very same proof
+//! (`tests::another_private_table_with_shifted_masks_gives_the_same_proof`).
+//!
+//! Soundness: whatever `W` a cheating prover commits, the claim pins
+//! `V'' = W(0,·) + Z·W(1,·)`, which equals the committed `V = W(0,·)` on the
+//! hypercube; the sumcheck then proves `f(V'')`, whose last-round degree is
+//! at most `round_degree + a` (`W(1,·)` multilinear in the last variable
+//! where the honest `R` is constant), the other rounds' as before
+//! ([`crate::security::masked_eval_sumcheck_bits`]). The commitment's own
+//! error is the opening's.
+
+use rand::CryptoRng;
+
+use crate::field::{random_f, Field, PrimeCharacteristicRing, EF, F};
+use crate::mle;
+use crate::pcs::Claim;
+use crate::transcript::Transcript;
+use crate::VerifyError;
+
+use super::super::{combine, Term};
+use super::ZkSumcheckProof;
+
+mod prover;
+#[cfg(test)]
+mod tests;
+
+pub use prover::{prove, MaskedProverOutput};
+
+/// The random `R` of one private table: `2^k` entries over the first `k` of
+/// `n` variables. Prover-side secret.
+#[derive(Clone, Debug)]
+pub struct EvalMask {
+    num_vars: usize,
+    table: Vec<F>,
+}
+
+impl EvalMask {
+    /// Samples `R` over `head_vars` variables from `rng` (a CSPRNG).
+    ///
+    /// # Panics
+    ///
+    /// Unless `1 ≤ head_vars < num_vars`: `R` must not read the last
+    /// variable (the last round's degree) and needs one variable so that
+    /// `R(r_head)` covers `EF`.
+    pub fn random<R: CryptoRng + ?Sized>(num_vars: usize, head_vars: usize, rng: &mut R) -> Self {
+        Self::from_table(
+            num_vars,
+            (0..1 << head_vars).map(|_| random_f(rng)).collect(),
+        )
+    }
+
+    /// The mask with this table of `R` (`2^k` entries).
+    pub(super) fn from_table(num_vars: usize, table: Vec<F>) -> Self {
+        let k = table.len().trailing_zeros() as usize;
+        assert!(
+            table.len().is_power_of_two() && k >= 1 && k < num_vars,
+            "R needs 1 ≤ k < n head variables"
+        );
+        Self { num_vars, table }
+    }
+
+    pub fn num_vars(&self) -> usize {
+        self.num_vars
+    }
+
+    /// `R(point_0, …, point_{k-1})`: `point` may be longer than `k`.
+    pub fn eval(&self, point: &[EF]) -> EF {
+        let k = self.table.len().trailing_zeros() as usize;
+        mle::evaluate_base(&self.table, &point[..k])
+    }
+
+    /// `W`: `v` (zero-padded to `2^n`) followed by `R` tiled over the last
+    /// `n − k` variables (module doc).
+    pub fn committed_table(&self, v: &[F]) -> Vec<F> {
+        let n = self.num_vars;
+        assert!(v.len() <= 1 << n, "the private table exceeds 2^n entries");
+        let tail = n - self.table.len().trailing_zeros() as usize;
+        let mut w = Vec::with_capacity(2 << n);
+        w.extend_from_slice(v);
+        w.resize(1 << n, F::ZERO);
+        w.extend((0..1usize << n).map(|x| self.table[x >> tail]));
+        w
+    }
+}
+
+/// `Z(point) = Π_i point_i·(1 − point_i)`.
+pub fn vanishing_eval(point: &[EF]) -> EF {
+    point.iter().map(|&r| r * (EF::ONE - r)).product()
+}
+
+/// A private table's place in the sumcheck and in the commitment: factor
+/// `mle` of the polynomial, masked; `W` is committed polynomial `poly`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaskedMle {
+    pub mle: usize,
+    pub poly: usize,
+}
+
+/// The round degree of `Σ_t coeff_t·Π factors` (times `eq` if `eq`) with the
+/// `masked` factors replaced by `V'`: each masked factor adds one.
+pub fn round_degree(terms: &[Term], masked: &[MaskedMle], eq: bool) -> usize {
+    let is_masked = |k: usize| masked.iter().any(|m| m.mle == k);
+    let term_degree =
+        |t: &Term| t.factors.len() + t.factors.iter().filter(|&&k| is_masked(k)).count();
+    terms.iter().map(term_degree).max().unwrap_or(0) + usize::from(eq)
+}
+
+/// The claim `W(β, point) = masked_value / (1 + Z(point))` that `W` (polynomial
+/// `poly`) opens to when `V'(point) = masked_value`.
+pub fn masked_claim(poly: usize, point: &[EF], masked_value: EF) -> Result<Claim, VerifyError> {
+    let z = vanishing_eval(point);
+    let norm = (EF::ONE + z).try_inverse().ok_or_else(|| {
+        VerifyError::Sumcheck("masked evaluation: 1 + Z(r) vanishes at the final point".into())
+    })?;
+    let mut at = Vec::with_capacity(point.len() + 1);
+    at.push(z * norm);
+    at.extend_from_slice(point);
+    Ok(Claim {
+        poly,
+        point: at,
+        value: masked_value * norm,
+    })
+}
+
+/// The claims on every masked table's `W` given the final evaluations.
+fn eval_claims(
+    masked: &[MaskedMle],
+    point: &[EF],
+    final_evals: &[EF],
+) -> Result<Vec<Claim>, VerifyError> {
+    masked
+        .iter()
+        .map(|m| masked_claim(m.poly, point, final_evals[m.mle]))
+        .collect()
+}
+
+/// What the verifier still has to check: one opening of `mask_claims` (the
+/// sumcheck mask `g`) and `eval_claims` (the masked tables' `W`); the
+/// unmasked final evaluations are claims at `point` for the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaskedSubclaim {
+    pub point: Vec<EF>,
+    pub mask_claims: Vec<Claim>,
+    pub eval_claims: Vec<Claim>,
+}
+
+/// Verifies a [`prove`] proof of `Σ_x [eq(eq_point, x)·] Σ_t coeff_t·Π
+/// factors = claimed_sum` over `num_vars` variables, the `masked` factors
+/// read through `V'`, with the prover's `final_evals` (one per factor table,
+/// `V'(r)` for masked ones), the mask `g` committed as polynomial `mask_poly`.
+#[allow(clippy::too_many_arguments)]
+pub fn verify(
+    num_vars: usize,
+    terms: &[Term],
+    masked: &[MaskedMle],
+    eq_point: Option<&[EF]>,
+    claimed_sum: EF,
+    proof: &ZkSumcheckProof,
+    final_evals: &[EF],
+    mask_poly: usize,
+    transcript: &mut Transcript,
+) -> Result<MaskedSubclaim, VerifyError> {
+    if num_vars < 2 {
+        return Err(VerifyError::Sumcheck(
+            "a masked-evaluation sumcheck needs two variables".into(),
+        ));
+    }
+    if eq_point.is_some_and(|z| z.len() != num_vars)
+        || masked.iter().any(|m| m.mle >= final_evals.len())
+        || terms
+            .iter()
+            .any(|t| t.factors.iter().any(|&k| k >= final_evals.len()))
+    {
+        return Err(VerifyError::Malformed(
+            "masked-evaluation sumcheck: final evaluations do not fit the polynomial".into(),
+        ));
+    }
+    let degree = round_degree(terms, masked, eq_point.is_some());
+    let sub = super::verify(num_vars, degree, claimed_sum, proof, mask_poly, transcript)?;
+    absorb_final_evals(transcript, final_evals);
+    let eq = eq_point.map_or(EF::ONE, |z| mle::eq_eval(z, &sub.point));
+    if eq * combine(terms, final_evals) != sub.expected_eval {
+        return Err(VerifyError::Sumcheck(
+            "masked evaluations do not give the sumcheck's final claim".into(),
+        ));
+    }
+    Ok(MaskedSubclaim {
+        eval_claims: eval_claims(masked, &sub.point, final_evals)?,
+        point: sub.point,
+        mask_claims: sub.mask_claims,
+    })
+}
+
+/// Absorbs the final evaluations (masked ones as `V'(r)`).
+fn absorb_final_evals(t: &mut Transcript, evals: &[EF]) {
+    t.label(b"zk-masked-evals");
+    t.absorb_efs(evals);
+}

@@ -1,0 +1,196 @@
+//! The masked-evaluation prover: the kernel runs the first `n − 1` rounds
+//! on `f` with its last variable summed out (where `V' = V`), then the last
+//! round is computed here from the two halves' evaluations, with `V'`.
+
+use crate::field::{PrimeCharacteristicRing, EF, F};
+use crate::mle;
+use crate::pcs::Claim;
+use crate::transcript::Transcript;
+
+use super::super::super::prover::prove_impl;
+use super::super::super::{absorb_round, combine, Mle, RoundMask, SumOfProducts, Term};
+use super::super::prover::Masking;
+use super::super::{absorb_mask_evals, MaskPolynomial, ZkProverOutput, ZkSumcheckProof};
+use super::{absorb_final_evals, eval_claims, round_degree, vanishing_eval, EvalMask, MaskedMle};
+
+/// A [`prove`] run: the zero-knowledge sumcheck's output (its `final_evals`
+/// hold `V'(r)` for the masked tables) and the claims on their `W`s.
+pub struct MaskedProverOutput {
+    pub zk: ZkProverOutput,
+    pub eval_claims: Vec<Claim>,
+}
+
+/// Proves `Σ_x [eq(eq_point, x)·] poly(x)` in zero knowledge with every
+/// `masked` factor read as `V' = V + Z·R`, `g = mask` (of degree
+/// [`round_degree`]) committed as polynomial `mask_poly`, each `W` as its
+/// `MaskedMle::poly`; the caller has absorbed that commitment and opens
+/// `zk.mask_claims` and `eval_claims` afterwards.
+///
+/// # Panics
+///
+/// If `poly` has fewer than two variables, a mask does not fit it, or
+/// `1 + Z(r) = 0` at the final point (probability `1/|EF|`).
+pub fn prove(
+    poly: SumOfProducts,
+    eq_point: Option<&[EF]>,
+    masked: &[(MaskedMle, &EvalMask)],
+    mask: &MaskPolynomial,
+    mask_poly: usize,
+    transcript: &mut Transcript,
+) -> MaskedProverOutput {
+    let n = poly.num_vars;
+    assert!(n >= 2, "a masked-evaluation sumcheck needs two variables");
+    assert!(masked.iter().all(|(_, r)| r.num_vars() == n), "R arity");
+    let flags: Vec<MaskedMle> = masked.iter().map(|(m, _)| *m).collect();
+    let degree = round_degree(&poly.terms, &flags, eq_point.is_some());
+    assert_eq!(
+        mask.num_vars(),
+        n,
+        "mask variables differ from the sumcheck's"
+    );
+    assert_eq!(
+        mask.degree(),
+        degree,
+        "mask degree differs from the rounds'"
+    );
+    let (terms, halves) = split_last_variable(poly, eq_point);
+
+    let mut masking = Masking::new(mask);
+    let out = {
+        let mut deferred = Deferred {
+            inner: &mut masking,
+            num_vars: n,
+            degree,
+        };
+        prove_impl(
+            halves,
+            eq_point.map(|z| &z[..n - 1]),
+            Some(&mut deferred),
+            transcript,
+        )
+    };
+
+    // The last round, on V' (module doc): every factor at (r', t).
+    let mut point = out.point;
+    let zp = vanishing_eval(&point);
+    let r_at: Vec<(usize, EF)> = masked
+        .iter()
+        .map(|(m, r)| (m.mle, zp * r.eval(&point)))
+        .collect();
+    let factors_at = |t: EF| -> Vec<EF> {
+        let mut vals: Vec<EF> = out
+            .final_evals
+            .chunks(2)
+            .map(|h| h[0] + t * (h[1] - h[0]))
+            .collect();
+        for &(k, zr) in &r_at {
+            vals[k] += t * (EF::ONE - t) * zr;
+        }
+        vals
+    };
+    let eq_at = |t: EF| -> EF {
+        eq_point.map_or(EF::ONE, |z| {
+            mle::eq_eval(&z[..n - 1], &point) * mle::eq1(z[n - 1], t)
+        })
+    };
+    let share = masking.round(n - 1, &point, degree);
+    let last: Vec<EF> = (0..=degree)
+        .zip(&share)
+        .map(|(t, &s)| {
+            let t = EF::from(F::from_usize(t));
+            eq_at(t) * combine(&terms, &factors_at(t)) + s
+        })
+        .collect();
+    let r = absorb_round(transcript, &last);
+    let final_evals = factors_at(r);
+    let mut round_polys = out.proof.round_polys;
+    round_polys.push(last);
+    point.push(r);
+
+    let mask_evals: Vec<EF> = (0..n).map(|i| mask.eval_var(i, point[i])).collect();
+    absorb_mask_evals(transcript, &mask_evals);
+    absorb_final_evals(transcript, &final_evals);
+    let eval_claims = eval_claims(&flags, &point, &final_evals)
+        .expect("1 + Z(r) vanishes at the final point (probability 1/|EF|)");
+    MaskedProverOutput {
+        zk: ZkProverOutput {
+            proof: ZkSumcheckProof {
+                mask_sum: mask.sum(),
+                sumcheck: crate::sumcheck::SumcheckProof { round_polys },
+                mask_evals,
+            },
+            claimed_sum: out.claimed_sum,
+            mask_claims: mask.claims(mask_poly, &point),
+            point,
+            final_evals,
+        },
+        eval_claims,
+    }
+}
+
+/// `Σ_x [eq(z, x)·] f(x) = Σ_y [eq(z', y)·] Σ_{b ∈ {0,1}} [eq1(z_last, b)·] f(y, b)`:
+/// table `k` becomes its halves `2k` (`b = 0`) and `2k + 1`, each term one
+/// term per `b`. Returns the original terms and the halved polynomial.
+fn split_last_variable(poly: SumOfProducts, eq_point: Option<&[EF]>) -> (Vec<Term>, SumOfProducts) {
+    let n = poly.num_vars;
+    let mut mles = Vec::with_capacity(2 * poly.mles.len());
+    for m in poly.mles {
+        match m {
+            Mle::Base(mut v) => {
+                mle::pad_to(&mut v, n);
+                mles.push(Mle::Base(v.iter().step_by(2).copied().collect()));
+                mles.push(Mle::Base(v.iter().skip(1).step_by(2).copied().collect()));
+            }
+            Mle::Ext(mut v) => {
+                mle::pad_to(&mut v, n);
+                mles.push(Mle::Ext(v.iter().step_by(2).copied().collect()));
+                mles.push(Mle::Ext(v.iter().skip(1).step_by(2).copied().collect()));
+            }
+        }
+    }
+    let weight = |b: usize| match eq_point {
+        None => EF::ONE,
+        Some(z) => mle::eq1(z[n - 1], EF::from(F::from_usize(b))),
+    };
+    let halved = poly
+        .terms
+        .iter()
+        .flat_map(|t| {
+            (0..2).map(move |b| Term {
+                coeff: t.coeff * weight(b),
+                factors: t.factors.iter().map(|&k| 2 * k + b).collect(),
+            })
+        })
+        .collect();
+    (
+        poly.terms,
+        SumOfProducts {
+            num_vars: n - 1,
+            mles,
+            terms: halved,
+        },
+    )
+}
+
+/// The mask's part in the kernel's `n − 1` rounds, declared as the full
+/// sumcheck's: `n` variables at the masked round degree.
+struct Deferred<'a, 'm> {
+    inner: &'a mut Masking<'m>,
+    num_vars: usize,
+    degree: usize,
+}
+
+impl RoundMask for Deferred<'_, '_> {
+    fn header(&mut self, t: &mut Transcript, _num_vars: usize, _degree: usize, claimed_sum: EF) {
+        self.inner
+            .header(t, self.num_vars, self.degree, claimed_sum);
+    }
+
+    fn round(&mut self, round: usize, point: &[EF], _degree: usize) -> Vec<EF> {
+        self.inner.round(round, point, self.degree)
+    }
+
+    fn sent_degree(&self, _natural: usize) -> usize {
+        self.degree
+    }
+}
