@@ -16,6 +16,7 @@ mod add;
 mod add_const;
 mod conv;
 mod dense;
+mod hadamard;
 mod lut;
 mod matmul;
 mod maxpool;

@@ -9,23 +9,18 @@
 //! The requantization after it is the following `Requant` op.
 
 use zkinfer_model::ir::{QOp, TensorId};
-use zkinfer_protocol::field::PrimeCharacteristicRing;
-use zkinfer_protocol::mle::{eq_eval, eq_table};
 use zkinfer_protocol::security::sumcheck_bits;
-use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::add::same_layout;
+use super::hadamard;
 use super::{
-    batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx,
+    batching_bits, ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx,
+    VerifierCtx,
 };
-use crate::claims::{ClaimBook, PointClaim};
+use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
-
-/// Degree of the sumcheck: `E · a · b`.
-const DEGREE: usize = 3;
 
 #[derive(Debug)]
 pub(crate) struct Mul {
@@ -43,14 +38,6 @@ impl Mul {
         same_layout(lb, i, "Mul", a, b, output)?;
         lb.pads[output] = lb.pads[a] * lb.pads[b];
         Ok(Self { i, a, b, output })
-    }
-
-    /// Before the sumcheck: `ρ` and the claimed sum `Σ ρ_k v_k`.
-    fn open_step(tr: &mut Transcript, claims: &[PointClaim]) -> (Vec<EF>, EF) {
-        tr.label(b"mul");
-        let rho = batching_coefficients(tr, claims.len());
-        let claimed = claims.iter().zip(&rho).map(|((_, v), r)| *r * *v).sum();
-        (rho, claimed)
     }
 
     /// After the sumcheck at `r`: absorbs the operand evaluations and routes them.
@@ -84,32 +71,17 @@ impl OpProof for Mul {
         if claims.is_empty() {
             return None;
         }
-        let (rho, _) = Self::open_step(p.tr, &claims);
-        let mut e = eq_table(&claims[0].0);
-        for ((z, _), &r) in claims.iter().zip(&rho).skip(1) {
-            for (acc, x) in e.iter_mut().zip(eq_table(z)) {
-                *acc += r * x;
-            }
-        }
-        let sc = sumcheck::prove(
-            SumOfProducts {
-                num_vars: layout.num_vars(self.output),
-                mles: vec![
-                    Mle::Ext(e),
-                    Mle::Base(p.padded(self.a)),
-                    Mle::Base(p.padded(self.b)),
-                ],
-                terms: vec![Term {
-                    coeff: EF::ONE,
-                    factors: vec![0, 1, 2],
-                }],
-            },
+        let (proof, point, (a_eval, b_eval)) = hadamard::prove(
             p.tr,
+            b"mul",
+            &claims,
+            layout.num_vars(self.output),
+            p.padded(self.a),
+            p.padded(self.b),
         );
-        let (a_eval, b_eval) = (sc.final_evals[1], sc.final_evals[2]);
-        self.close_step(p.tr, p.book, layout, sc.point, (a_eval, b_eval));
+        self.close_step(p.tr, p.book, layout, point, (a_eval, b_eval));
         Some(LayerProof::Mul {
-            sumcheck: sc.proof,
+            sumcheck: proof,
             a_eval,
             b_eval,
         })
@@ -131,20 +103,16 @@ impl OpProof for Mul {
                 "op #{i}: expected a Mul proof"
             )));
         };
-        let (rho, claimed) = Self::open_step(v.tr, &claims);
-        let n = v.layout.num_vars(self.output);
-        let sub = sumcheck::verify(n, DEGREE, claimed, sc, v.tr)?;
-        let e_r: EF = claims
-            .iter()
-            .zip(&rho)
-            .map(|((z, _), &r)| r * eq_eval(z, &sub.point))
-            .sum();
-        if e_r * *a_eval * *b_eval != sub.expected_eval {
-            return Err(VerifyError::Sumcheck(format!(
-                "op #{i} (Mul): the final sumcheck evaluation does not match the operand evaluations"
-            )));
-        }
-        self.close_step(v.tr, v.book, v.layout, sub.point, (*a_eval, *b_eval));
+        let point = hadamard::verify(
+            v.tr,
+            b"mul",
+            &claims,
+            v.layout.num_vars(self.output),
+            sc,
+            (*a_eval, *b_eval),
+            &format!("op #{i} (Mul)"),
+        )?;
+        self.close_step(v.tr, v.book, v.layout, point, (*a_eval, *b_eval));
         Ok(())
     }
 
@@ -159,7 +127,7 @@ impl OpProof for Mul {
         vec![
             (
                 "Hadamard sumcheck",
-                sumcheck_bits(layout.num_vars(self.output), DEGREE),
+                sumcheck_bits(layout.num_vars(self.output), hadamard::DEGREE),
             ),
             ("claim batching ρ", batching_bits()),
         ]

@@ -14,23 +14,19 @@
 
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
-use zkinfer_protocol::mle::{eq_eval, eq_table};
 use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::security::sumcheck_bits;
-use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
+use super::hadamard;
 use super::{
-    batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx,
+    batching_bits, ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx,
+    VerifierCtx,
 };
-use crate::claims::{ClaimBook, PointClaim};
+use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
-
-/// Degree of the sumcheck: `E · C · x`.
-const DEGREE: usize = 3;
 
 #[derive(Debug)]
 pub(crate) struct MulConst {
@@ -90,14 +86,6 @@ impl MulConst {
         Ok(self.sample.arrange(&c, F::ZERO))
     }
 
-    /// Before the sumcheck: `ρ` and the claimed sum `Σ ρ_k v_k`.
-    fn open_step(tr: &mut Transcript, claims: &[PointClaim]) -> (Vec<EF>, EF) {
-        tr.label(b"mul-const");
-        let rho = batching_coefficients(tr, claims.len());
-        let claimed = claims.iter().zip(&rho).map(|((_, v), r)| *r * *v).sum();
-        (rho, claimed)
-    }
-
     /// After the sumcheck at `r`: absorbs `C(r_s)` and `x(r)`, files the
     /// first as a weight claim and routes the second.
     fn close_step(
@@ -141,13 +129,6 @@ impl OpProof for MulConst {
         let c = self
             .constant(&p.pk.model)
             .expect("a proving key holds the full model");
-        let (rho, _) = Self::open_step(p.tr, &claims);
-        let mut e = eq_table(&claims[0].0);
-        for ((z, _), &r) in claims.iter().zip(&rho).skip(1) {
-            for (acc, x) in e.iter_mut().zip(eq_table(z)) {
-                *acc += r * x;
-            }
-        }
         // `C` repeated over the batch rows (batch variables come first).
         let c_rows: Vec<F> = c
             .iter()
@@ -155,25 +136,17 @@ impl OpProof for MulConst {
             .cycle()
             .take(c.len() << self.batch_vars)
             .collect();
-        let sc = sumcheck::prove(
-            SumOfProducts {
-                num_vars: layout.num_vars(self.output),
-                mles: vec![
-                    Mle::Ext(e),
-                    Mle::Base(c_rows),
-                    Mle::Base(p.padded(self.input)),
-                ],
-                terms: vec![Term {
-                    coeff: EF::ONE,
-                    factors: vec![0, 1, 2],
-                }],
-            },
+        let (proof, point, (c_eval, x_eval)) = hadamard::prove(
             p.tr,
+            b"mul-const",
+            &claims,
+            layout.num_vars(self.output),
+            c_rows,
+            p.padded(self.input),
         );
-        let (c_eval, x_eval) = (sc.final_evals[1], sc.final_evals[2]);
-        self.close_step(p.tr, p.book, layout, sc.point, (c_eval, x_eval));
+        self.close_step(p.tr, p.book, layout, point, (c_eval, x_eval));
         Some(LayerProof::MulConst {
-            sumcheck: sc.proof,
+            sumcheck: proof,
             c_eval,
             x_eval,
         })
@@ -195,20 +168,16 @@ impl OpProof for MulConst {
                 "op #{i}: expected a MulConst proof"
             )));
         };
-        let (rho, claimed) = Self::open_step(v.tr, &claims);
-        let n = v.layout.num_vars(self.output);
-        let sub = sumcheck::verify(n, DEGREE, claimed, sc, v.tr)?;
-        let e_r: EF = claims
-            .iter()
-            .zip(&rho)
-            .map(|((z, _), &r)| r * eq_eval(z, &sub.point))
-            .sum();
-        if e_r * *c_eval * *x_eval != sub.expected_eval {
-            return Err(VerifyError::Sumcheck(format!(
-                "op #{i} (MulConst): the final sumcheck evaluation does not match the constant and input evaluations"
-            )));
-        }
-        self.close_step(v.tr, v.book, v.layout, sub.point, (*c_eval, *x_eval));
+        let point = hadamard::verify(
+            v.tr,
+            b"mul-const",
+            &claims,
+            v.layout.num_vars(self.output),
+            sc,
+            (*c_eval, *x_eval),
+            &format!("op #{i} (MulConst)"),
+        )?;
+        self.close_step(v.tr, v.book, v.layout, point, (*c_eval, *x_eval));
         Ok(())
     }
 
@@ -223,7 +192,7 @@ impl OpProof for MulConst {
         vec![
             (
                 "product sumcheck",
-                sumcheck_bits(layout.num_vars(self.output), DEGREE),
+                sumcheck_bits(layout.num_vars(self.output), hadamard::DEGREE),
             ),
             ("claim batching ρ", batching_bits()),
         ]
