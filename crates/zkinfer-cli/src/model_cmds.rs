@@ -149,8 +149,9 @@ pub fn compile(a: CompileArgs) -> Result<()> {
         println!("  max abs error     {:.6}", report.max_abs_error);
         println!("  mean rel error    {:.6}", report.mean_rel_error);
         println!("  top-1 agreement   {:.2}%", 100.0 * report.top1_agreement);
-        if let Some(d) = report.tract_max_abs_diff {
-            println!("  import check: |tract - float graph| = {d:.2e}");
+        match report.tract_max_abs_diff {
+            Some(d) => println!("  import check: |tract - float graph| = {d:.2e}"),
+            None => println!("  import check: not run (--no-tract-check, or tract cannot run this model's operators)"),
         }
     }
     Ok(())

@@ -142,3 +142,20 @@ fn lowered_pools_hold_the_expected_ops() {
     assert_eq!(count(&fm, |k| matches!(k, FOpKind::MaxPool { .. })), 2);
     assert_eq!(count(&fm, |k| matches!(k, FOpKind::AvgPool { .. })), 2);
 }
+
+/// tract 0.23 has no LpPool: compile at default settings skips the tract
+/// cross-check for it (the float graph is checked against the ONNX
+/// reference above) instead of refusing the model.
+#[test]
+fn lp_pool_compiles_at_default_settings() {
+    let (x, _) = sample("pool_lp");
+    let (_, report) = compile(
+        &read("pool_lp.onnx"),
+        "pool_lp",
+        &[x],
+        &CompileOptions::default(),
+    )
+    .expect("LpPool compiles with the default import check");
+    assert_eq!(report.tract_max_abs_diff, None);
+    assert!(report.mean_rel_error < 1e-2, "{}", report.mean_rel_error);
+}
