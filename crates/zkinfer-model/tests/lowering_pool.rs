@@ -9,8 +9,6 @@ mod common;
 use common::*;
 use zkinfer_model::compile::{compile, run_quantized, CompileOptions};
 use zkinfer_model::float::{FOpKind, FloatModel};
-use zkinfer_model::input::load_samples;
-use zkinfer_model::onnx_import::import_onnx;
 use zkinfer_model::UnaryFn;
 
 /// (fixture, bound on `max |integer − reference| / max |reference|`): a few
@@ -23,41 +21,12 @@ const MODELS: &[(&str, f64)] = &[
     ("volume_conv_pool", 5e-3),
 ];
 
-fn sample(name: &str) -> (Vec<f64>, Vec<f64>) {
-    let x = load_samples(fixture(&format!("{name}.input.json")))
-        .unwrap()
-        .remove(0);
-    let text = String::from_utf8(read(&format!("{name}.expected.json"))).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let y = v["output_data"][0]
-        .as_array()
-        .expect("output_data")
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    (x, y)
-}
-
-fn max_rel(ours: &[f64], reference: &[f64]) -> f64 {
-    assert_eq!(ours.len(), reference.len());
-    let scale = reference.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-    let err = ours
-        .iter()
-        .zip(reference)
-        .fold(0.0f64, |a, (p, r)| a.max((p - r).abs()));
-    err / scale
-}
-
-fn float_graph(name: &str) -> FloatModel {
-    import_onnx(&read(&format!("{name}.onnx"))).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
 #[test]
 fn float_graphs_match_the_onnx_reference_and_integer_eval_stays_close() {
     let mut failures = vec![];
     for &(name, tol) in MODELS {
-        let (x, reference) = sample(name);
-        let float = float_graph(name).evaluate(&x).unwrap();
+        let (x, reference) = expected_sample(name);
+        let float = imported(name).evaluate(&x).unwrap();
         let f_err = max_rel(&float, &reference);
         let opts = CompileOptions {
             tract_check: false,
@@ -90,7 +59,7 @@ fn count(fm: &FloatModel, f: impl Fn(&FOpKind) -> bool) -> usize {
 fn lowered_pools_hold_the_expected_ops() {
     // count_include_pad = 0 with padding: the border divisors are a MulConst
     // after the average; ceil_mode widens the end padding of both pools.
-    let fm = float_graph("pool_ceil_exclude_pad");
+    let fm = imported("pool_ceil_exclude_pad");
     let pads: Vec<[usize; 4]> = fm
         .ops
         .iter()
@@ -115,19 +84,19 @@ fn lowered_pools_hold_the_expected_ops() {
     assert_eq!((mul[0], mul[1], mul[5]), (9.0 / 4.0, 9.0 / 6.0, 1.0));
 
     // LpPool p = 1: an Abs table before the sum; p = 2: x·x, then Sqrt.
-    let fm = float_graph("pool_lp");
+    let fm = imported("pool_lp");
     let abs = count(&fm, |k| matches!(k, FOpKind::Unary(UnaryFn::Abs)));
     let sqrt = count(&fm, |k| matches!(k, FOpKind::Unary(UnaryFn::Sqrt)));
     let squares = count(&fm, |k| matches!(k, FOpKind::Mul));
     assert_eq!((abs, sqrt, squares), (1, 1, 1));
 
     // Per-element slopes and whole-sample Mul/Div constants: MulConsts.
-    let fm = float_graph("prelu_mul_whole");
+    let fm = imported("prelu_mul_whole");
     assert_eq!(count(&fm, |k| matches!(k, FOpKind::MulConst { .. })), 3);
 
     // Volumes: the Conv3d is one 2-D Conv over (channel, depth) pairs, each
     // 3-D pool two 2-D pools.
-    let fm = float_graph("volume_conv_pool");
+    let fm = imported("volume_conv_pool");
     let conv = fm
         .ops
         .iter()
@@ -148,7 +117,7 @@ fn lowered_pools_hold_the_expected_ops() {
 /// reference above) instead of refusing the model.
 #[test]
 fn lp_pool_compiles_at_default_settings() {
-    let (x, _) = sample("pool_lp");
+    let (x, _) = expected_sample("pool_lp");
     let (_, report) = compile(
         &read("pool_lp.onnx"),
         "pool_lp",

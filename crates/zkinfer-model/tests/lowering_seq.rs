@@ -9,7 +9,6 @@ mod common;
 use common::*;
 use zkinfer_model::compile::{compile, run_quantized, CompileOptions};
 use zkinfer_model::float::{FOpKind, FloatModel};
-use zkinfer_model::input::load_samples;
 use zkinfer_model::onnx_import::import_onnx;
 use zkinfer_model::ModelError;
 
@@ -34,42 +33,12 @@ const MODELS: &[(&str, f64)] = &[
     ("seq_lstm_peephole", 3e-2),
 ];
 
-/// The fixture's input and onnxruntime's output on it.
-fn sample(name: &str) -> (Vec<f64>, Vec<f64>) {
-    let x = load_samples(fixture(&format!("{name}.input.json")))
-        .unwrap()
-        .remove(0);
-    let text = String::from_utf8(read(&format!("{name}.expected.json"))).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let y = v["output_data"][0]
-        .as_array()
-        .expect("output_data")
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    (x, y)
-}
-
-fn max_rel(ours: &[f64], reference: &[f64]) -> f64 {
-    assert_eq!(ours.len(), reference.len());
-    let scale = reference.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-    let err = ours
-        .iter()
-        .zip(reference)
-        .fold(0.0f64, |a, (p, r)| a.max((p - r).abs()));
-    err / scale
-}
-
-fn float_graph(name: &str) -> FloatModel {
-    import_onnx(&read(&format!("{name}.onnx"))).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
 #[test]
 fn float_graphs_match_onnxruntime_and_integer_eval_stays_close() {
     let mut failures = vec![];
     for &(name, tol) in MODELS {
-        let (x, ort) = sample(name);
-        let fm = float_graph(name);
+        let (x, ort) = expected_sample(name);
+        let fm = imported(name);
         let float = fm.evaluate(&x).unwrap();
         let f_err = max_rel(&float, &ort);
         let opts = CompileOptions {
@@ -101,7 +70,7 @@ fn count(fm: &FloatModel, f: impl Fn(&FOpKind) -> bool) -> usize {
 #[test]
 fn lowered_graphs_hold_the_expected_ops() {
     // ConvTranspose: a zero-insertion Select, then a stride-1 Conv
-    let fm = float_graph("seq_deconv2d");
+    let fm = imported("seq_deconv2d");
     let convs: Vec<([usize; 4], [usize; 2])> = fm
         .ops
         .iter()
@@ -125,12 +94,12 @@ fn lowered_graphs_hold_the_expected_ops() {
     );
     assert_eq!(count(&fm, |k| matches!(k, FOpKind::Select { .. })), 2);
     // bilinear: one Dense per resized axis, the height moved last and back
-    let fm = float_graph("seq_upsample_bilinear");
+    let fm = imported("seq_upsample_bilinear");
     assert_eq!(count(&fm, |k| matches!(k, FOpKind::Dense { .. })), 2);
     assert_eq!(count(&fm, |k| matches!(k, FOpKind::Transpose { .. })), 2);
     // LSTM over 5 steps from a zero state: 4 gate tables per step but the
     // first, which skips the forget gate; the batch_first Transpose is a Select
-    let fm = float_graph("seq_lstm");
+    let fm = imported("seq_lstm");
     assert_eq!((fm.batch, fm.dynamic_batch), (1, false));
     let tables = count(&fm, |k| matches!(k, FOpKind::Sigmoid | FOpKind::Tanh));
     assert_eq!(tables, 5 * 5 - 1);

@@ -21,16 +21,6 @@ fn expected(name: &str) -> Vec<f64> {
         .collect()
 }
 
-fn max_rel(ours: &[f64], reference: &[f64]) -> f64 {
-    assert_eq!(ours.len(), reference.len());
-    let scale = reference.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-    let err = ours
-        .iter()
-        .zip(reference)
-        .fold(0.0f64, |a, (p, r)| a.max((p - r).abs()));
-    err / scale
-}
-
 #[test]
 fn batch_coupled_graphs_prove_as_one_sample_and_match_the_reference() {
     for name in ["whole_batch_gemm", "whole_batch_rank1"] {
