@@ -16,7 +16,6 @@ mod onnx_common;
 
 use zkinfer_model::compile::{compile, CompileOptions};
 use zkinfer_model::input::load_file;
-use zkinfer_prover::{prove, setup, verify};
 
 use onnx_common::FIXTURES;
 
@@ -63,26 +62,8 @@ fn check(name: &str, tol: f64) {
             .fold(0.0f64, |a, (p, r)| a.max((p - r).abs()))
             / scale
     };
-    let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-    let q = m.quantize_input(&xf).expect("quantizes");
-    let pk = setup(m.clone(), None).unwrap_or_else(|e| panic!("{name}: setup: {e}"));
-    let bits = zkinfer_prover::security::report(&pk.vk).total_bits;
-    assert!(
-        bits >= 100.0,
-        "{name}: {bits:.1} bits of computed soundness"
-    );
-    let out = prove(&pk, &q).unwrap_or_else(|e| panic!("{name}: prove: {e}"));
-    verify(&pk.vk, &q, &out.output, &out.proof)
-        .unwrap_or_else(|e| panic!("{name}: honest proof rejected: {e:?}"));
-    for i in [0, out.output.len() - 1] {
-        let mut wrong = out.output.clone();
-        wrong[i] += 1;
-        assert!(
-            verify(&pk.vk, &q, &wrong, &out.proof).is_err(),
-            "{name}: a changed output[{i}] verifies"
-        );
-    }
-    let err = rel(&m.dequantize_output(&out.output));
+    let output = onnx_common::prove_verify_and_reject_changed_outputs(name, &m, &x);
+    let err = rel(&m.dequantize_output(&output));
     eprintln!(
         "{name:24} max error {err:.2e} of max |output| {scale:.3}  (mean rel {:.2e}, {} ops)",
         report.mean_rel_error,

@@ -36,6 +36,30 @@ pub fn prove_fixture(name: &str, tol: f64) -> QuantModel {
         "{name:20} mean rel {:.2e}  max abs {:.2e}  tract {:.1e}",
         report.mean_rel_error, report.max_abs_error, tract
     );
+    prove_verify_and_reject_changed_outputs(name, &m, &x);
+    m
+}
+
+/// Runs `check` on every model, collecting the failures into one panic.
+pub fn all_pass(models: &[(&str, f64)], check: impl Fn(&str, f64) + std::panic::RefUnwindSafe) {
+    let failed: Vec<String> = models
+        .iter()
+        .filter_map(|&(name, tol)| {
+            std::panic::catch_unwind(|| check(name, tol))
+                .err()
+                .map(|e| match e.downcast::<String>() {
+                    Ok(s) => *s,
+                    Err(_) => name.to_string(),
+                })
+        })
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+/// Sets up `m`, checks ≥ 100 computed bits, proves input `x`, verifies, and
+/// checks that a changed first or last output is rejected; returns the
+/// proven integer output.
+pub fn prove_verify_and_reject_changed_outputs(name: &str, m: &QuantModel, x: &[f64]) -> Vec<i64> {
     let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
     let q = m.quantize_input(&xf).expect("quantizes");
     let pk = setup(m.clone(), None).unwrap_or_else(|e| panic!("{name}: setup: {e}"));
@@ -55,21 +79,5 @@ pub fn prove_fixture(name: &str, tol: f64) -> QuantModel {
             "{name}: a changed output[{i}] verifies"
         );
     }
-    m
-}
-
-/// Runs `check` on every model, collecting the failures into one panic.
-pub fn all_pass(models: &[(&str, f64)], check: impl Fn(&str, f64) + std::panic::RefUnwindSafe) {
-    let failed: Vec<String> = models
-        .iter()
-        .filter_map(|&(name, tol)| {
-            std::panic::catch_unwind(|| check(name, tol))
-                .err()
-                .map(|e| match e.downcast::<String>() {
-                    Ok(s) => *s,
-                    Err(_) => name.to_string(),
-                })
-        })
-        .collect();
-    assert!(failed.is_empty(), "{failed:#?}");
+    out.output
 }
