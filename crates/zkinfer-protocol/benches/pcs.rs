@@ -34,6 +34,7 @@ fn params() -> PcsParams {
                 folding_factor: v[2],
                 starting_log_inv_rate: v[3],
                 split_padding: false,
+                reduce_claims: false,
             }
         }
         Err(_) => PcsParams::default(),

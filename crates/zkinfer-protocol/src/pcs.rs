@@ -13,28 +13,29 @@
 //!
 //! # How it maps onto p3-whir 0.8.0
 //!
-//! - Every committed polynomial is one p3 `Table` of width 1 (one polynomial
-//!   per row). All tables are stacked by p3's layout (`PrefixProver`) into one
-//!   multilinear polynomial, Reed–Solomon encoded and committed under one
-//!   BLAKE3 Merkle root (`MerkleTreeMmcs`, cap height 0) — or, with
-//!   [`PcsParams::split_padding`], into two such instances when one stack
-//!   would be mostly padding (`pcs/parts.rs`); a commitment then has a root
-//!   per part and an opening a WHIR proof per part.
-//! - Tables smaller than [`MIN_TABLE_VARS`]` + folding` variables are padded
-//!   with zeros at the end (new most-significant coordinates, all zero), so a
-//!   claim `f(z) = v` becomes `f_pad(0, …, 0, z) = v`.
-//! - Claims are batched natively: each claim is one opening batch of its
-//!   polynomial's table at its own point (`OpeningProtocol` / `TableSpec` /
-//!   `OpeningBatch`, `PrescribedPointPcs::open_at` / `verify_at`). p3-whir
-//!   combines all of them (plus its out-of-domain samples) with powers of one
-//!   random `alpha` into one WHIR statement — no extra sumcheck of ours.
+//! - The committed polynomials are stacked by us (`pcs/stack.rs`: largest
+//!   first, each slot aligned to its size, zero-padded to at least
+//!   [`MIN_TABLE_VARS`]` + folding` variables) into one p3 `Table` of width 1,
+//!   Reed–Solomon encoded and committed under one BLAKE3 Merkle root
+//!   (`MerkleTreeMmcs`, cap height 0) — or, with [`PcsParams::split_padding`],
+//!   into two such instances when one stack would be mostly padding
+//!   (`pcs/parts.rs`); a commitment then has a root per part and an opening a
+//!   WHIR proof per part. A claim `f(z) = v` is the stack's claim
+//!   `T(slot bits, z) = v`.
+//! - Many claims on a part are first reduced to one by a sumcheck of ours
+//!   (`pcs/reduce.rs`): p3's opening does fixed work per claim (≈ 0.4 ms
+//!   each at 2^20), ours is linear in the stack, so it runs from
+//!   `2^(stack vars − 14)` claims on. WHIR then opens
+//!   one point (`OpeningProtocol` / `TableSpec` / `OpeningBatch`,
+//!   `PrescribedPointPcs::open_at` / `verify_at`).
 //! - The opened values are **not** sent: the verifier rebuilds p3's
 //!   `evals` from the claims, so a wrong claimed value makes WHIR reject.
 //!
 //! # Transcript
 //!
 //! `open`/`verify` first absorb, under label `b"pcs-open"`, the number of
-//! claims and every claim (poly index, point, value); then p3 binds its own
+//! claims and every claim (poly index, point, value); per part, the claim
+//! reduction's transcript (`pcs/reduce.rs`), then p3 binds its own
 //! commitment phase (`observe_commitment`, domain-separated) and the opening
 //! batches, and runs WHIR on the same challenger ([`Transcript::challenger`]).
 //! `commit` gives p3 a throw-away challenger (p3's `commit` absorbs the root
@@ -51,10 +52,8 @@
 use p3_blake3::Blake3;
 use p3_commit::MultilinearPcs;
 use p3_dft::Radix2DFTSmallBatch;
-use p3_matrix::dense::RowMajorMatrix;
 use p3_merkle_tree::MerkleTreeMmcs;
-use p3_multilinear_util::point::Point;
-use p3_sumcheck::layout::{Layout, PrefixProver, Table};
+use p3_sumcheck::layout::{Layout, PrefixProver};
 use p3_sumcheck::{OpeningBatch, OpeningProtocol, PrescribedPointPcs, TableShape, TableSpec};
 use p3_symmetric::{CompressionFunctionFromHasher, MerkleCap, SerializingHasher};
 use p3_whir::{
@@ -63,9 +62,11 @@ use p3_whir::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::field::{PrimeCharacteristicRing, EF, F};
+use crate::field::{EF, F};
 use crate::transcript::{Challenger, Transcript};
 use crate::VerifyError;
+use part_layout::{layout_vars, PartLayout};
+use reduce::Reduction;
 use shared_mmcs::SharedMmcs;
 
 // ---------------------------------------------------------------------------
@@ -105,8 +106,9 @@ pub const MAX_POW_BITS: usize = 28;
 pub const MAX_SECURITY_LEVEL: usize = 128;
 
 /// Format version byte at the start of [`OpeningProof::to_bytes`]
-/// (2: a count of WHIR proofs, then each length-prefixed).
-const PROOF_FORMAT_VERSION: u8 = 2;
+/// (3: a count of parts, then each length-prefixed: its claim reduction, if
+/// any, and its WHIR proof).
+const PROOF_FORMAT_VERSION: u8 = 3;
 
 /// Tunable parameters. `Default` gives >= 100 bits (see `security.rs`).
 ///
@@ -123,6 +125,9 @@ const PROOF_FORMAT_VERSION: u8 = 2;
 /// - `starting_log_inv_rate`: `log2(1/rate)` of the first Reed–Solomon code.
 /// - `split_padding`: commit as two WHIR instances when one stack would be
 ///   mostly padding (`pcs/parts.rs`): a faster opening, a larger proof.
+/// - `reduce_claims`: commit each part as one stacked table and reduce an
+///   opening's claims to one by a sumcheck (`pcs/part_layout.rs`): for
+///   commitments opened at many points ([`claims_worth_reducing`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PcsParams {
     pub security_level: usize,
@@ -130,6 +135,7 @@ pub struct PcsParams {
     pub folding_factor: usize,
     pub starting_log_inv_rate: usize,
     pub split_padding: bool,
+    pub reduce_claims: bool,
 }
 
 impl Default for PcsParams {
@@ -143,6 +149,7 @@ impl Default for PcsParams {
             folding_factor: 4,
             starting_log_inv_rate: 1,
             split_padding: false,
+            reduce_claims: false,
         }
     }
 }
@@ -363,8 +370,8 @@ struct PartMeta {
     p3_root: WhirRoot,
     /// The committed polynomials in this part, ascending.
     polys: Vec<usize>,
-    /// Variables each of its tables was padded to (≥ the polynomial's `num_vars`).
-    table_vars: Vec<usize>,
+    /// How its polynomials are laid out for p3.
+    layout: PartLayout,
 }
 
 impl CommittedData {
@@ -393,10 +400,11 @@ pub struct Claim {
 
 /// An opening proof; serializes to/from bytes for the proof file.
 ///
-/// Stored in its canonical byte encoding: a version byte, the number of WHIR
-/// proofs (one per part, one byte), then each as a 4-byte LE length and the
-/// postcard encoding of p3's `WhirProof` (field elements are fixed 8-byte
-/// LE, digests 32 bytes, lengths varints). [`OpeningProof::from_bytes`]
+/// Stored in its canonical byte encoding: a version byte, the number of parts
+/// (one byte), then each as a 4-byte LE length and the postcard encoding of
+/// its claim reduction (an option: the sumcheck's rounds and the stacked
+/// table's value) and p3's `WhirProof` (field elements are fixed 8-byte LE,
+/// digests 32 bytes, lengths varints). [`OpeningProof::from_bytes`]
 /// accepts only canonical encodings (decode, re-encode, compare), so a proof
 /// has exactly one byte representation.
 #[derive(Clone, PartialEq, Eq)]
@@ -432,7 +440,7 @@ impl OpeningProof {
 
     /// Never panics on arbitrary bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VerifyError> {
-        decode_whir_proofs(bytes)?;
+        decode_parts(bytes)?;
         Ok(Self {
             bytes: bytes.to_vec(),
         })
@@ -443,11 +451,12 @@ impl OpeningProof {
         self.bytes.len()
     }
 
-    fn from_whirs(proofs: &[P3WhirProof]) -> Self {
+    fn from_parts(proofs: &[PartOpening]) -> Self {
         let mut bytes = vec![PROOF_FORMAT_VERSION];
         bytes.push(u8::try_from(proofs.len()).expect("at most two parts"));
         for proof in proofs {
-            let body = postcard::to_allocvec(proof).expect("serializing a WHIR proof cannot fail");
+            let body =
+                postcard::to_allocvec(proof).expect("serializing an opening part cannot fail");
             let len = u32::try_from(body.len()).expect("a WHIR proof is far below 4 GiB");
             bytes.extend_from_slice(&len.to_le_bytes());
             bytes.extend_from_slice(&body);
@@ -456,8 +465,16 @@ impl OpeningProof {
     }
 }
 
+/// One part's opening: the claim reduction (when the part has two or more
+/// claims) and p3's WHIR proof of the claim left.
+#[derive(Serialize, Deserialize)]
+struct PartOpening {
+    reduction: Option<Reduction>,
+    whir: P3WhirProof,
+}
+
 /// Decodes and checks canonicity; never panics.
-fn decode_whir_proofs(bytes: &[u8]) -> Result<Vec<P3WhirProof>, VerifyError> {
+fn decode_parts(bytes: &[u8]) -> Result<Vec<PartOpening>, VerifyError> {
     let malformed = |e: String| VerifyError::Malformed(format!("opening proof: {e}"));
     let (&version, rest) = bytes
         .split_first()
@@ -483,7 +500,7 @@ fn decode_whir_proofs(bytes: &[u8]) -> Result<Vec<P3WhirProof>, VerifyError> {
             )));
         }
         let (body, after) = after.split_at(len);
-        let (proof, trailing): (P3WhirProof, &[u8]) =
+        let (proof, trailing): (PartOpening, &[u8]) =
             postcard::take_from_bytes(body).map_err(|e| malformed(format!("part {part}: {e}")))?;
         if !trailing.is_empty() {
             return Err(malformed(format!(
@@ -509,59 +526,19 @@ pub struct Pcs {
     pub params: PcsParams,
 }
 
-/// Layout of a commitment as p3 sees it: each polynomial's table size.
-fn table_vars(params: &PcsParams, poly_num_vars: &[usize]) -> Vec<usize> {
-    let min = params.min_table_vars();
-    poly_num_vars.iter().map(|&n| n.max(min)).collect()
-}
-
 /// Variables of the stacked polynomial that commits to polynomials of
-/// `poly_num_vars` variables (`None` on overflow).
+/// `poly_num_vars` variables in one part (`None` on overflow).
 pub fn stacked_num_vars(params: &PcsParams, poly_num_vars: &[usize]) -> Option<usize> {
-    stacked_vars(&table_vars(params, poly_num_vars))
+    let all: Vec<usize> = (0..poly_num_vars.len()).collect();
+    PartLayout::new(params, &all, poly_num_vars).map(|l| l.num_vars())
 }
 
-/// Stacked variable count for the given table sizes (sum of sizes, rounded
-/// up to a power of two), or `None` on overflow.
-fn stacked_vars(table_vars: &[usize]) -> Option<usize> {
-    let mut total: usize = 0;
-    for &n in table_vars {
-        if n >= 48 {
-            return None;
-        }
-        total = total.checked_add(1usize << n)?;
-    }
-    Some(total.checked_next_power_of_two()?.trailing_zeros() as usize)
-}
-
-/// The opening protocol for `claims`: one width-1 table per polynomial, one
-/// batch per claim, plus the claim order in which p3 iterates the batches.
-fn opening_protocol(table_vars: &[usize], claims: &[Claim]) -> (OpeningProtocol, Vec<usize>) {
-    let mut per_table: Vec<Vec<usize>> = vec![Vec::new(); table_vars.len()];
-    for (i, c) in claims.iter().enumerate() {
-        per_table[c.poly].push(i);
-    }
-    let specs = table_vars
-        .iter()
-        .zip(&per_table)
-        .map(|(&n, idx)| {
-            TableSpec::new(
-                TableShape::new(n, 1),
-                idx.iter()
-                    .map(|_| OpeningBatch::new(vec![0], Vec::new()))
-                    .collect(),
-            )
-        })
-        .collect();
-    (OpeningProtocol::new(specs), per_table.concat())
-}
-
-/// A claim's point lifted into its (padded) table's frame: the padding adds
-/// zero most-significant coordinates.
-fn padded_point(point: &[EF], table_vars: usize) -> Point<EF> {
-    let mut coords = vec![EF::ZERO; table_vars - point.len()];
-    coords.extend_from_slice(point);
-    Point::new(coords)
+/// Whether an opening of `num_claims` claims on a stack of `2^num_vars`
+/// entries is faster with [`PcsParams::reduce_claims`]: from
+/// `2^(num_vars − 14)` claims (p3's fixed work per claim, ≈ 0.4 ms, against
+/// our reduction's pass over the stack, ≈ 30 ns an entry).
+pub fn claims_worth_reducing(num_claims: usize, num_vars: usize) -> bool {
+    num_claims >= 2 && (num_claims as u128) << 14 >= 1u128 << num_vars.min(120)
 }
 
 /// Absorbs the claims (count, then poly index, point and value of each).
@@ -606,16 +583,28 @@ impl Pcs {
     }
 
     /// The parts of a commitment to polynomials with these tables.
-    fn partition(&self, table_vars: &[usize]) -> Result<Vec<Vec<usize>>, PcsError> {
-        parts::partition(&self.params, table_vars)
+    fn partition(&self, poly_num_vars: &[usize]) -> Result<Vec<Vec<usize>>, PcsError> {
+        parts::partition(&self.params, &layout_vars(&self.params, poly_num_vars))
             .ok_or_else(|| PcsError::Size("committed size overflows".into()))
     }
 
-    /// The configured WHIR instance for one of `num_parts` parts with these tables.
-    fn part_whir(&self, num_parts: usize, table_vars: &[usize]) -> Result<Whir, PcsError> {
-        let stacked = stacked_vars(table_vars)
-            .filter(|&n| n < 64)
-            .ok_or_else(|| PcsError::Size("committed size overflows".into()))?;
+    /// The layout of one part (the polynomials `polys` of a commitment to
+    /// polynomials of `poly_num_vars` variables).
+    fn part_layout(
+        &self,
+        polys: &[usize],
+        poly_num_vars: &[usize],
+    ) -> Result<PartLayout, PcsError> {
+        PartLayout::new(&self.params, polys, poly_num_vars)
+            .ok_or_else(|| PcsError::Size("committed size overflows".into()))
+    }
+
+    /// The configured WHIR instance for one of `num_parts` parts with a stack
+    /// of `stacked` variables.
+    fn part_whir(&self, num_parts: usize, stacked: usize) -> Result<Whir, PcsError> {
+        if stacked >= 64 {
+            return Err(PcsError::Size("committed size overflows".into()));
+        }
         let params = parts::part_params(&self.params, num_parts, stacked);
         let config = params.whir_config(stacked)?;
         Ok(Whir::new(config, Dft::default(), mmcs()))
@@ -636,30 +625,48 @@ impl Pcs {
         check_claims(&meta.commitment.poly_num_vars, claims).map_err(PcsError::Claims)?;
         absorb_claims(transcript, claims);
 
-        let mut proofs: Vec<P3WhirProof> = Vec::with_capacity(meta.parts.len());
+        let mut proofs = Vec::with_capacity(meta.parts.len());
         for (part, data) in meta.parts.iter().zip(p3_data) {
             let local = part_claims(&part.polys, claims);
-            let (protocol, order) = opening_protocol(&part.table_vars, &local);
-            let points: Vec<Point<EF>> = order
-                .iter()
-                .map(|&i| padded_point(&local[i].point, part.table_vars[local[i].poly]))
-                .collect();
+            let (reduction, whir_claims) = match &part.layout {
+                PartLayout::Tables(tv) => (None, PartLayout::table_claims(tv, &local)),
+                PartLayout::Stacked(stack) => {
+                    let stacked = PartLayout::stack_claims(stack, &local);
+                    if stacked.len() >= 2 {
+                        let table =
+                            data.table(0).iter_polys().next().ok_or_else(|| {
+                                PcsError::Data("the stacked table is missing".into())
+                            })?;
+                        let (reduction, claim) = reduce::prove(table, &stacked, transcript);
+                        (
+                            Some(reduction),
+                            PartLayout::stacked_claims(stack.num_vars, vec![claim]),
+                        )
+                    } else {
+                        (None, PartLayout::stacked_claims(stack.num_vars, stacked))
+                    }
+                }
+            };
             let challenger = transcript.challenger();
             part.prover.observe_commitment(&part.p3_root, challenger);
             let pcs_proof = part
                 .prover
-                .open_at(data, &protocol, &points, challenger)
+                .open_at(data, &whir_claims.protocol, &whir_claims.points, challenger)
                 .map_err(|e| PcsError::Opening(format!("WHIR opening: {e}")))?;
             debug_assert!(
-                order
+                whir_claims
+                    .values
                     .iter()
                     .zip(&pcs_proof.evals)
-                    .all(|(&i, e)| e.current() == &[local[i].value][..]),
+                    .all(|(v, e)| e.current() == &[*v][..]),
                 "a claimed value is not the committed polynomial's evaluation"
             );
-            proofs.push(pcs_proof.whir);
+            proofs.push(PartOpening {
+                reduction,
+                whir: pcs_proof.whir,
+            });
         }
-        Ok(OpeningProof::from_whirs(&proofs))
+        Ok(OpeningProof::from_parts(&proofs))
     }
 }
 
@@ -678,26 +685,17 @@ impl CommitmentScheme for Pcs {
         // Checked before the tables are sized from `folding_factor`.
         self.params.check()?;
         let poly_num_vars: Vec<usize> = polys.iter().map(|p| log2_len(p.len())).collect();
-        let all_table_vars = table_vars(&self.params, &poly_num_vars);
-        let partition = self.partition(&all_table_vars)?;
+        let partition = self.partition(&poly_num_vars)?;
         let num_parts = partition.len();
         let mut parts = Vec::with_capacity(num_parts);
         let mut p3_data = Vec::with_capacity(num_parts);
         let mut roots = Vec::with_capacity(num_parts);
         for polys_in_part in partition {
-            let table_vars: Vec<usize> = polys_in_part.iter().map(|&i| all_table_vars[i]).collect();
-            let prover = self.part_whir(num_parts, &table_vars)?;
-            let tables = polys_in_part
-                .iter()
-                .zip(&table_vars)
-                .map(|(&i, &n)| {
-                    let mut values = Vec::with_capacity(1 << n);
-                    values.extend_from_slice(&polys[i]);
-                    values.resize(1 << n, F::ZERO);
-                    Table::new(RowMajorMatrix::new(values, 1 << n))
-                })
-                .collect();
-            let witness = Lay::new_witness(tables, self.params.folding_factor);
+            let layout = self.part_layout(&polys_in_part, &poly_num_vars)?;
+            let prover = self.part_whir(num_parts, layout.num_vars())?;
+            let part_polys: Vec<&[F]> =
+                polys_in_part.iter().map(|&i| polys[i].as_slice()).collect();
+            let witness = Lay::new_witness(layout.tables(&part_polys), self.params.folding_factor);
             debug_assert_eq!(witness.num_variables(), prover.num_variables());
 
             // p3 absorbs the root into the challenger it is given: hand it a
@@ -714,7 +712,7 @@ impl CommitmentScheme for Pcs {
                 prover,
                 p3_root,
                 polys: polys_in_part,
-                table_vars,
+                layout,
             });
         }
         let commitment = Commitment {
@@ -798,8 +796,7 @@ impl CommitmentScheme for Pcs {
         // no WHIR proof, and `check_claims` admits no claim on it.
         check_claims(&commitment.poly_num_vars, claims).map_err(opening)?;
         self.params.check().map_err(pcs)?;
-        let all_table_vars = table_vars(&self.params, &commitment.poly_num_vars);
-        let partition = self.partition(&all_table_vars).map_err(pcs)?;
+        let partition = self.partition(&commitment.poly_num_vars).map_err(pcs)?;
         if commitment.roots.len() != partition.len() {
             return Err(opening(format!(
                 "commitment has {} roots, its layout {} parts",
@@ -807,44 +804,83 @@ impl CommitmentScheme for Pcs {
                 partition.len()
             )));
         }
-        let whir_proofs = decode_whir_proofs(&proof.bytes)?;
-        if whir_proofs.len() != partition.len() {
+        let part_proofs = decode_parts(&proof.bytes)?;
+        if part_proofs.len() != partition.len() {
             return Err(VerifyError::Malformed(format!(
                 "opening proof has {} WHIR proofs, the commitment {} parts",
-                whir_proofs.len(),
+                part_proofs.len(),
                 partition.len()
             )));
         }
 
         absorb_claims(transcript, claims);
-        for (((polys, root), whir_proof), part) in partition
+        for (((polys, root), part_proof), part) in partition
             .iter()
             .zip(&commitment.roots)
-            .zip(whir_proofs)
+            .zip(part_proofs)
             .zip(0..)
         {
-            let table_vars: Vec<usize> = polys.iter().map(|&i| all_table_vars[i]).collect();
-            let whir = self.part_whir(partition.len(), &table_vars).map_err(pcs)?;
+            let layout = self
+                .part_layout(polys, &commitment.poly_num_vars)
+                .map_err(pcs)?;
+            let whir = self
+                .part_whir(partition.len(), layout.num_vars())
+                .map_err(pcs)?;
             let local = part_claims(polys, claims);
-            let (protocol, order) = opening_protocol(&table_vars, &local);
-            let points: Vec<Point<EF>> = order
-                .iter()
-                .map(|&i| padded_point(&local[i].point, table_vars[local[i].poly]))
-                .collect();
+            let whir_claims = match (&layout, &part_proof.reduction) {
+                (PartLayout::Tables(tv), None) => PartLayout::table_claims(tv, &local),
+                (PartLayout::Stacked(stack), reduction) => {
+                    let stacked = PartLayout::stack_claims(stack, &local);
+                    let to_open = match (stacked.len() >= 2, reduction) {
+                        (true, Some(reduction)) => {
+                            vec![reduce::verify(
+                                stack.num_vars,
+                                &stacked,
+                                reduction,
+                                transcript,
+                            )?]
+                        }
+                        (false, None) => stacked,
+                        (true, None) => {
+                            return Err(VerifyError::Malformed(format!(
+                                "opening part {part}: the claim reduction is missing"
+                            )))
+                        }
+                        (false, Some(_)) => {
+                            return Err(VerifyError::Malformed(format!(
+                                "opening part {part}: a claim reduction where none is due"
+                            )))
+                        }
+                    };
+                    PartLayout::stacked_claims(stack.num_vars, to_open)
+                }
+                (PartLayout::Tables(_), Some(_)) => {
+                    return Err(VerifyError::Malformed(format!(
+                        "opening part {part}: a claim reduction where none is due"
+                    )))
+                }
+            };
             // The opened values are the claimed ones: p3 checks them.
-            let evals = order
+            let evals = whir_claims
+                .values
                 .iter()
-                .map(|&i| OpeningBatch::new(vec![local[i].value], Vec::new()))
+                .map(|v| OpeningBatch::new(vec![*v], Vec::new()))
                 .collect();
             let pcs_proof = PcsProof {
-                whir: whir_proof,
+                whir: part_proof.whir,
                 evals,
             };
             let root = WhirRoot::new(vec![*root]);
             let challenger = transcript.challenger();
             whir.observe_commitment(&root, challenger);
-            whir.verify_at(&root, &pcs_proof, &protocol, &points, challenger)
-                .map_err(|e| opening(format!("WHIR (part {part}): {e}")))?;
+            whir.verify_at(
+                &root,
+                &pcs_proof,
+                &whir_claims.protocol,
+                &whir_claims.points,
+                challenger,
+            )
+            .map_err(|e| opening(format!("WHIR (part {part}): {e}")))?;
         }
         Ok(())
     }
@@ -906,10 +942,9 @@ pub fn prescribed_security(
 /// Stacked variable count of each part of a commitment to polynomials of
 /// `poly_num_vars` variables (`None` on overflow).
 pub fn part_num_vars(params: &PcsParams, poly_num_vars: &[usize]) -> Option<Vec<usize>> {
-    let tv = table_vars(params, poly_num_vars);
-    parts::partition(params, &tv)?
+    parts::partition(params, &layout_vars(params, poly_num_vars))?
         .iter()
-        .map(|polys| stacked_vars(&polys.iter().map(|&i| tv[i]).collect::<Vec<_>>()))
+        .map(|polys| PartLayout::new(params, polys, poly_num_vars).map(|l| l.num_vars()))
         .collect()
 }
 
@@ -925,9 +960,19 @@ pub fn commitment_security(
     let mut bits = Vec::with_capacity(vars.len());
     let mut list = 0.0;
     for &n in &vars {
+        // Charged as if WHIR batched all claims (a part that reduces its
+        // claims opens one: no more error), plus the claim reduction
+        // (`reduce.rs`) over the part's candidate list where it may run.
         let (b, l) =
             prescribed_security(&parts::part_params(params, vars.len(), n), n, num_claims)?;
         bits.push(b);
+        if let Some(e) = params
+            .reduce_claims
+            .then(|| reduce::reduction_error_log2(num_claims, n))
+            .flatten()
+        {
+            bits.push(-(e + l));
+        }
         list += l;
     }
     Some((crate::security::combine_bits(&bits), list))
@@ -937,9 +982,12 @@ pub fn commitment_security(
 mod tests;
 
 mod hiding;
+mod part_layout;
 mod parts;
+mod reduce;
 mod scheme;
 mod shared_mmcs;
+mod stack;
 pub use hiding::{
     HidingCommitment, HidingData, HidingOpening, HidingOpeningCopy, HidingParams, HidingPcs,
 };

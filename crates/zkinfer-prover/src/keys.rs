@@ -16,7 +16,8 @@ use zkinfer_model::ir::QuantModel;
 use zkinfer_model::tied::tie_weights;
 use zkinfer_protocol::field::{f_from_i64, F};
 use zkinfer_protocol::pcs::{
-    stacked_num_vars, Commitment, CommitmentScheme, CommittedData, Pcs, PcsParams,
+    claims_worth_reducing, stacked_num_vars, Commitment, CommitmentScheme, CommittedData, Pcs,
+    PcsParams,
 };
 
 use crate::error::ProveError;
@@ -31,7 +32,9 @@ const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// 8: the model structure states which Dense ops share (tied) weights, where
 /// each graph output sits in the output (at which scale), and an input
 /// segment may be the one-hot rows of token ids (`InputSegment::one_hot`).
-pub const KEY_FORMAT_VERSION: u32 = 8;
+/// 9: the commitment parameters state whether claims are reduced before WHIR
+/// (`PcsParams::reduce_claims`, a stacked commitment layout).
+pub const KEY_FORMAT_VERSION: u32 = 9;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {
@@ -276,7 +279,19 @@ impl CommitmentMode {
     pub const ALL: [Self; 2] = [Self::Fast, Self::Compact];
 
     /// The mode's parameters for a commitment to polynomials of these sizes.
+    /// Claims are reduced before WHIR (`reduce_claims`) when the polynomials
+    /// are many for the stack's size: the weights' claims (about one per
+    /// polynomial) are not known at setup, and the weight commitment must
+    /// serve statements of any batch size.
     pub fn params_for(self, poly_num_vars: &[usize]) -> PcsParams {
+        with_claim_reduction(
+            self.params_for_size(poly_num_vars),
+            poly_num_vars,
+            poly_num_vars.len(),
+        )
+    }
+
+    fn params_for_size(self, poly_num_vars: &[usize]) -> PcsParams {
         match self {
             Self::Compact => PcsParams::for_polys_with(poly_num_vars, 2, 4),
             Self::Fast => {
@@ -294,6 +309,25 @@ impl CommitmentMode {
                 }
             }
         }
+    }
+}
+
+/// `params` with `reduce_claims` set when an opening of `num_claims` claims
+/// on these polynomials is faster reduced ([`claims_worth_reducing`]).
+fn with_claim_reduction(
+    params: PcsParams,
+    poly_num_vars: &[usize],
+    num_claims: usize,
+) -> PcsParams {
+    let stacked = PcsParams {
+        reduce_claims: true,
+        ..params.clone()
+    };
+    let reduce = stacked_num_vars(&stacked, poly_num_vars)
+        .is_some_and(|n| claims_worth_reducing(num_claims, n));
+    PcsParams {
+        reduce_claims: reduce,
+        ..params
     }
 }
 
@@ -342,21 +376,26 @@ const FAST_ACTIVATION_RATE4_UP_TO_VARS: usize = 17;
 /// applied to the activations' size (both sides derive it).
 pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
     let nvs = &layout.activation_num_vars;
+    // The statement's claim count is known here (unlike the weights'):
+    // it decides the claim reduction.
+    let (_, num_claims) = crate::security::claim_counts(vk, layout);
+    let params_of =
+        |mode: CommitmentMode| with_claim_reduction(mode.params_for_size(nvs), nvs, num_claims);
     match vk.mode {
         CommitmentMode::Fast => {
-            let p = CommitmentMode::Fast.params_for(nvs);
+            let p = params_of(CommitmentMode::Fast);
             let small =
                 stacked_num_vars(&p, nvs).is_some_and(|n| n <= FAST_ACTIVATION_RATE4_UP_TO_VARS);
             // Rate 1/2's larger candidate lists cost the lookups and layer
             // reductions bits: where the proof would fall below the target,
             // the activations take rate 1/4.
             if small || crate::security::report_with(vk, layout, &p).total_bits < TARGET_BITS {
-                CommitmentMode::Compact.params_for(nvs)
+                params_of(CommitmentMode::Compact)
             } else {
                 p
             }
         }
-        CommitmentMode::Compact => CommitmentMode::Compact.params_for(nvs),
+        CommitmentMode::Compact => params_of(CommitmentMode::Compact),
     }
 }
 

@@ -10,7 +10,8 @@
 //!   2 lookup proofs           (postcard, field elements as fixed 8 bytes: per table
 //!                             the LogUp proof and the merged members' evaluations)
 //!   3 layer proofs            (postcard, idem)
-//!   4 weight opening          (one WHIR proof per commitment part, its own byte format)
+//!   4 weight opening          (per commitment part: the claim reduction, if
+//!                             any, and a WHIR proof; its own byte format)
 //!   5 activation opening      (idem)
 //! ```
 //! A commitment to nothing (the layout commits no activation, or the model
@@ -32,7 +33,9 @@ pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// 5: empty commitments (models with nothing committed per proof, or no
 /// weight layer) are allowed, with no root and an opening without WHIR proof.
 /// 7: clamp ranges of one width share one lookup table (fewer table proofs).
-pub const PROOF_FORMAT_VERSION: u32 = 7;
+/// 8: an opening part may carry a claim reduction (a sumcheck and the
+/// stacked table's value) before its WHIR proof.
+pub const PROOF_FORMAT_VERSION: u32 = 8;
 
 /// One table's lookups: the LogUp proof over its merged witnesses, and per
 /// witness group, per member, its committed columns at the group's row point.

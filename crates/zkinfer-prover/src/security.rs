@@ -44,7 +44,7 @@ pub struct SecurityReport {
 }
 
 /// Claim counts per commitment, by replaying the claim routing on counts only.
-fn claim_counts(vk: &VerifyingKey, layout: &Layout) -> (usize, usize) {
+pub(crate) fn claim_counts(vk: &VerifyingKey, layout: &Layout) -> (usize, usize) {
     let model = &vk.structure;
     let mut c = ClaimCounter {
         layout,

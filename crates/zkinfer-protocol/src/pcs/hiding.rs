@@ -54,10 +54,11 @@ use rand::{Rng, SeedableRng};
 use rand_p3::SeedableRng as _;
 use serde::{Deserialize, Serialize};
 
-use crate::field::{PrimeCharacteristicRing, EF, F};
+use crate::field::{EF, F};
 use crate::transcript::{Challenger, Transcript};
 use crate::VerifyError;
 
+use super::stack::Stack;
 use super::{absorb_claims, check_claims, log2_len, Claim, CommitmentScheme, PcsError};
 
 type Dft = Radix2DFTSmallBatch<F>;
@@ -165,54 +166,6 @@ impl HidingCommitment {
         for &n in &self.poly_num_vars {
             transcript.absorb_u64(n as u64);
         }
-    }
-}
-
-/// Where each polynomial sits in the stacked table.
-#[derive(Clone, Debug)]
-struct Stack {
-    num_vars: usize,
-    /// Per polynomial: its slot's first index in the stacked table.
-    offsets: Vec<usize>,
-}
-
-impl Stack {
-    /// Largest first, each slot aligned to its size, in a table of at least
-    /// `2^min_vars`; `None` on overflow.
-    fn new(poly_num_vars: &[usize], min_vars: usize) -> Option<Self> {
-        let mut order: Vec<usize> = (0..poly_num_vars.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(poly_num_vars[i]));
-        let mut offsets = vec![0; poly_num_vars.len()];
-        let mut next: usize = 0;
-        for i in order {
-            if poly_num_vars[i] >= 48 {
-                return None;
-            }
-            offsets[i] = next;
-            next = next.checked_add(1 << poly_num_vars[i])?;
-        }
-        let total = next.checked_next_power_of_two()?;
-        let num_vars = (total.trailing_zeros() as usize).max(min_vars);
-        Some(Self { num_vars, offsets })
-    }
-
-    /// A claim's point in the stack's frame: the slot's index bits, then the
-    /// claim's point.
-    fn point(&self, claim: &Claim) -> Point<EF> {
-        let prefix = self.num_vars - claim.point.len();
-        let slot = self.offsets[claim.poly] >> claim.point.len();
-        let mut coords: Vec<EF> = (0..prefix)
-            .rev()
-            .map(|b| {
-                if (slot >> b) & 1 == 1 {
-                    EF::ONE
-                } else {
-                    EF::ZERO
-                }
-            })
-            .collect();
-        coords.extend_from_slice(&claim.point);
-        Point::new(coords)
     }
 }
 
@@ -378,10 +331,7 @@ impl CommitmentScheme for HidingPcs {
     fn commit(&self, polys: &[Vec<F>]) -> Result<(HidingCommitment, HidingData), PcsError> {
         let poly_num_vars: Vec<usize> = polys.iter().map(|p| log2_len(p.len())).collect();
         let stack = self.stack(&poly_num_vars)?;
-        let mut table = vec![F::ZERO; 1 << stack.num_vars];
-        for (p, &offset) in polys.iter().zip(&stack.offsets) {
-            table[offset..offset + p.len()].copy_from_slice(p);
-        }
+        let table = stack.fill(&polys.iter().map(Vec::as_slice).collect::<Vec<_>>());
         let pcs = self.p3(stack.num_vars)?;
         let mut scratch = Transcript::new(b"zkinfer-pcs-commit-scratch");
         let (root, p3_data) = pcs

@@ -4,7 +4,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::*;
-use crate::field::BasedVectorSpace;
+use crate::field::{BasedVectorSpace, PrimeCharacteristicRing};
 
 fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
@@ -50,6 +50,14 @@ fn test_params() -> PcsParams {
     PcsParams::default()
 }
 
+/// The default parameters in either layout (`part_layout.rs`).
+fn params_in(reduce: bool) -> PcsParams {
+    PcsParams {
+        reduce_claims: reduce,
+        ..PcsParams::default()
+    }
+}
+
 /// Prover side: absorbs the commitment into a fresh transcript, opens.
 fn prove(pcs: &Pcs, data: &CommittedData, claims: &[Claim], prefix: &[u8]) -> OpeningProof {
     let mut t = Transcript::new(prefix);
@@ -81,8 +89,14 @@ struct Fixture {
 
 /// Three polynomials (2^4, 2^10, 2^12), five claims, two on the largest.
 fn fixture() -> Fixture {
+    fixture_in(false)
+}
+
+/// [`fixture`] in the tables layout or (`reduce`) the stacked one, whose
+/// five claims are reduced to one before WHIR.
+fn fixture_in(reduce: bool) -> Fixture {
     let mut r = rng(7);
-    let pcs = Pcs::new(test_params());
+    let pcs = Pcs::new(params_in(reduce));
     let polys = vec![
         rand_poly(&mut r, 16),
         rand_poly(&mut r, 1 << 10),
@@ -132,15 +146,23 @@ fn pcs_one_poly() {
 
 #[test]
 fn pcs_several_polys_of_different_sizes() {
-    let f = fixture();
-    assert_eq!(f.com.poly_num_vars, vec![4, 10, 12]);
-    assert_eq!(check(&f.pcs, &f.com, &f.claims, &f.proof, b"test"), Ok(()));
+    for reduce in [false, true] {
+        let f = fixture_in(reduce);
+        assert_eq!(f.com.poly_num_vars, vec![4, 10, 12]);
+        assert_eq!(check(&f.pcs, &f.com, &f.claims, &f.proof, b"test"), Ok(()));
+    }
 }
 
 #[test]
 fn pcs_several_claims_on_one_poly() {
+    for reduce in [false, true] {
+        several_claims_on_one_poly(reduce);
+    }
+}
+
+fn several_claims_on_one_poly(reduce: bool) {
     let mut r = rng(2);
-    let pcs = Pcs::new(test_params());
+    let pcs = Pcs::new(params_in(reduce));
     let polys = vec![rand_poly(&mut r, 1 << 11)];
     let (com, data) = pcs.commit(&polys).unwrap();
     let p = rand_point(&mut r, 11);
@@ -236,7 +258,12 @@ fn pcs_open_copy_refuses_a_copy_of_other_data() {
 
 #[test]
 fn pcs_rejects_wrong_value() {
-    let f = fixture();
+    for reduce in [false, true] {
+        rejects_wrong_value(fixture_in(reduce));
+    }
+}
+
+fn rejects_wrong_value(f: Fixture) {
     for i in 0..f.claims.len() {
         let mut bad = f.claims.clone();
         bad[i].value += EF::ONE;
@@ -249,7 +276,12 @@ fn pcs_rejects_wrong_value() {
 
 #[test]
 fn pcs_rejects_other_point() {
-    let f = fixture();
+    for reduce in [false, true] {
+        rejects_other_point(fixture_in(reduce));
+    }
+}
+
+fn rejects_other_point(f: Fixture) {
     for i in 0..f.claims.len() {
         for coord in [0, f.claims[i].point.len() - 1] {
             let mut bad = f.claims.clone();
@@ -432,7 +464,7 @@ fn pcs_rejects_truncated_and_garbage_bytes() {
 /// Byte ranges of each section of the encoding, computed from p3's proofs
 /// (postcard writes struct fields back to back, without tags).
 fn sections(bytes: &[u8]) -> Vec<(String, usize, usize)> {
-    let proofs = decode_whir_proofs(bytes).unwrap();
+    let parts = decode_parts(bytes).unwrap();
     let len = |v: &dyn erased::Ser| v.size();
     let mut out = vec![
         ("version".to_string(), 0, 1),
@@ -443,9 +475,11 @@ fn sections(bytes: &[u8]) -> Vec<(String, usize, usize)> {
         out.push((name, at, at + size));
         at += size;
     };
-    for (k, proof) in proofs.iter().enumerate() {
+    for (k, part) in parts.iter().enumerate() {
+        let proof = &part.whir;
         let mut fields: Vec<(String, usize)> = vec![
             ("length".into(), 4),
+            ("reduction".into(), len(&part.reduction)),
             (
                 "initial_ood_answers".into(),
                 len(&proof.initial_ood_answers),
@@ -494,7 +528,12 @@ mod erased {
 
 #[test]
 fn pcs_rejects_flipped_bytes_in_every_section() {
-    let f = fixture();
+    for reduce in [false, true] {
+        rejects_flipped_bytes(fixture_in(reduce));
+    }
+}
+
+fn rejects_flipped_bytes(f: Fixture) {
     let bytes = f.proof.to_bytes();
     let secs = sections(&bytes);
     assert!(
@@ -595,6 +634,7 @@ fn pcs_explore_parameters() {
                 folding_factor: fold,
                 starting_log_inv_rate: rate,
                 split_padding: false,
+                reduce_claims: false,
             }
             .protocol_parameters(n);
             if rr > 0 {
@@ -963,4 +1003,62 @@ fn claims_that_do_not_fit_are_errors_not_panics() {
         other.open(&f.data, &f.claims, &mut t),
         Err(PcsError::Data(_))
     ));
+}
+
+/// The stacked layout (`reduce_claims`) with a split commitment: each part
+/// reduces its own claims (one part's many, the other's one claim goes to
+/// WHIR as it is); wrong values in either part, and a proof made in the other
+/// layout, are rejected.
+#[test]
+fn stacked_layout_reduces_per_part_and_is_binding() {
+    let mut r = rng(23);
+    let params = PcsParams {
+        split_padding: true,
+        reduce_claims: true,
+        ..PcsParams::for_polys(&[20, 10, 17])
+    };
+    let pcs = Pcs::new(params.clone());
+    let polys = vec![
+        rand_poly(&mut r, 1 << 20),
+        rand_poly(&mut r, 1000),
+        rand_poly(&mut r, 1 << 17),
+    ];
+    let (com, data) = pcs.commit(&polys).unwrap();
+    assert_eq!(com.roots.len(), 2);
+    assert_eq!(data.part_num_vars(), vec![20, 18]);
+    assert_eq!(
+        part_num_vars(&params, &com.poly_num_vars),
+        Some(vec![20, 18])
+    );
+    let claims = vec![
+        claim(&polys, 2, rand_point(&mut r, 17)),
+        claim(&polys, 0, rand_point(&mut r, 20)),
+        claim(&polys, 1, rand_point(&mut r, 10)),
+        claim(&polys, 2, rand_point(&mut r, 17)),
+    ];
+    let proof = prove(&pcs, &data, &claims, b"stack");
+    assert_eq!(check(&pcs, &com, &claims, &proof, b"stack"), Ok(()));
+    let parts = decode_parts(&proof.to_bytes()).unwrap();
+    // Part 0 holds one claim (no reduction), part 1 three (reduced).
+    assert!(parts[0].reduction.is_none() && parts[1].reduction.is_some());
+    for k in 0..claims.len() {
+        let mut bad = claims.clone();
+        bad[k].value += EF::ONE;
+        assert!(
+            check(&pcs, &com, &bad, &proof, b"stack").is_err(),
+            "value {k}"
+        );
+    }
+    // A claim dropped changes the reduction's batch: rejected.
+    assert!(check(&pcs, &com, &claims[..3], &proof, b"stack").is_err());
+    // The tables layout's commitment and proof of the same polynomials.
+    let tables = Pcs::new(PcsParams {
+        reduce_claims: false,
+        ..params
+    });
+    let (t_com, t_data) = tables.commit(&polys).unwrap();
+    let t_proof = prove(&tables, &t_data, &claims, b"stack");
+    assert_eq!(check(&tables, &t_com, &claims, &t_proof, b"stack"), Ok(()));
+    assert!(check(&pcs, &com, &claims, &t_proof, b"stack").is_err());
+    assert!(check(&tables, &t_com, &claims, &proof, b"stack").is_err());
 }

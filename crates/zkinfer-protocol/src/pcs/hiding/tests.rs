@@ -4,6 +4,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use super::*;
+use crate::field::PrimeCharacteristicRing;
 use crate::field::{random_ef, random_f};
 use crate::mle::evaluate_base;
 use crate::sumcheck::zk::{prove_committed, verify_committed};
