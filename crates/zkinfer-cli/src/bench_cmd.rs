@@ -1,17 +1,21 @@
-//! `zkinfer bench`: prove/verify synthetic MLPs and CNNs made on the fly and print
-//! setup, prove and verify time, proof size, peak memory and the ratio of
-//! prove time to plain float inference. Each model runs in its own child
-//! process so that peak RSS is per model.
+//! `zkinfer bench`: prove/verify synthetic MLPs and CNNs made on the fly, or
+//! compiled models (`.zkm`, with `--input`), and print setup, prove and
+//! verify time, proof size, peak memory and the ratio of prove time to plain
+//! float inference, with the prove time per phase, per lookup table and per
+//! ONNX module. Each model runs in its own child process so that peak RSS is
+//! per model.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::json;
+use zkinfer_model::compile::float_model_of;
 use zkinfer_model::QuantModel;
+use zkinfer_prover::api::{quantize_input, read_statement_input};
 use zkinfer_prover::proof::Proof;
 use zkinfer_prover::synthetic::{float_forward, input, mlp, named_cnn};
-use zkinfer_prover::{prove, setup_with_mode, verify, CommitmentMode};
+use zkinfer_prover::{prove, setup_with_mode, verify, CommitmentMode, PhaseTimes};
 
 /// The issues' benchmark models: MLPs of ≈100K, 670K, 3.1M, 18.4M parameters
 /// and the CNNs LeNet-5, ResNet-20 and VGG-16 (CIFAR).
@@ -20,10 +24,14 @@ const DEFAULT_MODELS: &str =
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Comma-separated models: MLPs as dash-separated layer widths, or the
-    /// CNNs `lenet5`, `resnet20`, `vgg16`.
+    /// Comma-separated models: MLPs as dash-separated layer widths, the
+    /// CNNs `lenet5`, `resnet20`, `vgg16`, or compiled models (`.zkm` files,
+    /// proven on `--input`).
     #[arg(long, default_value = DEFAULT_MODELS)]
     pub models: String,
+    /// Input file for the compiled (`.zkm`) models.
+    #[arg(long)]
+    pub input: Option<String>,
     /// Proofs per model (the median prove time is reported).
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
@@ -41,6 +49,8 @@ pub struct BenchArgs {
 #[derive(Args, Debug)]
 pub struct BenchOneArgs {
     pub model: String,
+    #[arg(long)]
+    pub input: Option<String>,
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
     #[arg(long)]
@@ -93,23 +103,57 @@ fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// One model, in this process: prints one JSON object.
-pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
+fn is_compiled(spec: &str) -> bool {
+    spec.trim().ends_with(".zkm")
+}
+
+/// A benchmark model, its quantized statement input and its plain float
+/// inference time for the whole statement.
+fn model_and_input(a: &BenchOneArgs) -> Result<(QuantModel, Vec<i64>, Duration)> {
+    let time = |f: &mut dyn FnMut() -> Result<()>| -> Result<Duration> {
+        let mut inf = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            f()?;
+            inf.push(t.elapsed());
+        }
+        Ok(median(inf))
+    };
+    if is_compiled(&a.model) {
+        let model = QuantModel::load(a.model.trim())?;
+        let path = a
+            .input
+            .as_deref()
+            .context("a compiled model is benchmarked on an input: pass --input")?;
+        let x = read_statement_input(std::path::Path::new(path), &model)?;
+        let q = quantize_input(&model, &x)?;
+        // Our float graph (the one `compile` checks against tract).
+        let float = float_model_of(&model)?;
+        let inference = time(&mut || {
+            std::hint::black_box(float.evaluate(std::hint::black_box(&x))?);
+            Ok(())
+        })?;
+        return Ok((model, q, inference));
+    }
     let model = bench_model(&a.model, a.batch)?;
-    let params = model.num_params();
     let x = input(model.statement_input_len(), 1);
     let xf: Vec<f32> = x[..model.input_len()]
         .iter()
         .map(|&v| v as f32 / 127.0)
         .collect();
-    let mut inf = Vec::new();
-    for _ in 0..5 {
-        let t = Instant::now();
+    let one = time(&mut || {
         std::hint::black_box(float_forward(&model, std::hint::black_box(&xf)));
-        inf.push(t.elapsed());
-    }
+        Ok(())
+    })?;
     // Float inference of the whole batch: one sample's time per sample.
-    let inference = median(inf) * a.batch as u32;
+    Ok((model, x, one * a.batch as u32))
+}
+
+/// One model, in this process: prints one JSON object.
+pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
+    let (model, x, inference) = model_and_input(&a)?;
+    let params = model.num_params();
+    let batch = model.batch;
 
     let mode = if a.compact {
         CommitmentMode::Compact
@@ -139,14 +183,16 @@ pub fn run_bench_one(a: BenchOneArgs) -> Result<()> {
         "{}",
         json!({
             "model": a.model, "params": params, "mode": format!("{mode:?}").to_lowercase(),
-            "batch": a.batch, "setup_s": setup_t.as_secs_f64(), "prove_s": prove_s,
-            "prove_per_sample_s": prove_s / a.batch as f64,
+            "batch": batch, "setup_s": setup_t.as_secs_f64(), "prove_s": prove_s,
+            "prove_per_sample_s": prove_s / batch as f64,
             "verify_s": median(vt).as_secs_f64(), "proof_bytes": bytes.len(),
             "peak_rss_bytes": peak_rss_bytes(),
             "float_inference_s": inference.as_secs_f64(),
             "prove_over_inference": prove_s / inference.as_secs_f64().max(1e-9),
             "security_bits": zkinfer_prover::security::report(&pk.vk).total_bits,
             "breakdown_s": breakdown_json(tm),
+            "lookups_by_table_s": phase_json(&tm.lookup_tables),
+            "layers_by_module_s": phase_json(&tm.layer_modules),
         })
     );
     Ok(())
@@ -161,6 +207,16 @@ pub fn breakdown_json(tm: &zkinfer_prover::ProveTimings) -> serde_json::Value {
         "weight_opening": tm.weight_opening.as_secs_f64(),
         "activation_opening": tm.activation_opening.as_secs_f64(),
     })
+}
+
+/// Named durations in seconds.
+fn phase_json(p: &PhaseTimes) -> serde_json::Value {
+    serde_json::Value::Object(
+        p.0.iter()
+            .cloned()
+            .map(|(k, d)| (k, json!((d.as_secs_f64() * 1e4).round() / 1e4)))
+            .collect(),
+    )
 }
 
 pub fn run_bench(a: BenchArgs) -> Result<()> {
@@ -181,7 +237,11 @@ pub fn run_bench(a: BenchArgs) -> Result<()> {
         );
     }
     for m in a.models.split(',').filter(|s| !s.trim().is_empty()) {
-        if !CNNS.contains(&m.trim()) {
+        if is_compiled(m) {
+            if a.input.is_none() {
+                bail!("{m} is a compiled model: pass --input");
+            }
+        } else if !CNNS.contains(&m.trim()) {
             parse_widths(m)?;
         }
         let mut args = vec!["bench-one", m.trim(), "--repeat"];
@@ -190,6 +250,9 @@ pub fn run_bench(a: BenchArgs) -> Result<()> {
         args.extend(["--batch", &batch]);
         if a.compact {
             args.push("--compact");
+        }
+        if let Some(input) = &a.input {
+            args.extend(["--input", input]);
         }
         let out = std::process::Command::new(&exe)
             .args(&args)
@@ -215,14 +278,16 @@ pub fn run_bench(a: BenchArgs) -> Result<()> {
                 v["prove_over_inference"].as_f64().unwrap_or(0.0),
                 v["security_bits"].as_f64().unwrap_or(0.0),
             );
-            if a.batch > 1 {
+            if v["batch"].as_u64().unwrap_or(1) > 1 {
                 println!(
                     "    batch {}: {:.1} ms per sample",
-                    a.batch,
+                    v["batch"],
                     v["prove_per_sample_s"].as_f64().unwrap_or(0.0) * 1e3
                 );
             }
             println!("    breakdown (s): {}", v["breakdown_s"]);
+            println!("    lookups by table (s): {}", v["lookups_by_table_s"]);
+            println!("    layers by module (s): {}", v["layers_by_module_s"]);
         }
         rows.push(v);
     }

@@ -458,3 +458,39 @@ fn symbolic_batch_models_prove_any_sample_count() {
         );
     }
 }
+
+/// `bench` on a compiled transformer: a row with the prove time broken down
+/// per lookup table and per ONNX module (`prover::module_of`'s unit test
+/// covers exporter path names); a compiled model without `--input` is a
+/// named error.
+#[test]
+fn bench_reports_a_compiled_model_per_table_and_module() {
+    let d = tmpdir("bench-zkm");
+    let zkm = s(&d.join("m.zkm"));
+    let input = fixture("tiny_gpt.input.json");
+    let o = zkinfer(&[
+        "compile",
+        &fixture("tiny_gpt.onnx"),
+        "--calibration",
+        &input,
+        "-o",
+        &zkm,
+    ]);
+    assert!(o.status.success(), "compile: {}", stderr(&o));
+    let o = zkinfer(&[
+        "bench", "--models", &zkm, "--input", &input, "--repeat", "1", "--json",
+    ]);
+    assert!(o.status.success(), "bench: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let row = &v["models"][0];
+    assert!(row["prove_s"].as_f64().unwrap() > 0.0);
+    assert!(row["security_bits"].as_f64().unwrap() >= 100.0);
+    let tables = row["lookups_by_table_s"].as_object().unwrap();
+    assert!(tables.keys().any(|k| k == "lut exp"), "{tables:?}");
+    // This fixture's values carry no exporter path: one group.
+    let modules = row["layers_by_module_s"].as_object().unwrap();
+    assert_eq!(modules.keys().collect::<Vec<_>>(), ["other"]);
+    let o = zkinfer(&["bench", "--models", &zkm]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("pass --input"), "{}", stderr(&o));
+}

@@ -35,5 +35,7 @@ pub use keys::{
 };
 pub use layout::{table_for, Layout, LimbBits};
 pub use proof::Proof;
-pub use prover::{prove, prove_consuming, prove_with_progress, ProveOutput, ProveTimings};
+pub use prover::{
+    module_of, prove, prove_consuming, prove_with_progress, PhaseTimes, ProveOutput, ProveTimings,
+};
 pub use verifier::{dequantize_output, verify, VerifiedOutput};

@@ -10,6 +10,8 @@
 //! `claim = Σ_m eq(s, m) · (scale · member(r) + offset)`. The member evaluations become
 //! claims on the activation commitment.
 
+use std::time::Instant;
+
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::logup::{self, LookupClaims, LookupWitness};
 use zkinfer_protocol::mle::{eq_table, evaluate_base};
@@ -17,9 +19,10 @@ use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use crate::claims::ClaimBook;
-use crate::layout::{table_for, Layout, TableLayout, WitnessGroup};
+use crate::layout::{table_for, Layout, TableKey, TableLayout, WitnessGroup};
 use crate::proof::TableProof;
-use zkinfer_model::ir::QuantModel;
+use crate::prover::PhaseTimes;
+use zkinfer_model::ir::{QOp, QuantModel};
 
 /// Every group's concatenated witness, from the committed polynomials.
 pub fn group_witnesses(table: &TableLayout, polys: &[Vec<F>]) -> Vec<LookupWitness> {
@@ -62,9 +65,11 @@ pub fn prove(
     polys: &[Vec<F>],
     book: &mut ClaimBook,
     tr: &mut Transcript,
+    timings: &mut PhaseTimes,
 ) -> Vec<TableProof> {
     let mut proofs = Vec::with_capacity(layout.tables.len());
     for t in &layout.tables {
+        let clock = Instant::now();
         let table = table_for(model, &t.key);
         let witnesses = group_witnesses(t, polys);
         tr.label(b"lookup");
@@ -90,8 +95,22 @@ pub fn prove(
         };
         file_claims(t, &claims, &proof, book, tr).expect("honest lookup claims are consistent");
         proofs.push(proof);
+        timings.add(table_name(model, &t.key), clock.elapsed());
     }
     proofs
+}
+
+/// A table's name in time reports: its kind, and the function of a LUT.
+pub fn table_name(model: &QuantModel, key: &TableKey) -> String {
+    match key {
+        TableKey::Range { bits } => format!("range 2^{bits}"),
+        TableKey::Clamp { .. } => "clamp".into(),
+        TableKey::Saturate { bits, .. } => format!("clamp 2^{bits}"),
+        TableKey::Lut { op } => match model.ops.get(*op) {
+            Some(QOp::Lut { func, .. }) => format!("lut {func}"),
+            _ => "lut".into(),
+        },
+    }
 }
 
 /// Checks every table's lookup proof; files the resulting claims in `book`.

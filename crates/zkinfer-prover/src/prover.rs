@@ -28,6 +28,46 @@ pub struct ProveTimings {
     pub layers: Duration,
     pub weight_opening: Duration,
     pub activation_opening: Duration,
+    /// `lookups` per table kind (`lookups::table_name`: a LUT by its function).
+    pub lookup_tables: PhaseTimes,
+    /// `layers` per ONNX module or composite op ([`module_of`]).
+    pub layer_modules: PhaseTimes,
+}
+
+/// Durations summed per name, in first-seen order.
+#[derive(Clone, Debug, Default)]
+pub struct PhaseTimes(pub Vec<(String, Duration)>);
+
+impl PhaseTimes {
+    pub fn add(&mut self, name: String, d: Duration) {
+        match self.0.iter_mut().find(|e| e.0 == name) {
+            Some(e) => e.1 += d,
+            None => self.0.push((name, d)),
+        }
+    }
+}
+
+/// A group for time reports, from an ONNX value's exporter path name: the
+/// value's ONNX op when it is a composite one zkinfer lowers into several
+/// steps (`…/ln1/LayerNormalization_output_0/center#4` → `LayerNormalization`,
+/// also `Softmax`, `Gather`), else its module
+/// (`/blocks.0/mlp/mlp.1/Mul_1_output_0` → `mlp`, `/blocks.0/qkv/Add_output_0`
+/// → `qkv`); `other` for names without an exporter path. Reports only.
+pub fn module_of(tensor_name: &str) -> String {
+    const COMPOSITE: [&str; 3] = ["LayerNormalization", "Softmax", "Gather"];
+    let parts: Vec<&str> = tensor_name.split('/').filter(|p| !p.is_empty()).collect();
+    let Some(k) = parts.iter().position(|p| p.contains("_output_")) else {
+        return "other".into();
+    };
+    let strip = |p: &str| {
+        p.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '_')
+            .to_string()
+    };
+    let op = strip(parts[k].split("_output_").next().unwrap_or(""));
+    if COMPOSITE.contains(&op.as_str()) || k == 0 {
+        return op;
+    }
+    strip(parts[k - 1])
 }
 
 impl ProveTimings {
@@ -174,7 +214,14 @@ pub(crate) fn prove_witness(
     progress("proving lookups");
     let clock = Instant::now();
     let mut book = ClaimBook::new(model.tensors.len());
-    let lookups = lookups::prove(model, layout, &act_polys, &mut book, &mut tr);
+    let lookups = lookups::prove(
+        model,
+        layout,
+        &act_polys,
+        &mut book,
+        &mut tr,
+        &mut timings.lookup_tables,
+    );
     timings.lookups = clock.elapsed();
 
     progress("proving layers");
@@ -191,12 +238,15 @@ pub(crate) fn prove_witness(
         book: &mut book,
         tr: &mut tr,
     };
-    let layers: Vec<LayerProof> = layout
-        .ops
-        .iter()
-        .rev()
-        .filter_map(|op| op.prove(&mut ctx))
-        .collect();
+    let mut layers: Vec<LayerProof> = Vec::new();
+    for op in layout.ops.iter().rev() {
+        let op_clock = Instant::now();
+        layers.extend(op.prove(&mut ctx));
+        let (_, out) = model.ops[op.index()].io();
+        timings
+            .layer_modules
+            .add(module_of(&model.tensors[out].name), op_clock.elapsed());
+    }
     timings.layers = clock.elapsed();
 
     progress("opening the weight commitment");
@@ -276,4 +326,28 @@ pub(crate) fn fill_multiplicities(pk: &ProvingKey, polys: &mut [Vec<F>]) -> Resu
         polys[t.multiplicity_poly] = m;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::module_of;
+
+    #[test]
+    fn report_groups_follow_the_exporters_path_names() {
+        for (name, group) in [
+            (
+                "/blocks/blocks.0/ln1/LayerNormalization_output_0/center#4/requant",
+                "LayerNormalization",
+            ),
+            ("/blocks/blocks.1/Softmax_output_0/exp#32/exp_in", "Softmax"),
+            ("/blocks/blocks.0/mlp/mlp.1/Mul_1_output_0", "mlp"),
+            ("/blocks/blocks.1/qkv/Add_output_0", "qkv"),
+            ("/blocks/blocks.1/Reshape_3_output_0/requant", "blocks"),
+            ("/Gemm_output_0", "Gemm"),
+            ("input:one_hot", "other"),
+            ("", "other"),
+        ] {
+            assert_eq!(module_of(name), group, "{name}");
+        }
+    }
 }
