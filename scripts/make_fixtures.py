@@ -977,6 +977,19 @@ def lowerings(outdir):
          kernel_shape=[2], p=3), [1, 5], [1, 4], []),
     ]:
         save(outdir, name, [node], inits, in_shape, out_shape, rng.standard_normal(in_shape))
+    # AlexNet-style local response normalization across channels (size 3 of
+    # 4 channels: edge windows cut), between a Conv+ReLU and a pool
+    rng = np.random.default_rng(31)  # its own stream: the fixtures above stay as committed
+    save(outdir, "lower_lrn", [
+        N("Conv", ["input", "cw", "cb"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        N("Relu", ["c"], ["r"], name="relu"),
+        N("LRN", ["r"], ["n"], name="lrn", size=3, alpha=0.3, beta=0.75, bias=1.0),
+        N("MaxPool", ["n"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        N("Flatten", ["p"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("cw", w(rng, 4, 2, 3, 3, scale=1.0)), init("cb", w(rng, 4, scale=0.1)),
+        init("fw", w(rng, 3, 4 * 2 * 2)), init("fb", w(rng, 3, scale=0.1))],
+        [2, 4, 4], [3], rng.standard_normal((2, 4, 4)))
 
 
 def gelu_subgraphs(outdir):

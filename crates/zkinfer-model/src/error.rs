@@ -61,6 +61,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "LayerNormalization",
     "InstanceNormalization",
     "LpNormalization",
+    "LRN",
     "PRelu",
     "Greater",
     "Less",

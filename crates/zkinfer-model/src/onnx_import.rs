@@ -1418,7 +1418,11 @@ impl Importer {
                 let shape = self.tensors[y].shape.clone();
                 self.name_result(&at, y, shape);
             }
-            "LayerNormalization" | "InstanceNormalization" | "LpNormalization" | "PRelu" => {
+            "LayerNormalization"
+            | "InstanceNormalization"
+            | "LpNormalization"
+            | "LRN"
+            | "PRelu" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();
                 let r = xs.len() as i64;
@@ -1483,6 +1487,26 @@ impl Importer {
                             )));
                         }
                         self.lp_normalize(&at, x, axis as usize, p)
+                    }
+                    "LRN" => {
+                        let size = attr_i(node, "size", 0);
+                        let (alpha, beta) =
+                            (attr_f(node, "alpha", 1e-4), attr_f(node, "beta", 0.75));
+                        let bias = attr_f(node, "bias", 1.0);
+                        if xs.len() < 2 || !(1..=xs[1] as i64 * 2 + 1).contains(&size) {
+                            return Err(bad(format!(
+                                "size {size} for input {xs:?} (1 to twice the channels, plus one)"
+                            )));
+                        }
+                        // The powered sum must stay positive (ONNX gives NaN or
+                        // inf otherwise): a positive bias and alpha keep it at
+                        // least `bias`.
+                        if !(bias > 0.0 && alpha >= 0.0 && beta.is_finite()) {
+                            return Err(bad(format!(
+                                "bias {bias}, alpha {alpha}, beta {beta} (bias > 0, alpha ≥ 0 and a finite beta are supported)"
+                            )));
+                        }
+                        self.lrn(&at, x, size as usize, alpha, beta, bias)
                     }
                     _ => {
                         // PRelu. Before opset 7 a rank-1 slope of C values is

@@ -518,6 +518,48 @@ impl Importer {
         self.unmerge(at, y, &shape, perm)
     }
 
+    /// LRN: `x / (bias + alpha/size · Σ_window x²)^beta`, the window `size`
+    /// channels around each (ONNX: `[c − ⌊(size−1)/2⌋, c + ⌈(size−1)/2⌉]`,
+    /// cut at the edges). The squares' window sum, scaled and shifted, is one
+    /// Dense over the channel axis with a banded constant matrix (its bias is
+    /// `bias`); the power is the `Pow(−beta)` table, defined because the sum
+    /// is at least `bias > 0`.
+    pub(crate) fn lrn(
+        &mut self,
+        at: &Lowering,
+        x: FId,
+        size: usize,
+        alpha: f64,
+        beta: f64,
+        bias: f64,
+    ) -> FId {
+        let shape = self.shape(x);
+        if beta == 0.0 {
+            return x;
+        }
+        let (xm, perm) = self.gather_axes_last(at, x, &[1]);
+        let mshape = self.shape(xm);
+        let c = *mshape.last().expect("non-empty");
+        let sq = self.emit(at, "square", FOpKind::Mul, vec![xm, xm], mshape.clone());
+        let (below, above) = ((size - 1) / 2, size / 2);
+        let mut w = vec![0.0; c * c];
+        for o in 0..c {
+            for i in o.saturating_sub(below)..(o + above + 1).min(c) {
+                w[o * c + i] = alpha / size as f64;
+            }
+        }
+        let kind = FOpKind::Dense {
+            w,
+            b: vec![bias; c],
+            in_dim: c,
+            out_dim: c,
+        };
+        let s = self.emit(at, "window_sum", kind, vec![sq], mshape.clone());
+        let d = self.unary(at, s, UnaryFn::Pow { p: -beta }, "pow");
+        let y = self.emit(at, "lrn", FOpKind::Mul, vec![xm, d], mshape);
+        self.unmerge(at, y, &shape, perm)
+    }
+
     /// Undoes [`Importer::gather_axes_last`]: the merge, then the transpose.
     pub(crate) fn unmerge(
         &mut self,

@@ -133,6 +133,14 @@ fn lowered_graphs_match_tract_and_hold_the_expected_ops() {
     assert_eq!(pow("lower_pow_frac"), Some(UnaryFn::Pow { p: 1.5 }));
     assert_eq!(pow("lower_pow_sqrt"), Some(UnaryFn::Sqrt));
     assert_eq!(pow("lower_const_div"), Some(UnaryFn::Reciprocal));
+    // LRN: the squares' window sum is one banded Dense over the channels,
+    // then the Pow(−beta) table and a Mul.
+    let k = kinds(&float_graph("lower_lrn"));
+    assert!(k.contains(&"Dense") && k.contains(&"Mul"), "{k:?}");
+    assert!(float_graph("lower_lrn")
+        .ops
+        .iter()
+        .any(|o| matches!(o.kind, FOpKind::Unary(UnaryFn::Pow { p }) if p == -0.75)));
     // the folded uniform constant is a bias of the Conv: nothing is left of it
     assert_eq!(
         kinds(&float_graph("lower_constant_of_shape")),
