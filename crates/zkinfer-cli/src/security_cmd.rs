@@ -19,6 +19,11 @@ pub struct SecurityArgs {
 pub fn run_security(a: SecurityArgs) -> Result<()> {
     let vk = VerifyingKey::load(&a.vk)?;
     let r = zkinfer_prover::security::report(&vk);
+    // The activation commitment's parameters follow from the key and the
+    // statement's layout (one sample here; `prove` derives them per batch).
+    let act = zkinfer_prover::Layout::new(&vk.structure)
+        .ok()
+        .map(|l| zkinfer_prover::activation_params(&vk, &l));
     if a.json {
         let comps: Vec<_> = r
             .components
@@ -27,7 +32,7 @@ pub fn run_security(a: SecurityArgs) -> Result<()> {
             .collect();
         println!(
             "{}",
-            json!({"total_bits": r.total_bits, "components": comps, "assumption": r.assumption, "mode": vk.mode.to_string(), "pcs_params": vk.pcs_params})
+            json!({"total_bits": r.total_bits, "components": comps, "assumption": r.assumption, "mode": vk.mode.to_string(), "pcs_params": vk.pcs_params, "activation_pcs_params": act})
         );
     } else {
         for (n, b) in &r.components {
@@ -36,6 +41,9 @@ pub fn run_security(a: SecurityArgs) -> Result<()> {
         println!("{:>7.1} bits  total ({})", r.total_bits, r.assumption);
         println!("commitment mode: {}", vk.mode);
         println!("parameters: {:?}", vk.pcs_params);
+        if let Some(p) = act {
+            println!("activation parameters: {p:?}");
+        }
     }
     Ok(())
 }

@@ -35,6 +35,7 @@ fn params() -> PcsParams {
                 starting_log_inv_rate: v[3],
                 split_padding: false,
                 reduce_claims: false,
+                unique_decoding: false,
             }
         }
         Err(_) => PcsParams::default(),

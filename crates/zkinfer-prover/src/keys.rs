@@ -381,7 +381,9 @@ pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
     let (_, num_claims) = crate::security::claim_counts(vk, layout);
     let params_of =
         |mode: CommitmentMode| with_claim_reduction(mode.params_for_size(nvs), nvs, num_claims);
-    match vk.mode {
+    let below_target =
+        |p: &PcsParams| crate::security::report_with(vk, layout, p).total_bits < TARGET_BITS;
+    let p = match vk.mode {
         CommitmentMode::Fast => {
             let p = params_of(CommitmentMode::Fast);
             let small =
@@ -389,13 +391,25 @@ pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
             // Rate 1/2's larger candidate lists cost the lookups and layer
             // reductions bits: where the proof would fall below the target,
             // the activations take rate 1/4.
-            if small || crate::security::report_with(vk, layout, &p).total_bits < TARGET_BITS {
+            if small || below_target(&p) {
                 params_of(CommitmentMode::Compact)
             } else {
                 p
             }
         }
         CommitmentMode::Compact => params_of(CommitmentMode::Compact),
+    };
+    // Still below (GPT-2's ~2^26 looked-up rows): unique decoding, whose
+    // list of one candidate costs the outer checks nothing.
+    if below_target(&p) {
+        let n = stacked_num_vars(&p, nvs).unwrap_or(0);
+        PcsParams {
+            unique_decoding: true,
+            ..p
+        }
+        .least_grinding(n)
+    } else {
+        p
     }
 }
 

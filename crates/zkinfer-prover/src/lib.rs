@@ -30,8 +30,8 @@ mod verifier;
 
 pub use error::ProveError;
 pub use keys::{
-    setup, setup_with_mode, CommitmentMode, ProvingKey, VerifyingKey, KEY_FORMAT_VERSION,
-    TARGET_BITS,
+    activation_params, setup, setup_with_mode, CommitmentMode, ProvingKey, VerifyingKey,
+    KEY_FORMAT_VERSION, TARGET_BITS,
 };
 pub use layout::{table_for, Layout, LimbBits};
 pub use proof::Proof;

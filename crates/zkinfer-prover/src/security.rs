@@ -172,7 +172,7 @@ fn compose(
     SecurityReport {
         total_bits: combine_bits(&bits),
         components,
-        assumption: "proven (Johnson-bound list decoding for WHIR; Schwartz–Zippel elsewhere); hashes modelled as random oracles",
+        assumption: "proven (WHIR in the Johnson-bound list-decoding or, where its parameters say so, the unique-decoding regime; Schwartz–Zippel elsewhere); hashes modelled as random oracles",
     }
 }
 

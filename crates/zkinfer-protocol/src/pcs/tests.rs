@@ -635,6 +635,7 @@ fn pcs_explore_parameters() {
                 starting_log_inv_rate: rate,
                 split_padding: false,
                 reduce_claims: false,
+                unique_decoding: false,
             }
             .protocol_parameters(n);
             if rr > 0 {
@@ -1061,4 +1062,49 @@ fn stacked_layout_reduces_per_part_and_is_binding() {
     assert_eq!(check(&tables, &t_com, &claims, &t_proof, b"stack"), Ok(()));
     assert!(check(&pcs, &com, &claims, &t_proof, b"stack").is_err());
     assert!(check(&tables, &t_com, &claims, &proof, b"stack").is_err());
+}
+
+/// WHIR in the unique-decoding regime: complete and binding in both layouts,
+/// and its candidate list is one polynomial (no bits lost by the outer
+/// checks), where the Johnson regime's is larger.
+#[test]
+fn unique_decoding_is_binding_with_a_list_of_one() {
+    for reduce in [false, true] {
+        let mut r = rng(29);
+        let polys = vec![rand_poly(&mut r, 1 << 12), rand_poly(&mut r, 1 << 9)];
+        let johnson = PcsParams {
+            reduce_claims: reduce,
+            ..PcsParams::for_polys(&[12, 9])
+        };
+        let n = stacked_num_vars(&johnson, &[12, 9]).unwrap();
+        let params = PcsParams {
+            unique_decoding: true,
+            ..johnson.clone()
+        }
+        .least_grinding(n);
+        let pcs = Pcs::new(params.clone());
+        let (com, data) = pcs.commit(&polys).unwrap();
+        let claims = vec![
+            claim(&polys, 0, rand_point(&mut r, 12)),
+            claim(&polys, 1, rand_point(&mut r, 9)),
+            claim(&polys, 0, rand_point(&mut r, 12)),
+        ];
+        let proof = prove(&pcs, &data, &claims, b"ud");
+        assert_eq!(check(&pcs, &com, &claims, &proof, b"ud"), Ok(()));
+        for k in 0..claims.len() {
+            let mut bad = claims.clone();
+            bad[k].value += EF::ONE;
+            assert!(check(&pcs, &com, &bad, &proof, b"ud").is_err(), "value {k}");
+        }
+        // A Johnson-regime proof of the same data does not pass as this one.
+        let j = Pcs::new(johnson.clone());
+        let (j_com, j_data) = j.commit(&polys).unwrap();
+        let j_proof = prove(&j, &j_data, &claims, b"ud");
+        assert!(check(&pcs, &j_com, &claims, &j_proof, b"ud").is_err());
+        let (bits, list) = commitment_security(&params, &[12, 9], claims.len()).unwrap();
+        assert!(bits >= 100.0, "{bits}");
+        assert_eq!(list, 0.0);
+        let (_, j_list) = commitment_security(&johnson, &[12, 9], claims.len()).unwrap();
+        assert!(j_list > 0.0, "{j_list}");
+    }
 }
