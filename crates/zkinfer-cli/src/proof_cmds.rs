@@ -266,6 +266,7 @@ pub fn run_verify(a: VerifyArgs) -> Result<()> {
         println!(
             "{}",
             json!({"verified": result.is_ok(), "verify_s": secs, "model_id": vk.model_id_hex(),
+                   "security_bits": result.as_ref().ok().map(|v| v.security_bits),
                    "output": output, "output_int": output_int,
                    "error": result.as_ref().err().map(|e| format!("{e:#}"))})
         );
@@ -274,9 +275,10 @@ pub fn run_verify(a: VerifyArgs) -> Result<()> {
         Ok(v) => {
             if !a.json {
                 println!(
-                    "verified ({:.1} ms, model {})",
+                    "verified ({:.1} ms, model {}, {:.1} bits)",
                     secs * 1e3,
-                    vk.model_id_hex()
+                    vk.model_id_hex(),
+                    v.security_bits
                 );
                 if let Some(g) = &file.generation {
                     println!(

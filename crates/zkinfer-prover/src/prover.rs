@@ -206,7 +206,17 @@ pub(crate) fn prove_witness(
 
     progress("committing activations");
     let clock = Instant::now();
-    let act_pcs = Pcs::new(activation_params(&pk.vk, layout));
+    let act_params = activation_params(&pk.vk, layout);
+    // The verifier refuses a statement below the target (`verifier.rs`):
+    // say so before proving it.
+    let bits = crate::security::report_with(&pk.vk, layout, &act_params).total_bits;
+    if bits < crate::keys::TARGET_BITS {
+        return Err(ProveError::Key(format!(
+            "a proof of this statement would compute {bits:.1} bits of soundness, below the {} bits zkinfer requires: prove fewer samples at once",
+            crate::keys::TARGET_BITS
+        )));
+    }
+    let act_pcs = Pcs::new(act_params);
     let (act_commitment, act_data) = act_pcs.commit(&act_polys)?;
     act_pcs.absorb_commitment(&act_commitment, &mut tr);
     timings.commit = clock.elapsed();

@@ -26,6 +26,9 @@ fn malformed(msg: impl Into<String>) -> VerifyError {
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerifiedOutput {
     pub model_id: [u8; 32],
+    /// The computed soundness of this statement's proofs, in bits (at least
+    /// [`crate::TARGET_BITS`]: `verify` refuses anything below).
+    pub security_bits: f64,
     /// The quantized output, as proven.
     pub output_int: Vec<i64>,
     /// [`dequantize_output`] of `output_int`.
@@ -113,6 +116,17 @@ pub fn verify(
             vk.model_id_hex()
         )));
     }
+    let act_params = activation_params(vk, &layout);
+    // The statement's own computed soundness (a batch or an accuracy
+    // statement has more claims and rows than the one-sample figure `setup`
+    // checked): below the target, nothing is "verified".
+    let security_bits = crate::security::report_with(vk, &layout, &act_params).total_bits;
+    if security_bits < crate::keys::TARGET_BITS {
+        return Err(statement(format!(
+            "a proof of this statement computes {security_bits:.1} bits of soundness, below the {} bits zkinfer requires (`zkinfer security`)",
+            crate::keys::TARGET_BITS
+        )));
+    }
     check_statement(vk, input, output)?;
     if proof.activation_commitment.poly_num_vars != layout.activation_num_vars {
         return Err(malformed("activation commitment has the wrong layout"));
@@ -123,7 +137,7 @@ pub fn verify(
         ));
     }
     let pcs = Pcs::new(vk.pcs_params.clone());
-    let act_pcs = Pcs::new(activation_params(vk, &layout));
+    let act_pcs = Pcs::new(act_params);
     let mut tr = start_transcript(vk, input, output);
     act_pcs.absorb_commitment(&proof.activation_commitment, &mut tr);
 
@@ -182,6 +196,7 @@ pub fn verify(
         .map_err(|e| VerifyError::Opening(format!("activations: {e}")))?;
     Ok(VerifiedOutput {
         model_id: proof.model_id,
+        security_bits,
         output_int: output.to_vec(),
         output: dequantize_output(vk, output),
     })

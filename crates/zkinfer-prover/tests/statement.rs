@@ -63,6 +63,29 @@ fn verify_returns_the_dequantized_output() {
     assert_ne!(other.model_id(), pk.vk.model_id());
 }
 
+/// A statement's own computed soundness is checked, not only the one-sample
+/// figure `setup` checked: a batch so large that its lookups' identities
+/// fall below 100 bits is refused by name before any value is read, and an
+/// ordinary statement reports its figure.
+#[test]
+fn verify_refuses_a_statement_below_the_target_security() {
+    let mut m = mlp(&[3, 8192, 2], 5);
+    m.dynamic_batch = true;
+    let pk = setup(m, None).expect("setup");
+    let x = input(3, 5);
+    let out = prove(&pk, &x).expect("prove");
+    let v = verify(&pk.vk, &x, &out.output, &out.proof).expect("verifies");
+    assert!(v.security_bits >= 100.0, "{}", v.security_bits);
+    // The same model id for any sample count; 2^16 samples of 2^13 hidden
+    // values: ≥ 2^29 looked-up rows per lookup table.
+    let huge = pk.vk.for_batch(1 << 16).expect("a symbolic batch");
+    let err = verify(&huge, &x, &out.output, &out.proof).expect_err("below target");
+    assert!(
+        matches!(&err, VerifyError::Statement(m) if m.contains("bits of soundness, below the 100")),
+        "{err}"
+    );
+}
+
 #[test]
 fn verify_rejects_values_outside_their_bounds() {
     let pk = setup(mlp(&[9, 5, 4], 4), None).expect("setup");
