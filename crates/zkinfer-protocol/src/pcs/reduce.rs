@@ -194,16 +194,7 @@ mod tests {
     /// Boolean slot bits, then random coordinates — some of them Boolean
     /// too (a claim's own leading zeros), which nests its slot deeper.
     fn point(r: &mut StdRng, n: usize, sub: usize, slot: usize, zeros: usize) -> Vec<EF> {
-        let mut z: Vec<EF> = (0..n - sub)
-            .rev()
-            .map(|b| {
-                if (slot >> b) & 1 == 1 {
-                    EF::ONE
-                } else {
-                    EF::ZERO
-                }
-            })
-            .collect();
+        let mut z = super::super::stack::index_bits(slot, n - sub);
         z.extend((0..sub).map(|i| if i < zeros { EF::ZERO } else { ef(r) }));
         z
     }

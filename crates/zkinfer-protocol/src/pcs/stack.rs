@@ -44,16 +44,7 @@ impl Stack {
     pub fn point(&self, claim: &Claim) -> Point<EF> {
         let prefix = self.num_vars - claim.point.len();
         let slot = self.offsets[claim.poly] >> claim.point.len();
-        let mut coords: Vec<EF> = (0..prefix)
-            .rev()
-            .map(|b| {
-                if (slot >> b) & 1 == 1 {
-                    EF::ONE
-                } else {
-                    EF::ZERO
-                }
-            })
-            .collect();
+        let mut coords = index_bits(slot, prefix);
         coords.extend_from_slice(&claim.point);
         Point::new(coords)
     }
@@ -68,4 +59,19 @@ impl Stack {
         }
         table
     }
+}
+
+/// The `bits` binary digits of `index`, most significant first, as a point's
+/// Boolean coordinates.
+pub fn index_bits(index: usize, bits: usize) -> Vec<EF> {
+    (0..bits)
+        .rev()
+        .map(|b| {
+            if (index >> b) & 1 == 1 {
+                EF::ONE
+            } else {
+                EF::ZERO
+            }
+        })
+        .collect()
 }

@@ -721,20 +721,22 @@ fn pcs_profile_open() {
     }
 }
 
-/// A commitment split into two WHIR instances (`split_padding`): complete,
-/// and every binding the single-instance tests check holds per part.
-#[test]
-fn pcs_split_commitment_is_complete_and_binding() {
-    let mut r = rng(21);
+/// Polynomials of 2^20, 1000 and 2^17 entries committed split in two WHIR
+/// instances (2^20 and 2^18) in either layout.
+fn split_commitment(
+    r: &mut StdRng,
+    reduce: bool,
+) -> (PcsParams, Pcs, Vec<Vec<F>>, Commitment, CommittedData) {
     let params = PcsParams {
         split_padding: true,
+        reduce_claims: reduce,
         ..PcsParams::for_polys(&[20, 10, 17])
     };
     let pcs = Pcs::new(params.clone());
     let polys = vec![
-        rand_poly(&mut r, 1 << 20),
-        rand_poly(&mut r, 1000),
-        rand_poly(&mut r, 1 << 17),
+        rand_poly(r, 1 << 20),
+        rand_poly(r, 1000),
+        rand_poly(r, 1 << 17),
     ];
     let (com, data) = pcs.commit(&polys).unwrap();
     assert_eq!(com.roots.len(), 2);
@@ -743,6 +745,15 @@ fn pcs_split_commitment_is_complete_and_binding() {
         part_num_vars(&params, &com.poly_num_vars),
         Some(vec![20, 18])
     );
+    (params, pcs, polys, com, data)
+}
+
+/// A commitment split into two WHIR instances (`split_padding`): complete,
+/// and every binding the single-instance tests check holds per part.
+#[test]
+fn pcs_split_commitment_is_complete_and_binding() {
+    let mut r = rng(21);
+    let (params, pcs, polys, com, data) = split_commitment(&mut r, false);
     let claims = vec![
         claim(&polys, 2, rand_point(&mut r, 17)),
         claim(&polys, 0, rand_point(&mut r, 20)),
@@ -1013,24 +1024,7 @@ fn claims_that_do_not_fit_are_errors_not_panics() {
 #[test]
 fn stacked_layout_reduces_per_part_and_is_binding() {
     let mut r = rng(23);
-    let params = PcsParams {
-        split_padding: true,
-        reduce_claims: true,
-        ..PcsParams::for_polys(&[20, 10, 17])
-    };
-    let pcs = Pcs::new(params.clone());
-    let polys = vec![
-        rand_poly(&mut r, 1 << 20),
-        rand_poly(&mut r, 1000),
-        rand_poly(&mut r, 1 << 17),
-    ];
-    let (com, data) = pcs.commit(&polys).unwrap();
-    assert_eq!(com.roots.len(), 2);
-    assert_eq!(data.part_num_vars(), vec![20, 18]);
-    assert_eq!(
-        part_num_vars(&params, &com.poly_num_vars),
-        Some(vec![20, 18])
-    );
+    let (params, pcs, polys, com, data) = split_commitment(&mut r, true);
     let claims = vec![
         claim(&polys, 2, rand_point(&mut r, 17)),
         claim(&polys, 0, rand_point(&mut r, 20)),
