@@ -1183,6 +1183,20 @@ def lowerings_seq(outdir):
                                          hidden_size=2)],
          [init("W", w(rng, 1, 2, 3)), init("R", w(rng, 1, 2, 2))], [1, 3], [1, 1, 2],
          rng.standard_normal((5, 1, 3)), batch=5)
+    # PyTorch attention exports whose batch axis does not stay first: nn.MultiheadAttention on a
+    # sequence-first [T, 1, E] input (a trained-like nonzero in_proj_bias), and a batch-first
+    # TransformerEncoderLayer (its MatMuls run over a transposed batch axis). Both are proven as one
+    # sample of their whole input (whole_batch.rs), their Shape → Slice → Concat → Reshape shape
+    # arithmetic kept as computed. Own seed: the fixtures above stay as committed.
+    torch.manual_seed(97)
+    mha = nn.MultiheadAttention(16, 2)
+    with torch.no_grad():
+        mha.in_proj_bias.normal_(0.0, 0.1)
+    save_torch(outdir, "seq_mha_seq_first", Net(lambda s, x: s.m(x, x, x, need_weights=False)[0], m=mha),
+               np.random.default_rng(97).standard_normal((5, 1, 16)), dynamic=False)
+    enc = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+    save_torch(outdir, "seq_encoder_batch_first", Net(lambda s, x: s.e(x, src_mask=None, is_causal=False), e=enc),
+               np.random.default_rng(98).standard_normal((1, 5, 16)), dynamic=False)
 
 
 def single_ops(outdir):

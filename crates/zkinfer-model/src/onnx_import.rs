@@ -1137,6 +1137,12 @@ impl Importer {
                             }
                             _ => return self.lower_const_div(&cx, x, v),
                         };
+                        // Adding zero or multiplying by one (a freshly
+                        // initialized bias, a folded no-op scale): the input.
+                        if scale.iter().all(|&a| a == 1.0) && shift.iter().all(|&b| b == 0.0) {
+                            self.values.insert(out_name, x);
+                            return Ok(());
+                        }
                         // Ranks other than 2 and 4 have no per-channel integer
                         // op: a uniform affine is a diagonal row-wise Dense over
                         // the last axis, a per-channel one goes through a rank-4

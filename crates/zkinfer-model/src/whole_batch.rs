@@ -103,6 +103,7 @@ pub fn rewrite(proto: &pb::ModelProto) -> std::result::Result<pb::ModelProto, St
     let mut w = Writer {
         opset,
         consts: graph.initializer.iter().map(|t| t.name.clone()).collect(),
+        unchanged: graph.initializer.iter().map(|t| t.name.clone()).collect(),
         initializers: graph
             .initializer
             .iter()
@@ -172,6 +173,11 @@ struct Writer {
     opset: i64,
     /// Names of constant values (initializers and Constant outputs).
     consts: std::collections::HashSet<String>,
+    /// Values the rewrite leaves as they were (no leading axis): the
+    /// constants, a `Shape` of an activation (sliced back to the original
+    /// shape) and anything computed from such values only — the shape
+    /// arithmetic exporters emit (`Shape → Slice → Concat → Reshape`).
+    unchanged: std::collections::HashSet<String>,
     initializers: HashMap<String, pb::TensorProto>,
     new_inits: Vec<pb::TensorProto>,
     nodes: Vec<pb::NodeProto>,
@@ -272,7 +278,36 @@ impl Writer {
         let op = node.op_type.clone();
         let attr_i =
             |n: &pb::NodeProto, k: &str| n.attribute.iter().find(|a| a.name == k).map(|a| a.i);
+        let mut inputs = node.input.iter().filter(|s| !s.is_empty()).peekable();
+        if op != "Constant" && inputs.peek().is_some() && inputs.all(|s| self.unchanged.contains(s))
+        {
+            // Arithmetic on unchanged values (shape computations, constant
+            // folding the exporter left): the same values as before.
+            self.unchanged.extend(node.output.iter().cloned());
+            self.nodes.push(node);
+            return Ok(());
+        }
         match op.as_str() {
+            "Shape" => return self.shape_of_activation(node),
+            "Reshape" | "Tile" | "Expand"
+                if node.input.get(1).is_some_and(|s| {
+                    self.unchanged.contains(s) && !self.initializers.contains_key(s)
+                }) =>
+            {
+                // A computed shape (or repeats): the leading 1 is concatenated.
+                let v = node.input[1].clone();
+                let one = self.int_init("lead_one", vec![1]);
+                let lifted = self.name(&v);
+                self.emit(
+                    "Concat",
+                    vec![one, v],
+                    lifted.clone(),
+                    vec![int_attr("axis", 0)],
+                );
+                node.input[1] = lifted;
+                self.nodes.push(node);
+                return Ok(());
+            }
             "Add" | "Sub" | "Mul" | "Div" if self.opset < 7 => {
                 // Legacy `axis` places B's axes in A's: a constant B keeps
                 // its rank, so its axis moves; an activation B gained the
@@ -310,6 +345,12 @@ impl Writer {
                     // default 1 before opset 13, −1 from 13
                     None if self.opset < 13 => node.attribute.push(int_attr("axis", 2)),
                     None => {}
+                }
+            }
+            "LayerNormalization" | "LpNormalization" => {
+                // default −1 (the last axis) stays
+                if let Some(a) = node.attribute.iter_mut().find(|a| a.name == "axis") {
+                    a.i = shift(a.i);
                 }
             }
             "Concat" | "Split" | "Gather" | "ArgMax" | "ArgMin" => {
@@ -400,12 +441,48 @@ impl Writer {
         }
         if op == "Constant" {
             self.consts.extend(node.output.iter().cloned());
+            self.unchanged.extend(node.output.iter().cloned());
             let value = node.attribute.iter().find(|a| a.name == "value");
             if let (Some(t), Some(out)) = (value.and_then(|a| a.t.clone()), node.output.first()) {
                 self.initializers.insert(out.clone(), t);
             }
         }
         self.nodes.push(node);
+        Ok(())
+    }
+
+    /// `Shape` of an activation: the shape without the new leading axis (its
+    /// `start`/`end` moved past it), so every computation on it sees the
+    /// original values.
+    fn shape_of_activation(&mut self, mut node: pb::NodeProto) -> Rewrite {
+        let out = node.output.first().cloned().ok_or("Shape without output")?;
+        let has = |n: &pb::NodeProto, k: &str| n.attribute.iter().any(|a| a.name == k);
+        if self.opset >= 15 || has(&node, "start") || has(&node, "end") {
+            match node.attribute.iter_mut().find(|a| a.name == "start") {
+                Some(a) => a.i = shift(a.i),
+                None => node.attribute.push(int_attr("start", 1)),
+            }
+            if let Some(a) = node.attribute.iter_mut().find(|a| a.name == "end") {
+                a.i = shift(a.i);
+            }
+            self.nodes.push(node);
+        } else {
+            let full = self.name(&out);
+            node.output = vec![full.clone()];
+            self.nodes.push(node);
+            if self.opset < 10 {
+                let attrs = vec![
+                    ints_attr("starts", vec![1]),
+                    ints_attr("ends", vec![i64::MAX]),
+                ];
+                self.emit("Slice", vec![full], out.clone(), attrs);
+            } else {
+                let starts = self.int_init("shape_start", vec![1]);
+                let ends = self.int_init("shape_end", vec![i64::MAX]);
+                self.emit("Slice", vec![full, starts, ends], out.clone(), vec![]);
+            }
+        }
+        self.unchanged.insert(out);
         Ok(())
     }
 

@@ -75,3 +75,27 @@ fn the_rewrite_moves_every_named_axis_and_refuses_channel_ops() {
     let err = whole_batch::rewrite(&proto).unwrap_err();
     assert!(err.contains("symbolic"), "{err}");
 }
+
+/// PyTorch's sequence-first MultiheadAttention: refused as samples (its
+/// batch axis is axis 1), rewritten as one sample with its shape arithmetic
+/// kept — a `Shape` of an activation is sliced back to the original shape,
+/// and the computations on it (constant `Mod`, `Slice`, `Concat`) pass
+/// through unchanged; a computed `Reshape` target gets the leading 1.
+#[test]
+fn shape_arithmetic_survives_the_rewrite() {
+    let bytes = read("seq_mha_seq_first.onnx");
+    assert!(import_onnx(&bytes).is_err(), "not splittable into samples");
+    let g = whole_batch::rewrite(&parse_proto(&bytes).unwrap()).unwrap();
+    let graph = g.graph.as_ref().unwrap();
+    let shapes: Vec<_> = graph.node.iter().filter(|n| n.op_type == "Shape").collect();
+    assert!(!shapes.is_empty());
+    for s in shapes {
+        // Sliced from index 1 (an opset-17 Shape takes `start`).
+        assert!(
+            s.attribute.iter().any(|a| a.name == "start" && a.i >= 1),
+            "{s:?}"
+        );
+    }
+    let (fm, _) = whole_batch::as_one_sample(&bytes).expect("one sample");
+    assert_eq!((fm.batch, fm.dynamic_batch), (1, false));
+}
