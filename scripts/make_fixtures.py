@@ -1184,8 +1184,8 @@ def lowerings_seq(outdir):
          [init("W", w(rng, 1, 2, 3)), init("R", w(rng, 1, 2, 2))], [1, 3], [1, 1, 2],
          rng.standard_normal((5, 1, 3)), batch=5)
     # PyTorch attention exports whose batch axis does not stay first: nn.MultiheadAttention on a
-    # sequence-first [T, 1, E] input (a trained-like nonzero in_proj_bias), and a batch-first
-    # TransformerEncoderLayer (its MatMuls run over a transposed batch axis). Both are proven as one
+    # sequence-first [T, 1, E] input (a trained-like nonzero in_proj_bias), and TransformerEncoderLayer
+    # batch-first (its MatMuls run over a transposed batch axis) and sequence-first. Both are proven as one
     # sample of their whole input (whole_batch.rs), their Shape → Slice → Concat → Reshape shape
     # arithmetic kept as computed. Own seed: the fixtures above stay as committed.
     torch.manual_seed(97)
@@ -1197,6 +1197,11 @@ def lowerings_seq(outdir):
     enc = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
     save_torch(outdir, "seq_encoder_batch_first", Net(lambda s, x: s.e(x, src_mask=None, is_causal=False), e=enc),
                np.random.default_rng(98).standard_normal((1, 5, 16)), dynamic=False)
+    # the sequence-first layer: its out_proj runs on [T·B, E] and is viewed back as [T, B, E] for the
+    # residual Add (one arrangement: a unit axis does not move an element)
+    enc = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0)
+    save_torch(outdir, "seq_encoder_seq_first", Net(lambda s, x: s.e(x, src_mask=None, is_causal=False), e=enc),
+               np.random.default_rng(99).standard_normal((5, 1, 16)), dynamic=False)
 
 
 def single_ops(outdir):

@@ -110,6 +110,14 @@ impl PaddedShape {
     }
 
     /// Position of logical (row-major) element `i` in the padded arrangement.
+    /// Whether `other` places every element where this shape does: the same
+    /// samples and the same axes but for axes of length 1 (a unit axis pads
+    /// to 1 and scales no stride in [`PaddedShape::padded_index`]).
+    pub fn same_arrangement(&self, other: &PaddedShape) -> bool {
+        let real = |d: &[usize]| d.iter().copied().filter(|&n| n != 1).collect::<Vec<_>>();
+        self.batch == other.batch && real(&self.dims) == real(&other.dims)
+    }
+
     pub fn padded_index(&self, i: usize) -> usize {
         // Hot in layouts of index maps: no allocation.
         let per = self.sample_len().max(1);
@@ -175,6 +183,17 @@ mod tests {
         let a = s.arrange(&[1i64, 2, 3, 4, 5, 6, 7, 8, 9], 0);
         assert_eq!(a, [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0, 7, 8, 9, 0]);
         assert_eq!(s.padded_index(4), 5);
+    }
+
+    #[test]
+    fn unit_axes_do_not_change_the_arrangement() {
+        let a = PaddedShape::of(vec![5, 16]);
+        let b = PaddedShape::of(vec![5, 1, 16]);
+        assert!(a.same_arrangement(&b));
+        assert!((0..80).all(|i| a.padded_index(i) == b.padded_index(i)));
+        assert!(!a.same_arrangement(&PaddedShape::of(vec![16, 5])));
+        assert!(!a.same_arrangement(&PaddedShape::of(vec![80])));
+        assert!(!a.same_arrangement(&a.clone().batched(2)));
     }
 
     #[test]

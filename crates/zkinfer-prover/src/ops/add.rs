@@ -60,7 +60,8 @@ pub(super) fn same_layout(
             "op #{i} ({what}): length mismatch"
         )));
     }
-    if lb.shapes[a] != lb.shapes[b] {
+    // `[T, E]` and `[T, 1, E]` (a view's unit axis) are one arrangement.
+    if !lb.shapes[a].same_arrangement(&lb.shapes[b]) {
         return Err(ProveError::Unsupported(format!(
             "op #{i} ({what}): its operands are laid out differently ({:?} vs {:?}); use tensors of the same shape",
             lb.shapes[a].dims, lb.shapes[b].dims

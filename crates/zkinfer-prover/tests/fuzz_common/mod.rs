@@ -359,6 +359,11 @@ pub fn run(t: Target, decode: impl Fn(&[u8]) -> bool) -> Outcome {
     let only: Option<u64> = env("ZKINFER_FUZZ_CASE");
     let timeout = Duration::from_secs(env("ZKINFER_FUZZ_TIMEOUT").unwrap_or(60));
     let watchdog = Watchdog::start(t.name, timeout);
+    // Panics the decoders catch themselves (a dependency's, behind
+    // `catch_unwind`) are printed without a backtrace: with RUST_BACKTRACE
+    // set, the default hook's symbolization is one allocation of megabytes,
+    // charged to the case as if the decoder had made it.
+    std::panic::set_hook(Box::new(|info| eprintln!("{info}")));
 
     // Case numbering: truncations first (deterministic; not for structured
     // mutators, whose inputs are text documents), then random cases, each
