@@ -1202,6 +1202,12 @@ def lowerings_seq(outdir):
     enc = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0)
     save_torch(outdir, "seq_encoder_seq_first", Net(lambda s, x: s.e(x, src_mask=None, is_causal=False), e=enc),
                np.random.default_rng(99).standard_normal((5, 1, 16)), dynamic=False)
+    # a Linear after an Expand of an unsqueezed activation: tract 0.23's optimizer fails on it
+    # ("declutter … EinSum"), so `compile` reports the import check as not run and goes on
+    torch.manual_seed(100)
+    save_torch(outdir, "seq_expand_tract_fails",
+               Net(lambda s, x: s.fc2(s.fc1(x).unsqueeze(1).expand(1, 3, 6)), fc1=nn.Linear(8, 6), fc2=nn.Linear(6, 2)),
+               np.random.default_rng(100).standard_normal((1, 8)), dynamic=False)
 
 
 def single_ops(outdir):

@@ -151,7 +151,10 @@ pub fn compile(a: CompileArgs) -> Result<()> {
         println!("  top-1 agreement   {:.2}%", 100.0 * report.top1_agreement);
         match report.tract_max_abs_diff {
             Some(d) => println!("  import check: |tract - float graph| = {d:.2e}"),
-            None => println!("  import check: not run (--no-tract-check, or tract cannot run this model's operators)"),
+            None => match &report.tract_failure {
+                Some(e) => println!("  import check: not run (tract failed on this graph: {e})"),
+                None => println!("  import check: not run (--no-tract-check, or tract cannot run this model's operators)"),
+            },
         }
     }
     Ok(())

@@ -159,6 +159,10 @@ pub enum ModelError {
     ModelFile(String),
     #[error("float reference (tract) failed: {0} (the import cross-check runs tract; `compile --no-tract-check` skips it)")]
     Tract(String),
+    /// tract read the graph and its inputs but its optimizer or runtime
+    /// failed (or panicked): a failure of tract's, not of the model.
+    #[error("tract failed to run the graph: {0}")]
+    TractRun(String),
 }
 
 pub type Result<T> = std::result::Result<T, ModelError>;

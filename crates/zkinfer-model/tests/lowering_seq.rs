@@ -124,3 +124,27 @@ fn refused_patterns_name_op_node_and_reason() {
         );
     }
 }
+
+/// tract 0.23's optimizer fails on a valid graph (a Linear after an Expand):
+/// `compile` goes on, reports the import cross-check as not run and why, and
+/// the float graph still agrees with onnxruntime.
+#[test]
+fn a_tract_failure_skips_the_cross_check_with_its_reason() {
+    let name = "seq_expand_tract_fails";
+    let (x, ort) = expected_sample(name);
+    let onnx = read(&format!("{name}.onnx"));
+    let (m, report) = compile(
+        &onnx,
+        name,
+        std::slice::from_ref(&x),
+        &CompileOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(report.tract_max_abs_diff, None);
+    let why = report.tract_failure.expect("tract's failure is reported");
+    assert!(why.contains("declutter"), "{why}");
+    assert!(!why.contains('\n') && why.len() <= 200);
+    assert!(max_rel(&imported(name).evaluate(&x).unwrap(), &ort) < 1e-5);
+    let (y, _) = run_quantized(&m, &x).unwrap();
+    assert!(max_rel(&y, &ort) < 5e-3);
+}
