@@ -25,8 +25,9 @@ pub struct SetupArgs {
     #[arg(long)]
     pub compact: bool,
     /// Write the keys even when proofs under them would compute less than
-    /// the 100 bits of soundness zkinfer targets (for experiments only:
-    /// such proofs must not be relied on).
+    /// the 100 bits of soundness zkinfer targets (for inspecting such a
+    /// model with `zkinfer security`: `prove` and `verify` refuse every
+    /// statement below the target).
     #[arg(long)]
     pub allow_weak_soundness: bool,
     #[arg(long)]
@@ -113,7 +114,7 @@ pub fn run_setup(a: SetupArgs) -> Result<()> {
             zkinfer_prover::TARGET_BITS
         );
         if !a.allow_weak_soundness {
-            bail!("{msg}; no key written (`--allow-weak-soundness` writes it anyway, for experiments)");
+            bail!("{msg}; no key written (`--allow-weak-soundness` writes it anyway, for `zkinfer security`; prove and verify refuse it)");
         }
         eprintln!("warning: {msg}");
     }

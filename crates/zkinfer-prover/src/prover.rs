@@ -212,7 +212,7 @@ pub(crate) fn prove_witness(
     let bits = crate::security::report_with(&pk.vk, layout, &act_params).total_bits;
     if bits < crate::keys::TARGET_BITS {
         return Err(ProveError::Key(format!(
-            "a proof of this statement would compute {bits:.1} bits of soundness, below the {} bits zkinfer requires: prove fewer samples at once",
+            "a proof of this statement would compute {bits:.1} bits of soundness, below the {} bits zkinfer requires (`zkinfer security`; for many samples, prove fewer at once)",
             crate::keys::TARGET_BITS
         )));
     }
