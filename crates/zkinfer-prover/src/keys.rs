@@ -190,11 +190,14 @@ fn weight_polys(model: &QuantModel, layout: &Layout) -> Result<Vec<Vec<F>>, Prov
 }
 
 fn build_pk(
-    model: QuantModel,
+    mut model: QuantModel,
     mode: CommitmentMode,
     params: PcsParams,
     expected: Option<&Commitment>,
 ) -> Result<ProvingKey, ProveError> {
+    // The original ONNX bytes serve float reports from the `.zkm`; a key
+    // never reads them (GPT-2: 650 MB of memory and key file).
+    model.onnx = Vec::new();
     // The requantization argument's no-wrap bounds (|x·m| + 2^s < 2^62) and
     // every static tensor bound the proofs rely on.
     model
