@@ -76,16 +76,16 @@ pub fn verify(a: &VerifyArgs, vk: &VerifyingKey, x: &[f64], labels_path: &Path) 
         println!(
             "{}",
             json!({"verified": result.is_ok(), "verify_s": secs, "model_id": vk.model_id_hex(),
-                   "correct": file.correct, "samples": file.samples, "accuracy": file.accuracy,
+                   "security_bits": result.as_ref().ok(), "correct": file.correct, "samples": file.samples, "accuracy": file.accuracy,
                    "dataset_digest": file.dataset_digest,
                    "error": result.as_ref().err().map(|e| format!("{e:#}"))})
         );
     }
     match result {
-        Ok(()) => {
+        Ok(bits) => {
             if !a.json {
                 println!(
-                    "verified ({:.1} ms, model {})",
+                    "verified ({:.1} ms, model {}, {bits:.1} bits)",
                     secs * 1e3,
                     vk.model_id_hex()
                 );

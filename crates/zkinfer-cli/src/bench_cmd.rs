@@ -241,6 +241,9 @@ pub fn run_bench(a: BenchArgs) -> Result<()> {
             if a.input.is_none() {
                 bail!("{m} is a compiled model: pass --input");
             }
+            if a.batch != 1 {
+                bail!("--batch applies to the synthetic models; a compiled model proves the samples its --input holds");
+            }
         } else if !CNNS.contains(&m.trim()) {
             parse_widths(m)?;
         }

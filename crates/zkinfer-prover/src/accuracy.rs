@@ -131,14 +131,15 @@ pub fn prove_accuracy(
 }
 
 /// Verifies an accuracy proof on the data set `x`, `labels` and checks every
-/// field of the file against what the proof shows.
+/// field of the file against what the proof shows; returns the statement's
+/// computed soundness in bits.
 pub fn verify_accuracy(
     vk: &VerifyingKey,
     x: &[f64],
     labels: &[i64],
     file: &AccuracyFile,
     proof: &Proof,
-) -> Result<()> {
+) -> Result<f64> {
     let fail = |m: String| Err(Error::OutputFile(m));
     if file.format != ACCURACY_FILE_VERSION {
         return fail(format!(
@@ -162,7 +163,7 @@ pub fn verify_accuracy(
     }
     let (n, input) = statement(&vk.structure, x, labels)?;
     let vk = vk.for_batch(n)?.for_accuracy()?;
-    verify(&vk, &input, &file.verdicts, proof)?;
+    let security_bits = verify(&vk, &input, &file.verdicts, proof)?.security_bits;
     let correct = file.verdicts.iter().filter(|&&v| v == 1).count();
     if file.samples != n || file.correct != correct {
         return fail(format!(
@@ -177,7 +178,7 @@ pub fn verify_accuracy(
             correct as f64 / n as f64
         ));
     }
-    Ok(())
+    Ok(security_bits)
 }
 
 #[cfg(test)]
