@@ -70,6 +70,11 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "data_movement",
         "attention_heads",
         "multi_three_batch2",
+        // LRN's banded window Dense and Pow table; a sequence-first PyTorch
+        // encoder layer (whole-batch rewrite, residual Add of operands that
+        // differ by a unit axis)
+        "lower_lrn",
+        "seq_encoder_seq_first",
     ]
     .into_iter()
     .map(|name| {
