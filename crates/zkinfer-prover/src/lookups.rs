@@ -1,5 +1,8 @@
-//! The lookup phase: one LogUp proof per table, with the table's witnesses
-//! of equal size merged into one longer witness.
+//! The lookup phase: one LogUp-GKR proof for every table (`logup::prove_many`:
+//! a root equation per table, one batched sumcheck per layer for all of
+//! them — a transformer's dozens of small function tables would otherwise
+//! pay a GKR each), with a table's witnesses of equal size merged into one
+//! longer witness.
 //!
 //! LogUp-GKR costs each *tree* four field elements per layer, so a deep CNN
 //! with dozens of range-checked tensors would pay dozens of trees. Witnesses
@@ -13,14 +16,14 @@
 use std::time::Instant;
 
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
-use zkinfer_protocol::logup::{self, LookupClaims, LookupWitness};
+use zkinfer_protocol::logup::{self, LookupClaims, LookupInstance, LookupWitness};
 use zkinfer_protocol::mle::{eq_table, evaluate_base};
 use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use crate::claims::ClaimBook;
 use crate::layout::{table_for, Layout, TableKey, TableLayout, WitnessGroup};
-use crate::proof::TableProof;
+use crate::proof::LookupsProof;
 use crate::prover::PhaseTimes;
 use zkinfer_model::ir::{QOp, QuantModel};
 
@@ -58,7 +61,8 @@ fn split(g: &WitnessGroup, point: &[EF]) -> Option<(Vec<EF>, Vec<EF>)> {
     Some((point[..sel].to_vec(), point[sel..].to_vec()))
 }
 
-/// Proves every table's lookups; files the resulting claims in `book`.
+/// Proves every table's lookups in one LogUp-GKR proof; files the resulting
+/// claims in `book`.
 pub fn prove(
     model: &QuantModel,
     layout: &Layout,
@@ -66,15 +70,38 @@ pub fn prove(
     book: &mut ClaimBook,
     tr: &mut Transcript,
     timings: &mut PhaseTimes,
-) -> Vec<TableProof> {
-    let mut proofs = Vec::with_capacity(layout.tables.len());
+) -> LookupsProof {
+    if layout.tables.is_empty() {
+        return LookupsProof::default();
+    }
+    let mut tables = Vec::with_capacity(layout.tables.len());
+    let mut witnesses = Vec::with_capacity(layout.tables.len());
     for t in &layout.tables {
         let clock = Instant::now();
-        let table = table_for(model, &t.key);
-        let witnesses = group_witnesses(t, polys);
-        tr.label(b"lookup");
-        let (logup, claims) = logup::prove(&table, &witnesses, &polys[t.multiplicity_poly], tr);
-        let mut member_evals = Vec::with_capacity(t.groups.len());
+        tables.push(table_for(model, &t.key));
+        witnesses.push(group_witnesses(t, polys));
+        timings.add(table_name(model, &t.key), clock.elapsed());
+    }
+    let clock = Instant::now();
+    let instances: Vec<LookupInstance<'_>> = layout
+        .tables
+        .iter()
+        .zip(&tables)
+        .zip(&witnesses)
+        .map(|((t, table), ws)| LookupInstance {
+            table,
+            witnesses: ws,
+            multiplicities: &polys[t.multiplicity_poly],
+        })
+        .collect();
+    tr.label(b"lookup");
+    let (logup, claims) = logup::prove_many(&instances, tr);
+    drop(witnesses);
+    timings.add("LogUp-GKR (all tables)".into(), clock.elapsed());
+    let mut member_evals = Vec::with_capacity(layout.tables.len());
+    for (t, claims) in layout.tables.iter().zip(&claims) {
+        let clock = Instant::now();
+        let mut table_evals = Vec::with_capacity(t.groups.len());
         for (g, c) in t.groups.iter().zip(&claims.witnesses) {
             let (_, r) = split(g, &c.point).expect("logup returns the group's point");
             let evals: Vec<Vec<EF>> = g
@@ -87,17 +114,18 @@ pub fn prove(
                         .collect()
                 })
                 .collect();
-            member_evals.push(evals);
+            table_evals.push(evals);
         }
-        let proof = TableProof {
-            logup,
-            member_evals,
-        };
-        file_claims(t, &claims, &proof, book, tr).expect("honest lookup claims are consistent");
-        proofs.push(proof);
+        member_evals.push(table_evals);
         timings.add(table_name(model, &t.key), clock.elapsed());
     }
-    proofs
+    let proof = LookupsProof {
+        logup: Some(logup),
+        member_evals,
+    };
+    file_all_claims(layout, &claims, &proof, book, tr)
+        .expect("honest lookup claims are consistent");
+    proof
 }
 
 /// A table's name in time reports: its kind, and the function of a LUT.
@@ -113,29 +141,57 @@ pub fn table_name(model: &QuantModel, key: &TableKey) -> String {
     }
 }
 
-/// Checks every table's lookup proof; files the resulting claims in `book`.
+/// Checks the lookup proof of every table; files the resulting claims in `book`.
 pub fn verify(
     model: &QuantModel,
     layout: &Layout,
-    proofs: &[TableProof],
+    proof: &LookupsProof,
     book: &mut ClaimBook,
     tr: &mut Transcript,
 ) -> Result<(), VerifyError> {
-    if proofs.len() != layout.tables.len() {
+    let malformed = |s: &str| VerifyError::Malformed(s.into());
+    let logup = match (&proof.logup, layout.tables.is_empty()) {
+        (None, true) if proof.member_evals.is_empty() => return Ok(()),
+        (Some(l), false) => l,
+        _ => return Err(malformed("lookup proof does not match the layout's tables")),
+    };
+    let tables: Vec<_> = layout
+        .tables
+        .iter()
+        .map(|t| table_for(model, &t.key))
+        .collect();
+    let lens: Vec<Vec<usize>> = layout
+        .tables
+        .iter()
+        .map(|t| {
+            t.groups
+                .iter()
+                .map(|g| g.members.len() << g.num_vars)
+                .collect()
+        })
+        .collect();
+    let instances: Vec<(&logup::LookupTable, &[usize])> =
+        tables.iter().zip(&lens).map(|(t, l)| (t, &l[..])).collect();
+    tr.label(b"lookup");
+    let claims = logup::verify_many(&instances, logup, tr)?;
+    file_all_claims(layout, &claims, proof, book, tr)
+}
+
+/// [`file_claims`] for every table, in order.
+fn file_all_claims(
+    layout: &Layout,
+    claims: &[LookupClaims],
+    proof: &LookupsProof,
+    book: &mut ClaimBook,
+    tr: &mut Transcript,
+) -> Result<(), VerifyError> {
+    if claims.len() != layout.tables.len() || proof.member_evals.len() != layout.tables.len() {
         return Err(VerifyError::Malformed(
-            "wrong number of lookup proofs".into(),
+            "lookup claims do not match the layout".into(),
         ));
     }
-    for (t, proof) in layout.tables.iter().zip(proofs) {
-        let table = table_for(model, &t.key);
-        let lens: Vec<usize> = t
-            .groups
-            .iter()
-            .map(|g| g.members.len() << g.num_vars)
-            .collect();
-        tr.label(b"lookup");
-        let claims = logup::verify(&table, &lens, &proof.logup, tr)?;
-        file_claims(t, &claims, proof, book, tr)?;
+    for ((t, c), evals) in layout.tables.iter().zip(claims).zip(&proof.member_evals) {
+        file_claims(t, c, evals, book, tr)?;
     }
     Ok(())
 }
@@ -145,21 +201,16 @@ pub fn verify(
 fn file_claims(
     t: &TableLayout,
     claims: &LookupClaims,
-    proof: &TableProof,
+    member_evals: &[Vec<Vec<EF>>],
     book: &mut ClaimBook,
     tr: &mut Transcript,
 ) -> Result<(), VerifyError> {
     let malformed = || VerifyError::Malformed("lookup claims do not match the layout".into());
-    if claims.witnesses.len() != t.groups.len() || proof.member_evals.len() != t.groups.len() {
+    if claims.witnesses.len() != t.groups.len() || member_evals.len() != t.groups.len() {
         return Err(malformed());
     }
     tr.label(b"lookup-members");
-    for ((g, c), evals) in t
-        .groups
-        .iter()
-        .zip(&claims.witnesses)
-        .zip(&proof.member_evals)
-    {
+    for ((g, c), evals) in t.groups.iter().zip(&claims.witnesses).zip(member_evals) {
         let (s, r) = split(g, &c.point).ok_or_else(malformed)?;
         if evals.len() != g.members.len() {
             return Err(malformed());

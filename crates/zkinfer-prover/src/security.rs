@@ -99,6 +99,10 @@ fn outer_terms(vk: &VerifyingKey, layout: &Layout) -> OuterTerms {
             layers.push((format!("op #{i} ({name}): {what}"), bits));
         }
     }
+    // One LogUp-GKR proof for all tables: a rational identity per table, and
+    // one walk over every table's trees.
+    let mut trees = 0;
+    let mut depth = 0;
     for (ti, t) in layout.tables.iter().enumerate() {
         let at = |what: &str| format!("table #{ti} ({:?}): {what}", t.key);
         let table_len = table_for(model, &t.key).len();
@@ -112,20 +116,25 @@ fn outer_terms(vk: &VerifyingKey, layout: &Layout) -> OuterTerms {
             at("rational identity (α, β)"),
             log2_ef_order() - (2.0 * rows as f64).log2(),
         ));
-        // One tree per witness group and one for the table; each layer
-        // batches every tree's two claims by powers of λ.
-        let trees = t.groups.len() + 1;
+        // One tree per witness group and one for the table.
+        trees += t.groups.len() + 1;
+        depth = depth.max(nv(rows));
+    }
+    if trees > 0 {
+        // Each layer batches every tree's two claims by powers of λ, then runs
+        // a degree-3 sumcheck and a line reduction.
         let lambda = log2_ef_order() - ((2 * trees - 1) as f64).log2();
-        // GKR layers: λ batching, a degree-3 sumcheck and a line reduction per layer.
-        let depth = nv(rows);
         for layer in 1..=depth {
-            terms.lookups.push((at("GKR layer batching λ"), lambda));
             terms
                 .lookups
-                .push((at("GKR layer sumcheck"), sumcheck_bits(layer, 3)));
+                .push(("LogUp GKR layer batching λ".into(), lambda));
             terms
                 .lookups
-                .push((at("GKR line reduction μ"), log2_ef_order() - 2f64.log2()));
+                .push(("LogUp GKR layer sumcheck".into(), sumcheck_bits(layer, 3)));
+            terms.lookups.push((
+                "LogUp GKR line reduction μ".into(),
+                log2_ef_order() - 2f64.log2(),
+            ));
         }
     }
     terms
@@ -233,12 +242,16 @@ mod tests {
             .expect("output point charged");
         assert_eq!(out.1, log2_ef_order() - (n_out.max(1) as f64).log2());
         assert!(!layout.tables.is_empty());
-        let per_table = terms
-            .lookups
-            .iter()
-            .filter(|(n, _)| n.ends_with("GKR layer batching λ"))
-            .count();
-        assert!(per_table >= layout.tables.len(), "{per_table}");
+        let count = |what: &str| {
+            terms
+                .lookups
+                .iter()
+                .filter(|(n, _)| n.ends_with(what))
+                .count()
+        };
+        assert_eq!(count("rational identity (α, β)"), layout.tables.len());
+        // The joint GKR: one batching term per layer of the deepest tree.
+        assert!(count("GKR layer batching λ") >= 1);
         // The report is the composition of exactly these terms.
         let r = report(&pk.vk);
         let openings: Vec<_> = r.components[..2].to_vec();

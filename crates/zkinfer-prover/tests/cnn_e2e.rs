@@ -295,11 +295,12 @@ fn benchmark_cnns_prove_and_verify_in_both_modes() {
 fn every_merged_lookup_member_evaluation_is_checked() {
     let f = fixture();
     let mut checked = 0;
-    for t in 0..f.proof.lookups.len() {
-        for g in 0..f.proof.lookups[t].member_evals.len() {
-            for m in 0..f.proof.lookups[t].member_evals[g].len() {
+    let evals = &f.proof.lookups.member_evals;
+    for t in 0..evals.len() {
+        for g in 0..evals[t].len() {
+            for m in 0..evals[t][g].len() {
                 let mut p = f.proof.clone();
-                p.lookups[t].member_evals[g][m][0] += EF::ONE;
+                p.lookups.member_evals[t][g][m][0] += EF::ONE;
                 assert!(
                     verify(&f.pk.vk, &f.x, &f.y, &p).is_err(),
                     "table {t} group {g} member {m} tampered and accepted"

@@ -62,17 +62,27 @@
 //! the *same* claim point; the point of a tree of depth `d` is the layer-`d`
 //! point (`d` coordinates, `d = num_vars_for(len)`).
 //!
+//! # Several tables in one proof
+//!
+//! [`prove_many`] / [`verify_many`] run the protocol below for several
+//! tables at once: one `(α, β)`, one root equation per table (each table's
+//! rational identity is checked on its own, so a witness row can only be
+//! matched by its own table), and the trees of all tables — per table its
+//! witnesses, then the table — in one walk. A model with dozens of small
+//! function tables thus pays one batched sumcheck per layer in all.
+//!
 //! # Transcript order (prover and verifier alike)
 //!
-//! 1. label `logup/v1`; absorb table width, table length, the number of
+//! 1. for several tables: label `logup/many`, absorb their count; then per
+//!    table: label `logup/v1`; absorb table width, table length, the number of
 //!    witnesses and every witness length (the table contents are public and
 //!    must be bound by the caller, e.g. as part of the circuit description);
 //! 2. label `logup/challenges`; draw `β`, then `α`;
-//! 3. label `logup/tops`; absorb, per tree (witnesses in order, then the
-//!    table), its *top*: `[p_1(0), p_1(1), q_1(0), q_1(1)]` if the tree has
-//!    depth `≥ 1`, else the leaf `[p, q]`. The verifier checks the root
-//!    equation `P_w · Q_T = P_T · Q_w` (cross-multiplied; every root `Q ≠ 0`),
-//!    where `P_w/Q_w` is the sum of the witness roots;
+//! 3. label `logup/tops`; absorb, per tree (per table: its witnesses in
+//!    order, then the table), its *top*: `[p_1(0), p_1(1), q_1(0), q_1(1)]` if the tree has
+//!    depth `≥ 1`, else the leaf `[p, q]`. The verifier checks, per table, the
+//!    root equation `P_w · Q_T = P_T · Q_w` (cross-multiplied; every root
+//!    `Q ≠ 0`), where `P_w/Q_w` is the sum of the table's witness roots;
 //! 4. if some tree has depth `≥ 1`: draw `μ_0`; the layer-1 claims are the
 //!    tops folded at `(μ_0)`;
 //! 5. for `k = 1 .. max_depth − 1`: label `logup/layer`, absorb `k`, draw
@@ -117,8 +127,8 @@ pub mod zk;
 
 pub use multiplicities::multiplicities;
 use multiplicities::FastBuild;
-pub use prover::prove;
-pub use verifier::{prefix_indicator_eval, range_column_eval, verify};
+pub use prover::{prove, prove_many};
+pub use verifier::{prefix_indicator_eval, range_column_eval, verify, verify_many};
 
 /// A public lookup table: 1 or 2 columns of equal length (padded internally).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -201,6 +211,15 @@ impl LookupTable {
             w => Err(format!("table width {w} is not 1 or 2")),
         }
     }
+}
+
+/// One table's lookups in a joint proof ([`prove_many`]): the table, its
+/// witnesses and its committed multiplicity column.
+#[derive(Clone, Copy, Debug)]
+pub struct LookupInstance<'a> {
+    pub table: &'a LookupTable,
+    pub witnesses: &'a [LookupWitness],
+    pub multiplicities: &'a [F],
 }
 
 /// Witness rows that must appear in the table: `columns.len() == table.width()`,

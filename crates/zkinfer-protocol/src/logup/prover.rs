@@ -22,12 +22,12 @@ use crate::sumcheck::{self, Mle, SumOfProducts, Term};
 use crate::transcript::Transcript;
 
 use super::transcript::{
-    absorb_statement, absorb_tops, absorb_witness_evals, draw_alpha_beta, Walk,
+    absorb_statements, absorb_tops, absorb_witness_evals, draw_alpha_beta, Statement, Walk,
 };
 use super::tree::{table_tree, witness_tree, Halves, LeafP, LeafQ, Tree};
 use super::{
-    evaluate_col, phi, ColumnClaims, LayerProof, LookupClaims, LookupProof, LookupTable,
-    LookupWitness,
+    evaluate_col, phi, ColumnClaims, LayerProof, LookupClaims, LookupInstance, LookupProof,
+    LookupTable, LookupWitness,
 };
 
 /// # Panics
@@ -41,16 +41,35 @@ pub fn prove(
     multiplicities: &[F],
     transcript: &mut Transcript,
 ) -> (LookupProof, LookupClaims) {
-    let run = prove_gkr(
-        table,
-        witnesses,
-        multiplicities,
+    let (proof, mut claims) = prove_many(
+        &[LookupInstance {
+            table,
+            witnesses,
+            multiplicities,
+        }],
         transcript,
-        |_, point, poly, t| {
-            let out = sumcheck::prove_eq_weighted(point, poly, t);
-            (out.proof, out.point, out.final_evals)
-        },
     );
+    (
+        proof,
+        claims.pop().expect("one instance, one set of claims"),
+    )
+}
+
+/// Several tables' lookups in **one** LogUp-GKR proof: one `(α, β)`, one
+/// root equation per table, and every table's trees aligned at the root in
+/// one batched sumcheck per layer — a model with dozens of small tables pays
+/// one GKR instead of one each. Returns the claims per table, in order.
+///
+/// # Panics
+/// As [`prove`], for any instance, or if `instances` is empty.
+pub fn prove_many(
+    instances: &[LookupInstance<'_>],
+    transcript: &mut Transcript,
+) -> (LookupProof, Vec<LookupClaims>) {
+    let run = prove_gkr(instances, transcript, |_, point, poly, t| {
+        let out = sumcheck::prove_eq_weighted(point, poly, t);
+        (out.proof, out.point, out.final_evals)
+    });
     let layers = run
         .layers
         .into_iter()
@@ -70,7 +89,8 @@ pub(super) struct GkrRun<L> {
     /// Per layer: its sumcheck's proof and the `[p0, p1, q0, q1]` per tree.
     pub layers: Vec<(L, Vec<[EF; 4]>)>,
     pub witness_evals: Vec<Vec<EF>>,
-    pub claims: LookupClaims,
+    /// Per instance.
+    pub claims: Vec<LookupClaims>,
 }
 
 /// The LogUp-GKR prover with each layer's sumcheck left to `layer_sumcheck`:
@@ -79,9 +99,7 @@ pub(super) struct GkrRun<L> {
 /// final point and the polynomial's tables there. The plain and the
 /// zero-knowledge provers differ only in it.
 pub(super) fn prove_gkr<L>(
-    table: &LookupTable,
-    witnesses: &[LookupWitness],
-    multiplicities: &[F],
+    instances: &[LookupInstance<'_>],
     transcript: &mut Transcript,
     mut layer_sumcheck: impl FnMut(
         usize,
@@ -90,36 +108,20 @@ pub(super) fn prove_gkr<L>(
         &mut Transcript,
     ) -> (L, Vec<EF>, Vec<EF>),
 ) -> GkrRun<L> {
-    if let Err(e) = table.check_shape() {
-        panic!("logup::prove: {e}");
+    assert!(!instances.is_empty(), "logup::prove: no table");
+    for inst in instances {
+        check_instance(inst);
     }
-    // Committed multiplicities may come padded (what a caller commits).
-    assert!(
-        multiplicities.len() == table.len()
-            || multiplicities.len() == 1 << num_vars_for(table.len()),
-        "logup::prove: multiplicities length"
-    );
-    for (i, w) in witnesses.iter().enumerate() {
-        assert_eq!(
-            w.columns.len(),
-            table.width(),
-            "logup::prove: witness {i} width"
-        );
-        assert!(
-            w.columns.iter().all(|c| c.len() == w.len()),
-            "logup::prove: witness {i} ragged"
-        );
-    }
-    let lens: Vec<usize> = witnesses.iter().map(LookupWitness::len).collect();
-    absorb_statement(transcript, table.width(), table.len(), &lens);
+    let statements: Vec<Statement> = instances.iter().map(Statement::of).collect();
+    absorb_statements(transcript, &statements);
     let (alpha, beta) = draw_alpha_beta(transcript);
 
-    let mut trees: Vec<Tree> = witnesses
-        .iter()
-        .map(|w| witness_tree(w, alpha, beta))
-        .collect();
-    trees.push(table_tree(table, multiplicities, alpha, beta));
-    let n_trees = trees.len();
+    // Trees: per instance, its witnesses, then its table.
+    let mut trees: Vec<Tree> = Vec::new();
+    for inst in instances {
+        trees.extend(inst.witnesses.iter().map(|w| witness_tree(w, alpha, beta)));
+        trees.push(table_tree(inst.table, inst.multiplicities, alpha, beta));
+    }
     let depths: Vec<usize> = trees.iter().map(|t| t.depth).collect();
 
     let tops: Vec<Vec<EF>> = trees.iter().map(|t| t.top.clone()).collect();
@@ -146,40 +148,82 @@ pub(super) fn prove_gkr<L>(
     // Witness column evaluations at the leaf points. The last column follows
     // from the q-claim `α − φ(values)`, so one evaluation is saved per witness.
     let beta_inv = beta.try_inverse();
-    let mut witness_claims = Vec::with_capacity(witnesses.len());
-    for (i, w) in witnesses.iter().enumerate() {
-        let (pt, _, q_claim) = walk.take_leaf(i);
-        let width = w.columns.len();
-        let mut values: Vec<EF> = w.columns[..width - 1]
-            .iter()
-            .map(|c| evaluate_col(c, &pt))
-            .collect();
-        let last = match (width, beta_inv) {
-            (1, _) => alpha - q_claim,
-            (_, Some(inv)) => {
-                (alpha - q_claim - phi(&values, beta)) * inv.exp_u64(width as u64 - 1)
-            }
-            (_, None) => evaluate_col(&w.columns[width - 1], &pt),
-        };
-        values.push(last);
-        witness_claims.push(ColumnClaims { point: pt, values });
+    let mut witness_claims: Vec<Vec<ColumnClaims>> = Vec::with_capacity(instances.len());
+    let mut tree = 0;
+    for inst in instances {
+        let mut claims = Vec::with_capacity(inst.witnesses.len());
+        for w in inst.witnesses {
+            let (pt, _, q_claim) = walk.take_leaf(tree);
+            tree += 1;
+            let width = w.columns.len();
+            let mut values: Vec<EF> = w.columns[..width - 1]
+                .iter()
+                .map(|c| evaluate_col(c, &pt))
+                .collect();
+            let last = match (width, beta_inv) {
+                (1, _) => alpha - q_claim,
+                (_, Some(inv)) => {
+                    (alpha - q_claim - phi(&values, beta)) * inv.exp_u64(width as u64 - 1)
+                }
+                (_, None) => evaluate_col(&w.columns[width - 1], &pt),
+            };
+            values.push(last);
+            claims.push(ColumnClaims { point: pt, values });
+        }
+        tree += 1; // the table's tree
+        witness_claims.push(claims);
     }
-    let witness_evals: Vec<Vec<EF>> = witness_claims.iter().map(|c| c.values.clone()).collect();
+    let witness_evals: Vec<Vec<EF>> = witness_claims
+        .iter()
+        .flatten()
+        .map(|c| c.values.clone())
+        .collect();
     absorb_witness_evals(transcript, &witness_evals);
 
-    let (m_point, m_value, _) = walk.take_leaf(n_trees - 1);
-    let claims = LookupClaims {
-        witnesses: witness_claims,
-        multiplicities: ColumnClaims {
-            point: m_point,
-            values: vec![m_value],
-        },
-    };
+    let mut claims = Vec::with_capacity(instances.len());
+    let mut tree = 0;
+    for (inst, witnesses) in instances.iter().zip(witness_claims) {
+        tree += inst.witnesses.len();
+        let (m_point, m_value, _) = walk.take_leaf(tree);
+        tree += 1;
+        claims.push(LookupClaims {
+            witnesses,
+            multiplicities: ColumnClaims {
+                point: m_point,
+                values: vec![m_value],
+            },
+        });
+    }
     GkrRun {
         tops,
         layers,
         witness_evals,
         claims,
+    }
+}
+
+/// The shape checks behind [`prove`]'s panics.
+fn check_instance(inst: &LookupInstance<'_>) {
+    let table = inst.table;
+    if let Err(e) = table.check_shape() {
+        panic!("logup::prove: {e}");
+    }
+    // Committed multiplicities may come padded (what a caller commits).
+    assert!(
+        inst.multiplicities.len() == table.len()
+            || inst.multiplicities.len() == 1 << num_vars_for(table.len()),
+        "logup::prove: multiplicities length"
+    );
+    for (i, w) in inst.witnesses.iter().enumerate() {
+        assert_eq!(
+            w.columns.len(),
+            table.width(),
+            "logup::prove: witness {i} width"
+        );
+        assert!(
+            w.columns.iter().all(|c| c.len() == w.len()),
+            "logup::prove: witness {i} ragged"
+        );
     }
 }
 

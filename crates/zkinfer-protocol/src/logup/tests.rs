@@ -753,3 +753,147 @@ proptest! {
         prop_assert!(rejected(&table, &lens, &p, &ws, &m));
     }
 }
+
+/// Several tables in one proof: proves, verifies, and each table's claims
+/// equal those its caller checks.
+fn run_many(
+    instances: &[(LookupTable, Vec<LookupWitness>, Vec<F>)],
+) -> (LookupProof, Vec<LookupClaims>) {
+    let insts: Vec<LookupInstance<'_>> = instances
+        .iter()
+        .map(|(table, witnesses, m)| LookupInstance {
+            table,
+            witnesses,
+            multiplicities: m,
+        })
+        .collect();
+    let mut tp = Transcript::new(b"logup-test");
+    let (proof, claims) = prove_many(&insts, &mut tp);
+    (proof, claims)
+}
+
+fn verify_many_of(
+    instances: &[(LookupTable, Vec<LookupWitness>, Vec<F>)],
+    proof: &LookupProof,
+) -> Result<Vec<LookupClaims>, VerifyError> {
+    let lens: Vec<Vec<usize>> = instances
+        .iter()
+        .map(|(_, ws, _)| ws.iter().map(LookupWitness::len).collect())
+        .collect();
+    let insts: Vec<(&LookupTable, &[usize])> = instances
+        .iter()
+        .zip(&lens)
+        .map(|((t, _, _), l)| (t, &l[..]))
+        .collect();
+    verify_many(&insts, proof, &mut Transcript::new(b"logup-test"))
+}
+
+fn many_rejected(
+    instances: &[(LookupTable, Vec<LookupWitness>, Vec<F>)],
+    proof: &LookupProof,
+) -> bool {
+    match verify_many_of(instances, proof) {
+        Err(_) => true,
+        Ok(claims) => !instances
+            .iter()
+            .zip(&claims)
+            .all(|((_, ws, m), c)| caller_accepts(ws, m, c)),
+    }
+}
+
+fn three_instances(rng: &mut StdRng) -> Vec<(LookupTable, Vec<LookupWitness>, Vec<F>)> {
+    [
+        (LookupTable::range(4), vec![3, 16]),
+        (sigmoid_table(), vec![100]),
+        (
+            LookupTable::function(col(&[1, 2, 3]), col(&[4, 5, 6])),
+            vec![1, 7, 2],
+        ),
+    ]
+    .into_iter()
+    .map(|(table, lens)| {
+        let ws: Vec<LookupWitness> = lens
+            .iter()
+            .map(|&l| sample_witness(&table, l, rng))
+            .collect();
+        let m = multiplicities(&table, &ws).unwrap();
+        (table, ws, m)
+    })
+    .collect()
+}
+
+#[test]
+fn several_tables_in_one_proof_complete() {
+    let mut rng = StdRng::seed_from_u64(21);
+    let instances = three_instances(&mut rng);
+    let (proof, claims) = run_many(&instances);
+    assert_eq!(verify_many_of(&instances, &proof).as_ref(), Ok(&claims));
+    for ((_, ws, m), c) in instances.iter().zip(&claims) {
+        assert!(caller_accepts(ws, m, c), "claims must be true evaluations");
+    }
+    // One GKR for all: as many layers as the deepest tree needs.
+    let deepest = instances
+        .iter()
+        .flat_map(|(t, ws, _)| ws.iter().map(LookupWitness::len).chain([t.len()]))
+        .map(num_vars_for)
+        .max()
+        .unwrap();
+    assert_eq!(proof.layers.len(), deepest - 1);
+}
+
+#[test]
+fn one_instance_of_many_is_the_single_table_proof() {
+    let mut rng = StdRng::seed_from_u64(22);
+    let table = sigmoid_table();
+    let ws = vec![sample_witness(&table, 33, &mut rng)];
+    let m = multiplicities(&table, &ws).unwrap();
+    let (single, _, verdict) = run(&table, &ws, &m);
+    assert!(verdict.is_ok());
+    let (many, _) = run_many(&[(table, ws, m)]);
+    assert_eq!(single, many);
+}
+
+#[test]
+fn a_row_of_another_table_is_rejected() {
+    // A witness of table 1 holds a row only table 2 has. A cheating prover
+    // balances the *union*: table 2 counts the foreign row, table 1 no
+    // longer counts the row it replaced. The per-table root equations reject.
+    let mut rng = StdRng::seed_from_u64(23);
+    let mut instances = three_instances(&mut rng);
+    let foreign = [instances[2].0.columns[0][1], instances[2].0.columns[1][1]];
+    let replaced = instances[1].1[0].columns[0][5];
+    let j = instances[1].0.columns[0]
+        .iter()
+        .position(|&x| x == replaced)
+        .unwrap();
+    instances[1].2[j] -= F::ONE;
+    instances[2].2[1] += F::ONE;
+    let ws = &mut instances[1].1;
+    ws[0].columns[0][5] = foreign[0];
+    ws[0].columns[1][5] = foreign[1];
+    assert!(multiplicities(&instances[1].0, &instances[1].1).is_err());
+    let (proof, _) = run_many(&instances);
+    assert!(many_rejected(&instances, &proof));
+}
+
+#[test]
+fn every_perturbed_element_of_a_joint_proof_is_rejected() {
+    let mut rng = StdRng::seed_from_u64(24);
+    let instances = three_instances(&mut rng);
+    let (proof, _) = run_many(&instances);
+    let mut seen = std::collections::BTreeMap::new();
+    for_each_element(&proof, |part, p| {
+        assert!(many_rejected(&instances, &p), "perturbed {part} accepted");
+        *seen.entry(part).or_insert(0) += 1;
+    });
+    assert_eq!(seen.len(), 4, "every part perturbed: {seen:?}");
+    // Tables in another order, a table dropped, a witness moved between tables.
+    let mut reordered = instances.clone();
+    reordered.swap(0, 2);
+    assert!(many_rejected(&reordered, &proof));
+    assert!(verify_many_of(&instances[..2], &proof).is_err());
+    let mut moved = instances.clone();
+    let w = moved[0].1.pop().unwrap();
+    moved[2].1.push(w);
+    assert!(many_rejected(&moved, &proof));
+}

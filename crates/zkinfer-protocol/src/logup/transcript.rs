@@ -6,19 +6,42 @@ use crate::field::PrimeCharacteristicRing;
 use crate::transcript::Transcript;
 use crate::EF;
 
-/// Step 1.
-pub(super) fn absorb_statement(
-    t: &mut Transcript,
-    width: usize,
-    table_len: usize,
-    witness_lens: &[usize],
-) {
-    t.label(b"logup/v1");
-    t.absorb_u64(width as u64);
-    t.absorb_u64(table_len as u64);
-    t.absorb_u64(witness_lens.len() as u64);
-    for &l in witness_lens {
-        t.absorb_u64(l as u64);
+/// What step 1 absorbs of one table's lookups.
+pub(super) struct Statement {
+    pub width: usize,
+    pub table_len: usize,
+    pub witness_lens: Vec<usize>,
+}
+
+impl Statement {
+    pub(super) fn of(inst: &super::LookupInstance<'_>) -> Self {
+        Self {
+            width: inst.table.width(),
+            table_len: inst.table.len(),
+            witness_lens: inst
+                .witnesses
+                .iter()
+                .map(super::LookupWitness::len)
+                .collect(),
+        }
+    }
+}
+
+/// Step 1. One table absorbs exactly what a single-table proof always did;
+/// several are preceded by their count.
+pub(super) fn absorb_statements(t: &mut Transcript, statements: &[Statement]) {
+    if statements.len() != 1 {
+        t.label(b"logup/many");
+        t.absorb_u64(statements.len() as u64);
+    }
+    for s in statements {
+        t.label(b"logup/v1");
+        t.absorb_u64(s.width as u64);
+        t.absorb_u64(s.table_len as u64);
+        t.absorb_u64(s.witness_lens.len() as u64);
+        for &l in &s.witness_lens {
+            t.absorb_u64(l as u64);
+        }
     }
 }
 

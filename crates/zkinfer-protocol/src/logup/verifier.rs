@@ -8,7 +8,7 @@ use crate::transcript::Transcript;
 use crate::VerifyError;
 
 use super::transcript::{
-    absorb_statement, absorb_tops, absorb_witness_evals, draw_alpha_beta, Walk,
+    absorb_statements, absorb_tops, absorb_witness_evals, draw_alpha_beta, Statement, Walk,
 };
 use super::{evaluate_col, phi, ColumnClaims, LookupClaims, LookupProof, LookupTable};
 
@@ -22,6 +22,17 @@ pub fn verify(
     proof: &LookupProof,
     transcript: &mut Transcript,
 ) -> Result<LookupClaims, VerifyError> {
+    let mut claims = verify_many(&[(table, witness_lens)], proof, transcript)?;
+    Ok(claims.pop().expect("one instance, one set of claims"))
+}
+
+/// The verifier of [`super::prove_many`]: per table, the table and its
+/// witnesses' row counts. Returns the claims per table, in order.
+pub fn verify_many(
+    instances: &[(&LookupTable, &[usize])],
+    proof: &LookupProof,
+    transcript: &mut Transcript,
+) -> Result<Vec<LookupClaims>, VerifyError> {
     let layers: Vec<(&SumcheckProof, &[[EF; 4]])> = proof
         .layers
         .iter()
@@ -32,7 +43,7 @@ pub fn verify(
         layers: &layers,
         witness_evals: &proof.witness_evals,
     };
-    verify_gkr(table, witness_lens, &sent, transcript, |k, claim, sc, t| {
+    verify_gkr(instances, &sent, transcript, |k, claim, sc, t| {
         if sc.round_polys.len() != k || sc.round_polys.iter().any(|p| p.len() != LAYER_DEGREE + 1) {
             return Err(VerifyError::Malformed(
                 "lookup proof: layer sumcheck of wrong shape".into(),
@@ -55,23 +66,30 @@ pub(super) struct GkrSent<'a, L> {
 /// final point must satisfy (the plain and zero-knowledge verifiers differ
 /// only in it).
 pub(super) fn verify_gkr<L>(
-    table: &LookupTable,
-    witness_lens: &[usize],
+    instances: &[(&LookupTable, &[usize])],
     proof: &GkrSent<'_, L>,
     transcript: &mut Transcript,
     mut layer_sumcheck: impl FnMut(usize, EF, &L, &mut Transcript) -> Result<Subclaim, VerifyError>,
-) -> Result<LookupClaims, VerifyError> {
-    table.check_shape().map_err(VerifyError::Lookup)?;
-    let width = table.width();
-    let n_trees = witness_lens.len() + 1;
-    let depths: Vec<usize> = witness_lens
+) -> Result<Vec<LookupClaims>, VerifyError> {
+    let malformed = |s: &str| VerifyError::Malformed(format!("lookup proof: {s}"));
+    if instances.is_empty() {
+        return Err(malformed("no table"));
+    }
+    for (table, _) in instances {
+        table.check_shape().map_err(VerifyError::Lookup)?;
+    }
+    // Trees: per instance, its witnesses, then its table.
+    let depths: Vec<usize> = instances
         .iter()
-        .copied()
-        .chain(std::iter::once(table.len()))
+        .flat_map(|(table, lens)| lens.iter().copied().chain(std::iter::once(table.len())))
         .map(num_vars_for)
         .collect();
+    let n_trees = depths.len();
+    let widths: Vec<usize> = instances
+        .iter()
+        .flat_map(|(table, lens)| std::iter::repeat_n(table.width(), lens.len()))
+        .collect();
     let max_depth = depths.iter().copied().max().unwrap_or(0);
-    let malformed = |s: &str| VerifyError::Malformed(format!("lookup proof: {s}"));
     if proof.tops.len() != n_trees {
         return Err(malformed("wrong number of tops"));
     }
@@ -83,17 +101,29 @@ pub(super) fn verify_gkr<L>(
     if proof.layers.len() != max_depth.saturating_sub(1) {
         return Err(malformed("wrong number of layers"));
     }
-    if proof.witness_evals.len() != witness_lens.len()
-        || proof.witness_evals.iter().any(|e| e.len() != width)
+    if proof.witness_evals.len() != widths.len()
+        || proof
+            .witness_evals
+            .iter()
+            .zip(&widths)
+            .any(|(e, &w)| e.len() != w)
     {
         return Err(malformed("witness evaluations of wrong shape"));
     }
 
-    absorb_statement(transcript, width, table.len(), witness_lens);
+    let statements: Vec<Statement> = instances
+        .iter()
+        .map(|(table, lens)| Statement {
+            width: table.width(),
+            table_len: table.len(),
+            witness_lens: lens.to_vec(),
+        })
+        .collect();
+    absorb_statements(transcript, &statements);
     let (alpha, beta) = draw_alpha_beta(transcript);
     absorb_tops(transcript, proof.tops);
 
-    // Root check: Σ_witness P_i/Q_i = P_T/Q_T, cross-multiplied.
+    // Root check per table: Σ_witness P_i/Q_i = P_T/Q_T, cross-multiplied.
     let roots: Vec<(EF, EF)> = proof
         .tops
         .iter()
@@ -108,16 +138,21 @@ pub(super) fn verify_gkr<L>(
     if roots.iter().any(|r| r.1 == EF::ZERO) {
         return Err(VerifyError::Lookup("a root denominator is zero".into()));
     }
-    let (pw, qw) = roots[..n_trees - 1]
-        .iter()
-        .fold((EF::ZERO, EF::ONE), |(p, q), &(pi, qi)| {
-            (p * qi + pi * q, q * qi)
-        });
-    let (pt, qt) = roots[n_trees - 1];
-    if pw * qt != pt * qw {
-        return Err(VerifyError::Lookup(
-            "witness and table fraction sums differ".into(),
-        ));
+    let mut first = 0;
+    for (_, lens) in instances {
+        let table_tree = first + lens.len();
+        let (pw, qw) = roots[first..table_tree]
+            .iter()
+            .fold((EF::ZERO, EF::ONE), |(p, q), &(pi, qi)| {
+                (p * qi + pi * q, q * qi)
+            });
+        let (pt, qt) = roots[table_tree];
+        if pw * qt != pt * qw {
+            return Err(VerifyError::Lookup(
+                "witness and table fraction sums differ".into(),
+            ));
+        }
+        first = table_tree + 1;
     }
 
     let mut walk = Walk::start(transcript, depths, proof.tops);
@@ -146,37 +181,47 @@ pub(super) fn verify_gkr<L>(
     }
 
     // Leaf checks.
-    let mut witness_claims = Vec::with_capacity(witness_lens.len());
-    for (i, &len) in witness_lens.iter().enumerate() {
-        let (pt, p_claim, q_claim) = walk.take_leaf(i);
-        if p_claim != prefix_indicator_eval(len, &pt) {
+    let mut all_claims = Vec::with_capacity(instances.len());
+    let mut tree = 0;
+    let mut witness = 0;
+    for (ti, &(table, lens)) in instances.iter().enumerate() {
+        let mut witness_claims = Vec::with_capacity(lens.len());
+        for &len in lens {
+            let (pt, p_claim, q_claim) = walk.take_leaf(tree);
+            tree += 1;
+            if p_claim != prefix_indicator_eval(len, &pt) {
+                return Err(VerifyError::Lookup(format!(
+                    "table {ti}, witness {}: padding numerators are wrong",
+                    witness_claims.len()
+                )));
+            }
+            let values = proof.witness_evals[witness].clone();
+            witness += 1;
+            if q_claim != alpha - phi(&values, beta) {
+                return Err(VerifyError::Lookup(format!(
+                    "table {ti}, witness {}: column evaluations inconsistent",
+                    witness_claims.len()
+                )));
+            }
+            witness_claims.push(ColumnClaims { point: pt, values });
+        }
+        let (m_point, m_value, q_claim) = walk.take_leaf(tree);
+        tree += 1;
+        if q_claim != alpha - phi(&table_column_evals(table, &m_point), beta) {
             return Err(VerifyError::Lookup(format!(
-                "witness {i}: padding numerators are wrong"
+                "table {ti}: the table side does not match the public table"
             )));
         }
-        let values = proof.witness_evals[i].clone();
-        if q_claim != alpha - phi(&values, beta) {
-            return Err(VerifyError::Lookup(format!(
-                "witness {i}: column evaluations inconsistent"
-            )));
-        }
-        witness_claims.push(ColumnClaims { point: pt, values });
-    }
-    let (m_point, m_value, q_claim) = walk.take_leaf(n_trees - 1);
-    if q_claim != alpha - phi(&table_column_evals(table, &m_point), beta) {
-        return Err(VerifyError::Lookup(
-            "table side does not match the public table".into(),
-        ));
+        all_claims.push(LookupClaims {
+            witnesses: witness_claims,
+            multiplicities: ColumnClaims {
+                point: m_point,
+                values: vec![m_value],
+            },
+        });
     }
     absorb_witness_evals(transcript, proof.witness_evals);
-
-    Ok(LookupClaims {
-        witnesses: witness_claims,
-        multiplicities: ColumnClaims {
-            point: m_point,
-            values: vec![m_value],
-        },
-    })
+    Ok(all_claims)
 }
 
 /// The layer combination `cp (p0 q1 + p1 q0) + cq q0 q1` at given values.

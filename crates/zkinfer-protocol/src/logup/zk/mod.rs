@@ -46,7 +46,7 @@ use crate::VerifyError;
 
 use super::prover::prove_gkr;
 use super::verifier::{verify_gkr, GkrSent, LAYER_DEGREE};
-use super::{LookupClaims, LookupTable, LookupWitness};
+use super::{LookupClaims, LookupInstance, LookupTable, LookupWitness};
 
 #[cfg(test)]
 mod tests;
@@ -117,23 +117,18 @@ pub fn prove(
     );
     absorb_zk_label(transcript);
     let mut mask_claims = Vec::new();
-    let run = prove_gkr(
+    let instance = LookupInstance {
         table,
         witnesses,
         multiplicities,
-        transcript,
-        |k, point, poly, t| {
-            let out = zk_sumcheck::prove_eq_weighted(
-                point,
-                poly,
-                &masks[k - 1],
-                first_mask_poly + k - 1,
-                t,
-            );
-            mask_claims.extend(out.mask_claims);
-            (out.proof, out.point, out.final_evals)
-        },
-    );
+    };
+    let mut run = prove_gkr(&[instance], transcript, |k, point, poly, t| {
+        let out =
+            zk_sumcheck::prove_eq_weighted(point, poly, &masks[k - 1], first_mask_poly + k - 1, t);
+        mask_claims.extend(out.mask_claims);
+        (out.proof, out.point, out.final_evals)
+    });
+    let claims = run.claims.pop().expect("one instance, one set of claims");
     let layers = run
         .layers
         .into_iter()
@@ -144,7 +139,7 @@ pub fn prove(
         layers,
         witness_evals: run.witness_evals,
     };
-    (proof, run.claims, mask_claims)
+    (proof, claims, mask_claims)
 }
 
 /// [`super::verify`] of a [`prove`] proof, the masks' commitment absorbed.
@@ -169,14 +164,20 @@ pub fn verify(
         witness_evals: &proof.witness_evals,
     };
     let mut mask_claims = Vec::new();
-    let claims = verify_gkr(table, witness_lens, &sent, transcript, |k, claim, sc, t| {
-        let sub = zk_sumcheck::verify(k, LAYER_DEGREE, claim, sc, first_mask_poly + k - 1, t)?;
-        mask_claims.extend(sub.mask_claims);
-        Ok(Subclaim {
-            point: sub.point,
-            expected_eval: sub.expected_eval,
-        })
-    })?;
+    let mut claims = verify_gkr(
+        &[(table, witness_lens)],
+        &sent,
+        transcript,
+        |k, claim, sc, t| {
+            let sub = zk_sumcheck::verify(k, LAYER_DEGREE, claim, sc, first_mask_poly + k - 1, t)?;
+            mask_claims.extend(sub.mask_claims);
+            Ok(Subclaim {
+                point: sub.point,
+                expected_eval: sub.expected_eval,
+            })
+        },
+    )?;
+    let claims = claims.pop().expect("one instance, one set of claims");
     Ok((claims, mask_claims))
 }
 
