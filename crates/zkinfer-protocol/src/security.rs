@@ -59,6 +59,19 @@ pub fn masked_eval_sumcheck_bits(num_vars: usize, degree: usize, masked_factors:
     combine_bits(&[log2_ef_order(), log2_ef_order() - rounds.log2()])
 }
 
+/// [`zk_sumcheck_bits`] for a sumcheck that reads never-committed tensors
+/// through their masks (`V̇ = V + Z·S`) or proves incoming masked claims
+/// (`sumcheck::zk::masked_eval::interlayer`), of round degree `degree` with
+/// the masked factors counted (`masked_eval::round_degree`). No further
+/// rise: a cheating prover's `R` is its own committed table over the head
+/// variables and `w`, so `S_R` never reads the last variable (the last round
+/// rises by the honest amount, already in `degree`) and the producer's term
+/// is linear in the one variable it reads. The weights combining the claims
+/// are the caller's term; `R`'s opening counts once per commitment.
+pub fn interlayer_sumcheck_bits(num_vars: usize, degree: usize) -> f64 {
+    zk_sumcheck_bits(num_vars, degree.max(1))
+}
+
 /// Bits of security of a WHIR opening of `num_vars` variables with `num_claims` claims, as p3-whir reports it.
 ///
 /// This is p3-whir's `PrescribedPointPcs::prescribed_security` for a stacked
@@ -141,6 +154,17 @@ mod tests {
         assert!(masked_eval_sumcheck_bits(10, 3, 1) < zk_sumcheck_bits(10, 3));
         // Degree 5: the committed mask's degree 7 already covers 5 + 2.
         assert_eq!(masked_eval_sumcheck_bits(10, 5, 2), zk_sumcheck_bits(10, 5));
+    }
+
+    #[test]
+    fn interlayer_sumcheck_costs_what_its_round_degree_costs() {
+        // A LogUp layer with masked halves: degree 3 + 2 masked factors = 5,
+        // charged at the committed mask's degree 7.
+        assert_eq!(interlayer_sumcheck_bits(10, 5), zk_sumcheck_bits(10, 5));
+        let expected = combine_bits(&[log2_ef_order(), sumcheck_bits(10, 7)]);
+        assert_eq!(interlayer_sumcheck_bits(10, 5), expected);
+        // The producer's term needs a degree of one.
+        assert_eq!(interlayer_sumcheck_bits(4, 0), zk_sumcheck_bits(4, 1));
     }
 
     #[test]

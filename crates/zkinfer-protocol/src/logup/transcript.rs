@@ -62,7 +62,7 @@ pub(super) fn absorb_tops(t: &mut Transcript, tops: &[Vec<EF>]) {
 }
 
 /// Step 5, before layer `k`'s sumcheck: `λ`.
-fn draw_layer_lambda(t: &mut Transcript, k: usize) -> EF {
+pub(super) fn draw_layer_lambda(t: &mut Transcript, k: usize) -> EF {
     t.label(b"logup/layer");
     t.absorb_u64(k as u64);
     t.challenge_ef()
@@ -196,6 +196,6 @@ impl Walk {
 }
 
 /// `(1 − μ) lo + μ hi`.
-fn lerp(lo: EF, hi: EF, mu: EF) -> EF {
+pub(super) fn lerp(lo: EF, hi: EF, mu: EF) -> EF {
     lo + mu * (hi - lo)
 }

@@ -23,9 +23,10 @@
 //! It hides the layers' round polynomials. Still in the clear: the tops (the
 //! trees' first layer, so each witness tree's root fraction), each layer's
 //! `[p0, p1, q0, q1]` at its point (the layer sumcheck's final evaluations)
-//! and the witness column evaluations at the leaves — hiding those needs the
-//! masked evaluations of [`crate::sumcheck::zk::masked_eval`] carried
-//! through every layer, which is not done yet (docs/zero-knowledge.md).
+//! and the witness column evaluations at the leaves. [`prove_masked_layer`]
+//! is the layer step that hides a middle layer's `[p0, p1, q0, q1]`
+//! (masked claims in and out, `layer.rs`); this driver does not use it yet
+//! (docs/zero-knowledge.md).
 //!
 //! # Soundness
 //!
@@ -48,8 +49,16 @@ use super::prover::prove_gkr;
 use super::verifier::{verify_gkr, GkrSent, LAYER_DEGREE};
 use super::{LookupClaims, LookupInstance, LookupTable, LookupWitness};
 
+mod layer;
+#[cfg(test)]
+mod layer_tests;
 #[cfg(test)]
 mod tests;
+
+pub use layer::{
+    prove_masked_layer, verify_masked_layer, HalfMasks, LayerLayout, MaskedLayerClaims,
+    MaskedLayerProof, MASKED_LAYER_DEGREE,
+};
 
 /// A zero-knowledge LogUp-GKR proof (the masks' commitment and opening are
 /// the caller's).

@@ -129,7 +129,7 @@ pub struct ZkSubclaim {
 // ---------------------------------------------------------------------------
 
 /// Absorbs the header and draws the mixing challenge `ρ`.
-fn absorb_zk_header(
+pub(crate) fn absorb_zk_header(
     t: &mut Transcript,
     num_vars: usize,
     degree: usize,

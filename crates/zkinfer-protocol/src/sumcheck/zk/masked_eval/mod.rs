@@ -80,11 +80,15 @@ use crate::VerifyError;
 use super::super::{combine, Term};
 use super::ZkSumcheckProof;
 
+mod interlayer;
+#[cfg(test)]
+mod interlayer_tests;
 mod prover;
 #[cfg(test)]
 mod tests;
 
-pub use prover::{prove, MaskedProverOutput};
+pub use interlayer::{claim_mask_vars, ClaimMask, IncomingClaim};
+pub use prover::{prove, prove_with_incoming, MaskedProverOutput};
 
 /// The random `R` of one private table: `2^k` entries over the first `k` of
 /// `n` variables. Prover-side secret.
@@ -149,11 +153,13 @@ pub fn vanishing_eval(point: &[EF]) -> EF {
 }
 
 /// A private table's place in the sumcheck and in the commitment: factor
-/// `mle` of the polynomial, masked; `W` is committed polynomial `poly`.
+/// `mle` of the polynomial, masked; `W` is committed polynomial `poly`, or
+/// `None` for a tensor never committed, whose `V̇(r)` is a claim passed to
+/// its producer ([`interlayer`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaskedMle {
     pub mle: usize,
-    pub poly: usize,
+    pub poly: Option<usize>,
 }
 
 /// The round degree of `Σ_t coeff_t·Π factors` (times `eq` if `eq`) with the
@@ -182,7 +188,8 @@ pub fn masked_claim(poly: usize, point: &[EF], masked_value: EF) -> Result<Claim
     })
 }
 
-/// The claims on every masked table's `W` given the final evaluations.
+/// The claims on every committed masked table's `W` given the final
+/// evaluations.
 fn eval_claims(
     masked: &[MaskedMle],
     point: &[EF],
@@ -190,18 +197,30 @@ fn eval_claims(
 ) -> Result<Vec<Claim>, VerifyError> {
     masked
         .iter()
-        .map(|m| masked_claim(m.poly, point, final_evals[m.mle]))
+        .filter_map(|m| {
+            m.poly
+                .map(|poly| masked_claim(poly, point, final_evals[m.mle]))
+        })
         .collect()
 }
 
 /// What the verifier still has to check: one opening of `mask_claims` (the
-/// sumcheck mask `g`) and `eval_claims` (the masked tables' `W`); the
-/// unmasked final evaluations are claims at `point` for the caller.
+/// sumcheck mask `g`), `eval_claims` (the committed masked tables' `W`) and
+/// `r_claims` (the incoming claims' `R`); the unmasked final evaluations are
+/// claims at `point` for the caller, and the uncommitted masked ones are
+/// claims for their producers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MaskedSubclaim {
     pub point: Vec<EF>,
     pub mask_claims: Vec<Claim>,
     pub eval_claims: Vec<Claim>,
+    pub r_claims: Vec<Claim>,
+}
+
+/// The round degree with incoming claims: their term reads one variable
+/// linearly, so it needs a degree of at least one.
+fn sent_degree(terms: &[Term], masked: &[MaskedMle], eq: bool, incoming: bool) -> usize {
+    round_degree(terms, masked, eq).max(usize::from(incoming))
 }
 
 /// Verifies a [`prove`] proof of `Σ_x [eq(eq_point, x)·] Σ_t coeff_t·Π
@@ -220,6 +239,61 @@ pub fn verify(
     mask_poly: usize,
     transcript: &mut Transcript,
 ) -> Result<MaskedSubclaim, VerifyError> {
+    let statement = MaskedStatement {
+        num_vars,
+        terms,
+        masked,
+        eq_point,
+        incoming: &[],
+    };
+    let sent = MaskedEvals {
+        final_evals,
+        r_values: &[],
+    };
+    verify_with_incoming(&statement, claimed_sum, proof, &sent, mask_poly, transcript)
+}
+
+/// What a masked-evaluation sumcheck proves: `Σ_x [eq(eq_point, x)·]
+/// Σ_t coeff_t·Π factors + E(x)` over `num_vars` variables, the `masked`
+/// factors read through `V'` (or `V̇`), `E` the term of the `incoming`
+/// claims ([`interlayer`]).
+#[derive(Clone, Copy, Debug)]
+pub struct MaskedStatement<'a> {
+    pub num_vars: usize,
+    pub terms: &'a [Term],
+    pub masked: &'a [MaskedMle],
+    pub eq_point: Option<&'a [EF]>,
+    pub incoming: &'a [IncomingClaim],
+}
+
+/// What the prover sends after the rounds: one final evaluation per factor
+/// table (`V'(r)` for masked ones) and `R_j(z_j_head, r_0)` per incoming
+/// claim.
+#[derive(Clone, Copy, Debug)]
+pub struct MaskedEvals<'a> {
+    pub final_evals: &'a [EF],
+    pub r_values: &'a [EF],
+}
+
+/// [`verify`] of a [`prove_with_incoming`] proof whose claimed sum holds
+/// the `incoming` claims (`claimed_sum = H + Σ_j α_j Z(z_j) S_j(z_j_head)`,
+/// in practice `Σ_j α_j V̇(z_j)` as the consumer sent them).
+pub fn verify_with_incoming(
+    statement: &MaskedStatement<'_>,
+    claimed_sum: EF,
+    proof: &ZkSumcheckProof,
+    sent: &MaskedEvals<'_>,
+    mask_poly: usize,
+    transcript: &mut Transcript,
+) -> Result<MaskedSubclaim, VerifyError> {
+    let &MaskedStatement {
+        num_vars,
+        terms,
+        masked,
+        eq_point,
+        incoming,
+    } = statement;
+    let final_evals = sent.final_evals;
     if num_vars < 2 {
         return Err(VerifyError::Sumcheck(
             "a masked-evaluation sumcheck needs two variables".into(),
@@ -230,22 +304,27 @@ pub fn verify(
         || terms
             .iter()
             .any(|t| t.factors.iter().any(|&k| k >= final_evals.len()))
+        || sent.r_values.len() != incoming.len()
+        || !incoming.iter().all(IncomingClaim::is_well_formed)
     {
         return Err(VerifyError::Malformed(
             "masked-evaluation sumcheck: final evaluations do not fit the polynomial".into(),
         ));
     }
-    let degree = round_degree(terms, masked, eq_point.is_some());
+    let degree = sent_degree(terms, masked, eq_point.is_some(), !incoming.is_empty());
     let sub = super::verify(num_vars, degree, claimed_sum, proof, mask_poly, transcript)?;
     absorb_final_evals(transcript, final_evals);
+    interlayer::absorb_r_values(transcript, sent.r_values);
     let eq = eq_point.map_or(EF::ONE, |z| mle::eq_eval(z, &sub.point));
-    if eq * combine(terms, final_evals) != sub.expected_eval {
+    let term = interlayer::term_at_point(incoming, sent.r_values, num_vars);
+    if eq * combine(terms, final_evals) + term != sub.expected_eval {
         return Err(VerifyError::Sumcheck(
             "masked evaluations do not give the sumcheck's final claim".into(),
         ));
     }
     Ok(MaskedSubclaim {
         eval_claims: eval_claims(masked, &sub.point, final_evals)?,
+        r_claims: interlayer::r_claims(incoming, sub.point[0], sent.r_values),
         point: sub.point,
         mask_claims: sub.mask_claims,
     })

@@ -11,13 +11,21 @@ use super::super::super::prover::prove_impl;
 use super::super::super::{absorb_round, combine, Mle, RoundMask, SumOfProducts, Term};
 use super::super::prover::Masking;
 use super::super::{absorb_mask_evals, MaskPolynomial, ZkProverOutput, ZkSumcheckProof};
-use super::{absorb_final_evals, eval_claims, round_degree, vanishing_eval, EvalMask, MaskedMle};
+use super::interlayer::{absorb_r_values, r_claims, WithIncoming};
+use super::{
+    absorb_final_evals, eval_claims, sent_degree, vanishing_eval, ClaimMask, EvalMask,
+    IncomingClaim, MaskedMle,
+};
 
 /// A [`prove`] run: the zero-knowledge sumcheck's output (its `final_evals`
-/// hold `V'(r)` for the masked tables) and the claims on their `W`s.
+/// hold `V'(r)` for the masked tables, its `claimed_sum` includes the
+/// incoming claims' term), the claims on their `W`s, and for
+/// incoming claims the sent `R_j(z_j_head, r_0)` and their claims on the `R`s.
 pub struct MaskedProverOutput {
     pub zk: ZkProverOutput,
     pub eval_claims: Vec<Claim>,
+    pub r_values: Vec<EF>,
+    pub r_claims: Vec<Claim>,
 }
 
 /// Proves `Σ_x [eq(eq_point, x)·] poly(x)` in zero knowledge with every
@@ -38,11 +46,43 @@ pub fn prove(
     mask_poly: usize,
     transcript: &mut Transcript,
 ) -> MaskedProverOutput {
+    prove_with_incoming(poly, eq_point, masked, &[], mask, mask_poly, transcript)
+}
+
+/// [`prove`] of `Σ_x [eq(eq_point, x)·] poly(x) + E(x)`, `E` the term of the
+/// `incoming` claims with their `R`s ([`super::interlayer`]): the claimed
+/// sum is `H + Σ_j α_j Z(z_j) S_j(z_j_head)`. The caller has absorbed the
+/// commitment holding the `R`s too, and opens `r_claims` with the rest.
+///
+/// # Panics
+///
+/// As [`prove`], and if an incoming claim's head is not `1 ≤ h < |z_j|` or
+/// does not match its `R`.
+pub fn prove_with_incoming(
+    poly: SumOfProducts,
+    eq_point: Option<&[EF]>,
+    masked: &[(MaskedMle, &EvalMask)],
+    incoming: &[(IncomingClaim, &ClaimMask)],
+    mask: &MaskPolynomial,
+    mask_poly: usize,
+    transcript: &mut Transcript,
+) -> MaskedProverOutput {
     let n = poly.num_vars;
     assert!(n >= 2, "a masked-evaluation sumcheck needs two variables");
     assert!(masked.iter().all(|(_, r)| r.num_vars() == n), "R arity");
+    assert!(
+        incoming
+            .iter()
+            .all(|(c, r)| c.is_well_formed() && c.head_vars == r.head_vars()),
+        "incoming claim's R"
+    );
     let flags: Vec<MaskedMle> = masked.iter().map(|(m, _)| *m).collect();
-    let degree = round_degree(&poly.terms, &flags, eq_point.is_some());
+    let degree = sent_degree(
+        &poly.terms,
+        &flags,
+        eq_point.is_some(),
+        !incoming.is_empty(),
+    );
     assert_eq!(
         mask.num_vars(),
         n,
@@ -55,7 +95,7 @@ pub fn prove(
     );
     let (terms, halves) = split_last_variable(poly, eq_point);
 
-    let mut masking = Masking::new(mask);
+    let mut masking = WithIncoming::new(Masking::new(mask), incoming, n);
     let out = {
         let mut deferred = Deferred {
             inner: &mut masking,
@@ -110,8 +150,12 @@ pub fn prove(
     let mask_evals: Vec<EF> = (0..n).map(|i| mask.eval_var(i, point[i])).collect();
     absorb_mask_evals(transcript, &mask_evals);
     absorb_final_evals(transcript, &final_evals);
+    let r_values = masking.r_values(&point);
+    absorb_r_values(transcript, &r_values);
     let eval_claims = eval_claims(&flags, &point, &final_evals)
         .expect("1 + Z(r) vanishes at the final point (probability 1/|EF|)");
+    let claims: Vec<IncomingClaim> = incoming.iter().map(|(c, _)| c.clone()).collect();
+    let r_claims = r_claims(&claims, point[0], &r_values);
     MaskedProverOutput {
         zk: ZkProverOutput {
             proof: ZkSumcheckProof {
@@ -119,12 +163,14 @@ pub fn prove(
                 sumcheck: crate::sumcheck::SumcheckProof { round_polys },
                 mask_evals,
             },
-            claimed_sum: out.claimed_sum,
+            claimed_sum: out.claimed_sum + masking.term_sum(),
             mask_claims: mask.claims(mask_poly, &point),
             point,
             final_evals,
         },
         eval_claims,
+        r_values,
+        r_claims,
     }
 }
 
@@ -174,13 +220,13 @@ fn split_last_variable(poly: SumOfProducts, eq_point: Option<&[EF]>) -> (Vec<Ter
 
 /// The mask's part in the kernel's `n − 1` rounds, declared as the full
 /// sumcheck's: `n` variables at the masked round degree.
-struct Deferred<'a, 'm> {
-    inner: &'a mut Masking<'m>,
+struct Deferred<'a, M> {
+    inner: &'a mut M,
     num_vars: usize,
     degree: usize,
 }
 
-impl RoundMask for Deferred<'_, '_> {
+impl<M: RoundMask> RoundMask for Deferred<'_, M> {
     fn header(&mut self, t: &mut Transcript, _num_vars: usize, _degree: usize, claimed_sum: EF) {
         self.inner
             .header(t, self.num_vars, self.degree, claimed_sum);

@@ -11,7 +11,10 @@ use crate::field::{random_ef, random_f, BasedVectorSpace};
 use crate::mle::{evaluate_base, evaluate_ext};
 use crate::pcs::{CommitmentScheme, HidingParams, HidingPcs};
 
-const V: MaskedMle = MaskedMle { mle: 0, poly: 1 };
+const V: MaskedMle = MaskedMle {
+    mle: 0,
+    poly: Some(1),
+};
 
 /// `c_0·V·A + c_1·V·V·B + c_2·B`: `V` private (masked, twice in one term),
 /// `A` base and `B` extension tables public to the caller.
@@ -146,7 +149,10 @@ fn round_degree_counts_each_masked_factor() {
     assert_eq!(round_degree(&terms, &[], false), 3);
     assert_eq!(round_degree(&terms, &[V], false), 5);
     assert_eq!(round_degree(&terms, &[V], true), 6);
-    let a = MaskedMle { mle: 1, poly: 2 };
+    let a = MaskedMle {
+        mle: 1,
+        poly: Some(2),
+    };
     assert_eq!(round_degree(&terms, &[a], false), 3);
 }
 
@@ -321,7 +327,7 @@ fn a_wrong_masked_evaluation_balanced_by_the_mask_is_caught_by_the_opening() {
 }
 
 /// `Σ_j a_j t^j` from the values at `t = 0, 1, …, d` (Lagrange, expanded).
-fn monomial_coeffs(values: &[EF]) -> Vec<EF> {
+pub(super) fn monomial_coeffs(values: &[EF]) -> Vec<EF> {
     let d = values.len() - 1;
     let mut out = vec![EF::ZERO; d + 1];
     for (i, &v) in values.iter().enumerate() {
