@@ -296,9 +296,9 @@ fn every_merged_lookup_member_evaluation_is_checked() {
     let f = fixture();
     let mut checked = 0;
     let evals = &f.proof.lookups.member_evals;
-    for t in 0..evals.len() {
-        for g in 0..evals[t].len() {
-            for m in 0..evals[t][g].len() {
+    for (t, groups) in evals.iter().enumerate() {
+        for (g, members) in groups.iter().enumerate() {
+            for m in 0..members.len() {
                 let mut p = f.proof.clone();
                 p.lookups.member_evals[t][g][m][0] += EF::ONE;
                 assert!(
