@@ -179,7 +179,7 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
                    "breakdown_s": crate::bench_cmd::breakdown_json(&proven.timings)})
         );
     } else {
-        println!("output     {output}");
+        println!("output     {}", preview(&proven.output.output));
         println!("proof      {} bytes -> {}", bytes.len(), a.proof.display());
         println!("prove      {prove_s:.3} s (key load {load_s:.3} s)");
     }
@@ -290,14 +290,30 @@ pub fn run_verify(a: VerifyArgs) -> Result<()> {
                         g.text.as_ref().map(|t| format!(" ({t:?})")).unwrap_or_default()
                     );
                 }
-                println!("output     {}", json!(v.output));
-                println!("output_int {}", json!(v.output_int));
+                println!("output     {}", preview(&v.output));
+                println!("output_int {}", preview(&v.output_int));
             }
             Ok(())
         }
         Err(api::Error::Verify(e)) => bail!("NOT verified: {e}"),
         Err(e) => bail!("NOT verified: {e:#}"),
     }
+}
+
+/// Values for the terminal: all of a small output, the first ones of a
+/// large one (a language model's logits are millions; `--output` and
+/// `--json` keep every value).
+fn preview<T: serde::Serialize>(values: &[T]) -> String {
+    const SHOWN: usize = 32;
+    if values.len() <= SHOWN {
+        return json!(values).to_string();
+    }
+    let head = json!(&values[..SHOWN]).to_string();
+    format!(
+        "{}, … ] ({} values; all of them in the output file)",
+        head.trim_end_matches(']'),
+        values.len()
+    )
 }
 
 const DEMO_ONNX: &[u8] = include_bytes!("../../../fixtures/demo_mlp.onnx");
@@ -360,5 +376,24 @@ pub fn progress_printer(quiet: bool) -> impl FnMut(&str) {
         if !quiet {
             eprintln!("  [{:>7.3} s] {phase}", started.elapsed().as_secs_f64());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::preview;
+
+    #[test]
+    fn small_outputs_print_whole_large_ones_by_their_head() {
+        assert_eq!(preview(&[1, -2, 3]), "[1,-2,3]");
+        let many: Vec<i64> = (0..100).collect();
+        let p = preview(&many);
+        assert!(p.starts_with("[0,1,2,"), "{p}");
+        assert!(p.contains("31, … ]"), "{p}");
+        assert!(!p.contains(",32"), "{p}");
+        assert!(
+            p.ends_with("(100 values; all of them in the output file)"),
+            "{p}"
+        );
     }
 }

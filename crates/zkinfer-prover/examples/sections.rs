@@ -19,21 +19,19 @@ fn main() {
         layers.len(),
         layers.iter().sum::<usize>()
     );
-    let Some(l) = &proof.lookups.logup else {
-        return;
-    };
-    let rounds: usize = l.layers.iter().map(|x| x.sumcheck.round_polys.len()).sum();
-    let sumchecks: Vec<_> = l.layers.iter().map(|x| &x.sumcheck).collect();
-    let eval_count: usize = l.layers.iter().map(|x| x.evals.len()).sum();
-    println!(
-        "lookups: {} tables, {} trees, {} layers, {rounds} rounds ({} B), {eval_count} layer evals ({} B), {} witness evals",
-        proof.lookups.member_evals.len(),
-        l.tops.len(),
-        l.layers.len(),
-        size(&|| postcard::to_allocvec(&sumchecks).unwrap()),
-        eval_count * 64,
-        l.witness_evals.iter().map(Vec::len).sum::<usize>(),
-    );
+    for (i, l) in proof.lookups.logups.iter().enumerate() {
+        let rounds: usize = l.layers.iter().map(|x| x.sumcheck.round_polys.len()).sum();
+        let sumchecks: Vec<_> = l.layers.iter().map(|x| &x.sumcheck).collect();
+        let eval_count: usize = l.layers.iter().map(|x| x.evals.len()).sum();
+        println!(
+            "LogUp proof {i}: {} trees, {} layers, {rounds} rounds ({} B), {eval_count} layer evals ({} B), {} witness evals",
+            l.tops.len(),
+            l.layers.len(),
+            size(&|| postcard::to_allocvec(&sumchecks).unwrap()),
+            eval_count * 64,
+            l.witness_evals.iter().map(Vec::len).sum::<usize>(),
+        );
+    }
     for (i, t) in proof.lookups.member_evals.iter().enumerate() {
         let members: usize = t
             .iter()

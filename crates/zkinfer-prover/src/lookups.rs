@@ -1,8 +1,8 @@
-//! The lookup phase: one LogUp-GKR proof for every table (`logup::prove_many`:
-//! a root equation per table, one batched sumcheck per layer for all of
-//! them — a transformer's dozens of small function tables would otherwise
-//! pay a GKR each), with a table's witnesses of equal size merged into one
-//! longer witness.
+//! The lookup phase: one LogUp-GKR proof per large table and one for all
+//! small tables together ([`batches`]; `logup::prove_many`: a root equation
+//! per table, one batched sumcheck per layer — a transformer's dozens of
+//! small function tables would otherwise pay a GKR each), with a table's
+//! witnesses of equal size merged into one longer witness.
 //!
 //! LogUp-GKR costs each *tree* four field elements per layer, so a deep CNN
 //! with dozens of range-checked tensors would pay dozens of trees. Witnesses
@@ -61,8 +61,34 @@ fn split(g: &WitnessGroup, point: &[EF]) -> Option<(Vec<EF>, Vec<EF>)> {
     Some((point[..sel].to_vec(), point[sel..].to_vec()))
 }
 
-/// Proves every table's lookups in one LogUp-GKR proof; files the resulting
-/// claims in `book`.
+/// A table's LogUp rows, padded: its own and its witness groups'.
+pub fn table_rows(layout: &Layout, t: &TableLayout) -> usize {
+    (1usize << layout.activation_num_vars[t.multiplicity_poly])
+        + t.groups
+            .iter()
+            .map(|g| g.members.len() << g.num_vars)
+            .sum::<usize>()
+}
+
+/// Tables of at least this many rows get a LogUp proof of their own: their
+/// fraction trees are the phase's memory, and live one table at a time.
+const OWN_PROOF_ROWS: usize = 1 << 20;
+
+/// Which tables share a LogUp-GKR proof, in proof order: each large table
+/// alone, then every small one together (a transformer's dozens of function
+/// tables would otherwise pay a GKR each). Derived from the layout alone.
+pub fn batches(layout: &Layout) -> Vec<Vec<usize>> {
+    let (large, small): (Vec<usize>, Vec<usize>) = (0..layout.tables.len())
+        .partition(|&t| table_rows(layout, &layout.tables[t]) >= OWN_PROOF_ROWS);
+    let mut out: Vec<Vec<usize>> = large.into_iter().map(|t| vec![t]).collect();
+    if !small.is_empty() {
+        out.push(small);
+    }
+    out
+}
+
+/// Proves every table's lookups ([`batches`]: one LogUp-GKR proof per
+/// batch); files the resulting claims in `book`.
 pub fn prove(
     model: &QuantModel,
     layout: &Layout,
@@ -71,36 +97,54 @@ pub fn prove(
     tr: &mut Transcript,
     timings: &mut PhaseTimes,
 ) -> LookupsProof {
-    if layout.tables.is_empty() {
-        return LookupsProof::default();
-    }
-    let mut tables = Vec::with_capacity(layout.tables.len());
-    let mut witnesses = Vec::with_capacity(layout.tables.len());
-    for t in &layout.tables {
+    let mut logups = Vec::new();
+    let mut claims: Vec<Option<LookupClaims>> = vec![None; layout.tables.len()];
+    for batch in batches(layout) {
         let clock = Instant::now();
-        tables.push(table_for(model, &t.key));
-        witnesses.push(group_witnesses(t, polys));
-        timings.add(table_name(model, &t.key), clock.elapsed());
+        let tables: Vec<_> = batch
+            .iter()
+            .map(|&t| table_for(model, &layout.tables[t].key))
+            .collect();
+        let witnesses: Vec<_> = batch
+            .iter()
+            .map(|&t| group_witnesses(&layout.tables[t], polys))
+            .collect();
+        let instances: Vec<LookupInstance<'_>> = batch
+            .iter()
+            .zip(&tables)
+            .zip(&witnesses)
+            .map(|((&t, table), ws)| LookupInstance {
+                table,
+                witnesses: ws,
+                multiplicities: &polys[layout.tables[t].multiplicity_poly],
+            })
+            .collect();
+        tr.label(b"lookup");
+        let (logup, batch_claims) = logup::prove_many(&instances, tr);
+        logups.push(logup);
+        for (&t, c) in batch.iter().zip(batch_claims) {
+            claims[t] = Some(c);
+        }
+        // A joint proof's time, apportioned to its tables by rows (its work
+        // is linear in them), so reports keep a per-table breakdown.
+        let elapsed = clock.elapsed();
+        let rows: Vec<usize> = batch
+            .iter()
+            .map(|&t| table_rows(layout, &layout.tables[t]))
+            .collect();
+        let total: usize = rows.iter().sum();
+        for (&t, &r) in batch.iter().zip(&rows) {
+            let share = elapsed.mul_f64(r as f64 / total.max(1) as f64);
+            timings.add(table_name(model, &layout.tables[t].key), share);
+        }
     }
-    let clock = Instant::now();
-    let instances: Vec<LookupInstance<'_>> = layout
-        .tables
-        .iter()
-        .zip(&tables)
-        .zip(&witnesses)
-        .map(|((t, table), ws)| LookupInstance {
-            table,
-            witnesses: ws,
-            multiplicities: &polys[t.multiplicity_poly],
-        })
+    let claims: Vec<LookupClaims> = claims
+        .into_iter()
+        .map(|c| c.expect("every table is in a batch"))
         .collect();
-    tr.label(b"lookup");
-    let (logup, claims) = logup::prove_many(&instances, tr);
-    drop(witnesses);
-    timings.add("LogUp-GKR (all tables)".into(), clock.elapsed());
+    let clock = Instant::now();
     let mut member_evals = Vec::with_capacity(layout.tables.len());
     for (t, claims) in layout.tables.iter().zip(&claims) {
-        let clock = Instant::now();
         let mut table_evals = Vec::with_capacity(t.groups.len());
         for (g, c) in t.groups.iter().zip(&claims.witnesses) {
             let (_, r) = split(g, &c.point).expect("logup returns the group's point");
@@ -117,10 +161,10 @@ pub fn prove(
             table_evals.push(evals);
         }
         member_evals.push(table_evals);
-        timings.add(table_name(model, &t.key), clock.elapsed());
     }
+    timings.add("member evaluations".into(), clock.elapsed());
     let proof = LookupsProof {
-        logup: Some(logup),
+        logups,
         member_evals,
     };
     file_all_claims(layout, &claims, &proof, book, tr)
@@ -141,7 +185,7 @@ pub fn table_name(model: &QuantModel, key: &TableKey) -> String {
     }
 }
 
-/// Checks the lookup proof of every table; files the resulting claims in `book`.
+/// Checks the lookup proofs of every table; files the resulting claims in `book`.
 pub fn verify(
     model: &QuantModel,
     layout: &Layout,
@@ -149,31 +193,36 @@ pub fn verify(
     book: &mut ClaimBook,
     tr: &mut Transcript,
 ) -> Result<(), VerifyError> {
-    let malformed = |s: &str| VerifyError::Malformed(s.into());
-    let logup = match (&proof.logup, layout.tables.is_empty()) {
-        (None, true) if proof.member_evals.is_empty() => return Ok(()),
-        (Some(l), false) => l,
-        _ => return Err(malformed("lookup proof does not match the layout's tables")),
-    };
-    let tables: Vec<_> = layout
-        .tables
-        .iter()
-        .map(|t| table_for(model, &t.key))
-        .collect();
-    let lens: Vec<Vec<usize>> = layout
-        .tables
-        .iter()
-        .map(|t| {
-            t.groups
-                .iter()
-                .map(|g| g.members.len() << g.num_vars)
-                .collect()
-        })
-        .collect();
-    let instances: Vec<(&logup::LookupTable, &[usize])> =
-        tables.iter().zip(&lens).map(|(t, l)| (t, &l[..])).collect();
-    tr.label(b"lookup");
-    let claims = logup::verify_many(&instances, logup, tr)?;
+    let batches = batches(layout);
+    if proof.logups.len() != batches.len() {
+        return Err(VerifyError::Malformed(
+            "lookup proofs do not match the layout's tables".into(),
+        ));
+    }
+    let mut claims: Vec<Option<LookupClaims>> = vec![None; layout.tables.len()];
+    for (batch, logup) in batches.iter().zip(&proof.logups) {
+        let tables: Vec<_> = batch
+            .iter()
+            .map(|&t| table_for(model, &layout.tables[t].key))
+            .collect();
+        let lens: Vec<Vec<usize>> = batch
+            .iter()
+            .map(|&t| {
+                layout.tables[t]
+                    .groups
+                    .iter()
+                    .map(|g| g.members.len() << g.num_vars)
+                    .collect()
+            })
+            .collect();
+        let instances: Vec<(&logup::LookupTable, &[usize])> =
+            tables.iter().zip(&lens).map(|(t, l)| (t, &l[..])).collect();
+        tr.label(b"lookup");
+        for (&t, c) in batch.iter().zip(logup::verify_many(&instances, logup, tr)?) {
+            claims[t] = Some(c);
+        }
+    }
+    let claims: Vec<LookupClaims> = claims.into_iter().flatten().collect();
     file_all_claims(layout, &claims, proof, book, tr)
 }
 

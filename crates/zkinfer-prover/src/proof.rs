@@ -7,9 +7,9 @@
 //! [u8; 32]    model id the proof was made for
 //! 5 sections, in this order, each: u8 tag, u32 length, bytes
 //!   1 activation commitment   (postcard)
-//!   2 lookup proof            (postcard, field elements as fixed 8 bytes: one
-//!                             LogUp proof for all tables, per table the merged
-//!                             members' evaluations)
+//!   2 lookup proofs           (postcard, field elements as fixed 8 bytes: a
+//!                             LogUp proof per batch of tables, per table the
+//!                             merged members' evaluations)
 //!   3 layer proofs            (postcard, idem)
 //!   4 weight opening          (per commitment part: the claim reduction, if
 //!                             any, and a WHIR proof; its own byte format)
@@ -36,15 +36,16 @@ pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// 7: clamp ranges of one width share one lookup table (fewer table proofs).
 /// 8: an opening part may carry a claim reduction (a sumcheck and the
 /// stacked table's value) before its WHIR proof.
-/// 9: one LogUp-GKR proof for all tables.
+/// 9: one LogUp-GKR proof for every large table and one for all small ones;
+/// the public input and output absorbed by a BLAKE3 digest.
 pub const PROOF_FORMAT_VERSION: u32 = 9;
 
-/// Every table's lookups: one LogUp-GKR proof over all tables' merged
-/// witnesses (none iff the layout has no table), and per table, per witness
-/// group, per member, its committed columns at the group's row point.
+/// Every table's lookups: one LogUp-GKR proof per batch of tables
+/// (`lookups::batches`), and per table, per witness group, per member, its
+/// committed columns at the group's row point.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LookupsProof {
-    pub logup: Option<LookupProof>,
+    pub logups: Vec<LookupProof>,
     pub member_evals: Vec<Vec<Vec<Vec<EF>>>>,
 }
 

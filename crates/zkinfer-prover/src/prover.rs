@@ -202,7 +202,8 @@ pub(crate) fn prove_witness(
     let layout = &pk.layout;
     let Witness { values, act_polys } = witness;
     let output = values[model.output].clone();
-    let mut tr = start_transcript(&pk.vk, input, &output);
+    let model_id = pk.vk.model_id();
+    let mut tr = start_transcript(&pk.vk, &model_id, input, &output);
 
     progress("committing activations");
     let clock = Instant::now();
@@ -285,7 +286,7 @@ pub(crate) fn prove_witness(
 
     Ok(ProveOutput {
         proof: Proof {
-            model_id: pk.vk.model_id(),
+            model_id,
             activation_commitment: act_commitment,
             lookups,
             layers,

@@ -99,10 +99,8 @@ fn outer_terms(vk: &VerifyingKey, layout: &Layout) -> OuterTerms {
             layers.push((format!("op #{i} ({name}): {what}"), bits));
         }
     }
-    // One LogUp-GKR proof for all tables: a rational identity per table, and
-    // one walk over every table's trees.
-    let mut trees = 0;
-    let mut depth = 0;
+    // A rational identity per table; per LogUp-GKR proof (a batch of
+    // tables, `lookups::batches`) one walk over its tables' trees.
     for (ti, t) in layout.tables.iter().enumerate() {
         let at = |what: &str| format!("table #{ti} ({:?}): {what}", t.key);
         let table_len = table_for(model, &t.key).len();
@@ -116,25 +114,30 @@ fn outer_terms(vk: &VerifyingKey, layout: &Layout) -> OuterTerms {
             at("rational identity (α, β)"),
             log2_ef_order() - (2.0 * rows as f64).log2(),
         ));
-        // One tree per witness group and one for the table.
-        trees += t.groups.len() + 1;
-        depth = depth.max(nv(rows));
     }
-    if trees > 0 {
+    for (bi, batch) in crate::lookups::batches(layout).iter().enumerate() {
+        // One tree per witness group and one per table.
+        let trees: usize = batch
+            .iter()
+            .map(|&t| layout.tables[t].groups.len() + 1)
+            .sum();
+        let depth = batch
+            .iter()
+            .map(|&t| nv(crate::lookups::table_rows(layout, &layout.tables[t])))
+            .max()
+            .unwrap_or(0);
         // Each layer batches every tree's two claims by powers of λ, then runs
         // a degree-3 sumcheck and a line reduction.
+        let at = |what: &str| format!("LogUp proof #{bi}: {what}");
         let lambda = log2_ef_order() - ((2 * trees - 1) as f64).log2();
         for layer in 1..=depth {
+            terms.lookups.push((at("GKR layer batching λ"), lambda));
             terms
                 .lookups
-                .push(("LogUp GKR layer batching λ".into(), lambda));
+                .push((at("GKR layer sumcheck"), sumcheck_bits(layer, 3)));
             terms
                 .lookups
-                .push(("LogUp GKR layer sumcheck".into(), sumcheck_bits(layer, 3)));
-            terms.lookups.push((
-                "LogUp GKR line reduction μ".into(),
-                log2_ef_order() - 2f64.log2(),
-            ));
+                .push((at("GKR line reduction μ"), log2_ef_order() - 2f64.log2()));
         }
     }
     terms

@@ -118,6 +118,73 @@ impl PaddedShape {
         self.batch == other.batch && real(&self.dims) == real(&other.dims)
     }
 
+    /// [`Self::padded_index`] of every element, in order, by an odometer:
+    /// no division per element (index maps of transformer-sized models
+    /// are laid out at every key load and verification).
+    pub fn padded_indices(&self) -> Vec<usize> {
+        let mut out = Vec::with_capacity(self.len());
+        if self.dims.contains(&0) {
+            return out;
+        }
+        let padded = self.padded_dims();
+        let sample_stride: usize = padded.iter().product();
+        let rank = self.dims.len();
+        // strides[a]: the padded stride of axis `a`.
+        let mut strides = vec![1usize; rank];
+        for a in (0..rank.saturating_sub(1)).rev() {
+            strides[a] = strides[a + 1] * padded[a + 1];
+        }
+        let last = self.dims.last().copied().unwrap_or(1);
+        let rows = self.sample_len() / last.max(1);
+        for sample in 0..self.batch {
+            let base = sample * sample_stride;
+            // The odometer over every axis but the last, and its row's start.
+            let mut pos = vec![0usize; rank];
+            let mut row = base;
+            for _ in 0..rows {
+                out.extend(row..row + last);
+                let mut a = rank - 1;
+                while a > 0 {
+                    a -= 1;
+                    pos[a] += 1;
+                    row += strides[a];
+                    if pos[a] < self.dims[a] {
+                        break;
+                    }
+                    row -= self.dims[a] * strides[a];
+                    pos[a] = 0;
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether every element of a sample sits at the same padded position in
+    /// both shapes, in `O(rank)`: unit axes place nothing, and an axis
+    /// without padding merges into the axis outside it, which leaves one
+    /// canonical list of `(length, padded length)` per placement (the
+    /// outermost axis's padding is invisible within a sample).
+    pub fn same_sample_placement(&self, other: &Self) -> bool {
+        fn canonical(dims: &[usize]) -> Vec<(usize, usize)> {
+            let mut inner_first: Vec<(usize, usize)> = Vec::new();
+            for &d in dims.iter().rev().filter(|&&d| d != 1) {
+                let p = d.next_power_of_two();
+                match inner_first.last_mut() {
+                    Some(axis) if axis.0 == axis.1 => *axis = (axis.0 * d, axis.1 * p),
+                    _ => inner_first.push((d, p)),
+                }
+            }
+            if let Some(outer) = inner_first.last_mut() {
+                outer.1 = 0;
+            }
+            inner_first
+        }
+        if self.sample_len() == 0 || other.sample_len() == 0 {
+            return self.sample_len() == other.sample_len();
+        }
+        canonical(&self.dims) == canonical(&other.dims)
+    }
+
     pub fn padded_index(&self, i: usize) -> usize {
         // Hot in layouts of index maps: no allocation.
         let per = self.sample_len().max(1);
@@ -160,6 +227,58 @@ impl PaddedShape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_sample_placement_is_the_elementwise_comparison() {
+        let dims_of = |mut x: u64| {
+            let rank = 1 + (x % 4) as usize;
+            x /= 4;
+            (0..rank)
+                .map(|_| {
+                    let d = [1, 2, 3, 4, 5, 8, 6][(x % 7) as usize];
+                    x /= 7;
+                    d
+                })
+                .collect::<Vec<usize>>()
+        };
+        let mut checked = 0;
+        for a in 0..3000u64 {
+            let da = dims_of(a.wrapping_mul(2654435761));
+            for b in 0..40u64 {
+                let db = dims_of(b.wrapping_mul(40503).wrapping_add(a));
+                let (sa, sb) = (PaddedShape::of(da.clone()), PaddedShape::of(db.clone()));
+                if sa.sample_len() != sb.sample_len() {
+                    continue;
+                }
+                let elementwise =
+                    (0..sa.sample_len()).all(|k| sa.padded_index(k) == sb.padded_index(k));
+                assert_eq!(
+                    sa.same_sample_placement(&sb),
+                    elementwise,
+                    "{da:?} vs {db:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+    }
+
+    #[test]
+    fn padded_indices_are_padded_index_of_every_element() {
+        for (dims, batch) in [
+            (vec![5], 1),
+            (vec![8], 3),
+            (vec![3, 5, 6], 1),
+            (vec![2, 3], 3),
+            (vec![1, 7, 1, 2], 2),
+            (vec![4, 4], 1),
+            (vec![0, 3], 2),
+        ] {
+            let s = PaddedShape::of(dims.clone()).batched(batch);
+            let expected: Vec<usize> = (0..s.len()).map(|i| s.padded_index(i)).collect();
+            assert_eq!(s.padded_indices(), expected, "{dims:?} × {batch}");
+        }
+    }
 
     #[test]
     fn image_axes_pad_independently() {

@@ -109,7 +109,8 @@ pub fn verify(
     // load too; a key built in memory may not be).
     vk.check_commitment(&layout)
         .map_err(|e| malformed(format!("verifying key: {e}")))?;
-    if proof.model_id != vk.model_id() {
+    let model_id = vk.model_id();
+    if proof.model_id != model_id {
         return Err(malformed(format!(
             "the proof is for model {}, the verifying key is for model {}",
             hex(&proof.model_id),
@@ -138,7 +139,7 @@ pub fn verify(
     }
     let pcs = Pcs::new(vk.pcs_params.clone());
     let act_pcs = Pcs::new(act_params);
-    let mut tr = start_transcript(vk, input, output);
+    let mut tr = start_transcript(vk, &model_id, input, output);
     act_pcs.absorb_commitment(&proof.activation_commitment, &mut tr);
 
     let mut book = ClaimBook::new(model.tensors.len());

@@ -34,8 +34,7 @@ impl Reshape {
         let own = PaddedShape::for_logical(&b.model.tensors[output].shape).batched(b.model.batch);
         // Samples sit at the same stride in both, so one sample decides.
         let same = own.padded_len() == b.shapes[input].padded_len()
-            && (0..own.sample_len())
-                .all(|k| own.padded_index(k) == b.shapes[input].padded_index(k));
+            && own.same_sample_placement(&b.shapes[input]);
         if !same && b.needs_own_layout(output) {
             return Ok(None);
         }

@@ -61,11 +61,21 @@ impl Select {
             )));
         }
         let (ins, outs) = (&b.shapes[input], &b.shapes[output]);
+        let out_at = outs.padded_indices();
+        // A whole input's index map unless the Select reads a small part of
+        // a large input (an embedding row, a slice).
+        let in_at = (in_len <= 4 * out_len).then(|| ins.padded_indices());
         let moves = source
             .iter()
-            .enumerate()
-            .filter(|&(_, &k)| k >= 0)
-            .map(|(o, &k)| (ins.padded_index(k as usize), outs.padded_index(o)))
+            .zip(&out_at)
+            .filter(|&(&k, _)| k >= 0)
+            .map(|(&k, &o)| {
+                let k = k as usize;
+                (
+                    in_at.as_ref().map_or_else(|| ins.padded_index(k), |m| m[k]),
+                    o,
+                )
+            })
             .collect();
         let (batch_vars, in_sample_vars) = (ins.batch_vars(), ins.sample_vars());
         b.pads[output] = 0;
