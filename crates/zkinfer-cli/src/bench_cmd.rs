@@ -206,13 +206,11 @@ pub fn breakdown_json(tm: &zkinfer_prover::ProveTimings) -> serde_json::Value {
         "layer_sumchecks": tm.layers.as_secs_f64(),
         "weight_opening": tm.weight_opening.as_secs_f64(),
         "activation_opening": tm.activation_opening.as_secs_f64(),
-        "lookups_by_table": phase_json(&tm.lookup_tables),
-        "layers_by_module": phase_json(&tm.layer_modules),
     })
 }
 
 /// Named durations in seconds.
-fn phase_json(p: &PhaseTimes) -> serde_json::Value {
+pub fn phase_json(p: &PhaseTimes) -> serde_json::Value {
     serde_json::Value::Object(
         p.0.iter()
             .cloned()

@@ -176,7 +176,9 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
             json!({"prove_s": prove_s, "key_load_s": load_s, "proof_bytes": bytes.len(),
                    "model_id": proven.output.model_id, "output": output,
                    "outputs": proven.output.to_json().get("outputs"),
-                   "breakdown_s": crate::bench_cmd::breakdown_json(&proven.timings)})
+                   "breakdown_s": crate::bench_cmd::breakdown_json(&proven.timings),
+                   "lookups_by_table_s": crate::bench_cmd::phase_json(&proven.timings.lookup_tables),
+                   "layers_by_module_s": crate::bench_cmd::phase_json(&proven.timings.layer_modules)})
         );
     } else {
         println!("output     {}", preview(&proven.output.output));
