@@ -397,11 +397,8 @@ pub fn table_for(model: &QuantModel, key: &TableKey) -> LookupTable {
             let QOp::Lut { in_min, table, .. } = &model.ops[*op] else {
                 unreachable!("only Lut ops name Lut tables")
             };
-            let xs = (0..table.len() as i64)
-                .map(|k| f_from_i64(in_min + k))
-                .collect();
             let ys = table.iter().map(|&v| f_from_i64(v)).collect();
-            LookupTable::function(xs, ys)
+            LookupTable::function_on_range(*in_min, ys)
         }
     }
 }

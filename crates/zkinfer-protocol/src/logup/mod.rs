@@ -166,6 +166,21 @@ impl LookupTable {
             columns: vec![inputs, outputs],
         }
     }
+    /// `(first + i, outputs[i])`: a function on consecutive integers, whose
+    /// inputs are distinct by construction (no duplicate check: verifiers
+    /// build dozens of these per transformer).
+    ///
+    /// # Panics
+    /// If there are `2^40` outputs or more (inputs would not fit the table sizes LogUp supports).
+    pub fn function_on_range(first: i64, outputs: Vec<F>) -> Self {
+        assert!(outputs.len() < 1 << 40, "function table too large");
+        let inputs = (0..outputs.len() as i64)
+            .map(|k| crate::field::f_from_i64(first + k))
+            .collect();
+        Self {
+            columns: vec![inputs, outputs],
+        }
+    }
     /// `(a[i], b[i])`, two columns with no functional dependency: a relation
     /// given by its rows (a repeated row is harmless, its multiplicity goes to
     /// the first occurrence).

@@ -320,6 +320,16 @@ fn function_table_rejects_duplicate_inputs() {
 }
 
 #[test]
+fn function_on_range_is_the_function_table_of_consecutive_inputs() {
+    let outputs = col(&[7, 7, 9, 1]);
+    let inputs: Vec<F> = (-2..2).map(f_from_i64).collect();
+    assert_eq!(
+        LookupTable::function_on_range(-2, outputs.clone()),
+        LookupTable::function(inputs, outputs)
+    );
+}
+
+#[test]
 fn out_of_table_value_is_rejected() {
     let table = LookupTable::range(4);
     let honest = w1(&[1, 2, 3, 4, 5]);

@@ -119,20 +119,53 @@ impl Select {
         t
     }
 
-    /// `T(r)` for the batched claims (verifier side).
+    /// `T(r)` for the batched claims (verifier side). A transformer's
+    /// verifier walks ~100 index maps of ~25 K moves each, so the moves cost
+    /// one addition each: `Σ_moves w(o)·eq(r, j) = Σ_j eq(r, j)·Σ_{o→j} w(o)`,
+    /// with `w` the claims' eq tables combined, and `eq(r, ·)` read from two
+    /// half-size tables only where some output reads `j`.
     fn evaluate_table(&self, claims: &[PointClaim], rho: &[EF], r: &[EF]) -> EF {
         let (r_b, r_s) = r.split_at(self.batch_vars);
-        let eq_r = eq_table(r_s);
-        claims
+        let scales: Vec<EF> = claims
             .iter()
             .zip(rho)
-            .map(|((z, _), &c)| {
-                let (z_b, z_s) = z.split_at(self.batch_vars);
-                let eq_z = eq_table(z_s);
-                let inner: EF = self.moves.iter().map(|&(j, o)| eq_z[o] * eq_r[j]).sum();
-                c * zkinfer_protocol::mle::eq_eval(z_b, r_b) * inner
+            .map(|((z, _), &c)| c * zkinfer_protocol::mle::eq_eval(&z[..self.batch_vars], r_b))
+            .collect();
+        // One claim: its eq table as is, scaled once at the end.
+        let (weights, scale) = match claims {
+            [] => return EF::ZERO,
+            [(z, _)] => (eq_table(&z[self.batch_vars..]), scales[0]),
+            _ => {
+                let mut w = vec![EF::ZERO; 1 << (claims[0].0.len() - self.batch_vars)];
+                for ((z, _), &s) in claims.iter().zip(&scales) {
+                    for (w, e) in w.iter_mut().zip(eq_table(&z[self.batch_vars..])) {
+                        *w += s * e;
+                    }
+                }
+                (w, EF::ONE)
+            }
+        };
+        let mut read = vec![EF::ZERO; 1 << self.in_sample_vars];
+        for &(j, o) in &self.moves {
+            read[j] += weights[o];
+        }
+        let lo_bits = r_s.len() / 2;
+        let (hi, lo) = r_s.split_at(r_s.len() - lo_bits);
+        let (eq_hi, eq_lo) = (eq_table(hi), eq_table(lo));
+        let total: EF = read
+            .par_chunks(1 << lo_bits)
+            .zip(eq_hi.par_iter())
+            .map(|(chunk, &h)| {
+                let inner: EF = chunk
+                    .iter()
+                    .zip(&eq_lo)
+                    .filter(|(v, _)| **v != EF::ZERO)
+                    .map(|(&v, &l)| v * l)
+                    .sum();
+                inner * h
             })
-            .sum()
+            .sum();
+        scale * total
     }
 }
 
