@@ -126,6 +126,7 @@ pub(super) fn layer_statement_at(
                 head_vars: layout.head_vars,
                 point: incoming.point.clone(),
                 coeff,
+                fixed_head: None,
             });
         }
         let [p0, p1, q0, q1] = [4 * i, 4 * i + 1, 4 * i + 2, 4 * i + 3];

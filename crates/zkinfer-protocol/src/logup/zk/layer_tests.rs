@@ -17,8 +17,8 @@ use super::layer::layer_statement_at;
 use super::*;
 use crate::field::{random_ef, BasedVectorSpace, Field, PrimeCharacteristicRing, PrimeField64};
 use crate::mle::{eq_eval, evaluate_ext};
-use crate::sumcheck::zk::absorb_zk_header;
 use crate::sumcheck::zk::masked_eval::{vanishing_eval, ClaimMask};
+use crate::sumcheck::zk::{absorb_zk_header, ZkSumcheckProof};
 use crate::sumcheck::{combine, interpolate, Mle, SumOfProducts, SumcheckProof};
 
 const K: usize = 3;
