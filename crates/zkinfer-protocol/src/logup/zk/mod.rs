@@ -81,6 +81,8 @@ mod layer;
 #[cfg(test)]
 mod layer_tests;
 #[cfg(test)]
+mod simulator_tests;
+#[cfg(test)]
 mod tests;
 
 pub use layer::{
