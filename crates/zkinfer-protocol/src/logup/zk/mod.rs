@@ -152,6 +152,13 @@ fn depths_of(shapes: &[(usize, &[usize])]) -> Vec<usize> {
         .collect()
 }
 
+/// The round degree of layers `k = 1 .. max_depth − 1` of a proof over trees
+/// of `depths` (per table: its witnesses', then the table's): 5, or 3 where
+/// every tree in the layer is at its leaves.
+pub fn layer_round_degrees(depths: &[usize]) -> Vec<usize> {
+    layouts(depths, 0).iter().map(|l| l.degree).collect()
+}
+
 /// Layer `k`'s place in the masks' commitment, known from the depths.
 struct Layout {
     num_vars: usize,
