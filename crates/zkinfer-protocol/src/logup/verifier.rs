@@ -72,7 +72,7 @@ pub(super) fn verify_gkr<L>(
     mut layer_sumcheck: impl FnMut(usize, EF, &L, &mut Transcript) -> Result<Subclaim, VerifyError>,
 ) -> Result<Vec<LookupClaims>, VerifyError> {
     let malformed = |s: &str| VerifyError::Malformed(format!("lookup proof: {s}"));
-    let depths = check_sent_shapes(instances, proof.tops, proof.witness_evals)?;
+    let depths = check_sent_shapes(instances, Some(proof.tops), proof.witness_evals)?;
     let max_depth = depths.iter().copied().max().unwrap_or(0);
     if proof.layers.len() != max_depth.saturating_sub(1) {
         return Err(malformed("wrong number of layers"));
@@ -126,7 +126,7 @@ pub(super) fn verify_gkr<L>(
 /// returns the trees' depths (per table: its witnesses, then the table).
 pub(super) fn check_sent_shapes(
     instances: &[(&LookupTable, &[usize])],
-    tops: &[Vec<EF>],
+    tops: Option<&[Vec<EF>]>,
     witness_evals: &[Vec<EF>],
 ) -> Result<Vec<usize>, VerifyError> {
     let malformed = |s: &str| VerifyError::Malformed(format!("lookup proof: {s}"));
@@ -147,12 +147,14 @@ pub(super) fn check_sent_shapes(
         .iter()
         .flat_map(|(table, lens)| std::iter::repeat_n(table.width(), lens.len()))
         .collect();
-    if tops.len() != n_trees {
-        return Err(malformed("wrong number of tops"));
-    }
-    for (top, &d) in tops.iter().zip(&depths) {
-        if top.len() != if d == 0 { 2 } else { 4 } {
-            return Err(malformed("top of wrong size"));
+    if let Some(tops) = tops {
+        if tops.len() != n_trees {
+            return Err(malformed("wrong number of tops"));
+        }
+        for (top, &d) in tops.iter().zip(&depths) {
+            if top.len() != if d == 0 { 2 } else { 4 } {
+                return Err(malformed("top of wrong size"));
+            }
         }
     }
     if witness_evals.len() != widths.len()

@@ -1,7 +1,10 @@
-//! Zero-knowledge LogUp-GKR: every layer's claims masked.
+//! Zero-knowledge LogUp-GKR: blinded roots, every layer's claims masked.
 //!
-//! The protocol of [`super::prove_many`] (module doc of [`super`]), each
-//! layer `k` a masked-evaluation sumcheck
+//! The protocol of [`super::prove_many`] (module doc of [`super`]) with
+//! two changes. The tops are not sent: per tree the prover sends its root
+//! fraction plus a committed blinding, the blindings of a table summing to
+//! zero, and proves each tree's layer 1 against it (`roots.rs`). And each
+//! layer `k` is a masked-evaluation sumcheck
 //! ([`crate::sumcheck::zk::masked_eval`]) of `k` variables that reads the
 //! halves `[p0, p1, q0, q1]` of tree layer `k + 1` as never-committed
 //! tensors `V̇ = V + Z·S` and proves the masked claims the layer above sent
@@ -23,42 +26,58 @@
 //! half is read at one point only (its consumer's); a tensor read at `m`
 //! points would need `2^h ≥ 2m` as before.
 //!
+//! # Layer 1 and the depth
+//!
+//! The root step leaves claims on layer 1 at `c` (`p_1`, `q_1`) and at
+//! `1 − c` (`q̄_1`), so layer 1 reads its eq weights as two public tables
+//! `eq(c, ·)`, `eq(1 − c, ·)`, whose values at its point the prover sends
+//! and the verifier checks ([`ZkLookupProof::layer_one_eq`]). Every tree is
+//! padded to depth ≥ 2 (so it has a layer 1 produced by a sumcheck): the
+//! claims on a column of `len` rows are over `max(num_vars_for(len), 2)`
+//! variables.
+//!
 //! # Still in the clear
 //!
-//! The tops (checked by the root equation, which is not linear) and, at the
-//! leaf layer, the leaves' `[p0, p1, q0, q1]` and the witness column
-//! evaluations (docs/zero-knowledge.md, "What remains").
+//! The leaf layer's `[p0, p1, q0, q1]` and the witness column evaluations
+//! (docs/zero-knowledge.md, "What remains").
 //!
 //! # Transcript
 //!
 //! ```text
 //! [caller: the commitment holding the masks (and the witness columns) absorbed]
 //! label(b"logup/zk")
-//! the plain LogUp-GKR transcript (steps 1–6), each layer's sumcheck the
-//! masked-evaluation one with incoming claims (from k = 2), the layer's
-//! evaluations absorbed by it and again by step 5
+//! steps 1–2 of the plain transcript (statements, β, α)
+//! the root step (`roots.rs`): ũ, γ, its masked sumcheck
+//! per layer k: label(b"logup/layer"), k, λ; at k = 1 label(b"logup/zk-layer-one"), ν;
+//!     the masked-evaluation sumcheck with incoming claims; step 5's
+//!     evaluations and μ
+//! step 6 (the witness evaluations)
 //! [caller: the opening of the returned mask claims]
 //! ```
 //!
 //! # Masks and cost
 //!
-//! [`LookupMasks::tables`]: per layer `k`, the sumcheck mask `g` (`k`
-//! variables, degree 5, or 3 where every active tree is at its leaves) and
-//! 4 entries per masked half (16 per tree and layer). The rounds rise from
-//! degree 3 to 5; per tree and layer 4 more sent values (`R(a, c_0)`).
+//! [`LookupMasks::tables`]: the root step's `g` (one variable, degree 6),
+//! per table a blinding table of `4·2^⌈log T⌉` entries (`T` trees), per tree
+//! 12 entries (`[p_1, q_1, q̄_1]`'s `R`); per layer `k`, the sumcheck mask
+//! `g` (`k` variables, degree 5, or 3 where every active tree is at its
+//! leaves) and 4 entries per masked half (16 per tree and layer). The
+//! rounds rise from degree 3 to 5; per tree and layer 4 more sent values
+//! (`R(a, c_0)`); per tree 5 values instead of its 4 tops.
 //!
 //! # Soundness
 //!
 //! Per layer, [`crate::security::interlayer_sumcheck_bits`]`(k, 5)` (a
 //! cheating prover's `R` is any table, read at the same public `a`; the
 //! argument of `interlayer` holds unchanged, as it never used that the head
-//! is the point's), and the masks' one opening.
+//! is the point's); the root step's terms (`roots.rs`,
+//! [`crate::security::zk_logup_root_bits`]); the masks' one opening.
 
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
 
 use crate::field::{PrimeCharacteristicRing, EF, F};
-use crate::mle::num_vars_for;
+use crate::mle::{eq_eval, num_vars_for};
 use crate::pcs::Claim;
 use crate::sumcheck::zk::masked_eval::{
     self, constant_head, ClaimMask, EvalMask, IncomingClaim, MaskedEvals, MaskedMle,
@@ -71,15 +90,17 @@ use crate::VerifyError;
 
 use super::prover::leaf_claims;
 use super::transcript::{
-    absorb_statements, absorb_tops, absorb_witness_evals, draw_alpha_beta, Statement, Walk,
+    absorb_statements, absorb_witness_evals, draw_alpha_beta, Statement, Walk,
 };
-use super::tree::{table_tree, witness_tree, LeafP, LeafQ, Tree};
-use super::verifier::{check_leaves, check_roots, check_sent_shapes, LAYER_DEGREE};
+use super::tree::{table_tree_of_depth, witness_tree_of_depth, LeafP, LeafQ, Tree};
+use super::verifier::{check_leaves, check_sent_shapes, LAYER_DEGREE};
 use super::{LookupClaims, LookupInstance, LookupTable, LookupWitness};
+use roots::{prove_roots, verify_roots, RootLayout, RootMasks};
 
 mod layer;
 #[cfg(test)]
 mod layer_tests;
+mod roots;
 #[cfg(test)]
 mod simulator_tests;
 #[cfg(test)]
@@ -89,13 +110,16 @@ pub use layer::{
     prove_masked_layer, verify_masked_layer, HalfMasks, LayerLayout, MaskedLayerClaims,
     MaskedLayerProof, MASKED_LAYER_DEGREE,
 };
+pub use roots::RootProof;
 
 /// A zero-knowledge LogUp-GKR proof (the masks' commitment and opening are
 /// the caller's).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ZkLookupProof {
-    /// As [`super::LookupProof::tops`].
-    pub tops: Vec<Vec<EF>>,
+    /// The blinded root fractions and their step (replaces the tops).
+    pub root: RootProof,
+    /// Layer 1's eq weights at its point `r`: `eq(c, r)`, `eq(1 − c, r)`.
+    pub layer_one_eq: [EF; 2],
     /// GKR layers `k = 1 .. max_depth − 1`: the masked sumcheck, per tree
     /// deeper than `k` its `[p0, p1, q0, q1]` (masked unless they are its
     /// leaves), and the incoming masks' `R(a, c_0)` (none at `k = 1`).
@@ -107,6 +131,7 @@ pub struct ZkLookupProof {
 /// The prover's masks, in the order of [`LookupMasks::tables`].
 #[derive(Clone, Debug)]
 pub struct LookupMasks {
+    root: RootMasks,
     /// Per layer `k`: the sumcheck mask `g` and the [`HalfMasks`] of the
     /// halves it sends masked (trees deeper than `k + 1`, in tree order).
     layers: Vec<(MaskPolynomial, Vec<HalfMasks>)>,
@@ -116,6 +141,8 @@ impl LookupMasks {
     /// Samples the masks of a lookup over `shapes` (per table: its length
     /// and its witnesses' lengths) from `rng` (a CSPRNG).
     pub fn random<R: CryptoRng + ?Sized>(shapes: &[(usize, &[usize])], rng: &mut R) -> Self {
+        let trees: Vec<usize> = shapes.iter().map(|(_, l)| l.len() + 1).collect();
+        let root = RootMasks::random(&trees, rng);
         let layers = layouts(&depths_of(shapes), 0)
             .iter()
             .map(|l| {
@@ -126,34 +153,38 @@ impl LookupMasks {
                 (g, halves)
             })
             .collect();
-        Self { layers }
+        Self { root, layers }
     }
 
     /// The tables to commit, as consecutive polynomials from the
-    /// `first_poly` passed to [`prove_many`]: per layer, `g`, then the `R`
-    /// of every masked half.
+    /// `first_poly` passed to [`prove_many`]: the root step's (`g`, per
+    /// table its blinding `W`, per tree the `R` of `[p_1, q_1, q̄_1]`), then
+    /// per layer `g` and the `R` of every masked half.
     pub fn tables(&self) -> Vec<Vec<F>> {
-        self.layers
-            .iter()
-            .flat_map(|(g, halves)| {
-                std::iter::once(g.table())
-                    .chain(halves.iter().flatten().map(|r| r.table().to_vec()))
-            })
-            .collect()
+        let layers = self.layers.iter().flat_map(|(g, halves)| {
+            std::iter::once(g.table()).chain(halves.iter().flatten().map(|r| r.table().to_vec()))
+        });
+        self.root.tables().into_iter().chain(layers).collect()
     }
 }
 
-/// Per table: its witnesses' depths, then the table's.
+/// Per table: its witnesses' depths, then the table's; at least 2, so
+/// that every tree has a layer 1 produced by a sumcheck (the root step
+/// reads it masked).
 fn depths_of(shapes: &[(usize, &[usize])]) -> Vec<usize> {
     shapes
         .iter()
         .flat_map(|&(table_len, lens)| lens.iter().copied().chain(std::iter::once(table_len)))
-        .map(num_vars_for)
+        .map(|len| num_vars_for(len).max(MIN_DEPTH))
         .collect()
 }
 
+/// The depth every tree is padded to at least.
+const MIN_DEPTH: usize = 2;
+
 /// The round degree of layers `k = 1 .. max_depth − 1` of a proof over trees
-/// of `depths` (per table: its witnesses', then the table's): 5, or 3 where
+/// of `depths` (per table: its witnesses', then the table's, padded to at
+/// least 2): 5, or 3 where
 /// every tree in the layer is at its leaves.
 pub fn layer_round_degrees(depths: &[usize]) -> Vec<usize> {
     layouts(depths, 0).iter().map(|l| l.degree).collect()
@@ -193,10 +224,9 @@ fn layouts(depths: &[usize], first_poly: usize) -> Vec<Layout> {
         .collect()
 }
 
-/// What layer `k` proves, shared by both sides: the terms over the active
-/// trees' halves (tables `4j..4j + 4`), which of them go out masked, and
-/// the incoming claims on the masked halves layer `k − 1` sent (every
-/// active tree's, from `k = 2`: at `k = 1` the claims are the tops).
+/// What layer `k ≥ 2` proves, shared by both sides: the terms over the
+/// active trees' halves (tables `4j..4j + 4`), which of them go out masked,
+/// and the incoming claims on the masked halves layer `k − 1` sent.
 fn layer_statement(
     k: usize,
     layouts: &[Layout],
@@ -219,9 +249,10 @@ fn layer_statement(
         if depths[i] > k + 1 {
             masked.extend((p0..=q1).map(|mle| MaskedMle { mle, poly: None }));
         }
-        if k >= 2 {
+        {
             let weights = [cp * (EF::ONE - mu), cp * mu, cq * (EF::ONE - mu), cq * mu];
             let first = layouts[k - 2].mask_poly + 1 + 4 * j;
+            debug_assert!(k >= 2);
             incoming.extend(
                 weights
                     .into_iter()
@@ -237,6 +268,61 @@ fn layer_statement(
         }
     }
     (terms, masked, incoming)
+}
+
+/// What layer 1 proves: the root step left claims on every tree's layer 1
+/// at `c` (`p_1`, `q_1`) and at `1 − c` (`q̄_1`), weighted `cp`, `cq`,
+/// `cq·ν`; the eq weights are the public tables `eq(c, ·)` (table 0) and
+/// `eq(1 − c, ·)` (table 1), tree `j`'s halves tables `2 + 4j..`.
+fn layer_one_statement(
+    root: &RootLayout,
+    active: &[(usize, EF, EF)],
+    depths: &[usize],
+    c: EF,
+    nu: EF,
+) -> (Vec<Term>, Vec<MaskedMle>, Vec<IncomingClaim>) {
+    let mut terms = Vec::with_capacity(4 * active.len());
+    let mut masked = Vec::new();
+    let mut incoming = Vec::new();
+    for (j, &(i, cp, cq)) in active.iter().enumerate() {
+        let [p0, p1, q0, q1] = [2 + 4 * j, 3 + 4 * j, 4 + 4 * j, 5 + 4 * j];
+        for (coeff, factors) in [
+            (cp, [0, p0, q1]),
+            (cp, [0, p1, q0]),
+            (cq, [0, q0, q1]),
+            (cq * nu, [1, q0, q1]),
+        ] {
+            terms.push(Term {
+                coeff,
+                factors: factors.to_vec(),
+            });
+        }
+        if depths[i] > 2 {
+            masked.extend((p0..=q1).map(|mle| MaskedMle { mle, poly: None }));
+        }
+        let first = root.tree_polys + 3 * i;
+        for (h, coeff) in [cp, cq, cq * nu].into_iter().enumerate() {
+            incoming.push(IncomingClaim {
+                poly: first + h,
+                head_vars: 1,
+                point: vec![c],
+                coeff,
+                fixed_head: Some(constant_head()),
+            });
+        }
+    }
+    (terms, masked, incoming)
+}
+
+/// Layer 1's second batching challenge `ν` (for the claims at `1 − c`).
+fn draw_nu(t: &mut Transcript) -> EF {
+    t.label(b"logup/zk-layer-one");
+    t.challenge_ef()
+}
+
+/// `[eq(c, ·), eq(1 − c, ·)]` as tables of one variable.
+fn layer_one_eq_tables(c: EF) -> [Mle; 2] {
+    [c, EF::ONE - c].map(|z| Mle::Ext(vec![EF::ONE - z, z]))
 }
 
 /// A tree's layer `k + 1` as the halves `[p0, p1, q0, q1]` (moved out of
@@ -321,9 +407,14 @@ pub fn prove_many(
     let shape_refs: Vec<(usize, &[usize])> =
         shapes.iter().map(|(t, l)| (*t, l.as_slice())).collect();
     let depths = depths_of(&shape_refs);
-    let layouts = layouts(&depths, first_poly);
+    let root_layout = RootLayout::new(
+        shapes.iter().map(|(_, l)| l.len() + 1).collect(),
+        first_poly,
+    );
+    let layouts = layouts(&depths, root_layout.end());
     assert!(
         masks.layers.len() == layouts.len()
+            && masks.root.trees.len() == depths.len()
             && masks
                 .layers
                 .iter()
@@ -341,39 +432,65 @@ pub fn prove_many(
     absorb_statements(transcript, &statements);
     let (alpha, beta) = draw_alpha_beta(transcript);
     let mut trees: Vec<Tree> = Vec::new();
+    let mut d = depths.iter();
     for inst in instances {
-        trees.extend(inst.witnesses.iter().map(|w| witness_tree(w, alpha, beta)));
-        trees.push(table_tree(inst.table, inst.multiplicities, alpha, beta));
+        for w in inst.witnesses {
+            let depth = *d.next().expect("a depth per tree");
+            trees.push(witness_tree_of_depth(w, depth, alpha, beta));
+        }
+        let depth = *d.next().expect("a depth per tree");
+        trees.push(table_tree_of_depth(
+            inst.table,
+            inst.multiplicities,
+            depth,
+            alpha,
+            beta,
+        ));
     }
-    let tops: Vec<Vec<EF>> = trees.iter().map(|t| t.top.clone()).collect();
-    absorb_tops(transcript, &tops);
-    let mut walk = Walk::start(transcript, depths.clone(), &tops);
+    let layer1: Vec<[EF; 4]> = trees
+        .iter()
+        .map(|t| [t.top[0], t.top[1], t.top[2], t.top[3]])
+        .collect();
+    let (root, c, mut mask_claims) = prove_roots(&layer1, &masks.root, &root_layout, transcript);
+    let mut walk = Walk::from_layer_one(depths.clone());
 
     let head = constant_head();
     let mut layers = Vec::with_capacity(layouts.len());
-    let mut mask_claims = Vec::new();
+    let mut layer_one_eq = [EF::ZERO; 2];
     for (k, layout) in (1..).zip(&layouts) {
         let active = walk.start_layer(transcript, k);
-        let (terms, masked, incoming) =
-            layer_statement(k, &layouts, &active, &depths, walk.point());
         let (g, out_masks) = &masks.layers[k - 1];
         let s_out: Vec<EvalMask> = out_masks
             .iter()
             .flatten()
             .map(|r| r.eval_mask_at(k, &head))
             .collect();
-        let masked: Vec<(MaskedMle, &EvalMask)> = masked.into_iter().zip(&s_out).collect();
-        let with_r: Vec<(IncomingClaim, &ClaimMask)> = match k {
-            1 => Vec::new(),
-            _ => incoming
+        let mut mles: Vec<Mle> = Vec::new();
+        let (terms, masked, with_r, eq_point) = if k == 1 {
+            let nu = draw_nu(transcript);
+            let (terms, masked, incoming) =
+                layer_one_statement(&root_layout, &active, &depths, c, nu);
+            mles.extend(layer_one_eq_tables(c));
+            let with_r: Vec<(IncomingClaim, &ClaimMask)> = incoming
+                .into_iter()
+                .zip(masks.root.trees.iter().flatten())
+                .collect();
+            (terms, masked, with_r, None)
+        } else {
+            let (terms, masked, incoming) =
+                layer_statement(k, &layouts, &active, &depths, walk.point());
+            let with_r: Vec<(IncomingClaim, &ClaimMask)> = incoming
                 .into_iter()
                 .zip(masks.layers[k - 2].1.iter().flatten())
-                .collect(),
+                .collect();
+            (terms, masked, with_r, Some(walk.point()))
         };
-        let mles: Vec<Mle> = active
-            .iter()
-            .flat_map(|&(i, _, _)| take_halves(&mut trees[i], k, alpha))
-            .collect();
+        let masked: Vec<(MaskedMle, &EvalMask)> = masked.into_iter().zip(&s_out).collect();
+        mles.extend(
+            active
+                .iter()
+                .flat_map(|&(i, _, _)| take_halves(&mut trees[i], k, alpha)),
+        );
         let poly = SumOfProducts {
             num_vars: k,
             mles,
@@ -381,16 +498,18 @@ pub fn prove_many(
         };
         let out = masked_eval::prove_with_incoming(
             poly,
-            Some(walk.point()),
+            eq_point,
             &masked,
             &with_r,
             g,
             layout.mask_poly,
             transcript,
         );
-        let evals: Vec<[EF; 4]> = out
-            .zk
-            .final_evals
+        let skip = if k == 1 { 2 } else { 0 };
+        if k == 1 {
+            layer_one_eq = [out.zk.final_evals[0], out.zk.final_evals[1]];
+        }
+        let evals: Vec<[EF; 4]> = out.zk.final_evals[skip..]
             .chunks(4)
             .map(|c| [c[0], c[1], c[2], c[3]])
             .collect();
@@ -406,7 +525,8 @@ pub fn prove_many(
     let (witness_evals, claims) = leaf_claims(instances, &mut walk, alpha, beta);
     absorb_witness_evals(transcript, &witness_evals);
     let proof = ZkLookupProof {
-        tops,
+        root,
+        layer_one_eq,
         layers,
         witness_evals,
     };
@@ -437,8 +557,14 @@ pub fn verify_many(
     transcript: &mut Transcript,
 ) -> Result<(Vec<LookupClaims>, Vec<Claim>), VerifyError> {
     let malformed = |s: &str| VerifyError::Malformed(format!("zk lookup proof: {s}"));
-    let depths = check_sent_shapes(instances, &proof.tops, &proof.witness_evals)?;
-    let layouts = layouts(&depths, first_poly);
+    check_sent_shapes(instances, None, &proof.witness_evals)?;
+    let shapes: Vec<(usize, &[usize])> = instances.iter().map(|(t, l)| (t.len(), *l)).collect();
+    let depths = depths_of(&shapes);
+    let root_layout = RootLayout::new(
+        instances.iter().map(|(_, l)| l.len() + 1).collect(),
+        first_poly,
+    );
+    let layouts = layouts(&depths, root_layout.end());
     if proof.layers.len() != layouts.len() {
         return Err(malformed("wrong number of layers"));
     }
@@ -453,31 +579,46 @@ pub fn verify_many(
         .collect();
     absorb_statements(transcript, &statements);
     let (alpha, beta) = draw_alpha_beta(transcript);
-    absorb_tops(transcript, &proof.tops);
-    check_roots(instances, &proof.tops)?;
-    let mut walk = Walk::start(transcript, depths.clone(), &proof.tops);
+    let (c, mut mask_claims) = verify_roots(&proof.root, &root_layout, transcript)?;
+    let mut walk = Walk::from_layer_one(depths.clone());
 
-    let mut mask_claims = Vec::new();
     for ((k, layout), layer) in (1..).zip(&layouts).zip(&proof.layers) {
         let active = walk.start_layer(transcript, k);
         if layer.evals.len() != active.len() {
             return Err(malformed("layer evaluations of wrong count"));
         }
-        let claimed: EF = active
-            .iter()
-            .map(|&(i, cp, cq)| {
-                let (p, q) = walk.claim(i);
-                cp * p + cq * q
-            })
-            .sum();
-        let (terms, masked, incoming) =
-            layer_statement(k, &layouts, &active, &depths, walk.point());
-        let final_evals: Vec<EF> = layer.evals.iter().flatten().copied().collect();
+        let mut final_evals: Vec<EF> = Vec::with_capacity(4 * active.len() + 2);
+        let (claimed, terms, masked, incoming, eq_point) = if k == 1 {
+            let nu = draw_nu(transcript);
+            let claimed: EF = active
+                .iter()
+                .map(|&(i, cp, cq)| {
+                    let e = &proof.root.evals[i];
+                    cp * e[0] + cq * e[1] + cq * nu * e[2]
+                })
+                .sum();
+            let (terms, masked, incoming) =
+                layer_one_statement(&root_layout, &active, &depths, c, nu);
+            final_evals.extend(proof.layer_one_eq);
+            (claimed, terms, masked, incoming, None)
+        } else {
+            let claimed: EF = active
+                .iter()
+                .map(|&(i, cp, cq)| {
+                    let (p, q) = walk.claim(i);
+                    cp * p + cq * q
+                })
+                .sum();
+            let (terms, masked, incoming) =
+                layer_statement(k, &layouts, &active, &depths, walk.point());
+            (claimed, terms, masked, incoming, Some(walk.point()))
+        };
+        final_evals.extend(layer.evals.iter().flatten());
         let statement = MaskedStatement {
             num_vars: k,
             terms: &terms,
             masked: &masked,
-            eq_point: Some(walk.point()),
+            eq_point,
             incoming: &incoming,
         };
         let sent = MaskedEvals {
@@ -492,6 +633,15 @@ pub fn verify_many(
             layout.mask_poly,
             transcript,
         )?;
+        if k == 1 {
+            let r = &sub.point;
+            let expected = [eq_eval(&[c], r), eq_eval(&[EF::ONE - c], r)];
+            if proof.layer_one_eq != expected {
+                return Err(VerifyError::Lookup(
+                    "layer 1: eq weights are not eq(c, r), eq(1 − c, r)".into(),
+                ));
+            }
+        }
         walk.finish_layer(transcript, k, &layer.evals, &sub.point);
         mask_claims.extend(sub.mask_claims);
         mask_claims.extend(sub.r_claims);

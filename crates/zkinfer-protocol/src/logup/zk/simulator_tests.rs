@@ -2,21 +2,21 @@
 //! for what this driver masks).
 //!
 //! The simulator sees the public statement, the values this driver still
-//! sends in the clear — the tops, the leaf layer's `[p0, p1, q0, q1]` and
-//! the witness evaluations (module doc, "Still in the clear") — and
-//! challenges it draws itself. Every other sent value it samples uniformly
-//! subject to the verifier's relations, layer by layer, as
-//! `layer_tests.rs` does for one layer: the masked halves and the `R(a,
-//! c_0)` are uniform (constant masks), and given them each layer's
-//! sumcheck view is the zero-knowledge sumcheck's.
+//! sends in the clear — the leaf layer's `[p0, p1, q0, q1]` and the
+//! witness evaluations (module doc, "Still in the clear") — and challenges
+//! it draws itself. Every other sent value it samples uniformly subject to
+//! the verifier's relations: the blinded root fractions uniform with sum 0
+//! per table, the masked halves and the `R(a, c_0)` uniform (constant
+//! masks), and given those each sumcheck's view as the zero-knowledge
+//! sumcheck's (`sumcheck/zk/simulator_tests.rs`).
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use super::super::transcript::lerp;
+use super::roots::{signs, terms as root_terms};
 use super::*;
 use crate::field::{random_ef, Field};
-use crate::mle::eq_eval;
 use crate::sumcheck::zk::masked_eval::vanishing_eval;
 use crate::sumcheck::zk::ZkSumcheckProof;
 use crate::sumcheck::{combine, interpolate, SumcheckProof};
@@ -35,6 +35,7 @@ fn instance() -> (LookupTable, Vec<LookupWitness>, Vec<F>) {
 }
 
 const LENS: [usize; 1] = [16];
+const TREES: [usize; 1] = [2];
 
 fn depths() -> Vec<usize> {
     depths_of(&[(16, &LENS)])
@@ -48,10 +49,12 @@ fn real_proof(mask_seed: u64) -> ZkLookupProof {
     prove(&table, &ws, &m, &masks, 0, &mut t).0
 }
 
-/// The challenges a view is checked with: `μ_0`, then per layer `λ`, `ρ`,
-/// the sumcheck point and the next `μ`.
+/// Per sumcheck: `ρ` and its point; per layer also `λ` and the next `μ`;
+/// the root step's `γ`, layer 1's `ν`.
 struct Challenges {
-    mu0: EF,
+    gamma: EF,
+    root: (EF, EF),
+    nu: EF,
     layers: Vec<(EF, EF, Vec<EF>, EF)>,
 }
 
@@ -63,28 +66,51 @@ fn random_challenges(rng: &mut StdRng) -> Challenges {
         })
         .collect();
     Challenges {
-        mu0: random_ef(rng),
+        gamma: random_ef(rng),
+        root: (random_ef(rng), random_ef(rng)),
+        nu: random_ef(rng),
         layers,
     }
 }
 
-/// Walks the layers with `ch`, calling `layer(k, claimed, final_rest)` per
-/// layer, where `final_rest(evals, r_values)` is the final value less the
-/// mask's share: `eq·Σ terms + E`. `layer` returns the layer as sent.
+/// What a view sends besides the values in the clear.
+#[derive(Clone)]
+struct View {
+    root: RootProof,
+    layer_one_eq: [EF; 2],
+    layers: Vec<MaskedLayerProof>,
+}
+
+/// One sumcheck, checked or sampled: `(claimed sum, ρ, point, degree)` in,
+/// and `rest(evals, r_values)` the final value less the mask's share.
+type Step<'a> = dyn FnMut(EF, EF, &[EF], usize, &dyn Fn(&[EF], &[EF]) -> EF) -> Option<()> + 'a;
+
+/// Walks the protocol with `ch` on the sent `view`, calling `step` per
+/// sumcheck (the root step, then the layers) on the values `view` holds at
+/// that time; `fill(k, view)` runs first at each step (the simulator fills
+/// the step's values there, the checker does nothing).
 fn walk(
-    tops: &[Vec<EF>],
+    view: &mut View,
     ch: &Challenges,
-    mut layer: impl FnMut(usize, EF, &dyn Fn(&[[EF; 4]], &[EF]) -> EF) -> Option<MaskedLayerProof>,
-) -> Option<Vec<MaskedLayerProof>> {
+    fill: &mut dyn FnMut(usize, &mut View),
+    step: &mut Step<'_>,
+) -> Option<()> {
     let depths = depths();
-    let layouts = layouts(&depths, 0);
-    let mut claims: Vec<(EF, EF)> = tops
-        .iter()
-        .map(|t| (lerp(t[0], t[1], ch.mu0), lerp(t[2], t[3], ch.mu0)))
-        .collect();
-    let mut walk_point = vec![ch.mu0];
-    let mut out = Vec::new();
-    for (k, (lambda, _, point, mu)) in (1..).zip(&ch.layers) {
+    let root_layout = RootLayout::new(TREES.to_vec(), 0);
+    let layouts = layouts(&depths, root_layout.end());
+    let (rho0, c) = ch.root;
+    fill(0, view);
+    let signs = signs(&TREES);
+    if view.root.blinded.iter().copied().sum::<EF>() != EF::ZERO {
+        return None;
+    }
+    let terms = root_terms(&view.root.blinded, &signs, ch.gamma);
+    step(EF::ZERO, rho0, &[c], ROOT_DEGREE_T, &|e, _| {
+        combine(&terms, e)
+    })?;
+    let mut claims: Vec<(EF, EF)> = vec![(EF::ZERO, EF::ZERO); depths.len()];
+    let mut walk_point: Vec<EF> = vec![];
+    for (k, (lambda, rho, point, mu)) in (1..).zip(&ch.layers) {
         let active: Vec<(usize, EF, EF)> = (0..depths.len())
             .filter(|&i| depths[i] > k)
             .scan(EF::ONE, |c, i| {
@@ -93,115 +119,212 @@ fn walk(
                 Some((i, cp, cq))
             })
             .collect();
-        let claimed: EF = active
-            .iter()
-            .map(|&(i, cp, cq)| cp * claims[i].0 + cq * claims[i].1)
-            .sum();
-        let (terms, _, incoming) = layer_statement(k, &layouts, &active, &depths, &walk_point);
-        let eq = eq_eval(&walk_point, point);
-        let rest = |evals: &[[EF; 4]], r_values: &[EF]| {
-            let flat: Vec<EF> = evals.iter().flatten().copied().collect();
+        fill(k, view);
+        if k == 1 && view.layer_one_eq != layer_one_eq(c, point) {
+            return None;
+        }
+        let (claimed, terms, incoming, eq, lead): (EF, _, _, EF, Vec<EF>) = if k == 1 {
+            let claimed = active
+                .iter()
+                .map(|&(i, cp, cq)| {
+                    let e = &view.root.evals[i];
+                    cp * e[0] + cq * e[1] + cq * ch.nu * e[2]
+                })
+                .sum();
+            let (terms, _, incoming) =
+                layer_one_statement(&root_layout, &active, &depths, c, ch.nu);
+            (
+                claimed,
+                terms,
+                incoming,
+                EF::ONE,
+                view.layer_one_eq.to_vec(),
+            )
+        } else {
+            let claimed = active
+                .iter()
+                .map(|&(i, cp, cq)| cp * claims[i].0 + cq * claims[i].1)
+                .sum();
+            let (terms, _, incoming) = layer_statement(k, &layouts, &active, &depths, &walk_point);
+            let eq = crate::mle::eq_eval(&walk_point, point);
+            (claimed, terms, incoming, eq, vec![])
+        };
+        let scale = EF::from(F::TWO.exp_u64(k as u64 - 1)).inverse();
+        let rest = |evals: &[EF], r_values: &[EF]| {
+            let all: Vec<EF> = lead.iter().chain(evals).copied().collect();
             let e: EF = incoming
                 .iter()
                 .zip(r_values)
                 .map(|(c, &v)| c.coeff * vanishing_eval(&c.point) * v)
                 .sum();
-            eq * combine(&terms, &flat) + e * EF::from(F::TWO.exp_u64(k as u64 - 1)).inverse()
+            eq * combine(&terms, &all) + e * scale
         };
-        let sent = layer(k, claimed, &rest)?;
-        for (&(i, _, _), e) in active.iter().zip(&sent.evals) {
+        step(claimed, *rho, point, layouts[k - 1].degree, &rest)?;
+        for (&(i, _, _), e) in active.iter().zip(&view.layers[k - 1].evals) {
             claims[i] = (lerp(e[0], e[1], *mu), lerp(e[2], e[3], *mu));
         }
         walk_point = std::iter::once(*mu).chain(point.iter().copied()).collect();
-        out.push(sent);
     }
-    Some(out)
+    Some(())
 }
 
-/// The verifier's relations on `layers`, with the view's own challenges.
-fn relations_hold(tops: &[Vec<EF>], layers: &[MaskedLayerProof], ch: &Challenges) -> bool {
-    walk(tops, ch, |k, claimed, rest| {
-        let l = &layers[k - 1];
-        let (_, rho, point, _) = &ch.layers[k - 1];
-        let sc = &l.sumcheck;
-        let mut claim = claimed + *rho * sc.mask_sum;
-        for (p, &r) in sc.sumcheck.round_polys.iter().zip(point) {
-            if p[0] + p[1] != claim {
-                return None;
+const ROOT_DEGREE_T: usize = 6;
+
+/// Layer 1's eq weights at its point.
+fn layer_one_eq(c: EF, point: &[EF]) -> [EF; 2] {
+    [
+        crate::mle::eq_eval(&[c], point),
+        crate::mle::eq_eval(&[EF::ONE - c], point),
+    ]
+}
+
+/// The sumcheck proof and the sent evaluations of step `s` (0 = root).
+fn parts(view: &mut View, s: usize) -> (&mut ZkSumcheckProof, Vec<EF>, Vec<EF>) {
+    if s == 0 {
+        let evals = view.root.evals.iter().flatten().copied().collect();
+        (&mut view.root.sumcheck, evals, vec![])
+    } else {
+        let l = &mut view.layers[s - 1];
+        let evals = l.evals.iter().flatten().copied().collect();
+        (&mut l.sumcheck, evals, l.r_values.clone())
+    }
+}
+
+/// The verifier's relations on `view`, with the view's own challenges.
+fn relations_hold(view: &View, ch: &Challenges) -> bool {
+    let mut v = view.clone();
+    let mut s = 0;
+    let checked = view.clone();
+    walk(
+        &mut v,
+        ch,
+        &mut |_, _| {},
+        &mut |claimed, rho, point, _, rest| {
+            let mut tmp = checked.clone();
+            let (sc, evals, r_values) = parts(&mut tmp, s);
+            s += 1;
+            let mut claim = claimed + rho * sc.mask_sum;
+            for (p, &r) in sc.sumcheck.round_polys.iter().zip(point) {
+                if p[0] + p[1] != claim {
+                    return None;
+                }
+                claim = interpolate(p, r);
             }
-            claim = interpolate(p, r);
-        }
-        let g: EF = sc.mask_evals.iter().copied().sum();
-        (claim == rest(&l.evals, &l.r_values) + *rho * g).then(|| l.clone())
-    })
+            let g: EF = sc.mask_evals.iter().copied().sum();
+            (claim == rest(&evals, &r_values) + rho * g).then_some(())
+        },
+    )
     .is_some()
 }
 
-/// A view from the public statement, the values in the clear (`tops`, the
-/// leaf layer's halves) and fresh challenges.
-fn simulate(
-    tops: &[Vec<EF>],
-    leaf_evals: &[[EF; 4]],
-    rng: &mut StdRng,
-) -> (Vec<MaskedLayerProof>, Challenges) {
+/// A view from the statement, the leaf layer's halves and fresh challenges.
+fn simulate(leaf_evals: &[[EF; 4]], rng: &mut StdRng) -> (View, Challenges) {
     let ch = random_challenges(rng);
     let depths = depths();
     let layouts = layouts(&depths, 0);
-    let layers = walk(tops, &ch, |k, claimed, rest| {
-        let (_, rho, point, _) = &ch.layers[k - 1];
-        let l = &layouts[k - 1];
-        let active = depths.iter().filter(|&&d| d > k).count();
-        let evals: Vec<[EF; 4]> = if l.masked_trees == 0 {
-            leaf_evals.to_vec()
-        } else {
-            (0..active)
+    let trees = depths.len();
+    let mut blinded: Vec<EF> = (0..trees).map(|_| random_ef(rng)).collect();
+    blinded[trees - 1] = -blinded[..trees - 1].iter().copied().sum::<EF>();
+    let empty = || ZkSumcheckProof {
+        mask_sum: EF::ZERO,
+        sumcheck: SumcheckProof {
+            round_polys: vec![],
+        },
+        mask_evals: vec![],
+    };
+    let mut view = View {
+        root: RootProof {
+            blinded,
+            sumcheck: empty(),
+            evals: (0..trees)
                 .map(|_| [(); 4].map(|_| random_ef(rng)))
-                .collect()
-        };
-        let r_values: Vec<EF> = (0..if k >= 2 { 4 * active } else { 0 })
-            .map(|_| random_ef(rng))
-            .collect();
-        let mask_sum = random_ef(rng);
-        let mut claim = claimed + *rho * mask_sum;
-        let mut round_polys = Vec::with_capacity(k);
-        for &r in point {
-            let mut p: Vec<EF> = (0..=l.degree).map(|_| random_ef(rng)).collect();
-            p[1] = claim - p[0];
-            claim = interpolate(&p, r);
-            round_polys.push(p);
-        }
-        let mut mask_evals: Vec<EF> = (0..k).map(|_| random_ef(rng)).collect();
-        let others: EF = mask_evals[1..].iter().copied().sum();
-        mask_evals[0] = (claim - rest(&evals, &r_values)) * rho.inverse() - others;
-        Some(MaskedLayerProof {
-            sumcheck: ZkSumcheckProof {
-                mask_sum,
-                sumcheck: SumcheckProof { round_polys },
-                mask_evals,
-            },
-            evals,
-            r_values,
-        })
-    })
+                .collect(),
+        },
+        layer_one_eq: layer_one_eq(ch.root.1, &ch.layers[0].2),
+        layers: layouts
+            .iter()
+            .map(|l| MaskedLayerProof {
+                sumcheck: empty(),
+                evals: if l.masked_trees == 0 {
+                    leaf_evals.to_vec()
+                } else {
+                    (0..trees)
+                        .map(|_| [(); 4].map(|_| random_ef(rng)))
+                        .collect()
+                },
+                r_values: (0..if l.num_vars == 1 {
+                    3 * trees
+                } else {
+                    4 * trees
+                })
+                    .map(|_| random_ef(rng))
+                    .collect(),
+            })
+            .collect(),
+    };
+    let cell = std::cell::RefCell::new(rng);
+    let mut s = 0;
+    let shared = std::cell::RefCell::new(view.clone());
+    walk(
+        &mut view,
+        &ch,
+        &mut |_, v| *v = shared.borrow().clone(),
+        &mut |claimed, rho, point, degree, rest| {
+            let rng = &mut *cell.borrow_mut();
+            let mut current = shared.borrow_mut();
+            let (sc, evals, r_values) = parts(&mut current, s);
+            s += 1;
+            sc.mask_sum = random_ef(rng);
+            let mut claim = claimed + rho * sc.mask_sum;
+            sc.sumcheck.round_polys = point
+                .iter()
+                .map(|&r| {
+                    let mut p: Vec<EF> = (0..=degree).map(|_| random_ef(rng)).collect();
+                    p[1] = claim - p[0];
+                    claim = interpolate(&p, r);
+                    p
+                })
+                .collect();
+            let mut g: Vec<EF> = (0..point.len()).map(|_| random_ef(rng)).collect();
+            let others: EF = g[1..].iter().copied().sum();
+            g[0] = (claim - rest(&evals, &r_values)) * rho.inverse() - others;
+            sc.mask_evals = g;
+            Some(())
+        },
+    )
     .expect("the simulator satisfies every relation");
-    (layers, ch)
+    (shared.into_inner(), ch)
 }
 
-/// Every sent value the simulator produces, as base coordinates: all but
-/// the values in the clear (tops, leaf halves, witness evaluations).
-fn hidden(layers: &[MaskedLayerProof]) -> Vec<F> {
+/// Every hidden sent value, as base coordinates: all but the values in the
+/// clear (the leaf halves and the witness evaluations).
+fn hidden(view: &View) -> Vec<F> {
     let layouts = layouts(&depths(), 0);
-    let mut elems = Vec::new();
-    for (l, layout) in layers.iter().zip(&layouts) {
-        elems.push(l.sumcheck.mask_sum);
-        elems.extend(l.sumcheck.sumcheck.round_polys.iter().flatten());
-        elems.extend(&l.sumcheck.mask_evals);
+    let sc = |s: &ZkSumcheckProof, out: &mut Vec<EF>| {
+        out.push(s.mask_sum);
+        out.extend(s.sumcheck.round_polys.iter().flatten());
+        out.extend(&s.mask_evals);
+    };
+    let mut elems = view.root.blinded.clone();
+    sc(&view.root.sumcheck, &mut elems);
+    elems.extend(view.root.evals.iter().flatten());
+    elems.extend(view.layer_one_eq);
+    for (l, layout) in view.layers.iter().zip(&layouts) {
+        sc(&l.sumcheck, &mut elems);
         if layout.masked_trees > 0 {
             elems.extend(l.evals.iter().flatten());
         }
         elems.extend(&l.r_values);
     }
     coordinates(&elems)
+}
+
+fn real_view(p: &ZkLookupProof) -> View {
+    View {
+        root: p.root.clone(),
+        layer_one_eq: p.layer_one_eq,
+        layers: p.layers.clone(),
+    }
 }
 
 const RUNS: u64 = 512;
@@ -211,40 +334,43 @@ fn simulated_lookups_satisfy_the_verifiers_relations() {
     let real = real_proof(1);
     let leaf = &real.layers.last().unwrap().evals;
     for seed in 0..8 {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let (sim, ch) = simulate(&real.tops, leaf, &mut rng);
-        assert!(relations_hold(&real.tops, &sim, &ch));
-        // Other tops (another statement's claims) break them.
-        let mut tops = real.tops.clone();
-        tops[0][0] += EF::ONE;
-        assert!(!relations_hold(&tops, &sim, &ch));
+        let (sim, ch) = simulate(leaf, &mut StdRng::seed_from_u64(seed));
+        assert!(relations_hold(&sim, &ch), "simulated {seed}");
+        // A false statement's blinded roots (sum 1) break them.
+        let mut bad = sim.clone();
+        bad.root.blinded[0] += EF::ONE;
+        assert!(!relations_hold(&bad, &ch));
+        // So does another leaf layer (another witness).
+        let mut other = sim.clone();
+        other.layers.last_mut().unwrap().evals[0][2] += EF::ONE;
+        assert!(!relations_hold(&other, &ch));
     }
 }
 
 /// Over many runs on one witness, each with fresh masks, every hidden sent
 /// coordinate of the real proofs and of the simulator's is uniform and the
-/// two are alike.
+/// two are alike; in particular the blinded roots, which replace the tops.
 #[test]
 fn simulated_lookups_cannot_be_told_from_real_ones() {
     let real: Vec<ZkLookupProof> = (0..RUNS).map(|s| real_proof(1 << 20 | s)).collect();
-    let sim: Vec<Vec<MaskedLayerProof>> = real
+    let sim: Vec<View> = real
         .iter()
         .enumerate()
         .map(|(r, p)| {
             let leaf = &p.layers.last().unwrap().evals;
-            let mut rng = StdRng::seed_from_u64(1 << 30 | r as u64);
-            simulate(&p.tops, leaf, &mut rng).0
+            simulate(leaf, &mut StdRng::seed_from_u64(1 << 30 | r as u64)).0
         })
         .collect();
-    let real_runs: Vec<Vec<F>> = real.iter().map(|p| hidden(&p.layers)).collect();
-    let sim_runs: Vec<Vec<F>> = sim.iter().map(|l| hidden(l)).collect();
-    // Layers 1–3: G, rounds (degree 5, 5, 3), g_i(r_i), masked halves of
-    // two trees at layers 1–2, R values at layers 2–3.
-    let per_layer = [(1, 5, 8, 0), (2, 5, 8, 8), (3, 3, 0, 8)];
-    let width: usize = per_layer
+    let real_runs: Vec<Vec<F>> = real.iter().map(|p| hidden(&real_view(p))).collect();
+    let sim_runs: Vec<Vec<F>> = sim.iter().map(hidden).collect();
+    // Root: 2 blinded, G, a degree-6 round, g(c), 8 evals; layer-1 eq: 2;
+    // layers 1–3: G, rounds (degree 5, 5, 3), g_i(r_i), masked halves at
+    // layers 1–2, R values (6, 8, 8).
+    let root = 2 + 1 + 7 + 1 + 8 + 2;
+    let layers: usize = [(1, 5, 8, 6), (2, 5, 8, 8), (3, 3, 0, 8)]
         .iter()
         .map(|&(k, d, e, r)| 1 + k * (d + 1) + k + e + r)
         .sum();
-    assert_eq!(real_runs[0].len(), 2 * width);
+    assert_eq!(real_runs[0].len(), 2 * (root + layers));
     assert_indistinguishable(&real_runs, &sim_runs);
 }

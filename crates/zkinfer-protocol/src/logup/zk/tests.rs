@@ -207,7 +207,7 @@ fn the_plain_verifier_refuses_a_zk_proof() {
     let run = zk_prove(&pcs, &table, &ws, &m);
     // Same shape, plain transcript: the masked rounds do not pass.
     let plain = super::super::LookupProof {
-        tops: run.proof.tops.clone(),
+        tops: run.proof.root.evals.iter().map(|e| e.to_vec()).collect(),
         layers: run
             .proof
             .layers
@@ -352,10 +352,31 @@ fn every_sent_value_changed_is_rejected() {
         f(&mut p);
         tampered.push((name, p));
     };
-    for i in 0..run.proof.tops.len() {
-        for j in 0..run.proof.tops[i].len() {
-            push(format!("top {i} {j}"), &|p| p.tops[i][j] += EF::ONE);
+    let root = &run.proof.root;
+    for i in 0..root.blinded.len() {
+        // Moved between two trees of one table: the sum stays 0.
+        let other = if i == 0 { 1 } else { i - 1 };
+        push(format!("blinded root {i}"), &|p| {
+            p.root.blinded[i] += EF::ONE;
+            p.root.blinded[other] -= EF::ONE;
+        });
+        for j in 0..4 {
+            push(format!("root evals {i} {j}"), &|p| {
+                p.root.evals[i][j] += EF::ONE
+            });
         }
+    }
+    push("root G".into(), &|p| p.root.sumcheck.mask_sum += EF::ONE);
+    for c in 0..root.sumcheck.sumcheck.round_polys[0].len() {
+        push(format!("root round coeff {c}"), &|p| {
+            p.root.sumcheck.sumcheck.round_polys[0][c] += EF::ONE
+        });
+    }
+    push("root g(c)".into(), &|p| {
+        p.root.sumcheck.mask_evals[0] += EF::ONE
+    });
+    for j in 0..2 {
+        push(format!("layer 1 eq {j}"), &|p| p.layer_one_eq[j] += EF::ONE);
     }
     for (k, layer) in run.proof.layers.iter().enumerate() {
         push(format!("layer {k} G"), &|p| {
@@ -463,7 +484,9 @@ fn middle_halves_go_out_masked() {
     let mut vt = Transcript::new(b"zk-logup");
     pcs.absorb_commitment(&run.commitment, &mut vt);
     let (_, mask_claims) = verify(&table, &lens[0], &run.proof, 0, &mut vt).unwrap();
-    let mut claims = mask_claims.iter();
+    // The root step's claims come first: g's one, then the blinding
+    // table's (3 trees, 1 padding row, the sum).
+    let mut claims = mask_claims.iter().skip(1 + 4 + 1);
     let head = constant_head();
     let mut masked_layers = 0;
     for (k, layer) in (1..).zip(&run.proof.layers) {

@@ -132,7 +132,7 @@ impl EvalMask {
     }
 
     /// The constant mask `S = R(head)` over `num_vars ≥ 1` variables.
-    pub(super) fn constant(num_vars: usize, table: Vec<F>, head: &[EF]) -> Self {
+    pub fn constant(num_vars: usize, table: Vec<F>, head: &[EF]) -> Self {
         assert!(
             num_vars >= 1 && table.len() == 1 << head.len(),
             "a constant mask needs a variable and a head point matching R"
