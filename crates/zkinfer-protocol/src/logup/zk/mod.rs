@@ -122,7 +122,8 @@ pub struct ZkLookupProof {
     pub layer_one_eq: [EF; 2],
     /// GKR layers `k = 1 .. max_depth − 1`: the masked sumcheck, per tree
     /// deeper than `k` its `[p0, p1, q0, q1]` (masked unless they are its
-    /// leaves), and the incoming masks' `R(a, c_0)` (none at `k = 1`).
+    /// leaves), and the incoming masks' `R(a, c_0)` (at `k = 1` three per
+    /// tree, for the root step's `p_1`, `q_1`, `q̄_1`).
     pub layers: Vec<MaskedLayerProof>,
     /// As [`super::LookupProof::witness_evals`].
     pub witness_evals: Vec<Vec<EF>>,
