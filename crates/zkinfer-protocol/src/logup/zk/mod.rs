@@ -238,6 +238,7 @@ fn layer_statement(
     let mut terms = Vec::with_capacity(3 * active.len());
     let mut masked = Vec::new();
     let mut incoming = Vec::new();
+    assert!(k >= 2, "layer 1 has its own statement");
     let (mu, prev) = (walk_point[0], &walk_point[1..]);
     for (j, &(i, cp, cq)) in active.iter().enumerate() {
         let [p0, p1, q0, q1] = [4 * j, 4 * j + 1, 4 * j + 2, 4 * j + 3];
@@ -250,23 +251,21 @@ fn layer_statement(
         if depths[i] > k + 1 {
             masked.extend((p0..=q1).map(|mle| MaskedMle { mle, poly: None }));
         }
-        {
-            let weights = [cp * (EF::ONE - mu), cp * mu, cq * (EF::ONE - mu), cq * mu];
-            let first = layouts[k - 2].mask_poly + 1 + 4 * j;
-            debug_assert!(k >= 2);
-            incoming.extend(
-                weights
-                    .into_iter()
-                    .enumerate()
-                    .map(|(h, coeff)| IncomingClaim {
-                        poly: first + h,
-                        head_vars: 1,
-                        point: prev.to_vec(),
-                        coeff,
-                        fixed_head: Some(constant_head()),
-                    }),
-            );
-        }
+        // Layer k − 1 sent this tree's halves masked by its j-th `R`s.
+        let weights = [cp * (EF::ONE - mu), cp * mu, cq * (EF::ONE - mu), cq * mu];
+        let first = layouts[k - 2].mask_poly + 1 + 4 * j;
+        incoming.extend(
+            weights
+                .into_iter()
+                .enumerate()
+                .map(|(h, coeff)| IncomingClaim {
+                    poly: first + h,
+                    head_vars: 1,
+                    point: prev.to_vec(),
+                    coeff,
+                    fixed_head: Some(constant_head()),
+                }),
+        );
     }
     (terms, masked, incoming)
 }
