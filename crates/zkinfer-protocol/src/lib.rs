@@ -16,6 +16,8 @@ pub mod mle;
 pub mod pcs;
 pub mod security;
 pub mod sumcheck;
+#[cfg(test)]
+mod test_support;
 pub mod transcript;
 pub mod transcript_hasher;
 

@@ -72,6 +72,39 @@ pub fn interlayer_sumcheck_bits(num_vars: usize, degree: usize) -> f64 {
     zk_sumcheck_bits(num_vars, degree.max(1))
 }
 
+/// The layer sumchecks of one zero-knowledge LogUp-GKR proof
+/// (`logup::zk`) over trees of `depths` (per table: its witnesses', then
+/// the table's, each `max(num_vars_for(len), 2)` as the proof pads them),
+/// one term per layer `k = 1 .. max_depth − 1`:
+/// [`interlayer_sumcheck_bits`]`(k, d_k)` at the layer's round degree (5,
+/// or 3 where every tree is at its leaves). The constant masks change
+/// nothing: a cheating prover's `R` is still its own committed table,
+/// read at a public head, so `S_R` reads no variable and the producer's
+/// term stays linear in `x_0`. The GKR's batching (`λ`) and line
+/// reduction (`μ`) terms, the rational identity and the masks' one
+/// opening are as for the plain proof (the caller's accounting).
+pub fn zk_logup_layer_bits(depths: &[usize]) -> Vec<f64> {
+    crate::logup::zk::layer_round_degrees(depths)
+        .into_iter()
+        .zip(1..)
+        .map(|(d, k)| interlayer_sumcheck_bits(k, d))
+        .collect()
+}
+
+/// The root step of one zero-knowledge LogUp-GKR proof over `trees` trees
+/// (`logup::zk`, blinded root fractions): its masked sumcheck of one
+/// variable and degree 6 ([`interlayer_sumcheck_bits`]`(1, 6)`), the
+/// trees' relations batched by powers of `γ` (`(trees − 1)/|EF|`) and
+/// layer 1's second batching challenge `ν` (`1/|EF|`). A cheating prover's
+/// blinding table is any table: its claims pin `v_i + Z(c)·S_i` for the
+/// committed pair, so the factor has the honest degree, and the sum claim
+/// pins `Σ_i v_i = 0`. A vanishing root denominator needs `α = φ(row)` for
+/// a row fixed before `α`: inside the rational identity's term.
+pub fn zk_logup_root_bits(trees: usize) -> f64 {
+    let batching = log2_ef_order() - (trees.max(2) as f64 - 1.0).log2();
+    combine_bits(&[interlayer_sumcheck_bits(1, 6), batching, log2_ef_order()])
+}
+
 /// Bits of security of a WHIR opening of `num_vars` variables with `num_claims` claims, as p3-whir reports it.
 ///
 /// This is p3-whir's `PrescribedPointPcs::prescribed_security` for a stacked
@@ -154,6 +187,23 @@ mod tests {
         assert!(masked_eval_sumcheck_bits(10, 3, 1) < zk_sumcheck_bits(10, 3));
         // Degree 5: the committed mask's degree 7 already covers 5 + 2.
         assert_eq!(masked_eval_sumcheck_bits(10, 5, 2), zk_sumcheck_bits(10, 5));
+    }
+
+    #[test]
+    fn zk_logup_charges_each_layer_at_its_masked_degree() {
+        // Depths 3 and 5: layers 1–2 read masked halves of both or one
+        // tree (degree 5), layers 3–4 the deeper tree's, its layer 4 leaves.
+        let bits = zk_logup_layer_bits(&[3, 5]);
+        assert_eq!(bits.len(), 4);
+        for (k, b) in (1..).zip(&bits) {
+            let d = if k < 4 { 5 } else { 3 };
+            assert_eq!(*b, interlayer_sumcheck_bits(k, d), "layer {k}");
+        }
+        assert!(zk_logup_layer_bits(&[30]).iter().all(|&b| b > 120.0));
+        assert!(zk_logup_layer_bits(&[0, 1]).is_empty());
+        // The root step: a degree-6 mask is charged at 7, one variable.
+        let root = zk_logup_root_bits(64);
+        assert!(root > 120.0 && root < interlayer_sumcheck_bits(1, 6));
     }
 
     #[test]

@@ -145,8 +145,25 @@ pub(super) fn prove_gkr<L>(
         layers.push((proof, evals));
     }
 
-    // Witness column evaluations at the leaf points. The last column follows
-    // from the q-claim `α − φ(values)`, so one evaluation is saved per witness.
+    let (witness_evals, claims) = leaf_claims(instances, &mut walk, alpha, beta);
+    absorb_witness_evals(transcript, &witness_evals);
+    GkrRun {
+        tops,
+        layers,
+        witness_evals,
+        claims,
+    }
+}
+
+/// The witness column evaluations at the leaf points (step 6's values) and
+/// the claims per table, once the walk is over. The last column follows
+/// from the q-claim `α − φ(values)`, so one evaluation is saved per witness.
+pub(super) fn leaf_claims(
+    instances: &[LookupInstance<'_>],
+    walk: &mut Walk,
+    alpha: EF,
+    beta: EF,
+) -> (Vec<Vec<EF>>, Vec<LookupClaims>) {
     let beta_inv = beta.try_inverse();
     let mut witness_claims: Vec<Vec<ColumnClaims>> = Vec::with_capacity(instances.len());
     let mut tree = 0;
@@ -178,7 +195,6 @@ pub(super) fn prove_gkr<L>(
         .flatten()
         .map(|c| c.values.clone())
         .collect();
-    absorb_witness_evals(transcript, &witness_evals);
 
     let mut claims = Vec::with_capacity(instances.len());
     let mut tree = 0;
@@ -194,16 +210,11 @@ pub(super) fn prove_gkr<L>(
             },
         });
     }
-    GkrRun {
-        tops,
-        layers,
-        witness_evals,
-        claims,
-    }
+    (witness_evals, claims)
 }
 
 /// The shape checks behind [`prove`]'s panics.
-fn check_instance(inst: &LookupInstance<'_>) {
+pub(super) fn check_instance(inst: &LookupInstance<'_>) {
     let table = inst.table;
     if let Err(e) = table.check_shape() {
         panic!("logup::prove: {e}");

@@ -124,6 +124,19 @@ impl Walk {
         walk
     }
 
+    /// A walk whose layer-1 claims are not the tops' (the zero-knowledge
+    /// root step proves them): no `μ_0`, every tree of depth `≥ 2`.
+    pub(super) fn from_layer_one(depths: Vec<usize>) -> Self {
+        assert!(depths.iter().all(|&d| d >= 2), "every tree has a layer 1");
+        let n_trees = depths.len();
+        Self {
+            depths,
+            point: vec![],
+            claims: vec![(EF::ZERO, EF::ZERO); n_trees],
+            leaves: vec![None; n_trees],
+        }
+    }
+
     pub(super) fn max_depth(&self) -> usize {
         self.depths.iter().copied().max().unwrap_or(0)
     }

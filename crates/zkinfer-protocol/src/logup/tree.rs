@@ -163,8 +163,19 @@ impl Halves {
 }
 
 pub(super) fn witness_tree(w: &LookupWitness, alpha: EF, beta: EF) -> Tree<'_> {
+    witness_tree_of_depth(w, num_vars_for(w.len()), alpha, beta)
+}
+
+/// [`witness_tree`] padded to `depth ≥ num_vars_for(len)` (the padding
+/// rows as any others: numerator 0, zero columns).
+pub(super) fn witness_tree_of_depth(
+    w: &LookupWitness,
+    depth: usize,
+    alpha: EF,
+    beta: EF,
+) -> Tree<'_> {
     let len = w.len();
-    let depth = num_vars_for(len);
+    assert!(depth >= num_vars_for(len), "a tree below its rows");
     let size = 1usize << depth;
     let p = if len == size {
         LeafP::Ones
@@ -185,8 +196,20 @@ pub(super) fn witness_tree(w: &LookupWitness, alpha: EF, beta: EF) -> Tree<'_> {
 }
 
 pub(super) fn table_tree<'a>(table: &LookupTable, m: &[F], alpha: EF, beta: EF) -> Tree<'a> {
+    table_tree_of_depth(table, m, num_vars_for(table.len()), alpha, beta)
+}
+
+/// [`table_tree`] padded to `depth ≥ num_vars_for(len)` (the padding rows
+/// repeat the last row, their multiplicities zero-padded).
+pub(super) fn table_tree_of_depth<'a>(
+    table: &LookupTable,
+    m: &[F],
+    depth: usize,
+    alpha: EF,
+    beta: EF,
+) -> Tree<'a> {
     let len = table.len();
-    let depth = num_vars_for(len);
+    assert!(depth >= num_vars_for(len), "a tree below its rows");
     let cols = &table.columns;
     // Padding rows repeat the last row (module doc, "Padding rule").
     let q = build1(1 << depth, |i| {

@@ -72,6 +72,64 @@ pub(super) fn verify_gkr<L>(
     mut layer_sumcheck: impl FnMut(usize, EF, &L, &mut Transcript) -> Result<Subclaim, VerifyError>,
 ) -> Result<Vec<LookupClaims>, VerifyError> {
     let malformed = |s: &str| VerifyError::Malformed(format!("lookup proof: {s}"));
+    let depths = check_sent_shapes(instances, Some(proof.tops), proof.witness_evals)?;
+    let max_depth = depths.iter().copied().max().unwrap_or(0);
+    if proof.layers.len() != max_depth.saturating_sub(1) {
+        return Err(malformed("wrong number of layers"));
+    }
+
+    let statements: Vec<Statement> = instances
+        .iter()
+        .map(|(table, lens)| Statement {
+            width: table.width(),
+            table_len: table.len(),
+            witness_lens: lens.to_vec(),
+        })
+        .collect();
+    absorb_statements(transcript, &statements);
+    let (alpha, beta) = draw_alpha_beta(transcript);
+    absorb_tops(transcript, proof.tops);
+
+    check_roots(instances, proof.tops)?;
+
+    let mut walk = Walk::start(transcript, depths, proof.tops);
+
+    for (k, &(layer_proof, layer_evals)) in (1..max_depth).zip(proof.layers) {
+        if layer_evals.len() != walk.active(k).len() {
+            return Err(malformed("layer evaluations of wrong count"));
+        }
+        let mut claim = EF::ZERO;
+        let mut combined = EF::ZERO;
+        for ((i, cp, cq), e) in walk.start_layer(transcript, k).into_iter().zip(layer_evals) {
+            let (p_claim, q_claim) = walk.claim(i);
+            claim += cp * p_claim + cq * q_claim;
+            combined += layer_combination(e, cp, cq);
+        }
+        let sub = layer_sumcheck(k, claim, layer_proof, transcript)?;
+        if sub.point.len() != k {
+            return Err(malformed("sumcheck point of wrong length"));
+        }
+        if eq_eval(walk.point(), &sub.point) * combined != sub.expected_eval {
+            return Err(VerifyError::Lookup(format!(
+                "layer {k}: final evaluations inconsistent"
+            )));
+        }
+        walk.finish_layer(transcript, k, layer_evals, &sub.point);
+    }
+
+    let all_claims = check_leaves(instances, &mut walk, proof.witness_evals, alpha, beta)?;
+    absorb_witness_evals(transcript, proof.witness_evals);
+    Ok(all_claims)
+}
+
+/// The tables' shapes and the sizes of the tops and witness evaluations;
+/// returns the trees' depths (per table: its witnesses, then the table).
+pub(super) fn check_sent_shapes(
+    instances: &[(&LookupTable, &[usize])],
+    tops: Option<&[Vec<EF>]>,
+    witness_evals: &[Vec<EF>],
+) -> Result<Vec<usize>, VerifyError> {
+    let malformed = |s: &str| VerifyError::Malformed(format!("lookup proof: {s}"));
     if instances.is_empty() {
         return Err(malformed("no table"));
     }
@@ -89,21 +147,18 @@ pub(super) fn verify_gkr<L>(
         .iter()
         .flat_map(|(table, lens)| std::iter::repeat_n(table.width(), lens.len()))
         .collect();
-    let max_depth = depths.iter().copied().max().unwrap_or(0);
-    if proof.tops.len() != n_trees {
-        return Err(malformed("wrong number of tops"));
-    }
-    for (top, &d) in proof.tops.iter().zip(&depths) {
-        if top.len() != if d == 0 { 2 } else { 4 } {
-            return Err(malformed("top of wrong size"));
+    if let Some(tops) = tops {
+        if tops.len() != n_trees {
+            return Err(malformed("wrong number of tops"));
+        }
+        for (top, &d) in tops.iter().zip(&depths) {
+            if top.len() != if d == 0 { 2 } else { 4 } {
+                return Err(malformed("top of wrong size"));
+            }
         }
     }
-    if proof.layers.len() != max_depth.saturating_sub(1) {
-        return Err(malformed("wrong number of layers"));
-    }
-    if proof.witness_evals.len() != widths.len()
-        || proof
-            .witness_evals
+    if witness_evals.len() != widths.len()
+        || witness_evals
             .iter()
             .zip(&widths)
             .any(|(e, &w)| e.len() != w)
@@ -111,21 +166,16 @@ pub(super) fn verify_gkr<L>(
         return Err(malformed("witness evaluations of wrong shape"));
     }
 
-    let statements: Vec<Statement> = instances
-        .iter()
-        .map(|(table, lens)| Statement {
-            width: table.width(),
-            table_len: table.len(),
-            witness_lens: lens.to_vec(),
-        })
-        .collect();
-    absorb_statements(transcript, &statements);
-    let (alpha, beta) = draw_alpha_beta(transcript);
-    absorb_tops(transcript, proof.tops);
+    Ok(depths)
+}
 
+/// The root equation per table on the tops (step 3).
+pub(super) fn check_roots(
+    instances: &[(&LookupTable, &[usize])],
+    tops: &[Vec<EF>],
+) -> Result<(), VerifyError> {
     // Root check per table: Σ_witness P_i/Q_i = P_T/Q_T, cross-multiplied.
-    let roots: Vec<(EF, EF)> = proof
-        .tops
+    let roots: Vec<(EF, EF)> = tops
         .iter()
         .map(|t| {
             if t.len() == 2 {
@@ -155,31 +205,18 @@ pub(super) fn verify_gkr<L>(
         first = table_tree + 1;
     }
 
-    let mut walk = Walk::start(transcript, depths, proof.tops);
+    Ok(())
+}
 
-    for (k, &(layer_proof, layer_evals)) in (1..max_depth).zip(proof.layers) {
-        if layer_evals.len() != walk.active(k).len() {
-            return Err(malformed("layer evaluations of wrong count"));
-        }
-        let mut claim = EF::ZERO;
-        let mut combined = EF::ZERO;
-        for ((i, cp, cq), e) in walk.start_layer(transcript, k).into_iter().zip(layer_evals) {
-            let (p_claim, q_claim) = walk.claim(i);
-            claim += cp * p_claim + cq * q_claim;
-            combined += layer_combination(e, cp, cq);
-        }
-        let sub = layer_sumcheck(k, claim, layer_proof, transcript)?;
-        if sub.point.len() != k {
-            return Err(malformed("sumcheck point of wrong length"));
-        }
-        if eq_eval(walk.point(), &sub.point) * combined != sub.expected_eval {
-            return Err(VerifyError::Lookup(format!(
-                "layer {k}: final evaluations inconsistent"
-            )));
-        }
-        walk.finish_layer(transcript, k, layer_evals, &sub.point);
-    }
-
+/// The leaf checks of the module doc, once the walk is over; returns the
+/// claims per table.
+pub(super) fn check_leaves(
+    instances: &[(&LookupTable, &[usize])],
+    walk: &mut Walk,
+    witness_evals: &[Vec<EF>],
+    alpha: EF,
+    beta: EF,
+) -> Result<Vec<LookupClaims>, VerifyError> {
     // Leaf checks.
     let mut all_claims = Vec::with_capacity(instances.len());
     let mut tree = 0;
@@ -195,7 +232,7 @@ pub(super) fn verify_gkr<L>(
                     witness_claims.len()
                 )));
             }
-            let values = proof.witness_evals[witness].clone();
+            let values = witness_evals[witness].clone();
             witness += 1;
             if q_claim != alpha - phi(&values, beta) {
                 return Err(VerifyError::Lookup(format!(
@@ -220,12 +257,11 @@ pub(super) fn verify_gkr<L>(
             },
         });
     }
-    absorb_witness_evals(transcript, proof.witness_evals);
     Ok(all_claims)
 }
 
 /// The layer combination `cp (p0 q1 + p1 q0) + cq q0 q1` at given values.
-fn layer_combination(e: &[EF; 4], cp: EF, cq: EF) -> EF {
+pub(super) fn layer_combination(e: &[EF; 4], cp: EF, cq: EF) -> EF {
     let [p0, p1, q0, q1] = *e;
     cp * (p0 * q1 + p1 * q0) + cq * (q0 * q1)
 }

@@ -20,12 +20,11 @@
 //! halves, the `R` values — is uniform given the incoming (masked) claim
 //! and the challenges (`layer_tests::simulated_layers_cannot_be_told_from_real_ones`).
 //!
-//! Why only a layer: the halves must have at least two variables (the
-//! masked evaluation needs a head variable that is not the last), so this
-//! serves layers `k ≥ 3` whose next layer is not the leaves; the tops
-//! (layer 1, checked by the root equation, which is not linear), layers 1
-//! and 2, and the leaf layer (committed columns: `masked_eval`'s `W`) are
-//! not masked this way yet (docs/zero-knowledge.md).
+//! Needs `k ≥ 3`: the halves' masks are read at the point's head, which
+//! must be a variable that is not the last. The driver ([`super::prove_many`])
+//! uses constant masks read at a public head instead, which serve every
+//! layer; this step stays as the head-read variant (a tensor read at
+//! several points needs it) with its simulator (`layer_tests.rs`).
 //!
 //! # Transcript
 //!
@@ -126,6 +125,7 @@ pub(super) fn layer_statement_at(
                 head_vars: layout.head_vars,
                 point: incoming.point.clone(),
                 coeff,
+                fixed_head: None,
             });
         }
         let [p0, p1, q0, q1] = [4 * i, 4 * i + 1, 4 * i + 2, 4 * i + 3];

@@ -15,11 +15,12 @@ use rand::SeedableRng;
 use super::super::transcript::draw_layer_lambda;
 use super::layer::layer_statement_at;
 use super::*;
-use crate::field::{random_ef, BasedVectorSpace, Field, PrimeCharacteristicRing, PrimeField64};
+use crate::field::{random_ef, Field, PrimeCharacteristicRing};
 use crate::mle::{eq_eval, evaluate_ext};
-use crate::sumcheck::zk::absorb_zk_header;
 use crate::sumcheck::zk::masked_eval::{vanishing_eval, ClaimMask};
+use crate::sumcheck::zk::{absorb_zk_header, ZkSumcheckProof};
 use crate::sumcheck::{combine, interpolate, Mle, SumOfProducts, SumcheckProof};
+use crate::test_support::{assert_indistinguishable, coordinates};
 
 const K: usize = 3;
 const TREES: usize = 2;
@@ -436,38 +437,11 @@ fn sent(p: &MaskedLayerProof) -> Vec<F> {
     elems.extend(&p.sumcheck.mask_evals);
     elems.extend(p.evals.iter().flatten());
     elems.extend(&p.r_values);
-    elems
-        .iter()
-        .flat_map(|e| e.as_basis_coefficients_slice().to_vec())
-        .collect()
+    coordinates(&elems)
 }
 
-const BUCKETS: usize = 8;
-/// 7 degrees of freedom: exceeded with probability ≈ 10^-6 by chance.
-const CRITICAL: f64 = 41.0;
-
-fn histograms(views: &[View]) -> Vec<[usize; BUCKETS]> {
-    let width = sent(&views[0].proof).len();
-    let mut h = vec![[0usize; BUCKETS]; width];
-    for v in views {
-        for (c, x) in sent(&v.proof).iter().enumerate() {
-            h[c][(x.as_canonical_u64() >> 61) as usize] += 1;
-        }
-    }
-    h
-}
-
-fn chi2_uniform(h: &[usize; BUCKETS]) -> f64 {
-    let e = h.iter().sum::<usize>() as f64 / BUCKETS as f64;
-    h.iter().map(|&o| (o as f64 - e).powi(2) / e).sum()
-}
-
-fn chi2_two_sample(a: &[usize; BUCKETS], b: &[usize; BUCKETS]) -> f64 {
-    a.iter()
-        .zip(b)
-        .filter(|(&x, &y)| x + y > 0)
-        .map(|(&x, &y)| (x as f64 - y as f64).powi(2) / (x + y) as f64)
-        .sum()
+fn sent_runs(views: &[View]) -> Vec<Vec<F>> {
+    views.iter().map(|v| sent(&v.proof)).collect()
 }
 
 #[test]
@@ -500,16 +474,12 @@ fn simulated_layers_cannot_be_told_from_real_ones() {
         .enumerate()
         .map(|(r, s)| simulate(&s.incoming, &mut StdRng::seed_from_u64(1 << 30 | r as u64)))
         .collect();
-    let (hr, hs) = (histograms(&real), histograms(&sim));
+    let (real_runs, sim_runs) = (sent_runs(&real), sent_runs(&sim));
     assert_eq!(
-        hr.len(),
+        real_runs[0].len(),
         2 * (1 + K * (MASKED_LAYER_DEGREE + 1) + K + 8 * TREES)
     );
-    for c in 0..hr.len() {
-        assert!(chi2_uniform(&hr[c]) < CRITICAL, "real coordinate {c}");
-        assert!(chi2_uniform(&hs[c]) < CRITICAL, "simulated coordinate {c}");
-        assert!(chi2_two_sample(&hr[c], &hs[c]) < CRITICAL, "coordinate {c}");
-    }
+    assert_indistinguishable(&real_runs, &sim_runs);
     let trees = &setups[0].trees;
     assert!(real
         .iter()

@@ -1,57 +1,108 @@
-//! Zero-knowledge LogUp-GKR: the layer sumchecks masked.
+//! Zero-knowledge LogUp-GKR: blinded roots, every layer's claims masked.
 //!
-//! The same protocol as [`super::prove`] / [`super::verify`] (module doc of
-//! [`super`]), with every layer's eq-weighted degree-3 sumcheck run as a
-//! zero-knowledge sumcheck ([`crate::sumcheck::zk`]). Layer `k`'s mask has
-//! `k` variables and degree 3 ([`layer_masks`]); all masks are committed by
-//! the caller in **one** hiding commitment, mask of layer `k` its polynomial
-//! `first_mask_poly + k − 1` (so it can sit beside the witness columns, which
-//! are committed at the same moment), and opened **once** with every layer's
-//! [`mask claims`](crate::sumcheck::zk::mask_claims).
+//! The protocol of [`super::prove_many`] (module doc of [`super`]) with
+//! two changes. The tops are not sent: per tree the prover sends its root
+//! fraction plus a committed blinding, the blindings of a table summing to
+//! zero, and proves each tree's layer 1 against it (`roots.rs`). And each
+//! layer `k` is a masked-evaluation sumcheck
+//! ([`crate::sumcheck::zk::masked_eval`]) of `k` variables that reads the
+//! halves `[p0, p1, q0, q1]` of tree layer `k + 1` as never-committed
+//! tensors `V̇ = V + Z·S` and proves the masked claims the layer above sent
+//! as incoming claims (`masked_eval/interlayer.rs`).
+//! So no layer's `[p0, p1, q0, q1]` goes out in the clear, only their
+//! masked values.
+//!
+//! # The mask shape: constant masks
+//!
+//! A half of layer `k + 1` has `k` variables, as few as one, and its
+//! incoming claims sit at a point of `k − 1`: the interlayer mask's head
+//! variable (one that is not the last) does not exist at layers 1 and 2.
+//! Every half therefore gets a *constant* mask: `S = Σ_w R(a, w)` with `R`
+//! an `F`-table over one head variable and `w` (4 entries), read at the
+//! public `a = X ∉ F` ([`constant_head`]) instead of at the point. `R(a,
+//! 0)`, `R(a, 1)` are independent and uniform in `EF`, so the one revealed
+//! `Z(r)·S` and `R(a, c_0)` are uniform (`c_0 ≠ 1/2`), exactly as with a
+//! head variable, and one shape serves every layer. It suffices because a
+//! half is read at one point only (its consumer's); a tensor read at `m`
+//! points would need `2^h ≥ 2m` as before.
+//!
+//! # Layer 1 and the depth
+//!
+//! The root step leaves claims on layer 1 at `c` (`p_1`, `q_1`) and at
+//! `1 − c` (`q̄_1`), so layer 1 reads its eq weights as two public tables
+//! `eq(c, ·)`, `eq(1 − c, ·)`, whose values at its point the prover sends
+//! and the verifier checks ([`ZkLookupProof::layer_one_eq`]). Every tree is
+//! padded to depth ≥ 2 (so it has a layer 1 produced by a sumcheck): the
+//! claims on a column of `len` rows are over `max(num_vars_for(len), 2)`
+//! variables.
+//!
+//! # Still in the clear
+//!
+//! The leaf layer's `[p0, p1, q0, q1]` and the witness column evaluations
+//! (docs/zero-knowledge.md, "What remains").
 //!
 //! # Transcript
 //!
 //! ```text
-//! [caller: the commitment holding the masks, and the witness columns', absorbed]
+//! [caller: the commitment holding the masks (and the witness columns) absorbed]
 //! label(b"logup/zk")
-//! the plain LogUp-GKR transcript, each layer's sumcheck the zero-knowledge one
+//! steps 1–2 of the plain transcript (statements, β, α)
+//! the root step (`roots.rs`): ũ, γ, its masked sumcheck
+//! per layer k: label(b"logup/layer"), k, λ; at k = 1 label(b"logup/zk-layer-one"), ν;
+//!     the masked-evaluation sumcheck with incoming claims; step 5's
+//!     evaluations and μ
+//! step 6 (the witness evaluations)
 //! [caller: the opening of the returned mask claims]
 //! ```
 //!
-//! # What it hides, what it does not
+//! # Masks and cost
 //!
-//! It hides the layers' round polynomials. Still in the clear: the tops (the
-//! trees' first layer, so each witness tree's root fraction), each layer's
-//! `[p0, p1, q0, q1]` at its point (the layer sumcheck's final evaluations)
-//! and the witness column evaluations at the leaves. [`prove_masked_layer`]
-//! is the layer step that hides a middle layer's `[p0, p1, q0, q1]`
-//! (masked claims in and out, `layer.rs`); this driver does not use it yet
-//! (docs/zero-knowledge.md).
+//! [`LookupMasks::tables`]: the root step's `g` (one variable, degree 6),
+//! per table a blinding table of `4·2^⌈log T⌉` entries (`T` trees), per tree
+//! 12 entries (`[p_1, q_1, q̄_1]`'s `R`); per layer `k`, the sumcheck mask
+//! `g` (`k` variables, degree 5, or 3 where every active tree is at its
+//! leaves) and 4 entries per masked half (16 per tree and layer). The
+//! rounds rise from degree 3 to 5; per tree and layer 4 more sent values
+//! (`R(a, c_0)`); per tree 5 values instead of its 4 tops.
 //!
 //! # Soundness
 //!
-//! The plain LogUp-GKR terms, with each layer's sumcheck charged as a
-//! zero-knowledge one of `k` variables and degree 3
-//! ([`crate::security::zk_sumcheck_bits`]), and the masks' opening once.
+//! Per layer, [`crate::security::interlayer_sumcheck_bits`]`(k, 5)` (a
+//! cheating prover's `R` is any table, read at the same public `a`; the
+//! argument of `interlayer` holds unchanged, as it never used that the head
+//! is the point's); the root step's terms (`roots.rs`,
+//! [`crate::security::zk_logup_root_bits`]); the masks' one opening.
 
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
 
-use crate::field::{EF, F};
-use crate::mle::num_vars_for;
+use crate::field::{PrimeCharacteristicRing, EF, F};
+use crate::mle::{eq_eval, num_vars_for};
 use crate::pcs::Claim;
-use crate::sumcheck::zk::{self as zk_sumcheck, MaskPolynomial, ZkSumcheckProof};
-use crate::sumcheck::Subclaim;
+use crate::sumcheck::zk::masked_eval::{
+    self, constant_head, ClaimMask, EvalMask, IncomingClaim, MaskedEvals, MaskedMle,
+    MaskedStatement,
+};
+use crate::sumcheck::zk::MaskPolynomial;
+use crate::sumcheck::{Mle, SumOfProducts, Term};
 use crate::transcript::Transcript;
 use crate::VerifyError;
 
-use super::prover::prove_gkr;
-use super::verifier::{verify_gkr, GkrSent, LAYER_DEGREE};
+use super::prover::leaf_claims;
+use super::transcript::{
+    absorb_statements, absorb_witness_evals, draw_alpha_beta, Statement, Walk,
+};
+use super::tree::{table_tree_of_depth, witness_tree_of_depth, LeafP, LeafQ, Tree};
+use super::verifier::{check_leaves, check_sent_shapes, LAYER_DEGREE};
 use super::{LookupClaims, LookupInstance, LookupTable, LookupWitness};
+use roots::{prove_roots, verify_roots, RootLayout, RootMasks};
 
 mod layer;
 #[cfg(test)]
 mod layer_tests;
+mod roots;
+#[cfg(test)]
+mod simulator_tests;
 #[cfg(test)]
 mod tests;
 
@@ -59,134 +110,544 @@ pub use layer::{
     prove_masked_layer, verify_masked_layer, HalfMasks, LayerLayout, MaskedLayerClaims,
     MaskedLayerProof, MASKED_LAYER_DEGREE,
 };
+pub use roots::RootProof;
 
 /// A zero-knowledge LogUp-GKR proof (the masks' commitment and opening are
 /// the caller's).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ZkLookupProof {
-    /// As [`super::LookupProof::tops`].
-    pub tops: Vec<Vec<EF>>,
-    /// GKR layers `k = 1 .. max_depth − 1`.
-    pub layers: Vec<ZkLayerProof>,
+    /// The blinded root fractions and their step (replaces the tops).
+    pub root: RootProof,
+    /// Layer 1's eq weights at its point `r`: `eq(c, r)`, `eq(1 − c, r)`.
+    pub layer_one_eq: [EF; 2],
+    /// GKR layers `k = 1 .. max_depth − 1`: the masked sumcheck, per tree
+    /// deeper than `k` its `[p0, p1, q0, q1]` (masked unless they are its
+    /// leaves), and the incoming masks' `R(a, c_0)` (at `k = 1` three per
+    /// tree, for the root step's `p_1`, `q_1`, `q̄_1`).
+    pub layers: Vec<MaskedLayerProof>,
     /// As [`super::LookupProof::witness_evals`].
     pub witness_evals: Vec<Vec<EF>>,
 }
 
-/// One GKR layer reduction with a masked sumcheck.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ZkLayerProof {
-    pub sumcheck: ZkSumcheckProof,
-    /// Per tree deeper than `k`: `[p0, p1, q0, q1]` at the sumcheck point.
-    pub evals: Vec<[EF; 4]>,
+/// The prover's masks, in the order of [`LookupMasks::tables`].
+#[derive(Clone, Debug)]
+pub struct LookupMasks {
+    root: RootMasks,
+    /// Per layer `k`: the sumcheck mask `g` and the [`HalfMasks`] of the
+    /// halves it sends masked (trees deeper than `k + 1`, in tree order).
+    layers: Vec<(MaskPolynomial, Vec<HalfMasks>)>,
 }
 
-/// The layers' masks of a lookup over `table_len` rows with witnesses of
-/// `witness_lens` rows: layer `k` (`1 ≤ k < max_depth`) gets `k` variables
-/// of degree 3, sampled from `rng` (a CSPRNG). Commit their
-/// [`MaskPolynomial::table`]s, in order, as consecutive polynomials.
-pub fn layer_masks<R: CryptoRng + ?Sized>(
-    table_len: usize,
-    witness_lens: &[usize],
-    rng: &mut R,
-) -> Vec<MaskPolynomial> {
-    (1..max_depth(table_len, witness_lens))
-        .map(|k| MaskPolynomial::random(k, LAYER_DEGREE, rng))
+impl LookupMasks {
+    /// Samples the masks of a lookup over `shapes` (per table: its length
+    /// and its witnesses' lengths) from `rng` (a CSPRNG).
+    pub fn random<R: CryptoRng + ?Sized>(shapes: &[(usize, &[usize])], rng: &mut R) -> Self {
+        let trees: Vec<usize> = shapes.iter().map(|(_, l)| l.len() + 1).collect();
+        let root = RootMasks::random(&trees, rng);
+        let layers = layouts(&depths_of(shapes), 0)
+            .iter()
+            .map(|l| {
+                let g = MaskPolynomial::random(l.num_vars, l.degree, rng);
+                let halves = (0..l.masked_trees)
+                    .map(|_| [(); 4].map(|_| ClaimMask::random(1, rng)))
+                    .collect();
+                (g, halves)
+            })
+            .collect();
+        Self { root, layers }
+    }
+
+    /// The tables to commit, as consecutive polynomials from the
+    /// `first_poly` passed to [`prove_many`]: the root step's (`g`, per
+    /// table its blinding `W`, per tree the `R` of `[p_1, q_1, q̄_1]`), then
+    /// per layer `g` and the `R` of every masked half.
+    pub fn tables(&self) -> Vec<Vec<F>> {
+        let layers = self.layers.iter().flat_map(|(g, halves)| {
+            std::iter::once(g.table()).chain(halves.iter().flatten().map(|r| r.table().to_vec()))
+        });
+        self.root.tables().into_iter().chain(layers).collect()
+    }
+}
+
+/// Per table: its witnesses' depths, then the table's; at least 2, so
+/// that every tree has a layer 1 produced by a sumcheck (the root step
+/// reads it masked).
+fn depths_of(shapes: &[(usize, &[usize])]) -> Vec<usize> {
+    shapes
+        .iter()
+        .flat_map(|&(table_len, lens)| lens.iter().copied().chain(std::iter::once(table_len)))
+        .map(|len| num_vars_for(len).max(MIN_DEPTH))
         .collect()
 }
 
-fn max_depth(table_len: usize, witness_lens: &[usize]) -> usize {
-    witness_lens
-        .iter()
-        .chain(std::iter::once(&table_len))
-        .map(|&l| num_vars_for(l))
-        .max()
-        .unwrap_or(0)
+/// The depth every tree is padded to at least.
+const MIN_DEPTH: usize = 2;
+
+/// The round degree of layers `k = 1 .. max_depth − 1` of a proof over trees
+/// of `depths` (per table: its witnesses', then the table's, padded to at
+/// least 2): 5, or 3 where
+/// every tree in the layer is at its leaves.
+pub fn layer_round_degrees(depths: &[usize]) -> Vec<usize> {
+    layouts(depths, 0).iter().map(|l| l.degree).collect()
 }
 
-/// [`super::prove`] with masked layer sumchecks; the masks' commitment has
-/// been absorbed. Returns the proof, the claims on the committed columns and
-/// the claims to open on the masks' commitment.
+/// Layer `k`'s place in the masks' commitment, known from the depths.
+struct Layout {
+    num_vars: usize,
+    /// `g`'s polynomial; the `R` of the `j`-th masked tree's half `h` is
+    /// `mask_poly + 1 + 4j + h`.
+    mask_poly: usize,
+    /// Round degree: `eq·ṗ·q̇` is 5, a layer of leaves only 3.
+    degree: usize,
+    /// Trees deeper than `k + 1`: their layer-`(k + 1)` halves go out masked.
+    masked_trees: usize,
+}
+
+fn layouts(depths: &[usize], first_poly: usize) -> Vec<Layout> {
+    let max_depth = depths.iter().copied().max().unwrap_or(0);
+    let mut next = first_poly;
+    (1..max_depth)
+        .map(|k| {
+            let masked_trees = depths.iter().filter(|&&d| d > k + 1).count();
+            let layout = Layout {
+                num_vars: k,
+                mask_poly: next,
+                degree: if masked_trees > 0 {
+                    MASKED_LAYER_DEGREE
+                } else {
+                    LAYER_DEGREE
+                },
+                masked_trees,
+            };
+            next += 1 + 4 * masked_trees;
+            layout
+        })
+        .collect()
+}
+
+/// What layer `k ≥ 2` proves, shared by both sides: the terms over the
+/// active trees' halves (tables `4j..4j + 4`), which of them go out masked,
+/// and the incoming claims on the masked halves layer `k − 1` sent.
+fn layer_statement(
+    k: usize,
+    layouts: &[Layout],
+    active: &[(usize, EF, EF)],
+    depths: &[usize],
+    walk_point: &[EF],
+) -> (Vec<Term>, Vec<MaskedMle>, Vec<IncomingClaim>) {
+    let mut terms = Vec::with_capacity(3 * active.len());
+    let mut masked = Vec::new();
+    let mut incoming = Vec::new();
+    assert!(k >= 2, "layer 1 has its own statement");
+    let (mu, prev) = (walk_point[0], &walk_point[1..]);
+    for (j, &(i, cp, cq)) in active.iter().enumerate() {
+        let [p0, p1, q0, q1] = [4 * j, 4 * j + 1, 4 * j + 2, 4 * j + 3];
+        for (coeff, factors) in [(cp, [p0, q1]), (cp, [p1, q0]), (cq, [q0, q1])] {
+            terms.push(Term {
+                coeff,
+                factors: factors.to_vec(),
+            });
+        }
+        if depths[i] > k + 1 {
+            masked.extend((p0..=q1).map(|mle| MaskedMle { mle, poly: None }));
+        }
+        // Layer k − 1 sent this tree's halves masked by its j-th `R`s.
+        let weights = [cp * (EF::ONE - mu), cp * mu, cq * (EF::ONE - mu), cq * mu];
+        let first = layouts[k - 2].mask_poly + 1 + 4 * j;
+        incoming.extend(
+            weights
+                .into_iter()
+                .enumerate()
+                .map(|(h, coeff)| IncomingClaim {
+                    poly: first + h,
+                    head_vars: 1,
+                    point: prev.to_vec(),
+                    coeff,
+                    fixed_head: Some(constant_head()),
+                }),
+        );
+    }
+    (terms, masked, incoming)
+}
+
+/// What layer 1 proves: the root step left claims on every tree's layer 1
+/// at `c` (`p_1`, `q_1`) and at `1 − c` (`q̄_1`), weighted `cp`, `cq`,
+/// `cq·ν`; the eq weights are the public tables `eq(c, ·)` (table 0) and
+/// `eq(1 − c, ·)` (table 1), tree `j`'s halves tables `2 + 4j..`.
+fn layer_one_statement(
+    root: &RootLayout,
+    active: &[(usize, EF, EF)],
+    depths: &[usize],
+    c: EF,
+    nu: EF,
+) -> (Vec<Term>, Vec<MaskedMle>, Vec<IncomingClaim>) {
+    let mut terms = Vec::with_capacity(4 * active.len());
+    let mut masked = Vec::new();
+    let mut incoming = Vec::new();
+    for (j, &(i, cp, cq)) in active.iter().enumerate() {
+        let [p0, p1, q0, q1] = [2 + 4 * j, 3 + 4 * j, 4 + 4 * j, 5 + 4 * j];
+        for (coeff, factors) in [
+            (cp, [0, p0, q1]),
+            (cp, [0, p1, q0]),
+            (cq, [0, q0, q1]),
+            (cq * nu, [1, q0, q1]),
+        ] {
+            terms.push(Term {
+                coeff,
+                factors: factors.to_vec(),
+            });
+        }
+        if depths[i] > 2 {
+            masked.extend((p0..=q1).map(|mle| MaskedMle { mle, poly: None }));
+        }
+        let first = root.tree_polys + 3 * i;
+        for (h, coeff) in [cp, cq, cq * nu].into_iter().enumerate() {
+            incoming.push(IncomingClaim {
+                poly: first + h,
+                head_vars: 1,
+                point: vec![c],
+                coeff,
+                fixed_head: Some(constant_head()),
+            });
+        }
+    }
+    (terms, masked, incoming)
+}
+
+/// Layer 1's second batching challenge `ν` (for the claims at `1 − c`).
+fn draw_nu(t: &mut Transcript) -> EF {
+    t.label(b"logup/zk-layer-one");
+    t.challenge_ef()
+}
+
+/// `[eq(c, ·), eq(1 − c, ·)]` as tables of one variable.
+fn layer_one_eq_tables(c: EF) -> [Mle; 2] {
+    [c, EF::ONE - c].map(|z| Mle::Ext(vec![EF::ONE - z, z]))
+}
+
+/// A tree's layer `k + 1` as the halves `[p0, p1, q0, q1]` (moved out of
+/// the tree; its leaves materialised, as the layer reads them as four
+/// tables).
+fn take_halves(tree: &mut Tree<'_>, k: usize, alpha: EF) -> [Mle; 4] {
+    if k + 1 < tree.depth {
+        let h = tree.inner[k + 1].take().expect("layer present");
+        let [p0, p1] = h.p;
+        let [q0, q1] = h.q;
+        return [p0, p1, q0, q1].map(Mle::Ext);
+    }
+    let size = 1usize << (k + 1);
+    let mut p: Vec<F> = match &tree.leaves.p {
+        LeafP::Ones => vec![F::ONE; size],
+        LeafP::Base(v) => v.clone(),
+    };
+    p.resize(size, F::ZERO);
+    let q: Vec<EF> = match &mut tree.leaves.q {
+        LeafQ::Column(w) => (0..size)
+            .map(|i| alpha - w.get(i).copied().unwrap_or(F::ZERO))
+            .collect(),
+        LeafQ::Ext(v) => std::mem::take(v),
+    };
+    let half = size / 2;
+    [
+        Mle::Base(p[..half].to_vec()),
+        Mle::Base(p[half..].to_vec()),
+        Mle::Ext(q[..half].to_vec()),
+        Mle::Ext(q[half..].to_vec()),
+    ]
+}
+
+/// [`prove_many`] for one table.
 ///
 /// # Panics
 ///
-/// As [`super::prove`], and if `masks` are not [`layer_masks`]' shapes.
+/// As [`prove_many`].
 pub fn prove(
     table: &LookupTable,
     witnesses: &[LookupWitness],
     multiplicities: &[F],
-    masks: &[MaskPolynomial],
-    first_mask_poly: usize,
+    masks: &LookupMasks,
+    first_poly: usize,
     transcript: &mut Transcript,
 ) -> (ZkLookupProof, LookupClaims, Vec<Claim>) {
-    let lens: Vec<usize> = witnesses.iter().map(LookupWitness::len).collect();
-    assert_eq!(
-        masks.len(),
-        max_depth(table.len(), &lens).saturating_sub(1),
-        "logup::zk::prove: one mask per layer"
-    );
-    absorb_zk_label(transcript);
-    let mut mask_claims = Vec::new();
     let instance = LookupInstance {
         table,
         witnesses,
         multiplicities,
     };
-    let mut run = prove_gkr(&[instance], transcript, |k, point, poly, t| {
-        let out =
-            zk_sumcheck::prove_eq_weighted(point, poly, &masks[k - 1], first_mask_poly + k - 1, t);
-        mask_claims.extend(out.mask_claims);
-        (out.proof, out.point, out.final_evals)
-    });
-    let claims = run.claims.pop().expect("one instance, one set of claims");
-    let layers = run
-        .layers
-        .into_iter()
-        .map(|(sumcheck, evals)| ZkLayerProof { sumcheck, evals })
+    let (proof, mut claims, mask_claims) = prove_many(&[instance], masks, first_poly, transcript);
+    let claims = claims.pop().expect("one instance, one set of claims");
+    (proof, claims, mask_claims)
+}
+
+/// [`super::prove_many`] in zero knowledge (module doc); the commitment
+/// holding [`LookupMasks::tables`] from polynomial `first_poly` on (and the
+/// witness columns) has been absorbed. Returns the proof, the claims on the
+/// committed columns per table, and the claims to open on the masks'
+/// commitment.
+///
+/// # Panics
+///
+/// As [`super::prove_many`], and if `masks` were sampled for other shapes.
+pub fn prove_many(
+    instances: &[LookupInstance<'_>],
+    masks: &LookupMasks,
+    first_poly: usize,
+    transcript: &mut Transcript,
+) -> (ZkLookupProof, Vec<LookupClaims>, Vec<Claim>) {
+    assert!(!instances.is_empty(), "logup::zk::prove: no table");
+    let shapes: Vec<(usize, Vec<usize>)> = instances
+        .iter()
+        .map(|i| {
+            (
+                i.table.len(),
+                i.witnesses.iter().map(LookupWitness::len).collect(),
+            )
+        })
         .collect();
+    let shape_refs: Vec<(usize, &[usize])> =
+        shapes.iter().map(|(t, l)| (*t, l.as_slice())).collect();
+    let depths = depths_of(&shape_refs);
+    let root_layout = RootLayout::new(
+        shapes.iter().map(|(_, l)| l.len() + 1).collect(),
+        first_poly,
+    );
+    let layouts = layouts(&depths, root_layout.end());
+    assert!(
+        masks.layers.len() == layouts.len()
+            && masks.root.trees.len() == depths.len()
+            && masks
+                .layers
+                .iter()
+                .zip(&layouts)
+                .all(|((g, h), l)| g.num_vars() == l.num_vars
+                    && g.degree() == l.degree
+                    && h.len() == l.masked_trees),
+        "logup::zk::prove: masks of other shapes"
+    );
+    for inst in instances {
+        super::prover::check_instance(inst);
+    }
+    absorb_zk_label(transcript);
+    let statements: Vec<Statement> = instances.iter().map(Statement::of).collect();
+    absorb_statements(transcript, &statements);
+    let (alpha, beta) = draw_alpha_beta(transcript);
+    let mut trees: Vec<Tree> = Vec::new();
+    let mut d = depths.iter();
+    for inst in instances {
+        for w in inst.witnesses {
+            let depth = *d.next().expect("a depth per tree");
+            trees.push(witness_tree_of_depth(w, depth, alpha, beta));
+        }
+        let depth = *d.next().expect("a depth per tree");
+        trees.push(table_tree_of_depth(
+            inst.table,
+            inst.multiplicities,
+            depth,
+            alpha,
+            beta,
+        ));
+    }
+    let layer1: Vec<[EF; 4]> = trees
+        .iter()
+        .map(|t| [t.top[0], t.top[1], t.top[2], t.top[3]])
+        .collect();
+    let (root, c, mut mask_claims) = prove_roots(&layer1, &masks.root, &root_layout, transcript);
+    let mut walk = Walk::from_layer_one(depths.clone());
+
+    let head = constant_head();
+    let mut layers = Vec::with_capacity(layouts.len());
+    let mut layer_one_eq = [EF::ZERO; 2];
+    for (k, layout) in (1..).zip(&layouts) {
+        let active = walk.start_layer(transcript, k);
+        let (g, out_masks) = &masks.layers[k - 1];
+        let s_out: Vec<EvalMask> = out_masks
+            .iter()
+            .flatten()
+            .map(|r| r.eval_mask_at(k, &head))
+            .collect();
+        let mut mles: Vec<Mle> = Vec::new();
+        let (terms, masked, with_r, eq_point) = if k == 1 {
+            let nu = draw_nu(transcript);
+            let (terms, masked, incoming) =
+                layer_one_statement(&root_layout, &active, &depths, c, nu);
+            mles.extend(layer_one_eq_tables(c));
+            let with_r: Vec<(IncomingClaim, &ClaimMask)> = incoming
+                .into_iter()
+                .zip(masks.root.trees.iter().flatten())
+                .collect();
+            (terms, masked, with_r, None)
+        } else {
+            let (terms, masked, incoming) =
+                layer_statement(k, &layouts, &active, &depths, walk.point());
+            let with_r: Vec<(IncomingClaim, &ClaimMask)> = incoming
+                .into_iter()
+                .zip(masks.layers[k - 2].1.iter().flatten())
+                .collect();
+            (terms, masked, with_r, Some(walk.point()))
+        };
+        let masked: Vec<(MaskedMle, &EvalMask)> = masked.into_iter().zip(&s_out).collect();
+        mles.extend(
+            active
+                .iter()
+                .flat_map(|&(i, _, _)| take_halves(&mut trees[i], k, alpha)),
+        );
+        let poly = SumOfProducts {
+            num_vars: k,
+            mles,
+            terms,
+        };
+        let out = masked_eval::prove_with_incoming(
+            poly,
+            eq_point,
+            &masked,
+            &with_r,
+            g,
+            layout.mask_poly,
+            transcript,
+        );
+        let skip = if k == 1 { 2 } else { 0 };
+        if k == 1 {
+            layer_one_eq = [out.zk.final_evals[0], out.zk.final_evals[1]];
+        }
+        let evals: Vec<[EF; 4]> = out.zk.final_evals[skip..]
+            .chunks(4)
+            .map(|c| [c[0], c[1], c[2], c[3]])
+            .collect();
+        walk.finish_layer(transcript, k, &evals, &out.zk.point);
+        mask_claims.extend(out.zk.mask_claims);
+        mask_claims.extend(out.r_claims);
+        layers.push(MaskedLayerProof {
+            sumcheck: out.zk.proof,
+            evals,
+            r_values: out.r_values,
+        });
+    }
+    let (witness_evals, claims) = leaf_claims(instances, &mut walk, alpha, beta);
+    absorb_witness_evals(transcript, &witness_evals);
     let proof = ZkLookupProof {
-        tops: run.tops,
+        root,
+        layer_one_eq,
         layers,
-        witness_evals: run.witness_evals,
+        witness_evals,
     };
     (proof, claims, mask_claims)
 }
 
-/// [`super::verify`] of a [`prove`] proof, the masks' commitment absorbed.
-/// Returns the claims on the committed columns and the claims the masks'
-/// commitment must open to (the caller verifies that opening).
+/// [`verify_many`] for one table.
 pub fn verify(
     table: &LookupTable,
     witness_lens: &[usize],
     proof: &ZkLookupProof,
-    first_mask_poly: usize,
+    first_poly: usize,
     transcript: &mut Transcript,
 ) -> Result<(LookupClaims, Vec<Claim>), VerifyError> {
-    absorb_zk_label(transcript);
-    let layers: Vec<(&ZkSumcheckProof, &[[EF; 4]])> = proof
-        .layers
-        .iter()
-        .map(|l| (&l.sumcheck, &l.evals[..]))
-        .collect();
-    let sent = GkrSent {
-        tops: &proof.tops,
-        layers: &layers,
-        witness_evals: &proof.witness_evals,
-    };
-    let mut mask_claims = Vec::new();
-    let mut claims = verify_gkr(
-        &[(table, witness_lens)],
-        &sent,
-        transcript,
-        |k, claim, sc, t| {
-            let sub = zk_sumcheck::verify(k, LAYER_DEGREE, claim, sc, first_mask_poly + k - 1, t)?;
-            mask_claims.extend(sub.mask_claims);
-            Ok(Subclaim {
-                point: sub.point,
-                expected_eval: sub.expected_eval,
-            })
-        },
-    )?;
+    let (mut claims, mask_claims) =
+        verify_many(&[(table, witness_lens)], proof, first_poly, transcript)?;
     let claims = claims.pop().expect("one instance, one set of claims");
+    Ok((claims, mask_claims))
+}
+
+/// Verifies a [`prove_many`] proof, the masks' commitment absorbed.
+/// Returns the claims on the committed columns per table and the claims
+/// the masks' commitment must open to (the caller verifies that opening).
+pub fn verify_many(
+    instances: &[(&LookupTable, &[usize])],
+    proof: &ZkLookupProof,
+    first_poly: usize,
+    transcript: &mut Transcript,
+) -> Result<(Vec<LookupClaims>, Vec<Claim>), VerifyError> {
+    let malformed = |s: &str| VerifyError::Malformed(format!("zk lookup proof: {s}"));
+    check_sent_shapes(instances, None, &proof.witness_evals)?;
+    let shapes: Vec<(usize, &[usize])> = instances.iter().map(|(t, l)| (t.len(), *l)).collect();
+    let depths = depths_of(&shapes);
+    let root_layout = RootLayout::new(
+        instances.iter().map(|(_, l)| l.len() + 1).collect(),
+        first_poly,
+    );
+    let layouts = layouts(&depths, root_layout.end());
+    if proof.layers.len() != layouts.len() {
+        return Err(malformed("wrong number of layers"));
+    }
+    absorb_zk_label(transcript);
+    let statements: Vec<Statement> = instances
+        .iter()
+        .map(|(table, lens)| Statement {
+            width: table.width(),
+            table_len: table.len(),
+            witness_lens: lens.to_vec(),
+        })
+        .collect();
+    absorb_statements(transcript, &statements);
+    let (alpha, beta) = draw_alpha_beta(transcript);
+    let (c, mut mask_claims) = verify_roots(&proof.root, &root_layout, transcript)?;
+    let mut walk = Walk::from_layer_one(depths.clone());
+
+    for ((k, layout), layer) in (1..).zip(&layouts).zip(&proof.layers) {
+        let active = walk.start_layer(transcript, k);
+        if layer.evals.len() != active.len() {
+            return Err(malformed("layer evaluations of wrong count"));
+        }
+        let mut final_evals: Vec<EF> = Vec::with_capacity(4 * active.len() + 2);
+        let (claimed, terms, masked, incoming, eq_point) = if k == 1 {
+            let nu = draw_nu(transcript);
+            let claimed: EF = active
+                .iter()
+                .map(|&(i, cp, cq)| {
+                    let e = &proof.root.evals[i];
+                    cp * e[0] + cq * e[1] + cq * nu * e[2]
+                })
+                .sum();
+            let (terms, masked, incoming) =
+                layer_one_statement(&root_layout, &active, &depths, c, nu);
+            final_evals.extend(proof.layer_one_eq);
+            (claimed, terms, masked, incoming, None)
+        } else {
+            let claimed: EF = active
+                .iter()
+                .map(|&(i, cp, cq)| {
+                    let (p, q) = walk.claim(i);
+                    cp * p + cq * q
+                })
+                .sum();
+            let (terms, masked, incoming) =
+                layer_statement(k, &layouts, &active, &depths, walk.point());
+            (claimed, terms, masked, incoming, Some(walk.point()))
+        };
+        final_evals.extend(layer.evals.iter().flatten());
+        let statement = MaskedStatement {
+            num_vars: k,
+            terms: &terms,
+            masked: &masked,
+            eq_point,
+            incoming: &incoming,
+        };
+        let sent = MaskedEvals {
+            final_evals: &final_evals,
+            r_values: &layer.r_values,
+        };
+        let sub = masked_eval::verify_with_incoming(
+            &statement,
+            claimed,
+            &layer.sumcheck,
+            &sent,
+            layout.mask_poly,
+            transcript,
+        )?;
+        if k == 1 {
+            let r = &sub.point;
+            let expected = [eq_eval(&[c], r), eq_eval(&[EF::ONE - c], r)];
+            if proof.layer_one_eq != expected {
+                return Err(VerifyError::Lookup(
+                    "layer 1: eq weights are not eq(c, r), eq(1 − c, r)".into(),
+                ));
+            }
+        }
+        walk.finish_layer(transcript, k, &layer.evals, &sub.point);
+        mask_claims.extend(sub.mask_claims);
+        mask_claims.extend(sub.r_claims);
+    }
+    let claims = check_leaves(instances, &mut walk, &proof.witness_evals, alpha, beta)?;
+    absorb_witness_evals(transcript, &proof.witness_evals);
     Ok((claims, mask_claims))
 }
 

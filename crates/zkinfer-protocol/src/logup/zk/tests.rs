@@ -4,6 +4,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::super::transcript::{absorb_statements, draw_alpha_beta, Statement};
 use super::super::{evaluate_col, multiplicities};
 use super::*;
 use crate::field::PrimeCharacteristicRing;
@@ -43,8 +44,8 @@ struct Run {
 /// Commits the masks, proves, opens every mask claim in one opening.
 fn zk_prove(pcs: &HidingPcs, table: &LookupTable, ws: &[LookupWitness], m: &[F]) -> Run {
     let lens: Vec<usize> = ws.iter().map(LookupWitness::len).collect();
-    let masks = layer_masks(table.len(), &lens, &mut StdRng::seed_from_u64(3));
-    let tables: Vec<Vec<F>> = masks.iter().map(MaskPolynomial::table).collect();
+    let masks = LookupMasks::random(&[(table.len(), &lens)], &mut StdRng::seed_from_u64(3));
+    let tables = masks.tables();
     let (commitment, data) = pcs.commit(&tables).unwrap();
     let mut t = Transcript::new(b"zk-logup");
     pcs.absorb_commitment(&commitment, &mut t);
@@ -186,10 +187,7 @@ fn tampered_layers_are_rejected() {
         let mut p = run.proof.clone();
         p.layers[k].evals[0][2] += EF::ONE;
         assert!(
-            matches!(
-                zk_verify(&pcs, &table, &run, &p),
-                Err(VerifyError::Lookup(_))
-            ),
+            zk_verify(&pcs, &table, &run, &p).is_err(),
             "layer {k} evals"
         );
     }
@@ -209,7 +207,7 @@ fn the_plain_verifier_refuses_a_zk_proof() {
     let run = zk_prove(&pcs, &table, &ws, &m);
     // Same shape, plain transcript: the masked rounds do not pass.
     let plain = super::super::LookupProof {
-        tops: run.proof.tops.clone(),
+        tops: run.proof.root.evals.iter().map(|e| e.to_vec()).collect(),
         layers: run
             .proof
             .layers
@@ -224,4 +222,303 @@ fn the_plain_verifier_refuses_a_zk_proof() {
     let mut t = Transcript::new(b"zk-logup");
     pcs.absorb_commitment(&run.commitment, &mut t);
     assert!(super::super::verify(&table, &run.lens, &plain, &mut t).is_err());
+}
+
+// ---------------------------------------------------------------------------
+// Several tables, every sent value, the masked halves.
+// ---------------------------------------------------------------------------
+
+/// One proof over several tables: commits the masks, proves, opens once.
+struct ManyRun {
+    commitment: <HidingPcs as CommitmentScheme>::Commitment,
+    opening: <HidingPcs as CommitmentScheme>::Opening,
+    proof: ZkLookupProof,
+    claims: Vec<LookupClaims>,
+    masks: LookupMasks,
+}
+
+type Owned = (LookupTable, Vec<LookupWitness>, Vec<F>);
+
+fn lens_of(inst: &[Owned]) -> Vec<Vec<usize>> {
+    inst.iter()
+        .map(|(_, ws, _)| ws.iter().map(LookupWitness::len).collect())
+        .collect()
+}
+
+fn zk_prove_many(pcs: &HidingPcs, inst: &[Owned], mask_seed: u64) -> ManyRun {
+    let lens = lens_of(inst);
+    let shapes: Vec<(usize, &[usize])> = inst
+        .iter()
+        .zip(&lens)
+        .map(|((t, _, _), l)| (t.len(), l.as_slice()))
+        .collect();
+    let masks = LookupMasks::random(&shapes, &mut StdRng::seed_from_u64(mask_seed));
+    let (commitment, data) = pcs.commit(&masks.tables()).unwrap();
+    let mut t = Transcript::new(b"zk-logup");
+    pcs.absorb_commitment(&commitment, &mut t);
+    let instances: Vec<LookupInstance> = inst
+        .iter()
+        .map(|(table, witnesses, multiplicities)| LookupInstance {
+            table,
+            witnesses,
+            multiplicities,
+        })
+        .collect();
+    let (proof, claims, mask_claims) = prove_many(&instances, &masks, 0, &mut t);
+    let opening = pcs.open_consuming(data, &mask_claims, &mut t).unwrap();
+    ManyRun {
+        commitment,
+        opening,
+        proof,
+        claims,
+        masks,
+    }
+}
+
+fn zk_verify_many(
+    pcs: &HidingPcs,
+    inst: &[Owned],
+    run: &ManyRun,
+    proof: &ZkLookupProof,
+) -> Result<Vec<LookupClaims>, VerifyError> {
+    let lens = lens_of(inst);
+    let statement: Vec<(&LookupTable, &[usize])> = inst
+        .iter()
+        .zip(&lens)
+        .map(|((t, _, _), l)| (t, l.as_slice()))
+        .collect();
+    let mut t = Transcript::new(b"zk-logup");
+    pcs.absorb_commitment(&run.commitment, &mut t);
+    let (claims, mask_claims) = verify_many(&statement, proof, 0, &mut t)?;
+    pcs.verify(&run.commitment, &mask_claims, &run.opening, &mut t)?;
+    Ok(claims)
+}
+
+/// A range table, a two-column table with witnesses of several depths
+/// (0, 2, 4), and a one-row table: trees of depths 0 to 7 in one walk.
+fn several_tables() -> Vec<Owned> {
+    let mut rng = StdRng::seed_from_u64(21);
+    let range = LookupTable::range(5);
+    let range_ws = vec![sample(&range, 70, &mut rng), sample(&range, 3, &mut rng)];
+    let square = square_table();
+    let square_ws = vec![
+        sample(&square, 1, &mut rng),
+        sample(&square, 16, &mut rng),
+        sample(&square, 4, &mut rng),
+    ];
+    let one = LookupTable::function(vec![F::from_u64(5)], vec![F::from_u64(7)]);
+    let one_ws = vec![sample(&one, 2, &mut rng)];
+    [(range, range_ws), (square, square_ws), (one, one_ws)]
+        .into_iter()
+        .map(|(t, ws)| {
+            let m = multiplicities(&t, &ws).unwrap();
+            (t, ws, m)
+        })
+        .collect()
+}
+
+#[test]
+fn several_tables_in_one_zk_proof_are_complete() {
+    let pcs = pcs();
+    let inst = several_tables();
+    let run = zk_prove_many(&pcs, &inst, 4);
+    assert_eq!(run.proof.layers.len(), 6);
+    assert_eq!(
+        zk_verify_many(&pcs, &inst, &run, &run.proof),
+        Ok(run.claims.clone())
+    );
+    for ((_, ws, m), claims) in inst.iter().zip(&run.claims) {
+        assert!(claims_true(ws, m, claims));
+    }
+    // A wrong multiplicity in one table among several is caught.
+    let mut bad = several_tables();
+    let used = bad[1].2.iter().position(|x| *x != F::ZERO).unwrap();
+    bad[1].2[used] += F::ONE;
+    let run = zk_prove_many(&pcs, &bad, 4);
+    assert!(matches!(
+        zk_verify_many(&pcs, &bad, &run, &run.proof),
+        Err(VerifyError::Lookup(_))
+    ));
+}
+
+#[test]
+fn every_sent_value_changed_is_rejected() {
+    let pcs = pcs();
+    let inst = several_tables();
+    let run = zk_prove_many(&pcs, &inst, 5);
+    let mut tampered: Vec<(String, ZkLookupProof)> = Vec::new();
+    let mut push = |name: String, f: &dyn Fn(&mut ZkLookupProof)| {
+        let mut p = run.proof.clone();
+        f(&mut p);
+        tampered.push((name, p));
+    };
+    let root = &run.proof.root;
+    for i in 0..root.blinded.len() {
+        // Moved between two trees of one table: the sum stays 0.
+        let other = if i == 0 { 1 } else { i - 1 };
+        push(format!("blinded root {i}"), &|p| {
+            p.root.blinded[i] += EF::ONE;
+            p.root.blinded[other] -= EF::ONE;
+        });
+        for j in 0..4 {
+            push(format!("root evals {i} {j}"), &|p| {
+                p.root.evals[i][j] += EF::ONE
+            });
+        }
+    }
+    push("root G".into(), &|p| p.root.sumcheck.mask_sum += EF::ONE);
+    for c in 0..root.sumcheck.sumcheck.round_polys[0].len() {
+        push(format!("root round coeff {c}"), &|p| {
+            p.root.sumcheck.sumcheck.round_polys[0][c] += EF::ONE
+        });
+    }
+    push("root g(c)".into(), &|p| {
+        p.root.sumcheck.mask_evals[0] += EF::ONE
+    });
+    for j in 0..2 {
+        push(format!("layer 1 eq {j}"), &|p| p.layer_one_eq[j] += EF::ONE);
+    }
+    for (k, layer) in run.proof.layers.iter().enumerate() {
+        push(format!("layer {k} G"), &|p| {
+            p.layers[k].sumcheck.mask_sum += EF::ONE
+        });
+        for (r, poly) in layer.sumcheck.sumcheck.round_polys.iter().enumerate() {
+            for c in 0..poly.len() {
+                push(format!("layer {k} round {r} coeff {c}"), &|p| {
+                    p.layers[k].sumcheck.sumcheck.round_polys[r][c] += EF::ONE
+                });
+            }
+            push(format!("layer {k} g_{r}(r_{r})"), &|p| {
+                p.layers[k].sumcheck.mask_evals[r] += EF::ONE
+            });
+        }
+        for i in 0..layer.evals.len() {
+            for j in 0..4 {
+                push(format!("layer {k} tree {i} half {j}"), &|p| {
+                    p.layers[k].evals[i][j] += EF::ONE
+                });
+            }
+        }
+        for j in 0..layer.r_values.len() {
+            push(format!("layer {k} R value {j}"), &|p| {
+                p.layers[k].r_values[j] += EF::ONE
+            });
+        }
+    }
+    for i in 0..run.proof.witness_evals.len() {
+        for j in 0..run.proof.witness_evals[i].len() {
+            push(format!("witness {i} column {j}"), &|p| {
+                p.witness_evals[i][j] += EF::ONE
+            });
+        }
+    }
+    assert!(tampered.len() > 200);
+    for (name, p) in &tampered {
+        assert!(zk_verify_many(&pcs, &inst, &run, p).is_err(), "{name}");
+    }
+}
+
+/// The tree of one witness or table at its challenges: `(p, q)` per layer.
+fn tree_layers(leaves_p: Vec<EF>, leaves_q: Vec<EF>) -> Vec<(Vec<EF>, Vec<EF>)> {
+    let mut layers = vec![(leaves_p, leaves_q)];
+    while layers[0].0.len() > 1 {
+        let (p, q) = &layers[0];
+        let h = p.len() / 2;
+        let up = (
+            (0..h).map(|x| p[x] * q[h + x] + p[h + x] * q[x]).collect(),
+            (0..h).map(|x| q[x] * q[h + x]).collect(),
+        );
+        layers.insert(0, up);
+    }
+    layers
+}
+
+/// Every middle layer's halves go out as `V + Z(r)·S` with the committed
+/// mask's `S`, never as the tree's values; only the leaves' are in the clear.
+#[test]
+fn middle_halves_go_out_masked() {
+    use crate::mle::evaluate_ext;
+    use crate::sumcheck::zk::masked_eval::{constant_head, vanishing_eval};
+    let pcs = pcs();
+    let (table, ws, m) = range_instance();
+    let inst = vec![(table.clone(), ws.clone(), m.clone())];
+    let run = zk_prove_many(&pcs, &inst, 6);
+    // Replay the challenges.
+    let mut t = Transcript::new(b"zk-logup");
+    pcs.absorb_commitment(&run.commitment, &mut t);
+    t.label(b"logup/zk");
+    let lens = lens_of(&inst);
+    absorb_statements(
+        &mut t,
+        &[Statement {
+            width: 1,
+            table_len: table.len(),
+            witness_lens: lens[0].clone(),
+        }],
+    );
+    let (alpha, _) = draw_alpha_beta(&mut t);
+    let leaves = |col: &[F], p: Vec<EF>| {
+        let n = p.len();
+        let q = (0..n)
+            .map(|i| alpha - EF::from(col.get(i).copied().unwrap_or(F::ZERO)))
+            .collect();
+        tree_layers(p, q)
+    };
+    let pad = |len: usize| 1usize << num_vars_for(len);
+    let mut trees: Vec<Vec<(Vec<EF>, Vec<EF>)>> = ws
+        .iter()
+        .map(|w| {
+            let p = (0..pad(w.len()))
+                .map(|i| EF::from(F::from_bool(i < w.len())))
+                .collect();
+            leaves(&w.columns[0], p)
+        })
+        .collect();
+    trees.push(leaves(
+        &table.columns[0],
+        m.iter().map(|&x| EF::from(x)).collect(),
+    ));
+    let depths: Vec<usize> = trees.iter().map(|t| t.len() - 1).collect();
+    // Each layer's point: the last coordinate of its k claims on `g`
+    // (one per variable, `r_i` last), which precede its `R` claims.
+    let mut vt = Transcript::new(b"zk-logup");
+    pcs.absorb_commitment(&run.commitment, &mut vt);
+    let (_, mask_claims) = verify(&table, &lens[0], &run.proof, 0, &mut vt).unwrap();
+    // The root step's claims come first: g's one, then the blinding
+    // table's (3 trees, 1 padding row, the sum).
+    let mut claims = mask_claims.iter().skip(1 + 4 + 1);
+    let head = constant_head();
+    let mut masked_layers = 0;
+    for (k, layer) in (1..).zip(&run.proof.layers) {
+        let point: Vec<EF> = claims
+            .by_ref()
+            .take(k)
+            .map(|c| *c.point.last().unwrap())
+            .collect();
+        claims.by_ref().take(layer.r_values.len()).for_each(drop);
+        let active: Vec<usize> = (0..trees.len()).filter(|&i| depths[i] > k).collect();
+        let mut j = 0;
+        for (e, &i) in layer.evals.iter().zip(&active) {
+            let (p, q) = &trees[i][k + 1];
+            let h = p.len() / 2;
+            let truth = [&p[..h], &p[h..], &q[..h], &q[h..]].map(|v| evaluate_ext(v, &point));
+            if depths[i] > k + 1 {
+                let r = &run.masks.layers[k - 1].1[j];
+                j += 1;
+                for x in 0..4 {
+                    let s = r[x].eval(&head, EF::ZERO) + r[x].eval(&head, EF::ONE);
+                    assert_eq!(e[x], truth[x] + vanishing_eval(&point) * s);
+                    assert_ne!(e[x], truth[x]);
+                }
+                masked_layers += 1;
+            } else {
+                assert_eq!(*e, truth, "leaves are sent in the clear");
+            }
+        }
+    }
+    assert_eq!(
+        masked_layers,
+        5 + 3 + 3,
+        "70 rows: 5 masked layers; 21 and 32: 3"
+    );
 }

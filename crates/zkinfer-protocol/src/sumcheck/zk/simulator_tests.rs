@@ -17,8 +17,9 @@ use super::super::{
     combine, interpolate, prove as prove_plain, Mle, SumOfProducts, SumcheckProof, Term,
 };
 use super::*;
-use crate::field::{
-    random_ef, random_f, BasedVectorSpace, Field, PrimeCharacteristicRing, PrimeField64, F,
+use crate::field::{random_ef, random_f, Field, PrimeCharacteristicRing, F};
+use crate::test_support::{
+    assert_indistinguishable, chi2_two_sample, chi2_uniform, coordinates, histograms, CRITICAL,
 };
 
 const N: usize = 4;
@@ -118,44 +119,12 @@ fn sent(proof: &ZkSumcheckProof) -> Vec<F> {
     let mut elems = vec![proof.mask_sum];
     elems.extend(proof.sumcheck.round_polys.iter().flatten());
     elems.extend(&proof.mask_evals);
-    elems
-        .iter()
-        .flat_map(|e| e.as_basis_coefficients_slice().to_vec())
-        .collect()
+    coordinates(&elems)
 }
 
-const BUCKETS: usize = 8;
-
-/// Per sent coordinate, the histogram of its top three bits over the runs.
-fn histograms(proofs: &[ZkSumcheckProof]) -> Vec<[usize; BUCKETS]> {
-    let width = sent(&proofs[0]).len();
-    let mut h = vec![[0usize; BUCKETS]; width];
-    for proof in proofs {
-        for (c, x) in sent(proof).iter().enumerate() {
-            h[c][(x.as_canonical_u64() >> 61) as usize] += 1;
-        }
-    }
-    h
+fn sent_runs(proofs: &[ZkSumcheckProof]) -> Vec<Vec<F>> {
+    proofs.iter().map(sent).collect()
 }
-
-/// Pearson's statistic against the uniform distribution (7 degrees of freedom).
-fn chi2_uniform(h: &[usize; BUCKETS]) -> f64 {
-    let n: usize = h.iter().sum();
-    let e = n as f64 / BUCKETS as f64;
-    h.iter().map(|&o| (o as f64 - e).powi(2) / e).sum()
-}
-
-/// Two-sample statistic (7 degrees of freedom, equal sample sizes).
-fn chi2_two_sample(a: &[usize; BUCKETS], b: &[usize; BUCKETS]) -> f64 {
-    a.iter()
-        .zip(b)
-        .filter(|(&x, &y)| x + y > 0)
-        .map(|(&x, &y)| (x as f64 - y as f64).powi(2) / (x + y) as f64)
-        .sum()
-}
-
-/// 7 degrees of freedom: exceeded with probability ≈ 10^-6 by chance.
-const CRITICAL: f64 = 41.0;
 
 #[test]
 fn real_and_simulated_views_satisfy_the_same_relations() {
@@ -183,13 +152,10 @@ fn simulated_views_cannot_be_told_from_real_ones() {
     let sim: Vec<ZkSumcheckProof> = (0..RUNS as u64)
         .map(|s| simulated_view(&poly, 1 << 20 | s).proof)
         .collect();
-    let (hr, hs) = (histograms(&real), histograms(&sim));
-    assert_eq!(hr.len(), 2 * (1 + N * (D + 1) + N));
-    for c in 0..hr.len() {
-        assert!(chi2_uniform(&hr[c]) < CRITICAL, "real coordinate {c}");
-        assert!(chi2_uniform(&hs[c]) < CRITICAL, "simulated coordinate {c}");
-        assert!(chi2_two_sample(&hr[c], &hs[c]) < CRITICAL, "coordinate {c}");
-    }
+    let (real_runs, sim_runs) = (sent_runs(&real), sent_runs(&sim));
+    assert_eq!(real_runs[0].len(), 2 * (1 + N * (D + 1) + N));
+    assert_indistinguishable(&real_runs, &sim_runs);
+    let hs = histograms(&sim_runs);
 
     // The unmasked rounds of the same witness, as a view of the same shape.
     let plain: Vec<ZkSumcheckProof> = (0..RUNS)
@@ -199,7 +165,7 @@ fn simulated_views_cannot_be_told_from_real_ones() {
             mask_evals: vec![EF::ZERO; N],
         })
         .collect();
-    let hp = histograms(&plain);
+    let hp = histograms(&sent_runs(&plain));
     let round0 = 2..2 + 2 * (D + 1);
     assert!(round0.clone().all(|c| chi2_uniform(&hp[c]) > CRITICAL));
     assert!(round0

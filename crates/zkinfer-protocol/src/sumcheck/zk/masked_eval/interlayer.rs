@@ -63,7 +63,7 @@
 
 use rand::CryptoRng;
 
-use crate::field::{random_f, Field, PrimeCharacteristicRing, EF, F};
+use crate::field::{random_f, BasedVectorSpace, Field, PrimeCharacteristicRing, EF, F};
 use crate::mle;
 use crate::pcs::Claim;
 use crate::transcript::Transcript;
@@ -119,12 +119,35 @@ impl ClaimMask {
         EvalMask::from_table(num_vars, s)
     }
 
+    /// The constant consumer's mask `S = Σ_w R(head, w)` over `num_vars ≥ 1`
+    /// variables, `head` a public point outside `F^h` ([`constant_head`]):
+    /// for tensors without a head variable that is not their last (a
+    /// LogUp-GKR layer of one or two variables).
+    pub fn eval_mask_at(&self, num_vars: usize, head: &[EF]) -> EvalMask {
+        let s = self.table.chunks(2).map(|p| p[0] + p[1]).collect();
+        EvalMask::constant(num_vars, s, head)
+    }
+
     /// `R(point_head, w)`: `point` may be longer than the head.
     pub fn eval(&self, point: &[EF], w: EF) -> EF {
         let mut at = point[..self.head_vars()].to_vec();
         at.push(w);
         mle::evaluate_base(&self.table, &at)
     }
+}
+
+/// The public head `a = (X)` of a constant mask (`X` generates `EF` over
+/// `F`): `R(a, ·)` of an `F`-table over one head variable is uniform in
+/// `EF` because `1 − a, a` are `F`-independent. One claim per tensor only
+/// (every claim reads the same `S(a)`).
+pub fn constant_head() -> Vec<EF> {
+    vec![EF::from_basis_coefficients_fn(|i| {
+        if i == 1 {
+            F::ONE
+        } else {
+            F::ZERO
+        }
+    })]
 }
 
 /// Head variables of `R` for a tensor claimed at `claims` points:
@@ -135,13 +158,15 @@ pub fn claim_mask_vars(claims: usize) -> usize {
 
 /// A masked claim `V̇(point)` that enters a sumcheck's claimed sum with
 /// weight `coeff`; `V`'s [`ClaimMask`] (with `head_vars` head variables) is
-/// committed polynomial `poly`.
+/// committed polynomial `poly`. `fixed_head`: `R` is read at that public
+/// head ([`ClaimMask::eval_mask_at`]), not at `point`'s first coordinates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IncomingClaim {
     pub poly: usize,
     pub head_vars: usize,
     pub point: Vec<EF>,
     pub coeff: EF,
+    pub fixed_head: Option<Vec<EF>>,
 }
 
 impl IncomingClaim {
@@ -151,12 +176,24 @@ impl IncomingClaim {
     }
 
     pub(super) fn is_well_formed(&self) -> bool {
-        self.head_vars >= 1 && self.head_vars < self.point.len()
+        self.head_vars >= 1
+            && match &self.fixed_head {
+                Some(h) => h.len() == self.head_vars,
+                None => self.head_vars < self.point.len(),
+            }
     }
 
-    /// The claim `R(point_head, c_0) = value` on the committed `R`.
+    /// Where `R`'s head is read.
+    fn head(&self) -> &[EF] {
+        match &self.fixed_head {
+            Some(a) => a,
+            None => &self.point[..self.head_vars],
+        }
+    }
+
+    /// The claim `R(head, c_0) = value` on the committed `R`.
     fn r_claim(&self, c0: EF, value: EF) -> Claim {
-        let mut at = self.point[..self.head_vars].to_vec();
+        let mut at = self.head().to_vec();
         at.push(c0);
         Claim {
             poly: self.poly,
@@ -224,7 +261,7 @@ impl<'a, M: RoundMask> WithIncoming<'a, M> {
     fn e(&self, t: EF) -> EF {
         self.claims
             .iter()
-            .map(|(c, r)| c.weight() * r.eval(&c.point, t))
+            .map(|(c, r)| c.weight() * r.eval(c.head(), t))
             .sum()
     }
 
@@ -237,7 +274,7 @@ impl<'a, M: RoundMask> WithIncoming<'a, M> {
     pub(super) fn r_values(&self, point: &[EF]) -> Vec<EF> {
         self.claims
             .iter()
-            .map(|(c, r)| r.eval(&c.point, point[0]))
+            .map(|(c, r)| r.eval(c.head(), point[0]))
             .collect()
     }
 }

@@ -111,6 +111,7 @@ fn incoming(points: &[Vec<EF>], alphas: [EF; 2]) -> Vec<IncomingClaim> {
             head_vars: claim_mask_vars(2),
             point: p.clone(),
             coeff,
+            fixed_head: None,
         })
         .collect()
 }
@@ -580,6 +581,7 @@ fn another_private_tensor_with_shifted_masks_gives_the_same_proof() {
         head_vars: 1,
         point: point.clone(),
         coeff: EF::ONE,
+        fixed_head: None,
     };
     let da = (evaluate_base(&w.a, &point) - evaluate_base(&w2.a, &point))
         * vanishing_eval(&point).inverse();

@@ -87,7 +87,7 @@ mod prover;
 #[cfg(test)]
 mod tests;
 
-pub use interlayer::{claim_mask_vars, ClaimMask, IncomingClaim};
+pub use interlayer::{claim_mask_vars, constant_head, ClaimMask, IncomingClaim};
 pub use prover::{prove, prove_with_incoming, MaskedProverOutput};
 
 /// The random `R` of one private table: `2^k` entries over the first `k` of
@@ -96,6 +96,10 @@ pub use prover::{prove, prove_with_incoming, MaskedProverOutput};
 pub struct EvalMask {
     num_vars: usize,
     table: Vec<F>,
+    /// `Some(a)`: `R` is read at the public point `a` whatever `x` (a
+    /// constant mask, for tensors too small to have a head variable that
+    /// is not their last; [`ClaimMask::eval_mask_at`]).
+    fixed_head: Option<Vec<EF>>,
 }
 
 impl EvalMask {
@@ -120,23 +124,46 @@ impl EvalMask {
             table.len().is_power_of_two() && k >= 1 && k < num_vars,
             "R needs 1 ≤ k < n head variables"
         );
-        Self { num_vars, table }
+        Self {
+            num_vars,
+            table,
+            fixed_head: None,
+        }
+    }
+
+    /// The constant mask `S = R(head)` over `num_vars ≥ 1` variables.
+    pub fn constant(num_vars: usize, table: Vec<F>, head: &[EF]) -> Self {
+        assert!(
+            num_vars >= 1 && table.len() == 1 << head.len(),
+            "a constant mask needs a variable and a head point matching R"
+        );
+        Self {
+            num_vars,
+            table,
+            fixed_head: Some(head.to_vec()),
+        }
     }
 
     pub fn num_vars(&self) -> usize {
         self.num_vars
     }
 
-    /// `R(point_0, …, point_{k-1})`: `point` may be longer than `k`.
+    /// `R(point_0, …, point_{k-1})`: `point` may be longer than `k`
+    /// (`R(a)` for a constant mask).
     pub fn eval(&self, point: &[EF]) -> EF {
         let k = self.table.len().trailing_zeros() as usize;
-        mle::evaluate_base(&self.table, &point[..k])
+        let head = match &self.fixed_head {
+            Some(a) => a,
+            None => &point[..k],
+        };
+        mle::evaluate_base(&self.table, head)
     }
 
     /// `W`: `v` (zero-padded to `2^n`) followed by `R` tiled over the last
     /// `n − k` variables (module doc).
     pub fn committed_table(&self, v: &[F]) -> Vec<F> {
         let n = self.num_vars;
+        assert!(self.fixed_head.is_none(), "a constant mask has no W");
         assert!(v.len() <= 1 << n, "the private table exceeds 2^n entries");
         let tail = n - self.table.len().trailing_zeros() as usize;
         let mut w = Vec::with_capacity(2 << n);
@@ -294,9 +321,9 @@ pub fn verify_with_incoming(
         incoming,
     } = statement;
     let final_evals = sent.final_evals;
-    if num_vars < 2 {
+    if num_vars < 1 {
         return Err(VerifyError::Sumcheck(
-            "a masked-evaluation sumcheck needs two variables".into(),
+            "a masked-evaluation sumcheck needs a variable".into(),
         ));
     }
     if eq_point.is_some_and(|z| z.len() != num_vars)

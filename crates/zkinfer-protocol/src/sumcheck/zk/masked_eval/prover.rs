@@ -36,7 +36,7 @@ pub struct MaskedProverOutput {
 ///
 /// # Panics
 ///
-/// If `poly` has fewer than two variables, a mask does not fit it, or
+/// If `poly` has no variable, a mask does not fit it, or
 /// `1 + Z(r) = 0` at the final point (probability `1/|EF|`).
 pub fn prove(
     poly: SumOfProducts,
@@ -68,7 +68,7 @@ pub fn prove_with_incoming(
     transcript: &mut Transcript,
 ) -> MaskedProverOutput {
     let n = poly.num_vars;
-    assert!(n >= 2, "a masked-evaluation sumcheck needs two variables");
+    assert!(n >= 1, "a masked-evaluation sumcheck needs a variable");
     assert!(masked.iter().all(|(_, r)| r.num_vars() == n), "R arity");
     assert!(
         incoming
