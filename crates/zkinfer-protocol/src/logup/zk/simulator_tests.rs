@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use super::super::transcript::lerp;
-use super::roots::{signs, terms as root_terms};
+use super::roots::{signs, terms as root_terms, ROOT_DEGREE};
 use super::*;
 use crate::field::{random_ef, Field};
 use crate::sumcheck::zk::masked_eval::vanishing_eval;
@@ -109,7 +109,7 @@ fn walk(
         return None;
     }
     let terms = root_terms(&view.root.blinded, &signs, ch.gamma);
-    step(EF::ZERO, rho0, &[c], ROOT_DEGREE_T, &|e, _| {
+    step(EF::ZERO, rho0, &[c], ROOT_DEGREE, &|e, _| {
         combine(&terms, e)
     })?;
     let mut claims: Vec<(EF, EF)> = vec![(EF::ZERO, EF::ZERO); depths.len()];
@@ -172,8 +172,6 @@ fn walk(
     }
     Some(())
 }
-
-const ROOT_DEGREE_T: usize = 6;
 
 /// Layer 1's eq weights at its point.
 fn layer_one_eq(c: EF, point: &[EF]) -> [EF; 2] {
