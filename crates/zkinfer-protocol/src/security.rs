@@ -76,18 +76,30 @@ pub fn interlayer_sumcheck_bits(num_vars: usize, degree: usize) -> f64 {
 /// (`logup::zk`) over trees of `depths` (per table: its witnesses', then
 /// the table's, each `max(num_vars_for(len), 2)` as the proof pads them),
 /// one term per layer `k = 1 .. max_depth − 1`:
-/// [`interlayer_sumcheck_bits`]`(k, d_k)` at the layer's round degree (5,
-/// or 3 where every tree is at its leaves). The constant masks change
+/// [`interlayer_sumcheck_bits`]`(k, d_k)` at the layer's round degree (5;
+/// 4 where the only trees at their leaves are tables', whose `q` is
+/// public; `is_table` marks each table's own tree); a layer holding leaves
+/// reads committed columns through their `W`, so it is charged as
+/// [`masked_eval_sumcheck_bits`] (last round at `d + a`, `a` = 2 for a
+/// witness's `q̇·q̇`, 1 for a table's `ṁ·q`). The constant masks change
 /// nothing: a cheating prover's `R` is still its own committed table,
 /// read at a public head, so `S_R` reads no variable and the producer's
 /// term stays linear in `x_0`. The GKR's batching (`λ`) and line
 /// reduction (`μ`) terms, the rational identity and the masks' one
 /// opening are as for the plain proof (the caller's accounting).
-pub fn zk_logup_layer_bits(depths: &[usize]) -> Vec<f64> {
-    crate::logup::zk::layer_round_degrees(depths)
+pub fn zk_logup_layer_bits(depths: &[usize], is_table: &[bool]) -> Vec<f64> {
+    let committed = crate::logup::zk::layer_committed_factors(depths, is_table);
+    crate::logup::zk::layer_round_degrees(depths, is_table)
         .into_iter()
+        .zip(committed)
         .zip(1..)
-        .map(|(d, k)| interlayer_sumcheck_bits(k, d))
+        .map(|((d, a), k)| {
+            if a == 0 {
+                interlayer_sumcheck_bits(k, d)
+            } else {
+                masked_eval_sumcheck_bits(k, d, a)
+            }
+        })
         .collect()
 }
 
@@ -193,14 +205,19 @@ mod tests {
     fn zk_logup_charges_each_layer_at_its_masked_degree() {
         // Depths 3 and 5: layers 1–2 read masked halves of both or one
         // tree (degree 5), layers 3–4 the deeper tree's, its layer 4 leaves.
-        let bits = zk_logup_layer_bits(&[3, 5]);
+        // A witness tree of depth 3 and a table's of 5: layers 1–3 read
+        // masked halves (5), layer 4 the table's leaves, `p` masked (4).
+        // The witness's leaves sit in layer 2, the table's in layer 4.
+        let bits = zk_logup_layer_bits(&[3, 5], &[false, true]);
         assert_eq!(bits.len(), 4);
-        for (k, b) in (1..).zip(&bits) {
-            let d = if k < 4 { 5 } else { 3 };
-            assert_eq!(*b, interlayer_sumcheck_bits(k, d), "layer {k}");
-        }
-        assert!(zk_logup_layer_bits(&[30]).iter().all(|&b| b > 120.0));
-        assert!(zk_logup_layer_bits(&[0, 1]).is_empty());
+        assert_eq!(bits[0], interlayer_sumcheck_bits(1, 5));
+        assert_eq!(bits[1], masked_eval_sumcheck_bits(2, 5, 2));
+        assert_eq!(bits[2], interlayer_sumcheck_bits(3, 5));
+        assert_eq!(bits[3], masked_eval_sumcheck_bits(4, 4, 1));
+        assert!(zk_logup_layer_bits(&[30], &[true])
+            .iter()
+            .all(|&b| b > 120.0));
+        assert!(zk_logup_layer_bits(&[0, 1], &[false, true]).is_empty());
         // The root step: a degree-6 mask is charged at 7, one variable.
         let root = zk_logup_root_bits(64);
         assert!(root > 120.0 && root < interlayer_sumcheck_bits(1, 6));

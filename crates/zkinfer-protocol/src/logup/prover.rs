@@ -145,7 +145,8 @@ pub(super) fn prove_gkr<L>(
         layers.push((proof, evals));
     }
 
-    let (witness_evals, claims) = leaf_claims(instances, &mut walk, alpha, beta);
+    let (witness_evals, claims) =
+        leaf_claims(instances, &mut walk, alpha, beta, &|_, _, _| EF::ZERO);
     absorb_witness_evals(transcript, &witness_evals);
     GkrRun {
         tops,
@@ -158,11 +159,16 @@ pub(super) fn prove_gkr<L>(
 /// The witness column evaluations at the leaf points (step 6's values) and
 /// the claims per table, once the walk is over. The last column follows
 /// from the q-claim `α − φ(values)`, so one evaluation is saved per witness.
+///
+/// `mask(tree, column, point)` is added to every column evaluated here (the
+/// zero-knowledge prover's leaf masks; zero for the plain one): the last
+/// column, derived from the q-claim, carries its mask already.
 pub(super) fn leaf_claims(
     instances: &[LookupInstance<'_>],
     walk: &mut Walk,
     alpha: EF,
     beta: EF,
+    mask: &dyn Fn(usize, usize, &[EF]) -> EF,
 ) -> (Vec<Vec<EF>>, Vec<LookupClaims>) {
     let beta_inv = beta.try_inverse();
     let mut witness_claims: Vec<Vec<ColumnClaims>> = Vec::with_capacity(instances.len());
@@ -171,19 +177,20 @@ pub(super) fn leaf_claims(
         let mut claims = Vec::with_capacity(inst.witnesses.len());
         for w in inst.witnesses {
             let (pt, _, q_claim) = walk.take_leaf(tree);
-            tree += 1;
             let width = w.columns.len();
             let mut values: Vec<EF> = w.columns[..width - 1]
                 .iter()
-                .map(|c| evaluate_col(c, &pt))
+                .enumerate()
+                .map(|(c, col)| evaluate_col(col, &pt) + mask(tree, c, &pt))
                 .collect();
             let last = match (width, beta_inv) {
                 (1, _) => alpha - q_claim,
                 (_, Some(inv)) => {
                     (alpha - q_claim - phi(&values, beta)) * inv.exp_u64(width as u64 - 1)
                 }
-                (_, None) => evaluate_col(&w.columns[width - 1], &pt),
+                (_, None) => evaluate_col(&w.columns[width - 1], &pt) + mask(tree, width - 1, &pt),
             };
+            tree += 1;
             values.push(last);
             claims.push(ColumnClaims { point: pt, values });
         }

@@ -31,15 +31,22 @@
 //! The root step leaves claims on layer 1 at `c` (`p_1`, `q_1`) and at
 //! `1 − c` (`q̄_1`), so layer 1 reads its eq weights as two public tables
 //! `eq(c, ·)`, `eq(1 − c, ·)`, whose values at its point the prover sends
-//! and the verifier checks ([`ZkLookupProof::layer_one_eq`]). Every tree is
-//! padded to depth ≥ 2 (so it has a layer 1 produced by a sumcheck): the
-//! claims on a column of `len` rows are over `max(num_vars_for(len), 2)`
-//! variables.
+//! and the verifier checks ([`ZkLookupProof::layer_one_eq`]).
 //!
-//! # Still in the clear
+//! # The leaves
 //!
-//! The leaf layer's `[p0, p1, q0, q1]` and the witness column evaluations
-//! (docs/zero-knowledge.md, "What remains").
+//! The committed columns (a witness's, a table's multiplicities) are read
+//! as `col + Z·R(b, x_0)`, `R` over the half bit and the layer's first
+//! variable (4 entries per column), so a witness's `q` halves and a
+//! table's `p` halves go out masked (the other halves are public), and the
+//! witness evaluations are the masked `col(μ, r) + Z(r)·R(μ, r_0)`. The
+//! caller commits each column as `W = [col; R]`
+//! ([`LookupMasks::committed_column`]) and the returned claims are on `W`
+//! at `(β, μ, r)`, `β = Z(r)/(1 + Z(r))`: `masked_eval`'s one-claim trick,
+//! with `Z` over the leaf layer's variables. `R` reads `x_0`, which must
+//! not be the layer's last variable, so every tree is padded to depth ≥ 3:
+//! the claims on a column of `len` rows are over `max(num_vars_for(len),
+//! 3) + 1` variables. Nothing private is sent in the clear.
 //!
 //! # Transcript
 //!
@@ -60,28 +67,33 @@
 //! [`LookupMasks::tables`]: the root step's `g` (one variable, degree 6),
 //! per table a blinding table of `4·2^⌈log T⌉` entries (`T` trees), per tree
 //! 12 entries (`[p_1, q_1, q̄_1]`'s `R`); per layer `k`, the sumcheck mask
-//! `g` (`k` variables, degree 5, or 3 where every active tree is at its
-//! leaves) and 4 entries per masked half (16 per tree and layer). The
-//! rounds rise from degree 3 to 5; per tree and layer 4 more sent values
-//! (`R(a, c_0)`); per tree 5 values instead of its 4 tops.
+//! `g` (`k` variables, degree 5, or 4 where the only trees at their leaves
+//! are tables') and 4 entries per masked half (16 per tree and layer). Each
+//! committed column doubles (its `W`). The rounds rise from degree 3 to 5;
+//! per tree and layer 4 more sent values (`R(a, c_0)`); per tree 5 values
+//! instead of its 4 tops; the leaf layer materialises `q` in `EF`.
 //!
 //! # Soundness
 //!
-//! Per layer, [`crate::security::interlayer_sumcheck_bits`]`(k, 5)` (a
+//! Per layer, [`crate::security::interlayer_sumcheck_bits`]`(k, d_k)` (a
 //! cheating prover's `R` is any table, read at the same public `a`; the
 //! argument of `interlayer` holds unchanged, as it never used that the head
-//! is the point's); the root step's terms (`roots.rs`,
+//! is the point's); at a layer holding leaves, a cheating prover's
+//! `W(1, ·)` is any table, so the claim pins `col + Z·W(1, ·)`, which may
+//! read the layer's last variable: its last round is charged at `d + a`
+//! (`a` committed masked factors per term, 2 for a witness's `q̇·q̇`), as
+//! [`crate::security::masked_eval_sumcheck_bits`]; the root step's terms (`roots.rs`,
 //! [`crate::security::zk_logup_root_bits`]); the masks' one opening.
 
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
 
-use crate::field::{PrimeCharacteristicRing, EF, F};
+use crate::field::{random_f, Field, PrimeCharacteristicRing, EF, F};
 use crate::mle::{eq_eval, num_vars_for};
 use crate::pcs::Claim;
 use crate::sumcheck::zk::masked_eval::{
-    self, constant_head, ClaimMask, EvalMask, IncomingClaim, MaskedEvals, MaskedMle,
-    MaskedStatement,
+    self, constant_head, vanishing_eval, ClaimMask, EvalMask, IncomingClaim, MaskedEvals,
+    MaskedMle, MaskedStatement,
 };
 use crate::sumcheck::zk::MaskPolynomial;
 use crate::sumcheck::{Mle, SumOfProducts, Term};
@@ -133,6 +145,10 @@ pub struct ZkLookupProof {
 #[derive(Clone, Debug)]
 pub struct LookupMasks {
     root: RootMasks,
+    /// Per tree: its depth, and the `R` over `(b, x_0)` of each committed
+    /// column (a witness's columns, a table's multiplicities as column 0).
+    depths: Vec<usize>,
+    leaves: Vec<[[F; 4]; 2]>,
     /// Per layer `k`: the sumcheck mask `g` and the [`HalfMasks`] of the
     /// halves it sends masked (trees deeper than `k + 1`, in tree order).
     layers: Vec<(MaskPolynomial, Vec<HalfMasks>)>,
@@ -144,7 +160,12 @@ impl LookupMasks {
     pub fn random<R: CryptoRng + ?Sized>(shapes: &[(usize, &[usize])], rng: &mut R) -> Self {
         let trees: Vec<usize> = shapes.iter().map(|(_, l)| l.len() + 1).collect();
         let root = RootMasks::random(&trees, rng);
-        let layers = layouts(&depths_of(shapes), 0)
+        let depths = depths_of(shapes);
+        let leaves = depths
+            .iter()
+            .map(|_| [(); 2].map(|_| [(); 4].map(|_| random_f(rng))))
+            .collect();
+        let layers = layouts(&depths, &tables_of(shapes), 0)
             .iter()
             .map(|l| {
                 let g = MaskPolynomial::random(l.num_vars, l.degree, rng);
@@ -154,7 +175,34 @@ impl LookupMasks {
                 (g, halves)
             })
             .collect();
-        Self { root, layers }
+        Self {
+            root,
+            depths,
+            leaves,
+            layers,
+        }
+    }
+
+    /// What the caller commits for `column` of tree `tree` (trees in
+    /// order: per table its witnesses, then the table, whose column 0 is
+    /// the multiplicities): `W(0, y) = values` (zero-padded to the tree's
+    /// `2^d` leaves), `W(1, b, x) = R(b, x_0)`, so that its claim
+    /// `W(β, μ, r)` reveals only the masked value the proof sent.
+    pub fn committed_column(&self, tree: usize, column: usize, values: &[F]) -> Vec<F> {
+        let d = self.depths[tree];
+        let r = &self.leaves[tree][column];
+        assert!(values.len() <= 1 << d, "a column longer than its tree");
+        let mut w = values.to_vec();
+        w.resize(1 << d, F::ZERO);
+        w.extend((0..1usize << d).map(|y| r[2 * (y >> (d - 1)) + ((y >> (d - 2)) & 1)]));
+        w
+    }
+
+    /// `Z(r)·R(μ, r_0)`, the mask of `column` of `tree` at the leaf point
+    /// `(μ, r)`.
+    fn leaf_mask(&self, tree: usize, column: usize, point: &[EF]) -> EF {
+        let r = &self.leaves[tree][column];
+        vanishing_eval(&point[1..]) * crate::mle::evaluate_base(r, &point[..2])
     }
 
     /// The tables to commit, as consecutive polynomials from the
@@ -169,9 +217,9 @@ impl LookupMasks {
     }
 }
 
-/// Per table: its witnesses' depths, then the table's; at least 2, so
-/// that every tree has a layer 1 produced by a sumcheck (the root step
-/// reads it masked).
+/// Per table: its witnesses' depths, then the table's; at least
+/// [`MIN_DEPTH`] (so every tree also has a layer 1 produced by a sumcheck,
+/// which the root step reads masked).
 fn depths_of(shapes: &[(usize, &[usize])]) -> Vec<usize> {
     shapes
         .iter()
@@ -180,15 +228,43 @@ fn depths_of(shapes: &[(usize, &[usize])]) -> Vec<usize> {
         .collect()
 }
 
-/// The depth every tree is padded to at least.
-const MIN_DEPTH: usize = 2;
+/// The depth every tree is padded to at least: 3, so that the leaf layer
+/// has a head variable that is not its last (the leaf masks read `x_0`).
+const MIN_DEPTH: usize = 3;
+
+/// Per tree: is it a table's (the last of each table)?
+fn tables_of(shapes: &[(usize, &[usize])]) -> Vec<bool> {
+    shapes
+        .iter()
+        .flat_map(|(_, lens)| lens.iter().map(|_| false).chain(std::iter::once(true)))
+        .collect()
+}
 
 /// The round degree of layers `k = 1 .. max_depth − 1` of a proof over trees
 /// of `depths` (per table: its witnesses', then the table's, padded to at
 /// least 2): 5, or 3 where
 /// every tree in the layer is at its leaves.
-pub fn layer_round_degrees(depths: &[usize]) -> Vec<usize> {
-    layouts(depths, 0).iter().map(|l| l.degree).collect()
+pub fn layer_round_degrees(depths: &[usize], is_table: &[bool]) -> Vec<usize> {
+    layouts(depths, is_table, 0)
+        .iter()
+        .map(|l| l.degree)
+        .collect()
+}
+
+/// Per layer: the most committed masked factors in one term — 2 where a
+/// witness is at its leaves (`q̇0·q̇1`), 1 where only tables are
+/// (`ṁ·q`), 0 elsewhere (the soundness of its last round).
+pub fn layer_committed_factors(depths: &[usize], is_table: &[bool]) -> Vec<usize> {
+    let max_depth = depths.iter().copied().max().unwrap_or(0);
+    (1..max_depth)
+        .map(|k| {
+            (0..depths.len())
+                .filter(|&i| depths[i] == k + 1)
+                .map(|i| if is_table[i] { 1 } else { 2 })
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
 }
 
 /// Layer `k`'s place in the masks' commitment, known from the depths.
@@ -203,20 +279,27 @@ struct Layout {
     masked_trees: usize,
 }
 
-fn layouts(depths: &[usize], first_poly: usize) -> Vec<Layout> {
+fn layouts(depths: &[usize], is_table: &[bool], first_poly: usize) -> Vec<Layout> {
     let max_depth = depths.iter().copied().max().unwrap_or(0);
     let mut next = first_poly;
     (1..max_depth)
         .map(|k| {
             let masked_trees = depths.iter().filter(|&&d| d > k + 1).count();
+            // A witness's leaves read both `q` halves masked (`eq·p·q̇`,
+            // `eq·q̇·q̇`), a table's one `p` half per product.
+            let witness_leaves = (0..depths.len()).any(|i| depths[i] == k + 1 && !is_table[i]);
+            let table_leaves = (0..depths.len()).any(|i| depths[i] == k + 1 && is_table[i]);
+            let degree = if masked_trees > 0 || witness_leaves {
+                MASKED_LAYER_DEGREE
+            } else if table_leaves {
+                LAYER_DEGREE + 1
+            } else {
+                LAYER_DEGREE
+            };
             let layout = Layout {
                 num_vars: k,
                 mask_poly: next,
-                degree: if masked_trees > 0 {
-                    MASKED_LAYER_DEGREE
-                } else {
-                    LAYER_DEGREE
-                },
+                degree,
                 masked_trees,
             };
             next += 1 + 4 * masked_trees;
@@ -233,6 +316,7 @@ fn layer_statement(
     layouts: &[Layout],
     active: &[(usize, EF, EF)],
     depths: &[usize],
+    is_table: &[bool],
     walk_point: &[EF],
 ) -> (Vec<Term>, Vec<MaskedMle>, Vec<IncomingClaim>) {
     let mut terms = Vec::with_capacity(3 * active.len());
@@ -248,9 +332,7 @@ fn layer_statement(
                 factors: factors.to_vec(),
             });
         }
-        if depths[i] > k + 1 {
-            masked.extend((p0..=q1).map(|mle| MaskedMle { mle, poly: None }));
-        }
+        masked.extend(masked_halves(depths[i], is_table[i], k, [p0, p1, q0, q1]));
         // Layer k − 1 sent this tree's halves masked by its j-th `R`s.
         let weights = [cp * (EF::ONE - mu), cp * mu, cq * (EF::ONE - mu), cq * mu];
         let first = layouts[k - 2].mask_poly + 1 + 4 * j;
@@ -278,6 +360,7 @@ fn layer_one_statement(
     root: &RootLayout,
     active: &[(usize, EF, EF)],
     depths: &[usize],
+    is_table: &[bool],
     c: EF,
     nu: EF,
 ) -> (Vec<Term>, Vec<MaskedMle>, Vec<IncomingClaim>) {
@@ -297,9 +380,7 @@ fn layer_one_statement(
                 factors: factors.to_vec(),
             });
         }
-        if depths[i] > 2 {
-            masked.extend((p0..=q1).map(|mle| MaskedMle { mle, poly: None }));
-        }
+        masked.extend(masked_halves(depths[i], is_table[i], 1, [p0, p1, q0, q1]));
         let first = root.tree_polys + 3 * i;
         for (h, coeff) in [cp, cq, cq * nu].into_iter().enumerate() {
             incoming.push(IncomingClaim {
@@ -312,6 +393,73 @@ fn layer_one_statement(
         }
     }
     (terms, masked, incoming)
+}
+
+/// Which of a tree's layer-`(k + 1)` halves `mles = [p0, p1, q0, q1]` are
+/// read masked: all four in the middle of the tree; at its leaves, a
+/// witness's `q` halves (through its columns' masks) and a table's `p`
+/// halves (its multiplicities'); none committed here (`poly: None`: the
+/// leaf claims become claims on the caller's `W`s, [`w_claims`]).
+fn masked_halves(depth: usize, is_table: bool, k: usize, mles: [usize; 4]) -> Vec<MaskedMle> {
+    let picked: &[usize] = match (depth > k + 1, is_table) {
+        (true, _) => &[0, 1, 2, 3],
+        (false, false) => &[2, 3],
+        (false, true) => &[0, 1],
+    };
+    picked
+        .iter()
+        .map(|&h| MaskedMle {
+            mle: mles[h],
+            poly: None,
+        })
+        .collect()
+}
+
+/// The [`EvalMask`]s of a tree's leaf halves, in [`masked_halves`]' order:
+/// a witness's `q_b` reads `−Σ_c β^c·R_c(b, ·)`, a table's `p_b`
+/// (multiplicities) `R_0(b, ·)`.
+fn leaf_eval_masks(
+    r: &[[F; 4]; 2],
+    width: usize,
+    is_table: bool,
+    k: usize,
+    beta: EF,
+) -> Vec<EvalMask> {
+    (0..2)
+        .map(|b| {
+            if is_table {
+                EvalMask::from_ext_table(k, vec![r[0][2 * b].into(), r[0][2 * b + 1].into()])
+            } else {
+                let at = |x: usize| -> EF {
+                    -(0..width)
+                        .rev()
+                        .fold(EF::ZERO, |acc, c| acc * beta + EF::from(r[c][2 * b + x]))
+                };
+                EvalMask::from_ext_table(k, vec![at(0), at(1)])
+            }
+        })
+        .collect()
+}
+
+/// The leaf claims as claims on the caller's `W`s ([`LookupMasks::
+/// committed_column`]): at `(β, μ, r)`, `β = Z(r)/(1 + Z(r))`, the value
+/// sent (masked) divided by `1 + Z(r)`.
+fn w_claims(claims: &mut [LookupClaims]) -> Result<(), VerifyError> {
+    for c in claims.iter_mut() {
+        for col in c
+            .witnesses
+            .iter_mut()
+            .chain(std::iter::once(&mut c.multiplicities))
+        {
+            let z = vanishing_eval(&col.point[1..]);
+            let norm = (EF::ONE + z)
+                .try_inverse()
+                .ok_or_else(|| VerifyError::Sumcheck("leaf claim: 1 + Z(r) vanishes".into()))?;
+            col.point.insert(0, z * norm);
+            col.values.iter_mut().for_each(|v| *v *= norm);
+        }
+    }
+    Ok(())
 }
 
 /// Layer 1's second batching challenge `ν` (for the claims at `1 − c`).
@@ -381,9 +529,9 @@ pub fn prove(
 
 /// [`super::prove_many`] in zero knowledge (module doc); the commitment
 /// holding [`LookupMasks::tables`] from polynomial `first_poly` on (and the
-/// witness columns) has been absorbed. Returns the proof, the claims on the
-/// committed columns per table, and the claims to open on the masks'
-/// commitment.
+/// witness columns, each as its [`LookupMasks::committed_column`]) has
+/// been absorbed. Returns the proof, the claims on the committed columns'
+/// `W`s per table, and the claims to open on the masks' polynomials.
 ///
 /// # Panics
 ///
@@ -407,13 +555,19 @@ pub fn prove_many(
     let shape_refs: Vec<(usize, &[usize])> =
         shapes.iter().map(|(t, l)| (*t, l.as_slice())).collect();
     let depths = depths_of(&shape_refs);
+    let is_table = tables_of(&shape_refs);
+    let widths: Vec<usize> = instances
+        .iter()
+        .flat_map(|i| std::iter::repeat_n(i.table.width(), i.witnesses.len()).chain([1]))
+        .collect();
     let root_layout = RootLayout::new(
         shapes.iter().map(|(_, l)| l.len() + 1).collect(),
         first_poly,
     );
-    let layouts = layouts(&depths, root_layout.end());
+    let layouts = layouts(&depths, &is_table, root_layout.end());
     assert!(
-        masks.layers.len() == layouts.len()
+        masks.depths == depths
+            && masks.layers.len() == layouts.len()
             && masks.root.trees.len() == depths.len()
             && masks
                 .layers
@@ -460,16 +614,23 @@ pub fn prove_many(
     for (k, layout) in (1..).zip(&layouts) {
         let active = walk.start_layer(transcript, k);
         let (g, out_masks) = &masks.layers[k - 1];
-        let s_out: Vec<EvalMask> = out_masks
+        let mut middle = out_masks.iter();
+        let s_out: Vec<EvalMask> = active
             .iter()
-            .flatten()
-            .map(|r| r.eval_mask_at(k, &head))
+            .flat_map(|&(i, _, _)| {
+                if depths[i] > k + 1 {
+                    let r = middle.next().expect("a mask per middle tree");
+                    r.iter().map(|r| r.eval_mask_at(k, &head)).collect()
+                } else {
+                    leaf_eval_masks(&masks.leaves[i], widths[i], is_table[i], k, beta)
+                }
+            })
             .collect();
         let mut mles: Vec<Mle> = Vec::new();
         let (terms, masked, with_r, eq_point) = if k == 1 {
             let nu = draw_nu(transcript);
             let (terms, masked, incoming) =
-                layer_one_statement(&root_layout, &active, &depths, c, nu);
+                layer_one_statement(&root_layout, &active, &depths, &is_table, c, nu);
             mles.extend(layer_one_eq_tables(c));
             let with_r: Vec<(IncomingClaim, &ClaimMask)> = incoming
                 .into_iter()
@@ -478,7 +639,7 @@ pub fn prove_many(
             (terms, masked, with_r, None)
         } else {
             let (terms, masked, incoming) =
-                layer_statement(k, &layouts, &active, &depths, walk.point());
+                layer_statement(k, &layouts, &active, &depths, &is_table, walk.point());
             let with_r: Vec<(IncomingClaim, &ClaimMask)> = incoming
                 .into_iter()
                 .zip(masks.layers[k - 2].1.iter().flatten())
@@ -522,8 +683,12 @@ pub fn prove_many(
             r_values: out.r_values,
         });
     }
-    let (witness_evals, claims) = leaf_claims(instances, &mut walk, alpha, beta);
+    let (witness_evals, mut claims) =
+        leaf_claims(instances, &mut walk, alpha, beta, &|tree, col, pt| {
+            masks.leaf_mask(tree, col, pt)
+        });
     absorb_witness_evals(transcript, &witness_evals);
+    w_claims(&mut claims).expect("1 + Z(r) vanishes (probability 1/|EF|)");
     let proof = ZkLookupProof {
         root,
         layer_one_eq,
@@ -548,8 +713,9 @@ pub fn verify(
 }
 
 /// Verifies a [`prove_many`] proof, the masks' commitment absorbed.
-/// Returns the claims on the committed columns per table and the claims
-/// the masks' commitment must open to (the caller verifies that opening).
+/// Returns the claims on the committed columns' `W`s per table and the
+/// claims on the masks' polynomials (the caller verifies one opening of
+/// all of them).
 pub fn verify_many(
     instances: &[(&LookupTable, &[usize])],
     proof: &ZkLookupProof,
@@ -560,11 +726,12 @@ pub fn verify_many(
     check_sent_shapes(instances, None, &proof.witness_evals)?;
     let shapes: Vec<(usize, &[usize])> = instances.iter().map(|(t, l)| (t.len(), *l)).collect();
     let depths = depths_of(&shapes);
+    let is_table = tables_of(&shapes);
     let root_layout = RootLayout::new(
         instances.iter().map(|(_, l)| l.len() + 1).collect(),
         first_poly,
     );
-    let layouts = layouts(&depths, root_layout.end());
+    let layouts = layouts(&depths, &is_table, root_layout.end());
     if proof.layers.len() != layouts.len() {
         return Err(malformed("wrong number of layers"));
     }
@@ -598,7 +765,7 @@ pub fn verify_many(
                 })
                 .sum();
             let (terms, masked, incoming) =
-                layer_one_statement(&root_layout, &active, &depths, c, nu);
+                layer_one_statement(&root_layout, &active, &depths, &is_table, c, nu);
             final_evals.extend(proof.layer_one_eq);
             (claimed, terms, masked, incoming, None)
         } else {
@@ -610,7 +777,7 @@ pub fn verify_many(
                 })
                 .sum();
             let (terms, masked, incoming) =
-                layer_statement(k, &layouts, &active, &depths, walk.point());
+                layer_statement(k, &layouts, &active, &depths, &is_table, walk.point());
             (claimed, terms, masked, incoming, Some(walk.point()))
         };
         final_evals.extend(layer.evals.iter().flatten());
@@ -646,8 +813,9 @@ pub fn verify_many(
         mask_claims.extend(sub.mask_claims);
         mask_claims.extend(sub.r_claims);
     }
-    let claims = check_leaves(instances, &mut walk, &proof.witness_evals, alpha, beta)?;
+    let mut claims = check_leaves(instances, &mut walk, &proof.witness_evals, alpha, beta)?;
     absorb_witness_evals(transcript, &proof.witness_evals);
+    w_claims(&mut claims)?;
     Ok((claims, mask_claims))
 }
 

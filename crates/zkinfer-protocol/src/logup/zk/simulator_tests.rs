@@ -1,20 +1,21 @@
 //! A simulator for the zero-knowledge LogUp-GKR (issue 16's acceptance,
 //! for what this driver masks).
 //!
-//! The simulator sees the public statement, the values this driver still
-//! sends in the clear — the leaf layer's `[p0, p1, q0, q1]` and the
-//! witness evaluations (module doc, "Still in the clear") — and challenges
-//! it draws itself. Every other sent value it samples uniformly subject to
-//! the verifier's relations: the blinded root fractions uniform with sum 0
-//! per table, the masked halves and the `R(a, c_0)` uniform (constant
-//! masks), and given those each sumcheck's view as the zero-knowledge
-//! sumcheck's (`sumcheck/zk/simulator_tests.rs`).
+//! The simulator sees the public statement (the table, the lengths) and
+//! challenges it draws itself. It computes the public leaf halves (a
+//! witness's padding indicator, a table's `q`) and samples every other
+//! sent value uniformly subject to the verifier's relations: the blinded
+//! root fractions uniform with sum 0 per table, the masked halves (leaves
+//! included) and the `R(a, c_0)` uniform, and given those each sumcheck's
+//! view as the zero-knowledge sumcheck's (`sumcheck/zk/simulator_tests.rs`).
+//! The witness evaluations are not simulated separately: they follow from
+//! the masked leaf `q` (`α − q̇`).
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use super::super::transcript::lerp;
-use super::roots::{signs, terms as root_terms};
+use super::roots::{signs, terms as root_terms, ROOT_DEGREE};
 use super::*;
 use crate::field::{random_ef, Field};
 use crate::sumcheck::zk::masked_eval::vanishing_eval;
@@ -36,6 +37,7 @@ fn instance() -> (LookupTable, Vec<LookupWitness>, Vec<F>) {
 
 const LENS: [usize; 1] = [16];
 const TREES: [usize; 1] = [2];
+const IS_TABLE: [bool; 2] = [false, true];
 
 fn depths() -> Vec<usize> {
     depths_of(&[(16, &LENS)])
@@ -52,6 +54,7 @@ fn real_proof(mask_seed: u64) -> ZkLookupProof {
 /// Per sumcheck: `ρ` and its point; per layer also `λ` and the next `μ`;
 /// the root step's `γ`, layer 1's `ν`.
 struct Challenges {
+    alpha: EF,
     gamma: EF,
     root: (EF, EF),
     nu: EF,
@@ -66,6 +69,7 @@ fn random_challenges(rng: &mut StdRng) -> Challenges {
         })
         .collect();
     Challenges {
+        alpha: random_ef(rng),
         gamma: random_ef(rng),
         root: (random_ef(rng), random_ef(rng)),
         nu: random_ef(rng),
@@ -97,7 +101,7 @@ fn walk(
 ) -> Option<()> {
     let depths = depths();
     let root_layout = RootLayout::new(TREES.to_vec(), 0);
-    let layouts = layouts(&depths, root_layout.end());
+    let layouts = layouts(&depths, &IS_TABLE, root_layout.end());
     let (rho0, c) = ch.root;
     fill(0, view);
     let signs = signs(&TREES);
@@ -105,7 +109,7 @@ fn walk(
         return None;
     }
     let terms = root_terms(&view.root.blinded, &signs, ch.gamma);
-    step(EF::ZERO, rho0, &[c], ROOT_DEGREE_T, &|e, _| {
+    step(EF::ZERO, rho0, &[c], ROOT_DEGREE, &|e, _| {
         combine(&terms, e)
     })?;
     let mut claims: Vec<(EF, EF)> = vec![(EF::ZERO, EF::ZERO); depths.len()];
@@ -132,7 +136,7 @@ fn walk(
                 })
                 .sum();
             let (terms, _, incoming) =
-                layer_one_statement(&root_layout, &active, &depths, c, ch.nu);
+                layer_one_statement(&root_layout, &active, &depths, &IS_TABLE, c, ch.nu);
             (
                 claimed,
                 terms,
@@ -145,7 +149,8 @@ fn walk(
                 .iter()
                 .map(|&(i, cp, cq)| cp * claims[i].0 + cq * claims[i].1)
                 .sum();
-            let (terms, _, incoming) = layer_statement(k, &layouts, &active, &depths, &walk_point);
+            let (terms, _, incoming) =
+                layer_statement(k, &layouts, &active, &depths, &IS_TABLE, &walk_point);
             let eq = crate::mle::eq_eval(&walk_point, point);
             (claimed, terms, incoming, eq, vec![])
         };
@@ -167,8 +172,6 @@ fn walk(
     }
     Some(())
 }
-
-const ROOT_DEGREE_T: usize = 6;
 
 /// Layer 1's eq weights at its point.
 fn layer_one_eq(c: EF, point: &[EF]) -> [EF; 2] {
@@ -217,11 +220,28 @@ fn relations_hold(view: &View, ch: &Challenges) -> bool {
     .is_some()
 }
 
-/// A view from the statement, the leaf layer's halves and fresh challenges.
-fn simulate(leaf_evals: &[[EF; 4]], rng: &mut StdRng) -> (View, Challenges) {
+/// The leaf layer at point `r`: the witness's `p` halves (16 rows of 16:
+/// ones) and the table's `q` halves are public, the rest uniform.
+fn leaf_evals(alpha: EF, r: &[EF], rng: &mut StdRng) -> Vec<[EF; 4]> {
+    let (table, _, _) = instance();
+    let q = |b: u64| {
+        let point: Vec<EF> = std::iter::once(EF::from(F::from_u64(b)))
+            .chain(r.iter().copied())
+            .collect();
+        alpha - super::super::verifier::table_column_evals(&table, &point)[0]
+    };
+    vec![
+        [EF::ONE, EF::ONE, random_ef(rng), random_ef(rng)],
+        [random_ef(rng), random_ef(rng), q(0), q(1)],
+    ]
+}
+
+/// A view from the statement and fresh challenges.
+fn simulate(rng: &mut StdRng) -> (View, Challenges) {
     let ch = random_challenges(rng);
+    let leaf_evals = leaf_evals(ch.alpha, &ch.layers.last().unwrap().2, rng);
     let depths = depths();
-    let layouts = layouts(&depths, 0);
+    let layouts = layouts(&depths, &IS_TABLE, 0);
     let trees = depths.len();
     let mut blinded: Vec<EF> = (0..trees).map(|_| random_ef(rng)).collect();
     blinded[trees - 1] = -blinded[..trees - 1].iter().copied().sum::<EF>();
@@ -299,7 +319,7 @@ fn simulate(leaf_evals: &[[EF; 4]], rng: &mut StdRng) -> (View, Challenges) {
 /// Every hidden sent value, as base coordinates: all but the values in the
 /// clear (the leaf halves and the witness evaluations).
 fn hidden(view: &View) -> Vec<F> {
-    let layouts = layouts(&depths(), 0);
+    let layouts = layouts(&depths(), &IS_TABLE, 0);
     let sc = |s: &ZkSumcheckProof, out: &mut Vec<EF>| {
         out.push(s.mask_sum);
         out.extend(s.sumcheck.round_polys.iter().flatten());
@@ -313,6 +333,10 @@ fn hidden(view: &View) -> Vec<F> {
         sc(&l.sumcheck, &mut elems);
         if layout.masked_trees > 0 {
             elems.extend(l.evals.iter().flatten());
+        } else {
+            // The leaves: the witness's q halves, the table's p halves.
+            elems.extend(&l.evals[0][2..]);
+            elems.extend(&l.evals[1][..2]);
         }
         elems.extend(&l.r_values);
     }
@@ -331,10 +355,8 @@ const RUNS: u64 = 512;
 
 #[test]
 fn simulated_lookups_satisfy_the_verifiers_relations() {
-    let real = real_proof(1);
-    let leaf = &real.layers.last().unwrap().evals;
     for seed in 0..8 {
-        let (sim, ch) = simulate(leaf, &mut StdRng::seed_from_u64(seed));
+        let (sim, ch) = simulate(&mut StdRng::seed_from_u64(seed));
         assert!(relations_hold(&sim, &ch), "simulated {seed}");
         // A false statement's blinded roots (sum 1) break them.
         let mut bad = sim.clone();
@@ -356,18 +378,15 @@ fn simulated_lookups_cannot_be_told_from_real_ones() {
     let sim: Vec<View> = real
         .iter()
         .enumerate()
-        .map(|(r, p)| {
-            let leaf = &p.layers.last().unwrap().evals;
-            simulate(leaf, &mut StdRng::seed_from_u64(1 << 30 | r as u64)).0
-        })
+        .map(|(r, _)| simulate(&mut StdRng::seed_from_u64(1 << 30 | r as u64)).0)
         .collect();
     let real_runs: Vec<Vec<F>> = real.iter().map(|p| hidden(&real_view(p))).collect();
     let sim_runs: Vec<Vec<F>> = sim.iter().map(hidden).collect();
     // Root: 2 blinded, G, a degree-6 round, g(c), 8 evals; layer-1 eq: 2;
-    // layers 1–3: G, rounds (degree 5, 5, 3), g_i(r_i), masked halves at
-    // layers 1–2, R values (6, 8, 8).
+    // layers 1–3: G, rounds (degree 5), g_i(r_i), masked halves (8, 8,
+    // and 4 at the leaves), R values (6, 8, 8).
     let root = 2 + 1 + 7 + 1 + 8 + 2;
-    let layers: usize = [(1, 5, 8, 6), (2, 5, 8, 8), (3, 3, 0, 8)]
+    let layers: usize = [(1, 5, 8, 6), (2, 5, 8, 8), (3, 5, 4, 8)]
         .iter()
         .map(|&(k, d, e, r)| 1 + k * (d + 1) + k + e + r)
         .sum();

@@ -8,7 +8,7 @@ use super::super::transcript::{absorb_statements, draw_alpha_beta, Statement};
 use super::super::{evaluate_col, multiplicities};
 use super::*;
 use crate::field::PrimeCharacteristicRing;
-use crate::pcs::{CommitmentScheme, HidingParams, HidingPcs};
+use crate::pcs::{Claim, CommitmentScheme, HidingParams, HidingPcs};
 
 fn pcs() -> HidingPcs {
     HidingPcs::with_seed(HidingParams::default(), 11)
@@ -33,8 +33,48 @@ fn square_table() -> LookupTable {
     LookupTable::function(inputs, outputs)
 }
 
+/// The caller's committed columns (each as its `W`), per table: its
+/// witnesses' columns, then its multiplicities.
+fn committed_columns(
+    masks: &LookupMasks,
+    inst: &[(&LookupTable, &[LookupWitness], &[F])],
+) -> Vec<Vec<F>> {
+    let mut out = Vec::new();
+    let mut tree = 0;
+    for (_, ws, m) in inst {
+        for w in ws.iter() {
+            for (c, col) in w.columns.iter().enumerate() {
+                out.push(masks.committed_column(tree, c, col));
+            }
+            tree += 1;
+        }
+        out.push(masks.committed_column(tree, 0, m));
+        tree += 1;
+    }
+    out
+}
+
+/// The returned column claims as claims on those `W`s (polynomials
+/// `first..`, in [`committed_columns`]' order).
+fn column_claims(claims: &[LookupClaims], first: usize) -> Vec<Claim> {
+    let mut out = Vec::new();
+    for c in claims {
+        for col in c.witnesses.iter().chain(std::iter::once(&c.multiplicities)) {
+            for &value in &col.values {
+                out.push(Claim {
+                    poly: first + out.len(),
+                    point: col.point.clone(),
+                    value,
+                });
+            }
+        }
+    }
+    out
+}
+
 struct Run {
     lens: Vec<usize>,
+    masks: LookupMasks,
     commitment: <HidingPcs as CommitmentScheme>::Commitment,
     opening: <HidingPcs as CommitmentScheme>::Opening,
     proof: ZkLookupProof,
@@ -45,14 +85,18 @@ struct Run {
 fn zk_prove(pcs: &HidingPcs, table: &LookupTable, ws: &[LookupWitness], m: &[F]) -> Run {
     let lens: Vec<usize> = ws.iter().map(LookupWitness::len).collect();
     let masks = LookupMasks::random(&[(table.len(), &lens)], &mut StdRng::seed_from_u64(3));
-    let tables = masks.tables();
+    let mut tables = masks.tables();
+    let n_masks = tables.len();
+    tables.extend(committed_columns(&masks, &[(table, ws, m)]));
     let (commitment, data) = pcs.commit(&tables).unwrap();
     let mut t = Transcript::new(b"zk-logup");
     pcs.absorb_commitment(&commitment, &mut t);
-    let (proof, claims, mask_claims) = prove(table, ws, m, &masks, 0, &mut t);
-    let opening = pcs.open_consuming(data, &mask_claims, &mut t).unwrap();
+    let (proof, claims, mut all) = prove(table, ws, m, &masks, 0, &mut t);
+    all.extend(column_claims(std::slice::from_ref(&claims), n_masks));
+    let opening = pcs.open_consuming(data, &all, &mut t).unwrap();
     Run {
         lens,
+        masks,
         commitment,
         opening,
         proof,
@@ -68,19 +112,35 @@ fn zk_verify(
 ) -> Result<LookupClaims, VerifyError> {
     let mut t = Transcript::new(b"zk-logup");
     pcs.absorb_commitment(&run.commitment, &mut t);
-    let (claims, mask_claims) = verify(table, &run.lens, proof, 0, &mut t)?;
-    pcs.verify(&run.commitment, &mask_claims, &run.opening, &mut t)?;
+    let (claims, mut all) = verify(table, &run.lens, proof, 0, &mut t)?;
+    let n_masks = run.masks.tables().len();
+    all.extend(column_claims(std::slice::from_ref(&claims), n_masks));
+    pcs.verify(&run.commitment, &all, &run.opening, &mut t)?;
     Ok(claims)
 }
 
-/// The claims are the committed columns' MLE evaluations.
-fn claims_true(ws: &[LookupWitness], m: &[F], claims: &LookupClaims) -> bool {
-    ws.iter().zip(&claims.witnesses).all(|(w, c)| {
-        w.columns
-            .iter()
-            .zip(&c.values)
-            .all(|(col, &v)| evaluate_col(col, &c.point) == v)
-    }) && claims.multiplicities.values == vec![evaluate_col(m, &claims.multiplicities.point)]
+/// The claims are the committed `W`s' MLE evaluations (the opening checks
+/// them too), and no witness claim is the column's own value at the leaf
+/// point: only masked values leave the prover. Trees from `first_tree`.
+fn claims_true(
+    masks: &LookupMasks,
+    first_tree: usize,
+    ws: &[LookupWitness],
+    m: &[F],
+    claims: &LookupClaims,
+) -> bool {
+    use crate::mle::evaluate_base;
+    let mut ok = true;
+    for (tree, (w, c)) in (first_tree..).zip(ws.iter().zip(&claims.witnesses)) {
+        for (i, (col, &v)) in w.columns.iter().zip(&c.values).enumerate() {
+            let wt = masks.committed_column(tree, i, col);
+            ok &= evaluate_base(&wt, &c.point) == v && evaluate_col(col, &c.point[1..]) != v;
+        }
+    }
+    let tree = first_tree + ws.len();
+    let wt = masks.committed_column(tree, 0, m);
+    let mc = &claims.multiplicities;
+    ok && evaluate_base(&wt, &mc.point) == mc.values[0]
 }
 
 fn range_instance() -> (LookupTable, Vec<LookupWitness>, Vec<F>) {
@@ -101,7 +161,7 @@ fn zk_lookups_are_complete() {
         zk_verify(&pcs, &table, &run, &run.proof),
         Ok(run.claims.clone())
     );
-    assert!(claims_true(&ws, &m, &run.claims));
+    assert!(claims_true(&run.masks, 0, &ws, &m, &run.claims));
 
     let table = square_table();
     let mut rng = StdRng::seed_from_u64(2);
@@ -112,7 +172,7 @@ fn zk_lookups_are_complete() {
         zk_verify(&pcs, &table, &run, &run.proof),
         Ok(run.claims.clone())
     );
-    assert!(claims_true(&ws, &m, &run.claims));
+    assert!(claims_true(&run.masks, 0, &ws, &m, &run.claims));
 }
 
 #[test]
@@ -253,7 +313,14 @@ fn zk_prove_many(pcs: &HidingPcs, inst: &[Owned], mask_seed: u64) -> ManyRun {
         .map(|((t, _, _), l)| (t.len(), l.as_slice()))
         .collect();
     let masks = LookupMasks::random(&shapes, &mut StdRng::seed_from_u64(mask_seed));
-    let (commitment, data) = pcs.commit(&masks.tables()).unwrap();
+    let mut tables = masks.tables();
+    let n_masks = tables.len();
+    let refs: Vec<(&LookupTable, &[LookupWitness], &[F])> = inst
+        .iter()
+        .map(|(t, w, m)| (t, w.as_slice(), m.as_slice()))
+        .collect();
+    tables.extend(committed_columns(&masks, &refs));
+    let (commitment, data) = pcs.commit(&tables).unwrap();
     let mut t = Transcript::new(b"zk-logup");
     pcs.absorb_commitment(&commitment, &mut t);
     let instances: Vec<LookupInstance> = inst
@@ -264,8 +331,9 @@ fn zk_prove_many(pcs: &HidingPcs, inst: &[Owned], mask_seed: u64) -> ManyRun {
             multiplicities,
         })
         .collect();
-    let (proof, claims, mask_claims) = prove_many(&instances, &masks, 0, &mut t);
-    let opening = pcs.open_consuming(data, &mask_claims, &mut t).unwrap();
+    let (proof, claims, mut all) = prove_many(&instances, &masks, 0, &mut t);
+    all.extend(column_claims(&claims, n_masks));
+    let opening = pcs.open_consuming(data, &all, &mut t).unwrap();
     ManyRun {
         commitment,
         opening,
@@ -289,8 +357,9 @@ fn zk_verify_many(
         .collect();
     let mut t = Transcript::new(b"zk-logup");
     pcs.absorb_commitment(&run.commitment, &mut t);
-    let (claims, mask_claims) = verify_many(&statement, proof, 0, &mut t)?;
-    pcs.verify(&run.commitment, &mask_claims, &run.opening, &mut t)?;
+    let (claims, mut all) = verify_many(&statement, proof, 0, &mut t)?;
+    all.extend(column_claims(&claims, run.masks.tables().len()));
+    pcs.verify(&run.commitment, &all, &run.opening, &mut t)?;
     Ok(claims)
 }
 
@@ -327,8 +396,10 @@ fn several_tables_in_one_zk_proof_are_complete() {
         zk_verify_many(&pcs, &inst, &run, &run.proof),
         Ok(run.claims.clone())
     );
+    let mut first_tree = 0;
     for ((_, ws, m), claims) in inst.iter().zip(&run.claims) {
-        assert!(claims_true(ws, m, claims));
+        assert!(claims_true(&run.masks, first_tree, ws, m, claims));
+        first_tree += ws.len() + 1;
     }
     // A wrong multiplicity in one table among several is caught.
     let mut bad = several_tables();
@@ -434,7 +505,8 @@ fn tree_layers(leaves_p: Vec<EF>, leaves_q: Vec<EF>) -> Vec<(Vec<EF>, Vec<EF>)> 
 }
 
 /// Every middle layer's halves go out as `V + Z(r)·S` with the committed
-/// mask's `S`, never as the tree's values; only the leaves' are in the clear.
+/// mask's `S`, the leaves' committed halves (a witness's `q`, a table's
+/// multiplicities) through their columns' `R`: never a private value.
 #[test]
 fn middle_halves_go_out_masked() {
     use crate::mle::evaluate_ext;
@@ -489,6 +561,7 @@ fn middle_halves_go_out_masked() {
     let mut claims = mask_claims.iter().skip(1 + 4 + 1);
     let head = constant_head();
     let mut masked_layers = 0;
+    let mut leaves = 0;
     for (k, layer) in (1..).zip(&run.proof.layers) {
         let point: Vec<EF> = claims
             .by_ref()
@@ -512,7 +585,22 @@ fn middle_halves_go_out_masked() {
                 }
                 masked_layers += 1;
             } else {
-                assert_eq!(*e, truth, "leaves are sent in the clear");
+                // Leaves: the committed column's half through its `R(b, ·)`
+                // (`q = α − w` for a witness), the public half in the clear.
+                let r = &run.masks.leaves[i][0];
+                let z = vanishing_eval(&point);
+                let s = |b: usize| z * crate::mle::evaluate_base(&r[2 * b..2 * b + 2], &point[..1]);
+                let (masked, sign) = if i + 1 == trees.len() {
+                    (0, EF::ONE)
+                } else {
+                    (2, -EF::ONE)
+                };
+                for b in 0..2 {
+                    assert_eq!(e[masked + b], truth[masked + b] + sign * s(b));
+                    assert_ne!(e[masked + b], truth[masked + b]);
+                    assert_eq!(e[2 - masked + b], truth[2 - masked + b]);
+                }
+                leaves += 1;
             }
         }
     }
@@ -521,4 +609,5 @@ fn middle_halves_go_out_masked() {
         5 + 3 + 3,
         "70 rows: 5 masked layers; 21 and 32: 3"
     );
+    assert_eq!(leaves, 3);
 }

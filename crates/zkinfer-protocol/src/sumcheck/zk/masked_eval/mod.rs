@@ -100,6 +100,9 @@ pub struct EvalMask {
     /// constant mask, for tensors too small to have a head variable that
     /// is not their last; [`ClaimMask::eval_mask_at`]).
     fixed_head: Option<Vec<EF>>,
+    /// `Some(t)`: `R`'s table in `EF` (`table` unused), an `EF`-combination
+    /// of `F`-tables committed elsewhere ([`EvalMask::from_ext_table`]).
+    ext: Option<Vec<EF>>,
 }
 
 impl EvalMask {
@@ -128,6 +131,25 @@ impl EvalMask {
             num_vars,
             table,
             fixed_head: None,
+            ext: None,
+        }
+    }
+
+    /// A mask whose `R` is an `EF`-table over the first `k` of `num_vars`
+    /// variables (`1 ≤ k < num_vars`): a linear combination, with `EF`
+    /// weights, of committed `F`-tables (a LogUp leaf's `q = α − Σ β^c·col_c`
+    /// read through its columns' masks). Has no `W` of its own.
+    pub fn from_ext_table(num_vars: usize, table: Vec<EF>) -> Self {
+        let k = table.len().trailing_zeros() as usize;
+        assert!(
+            table.len().is_power_of_two() && k >= 1 && k < num_vars,
+            "R needs 1 ≤ k < n head variables"
+        );
+        Self {
+            num_vars,
+            table: Vec::new(),
+            fixed_head: None,
+            ext: Some(table),
         }
     }
 
@@ -141,6 +163,7 @@ impl EvalMask {
             num_vars,
             table,
             fixed_head: Some(head.to_vec()),
+            ext: None,
         }
     }
 
@@ -151,6 +174,10 @@ impl EvalMask {
     /// `R(point_0, …, point_{k-1})`: `point` may be longer than `k`
     /// (`R(a)` for a constant mask).
     pub fn eval(&self, point: &[EF]) -> EF {
+        if let Some(t) = &self.ext {
+            let k = t.len().trailing_zeros() as usize;
+            return mle::evaluate_ext(t, &point[..k]);
+        }
         let k = self.table.len().trailing_zeros() as usize;
         let head = match &self.fixed_head {
             Some(a) => a,
@@ -163,7 +190,10 @@ impl EvalMask {
     /// `n − k` variables (module doc).
     pub fn committed_table(&self, v: &[F]) -> Vec<F> {
         let n = self.num_vars;
-        assert!(self.fixed_head.is_none(), "a constant mask has no W");
+        assert!(
+            self.fixed_head.is_none() && self.ext.is_none(),
+            "a constant or EF mask has no W"
+        );
         assert!(v.len() <= 1 << n, "the private table exceeds 2^n entries");
         let tail = n - self.table.len().trailing_zeros() as usize;
         let mut w = Vec::with_capacity(2 << n);
