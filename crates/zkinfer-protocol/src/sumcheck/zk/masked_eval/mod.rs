@@ -122,11 +122,7 @@ impl EvalMask {
 
     /// The mask with this table of `R` (`2^k` entries).
     pub(super) fn from_table(num_vars: usize, table: Vec<F>) -> Self {
-        let k = table.len().trailing_zeros() as usize;
-        assert!(
-            table.len().is_power_of_two() && k >= 1 && k < num_vars,
-            "R needs 1 ≤ k < n head variables"
-        );
+        assert_head_table(table.len(), num_vars);
         Self {
             num_vars,
             table,
@@ -140,11 +136,7 @@ impl EvalMask {
     /// weights, of committed `F`-tables (a LogUp leaf's `q = α − Σ β^c·col_c`
     /// read through its columns' masks). Has no `W` of its own.
     pub fn from_ext_table(num_vars: usize, table: Vec<EF>) -> Self {
-        let k = table.len().trailing_zeros() as usize;
-        assert!(
-            table.len().is_power_of_two() && k >= 1 && k < num_vars,
-            "R needs 1 ≤ k < n head variables"
-        );
+        assert_head_table(table.len(), num_vars);
         Self {
             num_vars,
             table: Vec::new(),
@@ -391,4 +383,14 @@ pub fn verify_with_incoming(
 fn absorb_final_evals(t: &mut Transcript, evals: &[EF]) {
     t.label(b"zk-masked-evals");
     t.absorb_efs(evals);
+}
+
+/// `R` is a table over `k` head variables of `num_vars`, `1 ≤ k < num_vars`
+/// (the last variable must stay free of it: only the last round changes).
+fn assert_head_table(len: usize, num_vars: usize) {
+    let k = len.trailing_zeros() as usize;
+    assert!(
+        len.is_power_of_two() && k >= 1 && k < num_vars,
+        "R needs 1 ≤ k < n head variables"
+    );
 }
