@@ -440,8 +440,30 @@ pub fn fold_first_ext(evals: &mut Vec<EF>, r: EF) {
 /// Accumulates rows `rows` of columns `cols` of `m` into `acc` (one AccEB per
 /// column). Four rows per sweep, so each accumulator is loaded and stored once
 /// per four products.
-fn row_sum_kernel(
-    m: &[F],
+/// A base-field matrix entry [`weighted_row_sum`] reads: field elements, or
+/// the signed integers of quantized weights, converted as they are read (a
+/// prover then keeps no field copy of its weights: 1 GB for GPT-2).
+pub trait RowEntry: Copy + Send + Sync {
+    /// The entry as a canonical field element.
+    fn canonical(self) -> u64;
+}
+
+impl RowEntry for F {
+    #[inline(always)]
+    fn canonical(self) -> u64 {
+        cu(self)
+    }
+}
+
+impl RowEntry for i64 {
+    #[inline(always)]
+    fn canonical(self) -> u64 {
+        cu(crate::field::f_from_i64(self))
+    }
+}
+
+fn row_sum_kernel<T: RowEntry>(
+    m: &[T],
     ncols: usize,
     rows: std::ops::Range<usize>,
     cols: std::ops::Range<usize>,
@@ -459,16 +481,16 @@ fn row_sum_kernel(
             .zip(row(r + 2))
             .zip(row(r + 3));
         for ((((a, &x0), &x1), &x2), &x3) in it {
-            a.add(w0, cu(x0));
-            a.add(w1, cu(x1));
-            a.add(w2, cu(x2));
-            a.add(w3, cu(x3));
+            a.add(w0, x0.canonical());
+            a.add(w1, x1.canonical());
+            a.add(w2, x2.canonical());
+            a.add(w3, x3.canonical());
         }
         r += 4;
     }
     for (r, &wr) in w.iter().enumerate().take(rows.end).skip(r) {
         for (a, &x) in acc.iter_mut().zip(row(r)) {
-            a.add(wr, cu(x));
+            a.add(wr, x.canonical());
         }
     }
 }
@@ -481,7 +503,7 @@ fn row_sum_kernel(
 /// One pass over `m` with delayed reduction (one modular reduction per output
 /// coordinate); parallel over column blocks for wide matrices, over row blocks
 /// (with a reduction) for tall narrow ones.
-pub fn weighted_row_sum(m: &[F], rows: usize, cols: usize, w: &[EF]) -> Vec<EF> {
+pub fn weighted_row_sum<T: RowEntry>(m: &[T], rows: usize, cols: usize, w: &[EF]) -> Vec<EF> {
     assert_eq!(
         m.len(),
         rows * cols,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use zkinfer_model::accuracy::accuracy_model;
 use zkinfer_model::ir::QuantModel;
 use zkinfer_model::tied::tie_weights;
-use zkinfer_protocol::field::{f_from_i64, F};
+use zkinfer_protocol::field::F;
 use zkinfer_protocol::pcs::{
     claims_worth_reducing, stacked_num_vars, Commitment, CommitmentScheme, CommittedData, Pcs,
     PcsParams,
@@ -34,7 +34,9 @@ const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// segment may be the one-hot rows of token ids (`InputSegment::one_hot`).
 /// 9: the commitment parameters state whether claims are reduced before WHIR
 /// (`PcsParams::reduce_claims`, a stacked commitment layout).
-pub const KEY_FORMAT_VERSION: u32 = 9;
+/// 10: large Dense matrices are committed as blocks of their real entries
+/// (`weight_blocks.rs`): the same model commits other polynomials.
+pub const KEY_FORMAT_VERSION: u32 = 10;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {
@@ -154,8 +156,6 @@ pub struct ProvingKey {
     pub model: QuantModel,
     pub vk: VerifyingKey,
     pub layout: Layout,
-    /// Weights as field elements, unpadded, per Dense and Conv2d op (row-major).
-    pub op_weights: Vec<Option<Vec<F>>>,
     /// `None` once handed to an opening by [`crate::prove_consuming`].
     pub(crate) weight_data: Option<CommittedData>,
     pub(crate) pcs: Pcs,
@@ -216,7 +216,6 @@ fn build_pk(
             ));
         }
     }
-    let op_weights = op_weight_fields(&model);
     let vk = VerifyingKey {
         structure: model_structure(&model),
         weight_commitment,
@@ -227,22 +226,9 @@ fn build_pk(
         model,
         vk,
         layout,
-        op_weights,
         weight_data: Some(weight_data),
         pcs,
     })
-}
-
-/// Each op's weights as field elements (`None` for ops without weights).
-fn op_weight_fields(model: &QuantModel) -> Vec<Option<Vec<F>>> {
-    model
-        .ops
-        .iter()
-        .map(|op| {
-            op.weights()
-                .map(|(w, _)| w.iter().map(|&v| f_from_i64(v)).collect())
-        })
-        .collect()
 }
 
 /// How the commitments trade proof size against prover time. Both keep the
@@ -456,7 +442,6 @@ impl ProvingKey {
         }
         let vk = self.vk.for_accuracy()?;
         Ok(ProvingKey {
-            op_weights: op_weight_fields(&model),
             model,
             vk,
             layout,
@@ -586,7 +571,6 @@ mod tests {
             let mut cheat = setup(tied_mlp(6, 4, transposed, 9), None).unwrap();
             if let QOp::Dense { weight, .. } = &mut cheat.model.ops[2] {
                 weight[0] += 1;
-                cheat.op_weights[2] = Some(weight.iter().map(|&v| f_from_i64(v)).collect());
             }
             let forged = crate::prove(&cheat, &x).unwrap();
             assert!(crate::verify(&pk.vk, &x, &forged.output, &forged.proof).is_err());

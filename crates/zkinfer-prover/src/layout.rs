@@ -30,6 +30,7 @@ pub use crate::ops::requant::LimbBits;
 use crate::ops::requant::{choose_limb_bits, clamp_rows, clamp_splits, saturate_rows, ClampChoice};
 use crate::ops::{self, OpProof};
 use crate::shape::PaddedShape;
+use crate::weight_blocks::BlockedMatrix;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TensorKind {
@@ -131,21 +132,21 @@ pub(crate) struct LayoutBuilder<'m> {
     act_nv: Vec<usize>,
     weight_nv: Vec<usize>,
     tables: Vec<TableLayout>,
-    /// Each Dense op's own weight polynomial (what a tied op reads).
-    dense_weights: Vec<(usize, usize)>,
+    /// Each Dense op's own weight matrix (what a tied op reads).
+    dense_weights: Vec<(usize, BlockedMatrix)>,
 }
 
 impl LayoutBuilder<'_> {
-    /// Records Dense op `op`'s own weight polynomial.
-    pub fn record_dense_weight(&mut self, op: usize, poly: usize) {
-        self.dense_weights.push((op, poly));
+    /// Records Dense op `op`'s own weight matrix.
+    pub fn record_dense_weight(&mut self, op: usize, matrix: BlockedMatrix) {
+        self.dense_weights.push((op, matrix));
     }
-    /// Dense op `op`'s own weight polynomial, if laid out.
-    pub fn dense_weight_poly(&self, op: usize) -> Option<usize> {
+    /// Dense op `op`'s own weight matrix, if laid out.
+    pub fn dense_weight(&self, op: usize) -> Option<&BlockedMatrix> {
         self.dense_weights
             .iter()
-            .find(|&&(o, _)| o == op)
-            .map(|&(_, p)| p)
+            .find(|(o, _)| *o == op)
+            .map(|(_, m)| m)
     }
     /// Elements of tensor `t`.
     pub fn len(&self, t: TensorId) -> usize {
@@ -167,6 +168,22 @@ impl LayoutBuilder<'_> {
     pub fn weight(&mut self, num_vars: usize) -> usize {
         self.weight_nv.push(num_vars);
         self.weight_nv.len() - 1
+    }
+    /// A `rows × cols` matrix under the weight commitment, as blocks
+    /// ([`BlockedMatrix::plan`]; one block when cutting does not pay).
+    pub fn weight_matrix(
+        &mut self,
+        rows: usize,
+        cols: usize,
+        col_vars: usize,
+        flat_cols: bool,
+    ) -> BlockedMatrix {
+        let (rows, cols) = BlockedMatrix::plan(rows, cols, col_vars, flat_cols);
+        let polys = BlockedMatrix::block_vars(&rows, &cols)
+            .into_iter()
+            .map(|n| self.weight(n))
+            .collect();
+        BlockedMatrix { rows, cols, polys }
     }
     /// Looks up the columns `cols` (as wide as the table) in table `key`.
     pub fn look_up(&mut self, key: TableKey, cols: Vec<ColumnRef>) {

@@ -27,6 +27,7 @@ mod statement;
 #[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;
 mod verifier;
+mod weight_blocks;
 
 pub use error::ProveError;
 pub use keys::{

@@ -38,7 +38,9 @@ pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// stacked table's value) before its WHIR proof.
 /// 9: one LogUp-GKR proof for every large table and one for all small ones;
 /// the public input and output absorbed by a BLAKE3 digest.
-pub const PROOF_FORMAT_VERSION: u32 = 9;
+/// 10: a Dense op sends one evaluation per block of a weight matrix
+/// committed as blocks (`weight_blocks.rs`).
+pub const PROOF_FORMAT_VERSION: u32 = 10;
 
 /// Every table's lookups: one LogUp-GKR proof per batch of tables
 /// (`lookups::batches`), and per table, per witness group, per member, its

@@ -372,13 +372,14 @@ impl OpProof for Conv {
         if claims.is_empty() {
             return None;
         }
-        let QOp::Conv2d { bias, .. } = &p.pk.model.ops[self.i] else {
+        let QOp::Conv2d { bias, weight, .. } = &p.pk.model.ops[self.i] else {
             unreachable!("op {} is a Conv2d", self.i)
         };
         let x = p.padded(self.input);
-        let pk = p.pk;
-        let weights = pk.op_weights[self.i].as_deref().unwrap_or(&[]);
-        let (proof, red) = prove(&self.win, weights, bias, x, &claims, p.tr);
+        // Field elements for this op only: a key keeps its weights once, as
+        // integers.
+        let weights: Vec<F> = weight.par_iter().map(|&v| f_from_i64(v)).collect();
+        let (proof, red) = prove(&self.win, &weights, bias, x, &claims, p.tr);
         p.book.weight_claims(self.w_poly, red.weight_claims);
         p.book.weight_claims(self.b_poly, red.bias_claims);
         let (point, value) = red.input_claim;

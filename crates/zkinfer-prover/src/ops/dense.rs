@@ -28,6 +28,7 @@ use crate::error::ProveError;
 use crate::layout::{nv, padded_field, weight_count, Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
 use crate::spatial::valid_mass;
+use crate::weight_blocks::{AxisPieces, BlockedMatrix};
 
 #[derive(Debug)]
 pub(crate) struct Dense {
@@ -36,9 +37,10 @@ pub(crate) struct Dense {
     output: TensorId,
     in_dim: usize,
     out_dim: usize,
-    /// Weight and bias polynomials under the weight commitment. A tied
-    /// op's weight polynomial is its source's ([`zkinfer_model::tied`]).
-    w_poly: usize,
+    /// The weight matrix (as blocks, `weight_blocks.rs`) and the bias
+    /// polynomial under the weight commitment. A tied op's matrix is its
+    /// source's ([`zkinfer_model::tied`]).
+    weights: BlockedMatrix,
     b_poly: usize,
     /// The weights are the source's transpose: claims swap their output and
     /// column variables.
@@ -100,22 +102,24 @@ impl Dense {
             (dims[..k].to_vec(), PaddedShape::of(dims[k..].to_vec()))
         };
         let tie = b.model.tied_weights.iter().find(|t| t.op == i);
-        let (w_poly, tied) = match tie {
-            None => (b.weight(nv(out_dim) + col_shape.num_vars()), None),
+        // Columns lie flat: a column's padded position is its index.
+        let flat = col_shape.dims.iter().filter(|&&d| d != 1).count() <= 1;
+        let (weights, tied) = match tie {
+            None => {
+                let m = b.weight_matrix(out_dim, in_dim, col_shape.num_vars(), flat);
+                b.record_dense_weight(i, m.clone());
+                (m, None)
+            }
             Some(t) => {
-                let flat = col_shape.dims.iter().filter(|&&d| d != 1).count() <= 1;
-                let Some(src) = b.dense_weight_poly(t.source).filter(|_| flat) else {
+                let Some(src) = b.dense_weight(t.source).filter(|_| flat) else {
                     return Err(ProveError::Model(format!(
                         "op #{i} (Dense): its weight tie to op #{} cannot be laid out",
                         t.source
                     )));
                 };
-                (src, Some(t.transposed))
+                (src.clone(), Some(t.transposed))
             }
         };
-        if tied.is_none() {
-            b.record_dense_weight(i, w_poly);
-        }
         let b_poly = b.weight(nv(out_dim));
         let mut out_dims = row_dims.clone();
         out_dims.push(out_dim);
@@ -127,7 +131,7 @@ impl Dense {
             output,
             in_dim,
             out_dim,
-            w_poly,
+            weights,
             b_poly,
             tied,
             batch_vars: in_shape.num_vars() - col_shape.num_vars(),
@@ -154,6 +158,57 @@ impl Dense {
             at += nv(d);
         }
         mass
+    }
+
+    /// A claim's point on the weight matrix's (rows, columns): the output
+    /// point `z_o` and the input point `r`, swapped for a transposed tie.
+    fn matrix_point<'a>(&self, z_o: &'a [EF], r: &'a [EF]) -> (&'a [EF], &'a [EF]) {
+        match self.tied {
+            Some(true) => (r, z_o),
+            _ => (z_o, r),
+        }
+    }
+
+    /// The matrix's pieces along this op's (output, input) axes.
+    fn op_pieces(&self) -> (&AxisPieces, &AxisPieces) {
+        match self.tied {
+            Some(true) => (&self.weights.cols, &self.weights.rows),
+            _ => (&self.weights.rows, &self.weights.cols),
+        }
+    }
+
+    /// Block `(p, q)` of this op's (output, input) pieces in the matrix's
+    /// block order.
+    fn block_index(&self, p: usize, q: usize) -> usize {
+        let (out_n, in_n) = (
+            self.op_pieces().0.pieces.len(),
+            self.op_pieces().1.pieces.len(),
+        );
+        match self.tied {
+            Some(true) => q * out_n + p,
+            _ => p * in_n + q,
+        }
+    }
+
+    /// Per output piece of the weight matrix, its rows bound at the claim's
+    /// point `z_o` (in the input's arrangement): `v_p(j) = Σ_{i∈p}
+    /// eq(z_o,low, i)·W(i, j)`. The matrix bound at `z_o` is
+    /// `Σ_p sel_p(z_o)·v_p`; block `(p, q)` is `v_p` at the piece `q` of the
+    /// sumcheck's point.
+    fn bound_rows(&self, weights: &[i64], z_o: &[EF]) -> Vec<Vec<EF>> {
+        let (out_pieces, _) = self.op_pieces();
+        out_pieces
+            .pieces
+            .iter()
+            .enumerate()
+            .map(|(p, &(start, _))| {
+                let end = (start + (1 << out_pieces.pieces[p].1)).min(self.out_dim);
+                let rows = &weights[start * self.in_dim..end * self.in_dim];
+                let eq = eq_table(out_pieces.low(p, z_o));
+                let v = weighted_row_sum(rows, end - start, self.in_dim, &eq);
+                self.col_shape.arrange(&v, EF::ZERO)
+            })
+            .collect()
     }
 
     /// Several samples: one folded input per claim (else one shared input).
@@ -195,17 +250,11 @@ impl Dense {
     ) {
         tr.absorb_efs(weight_evals);
         tr.absorb_efs(input_evals);
-        for ((z, _), (&w, &b)) in claims.iter().zip(weight_evals.iter().zip(bias_evals)) {
+        let blocks = weight_evals.chunks(self.weights.num_blocks());
+        for ((z, _), (w, &b)) in claims.iter().zip(blocks.zip(bias_evals)) {
             let z_o = &z[self.batch_vars..];
-            let zr = match self.tied {
-                Some(true) => [&r[..], z_o].concat(),
-                _ => [z_o, &r[..]].concat(),
-            };
-            book.weights.push(Claim {
-                poly: self.w_poly,
-                point: zr,
-                value: w,
-            });
+            let (x, y) = self.matrix_point(z_o, &r);
+            book.weights.extend(self.weights.claims(x, y, w));
             book.weights.push(Claim {
                 poly: self.b_poly,
                 point: z_o.to_vec(),
@@ -246,19 +295,20 @@ impl OpProof for Dense {
                 self.i
             )));
         }
-        let shape = &self.col_shape;
-        let cols = shape.padded_len();
-        let col_at: Vec<usize> = (0..in_dim).map(|c| shape.padded_index(c)).collect();
-        let mut w = vec![F::default(); out_dim.next_power_of_two() * cols];
-        for r in 0..out_dim {
-            for (c, &at) in col_at.iter().enumerate() {
-                w[r * cols + at] = f_from_i64(weight[r * in_dim + c]);
-            }
-        }
         if self.tied.is_some() {
             return Ok(vec![padded_field(bias, 0)]);
         }
-        Ok(vec![w, padded_field(bias, 0)])
+        let shape = &self.col_shape;
+        let mut col_of = vec![usize::MAX; shape.padded_len()];
+        for c in 0..in_dim {
+            col_of[shape.padded_index(c)] = c;
+        }
+        let mut polys = self.weights.tables(|r, at| match col_of.get(at) {
+            Some(&c) if r < out_dim && c != usize::MAX => f_from_i64(weight[r * in_dim + c]),
+            _ => F::ZERO,
+        });
+        polys.push(padded_field(bias, 0));
+        Ok(polys)
     }
 
     fn prove(&self, p: &mut ProverCtx) -> Option<LayerProof> {
@@ -267,7 +317,7 @@ impl OpProof for Dense {
         if claims.is_empty() {
             return None;
         }
-        let QOp::Dense { bias, .. } = &p.pk.model.ops[self.i] else {
+        let QOp::Dense { bias, weight, .. } = &p.pk.model.ops[self.i] else {
             unreachable!("op {} is a Dense", self.i)
         };
         let bias_p = padded_field(bias, 0);
@@ -277,14 +327,26 @@ impl OpProof for Dense {
             .collect();
         let (rho, _) = self.open_step(p.tr, &claims, &bias_evals);
         // Per-claim rows of W bound at z_o (in the input's arrangement).
-        let weights = p.pk.op_weights[self.i].as_deref().unwrap_or(&[]);
+        let weights = weight.as_slice();
         let sample = &self.col_shape;
+        let bound: Vec<Vec<Vec<EF>>> = claims
+            .iter()
+            .map(|(z, _)| self.bound_rows(weights, &z[self.batch_vars..]))
+            .collect();
+        let (out_pieces, in_pieces) = self.op_pieces();
         let per_claim: Vec<Vec<EF>> = claims
             .iter()
-            .map(|(z, _)| {
-                let eq_o = eq_table(&z[self.batch_vars..]);
-                let v = weighted_row_sum(weights, self.out_dim, self.in_dim, &eq_o);
-                sample.arrange(&v, EF::ZERO)
+            .zip(&bound)
+            .map(|((z, _), parts)| {
+                let z_o = &z[self.batch_vars..];
+                let mut v = vec![EF::ZERO; sample.padded_len()];
+                for (p, part) in parts.iter().enumerate() {
+                    let s = out_pieces.selector(p, z_o);
+                    v.par_iter_mut()
+                        .zip(part.par_iter())
+                        .for_each(|(a, b)| *a += s * *b);
+                }
+                v
             })
             .collect();
         let x = p.padded(self.input);
@@ -328,11 +390,24 @@ impl OpProof for Dense {
             },
             p.tr,
         );
-        let eq_r = eq_table(&sc.point);
-        let weight_evals: Vec<EF> = per_claim
-            .iter()
-            .map(|v| v.iter().zip(&eq_r).map(|(a, b)| *a * *b).sum())
+        // One evaluation per block per claim, in the matrix's block order.
+        let in_eqs: Vec<Vec<EF>> = (0..in_pieces.pieces.len())
+            .map(|q| eq_table(in_pieces.low(q, &sc.point)))
             .collect();
+        let mut weight_evals = vec![EF::ZERO; claims.len() * self.weights.num_blocks()];
+        for (k, parts) in bound.iter().enumerate() {
+            let evals = &mut weight_evals[k * self.weights.num_blocks()..];
+            for (p, part) in parts.iter().enumerate() {
+                for (q, eq) in in_eqs.iter().enumerate() {
+                    let start = in_pieces.pieces[q].0;
+                    evals[self.block_index(p, q)] = part[start..start + eq.len()]
+                        .iter()
+                        .zip(eq)
+                        .map(|(a, b)| *a * *b)
+                        .sum();
+                }
+            }
+        }
         let input_evals: Vec<EF> = sc.final_evals.iter().skip(1).step_by(2).copied().collect();
         self.close_step(
             p.tr,
@@ -369,7 +444,7 @@ impl OpProof for Dense {
         };
         let inputs = if self.batched() { claims.len() } else { 1 };
         if bias_evals.len() != claims.len()
-            || weight_evals.len() != claims.len()
+            || weight_evals.len() != claims.len() * self.weights.num_blocks()
             || input_evals.len() != inputs
         {
             return Err(VerifyError::Malformed(format!(
@@ -378,13 +453,22 @@ impl OpProof for Dense {
         }
         let (rho, claimed) = self.open_step(v.tr, &claims, bias_evals);
         let sub = sumcheck::verify(self.col_shape.num_vars(), 2, claimed, sc, v.tr)?;
+        // The matrix at each claim's point, from its blocks' evaluations.
+        let matrix_evals: Vec<EF> = claims
+            .iter()
+            .zip(weight_evals.chunks(self.weights.num_blocks()))
+            .map(|((z, _), blocks)| {
+                let (x, y) = self.matrix_point(&z[self.batch_vars..], &sub.point);
+                self.weights.combine(x, y, blocks)
+            })
+            .collect();
         let expected: EF = if self.batched() {
-            (weight_evals.iter().zip(input_evals))
+            (matrix_evals.iter().zip(input_evals))
                 .zip(&rho)
                 .map(|((w, x), r)| *r * *w * *x)
                 .sum()
         } else {
-            let w_comb: EF = weight_evals.iter().zip(&rho).map(|(w, r)| *w * *r).sum();
+            let w_comb: EF = matrix_evals.iter().zip(&rho).map(|(w, r)| *w * *r).sum();
             w_comb * input_evals[0]
         };
         if expected != sub.expected_eval {
@@ -406,7 +490,7 @@ impl OpProof for Dense {
     fn count_claims(&self, c: &mut ClaimCounter) {
         let k = c.take(self.output);
         if k > 0 {
-            c.weights += 2 * k;
+            c.weights += k * (self.weights.num_blocks() + 1);
             c.route(self.input, if self.batched() { k } else { 1 });
         }
     }

@@ -128,7 +128,9 @@ pub enum LayerProof {
         split_evals: Vec<EF>,
     },
     /// Per output claim: the bias evaluation; then the sumcheck over the input
-    /// index, the weight evaluation per claim and the input evaluation(s).
+    /// index, per claim the evaluation of each block of the weight matrix
+    /// (`weight_blocks.rs`; one block unless the matrix is cut) and the input
+    /// evaluation(s).
     Dense {
         bias_evals: Vec<EF>,
         sumcheck: SumcheckProof,
