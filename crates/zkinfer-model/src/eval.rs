@@ -81,6 +81,14 @@ pub fn evaluate_from(model: &QuantModel, values: &mut [Vec<i64>], start: usize) 
     Ok(())
 }
 
+/// `y[i] = x[source[i]]`, or 0 where `source[i] < 0`.
+fn select(x: &[i64], source: &[i64]) -> Vec<i64> {
+    source
+        .iter()
+        .map(|&k| if k < 0 { 0 } else { x[k as usize] })
+        .collect()
+}
+
 /// Ops whose semantics on stacked samples is their semantics per sample:
 /// elementwise ones and a Dense (applied to every row of its input).
 fn acts_on_rows(op: &QOp) -> bool {
@@ -565,14 +573,8 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             input,
             output,
             source,
-        } => {
-            let x = &vals[*input];
-            let y = source
-                .iter()
-                .map(|&k| if k < 0 { 0 } else { x[k as usize] })
-                .collect();
-            (*output, y)
-        }
+        } => (*output, select(&vals[*input], source)),
+        QOp::SelectAxes { input, output, map } => (*output, select(&vals[*input], &map.source())),
         QOp::Transpose {
             input,
             output,

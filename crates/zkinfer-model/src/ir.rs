@@ -12,6 +12,7 @@
 //! window) and reports a violation as an error rather than producing a value
 //! that no proof could support.
 
+pub use crate::axis_map::{AxisMap, AxisRead};
 pub use crate::float::{InputElem, InputSegment};
 use serde::{Deserialize, Serialize};
 
@@ -186,6 +187,19 @@ pub enum QOp {
         input: TensorId,
         output: TensorId,
         perm: Vec<usize>,
+    },
+    /// A [`QOp::Select`] whose map moves whole axes, stated in closed form
+    /// ([`AxisMap`]): `y[i] = x[map.source()[i]]`, or 0 for a fill. Setup
+    /// writes the verifying key's separable Selects this way (a few numbers
+    /// instead of one per output element, and a table the verifier evaluates
+    /// per axis); compiled models keep explicit lists. A variant of its own,
+    /// appended last, rather than a second form of `Select::source`: the
+    /// `.zkm` (JSON) and key (postcard) encodings of every other op, and of
+    /// explicit Selects, stay as they were.
+    SelectAxes {
+        input: TensorId,
+        output: TensorId,
+        map: AxisMap,
     },
 }
 

@@ -7,6 +7,7 @@
 
 pub mod accuracy;
 pub mod argmax;
+pub mod axis_map;
 pub mod compile;
 pub mod error;
 pub mod eval;

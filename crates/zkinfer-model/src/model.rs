@@ -23,6 +23,7 @@ impl QOp {
             | QOp::SumPool { input, output, .. }
             | QOp::Reshape { input, output }
             | QOp::Select { input, output, .. }
+            | QOp::SelectAxes { input, output, .. }
             | QOp::AddConst { input, output, .. }
             | QOp::MulConst { input, output, .. }
             | QOp::Transpose { input, output, .. } => (vec![*input], *output),
@@ -50,6 +51,7 @@ impl QOp {
             | QOp::SumPool { .. }
             | QOp::Reshape { .. }
             | QOp::Select { .. }
+            | QOp::SelectAxes { .. }
             | QOp::Transpose { .. } => None,
         }
     }
@@ -72,6 +74,7 @@ impl QOp {
             | QOp::SumPool { .. }
             | QOp::Reshape { .. }
             | QOp::Select { .. }
+            | QOp::SelectAxes { .. }
             | QOp::Transpose { .. } => {}
         }
     }
@@ -87,7 +90,8 @@ impl QOp {
             QOp::MaxPool { .. } => "MaxPool",
             QOp::SumPool { .. } => "SumPool",
             QOp::Reshape { .. } => "Reshape",
-            QOp::Select { .. } => "Select",
+            // One op to a reader, however its map is stated.
+            QOp::Select { .. } | QOp::SelectAxes { .. } => "Select",
             QOp::AddConst { .. } => "AddConst",
             QOp::MulConst { .. } => "MulConst",
             QOp::Transpose { .. } => "Transpose",
@@ -574,6 +578,13 @@ impl QuantModel {
                     {
                         return Err(e("source indices do not match the shapes".into()));
                     }
+                    bin
+                }
+                QOp::SelectAxes { map, .. } => {
+                    if ti.len() > 1 << 32 {
+                        return Err(e("the input is too long".into()));
+                    }
+                    map.check(ti.len(), to.len()).map_err(e)?;
                     bin
                 }
                 QOp::Transpose { perm, .. } => {

@@ -34,9 +34,11 @@ const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// segment may be the one-hot rows of token ids (`InputSegment::one_hot`).
 /// 9: the commitment parameters state whether claims are reduced before WHIR
 /// (`PcsParams::reduce_claims`, a stacked commitment layout).
-/// 10: large Dense matrices are committed as blocks of their real entries
+/// 10: the verifying key states separable Select maps in closed form
+/// (`QOp::SelectAxes`).
+/// 11: large Dense matrices are committed as blocks of their real entries
 /// (`weight_blocks.rs`): the same model commits other polynomials.
-pub const KEY_FORMAT_VERSION: u32 = 10;
+pub const KEY_FORMAT_VERSION: u32 = 11;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {
@@ -169,12 +171,20 @@ struct PkFile {
     pcs_params: PcsParams,
 }
 
-/// Strips weight values and ONNX bytes: what a verifier may know of a model.
-pub fn model_structure(model: &QuantModel) -> QuantModel {
+/// What a verifier may know of a model: its weight values and ONNX bytes
+/// stripped, and every separable Select map stated in closed form
+/// (`QOp::SelectAxes`, checked element by element against the list it
+/// replaces; GPT-2's key shrinks about tenfold and its Selects verify per
+/// axis). The form only restates the map: the key, so the model id, still
+/// binds every element's source.
+fn model_structure(model: &QuantModel, layout: &Layout) -> QuantModel {
     let mut s = model.clone();
     s.onnx = Vec::new();
     for op in &mut s.ops {
         op.strip_weights();
+        if let Some(closed) = crate::ops::select_in_closed_form(op, layout) {
+            *op = closed;
+        }
     }
     s
 }
@@ -217,7 +227,7 @@ fn build_pk(
         }
     }
     let vk = VerifyingKey {
-        structure: model_structure(&model),
+        structure: model_structure(&model, &layout),
         weight_commitment,
         mode,
         pcs_params: params,

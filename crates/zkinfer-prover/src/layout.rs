@@ -218,7 +218,7 @@ impl LayoutBuilder<'_> {
                 return false;
             }
             match op {
-                QOp::Select { .. } => false,
+                QOp::Select { .. } | QOp::SelectAxes { .. } => false,
                 QOp::Dense { in_dim, .. } => self.len(t) != *in_dim,
                 QOp::Requant { .. }
                 | QOp::Lut { .. }

@@ -140,6 +140,13 @@ fn requant_params(max_abs: i64, half: i64) -> (i64, u32) {
 /// through a `Select` that reorders, repeats and zero-fills them (data
 /// movement as Slice, Gather, Pad and Tile produce it).
 pub fn select_mlp(seed: u64) -> QuantModel {
+    select_mlp_with(seed, vec![5, -1, 0, 2, 2, 1])
+}
+
+/// [`select_mlp`] with another map of its 6 hidden activations; a
+/// separable one (e.g. `[-1, 5, 3, 1, -1, -1]`, a reversed strided slice
+/// padded with zeros) is stated per axis in the verifying key.
+pub fn select_mlp_with(seed: u64, source: Vec<i64>) -> QuantModel {
     let mut m = mlp(&[7, 6, 3], seed);
     let second = m
         .ops
@@ -166,7 +173,7 @@ pub fn select_mlp(seed: u64) -> QuantModel {
         QOp::Select {
             input: hidden,
             output: selected,
-            source: vec![5, -1, 0, 2, 2, 1],
+            source,
         },
     );
     m.name = "select-mlp".into();
@@ -735,6 +742,14 @@ pub fn named_cnn(name: &str) -> Option<QuantModel> {
     Some(m)
 }
 
+/// `y[i] = x[source[i]]`, or 0 where `source[i] < 0`.
+fn select(x: &[f32], source: &[i64]) -> Vec<f32> {
+    source
+        .iter()
+        .map(|&k| if k < 0 { 0.0 } else { x[k as usize] })
+        .collect()
+}
+
 /// Plain f32 inference of a synthetic model (the work an unproven server
 /// does), for the prove-time ÷ inference-time ratio. Requantizations are
 /// float rescale + clamp.
@@ -923,12 +938,9 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
                 input,
                 output,
                 source,
-            } => {
-                let x = &vals[*input];
-                vals[*output] = source
-                    .iter()
-                    .map(|&k| if k < 0 { 0.0 } else { x[k as usize] })
-                    .collect();
+            } => vals[*output] = select(&vals[*input], source),
+            QOp::SelectAxes { input, output, map } => {
+                vals[*output] = select(&vals[*input], &map.source())
             }
         }
     }

@@ -87,6 +87,10 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         ("gated mlp 6-5-3", synthetic::gated_mlp(6, 5, 3, 14)),
         ("select mlp 7-6-3", synthetic::select_mlp(15)),
         (
+            "strided select mlp 7-6-3",
+            synthetic::select_mlp_with(18, vec![-1, 5, 3, 1, -1, -1]),
+        ),
+        (
             "mlp 9-6-4, 6-bit activations",
             synthetic::mlp_with_act_bits(&[9, 6, 4], 12, 6),
         ),

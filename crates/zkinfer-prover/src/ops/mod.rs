@@ -32,6 +32,7 @@ use std::fmt::Debug;
 
 #[cfg(any(test, feature = "malicious"))]
 pub(crate) use maxpool::pad_value as maxpool_pad_value;
+pub(crate) use select::in_closed_form as select_in_closed_form;
 
 use rayon::prelude::*;
 
@@ -109,7 +110,7 @@ pub(crate) fn lay_out(
             None => Box::new(select::Select::relayout(i, *input, *output, b)?),
         },
         QOp::Transpose { .. } => Box::new(transpose::Transpose::lay_out(i, op, b)?),
-        QOp::Select { .. } => Box::new(select::Select::lay_out(i, op, b)?),
+        QOp::Select { .. } | QOp::SelectAxes { .. } => Box::new(select::Select::lay_out(i, op, b)?),
         QOp::AddConst { .. } => Box::new(add_const::AddConst::lay_out(i, op, b)?),
         QOp::MulConst { .. } => Box::new(mul_const::MulConst::lay_out(i, op, b)?),
         QOp::MatMul { .. } => Box::new(matmul::MatMul::lay_out(i, op, b)?),

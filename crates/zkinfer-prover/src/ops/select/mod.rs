@@ -12,10 +12,21 @@
 //! The output's padding entries are 0 (no index reaches them), and its batch
 //! padding rows are the selection of the input's (a genuine sample), so the
 //! identity holds over the whole hypercube. The verifier evaluates `T` at the
-//! sumcheck's point itself in `O(output + input)` per claim.
+//! sumcheck's point itself: per axis in `O(Σ dims)` per claim when the map
+//! is stated as an [`AxisMap`] whose grids fit both arrangements
+//! (`closed_form.rs`; setup states every separable map so, `detect.rs`, and
+//! a relayout is one), else by a walk over the map's moves in
+//! `O(output + input)`.
+
+mod closed_form;
+mod detect;
+#[cfg(test)]
+mod tests;
+
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
-use zkinfer_model::ir::{QOp, TensorId};
+use zkinfer_model::ir::{AxisMap, QOp, TensorId};
 use zkinfer_protocol::field::PrimeCharacteristicRing;
 use zkinfer_protocol::mle::eq_table;
 use zkinfer_protocol::security::sumcheck_bits;
@@ -29,64 +40,98 @@ use super::{
 use crate::claims::PointClaim;
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
+use crate::shape::PaddedShape;
+use closed_form::ClosedForm;
 
 #[derive(Debug)]
 pub(crate) struct Select {
     i: usize,
     input: TensorId,
     output: TensorId,
+    /// The table per axis, when the map has a form that fits both tensors'
+    /// arrangements: the verifier then needs no moves.
+    closed: Option<ClosedForm>,
     /// Per output element (logical, one sample): the padded position of its
-    /// input element within a sample, and its own padded position.
-    moves: Vec<(usize, usize)>,
+    /// input element within a sample, and its own padded position. Laid out
+    /// with an explicit map; for a closed form, made on first use (the
+    /// prover's table is per element anyway).
+    moves: OnceLock<Vec<(usize, usize)>>,
+    /// One sample of each tensor's arrangement (to make the moves).
+    in_shape: PaddedShape,
+    out_shape: PaddedShape,
     /// Batch variables (the first of every point).
     batch_vars: usize,
     /// Variables of one input sample.
     in_sample_vars: usize,
 }
 
+/// The verifying key's form of a Select (`keys::model_structure`): a
+/// [`QOp::SelectAxes`] when its map is separable with grids that fit the
+/// tensors' arrangements in `layout`, checked against every element.
+pub(crate) fn in_closed_form(op: &QOp, layout: &Layout) -> Option<QOp> {
+    let QOp::Select {
+        input,
+        output,
+        ref source,
+    } = *op
+    else {
+        return None;
+    };
+    let (ins, outs) = (&layout.shapes[input], &layout.shapes[output]);
+    let map = detect::detect(source, &ins.dims, &outs.dims)?;
+    ClosedForm::new(&map, ins, outs)?;
+    Some(QOp::SelectAxes { input, output, map })
+}
+
+/// Per output element: the padded position of its input element within a
+/// sample and its own (fills move nothing).
+fn moves_of(source: &[i64], ins: &PaddedShape, outs: &PaddedShape) -> Vec<(usize, usize)> {
+    let out_at = outs.padded_indices();
+    // A whole input's index map unless the Select reads a small part of
+    // a large input (an embedding row, a slice).
+    let in_at = (ins.len() <= 4 * outs.len()).then(|| ins.padded_indices());
+    source
+        .iter()
+        .zip(&out_at)
+        .filter(|&(&k, _)| k >= 0)
+        .map(|(&k, &o)| {
+            let k = k as usize;
+            (
+                in_at.as_ref().map_or_else(|| ins.padded_index(k), |m| m[k]),
+                o,
+            )
+        })
+        .collect()
+}
+
 impl Select {
     pub fn lay_out(i: usize, op: &QOp, b: &mut LayoutBuilder) -> Result<Self, ProveError> {
-        let QOp::Select {
-            input,
-            output,
-            ref source,
-        } = *op
-        else {
-            unreachable!("registered for Select")
+        let (input, output) = match *op {
+            QOp::Select { input, output, .. } | QOp::SelectAxes { input, output, .. } => {
+                (input, output)
+            }
+            _ => unreachable!("registered for Select"),
         };
         let (in_len, out_len) = (b.len(input), b.len(output));
-        if source.len() != out_len || source.iter().any(|&k| k >= in_len as i64) {
-            return Err(ProveError::Model(format!(
+        let mismatch = || {
+            ProveError::Model(format!(
                 "op #{i} (Select): source indices do not match the shapes"
-            )));
+            ))
+        };
+        match op {
+            QOp::Select { source, .. } => {
+                if source.len() != out_len || source.iter().any(|&k| k >= in_len as i64) {
+                    return Err(mismatch());
+                }
+                Ok(Self::explicit(i, input, output, source, b))
+            }
+            QOp::SelectAxes { map, .. } => {
+                map.check(in_len, out_len)
+                    .map_err(|e| ProveError::Model(format!("op #{i} (Select): {e}")))?;
+                Ok(Self::axes(i, input, output, map, b))
+            }
+            _ => unreachable!("registered for Select"),
         }
-        let (ins, outs) = (&b.shapes[input], &b.shapes[output]);
-        let out_at = outs.padded_indices();
-        // A whole input's index map unless the Select reads a small part of
-        // a large input (an embedding row, a slice).
-        let in_at = (in_len <= 4 * out_len).then(|| ins.padded_indices());
-        let moves = source
-            .iter()
-            .zip(&out_at)
-            .filter(|&(&k, _)| k >= 0)
-            .map(|(&k, &o)| {
-                let k = k as usize;
-                (
-                    in_at.as_ref().map_or_else(|| ins.padded_index(k), |m| m[k]),
-                    o,
-                )
-            })
-            .collect();
-        let (batch_vars, in_sample_vars) = (ins.batch_vars(), ins.sample_vars());
-        b.pads[output] = 0;
-        Ok(Self {
-            i,
-            input,
-            output,
-            moves,
-            batch_vars,
-            in_sample_vars,
-        })
     }
 
     /// A Reshape whose output gets its own axes: the identity map between two
@@ -97,33 +142,90 @@ impl Select {
         output: TensorId,
         b: &mut LayoutBuilder,
     ) -> Result<Self, ProveError> {
-        let source = (0..b.len(output) as i64).collect();
-        Self::lay_out(
+        let (ins, outs) = (&b.shapes[input], &b.shapes[output]);
+        if let Some(map) = detect::identity(&ins.dims, &outs.dims) {
+            if ClosedForm::new(&map, ins, outs).is_some() {
+                return Ok(Self::axes(i, input, output, &map, b));
+            }
+        }
+        let source: Vec<i64> = (0..b.len(output) as i64).collect();
+        Ok(Self::explicit(i, input, output, &source, b))
+    }
+
+    fn explicit(
+        i: usize,
+        input: TensorId,
+        output: TensorId,
+        source: &[i64],
+        b: &mut LayoutBuilder,
+    ) -> Self {
+        let mut s = Self::new(i, input, output, None, b);
+        let moves = moves_of(source, &s.in_shape, &s.out_shape);
+        s.moves = OnceLock::from(moves);
+        s
+    }
+
+    /// A checked form: per axis if its grids fit, else by its moves.
+    fn axes(
+        i: usize,
+        input: TensorId,
+        output: TensorId,
+        map: &AxisMap,
+        b: &mut LayoutBuilder,
+    ) -> Self {
+        match ClosedForm::new(map, &b.shapes[input], &b.shapes[output]) {
+            Some(closed) => Self::new(i, input, output, Some(closed), b),
+            None => Self::explicit(i, input, output, &map.source(), b),
+        }
+    }
+
+    fn new(
+        i: usize,
+        input: TensorId,
+        output: TensorId,
+        closed: Option<ClosedForm>,
+        b: &mut LayoutBuilder,
+    ) -> Self {
+        let (ins, outs) = (&b.shapes[input], &b.shapes[output]);
+        let s = Self {
             i,
-            &QOp::Select {
-                input,
-                output,
-                source,
-            },
-            b,
-        )
+            input,
+            output,
+            closed,
+            moves: OnceLock::new(),
+            in_shape: ins.sample(),
+            out_shape: outs.sample(),
+            batch_vars: ins.batch_vars(),
+            in_sample_vars: ins.sample_vars(),
+        };
+        b.pads[output] = 0;
+        s
+    }
+
+    fn moves(&self) -> &[(usize, usize)] {
+        self.moves.get_or_init(|| {
+            let source = self
+                .closed
+                .as_ref()
+                .expect("an explicit map's moves are laid out")
+                .map()
+                .source();
+            moves_of(&source, &self.in_shape, &self.out_shape)
+        })
     }
 
     /// `Σ_{i: src(i) = j} eq(z_s, i)` over one input sample's padded positions.
     fn sample_table(&self, z_s: &[EF]) -> Vec<EF> {
         let eq = eq_table(z_s);
         let mut t = vec![EF::ZERO; 1 << self.in_sample_vars];
-        for &(j, o) in &self.moves {
+        for &(j, o) in self.moves() {
             t[j] += eq[o];
         }
         t
     }
 
-    /// `T(r)` for the batched claims (verifier side). A transformer's
-    /// verifier walks ~100 index maps of ~25 K moves each, so the moves cost
-    /// one addition each: `Σ_moves w(o)·eq(r, j) = Σ_j eq(r, j)·Σ_{o→j} w(o)`,
-    /// with `w` the claims' eq tables combined, and `eq(r, ·)` read from two
-    /// half-size tables only where some output reads `j`.
+    /// `T(r)` for the batched claims (verifier side): per axis for a closed
+    /// form, else by the moves.
     fn evaluate_table(&self, claims: &[PointClaim], rho: &[EF], r: &[EF]) -> EF {
         let (r_b, r_s) = r.split_at(self.batch_vars);
         let scales: Vec<EF> = claims
@@ -131,13 +233,30 @@ impl Select {
             .zip(rho)
             .map(|((z, _), &c)| c * zkinfer_protocol::mle::eq_eval(&z[..self.batch_vars], r_b))
             .collect();
+        if let Some(closed) = &self.closed {
+            let weighted: Vec<(&[EF], EF)> = claims
+                .iter()
+                .zip(&scales)
+                .map(|((z, _), &s)| (&z[self.batch_vars..], s))
+                .collect();
+            return closed.evaluate(&weighted, r_s);
+        }
+        self.walk_moves(claims, &scales, r_s)
+    }
+
+    /// `T(r)` by the moves. A transformer's verifier walks ~100 index maps
+    /// of ~25 K moves each, so the moves cost one addition each:
+    /// `Σ_moves w(o)·eq(r, j) = Σ_j eq(r, j)·Σ_{o→j} w(o)`, with `w` the
+    /// claims' eq tables combined, and `eq(r, ·)` read from two half-size
+    /// tables only where some output reads `j`.
+    fn walk_moves(&self, claims: &[PointClaim], scales: &[EF], r_s: &[EF]) -> EF {
         // One claim: its eq table as is, scaled once at the end.
         let (weights, scale) = match claims {
             [] => return EF::ZERO,
             [(z, _)] => (eq_table(&z[self.batch_vars..]), scales[0]),
             _ => {
                 let mut w = vec![EF::ZERO; 1 << (claims[0].0.len() - self.batch_vars)];
-                for ((z, _), &s) in claims.iter().zip(&scales) {
+                for ((z, _), &s) in claims.iter().zip(scales) {
                     for (w, e) in w.iter_mut().zip(eq_table(&z[self.batch_vars..])) {
                         *w += s * e;
                     }
@@ -146,7 +265,7 @@ impl Select {
             }
         };
         let mut read = vec![EF::ZERO; 1 << self.in_sample_vars];
-        for &(j, o) in &self.moves {
+        for &(j, o) in self.moves() {
             read[j] += weights[o];
         }
         let lo_bits = r_s.len() / 2;
