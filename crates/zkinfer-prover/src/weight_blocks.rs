@@ -21,7 +21,7 @@
 use rayon::prelude::*;
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::eq_eval;
-use zkinfer_protocol::pcs::Claim;
+use zkinfer_protocol::pcs::{index_bits, Claim};
 use zkinfer_protocol::EF;
 
 /// Matrices smaller than `2^MIN_SPLIT_VARS` padded entries stay one table:
@@ -90,21 +90,6 @@ impl AxisPieces {
     pub fn low<'a>(&self, piece: usize, coords: &'a [EF]) -> &'a [EF] {
         &coords[self.vars - self.pieces[piece].1..]
     }
-}
-
-/// The `bits` binary digits of `index`, most significant first (the
-/// variable order of every table).
-fn index_bits(index: usize, bits: usize) -> Vec<EF> {
-    (0..bits)
-        .rev()
-        .map(|b| {
-            if (index >> b) & 1 == 1 {
-                EF::ONE
-            } else {
-                EF::ZERO
-            }
-        })
-        .collect()
 }
 
 /// A matrix (rows × columns, both padded) committed as blocks: block
