@@ -28,6 +28,7 @@ mod statement;
 pub mod synthetic;
 mod verifier;
 mod weight_blocks;
+pub mod zk;
 
 pub use error::ProveError;
 pub use keys::{

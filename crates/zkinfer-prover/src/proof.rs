@@ -5,7 +5,7 @@
 //! "ZKINFPRF"  magic, 8 bytes
 //! u32         format version (PROOF_FORMAT_VERSION)
 //! [u8; 32]    model id the proof was made for
-//! 5 sections, in this order, each: u8 tag, u32 length, bytes
+//! 7 sections, in this order, each: u8 tag, u32 length, bytes
 //!   1 activation commitment   (postcard)
 //!   2 lookup proofs           (postcard, field elements as fixed 8 bytes: a
 //!                             LogUp proof per batch of tables, per table the
@@ -14,7 +14,14 @@
 //!   4 weight opening          (per commitment part: the claim reduction, if
 //!                             any, and a WHIR proof; its own byte format)
 //!   5 activation opening      (idem)
+//!   6 zero-knowledge          (postcard: `None` for a plain proof; else
+//!                             what it hides, the hiding commitment and the
+//!                             zero-knowledge lookup proof)
+//!   7 hiding opening          (empty for a plain proof; else the hiding
+//!                             WHIR opening, its own byte format)
 //! ```
+//! A zero-knowledge proof (`zk/`) leaves sections 1, 2 and 5 empty: it
+//! commits nothing in the clear.
 //! A commitment to nothing (the layout commits no activation, or the model
 //! has no weight layer) is explicit: section 1 then holds no root, and the
 //! opening (4 or 5) holds no WHIR proof; both sides derive which commitments
@@ -24,11 +31,13 @@
 //! non-canonical field element is a `Malformed` error naming the section.
 
 use serde::{Deserialize, Serialize};
+use zkinfer_protocol::logup::zk::ZkLookupProof;
 use zkinfer_protocol::logup::LookupProof;
-use zkinfer_protocol::pcs::{Commitment, OpeningProof};
+use zkinfer_protocol::pcs::{Commitment, HidingCommitment, HidingOpening, OpeningProof};
 use zkinfer_protocol::{VerifyError, EF};
 
 pub use crate::ops::LayerProof;
+use crate::zk::Visibility;
 
 pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// 5: empty commitments (models with nothing committed per proof, or no
@@ -40,7 +49,31 @@ pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// the public input and output absorbed by a BLAKE3 digest.
 /// 10: a Dense op sends one evaluation per block of a weight matrix
 /// committed as blocks (`weight_blocks.rs`).
-pub const PROOF_FORMAT_VERSION: u32 = 10;
+/// 11: sections 6 and 7 (zero-knowledge proofs); `LayerProof::Zk`.
+pub const PROOF_FORMAT_VERSION: u32 = 11;
+
+/// What a zero-knowledge proof adds: what it hides, its one hiding
+/// commitment (every committed column, the private input, every mask), its
+/// lookups, and that commitment's one opening.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZkParts {
+    pub visibility: Visibility,
+    pub commitment: HidingCommitment,
+    pub lookups: Option<ZkLookupProof>,
+    /// Per table, per tree, per member, per column: the member's committed
+    /// `W` at the tree's leaf point (masked values).
+    pub lookup_members: Vec<Vec<Vec<Vec<EF>>>>,
+    pub opening: HidingOpening,
+}
+
+/// Section 6's encoding.
+#[derive(Serialize, Deserialize)]
+struct ZkHeader {
+    visibility: Visibility,
+    commitment: HidingCommitment,
+    lookups: Option<ZkLookupProof>,
+    lookup_members: Vec<Vec<Vec<Vec<EF>>>>,
+}
 
 /// Every table's lookups: one LogUp-GKR proof per batch of tables
 /// (`lookups::batches`), and per table, per witness group, per member, its
@@ -59,26 +92,40 @@ pub struct Proof {
     pub layers: Vec<LayerProof>,
     pub weight_opening: OpeningProof,
     pub activation_opening: OpeningProof,
+    /// `Some` for a zero-knowledge proof.
+    pub zk: Option<ZkParts>,
 }
 
 /// Section names, for error messages and tamper tests.
-pub const SECTIONS: [&str; 5] = [
+pub const SECTIONS: [&str; 7] = [
     "activation commitment",
     "lookup proofs",
     "layer proofs",
     "weight opening",
     "activation opening",
+    "zero-knowledge",
+    "hiding opening",
 ];
 
 impl Proof {
     pub fn to_bytes(&self) -> Vec<u8> {
         let enc = |v: &dyn erased::Enc| v.enc();
-        let sections: [Vec<u8>; 5] = [
+        let header = self.zk.as_ref().map(|z| ZkHeader {
+            visibility: z.visibility,
+            commitment: z.commitment.clone(),
+            lookups: z.lookups.clone(),
+            lookup_members: z.lookup_members.clone(),
+        });
+        let sections: [Vec<u8>; 7] = [
             enc(&self.activation_commitment),
             enc(&self.lookups),
             enc(&self.layers),
             self.weight_opening.to_bytes(),
             self.activation_opening.to_bytes(),
+            enc(&header),
+            self.zk
+                .as_ref()
+                .map_or_else(Vec::new, |z| z.opening.to_bytes()),
         ];
         let mut out = Vec::new();
         out.extend_from_slice(PROOF_MAGIC);
@@ -117,7 +164,21 @@ impl Proof {
         if r.pos != bytes.len() {
             return Err(malformed("trailing bytes after the last section"));
         }
+        let header: Option<ZkHeader> = dec(s[5], SECTIONS[5])?;
+        let zk = match header {
+            None if s[6].is_empty() => None,
+            None => return Err(malformed("a plain proof with a hiding opening")),
+            Some(h) => Some(ZkParts {
+                visibility: h.visibility,
+                commitment: h.commitment,
+                lookups: h.lookups,
+                lookup_members: h.lookup_members,
+                opening: HidingOpening::from_bytes(s[6])
+                    .map_err(|e| malformed(&format!("{}: {e}", SECTIONS[6])))?,
+            }),
+        };
         Ok(Self {
+            zk,
             model_id,
             activation_commitment: dec(s[0], SECTIONS[0])?,
             lookups: dec(s[1], SECTIONS[1])?,

@@ -292,6 +292,7 @@ pub(crate) fn prove_witness(
             layers,
             weight_opening,
             activation_opening,
+            zk: None,
         },
         output,
         timings,

@@ -27,13 +27,17 @@
 //! lookups — which read only committed activations — over the activation
 //! commitment's.
 
-use zkinfer_protocol::pcs::PcsParams;
 use zkinfer_protocol::pcs::{commitment_security, part_num_vars};
-use zkinfer_protocol::security::{combine_bits, log2_ef_order, sumcheck_bits};
+use zkinfer_protocol::pcs::{HidingParams, HidingPcs, PcsParams};
+use zkinfer_protocol::security::{
+    combine_bits, log2_ef_order, masked_eval_sumcheck_bits, pcs_list_size_bits, sumcheck_bits,
+    zk_logup_layer_bits, zk_logup_root_bits,
+};
 
 use crate::keys::{activation_params, VerifyingKey};
 use crate::layout::{nv, table_for, Layout};
 use crate::ops::{random_point_bits, ClaimCounter};
+use crate::zk::plan::{tree_depth, ZkPlan};
 
 #[derive(Clone, Debug)]
 pub struct SecurityReport {
@@ -224,6 +228,114 @@ pub(crate) fn report_with(
     let w_list = list("weight", params, w_nvs, n_weight_claims);
     let a_list = list("activation", act_params, a_nvs, n_act_claims);
     compose(components, &outer_terms(vk, layout), w_list, a_list)
+}
+
+/// The computed soundness of a zero-knowledge statement (`zk/`): the weight
+/// opening as in a plain proof; the hiding commitment's opening at the
+/// level its parameters configure (p3's HVZK-WHIR targets it per error
+/// term; p3 0.8.0 composes no figure of its own, see
+/// docs/zero-knowledge.md); every op's plain terms plus its masked
+/// sumcheck (`masked_eval_sumcheck_bits`, two masked factors per term
+/// charged); the zero-knowledge LogUp-GKR's root step and layers with the
+/// plain batching, line-reduction and rational-identity terms. Outer terms
+/// are charged over the candidate lists of both commitments.
+pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> SecurityReport {
+    let model = &vk.structure;
+    let mut components = Vec::new();
+    let (n_weight_claims, _) = claim_counts(vk, layout);
+    let w_nvs = &vk.weight_commitment.poly_num_vars;
+    let w_list = opening(&vk.pcs_params, w_nvs, n_weight_claims).map_or(0.0, |(bits, list)| {
+        components.push((
+            format!(
+                "weight opening ({}, {n_weight_claims} claims)",
+                sizes(&vk.pcs_params, w_nvs)
+            ),
+            bits,
+        ));
+        list
+    });
+    let hiding = HidingParams::default();
+    let stacked = HidingPcs::new(hiding.clone()).stacked_num_vars(&plan.poly_num_vars);
+    let h_list = match stacked {
+        Ok(n) => {
+            components.push((
+                format!(
+                    "hiding opening (HVZK-WHIR at 2^{n}; p3's configured level per term, no composed figure from p3)"
+                ),
+                hiding.security_level as f64,
+            ));
+            let like = PcsParams {
+                security_level: hiding.security_level,
+                pow_bits: hiding.pow_bits,
+                folding_factor: hiding.folding_factor,
+                starting_log_inv_rate: hiding.starting_log_inv_rate,
+                ..PcsParams::default()
+            };
+            pcs_list_size_bits(&like, n)
+        }
+        Err(_) => {
+            components.push(("hiding opening (no configuration)".into(), 0.0));
+            f64::INFINITY
+        }
+    };
+    let mut terms = OuterTerms::default();
+    terms.layers.push((
+        "output random point".into(),
+        random_point_bits(layout.num_vars(model.output)),
+    ));
+    for op in &layout.ops {
+        let i = op.index();
+        let name = model.ops[i].name();
+        for (what, bits) in op.soundness_terms(layout) {
+            terms
+                .layers
+                .push((format!("op #{i} ({name}): {what}"), bits));
+        }
+        if let Some(m) = plan.op_masks[i] {
+            terms.layers.push((
+                format!("op #{i} ({name}): masked sumcheck"),
+                masked_eval_sumcheck_bits(m.num_vars, m.degree, 2),
+            ));
+        }
+    }
+    let shapes = plan.lookup_shapes(model);
+    if !shapes.is_empty() {
+        let mut depths = Vec::new();
+        let mut is_table = Vec::new();
+        for ((rows, lens), t) in shapes.iter().zip(&plan.tables) {
+            let all: usize = rows + lens.iter().sum::<usize>();
+            terms.lookups.push((
+                format!("table {:?}: rational identity (α, β)", t.key),
+                log2_ef_order() - (2.0 * all as f64).log2(),
+            ));
+            for &l in lens {
+                depths.push(tree_depth(l));
+                is_table.push(false);
+            }
+            depths.push(tree_depth(*rows));
+            is_table.push(true);
+        }
+        let trees = depths.len();
+        terms
+            .lookups
+            .push(("LogUp root step".into(), zk_logup_root_bits(trees)));
+        let lambda = log2_ef_order() - ((2 * trees - 1) as f64).log2();
+        for bits in zk_logup_layer_bits(&depths, &is_table) {
+            terms.lookups.push(("GKR layer batching λ".into(), lambda));
+            terms
+                .lookups
+                .push(("GKR masked layer sumcheck".into(), bits));
+            terms
+                .lookups
+                .push(("GKR line reduction μ".into(), log2_ef_order() - 1.0));
+        }
+    }
+    compose(components, &terms, w_list, h_list)
+}
+
+/// [`zk_report`]'s total.
+pub(crate) fn zk_total_bits(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> f64 {
+    zk_report(vk, layout, plan).total_bits
 }
 
 #[cfg(test)]

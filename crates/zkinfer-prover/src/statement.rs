@@ -10,6 +10,7 @@ use zkinfer_protocol::Transcript;
 
 use crate::keys::VerifyingKey;
 use crate::proof::PROOF_FORMAT_VERSION;
+use crate::zk::Visibility;
 
 /// `model_id` is `vk.model_id()`, computed once by the caller (it hashes
 /// the whole key).
@@ -29,6 +30,36 @@ pub fn start_transcript(
     t.absorb_u64(vk.structure.batch as u64);
     t.label(b"public-input");
     absorb_values(&mut t, input);
+    t.label(b"public-output");
+    absorb_values(&mut t, output);
+    t
+}
+
+/// The transcript of a zero-knowledge proof: the same public statement,
+/// then what it hides (`visibility`); a private input is absent (`None`),
+/// not absorbed.
+pub fn start_zk_transcript(
+    vk: &VerifyingKey,
+    model_id: &[u8; 32],
+    visibility: Visibility,
+    input: Option<&[i64]>,
+    output: &[i64],
+) -> Transcript {
+    let mut t = Transcript::new(b"zkinfer-zero-knowledge-proof");
+    t.absorb_u64(PROOF_FORMAT_VERSION as u64);
+    t.label(b"model-id");
+    t.absorb_bytes(model_id);
+    t.label(b"batch");
+    t.absorb_u64(vk.structure.batch as u64);
+    t.label(b"visibility");
+    t.absorb_u64(visibility.code());
+    match input {
+        Some(input) => {
+            t.label(b"public-input");
+            absorb_values(&mut t, input);
+        }
+        None => t.label(b"private-input"),
+    }
     t.label(b"public-output");
     absorb_values(&mut t, output);
     t

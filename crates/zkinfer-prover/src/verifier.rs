@@ -57,12 +57,17 @@ fn statement(msg: impl Into<String>) -> VerifyError {
 /// every layer assumes (`QuantModel::validate` derives the other bounds from
 /// it); a value beyond the output bound is no output the model can produce,
 /// and would no longer be unique as a field element.
-fn check_statement(vk: &VerifyingKey, input: &[i64], output: &[i64]) -> Result<(), VerifyError> {
+pub(crate) fn check_statement(
+    vk: &VerifyingKey,
+    input: Option<&[i64]>,
+    output: &[i64],
+) -> Result<(), VerifyError> {
     let model = &vk.structure;
-    for (what, t, values, verb) in [
-        ("input", model.input, input, "expects"),
-        ("output", model.output, output, "produces"),
-    ] {
+    let public = [
+        input.map(|input| ("input", model.input, input, "expects")),
+        Some(("output", model.output, output, "produces")),
+    ];
+    for (what, t, values, verb) in public.into_iter().flatten() {
         let info = &model.tensors[t];
         let expected = model.batch * info.len();
         if values.len() != expected {
@@ -103,6 +108,9 @@ pub fn verify(
     output: &[i64],
     proof: &Proof,
 ) -> Result<VerifiedOutput, VerifyError> {
+    if proof.zk.is_some() {
+        return crate::zk::verify_zk(vk, Some(input), output, proof);
+    }
     let model = &vk.structure;
     let layout = Layout::new(model).map_err(|e| malformed(format!("verifying key: {e}")))?;
     // Its commitment parameters are valid and its stated mode's (checked on
@@ -128,7 +136,7 @@ pub fn verify(
             crate::keys::TARGET_BITS
         )));
     }
-    check_statement(vk, input, output)?;
+    check_statement(vk, Some(input), output)?;
     if proof.activation_commitment.poly_num_vars != layout.activation_num_vars {
         return Err(malformed("activation commitment has the wrong layout"));
     }

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use zkinfer_model::ir::{QOp, TensorId};
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, PrimeField64, F};
-use zkinfer_protocol::logup::LookupTable;
+use zkinfer_protocol::logup::{LookupTable, LookupWitness};
 use zkinfer_protocol::mle::num_vars_for;
 
 use crate::keys::ProvingKey;
@@ -205,6 +205,32 @@ pub struct Forgery {
 /// when the edit cannot be carried through (e.g. a later op's bound breaks):
 /// no such forgery exists.
 pub fn prove_forged(pk: &ProvingKey, input: &[i64], edit: Edit) -> Result<Forgery, ProveError> {
+    let witness = forged_witness(pk, input, edit)?;
+    let output = witness.values[pk.model.output].clone();
+    let prove = std::thread::scope(|s| {
+        let copy = pk
+            .weight_data
+            .as_ref()
+            .map(|data| s.spawn(|| data.opening_copy()));
+        prove_witness(
+            pk,
+            WeightData::Copying(copy),
+            input,
+            witness,
+            ProveTimings::default(),
+            &mut |_| {},
+        )
+    })?;
+    Ok(Forgery { output, prove })
+}
+
+/// The trace and committed columns after `edit` and what it forces
+/// (multiplicities forged to count every looked-up row).
+pub(crate) fn forged_witness(
+    pk: &ProvingKey,
+    input: &[i64],
+    edit: Edit,
+) -> Result<Witness, ProveError> {
     let model = &pk.model;
     let mut values = crate::prover::run_model(pk, input)?;
     let mut padded: Vec<PaddedEdit> = Vec::new();
@@ -243,23 +269,7 @@ pub fn prove_forged(pk: &ProvingKey, input: &[i64], edit: Edit) -> Result<Forger
             .ok_or_else(|| ProveError::Model("index out of range".into()))? = value;
     }
     forge_multiplicities(pk, &mut act_polys, edited_poly);
-    let output = values[model.output].clone();
-    let witness = Witness { values, act_polys };
-    let prove = std::thread::scope(|s| {
-        let copy = pk
-            .weight_data
-            .as_ref()
-            .map(|data| s.spawn(|| data.opening_copy()));
-        prove_witness(
-            pk,
-            WeightData::Copying(copy),
-            input,
-            witness,
-            ProveTimings::default(),
-            &mut |_| {},
-        )
-    })?;
-    Ok(Forgery { output, prove })
+    Ok(Witness { values, act_polys })
 }
 
 /// Multiplicities that count every looked-up row: at its first occurrence
@@ -272,29 +282,36 @@ fn forge_multiplicities(pk: &ProvingKey, polys: &mut [Vec<F>], skip: Option<usiz
             continue;
         }
         let table: LookupTable = table_for(&pk.model, &t.key);
-        let key = |cols: &[Vec<F>], r: usize| -> (u64, u64) {
-            let c1 = cols.get(1).map_or(0, |c| c[r].as_canonical_u64());
-            (cols[0][r].as_canonical_u64(), c1)
-        };
-        let mut index = HashMap::new();
-        for j in (0..table.len()).rev() {
-            index.insert(key(&table.columns, j), j);
-        }
-        let padded_len = 1usize << num_vars_for(table.len());
-        let foreign = if padded_len > table.len() {
-            table.len()
-        } else {
-            0
-        };
-        let mut counts = vec![0u64; padded_len];
-        for w in group_witnesses(t, polys) {
-            for r in 0..w.len() {
-                let j = index.get(&key(&w.columns, r)).copied().unwrap_or(foreign);
-                counts[j] += 1;
-            }
-        }
-        polys[t.multiplicity_poly] = counts.into_iter().map(F::from_u64).collect();
+        polys[t.multiplicity_poly] = forged_multiplicities(&table, &group_witnesses(t, polys));
     }
+}
+
+/// Multiplicities that count every looked-up row: a row missing from the
+/// table is counted on a padding row of the table when there is one (else
+/// on row 0), so the forged proof gets as far as the LogUp's checks.
+pub(crate) fn forged_multiplicities(table: &LookupTable, witnesses: &[LookupWitness]) -> Vec<F> {
+    let key = |cols: &[Vec<F>], r: usize| -> (u64, u64) {
+        let c1 = cols.get(1).map_or(0, |c| c[r].as_canonical_u64());
+        (cols[0][r].as_canonical_u64(), c1)
+    };
+    let mut index = HashMap::new();
+    for j in (0..table.len()).rev() {
+        index.insert(key(&table.columns, j), j);
+    }
+    let padded_len = 1usize << num_vars_for(table.len());
+    let foreign = if padded_len > table.len() {
+        table.len()
+    } else {
+        0
+    };
+    let mut counts = vec![0u64; padded_len];
+    for w in witnesses {
+        for r in 0..w.len() {
+            let j = index.get(&key(&w.columns, r)).copied().unwrap_or(foreign);
+            counts[j] += 1;
+        }
+    }
+    counts.into_iter().map(F::from_u64).collect()
 }
 
 /// Logical positions that are edited by [`Edit::Trace`] for every op output

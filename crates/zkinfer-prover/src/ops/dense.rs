@@ -29,6 +29,7 @@ use crate::layout::{nv, padded_field, weight_count, Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
 use crate::spatial::valid_mass;
 use crate::weight_blocks::{AxisPieces, BlockedMatrix};
+use crate::zk::{TensorRead, ZkCheck, ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 #[derive(Debug)]
 pub(crate) struct Dense {
@@ -211,6 +212,83 @@ impl Dense {
             .collect()
     }
 
+    /// One evaluation per block per claim at the sumcheck's point `r`, in
+    /// the matrix's block order, from each claim's [`Dense::bound_rows`].
+    fn block_evals(&self, bound: &[Vec<Vec<EF>>], r: &[EF]) -> Vec<EF> {
+        let (_, in_pieces) = self.op_pieces();
+        let in_eqs: Vec<Vec<EF>> = (0..in_pieces.pieces.len())
+            .map(|q| eq_table(in_pieces.low(q, r)))
+            .collect();
+        let mut weight_evals = vec![EF::ZERO; bound.len() * self.weights.num_blocks()];
+        for (k, parts) in bound.iter().enumerate() {
+            let evals = &mut weight_evals[k * self.weights.num_blocks()..];
+            for (p, part) in parts.iter().enumerate() {
+                for (q, eq) in in_eqs.iter().enumerate() {
+                    let start = in_pieces.pieces[q].0;
+                    evals[self.block_index(p, q)] = part[start..start + eq.len()]
+                        .iter()
+                        .zip(eq)
+                        .map(|(a, b)| *a * *b)
+                        .sum();
+                }
+            }
+        }
+        weight_evals
+    }
+
+    /// The weight matrix bound at every claim's output point, combined
+    /// with `ρ`: the sumcheck's weight factor over the input index.
+    fn combined_rows(&self, bound: &[Vec<Vec<EF>>], claims: &[PointClaim], rho: &[EF]) -> Vec<EF> {
+        let (out_pieces, _) = self.op_pieces();
+        let mut combined = vec![EF::ZERO; self.col_shape.padded_len()];
+        for ((z, _), (parts, &r)) in claims.iter().zip(bound.iter().zip(rho)) {
+            let z_o = &z[self.batch_vars..];
+            for (p, part) in parts.iter().enumerate() {
+                let s = r * out_pieces.selector(p, z_o);
+                combined
+                    .par_iter_mut()
+                    .zip(part.par_iter())
+                    .for_each(|(a, b)| *a += s * *b);
+            }
+        }
+        combined
+    }
+
+    /// The weight and bias claims of every output claim at the sumcheck's
+    /// point `r`.
+    fn weight_claims(
+        &self,
+        claims: &[PointClaim],
+        r: &[EF],
+        bias_evals: &[EF],
+        weight_evals: &[EF],
+    ) -> Vec<Claim> {
+        let blocks = weight_evals.chunks(self.weights.num_blocks());
+        let mut out = Vec::new();
+        for ((z, _), (w, &b)) in claims.iter().zip(blocks.zip(bias_evals)) {
+            let z_o = &z[self.batch_vars..];
+            let (x, y) = self.matrix_point(z_o, r);
+            out.extend(self.weights.claims(x, y, w));
+            out.push(Claim {
+                poly: self.b_poly,
+                point: z_o.to_vec(),
+                value: b,
+            });
+        }
+        out
+    }
+
+    /// The zero-knowledge step's polynomial: `Σ_j W̃(j)·a(j)` with `W̃` the
+    /// combined rows (factor 0) and the input (factor 1, a private read
+    /// unless it is a public input).
+    fn zk_terms(&self) -> (Vec<Term>, Vec<(usize, TensorRead)>) {
+        let terms = vec![Term {
+            coeff: EF::ONE,
+            factors: vec![0, 1],
+        }];
+        (terms, vec![(1, TensorRead::Tensor(self.input))])
+    }
+
     /// Several samples: one folded input per claim (else one shared input).
     fn batched(&self) -> bool {
         self.batch_vars > 0
@@ -250,17 +328,8 @@ impl Dense {
     ) {
         tr.absorb_efs(weight_evals);
         tr.absorb_efs(input_evals);
-        let blocks = weight_evals.chunks(self.weights.num_blocks());
-        for ((z, _), (w, &b)) in claims.iter().zip(blocks.zip(bias_evals)) {
-            let z_o = &z[self.batch_vars..];
-            let (x, y) = self.matrix_point(z_o, &r);
-            book.weights.extend(self.weights.claims(x, y, w));
-            book.weights.push(Claim {
-                poly: self.b_poly,
-                point: z_o.to_vec(),
-                value: b,
-            });
-        }
+        book.weights
+            .extend(self.weight_claims(claims, &r, bias_evals, weight_evals));
         if self.batched() {
             for ((z, _), &x) in claims.iter().zip(input_evals) {
                 let mut point = z[..self.batch_vars].to_vec();
@@ -333,7 +402,7 @@ impl OpProof for Dense {
             .iter()
             .map(|(z, _)| self.bound_rows(weights, &z[self.batch_vars..]))
             .collect();
-        let (out_pieces, in_pieces) = self.op_pieces();
+        let (out_pieces, _) = self.op_pieces();
         let per_claim: Vec<Vec<EF>> = claims
             .iter()
             .zip(&bound)
@@ -390,24 +459,7 @@ impl OpProof for Dense {
             },
             p.tr,
         );
-        // One evaluation per block per claim, in the matrix's block order.
-        let in_eqs: Vec<Vec<EF>> = (0..in_pieces.pieces.len())
-            .map(|q| eq_table(in_pieces.low(q, &sc.point)))
-            .collect();
-        let mut weight_evals = vec![EF::ZERO; claims.len() * self.weights.num_blocks()];
-        for (k, parts) in bound.iter().enumerate() {
-            let evals = &mut weight_evals[k * self.weights.num_blocks()..];
-            for (p, part) in parts.iter().enumerate() {
-                for (q, eq) in in_eqs.iter().enumerate() {
-                    let start = in_pieces.pieces[q].0;
-                    evals[self.block_index(p, q)] = part[start..start + eq.len()]
-                        .iter()
-                        .zip(eq)
-                        .map(|(a, b)| *a * *b)
-                        .sum();
-                }
-            }
-        }
+        let weight_evals = self.block_evals(&bound, &sc.point);
         let input_evals: Vec<EF> = sc.final_evals.iter().skip(1).step_by(2).copied().collect();
         self.close_step(
             p.tr,
@@ -500,5 +552,139 @@ impl OpProof for Dense {
             ("sumcheck", sumcheck_bits(self.col_shape.num_vars(), 2)),
             ("claim batching ρ", batching_bits()),
         ]
+    }
+
+    /// One sample: the input is read whole at the sumcheck's point (several
+    /// samples fold it per claim, which a masked read cannot follow yet).
+    fn zk_step(&self, _: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        if self.batched() {
+            return None;
+        }
+        Some(ZkStep {
+            sumcheck: Some((
+                self.col_shape.num_vars(),
+                2 + usize::from(masked(self.input)),
+            )),
+            tensors: vec![self.input],
+            columns: Vec::new(),
+        })
+    }
+
+    fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
+        let pending = p.take_claims(self.output);
+        if pending.is_empty() {
+            return None;
+        }
+        let claims: Vec<PointClaim> = pending.iter().map(|c| (c.point.clone(), c.value)).collect();
+        let QOp::Dense { bias, weight, .. } = &p.pk.model.ops[self.i] else {
+            unreachable!("op {} is a Dense", self.i)
+        };
+        let bias_p = padded_field(bias, 0);
+        let bias_evals: Vec<EF> = claims
+            .iter()
+            .map(|(z, _)| evaluate_base(&bias_p, z))
+            .collect();
+        let (rho, _) = self.open_step(p.tr, &claims, &bias_evals);
+        let bound: Vec<Vec<Vec<EF>>> = claims
+            .iter()
+            .map(|(z, _)| self.bound_rows(weight, z))
+            .collect();
+        let (terms, reads) = self.zk_terms();
+        let poly = SumOfProducts {
+            num_vars: self.col_shape.num_vars(),
+            mles: vec![
+                Mle::Ext(self.combined_rows(&bound, &claims, &rho)),
+                Mle::Base(p.padded(self.input)),
+            ],
+            terms,
+        };
+        let run = p.sumcheck(
+            self.i,
+            poly,
+            None,
+            &reads,
+            Some(self.output),
+            &pending,
+            &rho,
+        );
+        let weight_evals = self.block_evals(&bound, &run.point);
+        p.tr.absorb_efs(&weight_evals);
+        p.book
+            .weights
+            .extend(self.weight_claims(&claims, &run.point, &bias_evals, &weight_evals));
+        let mut public = bias_evals;
+        public.extend(weight_evals);
+        Some(LayerProof::Zk {
+            public,
+            sumcheck: run.proof,
+            final_evals: run.final_evals,
+            r_values: run.r_values,
+        })
+    }
+
+    fn verify_zk(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        let i = self.i;
+        let pending = v.take_claims(self.output);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let LayerProof::Zk {
+            public,
+            sumcheck,
+            final_evals,
+            r_values,
+        } = proofs.next(i, "Dense")?
+        else {
+            return Err(VerifyError::Malformed(format!(
+                "op #{i}: expected a zero-knowledge Dense proof"
+            )));
+        };
+        let k = pending.len();
+        if public.len() != k * (1 + self.weights.num_blocks()) || final_evals.len() != 2 {
+            return Err(VerifyError::Malformed(format!(
+                "op #{i}: wrong number of evaluations"
+            )));
+        }
+        let claims: Vec<PointClaim> = pending.iter().map(|c| (c.point.clone(), c.value)).collect();
+        let (bias_evals, weight_evals) = public.split_at(k);
+        let (rho, claimed_sum) = self.open_step(v.tr, &claims, bias_evals);
+        let (terms, reads) = self.zk_terms();
+        let check = ZkCheck {
+            op: i,
+            num_vars: self.col_shape.num_vars(),
+            terms: &terms,
+            eq_point: None,
+            reads: &reads,
+            output: Some(self.output),
+            claims: &pending,
+            coeffs: &rho,
+            claimed_sum,
+        };
+        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        // The weight factor's final value is the matrix's, recombined from
+        // its blocks at every claim's point.
+        let combined: EF = claims
+            .iter()
+            .zip(weight_evals.chunks(self.weights.num_blocks()))
+            .zip(&rho)
+            .map(|(((z, _), blocks), &r)| {
+                let (x, y) = self.matrix_point(z, &point);
+                r * self.weights.combine(x, y, blocks)
+            })
+            .sum();
+        if combined != final_evals[0] {
+            return Err(VerifyError::Sumcheck(format!(
+                "op #{i} (Dense): the weight factor's value does not match the weight evaluations"
+            )));
+        }
+        v.tr.absorb_efs(weight_evals);
+        v.book
+            .weights
+            .extend(self.weight_claims(&claims, &point, bias_evals, weight_evals));
+        Ok(())
     }
 }

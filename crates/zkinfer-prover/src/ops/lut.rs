@@ -12,6 +12,7 @@ use super::{
 };
 use crate::error::ProveError;
 use crate::layout::{col, Layout, LayoutBuilder, TableKey, TensorKind};
+use crate::zk::{ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 #[derive(Debug)]
 pub(crate) struct Lut {
@@ -81,5 +82,16 @@ impl OpProof for Lut {
     fn soundness_terms(&self, _: &Layout) -> Vec<(&'static str, f64)> {
         // Its lookup is charged with the lookups (`security.rs`).
         Vec::new()
+    }
+
+    /// No step of its own in zero knowledge either (its lookup proves it; its output is a committed column).
+    fn zk_step(&self, _: &Layout, _: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        Some(ZkStep::default())
+    }
+    fn prove_zk(&self, _: &mut ZkProverCtx) -> Option<LayerProof> {
+        None
+    }
+    fn verify_zk(&self, _: &mut ZkVerifierCtx, _: &mut LayerProofs) -> Result<(), VerifyError> {
+        Ok(())
     }
 }

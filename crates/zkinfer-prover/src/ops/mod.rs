@@ -41,6 +41,7 @@ use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::eq_table;
 use zkinfer_protocol::security::log2_ef_order;
+use zkinfer_protocol::sumcheck::zk::ZkSumcheckProof;
 use zkinfer_protocol::sumcheck::SumcheckProof;
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
@@ -48,6 +49,7 @@ use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::keys::ProvingKey;
 use crate::layout::{Layout, LayoutBuilder, TensorKind};
+use crate::zk::{ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 /// A committed activation polynomial an op owns.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +90,30 @@ pub(crate) trait OpProof: Debug + Send + Sync {
     /// Each of its random checks, named, with its soundness in bits
     /// (`−log2` of the error); exact steps contribute none.
     fn soundness_terms(&self, layout: &Layout) -> Vec<(&'static str, f64)>;
+
+    /// Zero-knowledge proofs (`zk/`): what its step reads, for the plan of
+    /// the hiding commitment (`masked(t)`: whether tensor `t` is private,
+    /// read masked); `None` while the op has no zero-knowledge step (the
+    /// plan refuses the model, naming the op).
+    fn zk_step(&self, _layout: &Layout, _masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        None
+    }
+    /// Its zero-knowledge prover step (only called when [`OpProof::zk_step`]
+    /// is `Some`).
+    fn prove_zk(&self, _p: &mut ZkProverCtx) -> Option<LayerProof> {
+        unreachable!("op #{} has no zero-knowledge step", self.index())
+    }
+    /// Its zero-knowledge verifier step.
+    fn verify_zk(
+        &self,
+        _v: &mut ZkVerifierCtx,
+        _proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        Err(VerifyError::Malformed(format!(
+            "op #{} has no zero-knowledge step",
+            self.index()
+        )))
+    }
 }
 
 /// Builds op `i`'s layout entry (the registry: one arm per op kind).
@@ -181,6 +207,15 @@ pub enum LayerProof {
     MatMul {
         sumcheck: SumcheckProof,
         evals: Vec<(EF, EF)>,
+    },
+    /// A zero-knowledge step's masked sumcheck (`zk/`): the op's public
+    /// values (weight evaluations), the rounds, every factor's final value
+    /// (private ones masked) and the incoming claims' mask values.
+    Zk {
+        public: Vec<EF>,
+        sumcheck: ZkSumcheckProof,
+        final_evals: Vec<EF>,
+        r_values: Vec<EF>,
     },
     /// A sumcheck over the input reducing the output claims (data movement).
     Select {

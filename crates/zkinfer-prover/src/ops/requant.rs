@@ -19,6 +19,7 @@ use zkinfer_model::ir::{
 use zkinfer_protocol::field::{f_from_i64, Field, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::evaluate_base;
 use zkinfer_protocol::pcs::Claim;
+use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::{
@@ -28,6 +29,11 @@ use super::{
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::layout::{col, Layout, LayoutBuilder, TableKey};
+use crate::zk::{TensorRead, ZkCheck, ZkProverCtx, ZkStep, ZkVerifierCtx};
+
+/// Round degree of the zero-knowledge zero-check: `eq` times one masked
+/// factor.
+const ZK_DEGREE: usize = 3;
 
 /// `2^k` as a field element.
 pub(crate) fn pow2(k: u32) -> F {
@@ -440,6 +446,65 @@ impl Requant {
         tr.absorb_efs(ev.split);
     }
 
+    /// The zero-knowledge step's challenges: the zero-check's point `τ`
+    /// and, for a split clamp, `γ` joining its second identity.
+    fn zk_challenges(&self, tr: &mut Transcript, layout: &Layout) -> (Vec<EF>, Option<EF>) {
+        tr.label(b"requant-zk");
+        let tau = tr.challenge_efs(layout.num_vars(self.input));
+        let gamma = self.rl.split.map(|_| tr.challenge_ef());
+        (tau, gamma)
+    }
+
+    /// The limb identities as one zero-check (each term times `eq(τ, x)`):
+    /// factor 0 the input, then the committed columns in
+    /// [`OpProof::committed`] order,
+    /// `m·x − 2^s·(y + Σ_j 2^(bj) e_j) − Σ_j 2^(bj) r_j = −2^(s−1)` plus
+    /// `γ·(y − 2^lo·hi − lo) = γ·min` for a split clamp. Every factor is a
+    /// private read.
+    fn zk_relation(&self, gamma: Option<EF>) -> (Vec<Term>, EF, Vec<(usize, TensorRead)>) {
+        let rl = &self.rl;
+        let two_s = EF::from(pow2(self.shift));
+        let term = |coeff: EF, k: usize| Term {
+            coeff,
+            factors: vec![k],
+        };
+        let mut terms = vec![
+            term(EF::from(f_from_i64(self.multiplier)), 0),
+            term(-two_s + gamma.unwrap_or(EF::ZERO), 1),
+        ];
+        let mut k = 2;
+        for j in 0..rl.excess_polys.len() {
+            let w = EF::from(pow2(self.limb_bits.excess * j as u32));
+            terms.push(term(-two_s * w, k));
+            k += 1;
+        }
+        for j in 0..rl.limb_polys.len() {
+            terms.push(term(
+                -EF::from(pow2(self.limb_bits.remainder * j as u32)),
+                k,
+            ));
+            k += 1;
+        }
+        let mut claimed = if self.shift > 0 {
+            -EF::from(pow2(self.shift - 1))
+        } else {
+            EF::ZERO
+        };
+        if let (Some(sp), Some(g)) = (rl.split, gamma) {
+            terms.push(term(-g * EF::from(pow2(sp.lo_bits)), k));
+            terms.push(term(-g, k + 1));
+            claimed += g * EF::from(f_from_i64(self.min));
+        }
+        let mut reads = vec![(0, TensorRead::Tensor(self.input))];
+        reads.extend(
+            self.committed()
+                .iter()
+                .enumerate()
+                .map(|(j, c)| (j + 1, TensorRead::Column(c.poly))),
+        );
+        (terms, claimed, reads)
+    }
+
     /// Every committed column at `z` goes to the activation opening; the
     /// input's evaluation follows from them.
     fn file_claims(&self, book: &mut ClaimBook, layout: &Layout, z: Vec<EF>, ev: &RequantEvals) {
@@ -583,6 +648,77 @@ impl OpProof for Requant {
     fn count_claims(&self, c: &mut ClaimCounter) {
         c.activation += self.committed().len();
         c.route(self.input, 1);
+    }
+
+    fn zk_step(&self, layout: &Layout, _: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        Some(ZkStep {
+            sumcheck: Some((layout.num_vars(self.input), ZK_DEGREE)),
+            tensors: vec![self.input],
+            columns: self.committed().iter().map(|c| c.poly).collect(),
+        })
+    }
+
+    fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
+        let layout = &p.pk.layout;
+        let (tau, gamma) = self.zk_challenges(p.tr, layout);
+        let (terms, _, reads) = self.zk_relation(gamma);
+        let mut mles = vec![Mle::Base(p.padded(self.input))];
+        mles.extend(
+            self.committed()
+                .iter()
+                .map(|c| Mle::Base(p.act_polys[c.poly].clone())),
+        );
+        let poly = SumOfProducts {
+            num_vars: tau.len(),
+            mles,
+            terms,
+        };
+        let run = p.sumcheck(self.i, poly, Some(&tau), &reads, None, &[], &[]);
+        Some(LayerProof::Zk {
+            public: Vec::new(),
+            sumcheck: run.proof,
+            final_evals: run.final_evals,
+            r_values: run.r_values,
+        })
+    }
+
+    fn verify_zk(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        let i = self.i;
+        let LayerProof::Zk {
+            public,
+            sumcheck,
+            final_evals,
+            r_values,
+        } = proofs.next(i, "Requant")?
+        else {
+            return Err(VerifyError::Malformed(format!(
+                "op #{i}: expected a zero-knowledge Requant proof"
+            )));
+        };
+        if !public.is_empty() || final_evals.len() != 1 + self.committed().len() {
+            return Err(VerifyError::Malformed(format!(
+                "op #{i}: wrong number of evaluations"
+            )));
+        }
+        let (tau, gamma) = self.zk_challenges(v.tr, v.layout);
+        let (terms, claimed_sum, reads) = self.zk_relation(gamma);
+        let check = ZkCheck {
+            op: i,
+            num_vars: tau.len(),
+            terms: &terms,
+            eq_point: Some(&tau),
+            reads: &reads,
+            output: None,
+            claims: &[],
+            coeffs: &[],
+            claimed_sum,
+        };
+        v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        Ok(())
     }
 
     fn soundness_terms(&self, layout: &Layout) -> Vec<(&'static str, f64)> {

@@ -4,13 +4,14 @@
 //! output must have its own axes (a consumer reads them) and they pad
 //! differently, the registry proves it as a relayout instead (`select.rs`).
 
-use zkinfer_model::ir::QOp;
+use zkinfer_model::ir::{QOp, TensorId};
 use zkinfer_protocol::VerifyError;
 
 use super::{ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx};
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder, TensorKind};
 use crate::shape::PaddedShape;
+use crate::zk::{ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 #[derive(Debug)]
 pub(crate) struct Reshape {
@@ -61,5 +62,16 @@ impl OpProof for Reshape {
     fn count_claims(&self, _: &mut ClaimCounter) {}
     fn soundness_terms(&self, _: &Layout) -> Vec<(&'static str, f64)> {
         Vec::new()
+    }
+
+    /// No step of its own in zero knowledge either (an alias: the same polynomial).
+    fn zk_step(&self, _: &Layout, _: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        Some(ZkStep::default())
+    }
+    fn prove_zk(&self, _: &mut ZkProverCtx) -> Option<LayerProof> {
+        None
+    }
+    fn verify_zk(&self, _: &mut ZkVerifierCtx, _: &mut LayerProofs) -> Result<(), VerifyError> {
+        Ok(())
     }
 }

@@ -145,10 +145,12 @@ pub struct ZkLookupProof {
 #[derive(Clone, Debug)]
 pub struct LookupMasks {
     root: RootMasks,
-    /// Per tree: its depth, and the `R` over `(b, x_0)` of each committed
-    /// column (a witness's columns, a table's multiplicities as column 0).
+    /// Per tree: its depth, and the `R` of each committed column (a
+    /// witness's columns, a table's multiplicities as column 0): a table
+    /// over the top `h` bits of the leaf index `(b, x_0, …, x_{h−2})`,
+    /// `2 ≤ h < depth` ([`LookupMasks::set_leaf_mask`]).
     depths: Vec<usize>,
-    leaves: Vec<[[F; 4]; 2]>,
+    leaves: Vec<Vec<Vec<F>>>,
     /// Per layer `k`: the sumcheck mask `g` and the [`HalfMasks`] of the
     /// halves it sends masked (trees deeper than `k + 1`, in tree order).
     layers: Vec<(MaskPolynomial, Vec<HalfMasks>)>,
@@ -163,7 +165,11 @@ impl LookupMasks {
         let depths = depths_of(shapes);
         let leaves = depths
             .iter()
-            .map(|_| [(); 2].map(|_| [(); 4].map(|_| random_f(rng))))
+            .map(|_| {
+                (0..2)
+                    .map(|_| (0..4).map(|_| random_f(rng)).collect())
+                    .collect()
+            })
             .collect();
         let layers = layouts(&depths, &tables_of(shapes), 0)
             .iter()
@@ -183,26 +189,52 @@ impl LookupMasks {
         }
     }
 
+    /// Replaces the `R` of `column` of `tree` by `table`, over the top `h`
+    /// bits of the leaf index (`2^h` entries, `2 ≤ h < depth`): a caller
+    /// whose own claims on the column read the same committed `W` (a
+    /// masked-evaluation sumcheck's `W = [V; R(x_head)]`, the same tiling)
+    /// shares one mask between them. `R`'s `2^h` entries hide `2^(h−1)`
+    /// evaluations in `EF`; this proof reads it at two (the two halves).
+    ///
+    /// # Panics
+    ///
+    /// If the tree, the column or the table's size does not fit.
+    pub fn set_leaf_mask(&mut self, tree: usize, column: usize, table: Vec<F>) {
+        let h = table.len().trailing_zeros() as usize;
+        assert!(
+            table.len().is_power_of_two() && h >= 2 && h < self.depths[tree],
+            "a leaf mask over 2 ≤ h < depth top bits"
+        );
+        self.leaves[tree][column] = table;
+    }
+
+    /// The depth of tree `tree`'s leaves (`max(num_vars_for(len), 3)`).
+    pub fn depth(&self, tree: usize) -> usize {
+        self.depths[tree]
+    }
+
     /// What the caller commits for `column` of tree `tree` (trees in
     /// order: per table its witnesses, then the table, whose column 0 is
     /// the multiplicities): `W(0, y) = values` (zero-padded to the tree's
-    /// `2^d` leaves), `W(1, b, x) = R(b, x_0)`, so that its claim
+    /// `2^d` leaves), `W(1, y) = R(y's top h bits)`, so that its claim
     /// `W(β, μ, r)` reveals only the masked value the proof sent.
     pub fn committed_column(&self, tree: usize, column: usize, values: &[F]) -> Vec<F> {
         let d = self.depths[tree];
         let r = &self.leaves[tree][column];
+        let h = r.len().trailing_zeros() as usize;
         assert!(values.len() <= 1 << d, "a column longer than its tree");
         let mut w = values.to_vec();
         w.resize(1 << d, F::ZERO);
-        w.extend((0..1usize << d).map(|y| r[2 * (y >> (d - 1)) + ((y >> (d - 2)) & 1)]));
+        w.extend((0..1usize << d).map(|y| r[y >> (d - h)]));
         w
     }
 
-    /// `Z(r)·R(μ, r_0)`, the mask of `column` of `tree` at the leaf point
-    /// `(μ, r)`.
+    /// `Z(r)·R(μ, r_0, …, r_{h−2})`, the mask of `column` of `tree` at the
+    /// leaf point `(μ, r)`.
     fn leaf_mask(&self, tree: usize, column: usize, point: &[EF]) -> EF {
         let r = &self.leaves[tree][column];
-        vanishing_eval(&point[1..]) * crate::mle::evaluate_base(r, &point[..2])
+        let h = r.len().trailing_zeros() as usize;
+        vanishing_eval(&point[1..]) * crate::mle::evaluate_base(r, &point[..h])
     }
 
     /// The tables to commit, as consecutive polynomials from the
@@ -419,24 +451,39 @@ fn masked_halves(depth: usize, is_table: bool, k: usize, mles: [usize; 4]) -> Ve
 /// a witness's `q_b` reads `−Σ_c β^c·R_c(b, ·)`, a table's `p_b`
 /// (multiplicities) `R_0(b, ·)`.
 fn leaf_eval_masks(
-    r: &[[F; 4]; 2],
+    r: &[Vec<F>],
     width: usize,
     is_table: bool,
     k: usize,
     beta: EF,
 ) -> Vec<EvalMask> {
+    // Columns' masks over different numbers of top bits, read over the
+    // most: a table over `h` bits is one over `h' ≥ h` bits, tiled.
+    let h = r[..width]
+        .iter()
+        .map(|t| t.len().trailing_zeros() as usize)
+        .max()
+        .expect("a tree has a column");
+    let entry = |c: usize, y: usize| -> EF {
+        let hc = r[c].len().trailing_zeros() as usize;
+        r[c][y >> (h - hc)].into()
+    };
+    let half = 1usize << (h - 1);
     (0..2)
         .map(|b| {
-            if is_table {
-                EvalMask::from_ext_table(k, vec![r[0][2 * b].into(), r[0][2 * b + 1].into()])
-            } else {
-                let at = |x: usize| -> EF {
-                    -(0..width)
-                        .rev()
-                        .fold(EF::ZERO, |acc, c| acc * beta + EF::from(r[c][2 * b + x]))
-                };
-                EvalMask::from_ext_table(k, vec![at(0), at(1)])
-            }
+            let table: Vec<EF> = (0..half)
+                .map(|x| {
+                    let y = b * half + x;
+                    if is_table {
+                        entry(0, y)
+                    } else {
+                        -(0..width)
+                            .rev()
+                            .fold(EF::ZERO, |acc, c| acc * beta + entry(c, y))
+                    }
+                })
+                .collect();
+            EvalMask::from_ext_table(k, table)
         })
         .collect()
 }

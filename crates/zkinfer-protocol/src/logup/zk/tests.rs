@@ -175,6 +175,54 @@ fn zk_lookups_are_complete() {
     assert!(claims_true(&run.masks, 0, &ws, &m, &run.claims));
 }
 
+/// A caller's leaf masks over more top bits (shared with its own masked
+/// reads of the columns) keep the proof complete and the claims masked.
+#[test]
+fn caller_leaf_masks_over_more_bits_are_complete() {
+    let pcs = pcs();
+    let (table, ws, m) = range_instance();
+    let lens: Vec<usize> = ws.iter().map(LookupWitness::len).collect();
+    let mut rng = StdRng::seed_from_u64(9);
+    let mut masks = LookupMasks::random(&[(table.len(), &lens)], &mut rng);
+    // Tree 1 (70 rows, depth 7) over 4 bits, the table's (depth 5) over 3;
+    // tree 0 keeps its 2.
+    masks.set_leaf_mask(1, 0, (0..16).map(|_| random_f(&mut rng)).collect());
+    masks.set_leaf_mask(2, 0, (0..8).map(|_| random_f(&mut rng)).collect());
+    let mut tables = masks.tables();
+    let n_masks = tables.len();
+    tables.extend(committed_columns(&masks, &[(&table, &ws, &m)]));
+    let (commitment, data) = pcs.commit(&tables).unwrap();
+    let mut t = Transcript::new(b"zk-logup");
+    pcs.absorb_commitment(&commitment, &mut t);
+    let (proof, claims, mut all) = prove(&table, &ws, &m, &masks, 0, &mut t);
+    all.extend(column_claims(std::slice::from_ref(&claims), n_masks));
+    let opening = pcs.open_consuming(data, &all, &mut t).unwrap();
+    assert!(claims_true(&masks, 0, &ws, &m, &claims));
+    let run = Run {
+        lens,
+        masks,
+        commitment,
+        opening,
+        proof,
+        claims,
+    };
+    assert_eq!(
+        zk_verify(&pcs, &table, &run, &run.proof),
+        Ok(run.claims.clone())
+    );
+}
+
+#[test]
+#[should_panic(expected = "2 ≤ h < depth")]
+fn a_leaf_mask_reading_the_last_variable_is_refused() {
+    let (table, ws, _) = range_instance();
+    let lens: Vec<usize> = ws.iter().map(LookupWitness::len).collect();
+    let mut masks = LookupMasks::random(&[(table.len(), &lens)], &mut StdRng::seed_from_u64(9));
+    // Tree 0: 21 rows, depth 5; a mask over all 5 bits would read the
+    // leaf layer's last variable.
+    masks.set_leaf_mask(0, 0, vec![F::ONE; 32]);
+}
+
 #[test]
 fn a_wrong_multiplicity_is_rejected() {
     let pcs = pcs();

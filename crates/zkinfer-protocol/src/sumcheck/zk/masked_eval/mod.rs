@@ -120,8 +120,14 @@ impl EvalMask {
         )
     }
 
-    /// The mask with this table of `R` (`2^k` entries).
-    pub(super) fn from_table(num_vars: usize, table: Vec<F>) -> Self {
+    /// The mask with this table of `R` (`2^k` entries, `1 ≤ k < num_vars`):
+    /// for a caller that reads one committed `R` in several proofs (a
+    /// column's own sumchecks and its LogUp leaves).
+    ///
+    /// # Panics
+    ///
+    /// If the table does not fit (as [`EvalMask::random`]).
+    pub fn from_table(num_vars: usize, table: Vec<F>) -> Self {
         assert_head_table(table.len(), num_vars);
         Self {
             num_vars,

@@ -1,0 +1,418 @@
+//! Where every polynomial of a zero-knowledge proof's one hiding commitment
+//! sits, derived from the layout alone so that prover and verifier agree.
+//!
+//! Order: each committed activation column's `W = [V; R]` (layout order,
+//! multiplicities excepted), the private input's `W`, each lookup table's
+//! multiplicities as their LogUp `W`, each op's sumcheck mask `g` (op
+//! order), each never-committed tensor's claim mask (tensor order), then
+//! the LogUp-GKR's own masks.
+//!
+//! A committed column's `R` reads its top `h` bits: `2^h ≥ 2·reads`, the
+//! reads being the op sumchecks that read it (one each) and the lookup
+//! trees it is a column of (two each: both halves of the leaf layer), so
+//! every revealed masked value stays uniform.
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use zkinfer_model::ir::{QuantModel, TensorId};
+use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
+use zkinfer_protocol::logup::zk::LookupMasks;
+use zkinfer_protocol::logup::LookupTable;
+use zkinfer_protocol::mle::num_vars_for;
+use zkinfer_protocol::sumcheck::zk::masked_eval::claim_mask_vars;
+use zkinfer_protocol::sumcheck::zk::table_num_vars;
+
+use super::Visibility;
+use crate::error::ProveError;
+use crate::layout::{table_for, Layout, TableKey, TensorKind};
+
+/// Where a looked-up column comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// Committed activation polynomial `p`.
+    Act(usize),
+    /// The private input.
+    Input,
+    /// A column of zeros (a relation table's unused first column).
+    Zero,
+}
+
+/// One looked-up column: `scale·source + offset`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ZkColumn {
+    pub source: Source,
+    pub scale: F,
+    pub offset: F,
+}
+
+/// A lookup table and its witnesses, merged as in a plain proof: the
+/// witnesses of one size are one LogUp tree (`lookups.rs`), whose leaf
+/// halves split the members, so each member column is read once there (a
+/// lone member twice: its halves are its own).
+#[derive(Clone, Debug)]
+pub(crate) struct ZkTable {
+    pub key: TableKey,
+    /// Per tree, its members (each a tuple of columns as wide as the table),
+    /// all over `num_vars` variables.
+    pub groups: Vec<ZkGroup>,
+    /// Its multiplicities' `W` in the hiding commitment.
+    pub multiplicity_poly: usize,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ZkGroup {
+    pub members: Vec<Vec<ZkColumn>>,
+    pub num_vars: usize,
+}
+
+impl ZkGroup {
+    /// Leaf-layer reads of each member column: one, or two for a lone member.
+    pub fn reads_per_column(&self) -> usize {
+        if self.members.len() == 1 {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Member-selector variables in front of a member's own.
+    pub fn selector_vars(&self) -> usize {
+        num_vars_for(self.members.len())
+    }
+}
+
+/// A committed tensor's `W`: its index and `R`'s head bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MaskedW {
+    pub poly: usize,
+    pub num_vars: usize,
+    pub head_bits: usize,
+}
+
+/// One op's masked sumcheck: its mask `g`'s index and shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OpMask {
+    pub poly: usize,
+    pub num_vars: usize,
+    pub degree: usize,
+}
+
+/// What an op's zero-knowledge step reads, for the plan: its sumcheck's
+/// shape and every tensor and committed column it reads as a masked factor.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ZkStep {
+    /// `(num_vars, degree)` of its sumcheck, if it runs one.
+    pub sumcheck: Option<(usize, usize)>,
+    pub tensors: Vec<TensorId>,
+    pub columns: Vec<usize>,
+}
+
+/// A never-committed tensor's claim mask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ClaimMaskAt {
+    pub poly: usize,
+    pub head_vars: usize,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ZkPlan {
+    /// Per activation polynomial (`None` for multiplicities).
+    pub act: Vec<Option<MaskedW>>,
+    pub input: Option<MaskedW>,
+    pub tables: Vec<ZkTable>,
+    /// Per op index.
+    pub op_masks: Vec<Option<OpMask>>,
+    /// Per tensor (never-committed ones with masked claims).
+    pub claim_masks: Vec<Option<ClaimMaskAt>>,
+    /// Index of the LogUp-GKR's first mask table.
+    pub lookup_first_poly: usize,
+    /// Every committed polynomial's variables, in order.
+    pub poly_num_vars: Vec<usize>,
+}
+
+fn unsupported(msg: String) -> ProveError {
+    ProveError::Unsupported(format!("zero-knowledge proofs: {msg}"))
+}
+
+/// `R`'s head bits for `reads` revealed evaluations of a table over
+/// `num_vars` variables (at least 2, fewer than `num_vars`).
+fn head_bits(reads: usize, num_vars: usize, what: &str) -> Result<usize, ProveError> {
+    let h = claim_mask_vars(reads).max(2);
+    if h >= num_vars {
+        return Err(unsupported(format!(
+            "{what} has 2^{num_vars} entries, too few to hide its {reads} masked evaluations (it needs more than 2^{h})"
+        )));
+    }
+    Ok(h)
+}
+
+impl ZkPlan {
+    pub fn new(
+        model: &QuantModel,
+        layout: &Layout,
+        visibility: Visibility,
+    ) -> Result<Self, ProveError> {
+        if model.batch != 1 {
+            return Err(unsupported(format!(
+                "one sample per proof for now (this statement has {})",
+                model.batch
+            )));
+        }
+        let private_input = visibility.input == super::InputVisibility::Private;
+        let tables = zk_tables(model, layout, private_input)?;
+        // The ops' steps, in proving order (backwards).
+        let masked =
+            |t: TensorId| !matches!(layout.kind(t).1, TensorKind::PublicInput) || private_input;
+        let mut steps: Vec<(usize, ZkStep)> = Vec::new();
+        for op in layout.ops.iter().rev() {
+            let i = op.index();
+            let step = op.zk_step(layout, &masked).ok_or_else(|| {
+                unsupported(format!(
+                    "op #{i} ({}) has no zero-knowledge step yet",
+                    model.ops[i].name()
+                ))
+            })?;
+            steps.push((i, step));
+        }
+        let n_act = layout.activation_num_vars.len();
+        let mut col_reads = vec![0usize; n_act];
+        let mut input_reads = 0usize;
+        let mut tensor_claims = vec![0usize; model.tensors.len()];
+        for (_, step) in &steps {
+            col_reads_of(&step.columns, &mut col_reads);
+            for &t in &step.tensors {
+                match layout.kind(t) {
+                    (_, TensorKind::Committed { poly }) => col_reads[poly] += 1,
+                    (r, TensorKind::Virtual) => tensor_claims[r] += 1,
+                    (_, TensorKind::PublicInput) => input_reads += usize::from(private_input),
+                    (_, TensorKind::Alias(_)) => unreachable!("resolved"),
+                }
+            }
+        }
+        for t in &tables {
+            for g in &t.groups {
+                for c in g.members.iter().flatten().filter(|c| c.scale != F::ZERO) {
+                    match c.source {
+                        Source::Act(p) => col_reads[p] += g.reads_per_column(),
+                        Source::Input => input_reads += g.reads_per_column(),
+                        Source::Zero => {}
+                    }
+                }
+            }
+        }
+        let multiplicity: Vec<bool> = {
+            let mut m = vec![false; n_act];
+            for t in &layout.tables {
+                m[t.multiplicity_poly] = true;
+            }
+            m
+        };
+        let mut poly_num_vars = Vec::new();
+        let mut push = |n: usize| {
+            poly_num_vars.push(n);
+            poly_num_vars.len() - 1
+        };
+        let mut act = Vec::with_capacity(n_act);
+        for p in 0..n_act {
+            if multiplicity[p] {
+                act.push(None);
+                continue;
+            }
+            let n = layout.activation_num_vars[p];
+            let h = head_bits(col_reads[p], n, &format!("committed column {p}"))?;
+            act.push(Some(MaskedW {
+                poly: push(n + 1),
+                num_vars: n,
+                head_bits: h,
+            }));
+        }
+        let input = if private_input {
+            let n = layout.num_vars(model.input);
+            let h = head_bits(input_reads, n, "the private input")?;
+            Some(MaskedW {
+                poly: push(n + 1),
+                num_vars: n,
+                head_bits: h,
+            })
+        } else {
+            None
+        };
+        let tables: Vec<ZkTable> = tables
+            .into_iter()
+            .map(|mut t| {
+                let rows = table_for(model, &t.key).len();
+                t.multiplicity_poly = push(tree_depth(rows) + 1);
+                t
+            })
+            .collect();
+        // In op order (the prover commits them so).
+        let mut op_masks = vec![None; model.ops.len()];
+        for (i, step) in steps.iter().rev() {
+            if let Some((n, d)) = step.sumcheck {
+                op_masks[*i] = Some(OpMask {
+                    poly: push(table_num_vars(n, d)),
+                    num_vars: n,
+                    degree: d,
+                });
+            }
+        }
+        let mut claim_masks = vec![None; model.tensors.len()];
+        for (t, &claims) in tensor_claims.iter().enumerate() {
+            if claims == 0 {
+                continue;
+            }
+            let head_vars = claim_mask_vars(claims);
+            if head_vars >= layout.num_vars(t) {
+                return Err(unsupported(format!(
+                    "tensor '{}' has too few entries to hide its {claims} masked claims",
+                    model.tensors[t].name
+                )));
+            }
+            claim_masks[t] = Some(ClaimMaskAt {
+                poly: push(head_vars + 1),
+                head_vars,
+            });
+        }
+        let lookup_first_poly = poly_num_vars.len();
+        if !tables.is_empty() {
+            let lens = table_shapes(model, &tables);
+            let shapes: Vec<(usize, &[usize])> =
+                lens.iter().map(|(t, w)| (*t, w.as_slice())).collect();
+            // The LogUp masks' sizes depend on the shapes only: the values
+            // drawn here are never used.
+            let masks = LookupMasks::random(&shapes, &mut StdRng::seed_from_u64(0));
+            poly_num_vars.extend(masks.tables().iter().map(|t| num_vars_for(t.len())));
+        }
+        Ok(Self {
+            act,
+            input,
+            tables,
+            op_masks,
+            claim_masks,
+            lookup_first_poly,
+            poly_num_vars,
+        })
+    }
+
+    /// `(table rows, tree lengths)` per table, as the LogUp proof sees them.
+    pub fn lookup_shapes(&self, model: &QuantModel) -> Vec<(usize, Vec<usize>)> {
+        table_shapes(model, &self.tables)
+    }
+
+    /// The LogUp tables, built.
+    pub fn lookup_tables(&self, model: &QuantModel) -> Vec<LookupTable> {
+        self.tables
+            .iter()
+            .map(|t| table_for(model, &t.key))
+            .collect()
+    }
+}
+
+/// A LogUp tree's depth for `len` leaves (`logup::zk`: at least 3).
+pub(crate) fn tree_depth(len: usize) -> usize {
+    num_vars_for(len).max(3)
+}
+
+fn col_reads_of(columns: &[usize], reads: &mut [usize]) {
+    for &p in columns {
+        reads[p] += 1;
+    }
+}
+
+fn table_shapes(model: &QuantModel, tables: &[ZkTable]) -> Vec<(usize, Vec<usize>)> {
+    tables
+        .iter()
+        .map(|t| {
+            let lens = t
+                .groups
+                .iter()
+                .map(|g| g.members.len() << g.num_vars)
+                .collect();
+            (table_for(model, &t.key).len(), lens)
+        })
+        .collect()
+}
+
+/// The layout's tables with every witness on its own, plus the private
+/// input's range check: `(0, x + B)` in the clamp table of `[0, 2B]`, `B`
+/// the input's bound (the no-wrap arguments assume it; a public input is
+/// checked by the verifier instead).
+fn zk_tables(
+    model: &QuantModel,
+    layout: &Layout,
+    private_input: bool,
+) -> Result<Vec<ZkTable>, ProveError> {
+    let mut tables: Vec<ZkTable> = layout
+        .tables
+        .iter()
+        .map(|t| ZkTable {
+            key: t.key.clone(),
+            groups: t
+                .groups
+                .iter()
+                .map(|g| ZkGroup {
+                    members: g
+                        .members
+                        .iter()
+                        .map(|&m| {
+                            t.witnesses[m]
+                                .iter()
+                                .map(|c| ZkColumn {
+                                    source: Source::Act(c.poly),
+                                    scale: F::from_u64(c.scale),
+                                    offset: f_from_i64(c.offset),
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                    num_vars: g.num_vars,
+                })
+                .collect(),
+            multiplicity_poly: usize::MAX,
+        })
+        .collect();
+    if private_input {
+        let bound = model.tensors[model.input].bound;
+        let key = TableKey::Clamp {
+            min: 0,
+            max: 2 * bound,
+            limb_bits: layout.limb_bits.excess,
+        };
+        let witness = vec![
+            ZkColumn {
+                source: Source::Zero,
+                scale: F::ZERO,
+                offset: F::ZERO,
+            },
+            ZkColumn {
+                source: Source::Input,
+                scale: F::ONE,
+                offset: f_from_i64(bound),
+            },
+        ];
+        let group = ZkGroup {
+            members: vec![witness],
+            num_vars: layout.num_vars(model.input),
+        };
+        match tables.iter_mut().find(|t| t.key == key) {
+            Some(t) => t.groups.push(group),
+            None => tables.push(ZkTable {
+                key,
+                groups: vec![group],
+                multiplicity_poly: usize::MAX,
+            }),
+        }
+    }
+    // A tree's leaf masks read a head variable that is not its last.
+    for t in &tables {
+        for g in &t.groups {
+            if g.num_vars + g.selector_vars() < 3 {
+                return Err(unsupported(format!(
+                    "a looked-up column of {} entries (at least 8 needed)",
+                    1usize << g.num_vars
+                )));
+            }
+        }
+    }
+    Ok(tables)
+}

@@ -1,0 +1,249 @@
+//! The zero-knowledge prover: the plain pass (`prover.rs`) with every
+//! message masked and everything committed in one hiding commitment.
+
+use rand::{CryptoRng, RngCore};
+use zkinfer_protocol::field::{random_f, F};
+use zkinfer_protocol::mle::evaluate_base;
+use zkinfer_protocol::pcs::{CommitmentScheme, HidingParams, HidingPcs, Pcs, PcsParams};
+use zkinfer_protocol::sumcheck::zk::masked_eval::{ClaimMask, EvalMask};
+use zkinfer_protocol::sumcheck::zk::MaskPolynomial;
+use zkinfer_protocol::Transcript;
+
+use super::ctx::ZkMasks;
+use super::plan::{MaskedW, ZkPlan};
+use super::{lookups, Visibility, ZkBook, ZkProverCtx};
+use crate::error::ProveError;
+use crate::keys::ProvingKey;
+use crate::proof::{LayerProof, LookupsProof, Proof, ZkParts};
+use crate::prover::{activation_witness, run_model};
+use crate::statement::start_zk_transcript;
+
+pub struct ZkProveOutput {
+    pub proof: Proof,
+    /// The quantized output the proof binds (public).
+    pub output: Vec<i64>,
+}
+
+/// Proves that the model in `pk` maps `input` (quantized) to the returned
+/// output, revealing nothing of what `visibility` keeps private. `rng`
+/// draws every mask: a CSPRNG seeded by the operating system outside
+/// tests.
+pub fn prove_zk<R: CryptoRng + RngCore>(
+    pk: &ProvingKey,
+    input: &[i64],
+    visibility: Visibility,
+    rng: &mut R,
+) -> Result<ZkProveOutput, ProveError> {
+    pk.check_commitment()?;
+    let values = run_model(pk, input)?;
+    let act_polys = activation_witness(pk, &values, &[])?;
+    prove_zk_witness(pk, input, values, act_polys, visibility, false, rng)
+}
+
+fn random_table<R: CryptoRng + RngCore>(bits: usize, rng: &mut R) -> Vec<F> {
+    (0..1usize << bits).map(|_| random_f(rng)).collect()
+}
+
+/// Proves from a given trace and committed columns (the malicious-prover
+/// tests enter here, with `forge` counting rows missing from a table on a
+/// padding row); everything after is the honest prover's code.
+pub(crate) fn prove_zk_witness<R: CryptoRng + RngCore>(
+    pk: &ProvingKey,
+    input: &[i64],
+    values: Vec<Vec<i64>>,
+    act_polys: Vec<Vec<F>>,
+    visibility: Visibility,
+    forge: bool,
+    rng: &mut R,
+) -> Result<ZkProveOutput, ProveError> {
+    prove_inner(pk, input, values, act_polys, visibility, forge, rng).map(|(out, _)| out)
+}
+
+/// [`prove_zk_witness`] (honest), with the true values of its masked reads.
+#[cfg(test)]
+pub(crate) fn prove_zk_recording<R: CryptoRng + RngCore>(
+    pk: &ProvingKey,
+    input: &[i64],
+    values: Vec<Vec<i64>>,
+    act_polys: Vec<Vec<F>>,
+    visibility: Visibility,
+    rng: &mut R,
+) -> Result<(ZkProveOutput, Vec<zkinfer_protocol::EF>), ProveError> {
+    prove_inner(pk, input, values, act_polys, visibility, false, rng)
+        .map(|(out, book)| (out, book.truths))
+}
+
+fn prove_inner<R: CryptoRng + RngCore>(
+    pk: &ProvingKey,
+    input: &[i64],
+    values: Vec<Vec<i64>>,
+    act_polys: Vec<Vec<F>>,
+    visibility: Visibility,
+    forge: bool,
+    rng: &mut R,
+) -> Result<(ZkProveOutput, ZkBook), ProveError> {
+    pk.check_commitment()?;
+    let (model, layout) = (&pk.model, &pk.layout);
+    let plan = ZkPlan::new(model, layout, visibility)?;
+    let output = values[model.output].clone();
+    let input_poly = plan
+        .input
+        .map(|_| layout.arrange(model.input, &values[model.input]));
+    // Every mask, drawn before the commitment.
+    let act_r: Vec<Option<Vec<F>>> = plan
+        .act
+        .iter()
+        .map(|w| w.map(|w| random_table(w.head_bits, rng)))
+        .collect();
+    let input_r = plan.input.map(|w| random_table(w.head_bits, rng));
+    let src = lookups::Sources {
+        act_polys: &act_polys,
+        act_r: &act_r,
+        input: input_poly.as_deref(),
+        input_r: input_r.as_deref(),
+    };
+    let data = lookups::data(&plan, model, &src, forge)?;
+    let op_g: Vec<Option<MaskPolynomial>> = plan
+        .op_masks
+        .iter()
+        .map(|m| m.map(|m| MaskPolynomial::random(m.num_vars, m.degree, rng)))
+        .collect();
+    let claim: Vec<Option<ClaimMask>> = plan
+        .claim_masks
+        .iter()
+        .map(|m| m.map(|m| ClaimMask::random(m.head_vars, rng)))
+        .collect();
+    let shapes = plan.lookup_shapes(model);
+    let lookup_masks = (!plan.tables.is_empty()).then(|| lookups::masks(&plan, &shapes, &src, rng));
+
+    // The hiding commitment, in the plan's order.
+    let w_of = |w: &MaskedW, r: &[F], v: &[F]| {
+        EvalMask::from_table(w.num_vars, r.to_vec()).committed_table(v)
+    };
+    let mut polys: Vec<Vec<F>> = Vec::with_capacity(plan.poly_num_vars.len());
+    for (p, w) in plan.act.iter().enumerate() {
+        if let Some(w) = w {
+            polys.push(w_of(
+                w,
+                act_r[p].as_deref().expect("planned"),
+                &act_polys[p],
+            ));
+        }
+    }
+    if let (Some(w), Some(r), Some(v)) = (&plan.input, &input_r, &input_poly) {
+        polys.push(w_of(w, r, v));
+    }
+    if let Some(masks) = &lookup_masks {
+        polys.extend(lookups::committed_multiplicities(&plan, masks, &data));
+    }
+    polys.extend(op_g.iter().flatten().map(MaskPolynomial::table));
+    polys.extend(claim.iter().flatten().map(|m| m.table().to_vec()));
+    if let Some(masks) = &lookup_masks {
+        polys.extend(masks.tables());
+    }
+    if polys.len() != plan.poly_num_vars.len()
+        || polys
+            .iter()
+            .zip(&plan.poly_num_vars)
+            .any(|(p, &n)| p.len() != 1 << n)
+    {
+        return Err(ProveError::Key(
+            "zero-knowledge proof: the committed tables differ from the plan".into(),
+        ));
+    }
+    let hiding = HidingPcs::with_seed(HidingParams::default(), rng.next_u64());
+    let (commitment, hiding_data) = hiding.commit(&polys)?;
+    drop(polys);
+
+    let model_id = pk.vk.model_id();
+    let public_input = plan.input.is_none().then_some(input);
+    let mut tr = start_zk_transcript(&pk.vk, &model_id, visibility, public_input, &output);
+    hiding.absorb_commitment(&commitment, &mut tr);
+
+    let mut book = ZkBook::new(model.tensors.len());
+    let (zk_lookups, lookup_members, lookup_claims) = match &lookup_masks {
+        Some(masks) => lookups::prove(&plan, &data, masks, &src, &mut tr),
+        None => (None, Vec::new(), Vec::new()),
+    };
+    book.hiding.extend(lookup_claims);
+    drop(data);
+
+    let out_padded = layout.arrange(model.output, &output);
+    tr.label(b"output-claim");
+    let r0 = tr.challenge_efs(layout.num_vars(model.output));
+    let v0 = evaluate_base(&out_padded, &r0);
+    book.route_public(&plan, layout, model.output, r0, v0);
+    let masks = ZkMasks {
+        act_r,
+        input_r,
+        op_g,
+        claim,
+    };
+    let mut ctx = ZkProverCtx {
+        pk,
+        plan: &plan,
+        masks: &masks,
+        values: &values,
+        act_polys: &act_polys,
+        book: &mut book,
+        tr: &mut tr,
+    };
+    let mut layers: Vec<LayerProof> = Vec::new();
+    for op in layout.ops.iter().rev() {
+        layers.extend(op.prove_zk(&mut ctx));
+    }
+    if book.pending.iter().any(|c| !c.is_empty()) {
+        return Err(ProveError::Key(
+            "zero-knowledge proof: a claim was left unproven".into(),
+        ));
+    }
+
+    tr.label(b"weight-opening");
+    let weight_data = pk.weight_data.as_ref().ok_or_else(|| {
+        ProveError::Key(
+            "this proving key's commitment data was consumed by an earlier proof".into(),
+        )
+    })?;
+    let copy = pk.pcs.opening_copy(weight_data);
+    let weight_opening = pk
+        .pcs
+        .open_copy(weight_data, copy, &book.weights, &mut tr)?;
+    tr.label(b"hiding-opening");
+    let opening = hiding.open_consuming(hiding_data, &book.hiding, &mut tr)?;
+    let (activation_commitment, activation_opening) = empty_activation_commitment()?;
+    let out = ZkProveOutput {
+        proof: Proof {
+            model_id,
+            activation_commitment,
+            lookups: LookupsProof::default(),
+            layers,
+            weight_opening,
+            activation_opening,
+            zk: Some(ZkParts {
+                visibility,
+                commitment,
+                lookups: zk_lookups,
+                lookup_members,
+                opening,
+            }),
+        },
+        output,
+    };
+    Ok((out, book))
+}
+
+/// A zero-knowledge proof commits nothing in the clear: the plain
+/// activation commitment and its opening are the canonical empty ones.
+pub(crate) fn empty_activation_commitment() -> Result<
+    (
+        zkinfer_protocol::pcs::Commitment,
+        zkinfer_protocol::pcs::OpeningProof,
+    ),
+    ProveError,
+> {
+    let pcs = Pcs::new(PcsParams::for_polys(&[]));
+    let (commitment, data) = pcs.commit(&[])?;
+    let mut scratch = Transcript::new(b"zkinfer-empty-commitment");
+    let opening = pcs.open_consuming(data, &[], &mut scratch)?;
+    Ok((commitment, opening))
+}

@@ -1,0 +1,294 @@
+//! Zero-knowledge proofs end to end: completeness in both input modes, the
+//! statement's visibility enforced, every sent value tampered, the
+//! malicious prover's forged witnesses, and no unmasked evaluation in a
+//! proof.
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use zkinfer_model::ir::QuantModel;
+use zkinfer_protocol::field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField64, F};
+use zkinfer_protocol::{VerifyError, EF};
+
+use super::*;
+use crate::keys::ProvingKey;
+use crate::malicious::{committed_columns, forged_witness, sweep_edits, virtual_trace_edits};
+use crate::proof::{LayerProof, Proof};
+use crate::{setup, synthetic};
+
+/// An MLP whose every committed column is large enough to hide its reads.
+fn mlp() -> (ProvingKey, Vec<i64>) {
+    model_key(synthetic::mlp(&[40, 32, 16], 5), 6)
+}
+
+fn model_key(model: QuantModel, seed: u64) -> (ProvingKey, Vec<i64>) {
+    let n = model.tensors[model.input].len();
+    let pk = setup(model, None).expect("setup");
+    (pk, synthetic::input(n, seed))
+}
+
+fn rng(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed)
+}
+
+#[test]
+fn a_private_input_proof_verifies_without_the_input() {
+    let (pk, x) = mlp();
+    let out = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(1)).expect("proves");
+    assert_eq!(out.output, crate::prove(&pk, &x).unwrap().output);
+    let proof = Proof::from_bytes(&out.proof.to_bytes()).expect("decodes");
+    assert_eq!(proof, out.proof);
+    let v = verify_zk(&pk.vk, None, &out.output, &proof).expect("verifies");
+    assert_eq!(v.output_int, out.output);
+    assert!(v.security_bits >= crate::TARGET_BITS, "{}", v.security_bits);
+    // The statement's visibility is the proof's: no input is read.
+    assert!(matches!(
+        verify_zk(&pk.vk, Some(&x), &out.output, &proof),
+        Err(VerifyError::Statement(_))
+    ));
+    assert!(crate::verify(&pk.vk, &x, &out.output, &proof).is_err());
+    // Another output is rejected.
+    let mut y = out.output.clone();
+    y[3] += 1;
+    assert!(verify_zk(&pk.vk, None, &y, &proof).is_err());
+    // Claiming the proof hides nothing is rejected (the transcript binds it).
+    let mut public = proof.clone();
+    public.zk.as_mut().unwrap().visibility = Visibility::PUBLIC;
+    assert!(verify_zk(&pk.vk, Some(&x), &out.output, &public).is_err());
+}
+
+#[test]
+fn a_public_input_proof_checks_the_input() {
+    let (pk, x) = mlp();
+    let out = prove_zk(&pk, &x, Visibility::PUBLIC, &mut rng(2)).expect("proves");
+    crate::verify(&pk.vk, &x, &out.output, &out.proof).expect("verifies");
+    let mut other = x.clone();
+    other[0] += 1;
+    assert!(crate::verify(&pk.vk, &other, &out.output, &out.proof).is_err());
+    assert!(matches!(
+        verify_zk(&pk.vk, None, &out.output, &out.proof),
+        Err(VerifyError::Statement(_))
+    ));
+}
+
+/// Every sent field element of every zero-knowledge step, changed, is
+/// rejected; so are the lookups' member values and flipped bytes in the
+/// zero-knowledge sections.
+#[test]
+fn every_changed_message_is_rejected() {
+    let (pk, x) = mlp();
+    let out = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(3)).expect("proves");
+    let y = &out.output;
+    let rejects = |p: &Proof| verify_zk(&pk.vk, None, y, p).is_err();
+    let bump = |v: &mut EF| *v += EF::ONE;
+    let mut checked = 0;
+    for l in 0..out.proof.layers.len() {
+        let LayerProof::Zk {
+            public,
+            sumcheck,
+            final_evals,
+            r_values,
+        } = &out.proof.layers[l]
+        else {
+            panic!("a zero-knowledge proof has only zero-knowledge steps");
+        };
+        let counts = [
+            public.len(),
+            final_evals.len(),
+            r_values.len(),
+            sumcheck.mask_evals.len(),
+            1,
+        ];
+        for (what, &n) in counts.iter().enumerate() {
+            for k in 0..n {
+                let mut p = out.proof.clone();
+                let LayerProof::Zk {
+                    public,
+                    sumcheck,
+                    final_evals,
+                    r_values,
+                } = &mut p.layers[l]
+                else {
+                    unreachable!()
+                };
+                match what {
+                    0 => bump(&mut public[k]),
+                    1 => bump(&mut final_evals[k]),
+                    2 => bump(&mut r_values[k]),
+                    3 => bump(&mut sumcheck.mask_evals[k]),
+                    _ => bump(&mut sumcheck.mask_sum),
+                }
+                assert!(rejects(&p), "layer {l}, part {what}, value {k}");
+                checked += 1;
+            }
+        }
+    }
+    let zk = out.proof.zk.as_ref().unwrap();
+    for t in 0..zk.lookup_members.len() {
+        for g in 0..zk.lookup_members[t].len() {
+            for m in 0..zk.lookup_members[t][g].len() {
+                for c in 0..zk.lookup_members[t][g][m].len() {
+                    let mut p = out.proof.clone();
+                    bump(&mut p.zk.as_mut().unwrap().lookup_members[t][g][m][c]);
+                    assert!(rejects(&p), "member value {t}/{g}/{m}/{c}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "{checked}");
+    let bytes = out.proof.to_bytes();
+    let sections = Proof::section_ranges(&bytes).unwrap();
+    for (name, range) in sections
+        .iter()
+        .filter(|(n, _)| n.contains("zero") || n.contains("hiding"))
+    {
+        let len = range.len();
+        for k in [0, len / 3, len / 2, len - 1] {
+            let mut b = bytes.clone();
+            b[range.start + k] ^= 1;
+            if let Ok(p) = Proof::from_bytes(&b) {
+                assert!(rejects(&p), "{name}: byte {k} flipped");
+            }
+        }
+    }
+}
+
+/// The acceptance's leak check: none of the honest unmasked evaluations at
+/// the transcript's points (every masked read's true value) appears in the
+/// proof, and fresh masks change every masked value sent.
+#[test]
+fn no_unmasked_evaluation_appears_in_a_proof() {
+    let (pk, x) = mlp();
+    let (truths, bytes) = prove_recording(&pk, &x, 4);
+    assert!(truths.len() >= 6, "{} masked reads", truths.len());
+    // A column of zeros (an excess limb where nothing clamps) evaluates to 0
+    // anywhere: zero bytes are in every encoding, and the value is no secret.
+    for t in truths.iter().filter(|t| **t != EF::ZERO) {
+        let coeffs: &[F] = t.as_basis_coefficients_slice();
+        let enc: Vec<u8> = coeffs
+            .iter()
+            .flat_map(|c| c.as_canonical_u64().to_le_bytes())
+            .collect();
+        assert!(
+            !bytes.windows(enc.len()).any(|w| w == enc.as_slice()),
+            "an unmasked evaluation is in the proof"
+        );
+    }
+    let a = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(5)).unwrap();
+    let b = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(6)).unwrap();
+    for (la, lb) in a.proof.layers.iter().zip(&b.proof.layers) {
+        let (
+            LayerProof::Zk {
+                final_evals: fa, ..
+            },
+            LayerProof::Zk {
+                final_evals: fb, ..
+            },
+        ) = (la, lb)
+        else {
+            unreachable!()
+        };
+        assert!(fa.iter().zip(fb).all(|(u, v)| u != v));
+    }
+}
+
+/// A proof's bytes and the true values of its masked reads.
+fn prove_recording(pk: &ProvingKey, x: &[i64], seed: u64) -> (Vec<EF>, Vec<u8>) {
+    let values = crate::prover::run_model(pk, x).unwrap();
+    let act = crate::prover::activation_witness(pk, &values, &[]).unwrap();
+    let (out, truths) = prover::prove_zk_recording(
+        pk,
+        x,
+        values,
+        act,
+        Visibility::PRIVATE_INPUT,
+        &mut rng(seed),
+    )
+    .unwrap();
+    (truths, out.proof.to_bytes())
+}
+
+/// The malicious prover in zero-knowledge mode: every committed column
+/// edited at real and padding positions, every uncommitted op output lied
+/// about, the honest zero-knowledge prover run to the end — all rejected;
+/// and a private input outside its bound.
+#[test]
+fn every_forged_witness_value_is_rejected() {
+    let (pk, x) = mlp();
+    let mut rejected = 0;
+    let mut check = |what: &str, edits: Vec<crate::malicious::Edit>| {
+        let mut built = 0;
+        for edit in edits {
+            let Ok(crate::prover::Witness {
+                values,
+                act_polys: act,
+            }) = forged_witness(&pk, &x, edit)
+            else {
+                continue;
+            };
+            let y = values[pk.model.output].clone();
+            let Ok(out) = prover::prove_zk_witness(
+                &pk,
+                &x,
+                values,
+                act,
+                Visibility::PRIVATE_INPUT,
+                true,
+                &mut rng(7),
+            ) else {
+                continue;
+            };
+            assert!(
+                verify_zk(&pk.vk, None, &y, &out.proof).is_err(),
+                "{what}: the forged statement {edit:?} was accepted"
+            );
+            built += 1;
+        }
+        assert!(built > 0, "{what}: no forgery could be built");
+        rejected += built;
+    };
+    for col in committed_columns(&pk)
+        .into_iter()
+        .filter(|c| c.op.is_some())
+    {
+        check(&col.role, sweep_edits(&pk, &x, &col));
+    }
+    for (op, edit) in virtual_trace_edits(&pk, &x) {
+        check(&format!("op #{op} output"), vec![edit]);
+    }
+    assert!(rejected > 30, "{rejected}");
+
+    // A private input beyond its bound: the range lookup refuses it.
+    let bound = pk.model.tensors[pk.model.input].bound;
+    let mut far = x.clone();
+    far[1] = bound + 1;
+    let mut values = crate::prover::run_model(&pk, &x).unwrap();
+    values[pk.model.input] = far.clone();
+    zkinfer_model::eval::evaluate_from(&pk.model, &mut values, 0).unwrap();
+    let act = crate::prover::activation_witness(&pk, &values, &[]).unwrap();
+    let y = values[pk.model.output].clone();
+    let out = prover::prove_zk_witness(
+        &pk,
+        &far,
+        values,
+        act,
+        Visibility::PRIVATE_INPUT,
+        true,
+        &mut rng(8),
+    )
+    .expect("the forged proof is built");
+    assert!(matches!(
+        verify_zk(&pk.vk, None, &y, &out.proof),
+        Err(VerifyError::Lookup(_))
+    ));
+}
+
+#[test]
+fn unsupported_models_are_refused_by_name() {
+    // Three outputs: too few entries to hide their masked reads.
+    let (pk, x) = model_key(synthetic::mlp(&[7, 5, 3], 11), 1);
+    let err = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(9))
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("zero-knowledge"), "{err}");
+}

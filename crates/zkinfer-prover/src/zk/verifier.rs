@@ -1,0 +1,160 @@
+//! The zero-knowledge verifier: replays [`super::prove_zk`]'s transcript
+//! and checks every masked step, the lookups, and both openings.
+
+use zkinfer_protocol::mle::evaluate_base;
+use zkinfer_protocol::pcs::{CommitmentScheme, HidingParams, HidingPcs, Pcs};
+use zkinfer_protocol::VerifyError;
+
+use super::plan::ZkPlan;
+use super::prover::empty_activation_commitment;
+use super::{lookups, InputVisibility, ZkBook, ZkVerifierCtx};
+use crate::keys::{hex, VerifyingKey};
+use crate::layout::Layout;
+use crate::ops::LayerProofs;
+use crate::proof::Proof;
+use crate::statement::start_zk_transcript;
+use crate::verifier::{check_statement, dequantize_output, VerifiedOutput};
+
+fn malformed(msg: impl Into<String>) -> VerifyError {
+    VerifyError::Malformed(msg.into())
+}
+
+/// Accepts iff the zero-knowledge `proof` shows that the model of `vk`
+/// maps an input — `input` when the proof's input is public, a hidden one
+/// (within the input's bound) when it is private, `input` then `None` — to
+/// `output`.
+pub fn verify_zk(
+    vk: &VerifyingKey,
+    input: Option<&[i64]>,
+    output: &[i64],
+    proof: &Proof,
+) -> Result<VerifiedOutput, VerifyError> {
+    let zk = proof
+        .zk
+        .as_ref()
+        .ok_or_else(|| malformed("not a zero-knowledge proof"))?;
+    match (zk.visibility.input, input) {
+        (InputVisibility::Public, None) => {
+            return Err(VerifyError::Statement(
+                "this proof's input is public: verifying it needs the input".into(),
+            ))
+        }
+        (InputVisibility::Private, Some(_)) => {
+            return Err(VerifyError::Statement(
+                "this proof's input is private: the verifier does not read an input".into(),
+            ))
+        }
+        _ => {}
+    }
+    let model = &vk.structure;
+    let layout = Layout::new(model).map_err(|e| malformed(format!("verifying key: {e}")))?;
+    vk.check_commitment(&layout)
+        .map_err(|e| malformed(format!("verifying key: {e}")))?;
+    let model_id = vk.model_id();
+    if proof.model_id != model_id {
+        return Err(malformed(format!(
+            "the proof is for model {}, the verifying key is for model {}",
+            hex(&proof.model_id),
+            vk.model_id_hex()
+        )));
+    }
+    let plan = ZkPlan::new(model, &layout, zk.visibility)
+        .map_err(|e| VerifyError::Statement(e.to_string()))?;
+    let security_bits = crate::security::zk_total_bits(vk, &layout, &plan);
+    if security_bits < crate::keys::TARGET_BITS {
+        return Err(VerifyError::Statement(format!(
+            "a proof of this statement computes {security_bits:.1} bits of soundness, below the {} bits zkinfer requires",
+            crate::keys::TARGET_BITS
+        )));
+    }
+    check_statement(vk, input, output)?;
+    let (empty_commitment, empty_opening) =
+        empty_activation_commitment().map_err(|e| malformed(e.to_string()))?;
+    if proof.activation_commitment != empty_commitment
+        || proof.activation_opening != empty_opening
+        || proof.lookups != Default::default()
+    {
+        return Err(malformed(
+            "a zero-knowledge proof commits nothing in the clear",
+        ));
+    }
+    if zk.commitment.poly_num_vars != plan.poly_num_vars {
+        return Err(malformed("the hiding commitment has the wrong layout"));
+    }
+    if vk.weight_commitment.poly_num_vars != layout.weight_num_vars {
+        return Err(malformed(
+            "verifying key: the weight commitment does not match the model",
+        ));
+    }
+    let hiding = HidingPcs::new(HidingParams::default());
+    let mut tr = start_zk_transcript(vk, &model_id, zk.visibility, input, output);
+    hiding.absorb_commitment(&zk.commitment, &mut tr);
+
+    let mut book = ZkBook::new(model.tensors.len());
+    let lookup_claims = lookups::verify(
+        &plan,
+        model,
+        zk.lookups.as_ref(),
+        &zk.lookup_members,
+        &mut tr,
+    )?;
+    book.hiding.extend(lookup_claims);
+
+    let out_padded = layout.arrange(model.output, output);
+    tr.label(b"output-claim");
+    let r0 = tr.challenge_efs(layout.num_vars(model.output));
+    let v0 = evaluate_base(&out_padded, &r0);
+    book.route_public(&plan, &layout, model.output, r0, v0);
+
+    let mut layers = LayerProofs(proof.layers.iter());
+    let mut ctx = ZkVerifierCtx {
+        layout: &layout,
+        plan: &plan,
+        book: &mut book,
+        tr: &mut tr,
+    };
+    for op in layout.ops.iter().rev() {
+        op.verify_zk(&mut ctx, &mut layers)?;
+    }
+    if layers.0.next().is_some() {
+        return Err(malformed("extra layer proofs after the input"));
+    }
+    if let Some(input) = input {
+        let input_padded = layout.arrange(model.input, input);
+        for (point, value) in &book.public_input {
+            if evaluate_base(&input_padded, point) != *value {
+                return Err(VerifyError::Sumcheck(
+                    "the proof's claim on the input does not match the given input".into(),
+                ));
+            }
+        }
+    } else if !book.public_input.is_empty() {
+        return Err(malformed("a claim on a private input left in the clear"));
+    }
+    if book.pending.iter().any(|c| !c.is_empty()) {
+        return Err(malformed("a claim was left unchecked"));
+    }
+    let n_weight_polys = vk.weight_commitment.poly_num_vars.len();
+    if book.weights.iter().any(|c| c.poly >= n_weight_polys) {
+        return Err(malformed("weight claims exceed the weight commitment"));
+    }
+    tr.label(b"weight-opening");
+    Pcs::new(vk.pcs_params.clone())
+        .verify(
+            &vk.weight_commitment,
+            &book.weights,
+            &proof.weight_opening,
+            &mut tr,
+        )
+        .map_err(|e| VerifyError::Opening(format!("weights: {e}")))?;
+    tr.label(b"hiding-opening");
+    hiding
+        .verify(&zk.commitment, &book.hiding, &zk.opening, &mut tr)
+        .map_err(|e| VerifyError::Opening(format!("hiding commitment: {e}")))?;
+    Ok(VerifiedOutput {
+        model_id: proof.model_id,
+        security_bits,
+        output_int: output.to_vec(),
+        output: dequantize_output(vk, output),
+    })
+}
