@@ -8,6 +8,7 @@ use clap::Args;
 use serde_json::json;
 use zkinfer_model::QuantModel;
 use zkinfer_prover::proof::Proof;
+use zkinfer_prover::zk::{InputVisibility, Visibility};
 use zkinfer_prover::{
     api, generation, prove, setup, setup_with_mode, verify, CommitmentMode, ProvingKey,
     VerifyingKey,
@@ -67,6 +68,11 @@ pub struct ProveArgs {
     /// write the generated text too.
     #[arg(long, requires = "generate")]
     pub vocab: Option<PathBuf>,
+    /// Zero knowledge: the input stays private — committed and range-checked
+    /// inside the proof, every message masked; `verify` then takes no
+    /// `--input`. The weights stay public-committed, the output public.
+    #[arg(long, conflicts_with_all = ["accuracy", "generate"])]
+    pub private_input: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -78,9 +84,10 @@ pub struct VerifyArgs {
     pub vk: PathBuf,
     #[arg(long)]
     pub proof: PathBuf,
-    /// The public input (same file the prover used).
+    /// The public input (same file the prover used); none for a proof whose
+    /// input is private (`prove --private-input`).
     #[arg(long, alias = "inputs")]
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
     /// The claimed output (JSON written by `prove`).
     #[arg(long = "output")]
     pub output: PathBuf,
@@ -162,7 +169,12 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
         );
     }
     let mut progress = progress_printer(a.json);
-    let proven = api::prove_float(pk, &x, &mut progress)?;
+    let proven = if a.private_input {
+        progress("proving in zero knowledge (private input)");
+        api::prove_float_zk(pk, &x, Visibility::PRIVATE_INPUT)?
+    } else {
+        api::prove_float(pk, &x, &mut progress)?
+    };
     let bytes = proven.proof.to_bytes();
     std::fs::write(&a.proof, &bytes).with_context(|| format!("writing {}", a.proof.display()))?;
     if let Some(p) = &a.output_json {
@@ -181,6 +193,11 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
                    "layers_by_module_s": crate::bench_cmd::phase_json(&proven.timings.layer_modules)})
         );
     } else {
+        if a.private_input {
+            println!(
+                "input      private (committed and range-checked in the proof; zero knowledge)"
+            );
+        }
         println!("output     {}", preview(&proven.output.output));
         println!("proof      {} bytes -> {}", bytes.len(), a.proof.display());
         println!("prove      {prove_s:.3} s (key load {load_s:.3} s)");
@@ -240,23 +257,37 @@ fn run_prove_generation(a: ProveArgs) -> Result<()> {
 
 pub fn run_verify(a: VerifyArgs) -> Result<()> {
     let vk = VerifyingKey::load(&a.vk)?;
+    let input_path = || {
+        a.input
+            .as_ref()
+            .context("--input is needed: this proof's input is public")
+    };
     if let Some(labels) = &a.labels {
-        let x = api::read_statement_input(&a.input, &vk.structure)?;
+        let x = api::read_statement_input(input_path()?, &vk.structure)?;
         return crate::accuracy_cmds::verify(&a, &vk, &x, labels);
     }
     let file = api::OutputFile::read(&a.output)?;
     let bytes =
         std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;
+    let proof = Proof::from_bytes(&bytes);
+    let private_input = matches!(&proof, Ok(p) if p.zk.as_ref().is_some_and(|z| z.visibility.input == InputVisibility::Private));
+    if private_input && a.input.is_some() {
+        bail!("this proof's input is private: the verifier does not read one (verify without --input)");
+    }
     let t = Instant::now();
     let result = if file.generation.is_some() {
         // The input is the prompt; the context comes from the record, checked.
-        let prompt = generation::read_prompt(&a.input)?;
-        Proof::from_bytes(&bytes)
+        let prompt = generation::read_prompt(input_path()?)?;
+        proof
             .map_err(api::Error::from)
             .and_then(|p| generation::verify(&vk, &prompt, &file, &p))
+    } else if private_input {
+        proof
+            .map_err(api::Error::from)
+            .and_then(|p| api::verify_float_zk(&vk, None, &file, &p))
     } else {
-        let x = api::read_statement_input(&a.input, &vk.structure)?;
-        Proof::from_bytes(&bytes)
+        let x = api::read_statement_input(input_path()?, &vk.structure)?;
+        proof
             .map_err(api::Error::from)
             .and_then(|p| api::verify_float(&vk, &x, &file, &p))
     };
@@ -283,6 +314,9 @@ pub fn run_verify(a: VerifyArgs) -> Result<()> {
                     vk.model_id_hex(),
                     v.security_bits
                 );
+                if private_input {
+                    println!("input      private: never read (zero-knowledge proof; the weights and the output are public)");
+                }
                 if let Some(g) = &file.generation {
                     println!(
                         "generation {} ids after a prompt of {}, each the argmax of the proven logits: {:?}{}",

@@ -14,6 +14,7 @@ use crate::keys::{setup_with_mode, CommitmentMode, ProvingKey, VerifyingKey};
 use crate::proof::Proof;
 use crate::prover::{prove_consuming, ProveTimings};
 use crate::verifier::{dequantize_output, verify, VerifiedOutput};
+use crate::zk::Visibility;
 use crate::ProveError;
 
 /// Everything the facade can fail with.
@@ -140,6 +141,54 @@ pub fn prove_float(pk: ProvingKey, x: &[f64], progress: &mut dyn FnMut(&str)) ->
         output: OutputFile::new(&vk, out.output),
         timings: out.timings,
     })
+}
+
+/// A zero-knowledge proof of the model on a float input, hiding what
+/// `visibility` makes private (`zk/`); masks drawn from the operating
+/// system's generator. A model whose tensors are too small to hide their
+/// reads proves copies of its input ([`crate::zk::prove_zk_copies`]).
+pub fn prove_float_zk(pk: ProvingKey, x: &[f64], visibility: Visibility) -> Result<Proven> {
+    use rand::SeedableRng;
+    let samples = samples_in(&pk.model, x.len());
+    let pk = pk.for_batch(samples)?;
+    let q = quantize_input(&pk.model, x)?;
+    let vk = pk.vk.clone();
+    let clock = std::time::Instant::now();
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let out = crate::zk::prove_zk_copies(pk, &q, visibility, &mut rng)?;
+    let timings = ProveTimings {
+        zero_knowledge: clock.elapsed(),
+        ..ProveTimings::default()
+    };
+    Ok(Proven {
+        proof: out.proof,
+        output: OutputFile::new(&vk, out.output),
+        timings,
+    })
+}
+
+/// Verifies a zero-knowledge proof of `output`: on the float input `x` when
+/// the proof's input is public, on no input (`None`) when it is private;
+/// and that the file's values and model id are exactly the verified ones.
+pub fn verify_float_zk(
+    vk: &VerifyingKey,
+    x: Option<&[f64]>,
+    output: &OutputFile,
+    proof: &Proof,
+) -> Result<VerifiedOutput> {
+    let per = vk.structure.tensors[vk.structure.output].len().max(1);
+    let batch = (output.output_int.len() / per).max(1);
+    let other;
+    let vk = if batch == vk.structure.batch || !vk.structure.dynamic_batch {
+        vk
+    } else {
+        other = vk.for_batch(batch)?;
+        &other
+    };
+    let q = x.map(|x| quantize_input(&vk.structure, x)).transpose()?;
+    let verified = crate::zk::verify_zk(vk, q.as_deref(), &output.output_int, proof)?;
+    output.check(vk, &verified)?;
+    Ok(verified)
 }
 
 /// Verifies a proof of `output` on a float input: the proof, and that the

@@ -63,6 +63,10 @@ pub struct ZkParts {
     /// Per table, per tree, per member, per column: the member's committed
     /// `W` at the tree's leaf point (masked values).
     pub lookup_members: Vec<Vec<Vec<Vec<EF>>>>,
+    /// The statement is this many copies of the stated samples (a model
+    /// whose tensors are too small to hide their reads proves copies of its
+    /// input; the output is the copies' shared output).
+    pub copies: usize,
     pub opening: HidingOpening,
 }
 
@@ -73,6 +77,7 @@ struct ZkHeader {
     commitment: HidingCommitment,
     lookups: Option<ZkLookupProof>,
     lookup_members: Vec<Vec<Vec<Vec<EF>>>>,
+    copies: usize,
 }
 
 /// Every table's lookups: one LogUp-GKR proof per batch of tables
@@ -115,6 +120,7 @@ impl Proof {
             commitment: z.commitment.clone(),
             lookups: z.lookups.clone(),
             lookup_members: z.lookup_members.clone(),
+            copies: z.copies,
         });
         let sections: [Vec<u8>; 7] = [
             enc(&self.activation_commitment),
@@ -173,6 +179,7 @@ impl Proof {
                 commitment: h.commitment,
                 lookups: h.lookups,
                 lookup_members: h.lookup_members,
+                copies: h.copies,
                 opening: HidingOpening::from_bytes(s[6])
                     .map_err(|e| malformed(&format!("{}: {e}", SECTIONS[6])))?,
             }),

@@ -136,7 +136,7 @@ fn a_flipped_byte_in_every_section_is_rejected() {
     let f = fixture();
     let bytes = f.proof.to_bytes();
     let ranges = Proof::section_ranges(&bytes).expect("sections");
-    assert_eq!(ranges.len(), 6);
+    assert_eq!(ranges.len(), 8);
     for (name, range) in ranges {
         assert!(!range.is_empty(), "section {name} is empty");
         // Spread positions over the section, plus its first and last byte.

@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
-use zkinfer_protocol::mle::{eq_table, evaluate_base, weighted_row_sum};
+use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base, weighted_row_sum};
 use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::security::sumcheck_bits;
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
@@ -236,20 +236,31 @@ impl Dense {
         weight_evals
     }
 
-    /// The weight matrix bound at every claim's output point, combined
-    /// with `ρ`: the sumcheck's weight factor over the input index.
+    /// The zero-knowledge step's weight factor over the whole input index
+    /// `(b, j)`: `C(b, j) = Σ_k ρ_k·eq(z_b,k, b)·W(z_o,k, j)`, so that the
+    /// input is read whole (masked) at the sumcheck's point instead of
+    /// folded per claim.
     fn combined_rows(&self, bound: &[Vec<Vec<EF>>], claims: &[PointClaim], rho: &[EF]) -> Vec<EF> {
         let (out_pieces, _) = self.op_pieces();
-        let mut combined = vec![EF::ZERO; self.col_shape.padded_len()];
+        let row = self.col_shape.padded_len();
+        let mut combined = vec![EF::ZERO; row << self.batch_vars];
         for ((z, _), (parts, &r)) in claims.iter().zip(bound.iter().zip(rho)) {
-            let z_o = &z[self.batch_vars..];
+            let (z_b, z_o) = z.split_at(self.batch_vars);
+            let mut w = vec![EF::ZERO; row];
             for (p, part) in parts.iter().enumerate() {
-                let s = r * out_pieces.selector(p, z_o);
-                combined
-                    .par_iter_mut()
+                let s = out_pieces.selector(p, z_o);
+                w.par_iter_mut()
                     .zip(part.par_iter())
                     .for_each(|(a, b)| *a += s * *b);
             }
+            let eq_b = eq_table(z_b);
+            combined
+                .par_chunks_mut(row)
+                .zip(eq_b.par_iter())
+                .for_each(|(dst, &e)| {
+                    let s = r * e;
+                    dst.iter_mut().zip(&w).for_each(|(a, b)| *a += s * *b);
+                });
         }
         combined
     }
@@ -554,15 +565,17 @@ impl OpProof for Dense {
         ]
     }
 
-    /// One sample: the input is read whole at the sumcheck's point (several
-    /// samples fold it per claim, which a masked read cannot follow yet).
-    fn zk_step(&self, _: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
-        if self.batched() {
+    /// The sumcheck runs over the whole input index (samples and rows
+    /// too), so the input is one masked read. Row padding with a nonzero
+    /// input pad (its share is subtracted per claim in a plain proof) has no
+    /// zero-knowledge step yet.
+    fn zk_step(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        if !self.row_dims.is_empty() && self.input_pad != 0 {
             return None;
         }
         Some(ZkStep {
             sumcheck: Some((
-                self.col_shape.num_vars(),
+                layout.num_vars(self.input),
                 2 + usize::from(masked(self.input)),
             )),
             tensors: vec![self.input],
@@ -582,16 +595,16 @@ impl OpProof for Dense {
         let bias_p = padded_field(bias, 0);
         let bias_evals: Vec<EF> = claims
             .iter()
-            .map(|(z, _)| evaluate_base(&bias_p, z))
+            .map(|(z, _)| evaluate_base(&bias_p, &z[self.batch_vars..]))
             .collect();
         let (rho, _) = self.open_step(p.tr, &claims, &bias_evals);
         let bound: Vec<Vec<Vec<EF>>> = claims
             .iter()
-            .map(|(z, _)| self.bound_rows(weight, z))
+            .map(|(z, _)| self.bound_rows(weight, &z[self.batch_vars..]))
             .collect();
         let (terms, reads) = self.zk_terms();
         let poly = SumOfProducts {
-            num_vars: self.col_shape.num_vars(),
+            num_vars: p.pk.layout.num_vars(self.input),
             mles: vec![
                 Mle::Ext(self.combined_rows(&bound, &claims, &rho)),
                 Mle::Base(p.padded(self.input)),
@@ -607,11 +620,12 @@ impl OpProof for Dense {
             &pending,
             &rho,
         );
-        let weight_evals = self.block_evals(&bound, &run.point);
+        let r_j = &run.point[self.batch_vars..];
+        let weight_evals = self.block_evals(&bound, r_j);
         p.tr.absorb_efs(&weight_evals);
         p.book
             .weights
-            .extend(self.weight_claims(&claims, &run.point, &bias_evals, &weight_evals));
+            .extend(self.weight_claims(&claims, r_j, &bias_evals, &weight_evals));
         let mut public = bias_evals;
         public.extend(weight_evals);
         Some(LayerProof::Zk {
@@ -655,7 +669,7 @@ impl OpProof for Dense {
         let (terms, reads) = self.zk_terms();
         let check = ZkCheck {
             op: i,
-            num_vars: self.col_shape.num_vars(),
+            num_vars: v.layout.num_vars(self.input),
             terms: &terms,
             eq_point: None,
             reads: &reads,
@@ -665,15 +679,17 @@ impl OpProof for Dense {
             claimed_sum,
         };
         let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
-        // The weight factor's final value is the matrix's, recombined from
-        // its blocks at every claim's point.
+        let (r_b, r_j) = point.split_at(self.batch_vars);
+        // The weight factor's final value: the matrix recombined from its
+        // blocks at every claim's point, weighted by its samples' eq.
         let combined: EF = claims
             .iter()
             .zip(weight_evals.chunks(self.weights.num_blocks()))
             .zip(&rho)
             .map(|(((z, _), blocks), &r)| {
-                let (x, y) = self.matrix_point(z, &point);
-                r * self.weights.combine(x, y, blocks)
+                let (z_b, z_o) = z.split_at(self.batch_vars);
+                let (x, y) = self.matrix_point(z_o, r_j);
+                r * eq_eval(z_b, r_b) * self.weights.combine(x, y, blocks)
             })
             .sum();
         if combined != final_evals[0] {
@@ -684,7 +700,7 @@ impl OpProof for Dense {
         v.tr.absorb_efs(weight_evals);
         v.book
             .weights
-            .extend(self.weight_claims(&claims, &point, bias_evals, weight_evals));
+            .extend(self.weight_claims(&claims, r_j, bias_evals, weight_evals));
         Ok(())
     }
 }

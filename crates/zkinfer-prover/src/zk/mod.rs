@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use book::ZkBook;
 pub(crate) use ctx::{TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
 pub(crate) use plan::ZkStep;
-pub use prover::{prove_zk, ZkProveOutput};
+pub use prover::{copies_for, prove_zk, prove_zk_copies, ZkProveOutput};
 pub use verifier::verify_zk;
 
 /// Who sees the input.

@@ -152,12 +152,6 @@ impl ZkPlan {
         layout: &Layout,
         visibility: Visibility,
     ) -> Result<Self, ProveError> {
-        if model.batch != 1 {
-            return Err(unsupported(format!(
-                "one sample per proof for now (this statement has {})",
-                model.batch
-            )));
-        }
         let private_input = visibility.input == super::InputVisibility::Private;
         let tables = zk_tables(model, layout, private_input)?;
         // The ops' steps, in proving order (backwards).

@@ -14,9 +14,11 @@ use super::plan::{MaskedW, ZkPlan};
 use super::{lookups, Visibility, ZkBook, ZkProverCtx};
 use crate::error::ProveError;
 use crate::keys::ProvingKey;
+use crate::layout::Layout;
 use crate::proof::{LayerProof, LookupsProof, Proof, ZkParts};
 use crate::prover::{activation_witness, run_model};
 use crate::statement::start_zk_transcript;
+use zkinfer_model::ir::QuantModel;
 
 pub struct ZkProveOutput {
     pub proof: Proof,
@@ -38,6 +40,52 @@ pub fn prove_zk<R: CryptoRng + RngCore>(
     let values = run_model(pk, input)?;
     let act_polys = activation_witness(pk, &values, &[])?;
     prove_zk_witness(pk, input, values, act_polys, visibility, false, rng)
+}
+
+/// [`prove_zk`] for a model whose tensors may be too small to hide their
+/// reads: proves the fewest copies (a power of two, at most 64) of the
+/// input's samples that the plan accepts, as one statement whose output is
+/// the copies' shared output (`ZkParts::copies`). Needs a symbolic batch
+/// axis when copies are needed.
+pub fn prove_zk_copies<R: CryptoRng + RngCore>(
+    pk: ProvingKey,
+    input: &[i64],
+    visibility: Visibility,
+    rng: &mut R,
+) -> Result<ZkProveOutput, ProveError> {
+    let copies = copies_for(&pk.model, visibility)?;
+    if copies == 1 {
+        return prove_zk(&pk, input, visibility, rng);
+    }
+    let batch = pk.model.batch;
+    let big = pk.for_batch(batch * copies)?;
+    let mut out = prove_zk(&big, &input.repeat(copies), visibility, rng)?;
+    out.output.truncate(out.output.len() / copies);
+    if let Some(zk) = out.proof.zk.as_mut() {
+        zk.copies = copies;
+    }
+    Ok(out)
+}
+
+/// The fewest copies of the model's samples whose zero-knowledge plan hides
+/// every read (1 unless some tensor is too small).
+pub fn copies_for(model: &QuantModel, visibility: Visibility) -> Result<usize, ProveError> {
+    let first = ZkPlan::new(model, &Layout::new(model)?, visibility);
+    let Err(first_err) = first else {
+        return Ok(1);
+    };
+    if !model.dynamic_batch {
+        return Err(first_err);
+    }
+    for copies in [2, 4, 8, 16, 32, 64] {
+        let Ok(m) = model.with_batch(model.batch * copies) else {
+            break;
+        };
+        if ZkPlan::new(&m, &Layout::new(&m)?, visibility).is_ok() {
+            return Ok(copies);
+        }
+    }
+    Err(first_err)
 }
 
 fn random_table<R: CryptoRng + RngCore>(bits: usize, rng: &mut R) -> Vec<F> {
@@ -224,6 +272,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
                 commitment,
                 lookups: zk_lookups,
                 lookup_members,
+                copies: 1,
                 opening,
             }),
         },

@@ -292,3 +292,29 @@ fn unsupported_models_are_refused_by_name() {
         .expect("refused");
     assert!(err.to_string().contains("zero-knowledge"), "{err}");
 }
+
+/// A model too small to hide its reads proves copies of its input (symbolic
+/// batch axis): the verifier repeats the public values; another copy count
+/// is another statement.
+#[test]
+fn a_small_model_proves_copies_of_its_input() {
+    let mut model = synthetic::mlp(&[7, 5, 3], 11);
+    model.dynamic_batch = true;
+    let (pk, x) = model_key(model, 1);
+    assert_eq!(copies_for(&pk.model, Visibility::PRIVATE_INPUT).unwrap(), 4);
+    let vk = pk.vk.clone();
+    let honest = crate::prove(&pk, &x).unwrap().output;
+    let out = prove_zk_copies(pk, &x, Visibility::PRIVATE_INPUT, &mut rng(10)).expect("proves");
+    assert_eq!(out.output, honest);
+    let proof = Proof::from_bytes(&out.proof.to_bytes()).unwrap();
+    assert_eq!(proof.zk.as_ref().unwrap().copies, 4);
+    verify_zk(&vk, None, &out.output, &proof).expect("verifies");
+    let mut y = out.output.clone();
+    y[0] += 1;
+    assert!(verify_zk(&vk, None, &y, &proof).is_err());
+    for copies in [1, 2, 8, 3] {
+        let mut p = proof.clone();
+        p.zk.as_mut().unwrap().copies = copies;
+        assert!(verify_zk(&vk, None, &out.output, &p).is_err(), "{copies}");
+    }
+}

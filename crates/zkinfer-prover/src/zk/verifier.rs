@@ -46,6 +46,33 @@ pub fn verify_zk(
         }
         _ => {}
     }
+    // A statement of copies: the key for them, the public values repeated.
+    let copies = zk.copies;
+    if !(1..=64).contains(&copies) || !copies.is_power_of_two() {
+        return Err(malformed("copies must be a power of two up to 64"));
+    }
+    if copies > 1 {
+        let big = vk
+            .for_batch(vk.structure.batch * copies)
+            .map_err(|e| VerifyError::Statement(e.to_string()))?;
+        let input = input.map(|x| x.repeat(copies));
+        let verified = verify_statement(&big, input.as_deref(), &output.repeat(copies), proof)?;
+        return Ok(VerifiedOutput {
+            output_int: output.to_vec(),
+            output: dequantize_output(vk, output),
+            ..verified
+        });
+    }
+    verify_statement(vk, input, output, proof)
+}
+
+fn verify_statement(
+    vk: &VerifyingKey,
+    input: Option<&[i64]>,
+    output: &[i64],
+    proof: &Proof,
+) -> Result<VerifiedOutput, VerifyError> {
+    let zk = proof.zk.as_ref().expect("checked by verify_zk");
     let model = &vk.structure;
     let layout = Layout::new(model).map_err(|e| malformed(format!("verifying key: {e}")))?;
     vk.check_commitment(&layout)
