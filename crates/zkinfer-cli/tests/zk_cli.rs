@@ -1,0 +1,83 @@
+//! Zero-knowledge proofs through the real binary: `prove --private-input`,
+//! `verify` without the input, and what it refuses.
+
+mod cli_common;
+
+use std::path::Path;
+use std::process::Output;
+
+use cli_common::{fixture, s, stderr, tmpdir, zkinfer};
+
+fn verify(d: &Path, input: Option<&str>, out: &Path, proof: &Path) -> Output {
+    let (vk, proof, out) = (s(&d.join("keys/model.vk")), s(proof), s(out));
+    let mut args = vec![
+        "verify", "--vk", &vk, "--proof", &proof, "--output", &out, "--json",
+    ];
+    if let Some(x) = input {
+        args.extend(["--input", x]);
+    }
+    zkinfer(&args)
+}
+
+#[test]
+fn a_private_input_is_never_read_by_the_verifier() {
+    let d = tmpdir("zk-private-input");
+    let zkm = s(&d.join("m.zkm"));
+    let input = fixture("demo_input.json");
+    let o = zkinfer(&[
+        "compile",
+        &fixture("demo_mlp.onnx"),
+        "--calibration",
+        &input,
+        "-o",
+        &zkm,
+    ]);
+    assert!(o.status.success(), "compile: {}", stderr(&o));
+    let o = zkinfer(&["setup", &zkm, "-o", &s(&d.join("keys"))]);
+    assert!(o.status.success(), "setup: {}", stderr(&o));
+    let (proof, out) = (d.join("p.zkp"), d.join("out.json"));
+    let o = zkinfer(&[
+        "prove",
+        "--pk",
+        &s(&d.join("keys/model.pk")),
+        "--input",
+        &input,
+        "-o",
+        &s(&proof),
+        "--output",
+        &s(&out),
+        "--private-input",
+    ]);
+    assert!(o.status.success(), "prove: {}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("private"));
+
+    let o = verify(&d, None, &out, &proof);
+    assert!(o.status.success(), "verify: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    assert!(v["security_bits"].as_f64().unwrap() >= 100.0);
+
+    // Handing the verifier an input is refused: the statement has none.
+    let o = verify(&d, Some(&input), &out, &proof);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("private"), "{}", stderr(&o));
+
+    // Another output is rejected.
+    let mut file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let first = file["output_int"][0].as_i64().unwrap();
+    file["output_int"][0] = (first + 1).into();
+    let bad = d.join("bad.json");
+    std::fs::write(&bad, serde_json::to_vec(&file).unwrap()).unwrap();
+    let o = verify(&d, None, &bad, &proof);
+    assert!(!o.status.success());
+
+    // A flipped byte in the hiding opening (the proof's end) is rejected.
+    let mut bytes = std::fs::read(&proof).unwrap();
+    let k = bytes.len() - 100;
+    bytes[k] ^= 1;
+    let flipped = d.join("flipped.zkp");
+    std::fs::write(&flipped, bytes).unwrap();
+    let o = verify(&d, None, &out, &flipped);
+    assert!(!o.status.success());
+}
