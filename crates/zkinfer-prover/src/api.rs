@@ -153,17 +153,12 @@ pub fn prove_float_zk(pk: ProvingKey, x: &[f64], visibility: Visibility) -> Resu
     let pk = pk.for_batch(samples)?;
     let q = quantize_input(&pk.model, x)?;
     let vk = pk.vk.clone();
-    let clock = std::time::Instant::now();
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let out = crate::zk::prove_zk_copies(pk, &q, visibility, &mut rng)?;
-    let timings = ProveTimings {
-        zero_knowledge: clock.elapsed(),
-        ..ProveTimings::default()
-    };
     Ok(Proven {
         proof: out.proof,
         output: OutputFile::new(&vk, out.output),
-        timings,
+        timings: out.timings,
     })
 }
 

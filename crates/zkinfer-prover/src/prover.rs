@@ -28,9 +28,6 @@ pub struct ProveTimings {
     pub layers: Duration,
     pub weight_opening: Duration,
     pub activation_opening: Duration,
-    /// A zero-knowledge proof's whole time (its phases are not broken down
-    /// yet).
-    pub zero_knowledge: Duration,
     /// `lookups` per table kind (`lookups::table_name`: a LUT by its function).
     pub lookup_tables: PhaseTimes,
     /// `layers` per ONNX module or composite op ([`module_of`]).
@@ -82,7 +79,6 @@ impl ProveTimings {
             + self.layers
             + self.weight_opening
             + self.activation_opening
-            + self.zero_knowledge
     }
 }
 

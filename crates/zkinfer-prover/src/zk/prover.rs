@@ -16,14 +16,19 @@ use crate::error::ProveError;
 use crate::keys::ProvingKey;
 use crate::layout::Layout;
 use crate::proof::{LayerProof, LookupsProof, Proof, ZkParts};
-use crate::prover::{activation_witness, run_model};
+use crate::prover::{activation_witness, run_model, ProveTimings};
 use crate::statement::start_zk_transcript;
+use std::time::Instant;
 use zkinfer_model::ir::QuantModel;
 
 pub struct ZkProveOutput {
     pub proof: Proof,
     /// The quantized output the proof binds (public).
     pub output: Vec<i64>,
+    /// Phases as in a plain proof: `witness` draws the masks and builds the
+    /// committed tables, `commit` is the hiding commitment, and
+    /// `activation_opening` its opening.
+    pub timings: ProveTimings,
 }
 
 /// Proves that the model in `pk` maps `input` (quantized) to the returned
@@ -37,9 +42,13 @@ pub fn prove_zk<R: CryptoRng + RngCore>(
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
     pk.check_commitment()?;
+    let clock = Instant::now();
     let values = run_model(pk, input)?;
+    let inference = clock.elapsed();
     let act_polys = activation_witness(pk, &values, &[])?;
-    prove_zk_witness(pk, input, values, act_polys, visibility, false, rng)
+    let mut out = prove_zk_witness(pk, input, values, act_polys, visibility, false, rng)?;
+    out.timings.inference = inference;
+    Ok(out)
 }
 
 /// [`prove_zk`] for a model whose tensors may be too small to hide their
@@ -131,6 +140,8 @@ fn prove_inner<R: CryptoRng + RngCore>(
     rng: &mut R,
 ) -> Result<(ZkProveOutput, ZkBook), ProveError> {
     pk.check_commitment()?;
+    let mut timings = ProveTimings::default();
+    let clock = Instant::now();
     let (model, layout) = (&pk.model, &pk.layout);
     let plan = ZkPlan::new(model, layout, visibility)?;
     let output = values[model.output].clone();
@@ -199,9 +210,12 @@ fn prove_inner<R: CryptoRng + RngCore>(
             "zero-knowledge proof: the committed tables differ from the plan".into(),
         ));
     }
+    timings.witness = clock.elapsed();
+    let clock = Instant::now();
     let hiding = HidingPcs::with_seed(HidingParams::default(), rng.next_u64());
     let (commitment, hiding_data) = hiding.commit(&polys)?;
     drop(polys);
+    timings.commit = clock.elapsed();
 
     let model_id = pk.vk.model_id();
     let public_input = plan.input.is_none().then_some(input);
@@ -209,12 +223,15 @@ fn prove_inner<R: CryptoRng + RngCore>(
     hiding.absorb_commitment(&commitment, &mut tr);
 
     let mut book = ZkBook::new(model.tensors.len());
+    let clock = Instant::now();
     let (zk_lookups, lookup_members, lookup_claims) = match &lookup_masks {
         Some(masks) => lookups::prove(&plan, &data, masks, &src, &mut tr),
         None => (None, Vec::new(), Vec::new()),
     };
     book.hiding.extend(lookup_claims);
     drop(data);
+    timings.lookups = clock.elapsed();
+    let clock = Instant::now();
 
     let out_padded = layout.arrange(model.output, &output);
     tr.label(b"output-claim");
@@ -246,6 +263,8 @@ fn prove_inner<R: CryptoRng + RngCore>(
         ));
     }
 
+    timings.layers = clock.elapsed();
+    let clock = Instant::now();
     tr.label(b"weight-opening");
     let weight_data = pk.weight_data.as_ref().ok_or_else(|| {
         ProveError::Key(
@@ -256,8 +275,11 @@ fn prove_inner<R: CryptoRng + RngCore>(
     let weight_opening = pk
         .pcs
         .open_copy(weight_data, copy, &book.weights, &mut tr)?;
+    timings.weight_opening = clock.elapsed();
+    let clock = Instant::now();
     tr.label(b"hiding-opening");
     let opening = hiding.open_consuming(hiding_data, &book.hiding, &mut tr)?;
+    timings.activation_opening = clock.elapsed();
     let (activation_commitment, activation_opening) = empty_activation_commitment()?;
     let out = ZkProveOutput {
         proof: Proof {
@@ -277,6 +299,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
             }),
         },
         output,
+        timings,
     };
     Ok((out, book))
 }
