@@ -1011,7 +1011,8 @@ mod scheme;
 mod shared_mmcs;
 mod stack;
 pub use hiding::{
-    HidingCommitment, HidingData, HidingOpening, HidingOpeningCopy, HidingParams, HidingPcs,
+    hiding_reduction_bits, HidingCommitment, HidingData, HidingOpening, HidingOpeningCopy,
+    HidingParams, HidingPcs,
 };
 pub use parts::SPLIT_FROM_VARS;
 pub use scheme::{CommitmentScheme, PcsError};

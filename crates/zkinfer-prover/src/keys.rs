@@ -413,6 +413,14 @@ pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
 }
 
 impl ProvingKey {
+    /// This key laid out for zero-knowledge proofs ([`Layout::new_zk`]), as
+    /// the malicious-prover tests need it (the prover lays out its own).
+    #[cfg(test)]
+    pub(crate) fn into_zk_layout(self) -> Result<ProvingKey, ProveError> {
+        let layout = Layout::new_zk(&self.model)?;
+        Ok(ProvingKey { layout, ..self })
+    }
+
     /// The key for statements of `batch` samples (see
     /// [`VerifyingKey::for_batch`]): the same weight commitment, a new layout.
     pub fn for_batch(self, batch: usize) -> Result<ProvingKey, ProveError> {

@@ -91,6 +91,8 @@ pub struct WitnessGroup {
 /// What sits under each commitment and how ops map onto protocol pieces.
 #[derive(Clone, Debug)]
 pub struct Layout {
+    /// Laid out for a zero-knowledge proof ([`Layout::new_zk`]).
+    pub zk: bool,
     pub kinds: Vec<TensorKind>,
     /// Widths of remainder and excess limbs.
     pub limb_bits: LimbBits,
@@ -248,6 +250,19 @@ pub(crate) fn col(poly: usize) -> ColumnRef {
 
 impl Layout {
     pub fn new(model: &QuantModel) -> Result<Self, ProveError> {
+        Self::build(model, false)
+    }
+
+    /// The layout of a zero-knowledge proof: every clamp range that can be
+    /// checked in two half-width parts is (`ClampSplit`). A hiding
+    /// commitment costs by its committed size, and a direct clamp table of
+    /// a 16-bit activation range is `2^16` rows of multiplicities (doubled as
+    /// their `W`) against two `2^8`-row tables and two columns.
+    pub fn new_zk(model: &QuantModel) -> Result<Self, ProveError> {
+        Self::build(model, true)
+    }
+
+    fn build(model: &QuantModel, zk: bool) -> Result<Self, ProveError> {
         let n = model.tensors.len();
         if model.input >= n || model.output >= n {
             return Err(ProveError::Model(
@@ -291,7 +306,7 @@ impl Layout {
                 .map(|t| PaddedShape::for_logical(&t.shape).batched(model.batch))
                 .collect(),
             limb_bits,
-            clamp_splits: clamp_splits(model, limb_bits.excess),
+            clamp_splits: clamp_splits(model, limb_bits.excess, zk),
             act_nv: Vec::new(),
             weight_nv: Vec::new(),
             tables: Vec::new(),
@@ -349,6 +364,7 @@ impl Layout {
             t.multiplicity_poly = act_nv.len() - 1;
         }
         Ok(Self {
+            zk,
             kinds,
             limb_bits,
             activation_num_vars: act_nv,

@@ -311,7 +311,16 @@ pub(crate) fn activation_witness(
     values: &[Vec<i64>],
     edits: &[PaddedEdit],
 ) -> Result<Vec<Vec<F>>, ProveError> {
-    let layout: &Layout = &pk.layout;
+    activation_witness_with(&pk.layout, values, edits)
+}
+
+/// [`activation_witness`] under another layout of the same model (a
+/// zero-knowledge proof's, [`Layout::new_zk`]).
+pub(crate) fn activation_witness_with(
+    layout: &Layout,
+    values: &[Vec<i64>],
+    edits: &[PaddedEdit],
+) -> Result<Vec<Vec<F>>, ProveError> {
     let w = WitnessCtx {
         layout,
         values,

@@ -28,7 +28,7 @@
 //! commitment's.
 
 use zkinfer_protocol::pcs::{commitment_security, part_num_vars};
-use zkinfer_protocol::pcs::{HidingParams, HidingPcs, PcsParams};
+use zkinfer_protocol::pcs::{hiding_reduction_bits, HidingParams, HidingPcs, PcsParams};
 use zkinfer_protocol::security::{
     combine_bits, log2_ef_order, masked_eval_sumcheck_bits, pcs_list_size_bits, sumcheck_bits,
     zk_logup_layer_bits, zk_logup_root_bits,
@@ -271,6 +271,14 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
                 starting_log_inv_rate: hiding.starting_log_inv_rate,
                 ..PcsParams::default()
             };
+            components.push((
+                format!(
+                    "hiding claim reduction ({} claims)",
+                    n_hiding_claims(vk, layout, plan)
+                ),
+                hiding_reduction_bits(n_hiding_claims(vk, layout, plan), n - 1)
+                    - pcs_list_size_bits(&like, n),
+            ));
             pcs_list_size_bits(&like, n)
         }
         Err(_) => {
@@ -331,6 +339,13 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
         }
     }
     compose(components, &terms, w_list, h_list)
+}
+
+/// An upper bound on the claims a zero-knowledge proof leaves on its hiding
+/// commitment (the reduction's error grows with their count): per
+/// committed polynomial a generous 64.
+fn n_hiding_claims(_: &VerifyingKey, _: &Layout, plan: &ZkPlan) -> usize {
+    64 * plan.poly_num_vars.len().max(1)
 }
 
 /// [`zk_report`]'s total.

@@ -54,7 +54,9 @@ use rand::{Rng, SeedableRng};
 use rand_p3::SeedableRng as _;
 use serde::{Deserialize, Serialize};
 
-use crate::field::{EF, F};
+use crate::field::{random_f, EF, F};
+use crate::sumcheck::zk::masked_eval::EvalMask;
+use crate::sumcheck::zk::{table_num_vars, MaskPolynomial};
 use crate::transcript::{Challenger, Transcript};
 use crate::VerifyError;
 
@@ -77,7 +79,8 @@ type P3Proof = ZkWhirProof<F, EF, HidingMmcs>;
 type Root = MerkleCap<F, [u8; 32]>;
 
 /// Format version byte at the start of [`HidingOpening::to_bytes`].
-const HIDING_PROOF_VERSION: u8 = 1;
+/// 2: the claims reduced in zero knowledge before p3 (`hiding/reduce.rs`).
+const HIDING_PROOF_VERSION: u8 = 2;
 
 /// Parameters of the hiding commitment; part of what a verifier must agree
 /// on (a verifying key would state them next to the commitment).
@@ -173,7 +176,12 @@ impl HidingCommitment {
 pub struct HidingData {
     commitment: HidingCommitment,
     params: HidingParams,
+    /// The stacked table `T` (the committed polynomials and the claim
+    /// reduction's mask `g`), `R_T` and `g` (`hiding/reduce.rs`).
     stack: Stack,
+    table: Vec<F>,
+    r_t: Vec<F>,
+    g: MaskPolynomial,
     p3_data: Mutex<Option<P3Data>>,
 }
 
@@ -221,11 +229,18 @@ impl HidingOpening {
     }
 }
 
-fn decode_proof(bytes: &[u8]) -> Result<P3Proof, VerifyError> {
+/// An opening: the claim reduction and p3's proof of its few points.
+#[derive(Serialize, Deserialize)]
+struct OpeningBody {
+    reduction: reduce::ZkReduction,
+    whir: P3Proof,
+}
+
+fn decode_proof(bytes: &[u8]) -> Result<OpeningBody, VerifyError> {
     let malformed = |e: String| VerifyError::Malformed(format!("hiding opening: {e}"));
     match bytes.split_first() {
         Some((&HIDING_PROOF_VERSION, body)) => {
-            let (proof, rest): (P3Proof, &[u8]) =
+            let (proof, rest): (OpeningBody, &[u8]) =
                 postcard::take_from_bytes(body).map_err(|e| malformed(e.to_string()))?;
             if !rest.is_empty() {
                 return Err(malformed(format!("{} trailing bytes", rest.len())));
@@ -289,23 +304,46 @@ impl HidingPcs {
     /// at rate 1/2) and some sizes whose last round is small are refused by
     /// p3: padding by a variable or two costs less than a special case.
     pub fn stacked_num_vars(&self, poly_num_vars: &[usize]) -> Result<usize, PcsError> {
-        let base = Stack::new(poly_num_vars, 1)
-            .ok_or_else(|| PcsError::Size("committed size overflows".into()))?
-            .num_vars;
-        let mut last = None;
-        for n in base..=base + MAX_PADDING_VARS {
-            match self.params.config(n) {
-                Ok(_) => return Ok(n),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.expect("at least one size tried"))
+        Ok(self.stack(poly_num_vars)?.num_vars + 1)
     }
 
+    /// The stack `T` of the polynomials and the claim reduction's mask `g`
+    /// (polynomial `poly_num_vars.len()`), sized so that p3 accepts
+    /// `W_T = [T; R_T]`; `g`'s size follows `T`'s, so the two are found
+    /// together.
     fn stack(&self, poly_num_vars: &[usize]) -> Result<Stack, PcsError> {
-        let n = self.stacked_num_vars(poly_num_vars)?;
-        Stack::new(poly_num_vars, n)
-            .ok_or_else(|| PcsError::Size("committed size overflows".into()))
+        let overflow = || PcsError::Size("committed size overflows".into());
+        let mut g_vars = table_num_vars(2, reduce::DEGREE);
+        loop {
+            let mut nvs = poly_num_vars.to_vec();
+            nvs.push(g_vars);
+            let base = Stack::new(&nvs, 2).ok_or_else(overflow)?.num_vars;
+            let mut last = None;
+            let mut found = None;
+            for n in base..=base + MAX_PADDING_VARS {
+                match self.params.config(n + 1) {
+                    Ok(_) => {
+                        found = Some(n);
+                        break;
+                    }
+                    Err(e) => last = Some(e),
+                }
+            }
+            let n = match found {
+                Some(n) => n,
+                None => return Err(last.expect("at least one size tried")),
+            };
+            let need = table_num_vars(n, reduce::DEGREE);
+            if need <= g_vars {
+                return Stack::new(&nvs, n).ok_or_else(overflow);
+            }
+            g_vars = need;
+        }
+    }
+
+    /// A claim's point in `T`'s frame.
+    fn stack_point(stack: &Stack) -> impl Fn(&Claim) -> Vec<EF> + '_ {
+        |c: &Claim| stack.point(c).as_slice().to_vec()
     }
 }
 
@@ -331,11 +369,25 @@ impl CommitmentScheme for HidingPcs {
     fn commit(&self, polys: &[Vec<F>]) -> Result<(HidingCommitment, HidingData), PcsError> {
         let poly_num_vars: Vec<usize> = polys.iter().map(|p| log2_len(p.len())).collect();
         let stack = self.stack(&poly_num_vars)?;
-        let table = stack.fill(&polys.iter().map(Vec::as_slice).collect::<Vec<_>>());
-        let pcs = self.p3(stack.num_vars)?;
+        let n = stack.num_vars;
+        let (g, r_t) = {
+            let mut rng = self
+                .rng
+                .lock()
+                .map_err(|_| PcsError::Data("mask generator poisoned".into()))?;
+            let g = MaskPolynomial::random(n, reduce::DEGREE, &mut *rng);
+            let r_t: Vec<F> = (0..2).map(|_| random_f(&mut *rng)).collect();
+            (g, r_t)
+        };
+        let g_table = g.table();
+        let mut refs: Vec<&[F]> = polys.iter().map(Vec::as_slice).collect();
+        refs.push(&g_table);
+        let table = stack.fill(&refs);
+        let w = EvalMask::from_table(n, r_t.clone()).committed_table(&table);
+        let pcs = self.p3(n + 1)?;
         let mut scratch = Transcript::new(b"zkinfer-pcs-commit-scratch");
         let (root, p3_data) = pcs
-            .commit(Poly::new(table), scratch.challenger())
+            .commit(Poly::new(w), scratch.challenger())
             .map_err(|e| PcsError::Params(format!("hiding WHIR commit: {e}")))?;
         let root = match root.roots() {
             [r] => *r,
@@ -349,6 +401,9 @@ impl CommitmentScheme for HidingPcs {
             commitment: commitment.clone(),
             params: self.params.clone(),
             stack,
+            table,
+            r_t,
+            g,
             p3_data: Mutex::new(Some(p3_data)),
         };
         Ok((commitment, data))
@@ -390,21 +445,37 @@ impl CommitmentScheme for HidingPcs {
         })?;
         check_claims(&data.commitment.poly_num_vars, claims).map_err(PcsError::Claims)?;
         absorb_claims(transcript, claims);
-        let points: Vec<Point<EF>> = claims.iter().map(|c| data.stack.point(c)).collect();
-        let pcs = self.p3(data.stack.num_vars)?;
+        let stack_point = Self::stack_point(&data.stack);
+        let stack_claims: Vec<(Vec<EF>, EF)> =
+            claims.iter().map(|c| (stack_point(c), c.value)).collect();
+        let (reduction, w_points) = reduce::prove(
+            &data.table,
+            &data.r_t,
+            &data.g,
+            data.commitment.poly_num_vars.len(),
+            &stack_point,
+            &stack_claims,
+            transcript,
+        );
+        let points: Vec<Point<EF>> = w_points
+            .iter()
+            .map(|(p, _)| Point::new(p.clone()))
+            .collect();
+        let pcs = self.p3(data.stack.num_vars + 1)?;
         let root = Root::new(vec![data.commitment.root]);
         let challenger = transcript.challenger();
         pcs.observe_commitment(&root, challenger);
-        let proof = pcs
+        let whir = pcs
             .open(p3_data, points, challenger)
             .map_err(|e| PcsError::Opening(format!("hiding WHIR opening: {e}")))?;
         debug_assert!(
-            proof.evals.iter().zip(claims).all(|(e, c)| *e == c.value),
-            "a claimed value is not the committed polynomial's evaluation"
+            whir.evals.iter().zip(&w_points).all(|(e, (_, v))| e == v),
+            "a reduced claim is not the committed polynomial's evaluation"
         );
         let mut bytes = vec![HIDING_PROOF_VERSION];
         bytes.extend(
-            postcard::to_allocvec(&proof).expect("serializing a hiding WHIR proof cannot fail"),
+            postcard::to_allocvec(&OpeningBody { reduction, whir })
+                .expect("serializing a hiding opening cannot fail"),
         );
         Ok(HidingOpening { bytes })
     }
@@ -431,25 +502,43 @@ impl CommitmentScheme for HidingPcs {
         let stack = self
             .stack(&commitment.poly_num_vars)
             .map_err(|e| fail(e.to_string()))?;
-        let pcs = self.p3(stack.num_vars).map_err(|e| fail(e.to_string()))?;
+        let pcs = self
+            .p3(stack.num_vars + 1)
+            .map_err(|e| fail(e.to_string()))?;
         let proof = decode_proof(&opening.bytes)?;
-        if proof.evals.len() != claims.len() {
+        absorb_claims(transcript, claims);
+        let stack_point = Self::stack_point(&stack);
+        let stack_claims: Vec<(Vec<EF>, EF)> =
+            claims.iter().map(|c| (stack_point(c), c.value)).collect();
+        let w_points = reduce::verify(
+            stack.num_vars,
+            commitment.poly_num_vars.len(),
+            &stack_point,
+            &stack_claims,
+            &proof.reduction,
+            transcript,
+        )?;
+        if proof.whir.evals.len() != w_points.len() {
             return Err(fail(format!(
-                "{} opened values for {} claims",
-                proof.evals.len(),
-                claims.len()
+                "{} opened values for {} reduced claims",
+                proof.whir.evals.len(),
+                w_points.len()
             )));
         }
-        if let Some(i) = (0..claims.len()).find(|&i| proof.evals[i] != claims[i].value) {
-            return Err(fail(format!("claim {i}: the opened value is another")));
+        if let Some(i) = (0..w_points.len()).find(|&i| proof.whir.evals[i] != w_points[i].1) {
+            return Err(fail(format!(
+                "reduced claim {i}: the opened value is another"
+            )));
         }
-        absorb_claims(transcript, claims);
-        let points: Vec<Point<EF>> = claims.iter().map(|c| stack.point(c)).collect();
+        let points: Vec<Point<EF>> = w_points.into_iter().map(|(p, _)| Point::new(p)).collect();
         let root = Root::new(vec![commitment.root]);
-        pcs.verify(&root, &proof, transcript.challenger(), points)
+        pcs.verify(&root, &proof.whir, transcript.challenger(), points)
             .map_err(|e| fail(format!("hiding WHIR: {e}")))
     }
 }
 
+mod reduce;
 #[cfg(test)]
 mod tests;
+
+pub use reduce::reduction_bits as hiding_reduction_bits;

@@ -53,7 +53,7 @@ fn start(tr: &mut Transcript, num_vars: usize, claims: &[StackClaim]) -> (Vec<EF
 
 /// `W = Σ_j ρ^j eq(z_j, ·)`, built slot by slot: a claim's point starts with
 /// its slot's Boolean coordinates, so its `eq` table is zero outside the slot.
-fn weights(num_vars: usize, claims: &[StackClaim], powers: &[EF]) -> Vec<EF> {
+pub(super) fn weights(num_vars: usize, claims: &[StackClaim], powers: &[EF]) -> Vec<EF> {
     let mut w = vec![EF::ZERO; 1 << num_vars];
     // Each claim's slot: its leading Boolean coordinates (at least its
     // polynomial's slot bits); aligned slots are nested or disjoint.

@@ -604,7 +604,7 @@ impl OpProof for Dense {
             .collect();
         let (terms, reads) = self.zk_terms();
         let poly = SumOfProducts {
-            num_vars: p.pk.layout.num_vars(self.input),
+            num_vars: p.layout.num_vars(self.input),
             mles: vec![
                 Mle::Ext(self.combined_rows(&bound, &claims, &rho)),
                 Mle::Base(p.padded(self.input)),

@@ -127,8 +127,9 @@ pub(crate) type ClampChoice = (i64, i64, Option<(u32, u32)>);
 /// Per distinct clamp range `(min, max)` of the model's requants: whether it
 /// is checked split ([`ClampSplit`]: `Some((hi_bits, lo_bits))`) or directly
 /// against a clamp table — whichever costs fewer lookup rows and committed
-/// columns. Only ranges exactly `2^k` wide can be split.
-pub(crate) fn clamp_splits(model: &QuantModel, exc_bits: u32) -> Vec<ClampChoice> {
+/// columns (`always`: every range that can be, for a zero-knowledge layout).
+/// Only ranges exactly `2^k` wide can be split.
+pub(crate) fn clamp_splits(model: &QuantModel, exc_bits: u32, always: bool) -> Vec<ClampChoice> {
     let n_excess = EXCESS_BITS.div_ceil(exc_bits) as u128;
     let mut ranges: Vec<(i64, i64, u128)> = Vec::new();
     for op in &model.ops {
@@ -174,7 +175,11 @@ pub(crate) fn clamp_splits(model: &QuantModel, exc_bits: u32) -> Vec<ClampChoice
         .iter()
         .map(|&(min, max, _)| {
             let width = width_of(min, max);
-            (min, max, halves(width).filter(|_| split_pays(width)))
+            (
+                min,
+                max,
+                halves(width).filter(|_| always || split_pays(width)),
+            )
         })
         .collect()
 }
@@ -659,7 +664,7 @@ impl OpProof for Requant {
     }
 
     fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
-        let layout = &p.pk.layout;
+        let layout = p.layout;
         let (tau, gamma) = self.zk_challenges(p.tr, layout);
         let (terms, _, reads) = self.zk_relation(gamma);
         let mut mles = vec![Mle::Base(p.padded(self.input))];

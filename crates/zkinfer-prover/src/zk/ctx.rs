@@ -128,6 +128,9 @@ pub(crate) struct ZkRun {
 
 pub(crate) struct ZkProverCtx<'a> {
     pub pk: &'a ProvingKey,
+    /// The zero-knowledge layout ([`Layout::new_zk`]), not necessarily the
+    /// key's.
+    pub layout: &'a Layout,
     pub plan: &'a ZkPlan,
     pub masks: &'a ZkMasks,
     pub values: &'a [Vec<i64>],
@@ -139,7 +142,7 @@ pub(crate) struct ZkProverCtx<'a> {
 impl ZkProverCtx<'_> {
     /// Tensor `t`'s polynomial, as [`crate::ops::ProverCtx::padded`].
     pub fn padded(&self, t: TensorId) -> Vec<F> {
-        let layout = &self.pk.layout;
+        let layout = self.layout;
         match layout.kind(t) {
             (_, TensorKind::Committed { poly }) => self.act_polys[poly].clone(),
             _ => layout.arrange(t, &self.values[t]),
@@ -147,7 +150,7 @@ impl ZkProverCtx<'_> {
     }
 
     pub fn take_claims(&mut self, t: TensorId) -> Vec<ZkPending> {
-        self.book.take_pending(&self.pk.layout, t)
+        self.book.take_pending(self.layout, t)
     }
 
     /// Op `op`'s masked sumcheck of `poly` (times `eq(eq_point, ·)`), whose
@@ -164,7 +167,7 @@ impl ZkProverCtx<'_> {
         claims: &[ZkPending],
         coeffs: &[EF],
     ) -> ZkRun {
-        let (plan, layout, masks) = (self.plan, &self.pk.layout, self.masks);
+        let (plan, layout, masks) = (self.plan, self.layout, self.masks);
         let n = poly.num_vars;
         let eval_masks: Vec<EvalMask> = reads
             .iter()

@@ -16,7 +16,7 @@ use crate::error::ProveError;
 use crate::keys::ProvingKey;
 use crate::layout::Layout;
 use crate::proof::{LayerProof, LookupsProof, Proof, ZkParts};
-use crate::prover::{activation_witness, run_model, ProveTimings};
+use crate::prover::{activation_witness_with, run_model, ProveTimings};
 use crate::statement::start_zk_transcript;
 use std::time::Instant;
 use zkinfer_model::ir::QuantModel;
@@ -45,8 +45,15 @@ pub fn prove_zk<R: CryptoRng + RngCore>(
     let clock = Instant::now();
     let values = run_model(pk, input)?;
     let inference = clock.elapsed();
-    let act_polys = activation_witness(pk, &values, &[])?;
-    let mut out = prove_zk_witness(pk, input, values, act_polys, visibility, false, rng)?;
+    let own;
+    let layout = if pk.layout.zk {
+        &pk.layout
+    } else {
+        own = Layout::new_zk(&pk.model)?;
+        &own
+    };
+    let act_polys = activation_witness_with(layout, &values, &[])?;
+    let mut out = prove_inner(pk, layout, input, values, act_polys, visibility, false, rng)?.0;
     out.timings.inference = inference;
     Ok(out)
 }
@@ -79,7 +86,7 @@ pub fn prove_zk_copies<R: CryptoRng + RngCore>(
 /// The fewest copies of the model's samples whose zero-knowledge plan hides
 /// every read (1 unless some tensor is too small).
 pub fn copies_for(model: &QuantModel, visibility: Visibility) -> Result<usize, ProveError> {
-    let first = ZkPlan::new(model, &Layout::new(model)?, visibility);
+    let first = ZkPlan::new(model, &Layout::new_zk(model)?, visibility);
     let Err(first_err) = first else {
         return Ok(1);
     };
@@ -90,7 +97,7 @@ pub fn copies_for(model: &QuantModel, visibility: Visibility) -> Result<usize, P
         let Ok(m) = model.with_batch(model.batch * copies) else {
             break;
         };
-        if ZkPlan::new(&m, &Layout::new(&m)?, visibility).is_ok() {
+        if ZkPlan::new(&m, &Layout::new_zk(&m)?, visibility).is_ok() {
             return Ok(copies);
         }
     }
@@ -101,9 +108,11 @@ fn random_table<R: CryptoRng + RngCore>(bits: usize, rng: &mut R) -> Vec<F> {
     (0..1usize << bits).map(|_| random_f(rng)).collect()
 }
 
-/// Proves from a given trace and committed columns (the malicious-prover
+/// Proves from a given trace and committed columns, laid out by the key's
+/// own layout, which must be a zero-knowledge one (the malicious-prover
 /// tests enter here, with `forge` counting rows missing from a table on a
 /// padding row); everything after is the honest prover's code.
+#[cfg(test)]
 pub(crate) fn prove_zk_witness<R: CryptoRng + RngCore>(
     pk: &ProvingKey,
     input: &[i64],
@@ -113,7 +122,11 @@ pub(crate) fn prove_zk_witness<R: CryptoRng + RngCore>(
     forge: bool,
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
-    prove_inner(pk, input, values, act_polys, visibility, forge, rng).map(|(out, _)| out)
+    assert!(pk.layout.zk, "a zero-knowledge layout");
+    prove_inner(
+        pk, &pk.layout, input, values, act_polys, visibility, forge, rng,
+    )
+    .map(|(out, _)| out)
 }
 
 /// [`prove_zk_witness`] (honest), with the true values of its masked reads.
@@ -126,12 +139,17 @@ pub(crate) fn prove_zk_recording<R: CryptoRng + RngCore>(
     visibility: Visibility,
     rng: &mut R,
 ) -> Result<(ZkProveOutput, Vec<zkinfer_protocol::EF>), ProveError> {
-    prove_inner(pk, input, values, act_polys, visibility, false, rng)
-        .map(|(out, book)| (out, book.truths))
+    assert!(pk.layout.zk, "a zero-knowledge layout");
+    prove_inner(
+        pk, &pk.layout, input, values, act_polys, visibility, false, rng,
+    )
+    .map(|(out, book)| (out, book.truths))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn prove_inner<R: CryptoRng + RngCore>(
     pk: &ProvingKey,
+    layout: &Layout,
     input: &[i64],
     values: Vec<Vec<i64>>,
     act_polys: Vec<Vec<F>>,
@@ -142,7 +160,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
     pk.check_commitment()?;
     let mut timings = ProveTimings::default();
     let clock = Instant::now();
-    let (model, layout) = (&pk.model, &pk.layout);
+    let model = &pk.model;
     let plan = ZkPlan::new(model, layout, visibility)?;
     let output = values[model.output].clone();
     let input_poly = plan
@@ -246,6 +264,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
     };
     let mut ctx = ZkProverCtx {
         pk,
+        layout,
         plan: &plan,
         masks: &masks,
         values: &values,

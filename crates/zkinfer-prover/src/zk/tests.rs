@@ -22,7 +22,10 @@ fn mlp() -> (ProvingKey, Vec<i64>) {
 
 fn model_key(model: QuantModel, seed: u64) -> (ProvingKey, Vec<i64>) {
     let n = model.tensors[model.input].len();
-    let pk = setup(model, None).expect("setup");
+    let pk = setup(model, None)
+        .expect("setup")
+        .into_zk_layout()
+        .expect("a zero-knowledge layout");
     (pk, synthetic::input(n, seed))
 }
 

@@ -74,7 +74,7 @@ fn verify_statement(
 ) -> Result<VerifiedOutput, VerifyError> {
     let zk = proof.zk.as_ref().expect("checked by verify_zk");
     let model = &vk.structure;
-    let layout = Layout::new(model).map_err(|e| malformed(format!("verifying key: {e}")))?;
+    let layout = Layout::new_zk(model).map_err(|e| malformed(format!("verifying key: {e}")))?;
     vk.check_commitment(&layout)
         .map_err(|e| malformed(format!("verifying key: {e}")))?;
     let model_id = vk.model_id();
