@@ -54,9 +54,7 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
             .collect();
         let max_acc = acc.iter().map(|v| v.abs()).max().unwrap_or(1).max(1);
         // Map the calibration maximum to ~0.78 of the range: multiplier/2^shift ≈ 100/128·half/max_acc.
-        let shift = 30u32;
-        let target = 100 * half as i128 / 128;
-        let multiplier = ((target << shift) / max_acc as i128).clamp(1, (1 << 16) - 1) as i64;
+        let (multiplier, shift) = calibrated(max_acc, 100 * half as i128 / 128);
         let (min, max) = if last {
             (-half, half - 1)
         } else {
@@ -130,10 +128,19 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
 
 /// `(multiplier, shift)` mapping `max_abs` to about 0.78 of `half`.
 fn requant_params(max_abs: i64, half: i64) -> (i64, u32) {
-    let shift = 30u32;
-    let target = 100 * half as i128 / 128;
-    let m = ((target << shift) / max_abs.max(1) as i128).clamp(1, (1 << 16) - 1) as i64;
-    (m, shift)
+    calibrated(max_abs, 100 * half as i128 / 128)
+}
+
+/// The 16-bit multiplier and shift (≤ 30) mapping `max_abs` to about
+/// `target`: the largest shift whose multiplier fits, so a small
+/// accumulator is not clamped to a multiplier that rounds it all to zero.
+fn calibrated(max_abs: i64, target: i128) -> (i64, u32) {
+    let max_abs = max_abs.max(1) as i128;
+    (0..=30u32)
+        .rev()
+        .map(|shift| ((target << shift) / max_abs, shift))
+        .find(|&(m, _)| m < 1 << 16)
+        .map_or((1, 0), |(m, shift)| (m.max(1) as i64, shift))
 }
 
 /// An MLP `[7, 6, 3]` whose hidden activations reach the second layer
@@ -478,8 +485,7 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
             .max()
             .unwrap_or(1)
             .max(1);
-        let shift = 30u32;
-        let multiplier = ((100i128 << shift) / max_acc as i128).clamp(1, (1 << 16) - 1) as i64;
+        let (multiplier, shift) = calibrated(max_acc, 100);
         let (min, max) = if last { (-128, 127) } else { (0, 127) };
         let shape = m.tensors[acc].shape.clone();
         let out = tensor(m, format!("act{}", m.ops.len()), shape, 128);

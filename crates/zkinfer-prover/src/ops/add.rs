@@ -1,15 +1,26 @@
 //! `Add` (`y = a·a_mul + b·b_mul`, elementwise): every output claim becomes
 //! one claim on each operand at the same point; the verifier checks the
 //! combination. No sumcheck, no commitment.
+//!
+//! Zero knowledge: the output claims are masked, so the relation becomes
+//! one sumcheck `Σ_x E(x)·(a_mul·a(x) + b_mul·b(x)) = Σ_k ρ_k v_k`,
+//! `E = Σ_k ρ_k eq(z_k, ·)` public, reading both operands masked at its
+//! point. The output's pad is the operands' combination, so the identity
+//! holds on the whole hypercube as in a plain proof.
 
 use zkinfer_model::ir::{QOp, TensorId};
 use zkinfer_protocol::field::f_from_i64;
 use zkinfer_protocol::mle::evaluate_base;
+use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{VerifyError, EF};
 
-use super::{ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx};
+use super::{
+    check_public_factor, hadamard, zk_message, ClaimCounter, Committed, LayerProof, LayerProofs,
+    OpProof, ProverCtx, VerifierCtx,
+};
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
+use crate::zk::{TensorRead, ZkCheck, ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 #[derive(Debug)]
 pub(crate) struct Add {
@@ -43,6 +54,23 @@ impl Add {
             a_mul,
             b_mul,
         })
+    }
+}
+
+impl Add {
+    /// The zero-knowledge sumcheck's terms: `E` (factor 0) times
+    /// `a_mul·a + b_mul·b` (factors 1 and 2, private reads).
+    fn zk_terms(&self) -> (Vec<Term>, Vec<(usize, TensorRead)>) {
+        let term = |m: i64, k: usize| Term {
+            coeff: EF::from(f_from_i64(m)),
+            factors: vec![0, k],
+        };
+        let terms = vec![term(self.a_mul, 1), term(self.b_mul, 2)];
+        let reads = vec![
+            (1, TensorRead::Tensor(self.a)),
+            (2, TensorRead::Tensor(self.b)),
+        ];
+        (terms, reads)
     }
 }
 
@@ -142,7 +170,81 @@ impl OpProof for Add {
     }
 
     fn soundness_terms(&self, _: &Layout) -> Vec<(&'static str, f64)> {
-        // The claims move to the operands at the same point: exact.
+        // The claims move to the operands at the same point: exact (the
+        // zero-knowledge sumcheck is charged by the plan's mask).
         Vec::new()
+    }
+
+    fn zk_step(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        Some(ZkStep {
+            sumcheck: Some((
+                layout.num_vars(self.output),
+                2 + usize::from(masked(self.a) || masked(self.b)),
+            )),
+            tensors: vec![self.a, self.b],
+            columns: Vec::new(),
+        })
+    }
+
+    fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
+        let pending = p.take_claims(self.output);
+        if pending.is_empty() {
+            return None;
+        }
+        let (rho, _) = hadamard::zk_open(p.tr, b"add", &pending);
+        let (terms, reads) = self.zk_terms();
+        let poly = SumOfProducts {
+            num_vars: p.layout.num_vars(self.output),
+            mles: vec![
+                Mle::Ext(hadamard::eq_combination(&hadamard::points(&pending), &rho)),
+                Mle::Base(p.padded(self.a)),
+                Mle::Base(p.padded(self.b)),
+            ],
+            terms,
+        };
+        let run = p.sumcheck(
+            self.i,
+            poly,
+            None,
+            &reads,
+            Some(self.output),
+            &pending,
+            &rho,
+        );
+        Some(LayerProof::Zk {
+            public: Vec::new(),
+            sumcheck: run.proof,
+            final_evals: run.final_evals,
+            r_values: run.r_values,
+        })
+    }
+
+    fn verify_zk(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        let i = self.i;
+        let pending = v.take_claims(self.output);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let (_, sumcheck, final_evals, r_values) = zk_message(proofs, i, "Add", 0, 3)?;
+        let (rho, claimed_sum) = hadamard::zk_open(v.tr, b"add", &pending);
+        let (terms, reads) = self.zk_terms();
+        let check = ZkCheck {
+            op: i,
+            num_vars: v.layout.num_vars(self.output),
+            terms: &terms,
+            eq_point: None,
+            reads: &reads,
+            output: Some(self.output),
+            claims: &pending,
+            coeffs: &rho,
+            claimed_sum,
+        };
+        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        let e = hadamard::eq_combination_at(&hadamard::points(&pending), &rho, &point);
+        check_public_factor(i, "Add", final_evals[0], e)
     }
 }

@@ -3,18 +3,28 @@
 //! at `(z_b, z_s)` is `x(z) + C(z_s)` — the batch weights sum to 1 and the
 //! batch padding rows are genuine samples — so the op sends `C(z_s)`, files
 //! it as a weight claim and routes `v − C(z_s)` to the input: no sumcheck.
+//!
+//! Zero knowledge: `v` is masked, so `v − C(z_s)` cannot go to the input
+//! as it is; the step sends the same `C(z_s)` and proves
+//! `Σ_x E(x)·x(x) = Σ_k ρ_k (v_k − C(z_ks))`, `E = Σ_k ρ_k eq(z_k, ·)`
+//! public, reading the input masked at the sumcheck's point.
 
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
-use zkinfer_protocol::field::{f_from_i64, F};
+use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::evaluate_base;
 use zkinfer_protocol::pcs::Claim;
+use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use super::{ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx};
+use super::{
+    batching_coefficients, check_public_factor, hadamard, zk_message, ClaimCounter, Committed,
+    LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx,
+};
 use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
+use crate::zk::{TensorRead, ZkCheck, ZkPending, ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 #[derive(Debug)]
 pub(crate) struct AddConst {
@@ -80,6 +90,51 @@ impl AddConst {
             });
             book.route(layout, self.input, z, v - c);
         }
+    }
+}
+
+impl AddConst {
+    /// The constant in one sample's padded arrangement.
+    fn constant(&self, model: &QuantModel) -> Vec<F> {
+        let QOp::AddConst { constant, .. } = &model.ops[self.i] else {
+            unreachable!("op {} is an AddConst", self.i)
+        };
+        let c: Vec<F> = constant.iter().map(|&v| f_from_i64(v)).collect();
+        self.sample.arrange(&c, F::default())
+    }
+
+    /// The zero-knowledge step's transcript before its sumcheck: absorbs
+    /// `C(z_ks)`, files them as weight claims; returns `ρ` and the claimed
+    /// sum `Σ_k ρ_k (v_k − C(z_ks))`.
+    fn zk_open(
+        &self,
+        tr: &mut Transcript,
+        book_weights: &mut Vec<Claim>,
+        claims: &[ZkPending],
+        c_evals: &[EF],
+    ) -> (Vec<EF>, EF) {
+        tr.label(b"add-const");
+        tr.absorb_efs(c_evals);
+        let rho = batching_coefficients(tr, claims.len());
+        let mut claimed = EF::ZERO;
+        for ((c, &ce), &r) in claims.iter().zip(c_evals).zip(&rho) {
+            book_weights.push(Claim {
+                poly: self.c_poly,
+                point: c.point[self.batch_vars..].to_vec(),
+                value: ce,
+            });
+            claimed += r * (c.value - ce);
+        }
+        (rho, claimed)
+    }
+
+    /// `E` (factor 0) times the input (factor 1, a private read).
+    fn zk_terms(&self) -> (Vec<Term>, Vec<(usize, TensorRead)>) {
+        let terms = vec![Term {
+            coeff: EF::ONE,
+            factors: vec![0, 1],
+        }];
+        (terms, vec![(1, TensorRead::Tensor(self.input))])
     }
 }
 
@@ -154,5 +209,83 @@ impl OpProof for AddConst {
     /// Exact: the constant's evaluations are checked by the weight opening.
     fn soundness_terms(&self, _: &Layout) -> Vec<(&'static str, f64)> {
         Vec::new()
+    }
+
+    fn zk_step(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        Some(ZkStep {
+            sumcheck: Some((
+                layout.num_vars(self.output),
+                2 + usize::from(masked(self.input)),
+            )),
+            tensors: vec![self.input],
+            columns: Vec::new(),
+        })
+    }
+
+    fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
+        let pending = p.take_claims(self.output);
+        if pending.is_empty() {
+            return None;
+        }
+        let c = self.constant(&p.pk.model);
+        let c_evals: Vec<EF> = pending
+            .iter()
+            .map(|z| evaluate_base(&c, &z.point[self.batch_vars..]))
+            .collect();
+        let (rho, _) = self.zk_open(p.tr, &mut p.book.weights, &pending, &c_evals);
+        let (terms, reads) = self.zk_terms();
+        let poly = SumOfProducts {
+            num_vars: p.layout.num_vars(self.output),
+            mles: vec![
+                Mle::Ext(hadamard::eq_combination(&hadamard::points(&pending), &rho)),
+                Mle::Base(p.padded(self.input)),
+            ],
+            terms,
+        };
+        let run = p.sumcheck(
+            self.i,
+            poly,
+            None,
+            &reads,
+            Some(self.output),
+            &pending,
+            &rho,
+        );
+        Some(LayerProof::Zk {
+            public: c_evals,
+            sumcheck: run.proof,
+            final_evals: run.final_evals,
+            r_values: run.r_values,
+        })
+    }
+
+    fn verify_zk(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        let i = self.i;
+        let pending = v.take_claims(self.output);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let (c_evals, sumcheck, final_evals, r_values) =
+            zk_message(proofs, i, "AddConst", pending.len(), 2)?;
+        let (rho, claimed_sum) = self.zk_open(v.tr, &mut v.book.weights, &pending, c_evals);
+        let (terms, reads) = self.zk_terms();
+        let check = ZkCheck {
+            op: i,
+            num_vars: v.layout.num_vars(self.output),
+            terms: &terms,
+            eq_point: None,
+            reads: &reads,
+            output: Some(self.output),
+            claims: &pending,
+            coeffs: &rho,
+            claimed_sum,
+        };
+        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        let e = hadamard::eq_combination_at(&hadamard::points(&pending), &rho, &point);
+        check_public_factor(i, "AddConst", final_evals[0], e)
     }
 }

@@ -12,8 +12,49 @@ use zkinfer_protocol::mle::{eq_eval, eq_table};
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, SumcheckProof, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use super::batching_coefficients;
+use super::{batching_coefficients, check_public_factor, zk_message, LayerProof, LayerProofs};
 use crate::claims::PointClaim;
+use crate::zk::{TensorRead, ZkCheck, ZkPending, ZkProverCtx, ZkVerifierCtx};
+use zkinfer_model::ir::TensorId;
+
+/// `E(x) = Σ_k ρ_k eq(z_k, x)` as a table: the public factor of every
+/// zero-knowledge step that turns output claims into one sumcheck (the
+/// output claims are masked, so they cannot move to the operands as they
+/// are: the operands must be read masked at a fresh point).
+pub(super) fn eq_combination(points: &[Vec<EF>], rho: &[EF]) -> Vec<EF> {
+    let mut e = eq_table(&points[0]);
+    e.iter_mut().for_each(|v| *v *= rho[0]);
+    for (z, &r) in points.iter().zip(rho).skip(1) {
+        for (acc, x) in e.iter_mut().zip(eq_table(z)) {
+            *acc += r * x;
+        }
+    }
+    e
+}
+
+/// A zero-knowledge step's opening: the op's label, `ρ` and the claimed
+/// sum `Σ_k ρ_k v_k` of the (masked) output claims, which the incoming
+/// claims' `R` values correct inside the masked sumcheck.
+pub(super) fn zk_open(tr: &mut Transcript, label: &[u8], claims: &[ZkPending]) -> (Vec<EF>, EF) {
+    tr.label(label);
+    let rho = batching_coefficients(tr, claims.len());
+    let claimed = claims.iter().zip(&rho).map(|(c, r)| *r * c.value).sum();
+    (rho, claimed)
+}
+
+/// The claims' points.
+pub(super) fn points(claims: &[ZkPending]) -> Vec<Vec<EF>> {
+    claims.iter().map(|c| c.point.clone()).collect()
+}
+
+/// [`eq_combination`] at `r` (the verifier's side).
+pub(super) fn eq_combination_at(points: &[Vec<EF>], rho: &[EF], r: &[EF]) -> EF {
+    points
+        .iter()
+        .zip(rho)
+        .map(|(z, &c)| c * eq_eval(z, r))
+        .sum()
+}
 
 /// Degree of the sumcheck: `E · u · w`.
 pub(super) const DEGREE: usize = 3;
@@ -82,4 +123,100 @@ pub(super) fn verify(
         )));
     }
     Ok(sub.point)
+}
+
+/// The zero-knowledge form: `Σ_x E(x)·u(x)·w(x) = Σ_k ρ_k v_k` with `E`
+/// (factor 0) public and `u`, `w` (factors 1, 2) as `reads` says — the
+/// claims on `output` are masked, so both factors are read at the
+/// sumcheck's point (masked when private) instead of being sent in the
+/// clear.
+pub(super) struct ZkProduct<'a> {
+    pub op: usize,
+    pub label: &'a [u8],
+    pub output: TensorId,
+    pub reads: &'a [(usize, TensorRead)],
+}
+
+fn zk_terms() -> Vec<Term> {
+    vec![Term {
+        coeff: EF::ONE,
+        factors: vec![0, 1, 2],
+    }]
+}
+
+impl ZkProduct<'_> {
+    /// The prover's step and its point (`None` without claims).
+    pub fn prove(
+        &self,
+        p: &mut ZkProverCtx,
+        u: Vec<F>,
+        w: Vec<F>,
+    ) -> Option<(LayerProof, Vec<EF>)> {
+        let pending = p.take_claims(self.output);
+        if pending.is_empty() {
+            return None;
+        }
+        let (rho, _) = zk_open(p.tr, self.label, &pending);
+        let poly = SumOfProducts {
+            num_vars: p.layout.num_vars(self.output),
+            mles: vec![
+                Mle::Ext(eq_combination(&points(&pending), &rho)),
+                Mle::Base(u),
+                Mle::Base(w),
+            ],
+            terms: zk_terms(),
+        };
+        let run = p.sumcheck(
+            self.op,
+            poly,
+            None,
+            self.reads,
+            Some(self.output),
+            &pending,
+            &rho,
+        );
+        let layer = LayerProof::Zk {
+            public: Vec::new(),
+            sumcheck: run.proof,
+            final_evals: run.final_evals,
+            r_values: run.r_values,
+        };
+        Some((layer, run.point))
+    }
+
+    /// The verifier's step: the point and the three factors' final values
+    /// (`None` without claims). `E`'s is checked here; a public `u` or `w`
+    /// is the caller's to check.
+    pub fn verify(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+        what: &str,
+    ) -> Result<Option<(Vec<EF>, [EF; 3])>, VerifyError> {
+        let pending = v.take_claims(self.output);
+        if pending.is_empty() {
+            return Ok(None);
+        }
+        let (_, sumcheck, final_evals, r_values) = zk_message(proofs, self.op, what, 0, 3)?;
+        let (rho, claimed_sum) = zk_open(v.tr, self.label, &pending);
+        let terms = zk_terms();
+        let check = ZkCheck {
+            op: self.op,
+            num_vars: v.layout.num_vars(self.output),
+            terms: &terms,
+            eq_point: None,
+            reads: self.reads,
+            output: Some(self.output),
+            claims: &pending,
+            coeffs: &rho,
+            claimed_sum,
+        };
+        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        let e = eq_combination_at(&points(&pending), &rho, &point);
+        check_public_factor(self.op, what, final_evals[0], e)?;
+        Ok(Some((
+            point,
+            [final_evals[0], final_evals[1], final_evals[2]],
+        )))
+    }
 }

@@ -243,6 +243,52 @@ impl<'a> LayerProofs<'a> {
     }
 }
 
+/// A zero-knowledge step's message for op `i` (`what`), with `public`
+/// public values and `factors` final values: `(public, rounds, final
+/// values, incoming claims' R values)`.
+pub(crate) fn zk_message<'a>(
+    proofs: &mut LayerProofs<'a>,
+    i: usize,
+    what: &str,
+    public: usize,
+    factors: usize,
+) -> Result<(&'a [EF], &'a ZkSumcheckProof, &'a [EF], &'a [EF]), VerifyError> {
+    let LayerProof::Zk {
+        public: p,
+        sumcheck,
+        final_evals,
+        r_values,
+    } = proofs.next(i, what)?
+    else {
+        return Err(VerifyError::Malformed(format!(
+            "op #{i}: expected a zero-knowledge {what} proof"
+        )));
+    };
+    if p.len() != public || final_evals.len() != factors {
+        return Err(VerifyError::Malformed(format!(
+            "op #{i} ({what}): wrong number of evaluations"
+        )));
+    }
+    Ok((p, sumcheck, final_evals, r_values))
+}
+
+/// A zero-knowledge step's public factor (an eq combination, a constant
+/// tiled over samples): its final value must be the one the verifier
+/// computes.
+pub(crate) fn check_public_factor(
+    i: usize,
+    what: &str,
+    sent: EF,
+    expected: EF,
+) -> Result<(), VerifyError> {
+    if sent != expected {
+        return Err(VerifyError::Sumcheck(format!(
+            "op #{i} ({what}): a public factor's final value is wrong"
+        )));
+    }
+    Ok(())
+}
+
 /// What a witness step reads: the trace and the committed tensors' padded
 /// arrangements (with the malicious-prover tests' edits applied).
 pub(crate) struct WitnessCtx<'a> {

@@ -7,6 +7,9 @@
 //! to one claim on each operand at its final point `r` (the verifier computes
 //! `E(r)` itself). Padding: `y`'s pad value is the product of the operands'.
 //! The requantization after it is the following `Requant` op.
+//!
+//! Zero knowledge: the same sumcheck with both operands read masked at its
+//! point ([`hadamard::ZkProduct`]; round degree 5).
 
 use zkinfer_model::ir::{QOp, TensorId};
 use zkinfer_protocol::security::sumcheck_bits;
@@ -21,6 +24,7 @@ use super::{
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
+use crate::zk::{TensorRead, ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 #[derive(Debug)]
 pub(crate) struct Mul {
@@ -38,6 +42,14 @@ impl Mul {
         same_layout(lb, i, "Mul", a, b, output)?;
         lb.pads[output] = lb.pads[a] * lb.pads[b];
         Ok(Self { i, a, b, output })
+    }
+
+    /// Both operands are private reads.
+    fn zk_reads(&self) -> [(usize, TensorRead); 2] {
+        [
+            (1, TensorRead::Tensor(self.a)),
+            (2, TensorRead::Tensor(self.b)),
+        ]
     }
 
     /// After the sumcheck at `r`: absorbs the operand evaluations and routes them.
@@ -131,5 +143,45 @@ impl OpProof for Mul {
             ),
             ("claim batching ρ", batching_bits()),
         ]
+    }
+
+    fn zk_step(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        Some(ZkStep {
+            sumcheck: Some((
+                layout.num_vars(self.output),
+                3 + usize::from(masked(self.a)) + usize::from(masked(self.b)),
+            )),
+            tensors: vec![self.a, self.b],
+            columns: Vec::new(),
+        })
+    }
+
+    fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
+        let reads = self.zk_reads();
+        let (u, w) = (p.padded(self.a), p.padded(self.b));
+        hadamard::ZkProduct {
+            op: self.i,
+            label: b"mul",
+            output: self.output,
+            reads: &reads,
+        }
+        .prove(p, u, w)
+        .map(|(layer, _)| layer)
+    }
+
+    fn verify_zk(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        let reads = self.zk_reads();
+        hadamard::ZkProduct {
+            op: self.i,
+            label: b"mul",
+            output: self.output,
+            reads: &reads,
+        }
+        .verify(v, proofs, "Mul")?;
+        Ok(())
     }
 }

@@ -11,6 +11,10 @@
 //! weight claim). Padding: `C` is 0 on every padding position of a sample,
 //! so `y` pads with 0 there; the batch padding rows repeat the last sample in
 //! `x` and `y` alike, where the product holds as on any real sample.
+//!
+//! Zero knowledge: the same sumcheck with `x` read masked at its point
+//! ([`hadamard::ZkProduct`]); `C(r_s)`, a public factor's final value, is
+//! the weight claim.
 
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
@@ -27,6 +31,7 @@ use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
+use crate::zk::{TensorRead, ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 #[derive(Debug)]
 pub(crate) struct MulConst {
@@ -86,6 +91,25 @@ impl MulConst {
         Ok(self.sample.arrange(&c, F::ZERO))
     }
 
+    /// `C` repeated over the batch rows (batch variables come first).
+    fn constant_rows(&self, model: &QuantModel) -> Vec<F> {
+        let c = self
+            .constant(model)
+            .expect("a proving key holds the full model");
+        let n = c.len() << self.batch_vars;
+        c.into_iter().cycle().take(n).collect()
+    }
+
+    /// The zero-knowledge product `E·C·x`: `x` (factor 2) is the private read.
+    fn zk_product<'a>(&self, reads: &'a [(usize, TensorRead)]) -> hadamard::ZkProduct<'a> {
+        hadamard::ZkProduct {
+            op: self.i,
+            label: b"mul-const",
+            output: self.output,
+            reads,
+        }
+    }
+
     /// After the sumcheck at `r`: absorbs `C(r_s)` and `x(r)`, files the
     /// first as a weight claim and routes the second.
     fn close_step(
@@ -126,16 +150,7 @@ impl OpProof for MulConst {
         if claims.is_empty() {
             return None;
         }
-        let c = self
-            .constant(&p.pk.model)
-            .expect("a proving key holds the full model");
-        // `C` repeated over the batch rows (batch variables come first).
-        let c_rows: Vec<F> = c
-            .iter()
-            .copied()
-            .cycle()
-            .take(c.len() << self.batch_vars)
-            .collect();
+        let c_rows = self.constant_rows(&p.pk.model);
         let (proof, point, (c_eval, x_eval)) = hadamard::prove(
             p.tr,
             b"mul-const",
@@ -196,5 +211,49 @@ impl OpProof for MulConst {
             ),
             ("claim batching ρ", batching_bits()),
         ]
+    }
+
+    fn zk_step(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        Some(ZkStep {
+            sumcheck: Some((
+                layout.num_vars(self.output),
+                3 + usize::from(masked(self.input)),
+            )),
+            tensors: vec![self.input],
+            columns: Vec::new(),
+        })
+    }
+
+    fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
+        let reads = [(2, TensorRead::Tensor(self.input))];
+        let c_rows = self.constant_rows(&p.pk.model);
+        let x = p.padded(self.input);
+        // The constant's final value is public: its weight claim.
+        let (layer, point) = self.zk_product(&reads).prove(p, c_rows, x)?;
+        let LayerProof::Zk { final_evals, .. } = &layer else {
+            unreachable!("a zero-knowledge step")
+        };
+        p.book.weights.push(Claim {
+            poly: self.c_poly,
+            point: point[self.batch_vars..].to_vec(),
+            value: final_evals[1],
+        });
+        Some(layer)
+    }
+
+    fn verify_zk(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        let reads = [(2, TensorRead::Tensor(self.input))];
+        if let Some((point, evals)) = self.zk_product(&reads).verify(v, proofs, "MulConst")? {
+            v.book.weights.push(Claim {
+                poly: self.c_poly,
+                point: point[self.batch_vars..].to_vec(),
+                value: evals[1],
+            });
+        }
+        Ok(())
     }
 }

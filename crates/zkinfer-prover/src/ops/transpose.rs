@@ -1,15 +1,28 @@
 //! `Transpose` of an image: per-axis padding makes a transpose a permutation
 //! of the polynomial's variable groups, so each output claim is a claim on
 //! the input at the point whose groups are permuted back. No proof.
+//!
+//! Zero knowledge: an output claim is masked by the output's claim mask,
+//! which the input does not share, so the step proves
+//! `Σ_x E'(x)·in(x) = Σ_k ρ_k v_k` with `E' = Σ_k ρ_k eq(π⁻¹(z_k), ·)`
+//! public (`π⁻¹` the groups permuted back), reading the input masked at
+//! the sumcheck's point. The permutation keeps every pad where it is, as
+//! in a plain proof.
 
 use zkinfer_model::ir::{QOp, TensorId};
-use zkinfer_protocol::VerifyError;
+use zkinfer_protocol::field::PrimeCharacteristicRing;
+use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
+use zkinfer_protocol::{VerifyError, EF};
 
-use super::{ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx};
+use super::{
+    check_public_factor, hadamard, zk_message, ClaimCounter, Committed, LayerProof, LayerProofs,
+    OpProof, ProverCtx, VerifierCtx,
+};
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
+use crate::zk::{TensorRead, ZkCheck, ZkPending, ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 #[derive(Debug)]
 pub(crate) struct Transpose {
@@ -57,30 +70,59 @@ impl Transpose {
         })
     }
 
-    fn route(&self, book: &mut ClaimBook, layout: &Layout) {
+    /// The input point of an output point: its axis groups permuted back
+    /// (the batch axis stays first).
+    fn source_point(&self, layout: &Layout, point: &[EF]) -> Vec<EF> {
         let shape = &layout.shapes[self.output];
-        let out_vars = shape.axis_vars();
         let batch_vars = shape.batch_vars();
-        let mut groups = Vec::with_capacity(out_vars.len());
+        let mut groups = Vec::new();
+        let mut at = batch_vars;
+        for n in shape.axis_vars() {
+            groups.push(&point[at..at + n]);
+            at += n;
+        }
+        let mut src = point[..batch_vars].to_vec();
+        for axis in 0..self.perm.len() {
+            let j = self
+                .perm
+                .iter()
+                .position(|&a| a == axis)
+                .expect("a permutation");
+            src.extend_from_slice(groups[j]);
+        }
+        src
+    }
+
+    fn route(&self, book: &mut ClaimBook, layout: &Layout) {
         for (point, value) in book.take_pending(layout, self.output) {
-            groups.clear();
-            // The batch axis stays first.
-            let mut at = batch_vars;
-            for &n in &out_vars {
-                groups.push(point[at..at + n].to_vec());
-                at += n;
-            }
-            let mut src = point[..batch_vars].to_vec();
-            for axis in 0..self.perm.len() {
-                let j = self
-                    .perm
-                    .iter()
-                    .position(|&a| a == axis)
-                    .expect("a permutation");
-                src.extend_from_slice(&groups[j]);
-            }
+            let src = self.source_point(layout, &point);
             book.route(layout, self.input, src, value);
         }
+    }
+
+    /// The zero-knowledge step's opening: `ρ`, the claimed sum and the
+    /// claims' input points.
+    fn zk_open(
+        &self,
+        tr: &mut zkinfer_protocol::Transcript,
+        layout: &Layout,
+        claims: &[ZkPending],
+    ) -> (Vec<EF>, EF, Vec<Vec<EF>>) {
+        let (rho, claimed) = hadamard::zk_open(tr, b"transpose", claims);
+        let points = claims
+            .iter()
+            .map(|c| self.source_point(layout, &c.point))
+            .collect();
+        (rho, claimed, points)
+    }
+
+    /// `E'` (factor 0) times the input (factor 1, a private read).
+    fn zk_terms(&self) -> (Vec<Term>, Vec<(usize, TensorRead)>) {
+        let terms = vec![Term {
+            coeff: EF::ONE,
+            factors: vec![0, 1],
+        }];
+        (terms, vec![(1, TensorRead::Tensor(self.input))])
     }
 }
 
@@ -105,5 +147,78 @@ impl OpProof for Transpose {
     }
     fn soundness_terms(&self, _: &Layout) -> Vec<(&'static str, f64)> {
         Vec::new()
+    }
+
+    fn zk_step(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        Some(ZkStep {
+            sumcheck: Some((
+                layout.num_vars(self.input),
+                2 + usize::from(masked(self.input)),
+            )),
+            tensors: vec![self.input],
+            columns: Vec::new(),
+        })
+    }
+
+    fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
+        let pending = p.take_claims(self.output);
+        if pending.is_empty() {
+            return None;
+        }
+        let layout = &p.layout;
+        let (rho, _, points) = self.zk_open(p.tr, layout, &pending);
+        let (terms, reads) = self.zk_terms();
+        let poly = SumOfProducts {
+            num_vars: layout.num_vars(self.input),
+            mles: vec![
+                Mle::Ext(hadamard::eq_combination(&points, &rho)),
+                Mle::Base(p.padded(self.input)),
+            ],
+            terms,
+        };
+        let run = p.sumcheck(
+            self.i,
+            poly,
+            None,
+            &reads,
+            Some(self.output),
+            &pending,
+            &rho,
+        );
+        Some(LayerProof::Zk {
+            public: Vec::new(),
+            sumcheck: run.proof,
+            final_evals: run.final_evals,
+            r_values: run.r_values,
+        })
+    }
+
+    fn verify_zk(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        let i = self.i;
+        let pending = v.take_claims(self.output);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let (_, sumcheck, final_evals, r_values) = zk_message(proofs, i, "Transpose", 0, 2)?;
+        let (rho, claimed_sum, points) = self.zk_open(v.tr, v.layout, &pending);
+        let (terms, reads) = self.zk_terms();
+        let check = ZkCheck {
+            op: i,
+            num_vars: v.layout.num_vars(self.input),
+            terms: &terms,
+            eq_point: None,
+            reads: &reads,
+            output: Some(self.output),
+            claims: &pending,
+            coeffs: &rho,
+            claimed_sum,
+        };
+        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        let e = hadamard::eq_combination_at(&points, &rho, &point);
+        check_public_factor(i, "Transpose", final_evals[0], e)
     }
 }

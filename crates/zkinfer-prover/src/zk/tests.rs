@@ -5,7 +5,7 @@
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use zkinfer_model::ir::QuantModel;
+use zkinfer_model::ir::{QOp, QuantModel, TensorId, TensorInfo};
 use zkinfer_protocol::field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField64, F};
 use zkinfer_protocol::{VerifyError, EF};
 
@@ -36,8 +36,15 @@ fn rng(seed: u64) -> StdRng {
 #[test]
 fn a_private_input_proof_verifies_without_the_input() {
     let (pk, x) = mlp();
-    let out = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(1)).expect("proves");
-    assert_eq!(out.output, crate::prove(&pk, &x).unwrap().output);
+    private_input_proof_verifies(&pk, &x);
+}
+
+/// Completeness with a private input, and the statement's visibility and
+/// output bound by the proof.
+fn private_input_proof_verifies(pk: &ProvingKey, x: &[i64]) {
+    let (pk, x) = (pk, x.to_vec());
+    let out = prove_zk(pk, &x, Visibility::PRIVATE_INPUT, &mut rng(1)).expect("proves");
+    assert_eq!(out.output, crate::prove(pk, &x).unwrap().output);
     let proof = Proof::from_bytes(&out.proof.to_bytes()).expect("decodes");
     assert_eq!(proof, out.proof);
     let v = verify_zk(&pk.vk, None, &out.output, &proof).expect("verifies");
@@ -51,7 +58,7 @@ fn a_private_input_proof_verifies_without_the_input() {
     assert!(crate::verify(&pk.vk, &x, &out.output, &proof).is_err());
     // Another output is rejected.
     let mut y = out.output.clone();
-    y[3] += 1;
+    y[out.output.len() / 2] += 1;
     assert!(verify_zk(&pk.vk, None, &y, &proof).is_err());
     // Claiming the proof hides nothing is rejected (the transcript binds it).
     let mut public = proof.clone();
@@ -62,9 +69,14 @@ fn a_private_input_proof_verifies_without_the_input() {
 #[test]
 fn a_public_input_proof_checks_the_input() {
     let (pk, x) = mlp();
-    let out = prove_zk(&pk, &x, Visibility::PUBLIC, &mut rng(2)).expect("proves");
-    crate::verify(&pk.vk, &x, &out.output, &out.proof).expect("verifies");
-    let mut other = x.clone();
+    public_input_proof_checks_the_input(&pk, &x);
+}
+
+/// Completeness with a public input, which the verifier checks.
+fn public_input_proof_checks_the_input(pk: &ProvingKey, x: &[i64]) {
+    let out = prove_zk(pk, x, Visibility::PUBLIC, &mut rng(2)).expect("proves");
+    crate::verify(&pk.vk, x, &out.output, &out.proof).expect("verifies");
+    let mut other = x.to_vec();
     other[0] += 1;
     assert!(crate::verify(&pk.vk, &other, &out.output, &out.proof).is_err());
     assert!(matches!(
@@ -79,7 +91,11 @@ fn a_public_input_proof_checks_the_input() {
 #[test]
 fn every_changed_message_is_rejected() {
     let (pk, x) = mlp();
-    let out = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(3)).expect("proves");
+    changed_messages_are_rejected(&pk, &x);
+}
+
+fn changed_messages_are_rejected(pk: &ProvingKey, x: &[i64]) {
+    let out = prove_zk(pk, x, Visibility::PRIVATE_INPUT, &mut rng(3)).expect("proves");
     let y = &out.output;
     let rejects = |p: &Proof| verify_zk(&pk.vk, None, y, p).is_err();
     let bump = |v: &mut EF| *v += EF::ONE;
@@ -162,7 +178,11 @@ fn every_changed_message_is_rejected() {
 #[test]
 fn no_unmasked_evaluation_appears_in_a_proof() {
     let (pk, x) = mlp();
-    let (truths, bytes) = prove_recording(&pk, &x, 4);
+    no_unmasked_evaluation(&pk, &x);
+}
+
+fn no_unmasked_evaluation(pk: &ProvingKey, x: &[i64]) {
+    let (truths, bytes) = prove_recording(pk, x, 4);
     assert!(truths.len() >= 6, "{} masked reads", truths.len());
     // A column of zeros (an excess limb where nothing clamps) evaluates to 0
     // anywhere: zero bytes are in every encoding, and the value is no secret.
@@ -177,8 +197,8 @@ fn no_unmasked_evaluation_appears_in_a_proof() {
             "an unmasked evaluation is in the proof"
         );
     }
-    let a = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(5)).unwrap();
-    let b = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(6)).unwrap();
+    let a = prove_zk(pk, x, Visibility::PRIVATE_INPUT, &mut rng(5)).unwrap();
+    let b = prove_zk(pk, x, Visibility::PRIVATE_INPUT, &mut rng(6)).unwrap();
     for (la, lb) in a.proof.layers.iter().zip(&b.proof.layers) {
         let (
             LayerProof::Zk {
@@ -218,6 +238,41 @@ fn prove_recording(pk: &ProvingKey, x: &[i64], seed: u64) -> (Vec<EF>, Vec<u8>) 
 #[test]
 fn every_forged_witness_value_is_rejected() {
     let (pk, x) = mlp();
+    forged_witnesses_are_rejected(&pk, &x, None);
+
+    // A private input beyond its bound: the range lookup refuses it.
+    let bound = pk.model.tensors[pk.model.input].bound;
+    let mut far = x.clone();
+    far[1] = bound + 1;
+    let mut values = crate::prover::run_model(&pk, &x).unwrap();
+    values[pk.model.input] = far.clone();
+    zkinfer_model::eval::evaluate_from(&pk.model, &mut values, 0).unwrap();
+    let act = crate::prover::activation_witness(&pk, &values, &[]).unwrap();
+    let y = values[pk.model.output].clone();
+    let out = prover::prove_zk_witness(
+        &pk,
+        &far,
+        values,
+        act,
+        Visibility::PRIVATE_INPUT,
+        true,
+        &mut rng(8),
+    )
+    .expect("the forged proof is built");
+    assert!(matches!(
+        verify_zk(&pk.vk, None, &y, &out.proof),
+        Err(VerifyError::Lookup(_))
+    ));
+}
+
+/// The malicious prover's sweep in zero-knowledge mode: every committed
+/// column edited at real and padding positions, every uncommitted op output
+/// lied about, the honest zero-knowledge prover run to the end.
+/// `focus` (an op name) limits the sweep to that op's columns and outputs:
+/// the per-op suites add one op to a model the full sweep covers.
+fn forged_witnesses_are_rejected(pk: &ProvingKey, x: &[i64], focus: Option<&str>) {
+    let (pk, x) = (pk, x.to_vec());
+    let in_focus = |op: usize| focus.is_none_or(|f| pk.model.ops[op].name() == f);
     let mut rejected = 0;
     let mut check = |what: &str, edits: Vec<crate::malicious::Edit>| {
         let mut built = 0;
@@ -252,38 +307,17 @@ fn every_forged_witness_value_is_rejected() {
     };
     for col in committed_columns(&pk)
         .into_iter()
-        .filter(|c| c.op.is_some())
+        .filter(|c| c.op.is_some_and(in_focus))
     {
         check(&col.role, sweep_edits(&pk, &x, &col));
     }
     for (op, edit) in virtual_trace_edits(&pk, &x) {
-        check(&format!("op #{op} output"), vec![edit]);
+        if in_focus(op) {
+            check(&format!("op #{op} output"), vec![edit]);
+        }
     }
-    assert!(rejected > 30, "{rejected}");
-
-    // A private input beyond its bound: the range lookup refuses it.
-    let bound = pk.model.tensors[pk.model.input].bound;
-    let mut far = x.clone();
-    far[1] = bound + 1;
-    let mut values = crate::prover::run_model(&pk, &x).unwrap();
-    values[pk.model.input] = far.clone();
-    zkinfer_model::eval::evaluate_from(&pk.model, &mut values, 0).unwrap();
-    let act = crate::prover::activation_witness(&pk, &values, &[]).unwrap();
-    let y = values[pk.model.output].clone();
-    let out = prover::prove_zk_witness(
-        &pk,
-        &far,
-        values,
-        act,
-        Visibility::PRIVATE_INPUT,
-        true,
-        &mut rng(8),
-    )
-    .expect("the forged proof is built");
-    assert!(matches!(
-        verify_zk(&pk.vk, None, &y, &out.proof),
-        Err(VerifyError::Lookup(_))
-    ));
+    let least = if focus.is_some() { 1 } else { 30 };
+    assert!(rejected >= least, "{rejected}");
 }
 
 #[test]
@@ -320,4 +354,223 @@ fn a_small_model_proves_copies_of_its_input() {
         p.zk.as_mut().unwrap().copies = copies;
         assert!(verify_zk(&vk, None, &out.output, &p).is_err(), "{copies}");
     }
+}
+
+/// Every zero-knowledge check on one model: completeness in both input
+/// modes, every changed message, no unmasked evaluation, and the malicious
+/// prover's sweep.
+fn zk_suite(pk: &ProvingKey, x: &[i64], focus: &str) {
+    // A tensor that is zero everywhere makes its consumers' evaluations
+    // public (a Dense's output would be its bias): the leak test needs
+    // every tensor to carry data.
+    let values = crate::prover::run_model(pk, x).unwrap();
+    for (info, v) in pk.model.tensors.iter().zip(&values) {
+        assert!(v.iter().any(|&a| a != 0), "`{}` is all zero", info.name);
+    }
+    private_input_proof_verifies(pk, x);
+    public_input_proof_checks_the_input(pk, x);
+    changed_messages_are_rejected(pk, x);
+    no_unmasked_evaluation(pk, x);
+    forged_witnesses_are_rejected(pk, x, Some(focus));
+}
+
+/// `mlp(&[40, 32, 16])` with ops inserted between its hidden activation
+/// and its second layer: `insert` gets the model (to add tensors) and the
+/// hidden tensor, and returns the ops and the tensor the layer then reads.
+fn mlp_with(insert: impl FnOnce(&mut QuantModel, TensorId) -> (Vec<QOp>, TensorId)) -> QuantModel {
+    let mut m = synthetic::mlp(&[40, 32, 16], 5);
+    let second = m
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| matches!(op, QOp::Dense { .. }))
+        .nth(1)
+        .map(|(i, _)| i)
+        .expect("two layers");
+    let QOp::Dense { input: hidden, .. } = m.ops[second] else {
+        unreachable!()
+    };
+    let (ops, last) = insert(&mut m, hidden);
+    if let QOp::Dense { input, .. } = &mut m.ops[second] {
+        *input = last;
+    }
+    for (k, op) in ops.into_iter().enumerate() {
+        m.ops.insert(second + k, op);
+    }
+    m
+}
+
+/// A new tensor like `like`, with its own name, shape and bound.
+fn tensor_like(
+    m: &mut QuantModel,
+    like: TensorId,
+    name: &str,
+    shape: Vec<usize>,
+    bound: i64,
+) -> TensorId {
+    let info = m.tensors[like].clone();
+    m.tensors.push(TensorInfo {
+        name: name.into(),
+        shape,
+        bound,
+        ..info
+    });
+    m.tensors.len() - 1
+}
+
+/// Seeded constants in `[-k, k]`.
+fn constants(n: usize, k: i64) -> Vec<i64> {
+    synthetic::input(n, 17)
+        .iter()
+        .map(|v| v % (2 * k + 1) - k)
+        .collect()
+}
+
+/// The gated MLP with its `Mul` replaced by `a + 2·b` (two distinct
+/// operands).
+fn add_model() -> QuantModel {
+    let mut m = synthetic::gated_mlp(40, 32, 16, 3);
+    for op in &mut m.ops {
+        if let QOp::Mul { a, b, output } = *op {
+            *op = QOp::Add {
+                a,
+                b,
+                output,
+                a_mul: 1,
+                b_mul: 2,
+            };
+        }
+    }
+    m
+}
+
+#[test]
+fn add_proves_in_zero_knowledge() {
+    let (pk, x) = model_key(add_model(), 21);
+    zk_suite(&pk, &x, "Add");
+}
+
+#[test]
+fn add_const_proves_in_zero_knowledge() {
+    let model = mlp_with(|m, h| {
+        let n = m.tensors[h].len();
+        let bound = m.tensors[h].bound + 20;
+        let t = tensor_like(m, h, "shifted", vec![n], bound);
+        let op = QOp::AddConst {
+            input: h,
+            output: t,
+            constant: constants(n, 20),
+        };
+        (vec![op], t)
+    });
+    let (pk, x) = model_key(model, 22);
+    zk_suite(&pk, &x, "AddConst");
+}
+
+#[test]
+fn mul_const_proves_in_zero_knowledge() {
+    let model = mlp_with(|m, h| {
+        let n = m.tensors[h].len();
+        // Factors in [-1, 1] keep the next layer within its declared bound.
+        let bound = m.tensors[h].bound;
+        let t = tensor_like(m, h, "scaled", vec![n], bound);
+        let op = QOp::MulConst {
+            input: h,
+            output: t,
+            constant: constants(n, 1),
+        };
+        (vec![op], t)
+    });
+    let (pk, x) = model_key(model, 23);
+    zk_suite(&pk, &x, "MulConst");
+}
+
+#[test]
+fn mul_proves_in_zero_knowledge() {
+    let (pk, x) = model_key(synthetic::gated_mlp(40, 32, 16, 4), 24);
+    zk_suite(&pk, &x, "Mul");
+}
+
+/// A Select that reorders, repeats and zero-fills the hidden activations.
+#[test]
+fn select_proves_in_zero_knowledge() {
+    let model = mlp_with(|m, h| {
+        let n = m.tensors[h].len() as i64;
+        let source: Vec<i64> = (0..n)
+            .map(|i| {
+                if i % 7 == 3 {
+                    -1
+                } else {
+                    (5 * i + 2) % n / 2 * 2
+                }
+            })
+            .collect();
+        let bound = m.tensors[h].bound;
+        let t = tensor_like(m, h, "selected", vec![n as usize], bound);
+        let op = QOp::Select {
+            input: h,
+            output: t,
+            source,
+        };
+        (vec![op], t)
+    });
+    let (pk, x) = model_key(model, 25);
+    zk_suite(&pk, &x, "Select");
+}
+
+/// The hidden activations viewed as `[4, 8]`, transposed to `[8, 4]` and
+/// flattened again.
+#[test]
+fn transpose_proves_in_zero_knowledge() {
+    let model = mlp_with(|m, h| {
+        let bound = m.tensors[h].bound;
+        let grid = tensor_like(m, h, "grid", vec![4, 8], bound);
+        let turned = tensor_like(m, h, "turned", vec![8, 4], bound);
+        let flat = tensor_like(m, h, "flat", vec![32], bound);
+        let ops = vec![
+            QOp::Reshape {
+                input: h,
+                output: grid,
+            },
+            QOp::Transpose {
+                input: grid,
+                output: turned,
+                perm: vec![1, 0],
+            },
+            QOp::Reshape {
+                input: turned,
+                output: flat,
+            },
+        ];
+        (ops, flat)
+    });
+    let (pk, x) = model_key(model, 26);
+    assert!(pk
+        .layout
+        .ops
+        .iter()
+        .any(|op| matches!(pk.model.ops[op.index()], QOp::Transpose { .. })));
+    zk_suite(&pk, &x, "Transpose");
+}
+
+/// Average pooling (`SumPool`, bottom padding) after a per-position
+/// `MulConst` on a padded `[2, 6, 6]` image: both ops read padding
+/// positions.
+#[test]
+fn sum_pool_and_padded_mul_const_prove_in_zero_knowledge() {
+    let model = synthetic::cnn(
+        [2, 6, 6],
+        &[
+            synthetic::CnnLayer::ScaleMap,
+            synthetic::CnnLayer::AvgPool {
+                kernel: [2, 2],
+                strides: [1, 1],
+                pads: [0, 0, 1, 0],
+            },
+            synthetic::CnnLayer::Dense { out: 16 },
+        ],
+        7,
+    );
+    let (pk, x) = model_key(model, 27);
+    zk_suite(&pk, &x, "SumPool");
 }

@@ -17,6 +17,10 @@
 //! (`closed_form.rs`; setup states every separable map so, `detect.rs`, and
 //! a relayout is one), else by a walk over the map's moves in
 //! `O(output + input)`.
+//!
+//! Zero knowledge: the same sumcheck, `T` a public factor and the input a
+//! masked read; the claims are masked values, which the incoming claims'
+//! `R` values correct inside the masked sumcheck.
 
 mod closed_form;
 mod detect;
@@ -34,13 +38,14 @@ use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{VerifyError, EF};
 
 use super::{
-    batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx,
+    batching_bits, batching_coefficients, check_public_factor, hadamard, zk_message, ClaimCounter,
+    Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx,
 };
 use crate::claims::PointClaim;
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
+use crate::zk::{TensorRead, ZkCheck, ZkProverCtx, ZkStep, ZkVerifierCtx};
 use closed_form::ClosedForm;
 
 #[derive(Debug)]
@@ -224,6 +229,36 @@ impl Select {
         t
     }
 
+    /// `T` over the input's whole index (prover side).
+    fn table(&self, claims: &[PointClaim], rho: &[EF]) -> Vec<EF> {
+        let sample = 1usize << self.in_sample_vars;
+        let mut table = vec![EF::ZERO; sample << self.batch_vars];
+        for ((z, _), &c) in claims.iter().zip(rho) {
+            let (z_b, z_s) = z.split_at(self.batch_vars);
+            let t = self.sample_table(z_s);
+            let eq_b = eq_table(z_b);
+            table
+                .par_chunks_mut(sample)
+                .zip(eq_b.par_iter())
+                .for_each(|(row, &e)| {
+                    let s = c * e;
+                    for (dst, &v) in row.iter_mut().zip(&t) {
+                        *dst += s * v;
+                    }
+                });
+        }
+        table
+    }
+
+    /// `T` (factor 0) times the input (factor 1, a private read).
+    fn zk_terms(&self) -> (Vec<Term>, Vec<(usize, TensorRead)>) {
+        let terms = vec![Term {
+            coeff: EF::ONE,
+            factors: vec![0, 1],
+        }];
+        (terms, vec![(1, TensorRead::Tensor(self.input))])
+    }
+
     /// `T(r)` for the batched claims (verifier side): per axis for a closed
     /// form, else by the moves.
     fn evaluate_table(&self, claims: &[PointClaim], rho: &[EF], r: &[EF]) -> EF {
@@ -305,22 +340,7 @@ impl OpProof for Select {
         }
         p.tr.label(b"select");
         let rho = batching_coefficients(p.tr, claims.len());
-        let sample = 1usize << self.in_sample_vars;
-        let mut table = vec![EF::ZERO; sample << self.batch_vars];
-        for ((z, _), &c) in claims.iter().zip(&rho) {
-            let (z_b, z_s) = z.split_at(self.batch_vars);
-            let t = self.sample_table(z_s);
-            let eq_b = eq_table(z_b);
-            table
-                .par_chunks_mut(sample)
-                .zip(eq_b.par_iter())
-                .for_each(|(row, &e)| {
-                    let s = c * e;
-                    for (dst, &v) in row.iter_mut().zip(&t) {
-                        *dst += s * v;
-                    }
-                });
-        }
+        let table = self.table(&claims, &rho);
         let sc = sumcheck::prove(
             SumOfProducts {
                 num_vars: self.batch_vars + self.in_sample_vars,
@@ -382,5 +402,79 @@ impl OpProof for Select {
             ("sumcheck", sumcheck_bits(layout.num_vars(self.input), 2)),
             ("claim batching ρ", batching_bits()),
         ]
+    }
+
+    fn zk_step(&self, _: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        Some(ZkStep {
+            sumcheck: Some((
+                self.batch_vars + self.in_sample_vars,
+                2 + usize::from(masked(self.input)),
+            )),
+            tensors: vec![self.input],
+            columns: Vec::new(),
+        })
+    }
+
+    fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
+        let pending = p.take_claims(self.output);
+        if pending.is_empty() {
+            return None;
+        }
+        let (rho, _) = hadamard::zk_open(p.tr, b"select", &pending);
+        let claims: Vec<PointClaim> = pending.iter().map(|c| (c.point.clone(), c.value)).collect();
+        let (terms, reads) = self.zk_terms();
+        let poly = SumOfProducts {
+            num_vars: self.batch_vars + self.in_sample_vars,
+            mles: vec![
+                Mle::Ext(self.table(&claims, &rho)),
+                Mle::Base(p.padded(self.input)),
+            ],
+            terms,
+        };
+        let run = p.sumcheck(
+            self.i,
+            poly,
+            None,
+            &reads,
+            Some(self.output),
+            &pending,
+            &rho,
+        );
+        Some(LayerProof::Zk {
+            public: Vec::new(),
+            sumcheck: run.proof,
+            final_evals: run.final_evals,
+            r_values: run.r_values,
+        })
+    }
+
+    fn verify_zk(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        let i = self.i;
+        let pending = v.take_claims(self.output);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let (_, sumcheck, final_evals, r_values) = zk_message(proofs, i, "Select", 0, 2)?;
+        let (rho, claimed_sum) = hadamard::zk_open(v.tr, b"select", &pending);
+        let (terms, reads) = self.zk_terms();
+        let check = ZkCheck {
+            op: i,
+            num_vars: self.batch_vars + self.in_sample_vars,
+            terms: &terms,
+            eq_point: None,
+            reads: &reads,
+            output: Some(self.output),
+            claims: &pending,
+            coeffs: &rho,
+            claimed_sum,
+        };
+        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        let claims: Vec<PointClaim> = pending.iter().map(|c| (c.point.clone(), c.value)).collect();
+        let t = self.evaluate_table(&claims, &rho, &point);
+        check_public_factor(i, "Select", final_evals[0], t)
     }
 }
