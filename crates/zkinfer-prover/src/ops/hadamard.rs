@@ -56,6 +56,10 @@ pub(super) fn eq_combination_at(points: &[Vec<EF>], rho: &[EF], r: &[EF]) -> EF 
         .sum()
 }
 
+/// A zero-knowledge product step's point and its three factors' final
+/// values.
+pub(super) type PointAndFinals = (Vec<EF>, [EF; 3]);
+
 /// Degree of the sumcheck: `E · u · w`.
 pub(super) const DEGREE: usize = 3;
 
@@ -192,7 +196,7 @@ impl ZkProduct<'_> {
         v: &mut ZkVerifierCtx,
         proofs: &mut LayerProofs,
         what: &str,
-    ) -> Result<Option<(Vec<EF>, [EF; 3])>, VerifyError> {
+    ) -> Result<Option<PointAndFinals>, VerifyError> {
         let pending = v.take_claims(self.output);
         if pending.is_empty() {
             return Ok(None);

@@ -243,16 +243,19 @@ impl<'a> LayerProofs<'a> {
     }
 }
 
+/// A zero-knowledge step's message, borrowed from the proof: `(public
+/// values, rounds, final values, incoming claims' R values)`.
+pub(crate) type ZkMessage<'a> = (&'a [EF], &'a ZkSumcheckProof, &'a [EF], &'a [EF]);
+
 /// A zero-knowledge step's message for op `i` (`what`), with `public`
-/// public values and `factors` final values: `(public, rounds, final
-/// values, incoming claims' R values)`.
+/// public values and `factors` final values.
 pub(crate) fn zk_message<'a>(
     proofs: &mut LayerProofs<'a>,
     i: usize,
     what: &str,
     public: usize,
     factors: usize,
-) -> Result<(&'a [EF], &'a ZkSumcheckProof, &'a [EF], &'a [EF]), VerifyError> {
+) -> Result<ZkMessage<'a>, VerifyError> {
     let LayerProof::Zk {
         public: p,
         sumcheck,

@@ -280,13 +280,13 @@ fn forged_witnesses_are_rejected(pk: &ProvingKey, x: &[i64], focus: Option<&str>
             let Ok(crate::prover::Witness {
                 values,
                 act_polys: act,
-            }) = forged_witness(&pk, &x, edit)
+            }) = forged_witness(pk, &x, edit)
             else {
                 continue;
             };
             let y = values[pk.model.output].clone();
             let Ok(out) = prover::prove_zk_witness(
-                &pk,
+                pk,
                 &x,
                 values,
                 act,
@@ -305,13 +305,13 @@ fn forged_witnesses_are_rejected(pk: &ProvingKey, x: &[i64], focus: Option<&str>
         assert!(built > 0, "{what}: no forgery could be built");
         rejected += built;
     };
-    for col in committed_columns(&pk)
+    for col in committed_columns(pk)
         .into_iter()
         .filter(|c| c.op.is_some_and(in_focus))
     {
-        check(&col.role, sweep_edits(&pk, &x, &col));
+        check(&col.role, sweep_edits(pk, &x, &col));
     }
-    for (op, edit) in virtual_trace_edits(&pk, &x) {
+    for (op, edit) in virtual_trace_edits(pk, &x) {
         if in_focus(op) {
             check(&format!("op #{op} output"), vec![edit]);
         }
