@@ -69,6 +69,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` that closes early ends the process quietly,
+    // as other command-line tools do, instead of a write error reported as
+    // an internal error.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of SIGPIPE before any thread
+    // starts; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     // A panic is a bug; still report it as an error with a non-zero exit, never a backtrace dump.
     std::panic::set_hook(Box::new(|info| eprintln!("error: internal error: {info}")));

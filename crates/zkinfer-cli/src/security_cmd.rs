@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use serde_json::json;
+use zkinfer_prover::zk::Visibility;
 use zkinfer_prover::VerifyingKey;
 
 #[derive(Args, Debug)]
@@ -24,7 +25,16 @@ pub fn run_security(a: SecurityArgs) -> Result<()> {
     let act = zkinfer_prover::Layout::new(&vk.structure)
         .ok()
         .map(|l| zkinfer_prover::activation_params(&vk, &l));
+    // A zero-knowledge proof with a private input adds masked sumchecks and
+    // the hiding commitment's opening: its own figure, or why it cannot be made.
+    let zk = zkinfer_prover::security::zk_security(&vk, Visibility::PRIVATE_INPUT);
     if a.json {
+        let zk_json = match &zk {
+            Ok(z) => {
+                json!({"total_bits": z.total_bits, "components": z.components.iter().map(|(n, b)| json!({"component": n, "bits": b})).collect::<Vec<_>>()})
+            }
+            Err(e) => json!({"unavailable": e.to_string()}),
+        };
         let comps: Vec<_> = r
             .components
             .iter()
@@ -32,7 +42,7 @@ pub fn run_security(a: SecurityArgs) -> Result<()> {
             .collect();
         println!(
             "{}",
-            json!({"total_bits": r.total_bits, "components": comps, "assumption": r.assumption, "mode": vk.mode.to_string(), "pcs_params": vk.pcs_params, "activation_pcs_params": act})
+            json!({"total_bits": r.total_bits, "components": comps, "assumption": r.assumption, "mode": vk.mode.to_string(), "pcs_params": vk.pcs_params, "activation_pcs_params": act, "zero_knowledge_private_input": zk_json})
         );
     } else {
         for (n, b) in &r.components {
@@ -43,6 +53,17 @@ pub fn run_security(a: SecurityArgs) -> Result<()> {
         println!("parameters: {:?}", vk.pcs_params);
         if let Some(p) = act {
             println!("activation parameters: {p:?}");
+        }
+        println!();
+        match &zk {
+            Ok(z) => {
+                println!("zero knowledge, private input (prove --private-input):");
+                for (n, b) in &z.components {
+                    println!("{b:>7.1} bits  {n}");
+                }
+                println!("{:>7.1} bits  total ({})", z.total_bits, z.assumption);
+            }
+            Err(e) => println!("zero knowledge, private input: not available ({e})"),
         }
     }
     Ok(())

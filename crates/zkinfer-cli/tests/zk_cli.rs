@@ -81,3 +81,60 @@ fn a_private_input_is_never_read_by_the_verifier() {
     let o = verify(&d, None, &out, &flipped);
     assert!(!o.status.success());
 }
+
+/// `bench --private-input` proves and verifies in zero knowledge (its bits
+/// are the zero-knowledge figure) and reports a model it cannot prove
+/// instead of failing the table; `security` prints both figures.
+#[test]
+fn bench_and_security_report_zero_knowledge() {
+    let o = zkinfer(&[
+        "bench",
+        "--models",
+        "64-32-16,lenet5",
+        "--private-input",
+        "--repeat",
+        "1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "bench: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (mlp, cnn) = (&v["models"][0], &v["models"][1]);
+    assert_eq!(mlp["zero_knowledge"], true);
+    assert!(mlp["prove_s"].as_f64().unwrap() > 0.0);
+    assert!(mlp["security_bits"].as_f64().unwrap() >= 100.0);
+    assert!(
+        cnn["error"]
+            .as_str()
+            .unwrap()
+            .contains("no zero-knowledge step"),
+        "{cnn}"
+    );
+
+    let d = tmpdir("zk-security");
+    let zkm = s(&d.join("m.zkm"));
+    let input = fixture("demo_input.json");
+    let o = zkinfer(&[
+        "compile",
+        &fixture("demo_mlp.onnx"),
+        "--calibration",
+        &input,
+        "-o",
+        &zkm,
+    ]);
+    assert!(o.status.success(), "compile: {}", stderr(&o));
+    let o = zkinfer(&["setup", &zkm, "-o", &s(&d.join("keys"))]);
+    assert!(o.status.success(), "setup: {}", stderr(&o));
+    let o = zkinfer(&["security", "--vk", &s(&d.join("keys/model.vk")), "--json"]);
+    assert!(o.status.success(), "security: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let zk = &v["zero_knowledge_private_input"];
+    assert!(zk["total_bits"].as_f64().unwrap() >= 100.0, "{zk}");
+    assert!(zk["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["component"]
+            .as_str()
+            .unwrap()
+            .starts_with("hiding opening")));
+}

@@ -348,6 +348,27 @@ fn n_hiding_claims(_: &VerifyingKey, _: &Layout, plan: &ZkPlan) -> usize {
     64 * plan.poly_num_vars.len().max(1)
 }
 
+/// The computed soundness of a zero-knowledge proof under `vk` with
+/// `visibility` (one sample, or the copies `prove --private-input` would
+/// prove for a model too small to hide its reads); an error names why such
+/// a proof cannot be made (an op without a zero-knowledge step, say).
+pub fn zk_security(
+    vk: &VerifyingKey,
+    visibility: crate::zk::Visibility,
+) -> Result<SecurityReport, crate::error::ProveError> {
+    let copies = crate::zk::copies_for(&vk.structure, visibility)?;
+    let other;
+    let vk = if copies == 1 {
+        vk
+    } else {
+        other = vk.for_batch(vk.structure.batch * copies)?;
+        &other
+    };
+    let layout = Layout::new_zk(&vk.structure)?;
+    let plan = ZkPlan::new(&vk.structure, &layout, visibility)?;
+    Ok(zk_report(vk, &layout, &plan))
+}
+
 /// [`zk_report`]'s total.
 pub(crate) fn zk_total_bits(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> f64 {
     zk_report(vk, layout, plan).total_bits
