@@ -11,16 +11,15 @@
 use zkinfer_model::ir::{QOp, TensorId};
 use zkinfer_protocol::field::f_from_i64;
 use zkinfer_protocol::mle::evaluate_base;
-use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{VerifyError, EF};
 
+use super::public_linear::PublicLinear;
 use super::{
-    check_public_factor, hadamard, zk_message, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx,
+    hadamard, ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx,
 };
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
-use crate::zk::{TensorRead, ZkCheck, ZkProverCtx, ZkStep, ZkVerifierCtx};
+use crate::zk::{ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 #[derive(Debug)]
 pub(crate) struct Add {
@@ -58,19 +57,18 @@ impl Add {
 }
 
 impl Add {
-    /// The zero-knowledge sumcheck's terms: `E` (factor 0) times
-    /// `a_mul·a + b_mul·b` (factors 1 and 2, private reads).
-    fn zk_terms(&self) -> (Vec<Term>, Vec<(usize, TensorRead)>) {
-        let term = |m: i64, k: usize| Term {
-            coeff: EF::from(f_from_i64(m)),
-            factors: vec![0, k],
-        };
-        let terms = vec![term(self.a_mul, 1), term(self.b_mul, 2)];
-        let reads = vec![
-            (1, TensorRead::Tensor(self.a)),
-            (2, TensorRead::Tensor(self.b)),
-        ];
-        (terms, reads)
+    /// The zero-knowledge step: `E·(a_mul·a + b_mul·b)`, `E` the eq
+    /// combination of the output claims' points.
+    fn public_linear(&self, layout: &Layout) -> PublicLinear {
+        let c = |m: i64| EF::from(f_from_i64(m));
+        PublicLinear {
+            op: self.i,
+            what: "Add",
+            label: b"add",
+            output: self.output,
+            inputs: vec![(self.a, c(self.a_mul)), (self.b, c(self.b_mul))],
+            num_vars: layout.num_vars(self.output),
+        }
     }
 }
 
@@ -176,46 +174,12 @@ impl OpProof for Add {
     }
 
     fn zk_step(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
-        Some(ZkStep {
-            sumcheck: Some((
-                layout.num_vars(self.output),
-                2 + usize::from(masked(self.a) || masked(self.b)),
-            )),
-            tensors: vec![self.a, self.b],
-            columns: Vec::new(),
-        })
+        Some(self.public_linear(layout).step(masked))
     }
 
     fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
-        let pending = p.take_claims(self.output);
-        if pending.is_empty() {
-            return None;
-        }
-        let (rho, _) = hadamard::zk_open(p.tr, b"add", &pending);
-        let (terms, reads) = self.zk_terms();
-        let poly = SumOfProducts {
-            num_vars: p.layout.num_vars(self.output),
-            mles: vec![
-                Mle::Ext(hadamard::eq_combination(&hadamard::points(&pending), &rho)),
-                Mle::Base(p.padded(self.a)),
-                Mle::Base(p.padded(self.b)),
-            ],
-            terms,
-        };
-        let run = p.sumcheck(
-            self.i,
-            poly,
-            None,
-            &reads,
-            Some(self.output),
-            &pending,
-            &rho,
-        );
-        Some(LayerProof::Zk {
-            public: Vec::new(),
-            sumcheck: run.proof,
-            final_evals: run.final_evals,
-            r_values: run.r_values,
+        self.public_linear(p.layout).prove(p, |pending, rho| {
+            hadamard::eq_combination(&hadamard::points(pending), rho)
         })
     }
 
@@ -224,27 +188,9 @@ impl OpProof for Add {
         v: &mut ZkVerifierCtx,
         proofs: &mut LayerProofs,
     ) -> Result<(), VerifyError> {
-        let i = self.i;
-        let pending = v.take_claims(self.output);
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let (_, sumcheck, final_evals, r_values) = zk_message(proofs, i, "Add", 0, 3)?;
-        let (rho, claimed_sum) = hadamard::zk_open(v.tr, b"add", &pending);
-        let (terms, reads) = self.zk_terms();
-        let check = ZkCheck {
-            op: i,
-            num_vars: v.layout.num_vars(self.output),
-            terms: &terms,
-            eq_point: None,
-            reads: &reads,
-            output: Some(self.output),
-            claims: &pending,
-            coeffs: &rho,
-            claimed_sum,
-        };
-        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
-        let e = hadamard::eq_combination_at(&hadamard::points(&pending), &rho, &point);
-        check_public_factor(i, "Add", final_evals[0], e)
+        self.public_linear(v.layout)
+            .verify(v, proofs, |pending, rho, point| {
+                hadamard::eq_combination_at(&hadamard::points(pending), rho, point)
+            })
     }
 }

@@ -588,7 +588,7 @@ impl OpProof for Dense {
         if pending.is_empty() {
             return None;
         }
-        let claims: Vec<PointClaim> = pending.iter().map(|c| (c.point.clone(), c.value)).collect();
+        let claims = crate::zk::point_claims(&pending);
         let QOp::Dense { bias, weight, .. } = &p.pk.model.ops[self.i] else {
             unreachable!("op {} is a Dense", self.i)
         };
@@ -663,7 +663,7 @@ impl OpProof for Dense {
                 "op #{i}: wrong number of evaluations"
             )));
         }
-        let claims: Vec<PointClaim> = pending.iter().map(|c| (c.point.clone(), c.value)).collect();
+        let claims = crate::zk::point_claims(&pending);
         let (bias_evals, weight_evals) = public.split_at(k);
         let (rho, claimed_sum) = self.open_step(v.tr, &claims, bias_evals);
         let (terms, reads) = self.zk_terms();

@@ -22,6 +22,7 @@ mod matmul;
 mod maxpool;
 mod mul;
 mod mul_const;
+mod public_linear;
 pub(crate) mod requant;
 mod reshape;
 mod select;

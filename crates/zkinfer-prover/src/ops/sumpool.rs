@@ -10,18 +10,18 @@ use zkinfer_model::ir::{QOp, TensorId};
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::eq_table;
 use zkinfer_protocol::security::sumcheck_bits;
-use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
+use super::public_linear::PublicLinear;
 use super::{
-    at_op, batching_bits, batching_coefficients, check_public_factor, hadamard, zk_message,
-    ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx,
+    at_op, batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
+    OpProof, ProverCtx, VerifierCtx,
 };
 use crate::claims::PointClaim;
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
 use crate::spatial::{masked_eq, prove_linear, verify_linear, Separable, Window};
-use crate::zk::{TensorRead, ZkCheck, ZkPending, ZkProverCtx, ZkStep, ZkVerifierCtx};
+use crate::zk::{ZkPending, ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 /// `Σ_j ρ_j · SumPool(x)(z_j)` as a functional of `x`.
 fn sum_functional(win: &Window, claims: &[PointClaim], rho: &[EF]) -> Separable {
@@ -116,21 +116,21 @@ impl SumPool {
 }
 
 impl SumPool {
-    /// The zero-knowledge step's opening: `ρ`, the claimed sum and the
-    /// functional (factor 0; the input, factor 1, is the private read).
-    fn zk_open(&self, tr: &mut Transcript, pending: &[ZkPending]) -> (Vec<EF>, EF, Separable) {
-        let (rho, claimed) = hadamard::zk_open(tr, b"sumpool", pending);
-        let claims: Vec<PointClaim> = pending.iter().map(|c| (c.point.clone(), c.value)).collect();
-        let sep = sum_functional(&self.win, &claims, &rho);
-        (rho, claimed, sep)
+    /// The zero-knowledge step: the window functional of the output
+    /// claims times the input.
+    fn public_linear(&self, layout: &Layout) -> PublicLinear {
+        PublicLinear {
+            op: self.i,
+            what: "SumPool",
+            label: b"sumpool",
+            output: self.output,
+            inputs: vec![(self.input, EF::ONE)],
+            num_vars: layout.num_vars(self.input),
+        }
     }
 
-    fn zk_terms(&self) -> (Vec<Term>, Vec<(usize, TensorRead)>) {
-        let terms = vec![Term {
-            coeff: EF::ONE,
-            factors: vec![0, 1],
-        }];
-        (terms, vec![(1, TensorRead::Tensor(self.input))])
+    fn functional(&self, pending: &[ZkPending], rho: &[EF]) -> Separable {
+        sum_functional(&self.win, &crate::zk::point_claims(pending), rho)
     }
 }
 
@@ -178,43 +178,12 @@ impl OpProof for SumPool {
     }
 
     fn zk_step(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
-        Some(ZkStep {
-            sumcheck: Some((
-                layout.num_vars(self.input),
-                2 + usize::from(masked(self.input)),
-            )),
-            tensors: vec![self.input],
-            columns: Vec::new(),
-        })
+        Some(self.public_linear(layout).step(masked))
     }
 
     fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
-        let pending = p.take_claims(self.output);
-        if pending.is_empty() {
-            return None;
-        }
-        let (rho, _, sep) = self.zk_open(p.tr, &pending);
-        let (terms, reads) = self.zk_terms();
-        let poly = SumOfProducts {
-            num_vars: p.layout.num_vars(self.input),
-            mles: vec![Mle::Ext(sep.expand()), Mle::Base(p.padded(self.input))],
-            terms,
-        };
-        let run = p.sumcheck(
-            self.i,
-            poly,
-            None,
-            &reads,
-            Some(self.output),
-            &pending,
-            &rho,
-        );
-        Some(LayerProof::Zk {
-            public: Vec::new(),
-            sumcheck: run.proof,
-            final_evals: run.final_evals,
-            r_values: run.r_values,
-        })
+        self.public_linear(p.layout)
+            .prove(p, |pending, rho| self.functional(pending, rho).expand())
     }
 
     fn verify_zk(
@@ -222,26 +191,9 @@ impl OpProof for SumPool {
         v: &mut ZkVerifierCtx,
         proofs: &mut LayerProofs,
     ) -> Result<(), VerifyError> {
-        let i = self.i;
-        let pending = v.take_claims(self.output);
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let (_, sumcheck, final_evals, r_values) = zk_message(proofs, i, "SumPool", 0, 2)?;
-        let (rho, claimed_sum, sep) = self.zk_open(v.tr, &pending);
-        let (terms, reads) = self.zk_terms();
-        let check = ZkCheck {
-            op: i,
-            num_vars: v.layout.num_vars(self.input),
-            terms: &terms,
-            eq_point: None,
-            reads: &reads,
-            output: Some(self.output),
-            claims: &pending,
-            coeffs: &rho,
-            claimed_sum,
-        };
-        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
-        check_public_factor(i, "SumPool", final_evals[0], sep.evaluate(&point))
+        self.public_linear(v.layout)
+            .verify(v, proofs, |pending, rho, point| {
+                self.functional(pending, rho).evaluate(point)
+            })
     }
 }

@@ -11,18 +11,17 @@
 
 use zkinfer_model::ir::{QOp, TensorId};
 use zkinfer_protocol::field::PrimeCharacteristicRing;
-use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{VerifyError, EF};
 
+use super::public_linear::PublicLinear;
 use super::{
-    check_public_factor, hadamard, zk_message, ClaimCounter, Committed, LayerProof, LayerProofs,
-    OpProof, ProverCtx, VerifierCtx,
+    hadamard, ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx,
 };
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
-use crate::zk::{TensorRead, ZkCheck, ZkPending, ZkProverCtx, ZkStep, ZkVerifierCtx};
+use crate::zk::{ZkPending, ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 #[derive(Debug)]
 pub(crate) struct Transpose {
@@ -100,29 +99,24 @@ impl Transpose {
         }
     }
 
-    /// The zero-knowledge step's opening: `ρ`, the claimed sum and the
-    /// claims' input points.
-    fn zk_open(
-        &self,
-        tr: &mut zkinfer_protocol::Transcript,
-        layout: &Layout,
-        claims: &[ZkPending],
-    ) -> (Vec<EF>, EF, Vec<Vec<EF>>) {
-        let (rho, claimed) = hadamard::zk_open(tr, b"transpose", claims);
-        let points = claims
-            .iter()
-            .map(|c| self.source_point(layout, &c.point))
-            .collect();
-        (rho, claimed, points)
+    /// The zero-knowledge step: `E'·x`, `E'` the eq combination of the
+    /// output claims' points permuted back to the input's axes.
+    fn public_linear(&self, layout: &Layout) -> PublicLinear {
+        PublicLinear {
+            op: self.i,
+            what: "Transpose",
+            label: b"transpose",
+            output: self.output,
+            inputs: vec![(self.input, EF::ONE)],
+            num_vars: layout.num_vars(self.input),
+        }
     }
 
-    /// `E'` (factor 0) times the input (factor 1, a private read).
-    fn zk_terms(&self) -> (Vec<Term>, Vec<(usize, TensorRead)>) {
-        let terms = vec![Term {
-            coeff: EF::ONE,
-            factors: vec![0, 1],
-        }];
-        (terms, vec![(1, TensorRead::Tensor(self.input))])
+    fn source_points(&self, layout: &Layout, claims: &[ZkPending]) -> Vec<Vec<EF>> {
+        claims
+            .iter()
+            .map(|c| self.source_point(layout, &c.point))
+            .collect()
     }
 }
 
@@ -150,46 +144,13 @@ impl OpProof for Transpose {
     }
 
     fn zk_step(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
-        Some(ZkStep {
-            sumcheck: Some((
-                layout.num_vars(self.input),
-                2 + usize::from(masked(self.input)),
-            )),
-            tensors: vec![self.input],
-            columns: Vec::new(),
-        })
+        Some(self.public_linear(layout).step(masked))
     }
 
     fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
-        let pending = p.take_claims(self.output);
-        if pending.is_empty() {
-            return None;
-        }
-        let layout = &p.layout;
-        let (rho, _, points) = self.zk_open(p.tr, layout, &pending);
-        let (terms, reads) = self.zk_terms();
-        let poly = SumOfProducts {
-            num_vars: layout.num_vars(self.input),
-            mles: vec![
-                Mle::Ext(hadamard::eq_combination(&points, &rho)),
-                Mle::Base(p.padded(self.input)),
-            ],
-            terms,
-        };
-        let run = p.sumcheck(
-            self.i,
-            poly,
-            None,
-            &reads,
-            Some(self.output),
-            &pending,
-            &rho,
-        );
-        Some(LayerProof::Zk {
-            public: Vec::new(),
-            sumcheck: run.proof,
-            final_evals: run.final_evals,
-            r_values: run.r_values,
+        let layout = p.layout;
+        self.public_linear(layout).prove(p, |pending, rho| {
+            hadamard::eq_combination(&self.source_points(layout, pending), rho)
         })
     }
 
@@ -198,27 +159,10 @@ impl OpProof for Transpose {
         v: &mut ZkVerifierCtx,
         proofs: &mut LayerProofs,
     ) -> Result<(), VerifyError> {
-        let i = self.i;
-        let pending = v.take_claims(self.output);
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let (_, sumcheck, final_evals, r_values) = zk_message(proofs, i, "Transpose", 0, 2)?;
-        let (rho, claimed_sum, points) = self.zk_open(v.tr, v.layout, &pending);
-        let (terms, reads) = self.zk_terms();
-        let check = ZkCheck {
-            op: i,
-            num_vars: v.layout.num_vars(self.input),
-            terms: &terms,
-            eq_point: None,
-            reads: &reads,
-            output: Some(self.output),
-            claims: &pending,
-            coeffs: &rho,
-            claimed_sum,
-        };
-        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
-        let e = hadamard::eq_combination_at(&points, &rho, &point);
-        check_public_factor(i, "Transpose", final_evals[0], e)
+        let layout = v.layout;
+        self.public_linear(layout)
+            .verify(v, proofs, |pending, rho, point| {
+                hadamard::eq_combination_at(&self.source_points(layout, pending), rho, point)
+            })
     }
 }

@@ -20,6 +20,12 @@ pub(crate) struct ZkPending {
     pub masked: bool,
 }
 
+/// The claims as `(point, value)` pairs (a step whose public factor is
+/// built as in a plain proof).
+pub(crate) fn point_claims(pending: &[ZkPending]) -> Vec<PointClaim> {
+    pending.iter().map(|c| (c.point.clone(), c.value)).collect()
+}
+
 #[derive(Default)]
 pub(crate) struct ZkBook {
     pub pending: Vec<Vec<ZkPending>>,

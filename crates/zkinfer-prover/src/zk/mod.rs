@@ -33,7 +33,7 @@ mod verifier;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use book::{ZkBook, ZkPending};
+pub(crate) use book::{point_claims, ZkBook, ZkPending};
 pub(crate) use ctx::{TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
 pub(crate) use plan::ZkStep;
 pub use prover::{copies_for, prove_zk, prove_zk_copies, ZkProveOutput};

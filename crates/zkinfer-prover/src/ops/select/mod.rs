@@ -38,14 +38,16 @@ use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{VerifyError, EF};
 
 use super::{
-    batching_bits, batching_coefficients, check_public_factor, hadamard, zk_message, ClaimCounter,
-    Committed, LayerProof, LayerProofs, OpProof, ProverCtx, VerifierCtx,
+    batching_bits, batching_coefficients, ClaimCounter, Committed, LayerProof, LayerProofs,
+    OpProof, ProverCtx, VerifierCtx,
 };
 use crate::claims::PointClaim;
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
+use crate::ops::public_linear::PublicLinear;
 use crate::shape::PaddedShape;
-use crate::zk::{TensorRead, ZkCheck, ZkProverCtx, ZkStep, ZkVerifierCtx};
+use crate::zk::point_claims;
+use crate::zk::{ZkProverCtx, ZkStep, ZkVerifierCtx};
 use closed_form::ClosedForm;
 
 #[derive(Debug)]
@@ -250,13 +252,17 @@ impl Select {
         table
     }
 
-    /// `T` (factor 0) times the input (factor 1, a private read).
-    fn zk_terms(&self) -> (Vec<Term>, Vec<(usize, TensorRead)>) {
-        let terms = vec![Term {
-            coeff: EF::ONE,
-            factors: vec![0, 1],
-        }];
-        (terms, vec![(1, TensorRead::Tensor(self.input))])
+    /// The zero-knowledge step: the index map's table `T` of the output
+    /// claims times the input.
+    fn public_linear(&self) -> PublicLinear {
+        PublicLinear {
+            op: self.i,
+            what: "Select",
+            label: b"select",
+            output: self.output,
+            inputs: vec![(self.input, EF::ONE)],
+            num_vars: self.batch_vars + self.in_sample_vars,
+        }
     }
 
     /// `T(r)` for the batched claims (verifier side): per axis for a closed
@@ -405,47 +411,12 @@ impl OpProof for Select {
     }
 
     fn zk_step(&self, _: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
-        Some(ZkStep {
-            sumcheck: Some((
-                self.batch_vars + self.in_sample_vars,
-                2 + usize::from(masked(self.input)),
-            )),
-            tensors: vec![self.input],
-            columns: Vec::new(),
-        })
+        Some(self.public_linear().step(masked))
     }
 
     fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
-        let pending = p.take_claims(self.output);
-        if pending.is_empty() {
-            return None;
-        }
-        let (rho, _) = hadamard::zk_open(p.tr, b"select", &pending);
-        let claims: Vec<PointClaim> = pending.iter().map(|c| (c.point.clone(), c.value)).collect();
-        let (terms, reads) = self.zk_terms();
-        let poly = SumOfProducts {
-            num_vars: self.batch_vars + self.in_sample_vars,
-            mles: vec![
-                Mle::Ext(self.table(&claims, &rho)),
-                Mle::Base(p.padded(self.input)),
-            ],
-            terms,
-        };
-        let run = p.sumcheck(
-            self.i,
-            poly,
-            None,
-            &reads,
-            Some(self.output),
-            &pending,
-            &rho,
-        );
-        Some(LayerProof::Zk {
-            public: Vec::new(),
-            sumcheck: run.proof,
-            final_evals: run.final_evals,
-            r_values: run.r_values,
-        })
+        self.public_linear()
+            .prove(p, |pending, rho| self.table(&point_claims(pending), rho))
     }
 
     fn verify_zk(
@@ -453,28 +424,9 @@ impl OpProof for Select {
         v: &mut ZkVerifierCtx,
         proofs: &mut LayerProofs,
     ) -> Result<(), VerifyError> {
-        let i = self.i;
-        let pending = v.take_claims(self.output);
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let (_, sumcheck, final_evals, r_values) = zk_message(proofs, i, "Select", 0, 2)?;
-        let (rho, claimed_sum) = hadamard::zk_open(v.tr, b"select", &pending);
-        let (terms, reads) = self.zk_terms();
-        let check = ZkCheck {
-            op: i,
-            num_vars: self.batch_vars + self.in_sample_vars,
-            terms: &terms,
-            eq_point: None,
-            reads: &reads,
-            output: Some(self.output),
-            claims: &pending,
-            coeffs: &rho,
-            claimed_sum,
-        };
-        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
-        let claims: Vec<PointClaim> = pending.iter().map(|c| (c.point.clone(), c.value)).collect();
-        let t = self.evaluate_table(&claims, &rho, &point);
-        check_public_factor(i, "Select", final_evals[0], t)
+        self.public_linear()
+            .verify(v, proofs, |pending, rho, point| {
+                self.evaluate_table(&point_claims(pending), rho, point)
+            })
     }
 }
