@@ -251,12 +251,7 @@ impl OpProof for AddConst {
             &pending,
             &rho,
         );
-        Some(LayerProof::Zk {
-            public: c_evals,
-            sumcheck: run.proof,
-            final_evals: run.final_evals,
-            r_values: run.r_values,
-        })
+        Some(run.into_layer(c_evals))
     }
 
     fn verify_zk(

@@ -19,6 +19,7 @@ use zkinfer_protocol::security::sumcheck_bits;
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
+use super::zk_message;
 use super::{
     batching_bits, batching_coefficients, fold_batch, ClaimCounter, Committed, LayerProof,
     LayerProofs, OpProof, ProverCtx, VerifierCtx,
@@ -628,12 +629,7 @@ impl OpProof for Dense {
             .extend(self.weight_claims(&claims, r_j, &bias_evals, &weight_evals));
         let mut public = bias_evals;
         public.extend(weight_evals);
-        Some(LayerProof::Zk {
-            public,
-            sumcheck: run.proof,
-            final_evals: run.final_evals,
-            r_values: run.r_values,
-        })
+        Some(run.into_layer(public))
     }
 
     fn verify_zk(
@@ -646,23 +642,9 @@ impl OpProof for Dense {
         if pending.is_empty() {
             return Ok(());
         }
-        let LayerProof::Zk {
-            public,
-            sumcheck,
-            final_evals,
-            r_values,
-        } = proofs.next(i, "Dense")?
-        else {
-            return Err(VerifyError::Malformed(format!(
-                "op #{i}: expected a zero-knowledge Dense proof"
-            )));
-        };
         let k = pending.len();
-        if public.len() != k * (1 + self.weights.num_blocks()) || final_evals.len() != 2 {
-            return Err(VerifyError::Malformed(format!(
-                "op #{i}: wrong number of evaluations"
-            )));
-        }
+        let (public, sumcheck, final_evals, r_values) =
+            zk_message(proofs, i, "Dense", k * (1 + self.weights.num_blocks()), 2)?;
         let claims = crate::zk::point_claims(&pending);
         let (bias_evals, weight_evals) = public.split_at(k);
         let (rho, claimed_sum) = self.open_step(v.tr, &claims, bias_evals);

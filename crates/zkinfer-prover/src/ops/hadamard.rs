@@ -179,13 +179,8 @@ impl ZkProduct<'_> {
             &pending,
             &rho,
         );
-        let layer = LayerProof::Zk {
-            public: Vec::new(),
-            sumcheck: run.proof,
-            final_evals: run.final_evals,
-            r_values: run.r_values,
-        };
-        Some((layer, run.point))
+        let point = run.point.clone();
+        Some((run.into_layer(Vec::new()), point))
     }
 
     /// The verifier's step: the point and the three factors' final values

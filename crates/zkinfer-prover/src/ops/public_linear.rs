@@ -86,12 +86,7 @@ impl PublicLinear {
             &pending,
             &rho,
         );
-        Some(LayerProof::Zk {
-            public: Vec::new(),
-            sumcheck: run.proof,
-            final_evals: run.final_evals,
-            r_values: run.r_values,
-        })
+        Some(run.into_layer(Vec::new()))
     }
 
     /// The verifier's step; `functional_at` evaluates `L` at the

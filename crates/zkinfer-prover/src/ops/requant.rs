@@ -22,6 +22,7 @@ use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
+use super::zk_message;
 use super::{
     random_point_bits, ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx,
     VerifierCtx, WitnessCtx,
@@ -679,12 +680,7 @@ impl OpProof for Requant {
             terms,
         };
         let run = p.sumcheck(self.i, poly, Some(&tau), &reads, None, &[], &[]);
-        Some(LayerProof::Zk {
-            public: Vec::new(),
-            sumcheck: run.proof,
-            final_evals: run.final_evals,
-            r_values: run.r_values,
-        })
+        Some(run.into_layer(Vec::new()))
     }
 
     fn verify_zk(
@@ -693,22 +689,8 @@ impl OpProof for Requant {
         proofs: &mut LayerProofs,
     ) -> Result<(), VerifyError> {
         let i = self.i;
-        let LayerProof::Zk {
-            public,
-            sumcheck,
-            final_evals,
-            r_values,
-        } = proofs.next(i, "Requant")?
-        else {
-            return Err(VerifyError::Malformed(format!(
-                "op #{i}: expected a zero-knowledge Requant proof"
-            )));
-        };
-        if !public.is_empty() || final_evals.len() != 1 + self.committed().len() {
-            return Err(VerifyError::Malformed(format!(
-                "op #{i}: wrong number of evaluations"
-            )));
-        }
+        let (_, sumcheck, final_evals, r_values) =
+            zk_message(proofs, i, "Requant", 0, 1 + self.committed().len())?;
         let (tau, gamma) = self.zk_challenges(v.tr, v.layout);
         let (terms, claimed_sum, reads) = self.zk_relation(gamma);
         let check = ZkCheck {

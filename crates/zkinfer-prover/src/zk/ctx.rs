@@ -16,6 +16,7 @@ use super::book::{ZkBook, ZkPending};
 use super::plan::ZkPlan;
 use crate::keys::ProvingKey;
 use crate::layout::{Layout, TensorKind};
+use crate::proof::LayerProof;
 
 /// A factor of an op's sumcheck that is private data: a tensor (masked as
 /// its kind says) or one of the op's own committed columns.
@@ -124,6 +125,18 @@ pub(crate) struct ZkRun {
     pub point: Vec<EF>,
     pub final_evals: Vec<EF>,
     pub r_values: Vec<EF>,
+}
+
+impl ZkRun {
+    /// The op's message: this sumcheck with the step's `public` values.
+    pub fn into_layer(self, public: Vec<EF>) -> LayerProof {
+        LayerProof::Zk {
+            public,
+            sumcheck: self.proof,
+            final_evals: self.final_evals,
+            r_values: self.r_values,
+        }
+    }
 }
 
 pub(crate) struct ZkProverCtx<'a> {
