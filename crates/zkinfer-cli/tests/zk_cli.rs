@@ -19,9 +19,9 @@ fn verify(d: &Path, input: Option<&str>, out: &Path, proof: &Path) -> Output {
     zkinfer(&args)
 }
 
-#[test]
-fn a_private_input_is_never_read_by_the_verifier() {
-    let d = tmpdir("zk-private-input");
+/// The demo MLP compiled and set up in `d` (keys in `d/keys`); returns its
+/// input file.
+fn demo_keys(d: &Path) -> String {
     let zkm = s(&d.join("m.zkm"));
     let input = fixture("demo_input.json");
     let o = zkinfer(&[
@@ -35,6 +35,13 @@ fn a_private_input_is_never_read_by_the_verifier() {
     assert!(o.status.success(), "compile: {}", stderr(&o));
     let o = zkinfer(&["setup", &zkm, "-o", &s(&d.join("keys"))]);
     assert!(o.status.success(), "setup: {}", stderr(&o));
+    input
+}
+
+#[test]
+fn a_private_input_is_never_read_by_the_verifier() {
+    let d = tmpdir("zk-private-input");
+    let input = demo_keys(&d);
     let (proof, out) = (d.join("p.zkp"), d.join("out.json"));
     let o = zkinfer(&[
         "prove",
@@ -111,19 +118,7 @@ fn bench_and_security_report_zero_knowledge() {
     );
 
     let d = tmpdir("zk-security");
-    let zkm = s(&d.join("m.zkm"));
-    let input = fixture("demo_input.json");
-    let o = zkinfer(&[
-        "compile",
-        &fixture("demo_mlp.onnx"),
-        "--calibration",
-        &input,
-        "-o",
-        &zkm,
-    ]);
-    assert!(o.status.success(), "compile: {}", stderr(&o));
-    let o = zkinfer(&["setup", &zkm, "-o", &s(&d.join("keys"))]);
-    assert!(o.status.success(), "setup: {}", stderr(&o));
+    demo_keys(&d);
     let o = zkinfer(&["security", "--vk", &s(&d.join("keys/model.vk")), "--json"]);
     assert!(o.status.success(), "security: {}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
