@@ -22,6 +22,7 @@ use zkinfer_protocol::pcs::{
 
 use crate::error::ProveError;
 use crate::layout::Layout;
+use crate::security::StatementTerms;
 
 const VK_MAGIC: &[u8; 8] = b"ZKINFVK\0";
 const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
@@ -374,14 +375,23 @@ const FAST_ACTIVATION_RATE4_UP_TO_VARS: usize = 17;
 /// The activation commitment's parameters: the weight commitment's mode
 /// applied to the activations' size (both sides derive it).
 pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
+    activation_params_for(vk, layout, &StatementTerms::new(vk, layout))
+}
+
+/// [`activation_params`] from the statement's terms, computed once by a
+/// caller that also reports its soundness.
+pub(crate) fn activation_params_for(
+    vk: &VerifyingKey,
+    layout: &Layout,
+    terms: &StatementTerms,
+) -> PcsParams {
     let nvs = &layout.activation_num_vars;
     // The statement's claim count is known here (unlike the weights'):
     // it decides the claim reduction.
-    let (_, num_claims) = crate::security::claim_counts(vk, layout);
+    let num_claims = terms.n_act_claims;
     let params_of =
         |mode: CommitmentMode| with_claim_reduction(mode.params_for_size(nvs), nvs, num_claims);
-    let below_target =
-        |p: &PcsParams| crate::security::report_with(vk, layout, p).total_bits < TARGET_BITS;
+    let below_target = |p: &PcsParams| terms.report(vk, layout, p).total_bits < TARGET_BITS;
     let p = match vk.mode {
         CommitmentMode::Fast => {
             let p = params_of(CommitmentMode::Fast);

@@ -6,11 +6,12 @@ use zkinfer_protocol::pcs::{CommitmentScheme, Pcs};
 use zkinfer_protocol::VerifyError;
 
 use crate::claims::ClaimBook;
-use crate::keys::{activation_params, hex, VerifyingKey};
+use crate::keys::{activation_params_for, hex, VerifyingKey};
 use crate::layout::Layout;
 use crate::lookups;
 use crate::ops::{LayerProofs, VerifierCtx};
 use crate::proof::Proof;
+use crate::security::StatementTerms;
 use crate::statement::start_transcript;
 
 fn reject(msg: impl Into<String>) -> VerifyError {
@@ -117,11 +118,14 @@ pub fn verify(
             vk.model_id_hex()
         )));
     }
-    let act_params = activation_params(vk, &layout);
+    // The statement's terms once: the activation parameters weigh several
+    // candidates' figures, and the chosen one is reported below.
+    let terms = StatementTerms::new(vk, &layout);
+    let act_params = activation_params_for(vk, &layout, &terms);
     // The statement's own computed soundness (a batch or an accuracy
     // statement has more claims and rows than the one-sample figure `setup`
     // checked): below the target, nothing is "verified".
-    let security_bits = crate::security::report_with(vk, &layout, &act_params).total_bits;
+    let security_bits = terms.report(vk, &layout, &act_params).total_bits;
     if security_bits < crate::keys::TARGET_BITS {
         return Err(statement(format!(
             "a proof of this statement computes {security_bits:.1} bits of soundness, below the {} bits zkinfer requires (`zkinfer security`)",
