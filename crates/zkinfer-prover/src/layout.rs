@@ -24,6 +24,7 @@ use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 use zkinfer_protocol::field::{f_from_i64, F};
 use zkinfer_protocol::logup::LookupTable;
 use zkinfer_protocol::mle::num_vars_for;
+use zkinfer_protocol::EF;
 
 use crate::error::ProveError;
 pub use crate::ops::requant::LimbBits;
@@ -369,6 +370,13 @@ impl Layout {
     pub fn arrange(&self, t: TensorId, values: &[i64]) -> Vec<F> {
         let v: Vec<F> = values.iter().map(|&x| f_from_i64(x)).collect();
         self.shapes[t].arrange(&v, f_from_i64(self.pads[t]))
+    }
+
+    /// The MLE of [`Self::arrange`]`(t, values)` at `point`, without the
+    /// arrangement ([`PaddedShape::evaluate`]: the verifier's public input
+    /// and output, sparse where mostly padding).
+    pub fn evaluate(&self, t: TensorId, values: &[i64], point: &[EF]) -> EF {
+        self.shapes[t].evaluate(values, self.pads[t], point)
     }
 
     /// Tensor `t`'s values in its padded arrangement, as integers.

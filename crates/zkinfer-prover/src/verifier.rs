@@ -1,7 +1,6 @@
 //! The verifier: replays the transcript, checks every lookup and layer proof,
 //! the public input and output, and both commitment openings.
 
-use zkinfer_protocol::mle::evaluate_base;
 use zkinfer_protocol::pcs::{CommitmentScheme, Pcs};
 use zkinfer_protocol::VerifyError;
 
@@ -149,10 +148,9 @@ pub fn verify(
     let mut book = ClaimBook::new(model.tensors.len());
     lookups::verify(model, &layout, &proof.lookups, &mut book, &mut tr)?;
 
-    let out_padded = layout.arrange(model.output, output);
     tr.label(b"output-claim");
     let r0 = tr.challenge_efs(layout.num_vars(model.output));
-    let v0 = evaluate_base(&out_padded, &r0);
+    let v0 = layout.evaluate(model.output, output, &r0);
     book.route(&layout, model.output, r0, v0);
 
     let mut layers = LayerProofs(proof.layers.iter());
@@ -167,9 +165,8 @@ pub fn verify(
     if layers.0.next().is_some() {
         return Err(malformed("extra layer proofs after the input"));
     }
-    let input_padded = layout.arrange(model.input, input);
     for (point, value) in &book.input {
-        if evaluate_base(&input_padded, point) != *value {
+        if layout.evaluate(model.input, input, point) != *value {
             return Err(reject(
                 "the proof's claim on the input does not match the given input",
             ));
