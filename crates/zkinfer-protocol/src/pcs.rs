@@ -1014,5 +1014,5 @@ pub use hiding::{
     HidingCommitment, HidingData, HidingOpening, HidingOpeningCopy, HidingParams, HidingPcs,
 };
 pub use parts::SPLIT_FROM_VARS;
-pub use stack::index_bits;
 pub use scheme::{CommitmentScheme, PcsError};
+pub use stack::index_bits;
