@@ -24,6 +24,7 @@ impl QOp {
             | QOp::Reshape { input, output }
             | QOp::Select { input, output, .. }
             | QOp::SelectAxes { input, output, .. }
+            | QOp::SelectBands { input, output, .. }
             | QOp::AddConst { input, output, .. }
             | QOp::MulConst { input, output, .. }
             | QOp::Transpose { input, output, .. } => (vec![*input], *output),
@@ -52,6 +53,7 @@ impl QOp {
             | QOp::Reshape { .. }
             | QOp::Select { .. }
             | QOp::SelectAxes { .. }
+            | QOp::SelectBands { .. }
             | QOp::Transpose { .. } => None,
         }
     }
@@ -75,6 +77,7 @@ impl QOp {
             | QOp::Reshape { .. }
             | QOp::Select { .. }
             | QOp::SelectAxes { .. }
+            | QOp::SelectBands { .. }
             | QOp::Transpose { .. } => {}
         }
     }
@@ -91,7 +94,7 @@ impl QOp {
             QOp::SumPool { .. } => "SumPool",
             QOp::Reshape { .. } => "Reshape",
             // One op to a reader, however its map is stated.
-            QOp::Select { .. } | QOp::SelectAxes { .. } => "Select",
+            QOp::Select { .. } | QOp::SelectAxes { .. } | QOp::SelectBands { .. } => "Select",
             QOp::AddConst { .. } => "AddConst",
             QOp::MulConst { .. } => "MulConst",
             QOp::Transpose { .. } => "Transpose",
@@ -629,6 +632,13 @@ impl QuantModel {
                     bin
                 }
                 QOp::SelectAxes { map, .. } => {
+                    if ti.len() > 1 << 32 {
+                        return Err(e("the input is too long".into()));
+                    }
+                    map.check(ti.len(), to.len()).map_err(e)?;
+                    bin
+                }
+                QOp::SelectBands { map, .. } => {
                     if ti.len() > 1 << 32 {
                         return Err(e("the input is too long".into()));
                     }

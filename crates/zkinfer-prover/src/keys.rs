@@ -39,7 +39,9 @@ const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// (`QOp::SelectAxes`).
 /// 11: large Dense matrices are committed as blocks of their real entries
 /// (`weight_blocks.rs`): the same model commits other polynomials.
-pub const KEY_FORMAT_VERSION: u32 = 11;
+/// 12: the verifying key states attention masks' Select maps as row bands
+/// (`QOp::SelectBands`).
+pub const KEY_FORMAT_VERSION: u32 = 12;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {
@@ -174,10 +176,11 @@ struct PkFile {
 
 /// What a verifier may know of a model: its weight values and ONNX bytes
 /// stripped, and every separable Select map stated in closed form
-/// (`QOp::SelectAxes`, checked element by element against the list it
-/// replaces; GPT-2's key shrinks about tenfold and its Selects verify per
-/// axis). The form only restates the map: the key, so the model id, still
-/// binds every element's source.
+/// (`QOp::SelectAxes`), every attention mask as row bands
+/// (`QOp::SelectBands`), each checked element by element against the list
+/// it replaces (GPT-2's key: 6.9 MB with every map listed, 2.0 MB so; all
+/// its Selects verify per axis). The form only restates the map: the key,
+/// so the model id, still binds every element's source.
 fn model_structure(model: &QuantModel, layout: &Layout) -> QuantModel {
     let mut s = model.clone();
     s.onnx = Vec::new();

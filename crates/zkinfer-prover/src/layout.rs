@@ -219,7 +219,7 @@ impl LayoutBuilder<'_> {
                 return false;
             }
             match op {
-                QOp::Select { .. } | QOp::SelectAxes { .. } => false,
+                QOp::Select { .. } | QOp::SelectAxes { .. } | QOp::SelectBands { .. } => false,
                 QOp::Dense { in_dim, .. } => self.len(t) != *in_dim,
                 QOp::Requant { .. }
                 | QOp::Lut { .. }
