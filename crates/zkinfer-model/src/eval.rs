@@ -575,6 +575,7 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             source,
         } => (*output, select(&vals[*input], source)),
         QOp::SelectAxes { input, output, map } => (*output, select(&vals[*input], &map.source())),
+        QOp::SelectBands { input, output, map } => (*output, select(&vals[*input], &map.source())),
         QOp::Transpose {
             input,
             output,

@@ -13,6 +13,7 @@
 //! that no proof could support.
 
 pub use crate::axis_map::{AxisMap, AxisRead};
+pub use crate::band_map::BandMap;
 pub use crate::float::{InputElem, InputSegment};
 use serde::{Deserialize, Serialize};
 
@@ -200,6 +201,16 @@ pub enum QOp {
         input: TensorId,
         output: TensorId,
         map: AxisMap,
+    },
+    /// A [`QOp::Select`] whose map keeps a run of columns per row and fills
+    /// the rest (attention masks), stated as row bands ([`BandMap`]):
+    /// `y[i] = x[map.source()[i]]`, or 0. Setup writes the verifying key's
+    /// masks this way (an [`AxisMap`] cannot state them); appended last, as
+    /// [`QOp::SelectAxes`] was, so every other op encodes as before.
+    SelectBands {
+        input: TensorId,
+        output: TensorId,
+        map: BandMap,
     },
 }
 

@@ -8,6 +8,7 @@
 pub mod accuracy;
 pub mod argmax;
 pub mod axis_map;
+pub mod band_map;
 pub mod compile;
 pub mod error;
 pub mod eval;

@@ -24,6 +24,7 @@ impl QOp {
             | QOp::Reshape { input, output }
             | QOp::Select { input, output, .. }
             | QOp::SelectAxes { input, output, .. }
+            | QOp::SelectBands { input, output, .. }
             | QOp::AddConst { input, output, .. }
             | QOp::MulConst { input, output, .. }
             | QOp::Transpose { input, output, .. } => (vec![*input], *output),
@@ -52,6 +53,7 @@ impl QOp {
             | QOp::Reshape { .. }
             | QOp::Select { .. }
             | QOp::SelectAxes { .. }
+            | QOp::SelectBands { .. }
             | QOp::Transpose { .. } => None,
         }
     }
@@ -75,6 +77,7 @@ impl QOp {
             | QOp::Reshape { .. }
             | QOp::Select { .. }
             | QOp::SelectAxes { .. }
+            | QOp::SelectBands { .. }
             | QOp::Transpose { .. } => {}
         }
     }
@@ -91,7 +94,7 @@ impl QOp {
             QOp::SumPool { .. } => "SumPool",
             QOp::Reshape { .. } => "Reshape",
             // One op to a reader, however its map is stated.
-            QOp::Select { .. } | QOp::SelectAxes { .. } => "Select",
+            QOp::Select { .. } | QOp::SelectAxes { .. } | QOp::SelectBands { .. } => "Select",
             QOp::AddConst { .. } => "AddConst",
             QOp::MulConst { .. } => "MulConst",
             QOp::Transpose { .. } => "Transpose",
@@ -204,26 +207,44 @@ impl QuantModel {
     /// clamped to `[-bound, bound]` of the input tensor. `x` holds one or more
     /// whole samples.
     pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i64>> {
+        self.quantize_values(x.len(), x.iter().copied())
+    }
+
+    /// [`Self::quantize_input`] of `x` rounded to `f32` (the input files'
+    /// precision), without an `f32` copy of it (a one-hot input of GPT-2's
+    /// vocabulary is 1.6 M values).
+    pub fn quantize_input_f64(&self, x: &[f64]) -> Result<Vec<i64>> {
+        self.quantize_values(x.len(), x.iter().map(|&v| v as f32))
+    }
+
+    fn quantize_values(&self, len: usize, x: impl Iterator<Item = f32>) -> Result<Vec<i64>> {
         let t = &self.tensors[self.input];
-        if x.is_empty() || !x.len().is_multiple_of(t.len()) {
+        if len == 0 || !len.is_multiple_of(t.len()) {
             return Err(ModelError::InputLength {
                 expected: self.statement_input_len(),
-                got: x.len(),
+                got: len,
             });
         }
-        x.iter()
-            .enumerate()
-            .map(|(i, &v)| {
-                if !v.is_finite() {
-                    return Err(ModelError::NonFinite {
-                        index: i,
-                        value: v as f64,
-                    });
-                }
-                let q = (v as f64 / t.scale).round(); // f64::round: half away from zero
-                Ok((q.clamp(-(t.bound as f64), t.bound as f64)) as i64)
-            })
-            .collect()
+        let bound = t.bound as f64;
+        let mut out = Vec::with_capacity(len);
+        for (i, v) in x.enumerate() {
+            if !v.is_finite() {
+                return Err(ModelError::NonFinite {
+                    index: i,
+                    value: v as f64,
+                });
+            }
+            // Zero quantizes to zero (no division or rounding): most of a
+            // one-hot input.
+            let q = if v == 0.0 {
+                0
+            } else {
+                // f64::round: half away from zero.
+                (v as f64 / t.scale).round().clamp(-bound, bound) as i64
+            };
+            out.push(q);
+        }
+        Ok(out)
     }
 
     /// Real values of the output (`int * scale`, each graph output at its
@@ -236,23 +257,40 @@ impl QuantModel {
             y.iter().map(|&q| q as f64 * s).collect()
         } else {
             let per = self.output_len().max(1);
-            y.iter()
-                .enumerate()
-                .map(|(i, &q)| {
-                    let k = i % per;
-                    let seg = self
-                        .output_segments
-                        .iter()
-                        .find(|s| (s.offset..s.offset + s.len).contains(&k))
-                        .expect("validated: the segments cover the output");
-                    let v = q as f64 * seg.scale;
-                    if seg.elem.is_integer() {
-                        v.round()
-                    } else {
-                        v
+            let value = |seg: &OutputSegment, q: i64| {
+                let v = q as f64 * seg.scale;
+                if seg.elem.is_integer() {
+                    v.round()
+                } else {
+                    v
+                }
+            };
+            if self.segments_tile_the_output() {
+                // Sample by sample, segment by segment: no search per value
+                // (GPT-2's logits are 1.6 M values).
+                let mut out = Vec::with_capacity(y.len());
+                for sample in y.chunks(per) {
+                    for seg in &self.output_segments {
+                        let end = (seg.offset + seg.len).min(sample.len());
+                        let part = &sample[seg.offset.min(end)..end];
+                        out.extend(part.iter().map(|&q| value(seg, q)));
                     }
-                })
-                .collect()
+                }
+                out
+            } else {
+                y.iter()
+                    .enumerate()
+                    .map(|(i, &q)| {
+                        let k = i % per;
+                        let seg = self
+                            .output_segments
+                            .iter()
+                            .find(|s| (s.offset..s.offset + s.len).contains(&k))
+                            .expect("validated: the segments cover the output");
+                        value(seg, q)
+                    })
+                    .collect()
+            }
         };
         if self.output_softmax {
             v.chunks(self.output_len().max(1))
@@ -261,6 +299,19 @@ impl QuantModel {
         } else {
             v
         }
+    }
+
+    /// Whether the output segments lie in order, one after the other, over
+    /// exactly one sample's output (what `validate` requires of them).
+    fn segments_tile_the_output(&self) -> bool {
+        let mut offset = 0usize;
+        for seg in &self.output_segments {
+            if seg.offset != offset {
+                return false;
+            }
+            offset = offset.saturating_add(seg.len);
+        }
+        offset == self.output_len()
     }
 
     /// Static checks: ids, shapes, parameters and worst-case bounds of every value.
@@ -587,6 +638,13 @@ impl QuantModel {
                     map.check(ti.len(), to.len()).map_err(e)?;
                     bin
                 }
+                QOp::SelectBands { map, .. } => {
+                    if ti.len() > 1 << 32 {
+                        return Err(e("the input is too long".into()));
+                    }
+                    map.check(ti.len(), to.len()).map_err(e)?;
+                    bin
+                }
                 QOp::Transpose { perm, .. } => {
                     let mut p = perm.clone();
                     p.sort();
@@ -657,22 +715,28 @@ impl QuantModel {
     /// and its values over all samples, in graph order. A model without
     /// segments has one output, named after the output tensor.
     pub fn split_outputs<T: Copy>(&self, values: &[T]) -> Vec<(String, Vec<T>)> {
+        self.output_slices(values)
+            .into_iter()
+            .map(|(name, parts)| (name.to_string(), parts.concat()))
+            .collect()
+    }
+
+    /// [`QuantModel::split_outputs`] without copying: each graph output's
+    /// name and its values as one slice per sample (a verifier compares a
+    /// file's outputs against them; GPT-2's are 1.6 M logits).
+    pub fn output_slices<'a, T>(&'a self, values: &'a [T]) -> Vec<(&'a str, Vec<&'a [T]>)> {
         let per = self.output_len().max(1);
         if self.output_segments.is_empty() {
-            return vec![(self.tensors[self.output].name.clone(), values.to_vec())];
+            return vec![(self.tensors[self.output].name.as_str(), vec![values])];
         }
         self.output_segments
             .iter()
             .map(|seg| {
-                let v = values
+                let parts = values
                     .chunks(per)
-                    .flat_map(|s| {
-                        s[seg.offset.min(s.len())..(seg.offset + seg.len).min(s.len())]
-                            .iter()
-                            .copied()
-                    })
+                    .map(|s| &s[seg.offset.min(s.len())..(seg.offset + seg.len).min(s.len())])
                     .collect();
-                (seg.name.clone(), v)
+                (seg.name.as_str(), parts)
             })
             .collect()
     }

@@ -325,6 +325,62 @@ fn quantize_input_rounds_half_away_and_clamps() {
     assert!(m
         .quantize_input(&[0.0, 0.0, 0.0, f32::INFINITY, 0.0, 0.0])
         .is_err());
+    // From f64: the same as rounding to f32 first (zeros take a shortcut).
+    let xs: [f64; 6] = [0.0, -0.0, 0.2500000001, -0.76, 1e30, -1e-300];
+    let as_f32: Vec<f32> = xs.iter().map(|&v| v as f32).collect();
+    assert_eq!(
+        m.quantize_input_f64(&xs).unwrap(),
+        m.quantize_input(&as_f32).unwrap()
+    );
+    assert!(matches!(
+        m.quantize_input_f64(&[0.0, f64::NAN, 0.0, 0.0, 0.0, 0.0]),
+        Err(ModelError::NonFinite { index: 1, .. })
+    ));
+    assert!(matches!(
+        m.quantize_input_f64(&[0.0; 7]),
+        Err(ModelError::InputLength { got: 7, .. })
+    ));
     m.tensors[1].scale = 0.25;
     assert_eq!(m.dequantize_output(&[4, -2]), vec![1.0, -0.5]);
+}
+
+/// Dequantization and the split by graph output, segment by segment: each
+/// value at its segment's scale (integers rounded), samples in order, as the
+/// per-value definition; and a layout the validator would refuse (segments
+/// out of order) still dequantizes by that definition.
+#[test]
+fn dequantize_and_split_by_output_segment() {
+    let mut m = model(
+        vec![t("x", &[5], 100), t("y", &[5], 100)],
+        vec![QOp::Reshape {
+            input: 0,
+            output: 1,
+        }],
+    );
+    m.batch = 2;
+    let seg = |name: &str, elem, scale, offset, len| OutputSegment {
+        name: name.into(),
+        shape: vec![1, len],
+        elem,
+        scale,
+        offset,
+        len,
+    };
+    m.output_segments = vec![
+        seg("a", InputElem::Float32, 0.5, 0, 2),
+        seg("b", InputElem::Int64, 0.3, 2, 3),
+    ];
+    let y = [1i64, -3, 4, 5, 6, 7, 8, -9, 10, 11];
+    let want = [0.5, -1.5, 1.0, 2.0, 2.0, 3.5, 4.0, -3.0, 3.0, 3.0];
+    assert_eq!(m.dequantize_output(&y), want);
+    let split = m.split_outputs(&want);
+    assert_eq!(split[0], ("a".to_string(), vec![0.5, -1.5, 3.5, 4.0]));
+    assert_eq!(
+        split[1],
+        ("b".to_string(), vec![1.0, 2.0, 2.0, -3.0, 3.0, 3.0])
+    );
+    let slices = m.output_slices(&want);
+    assert_eq!(slices[1].1, vec![&want[2..5], &want[7..10]]);
+    m.output_segments.reverse();
+    assert_eq!(m.dequantize_output(&y), want);
 }

@@ -232,6 +232,12 @@ pub(crate) fn dot_eb(a: &[EF], b: &[F]) -> EF {
     acc.finish()
 }
 
+/// `Σ weights_i · values_i` with extension weights and base values (one
+/// modular reduction per sum), for callers that evaluate tables in pieces.
+pub fn dot_base(weights: &[EF], values: &[F]) -> EF {
+    dot_eb(weights, values)
+}
+
 /// `Σ a_i b_i` over the extension field.
 #[inline]
 pub(crate) fn dot_ee(a: &[EF], b: &[EF]) -> EF {
@@ -291,6 +297,27 @@ pub(crate) fn eq_table_scaled(point: &[EF], scale: EF) -> Vec<EF> {
 /// `eq(point, x)` for every `x` of the hypercube, big-endian (length `2^point.len()`).
 pub fn eq_table(point: &[EF]) -> Vec<EF> {
     eq_table_scaled(point, EF::ONE)
+}
+
+/// `eq(point, x)` at one hypercube point `x` given by its index (big-endian,
+/// as [`eq_table`] orders them): `O(point.len())`, for sparse evaluations.
+pub fn eq_at(point: &[EF], x: usize) -> EF {
+    let n = point.len();
+    debug_assert!(
+        n >= usize::BITS as usize || x >> n == 0,
+        "index beyond the hypercube"
+    );
+    point
+        .iter()
+        .enumerate()
+        .map(|(j, &r)| {
+            if (x >> (n - 1 - j)) & 1 == 1 {
+                r
+            } else {
+                EF::ONE - r
+            }
+        })
+        .product()
 }
 
 /// `eq(a, b) = Π_i (a_i b_i + (1 - a_i)(1 - b_i))`.
@@ -635,6 +662,7 @@ mod tests {
             for x in [0usize, 1, (1 << n) / 3, (1 << n) - 1] {
                 let x = x.min((1 << n) - 1);
                 assert_eq!(t[x], eq_eval(&p, &bits(x, n)), "n={n} x={x}");
+                assert_eq!(t[x], eq_at(&p, x), "n={n} x={x}");
             }
             assert_eq!(t.iter().copied().sum::<EF>(), EF::ONE);
         }

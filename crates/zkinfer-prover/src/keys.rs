@@ -22,6 +22,7 @@ use zkinfer_protocol::pcs::{
 
 use crate::error::ProveError;
 use crate::layout::Layout;
+use crate::security::StatementTerms;
 
 const VK_MAGIC: &[u8; 8] = b"ZKINFVK\0";
 const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
@@ -38,7 +39,9 @@ const PK_MAGIC: &[u8; 8] = b"ZKINFPK\0";
 /// (`QOp::SelectAxes`).
 /// 11: large Dense matrices are committed as blocks of their real entries
 /// (`weight_blocks.rs`): the same model commits other polynomials.
-pub const KEY_FORMAT_VERSION: u32 = 11;
+/// 12: the verifying key states attention masks' Select maps as row bands
+/// (`QOp::SelectBands`).
+pub const KEY_FORMAT_VERSION: u32 = 12;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct VerifyingKey {
@@ -67,7 +70,7 @@ impl VerifyingKey {
             one.structure.batch = 1;
             return one.model_id();
         }
-        *blake3::hash(&self.encode_body()).as_bytes()
+        blake3_of_encoding(self)
     }
 
     /// The key for statements of `batch` samples (a symbolic batch axis
@@ -173,10 +176,11 @@ struct PkFile {
 
 /// What a verifier may know of a model: its weight values and ONNX bytes
 /// stripped, and every separable Select map stated in closed form
-/// (`QOp::SelectAxes`, checked element by element against the list it
-/// replaces; GPT-2's key shrinks about tenfold and its Selects verify per
-/// axis). The form only restates the map: the key, so the model id, still
-/// binds every element's source.
+/// (`QOp::SelectAxes`), every attention mask as row bands
+/// (`QOp::SelectBands`), each checked element by element against the list
+/// it replaces (GPT-2's key: 6.9 MB with every map listed, 2.0 MB so; all
+/// its Selects verify per axis). The form only restates the map: the key,
+/// so the model id, still binds every element's source.
 fn model_structure(model: &QuantModel, layout: &Layout) -> QuantModel {
     let mut s = model.clone();
     s.onnx = Vec::new();
@@ -374,14 +378,23 @@ const FAST_ACTIVATION_RATE4_UP_TO_VARS: usize = 17;
 /// The activation commitment's parameters: the weight commitment's mode
 /// applied to the activations' size (both sides derive it).
 pub fn activation_params(vk: &VerifyingKey, layout: &Layout) -> PcsParams {
+    activation_params_for(vk, layout, &StatementTerms::new(vk, layout))
+}
+
+/// [`activation_params`] from the statement's terms, computed once by a
+/// caller that also reports its soundness.
+pub(crate) fn activation_params_for(
+    vk: &VerifyingKey,
+    layout: &Layout,
+    terms: &StatementTerms,
+) -> PcsParams {
     let nvs = &layout.activation_num_vars;
     // The statement's claim count is known here (unlike the weights'):
     // it decides the claim reduction.
-    let (_, num_claims) = crate::security::claim_counts(vk, layout);
+    let num_claims = terms.n_act_claims;
     let params_of =
         |mode: CommitmentMode| with_claim_reduction(mode.params_for_size(nvs), nvs, num_claims);
-    let below_target =
-        |p: &PcsParams| crate::security::report_with(vk, layout, p).total_bits < TARGET_BITS;
+    let below_target = |p: &PcsParams| terms.report(vk, layout, p).total_bits < TARGET_BITS;
     let p = match vk.mode {
         CommitmentMode::Fast => {
             let p = params_of(CommitmentMode::Fast);
@@ -559,13 +572,104 @@ fn unframe<'a>(magic: &[u8; 8], bytes: &'a [u8], what: &str) -> Result<&'a [u8],
     Ok(&bytes[12..])
 }
 
+/// BLAKE3 of `value`'s postcard encoding, hashed as it is written: the model
+/// id without the encoding in memory, and without a vector write per varint
+/// (GPT-2's 2.5 MB key, mostly Lut table entries: 4.7 ms so, 1.9 ms here).
+fn blake3_of_encoding<T: Serialize>(value: &T) -> [u8; 32] {
+    let flavor = HashingFlavor {
+        hasher: blake3::Hasher::new(),
+        buf: Box::new([0; HASH_BUF]),
+        len: 0,
+    };
+    postcard::serialize_with_flavor(value, flavor).expect("in-memory encoding cannot fail")
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const HASH_BUF: usize = 1 << 16;
+
+/// A postcard output feeding BLAKE3 through a fixed buffer.
+struct HashingFlavor {
+    hasher: blake3::Hasher,
+    buf: Box<[u8; HASH_BUF]>,
+    len: usize,
+}
+
+impl postcard::ser_flavors::Flavor for HashingFlavor {
+    type Output = [u8; 32];
+
+    #[inline(always)]
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        if self.len == HASH_BUF {
+            self.hasher.update(&self.buf[..]);
+            self.len = 0;
+        }
+        self.buf[self.len] = byte;
+        self.len += 1;
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        let (len, n) = (self.len, data.len());
+        if n <= 16 && len + 16 <= HASH_BUF {
+            // A varint or a small field, with room for any: one bounds
+            // check and a short loop instead of a copy call.
+            let dst = &mut self.buf[len..len + 16];
+            let mut k = 0;
+            while k < n {
+                dst[k] = data[k];
+                k += 1;
+            }
+            self.len = len + n;
+            return Ok(());
+        }
+        data.iter().try_for_each(|&b| self.try_push(b))
+    }
+
+    fn finalize(mut self) -> postcard::Result<[u8; 32]> {
+        self.hasher.update(&self.buf[..self.len]);
+        Ok(*self.hasher.finalize().as_bytes())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The streamed hash is BLAKE3 of the encoding: small and large writes,
+    /// across buffer boundaries; and the model id is its key's.
+    #[test]
+    fn hashing_flavor_is_blake3_of_the_encoding() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n in [0usize, 1, 1000, 70_000, 300_000] {
+            let ints: Vec<i64> = (0..n).map(|_| next() as i64 >> (next() % 64)).collect();
+            let blob: Vec<u8> = (0..n / 3).map(|_| next() as u8).collect();
+            let value = (
+                ints,
+                "a string".to_string(),
+                blob,
+                vec![vec![1u8; 70_000]; n % 3],
+            );
+            let encoded = postcard::to_allocvec(&value).unwrap();
+            assert_eq!(
+                blake3_of_encoding(&value),
+                *blake3::hash(&encoded).as_bytes()
+            );
+        }
+        let vk = setup(crate::synthetic::mlp(&[5, 4, 3], 2), None)
+            .unwrap()
+            .vk;
+        assert_eq!(vk.model_id(), *blake3::hash(&vk.encode_body()).as_bytes());
+    }
 
     /// A matrix two Dense ops share is committed once, equal or transposed;
     /// proofs verify, and a prover using other weights for the tied op (the

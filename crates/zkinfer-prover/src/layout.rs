@@ -24,6 +24,7 @@ use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 use zkinfer_protocol::field::{f_from_i64, F};
 use zkinfer_protocol::logup::LookupTable;
 use zkinfer_protocol::mle::num_vars_for;
+use zkinfer_protocol::EF;
 
 use crate::error::ProveError;
 pub use crate::ops::requant::LimbBits;
@@ -220,7 +221,7 @@ impl LayoutBuilder<'_> {
                 return false;
             }
             match op {
-                QOp::Select { .. } | QOp::SelectAxes { .. } => false,
+                QOp::Select { .. } | QOp::SelectAxes { .. } | QOp::SelectBands { .. } => false,
                 QOp::Dense { in_dim, .. } => self.len(t) != *in_dim,
                 QOp::Requant { .. }
                 | QOp::Lut { .. }
@@ -359,7 +360,7 @@ impl Layout {
                     }),
                 }
             }
-            let len = table_for(model, &t.key).len();
+            let len = table_len(model, &t.key);
             act_nv.push(PaddedShape::flat(len).num_vars());
             t.multiplicity_poly = act_nv.len() - 1;
         }
@@ -385,6 +386,13 @@ impl Layout {
     pub fn arrange(&self, t: TensorId, values: &[i64]) -> Vec<F> {
         let v: Vec<F> = values.iter().map(|&x| f_from_i64(x)).collect();
         self.shapes[t].arrange(&v, f_from_i64(self.pads[t]))
+    }
+
+    /// The MLE of [`Self::arrange`]`(t, values)` at `point`, without the
+    /// arrangement ([`PaddedShape::evaluate`]: the verifier's public input
+    /// and output, sparse where mostly padding).
+    pub fn evaluate(&self, t: TensorId, values: &[i64], point: &[EF]) -> EF {
+        self.shapes[t].evaluate(values, self.pads[t], point)
     }
 
     /// Tensor `t`'s values in its padded arrangement, as integers.
@@ -436,10 +444,118 @@ pub fn table_for(model: &QuantModel, key: &TableKey) -> LookupTable {
     }
 }
 
+/// The number of rows of [`table_for`]`(model, key)`, without building it
+/// (the soundness figure and the layout need only the count; a range or
+/// clamp table has up to millions of rows).
+pub fn table_len(model: &QuantModel, key: &TableKey) -> usize {
+    // Rows of clamp-style tables: the free range, then `e = ±1..2^limb_bits`.
+    let limbs = |limb_bits: u32| 2 * ((1usize << limb_bits) - 1);
+    match key {
+        TableKey::Range { bits } => 1usize << bits,
+        TableKey::Clamp {
+            min,
+            max,
+            limb_bits,
+        } => (max - min + 1).max(0) as usize + limbs(*limb_bits),
+        TableKey::Saturate { bits, limb_bits } => (1usize << bits) + limbs(*limb_bits),
+        TableKey::Lut { op } => {
+            let QOp::Lut { table, .. } = &model.ops[*op] else {
+                unreachable!("only Lut ops name Lut tables")
+            };
+            table.len()
+        }
+    }
+}
+
 /// A signed integer tensor as field elements, padded to a power of two with `pad`.
 pub fn padded_field(values: &[i64], pad: i64) -> Vec<F> {
     let n = values.len().next_power_of_two().max(1);
     let mut out: Vec<F> = values.iter().map(|&v| f_from_i64(v)).collect();
     out.resize(n, f_from_i64(pad));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic;
+
+    /// A fixture model compiled at default settings.
+    fn fixture(name: &str) -> QuantModel {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
+        let onnx = std::fs::read(format!("{dir}/{name}.onnx")).expect("fixture exists");
+        let file = zkinfer_model::input::load_file(format!("{dir}/{name}.input.json"))
+            .expect("fixture input");
+        let opts = zkinfer_model::CompileOptions {
+            tract_check: false,
+            ..Default::default()
+        };
+        zkinfer_model::compile(&onnx, name, &file.entries, &opts)
+            .expect("compiles")
+            .0
+    }
+
+    #[test]
+    fn table_len_counts_the_rows_table_for_builds() {
+        let models = [
+            synthetic::mlp(&[13, 7, 5], 1),
+            synthetic::mlp_with_act_bits(&[9, 6, 4], 2, 6),
+            synthetic::gated_mlp(6, 5, 3, 3),
+            fixture("softmax"),
+            fixture("clip_leaky"),
+            fixture("unary_gelu"),
+        ];
+        let mut kinds = std::collections::HashSet::new();
+        for model in &models {
+            let layout = Layout::new(model).expect("lays out");
+            for t in &layout.tables {
+                assert_eq!(
+                    table_len(model, &t.key),
+                    table_for(model, &t.key).len(),
+                    "{:?}",
+                    t.key
+                );
+                kinds.insert(std::mem::discriminant(&t.key));
+            }
+        }
+        // Range, Lut and at least one clamp kind.
+        assert!(kinds.len() >= 3, "{kinds:?}");
+    }
+
+    #[test]
+    fn table_len_of_clamp_style_keys() {
+        let model = synthetic::mlp(&[3, 2], 1);
+        for key in [
+            TableKey::Range { bits: 5 },
+            TableKey::Clamp {
+                min: -3,
+                max: 9,
+                limb_bits: 0,
+            },
+            TableKey::Clamp {
+                min: 4,
+                max: 4,
+                limb_bits: 3,
+            },
+            TableKey::Clamp {
+                min: -128,
+                max: 127,
+                limb_bits: 4,
+            },
+            TableKey::Saturate {
+                bits: 4,
+                limb_bits: 2,
+            },
+            TableKey::Saturate {
+                bits: 0,
+                limb_bits: 1,
+            },
+        ] {
+            assert_eq!(
+                table_len(&model, &key),
+                table_for(&model, &key).len(),
+                "{key:?}"
+            );
+        }
+    }
 }

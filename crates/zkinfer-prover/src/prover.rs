@@ -11,11 +11,12 @@ use zkinfer_protocol::pcs::{CommitmentScheme, CommittedData, OpeningCopy, Pcs};
 
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
-use crate::keys::{activation_params, ProvingKey};
+use crate::keys::{activation_params_for, ProvingKey};
 use crate::layout::{table_for, Layout};
 use crate::lookups;
 use crate::ops::{ProverCtx, WitnessCtx};
 use crate::proof::{LayerProof, Proof};
+use crate::security::StatementTerms;
 use crate::statement::start_transcript;
 
 /// Where the prover's time went.
@@ -207,10 +208,11 @@ pub(crate) fn prove_witness(
 
     progress("committing activations");
     let clock = Instant::now();
-    let act_params = activation_params(&pk.vk, layout);
+    let terms = StatementTerms::new(&pk.vk, layout);
+    let act_params = activation_params_for(&pk.vk, layout, &terms);
     // The verifier refuses a statement below the target (`verifier.rs`):
     // say so before proving it.
-    let bits = crate::security::report_with(&pk.vk, layout, &act_params).total_bits;
+    let bits = terms.report(&pk.vk, layout, &act_params).total_bits;
     if bits < crate::keys::TARGET_BITS {
         return Err(ProveError::Key(format!(
             "a proof of this statement would compute {bits:.1} bits of soundness, below the {} bits zkinfer requires (`zkinfer security`; for many samples, prove fewer at once)",

@@ -34,8 +34,8 @@ use zkinfer_protocol::security::{
     zk_logup_layer_bits, zk_logup_root_bits,
 };
 
-use crate::keys::{activation_params, VerifyingKey};
-use crate::layout::{nv, table_for, Layout};
+use crate::keys::{activation_params_for, VerifyingKey};
+use crate::layout::{nv, table_len, Layout};
 use crate::ops::{random_point_bits, ClaimCounter};
 use crate::zk::plan::{tree_depth, ZkPlan};
 
@@ -107,8 +107,7 @@ fn outer_terms(vk: &VerifyingKey, layout: &Layout) -> OuterTerms {
     // tables, `lookups::batches`) one walk over its tables' trees.
     for (ti, t) in layout.tables.iter().enumerate() {
         let at = |what: &str| format!("table #{ti} ({:?}): {what}", t.key);
-        let table_len = table_for(model, &t.key).len();
-        let rows: usize = table_len
+        let rows: usize = table_len(model, &t.key)
             + t.witnesses
                 .iter()
                 .map(|w| 1usize << layout.activation_num_vars[w[0].poly])
@@ -200,34 +199,57 @@ pub fn report(vk: &VerifyingKey) -> SecurityReport {
             assumption: "invalid model",
         };
     };
-    report_with(vk, &layout, &activation_params(vk, &layout))
+    let terms = StatementTerms::new(vk, &layout);
+    terms.report(vk, &layout, &activation_params_for(vk, &layout, &terms))
 }
 
-/// [`report`] with the activation commitment made with `act_params` (what
-/// [`activation_params`] weighs before it chooses).
-pub(crate) fn report_with(
-    vk: &VerifyingKey,
-    layout: &Layout,
-    act_params: &PcsParams,
-) -> SecurityReport {
-    let params = &vk.pcs_params;
-    let (n_weight_claims, n_act_claims) = claim_counts(vk, layout);
-    let w_nvs = &vk.weight_commitment.poly_num_vars;
-    let a_nvs = &layout.activation_num_vars;
-    let mut components = Vec::new();
-    // An empty commitment is never opened: no term, a single candidate.
-    let mut list = |what: &str, params: &PcsParams, nvs: &[usize], claims: usize| {
-        opening(params, nvs, claims).map_or(0.0, |(bits, list)| {
-            components.push((
-                format!("{what} opening ({}, {claims} claims)", sizes(params, nvs)),
-                bits,
-            ));
-            list
-        })
-    };
-    let w_list = list("weight", params, w_nvs, n_weight_claims);
-    let a_list = list("activation", act_params, a_nvs, n_act_claims);
-    compose(components, &outer_terms(vk, layout), w_list, a_list)
+/// A statement's claim counts and outer terms: everything of its figure but
+/// the openings, which depend on the activation parameters. Computed once per
+/// key and layout, since choosing those parameters weighs several candidates
+/// (GPT-2's verifier composed four reports, each replaying the claim routing).
+#[derive(Clone, Debug)]
+pub(crate) struct StatementTerms {
+    pub n_weight_claims: usize,
+    pub n_act_claims: usize,
+    outer: OuterTerms,
+}
+
+impl StatementTerms {
+    pub fn new(vk: &VerifyingKey, layout: &Layout) -> Self {
+        let (n_weight_claims, n_act_claims) = claim_counts(vk, layout);
+        Self {
+            n_weight_claims,
+            n_act_claims,
+            outer: outer_terms(vk, layout),
+        }
+    }
+
+    /// The report with the activation commitment made with `act_params`
+    /// (what [`crate::activation_params`] weighs before it chooses).
+    pub fn report(
+        &self,
+        vk: &VerifyingKey,
+        layout: &Layout,
+        act_params: &PcsParams,
+    ) -> SecurityReport {
+        let params = &vk.pcs_params;
+        let w_nvs = &vk.weight_commitment.poly_num_vars;
+        let a_nvs = &layout.activation_num_vars;
+        let mut components = Vec::new();
+        // An empty commitment is never opened: no term, a single candidate.
+        let mut list = |what: &str, params: &PcsParams, nvs: &[usize], claims: usize| {
+            opening(params, nvs, claims).map_or(0.0, |(bits, list)| {
+                components.push((
+                    format!("{what} opening ({}, {claims} claims)", sizes(params, nvs)),
+                    bits,
+                ));
+                list
+            })
+        };
+        let w_list = list("weight", params, w_nvs, self.n_weight_claims);
+        let a_list = list("activation", act_params, a_nvs, self.n_act_claims);
+        compose(components, &self.outer, w_list, a_list)
+    }
 }
 
 /// The computed soundness of a zero-knowledge statement (`zk/`): the weight
@@ -409,7 +431,7 @@ mod tests {
         let (n_w, n_a) = claim_counts(&pk.vk, &layout);
         let w_nvs = &pk.vk.weight_commitment.poly_num_vars;
         let w_list = opening(&pk.vk.pcs_params, w_nvs, n_w).unwrap().1;
-        let a_params = activation_params(&pk.vk, &layout);
+        let a_params = crate::keys::activation_params(&pk.vk, &layout);
         let a_list = opening(&a_params, &layout.activation_num_vars, n_a)
             .unwrap()
             .1;

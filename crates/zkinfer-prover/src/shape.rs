@@ -6,7 +6,10 @@
 //! `spatial.rs`) instead of through a patch matrix. Every other tensor is one
 //! flat axis padded at the end.
 
-use zkinfer_protocol::mle::num_vars_for;
+use rayon::prelude::*;
+use zkinfer_protocol::field::{f_from_i64, F};
+use zkinfer_protocol::mle::{dot_base, eq_at, eq_table, num_vars_for, PAR_THRESHOLD};
+use zkinfer_protocol::EF;
 
 /// Logical axis lengths of one sample; each axis is padded to a power of two
 /// independently (row-major, the first axis gives the first — most
@@ -222,11 +225,101 @@ impl PaddedShape {
         }
         out
     }
+
+    /// The MLE of [`Self::arrange`]`(values, pad)` (as field elements) at
+    /// `point`, exactly, without building the arrangement: `pad` plus
+    /// `Σ_i (x_i − pad)·eq(point, position of i)` per sample (`eq` sums to
+    /// one over the hypercube), the last sample weighted by the batch padding
+    /// rows' `eq` too (they repeat it). The verifier evaluates its public
+    /// input and output so: GPT-2's are 1.6 M values each, and its input is
+    /// one-hot rows of token ids — mostly `pad` — read entry by entry in
+    /// `O(nonzeros · variables)` after one scan.
+    pub fn evaluate(&self, values: &[i64], pad: i64, point: &[EF]) -> EF {
+        assert_eq!(values.len(), self.len(), "values of another shape");
+        assert_eq!(point.len(), self.num_vars(), "a point of another shape");
+        let (r_b, r_s) = point.split_at(self.batch_vars());
+        let pad_f = f_from_i64(pad);
+        let per = self.sample_len();
+        if per == 0 {
+            return EF::from(pad_f);
+        }
+        let eq_b = eq_table(r_b);
+        let sample = self.sample();
+        (0..self.batch)
+            .map(|s| {
+                let weight = if s + 1 < self.batch {
+                    eq_b[s]
+                } else {
+                    eq_b[s..].iter().copied().sum()
+                };
+                let x = &values[s * per..(s + 1) * per];
+                weight * (EF::from(pad_f) + sample.sample_sum(x, pad, r_s))
+            })
+            .sum()
+    }
+
+    /// `Σ_i (x_i − pad)·eq(r, padded position of i)` over one sample: entry
+    /// by entry where few differ from `pad` (a one-hot input), else row by
+    /// row against two half-size `eq` tables (every row starts at a multiple
+    /// of its padded length, so it spans whole aligned chunks of the low
+    /// table and the high table weighs each chunk).
+    fn sample_sum(&self, x: &[i64], pad: i64, r: &[EF]) -> EF {
+        let diff = |v: i64| f_from_i64(v) - f_from_i64(pad);
+        // Sparse while an entry's `eq` (one product over the variables)
+        // costs less in all than a dense pass.
+        let limit = x.len() / (4 * r.len().max(1));
+        let mut sparse = Vec::new();
+        for (i, &v) in x.iter().enumerate() {
+            if v != pad {
+                if sparse.len() == limit {
+                    return self.dense_sample_sum(x, pad, r);
+                }
+                sparse.push(i);
+            }
+        }
+        sparse
+            .iter()
+            .map(|&i| eq_at(r, self.padded_index(i)) * diff(x[i]))
+            .sum()
+    }
+
+    /// [`Self::sample_sum`] by rows: `Σ_chunks eq_hi(chunk)·Σ_j eq_lo(j)·(x − pad)`.
+    fn dense_sample_sum(&self, x: &[i64], pad: i64, r: &[EF]) -> EF {
+        let last = *self.dims.last().expect("a non-empty sample has an axis");
+        let last_vars = num_vars_for(last);
+        // Low variables: within a row, and about half of all.
+        let lo_vars = last_vars.min(r.len().div_ceil(2));
+        let (eq_hi, eq_lo) = (
+            eq_table(&r[..r.len() - lo_vars]),
+            eq_table(&r[r.len() - lo_vars..]),
+        );
+        let chunk = 1usize << lo_vars;
+        let per_row = last.div_ceil(chunk);
+        let pad_f = f_from_i64(pad);
+        let piece = |k: usize| -> EF {
+            let (row, c) = (k / per_row, k % per_row);
+            let start = row * last + c * chunk;
+            let end = ((row + 1) * last).min(start + chunk);
+            let diffs: Vec<F> = x[start..end]
+                .iter()
+                .map(|&v| f_from_i64(v) - pad_f)
+                .collect();
+            let at = self.padded_index(start);
+            eq_hi[at >> lo_vars] * dot_base(&eq_lo[..diffs.len()], &diffs)
+        };
+        let pieces = (x.len() / last) * per_row;
+        if x.len() >= PAR_THRESHOLD {
+            (0..pieces).into_par_iter().map(piece).sum()
+        } else {
+            (0..pieces).map(piece).sum()
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zkinfer_protocol::field::PrimeCharacteristicRing;
 
     #[test]
     fn same_sample_placement_is_the_elementwise_comparison() {
@@ -321,5 +414,84 @@ mod tests {
         assert_eq!(s.dims, vec![10]);
         assert_eq!(s.arrange(&[1i64; 10], 0)[9..], [1, 0, 0, 0, 0, 0, 0]);
         assert_eq!(s.num_vars(), 4);
+    }
+
+    /// `evaluate` equals the dense evaluation of the arrangement, on the
+    /// sparse path (one-hot rows against the pad), the dense one (rows and
+    /// a flat tensor split into chunks) and with batch padding rows.
+    #[test]
+    fn evaluate_is_the_mle_of_the_arrangement() {
+        use zkinfer_protocol::mle::evaluate_base;
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let shapes: [(&[usize], usize); 9] = [
+            (&[5], 1),
+            (&[1, 1], 1),
+            (&[3, 5], 1),
+            (&[2, 3, 5], 1),
+            (&[4, 40], 1),
+            (&[6, 300], 1),
+            (&[3000], 1),
+            (&[3, 7], 3),
+            (&[5, 1, 33], 4),
+        ];
+        let mut paths = [0usize; 2];
+        for (dims, batch) in shapes {
+            let shape = PaddedShape::for_logical(dims).batched(batch);
+            for pad in [0i64, -3, 7] {
+                for density in [0u64, 1, 50, 100] {
+                    // `density` % of the entries differ from the pad.
+                    let values: Vec<i64> = (0..shape.len())
+                        .map(|_| {
+                            if next() % 100 < density {
+                                (next() % 2001) as i64 - 1000
+                            } else {
+                                pad
+                            }
+                        })
+                        .collect();
+                    let field: Vec<F> = values.iter().map(|&v| f_from_i64(v)).collect();
+                    let dense = shape.arrange(&field, f_from_i64(pad));
+                    let point: Vec<EF> = (0..shape.num_vars())
+                        .map(|_| EF::new([F::from_u64(next()), F::from_u64(next())]))
+                        .collect();
+                    assert_eq!(
+                        shape.evaluate(&values, pad, &point),
+                        evaluate_base(&dense, &point),
+                        "{dims:?} × {batch}, pad {pad}, {density}%"
+                    );
+                    let nonzero = values.iter().filter(|&&v| v != pad).count();
+                    let per = shape.sample_len();
+                    let limit = per / (4 * shape.sample_vars().max(1));
+                    paths[usize::from(nonzero > limit)] += 1;
+                }
+            }
+        }
+        assert!(paths.iter().all(|&n| n > 0), "both paths: {paths:?}");
+    }
+
+    /// A one-hot input (GPT-2's shape, a few rows): sparse evaluation,
+    /// against the dense one.
+    #[test]
+    fn evaluate_one_hot_rows_sparsely() {
+        use zkinfer_protocol::mle::evaluate_base;
+        let shape = PaddedShape::for_logical(&[4, 50257]);
+        let mut values = vec![0i64; shape.len()];
+        for (row, id) in [17usize, 50256, 0, 31337].into_iter().enumerate() {
+            values[row * 50257 + id] = 127;
+        }
+        let point: Vec<EF> = (0..shape.num_vars() as u64)
+            .map(|k| EF::new([F::from_u64(3 + 7 * k), F::from_u64(11 * k + 1)]))
+            .collect();
+        let field: Vec<F> = values.iter().map(|&v| f_from_i64(v)).collect();
+        assert_eq!(
+            shape.evaluate(&values, 0, &point),
+            evaluate_base(&shape.arrange(&field, F::ZERO), &point)
+        );
     }
 }

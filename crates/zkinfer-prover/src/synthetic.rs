@@ -948,6 +948,9 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
             QOp::SelectAxes { input, output, map } => {
                 vals[*output] = select(&vals[*input], &map.source())
             }
+            QOp::SelectBands { input, output, map } => {
+                vals[*output] = select(&vals[*input], &map.source())
+            }
         }
     }
     std::mem::take(&mut vals[model.output])

@@ -1,16 +1,16 @@
 //! The verifier: replays the transcript, checks every lookup and layer proof,
 //! the public input and output, and both commitment openings.
 
-use zkinfer_protocol::mle::evaluate_base;
 use zkinfer_protocol::pcs::{CommitmentScheme, Pcs};
 use zkinfer_protocol::VerifyError;
 
 use crate::claims::ClaimBook;
-use crate::keys::{activation_params, hex, VerifyingKey};
+use crate::keys::{activation_params_for, hex, VerifyingKey};
 use crate::layout::Layout;
 use crate::lookups;
 use crate::ops::{LayerProofs, VerifierCtx};
 use crate::proof::Proof;
+use crate::security::StatementTerms;
 use crate::statement::start_transcript;
 
 fn reject(msg: impl Into<String>) -> VerifyError {
@@ -125,11 +125,14 @@ pub fn verify(
             vk.model_id_hex()
         )));
     }
-    let act_params = activation_params(vk, &layout);
+    // The statement's terms once: the activation parameters weigh several
+    // candidates' figures, and the chosen one is reported below.
+    let terms = StatementTerms::new(vk, &layout);
+    let act_params = activation_params_for(vk, &layout, &terms);
     // The statement's own computed soundness (a batch or an accuracy
     // statement has more claims and rows than the one-sample figure `setup`
     // checked): below the target, nothing is "verified".
-    let security_bits = crate::security::report_with(vk, &layout, &act_params).total_bits;
+    let security_bits = terms.report(vk, &layout, &act_params).total_bits;
     if security_bits < crate::keys::TARGET_BITS {
         return Err(statement(format!(
             "a proof of this statement computes {security_bits:.1} bits of soundness, below the {} bits zkinfer requires (`zkinfer security`)",
@@ -153,10 +156,9 @@ pub fn verify(
     let mut book = ClaimBook::new(model.tensors.len());
     lookups::verify(model, &layout, &proof.lookups, &mut book, &mut tr)?;
 
-    let out_padded = layout.arrange(model.output, output);
     tr.label(b"output-claim");
     let r0 = tr.challenge_efs(layout.num_vars(model.output));
-    let v0 = evaluate_base(&out_padded, &r0);
+    let v0 = layout.evaluate(model.output, output, &r0);
     book.route(&layout, model.output, r0, v0);
 
     let mut layers = LayerProofs(proof.layers.iter());
@@ -171,9 +173,8 @@ pub fn verify(
     if layers.0.next().is_some() {
         return Err(malformed("extra layer proofs after the input"));
     }
-    let input_padded = layout.arrange(model.input, input);
     for (point, value) in &book.input {
-        if evaluate_base(&input_padded, point) != *value {
+        if layout.evaluate(model.input, input, point) != *value {
             return Err(reject(
                 "the proof's claim on the input does not match the given input",
             ));

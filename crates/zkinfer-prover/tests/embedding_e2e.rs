@@ -6,8 +6,11 @@
 
 use zkinfer_model::compile::{compile, CompileOptions};
 use zkinfer_model::input::InputFile;
-use zkinfer_model::ir::{QOp, QuantModel};
-use zkinfer_prover::{prove, setup, verify};
+use zkinfer_model::ir::{BandMap, QOp, QuantModel};
+use zkinfer_protocol::field::PrimeCharacteristicRing;
+use zkinfer_protocol::EF;
+use zkinfer_prover::proof::LayerProof;
+use zkinfer_prover::{prove, setup, verify, VerifyingKey};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
 
@@ -105,6 +108,163 @@ fn tiny_gpt_proves_and_rejects_changed_ids_and_outputs() {
             verify(&pk.vk, &q, &wrong, &out.proof).is_err(),
             "a changed output[{i}] verifies"
         );
+    }
+}
+
+/// The verifying key states both attention maps (the mask's fill and the
+/// masked softmax's kept scores) as row bands: a proof verifies under the
+/// key and its decoded copy, and a key whose band keeps one column more is
+/// another model that rejects it.
+#[test]
+fn the_key_states_the_causal_maps_as_row_bands() {
+    let (m, ids) = compiled();
+    let q = statement(&m, &ids).expect("in range");
+    let pk = setup(m, None).expect("setup");
+    let bands: Vec<(usize, BandMap)> = pk
+        .vk
+        .structure
+        .ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| match op {
+            QOp::SelectBands { map, .. } => Some((i, map.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bands.len(), 2, "{bands:?}");
+    for (at, map) in &bands {
+        assert_eq!(map.dims, vec![2, 6, 6]);
+        assert_eq!(map.bands, (1..=6).map(|hi| (0, hi)).collect::<Vec<_>>());
+        // The prover keeps the list the form denotes.
+        assert!(
+            matches!(&pk.model.ops[*at], QOp::Select { source, .. } if *source == map.source())
+        );
+    }
+    let out = prove(&pk, &q).expect("prove");
+    verify(&pk.vk, &q, &out.output, &out.proof).expect("verifies");
+    let vk = VerifyingKey::from_bytes(&pk.vk.to_bytes()).expect("decodes");
+    assert_eq!(vk, pk.vk);
+    verify(&vk, &q, &out.output, &out.proof).expect("the decoded key verifies");
+    for (at, _) in &bands {
+        let mut vk = pk.vk.clone();
+        if let QOp::SelectBands { map, .. } = &mut vk.structure.ops[*at] {
+            map.bands[0] = (0, 2);
+        }
+        assert_ne!(vk.model_id(), pk.vk.model_id());
+        let vk = VerifyingKey::from_bytes(&vk.to_bytes()).expect("a valid key of another model");
+        assert!(verify(&vk, &q, &out.output, &out.proof).is_err());
+    }
+    // A Select proof's claimed input value or a sumcheck message changed:
+    // the band table's evaluation no longer matches.
+    let mut selects = 0;
+    for li in 0..out.proof.layers.len() {
+        if !matches!(out.proof.layers[li], LayerProof::Select { .. }) {
+            continue;
+        }
+        selects += 1;
+        for part in 0..2 {
+            let mut p = out.proof.clone();
+            let LayerProof::Select {
+                sumcheck,
+                input_eval,
+            } = &mut p.layers[li]
+            else {
+                unreachable!()
+            };
+            if part == 0 {
+                *input_eval += EF::ONE;
+            } else {
+                sumcheck.round_polys[0][0] += EF::ONE;
+            }
+            assert!(
+                verify(&pk.vk, &q, &out.output, &p).is_err(),
+                "layer {li} part {part}"
+            );
+        }
+    }
+    assert!(selects >= 2, "{selects} Select proofs");
+}
+
+/// A key whose band map is malformed (a band past its row, reversed, a read
+/// outside the row, a row missing, a grid of another length or rank) is
+/// refused by the model check and by loading, naming the Select: never a
+/// panic.
+#[test]
+fn malformed_band_maps_are_refused() {
+    let (m, _) = compiled();
+    let pk = setup(m, None).expect("setup");
+    let (at, map) = pk
+        .vk
+        .structure
+        .ops
+        .iter()
+        .enumerate()
+        .find_map(|(i, op)| match op {
+            QOp::SelectBands { map, .. } => Some((i, map.clone())),
+            _ => None,
+        })
+        .expect("a band map");
+    let bad: Vec<BandMap> = vec![
+        BandMap {
+            bands: [(0, 7)]
+                .into_iter()
+                .chain(map.bands[1..].iter().copied())
+                .collect(),
+            ..map.clone()
+        },
+        BandMap {
+            bands: [(3, 2)]
+                .into_iter()
+                .chain(map.bands[1..].iter().copied())
+                .collect(),
+            ..map.clone()
+        },
+        BandMap {
+            outside: [Some(6)]
+                .into_iter()
+                .chain(map.outside[1..].iter().copied())
+                .collect(),
+            ..map.clone()
+        },
+        BandMap {
+            bands: map.bands[1..].to_vec(),
+            ..map.clone()
+        },
+        BandMap {
+            outside: map.outside[1..].to_vec(),
+            ..map.clone()
+        },
+        BandMap {
+            dims: vec![2, 6, 7],
+            ..map.clone()
+        },
+        BandMap {
+            dims: vec![72],
+            ..map.clone()
+        },
+        BandMap {
+            dims: vec![usize::MAX, 2, 6, 6],
+            ..map.clone()
+        },
+    ];
+    // The prover's model (weights kept) with the key's form in place of its
+    // list is valid; with a malformed form it is not.
+    let with = |map: &BandMap| {
+        let mut m = pk.model.clone();
+        m.ops[at] = pk.vk.structure.ops[at].clone();
+        if let QOp::SelectBands { map: slot, .. } = &mut m.ops[at] {
+            *slot = map.clone();
+        }
+        m
+    };
+    with(&map).validate().expect("the setup's form is valid");
+    for b in bad {
+        let err = with(&b).validate().expect_err("invalid");
+        assert!(err.to_string().contains("band map"), "{b:?}: {err}");
+        let mut vk = pk.vk.clone();
+        vk.structure.ops[at] = with(&b).ops[at].clone();
+        let err = VerifyingKey::from_bytes(&vk.to_bytes()).expect_err("refused");
+        assert!(err.to_string().contains("Select"), "{b:?}: {err}");
     }
 }
 

@@ -137,7 +137,9 @@ pub(crate) fn lay_out(
             None => Box::new(select::Select::relayout(i, *input, *output, b)?),
         },
         QOp::Transpose { .. } => Box::new(transpose::Transpose::lay_out(i, op, b)?),
-        QOp::Select { .. } | QOp::SelectAxes { .. } => Box::new(select::Select::lay_out(i, op, b)?),
+        QOp::Select { .. } | QOp::SelectAxes { .. } | QOp::SelectBands { .. } => {
+            Box::new(select::Select::lay_out(i, op, b)?)
+        }
         QOp::AddConst { .. } => Box::new(add_const::AddConst::lay_out(i, op, b)?),
         QOp::MulConst { .. } => Box::new(mul_const::MulConst::lay_out(i, op, b)?),
         QOp::MatMul { .. } => Box::new(matmul::MatMul::lay_out(i, op, b)?),

@@ -15,13 +15,14 @@
 //! sumcheck's point itself: per axis in `O(Σ dims)` per claim when the map
 //! is stated as an [`AxisMap`] whose grids fit both arrangements
 //! (`closed_form.rs`; setup states every separable map so, `detect.rs`, and
-//! a relayout is one), else by a walk over the map's moves in
-//! `O(output + input)`.
+//! a relayout is one) or as row bands ([`BandMap`], `bands.rs`: attention
+//! masks), else by a walk over the map's moves in `O(output + input)`.
 //!
 //! Zero knowledge: the same sumcheck, `T` a public factor and the input a
 //! masked read; the claims are masked values, which the incoming claims'
 //! `R` values correct inside the masked sumcheck.
 
+mod bands;
 mod closed_form;
 mod detect;
 #[cfg(test)]
@@ -30,7 +31,7 @@ mod tests;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
-use zkinfer_model::ir::{AxisMap, QOp, TensorId};
+use zkinfer_model::ir::{AxisMap, BandMap, QOp, TensorId};
 use zkinfer_protocol::field::PrimeCharacteristicRing;
 use zkinfer_protocol::mle::eq_table;
 use zkinfer_protocol::security::sumcheck_bits;
@@ -48,7 +49,32 @@ use crate::ops::public_linear::PublicLinear;
 use crate::shape::PaddedShape;
 use crate::zk::point_claims;
 use crate::zk::{ZkProverCtx, ZkStep, ZkVerifierCtx};
+use bands::BandForm;
 use closed_form::ClosedForm;
+
+/// A map's form the verifier evaluates without its moves.
+#[derive(Debug)]
+enum Form {
+    Axes(ClosedForm),
+    Bands(BandForm),
+}
+
+impl Form {
+    /// The explicit list the form denotes.
+    fn source(&self) -> Vec<i64> {
+        match self {
+            Form::Axes(f) => f.map().source(),
+            Form::Bands(f) => f.map().source(),
+        }
+    }
+
+    fn evaluate(&self, claims: &[(&[EF], EF)], r: &[EF]) -> EF {
+        match self {
+            Form::Axes(f) => f.evaluate(claims, r),
+            Form::Bands(f) => f.evaluate(claims, r),
+        }
+    }
+}
 
 #[derive(Debug)]
 pub(crate) struct Select {
@@ -57,7 +83,7 @@ pub(crate) struct Select {
     output: TensorId,
     /// The table per axis, when the map has a form that fits both tensors'
     /// arrangements: the verifier then needs no moves.
-    closed: Option<ClosedForm>,
+    closed: Option<Form>,
     /// Per output element (logical, one sample): the padded position of its
     /// input element within a sample, and its own padded position. Laid out
     /// with an explicit map; for a closed form, made on first use (the
@@ -74,7 +100,9 @@ pub(crate) struct Select {
 
 /// The verifying key's form of a Select (`keys::model_structure`): a
 /// [`QOp::SelectAxes`] when its map is separable with grids that fit the
-/// tensors' arrangements in `layout`, checked against every element.
+/// tensors' arrangements in `layout`, else a [`QOp::SelectBands`] when it
+/// keeps a run of columns per row (an attention mask) on a grid that fits;
+/// either checked against every element.
 pub(crate) fn in_closed_form(op: &QOp, layout: &Layout) -> Option<QOp> {
     let QOp::Select {
         input,
@@ -85,9 +113,14 @@ pub(crate) fn in_closed_form(op: &QOp, layout: &Layout) -> Option<QOp> {
         return None;
     };
     let (ins, outs) = (&layout.shapes[input], &layout.shapes[output]);
-    let map = detect::detect(source, &ins.dims, &outs.dims)?;
-    ClosedForm::new(&map, ins, outs)?;
-    Some(QOp::SelectAxes { input, output, map })
+    if let Some(map) = detect::detect(source, &ins.dims, &outs.dims) {
+        if ClosedForm::new(&map, ins, outs).is_some() {
+            return Some(QOp::SelectAxes { input, output, map });
+        }
+    }
+    let map = BandMap::of_source(source, &outs.dims)?;
+    BandForm::new(&map, ins, outs)?;
+    Some(QOp::SelectBands { input, output, map })
 }
 
 /// Per output element: the padded position of its input element within a
@@ -114,9 +147,9 @@ fn moves_of(source: &[i64], ins: &PaddedShape, outs: &PaddedShape) -> Vec<(usize
 impl Select {
     pub fn lay_out(i: usize, op: &QOp, b: &mut LayoutBuilder) -> Result<Self, ProveError> {
         let (input, output) = match *op {
-            QOp::Select { input, output, .. } | QOp::SelectAxes { input, output, .. } => {
-                (input, output)
-            }
+            QOp::Select { input, output, .. }
+            | QOp::SelectAxes { input, output, .. }
+            | QOp::SelectBands { input, output, .. } => (input, output),
             _ => unreachable!("registered for Select"),
         };
         let (in_len, out_len) = (b.len(input), b.len(output));
@@ -136,6 +169,11 @@ impl Select {
                 map.check(in_len, out_len)
                     .map_err(|e| ProveError::Model(format!("op #{i} (Select): {e}")))?;
                 Ok(Self::axes(i, input, output, map, b))
+            }
+            QOp::SelectBands { map, .. } => {
+                map.check(in_len, out_len)
+                    .map_err(|e| ProveError::Model(format!("op #{i} (Select): {e}")))?;
+                Ok(Self::bands(i, input, output, map, b))
             }
             _ => unreachable!("registered for Select"),
         }
@@ -181,7 +219,21 @@ impl Select {
         b: &mut LayoutBuilder,
     ) -> Self {
         match ClosedForm::new(map, &b.shapes[input], &b.shapes[output]) {
-            Some(closed) => Self::new(i, input, output, Some(closed), b),
+            Some(closed) => Self::new(i, input, output, Some(Form::Axes(closed)), b),
+            None => Self::explicit(i, input, output, &map.source(), b),
+        }
+    }
+
+    /// A checked band form: per axis if its grid fits, else by its moves.
+    fn bands(
+        i: usize,
+        input: TensorId,
+        output: TensorId,
+        map: &BandMap,
+        b: &mut LayoutBuilder,
+    ) -> Self {
+        match BandForm::new(map, &b.shapes[input], &b.shapes[output]) {
+            Some(form) => Self::new(i, input, output, Some(Form::Bands(form)), b),
             None => Self::explicit(i, input, output, &map.source(), b),
         }
     }
@@ -190,7 +242,7 @@ impl Select {
         i: usize,
         input: TensorId,
         output: TensorId,
-        closed: Option<ClosedForm>,
+        closed: Option<Form>,
         b: &mut LayoutBuilder,
     ) -> Self {
         let (ins, outs) = (&b.shapes[input], &b.shapes[output]);
@@ -215,7 +267,6 @@ impl Select {
                 .closed
                 .as_ref()
                 .expect("an explicit map's moves are laid out")
-                .map()
                 .source();
             moves_of(&source, &self.in_shape, &self.out_shape)
         })

@@ -1,14 +1,15 @@
 //! The closed form against the explicit walk, and what detection accepts.
 
 use zkinfer_model::index_map::{self, IndexMap};
-use zkinfer_model::ir::{AxisMap, AxisRead};
+use zkinfer_model::ir::{AxisMap, AxisRead, BandMap};
 use zkinfer_protocol::field::{BasedVectorSpace, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::eq_table;
 use zkinfer_protocol::EF;
 
+use super::bands::BandForm;
 use super::closed_form::ClosedForm;
 use super::detect::{detect, identity};
-use super::{moves_of, Select};
+use super::{moves_of, Form, Select};
 use crate::shape::PaddedShape;
 use crate::synthetic::SplitMix;
 
@@ -26,12 +27,7 @@ fn pick<T: Copy>(rng: &mut SplitMix, from: &[T]) -> T {
 
 /// A Select over batched tensors `ins` → `outs` by `source`, its table per
 /// axis when `closed` is given.
-fn select(
-    source: &[i64],
-    closed: Option<ClosedForm>,
-    ins: &PaddedShape,
-    outs: &PaddedShape,
-) -> Select {
+fn select(source: &[i64], closed: Option<Form>, ins: &PaddedShape, outs: &PaddedShape) -> Select {
     Select {
         i: 0,
         input: 0,
@@ -88,24 +84,49 @@ fn assert_closed_form_is_the_walk(
     let outs = PaddedShape::of(out_dims.to_vec()).batched(batch);
     let closed = ClosedForm::new(map, &ins, &outs).expect("the grids fit the arrangements");
     let source = map.source();
-    let per_axis = select(&source, Some(closed), &ins, &outs);
+    let per_axis = select(&source, Some(Form::Axes(closed)), &ins, &outs);
     let walk = select(&source, None, &ins, &outs);
+    assert_forms_agree(
+        &per_axis,
+        &walk,
+        &source,
+        &ins,
+        &outs,
+        rng,
+        &format!("{map:?}"),
+    );
+}
+
+/// `T(r)` of `closed` (a Select with a form), of `walk` (the same by its
+/// moves) and by the definition agree at random points for 1 to 3 claims.
+fn assert_forms_agree(
+    closed: &Select,
+    walk: &Select,
+    source: &[i64],
+    ins: &PaddedShape,
+    outs: &PaddedShape,
+    rng: &mut SplitMix,
+    what: &str,
+) {
     for claims in 1..=3 {
         let claims: Vec<(Vec<EF>, EF)> = (0..claims)
             .map(|_| (point(rng, outs.num_vars()), EF::ZERO))
             .collect();
         let rho = point(rng, claims.len());
         let r = point(rng, ins.num_vars());
-        let expected = by_definition(&source, &ins, &outs, &claims, &rho, &r);
+        let expected = by_definition(source, ins, outs, &claims, &rho, &r);
         assert_eq!(
             walk.evaluate_table(&claims, &rho, &r),
             expected,
-            "walk {map:?}"
+            "walk {what}"
         );
         assert_eq!(
-            per_axis.evaluate_table(&claims, &rho, &r),
+            closed.evaluate_table(&claims, &rho, &r),
             expected,
-            "closed form {map:?} over {in_dims:?} -> {out_dims:?} × {batch}"
+            "closed form {what} over {:?} -> {:?} × {}",
+            ins.dims,
+            outs.dims,
+            ins.batch
         );
     }
 }
@@ -428,4 +449,77 @@ fn the_verifier_evaluates_a_key_s_separable_select_per_axis() {
     assert!(op.contains("closed: Some("), "{op}");
     // No moves laid out: they are made only if a prover asks.
     assert!(op.contains("moves: OnceLock(<uninit>)"), "{op}");
+}
+
+/// A random band map: leading axes, rows and columns of any length, per row
+/// a run of columns (possibly empty or whole) and a fill or a column.
+fn random_bands(rng: &mut SplitMix) -> BandMap {
+    const LENS: [usize; 8] = [1, 2, 3, 4, 5, 7, 8, 9];
+    let mut dims: Vec<usize> = (0..rng.next_u64() % 3).map(|_| pick(rng, &LENS)).collect();
+    let (rows, cols) = (pick(rng, &LENS), pick(rng, &LENS));
+    dims.extend([rows, cols]);
+    let bands = (0..rows)
+        .map(|_| {
+            let lo = (rng.next_u64() % (cols as u64 + 1)) as usize;
+            let hi = lo + (rng.next_u64() % (cols - lo + 1) as u64) as usize;
+            (lo, hi)
+        })
+        .collect();
+    let outside = (0..rows)
+        .map(|_| {
+            (!rng.next_u64().is_multiple_of(3)).then(|| (rng.next_u64() % cols as u64) as usize)
+        })
+        .collect();
+    BandMap {
+        dims,
+        bands,
+        outside,
+    }
+}
+
+#[test]
+fn the_band_form_is_the_explicit_walk_on_random_band_maps() {
+    let mut rng = SplitMix(11);
+    for round in 0..300 {
+        let map = random_bands(&mut rng);
+        let len = map.dims.iter().product();
+        map.check(len, len).expect("a valid form");
+        let batch = [1, 2, 3][round % 3];
+        let shape = PaddedShape::of(map.dims.clone()).batched(batch);
+        let form = BandForm::new(&map, &shape, &shape).expect("its own grid fits");
+        let source = map.source();
+        let closed = select(&source, Some(Form::Bands(form)), &shape, &shape);
+        let walk = select(&source, None, &shape, &shape);
+        assert_forms_agree(
+            &closed,
+            &walk,
+            &source,
+            &shape,
+            &shape,
+            &mut rng,
+            &format!("{map:?}"),
+        );
+        // Detection finds a form of the same list (not always this one: a
+        // column read from outside may extend the band it adjoins).
+        let found = BandMap::of_source(&source, &map.dims).expect("detected");
+        assert_eq!(found.source(), source);
+    }
+}
+
+#[test]
+fn a_band_grid_must_fit_the_arrangement() {
+    let map = BandMap {
+        dims: vec![3, 4, 6],
+        bands: vec![(0, 1), (0, 2), (0, 3), (0, 4)],
+        outside: vec![None; 4],
+    };
+    let fits = |dims: Vec<usize>| {
+        let shape = PaddedShape::of(dims);
+        BandForm::new(&map, &shape, &shape).is_some()
+    };
+    assert!(fits(vec![3, 4, 6]));
+    // [12, 6] places rows as [3, 4] does (4 is a power of two); [3, 24] does not.
+    assert!(fits(vec![12, 6]));
+    assert!(!fits(vec![3, 24]));
+    assert!(!fits(vec![72]));
 }
