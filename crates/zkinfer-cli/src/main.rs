@@ -2,6 +2,7 @@
 //! and (proof subcommands, added separately) prove and verify their inference.
 
 mod accuracy_cmds;
+mod audit_cmd;
 mod bench_cmd;
 mod coverage_cmd;
 mod model_cmds;
@@ -48,6 +49,8 @@ enum Command {
     BenchOne(bench_cmd::BenchOneArgs),
     /// Print the computed soundness of proofs under a verifying key.
     Security(security_cmd::SecurityArgs),
+    /// Audit private-input proofs for leaks: two inputs with one output, many proofs each.
+    ZkAudit(audit_cmd::AuditArgs),
     /// Compile, set up, prove and verify every model of a corpus directory; compare with the reference outputs.
     Coverage(coverage_cmd::CoverageArgs),
 }
@@ -65,6 +68,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::BenchOne(a) => bench_cmd::run_bench_one(a),
         Command::Security(a) => security_cmd::run_security(a),
         Command::Coverage(a) => coverage_cmd::run_coverage(a),
+        Command::ZkAudit(a) => audit_cmd::run_audit(a),
     }
 }
 

@@ -133,3 +133,24 @@ fn bench_and_security_report_zero_knowledge() {
             .unwrap()
             .starts_with("hiding opening")));
 }
+
+#[test]
+fn the_leak_audit_finds_a_twin_input_and_passes() {
+    let d = tmpdir("zk-audit");
+    let input = demo_keys(&d);
+    let pk = s(&d.join("keys/model.pk"));
+    let o = zkinfer(&[
+        "zk-audit", "--pk", &pk, "--input", &input, "--runs", "8", "--json",
+    ]);
+    assert!(o.status.success(), "zk-audit: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["passed"], true, "{v}");
+    assert_eq!(v["repeated_numbers"], 0, "{v}");
+    assert_eq!(v["hidden_values_found"], 0, "{v}");
+    assert!(v["varying_numbers"].as_u64().unwrap() > 100, "{v}");
+    assert!(v["hidden_values"].as_u64().unwrap() > 0, "{v}");
+    // Too few proofs for the statistics: refused by name.
+    let o = zkinfer(&["zk-audit", "--pk", &pk, "--input", &input, "--runs", "2"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("at least 8"), "{}", stderr(&o));
+}

@@ -161,6 +161,37 @@ pub fn prove_float_zk(pk: ProvingKey, x: &[f64], visibility: Visibility) -> Resu
     })
 }
 
+/// The leak audit (`zk::audit`) of private-input proofs on the float input
+/// `a` and a second input with the same output: `b` when given, else one
+/// found next to `a` (`None` when no nearby input keeps the output).
+pub fn audit_float_zk(
+    pk: ProvingKey,
+    a: &[f64],
+    b: Option<&[f64]>,
+    runs: usize,
+) -> Result<Option<crate::zk::audit::LeakAudit>> {
+    use rand::SeedableRng;
+    let samples = samples_in(&pk.model, a.len());
+    let pk = pk.for_batch(samples)?;
+    let qa = quantize_input(&pk.model, a)?;
+    let qb = match b {
+        Some(b) => quantize_input(&pk.model, b)?,
+        None => match crate::zk::audit::twin_input(&pk, &qa, 20_000)? {
+            Some(t) => t,
+            None => return Ok(None),
+        },
+    };
+    if qa == qb {
+        return Err(Error::OutputFile(
+            "the two inputs quantize to the same integers: nothing to tell apart".into(),
+        ));
+    }
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    Ok(Some(crate::zk::audit::audit_two_inputs(
+        pk, &qa, &qb, runs, &mut rng,
+    )?))
+}
+
 /// Verifies a zero-knowledge proof of `output`: on the float input `x` when
 /// the proof's input is public, on no input (`None`) when it is private;
 /// and that the file's values and model id are exactly the verified ones.

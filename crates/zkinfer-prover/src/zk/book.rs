@@ -35,9 +35,8 @@ pub(crate) struct ZkBook {
     pub weights: Vec<Claim>,
     /// Claims on a public input (the verifier evaluates it).
     pub public_input: Vec<PointClaim>,
-    /// The unmasked values of every masked read (prover side, tests only:
-    /// none may appear in a proof).
-    #[cfg(test)]
+    /// The unmasked values of every masked read (prover side: none may
+    /// appear in a proof, `audit`).
     pub truths: Vec<EF>,
 }
 

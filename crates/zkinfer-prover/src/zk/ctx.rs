@@ -217,7 +217,8 @@ impl ZkProverCtx<'_> {
         let out = masked_eval::prove_with_incoming(
             poly, eq_point, &masked, &with_r, g, mask.poly, self.tr,
         );
-        #[cfg(test)]
+        // What the masks hide, kept for the leak audit (one small mask
+        // evaluation per read).
         {
             let z = masked_eval::vanishing_eval(&out.zk.point);
             for (m, r) in &masked {

@@ -22,6 +22,7 @@
 //! Ops without a zero-knowledge step are refused by name
 //! ([`plan::ZkPlan::new`]).
 
+pub mod audit;
 mod book;
 mod ctx;
 mod lookups;

@@ -41,6 +41,17 @@ pub fn prove_zk<R: CryptoRng + RngCore>(
     visibility: Visibility,
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
+    prove_zk_with_truths(pk, input, visibility, rng).map(|(out, _)| out)
+}
+
+/// [`prove_zk`], with the true values of its masked reads (what the masks
+/// hide: the leak audit looks for them in the proof).
+pub(crate) fn prove_zk_with_truths<R: CryptoRng + RngCore>(
+    pk: &ProvingKey,
+    input: &[i64],
+    visibility: Visibility,
+    rng: &mut R,
+) -> Result<(ZkProveOutput, Vec<zkinfer_protocol::EF>), ProveError> {
     pk.check_commitment()?;
     let clock = Instant::now();
     let values = run_model(pk, input)?;
@@ -53,9 +64,10 @@ pub fn prove_zk<R: CryptoRng + RngCore>(
         &own
     };
     let act_polys = activation_witness_with(layout, &values, &[])?;
-    let mut out = prove_inner(pk, layout, input, values, act_polys, visibility, false, rng)?.0;
+    let (mut out, book) =
+        prove_inner(pk, layout, input, values, act_polys, visibility, false, rng)?;
     out.timings.inference = inference;
-    Ok(out)
+    Ok((out, book.truths))
 }
 
 /// [`prove_zk`] for a model whose tensors may be too small to hide their
@@ -127,23 +139,6 @@ pub(crate) fn prove_zk_witness<R: CryptoRng + RngCore>(
         pk, &pk.layout, input, values, act_polys, visibility, forge, rng,
     )
     .map(|(out, _)| out)
-}
-
-/// [`prove_zk_witness`] (honest), with the true values of its masked reads.
-#[cfg(test)]
-pub(crate) fn prove_zk_recording<R: CryptoRng + RngCore>(
-    pk: &ProvingKey,
-    input: &[i64],
-    values: Vec<Vec<i64>>,
-    act_polys: Vec<Vec<F>>,
-    visibility: Visibility,
-    rng: &mut R,
-) -> Result<(ZkProveOutput, Vec<zkinfer_protocol::EF>), ProveError> {
-    assert!(pk.layout.zk, "a zero-knowledge layout");
-    prove_inner(
-        pk, &pk.layout, input, values, act_polys, visibility, false, rng,
-    )
-    .map(|(out, book)| (out, book.truths))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -6,7 +6,7 @@
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use zkinfer_model::ir::{QOp, QuantModel, TensorId, TensorInfo};
-use zkinfer_protocol::field::{BasedVectorSpace, PrimeCharacteristicRing, PrimeField64, F};
+use zkinfer_protocol::field::PrimeCharacteristicRing;
 use zkinfer_protocol::{VerifyError, EF};
 
 use super::*;
@@ -182,21 +182,15 @@ fn no_unmasked_evaluation_appears_in_a_proof() {
 }
 
 fn no_unmasked_evaluation(pk: &ProvingKey, x: &[i64]) {
-    let (truths, bytes) = prove_recording(pk, x, 4);
+    let (out, truths) =
+        prover::prove_zk_with_truths(pk, x, Visibility::PRIVATE_INPUT, &mut rng(4)).unwrap();
     assert!(truths.len() >= 6, "{} masked reads", truths.len());
     // A column of zeros (an excess limb where nothing clamps) evaluates to 0
     // anywhere: zero bytes are in every encoding, and the value is no secret.
-    for t in truths.iter().filter(|t| **t != EF::ZERO) {
-        let coeffs: &[F] = t.as_basis_coefficients_slice();
-        let enc: Vec<u8> = coeffs
-            .iter()
-            .flat_map(|c| c.as_canonical_u64().to_le_bytes())
-            .collect();
-        assert!(
-            !bytes.windows(enc.len()).any(|w| w == enc.as_slice()),
-            "an unmasked evaluation is in the proof"
-        );
-    }
+    let sent = audit::message_numbers(&out.proof);
+    let (nonzero, found) = audit::truths_in_proof(&truths, &sent, &out.proof.to_bytes());
+    assert!(nonzero >= 6, "{nonzero} non-zero masked reads");
+    assert_eq!(found, 0, "an unmasked evaluation is in the proof");
     let a = prove_zk(pk, x, Visibility::PRIVATE_INPUT, &mut rng(5)).unwrap();
     let b = prove_zk(pk, x, Visibility::PRIVATE_INPUT, &mut rng(6)).unwrap();
     for (la, lb) in a.proof.layers.iter().zip(&b.proof.layers) {
@@ -213,22 +207,6 @@ fn no_unmasked_evaluation(pk: &ProvingKey, x: &[i64]) {
         };
         assert!(fa.iter().zip(fb).all(|(u, v)| u != v));
     }
-}
-
-/// A proof's bytes and the true values of its masked reads.
-fn prove_recording(pk: &ProvingKey, x: &[i64], seed: u64) -> (Vec<EF>, Vec<u8>) {
-    let values = crate::prover::run_model(pk, x).unwrap();
-    let act = crate::prover::activation_witness(pk, &values, &[]).unwrap();
-    let (out, truths) = prover::prove_zk_recording(
-        pk,
-        x,
-        values,
-        act,
-        Visibility::PRIVATE_INPUT,
-        &mut rng(seed),
-    )
-    .unwrap();
-    (truths, out.proof.to_bytes())
 }
 
 /// The malicious prover in zero-knowledge mode: every committed column
@@ -575,104 +553,39 @@ fn sum_pool_and_padded_mul_const_prove_in_zero_knowledge() {
     zk_suite(&pk, &x, "SumPool");
 }
 
-/// Every number a proof's zero-knowledge messages carry (layer steps, the
-/// LogUp-GKR, the members' values), in order.
-fn message_numbers(proof: &Proof) -> Vec<u64> {
-    fn walk(v: &serde_json::Value, out: &mut Vec<u64>) {
-        match v {
-            serde_json::Value::Number(n) => out.push(n.as_u64().expect("an unsigned number")),
-            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            serde_json::Value::Object(o) => o.values().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
-    let zk = proof.zk.as_ref().expect("a zero-knowledge proof");
-    let mut out = Vec::new();
-    walk(&serde_json::to_value(&proof.layers).unwrap(), &mut out);
-    walk(&serde_json::to_value(&zk.lookups).unwrap(), &mut out);
-    walk(&serde_json::to_value(&zk.lookup_members).unwrap(), &mut out);
-    out
-}
-
-/// Pearson's statistic of `counts` against the uniform distribution.
-fn chi_square(counts: &[u64]) -> f64 {
-    let total: u64 = counts.iter().sum();
-    let expected = total as f64 / counts.len() as f64;
-    counts
-        .iter()
-        .map(|&c| (c as f64 - expected).powi(2) / expected)
-        .sum()
-}
-
 /// Two private inputs with the same public output (the first layer ignores
 /// the coordinate they differ in): across many proofs, every number the
 /// messages carry either is the same in every proof of both inputs (public
 /// structure) or varies in every proof; the varying ones' low bits are
 /// uniform for each input, and the two inputs' proofs cannot be told apart
-/// by them.
+/// by them (`audit`).
 #[test]
 fn proofs_of_two_inputs_with_one_output_look_alike() {
-    let mut model = synthetic::mlp(&[40, 32, 16], 5);
-    if let QOp::Dense { weight, in_dim, .. } = &mut model.ops[0] {
-        let k = *in_dim;
-        weight.iter_mut().step_by(k).for_each(|w| *w = 0);
-    }
-    let (pk, a) = model_key(model, 31);
+    let key = || {
+        let mut model = synthetic::mlp(&[40, 32, 16], 5);
+        if let QOp::Dense { weight, in_dim, .. } = &mut model.ops[0] {
+            let k = *in_dim;
+            weight.iter_mut().step_by(k).for_each(|w| *w = 0);
+        }
+        model_key(model, 31)
+    };
+    let (pk, a) = key();
     let mut b = a.clone();
     b[0] = (a[0] + 50) % 128;
     assert_ne!(a, b);
-    let runs = 24;
-    let numbers = |x: &[i64], seed: u64| -> Vec<Vec<u64>> {
-        (0..runs)
-            .map(|k| {
-                let out = prove_zk(&pk, x, Visibility::PRIVATE_INPUT, &mut rng(seed + k))
-                    .expect("proves");
-                message_numbers(&out.proof)
-            })
-            .collect()
-    };
-    let (na, nb) = (numbers(&a, 1000), numbers(&b, 2000));
-    let ya = prove_zk(&pk, &a, Visibility::PRIVATE_INPUT, &mut rng(1)).unwrap();
-    let yb = prove_zk(&pk, &b, Visibility::PRIVATE_INPUT, &mut rng(1)).unwrap();
-    assert_eq!(ya.output, yb.output, "the same public output");
-    let len = na[0].len();
-    assert!(na.iter().chain(&nb).all(|v| v.len() == len));
-    let (mut hist_a, mut hist_b) = ([0u64; 16], [0u64; 16]);
-    let mut varying = 0;
-    for i in 0..len {
-        let column: Vec<u64> = na.iter().chain(&nb).map(|v| v[i]).collect();
-        if column.iter().all(|&c| c == column[0]) {
-            continue;
-        }
-        let mut distinct = column.clone();
-        distinct.sort_unstable();
-        distinct.dedup();
-        assert_eq!(
-            distinct.len(),
-            column.len(),
-            "number #{i} repeats across proofs"
-        );
-        varying += 1;
-        for (k, &c) in column.iter().enumerate() {
-            let h = if k < runs as usize {
-                &mut hist_a
-            } else {
-                &mut hist_b
-            };
-            h[(c & 15) as usize] += 1;
-        }
-    }
-    assert!(varying > 500, "{varying} varying numbers");
-    // 15 degrees of freedom: 37.7 is the 0.1 % tail.
-    assert!(chi_square(&hist_a) < 37.7, "{hist_a:?}");
-    assert!(chi_square(&hist_b) < 37.7, "{hist_b:?}");
-    // The two inputs' histograms against each other (2 × 16 table).
-    let two_sample: f64 = (0..16)
-        .map(|j| {
-            let (x, y) = (hist_a[j] as f64, hist_b[j] as f64);
-            let (ex, ey) = ((x + y) / 2.0, (x + y) / 2.0);
-            (x - ex).powi(2) / ex + (y - ey).powi(2) / ey
-        })
-        .sum();
-    assert!(two_sample < 37.7, "{hist_a:?} vs {hist_b:?}");
+    // The twin search finds another input with the same output.
+    let twin = audit::twin_input(&pk, &a, 10_000).unwrap().expect("a twin");
+    assert_ne!(twin, a);
+    let y = |x: &[i64]| crate::prove(&pk, x).unwrap().output;
+    assert_eq!(y(&twin), y(&a));
+    let mut other = a.clone();
+    other[1] += 40;
+    assert_ne!(y(&other), y(&a));
+    let report = audit::audit_two_inputs(pk, &a, &b, 24, &mut rng(1000)).expect("audits");
+    assert!(report.passed(), "{report:?}");
+    assert!(report.varying_numbers > 500, "{report:?}");
+    assert!(report.public_numbers > 0, "{report:?}");
+    assert!(report.hidden_values >= 12, "{report:?}");
+    // Two inputs whose outputs differ are refused.
+    assert!(audit::audit_two_inputs(key().0, &a, &other, 2, &mut rng(7)).is_err());
 }
