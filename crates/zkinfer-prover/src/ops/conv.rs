@@ -18,6 +18,9 @@
 
 mod zk;
 
+#[cfg(test)]
+pub(crate) use zk::forge as forge_zk;
+
 use rayon::prelude::*;
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::{eq_table, evaluate_base, weighted_row_sum};

@@ -6,7 +6,8 @@
 
 use zkinfer_model::ir::QuantModel;
 
-use super::tests::{forged_witnesses_are_rejected, model_key, zk_suite};
+use super::tests::{forged_witnesses_are_rejected, model_key, rng, zk_suite};
+use super::{prover, verify_zk, Visibility};
 use crate::synthetic::{self, CnnLayer};
 
 fn conv(
@@ -97,4 +98,60 @@ fn a_batch_of_convs_proves_in_zero_knowledge() {
     let (pk, _) = model_key(model, 43);
     let x = synthetic::input(3 * n, 43);
     zk_suite(&pk, &x, "Conv2d");
+}
+
+/// A prover that lies about one Conv output and proves it with a functional
+/// shifted to meet the lie (every other step honest, the masked sumcheck
+/// consistent) is refused by the verifier's own evaluation of `K` from the
+/// weight claims; without the shift the lie fails the sumcheck.
+#[test]
+fn a_functional_that_is_not_the_weights_is_rejected() {
+    use crate::malicious::{forged_witness, Edit};
+    use crate::ops::conv_forge_zk::FUNCTIONAL;
+    use zkinfer_protocol::VerifyError;
+
+    let model = synthetic::cnn(
+        [2, 6, 6],
+        &[
+            conv(4, [3, 3], [2, 2], [1, 1, 0, 0]),
+            CnnLayer::Dense { out: 16 },
+        ],
+        44,
+    );
+    let (pk, x) = model_key(model, 44);
+    let zkinfer_model::ir::QOp::Conv2d { output, .. } = convs(&pk.model)[0] else {
+        unreachable!()
+    };
+    let values = crate::prover::run_model(&pk, &x).unwrap();
+    let index = values[*output].len() / 2;
+    let edit = Edit::Trace {
+        tensor: *output,
+        index,
+        value: values[*output][index] + 1,
+    };
+    let forged = |shift: bool| {
+        let w = forged_witness(&pk, &x, edit).expect("the forgery is built");
+        let y = w.values[pk.model.output].clone();
+        FUNCTIONAL.with(|f| f.set(shift));
+        let out = prover::prove_zk_witness(
+            &pk,
+            &x,
+            w.values,
+            w.act_polys,
+            Visibility::PRIVATE_INPUT,
+            true,
+            &mut rng(45),
+        );
+        FUNCTIONAL.with(|f| f.set(false));
+        verify_zk(&pk.vk, None, &y, &out.expect("proves").proof)
+    };
+    let Err(VerifyError::Sumcheck(shifted)) = forged(true) else {
+        panic!("the shifted functional was not refused by a check");
+    };
+    assert!(
+        shifted.contains("Conv2d") && shifted.contains("public factor"),
+        "{shifted}"
+    );
+    let plain = forged(false).expect_err("the lie is refused");
+    assert!(!plain.to_string().contains("public factor"), "{plain}");
 }

@@ -22,6 +22,8 @@
 //! the input's padding; the batch's padding rows are genuine samples.
 
 use zkinfer_model::ir::{QOp, TensorId};
+#[cfg(test)]
+use zkinfer_protocol::field::Field;
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base, weighted_row_sum};
 use zkinfer_protocol::pcs::Claim;
@@ -63,23 +65,28 @@ fn input_vars(win: &Window) -> usize {
     win.batch_vars() + nv(win.in_channels) + nv(win.y.in_len) + nv(win.x.in_len)
 }
 
-/// Before the sumcheck: the label, `ρ`, the bias evaluations, and the
-/// claimed sum with the bias's share removed (batch padding rows are
-/// genuine samples: the batch weighs 1).
+/// Before the sumcheck: the label, `ρ` and the bias evaluations; returns
+/// `ρ` and the claimed sum.
 fn open(win: &Window, tr: &mut Transcript, claims: &[PointClaim], bias: &[EF]) -> (Vec<EF>, EF) {
     tr.label(b"conv");
     let rho = batching_coefficients(tr, claims.len());
     tr.absorb_efs(bias);
-    let claimed = claims
+    let claimed = claimed_sum(win, claims, bias, &rho);
+    (rho, claimed)
+}
+
+/// `Σ_j ρ_j (v_j − b_j·m_y,j·m_x,j)`: the claims with the bias's share
+/// removed (batch padding rows are genuine samples: the batch weighs 1).
+fn claimed_sum(win: &Window, claims: &[PointClaim], bias: &[EF], rho: &[EF]) -> EF {
+    claims
         .iter()
         .zip(bias)
-        .zip(&rho)
+        .zip(rho)
         .map(|(((z, v), b), r)| {
             let (_, _, zy, zx) = win.split_output(z);
             *r * (*v - *b * valid_mass(&zy, win.y.out_len) * valid_mass(&zx, win.x.out_len))
         })
-        .sum();
-    (rho, claimed)
+        .sum()
 }
 
 /// Per claim, the weights bound at its output channel: `[IC, KH, KW]`
@@ -243,12 +250,17 @@ impl Conv {
         let weights: Vec<F> = weight.iter().map(|&v| f_from_i64(v)).collect();
         let bound = bound_weights(win, &weights, &claims);
         let (terms, reads) = terms(self.input);
+        #[allow(unused_mut)]
+        let mut k = functional(win, &bound, &claims, &rho);
+        let x = p.padded(self.input);
+        #[cfg(test)]
+        if forge::FUNCTIONAL.with(std::cell::Cell::get) {
+            let y = p.padded(self.output);
+            forge::meet_the_claims(win, &claims, &bias_evals, &rho, &y, &x, &mut k);
+        }
         let poly = SumOfProducts {
             num_vars: p.layout.num_vars(self.input),
-            mles: vec![
-                Mle::Ext(functional(win, &bound, &claims, &rho)),
-                Mle::Base(p.padded(self.input)),
-            ],
+            mles: vec![Mle::Ext(k), Mle::Base(x)],
             terms,
         };
         let run = p.sumcheck(
@@ -314,6 +326,43 @@ impl Conv {
             .weights
             .extend(self.zk_weight_claims(&claims, r_c, bias_evals, weight_evals));
         Ok(())
+    }
+}
+
+/// Tests only: a cheating prover whose functional is not the weights'.
+#[cfg(test)]
+pub(crate) mod forge {
+    use super::*;
+
+    thread_local! {
+        /// Set: the next Conv steps shift their functional at one input
+        /// position so that the sumcheck's sum meets the output's (forged)
+        /// claims; only the verifier's check of `K(r)` can then refuse.
+        pub(crate) static FUNCTIONAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Shifts `k` so that `Σ k·x = Σ_j ρ_j (y(z_j) − b_j·m_j)`, `y` the
+    /// output the prover claims.
+    pub(super) fn meet_the_claims(
+        win: &Window,
+        claims: &[PointClaim],
+        bias: &[EF],
+        rho: &[EF],
+        y: &[F],
+        x: &[F],
+        k: &mut [EF],
+    ) {
+        let unmasked: Vec<PointClaim> = claims
+            .iter()
+            .map(|(z, _)| (z.clone(), evaluate_base(y, z)))
+            .collect();
+        let target = claimed_sum(win, &unmasked, bias, rho);
+        let sum: EF = k.iter().zip(x).map(|(a, b)| *a * *b).sum();
+        let at = x
+            .iter()
+            .position(|v| *v != F::ZERO)
+            .expect("an input with data");
+        k[at] += (target - sum) * EF::from(x[at]).inverse();
     }
 }
 
