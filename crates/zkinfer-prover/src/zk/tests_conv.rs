@@ -4,10 +4,12 @@
 //! batch with padding samples, a Conv reading the private input and one
 //! reading another Conv's activations.
 
-use zkinfer_model::ir::QuantModel;
+use zkinfer_model::ir::{QuantModel, TensorId};
 
-use super::tests::{forged_witnesses_are_rejected, model_key, rng, zk_suite};
+use super::tests::{model_key, rng, zk_suite};
 use super::{prover, verify_zk, Visibility};
+use crate::keys::ProvingKey;
+use crate::malicious::{committed_columns, forged_witness, sweep_edits, Edit};
 use crate::synthetic::{self, CnnLayer};
 
 fn conv(
@@ -52,9 +54,7 @@ fn a_strided_padded_conv_proves_in_zero_knowledge() {
 /// Three input channels into a 3x3 "same" conv, then a second conv with an
 /// uneven kernel, stride and padding on a 6x5 map (non-power-of-two axes,
 /// padded channels), each with its bias; ends in Dense. The second Conv
-/// reads the first one's (committed) activations. The sweep also edits
-/// the columns of the Requants the Convs read, padding positions included,
-/// which the Conv's functional ignores: their own checks must catch them.
+/// reads the first one's (committed) activations, whose padding it ignores.
 #[test]
 fn stacked_multichannel_convs_with_bias_prove_in_zero_knowledge() {
     let model = synthetic::cnn(
@@ -76,7 +76,44 @@ fn stacked_multichannel_convs_with_bias_prove_in_zero_knowledge() {
     }
     let (pk, x) = model_key(model, 42);
     zk_suite(&pk, &x, "Conv2d");
-    forged_witnesses_are_rejected(&pk, &x, Some("Requant"));
+    padding_read_by_convs_is_checked(&pk, &x);
+}
+
+/// The padding positions of every committed column a Conv reads, edited
+/// (the Conv's functional is zero there, so only the column's producer can
+/// refuse them): every forgery is rejected.
+fn padding_read_by_convs_is_checked(pk: &ProvingKey, x: &[i64]) {
+    let inputs: Vec<TensorId> = convs(&pk.model).iter().map(|op| op.io().0[0]).collect();
+    let mut rejected = 0;
+    for col in committed_columns(pk)
+        .into_iter()
+        .filter(|c| c.tensor.is_some_and(|t| inputs.contains(&t)))
+    {
+        for edit in sweep_edits(pk, x, &col)
+            .into_iter()
+            .filter(|e| matches!(e, Edit::Padded { .. }))
+        {
+            let w = forged_witness(pk, x, edit).expect("a padding edit is built");
+            let y = w.values[pk.model.output].clone();
+            let out = prover::prove_zk_witness(
+                pk,
+                x,
+                w.values,
+                w.act_polys,
+                Visibility::PRIVATE_INPUT,
+                true,
+                &mut rng(46),
+            )
+            .expect("proves");
+            assert!(
+                verify_zk(&pk.vk, None, &y, &out.proof).is_err(),
+                "{}: {edit:?} was accepted",
+                col.role
+            );
+            rejected += 1;
+        }
+    }
+    assert!(rejected >= 2, "{rejected}");
 }
 
 /// Three samples (the batch padded to four with a genuine padding sample)
@@ -106,7 +143,6 @@ fn a_batch_of_convs_proves_in_zero_knowledge() {
 /// weight claims; without the shift the lie fails the sumcheck.
 #[test]
 fn a_functional_that_is_not_the_weights_is_rejected() {
-    use crate::malicious::{forged_witness, Edit};
     use crate::ops::conv_forge_zk::FUNCTIONAL;
     use zkinfer_protocol::VerifyError;
 
@@ -119,15 +155,13 @@ fn a_functional_that_is_not_the_weights_is_rejected() {
         44,
     );
     let (pk, x) = model_key(model, 44);
-    let zkinfer_model::ir::QOp::Conv2d { output, .. } = convs(&pk.model)[0] else {
-        unreachable!()
-    };
+    let output = convs(&pk.model)[0].io().1;
     let values = crate::prover::run_model(&pk, &x).unwrap();
-    let index = values[*output].len() / 2;
+    let index = values[output].len() / 2;
     let edit = Edit::Trace {
-        tensor: *output,
+        tensor: output,
         index,
-        value: values[*output][index] + 1,
+        value: values[output][index] + 1,
     };
     let forged = |shift: bool| {
         let w = forged_witness(&pk, &x, edit).expect("the forgery is built");
