@@ -148,6 +148,22 @@ impl WindowAxis {
     pub fn reads(&self, k: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
         (0..self.out_len).filter_map(move |o| self.source(o, k).map(|i| (o, i)))
     }
+
+    /// One [`WindowAxis::table`] per kernel offset (`κ` one-hot): what each
+    /// tap reads, kept apart because a Conv weighs its taps differently.
+    pub fn tap_tables(&self, eq_out: &[EF]) -> Vec<Vec<EF>> {
+        (0..self.kernel)
+            .map(|k| self.table(eq_out, &one_hot(self.kernel, k)))
+            .collect()
+    }
+
+    /// The [`WindowAxis::tap_tables`] evaluated against `eq_in` (the eq
+    /// table of an input point): `O(kernel · out_len)`, for the verifier.
+    pub fn tap_masses(&self, eq_out: &[EF], eq_in: &[EF]) -> Vec<EF> {
+        (0..self.kernel)
+            .map(|k| self.reads(k).map(|(o, i)| eq_out[o] * eq_in[i]).sum())
+            .collect()
+    }
 }
 
 /// `eq(z, c)` for `c < len`, zero on the padding (a channel axis mapped onto itself).
@@ -331,6 +347,29 @@ mod tests {
             }
             assert_eq!(ti, want, "row {i}");
         }
+    }
+
+    #[test]
+    fn tap_masses_are_the_tap_tables_at_a_point() {
+        let ax = WindowAxis {
+            in_len: 6,
+            out_len: 3,
+            kernel: 3,
+            stride: 2,
+            pad: 1,
+        };
+        let eq_out = eq_table(&pt(2, 2));
+        let r = pt(3, 3);
+        let tables = ax.tap_tables(&eq_out);
+        let masses = ax.tap_masses(&eq_out, &eq_table(&r));
+        assert_eq!(tables.len(), 3);
+        for (k, (t, m)) in tables.iter().zip(&masses).enumerate() {
+            assert_eq!(evaluate_ext(t, &r), *m, "tap {k}");
+            assert_eq!(*t, ax.table(&eq_out, &one_hot(3, k)));
+        }
+        // Tap 0 of output row 0 falls in the top padding: nothing read.
+        assert_eq!(tables[0][0], EF::ZERO);
+        assert_ne!(masses[0], EF::ZERO);
     }
 
     #[test]

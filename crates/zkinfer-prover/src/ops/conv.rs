@@ -12,6 +12,14 @@
 //! `W(z_oc, r)` and a patch claim `P(r)`; the patch claim is a separable linear
 //! functional of the input (`spatial.rs`), reduced by the second sumcheck.
 //! Several output claims are batched by random coefficients.
+//!
+//! Zero knowledge (`zk.rs`): one masked sumcheck over the input with the
+//! claims' public functional of it as a factor.
+
+mod zk;
+
+#[cfg(test)]
+pub(crate) use zk::forge as forge_zk;
 
 use rayon::prelude::*;
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
@@ -32,6 +40,7 @@ use crate::error::ProveError;
 use crate::layout::{nv, padded_field, weight_count, Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
 use crate::spatial::{masked_eq, prove_linear, valid_mass, verify_linear, Separable, Window};
+use crate::zk::{ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 /// Where a Conv2d's output claims went.
 struct ConvReduction {
@@ -404,7 +413,13 @@ impl OpProof for Conv {
     fn count_claims(&self, c: &mut ClaimCounter) {
         let k = c.take(self.output);
         if k > 0 {
-            c.weights += 2 * k;
+            // Zero knowledge: one weight claim per tap, and the bias's.
+            let per_claim = if c.layout.zk {
+                self.win.kernel_len() + 1
+            } else {
+                2
+            };
+            c.weights += per_claim * k;
             c.route(self.input, 1);
         }
     }
@@ -421,5 +436,21 @@ impl OpProof for Conv {
             ("claim batching ρ", batching_bits()),
             ("patch batching σ", batching_bits()),
         ]
+    }
+
+    fn zk_step(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        self.zk_plan_step(layout, masked)
+    }
+
+    fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
+        self.zk_prove(p)
+    }
+
+    fn verify_zk(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        self.zk_verify(v, proofs)
     }
 }

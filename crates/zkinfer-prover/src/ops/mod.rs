@@ -31,6 +31,8 @@ mod transpose;
 
 use std::fmt::Debug;
 
+#[cfg(test)]
+pub(crate) use conv::forge_zk as conv_forge_zk;
 #[cfg(any(test, feature = "malicious"))]
 pub(crate) use maxpool::pad_value as maxpool_pad_value;
 pub(crate) use select::in_closed_form as select_in_closed_form;

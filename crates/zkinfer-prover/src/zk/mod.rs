@@ -30,6 +30,8 @@ pub(crate) mod plan;
 mod prover;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_conv;
 mod verifier;
 
 use serde::{Deserialize, Serialize};
