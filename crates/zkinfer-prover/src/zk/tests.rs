@@ -20,7 +20,7 @@ fn mlp() -> (ProvingKey, Vec<i64>) {
     model_key(synthetic::mlp(&[40, 32, 16], 5), 6)
 }
 
-fn model_key(model: QuantModel, seed: u64) -> (ProvingKey, Vec<i64>) {
+pub(super) fn model_key(model: QuantModel, seed: u64) -> (ProvingKey, Vec<i64>) {
     let n = model.tensors[model.input].len();
     let pk = setup(model, None)
         .expect("setup")
@@ -29,7 +29,7 @@ fn model_key(model: QuantModel, seed: u64) -> (ProvingKey, Vec<i64>) {
     (pk, synthetic::input(n, seed))
 }
 
-fn rng(seed: u64) -> StdRng {
+pub(super) fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
 }
 
@@ -359,7 +359,7 @@ fn a_small_model_proves_copies_of_its_input() {
 /// Every zero-knowledge check on one model: completeness in both input
 /// modes, every changed message, no unmasked evaluation, and the malicious
 /// prover's sweep.
-fn zk_suite(pk: &ProvingKey, x: &[i64], focus: &str) {
+pub(super) fn zk_suite(pk: &ProvingKey, x: &[i64], focus: &str) {
     // A tensor that is zero everywhere makes its consumers' evaluations
     // public (a Dense's output would be its bias): the leak test needs
     // every tensor to carry data.

@@ -1,0 +1,109 @@
+//! MaxPool in zero knowledge: the full suite (completeness in both input
+//! modes, every sent value changed, no unmasked evaluation, the malicious
+//! prover's sweep over the pool's output and differences at real and
+//! padding positions) on small CNNs without a Conv — plain windows, padded
+//! and partial windows, and stacked samples.
+
+use zkinfer_model::ir::{QOp, QuantModel};
+
+use super::tests::{model_key, rng, zk_suite};
+use super::{prove_zk, verify_zk, Visibility};
+use crate::setup;
+use crate::synthetic::{self, CnnLayer};
+
+fn pool(kernel: [usize; 2], strides: [usize; 2], pads: [usize; 4]) -> CnnLayer {
+    CnnLayer::MaxPool {
+        kernel,
+        strides,
+        pads,
+    }
+}
+
+/// 2×2 windows at stride 2 over a requantized per-position scaling: no
+/// tap reads padding, so the step has no padding factor.
+#[test]
+fn max_pool_proves_in_zero_knowledge() {
+    let model = synthetic::cnn(
+        [2, 8, 8],
+        &[
+            CnnLayer::ScaleMap,
+            pool([2, 2], [2, 2], [0; 4]),
+            CnnLayer::Dense { out: 16 },
+        ],
+        41,
+    );
+    let (pk, x) = model_key(model, 41);
+    zk_suite(&pk, &x, "MaxPool");
+}
+
+/// Padding on every side (3×3 windows at stride 2, reading the private
+/// input itself) and an asymmetric pool whose last windows reach into the
+/// right padding (ceil mode's partial windows): `padded_pool_cnn`'s layers
+/// with a head wide enough to hide its reads.
+#[test]
+fn padded_max_pools_prove_in_zero_knowledge() {
+    let model = synthetic::cnn(
+        [2, 7, 6],
+        &[
+            pool([3, 3], [2, 2], [1, 1, 1, 1]),
+            CnnLayer::ScaleMap,
+            pool([2, 2], [1, 2], [1, 0, 0, 1]),
+            CnnLayer::Dense { out: 16 },
+        ],
+        17,
+    );
+    let pools = model
+        .ops
+        .iter()
+        .filter(|op| matches!(op, QOp::MaxPool { pads, .. } if pads.iter().any(|&p| p > 0)))
+        .count();
+    assert_eq!(pools, 2, "both pools read padding");
+    let (pk, x) = model_key(model, 17);
+    zk_suite(&pk, &x, "MaxPool");
+}
+
+/// Three stacked samples (the padded batch row repeats the last one) through
+/// a pool with a partial last window.
+#[test]
+fn a_batched_max_pool_proves_in_zero_knowledge() {
+    let mut model: QuantModel = synthetic::cnn(
+        [2, 6, 6],
+        &[
+            CnnLayer::ScaleMap,
+            pool([2, 2], [2, 2], [0, 0, 1, 1]),
+            CnnLayer::Dense { out: 16 },
+        ],
+        43,
+    );
+    model.dynamic_batch = true;
+    let model = model.with_batch(3).expect("three samples");
+    let n = model.statement_input_len();
+    let pk = setup(model, None)
+        .expect("setup")
+        .into_zk_layout()
+        .expect("a zero-knowledge layout");
+    let x = synthetic::input(n, 43);
+    zk_suite(&pk, &x, "MaxPool");
+}
+
+/// A proof's two MaxPool messages are both needed: dropping the inner
+/// sumcheck's, or swapping the two, is refused with an error.
+#[test]
+fn a_max_pool_proof_without_its_inner_step_is_refused() {
+    let model = synthetic::cnn(
+        [2, 8, 8],
+        &[pool([2, 2], [2, 2], [0; 4]), CnnLayer::Dense { out: 16 }],
+        44,
+    );
+    let (pk, x) = model_key(model, 44);
+    let out = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(45)).expect("proves");
+    verify_zk(&pk.vk, None, &out.output, &out.proof).expect("verifies");
+    // Proving order is backwards: the pool's two messages come last.
+    let n = out.proof.layers.len();
+    let mut dropped = out.proof.clone();
+    dropped.layers.remove(n - 1);
+    assert!(verify_zk(&pk.vk, None, &out.output, &dropped).is_err());
+    let mut swapped = out.proof.clone();
+    swapped.layers.swap(n - 2, n - 1);
+    assert!(verify_zk(&pk.vk, None, &out.output, &swapped).is_err());
+}
