@@ -5,9 +5,11 @@
 //! and partial windows, and stacked samples.
 
 use zkinfer_model::ir::{QOp, QuantModel};
+use zkinfer_protocol::VerifyError;
 
 use super::tests::{model_key, rng, zk_suite};
-use super::{prove_zk, verify_zk, Visibility};
+use super::{prove_zk, prover, verify_zk, Visibility};
+use crate::malicious::{forged_witness, Edit};
 use crate::setup;
 use crate::synthetic::{self, CnnLayer};
 
@@ -106,4 +108,97 @@ fn a_max_pool_proof_without_its_inner_step_is_refused() {
     let mut swapped = out.proof.clone();
     swapped.layers.swap(n - 2, n - 1);
     assert!(verify_zk(&pk.vk, None, &out.output, &swapped).is_err());
+}
+
+/// A forged pool output, built by the malicious prover and proven by the
+/// honest zero-knowledge code: the pool's own zero-check must refuse it
+/// (a sumcheck error at the pool), whatever the lookups say.
+fn refused_at_the_pool(pk: &crate::keys::ProvingKey, x: &[i64], edit: Edit) {
+    let pool = pk
+        .model
+        .ops
+        .iter()
+        .position(|op| matches!(op, QOp::MaxPool { .. }))
+        .expect("a max pool");
+    let w = forged_witness(pk, x, edit).expect("the forgery is built");
+    let y = w.values[pk.model.output].clone();
+    let out = prover::prove_zk_witness(
+        pk,
+        x,
+        w.values,
+        w.act_polys,
+        Visibility::PRIVATE_INPUT,
+        true,
+        &mut rng(46),
+    )
+    .expect("the forged proof is built");
+    match verify_zk(&pk.vk, None, &y, &out.proof) {
+        Err(VerifyError::Sumcheck(m)) if m.contains(&format!("op #{pool} ")) => {}
+        other => panic!("{edit:?}: expected the pool's sumcheck to refuse it, got {other:?}"),
+    }
+}
+
+/// 2×2 windows at stride 2 on `[2, 6, 6]`: a `[2, 3, 3]` output padded to
+/// `[2, 4, 4]`.
+fn odd_pool() -> (crate::keys::ProvingKey, Vec<i64>) {
+    let model = synthetic::cnn(
+        [2, 6, 6],
+        &[
+            CnnLayer::ScaleMap,
+            pool([2, 2], [2, 2], [0; 4]),
+            CnnLayer::Dense { out: 16 },
+        ],
+        47,
+    );
+    model_key(model, 47)
+}
+
+/// A maximum one above the true one: every difference stays in range (the
+/// lookups pass) and none vanishes, which only the product identity sees.
+#[test]
+fn a_max_that_is_not_attained_is_refused_by_the_zero_check() {
+    let (pk, x) = odd_pool();
+    let out = pk
+        .model
+        .ops
+        .iter()
+        .find_map(|op| match op {
+            QOp::MaxPool { output, .. } => Some(*output),
+            _ => None,
+        })
+        .unwrap();
+    let honest = crate::prover::run_model(&pk, &x).unwrap()[out].clone();
+    for index in [0, 4, honest.len() - 1] {
+        let edit = Edit::Trace {
+            tensor: out,
+            index,
+            value: honest[index] + 1,
+        };
+        refused_at_the_pool(&pk, &x, edit);
+    }
+}
+
+/// A nonzero output at a padding position (its differences re-derived to
+/// equal it, so in range): the zero-check forces every padding output to 0.
+#[test]
+fn a_nonzero_padding_output_is_refused_by_the_zero_check() {
+    let (pk, x) = odd_pool();
+    let out = pk
+        .model
+        .ops
+        .iter()
+        .find_map(|op| match op {
+            QOp::MaxPool { output, .. } => Some(*output),
+            _ => None,
+        })
+        .unwrap();
+    // (channel 0, row 0, column 3) and (channel 1, row 3, column 0).
+    for index in [3, 16 + 12] {
+        let edit = Edit::Padded {
+            tensor: out,
+            index,
+            value: 1,
+        };
+        refused_at_the_pool(&pk, &x, edit);
+    }
 }
