@@ -7,7 +7,7 @@
 use zkinfer_model::ir::{QOp, QuantModel};
 use zkinfer_protocol::VerifyError;
 
-use super::tests::{model_key, rng, zk_suite};
+use super::tests::{model_key, rng, tensor_like, zk_suite};
 use super::{prove_zk, prover, verify_zk, Visibility};
 use crate::malicious::{forged_witness, Edit};
 use crate::setup;
@@ -201,4 +201,59 @@ fn a_nonzero_padding_output_is_refused_by_the_zero_check() {
         };
         refused_at_the_pool(&pk, &x, edit);
     }
+}
+
+/// A pool whose input is never committed: the MLP's 36 hidden units
+/// relaid out as a `[4, 3, 3]` image (a Select), pooled by 2×2 windows at
+/// stride 1 with the last row and column partial, and flattened back. The
+/// inner sumcheck's read of the input is a masked claim the relayout
+/// proves.
+#[test]
+fn a_max_pool_of_a_relaid_tensor_proves_in_zero_knowledge() {
+    let mut m = synthetic::mlp(&[40, 36, 16], 5);
+    let second = m
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| matches!(op, QOp::Dense { .. }))
+        .nth(1)
+        .map(|(i, _)| i)
+        .expect("two layers");
+    let QOp::Dense { input: hidden, .. } = m.ops[second] else {
+        unreachable!()
+    };
+    let bound = m.tensors[hidden].bound;
+    let image = tensor_like(&mut m, hidden, "image", vec![4, 3, 3], bound);
+    let pooled = tensor_like(&mut m, hidden, "pooled", vec![4, 3, 3], bound);
+    let flat = tensor_like(&mut m, hidden, "flat", vec![36], bound);
+    let ops = [
+        QOp::Reshape {
+            input: hidden,
+            output: image,
+        },
+        QOp::MaxPool {
+            input: image,
+            output: pooled,
+            kernel: [2, 2],
+            strides: [1, 1],
+            pads: [0, 0, 1, 1],
+        },
+        QOp::Reshape {
+            input: pooled,
+            output: flat,
+        },
+    ];
+    if let QOp::Dense { input, .. } = &mut m.ops[second] {
+        *input = flat;
+    }
+    for (k, op) in ops.into_iter().enumerate() {
+        m.ops.insert(second + k, op);
+    }
+    let (pk, x) = model_key(m, 48);
+    let image_kind = pk.layout.kind(image).1;
+    assert!(
+        matches!(image_kind, crate::layout::TensorKind::Virtual),
+        "the pool's input is never committed: {image_kind:?}"
+    );
+    zk_suite(&pk, &x, "MaxPool");
 }
