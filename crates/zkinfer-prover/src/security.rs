@@ -321,10 +321,19 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
                 .layers
                 .push((format!("op #{i} ({name}): {what}"), bits));
         }
+        // An op with an inner step declares its terms' masked factors.
+        let inner = plan.inner[i];
         if let Some(m) = plan.op_masks[i] {
+            let masked = inner.map_or(2, |a| a.step.outer_masked);
             terms.layers.push((
                 format!("op #{i} ({name}): masked sumcheck"),
-                masked_eval_sumcheck_bits(m.num_vars, m.degree, 2),
+                masked_eval_sumcheck_bits(m.num_vars, m.degree, masked),
+            ));
+        }
+        if let Some(a) = inner {
+            terms.layers.push((
+                format!("op #{i} ({name}): inner masked sumcheck"),
+                masked_eval_sumcheck_bits(a.mask.num_vars, a.mask.degree, a.step.inner_masked),
             ));
         }
     }

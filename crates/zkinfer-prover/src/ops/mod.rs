@@ -101,8 +101,20 @@ pub(crate) trait OpProof: Debug + Send + Sync {
     fn zk_step(&self, _layout: &Layout, _masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
         None
     }
+    /// A second masked sumcheck, for an op whose relations pass a value
+    /// between two sumchecks (MaxPool): the first reads the op's inner
+    /// tensor masked ([`crate::zk::TensorRead::Inner`]), the second proves
+    /// that claim ([`ZkProverCtx::inner_sumcheck`]). `None` by default.
+    fn zk_inner(
+        &self,
+        _layout: &Layout,
+        _masked: &dyn Fn(TensorId) -> bool,
+    ) -> Option<crate::zk::ZkInner> {
+        None
+    }
     /// Its zero-knowledge prover step (only called when [`OpProof::zk_step`]
-    /// is `Some`).
+    /// is `Some`); a step with two messages sends the first through
+    /// [`ZkProverCtx::send`] and returns the second.
     fn prove_zk(&self, _p: &mut ZkProverCtx) -> Option<LayerProof> {
         unreachable!("op #{} has no zero-knowledge step", self.index())
     }

@@ -4,7 +4,7 @@
 //! drift apart).
 
 use zkinfer_model::ir::TensorId;
-use zkinfer_protocol::field::F;
+use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
 use zkinfer_protocol::sumcheck::zk::masked_eval::{
     self, ClaimMask, EvalMask, IncomingClaim, MaskedEvals, MaskedMle, MaskedStatement,
 };
@@ -13,17 +13,20 @@ use zkinfer_protocol::sumcheck::{SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::book::{ZkBook, ZkPending};
-use super::plan::ZkPlan;
+use super::plan::{OpMask, ZkPlan};
 use crate::keys::ProvingKey;
 use crate::layout::{Layout, TensorKind};
 use crate::proof::LayerProof;
 
 /// A factor of an op's sumcheck that is private data: a tensor (masked as
-/// its kind says) or one of the op's own committed columns.
+/// its kind says), one of the op's own committed columns, or op `i`'s inner
+/// tensor (read through its claim mask; the value goes to the op's inner
+/// sumcheck, not to the book).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TensorRead {
     Tensor(TensorId),
     Column(usize),
+    Inner(usize),
 }
 
 /// The prover's secret masks.
@@ -35,6 +38,9 @@ pub(crate) struct ZkMasks {
     pub op_g: Vec<Option<MaskPolynomial>>,
     /// Per never-committed tensor with masked claims.
     pub claim: Vec<Option<ClaimMask>>,
+    /// Per op with an inner step, its inner sumcheck's `g` and its inner
+    /// tensor's claim mask.
+    pub inner: Vec<Option<(MaskPolynomial, ClaimMask)>>,
 }
 
 /// Where a read's mask comes from (`None`: a public input, read unmasked).
@@ -43,6 +49,7 @@ enum MaskOf {
     Column(usize),
     Input,
     Claims(TensorId),
+    Inner(usize),
 }
 
 fn mask_of(plan: &ZkPlan, layout: &Layout, read: TensorRead) -> Option<(MaskOf, Option<usize>)> {
@@ -52,6 +59,7 @@ fn mask_of(plan: &ZkPlan, layout: &Layout, read: TensorRead) -> Option<(MaskOf, 
     };
     match read {
         TensorRead::Column(p) => Some(column(p)),
+        TensorRead::Inner(op) => Some((MaskOf::Inner(op), None)),
         TensorRead::Tensor(t) => match layout.kind(t) {
             (_, TensorKind::Committed { poly }) => Some(column(poly)),
             (r, TensorKind::Virtual) => Some((MaskOf::Claims(r), None)),
@@ -96,6 +104,17 @@ fn incoming_claims(
             }
         })
         .collect()
+}
+
+/// The one masked claim on an op's inner tensor, at `point`, weight 1.
+fn inner_claim(claim: super::plan::ClaimMaskAt, point: &[EF]) -> IncomingClaim {
+    IncomingClaim {
+        poly: claim.poly,
+        head_vars: claim.head_vars,
+        point: point.to_vec(),
+        coeff: EF::ONE,
+        fixed_head: None,
+    }
 }
 
 /// Files the final values of the reads: committed ones became claims on
@@ -150,9 +169,17 @@ pub(crate) struct ZkProverCtx<'a> {
     pub act_polys: &'a [Vec<F>],
     pub book: &'a mut ZkBook,
     pub tr: &'a mut Transcript,
+    /// Messages a step sends before the one it returns (in order).
+    pub sent: Vec<LayerProof>,
 }
 
 impl ZkProverCtx<'_> {
+    /// Sends a step's earlier message (a step with an inner sumcheck has
+    /// two); the driver puts it before the step's returned one.
+    pub fn send(&mut self, message: LayerProof) {
+        self.sent.push(message);
+    }
+
     /// Tensor `t`'s polynomial, as [`crate::ops::ProverCtx::padded`].
     pub fn padded(&self, t: TensorId) -> Vec<F> {
         let layout = self.layout;
@@ -181,6 +208,49 @@ impl ZkProverCtx<'_> {
         coeffs: &[EF],
     ) -> ZkRun {
         let (plan, layout, masks) = (self.plan, self.layout, self.masks);
+        let incoming = output.map_or_else(Vec::new, |t| {
+            incoming_claims(plan, layout, t, claims, coeffs)
+        });
+        let claim_mask = output.and_then(|t| masks.claim[layout.kind(t).0].as_ref());
+        let with_r: Vec<(IncomingClaim, &ClaimMask)> = incoming
+            .into_iter()
+            .map(|c| (c, claim_mask.expect("masked claims have a mask")))
+            .collect();
+        let mask = plan.op_masks[op].expect("a step with a sumcheck has a mask");
+        let g = masks.op_g[op]
+            .as_ref()
+            .expect("a step with a sumcheck has g");
+        self.run(poly, eq_point, reads, &with_r, mask, g)
+    }
+
+    /// Op `op`'s inner sumcheck of `poly`, whose `reads` are private
+    /// factors, proving the masked claim its first sumcheck made on its
+    /// inner tensor at `point` (weight 1: the claimed sum is that value).
+    pub fn inner_sumcheck(
+        &mut self,
+        op: usize,
+        poly: SumOfProducts,
+        reads: &[(usize, TensorRead)],
+        point: &[EF],
+    ) -> ZkRun {
+        let at = self.plan.inner[op].expect("an op with an inner step");
+        let (g, claim_mask) = self.masks.inner[op]
+            .as_ref()
+            .expect("an op with an inner step has its masks");
+        let incoming = vec![(inner_claim(at.claim, point), claim_mask)];
+        self.run(poly, None, reads, &incoming, at.mask, g)
+    }
+
+    fn run(
+        &mut self,
+        poly: SumOfProducts,
+        eq_point: Option<&[EF]>,
+        reads: &[(usize, TensorRead)],
+        with_r: &[(IncomingClaim, &ClaimMask)],
+        mask: OpMask,
+        g: &MaskPolynomial,
+    ) -> ZkRun {
+        let (plan, layout, masks) = (self.plan, self.layout, self.masks);
         let n = poly.num_vars;
         let eval_masks: Vec<EvalMask> = reads
             .iter()
@@ -197,25 +267,18 @@ impl ZkProverCtx<'_> {
                         .as_ref()
                         .expect("a read tensor has a claim mask")
                         .eval_mask(n),
+                    MaskOf::Inner(op) => masks.inner[op]
+                        .as_ref()
+                        .expect("an op with an inner step has its masks")
+                        .1
+                        .eval_mask(n),
                 })
             })
             .collect();
         let flags = masked_flags(plan, layout, reads);
         let masked: Vec<(MaskedMle, &EvalMask)> = flags.iter().copied().zip(&eval_masks).collect();
-        let incoming = output.map_or_else(Vec::new, |t| {
-            incoming_claims(plan, layout, t, claims, coeffs)
-        });
-        let claim_mask = output.and_then(|t| masks.claim[layout.kind(t).0].as_ref());
-        let with_r: Vec<(IncomingClaim, &ClaimMask)> = incoming
-            .into_iter()
-            .map(|c| (c, claim_mask.expect("masked claims have a mask")))
-            .collect();
-        let mask = plan.op_masks[op].expect("a step with a sumcheck has a mask");
-        let g = masks.op_g[op]
-            .as_ref()
-            .expect("a step with a sumcheck has g");
         let out = masked_eval::prove_with_incoming(
-            poly, eq_point, &masked, &with_r, g, mask.poly, self.tr,
+            poly, eq_point, &masked, with_r, g, mask.poly, self.tr,
         );
         // What the masks hide, kept for the leak audit (one small mask
         // evaluation per read).
@@ -286,6 +349,46 @@ impl ZkVerifierCtx<'_> {
         let mask = plan.op_masks[check.op].ok_or_else(|| {
             VerifyError::Malformed(format!("op #{}: no sumcheck mask planned", check.op))
         })?;
+        let incoming = check.output.map_or_else(Vec::new, |t| {
+            incoming_claims(plan, layout, t, check.claims, check.coeffs)
+        });
+        self.run(check, &incoming, mask, proof, final_evals, r_values)
+    }
+
+    /// Verifies a [`ZkProverCtx::inner_sumcheck`] run (`check.output` is
+    /// `None`, `check.claimed_sum` the masked value of the inner claim at
+    /// `point`); returns its point.
+    pub fn inner_sumcheck(
+        &mut self,
+        check: &ZkCheck<'_>,
+        point: &[EF],
+        proof: &ZkSumcheckProof,
+        final_evals: &[EF],
+        r_values: &[EF],
+    ) -> Result<Vec<EF>, VerifyError> {
+        let at = self.plan.inner[check.op].ok_or_else(|| {
+            VerifyError::Malformed(format!("op #{}: no inner step planned", check.op))
+        })?;
+        if check.output.is_some() || at.step.num_vars != point.len() {
+            return Err(VerifyError::Malformed(format!(
+                "op #{}: the inner claim differs from the plan's",
+                check.op
+            )));
+        }
+        let incoming = vec![inner_claim(at.claim, point)];
+        self.run(check, &incoming, at.mask, proof, final_evals, r_values)
+    }
+
+    fn run(
+        &mut self,
+        check: &ZkCheck<'_>,
+        incoming: &[IncomingClaim],
+        mask: OpMask,
+        proof: &ZkSumcheckProof,
+        final_evals: &[EF],
+        r_values: &[EF],
+    ) -> Result<Vec<EF>, VerifyError> {
+        let (plan, layout) = (self.plan, self.layout);
         if check.reads.iter().any(|&(mle, _)| mle >= final_evals.len()) {
             return Err(VerifyError::Malformed(format!(
                 "op #{}: too few final evaluations",
@@ -293,9 +396,6 @@ impl ZkVerifierCtx<'_> {
             )));
         }
         let flags = masked_flags(plan, layout, check.reads);
-        let incoming = check.output.map_or_else(Vec::new, |t| {
-            incoming_claims(plan, layout, t, check.claims, check.coeffs)
-        });
         // The committed mask `g` has the plan's shape: the rounds must too.
         let degree = masked_eval::round_degree(check.terms, &flags, check.eq_point.is_some())
             .max(usize::from(!incoming.is_empty()));
@@ -310,7 +410,7 @@ impl ZkVerifierCtx<'_> {
             terms: check.terms,
             masked: &flags,
             eq_point: check.eq_point,
-            incoming: &incoming,
+            incoming,
         };
         let sent = MaskedEvals {
             final_evals,

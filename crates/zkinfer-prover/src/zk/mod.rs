@@ -13,7 +13,10 @@
 //!   never-committed one as `V + Z·S` (its producer proves those claims as
 //!   incoming claims, `interlayer`); ops whose plain proof is a check at a
 //!   point (`Requant`) prove their identity by a zero-check sumcheck so
-//!   that they can read masked values;
+//!   that they can read masked values; an op whose relations pass a value
+//!   from one sumcheck to another (MaxPool's shifted views) reads it as an
+//!   inner tensor through its own claim mask and proves that claim in a
+//!   second, inner sumcheck (`plan::ZkInner`);
 //! - the lookups run the zero-knowledge LogUp-GKR (`logup::zk`), each
 //!   witness its own tree, its leaf masks those of the committed columns;
 //! - the weights are public (today's model id) and opened as in a plain
@@ -32,13 +35,15 @@ mod prover;
 mod tests;
 #[cfg(test)]
 mod tests_conv;
+#[cfg(test)]
+mod tests_maxpool;
 mod verifier;
 
 use serde::{Deserialize, Serialize};
 
 pub(crate) use book::{point_claims, ZkBook, ZkPending};
 pub(crate) use ctx::{TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
-pub(crate) use plan::ZkStep;
+pub(crate) use plan::{ZkInner, ZkStep};
 pub use prover::{copies_for, prove_zk, prove_zk_copies, ZkProveOutput};
 pub use verifier::verify_zk;
 

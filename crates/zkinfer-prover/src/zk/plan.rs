@@ -4,8 +4,9 @@
 //! Order: each committed activation column's `W = [V; R]` (layout order,
 //! multiplicities excepted), the private input's `W`, each lookup table's
 //! multiplicities as their LogUp `W`, each op's sumcheck mask `g` (op
-//! order), each never-committed tensor's claim mask (tensor order), then
-//! the LogUp-GKR's own masks.
+//! order), each never-committed tensor's claim mask (tensor order), each
+//! op's inner step (op order: its `g`, then its inner tensor's claim mask),
+//! then the LogUp-GKR's own masks.
 //!
 //! A committed column's `R` reads its top `h` bits: `2^h ≥ 2·reads`, the
 //! reads being the op sumchecks that read it (one each) and the lookup
@@ -107,6 +108,31 @@ pub(crate) struct ZkStep {
     pub columns: Vec<usize>,
 }
 
+/// An op's second masked sumcheck ([`crate::ops::OpProof::zk_inner`]): its
+/// first sumcheck reads a tensor internal to the op (never committed, no
+/// model tensor) through a claim mask, and this one proves that claim as
+/// an incoming claim, so the value passed between the two stays masked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ZkInner {
+    /// Masked factors in one term of the op's first sumcheck (its
+    /// soundness charge: a cheating `W` raises the last round by as many).
+    pub outer_masked: usize,
+    /// `(num_vars, degree)` of the inner sumcheck.
+    pub sumcheck: (usize, usize),
+    /// Masked factors in one term of the inner sumcheck.
+    pub inner_masked: usize,
+    /// Variables of the inner tensor (its one masked claim's point).
+    pub num_vars: usize,
+}
+
+/// Where an op's inner step sits in the hiding commitment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InnerAt {
+    pub step: ZkInner,
+    pub mask: OpMask,
+    pub claim: ClaimMaskAt,
+}
+
 /// A never-committed tensor's claim mask.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ClaimMaskAt {
@@ -124,6 +150,8 @@ pub(crate) struct ZkPlan {
     pub op_masks: Vec<Option<OpMask>>,
     /// Per tensor (never-committed ones with masked claims).
     pub claim_masks: Vec<Option<ClaimMaskAt>>,
+    /// Per op index, its inner step if it has one.
+    pub inner: Vec<Option<InnerAt>>,
     /// Index of the LogUp-GKR's first mask table.
     pub lookup_first_poly: usize,
     /// Every committed polynomial's variables, in order.
@@ -157,7 +185,7 @@ impl ZkPlan {
         // The ops' steps, in proving order (backwards).
         let masked =
             |t: TensorId| !matches!(layout.kind(t).1, TensorKind::PublicInput) || private_input;
-        let mut steps: Vec<(usize, ZkStep)> = Vec::new();
+        let mut steps: Vec<(usize, ZkStep, Option<ZkInner>)> = Vec::new();
         for op in layout.ops.iter().rev() {
             let i = op.index();
             let step = op.zk_step(layout, &masked).ok_or_else(|| {
@@ -166,13 +194,13 @@ impl ZkPlan {
                     model.ops[i].name()
                 ))
             })?;
-            steps.push((i, step));
+            steps.push((i, step, op.zk_inner(layout, &masked)));
         }
         let n_act = layout.activation_num_vars.len();
         let mut col_reads = vec![0usize; n_act];
         let mut input_reads = 0usize;
         let mut tensor_claims = vec![0usize; model.tensors.len()];
-        for (_, step) in &steps {
+        for (_, step, _) in &steps {
             col_reads_of(&step.columns, &mut col_reads);
             for &t in &step.tensors {
                 match layout.kind(t) {
@@ -241,7 +269,7 @@ impl ZkPlan {
             .collect();
         // In op order (the prover commits them so).
         let mut op_masks = vec![None; model.ops.len()];
-        for (i, step) in steps.iter().rev() {
+        for (i, step, _) in steps.iter().rev() {
             if let Some((n, d)) = step.sumcheck {
                 op_masks[*i] = Some(OpMask {
                     poly: push(table_num_vars(n, d)),
@@ -267,6 +295,28 @@ impl ZkPlan {
                 head_vars,
             });
         }
+        let mut inner = vec![None; model.ops.len()];
+        for (i, _, step) in steps.iter().rev() {
+            let Some(step) = *step else { continue };
+            let head_vars = claim_mask_vars(1);
+            if head_vars >= step.num_vars {
+                return Err(unsupported(format!(
+                    "op #{i} ({}) has too few outputs to hide its inner claim",
+                    model.ops[*i].name()
+                )));
+            }
+            let (n, d) = step.sumcheck;
+            let mask = OpMask {
+                poly: push(table_num_vars(n, d)),
+                num_vars: n,
+                degree: d,
+            };
+            let claim = ClaimMaskAt {
+                poly: push(head_vars + 1),
+                head_vars,
+            };
+            inner[*i] = Some(InnerAt { step, mask, claim });
+        }
         let lookup_first_poly = poly_num_vars.len();
         if !tables.is_empty() {
             let lens = table_shapes(model, &tables);
@@ -283,6 +333,7 @@ impl ZkPlan {
             tables,
             op_masks,
             claim_masks,
+            inner,
             lookup_first_poly,
             poly_num_vars,
         })

@@ -185,6 +185,16 @@ fn prove_inner<R: CryptoRng + RngCore>(
         .iter()
         .map(|m| m.map(|m| ClaimMask::random(m.head_vars, rng)))
         .collect();
+    let inner: Vec<Option<(MaskPolynomial, ClaimMask)>> = plan
+        .inner
+        .iter()
+        .map(|a| {
+            a.map(|a| {
+                let g = MaskPolynomial::random(a.mask.num_vars, a.mask.degree, rng);
+                (g, ClaimMask::random(a.claim.head_vars, rng))
+            })
+        })
+        .collect();
     let shapes = plan.lookup_shapes(model);
     let lookup_masks = (!plan.tables.is_empty()).then(|| lookups::masks(&plan, &shapes, &src, rng));
 
@@ -210,6 +220,10 @@ fn prove_inner<R: CryptoRng + RngCore>(
     }
     polys.extend(op_g.iter().flatten().map(MaskPolynomial::table));
     polys.extend(claim.iter().flatten().map(|m| m.table().to_vec()));
+    for (g, m) in inner.iter().flatten() {
+        polys.push(g.table());
+        polys.push(m.table().to_vec());
+    }
     if let Some(masks) = &lookup_masks {
         polys.extend(masks.tables());
     }
@@ -256,6 +270,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
         input_r,
         op_g,
         claim,
+        inner,
     };
     let mut ctx = ZkProverCtx {
         pk,
@@ -266,10 +281,13 @@ fn prove_inner<R: CryptoRng + RngCore>(
         act_polys: &act_polys,
         book: &mut book,
         tr: &mut tr,
+        sent: Vec::new(),
     };
     let mut layers: Vec<LayerProof> = Vec::new();
     for op in layout.ops.iter().rev() {
-        layers.extend(op.prove_zk(&mut ctx));
+        let last = op.prove_zk(&mut ctx);
+        layers.append(&mut ctx.sent);
+        layers.extend(last);
     }
     if book.pending.iter().any(|c| !c.is_empty()) {
         return Err(ProveError::Key(

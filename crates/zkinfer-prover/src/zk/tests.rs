@@ -379,7 +379,7 @@ fn mlp_with(insert: impl FnOnce(&mut QuantModel, TensorId) -> (Vec<QOp>, TensorI
 }
 
 /// A new tensor like `like`, with its own name, shape and bound.
-fn tensor_like(
+pub(super) fn tensor_like(
     m: &mut QuantModel,
     like: TensorId,
     name: &str,

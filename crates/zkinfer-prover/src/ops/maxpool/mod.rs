@@ -17,6 +17,10 @@
 //! evaluates it itself and subtracts `pad·Σ_k ρ_k M_k(r)` from the input
 //! reduction's claim. Every window holds a real element (pads are smaller
 //! than the kernel), so this is the IR's max with padding reading −∞.
+//!
+//! The zero-knowledge step is [`zk`]'s.
+
+mod zk;
 
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base};
@@ -24,6 +28,8 @@ use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use zkinfer_model::ir::{QOp, TensorId};
+
+use crate::zk::{ZkInner, ZkProverCtx, ZkStep, ZkVerifierCtx};
 use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::security::sumcheck_bits;
 
@@ -388,6 +394,26 @@ impl OpProof for MaxPool {
             ),
             ("shifted views batching ρ", batching_bits()),
         ]
+    }
+
+    fn zk_step(&self, layout: &Layout, _: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        Some(self.step(layout))
+    }
+
+    fn zk_inner(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkInner> {
+        Some(self.inner(layout, masked))
+    }
+
+    fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
+        self.prove_zk_step(p)
+    }
+
+    fn verify_zk(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        self.verify_zk_step(v, proofs)
     }
 }
 
