@@ -99,6 +99,12 @@ pub(crate) trait OpProof: Debug + Send + Sync {
     fn zk_step(&self, _layout: &Layout, _masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
         None
     }
+    /// Per tensor its step reads over a larger index, the head bits its
+    /// mask must stay below (checked by the plan once the masks are sized):
+    /// such a read leaves the sumcheck's last variable to `Z`.
+    fn zk_head_limits(&self) -> Vec<(TensorId, usize)> {
+        Vec::new()
+    }
     /// Its zero-knowledge prover step (only called when [`OpProof::zk_step`]
     /// is `Some`).
     fn prove_zk(&self, _p: &mut ZkProverCtx) -> Option<LayerProof> {

@@ -267,6 +267,24 @@ impl ZkPlan {
                 head_vars,
             });
         }
+        for op in &layout.ops {
+            for (t, limit) in op.zk_head_limits() {
+                let head = match layout.kind(t) {
+                    (_, TensorKind::Committed { poly }) => act[poly].map(|w| w.head_bits),
+                    (r, TensorKind::Virtual) => claim_masks[r].map(|c| c.head_vars),
+                    (_, TensorKind::PublicInput) => input.map(|w| w.head_bits),
+                    (_, TensorKind::Alias(_)) => unreachable!("resolved"),
+                };
+                if let Some(h) = head.filter(|&h| h >= limit) {
+                    let i = op.index();
+                    return Err(unsupported(format!(
+                        "op #{i} ({}): the mask of '{}' reads {h} head variables, its read allows fewer than {limit}",
+                        model.ops[i].name(),
+                        model.tensors[t].name
+                    )));
+                }
+            }
+        }
         let lookup_first_poly = poly_num_vars.len();
         if !tables.is_empty() {
             let lens = table_shapes(model, &tables);

@@ -20,7 +20,7 @@ fn mlp() -> (ProvingKey, Vec<i64>) {
     model_key(synthetic::mlp(&[40, 32, 16], 5), 6)
 }
 
-fn model_key(model: QuantModel, seed: u64) -> (ProvingKey, Vec<i64>) {
+pub(super) fn model_key(model: QuantModel, seed: u64) -> (ProvingKey, Vec<i64>) {
     let n = model.tensors[model.input].len();
     let pk = setup(model, None)
         .expect("setup")
@@ -29,7 +29,7 @@ fn model_key(model: QuantModel, seed: u64) -> (ProvingKey, Vec<i64>) {
     (pk, synthetic::input(n, seed))
 }
 
-fn rng(seed: u64) -> StdRng {
+pub(super) fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
 }
 
@@ -359,7 +359,7 @@ fn a_small_model_proves_copies_of_its_input() {
 /// Every zero-knowledge check on one model: completeness in both input
 /// modes, every changed message, no unmasked evaluation, and the malicious
 /// prover's sweep.
-fn zk_suite(pk: &ProvingKey, x: &[i64], focus: &str) {
+pub(super) fn zk_suite(pk: &ProvingKey, x: &[i64], focus: &str) {
     // A tensor that is zero everywhere makes its consumers' evaluations
     // public (a Dense's output would be its bias): the leak test needs
     // every tensor to carry data.
@@ -377,7 +377,9 @@ fn zk_suite(pk: &ProvingKey, x: &[i64], focus: &str) {
 /// `mlp(&[40, 32, 16])` with ops inserted between its hidden activation
 /// and its second layer: `insert` gets the model (to add tensors) and the
 /// hidden tensor, and returns the ops and the tensor the layer then reads.
-fn mlp_with(insert: impl FnOnce(&mut QuantModel, TensorId) -> (Vec<QOp>, TensorId)) -> QuantModel {
+pub(super) fn mlp_with(
+    insert: impl FnOnce(&mut QuantModel, TensorId) -> (Vec<QOp>, TensorId),
+) -> QuantModel {
     let mut m = synthetic::mlp(&[40, 32, 16], 5);
     let second = m
         .ops
@@ -401,7 +403,7 @@ fn mlp_with(insert: impl FnOnce(&mut QuantModel, TensorId) -> (Vec<QOp>, TensorI
 }
 
 /// A new tensor like `like`, with its own name, shape and bound.
-fn tensor_like(
+pub(super) fn tensor_like(
     m: &mut QuantModel,
     like: TensorId,
     name: &str,
@@ -419,7 +421,7 @@ fn tensor_like(
 }
 
 /// Seeded constants in `[-k, k]`.
-fn constants(n: usize, k: i64) -> Vec<i64> {
+pub(super) fn constants(n: usize, k: i64) -> Vec<i64> {
     synthetic::input(n, 17)
         .iter()
         .map(|v| v % (2 * k + 1) - k)
