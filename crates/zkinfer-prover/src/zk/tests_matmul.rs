@@ -2,7 +2,8 @@
 //! attention-like blocks inserted into the MLP (batched heads, dims that
 //! are not powers of two, a transposed operand, an operand with a nonzero
 //! pad), and the plan's refusal of a mask that would read the last
-//! variable.
+//! variable; and a Dense over padded rows of an input that pads with 1
+//! (what transformer blocks also need).
 
 use zkinfer_model::ir::{QOp, QuantModel, TensorId};
 
@@ -162,3 +163,45 @@ fn values_over_padded_heads_prove_in_zero_knowledge() {
     zk_suite(&pk, &x, "MatMul");
 }
 
+/// A Dense over the 3 rows (padded to 4) of an input that pads with 1: the
+/// zero-knowledge weight factor is zero on the padding rows.
+fn row_dense_model() -> QuantModel {
+    mlp_with(|m, h| {
+        let mut ops = Vec::new();
+        let (op, rows) = pick(m, h, "rows", vec![3, 10]);
+        ops.push(op);
+        let bound = m.tensors[h].bound;
+        let (op, shifted) = requant(m, rows, "shifted_rows", 0, (1, bound - 1));
+        ops.push(op);
+        let (in_dim, out_dim) = (10, 5);
+        let weight = super::tests::constants(in_dim * out_dim, 3);
+        let bias = super::tests::constants(out_dim, 50);
+        let acc = tensor_like(
+            m,
+            h,
+            "row_acc",
+            vec![3, out_dim],
+            50 + 3 * bound * in_dim as i64,
+        );
+        ops.push(QOp::Dense {
+            input: shifted,
+            output: acc,
+            in_dim,
+            out_dim,
+            weight,
+            bias,
+        });
+        let (op, scaled) = requant(m, acc, "row_scaled", 2, (0, bound - 1));
+        ops.push(op);
+        let (op, back) = pick(m, scaled, "row_back", vec![m.tensors[h].len()]);
+        ops.push(op);
+        (ops, back)
+    })
+}
+
+#[test]
+fn a_row_dense_over_a_padded_input_proves_in_zero_knowledge() {
+    let (pk, x) = model_key(row_dense_model(), 33);
+    assert_eq!(pads_of(&pk, "shifted_rows"), 1, "the input pads with 1");
+    zk_suite(&pk, &x, "Dense");
+}
