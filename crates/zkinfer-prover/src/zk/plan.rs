@@ -153,6 +153,19 @@ impl ZkPlan {
         visibility: Visibility,
     ) -> Result<Self, ProveError> {
         let private_input = visibility.input == super::InputVisibility::Private;
+        // A public one-hot input is checked against the vocabulary by the
+        // verifier; a private one would be any matrix in range, which is
+        // not the statement "some token ids".
+        if let Some(s) = model
+            .input_segments
+            .iter()
+            .find(|s| private_input && s.one_hot.is_some())
+        {
+            return Err(unsupported(format!(
+                "input '{}' holds token ids as one-hot rows, which only a verifier reading the input checks: a private token input needs its rows proven one-hot (a private embedding lookup), not built yet",
+                s.name
+            )));
+        }
         let tables = zk_tables(model, layout, private_input)?;
         // The ops' steps, in proving order (backwards).
         let masked =
