@@ -118,6 +118,43 @@ fn values_model() -> QuantModel {
     })
 }
 
+/// `x·xᵀ` of the model's own input viewed as 2 heads of `4×5` (its first
+/// layer reads it flat), added back into the hidden activations: the
+/// product reads the input itself — the private input's `W`, or in the
+/// clear when the input is public.
+fn input_product_model() -> QuantModel {
+    mlp_with(|m, h| {
+        let x = m.input;
+        m.tensors[x].shape = vec![2, 4, 5];
+        let mut ops = Vec::new();
+        let bound = m.tensors[h].bound;
+        let xt = tensor_like(m, x, "x_t", vec![2, 5, 4], m.tensors[x].bound);
+        ops.push(QOp::Transpose {
+            input: x,
+            output: xt,
+            perm: vec![0, 2, 1],
+        });
+        let product = close_block(m, h, x, xt, vec![2, 4, 4], &mut ops);
+        let sum = tensor_like(m, h, "sum", vec![m.tensors[h].len()], 2 * bound);
+        ops.push(QOp::Add {
+            a: h,
+            b: product,
+            output: sum,
+            a_mul: 1,
+            b_mul: 1,
+        });
+        let (op, mixed) = requant(m, sum, "mixed", 1, (0, bound - 1));
+        ops.push(op);
+        (ops, mixed)
+    })
+}
+
+#[test]
+fn a_product_of_the_input_proves_in_zero_knowledge() {
+    let (pk, x) = model_key(input_product_model(), 36);
+    zk_suite(&pk, &x, "MatMul");
+}
+
 fn pads_of(pk: &crate::keys::ProvingKey, name: &str) -> i64 {
     let t = pk
         .model
