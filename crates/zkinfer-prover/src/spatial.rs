@@ -175,6 +175,16 @@ pub fn masked_eq(z: &[EF], len: usize) -> Vec<EF> {
     t
 }
 
+/// `Σ_{x<len} eq(z, x)·eq(r, x)`: [`masked_eq`] at `r` (a public factor's
+/// value on one padded axis, for the verifier).
+pub fn masked_eq_at(z: &[EF], r: &[EF], len: usize) -> EF {
+    masked_eq(z, len)
+        .iter()
+        .zip(eq_table(r))
+        .map(|(&a, b)| a * b)
+        .sum()
+}
+
 /// `Σ_{o<len} eq(z, o)`: the weight of the valid (unpadded) part of an axis.
 pub fn valid_mass(z: &[EF], len: usize) -> EF {
     eq_table(z).iter().take(len).copied().sum()

@@ -28,7 +28,7 @@ use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
 use crate::layout::{nv, padded_field, weight_count, Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
-use crate::spatial::valid_mass;
+use crate::spatial::{masked_eq_at, valid_mass};
 use crate::weight_blocks::{AxisPieces, BlockedMatrix};
 use crate::zk::{TensorRead, ZkCheck, ZkProverCtx, ZkStep, ZkVerifierCtx};
 
@@ -162,6 +162,40 @@ impl Dense {
         mass
     }
 
+    /// `eq(z_b, ·)` over the batch and row variables with the padding rows
+    /// zeroed (the zero-knowledge weight factor's row weights): the output's
+    /// padding rows are 0, whatever the input's pad, so they must not read
+    /// the input's padding rows. Batch padding rows are genuine samples and
+    /// keep their weight.
+    fn row_eq(&self, z_b: &[EF]) -> Vec<EF> {
+        let mut t = eq_table(z_b);
+        let mut low = 0;
+        for &d in self.row_dims.iter().rev() {
+            let (bits, mask) = (nv(d), (1usize << nv(d)) - 1);
+            for (x, v) in t.iter_mut().enumerate() {
+                if (x >> low) & mask >= d {
+                    *v = EF::ZERO;
+                }
+            }
+            low += bits;
+        }
+        t
+    }
+
+    /// [`Dense::row_eq`] at `r_b` (the verifier's side): the batch axes'
+    /// `eq` times each row axis's masked `eq`.
+    fn row_eq_at(&self, z_b: &[EF], r_b: &[EF]) -> EF {
+        let at = self.batch_vars - self.row_dims.iter().map(|&d| nv(d)).sum::<usize>();
+        let mut value = eq_eval(&z_b[..at], &r_b[..at]);
+        let mut at = at;
+        for &d in &self.row_dims {
+            let k = nv(d);
+            value *= masked_eq_at(&z_b[at..at + k], &r_b[at..at + k], d);
+            at += k;
+        }
+        value
+    }
+
     /// A claim's point on the weight matrix's (rows, columns): the output
     /// point `z_o` and the input point `r`, swapped for a transposed tie.
     fn matrix_point<'a>(&self, z_o: &'a [EF], r: &'a [EF]) -> (&'a [EF], &'a [EF]) {
@@ -254,7 +288,7 @@ impl Dense {
                     .zip(part.par_iter())
                     .for_each(|(a, b)| *a += s * *b);
             }
-            let eq_b = eq_table(z_b);
+            let eq_b = self.row_eq(z_b);
             combined
                 .par_chunks_mut(row)
                 .zip(eq_b.par_iter())
@@ -567,13 +601,10 @@ impl OpProof for Dense {
     }
 
     /// The sumcheck runs over the whole input index (samples and rows
-    /// too), so the input is one masked read. Row padding with a nonzero
-    /// input pad (its share is subtracted per claim in a plain proof) has no
-    /// zero-knowledge step yet.
+    /// too), so the input is one masked read; its weight factor is zero on
+    /// padding rows ([`Dense::row_eq`]), which a plain proof handles by
+    /// subtracting their share per claim instead.
     fn zk_step(&self, layout: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
-        if !self.row_dims.is_empty() && self.input_pad != 0 {
-            return None;
-        }
         Some(ZkStep {
             sumcheck: Some((
                 layout.num_vars(self.input),
@@ -671,7 +702,7 @@ impl OpProof for Dense {
             .map(|(((z, _), blocks), &r)| {
                 let (z_b, z_o) = z.split_at(self.batch_vars);
                 let (x, y) = self.matrix_point(z_o, r_j);
-                r * eq_eval(z_b, r_b) * self.weights.combine(x, y, blocks)
+                r * self.row_eq_at(z_b, r_b) * self.weights.combine(x, y, blocks)
             })
             .sum();
         if combined != final_evals[0] {

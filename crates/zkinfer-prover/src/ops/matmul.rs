@@ -13,6 +13,9 @@
 //! MLE at the point minus `pad·(1 − mass)` — the verifier adds it back, as
 //! for a row-wise Dense. Padded inner indices contribute `pad_a·pad_b`, so
 //! one operand must pad with 0.
+//!
+//! Zero knowledge: one masked sumcheck over the whole product index
+//! (`zk.rs`).
 
 use rayon::prelude::*;
 use zkinfer_model::ir::{matmul_dims, QOp, TensorId};
@@ -30,6 +33,9 @@ use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
 use crate::layout::{nv, Layout, LayoutBuilder};
 use crate::spatial::{masked_eq, valid_mass};
+use crate::zk::{ZkProverCtx, ZkStep, ZkVerifierCtx};
+
+mod zk;
 
 #[derive(Debug)]
 pub(crate) struct MatMul {
@@ -260,5 +266,37 @@ impl OpProof for MatMul {
             ("sumcheck", sumcheck_bits(self.lead_vars + nv(self.k), 3)),
             ("claim batching ρ", batching_bits()),
         ]
+    }
+
+    /// Needs an inner variable: it is the last of the sumcheck, the one
+    /// both operands read (a `K = 1` outer product has no step).
+    fn zk_step(&self, _: &Layout, masked: &dyn Fn(TensorId) -> bool) -> Option<ZkStep> {
+        if nv(self.k) == 0 {
+            return None;
+        }
+        Some(ZkStep {
+            sumcheck: Some((
+                self.zk_num_vars(),
+                3 + usize::from(masked(self.a)) + usize::from(masked(self.b)),
+            )),
+            tensors: vec![self.a, self.b],
+            columns: Vec::new(),
+        })
+    }
+
+    fn zk_head_limits(&self) -> Vec<(TensorId, usize)> {
+        self.head_limits()
+    }
+
+    fn prove_zk(&self, p: &mut ZkProverCtx) -> Option<LayerProof> {
+        self.prove_zk_step(p)
+    }
+
+    fn verify_zk(
+        &self,
+        v: &mut ZkVerifierCtx,
+        proofs: &mut LayerProofs,
+    ) -> Result<(), VerifyError> {
+        self.verify_zk_step(v, proofs)
     }
 }

@@ -112,6 +112,12 @@ pub(crate) trait OpProof: Debug + Send + Sync {
     ) -> Option<crate::zk::ZkInner> {
         None
     }
+    /// Per tensor its step reads over a larger index, the head bits its
+    /// mask must stay below (checked by the plan once the masks are sized):
+    /// such a read leaves the sumcheck's last variable to `Z`.
+    fn zk_head_limits(&self) -> Vec<(TensorId, usize)> {
+        Vec::new()
+    }
     /// Its zero-knowledge prover step (only called when [`OpProof::zk_step`]
     /// is `Some`); a step with two messages sends the first through
     /// [`ZkProverCtx::send`] and returns the second.

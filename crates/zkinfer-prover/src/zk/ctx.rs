@@ -27,6 +27,33 @@ pub(crate) enum TensorRead {
     Tensor(TensorId),
     Column(usize),
     Inner(usize),
+    /// A tensor over some of the sumcheck's variables, broadcast over the
+    /// others (a batched matrix product's operands): read through a mask
+    /// on its own variables, so its final value is its own masked value at
+    /// its own point and is filed there.
+    Spread(TensorId, VarMap),
+}
+
+/// Where a tensor's own variables sit among a sumcheck's: consecutive
+/// blocks `(first position, length)`, in the tensor's variable order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct VarMap {
+    pub blocks: [(usize, usize); 3],
+}
+
+impl VarMap {
+    /// The sumcheck positions of the tensor's variables, in its order.
+    pub fn positions(&self) -> Vec<usize> {
+        self.blocks
+            .iter()
+            .flat_map(|&(first, len)| first..first + len)
+            .collect()
+    }
+
+    /// The tensor's own point within the sumcheck's `point`.
+    pub fn restrict(&self, point: &[EF]) -> Vec<EF> {
+        self.positions().into_iter().map(|p| point[p]).collect()
+    }
 }
 
 /// The prover's secret masks.
@@ -60,7 +87,7 @@ fn mask_of(plan: &ZkPlan, layout: &Layout, read: TensorRead) -> Option<(MaskOf, 
     match read {
         TensorRead::Column(p) => Some(column(p)),
         TensorRead::Inner(op) => Some((MaskOf::Inner(op), None)),
-        TensorRead::Tensor(t) => match layout.kind(t) {
+        TensorRead::Tensor(t) | TensorRead::Spread(t, _) => match layout.kind(t) {
             (_, TensorKind::Committed { poly }) => Some(column(poly)),
             (r, TensorKind::Virtual) => Some((MaskOf::Claims(r), None)),
             (_, TensorKind::PublicInput) => plan.input.map(|w| (MaskOf::Input, Some(w.poly))),
@@ -74,7 +101,13 @@ fn masked_flags(plan: &ZkPlan, layout: &Layout, reads: &[(usize, TensorRead)]) -
     reads
         .iter()
         .filter_map(|&(mle, read)| {
-            mask_of(plan, layout, read).map(|(_, poly)| MaskedMle { mle, poly })
+            // A spread read's `W` claim is at its own point, filed by
+            // `route_reads`, not by the sumcheck at the full point.
+            let own_w = !matches!(read, TensorRead::Spread(..));
+            mask_of(plan, layout, read).map(|(_, poly)| MaskedMle {
+                mle,
+                poly: poly.filter(|_| own_w),
+            })
         })
         .collect()
 }
@@ -128,10 +161,14 @@ fn route_reads(
     final_evals: &[EF],
 ) -> Result<(), VerifyError> {
     for &(mle, read) in reads {
-        if let (TensorRead::Tensor(t), Some((MaskOf::Claims(_), _)) | None) =
-            (read, mask_of(plan, layout, read))
-        {
-            book.route_masked(plan, layout, t, point.to_vec(), final_evals[mle])?;
+        match (read, mask_of(plan, layout, read)) {
+            (TensorRead::Tensor(t), Some((MaskOf::Claims(_), _)) | None) => {
+                book.route_masked(plan, layout, t, point.to_vec(), final_evals[mle])?;
+            }
+            (TensorRead::Spread(t, map), _) => {
+                book.route_masked(plan, layout, t, map.restrict(point), final_evals[mle])?;
+            }
+            _ => {}
         }
     }
     Ok(())
@@ -255,7 +292,7 @@ impl ZkProverCtx<'_> {
         let eval_masks: Vec<EvalMask> = reads
             .iter()
             .filter_map(|&(_, read)| {
-                mask_of(plan, layout, read).map(|(m, _)| match m {
+                let mask = mask_of(plan, layout, read).map(|(m, _)| match m {
                     MaskOf::Column(p) => EvalMask::from_table(
                         n,
                         masks.act_r[p].clone().expect("a read column has an R"),
@@ -272,7 +309,11 @@ impl ZkProverCtx<'_> {
                         .expect("an op with an inner step has its masks")
                         .1
                         .eval_mask(n),
-                })
+                });
+                match read {
+                    TensorRead::Spread(_, map) => mask.map(|m| m.on_vars(map.positions())),
+                    _ => mask,
+                }
             })
             .collect();
         let flags = masked_flags(plan, layout, reads);
@@ -283,9 +324,8 @@ impl ZkProverCtx<'_> {
         // What the masks hide, kept for the leak audit (one small mask
         // evaluation per read).
         {
-            let z = masked_eval::vanishing_eval(&out.zk.point);
             for (m, r) in &masked {
-                let truth = out.zk.final_evals[m.mle] - z * r.eval(&out.zk.point);
+                let truth = out.zk.final_evals[m.mle] - r.share(&out.zk.point);
                 self.book.truths.push(truth);
             }
         }

@@ -37,12 +37,14 @@ mod tests;
 mod tests_conv;
 #[cfg(test)]
 mod tests_maxpool;
+#[cfg(test)]
+mod tests_matmul;
 mod verifier;
 
 use serde::{Deserialize, Serialize};
 
 pub(crate) use book::{point_claims, ZkBook, ZkPending};
-pub(crate) use ctx::{TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
+pub(crate) use ctx::{TensorRead, VarMap, ZkCheck, ZkProverCtx, ZkVerifierCtx};
 pub(crate) use plan::{ZkInner, ZkStep};
 pub use prover::{copies_for, prove_zk, prove_zk_copies, ZkProveOutput};
 pub use verifier::verify_zk;

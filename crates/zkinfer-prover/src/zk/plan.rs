@@ -181,6 +181,19 @@ impl ZkPlan {
         visibility: Visibility,
     ) -> Result<Self, ProveError> {
         let private_input = visibility.input == super::InputVisibility::Private;
+        // A public one-hot input is checked against the vocabulary by the
+        // verifier; a private one would be any matrix in range, which is
+        // not the statement "some token ids".
+        if let Some(s) = model
+            .input_segments
+            .iter()
+            .find(|s| private_input && s.one_hot.is_some())
+        {
+            return Err(unsupported(format!(
+                "input '{}' holds token ids as one-hot rows, which only a verifier reading the input checks: a private token input needs its rows proven one-hot (a private embedding lookup), not built yet",
+                s.name
+            )));
+        }
         let tables = zk_tables(model, layout, private_input)?;
         // The ops' steps, in proving order (backwards).
         let masked =
@@ -316,6 +329,24 @@ impl ZkPlan {
                 head_vars,
             };
             inner[*i] = Some(InnerAt { step, mask, claim });
+        }
+        for op in &layout.ops {
+            for (t, limit) in op.zk_head_limits() {
+                let head = match layout.kind(t) {
+                    (_, TensorKind::Committed { poly }) => act[poly].map(|w| w.head_bits),
+                    (r, TensorKind::Virtual) => claim_masks[r].map(|c| c.head_vars),
+                    (_, TensorKind::PublicInput) => input.map(|w| w.head_bits),
+                    (_, TensorKind::Alias(_)) => unreachable!("resolved"),
+                };
+                if let Some(h) = head.filter(|&h| h >= limit) {
+                    let i = op.index();
+                    return Err(unsupported(format!(
+                        "op #{i} ({}): the mask of '{}' reads {h} head variables, its read allows fewer than {limit}",
+                        model.ops[i].name(),
+                        model.tensors[t].name
+                    )));
+                }
+            }
         }
         let lookup_first_poly = poly_num_vars.len();
         if !tables.is_empty() {

@@ -355,7 +355,9 @@ pub(super) fn zk_suite(pk: &ProvingKey, x: &[i64], focus: &str) {
 /// `mlp(&[40, 32, 16])` with ops inserted between its hidden activation
 /// and its second layer: `insert` gets the model (to add tensors) and the
 /// hidden tensor, and returns the ops and the tensor the layer then reads.
-fn mlp_with(insert: impl FnOnce(&mut QuantModel, TensorId) -> (Vec<QOp>, TensorId)) -> QuantModel {
+pub(super) fn mlp_with(
+    insert: impl FnOnce(&mut QuantModel, TensorId) -> (Vec<QOp>, TensorId),
+) -> QuantModel {
     let mut m = synthetic::mlp(&[40, 32, 16], 5);
     let second = m
         .ops
@@ -397,7 +399,7 @@ pub(super) fn tensor_like(
 }
 
 /// Seeded constants in `[-k, k]`.
-fn constants(n: usize, k: i64) -> Vec<i64> {
+pub(super) fn constants(n: usize, k: i64) -> Vec<i64> {
     synthetic::input(n, 17)
         .iter()
         .map(|v| v % (2 * k + 1) - k)

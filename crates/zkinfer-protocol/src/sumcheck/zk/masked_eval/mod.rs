@@ -103,6 +103,10 @@ pub struct EvalMask {
     /// `Some(t)`: `R`'s table in `EF` (`table` unused), an `EF`-combination
     /// of `F`-tables committed elsewhere ([`EvalMask::from_ext_table`]).
     ext: Option<Vec<EF>>,
+    /// `Some(p)`: the private table reads only the sumcheck variables at
+    /// positions `p` (its own variables, in its order) and is broadcast over
+    /// the others ([`EvalMask::on_vars`]).
+    vars: Option<Vec<usize>>,
 }
 
 impl EvalMask {
@@ -134,6 +138,7 @@ impl EvalMask {
             table,
             fixed_head: None,
             ext: None,
+            vars: None,
         }
     }
 
@@ -148,6 +153,7 @@ impl EvalMask {
             table: Vec::new(),
             fixed_head: None,
             ext: Some(table),
+            vars: None,
         }
     }
 
@@ -162,6 +168,63 @@ impl EvalMask {
             table,
             fixed_head: Some(head.to_vec()),
             ext: None,
+            vars: None,
+        }
+    }
+
+    /// The mask of a private table that reads only the sumcheck variables
+    /// at `positions` (its own variables, in its order; a product over a
+    /// larger index, e.g. a batched matrix product's operands), broadcast
+    /// over the others. `Z` and `R` are then over its own variables: the
+    /// sent value `V(r_own) + Z(r_own)·R(r_own_head)` is the one the table's
+    /// own `W` or claim mask opens to. The last sumcheck variable must be
+    /// one of them (so that `Z` still vanishes in every earlier round) and
+    /// not one `R` reads (so that only the last round rises by one).
+    ///
+    /// # Panics
+    ///
+    /// If the positions do not meet those conditions or exceed the
+    /// sumcheck's variables.
+    pub fn on_vars(mut self, positions: Vec<usize>) -> Self {
+        let n = self.num_vars;
+        let mut seen = vec![false; n];
+        for &p in &positions {
+            assert!(p < n && !seen[p], "positions must be distinct variables");
+            seen[p] = true;
+        }
+        let last = positions.iter().position(|&p| p == n - 1);
+        assert!(
+            last.is_some_and(|l| l >= self.head_len()),
+            "the last variable must be the table's, outside R's head"
+        );
+        self.vars = Some(positions);
+        self
+    }
+
+    /// Head variables `R` reads (0 for a constant mask).
+    fn head_len(&self) -> usize {
+        match (&self.ext, &self.fixed_head) {
+            (Some(t), _) => t.len().trailing_zeros() as usize,
+            (None, Some(_)) => 0,
+            (None, None) => self.table.len().trailing_zeros() as usize,
+        }
+    }
+
+    /// `Z(point)·R(point_head)` over the table's own variables among
+    /// `point`'s (all of them for a table over the whole index): the mask's
+    /// share of `V'` at `point` (a prefix of the sumcheck's point whose
+    /// missing variables `R` does not read).
+    pub fn share(&self, point: &[EF]) -> EF {
+        match &self.vars {
+            None => vanishing_eval(point) * self.eval(point),
+            Some(vars) => {
+                let own: Vec<EF> = vars
+                    .iter()
+                    .filter(|&&p| p < point.len())
+                    .map(|&p| point[p])
+                    .collect();
+                vanishing_eval(&own) * self.eval(&own)
+            }
         }
     }
 
@@ -189,8 +252,8 @@ impl EvalMask {
     pub fn committed_table(&self, v: &[F]) -> Vec<F> {
         let n = self.num_vars;
         assert!(
-            self.fixed_head.is_none() && self.ext.is_none(),
-            "a constant or EF mask has no W"
+            self.fixed_head.is_none() && self.ext.is_none() && self.vars.is_none(),
+            "a constant, EF or broadcast mask has no W of its own size"
         );
         assert!(v.len() <= 1 << n, "the private table exceeds 2^n entries");
         let tail = n - self.table.len().trailing_zeros() as usize;

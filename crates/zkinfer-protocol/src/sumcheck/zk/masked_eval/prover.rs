@@ -13,8 +13,7 @@ use super::super::prover::Masking;
 use super::super::{absorb_mask_evals, MaskPolynomial, ZkProverOutput, ZkSumcheckProof};
 use super::interlayer::{absorb_r_values, r_claims, WithIncoming};
 use super::{
-    absorb_final_evals, eval_claims, sent_degree, vanishing_eval, ClaimMask, EvalMask,
-    IncomingClaim, MaskedMle,
+    absorb_final_evals, eval_claims, sent_degree, ClaimMask, EvalMask, IncomingClaim, MaskedMle,
 };
 
 /// A [`prove`] run: the zero-knowledge sumcheck's output (its `final_evals`
@@ -112,10 +111,9 @@ pub fn prove_with_incoming(
 
     // The last round, on V' (module doc): every factor at (r', t).
     let mut point = out.point;
-    let zp = vanishing_eval(&point);
     let r_at: Vec<(usize, EF)> = masked
         .iter()
-        .map(|(m, r)| (m.mle, zp * r.eval(&point)))
+        .map(|(m, r)| (m.mle, r.share(&point)))
         .collect();
     let factors_at = |t: EF| -> Vec<EF> {
         let mut vals: Vec<EF> = out

@@ -495,3 +495,75 @@ fn committed_table_stacks_v_and_tiled_r() {
     assert_eq!(evaluate_base(&w, &claim.point), claim.value);
     assert_eq!(claim.value * (EF::ONE + vanishing_eval(&point)), masked);
 }
+
+/// A private table over three of four variables (own order `x_0, x_3, x_2`,
+/// broadcast over `x_1`), read through a mask on its own variables: the
+/// rounds still verify, and the sent value is the table's own masked value
+/// `V(r_own) + Z(r_own)·R(r_own_head)`, which a changed value breaks.
+#[test]
+fn a_table_over_some_variables_is_masked_on_its_own() {
+    let mut rng = StdRng::seed_from_u64(41);
+    let (n, vars) = (4, vec![0, 3, 2]);
+    let own: Vec<F> = (0..8).map(|_| random_f(&mut rng)).collect();
+    // Broadcast: index bits (x_0 x_1 x_2 x_3), own index (x_0 x_3 x_2).
+    let spread: Vec<F> = (0..16usize)
+        .map(|i| {
+            let bit = |v: usize| (i >> (n - 1 - v)) & 1;
+            own[(bit(0) << 2) | (bit(3) << 1) | bit(2)]
+        })
+        .collect();
+    let public: Vec<EF> = (0..16).map(|_| random_ef(&mut rng)).collect();
+    let terms = vec![Term {
+        coeff: EF::ONE,
+        factors: vec![0, 1],
+    }];
+    let poly = SumOfProducts {
+        num_vars: n,
+        mles: vec![Mle::Ext(public.clone()), Mle::Base(spread.clone())],
+        terms: terms.clone(),
+    };
+    let sum: EF = public.iter().zip(&spread).map(|(&p, &v)| p * v).sum();
+    let flags = [MaskedMle { mle: 1, poly: None }];
+    let r = EvalMask::random(n, 1, &mut rng).on_vars(vars.clone());
+    let g = MaskPolynomial::random(n, round_degree(&terms, &flags, false), &mut rng);
+    let out = prove(
+        poly,
+        None,
+        &[(flags[0], &r)],
+        &g,
+        0,
+        &mut Transcript::new(b"spread"),
+    );
+    assert_eq!(out.zk.claimed_sum, sum);
+    let point = &out.zk.point;
+    let at: Vec<EF> = vars.iter().map(|&v| point[v]).collect();
+    let own_eval = evaluate_base(&own, &at);
+    let masked = own_eval + vanishing_eval(&at) * r.eval(&at);
+    assert_eq!(out.zk.final_evals[1], masked);
+    assert_ne!(out.zk.final_evals[1], own_eval);
+    let check = |evals: &[EF]| {
+        verify(
+            n,
+            &terms,
+            &flags,
+            None,
+            sum,
+            &out.zk.proof,
+            evals,
+            0,
+            &mut Transcript::new(b"spread"),
+        )
+    };
+    check(&out.zk.final_evals).expect("verifies");
+    let mut wrong = out.zk.final_evals.clone();
+    wrong[1] += EF::ONE;
+    assert!(check(&wrong).is_err());
+}
+
+#[test]
+#[should_panic(expected = "outside R's head")]
+fn a_broadcast_mask_must_leave_the_last_variable_to_z() {
+    let mut rng = StdRng::seed_from_u64(42);
+    // R reads own variable 0, which is the sumcheck's last.
+    let _ = EvalMask::random(4, 1, &mut rng).on_vars(vec![3, 0, 1]);
+}
