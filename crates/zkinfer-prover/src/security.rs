@@ -328,6 +328,17 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
             ));
         }
     }
+    if let (Some(r), Some(m)) = (&plan.input_range, plan.op_masks.last().copied().flatten()) {
+        // Both recompositions joined by λ, then checked at τ.
+        terms.layers.push((
+            "private input range: recompositions at a random point (τ, λ)".into(),
+            random_point_bits(r.num_vars + 1),
+        ));
+        terms.layers.push((
+            "private input range: masked sumcheck".into(),
+            masked_eval_sumcheck_bits(m.num_vars, m.degree, 2),
+        ));
+    }
     let shapes = plan.lookup_shapes(model);
     if !shapes.is_empty() {
         let mut depths = Vec::new();

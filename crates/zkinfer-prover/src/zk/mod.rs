@@ -24,11 +24,14 @@
 
 mod book;
 mod ctx;
+mod input_range;
 mod lookups;
 pub(crate) mod plan;
 mod prover;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_io;
 mod verifier;
 
 use serde::{Deserialize, Serialize};

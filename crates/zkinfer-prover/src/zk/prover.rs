@@ -152,7 +152,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
     layout: &Layout,
     input: &[i64],
     values: Vec<Vec<i64>>,
-    act_polys: Vec<Vec<F>>,
+    mut act_polys: Vec<Vec<F>>,
     visibility: Visibility,
     forge: bool,
     rng: &mut R,
@@ -166,6 +166,18 @@ fn prove_inner<R: CryptoRng + RngCore>(
     let input_poly = plan
         .input
         .map(|_| layout.arrange(model.input, &values[model.input]));
+    // The input's limb columns follow the activations: computed here, or
+    // given by a malicious-prover test.
+    if let (Some(r), Some(x)) = (&plan.input_range, &input_poly) {
+        if act_polys.len() == layout.activation_num_vars.len() {
+            act_polys.extend(r.limb_columns(x, forge)?);
+        }
+    }
+    if act_polys.len() != plan.act.len() {
+        return Err(ProveError::Key(
+            "zero-knowledge proof: the committed columns differ from the plan".into(),
+        ));
+    }
     // Every mask, drawn before the commitment.
     let act_r: Vec<Option<Vec<F>>> = plan
         .act
@@ -176,8 +188,6 @@ fn prove_inner<R: CryptoRng + RngCore>(
     let src = lookups::Sources {
         act_polys: &act_polys,
         act_r: &act_r,
-        input: input_poly.as_deref(),
-        input_r: input_r.as_deref(),
     };
     let data = lookups::data(&plan, model, &src, forge)?;
     let op_g: Vec<Option<MaskPolynomial>> = plan
@@ -275,6 +285,9 @@ fn prove_inner<R: CryptoRng + RngCore>(
     let mut layers: Vec<LayerProof> = Vec::new();
     for op in layout.ops.iter().rev() {
         layers.extend(op.prove_zk(&mut ctx));
+    }
+    if let Some(r) = &plan.input_range {
+        layers.push(r.prove(&mut ctx));
     }
     if book.pending.iter().any(|c| !c.is_empty()) {
         return Err(ProveError::Key(

@@ -16,11 +16,11 @@ use crate::proof::{LayerProof, Proof};
 use crate::{setup, synthetic};
 
 /// An MLP whose every committed column is large enough to hide its reads.
-fn mlp() -> (ProvingKey, Vec<i64>) {
+pub(super) fn mlp() -> (ProvingKey, Vec<i64>) {
     model_key(synthetic::mlp(&[40, 32, 16], 5), 6)
 }
 
-fn model_key(model: QuantModel, seed: u64) -> (ProvingKey, Vec<i64>) {
+pub(super) fn model_key(model: QuantModel, seed: u64) -> (ProvingKey, Vec<i64>) {
     let n = model.tensors[model.input].len();
     let pk = setup(model, None)
         .expect("setup")
@@ -29,7 +29,7 @@ fn model_key(model: QuantModel, seed: u64) -> (ProvingKey, Vec<i64>) {
     (pk, synthetic::input(n, seed))
 }
 
-fn rng(seed: u64) -> StdRng {
+pub(super) fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
 }
 
@@ -41,7 +41,7 @@ fn a_private_input_proof_verifies_without_the_input() {
 
 /// Completeness with a private input, and the statement's visibility and
 /// output bound by the proof.
-fn private_input_proof_verifies(pk: &ProvingKey, x: &[i64]) {
+pub(super) fn private_input_proof_verifies(pk: &ProvingKey, x: &[i64]) {
     let (pk, x) = (pk, x.to_vec());
     let out = prove_zk(pk, &x, Visibility::PRIVATE_INPUT, &mut rng(1)).expect("proves");
     assert_eq!(out.output, crate::prove(pk, &x).unwrap().output);
@@ -94,7 +94,7 @@ fn every_changed_message_is_rejected() {
     changed_messages_are_rejected(&pk, &x);
 }
 
-fn changed_messages_are_rejected(pk: &ProvingKey, x: &[i64]) {
+pub(super) fn changed_messages_are_rejected(pk: &ProvingKey, x: &[i64]) {
     let out = prove_zk(pk, x, Visibility::PRIVATE_INPUT, &mut rng(3)).expect("proves");
     let y = &out.output;
     let rejects = |p: &Proof| verify_zk(&pk.vk, None, y, p).is_err();

@@ -143,6 +143,9 @@ fn verify_statement(
     for op in layout.ops.iter().rev() {
         op.verify_zk(&mut ctx, &mut layers)?;
     }
+    if let Some(r) = &plan.input_range {
+        r.verify(model, &mut ctx, &mut layers)?;
+    }
     if layers.0.next().is_some() {
         return Err(malformed("extra layer proofs after the input"));
     }
