@@ -122,6 +122,8 @@ fn bench_and_security_report_zero_knowledge() {
     let o = zkinfer(&["security", "--vk", &s(&d.join("keys/model.vk")), "--json"]);
     assert!(o.status.success(), "security: {}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let committed = v["zero_knowledge_committed_input_bits"].as_f64().unwrap();
+    assert!(committed >= 100.0, "{v}");
     let zk = &v["zero_knowledge_private_input"];
     assert!(zk["total_bits"].as_f64().unwrap() >= 100.0, "{zk}");
     assert!(zk["components"]
@@ -132,4 +134,90 @@ fn bench_and_security_report_zero_knowledge() {
             .as_str()
             .unwrap()
             .starts_with("hiding opening")));
+}
+
+/// `prove --commit-input` publishes a digest: `verify --input-digest`
+/// accepts the proof with it, rejects it with another digest, without one,
+/// and with the input; a given seed reproduces the digest, and a fresh seed
+/// gives another.
+#[test]
+fn a_committed_input_verifies_against_its_digest_only() {
+    let d = tmpdir("zk-committed-input");
+    let input = demo_keys(&d);
+    let pk = s(&d.join("keys/model.pk"));
+    let prove = |proof: &Path, out: &Path, extra: &[&str]| -> serde_json::Value {
+        let (proof, out) = (s(proof), s(out));
+        let mut args = vec![
+            "prove",
+            "--pk",
+            &pk,
+            "--input",
+            &input,
+            "-o",
+            &proof,
+            "--output",
+            &out,
+            "--commit-input",
+            "--json",
+        ];
+        args.extend(extra);
+        let o = zkinfer(&args);
+        assert!(o.status.success(), "prove: {}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let (proof, out, seed) = (d.join("p.zkp"), d.join("out.json"), d.join("seed.hex"));
+    let v = prove(&proof, &out, &["--input-seed-out", &s(&seed)]);
+    let digest = v["input_digest"].as_str().expect("a digest").to_string();
+    assert_eq!(digest.len(), 64);
+    let with_digest = |digest: &str, proof: &Path| {
+        let (vk, proof, out) = (s(&d.join("keys/model.vk")), s(proof), s(&out));
+        zkinfer(&[
+            "verify",
+            "--vk",
+            &vk,
+            "--proof",
+            &proof,
+            "--output",
+            &out,
+            "--input-digest",
+            digest,
+        ])
+    };
+    let o = with_digest(&digest, &proof);
+    assert!(o.status.success(), "verify: {}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&digest));
+
+    // Another digest, no digest, or the input: refused.
+    let mut other = digest.clone().into_bytes();
+    other[0] = if other[0] == b'0' { b'1' } else { b'0' };
+    let o = with_digest(std::str::from_utf8(&other).unwrap(), &proof);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("digest"), "{}", stderr(&o));
+    let o = verify(&d, None, &out, &proof);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--input-digest"), "{}", stderr(&o));
+    let o = verify(&d, Some(&input), &out, &proof);
+    assert!(!o.status.success());
+    let o = with_digest("not hex", &proof);
+    assert!(!o.status.success());
+
+    // The seed reproduces the digest (a digest published before the
+    // proof); a fresh seed gives another, which the first does not verify.
+    let (proof2, out2) = (d.join("p2.zkp"), d.join("out2.json"));
+    let again = prove(&proof2, &out2, &["--input-seed", &s(&seed)]);
+    assert_eq!(again["input_digest"].as_str().unwrap(), digest);
+    let (proof3, out3) = (d.join("p3.zkp"), d.join("out3.json"));
+    let fresh = prove(&proof3, &out3, &[]);
+    let fresh_digest = fresh["input_digest"].as_str().unwrap();
+    assert_ne!(fresh_digest, digest);
+    assert!(!with_digest(fresh_digest, &proof).status.success());
+    assert!(with_digest(fresh_digest, &proof3).status.success());
+
+    // A flipped byte in the proof's last section is rejected.
+    let mut bytes = std::fs::read(&proof).unwrap();
+    let k = bytes.len() - 100;
+    bytes[k] ^= 1;
+    let flipped = d.join("flipped.zkp");
+    std::fs::write(&flipped, bytes).unwrap();
+    assert!(!with_digest(&digest, &flipped).status.success());
 }

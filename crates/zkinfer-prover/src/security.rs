@@ -37,7 +37,7 @@ use zkinfer_protocol::security::{
 use crate::keys::{activation_params_for, VerifyingKey};
 use crate::layout::{nv, table_len, Layout};
 use crate::ops::{random_point_bits, ClaimCounter};
-use crate::zk::plan::{tree_depth, ZkPlan};
+use crate::zk::plan::{tree_depth, ZkPlan, COMMITTED_INPUT_POLY};
 
 #[derive(Clone, Debug)]
 pub struct SecurityReport {
@@ -277,6 +277,13 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
         list
     });
     let hiding = HidingParams::default();
+    let like = PcsParams {
+        security_level: hiding.security_level,
+        pow_bits: hiding.pow_bits,
+        folding_factor: hiding.folding_factor,
+        starting_log_inv_rate: hiding.starting_log_inv_rate,
+        ..PcsParams::default()
+    };
     let stacked = HidingPcs::new(hiding.clone()).stacked_num_vars(&plan.poly_num_vars);
     let h_list = match stacked {
         Ok(n) => {
@@ -286,13 +293,6 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
                 ),
                 hiding.security_level as f64,
             ));
-            let like = PcsParams {
-                security_level: hiding.security_level,
-                pow_bits: hiding.pow_bits,
-                folding_factor: hiding.folding_factor,
-                starting_log_inv_rate: hiding.starting_log_inv_rate,
-                ..PcsParams::default()
-            };
             components.push((
                 format!(
                     "hiding claim reduction ({} claims)",
@@ -305,6 +305,32 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
         }
         Err(_) => {
             components.push(("hiding opening (no configuration)".into(), 0.0));
+            f64::INFINITY
+        }
+    };
+    // A committed input's own commitment: its opening, and its candidate
+    // list joins the outer terms' (its `W` is read by them too).
+    let committed = plan.input.filter(|w| w.poly == COMMITTED_INPUT_POLY);
+    let input_list = match committed
+        .map(|w| HidingPcs::new(hiding.clone()).stacked_num_vars(&[w.num_vars + 1]))
+    {
+        None => 0.0,
+        Some(Ok(n)) => {
+            components.push((
+                format!("committed input's hiding opening (HVZK-WHIR at 2^{n}; p3's configured level per term)"),
+                hiding.security_level as f64,
+            ));
+            components.push((
+                "committed input's claim reduction (64 claims)".into(),
+                hiding_reduction_bits(64, n - 1) - pcs_list_size_bits(&like, n),
+            ));
+            pcs_list_size_bits(&like, n)
+        }
+        Some(Err(_)) => {
+            components.push((
+                "committed input's hiding opening (no configuration)".into(),
+                0.0,
+            ));
             f64::INFINITY
         }
     };
@@ -371,7 +397,7 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
                 .push(("GKR line reduction μ".into(), log2_ef_order() - 1.0));
         }
     }
-    compose(components, &terms, w_list, h_list)
+    compose(components, &terms, w_list, h_list + input_list)
 }
 
 /// An upper bound on the claims a zero-knowledge proof leaves on its hiding

@@ -43,6 +43,7 @@ pub fn start_zk_transcript(
     model_id: &[u8; 32],
     visibility: Visibility,
     input: Option<&[i64]>,
+    input_digest: Option<&[u8; 32]>,
     output: &[i64],
 ) -> Transcript {
     let mut t = Transcript::new(b"zkinfer-zero-knowledge-proof");
@@ -59,6 +60,10 @@ pub fn start_zk_transcript(
             absorb_values(&mut t, input);
         }
         None => t.label(b"private-input"),
+    }
+    if let Some(d) = input_digest {
+        t.label(b"committed-input-digest");
+        t.absorb_bytes(d);
     }
     t.label(b"public-output");
     absorb_values(&mut t, output);

@@ -23,6 +23,7 @@
 //! ([`plan::ZkPlan::new`]).
 
 mod book;
+mod committed_input;
 mod ctx;
 mod input_range;
 mod lookups;
@@ -37,10 +38,11 @@ mod verifier;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use book::{point_claims, ZkBook, ZkPending};
+pub use committed_input::{committed_input_digest, input_digest, InputSeed};
 pub(crate) use ctx::{TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
 pub(crate) use plan::ZkStep;
-pub use prover::{copies_for, prove_zk, prove_zk_copies, ZkProveOutput};
-pub use verifier::verify_zk;
+pub use prover::{copies_for, prove_zk, prove_zk_copies, prove_zk_seeded, ZkProveOutput};
+pub use verifier::{verify_zk, verify_zk_with, InputStatement};
 
 /// Who sees the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +52,11 @@ pub enum InputVisibility {
     /// Committed and range-checked inside the proof; the verifier never
     /// reads it.
     Private,
+    /// Private, and committed on its own (`committed_input.rs`): the proof
+    /// publishes that commitment's digest, which a verifier checks against
+    /// the one it was given, so a later party can tell the same input was
+    /// used (revealing the input and the prover's seed reproduces it).
+    Committed,
 }
 
 /// What a zero-knowledge proof's statement makes public (the weights are
@@ -66,11 +73,20 @@ impl Visibility {
     pub const PUBLIC: Self = Self {
         input: InputVisibility::Public,
     };
+    pub const COMMITTED_INPUT: Self = Self {
+        input: InputVisibility::Committed,
+    };
 
     pub(crate) fn code(self) -> u64 {
         match self.input {
             InputVisibility::Public => 0,
             InputVisibility::Private => 1,
+            InputVisibility::Committed => 2,
         }
+    }
+
+    /// The verifier never reads the input.
+    pub fn hides_input(self) -> bool {
+        self.input != InputVisibility::Public
     }
 }

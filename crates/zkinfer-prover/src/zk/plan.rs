@@ -79,6 +79,11 @@ impl ZkGroup {
     }
 }
 
+/// A committed input's `W` index: it is alone in its own commitment
+/// (`committed_input.rs`); claims filed with this index are moved to that
+/// commitment's opening (as its polynomial 0) before the openings.
+pub(crate) const COMMITTED_INPUT_POLY: usize = usize::MAX;
+
 /// A committed tensor's `W`: its index and `R`'s head bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct MaskedW {
@@ -117,6 +122,8 @@ pub(crate) struct ZkPlan {
     /// Per activation polynomial (`None` for multiplicities), then the
     /// private input's limb columns ([`InputRange::columns`]).
     pub act: Vec<Option<MaskedW>>,
+    /// The private input's `W` (`poly` is [`COMMITTED_INPUT_POLY`] for a
+    /// committed input).
     pub input: Option<MaskedW>,
     /// The private input's range check.
     pub input_range: Option<InputRange>,
@@ -153,7 +160,8 @@ impl ZkPlan {
         layout: &Layout,
         visibility: Visibility,
     ) -> Result<Self, ProveError> {
-        let private_input = visibility.input == super::InputVisibility::Private;
+        let private_input = visibility.hides_input();
+        let separate_input = visibility.input == super::InputVisibility::Committed;
         let n_act = layout.activation_num_vars.len();
         let input_range = private_input
             .then(|| InputRange::new(model, layout, n_act))
@@ -233,7 +241,11 @@ impl ZkPlan {
             let n = layout.num_vars(model.input);
             let h = head_bits(input_reads, n, "the private input")?;
             Some(MaskedW {
-                poly: push(n + 1),
+                poly: if separate_input {
+                    COMMITTED_INPUT_POLY
+                } else {
+                    push(n + 1)
+                },
                 num_vars: n,
                 head_bits: h,
             })

@@ -4,14 +4,15 @@
 use rand::{CryptoRng, RngCore};
 use zkinfer_protocol::field::{random_f, F};
 use zkinfer_protocol::mle::evaluate_base;
-use zkinfer_protocol::pcs::{CommitmentScheme, HidingParams, HidingPcs, Pcs, PcsParams};
+use zkinfer_protocol::pcs::{Claim, CommitmentScheme, HidingParams, HidingPcs, Pcs, PcsParams};
 use zkinfer_protocol::sumcheck::zk::masked_eval::{ClaimMask, EvalMask};
 use zkinfer_protocol::sumcheck::zk::MaskPolynomial;
 use zkinfer_protocol::Transcript;
 
+use super::committed_input::{self, InputSeed};
 use super::ctx::ZkMasks;
-use super::plan::{MaskedW, ZkPlan};
-use super::{lookups, Visibility, ZkBook, ZkProverCtx};
+use super::plan::{MaskedW, ZkPlan, COMMITTED_INPUT_POLY};
+use super::{lookups, InputVisibility, Visibility, ZkBook, ZkProverCtx};
 use crate::error::ProveError;
 use crate::keys::ProvingKey;
 use crate::layout::Layout;
@@ -29,6 +30,10 @@ pub struct ZkProveOutput {
     /// committed tables, `commit` is the hiding commitment, and
     /// `activation_opening` its opening.
     pub timings: ProveTimings,
+    /// A committed input's published digest and the secret seed it derives
+    /// from (keep it to reveal the input later; never reuse it).
+    pub input_digest: Option<[u8; 32]>,
+    pub input_seed: Option<InputSeed>,
 }
 
 /// Proves that the model in `pk` maps `input` (quantized) to the returned
@@ -39,6 +44,19 @@ pub fn prove_zk<R: CryptoRng + RngCore>(
     pk: &ProvingKey,
     input: &[i64],
     visibility: Visibility,
+    rng: &mut R,
+) -> Result<ZkProveOutput, ProveError> {
+    prove_zk_seeded(pk, input, visibility, None, rng)
+}
+
+/// [`prove_zk`] with a committed input's seed given (its digest is then
+/// [`super::committed_input::committed_input_digest`] of the input and the
+/// seed); `None` draws one from `rng`.
+pub fn prove_zk_seeded<R: CryptoRng + RngCore>(
+    pk: &ProvingKey,
+    input: &[i64],
+    visibility: Visibility,
+    input_seed: Option<InputSeed>,
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
     pk.check_commitment()?;
@@ -53,7 +71,13 @@ pub fn prove_zk<R: CryptoRng + RngCore>(
         &own
     };
     let act_polys = activation_witness_with(layout, &values, &[])?;
-    let mut out = prove_inner(pk, layout, input, values, act_polys, visibility, false, rng)?.0;
+    let inputs = ProofInputs {
+        input,
+        values,
+        act_polys,
+        input_seed,
+    };
+    let mut out = prove_inner(pk, layout, inputs, visibility, false, rng)?.0;
     out.timings.inference = inference;
     Ok(out)
 }
@@ -67,15 +91,16 @@ pub fn prove_zk_copies<R: CryptoRng + RngCore>(
     pk: ProvingKey,
     input: &[i64],
     visibility: Visibility,
+    input_seed: Option<InputSeed>,
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
     let copies = copies_for(&pk.model, visibility)?;
     if copies == 1 {
-        return prove_zk(&pk, input, visibility, rng);
+        return prove_zk_seeded(&pk, input, visibility, input_seed, rng);
     }
     let batch = pk.model.batch;
     let big = pk.for_batch(batch * copies)?;
-    let mut out = prove_zk(&big, &input.repeat(copies), visibility, rng)?;
+    let mut out = prove_zk_seeded(&big, &input.repeat(copies), visibility, input_seed, rng)?;
     out.output.truncate(out.output.len() / copies);
     if let Some(zk) = out.proof.zk.as_mut() {
         zk.copies = copies;
@@ -123,10 +148,13 @@ pub(crate) fn prove_zk_witness<R: CryptoRng + RngCore>(
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
     assert!(pk.layout.zk, "a zero-knowledge layout");
-    prove_inner(
-        pk, &pk.layout, input, values, act_polys, visibility, forge, rng,
-    )
-    .map(|(out, _)| out)
+    let inputs = ProofInputs {
+        input,
+        values,
+        act_polys,
+        input_seed: None,
+    };
+    prove_inner(pk, &pk.layout, inputs, visibility, forge, rng).map(|(out, _)| out)
 }
 
 /// [`prove_zk_witness`] (honest), with the true values of its masked reads.
@@ -140,23 +168,39 @@ pub(crate) fn prove_zk_recording<R: CryptoRng + RngCore>(
     rng: &mut R,
 ) -> Result<(ZkProveOutput, Vec<zkinfer_protocol::EF>), ProveError> {
     assert!(pk.layout.zk, "a zero-knowledge layout");
-    prove_inner(
-        pk, &pk.layout, input, values, act_polys, visibility, false, rng,
-    )
-    .map(|(out, book)| (out, book.truths))
+    let inputs = ProofInputs {
+        input,
+        values,
+        act_polys,
+        input_seed: None,
+    };
+    prove_inner(pk, &pk.layout, inputs, visibility, false, rng)
+        .map(|(out, book)| (out, book.truths))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What one proof is of: the input, its trace and committed columns, and a
+/// committed input's seed.
+struct ProofInputs<'a> {
+    input: &'a [i64],
+    values: Vec<Vec<i64>>,
+    act_polys: Vec<Vec<F>>,
+    input_seed: Option<InputSeed>,
+}
+
 fn prove_inner<R: CryptoRng + RngCore>(
     pk: &ProvingKey,
     layout: &Layout,
-    input: &[i64],
-    values: Vec<Vec<i64>>,
-    mut act_polys: Vec<Vec<F>>,
+    inputs: ProofInputs<'_>,
     visibility: Visibility,
     forge: bool,
     rng: &mut R,
 ) -> Result<(ZkProveOutput, ZkBook), ProveError> {
+    let ProofInputs {
+        input,
+        values,
+        mut act_polys,
+        input_seed,
+    } = inputs;
     pk.check_commitment()?;
     let mut timings = ProveTimings::default();
     let clock = Instant::now();
@@ -184,7 +228,23 @@ fn prove_inner<R: CryptoRng + RngCore>(
         .iter()
         .map(|w| w.map(|w| random_table(w.head_bits, rng)))
         .collect();
-    let input_r = plan.input.map(|w| random_table(w.head_bits, rng));
+    // A committed input's `R` and commitment derive from its seed.
+    let committed = match (&plan.input, visibility.input) {
+        (Some(w), InputVisibility::Committed) => {
+            let seed = input_seed.unwrap_or_else(|| {
+                let mut s = [0u8; 32];
+                rng.fill_bytes(&mut s);
+                s
+            });
+            let x = input_poly.as_deref().expect("a private input is arranged");
+            Some((committed_input::commit(w, x, &seed)?, seed))
+        }
+        _ => None,
+    };
+    let input_r = match &committed {
+        Some((c, _)) => Some(c.r.clone()),
+        None => plan.input.map(|w| random_table(w.head_bits, rng)),
+    };
     let src = lookups::Sources {
         act_polys: &act_polys,
         act_r: &act_r,
@@ -217,7 +277,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
             ));
         }
     }
-    if let (Some(w), Some(r), Some(v)) = (&plan.input, &input_r, &input_poly) {
+    if let (Some(w), Some(r), Some(v), None) = (&plan.input, &input_r, &input_poly, &committed) {
         polys.push(w_of(w, r, v));
     }
     if let Some(masks) = &lookup_masks {
@@ -247,7 +307,17 @@ fn prove_inner<R: CryptoRng + RngCore>(
 
     let model_id = pk.vk.model_id();
     let public_input = plan.input.is_none().then_some(input);
-    let mut tr = start_zk_transcript(&pk.vk, &model_id, visibility, public_input, &output);
+    let input_digest = committed
+        .as_ref()
+        .map(|(c, _)| committed_input::input_digest(&c.commitment));
+    let mut tr = start_zk_transcript(
+        &pk.vk,
+        &model_id,
+        visibility,
+        public_input,
+        input_digest.as_ref(),
+        &output,
+    );
     hiding.absorb_commitment(&commitment, &mut tr);
 
     let mut book = ZkBook::new(model.tensors.len());
@@ -309,8 +379,19 @@ fn prove_inner<R: CryptoRng + RngCore>(
         .open_copy(weight_data, copy, &book.weights, &mut tr)?;
     timings.weight_opening = clock.elapsed();
     let clock = Instant::now();
+    let (main_claims, input_claims) = split_input_claims(std::mem::take(&mut book.hiding));
     tr.label(b"hiding-opening");
-    let opening = hiding.open_consuming(hiding_data, &book.hiding, &mut tr)?;
+    let opening = hiding.open_consuming(hiding_data, &main_claims, &mut tr)?;
+    let input_part = match committed {
+        Some((c, seed)) => {
+            tr.label(b"committed-input-opening");
+            let o = c.pcs.open_consuming(c.data, &input_claims, &mut tr)?;
+            Some((c.commitment, o, seed))
+        }
+        None => None,
+    };
+    book.hiding = main_claims;
+    book.hiding.extend(input_claims);
     timings.activation_opening = clock.elapsed();
     let (activation_commitment, activation_opening) = empty_activation_commitment()?;
     let out = ZkProveOutput {
@@ -328,12 +409,27 @@ fn prove_inner<R: CryptoRng + RngCore>(
                 lookup_members,
                 copies: 1,
                 opening,
+                input: input_part.as_ref().map(|(c, o, _)| (c.clone(), o.clone())),
             }),
         },
         output,
         timings,
+        input_digest,
+        input_seed: input_part.map(|(_, _, s)| s),
     };
     Ok((out, book))
+}
+
+/// The claims on the proof's hiding commitment and those on a committed
+/// input's own (re-indexed to its polynomial 0).
+pub(crate) fn split_input_claims(claims: Vec<Claim>) -> (Vec<Claim>, Vec<Claim>) {
+    let (mut input, main): (Vec<Claim>, Vec<Claim>) = claims
+        .into_iter()
+        .partition(|c| c.poly == COMMITTED_INPUT_POLY);
+    for c in &mut input {
+        c.poly = 0;
+    }
+    (main, input)
 }
 
 /// A zero-knowledge proof commits nothing in the clear: the plain

@@ -341,7 +341,8 @@ fn a_small_model_proves_copies_of_its_input() {
     assert_eq!(copies_for(&pk.model, Visibility::PRIVATE_INPUT).unwrap(), 4);
     let vk = pk.vk.clone();
     let honest = crate::prove(&pk, &x).unwrap().output;
-    let out = prove_zk_copies(pk, &x, Visibility::PRIVATE_INPUT, &mut rng(10)).expect("proves");
+    let out =
+        prove_zk_copies(pk, &x, Visibility::PRIVATE_INPUT, None, &mut rng(10)).expect("proves");
     assert_eq!(out.output, honest);
     let proof = Proof::from_bytes(&out.proof.to_bytes()).unwrap();
     assert_eq!(proof.zk.as_ref().unwrap().copies, 4);

@@ -1,6 +1,7 @@
 //! The statement's input and output: the private input's range check by
 //! limbs (`input_range.rs`), its completeness at both ends of the bound and
-//! the malicious prover's forged inputs and limbs.
+//! the malicious prover's forged inputs and limbs; a committed input
+//! (`committed_input.rs`) checked against its digest.
 
 use zkinfer_model::ir::QuantModel;
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
@@ -40,6 +41,15 @@ fn prove_with_limbs(
     x: &[i64],
     limbs: impl FnOnce(&InputRange, &mut Vec<Vec<F>>),
 ) -> Result<crate::proof::Proof, VerifyError> {
+    prove_forged(pk, x, Visibility::PRIVATE_INPUT, limbs)
+}
+
+fn prove_forged(
+    pk: &ProvingKey,
+    x: &[i64],
+    visibility: Visibility,
+    limbs: impl FnOnce(&InputRange, &mut Vec<Vec<F>>),
+) -> Result<crate::proof::Proof, VerifyError> {
     let model: &QuantModel = &pk.model;
     let bound = model.tensors[model.input].bound;
     let within: Vec<i64> = x.iter().map(|&v| v.clamp(-bound, bound)).collect();
@@ -47,23 +57,22 @@ fn prove_with_limbs(
     values[model.input] = x.to_vec();
     zkinfer_model::eval::evaluate_from(model, &mut values, 0).unwrap();
     let mut act = crate::prover::activation_witness(pk, &values, &[]).unwrap();
-    let range = range_of(pk);
+    let range = ZkPlan::new(model, &pk.layout, visibility)
+        .expect("a plan")
+        .input_range
+        .expect("a hidden input is range-checked");
     let padded = pk.layout.arrange(model.input, x);
     let mut cols = range.limb_columns(&padded, true).unwrap();
     limbs(&range, &mut cols);
     act.extend(cols);
     let y = values[model.output].clone();
-    let out = prover::prove_zk_witness(
-        pk,
-        x,
-        values,
-        act,
-        Visibility::PRIVATE_INPUT,
-        true,
-        &mut rng(40),
-    )
-    .expect("the forged proof is built");
-    verify_zk(&pk.vk, None, &y, &out.proof).map(|_| out.proof)
+    let out = prover::prove_zk_witness(pk, x, values, act, visibility, true, &mut rng(40))
+        .expect("the forged proof is built");
+    let statement = match &out.input_digest {
+        Some(d) => InputStatement::Committed(d),
+        None => InputStatement::Private,
+    };
+    verify_zk_with(&pk.vk, statement, &y, &out.proof).map(|_| out.proof)
 }
 
 #[test]
@@ -195,4 +204,184 @@ fn the_range_check_is_charged_in_the_security_report() {
         layer_terms(Visibility::PRIVATE_INPUT),
         layer_terms(Visibility::PUBLIC) + 2
     );
+}
+
+/// A committed input verifies against its digest, which its seed and the
+/// input reproduce; not against another digest, nor as a private or public
+/// input; the visibility is bound by the transcript.
+#[test]
+fn a_committed_input_verifies_against_its_digest_only() {
+    let (pk, x) = mlp();
+    let seed = [7u8; 32];
+    let out = prove_zk_seeded(
+        &pk,
+        &x,
+        Visibility::COMMITTED_INPUT,
+        Some(seed),
+        &mut rng(50),
+    )
+    .expect("proves");
+    let digest = out.input_digest.expect("a digest");
+    assert_eq!(out.input_seed, Some(seed));
+    assert_eq!(
+        committed_input_digest(&pk.model, &x, &seed).unwrap(),
+        digest
+    );
+    let proof = crate::proof::Proof::from_bytes(&out.proof.to_bytes()).expect("decodes");
+    assert_eq!(proof, out.proof);
+    let y = &out.output;
+    let with = |s: InputStatement<'_>, p: &crate::proof::Proof| verify_zk_with(&pk.vk, s, y, p);
+    with(InputStatement::Committed(&digest), &proof).expect("verifies");
+    // Another digest: another input, or the same input with another seed.
+    let mut other = digest;
+    other[0] ^= 1;
+    let reseeded = committed_input_digest(&pk.model, &x, &[8u8; 32]).unwrap();
+    assert_ne!(reseeded, digest);
+    let mut y2 = x.clone();
+    y2[0] += 1;
+    let other_input = committed_input_digest(&pk.model, &y2, &seed).unwrap();
+    for d in [other, reseeded, other_input] {
+        assert!(matches!(
+            with(InputStatement::Committed(&d), &proof),
+            Err(VerifyError::Statement(_))
+        ));
+    }
+    // Without the digest, or with the input itself.
+    assert!(matches!(
+        verify_zk(&pk.vk, None, y, &proof),
+        Err(VerifyError::Statement(_))
+    ));
+    assert!(matches!(
+        verify_zk(&pk.vk, Some(&x), y, &proof),
+        Err(VerifyError::Statement(_))
+    ));
+    // Another output.
+    let mut y3 = y.clone();
+    y3[0] += 1;
+    assert!(verify_zk_with(&pk.vk, InputStatement::Committed(&digest), &y3, &proof).is_err());
+    // The visibility is the statement's: relabelled private (its own
+    // commitment dropped, or kept), it is rejected.
+    let mut private = proof.clone();
+    private.zk.as_mut().unwrap().visibility = Visibility::PRIVATE_INPUT;
+    assert!(with(InputStatement::Private, &private).is_err());
+    private.zk.as_mut().unwrap().input = None;
+    assert!(with(InputStatement::Private, &private).is_err());
+    // A private-input proof claimed committed.
+    let plain = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(51)).unwrap();
+    let mut claimed = plain.proof.clone();
+    claimed.zk.as_mut().unwrap().visibility = Visibility::COMMITTED_INPUT;
+    assert!(with(InputStatement::Committed(&digest), &claimed).is_err());
+}
+
+/// The committed input's commitment and opening: another proof's
+/// commitment (with its own digest), a changed root, the openings swapped
+/// and flipped opening bytes are all rejected; and no unmasked value of the
+/// input's reads is in the proof.
+#[test]
+fn a_committed_input_rejects_tampered_commitments_and_openings() {
+    let (pk, x) = mlp();
+    let a = prove_zk(&pk, &x, Visibility::COMMITTED_INPUT, &mut rng(52)).unwrap();
+    let b = prove_zk(&pk, &x, Visibility::COMMITTED_INPUT, &mut rng(53)).unwrap();
+    let (da, db) = (a.input_digest.unwrap(), b.input_digest.unwrap());
+    assert_ne!(da, db, "fresh seeds give fresh digests");
+    assert_ne!(a.input_seed, b.input_seed);
+    let y = &a.output;
+    let check = |p: &crate::proof::Proof, d: &[u8; 32]| {
+        verify_zk_with(&pk.vk, InputStatement::Committed(d), y, p)
+    };
+    check(&a.proof, &da).expect("verifies");
+    let zk_b = b.proof.zk.clone().unwrap();
+    // b's input commitment (and opening) in a, checked against b's digest.
+    let mut swapped = a.proof.clone();
+    swapped.zk.as_mut().unwrap().input = zk_b.input.clone();
+    assert!(check(&swapped, &db).is_err());
+    assert!(check(&swapped, &da).is_err());
+    // b's input opening under a's commitment.
+    let mut opening = a.proof.clone();
+    opening.zk.as_mut().unwrap().input.as_mut().unwrap().1 = zk_b.input.unwrap().1;
+    assert!(check(&opening, &da).is_err());
+    // A changed root, against the digest it now has.
+    let mut root = a.proof.clone();
+    let c = &mut root.zk.as_mut().unwrap().input.as_mut().unwrap().0;
+    c.root[3] ^= 1;
+    let d = input_digest(c);
+    assert!(check(&root, &d).is_err());
+    // The main and the input openings exchanged.
+    let mut both = a.proof.clone();
+    let zk = both.zk.as_mut().unwrap();
+    let (_, input_opening) = zk.input.as_mut().unwrap();
+    std::mem::swap(&mut zk.opening, input_opening);
+    assert!(check(&both, &da).is_err());
+    // Flipped bytes in the zero-knowledge section (which carries the input
+    // commitment and opening) and in the hiding opening.
+    let bytes = a.proof.to_bytes();
+    let sections = crate::proof::Proof::section_ranges(&bytes).unwrap();
+    let mut flipped = 0;
+    for (_, range) in sections
+        .iter()
+        .filter(|(n, _)| n.contains("zero") || n.contains("hiding"))
+    {
+        let len = range.len();
+        for k in [len / 5, len / 2, len - 10, len - 1] {
+            let mut b = bytes.clone();
+            b[range.start + k] ^= 1;
+            if let Ok(p) = crate::proof::Proof::from_bytes(&b) {
+                assert!(check(&p, &da).is_err(), "byte {k} flipped");
+                flipped += 1;
+            }
+        }
+    }
+    assert!(flipped > 0);
+    // The leak check with a committed input.
+    let values = crate::prover::run_model(&pk, &x).unwrap();
+    let act = crate::prover::activation_witness(&pk, &values, &[]).unwrap();
+    let (out, truths) = prover::prove_zk_recording(
+        &pk,
+        &x,
+        values,
+        act,
+        Visibility::COMMITTED_INPUT,
+        &mut rng(54),
+    )
+    .unwrap();
+    let bytes = out.proof.to_bytes();
+    use zkinfer_protocol::field::{BasedVectorSpace, PrimeField64};
+    let mut checked = 0;
+    for t in truths.iter().filter(|t| **t != zkinfer_protocol::EF::ZERO) {
+        let coeffs: &[F] = t.as_basis_coefficients_slice();
+        let enc: Vec<u8> = coeffs
+            .iter()
+            .flat_map(|c| c.as_canonical_u64().to_le_bytes())
+            .collect();
+        assert!(!bytes.windows(enc.len()).any(|w| w == enc.as_slice()));
+        checked += 1;
+    }
+    assert!(checked >= 6, "{checked}");
+}
+
+/// A committed input beyond its bound is rejected as a private one is.
+#[test]
+fn a_committed_input_beyond_its_bound_is_rejected() {
+    let (pk, mut x) = mlp();
+    x[0] = pk.model.tensors[pk.model.input].bound + 1;
+    let err = prove_forged(&pk, &x, Visibility::COMMITTED_INPUT, |_, _| {}).expect_err("rejected");
+    assert!(matches!(err, VerifyError::Lookup(_)), "{err}");
+}
+
+/// A committed input's own opening is charged, and its figure stays above
+/// the target.
+#[test]
+fn a_committed_inputs_opening_is_charged() {
+    let (pk, _) = mlp();
+    let r = crate::security::zk_security(&pk.vk, Visibility::COMMITTED_INPUT).unwrap();
+    assert!(r
+        .components
+        .iter()
+        .any(|(n, _)| n.starts_with("committed input's hiding opening")));
+    assert!(r.total_bits >= crate::TARGET_BITS, "{}", r.total_bits);
+    let private = crate::security::zk_security(&pk.vk, Visibility::PRIVATE_INPUT).unwrap();
+    assert!(!private
+        .components
+        .iter()
+        .any(|(n, _)| n.starts_with("committed input")));
 }

@@ -5,8 +5,9 @@ use zkinfer_protocol::mle::evaluate_base;
 use zkinfer_protocol::pcs::{CommitmentScheme, HidingParams, HidingPcs, Pcs};
 use zkinfer_protocol::VerifyError;
 
+use super::committed_input::input_digest;
 use super::plan::ZkPlan;
-use super::prover::empty_activation_commitment;
+use super::prover::{empty_activation_commitment, split_input_claims};
 use super::{lookups, InputVisibility, ZkBook, ZkVerifierCtx};
 use crate::keys::{hex, VerifyingKey};
 use crate::layout::Layout;
@@ -19,13 +20,37 @@ fn malformed(msg: impl Into<String>) -> VerifyError {
     VerifyError::Malformed(msg.into())
 }
 
+/// What the verifier knows of the input.
+#[derive(Clone, Copy, Debug)]
+pub enum InputStatement<'a> {
+    /// The input itself.
+    Public(&'a [i64]),
+    /// Nothing: some input within its bound.
+    Private,
+    /// The digest of its commitment (`zk::input_digest`), published with
+    /// the proof or before it.
+    Committed(&'a [u8; 32]),
+}
+
 /// Accepts iff the zero-knowledge `proof` shows that the model of `vk`
 /// maps an input — `input` when the proof's input is public, a hidden one
 /// (within the input's bound) when it is private, `input` then `None` — to
-/// `output`.
+/// `output`. A committed input needs [`verify_zk_with`] and its digest.
 pub fn verify_zk(
     vk: &VerifyingKey,
     input: Option<&[i64]>,
+    output: &[i64],
+    proof: &Proof,
+) -> Result<VerifiedOutput, VerifyError> {
+    let statement = input.map_or(InputStatement::Private, InputStatement::Public);
+    verify_zk_with(vk, statement, output, proof)
+}
+
+/// [`verify_zk`] for any input statement: the proof's visibility must be
+/// the statement's.
+pub fn verify_zk_with(
+    vk: &VerifyingKey,
+    statement: InputStatement<'_>,
     output: &[i64],
     proof: &Proof,
 ) -> Result<VerifiedOutput, VerifyError> {
@@ -33,19 +58,23 @@ pub fn verify_zk(
         .zk
         .as_ref()
         .ok_or_else(|| malformed("not a zero-knowledge proof"))?;
-    match (zk.visibility.input, input) {
-        (InputVisibility::Public, None) => {
-            return Err(VerifyError::Statement(
-                "this proof's input is public: verifying it needs the input".into(),
-            ))
+    let refuse = |m: &str| Err(VerifyError::Statement(m.into()));
+    let (input, digest) = match (zk.visibility.input, statement) {
+        (InputVisibility::Public, InputStatement::Public(x)) => (Some(x), None),
+        (InputVisibility::Private, InputStatement::Private) => (None, None),
+        (InputVisibility::Committed, InputStatement::Committed(d)) => (None, Some(d)),
+        (InputVisibility::Public, _) => {
+            return refuse("this proof's input is public: verifying it needs the input")
         }
-        (InputVisibility::Private, Some(_)) => {
-            return Err(VerifyError::Statement(
-                "this proof's input is private: the verifier does not read an input".into(),
-            ))
+        (InputVisibility::Private, _) => {
+            return refuse(
+                "this proof's input is private: the verifier reads neither an input nor a digest",
+            )
         }
-        _ => {}
-    }
+        (InputVisibility::Committed, _) => return refuse(
+            "this proof's input is committed: verifying it needs the input's digest (and no input)",
+        ),
+    };
     // A statement of copies: the key for them, the public values repeated.
     let copies = zk.copies;
     if !(1..=64).contains(&copies) || !copies.is_power_of_two() {
@@ -56,19 +85,26 @@ pub fn verify_zk(
             .for_batch(vk.structure.batch * copies)
             .map_err(|e| VerifyError::Statement(e.to_string()))?;
         let input = input.map(|x| x.repeat(copies));
-        let verified = verify_statement(&big, input.as_deref(), &output.repeat(copies), proof)?;
+        let verified = verify_statement(
+            &big,
+            input.as_deref(),
+            digest,
+            &output.repeat(copies),
+            proof,
+        )?;
         return Ok(VerifiedOutput {
             output_int: output.to_vec(),
             output: dequantize_output(vk, output),
             ..verified
         });
     }
-    verify_statement(vk, input, output, proof)
+    verify_statement(vk, input, digest, output, proof)
 }
 
 fn verify_statement(
     vk: &VerifyingKey,
     input: Option<&[i64]>,
+    digest: Option<&[u8; 32]>,
     output: &[i64],
     proof: &Proof,
 ) -> Result<VerifiedOutput, VerifyError> {
@@ -113,8 +149,32 @@ fn verify_statement(
             "verifying key: the weight commitment does not match the model",
         ));
     }
+    // A committed input: its own commitment, of the planned shape, whose
+    // digest is the one given.
+    let input_commitment = match (digest, &zk.input) {
+        (None, None) => None,
+        (Some(d), Some((c, o))) => {
+            let w = plan.input.expect("a committed input has a W");
+            if c.poly_num_vars != [w.num_vars + 1] {
+                return Err(malformed(
+                    "the committed input's commitment has the wrong layout",
+                ));
+            }
+            if input_digest(c) != *d {
+                return Err(VerifyError::Statement(
+                    "the committed input's digest is not the given one".into(),
+                ));
+            }
+            Some((c, o))
+        }
+        _ => {
+            return Err(malformed(
+                "a committed input's commitment is present iff the input is committed",
+            ))
+        }
+    };
     let hiding = HidingPcs::new(HidingParams::default());
-    let mut tr = start_zk_transcript(vk, &model_id, zk.visibility, input, output);
+    let mut tr = start_zk_transcript(vk, &model_id, zk.visibility, input, digest, output);
     hiding.absorb_commitment(&zk.commitment, &mut tr);
 
     let mut book = ZkBook::new(model.tensors.len());
@@ -177,10 +237,19 @@ fn verify_statement(
             &mut tr,
         )
         .map_err(|e| VerifyError::Opening(format!("weights: {e}")))?;
+    let (main_claims, input_claims) = split_input_claims(std::mem::take(&mut book.hiding));
     tr.label(b"hiding-opening");
     hiding
-        .verify(&zk.commitment, &book.hiding, &zk.opening, &mut tr)
+        .verify(&zk.commitment, &main_claims, &zk.opening, &mut tr)
         .map_err(|e| VerifyError::Opening(format!("hiding commitment: {e}")))?;
+    if let Some((c, o)) = input_commitment {
+        tr.label(b"committed-input-opening");
+        hiding
+            .verify(c, &input_claims, o, &mut tr)
+            .map_err(|e| VerifyError::Opening(format!("committed input: {e}")))?;
+    } else if !input_claims.is_empty() {
+        return Err(malformed("claims on a committed input that is not there"));
+    }
     Ok(VerifiedOutput {
         model_id: proof.model_id,
         security_bits,
