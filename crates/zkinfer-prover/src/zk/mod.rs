@@ -6,7 +6,10 @@
 //! - everything committed per proof goes into ONE hiding commitment
 //!   (`pcs::HidingPcs`, p3's HVZK-WHIR), opened once at the end
 //!   ([`plan::ZkPlan`] lists it): each committed column as `W = [V; R]`,
-//!   the private input likewise, the sumcheck masks, the claim masks;
+//!   the private input likewise (a committed input in a commitment of its
+//!   own, whose digest the statement binds: `committed_input.rs`) and its
+//!   range check's limb columns (`input_range.rs`), the sumcheck masks,
+//!   the claim masks;
 //! - each op's sumcheck is a zero-knowledge masked-evaluation sumcheck
 //!   (`sumcheck::zk::masked_eval`): its round polynomials carry the mask
 //!   `g`, a committed tensor it reads goes out as `V + Z·R`, a
