@@ -89,6 +89,13 @@ pub struct ProveArgs {
     /// file, to reveal the input later. Keep it secret until then.
     #[arg(long, requires = "commit_input")]
     pub input_seed_out: Option<PathBuf>,
+    /// Zero knowledge with a committed output: the output stays hidden,
+    /// bound to a published digest (printed, and in the `--json` record)
+    /// that `verify --output-digest` checks; with `--private-input` or
+    /// `--commit-input`, or a public input. The `--output` file still
+    /// records the values for the prover: keep it private.
+    #[arg(long, conflicts_with_all = ["accuracy", "generate"])]
+    pub commit_output: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -108,9 +115,13 @@ pub struct VerifyArgs {
     /// digits): the proof must be of the input committed with it.
     #[arg(long, conflicts_with = "input")]
     pub input_digest: Option<String>,
+    /// The digest of a committed output (`prove --commit-output`, 64 hex
+    /// digits): then no `--output` file is read.
+    #[arg(long)]
+    pub output_digest: Option<String>,
     /// The claimed output (JSON written by `prove`).
-    #[arg(long = "output")]
-    pub output: PathBuf,
+    #[arg(long = "output", required_unless_present = "output_digest")]
+    pub output: Option<PathBuf>,
     /// The proof is an accuracy proof (`prove --accuracy`) on `--labels`.
     #[arg(long, requires = "labels")]
     pub accuracy: bool,
@@ -189,10 +200,20 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
         );
     }
     let mut progress = progress_printer(a.json);
-    let proven = if a.commit_input {
-        progress("proving in zero knowledge (committed input)");
+    let proven = if a.commit_input || a.commit_output {
+        let mut visibility = if a.commit_input {
+            Visibility::COMMITTED_INPUT
+        } else if a.private_input {
+            Visibility::PRIVATE_INPUT
+        } else {
+            Visibility::PUBLIC
+        };
+        if a.commit_output {
+            visibility = visibility.with_committed_output();
+        }
+        progress("proving in zero knowledge (committed input or output)");
         let seed = a.input_seed.as_ref().map(|p| read_seed(p)).transpose()?;
-        let proven = api::prove_float_zk(pk, &x, Visibility::COMMITTED_INPUT, seed)?;
+        let proven = api::prove_float_zk(pk, &x, visibility, seed)?;
         if let (Some(path), Some(seed)) = (&a.input_seed_out, &proven.input_seed) {
             std::fs::write(path, format!("{}\n", hex(seed)))
                 .with_context(|| format!("writing {}", path.display()))?;
@@ -217,6 +238,7 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
             json!({"prove_s": prove_s, "key_load_s": load_s, "proof_bytes": bytes.len(),
                    "model_id": proven.output.model_id, "output": output,
                    "input_digest": proven.input_digest.map(|d| hex(&d)),
+                   "output_digest": proven.output_digest.map(|d| hex(&d)),
                    "outputs": proven.output.to_json().get("outputs"),
                    "breakdown_s": crate::bench_cmd::breakdown_json(&proven.timings),
                    "lookups_by_table_s": crate::bench_cmd::phase_json(&proven.timings.lookup_tables),
@@ -231,6 +253,12 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
         if let Some(d) = &proven.input_digest {
             println!(
                 "input      committed, digest {} (private; verify with --input-digest)",
+                hex(d)
+            );
+        }
+        if let Some(d) = &proven.output_digest {
+            println!(
+                "output     committed, digest {} (hidden from the verifier; verify with --output-digest)",
                 hex(d)
             );
         }
@@ -293,6 +321,9 @@ fn run_prove_generation(a: ProveArgs) -> Result<()> {
 
 pub fn run_verify(a: VerifyArgs) -> Result<()> {
     let vk = VerifyingKey::load(&a.vk)?;
+    if let Some(d) = &a.output_digest {
+        return run_verify_committed_output(&a, &vk, d);
+    }
     let input_path = || {
         a.input
             .as_ref()
@@ -302,7 +333,7 @@ pub fn run_verify(a: VerifyArgs) -> Result<()> {
         let x = api::read_statement_input(input_path()?, &vk.structure)?;
         return crate::accuracy_cmds::verify(&a, &vk, &x, labels);
     }
-    let file = api::OutputFile::read(&a.output)?;
+    let file = api::OutputFile::read(a.output.as_ref().context("--output is needed")?)?;
     let bytes =
         std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;
     let proof = Proof::from_bytes(&bytes);
@@ -494,6 +525,66 @@ fn read_seed(path: &std::path::Path) -> Result<[u8; 32]> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `verify --output-digest`: a proof whose output is committed; no output
+/// file is read, and nothing of the output is printed.
+fn run_verify_committed_output(a: &VerifyArgs, vk: &VerifyingKey, digest: &str) -> Result<()> {
+    let output_digest = parse_hex32(digest, "--output-digest")?;
+    let input_digest = a.input_digest.as_deref().map(parse_digest).transpose()?;
+    let x = match &a.input {
+        Some(p) => Some(api::read_statement_input(p, &vk.structure)?),
+        None => None,
+    };
+    let bytes =
+        std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;
+    let t = Instant::now();
+    let result = Proof::from_bytes(&bytes)
+        .map_err(api::Error::from)
+        .and_then(|p| {
+            api::verify_float_zk_committed_output(
+                vk,
+                x.as_deref(),
+                input_digest.as_ref(),
+                &output_digest,
+                &p,
+            )
+        });
+    let secs = t.elapsed().as_secs_f64();
+    if a.json {
+        println!(
+            "{}",
+            json!({"verified": result.is_ok(), "verify_s": secs, "model_id": vk.model_id_hex(),
+                   "security_bits": result.as_ref().ok().map(|v| v.security_bits),
+                   "output_digest": digest, "error": result.as_ref().err().map(|e| format!("{e:#}"))})
+        );
+    }
+    match result {
+        Ok(v) => {
+            if !a.json {
+                println!(
+                    "verified ({:.1} ms, model {}, {:.1} bits)",
+                    secs * 1e3,
+                    vk.model_id_hex(),
+                    v.security_bits
+                );
+                let input = match (&a.input, &a.input_digest) {
+                    (Some(_), _) => "public (the given one)".to_string(),
+                    (None, Some(d)) => {
+                        format!("committed: never read, the one committed with digest {d}")
+                    }
+                    (None, None) => "private: never read".to_string(),
+                };
+                println!("input      {input}");
+                println!(
+                    "output     committed: never revealed, the one committed with digest {digest}"
+                );
+            }
+            Ok(())
+        }
+        Err(api::Error::Verify(e)) => bail!("NOT verified: {e}"),
+        Err(e) => bail!("NOT verified: {e:#}"),
+    }
 }
 
 #[cfg(test)]

@@ -221,3 +221,57 @@ fn a_committed_input_verifies_against_its_digest_only() {
     std::fs::write(&flipped, bytes).unwrap();
     assert!(!with_digest(&digest, &flipped).status.success());
 }
+
+/// `prove --commit-output` (with a committed input here): `verify` checks
+/// the proof against both digests without an output file, reveals no
+/// output value, and rejects another output digest or the output given in
+/// the clear.
+#[test]
+fn a_committed_output_verifies_against_its_digest_only() {
+    let d = tmpdir("zk-committed-output");
+    let input = demo_keys(&d);
+    let (proof, out) = (d.join("p.zkp"), d.join("out.json"));
+    let o = zkinfer(&[
+        "prove",
+        "--pk",
+        &s(&d.join("keys/model.pk")),
+        "--input",
+        &input,
+        "-o",
+        &s(&proof),
+        "--output",
+        &s(&out),
+        "--commit-input",
+        "--commit-output",
+        "--json",
+    ]);
+    assert!(o.status.success(), "prove: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (din, dout) = (
+        v["input_digest"].as_str().unwrap().to_string(),
+        v["output_digest"].as_str().unwrap().to_string(),
+    );
+    let vk = s(&d.join("keys/model.vk"));
+    let pf = s(&proof);
+    let check = |extra: &[&str]| {
+        let mut args = vec!["verify", "--vk", &vk, "--proof", &pf, "--json"];
+        args.extend(extra);
+        zkinfer(&args)
+    };
+    let o = check(&["--input-digest", &din, "--output-digest", &dout]);
+    assert!(o.status.success(), "verify: {}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["verified"], true);
+    assert!(r.get("output").is_none() && r.get("output_int").is_none());
+    // Another output digest, the output in the clear, or no input digest.
+    let mut other = dout.clone().into_bytes();
+    other[63] = if other[63] == b'0' { b'1' } else { b'0' };
+    let other = String::from_utf8(other).unwrap();
+    assert!(!check(&["--input-digest", &din, "--output-digest", &other])
+        .status
+        .success());
+    assert!(!check(&["--input-digest", &din, "--output", &s(&out)])
+        .status
+        .success());
+    assert!(!check(&["--output-digest", &dout]).status.success());
+}

@@ -127,6 +127,8 @@ pub struct Proven {
     /// A committed input's published digest and secret seed.
     pub input_digest: Option<[u8; 32]>,
     pub input_seed: Option<crate::zk::InputSeed>,
+    /// A committed output's published digest.
+    pub output_digest: Option<[u8; 32]>,
 }
 
 /// Proves the model on a float input. Takes the key by value: the weight
@@ -144,6 +146,7 @@ pub fn prove_float(pk: ProvingKey, x: &[f64], progress: &mut dyn FnMut(&str)) ->
         timings: out.timings,
         input_digest: None,
         input_seed: None,
+        output_digest: None,
     })
 }
 
@@ -171,6 +174,7 @@ pub fn prove_float_zk(
         timings: out.timings,
         input_digest: out.input_digest,
         input_seed: out.input_seed,
+        output_digest: out.output_digest,
     })
 }
 
@@ -208,6 +212,40 @@ pub fn verify_float_zk(
     let verified = crate::zk::verify_zk_with(vk, statement, &output.output_int, proof)?;
     output.check(vk, &verified)?;
     Ok(verified)
+}
+
+/// Verifies a zero-knowledge proof whose output is committed (its digest
+/// `output_digest`): on the float input `x` when the input is public, on
+/// the input committed with `input_digest` when committed, on none when
+/// private. Nothing of the output is returned.
+pub fn verify_float_zk_committed_output(
+    vk: &VerifyingKey,
+    x: Option<&[f64]>,
+    input_digest: Option<&[u8; 32]>,
+    output_digest: &[u8; 32],
+    proof: &Proof,
+) -> Result<VerifiedOutput> {
+    let other;
+    let vk = match x {
+        Some(x) if vk.structure.dynamic_batch => {
+            other = vk.for_batch(samples_in(&vk.structure, x.len()))?;
+            &other
+        }
+        _ => vk,
+    };
+    let q = x.map(|x| quantize_input(&vk.structure, x)).transpose()?;
+    let input =
+        match (q.as_deref(), input_digest) {
+            (Some(x), None) => crate::zk::InputStatement::Public(x),
+            (None, None) => crate::zk::InputStatement::Private,
+            (None, Some(d)) => crate::zk::InputStatement::Committed(d),
+            (Some(_), Some(_)) => return Err(Error::Verify(VerifyError::Statement(
+                "an input and an input digest: a committed input is verified by its digest only"
+                    .into(),
+            ))),
+        };
+    let output = crate::zk::OutputStatement::Committed(output_digest);
+    Ok(crate::zk::verify_zk_statement(vk, input, output, proof)?)
 }
 
 /// Verifies a proof of `output` on a float input: the proof, and that the

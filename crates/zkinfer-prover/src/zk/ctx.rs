@@ -24,6 +24,8 @@ use crate::proof::LayerProof;
 pub(crate) enum TensorRead {
     Tensor(TensorId),
     Column(usize),
+    /// A committed output's own copy (`output_link.rs`).
+    CommittedOutput,
 }
 
 /// The prover's secret masks.
@@ -31,6 +33,8 @@ pub(crate) struct ZkMasks {
     /// Per activation polynomial, `R` of its `W` (`None`: multiplicities).
     pub act_r: Vec<Option<Vec<F>>>,
     pub input_r: Option<Vec<F>>,
+    /// `R` of a committed output's `W`.
+    pub output_r: Option<Vec<F>>,
     /// Per op, the mask `g` of its sumcheck.
     pub op_g: Vec<Option<MaskPolynomial>>,
     /// Per never-committed tensor with masked claims.
@@ -42,6 +46,7 @@ pub(crate) struct ZkMasks {
 enum MaskOf {
     Column(usize),
     Input,
+    Output,
     Claims(TensorId),
 }
 
@@ -52,6 +57,7 @@ fn mask_of(plan: &ZkPlan, layout: &Layout, read: TensorRead) -> Option<(MaskOf, 
     };
     match read {
         TensorRead::Column(p) => Some(column(p)),
+        TensorRead::CommittedOutput => plan.output.map(|w| (MaskOf::Output, Some(w.poly))),
         TensorRead::Tensor(t) => match layout.kind(t) {
             (_, TensorKind::Committed { poly }) => Some(column(poly)),
             (r, TensorKind::Virtual) => Some((MaskOf::Claims(r), None)),
@@ -192,6 +198,9 @@ impl ZkProverCtx<'_> {
                     ),
                     MaskOf::Input => {
                         EvalMask::from_table(n, masks.input_r.clone().expect("a private input"))
+                    }
+                    MaskOf::Output => {
+                        EvalMask::from_table(n, masks.output_r.clone().expect("a committed output"))
                     }
                     MaskOf::Claims(t) => masks.claim[t]
                         .as_ref()

@@ -24,6 +24,7 @@ use zkinfer_protocol::sumcheck::zk::masked_eval::claim_mask_vars;
 use zkinfer_protocol::sumcheck::zk::table_num_vars;
 
 use super::input_range::{self, InputRange};
+use super::output_link::{self, OutputLink};
 use super::Visibility;
 use crate::error::ProveError;
 use crate::layout::{table_for, Layout, TableKey, TensorKind};
@@ -80,9 +81,11 @@ impl ZkGroup {
 }
 
 /// A committed input's `W` index: it is alone in its own commitment
-/// (`committed_input.rs`); claims filed with this index are moved to that
+/// (`committed.rs`); claims filed with this index are moved to that
 /// commitment's opening (as its polynomial 0) before the openings.
 pub(crate) const COMMITTED_INPUT_POLY: usize = usize::MAX;
+/// A committed output's `W` index, as [`COMMITTED_INPUT_POLY`].
+pub(crate) const COMMITTED_OUTPUT_POLY: usize = usize::MAX - 1;
 
 /// A committed tensor's `W`: its index and `R`'s head bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,8 +130,13 @@ pub(crate) struct ZkPlan {
     pub input: Option<MaskedW>,
     /// The private input's range check.
     pub input_range: Option<InputRange>,
+    /// A committed output's `W` (`poly` is [`COMMITTED_OUTPUT_POLY`]) and
+    /// the step tying it to the computed output.
+    pub output: Option<MaskedW>,
+    pub output_link: Option<OutputLink>,
     pub tables: Vec<ZkTable>,
-    /// Per op index, then the input range check's (index `ops.len()`).
+    /// Per op index, then the input range check's (index `ops.len()`) and
+    /// the output link's (`ops.len() + 1`).
     pub op_masks: Vec<Option<OpMask>>,
     /// Per tensor (never-committed ones with masked claims).
     pub claim_masks: Vec<Option<ClaimMaskAt>>,
@@ -189,6 +197,23 @@ impl ZkPlan {
             col_reads_of(&r.columns().collect::<Vec<_>>(), &mut col_reads);
         }
         let mut tensor_claims = vec![0usize; model.tensors.len()];
+        let output_link =
+            (visibility.output == super::OutputVisibility::Committed).then(|| OutputLink {
+                step: model.ops.len() + 1,
+                num_vars: layout.num_vars(model.output),
+            });
+        if output_link.is_some() {
+            // The link reads the computed output once.
+            match layout.kind(model.output) {
+                (_, TensorKind::Committed { poly }) => col_reads[poly] += 1,
+                (r, TensorKind::Virtual) => tensor_claims[r] += 1,
+                _ => {
+                    return Err(unsupported(
+                        "a committed output that is the model's input".into(),
+                    ))
+                }
+            }
+        }
         for (_, step) in &steps {
             col_reads_of(&step.columns, &mut col_reads);
             for &t in &step.tensors {
@@ -252,6 +277,14 @@ impl ZkPlan {
         } else {
             None
         };
+        let output = match output_link {
+            Some(link) => Some(MaskedW {
+                poly: COMMITTED_OUTPUT_POLY,
+                num_vars: link.num_vars,
+                head_bits: head_bits(1, link.num_vars, "the committed output")?,
+            }),
+            None => None,
+        };
         let tables: Vec<ZkTable> = tables
             .into_iter()
             .map(|mut t| {
@@ -261,7 +294,7 @@ impl ZkPlan {
             })
             .collect();
         // In op order (the prover commits them so).
-        let mut op_masks = vec![None; model.ops.len() + 1];
+        let mut op_masks = vec![None; model.ops.len() + 2];
         let mut mask = |(n, d): (usize, usize)| {
             Some(OpMask {
                 poly: push(table_num_vars(n, d)),
@@ -276,6 +309,9 @@ impl ZkPlan {
         }
         if let Some(r) = &input_range {
             op_masks[r.step] = mask((r.num_vars, input_range::DEGREE));
+        }
+        if let Some(l) = &output_link {
+            op_masks[l.step] = mask((l.num_vars, output_link::DEGREE));
         }
         let mut claim_masks = vec![None; model.tensors.len()];
         for (t, &claims) in tensor_claims.iter().enumerate() {
@@ -308,6 +344,8 @@ impl ZkPlan {
             act,
             input,
             input_range,
+            output,
+            output_link,
             tables,
             op_masks,
             claim_masks,

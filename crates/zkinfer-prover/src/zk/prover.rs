@@ -9,9 +9,9 @@ use zkinfer_protocol::sumcheck::zk::masked_eval::{ClaimMask, EvalMask};
 use zkinfer_protocol::sumcheck::zk::MaskPolynomial;
 use zkinfer_protocol::Transcript;
 
-use super::committed_input::{self, InputSeed};
+use super::committed::{self, InputSeed};
 use super::ctx::ZkMasks;
-use super::plan::{MaskedW, ZkPlan, COMMITTED_INPUT_POLY};
+use super::plan::{MaskedW, ZkPlan, COMMITTED_INPUT_POLY, COMMITTED_OUTPUT_POLY};
 use super::{lookups, InputVisibility, Visibility, ZkBook, ZkProverCtx};
 use crate::error::ProveError;
 use crate::keys::ProvingKey;
@@ -34,6 +34,9 @@ pub struct ZkProveOutput {
     /// from (keep it to reveal the input later; never reuse it).
     pub input_digest: Option<[u8; 32]>,
     pub input_seed: Option<InputSeed>,
+    /// A committed output's, likewise (its seed drawn per proof).
+    pub output_digest: Option<[u8; 32]>,
+    pub output_seed: Option<InputSeed>,
 }
 
 /// Proves that the model in `pk` maps `input` (quantized) to the returned
@@ -50,7 +53,7 @@ pub fn prove_zk<R: CryptoRng + RngCore>(
 }
 
 /// [`prove_zk`] with a committed input's seed given (its digest is then
-/// [`super::committed_input::committed_input_digest`] of the input and the
+/// [`super::committed::committed_input_digest`] of the input and the
 /// seed); `None` draws one from `rng`.
 pub fn prove_zk_seeded<R: CryptoRng + RngCore>(
     pk: &ProvingKey,
@@ -237,13 +240,23 @@ fn prove_inner<R: CryptoRng + RngCore>(
                 s
             });
             let x = input_poly.as_deref().expect("a private input is arranged");
-            Some((committed_input::commit(w, x, &seed)?, seed))
+            Some((committed::commit(w, x, &seed)?, seed))
         }
         _ => None,
     };
     let input_r = match &committed {
         Some((c, _)) => Some(c.r.clone()),
         None => plan.input.map(|w| random_table(w.head_bits, rng)),
+    };
+    // A committed output likewise, from a fresh seed.
+    let output_padded = layout.arrange(model.output, &output);
+    let committed_output = match &plan.output {
+        Some(w) => {
+            let mut seed = [0u8; 32];
+            rng.fill_bytes(&mut seed);
+            Some((committed::commit(w, &output_padded, &seed)?, seed))
+        }
+        None => None,
     };
     let src = lookups::Sources {
         act_polys: &act_polys,
@@ -309,14 +322,17 @@ fn prove_inner<R: CryptoRng + RngCore>(
     let public_input = plan.input.is_none().then_some(input);
     let input_digest = committed
         .as_ref()
-        .map(|(c, _)| committed_input::input_digest(&c.commitment));
+        .map(|(c, _)| committed::input_digest(&c.commitment));
+    let output_digest = committed_output
+        .as_ref()
+        .map(|(c, _)| committed::output_digest(&c.commitment));
     let mut tr = start_zk_transcript(
         &pk.vk,
         &model_id,
         visibility,
         public_input,
         input_digest.as_ref(),
-        &output,
+        output_digest.as_ref().map_or(Ok(output.as_slice()), Err),
     );
     hiding.absorb_commitment(&commitment, &mut tr);
 
@@ -331,14 +347,16 @@ fn prove_inner<R: CryptoRng + RngCore>(
     timings.lookups = clock.elapsed();
     let clock = Instant::now();
 
-    let out_padded = layout.arrange(model.output, &output);
-    tr.label(b"output-claim");
-    let r0 = tr.challenge_efs(layout.num_vars(model.output));
-    let v0 = evaluate_base(&out_padded, &r0);
-    book.route_public(&plan, layout, model.output, r0, v0);
+    if plan.output_link.is_none() {
+        tr.label(b"output-claim");
+        let r0 = tr.challenge_efs(layout.num_vars(model.output));
+        let v0 = evaluate_base(&output_padded, &r0);
+        book.route_public(&plan, layout, model.output, r0, v0);
+    }
     let masks = ZkMasks {
         act_r,
         input_r,
+        output_r: committed_output.as_ref().map(|(c, _)| c.r.clone()),
         op_g,
         claim,
     };
@@ -353,6 +371,9 @@ fn prove_inner<R: CryptoRng + RngCore>(
         tr: &mut tr,
     };
     let mut layers: Vec<LayerProof> = Vec::new();
+    if let Some(link) = &plan.output_link {
+        layers.push(link.prove(&mut ctx, &output_padded));
+    }
     for op in layout.ops.iter().rev() {
         layers.extend(op.prove_zk(&mut ctx));
     }
@@ -379,7 +400,8 @@ fn prove_inner<R: CryptoRng + RngCore>(
         .open_copy(weight_data, copy, &book.weights, &mut tr)?;
     timings.weight_opening = clock.elapsed();
     let clock = Instant::now();
-    let (main_claims, input_claims) = split_input_claims(std::mem::take(&mut book.hiding));
+    let (main_claims, input_claims, output_claims) =
+        split_own_claims(std::mem::take(&mut book.hiding));
     tr.label(b"hiding-opening");
     let opening = hiding.open_consuming(hiding_data, &main_claims, &mut tr)?;
     let input_part = match committed {
@@ -390,8 +412,17 @@ fn prove_inner<R: CryptoRng + RngCore>(
         }
         None => None,
     };
+    let output_part = match committed_output {
+        Some((c, seed)) => {
+            tr.label(b"committed-output-opening");
+            let o = c.pcs.open_consuming(c.data, &output_claims, &mut tr)?;
+            Some((c.commitment, o, seed))
+        }
+        None => None,
+    };
     book.hiding = main_claims;
     book.hiding.extend(input_claims);
+    book.hiding.extend(output_claims);
     timings.activation_opening = clock.elapsed();
     let (activation_commitment, activation_opening) = empty_activation_commitment()?;
     let out = ZkProveOutput {
@@ -410,26 +441,31 @@ fn prove_inner<R: CryptoRng + RngCore>(
                 copies: 1,
                 opening,
                 input: input_part.as_ref().map(|(c, o, _)| (c.clone(), o.clone())),
+                output: output_part.as_ref().map(|(c, o, _)| (c.clone(), o.clone())),
             }),
         },
         output,
         timings,
         input_digest,
         input_seed: input_part.map(|(_, _, s)| s),
+        output_digest,
+        output_seed: output_part.map(|(_, _, s)| s),
     };
     Ok((out, book))
 }
 
-/// The claims on the proof's hiding commitment and those on a committed
-/// input's own (re-indexed to its polynomial 0).
-pub(crate) fn split_input_claims(claims: Vec<Claim>) -> (Vec<Claim>, Vec<Claim>) {
-    let (mut input, main): (Vec<Claim>, Vec<Claim>) = claims
-        .into_iter()
-        .partition(|c| c.poly == COMMITTED_INPUT_POLY);
-    for c in &mut input {
-        c.poly = 0;
+/// The claims on the proof's hiding commitment, and those on a committed
+/// input's and output's own (re-indexed to their polynomial 0).
+pub(crate) fn split_own_claims(claims: Vec<Claim>) -> (Vec<Claim>, Vec<Claim>, Vec<Claim>) {
+    let (mut input, mut output, mut main) = (Vec::new(), Vec::new(), Vec::new());
+    for c in claims {
+        match c.poly {
+            COMMITTED_INPUT_POLY => input.push(Claim { poly: 0, ..c }),
+            COMMITTED_OUTPUT_POLY => output.push(Claim { poly: 0, ..c }),
+            _ => main.push(c),
+        }
     }
-    (main, input)
+    (main, input, output)
 }
 
 /// A zero-knowledge proof commits nothing in the clear: the plain

@@ -1,7 +1,7 @@
 //! The statement's input and output: the private input's range check by
 //! limbs (`input_range.rs`), its completeness at both ends of the bound and
 //! the malicious prover's forged inputs and limbs; a committed input
-//! (`committed_input.rs`) checked against its digest.
+//! (`committed.rs`) checked against its digest.
 
 use zkinfer_model::ir::QuantModel;
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
@@ -368,8 +368,8 @@ fn a_committed_input_beyond_its_bound_is_rejected() {
     assert!(matches!(err, VerifyError::Lookup(_)), "{err}");
 }
 
-/// A committed input's own opening is charged, and its figure stays above
-/// the target.
+/// A committed input's or output's own opening is charged, and the figure
+/// stays above the target.
 #[test]
 fn a_committed_inputs_opening_is_charged() {
     let (pk, _) = mlp();
@@ -384,4 +384,122 @@ fn a_committed_inputs_opening_is_charged() {
         .components
         .iter()
         .any(|(n, _)| n.starts_with("committed input")));
+    let output = Visibility::PRIVATE_INPUT.with_committed_output();
+    let r = crate::security::zk_security(&pk.vk, output).unwrap();
+    assert!(r
+        .components
+        .iter()
+        .any(|(n, _)| n.starts_with("committed output's hiding opening")));
+    assert!(r.total_bits >= crate::TARGET_BITS, "{}", r.total_bits);
+}
+
+/// A committed output (with a private or a committed input): the proof
+/// verifies against the output's digest and reveals no output value; not
+/// against another digest nor with the output itself; a fresh proof
+/// commits it under a fresh digest.
+#[test]
+fn a_committed_output_verifies_against_its_digest_only() {
+    let (pk, x) = mlp();
+    for vis in [Visibility::PRIVATE_INPUT, Visibility::COMMITTED_INPUT] {
+        let vis = vis.with_committed_output();
+        let out = prove_zk(&pk, &x, vis, &mut rng(60)).expect("proves");
+        let digest = out.output_digest.expect("an output digest");
+        let proof = crate::proof::Proof::from_bytes(&out.proof.to_bytes()).expect("decodes");
+        assert_eq!(proof, out.proof);
+        let input_digest = out.input_digest;
+        let input = || match &input_digest {
+            Some(d) => InputStatement::Committed(d),
+            None => InputStatement::Private,
+        };
+        let check = |o: OutputStatement<'_>, p: &crate::proof::Proof| {
+            verify_zk_statement(&pk.vk, input(), o, p)
+        };
+        let v = check(OutputStatement::Committed(&digest), &proof).expect("verifies");
+        assert!(v.output_int.is_empty() && v.output.is_empty());
+        let mut other = digest;
+        other[5] ^= 1;
+        assert!(matches!(
+            check(OutputStatement::Committed(&other), &proof),
+            Err(VerifyError::Statement(_))
+        ));
+        assert!(matches!(
+            check(OutputStatement::Public(&out.output), &proof),
+            Err(VerifyError::Statement(_))
+        ));
+        // Relabelled public (the true output given), it is rejected.
+        let mut public = proof.clone();
+        public.zk.as_mut().unwrap().visibility.output = OutputVisibility::Public;
+        assert!(check(OutputStatement::Public(&out.output), &public).is_err());
+        public.zk.as_mut().unwrap().output = None;
+        assert!(check(OutputStatement::Public(&out.output), &public).is_err());
+        // Another proof of the same output: another digest, not
+        // interchangeable.
+        let again = prove_zk(&pk, &x, vis, &mut rng(61)).unwrap();
+        let d2 = again.output_digest.unwrap();
+        assert_ne!(d2, digest);
+        let mut swapped = proof.clone();
+        swapped.zk.as_mut().unwrap().output = again.proof.zk.clone().unwrap().output;
+        assert!(check(OutputStatement::Committed(&d2), &swapped).is_err());
+        assert!(check(OutputStatement::Committed(&digest), &swapped).is_err());
+        // The link step (the first layer message) changed anywhere.
+        let crate::proof::LayerProof::Zk {
+            final_evals,
+            r_values,
+            sumcheck,
+            ..
+        } = &proof.layers[0]
+        else {
+            panic!("a zero-knowledge step")
+        };
+        let (nf, nr, nm) = (final_evals.len(), r_values.len(), sumcheck.mask_evals.len());
+        assert_eq!(nf, 2);
+        for (part, n) in [(0, nf), (1, nr), (2, nm)] {
+            for k in 0..n {
+                let mut p = proof.clone();
+                let crate::proof::LayerProof::Zk {
+                    final_evals,
+                    r_values,
+                    sumcheck,
+                    ..
+                } = &mut p.layers[0]
+                else {
+                    unreachable!()
+                };
+                let v = match part {
+                    0 => &mut final_evals[k],
+                    1 => &mut r_values[k],
+                    _ => &mut sumcheck.mask_evals[k],
+                };
+                *v += zkinfer_protocol::EF::ONE;
+                assert!(
+                    check(OutputStatement::Committed(&digest), &p).is_err(),
+                    "part {part}, value {k}"
+                );
+            }
+        }
+    }
+}
+
+/// A committed output that is not the computed one (the trace's output
+/// edited, committed as it stands) is rejected by the link.
+#[test]
+fn a_forged_committed_output_is_rejected() {
+    let (pk, x) = mlp();
+    let vis = Visibility::PRIVATE_INPUT.with_committed_output();
+    let model = &pk.model;
+    for k in [0, 7] {
+        let mut values = crate::prover::run_model(&pk, &x).unwrap();
+        values[model.output][k] += 1;
+        let act = crate::prover::activation_witness(&pk, &values, &[]).unwrap();
+        let out = prover::prove_zk_witness(&pk, &x, values, act, vis, true, &mut rng(62))
+            .expect("the forged proof is built");
+        let d = out.output_digest.unwrap();
+        assert!(verify_zk_statement(
+            &pk.vk,
+            InputStatement::Private,
+            OutputStatement::Committed(&d),
+            &out.proof
+        )
+        .is_err());
+    }
 }

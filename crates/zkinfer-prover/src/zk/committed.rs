@@ -1,9 +1,9 @@
-//! A committed input: private, and bound to a published digest.
+//! A committed input or output: private, and bound to a published digest.
 //!
-//! The input's `W = [x; R]` (as for a private input) goes into a hiding
+//! The tensor's `W = [x; R]` (as for a private input) goes into a hiding
 //! commitment of its own instead of the proof's, and the proof publishes
-//! that commitment; its digest ([`input_digest`]) is the statement's
-//! "which input". Both the mask `R` and the commitment's randomness derive
+//! that commitment; its digest ([`input_digest`], [`output_digest`]) is the
+//! statement's "which input" ("which output"). Both the mask `R` and the commitment's randomness derive
 //! from a secret 256-bit seed the prover keeps ([`InputSeed`]), so the
 //! commitment is a deterministic function of the model, the input and the
 //! seed: a commit-reveal, where revealing the input and the seed lets
@@ -31,16 +31,16 @@ use crate::layout::Layout;
 /// The secret seed a committed input's commitment derives from.
 pub type InputSeed = [u8; 32];
 
-/// The input's own commitment, with what the prover needs to open it.
+/// A tensor's own commitment, with what the prover needs to open it.
 pub(crate) struct InputCommitment {
     pub pcs: HidingPcs,
     pub commitment: HidingCommitment,
     pub data: HidingData,
-    /// `R` of the input's `W`.
+    /// `R` of the tensor's `W`.
     pub r: Vec<F>,
 }
 
-/// Commits the padded input `x` as `W` (shape `w`) from `seed`.
+/// Commits the padded tensor `x` as `W` (shape `w`) from `seed`.
 pub(crate) fn commit(
     w: &MaskedW,
     x: &[F],
@@ -66,8 +66,18 @@ pub(crate) fn commit(
 /// The published digest of a committed input's commitment: BLAKE3 over its
 /// root and sizes, under its own domain.
 pub fn input_digest(c: &HidingCommitment) -> [u8; 32] {
+    digest(b"zkinfer-committed-input-v1", c)
+}
+
+/// [`input_digest`] for a committed output (another domain: an output's
+/// digest is never taken for an input's).
+pub fn output_digest(c: &HidingCommitment) -> [u8; 32] {
+    digest(b"zkinfer-committed-output-v1", c)
+}
+
+fn digest(domain: &[u8], c: &HidingCommitment) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
-    h.update(b"zkinfer-committed-input-v1");
+    h.update(domain);
     h.update(&c.root);
     h.update(&(c.poly_num_vars.len() as u64).to_le_bytes());
     for &n in &c.poly_num_vars {
