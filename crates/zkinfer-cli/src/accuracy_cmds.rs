@@ -64,7 +64,7 @@ pub fn prove(
 
 pub fn verify(a: &VerifyArgs, vk: &VerifyingKey, x: &[f64], labels_path: &Path) -> Result<()> {
     let labels = labels(labels_path)?;
-    let file = AccuracyFile::read(&a.output)?;
+    let file = AccuracyFile::read(a.output.as_ref().context("--output is needed")?)?;
     let bytes =
         std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;
     let t = Instant::now();

@@ -73,6 +73,29 @@ pub struct ProveArgs {
     /// `--input`. The weights stay public-committed, the output public.
     #[arg(long, conflicts_with_all = ["accuracy", "generate"])]
     pub private_input: bool,
+    /// Zero knowledge with a committed input: private as with
+    /// `--private-input`, and bound to a published digest (printed, and in
+    /// the `--json` record) that `verify --input-digest` checks. The digest
+    /// derives from the input and a secret seed (fresh unless
+    /// `--input-seed`); revealing both lets anyone recompute it. One seed
+    /// serves one proof: never prove twice with the same seed.
+    #[arg(long, conflicts_with_all = ["accuracy", "generate", "private_input"])]
+    pub commit_input: bool,
+    /// With `--commit-input`: read the seed (64 hex digits) from this file,
+    /// for a digest published before the proof.
+    #[arg(long, requires = "commit_input")]
+    pub input_seed: Option<PathBuf>,
+    /// With `--commit-input`: write the seed used (64 hex digits) to this
+    /// file, to reveal the input later. Keep it secret until then.
+    #[arg(long, requires = "commit_input")]
+    pub input_seed_out: Option<PathBuf>,
+    /// Zero knowledge with a committed output: the output stays hidden,
+    /// bound to a published digest (printed, and in the `--json` record)
+    /// that `verify --output-digest` checks; with `--private-input` or
+    /// `--commit-input`, or a public input. The `--output` file still
+    /// records the values for the prover: keep it private.
+    #[arg(long, conflicts_with_all = ["accuracy", "generate"])]
+    pub commit_output: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -85,12 +108,20 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub proof: PathBuf,
     /// The public input (same file the prover used); none for a proof whose
-    /// input is private (`prove --private-input`).
+    /// input is private (`prove --private-input`) or committed.
     #[arg(long, alias = "inputs")]
     pub input: Option<PathBuf>,
+    /// The digest of a committed input (`prove --commit-input`, 64 hex
+    /// digits): the proof must be of the input committed with it.
+    #[arg(long, conflicts_with = "input")]
+    pub input_digest: Option<String>,
+    /// The digest of a committed output (`prove --commit-output`, 64 hex
+    /// digits): then no `--output` file is read.
+    #[arg(long)]
+    pub output_digest: Option<String>,
     /// The claimed output (JSON written by `prove`).
-    #[arg(long = "output")]
-    pub output: PathBuf,
+    #[arg(long = "output", required_unless_present = "output_digest")]
+    pub output: Option<PathBuf>,
     /// The proof is an accuracy proof (`prove --accuracy`) on `--labels`.
     #[arg(long, requires = "labels")]
     pub accuracy: bool,
@@ -169,9 +200,28 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
         );
     }
     let mut progress = progress_printer(a.json);
-    let proven = if a.private_input {
+    let proven = if a.commit_input || a.commit_output {
+        let mut visibility = if a.commit_input {
+            Visibility::COMMITTED_INPUT
+        } else if a.private_input {
+            Visibility::PRIVATE_INPUT
+        } else {
+            Visibility::PUBLIC
+        };
+        if a.commit_output {
+            visibility = visibility.with_committed_output();
+        }
+        progress("proving in zero knowledge (committed input or output)");
+        let seed = a.input_seed.as_ref().map(|p| read_seed(p)).transpose()?;
+        let proven = api::prove_float_zk(pk, &x, visibility, seed)?;
+        if let (Some(path), Some(seed)) = (&a.input_seed_out, &proven.input_seed) {
+            std::fs::write(path, format!("{}\n", hex(seed)))
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        proven
+    } else if a.private_input {
         progress("proving in zero knowledge (private input)");
-        api::prove_float_zk(pk, &x, Visibility::PRIVATE_INPUT)?
+        api::prove_float_zk(pk, &x, Visibility::PRIVATE_INPUT, None)?
     } else {
         api::prove_float(pk, &x, &mut progress)?
     };
@@ -187,6 +237,8 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
             "{}",
             json!({"prove_s": prove_s, "key_load_s": load_s, "proof_bytes": bytes.len(),
                    "model_id": proven.output.model_id, "output": output,
+                   "input_digest": proven.input_digest.map(|d| hex(&d)),
+                   "output_digest": proven.output_digest.map(|d| hex(&d)),
                    "outputs": proven.output.to_json().get("outputs"),
                    "breakdown_s": crate::bench_cmd::breakdown_json(&proven.timings),
                    "lookups_by_table_s": crate::bench_cmd::phase_json(&proven.timings.lookup_tables),
@@ -196,6 +248,18 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
         if a.private_input {
             println!(
                 "input      private (committed and range-checked in the proof; zero knowledge)"
+            );
+        }
+        if let Some(d) = &proven.input_digest {
+            println!(
+                "input      committed, digest {} (private; verify with --input-digest)",
+                hex(d)
+            );
+        }
+        if let Some(d) = &proven.output_digest {
+            println!(
+                "output     committed, digest {} (hidden from the verifier; verify with --output-digest)",
+                hex(d)
             );
         }
         println!("output     {}", preview(&proven.output.output));
@@ -257,6 +321,9 @@ fn run_prove_generation(a: ProveArgs) -> Result<()> {
 
 pub fn run_verify(a: VerifyArgs) -> Result<()> {
     let vk = VerifyingKey::load(&a.vk)?;
+    if let Some(d) = &a.output_digest {
+        return run_verify_committed_output(&a, &vk, d);
+    }
     let input_path = || {
         a.input
             .as_ref()
@@ -266,14 +333,28 @@ pub fn run_verify(a: VerifyArgs) -> Result<()> {
         let x = api::read_statement_input(input_path()?, &vk.structure)?;
         return crate::accuracy_cmds::verify(&a, &vk, &x, labels);
     }
-    let file = api::OutputFile::read(&a.output)?;
+    let file = api::OutputFile::read(a.output.as_ref().context("--output is needed")?)?;
     let bytes =
         std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;
     let proof = Proof::from_bytes(&bytes);
-    let private_input = matches!(&proof, Ok(p) if p.zk.as_ref().is_some_and(|z| z.visibility.input == InputVisibility::Private));
-    if private_input && a.input.is_some() {
-        bail!("this proof's input is private: the verifier does not read one (verify without --input)");
+    let input_visibility = match &proof {
+        Ok(p) => p.zk.as_ref().map(|z| z.visibility.input),
+        Err(_) => None,
+    };
+    let private_input = input_visibility == Some(InputVisibility::Private);
+    // A proof that does not decode is reported as such on the digest's path.
+    let committed_input = input_visibility == Some(InputVisibility::Committed)
+        || (proof.is_err() && a.input_digest.is_some());
+    if private_input && (a.input.is_some() || a.input_digest.is_some()) {
+        bail!("this proof's input is private: the verifier reads neither an input nor a digest (verify without --input and --input-digest)");
     }
+    if committed_input && a.input_digest.is_none() {
+        bail!("this proof's input is committed: verify it with --input-digest (the digest `prove --commit-input` printed)");
+    }
+    if !committed_input && a.input_digest.is_some() {
+        bail!("--input-digest is for a proof of a committed input (`prove --commit-input`); this proof's input is not committed");
+    }
+    let digest = a.input_digest.as_deref().map(parse_digest).transpose()?;
     let t = Instant::now();
     let result = if file.generation.is_some() {
         // The input is the prompt; the context comes from the record, checked.
@@ -281,10 +362,10 @@ pub fn run_verify(a: VerifyArgs) -> Result<()> {
         proof
             .map_err(api::Error::from)
             .and_then(|p| generation::verify(&vk, &prompt, &file, &p))
-    } else if private_input {
+    } else if private_input || committed_input {
         proof
             .map_err(api::Error::from)
-            .and_then(|p| api::verify_float_zk(&vk, None, &file, &p))
+            .and_then(|p| api::verify_float_zk(&vk, None, digest.as_ref(), &file, &p))
     } else {
         let x = api::read_statement_input(input_path()?, &vk.structure)?;
         proof
@@ -316,6 +397,9 @@ pub fn run_verify(a: VerifyArgs) -> Result<()> {
                 );
                 if private_input {
                     println!("input      private: never read (zero-knowledge proof; the weights and the output are public)");
+                }
+                if committed_input {
+                    println!("input      committed: never read, the one committed with digest {} (zero-knowledge proof; the weights and the output are public)", a.input_digest.as_deref().unwrap_or_default());
                 }
                 if let Some(g) = &file.generation {
                     println!(
@@ -412,6 +496,94 @@ pub fn progress_printer(quiet: bool) -> impl FnMut(&str) {
         if !quiet {
             eprintln!("  [{:>7.3} s] {phase}", started.elapsed().as_secs_f64());
         }
+    }
+}
+
+/// 32 bytes as 64 hex digits (surrounding whitespace allowed).
+fn parse_hex32(text: &str, what: &str) -> Result<[u8; 32]> {
+    let t = text.trim();
+    if t.len() != 64 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("{what}: expected 64 hex digits");
+    }
+    let mut out = [0u8; 32];
+    for (k, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&t[2 * k..2 * k + 2], 16).expect("hex digits checked");
+    }
+    Ok(out)
+}
+
+fn parse_digest(text: &str) -> Result<[u8; 32]> {
+    parse_hex32(text, "--input-digest")
+}
+
+/// A committed input's seed from its file.
+fn read_seed(path: &std::path::Path) -> Result<[u8; 32]> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_hex32(&text, &format!("seed file {}", path.display()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `verify --output-digest`: a proof whose output is committed; no output
+/// file is read, and nothing of the output is printed.
+fn run_verify_committed_output(a: &VerifyArgs, vk: &VerifyingKey, digest: &str) -> Result<()> {
+    let output_digest = parse_hex32(digest, "--output-digest")?;
+    let input_digest = a.input_digest.as_deref().map(parse_digest).transpose()?;
+    let x = match &a.input {
+        Some(p) => Some(api::read_statement_input(p, &vk.structure)?),
+        None => None,
+    };
+    let bytes =
+        std::fs::read(&a.proof).with_context(|| format!("reading {}", a.proof.display()))?;
+    let t = Instant::now();
+    let result = Proof::from_bytes(&bytes)
+        .map_err(api::Error::from)
+        .and_then(|p| {
+            api::verify_float_zk_committed_output(
+                vk,
+                x.as_deref(),
+                input_digest.as_ref(),
+                &output_digest,
+                &p,
+            )
+        });
+    let secs = t.elapsed().as_secs_f64();
+    if a.json {
+        println!(
+            "{}",
+            json!({"verified": result.is_ok(), "verify_s": secs, "model_id": vk.model_id_hex(),
+                   "security_bits": result.as_ref().ok().map(|v| v.security_bits),
+                   "output_digest": digest, "error": result.as_ref().err().map(|e| format!("{e:#}"))})
+        );
+    }
+    match result {
+        Ok(v) => {
+            if !a.json {
+                println!(
+                    "verified ({:.1} ms, model {}, {:.1} bits)",
+                    secs * 1e3,
+                    vk.model_id_hex(),
+                    v.security_bits
+                );
+                let input = match (&a.input, &a.input_digest) {
+                    (Some(_), _) => "public (the given one)".to_string(),
+                    (None, Some(d)) => {
+                        format!("committed: never read, the one committed with digest {d}")
+                    }
+                    (None, None) => "private: never read".to_string(),
+                };
+                println!("input      {input}");
+                println!(
+                    "output     committed: never revealed, the one committed with digest {digest}"
+                );
+            }
+            Ok(())
+        }
+        Err(api::Error::Verify(e)) => bail!("NOT verified: {e}"),
+        Err(e) => bail!("NOT verified: {e:#}"),
     }
 }
 

@@ -28,6 +28,9 @@ pub fn run_security(a: SecurityArgs) -> Result<()> {
     // A zero-knowledge proof with a private input adds masked sumchecks and
     // the hiding commitment's opening: its own figure, or why it cannot be made.
     let zk = zkinfer_prover::security::zk_security(&vk, Visibility::PRIVATE_INPUT);
+    // A committed input adds its own commitment's opening.
+    let committed = zkinfer_prover::security::zk_security(&vk, Visibility::COMMITTED_INPUT)
+        .map(|z| z.total_bits);
     if a.json {
         let zk_json = match &zk {
             Ok(z) => {
@@ -42,7 +45,8 @@ pub fn run_security(a: SecurityArgs) -> Result<()> {
             .collect();
         println!(
             "{}",
-            json!({"total_bits": r.total_bits, "components": comps, "assumption": r.assumption, "mode": vk.mode.to_string(), "pcs_params": vk.pcs_params, "activation_pcs_params": act, "zero_knowledge_private_input": zk_json})
+            json!({"total_bits": r.total_bits, "components": comps, "assumption": r.assumption, "mode": vk.mode.to_string(), "pcs_params": vk.pcs_params, "activation_pcs_params": act, "zero_knowledge_private_input": zk_json,
+                   "zero_knowledge_committed_input_bits": committed.as_ref().ok()})
         );
     } else {
         for (n, b) in &r.components {
@@ -64,6 +68,9 @@ pub fn run_security(a: SecurityArgs) -> Result<()> {
                 println!("{:>7.1} bits  total ({})", z.total_bits, z.assumption);
             }
             Err(e) => println!("zero knowledge, private input: not available ({e})"),
+        }
+        if let Ok(bits) = committed {
+            println!("{bits:>7.1} bits  total with a committed input (prove --commit-input: its own hiding opening added)");
         }
     }
     Ok(())

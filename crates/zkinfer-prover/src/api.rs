@@ -124,6 +124,11 @@ pub struct Proven {
     pub proof: Proof,
     pub output: OutputFile,
     pub timings: ProveTimings,
+    /// A committed input's published digest and secret seed.
+    pub input_digest: Option<[u8; 32]>,
+    pub input_seed: Option<crate::zk::InputSeed>,
+    /// A committed output's published digest.
+    pub output_digest: Option<[u8; 32]>,
 }
 
 /// Proves the model on a float input. Takes the key by value: the weight
@@ -139,25 +144,37 @@ pub fn prove_float(pk: ProvingKey, x: &[f64], progress: &mut dyn FnMut(&str)) ->
         proof: out.proof,
         output: OutputFile::new(&vk, out.output),
         timings: out.timings,
+        input_digest: None,
+        input_seed: None,
+        output_digest: None,
     })
 }
 
 /// A zero-knowledge proof of the model on a float input, hiding what
 /// `visibility` makes private (`zk/`); masks drawn from the operating
 /// system's generator. A model whose tensors are too small to hide their
-/// reads proves copies of its input ([`crate::zk::prove_zk_copies`]).
-pub fn prove_float_zk(pk: ProvingKey, x: &[f64], visibility: Visibility) -> Result<Proven> {
+/// reads proves copies of its input ([`crate::zk::prove_zk_copies`]). A
+/// committed input derives from `input_seed`, or a fresh seed.
+pub fn prove_float_zk(
+    pk: ProvingKey,
+    x: &[f64],
+    visibility: Visibility,
+    input_seed: Option<crate::zk::InputSeed>,
+) -> Result<Proven> {
     use rand::SeedableRng;
     let samples = samples_in(&pk.model, x.len());
     let pk = pk.for_batch(samples)?;
     let q = quantize_input(&pk.model, x)?;
     let vk = pk.vk.clone();
     let mut rng = rand::rngs::StdRng::from_os_rng();
-    let out = crate::zk::prove_zk_copies(pk, &q, visibility, &mut rng)?;
+    let out = crate::zk::prove_zk_copies(pk, &q, visibility, input_seed, &mut rng)?;
     Ok(Proven {
         proof: out.proof,
         output: OutputFile::new(&vk, out.output),
         timings: out.timings,
+        input_digest: out.input_digest,
+        input_seed: out.input_seed,
+        output_digest: out.output_digest,
     })
 }
 
@@ -193,11 +210,13 @@ pub fn audit_float_zk(
 }
 
 /// Verifies a zero-knowledge proof of `output`: on the float input `x` when
-/// the proof's input is public, on no input (`None`) when it is private;
-/// and that the file's values and model id are exactly the verified ones.
+/// the proof's input is public, on no input (`None`) when it is private, on
+/// the input committed with `digest` when it is committed; and that the
+/// file's values and model id are exactly the verified ones.
 pub fn verify_float_zk(
     vk: &VerifyingKey,
     x: Option<&[f64]>,
+    digest: Option<&[u8; 32]>,
     output: &OutputFile,
     proof: &Proof,
 ) -> Result<VerifiedOutput> {
@@ -211,9 +230,53 @@ pub fn verify_float_zk(
         &other
     };
     let q = x.map(|x| quantize_input(&vk.structure, x)).transpose()?;
-    let verified = crate::zk::verify_zk(vk, q.as_deref(), &output.output_int, proof)?;
+    let statement =
+        match (q.as_deref(), digest) {
+            (Some(x), None) => crate::zk::InputStatement::Public(x),
+            (None, None) => crate::zk::InputStatement::Private,
+            (None, Some(d)) => crate::zk::InputStatement::Committed(d),
+            (Some(_), Some(_)) => return Err(Error::Verify(VerifyError::Statement(
+                "an input and an input digest: a committed input is verified by its digest only"
+                    .into(),
+            ))),
+        };
+    let verified = crate::zk::verify_zk_with(vk, statement, &output.output_int, proof)?;
     output.check(vk, &verified)?;
     Ok(verified)
+}
+
+/// Verifies a zero-knowledge proof whose output is committed (its digest
+/// `output_digest`): on the float input `x` when the input is public, on
+/// the input committed with `input_digest` when committed, on none when
+/// private. Nothing of the output is returned.
+pub fn verify_float_zk_committed_output(
+    vk: &VerifyingKey,
+    x: Option<&[f64]>,
+    input_digest: Option<&[u8; 32]>,
+    output_digest: &[u8; 32],
+    proof: &Proof,
+) -> Result<VerifiedOutput> {
+    let other;
+    let vk = match x {
+        Some(x) if vk.structure.dynamic_batch => {
+            other = vk.for_batch(samples_in(&vk.structure, x.len()))?;
+            &other
+        }
+        _ => vk,
+    };
+    let q = x.map(|x| quantize_input(&vk.structure, x)).transpose()?;
+    let input =
+        match (q.as_deref(), input_digest) {
+            (Some(x), None) => crate::zk::InputStatement::Public(x),
+            (None, None) => crate::zk::InputStatement::Private,
+            (None, Some(d)) => crate::zk::InputStatement::Committed(d),
+            (Some(_), Some(_)) => return Err(Error::Verify(VerifyError::Statement(
+                "an input and an input digest: a committed input is verified by its digest only"
+                    .into(),
+            ))),
+        };
+    let output = crate::zk::OutputStatement::Committed(output_digest);
+    Ok(crate::zk::verify_zk_statement(vk, input, output, proof)?)
 }
 
 /// Verifies a proof of `output` on a float input: the proof, and that the

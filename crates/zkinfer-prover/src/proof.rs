@@ -50,7 +50,9 @@ pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// 10: a Dense op sends one evaluation per block of a weight matrix
 /// committed as blocks (`weight_blocks.rs`).
 /// 11: sections 6 and 7 (zero-knowledge proofs); `LayerProof::Zk`.
-pub const PROOF_FORMAT_VERSION: u32 = 11;
+/// 12: a committed input's and output's commitments and openings in
+/// section 6.
+pub const PROOF_FORMAT_VERSION: u32 = 12;
 
 /// What a zero-knowledge proof adds: what it hides, its one hiding
 /// commitment (every committed column, the private input, every mask), its
@@ -68,6 +70,10 @@ pub struct ZkParts {
     /// input; the output is the copies' shared output).
     pub copies: usize,
     pub opening: HidingOpening,
+    /// A committed input's own commitment and its one opening.
+    pub input: Option<(HidingCommitment, HidingOpening)>,
+    /// A committed output's, likewise.
+    pub output: Option<(HidingCommitment, HidingOpening)>,
 }
 
 /// Section 6's encoding.
@@ -78,6 +84,9 @@ struct ZkHeader {
     lookups: Option<ZkLookupProof>,
     lookup_members: Vec<Vec<Vec<Vec<EF>>>>,
     copies: usize,
+    /// A committed input's commitment and opening (the opening's own bytes).
+    input: Option<(HidingCommitment, Vec<u8>)>,
+    output: Option<(HidingCommitment, Vec<u8>)>,
 }
 
 /// Every table's lookups: one LogUp-GKR proof per batch of tables
@@ -121,6 +130,8 @@ impl Proof {
             lookups: z.lookups.clone(),
             lookup_members: z.lookup_members.clone(),
             copies: z.copies,
+            input: z.input.as_ref().map(|(c, o)| (c.clone(), o.to_bytes())),
+            output: z.output.as_ref().map(|(c, o)| (c.clone(), o.to_bytes())),
         });
         let sections: [Vec<u8>; 7] = [
             enc(&self.activation_commitment),
@@ -182,6 +193,8 @@ impl Proof {
                 copies: h.copies,
                 opening: HidingOpening::from_bytes(s[6])
                     .map_err(|e| malformed(&format!("{}: {e}", SECTIONS[6])))?,
+                input: own_commitment(h.input, "committed input")?,
+                output: own_commitment(h.output, "committed output")?,
             }),
         };
         Ok(Self {
@@ -216,6 +229,19 @@ fn dec<T: for<'a> Deserialize<'a>>(bytes: &[u8], name: &str) -> Result<T, Verify
         return Err(malformed(&format!("{name}: trailing bytes")));
     }
     Ok(v)
+}
+
+/// A committed input's or output's commitment and decoded opening.
+fn own_commitment(
+    part: Option<(HidingCommitment, Vec<u8>)>,
+    what: &str,
+) -> Result<Option<(HidingCommitment, HidingOpening)>, VerifyError> {
+    part.map(|(c, o)| {
+        HidingOpening::from_bytes(&o)
+            .map(|o| (c, o))
+            .map_err(|e| malformed(&format!("{what}: {e}")))
+    })
+    .transpose()
 }
 
 fn malformed(msg: &str) -> VerifyError {

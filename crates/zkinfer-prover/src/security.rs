@@ -37,7 +37,7 @@ use zkinfer_protocol::security::{
 use crate::keys::{activation_params_for, VerifyingKey};
 use crate::layout::{nv, table_len, Layout};
 use crate::ops::{random_point_bits, ClaimCounter};
-use crate::zk::plan::{tree_depth, ZkPlan};
+use crate::zk::plan::{tree_depth, MaskedW, ZkPlan, COMMITTED_INPUT_POLY};
 
 #[derive(Clone, Debug)]
 pub struct SecurityReport {
@@ -277,6 +277,13 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
         list
     });
     let hiding = HidingParams::default();
+    let like = PcsParams {
+        security_level: hiding.security_level,
+        pow_bits: hiding.pow_bits,
+        folding_factor: hiding.folding_factor,
+        starting_log_inv_rate: hiding.starting_log_inv_rate,
+        ..PcsParams::default()
+    };
     let stacked = HidingPcs::new(hiding.clone()).stacked_num_vars(&plan.poly_num_vars);
     let h_list = match stacked {
         Ok(n) => {
@@ -286,13 +293,6 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
                 ),
                 hiding.security_level as f64,
             ));
-            let like = PcsParams {
-                security_level: hiding.security_level,
-                pow_bits: hiding.pow_bits,
-                folding_factor: hiding.folding_factor,
-                starting_log_inv_rate: hiding.starting_log_inv_rate,
-                ..PcsParams::default()
-            };
             components.push((
                 format!(
                     "hiding claim reduction ({} claims)",
@@ -308,6 +308,36 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
             f64::INFINITY
         }
     };
+    // A committed input's or output's own commitment: its opening, and its
+    // candidate list joins the outer terms' (its `W` is read by them too).
+    let mut own_opening = |what: &str, w: Option<MaskedW>| -> f64 {
+        let Some(w) = w else { return 0.0 };
+        match HidingPcs::new(hiding.clone()).stacked_num_vars(&[w.num_vars + 1]) {
+            Ok(n) => {
+                components.push((
+                    format!("committed {what}'s hiding opening (HVZK-WHIR at 2^{n}; p3's configured level per term)"),
+                    hiding.security_level as f64,
+                ));
+                components.push((
+                    format!("committed {what}'s claim reduction (64 claims)"),
+                    hiding_reduction_bits(64, n - 1) - pcs_list_size_bits(&like, n),
+                ));
+                pcs_list_size_bits(&like, n)
+            }
+            Err(_) => {
+                components.push((
+                    format!("committed {what}'s hiding opening (no configuration)"),
+                    0.0,
+                ));
+                f64::INFINITY
+            }
+        }
+    };
+    let input_list = own_opening(
+        "input",
+        plan.input.filter(|w| w.poly == COMMITTED_INPUT_POLY),
+    );
+    let output_list = own_opening("output", plan.output);
     let mut terms = OuterTerms::default();
     terms.layers.push((
         "output random point".into(),
@@ -336,6 +366,32 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
                 masked_eval_sumcheck_bits(a.mask.num_vars, a.mask.degree, a.step.inner_masked),
             ));
         }
+    }
+    if let Some(l) = &plan.output_link {
+        terms.layers.push((
+            "committed output: link at a random point".into(),
+            random_point_bits(l.num_vars),
+        ));
+        if let Some(m) = plan.op_masks[l.step] {
+            terms.layers.push((
+                "committed output: masked sumcheck".into(),
+                masked_eval_sumcheck_bits(m.num_vars, m.degree, 2),
+            ));
+        }
+    }
+    if let (Some(r), Some(m)) = (
+        &plan.input_range,
+        plan.op_masks.get(model.ops.len()).copied().flatten(),
+    ) {
+        // Both recompositions joined by λ, then checked at τ.
+        terms.layers.push((
+            "private input range: recompositions at a random point (τ, λ)".into(),
+            random_point_bits(r.num_vars + 1),
+        ));
+        terms.layers.push((
+            "private input range: masked sumcheck".into(),
+            masked_eval_sumcheck_bits(m.num_vars, m.degree, 2),
+        ));
     }
     let shapes = plan.lookup_shapes(model);
     if !shapes.is_empty() {
@@ -369,7 +425,12 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
                 .push(("GKR line reduction μ".into(), log2_ef_order() - 1.0));
         }
     }
-    compose(components, &terms, w_list, h_list)
+    compose(
+        components,
+        &terms,
+        w_list,
+        h_list + input_list + output_list,
+    )
 }
 
 /// An upper bound on the claims a zero-knowledge proof leaves on its hiding

@@ -37,13 +37,15 @@ pub fn start_transcript(
 
 /// The transcript of a zero-knowledge proof: the same public statement,
 /// then what it hides (`visibility`); a private input is absent (`None`),
-/// not absorbed.
+/// not absorbed; a committed input or output by its digest (`Err` for
+/// the output).
 pub fn start_zk_transcript(
     vk: &VerifyingKey,
     model_id: &[u8; 32],
     visibility: Visibility,
     input: Option<&[i64]>,
-    output: &[i64],
+    input_digest: Option<&[u8; 32]>,
+    output: Result<&[i64], &[u8; 32]>,
 ) -> Transcript {
     let mut t = Transcript::new(b"zkinfer-zero-knowledge-proof");
     t.absorb_u64(PROOF_FORMAT_VERSION as u64);
@@ -60,8 +62,20 @@ pub fn start_zk_transcript(
         }
         None => t.label(b"private-input"),
     }
-    t.label(b"public-output");
-    absorb_values(&mut t, output);
+    if let Some(d) = input_digest {
+        t.label(b"committed-input-digest");
+        t.absorb_bytes(d);
+    }
+    match output {
+        Ok(output) => {
+            t.label(b"public-output");
+            absorb_values(&mut t, output);
+        }
+        Err(digest) => {
+            t.label(b"committed-output-digest");
+            t.absorb_bytes(digest);
+        }
+    }
     t
 }
 

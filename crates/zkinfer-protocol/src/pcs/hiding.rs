@@ -280,6 +280,17 @@ impl HidingPcs {
         }
     }
 
+    /// A scheme whose masks derive from a secret 256-bit seed: a
+    /// commitment its owner can re-derive (and reveal by revealing the seed
+    /// with the data), as hiding as one seeded by the system while the
+    /// seed stays secret.
+    pub fn with_secret_seed(params: HidingParams, seed: [u8; 32]) -> Self {
+        Self {
+            params,
+            rng: Mutex::new(rand::rngs::StdRng::from_seed(seed)),
+        }
+    }
+
     /// p3's scheme for a stack of `num_vars` variables, with a fresh seed.
     fn p3(&self, num_vars: usize) -> Result<P3Hiding, PcsError> {
         let config = self.params.config(num_vars)?;

@@ -32,6 +32,8 @@ pub(crate) enum TensorRead {
     /// on its own variables, so its final value is its own masked value at
     /// its own point and is filed there.
     Spread(TensorId, VarMap),
+    /// A committed output's own copy (`output_link.rs`).
+    CommittedOutput,
 }
 
 /// Where a tensor's own variables sit among a sumcheck's: consecutive
@@ -61,6 +63,8 @@ pub(crate) struct ZkMasks {
     /// Per activation polynomial, `R` of its `W` (`None`: multiplicities).
     pub act_r: Vec<Option<Vec<F>>>,
     pub input_r: Option<Vec<F>>,
+    /// `R` of a committed output's `W`.
+    pub output_r: Option<Vec<F>>,
     /// Per op, the mask `g` of its sumcheck.
     pub op_g: Vec<Option<MaskPolynomial>>,
     /// Per never-committed tensor with masked claims.
@@ -75,6 +79,7 @@ pub(crate) struct ZkMasks {
 enum MaskOf {
     Column(usize),
     Input,
+    Output,
     Claims(TensorId),
     Inner(usize),
 }
@@ -87,6 +92,7 @@ fn mask_of(plan: &ZkPlan, layout: &Layout, read: TensorRead) -> Option<(MaskOf, 
     match read {
         TensorRead::Column(p) => Some(column(p)),
         TensorRead::Inner(op) => Some((MaskOf::Inner(op), None)),
+        TensorRead::CommittedOutput => plan.output.map(|w| (MaskOf::Output, Some(w.poly))),
         TensorRead::Tensor(t) | TensorRead::Spread(t, _) => match layout.kind(t) {
             (_, TensorKind::Committed { poly }) => Some(column(poly)),
             (r, TensorKind::Virtual) => Some((MaskOf::Claims(r), None)),
@@ -299,6 +305,9 @@ impl ZkProverCtx<'_> {
                     ),
                     MaskOf::Input => {
                         EvalMask::from_table(n, masks.input_r.clone().expect("a private input"))
+                    }
+                    MaskOf::Output => {
+                        EvalMask::from_table(n, masks.output_r.clone().expect("a committed output"))
                     }
                     MaskOf::Claims(t) => masks.claim[t]
                         .as_ref()

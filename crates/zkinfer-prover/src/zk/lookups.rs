@@ -2,8 +2,8 @@
 //! proof over every table (`logup::zk::prove_many`), one tree per group of
 //! equal-size witnesses as in a plain proof (`lookups.rs`).
 //!
-//! A member column is `scale·V + offset` of a committed column `V` (or of
-//! the private input, or zeros). The LogUp leaf reads a tree's
+//! A member column is `scale·V + offset` of a committed column `V` (or
+//! zeros). The LogUp leaf reads a tree's
 //! concatenated column through the `W` it assumes, `[cat; R_cat]`; we
 //! commit only each `V`'s own `W_V = [V; R_V]` and give the LogUp
 //! `R_cat(m, x) = scale_m·R_{V_m}(x)` (zeros past the last member), so that
@@ -40,24 +40,16 @@ pub(super) struct LookupData {
 pub(super) struct Sources<'a> {
     pub act_polys: &'a [Vec<F>],
     pub act_r: &'a [Option<Vec<F>>],
-    pub input: Option<&'a [F]>,
-    pub input_r: Option<&'a [F]>,
 }
 
 impl Sources<'_> {
     fn values(&self, s: Source) -> Option<&[F]> {
-        match s {
-            Source::Act(p) => Some(&self.act_polys[p]),
-            Source::Input => self.input,
-            Source::Zero => None,
-        }
+        let Source::Act(p) = s;
+        Some(&self.act_polys[p])
     }
     fn r(&self, s: Source) -> Option<&[F]> {
-        match s {
-            Source::Act(p) => self.act_r[p].as_deref(),
-            Source::Input => self.input_r,
-            Source::Zero => None,
-        }
+        let Source::Act(p) = s;
+        self.act_r[p].as_deref()
     }
 }
 
@@ -329,16 +321,8 @@ fn column_claims(
                     let sel_m = eq_eval(s, &index_point(m, sel));
                     combined +=
                         sel_m * (EF::from(zc.scale) * u + EF::from(zc.offset) * (EF::ONE - beta));
-                    let poly = match zc.source {
-                        Source::Act(p) => plan.act[p].expect("a looked-up column has a W").poly,
-                        Source::Input => plan.input.expect("a private input").poly,
-                        Source::Zero => {
-                            if u != EF::ZERO {
-                                return Err(malformed("a column of zeros has a value"));
-                            }
-                            continue;
-                        }
-                    };
+                    let Source::Act(p) = zc.source;
+                    let poly = plan.act[p].expect("a looked-up column has a W").poly;
                     out.push(Claim {
                         poly,
                         point: at.clone(),

@@ -2,7 +2,8 @@
 //! sits, derived from the layout alone so that prover and verifier agree.
 //!
 //! Order: each committed activation column's `W = [V; R]` (layout order,
-//! multiplicities excepted), the private input's `W`, each lookup table's
+//! multiplicities excepted), the private input's limb columns' `W`s
+//! (`input_range.rs`), the private input's `W`, each lookup table's
 //! multiplicities as their LogUp `W`, each op's sumcheck mask `g` (op
 //! order), each never-committed tensor's claim mask (tensor order), each
 //! op's inner step (op order: its `g`, then its inner tensor's claim mask),
@@ -23,6 +24,8 @@ use zkinfer_protocol::mle::num_vars_for;
 use zkinfer_protocol::sumcheck::zk::masked_eval::claim_mask_vars;
 use zkinfer_protocol::sumcheck::zk::table_num_vars;
 
+use super::input_range::{self, InputRange};
+use super::output_link::{self, OutputLink};
 use super::Visibility;
 use crate::error::ProveError;
 use crate::layout::{table_for, Layout, TableKey, TensorKind};
@@ -32,10 +35,6 @@ use crate::layout::{table_for, Layout, TableKey, TensorKind};
 pub(crate) enum Source {
     /// Committed activation polynomial `p`.
     Act(usize),
-    /// The private input.
-    Input,
-    /// A column of zeros (a relation table's unused first column).
-    Zero,
 }
 
 /// One looked-up column: `scale·source + offset`.
@@ -81,6 +80,13 @@ impl ZkGroup {
         num_vars_for(self.members.len())
     }
 }
+
+/// A committed input's `W` index: it is alone in its own commitment
+/// (`committed.rs`); claims filed with this index are moved to that
+/// commitment's opening (as its polynomial 0) before the openings.
+pub(crate) const COMMITTED_INPUT_POLY: usize = usize::MAX;
+/// A committed output's `W` index, as [`COMMITTED_INPUT_POLY`].
+pub(crate) const COMMITTED_OUTPUT_POLY: usize = usize::MAX - 1;
 
 /// A committed tensor's `W`: its index and `R`'s head bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,11 +148,21 @@ pub(crate) struct ClaimMaskAt {
 
 #[derive(Clone, Debug)]
 pub(crate) struct ZkPlan {
-    /// Per activation polynomial (`None` for multiplicities).
+    /// Per activation polynomial (`None` for multiplicities), then the
+    /// private input's limb columns ([`InputRange::columns`]).
     pub act: Vec<Option<MaskedW>>,
+    /// The private input's `W` (`poly` is [`COMMITTED_INPUT_POLY`] for a
+    /// committed input).
     pub input: Option<MaskedW>,
+    /// The private input's range check.
+    pub input_range: Option<InputRange>,
+    /// A committed output's `W` (`poly` is [`COMMITTED_OUTPUT_POLY`]) and
+    /// the step tying it to the computed output.
+    pub output: Option<MaskedW>,
+    pub output_link: Option<OutputLink>,
     pub tables: Vec<ZkTable>,
-    /// Per op index.
+    /// Per op index, then the input range check's (index `ops.len()`) and
+    /// the output link's (`ops.len() + 1`).
     pub op_masks: Vec<Option<OpMask>>,
     /// Per tensor (never-committed ones with masked claims).
     pub claim_masks: Vec<Option<ClaimMaskAt>>,
@@ -180,7 +196,8 @@ impl ZkPlan {
         layout: &Layout,
         visibility: Visibility,
     ) -> Result<Self, ProveError> {
-        let private_input = visibility.input == super::InputVisibility::Private;
+        let private_input = visibility.hides_input();
+        let separate_input = visibility.input == super::InputVisibility::Committed;
         // A public one-hot input is checked against the vocabulary by the
         // verifier; a private one would be any matrix in range, which is
         // not the statement "some token ids".
@@ -194,7 +211,11 @@ impl ZkPlan {
                 s.name
             )));
         }
-        let tables = zk_tables(model, layout, private_input)?;
+        let n_act = layout.activation_num_vars.len();
+        let input_range = private_input
+            .then(|| InputRange::new(model, layout, n_act))
+            .transpose()?;
+        let tables = zk_tables(model, layout, input_range.as_ref())?;
         // The ops' steps, in proving order (backwards).
         let masked =
             |t: TensorId| !matches!(layout.kind(t).1, TensorKind::PublicInput) || private_input;
@@ -209,10 +230,31 @@ impl ZkPlan {
             })?;
             steps.push((i, step, op.zk_inner(layout, &masked)));
         }
-        let n_act = layout.activation_num_vars.len();
-        let mut col_reads = vec![0usize; n_act];
-        let mut input_reads = 0usize;
+        let n_cols = n_act + input_range.map_or(0, |r| 2 * r.limbs);
+        let mut col_reads = vec![0usize; n_cols];
+        // The range check's zero-check reads the input and each limb once.
+        let mut input_reads = usize::from(input_range.is_some());
+        if let Some(r) = &input_range {
+            col_reads_of(&r.columns().collect::<Vec<_>>(), &mut col_reads);
+        }
         let mut tensor_claims = vec![0usize; model.tensors.len()];
+        let output_link =
+            (visibility.output == super::OutputVisibility::Committed).then(|| OutputLink {
+                step: model.ops.len() + 1,
+                num_vars: layout.num_vars(model.output),
+            });
+        if output_link.is_some() {
+            // The link reads the computed output once.
+            match layout.kind(model.output) {
+                (_, TensorKind::Committed { poly }) => col_reads[poly] += 1,
+                (r, TensorKind::Virtual) => tensor_claims[r] += 1,
+                _ => {
+                    return Err(unsupported(
+                        "a committed output that is the model's input".into(),
+                    ))
+                }
+            }
+        }
         for (_, step, _) in &steps {
             col_reads_of(&step.columns, &mut col_reads);
             for &t in &step.tensors {
@@ -227,11 +269,8 @@ impl ZkPlan {
         for t in &tables {
             for g in &t.groups {
                 for c in g.members.iter().flatten().filter(|c| c.scale != F::ZERO) {
-                    match c.source {
-                        Source::Act(p) => col_reads[p] += g.reads_per_column(),
-                        Source::Input => input_reads += g.reads_per_column(),
-                        Source::Zero => {}
-                    }
+                    let Source::Act(p) = c.source;
+                    col_reads[p] += g.reads_per_column();
                 }
             }
         }
@@ -247,13 +286,16 @@ impl ZkPlan {
             poly_num_vars.push(n);
             poly_num_vars.len() - 1
         };
-        let mut act = Vec::with_capacity(n_act);
-        for p in 0..n_act {
-            if multiplicity[p] {
+        let mut act = Vec::with_capacity(n_cols);
+        for p in 0..n_cols {
+            if p < n_act && multiplicity[p] {
                 act.push(None);
                 continue;
             }
-            let n = layout.activation_num_vars[p];
+            let n = match input_range {
+                Some(r) if p >= n_act => r.num_vars,
+                _ => layout.activation_num_vars[p],
+            };
             let h = head_bits(col_reads[p], n, &format!("committed column {p}"))?;
             act.push(Some(MaskedW {
                 poly: push(n + 1),
@@ -265,12 +307,24 @@ impl ZkPlan {
             let n = layout.num_vars(model.input);
             let h = head_bits(input_reads, n, "the private input")?;
             Some(MaskedW {
-                poly: push(n + 1),
+                poly: if separate_input {
+                    COMMITTED_INPUT_POLY
+                } else {
+                    push(n + 1)
+                },
                 num_vars: n,
                 head_bits: h,
             })
         } else {
             None
+        };
+        let output = match output_link {
+            Some(link) => Some(MaskedW {
+                poly: COMMITTED_OUTPUT_POLY,
+                num_vars: link.num_vars,
+                head_bits: head_bits(1, link.num_vars, "the committed output")?,
+            }),
+            None => None,
         };
         let tables: Vec<ZkTable> = tables
             .into_iter()
@@ -281,15 +335,24 @@ impl ZkPlan {
             })
             .collect();
         // In op order (the prover commits them so).
-        let mut op_masks = vec![None; model.ops.len()];
+        let mut op_masks = vec![None; model.ops.len() + 2];
+        let mut mask = |(n, d): (usize, usize)| {
+            Some(OpMask {
+                poly: push(table_num_vars(n, d)),
+                num_vars: n,
+                degree: d,
+            })
+        };
         for (i, step, _) in steps.iter().rev() {
-            if let Some((n, d)) = step.sumcheck {
-                op_masks[*i] = Some(OpMask {
-                    poly: push(table_num_vars(n, d)),
-                    num_vars: n,
-                    degree: d,
-                });
+            if let Some(shape) = step.sumcheck {
+                op_masks[*i] = mask(shape);
             }
+        }
+        if let Some(r) = &input_range {
+            op_masks[r.step] = mask((r.num_vars, input_range::DEGREE));
+        }
+        if let Some(l) = &output_link {
+            op_masks[l.step] = mask((l.num_vars, output_link::DEGREE));
         }
         let mut claim_masks = vec![None; model.tensors.len()];
         for (t, &claims) in tensor_claims.iter().enumerate() {
@@ -361,6 +424,9 @@ impl ZkPlan {
         Ok(Self {
             act,
             input,
+            input_range,
+            output,
+            output_link,
             tables,
             op_masks,
             claim_masks,
@@ -410,13 +476,12 @@ fn table_shapes(model: &QuantModel, tables: &[ZkTable]) -> Vec<(usize, Vec<usize
 }
 
 /// The layout's tables with every witness on its own, plus the private
-/// input's range check: `(0, x + B)` in the clamp table of `[0, 2B]`, `B`
-/// the input's bound (the no-wrap arguments assume it; a public input is
+/// input's limbs in their range table (`input_range.rs`; a public input is
 /// checked by the verifier instead).
 fn zk_tables(
     model: &QuantModel,
     layout: &Layout,
-    private_input: bool,
+    input_range: Option<&InputRange>,
 ) -> Result<Vec<ZkTable>, ProveError> {
     let mut tables: Vec<ZkTable> = layout
         .tables
@@ -447,29 +512,23 @@ fn zk_tables(
             multiplicity_poly: usize::MAX,
         })
         .collect();
-    if private_input {
-        let bound = model.tensors[model.input].bound;
-        let key = TableKey::Clamp {
-            min: 0,
-            max: 2 * bound,
-            limb_bits: layout.limb_bits.excess,
-        };
-        let witness = vec![
-            ZkColumn {
-                source: Source::Zero,
-                scale: F::ZERO,
-                offset: F::ZERO,
-            },
-            ZkColumn {
-                source: Source::Input,
-                scale: F::ONE,
-                offset: f_from_i64(bound),
-            },
-        ];
+    if let Some(r) = input_range {
+        // One tree of all the limb columns: each read once by it.
+        let members = r
+            .columns()
+            .map(|p| {
+                vec![ZkColumn {
+                    source: Source::Act(p),
+                    scale: F::ONE,
+                    offset: F::ZERO,
+                }]
+            })
+            .collect();
         let group = ZkGroup {
-            members: vec![witness],
+            members,
             num_vars: layout.num_vars(model.input),
         };
+        let key = r.key();
         match tables.iter_mut().find(|t| t.key == key) {
             Some(t) => t.groups.push(group),
             None => tables.push(ZkTable {

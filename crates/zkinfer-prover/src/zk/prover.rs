@@ -4,14 +4,15 @@
 use rand::{CryptoRng, RngCore};
 use zkinfer_protocol::field::{random_f, F};
 use zkinfer_protocol::mle::evaluate_base;
-use zkinfer_protocol::pcs::{CommitmentScheme, HidingParams, HidingPcs, Pcs, PcsParams};
+use zkinfer_protocol::pcs::{Claim, CommitmentScheme, HidingParams, HidingPcs, Pcs, PcsParams};
 use zkinfer_protocol::sumcheck::zk::masked_eval::{ClaimMask, EvalMask};
 use zkinfer_protocol::sumcheck::zk::MaskPolynomial;
 use zkinfer_protocol::Transcript;
 
+use super::committed::{self, InputSeed};
 use super::ctx::ZkMasks;
-use super::plan::{MaskedW, ZkPlan};
-use super::{lookups, Visibility, ZkBook, ZkProverCtx};
+use super::plan::{MaskedW, ZkPlan, COMMITTED_INPUT_POLY, COMMITTED_OUTPUT_POLY};
+use super::{lookups, InputVisibility, Visibility, ZkBook, ZkProverCtx};
 use crate::error::ProveError;
 use crate::keys::ProvingKey;
 use crate::layout::Layout;
@@ -29,6 +30,13 @@ pub struct ZkProveOutput {
     /// committed tables, `commit` is the hiding commitment, and
     /// `activation_opening` its opening.
     pub timings: ProveTimings,
+    /// A committed input's published digest and the secret seed it derives
+    /// from (keep it to reveal the input later; never reuse it).
+    pub input_digest: Option<[u8; 32]>,
+    pub input_seed: Option<InputSeed>,
+    /// A committed output's, likewise (its seed drawn per proof).
+    pub output_digest: Option<[u8; 32]>,
+    pub output_seed: Option<InputSeed>,
 }
 
 /// Proves that the model in `pk` maps `input` (quantized) to the returned
@@ -41,15 +49,29 @@ pub fn prove_zk<R: CryptoRng + RngCore>(
     visibility: Visibility,
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
-    prove_zk_with_truths(pk, input, visibility, rng).map(|(out, _)| out)
+    prove_zk_seeded(pk, input, visibility, None, rng)
 }
 
-/// [`prove_zk`], with the true values of its masked reads (what the masks
-/// hide: the leak audit looks for them in the proof).
+/// [`prove_zk`] with a committed input's seed given (its digest is then
+/// [`super::committed::committed_input_digest`] of the input and the
+/// seed); `None` draws one from `rng`.
+pub fn prove_zk_seeded<R: CryptoRng + RngCore>(
+    pk: &ProvingKey,
+    input: &[i64],
+    visibility: Visibility,
+    input_seed: Option<InputSeed>,
+    rng: &mut R,
+) -> Result<ZkProveOutput, ProveError> {
+    prove_zk_with_truths(pk, input, visibility, input_seed, rng).map(|(out, _)| out)
+}
+
+/// [`prove_zk_seeded`], with the true values of its masked reads (what the
+/// masks hide: the leak audit looks for them in the proof).
 pub(crate) fn prove_zk_with_truths<R: CryptoRng + RngCore>(
     pk: &ProvingKey,
     input: &[i64],
     visibility: Visibility,
+    input_seed: Option<InputSeed>,
     rng: &mut R,
 ) -> Result<(ZkProveOutput, Vec<zkinfer_protocol::EF>), ProveError> {
     pk.check_commitment()?;
@@ -64,8 +86,13 @@ pub(crate) fn prove_zk_with_truths<R: CryptoRng + RngCore>(
         &own
     };
     let act_polys = activation_witness_with(layout, &values, &[])?;
-    let (mut out, book) =
-        prove_inner(pk, layout, input, values, act_polys, visibility, false, rng)?;
+    let inputs = ProofInputs {
+        input,
+        values,
+        act_polys,
+        input_seed,
+    };
+    let (mut out, book) = prove_inner(pk, layout, inputs, visibility, false, rng)?;
     out.timings.inference = inference;
     Ok((out, book.truths))
 }
@@ -79,15 +106,16 @@ pub fn prove_zk_copies<R: CryptoRng + RngCore>(
     pk: ProvingKey,
     input: &[i64],
     visibility: Visibility,
+    input_seed: Option<InputSeed>,
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
     let copies = copies_for(&pk.model, visibility)?;
     if copies == 1 {
-        return prove_zk(&pk, input, visibility, rng);
+        return prove_zk_seeded(&pk, input, visibility, input_seed, rng);
     }
     let batch = pk.model.batch;
     let big = pk.for_batch(batch * copies)?;
-    let mut out = prove_zk(&big, &input.repeat(copies), visibility, rng)?;
+    let mut out = prove_zk_seeded(&big, &input.repeat(copies), visibility, input_seed, rng)?;
     out.output.truncate(out.output.len() / copies);
     if let Some(zk) = out.proof.zk.as_mut() {
         zk.copies = copies;
@@ -135,23 +163,38 @@ pub(crate) fn prove_zk_witness<R: CryptoRng + RngCore>(
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
     assert!(pk.layout.zk, "a zero-knowledge layout");
-    prove_inner(
-        pk, &pk.layout, input, values, act_polys, visibility, forge, rng,
-    )
-    .map(|(out, _)| out)
+    let inputs = ProofInputs {
+        input,
+        values,
+        act_polys,
+        input_seed: None,
+    };
+    prove_inner(pk, &pk.layout, inputs, visibility, forge, rng).map(|(out, _)| out)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What one proof is of: the input, its trace and committed columns, and a
+/// committed input's seed.
+struct ProofInputs<'a> {
+    input: &'a [i64],
+    values: Vec<Vec<i64>>,
+    act_polys: Vec<Vec<F>>,
+    input_seed: Option<InputSeed>,
+}
+
 fn prove_inner<R: CryptoRng + RngCore>(
     pk: &ProvingKey,
     layout: &Layout,
-    input: &[i64],
-    values: Vec<Vec<i64>>,
-    act_polys: Vec<Vec<F>>,
+    inputs: ProofInputs<'_>,
     visibility: Visibility,
     forge: bool,
     rng: &mut R,
 ) -> Result<(ZkProveOutput, ZkBook), ProveError> {
+    let ProofInputs {
+        input,
+        values,
+        mut act_polys,
+        input_seed,
+    } = inputs;
     pk.check_commitment()?;
     let mut timings = ProveTimings::default();
     let clock = Instant::now();
@@ -161,18 +204,54 @@ fn prove_inner<R: CryptoRng + RngCore>(
     let input_poly = plan
         .input
         .map(|_| layout.arrange(model.input, &values[model.input]));
+    // The input's limb columns follow the activations: computed here, or
+    // given by a malicious-prover test.
+    if let (Some(r), Some(x)) = (&plan.input_range, &input_poly) {
+        if act_polys.len() == layout.activation_num_vars.len() {
+            act_polys.extend(r.limb_columns(x, forge)?);
+        }
+    }
+    if act_polys.len() != plan.act.len() {
+        return Err(ProveError::Key(
+            "zero-knowledge proof: the committed columns differ from the plan".into(),
+        ));
+    }
     // Every mask, drawn before the commitment.
     let act_r: Vec<Option<Vec<F>>> = plan
         .act
         .iter()
         .map(|w| w.map(|w| random_table(w.head_bits, rng)))
         .collect();
-    let input_r = plan.input.map(|w| random_table(w.head_bits, rng));
+    // A committed input's `R` and commitment derive from its seed.
+    let committed = match (&plan.input, visibility.input) {
+        (Some(w), InputVisibility::Committed) => {
+            let seed = input_seed.unwrap_or_else(|| {
+                let mut s = [0u8; 32];
+                rng.fill_bytes(&mut s);
+                s
+            });
+            let x = input_poly.as_deref().expect("a private input is arranged");
+            Some((committed::commit(w, x, &seed)?, seed))
+        }
+        _ => None,
+    };
+    let input_r = match &committed {
+        Some((c, _)) => Some(c.r.clone()),
+        None => plan.input.map(|w| random_table(w.head_bits, rng)),
+    };
+    // A committed output likewise, from a fresh seed.
+    let output_padded = layout.arrange(model.output, &output);
+    let committed_output = match &plan.output {
+        Some(w) => {
+            let mut seed = [0u8; 32];
+            rng.fill_bytes(&mut seed);
+            Some((committed::commit(w, &output_padded, &seed)?, seed))
+        }
+        None => None,
+    };
     let src = lookups::Sources {
         act_polys: &act_polys,
         act_r: &act_r,
-        input: input_poly.as_deref(),
-        input_r: input_r.as_deref(),
     };
     let data = lookups::data(&plan, model, &src, forge)?;
     let op_g: Vec<Option<MaskPolynomial>> = plan
@@ -212,7 +291,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
             ));
         }
     }
-    if let (Some(w), Some(r), Some(v)) = (&plan.input, &input_r, &input_poly) {
+    if let (Some(w), Some(r), Some(v), None) = (&plan.input, &input_r, &input_poly, &committed) {
         polys.push(w_of(w, r, v));
     }
     if let Some(masks) = &lookup_masks {
@@ -246,7 +325,20 @@ fn prove_inner<R: CryptoRng + RngCore>(
 
     let model_id = pk.vk.model_id();
     let public_input = plan.input.is_none().then_some(input);
-    let mut tr = start_zk_transcript(&pk.vk, &model_id, visibility, public_input, &output);
+    let input_digest = committed
+        .as_ref()
+        .map(|(c, _)| committed::input_digest(&c.commitment));
+    let output_digest = committed_output
+        .as_ref()
+        .map(|(c, _)| committed::output_digest(&c.commitment));
+    let mut tr = start_zk_transcript(
+        &pk.vk,
+        &model_id,
+        visibility,
+        public_input,
+        input_digest.as_ref(),
+        output_digest.as_ref().map_or(Ok(output.as_slice()), Err),
+    );
     hiding.absorb_commitment(&commitment, &mut tr);
 
     let mut book = ZkBook::new(model.tensors.len());
@@ -260,14 +352,16 @@ fn prove_inner<R: CryptoRng + RngCore>(
     timings.lookups = clock.elapsed();
     let clock = Instant::now();
 
-    let out_padded = layout.arrange(model.output, &output);
-    tr.label(b"output-claim");
-    let r0 = tr.challenge_efs(layout.num_vars(model.output));
-    let v0 = evaluate_base(&out_padded, &r0);
-    book.route_public(&plan, layout, model.output, r0, v0);
+    if plan.output_link.is_none() {
+        tr.label(b"output-claim");
+        let r0 = tr.challenge_efs(layout.num_vars(model.output));
+        let v0 = evaluate_base(&output_padded, &r0);
+        book.route_public(&plan, layout, model.output, r0, v0);
+    }
     let masks = ZkMasks {
         act_r,
         input_r,
+        output_r: committed_output.as_ref().map(|(c, _)| c.r.clone()),
         op_g,
         claim,
         inner,
@@ -284,10 +378,16 @@ fn prove_inner<R: CryptoRng + RngCore>(
         sent: Vec::new(),
     };
     let mut layers: Vec<LayerProof> = Vec::new();
+    if let Some(link) = &plan.output_link {
+        layers.push(link.prove(&mut ctx, &output_padded));
+    }
     for op in layout.ops.iter().rev() {
         let last = op.prove_zk(&mut ctx);
         layers.append(&mut ctx.sent);
         layers.extend(last);
+    }
+    if let Some(r) = &plan.input_range {
+        layers.push(r.prove(&mut ctx));
     }
     if book.pending.iter().any(|c| !c.is_empty()) {
         return Err(ProveError::Key(
@@ -309,8 +409,29 @@ fn prove_inner<R: CryptoRng + RngCore>(
         .open_copy(weight_data, copy, &book.weights, &mut tr)?;
     timings.weight_opening = clock.elapsed();
     let clock = Instant::now();
+    let (main_claims, input_claims, output_claims) =
+        split_own_claims(std::mem::take(&mut book.hiding));
     tr.label(b"hiding-opening");
-    let opening = hiding.open_consuming(hiding_data, &book.hiding, &mut tr)?;
+    let opening = hiding.open_consuming(hiding_data, &main_claims, &mut tr)?;
+    let input_part = match committed {
+        Some((c, seed)) => {
+            tr.label(b"committed-input-opening");
+            let o = c.pcs.open_consuming(c.data, &input_claims, &mut tr)?;
+            Some((c.commitment, o, seed))
+        }
+        None => None,
+    };
+    let output_part = match committed_output {
+        Some((c, seed)) => {
+            tr.label(b"committed-output-opening");
+            let o = c.pcs.open_consuming(c.data, &output_claims, &mut tr)?;
+            Some((c.commitment, o, seed))
+        }
+        None => None,
+    };
+    book.hiding = main_claims;
+    book.hiding.extend(input_claims);
+    book.hiding.extend(output_claims);
     timings.activation_opening = clock.elapsed();
     let (activation_commitment, activation_opening) = empty_activation_commitment()?;
     let out = ZkProveOutput {
@@ -328,12 +449,32 @@ fn prove_inner<R: CryptoRng + RngCore>(
                 lookup_members,
                 copies: 1,
                 opening,
+                input: input_part.as_ref().map(|(c, o, _)| (c.clone(), o.clone())),
+                output: output_part.as_ref().map(|(c, o, _)| (c.clone(), o.clone())),
             }),
         },
         output,
         timings,
+        input_digest,
+        input_seed: input_part.map(|(_, _, s)| s),
+        output_digest,
+        output_seed: output_part.map(|(_, _, s)| s),
     };
     Ok((out, book))
+}
+
+/// The claims on the proof's hiding commitment, and those on a committed
+/// input's and output's own (re-indexed to their polynomial 0).
+pub(crate) fn split_own_claims(claims: Vec<Claim>) -> (Vec<Claim>, Vec<Claim>, Vec<Claim>) {
+    let (mut input, mut output, mut main) = (Vec::new(), Vec::new(), Vec::new());
+    for c in claims {
+        match c.poly {
+            COMMITTED_INPUT_POLY => input.push(Claim { poly: 0, ..c }),
+            COMMITTED_OUTPUT_POLY => output.push(Claim { poly: 0, ..c }),
+            _ => main.push(c),
+        }
+    }
+    (main, input, output)
 }
 
 /// A zero-knowledge proof commits nothing in the clear: the plain

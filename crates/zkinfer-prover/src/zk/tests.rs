@@ -16,7 +16,7 @@ use crate::proof::{LayerProof, Proof};
 use crate::{setup, synthetic};
 
 /// An MLP whose every committed column is large enough to hide its reads.
-fn mlp() -> (ProvingKey, Vec<i64>) {
+pub(super) fn mlp() -> (ProvingKey, Vec<i64>) {
     model_key(synthetic::mlp(&[40, 32, 16], 5), 6)
 }
 
@@ -41,7 +41,7 @@ fn a_private_input_proof_verifies_without_the_input() {
 
 /// Completeness with a private input, and the statement's visibility and
 /// output bound by the proof.
-fn private_input_proof_verifies(pk: &ProvingKey, x: &[i64]) {
+pub(super) fn private_input_proof_verifies(pk: &ProvingKey, x: &[i64]) {
     let (pk, x) = (pk, x.to_vec());
     let out = prove_zk(pk, &x, Visibility::PRIVATE_INPUT, &mut rng(1)).expect("proves");
     assert_eq!(out.output, crate::prove(pk, &x).unwrap().output);
@@ -94,7 +94,7 @@ fn every_changed_message_is_rejected() {
     changed_messages_are_rejected(&pk, &x);
 }
 
-fn changed_messages_are_rejected(pk: &ProvingKey, x: &[i64]) {
+pub(super) fn changed_messages_are_rejected(pk: &ProvingKey, x: &[i64]) {
     let out = prove_zk(pk, x, Visibility::PRIVATE_INPUT, &mut rng(3)).expect("proves");
     let y = &out.output;
     let rejects = |p: &Proof| verify_zk(&pk.vk, None, y, p).is_err();
@@ -183,7 +183,7 @@ fn no_unmasked_evaluation_appears_in_a_proof() {
 
 fn no_unmasked_evaluation(pk: &ProvingKey, x: &[i64]) {
     let (out, truths) =
-        prover::prove_zk_with_truths(pk, x, Visibility::PRIVATE_INPUT, &mut rng(4)).unwrap();
+        prover::prove_zk_with_truths(pk, x, Visibility::PRIVATE_INPUT, None, &mut rng(4)).unwrap();
     assert!(truths.len() >= 6, "{} masked reads", truths.len());
     // A column of zeros (an excess limb where nothing clamps) evaluates to 0
     // anywhere: zero bytes are in every encoding, and the value is no secret.
@@ -319,7 +319,8 @@ fn a_small_model_proves_copies_of_its_input() {
     assert_eq!(copies_for(&pk.model, Visibility::PRIVATE_INPUT).unwrap(), 4);
     let vk = pk.vk.clone();
     let honest = crate::prove(&pk, &x).unwrap().output;
-    let out = prove_zk_copies(pk, &x, Visibility::PRIVATE_INPUT, &mut rng(10)).expect("proves");
+    let out =
+        prove_zk_copies(pk, &x, Visibility::PRIVATE_INPUT, None, &mut rng(10)).expect("proves");
     assert_eq!(out.output, honest);
     let proof = Proof::from_bytes(&out.proof.to_bytes()).unwrap();
     assert_eq!(proof.zk.as_ref().unwrap().copies, 4);

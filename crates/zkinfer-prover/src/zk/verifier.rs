@@ -5,9 +5,10 @@ use zkinfer_protocol::mle::evaluate_base;
 use zkinfer_protocol::pcs::{CommitmentScheme, HidingParams, HidingPcs, Pcs};
 use zkinfer_protocol::VerifyError;
 
+use super::committed::{input_digest, output_digest};
 use super::plan::ZkPlan;
-use super::prover::empty_activation_commitment;
-use super::{lookups, InputVisibility, ZkBook, ZkVerifierCtx};
+use super::prover::{empty_activation_commitment, split_own_claims};
+use super::{lookups, InputVisibility, OutputVisibility, ZkBook, ZkVerifierCtx};
 use crate::keys::{hex, VerifyingKey};
 use crate::layout::Layout;
 use crate::ops::LayerProofs;
@@ -19,33 +20,92 @@ fn malformed(msg: impl Into<String>) -> VerifyError {
     VerifyError::Malformed(msg.into())
 }
 
+/// What the verifier knows of the input.
+#[derive(Clone, Copy, Debug)]
+pub enum InputStatement<'a> {
+    /// The input itself.
+    Public(&'a [i64]),
+    /// Nothing: some input within its bound.
+    Private,
+    /// The digest of its commitment (`zk::input_digest`), published with
+    /// the proof or before it.
+    Committed(&'a [u8; 32]),
+}
+
 /// Accepts iff the zero-knowledge `proof` shows that the model of `vk`
 /// maps an input — `input` when the proof's input is public, a hidden one
 /// (within the input's bound) when it is private, `input` then `None` — to
-/// `output`.
+/// `output`. A committed input needs [`verify_zk_with`] and its digest.
 pub fn verify_zk(
     vk: &VerifyingKey,
     input: Option<&[i64]>,
     output: &[i64],
     proof: &Proof,
 ) -> Result<VerifiedOutput, VerifyError> {
+    let statement = input.map_or(InputStatement::Private, InputStatement::Public);
+    verify_zk_with(vk, statement, output, proof)
+}
+
+/// What the verifier knows of the output.
+#[derive(Clone, Copy, Debug)]
+pub enum OutputStatement<'a> {
+    /// The output itself.
+    Public(&'a [i64]),
+    /// The digest of its commitment (`zk::output_digest`).
+    Committed(&'a [u8; 32]),
+}
+
+/// [`verify_zk`] for any input statement and a public output.
+pub fn verify_zk_with(
+    vk: &VerifyingKey,
+    statement: InputStatement<'_>,
+    output: &[i64],
+    proof: &Proof,
+) -> Result<VerifiedOutput, VerifyError> {
+    verify_zk_statement(vk, statement, OutputStatement::Public(output), proof)
+}
+
+/// [`verify_zk`] for any statement: the proof's visibility must be the
+/// statement's. A committed output's [`VerifiedOutput`] has no values.
+pub fn verify_zk_statement(
+    vk: &VerifyingKey,
+    statement: InputStatement<'_>,
+    output: OutputStatement<'_>,
+    proof: &Proof,
+) -> Result<VerifiedOutput, VerifyError> {
     let zk = proof
         .zk
         .as_ref()
         .ok_or_else(|| malformed("not a zero-knowledge proof"))?;
-    match (zk.visibility.input, input) {
-        (InputVisibility::Public, None) => {
-            return Err(VerifyError::Statement(
-                "this proof's input is public: verifying it needs the input".into(),
-            ))
+    let refuse = |m: &str| Err(VerifyError::Statement(m.into()));
+    let (input, digest) = match (zk.visibility.input, statement) {
+        (InputVisibility::Public, InputStatement::Public(x)) => (Some(x), None),
+        (InputVisibility::Private, InputStatement::Private) => (None, None),
+        (InputVisibility::Committed, InputStatement::Committed(d)) => (None, Some(d)),
+        (InputVisibility::Public, _) => {
+            return refuse("this proof's input is public: verifying it needs the input")
         }
-        (InputVisibility::Private, Some(_)) => {
-            return Err(VerifyError::Statement(
-                "this proof's input is private: the verifier does not read an input".into(),
-            ))
+        (InputVisibility::Private, _) => {
+            return refuse(
+                "this proof's input is private: the verifier reads neither an input nor a digest",
+            )
         }
-        _ => {}
-    }
+        (InputVisibility::Committed, _) => return refuse(
+            "this proof's input is committed: verifying it needs the input's digest (and no input)",
+        ),
+    };
+    let output = match (zk.visibility.output, output) {
+        (OutputVisibility::Public, OutputStatement::Public(y)) => Ok(y),
+        (OutputVisibility::Committed, OutputStatement::Committed(d)) => Err(d),
+        (OutputVisibility::Public, _) => {
+            return refuse("this proof's output is public: verifying it needs the output")
+        }
+        (OutputVisibility::Committed, _) => {
+            return refuse(
+                "this proof's output is committed: verifying it needs the output's digest",
+            )
+        }
+    };
     // A statement of copies: the key for them, the public values repeated.
     let copies = zk.copies;
     if !(1..=64).contains(&copies) || !copies.is_power_of_two() {
@@ -56,20 +116,29 @@ pub fn verify_zk(
             .for_batch(vk.structure.batch * copies)
             .map_err(|e| VerifyError::Statement(e.to_string()))?;
         let input = input.map(|x| x.repeat(copies));
-        let verified = verify_statement(&big, input.as_deref(), &output.repeat(copies), proof)?;
+        let repeated = output.map(|y| y.repeat(copies));
+        let verified = verify_statement(
+            &big,
+            input.as_deref(),
+            digest,
+            repeated.as_deref().map_err(|d| *d),
+            proof,
+        )?;
+        let values = output.unwrap_or_default();
         return Ok(VerifiedOutput {
-            output_int: output.to_vec(),
-            output: dequantize_output(vk, output),
+            output_int: values.to_vec(),
+            output: dequantize_output(vk, values),
             ..verified
         });
     }
-    verify_statement(vk, input, output, proof)
+    verify_statement(vk, input, digest, output, proof)
 }
 
 fn verify_statement(
     vk: &VerifyingKey,
     input: Option<&[i64]>,
-    output: &[i64],
+    digest: Option<&[u8; 32]>,
+    output: Result<&[i64], &[u8; 32]>,
     proof: &Proof,
 ) -> Result<VerifiedOutput, VerifyError> {
     let zk = proof.zk.as_ref().expect("checked by verify_zk");
@@ -94,7 +163,7 @@ fn verify_statement(
             crate::keys::TARGET_BITS
         )));
     }
-    check_statement(vk, input, output)?;
+    check_statement(vk, input, output.ok())?;
     let (empty_commitment, empty_opening) =
         empty_activation_commitment().map_err(|e| malformed(e.to_string()))?;
     if proof.activation_commitment != empty_commitment
@@ -113,8 +182,55 @@ fn verify_statement(
             "verifying key: the weight commitment does not match the model",
         ));
     }
+    // A committed input: its own commitment, of the planned shape, whose
+    // digest is the one given.
+    let input_commitment = match (digest, &zk.input) {
+        (None, None) => None,
+        (Some(d), Some((c, o))) => {
+            let w = plan.input.expect("a committed input has a W");
+            if c.poly_num_vars != [w.num_vars + 1] {
+                return Err(malformed(
+                    "the committed input's commitment has the wrong layout",
+                ));
+            }
+            if input_digest(c) != *d {
+                return Err(VerifyError::Statement(
+                    "the committed input's digest is not the given one".into(),
+                ));
+            }
+            Some((c, o))
+        }
+        _ => {
+            return Err(malformed(
+                "a committed input's commitment is present iff the input is committed",
+            ))
+        }
+    };
+    // A committed output, likewise.
+    let output_commitment = match (output, &zk.output) {
+        (Ok(_), None) => None,
+        (Err(d), Some((c, o))) => {
+            let w = plan.output.expect("a committed output has a W");
+            if c.poly_num_vars != [w.num_vars + 1] {
+                return Err(malformed(
+                    "the committed output's commitment has the wrong layout",
+                ));
+            }
+            if output_digest(c) != *d {
+                return Err(VerifyError::Statement(
+                    "the committed output's digest is not the given one".into(),
+                ));
+            }
+            Some((c, o))
+        }
+        _ => {
+            return Err(malformed(
+                "a committed output's commitment is present iff the output is committed",
+            ))
+        }
+    };
     let hiding = HidingPcs::new(HidingParams::default());
-    let mut tr = start_zk_transcript(vk, &model_id, zk.visibility, input, output);
+    let mut tr = start_zk_transcript(vk, &model_id, zk.visibility, input, digest, output);
     hiding.absorb_commitment(&zk.commitment, &mut tr);
 
     let mut book = ZkBook::new(model.tensors.len());
@@ -127,11 +243,13 @@ fn verify_statement(
     )?;
     book.hiding.extend(lookup_claims);
 
-    let out_padded = layout.arrange(model.output, output);
-    tr.label(b"output-claim");
-    let r0 = tr.challenge_efs(layout.num_vars(model.output));
-    let v0 = evaluate_base(&out_padded, &r0);
-    book.route_public(&plan, &layout, model.output, r0, v0);
+    if let Ok(output) = output {
+        let out_padded = layout.arrange(model.output, output);
+        tr.label(b"output-claim");
+        let r0 = tr.challenge_efs(layout.num_vars(model.output));
+        let v0 = evaluate_base(&out_padded, &r0);
+        book.route_public(&plan, &layout, model.output, r0, v0);
+    }
 
     let mut layers = LayerProofs(proof.layers.iter());
     let mut ctx = ZkVerifierCtx {
@@ -140,8 +258,14 @@ fn verify_statement(
         book: &mut book,
         tr: &mut tr,
     };
+    if let Some(link) = &plan.output_link {
+        link.verify(model, &mut ctx, &mut layers)?;
+    }
     for op in layout.ops.iter().rev() {
         op.verify_zk(&mut ctx, &mut layers)?;
+    }
+    if let Some(r) = &plan.input_range {
+        r.verify(model, &mut ctx, &mut layers)?;
     }
     if layers.0.next().is_some() {
         return Err(malformed("extra layer proofs after the input"));
@@ -174,14 +298,32 @@ fn verify_statement(
             &mut tr,
         )
         .map_err(|e| VerifyError::Opening(format!("weights: {e}")))?;
+    let (main_claims, input_claims, output_claims) =
+        split_own_claims(std::mem::take(&mut book.hiding));
     tr.label(b"hiding-opening");
     hiding
-        .verify(&zk.commitment, &book.hiding, &zk.opening, &mut tr)
+        .verify(&zk.commitment, &main_claims, &zk.opening, &mut tr)
         .map_err(|e| VerifyError::Opening(format!("hiding commitment: {e}")))?;
+    if let Some((c, o)) = input_commitment {
+        tr.label(b"committed-input-opening");
+        hiding
+            .verify(c, &input_claims, o, &mut tr)
+            .map_err(|e| VerifyError::Opening(format!("committed input: {e}")))?;
+    } else if !input_claims.is_empty() {
+        return Err(malformed("claims on a committed input that is not there"));
+    }
+    if let Some((c, o)) = output_commitment {
+        tr.label(b"committed-output-opening");
+        hiding
+            .verify(c, &output_claims, o, &mut tr)
+            .map_err(|e| VerifyError::Opening(format!("committed output: {e}")))?;
+    } else if !output_claims.is_empty() {
+        return Err(malformed("claims on a committed output that is not there"));
+    }
     Ok(VerifiedOutput {
         model_id: proof.model_id,
         security_bits,
-        output_int: output.to_vec(),
-        output: dequantize_output(vk, output),
+        output_int: output.unwrap_or_default().to_vec(),
+        output: dequantize_output(vk, output.unwrap_or_default()),
     })
 }
