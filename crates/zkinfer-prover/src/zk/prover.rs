@@ -318,7 +318,11 @@ fn prove_inner<R: CryptoRng + RngCore>(
     }
     timings.witness = clock.elapsed();
     let clock = Instant::now();
-    let hiding = HidingPcs::with_seed(HidingParams::default(), rng.next_u64());
+    // The commitment's own randomness: a full 256-bit seed from the
+    // caller's CSPRNG (a 64-bit one could be searched).
+    let mut pcs_seed = [0u8; 32];
+    rng.fill_bytes(&mut pcs_seed);
+    let hiding = HidingPcs::with_secret_seed(HidingParams::default(), pcs_seed);
     let (commitment, hiding_data) = hiding.commit(&polys)?;
     drop(polys);
     timings.commit = clock.elapsed();
