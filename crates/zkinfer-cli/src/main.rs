@@ -49,6 +49,8 @@ enum Command {
     BenchOne(bench_cmd::BenchOneArgs),
     /// Print the computed soundness of proofs under a verifying key.
     Security(security_cmd::SecurityArgs),
+    /// A committed input's digest without a proof: publish it before proving, or check a revealed input and seed.
+    InputDigest(proof_cmds::InputDigestArgs),
     /// Audit private-input proofs for leaks: two inputs with one output, many proofs each.
     ZkAudit(audit_cmd::AuditArgs),
     /// Compile, set up, prove and verify every model of a corpus directory; compare with the reference outputs.
@@ -69,6 +71,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Security(a) => security_cmd::run_security(a),
         Command::Coverage(a) => coverage_cmd::run_coverage(a),
         Command::ZkAudit(a) => audit_cmd::run_audit(a),
+        Command::InputDigest(a) => proof_cmds::run_input_digest(a),
     }
 }
 

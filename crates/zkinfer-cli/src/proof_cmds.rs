@@ -101,6 +101,27 @@ pub struct ProveArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct InputDigestArgs {
+    /// Verifying key (KEYDIR/model.vk): the model's structure.
+    #[arg(long)]
+    pub vk: PathBuf,
+    /// The input (JSON or .npy, as `prove` reads it).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The seed (64 hex digits) to recompute a digest with: a revealed one,
+    /// or one `--seed-out` wrote earlier.
+    #[arg(long, conflicts_with = "seed_out")]
+    pub seed: Option<PathBuf>,
+    /// Draw a fresh seed and write it here (keep it secret; pass it to
+    /// `prove --commit-input --input-seed` for the one proof of this
+    /// digest).
+    #[arg(long)]
+    pub seed_out: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct VerifyArgs {
     /// Verifying key (KEYDIR/model.vk).
     #[arg(long)]
@@ -514,6 +535,35 @@ fn parse_hex32(text: &str, what: &str) -> Result<[u8; 32]> {
 
 fn parse_digest(text: &str) -> Result<[u8; 32]> {
     parse_hex32(text, "--input-digest")
+}
+
+/// `input-digest`: a committed input's digest without a proof — to publish
+/// it before proving, or to check a revealed input and seed.
+pub fn run_input_digest(a: InputDigestArgs) -> Result<()> {
+    let vk = VerifyingKey::load(&a.vk)?;
+    let x = api::read_statement_input(&a.input, &vk.structure)?;
+    let seed = match (&a.seed, &a.seed_out) {
+        (Some(p), _) => read_seed(p)?,
+        (None, Some(p)) => {
+            let mut seed = [0u8; 32];
+            let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
+            rand::RngCore::fill_bytes(&mut rng, &mut seed);
+            std::fs::write(p, format!("{}\n", hex(&seed)))
+                .with_context(|| format!("writing {}", p.display()))?;
+            seed
+        }
+        (None, None) => bail!("give --seed (recompute a digest) or --seed-out (draw a fresh seed)"),
+    };
+    let digest = hex(&api::committed_input_digest(&vk.structure, &x, &seed)?);
+    if a.json {
+        println!(
+            "{}",
+            json!({"input_digest": digest, "model_id": vk.model_id_hex()})
+        );
+    } else {
+        println!("input digest {digest}");
+    }
+    Ok(())
 }
 
 /// A committed input's seed from its file.

@@ -296,3 +296,74 @@ fn a_committed_output_verifies_against_its_digest_only() {
         .success());
     assert!(!check(&["--output-digest", &dout]).status.success());
 }
+
+/// `input-digest`: a digest published before the proof (a fresh seed
+/// written), the one proof made with that seed verifies against it, and
+/// the revealed input and seed recompute it; another input does not.
+#[test]
+fn an_input_digest_is_published_before_its_proof_and_checked_after() {
+    let d = tmpdir("zk-input-digest");
+    let input = demo_keys(&d);
+    let (vk, pk) = (s(&d.join("keys/model.vk")), s(&d.join("keys/model.pk")));
+    let seed = s(&d.join("seed.hex"));
+    let digest_of = |input: &str, seed_flag: &str| -> String {
+        let o = zkinfer(&[
+            "input-digest",
+            "--vk",
+            &vk,
+            "--input",
+            input,
+            seed_flag,
+            &seed,
+            "--json",
+        ]);
+        assert!(o.status.success(), "input-digest: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["input_digest"].as_str().unwrap().to_string()
+    };
+    let published = digest_of(&input, "--seed-out");
+    assert_eq!(published.len(), 64);
+    let (proof, out) = (d.join("p.zkp"), d.join("out.json"));
+    let o = zkinfer(&[
+        "prove",
+        "--pk",
+        &pk,
+        "--input",
+        &input,
+        "-o",
+        &s(&proof),
+        "--output",
+        &s(&out),
+        "--commit-input",
+        "--input-seed",
+        &seed,
+        "--json",
+    ]);
+    assert!(o.status.success(), "prove: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["input_digest"].as_str().unwrap(), published);
+    let o = zkinfer(&[
+        "verify",
+        "--vk",
+        &vk,
+        "--proof",
+        &s(&proof),
+        "--output",
+        &s(&out),
+        "--input-digest",
+        &published,
+    ]);
+    assert!(o.status.success(), "verify: {}", stderr(&o));
+    // The reveal: input and seed recompute the digest; another input not.
+    assert_eq!(digest_of(&input, "--seed"), published);
+    let mut x: serde_json::Value = serde_json::from_slice(&std::fs::read(&input).unwrap()).unwrap();
+    let first = &mut x["input_data"][0][0];
+    *first = serde_json::json!(first.as_f64().unwrap() + 0.5);
+    let other = d.join("other.json");
+    std::fs::write(&other, x.to_string()).unwrap();
+    assert_ne!(digest_of(&s(&other), "--seed"), published);
+    // Neither a seed nor a place for one: refused by name.
+    let o = zkinfer(&["input-digest", "--vk", &vk, "--input", &input]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--seed"), "{}", stderr(&o));
+}

@@ -178,6 +178,22 @@ pub fn prove_float_zk(
     })
 }
 
+/// The digest a `prove --commit-input` proof on the float input `x` with
+/// `seed` publishes (`model`: the verifying key's structure will do): for
+/// publishing it before the proof, and for checking a revealed input and
+/// seed against it afterwards.
+pub fn committed_input_digest(
+    model: &QuantModel,
+    x: &[f64],
+    seed: &crate::zk::InputSeed,
+) -> Result<[u8; 32]> {
+    let model = model
+        .with_batch(samples_in(model, x.len()))
+        .map_err(|e| ProveError::Model(e.to_string()))?;
+    let q = quantize_input(&model, x)?;
+    Ok(crate::zk::committed_input_digest(&model, &q, seed)?)
+}
+
 /// The leak audit (`zk::audit`) of private-input proofs on the float input
 /// `a` and a second input with the same output: `b` when given, else one
 /// found next to `a` (`None` when no nearby input keeps the output).
