@@ -263,3 +263,39 @@ fn empty_commitments_and_claim_free_openings_verify() {
     let (commitment, opening) = open(&p, &polys, &[]);
     assert_eq!(verify(&p, &commitment, &[], &opening), Ok(()));
 }
+
+/// The default grinding budget holds for the models' stack sizes; larger
+/// stacks, whose fold sumcheck needs more grinding, get a raised budget
+/// rather than a refusal — at the same security level, with every derived
+/// grinding within the budget. (Some sizes are refused for the masks' slack;
+/// `stack` pads those.)
+#[test]
+fn grinding_budget_is_raised_only_where_the_fold_needs_it() {
+    let params = HidingParams::default();
+    let mut accepted = Vec::new();
+    for n in 16..=28 {
+        let config = match params.config(n) {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(!e.to_string().contains("grinding"), "2^{n}: {e}");
+                continue;
+            }
+        };
+        accepted.push(n);
+        let budget = config.params().pow_bits;
+        assert_eq!(config.params().security_level, params.security_level);
+        assert!(config.max_pow_bits() <= budget, "2^{n}");
+        assert!(budget >= params.pow_bits, "2^{n}");
+        if n <= 21 {
+            assert_eq!(budget, params.pow_bits, "2^{n}: raised at a model's size");
+        }
+    }
+    for n in [18, 20, 21, 24, 28] {
+        assert!(accepted.contains(&n), "2^{n} refused");
+    }
+    let raised = params.config(28).expect("2^28").params().pow_bits;
+    assert!(
+        raised > params.pow_bits,
+        "2^28 needs more than the default budget"
+    );
+}
