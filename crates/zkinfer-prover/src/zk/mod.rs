@@ -36,9 +36,11 @@ mod tests;
 #[cfg(test)]
 mod tests_conv;
 #[cfg(test)]
-mod tests_maxpool;
+mod tests_factors;
 #[cfg(test)]
 mod tests_matmul;
+#[cfg(test)]
+mod tests_maxpool;
 mod verifier;
 
 use serde::{Deserialize, Serialize};
