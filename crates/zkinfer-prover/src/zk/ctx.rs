@@ -263,6 +263,8 @@ impl ZkProverCtx<'_> {
         let g = masks.op_g[op]
             .as_ref()
             .expect("a step with a sumcheck has g");
+        #[cfg(test)]
+        let poly = forge::apply(op, forge::Site::Outer, poly, eq_point, reads);
         self.run(poly, eq_point, reads, &with_r, mask, g)
     }
 
@@ -281,6 +283,8 @@ impl ZkProverCtx<'_> {
             .as_ref()
             .expect("an op with an inner step has its masks");
         let incoming = vec![(inner_claim(at.claim, point), claim_mask)];
+        #[cfg(test)]
+        let poly = forge::apply(op, forge::Site::Inner, poly, None, reads);
         self.run(poly, None, reads, &incoming, at.mask, g)
     }
 
@@ -356,6 +360,138 @@ impl ZkProverCtx<'_> {
             final_evals: out.zk.final_evals,
             r_values: out.r_values,
         }
+    }
+}
+
+/// Tests only: a cheating prover whose public factor is not the one the
+/// verifier computes, but whose sumcheck is otherwise consistent.
+///
+/// Armed for one op's outer or inner sumcheck, it replaces that sumcheck's
+/// first public factor `L` (the lowest factor that is not a private read)
+/// by `L' = L + Δ`, `Δ` nonzero on two hypercube points `a`, `b` with
+/// `Δ(a) = cof(b)`, `Δ(b) = −cof(a)`: `cof` is `L`'s cofactor on the
+/// hypercube (per term holding `L`, its coefficient times the other
+/// factors, times `eq(τ, ·)` for a zero-check; masks vanish there), so the
+/// claimed sum is unchanged and every round is honest for `L'`. Only the
+/// verifier's own evaluation of `L` at the sumcheck's point can then refuse
+/// (`L'(r) ≠ L(r)` unless `r` is a root of `Δ`'s multilinear extension).
+#[cfg(test)]
+pub(crate) mod forge {
+    use std::cell::{Cell, RefCell};
+
+    use zkinfer_protocol::mle::eq_table;
+    use zkinfer_protocol::sumcheck::{Mle, SumOfProducts};
+    use zkinfer_protocol::EF;
+
+    use super::{PrimeCharacteristicRing, TensorRead};
+
+    /// Which of an op's masked sumchecks.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Site {
+        /// The op's (first) sumcheck, [`super::ZkProverCtx::sumcheck`].
+        Outer,
+        /// Its inner sumcheck, [`super::ZkProverCtx::inner_sumcheck`].
+        Inner,
+    }
+
+    /// What the armed hook did to one sumcheck.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub(crate) enum Forged {
+        /// The sumcheck has no factor outside its private reads.
+        NoPublicFactor,
+        /// `factor` was shifted at the hypercube points `points`.
+        Shifted { factor: usize, points: Vec<usize> },
+    }
+
+    thread_local! {
+        static ARMED: Cell<Option<(usize, Site)>> = const { Cell::new(None) };
+        static LOG: RefCell<Vec<Forged>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Runs `f` (a proof) with the hook armed for op `op`'s `site`
+    /// sumcheck; returns its result and what the hook did, once per run of
+    /// that sumcheck.
+    pub(crate) fn armed<T>(op: usize, site: Site, f: impl FnOnce() -> T) -> (T, Vec<Forged>) {
+        LOG.with(|l| l.borrow_mut().clear());
+        ARMED.with(|a| a.set(Some((op, site))));
+        let out = f();
+        ARMED.with(|a| a.set(None));
+        (out, LOG.with(|l| std::mem::take(&mut *l.borrow_mut())))
+    }
+
+    /// `poly`, forged if the hook is armed for `(op, site)`.
+    pub(super) fn apply(
+        op: usize,
+        site: Site,
+        mut poly: SumOfProducts,
+        eq_point: Option<&[EF]>,
+        reads: &[(usize, TensorRead)],
+    ) -> SumOfProducts {
+        if ARMED.with(Cell::get) != Some((op, site)) {
+            return poly;
+        }
+        let public = (0..poly.mles.len()).find(|f| reads.iter().all(|&(mle, _)| mle != *f));
+        let forged = match public {
+            None => Forged::NoPublicFactor,
+            Some(factor) => {
+                let points = shift(&mut poly, factor, eq_point);
+                Forged::Shifted { factor, points }
+            }
+        };
+        LOG.with(|l| l.borrow_mut().push(forged));
+        poly
+    }
+
+    fn at(mle: &Mle, x: usize) -> EF {
+        match mle {
+            Mle::Base(v) => EF::from(v[x]),
+            Mle::Ext(v) => v[x],
+        }
+    }
+
+    /// Shifts factor `f` of `poly` by a `Δ` the sum does not see; returns
+    /// the points it moved.
+    fn shift(poly: &mut SumOfProducts, f: usize, eq_point: Option<&[EF]>) -> Vec<usize> {
+        let size = 1usize << poly.num_vars;
+        let eq = eq_point.map(eq_table);
+        let cofactor = |x: usize| -> EF {
+            let sum: EF = poly
+                .terms
+                .iter()
+                .filter(|t| t.factors.contains(&f))
+                .map(|t| {
+                    assert_eq!(
+                        t.factors.iter().filter(|&&g| g == f).count(),
+                        1,
+                        "the forged factor enters its terms linearly"
+                    );
+                    t.factors
+                        .iter()
+                        .filter(|&&g| g != f)
+                        .fold(t.coeff, |acc, &g| acc * at(&poly.mles[g], x))
+                })
+                .sum();
+            eq.as_ref().map_or(sum, |e| sum * e[x])
+        };
+        let cof: Vec<EF> = (0..size).map(cofactor).collect();
+        let nonzero: Vec<usize> = (0..size).filter(|&x| cof[x] != EF::ZERO).take(2).collect();
+        // Two points with nonzero cofactors cancel each other; otherwise a
+        // point the sum does not read takes any shift.
+        let delta: Vec<(usize, EF)> = match nonzero[..] {
+            [a, b] => vec![(a, cof[b]), (b, -cof[a])],
+            _ => {
+                let free = (0..size)
+                    .find(|&x| cof[x] == EF::ZERO)
+                    .expect("a hypercube of one point with a nonzero cofactor");
+                vec![(free, EF::ONE)]
+            }
+        };
+        let mut table: Vec<EF> = (0..size).map(|x| at(&poly.mles[f], x)).collect();
+        for &(x, d) in &delta {
+            table[x] += d;
+        }
+        poly.mles[f] = Mle::Ext(table);
+        delta.into_iter().map(|(x, _)| x).collect()
     }
 }
 

@@ -42,6 +42,8 @@ mod tests;
 #[cfg(test)]
 mod tests_conv;
 #[cfg(test)]
+mod tests_factors;
+#[cfg(test)]
 mod tests_io;
 #[cfg(test)]
 mod tests_matmul;

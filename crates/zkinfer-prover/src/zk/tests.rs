@@ -409,7 +409,7 @@ pub(super) fn constants(n: usize, k: i64) -> Vec<i64> {
 
 /// The gated MLP with its `Mul` replaced by `a + 2·b` (two distinct
 /// operands).
-fn add_model() -> QuantModel {
+pub(super) fn add_model() -> QuantModel {
     let mut m = synthetic::gated_mlp(40, 32, 16, 3);
     for op in &mut m.ops {
         if let QOp::Mul { a, b, output } = *op {
@@ -433,7 +433,13 @@ fn add_proves_in_zero_knowledge() {
 
 #[test]
 fn add_const_proves_in_zero_knowledge() {
-    let model = mlp_with(|m, h| {
+    let (pk, x) = model_key(add_const_model(), 22);
+    zk_suite(&pk, &x, "AddConst");
+}
+
+/// The hidden activations shifted by seeded constants.
+pub(super) fn add_const_model() -> QuantModel {
+    mlp_with(|m, h| {
         let n = m.tensors[h].len();
         let bound = m.tensors[h].bound + 20;
         let t = tensor_like(m, h, "shifted", vec![n], bound);
@@ -443,14 +449,18 @@ fn add_const_proves_in_zero_knowledge() {
             constant: constants(n, 20),
         };
         (vec![op], t)
-    });
-    let (pk, x) = model_key(model, 22);
-    zk_suite(&pk, &x, "AddConst");
+    })
 }
 
 #[test]
 fn mul_const_proves_in_zero_knowledge() {
-    let model = mlp_with(|m, h| {
+    let (pk, x) = model_key(mul_const_model(), 23);
+    zk_suite(&pk, &x, "MulConst");
+}
+
+/// The hidden activations scaled by seeded constants.
+pub(super) fn mul_const_model() -> QuantModel {
+    mlp_with(|m, h| {
         let n = m.tensors[h].len();
         // Factors in [-1, 1] keep the next layer within its declared bound.
         let bound = m.tensors[h].bound;
@@ -461,9 +471,7 @@ fn mul_const_proves_in_zero_knowledge() {
             constant: constants(n, 1),
         };
         (vec![op], t)
-    });
-    let (pk, x) = model_key(model, 23);
-    zk_suite(&pk, &x, "MulConst");
+    })
 }
 
 #[test]
@@ -472,10 +480,15 @@ fn mul_proves_in_zero_knowledge() {
     zk_suite(&pk, &x, "Mul");
 }
 
-/// A Select that reorders, repeats and zero-fills the hidden activations.
 #[test]
 fn select_proves_in_zero_knowledge() {
-    let model = mlp_with(|m, h| {
+    let (pk, x) = model_key(select_model(), 25);
+    zk_suite(&pk, &x, "Select");
+}
+
+/// A Select that reorders, repeats and zero-fills the hidden activations.
+pub(super) fn select_model() -> QuantModel {
+    mlp_with(|m, h| {
         let n = m.tensors[h].len() as i64;
         let source: Vec<i64> = (0..n)
             .map(|i| {
@@ -494,16 +507,24 @@ fn select_proves_in_zero_knowledge() {
             source,
         };
         (vec![op], t)
-    });
-    let (pk, x) = model_key(model, 25);
-    zk_suite(&pk, &x, "Select");
+    })
+}
+
+#[test]
+fn transpose_proves_in_zero_knowledge() {
+    let (pk, x) = model_key(transpose_model(), 26);
+    assert!(pk
+        .layout
+        .ops
+        .iter()
+        .any(|op| matches!(pk.model.ops[op.index()], QOp::Transpose { .. })));
+    zk_suite(&pk, &x, "Transpose");
 }
 
 /// The hidden activations viewed as `[4, 8]`, transposed to `[8, 4]` and
 /// flattened again.
-#[test]
-fn transpose_proves_in_zero_knowledge() {
-    let model = mlp_with(|m, h| {
+pub(super) fn transpose_model() -> QuantModel {
+    mlp_with(|m, h| {
         let bound = m.tensors[h].bound;
         let grid = tensor_like(m, h, "grid", vec![4, 8], bound);
         let turned = tensor_like(m, h, "turned", vec![8, 4], bound);
@@ -524,22 +545,20 @@ fn transpose_proves_in_zero_knowledge() {
             },
         ];
         (ops, flat)
-    });
-    let (pk, x) = model_key(model, 26);
-    assert!(pk
-        .layout
-        .ops
-        .iter()
-        .any(|op| matches!(pk.model.ops[op.index()], QOp::Transpose { .. })));
-    zk_suite(&pk, &x, "Transpose");
+    })
+}
+
+#[test]
+fn sum_pool_and_padded_mul_const_prove_in_zero_knowledge() {
+    let (pk, x) = model_key(sum_pool_model(), 27);
+    zk_suite(&pk, &x, "SumPool");
 }
 
 /// Average pooling (`SumPool`, bottom padding) after a per-position
 /// `MulConst` on a padded `[2, 6, 6]` image: both ops read padding
 /// positions.
-#[test]
-fn sum_pool_and_padded_mul_const_prove_in_zero_knowledge() {
-    let model = synthetic::cnn(
+pub(super) fn sum_pool_model() -> QuantModel {
+    synthetic::cnn(
         [2, 6, 6],
         &[
             synthetic::CnnLayer::ScaleMap,
@@ -551,9 +570,7 @@ fn sum_pool_and_padded_mul_const_prove_in_zero_knowledge() {
             synthetic::CnnLayer::Dense { out: 16 },
         ],
         7,
-    );
-    let (pk, x) = model_key(model, 27);
-    zk_suite(&pk, &x, "SumPool");
+    )
 }
 
 /// Two private inputs with the same public output (the first layer ignores

@@ -35,20 +35,23 @@ fn convs(model: &QuantModel) -> Vec<&zkinfer_model::ir::QOp> {
         .collect()
 }
 
-/// Stride 2 with padding on every side, on the private input (one
-/// channel), then a Dense head.
 #[test]
 fn a_strided_padded_conv_proves_in_zero_knowledge() {
-    let model = synthetic::cnn(
+    let (pk, x) = model_key(strided_conv_model(), 41);
+    zk_suite(&pk, &x, "Conv2d");
+}
+
+/// Stride 2 with padding on every side, on the private input (one
+/// channel), then a Dense head.
+pub(super) fn strided_conv_model() -> QuantModel {
+    synthetic::cnn(
         [1, 8, 8],
         &[
             conv(4, [3, 3], [2, 2], [1, 1, 1, 1]),
             CnnLayer::Dense { out: 16 },
         ],
         41,
-    );
-    let (pk, x) = model_key(model, 41);
-    zk_suite(&pk, &x, "Conv2d");
+    )
 }
 
 /// Three input channels into a 3x3 "same" conv, then a second conv with an

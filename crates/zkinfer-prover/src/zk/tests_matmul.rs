@@ -122,7 +122,7 @@ fn values_model() -> QuantModel {
 /// layer reads it flat), added back into the hidden activations: the
 /// product reads the input itself — the private input's `W`, or in the
 /// clear when the input is public.
-fn input_product_model() -> QuantModel {
+pub(super) fn input_product_model() -> QuantModel {
     mlp_with(|m, h| {
         let x = m.input;
         m.tensors[x].shape = vec![2, 4, 5];

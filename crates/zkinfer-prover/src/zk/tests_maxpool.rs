@@ -44,16 +44,7 @@ fn max_pool_proves_in_zero_knowledge() {
 /// with a head wide enough to hide its reads.
 #[test]
 fn padded_max_pools_prove_in_zero_knowledge() {
-    let model = synthetic::cnn(
-        [2, 7, 6],
-        &[
-            pool([3, 3], [2, 2], [1, 1, 1, 1]),
-            CnnLayer::ScaleMap,
-            pool([2, 2], [1, 2], [1, 0, 0, 1]),
-            CnnLayer::Dense { out: 16 },
-        ],
-        17,
-    );
+    let model = padded_pools_model();
     let pools = model
         .ops
         .iter()
@@ -62,6 +53,20 @@ fn padded_max_pools_prove_in_zero_knowledge() {
     assert_eq!(pools, 2, "both pools read padding");
     let (pk, x) = model_key(model, 17);
     zk_suite(&pk, &x, "MaxPool");
+}
+
+/// The padded pools' model (above).
+pub(super) fn padded_pools_model() -> QuantModel {
+    synthetic::cnn(
+        [2, 7, 6],
+        &[
+            pool([3, 3], [2, 2], [1, 1, 1, 1]),
+            CnnLayer::ScaleMap,
+            pool([2, 2], [1, 2], [1, 0, 0, 1]),
+            CnnLayer::Dense { out: 16 },
+        ],
+        17,
+    )
 }
 
 /// Three stacked samples (the padded batch row repeats the last one) through
