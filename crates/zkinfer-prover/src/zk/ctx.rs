@@ -363,6 +363,136 @@ impl ZkProverCtx<'_> {
     }
 }
 
+pub(crate) struct ZkVerifierCtx<'a> {
+    pub layout: &'a Layout,
+    pub plan: &'a ZkPlan,
+    pub book: &'a mut ZkBook,
+    pub tr: &'a mut Transcript,
+}
+
+/// What the verifier checks of a step's masked sumcheck.
+pub(crate) struct ZkCheck<'a> {
+    pub op: usize,
+    pub num_vars: usize,
+    pub terms: &'a [Term],
+    pub eq_point: Option<&'a [EF]>,
+    pub reads: &'a [(usize, TensorRead)],
+    pub output: Option<TensorId>,
+    pub claims: &'a [ZkPending],
+    pub coeffs: &'a [EF],
+    pub claimed_sum: EF,
+}
+
+impl ZkVerifierCtx<'_> {
+    pub fn take_claims(&mut self, t: TensorId) -> Vec<ZkPending> {
+        self.book.take_pending(self.layout, t)
+    }
+
+    /// Verifies a [`ZkProverCtx::sumcheck`] run; returns its point. The
+    /// caller checks the final values of the factors that are not reads
+    /// (weights, public tables) and files their claims.
+    pub fn sumcheck(
+        &mut self,
+        check: &ZkCheck<'_>,
+        proof: &ZkSumcheckProof,
+        final_evals: &[EF],
+        r_values: &[EF],
+    ) -> Result<Vec<EF>, VerifyError> {
+        let (plan, layout) = (self.plan, self.layout);
+        let mask = plan.op_masks[check.op].ok_or_else(|| {
+            VerifyError::Malformed(format!("op #{}: no sumcheck mask planned", check.op))
+        })?;
+        let incoming = check.output.map_or_else(Vec::new, |t| {
+            incoming_claims(plan, layout, t, check.claims, check.coeffs)
+        });
+        self.run(check, &incoming, mask, proof, final_evals, r_values)
+    }
+
+    /// Verifies a [`ZkProverCtx::inner_sumcheck`] run (`check.output` is
+    /// `None`, `check.claimed_sum` the masked value of the inner claim at
+    /// `point`); returns its point.
+    pub fn inner_sumcheck(
+        &mut self,
+        check: &ZkCheck<'_>,
+        point: &[EF],
+        proof: &ZkSumcheckProof,
+        final_evals: &[EF],
+        r_values: &[EF],
+    ) -> Result<Vec<EF>, VerifyError> {
+        let at = self.plan.inner[check.op].ok_or_else(|| {
+            VerifyError::Malformed(format!("op #{}: no inner step planned", check.op))
+        })?;
+        if check.output.is_some() || at.step.num_vars != point.len() {
+            return Err(VerifyError::Malformed(format!(
+                "op #{}: the inner claim differs from the plan's",
+                check.op
+            )));
+        }
+        let incoming = vec![inner_claim(at.claim, point)];
+        self.run(check, &incoming, at.mask, proof, final_evals, r_values)
+    }
+
+    fn run(
+        &mut self,
+        check: &ZkCheck<'_>,
+        incoming: &[IncomingClaim],
+        mask: OpMask,
+        proof: &ZkSumcheckProof,
+        final_evals: &[EF],
+        r_values: &[EF],
+    ) -> Result<Vec<EF>, VerifyError> {
+        let (plan, layout) = (self.plan, self.layout);
+        if check.reads.iter().any(|&(mle, _)| mle >= final_evals.len()) {
+            return Err(VerifyError::Malformed(format!(
+                "op #{}: too few final evaluations",
+                check.op
+            )));
+        }
+        let flags = masked_flags(plan, layout, check.reads);
+        // The committed mask `g` has the plan's shape: the rounds must too.
+        let degree = masked_eval::round_degree(check.terms, &flags, check.eq_point.is_some())
+            .max(usize::from(!incoming.is_empty()));
+        if (mask.num_vars, mask.degree) != (check.num_vars, degree) {
+            return Err(VerifyError::Malformed(format!(
+                "op #{}: the sumcheck's shape differs from the plan's",
+                check.op
+            )));
+        }
+        let statement = MaskedStatement {
+            num_vars: check.num_vars,
+            terms: check.terms,
+            masked: &flags,
+            eq_point: check.eq_point,
+            incoming,
+        };
+        let sent = MaskedEvals {
+            final_evals,
+            r_values,
+        };
+        let sub = masked_eval::verify_with_incoming(
+            &statement,
+            check.claimed_sum,
+            proof,
+            &sent,
+            mask.poly,
+            self.tr,
+        )
+        .map_err(|e| crate::ops::at_op(check.op, "zero-knowledge step", e))?;
+        self.book.hiding.extend(sub.mask_claims);
+        self.book.hiding.extend(sub.eval_claims);
+        self.book.hiding.extend(sub.r_claims);
+        route_reads(
+            self.book,
+            plan,
+            layout,
+            check.reads,
+            &sub.point,
+            final_evals,
+        )?;
+        Ok(sub.point)
+    }
+}
+
 /// Tests only: a cheating prover whose public factor is not the one the
 /// verifier computes, but whose sumcheck is otherwise consistent.
 ///
@@ -492,135 +622,5 @@ pub(crate) mod forge {
         }
         poly.mles[f] = Mle::Ext(table);
         delta.into_iter().map(|(x, _)| x).collect()
-    }
-}
-
-pub(crate) struct ZkVerifierCtx<'a> {
-    pub layout: &'a Layout,
-    pub plan: &'a ZkPlan,
-    pub book: &'a mut ZkBook,
-    pub tr: &'a mut Transcript,
-}
-
-/// What the verifier checks of a step's masked sumcheck.
-pub(crate) struct ZkCheck<'a> {
-    pub op: usize,
-    pub num_vars: usize,
-    pub terms: &'a [Term],
-    pub eq_point: Option<&'a [EF]>,
-    pub reads: &'a [(usize, TensorRead)],
-    pub output: Option<TensorId>,
-    pub claims: &'a [ZkPending],
-    pub coeffs: &'a [EF],
-    pub claimed_sum: EF,
-}
-
-impl ZkVerifierCtx<'_> {
-    pub fn take_claims(&mut self, t: TensorId) -> Vec<ZkPending> {
-        self.book.take_pending(self.layout, t)
-    }
-
-    /// Verifies a [`ZkProverCtx::sumcheck`] run; returns its point. The
-    /// caller checks the final values of the factors that are not reads
-    /// (weights, public tables) and files their claims.
-    pub fn sumcheck(
-        &mut self,
-        check: &ZkCheck<'_>,
-        proof: &ZkSumcheckProof,
-        final_evals: &[EF],
-        r_values: &[EF],
-    ) -> Result<Vec<EF>, VerifyError> {
-        let (plan, layout) = (self.plan, self.layout);
-        let mask = plan.op_masks[check.op].ok_or_else(|| {
-            VerifyError::Malformed(format!("op #{}: no sumcheck mask planned", check.op))
-        })?;
-        let incoming = check.output.map_or_else(Vec::new, |t| {
-            incoming_claims(plan, layout, t, check.claims, check.coeffs)
-        });
-        self.run(check, &incoming, mask, proof, final_evals, r_values)
-    }
-
-    /// Verifies a [`ZkProverCtx::inner_sumcheck`] run (`check.output` is
-    /// `None`, `check.claimed_sum` the masked value of the inner claim at
-    /// `point`); returns its point.
-    pub fn inner_sumcheck(
-        &mut self,
-        check: &ZkCheck<'_>,
-        point: &[EF],
-        proof: &ZkSumcheckProof,
-        final_evals: &[EF],
-        r_values: &[EF],
-    ) -> Result<Vec<EF>, VerifyError> {
-        let at = self.plan.inner[check.op].ok_or_else(|| {
-            VerifyError::Malformed(format!("op #{}: no inner step planned", check.op))
-        })?;
-        if check.output.is_some() || at.step.num_vars != point.len() {
-            return Err(VerifyError::Malformed(format!(
-                "op #{}: the inner claim differs from the plan's",
-                check.op
-            )));
-        }
-        let incoming = vec![inner_claim(at.claim, point)];
-        self.run(check, &incoming, at.mask, proof, final_evals, r_values)
-    }
-
-    fn run(
-        &mut self,
-        check: &ZkCheck<'_>,
-        incoming: &[IncomingClaim],
-        mask: OpMask,
-        proof: &ZkSumcheckProof,
-        final_evals: &[EF],
-        r_values: &[EF],
-    ) -> Result<Vec<EF>, VerifyError> {
-        let (plan, layout) = (self.plan, self.layout);
-        if check.reads.iter().any(|&(mle, _)| mle >= final_evals.len()) {
-            return Err(VerifyError::Malformed(format!(
-                "op #{}: too few final evaluations",
-                check.op
-            )));
-        }
-        let flags = masked_flags(plan, layout, check.reads);
-        // The committed mask `g` has the plan's shape: the rounds must too.
-        let degree = masked_eval::round_degree(check.terms, &flags, check.eq_point.is_some())
-            .max(usize::from(!incoming.is_empty()));
-        if (mask.num_vars, mask.degree) != (check.num_vars, degree) {
-            return Err(VerifyError::Malformed(format!(
-                "op #{}: the sumcheck's shape differs from the plan's",
-                check.op
-            )));
-        }
-        let statement = MaskedStatement {
-            num_vars: check.num_vars,
-            terms: check.terms,
-            masked: &flags,
-            eq_point: check.eq_point,
-            incoming,
-        };
-        let sent = MaskedEvals {
-            final_evals,
-            r_values,
-        };
-        let sub = masked_eval::verify_with_incoming(
-            &statement,
-            check.claimed_sum,
-            proof,
-            &sent,
-            mask.poly,
-            self.tr,
-        )
-        .map_err(|e| crate::ops::at_op(check.op, "zero-knowledge step", e))?;
-        self.book.hiding.extend(sub.mask_claims);
-        self.book.hiding.extend(sub.eval_claims);
-        self.book.hiding.extend(sub.r_claims);
-        route_reads(
-            self.book,
-            plan,
-            layout,
-            check.reads,
-            &sub.point,
-            final_evals,
-        )?;
-        Ok(sub.point)
     }
 }
