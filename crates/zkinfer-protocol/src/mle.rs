@@ -587,6 +587,21 @@ pub fn weighted_row_sum<T: RowEntry>(m: &[T], rows: usize, cols: usize, w: &[EF]
     }
 }
 
+/// The `bits` binary digits of `index`, most significant first, as a point's
+/// Boolean coordinates.
+pub fn index_bits(index: usize, bits: usize) -> Vec<EF> {
+    (0..bits)
+        .rev()
+        .map(|b| {
+            if (index >> b) & 1 == 1 {
+                EF::ONE
+            } else {
+                EF::ZERO
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -602,15 +617,7 @@ mod tests {
         EF::new([rf(rng), rf(rng)])
     }
     fn bits(x: usize, n: usize) -> Vec<EF> {
-        (0..n)
-            .map(|i| {
-                if (x >> (n - 1 - i)) & 1 == 1 {
-                    EF::ONE
-                } else {
-                    EF::ZERO
-                }
-            })
-            .collect()
+        index_bits(x, n)
     }
 
     /// Reference evaluation by repeated folding on the padded table.

@@ -61,17 +61,4 @@ impl Stack {
     }
 }
 
-/// The `bits` binary digits of `index`, most significant first, as a point's
-/// Boolean coordinates.
-pub fn index_bits(index: usize, bits: usize) -> Vec<EF> {
-    (0..bits)
-        .rev()
-        .map(|b| {
-            if (index >> b) & 1 == 1 {
-                EF::ONE
-            } else {
-                EF::ZERO
-            }
-        })
-        .collect()
-}
+pub use crate::mle::index_bits;

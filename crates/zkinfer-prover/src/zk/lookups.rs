@@ -351,15 +351,7 @@ fn column_claims(
 
 /// Member `m`'s selector bits as a point (most significant first).
 fn index_point(m: usize, bits: usize) -> Vec<EF> {
-    (0..bits)
-        .map(|i| {
-            if (m >> (bits - 1 - i)) & 1 == 1 {
-                EF::ONE
-            } else {
-                EF::ZERO
-            }
-        })
-        .collect()
+    zkinfer_protocol::mle::index_bits(m, bits)
 }
 
 #[cfg(test)]

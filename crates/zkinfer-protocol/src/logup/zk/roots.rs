@@ -121,9 +121,7 @@ impl Blind {
 
 /// `bits(i)` over `s` variables, most significant first.
 fn bits(i: usize, s: usize) -> Vec<EF> {
-    (0..s)
-        .map(|j| EF::from(F::from_bool((i >> (s - 1 - j)) & 1 == 1)))
-        .collect()
+    crate::mle::index_bits(i, s)
 }
 
 /// The claims on one table's `W` (polynomial `poly`, `trees` trees) given

@@ -25,7 +25,7 @@ use zkinfer_model::ir::{QOp, TensorId};
 #[cfg(test)]
 use zkinfer_protocol::field::Field;
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
-use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base, weighted_row_sum};
+use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base, index_bits, weighted_row_sum};
 use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
@@ -45,19 +45,6 @@ fn terms(input: TensorId) -> (Vec<Term>, Vec<(usize, TensorRead)>) {
         factors: vec![0, 1],
     }];
     (terms, vec![(1, TensorRead::Tensor(input))])
-}
-
-/// The big-endian Boolean point of index `k` over `n` variables.
-fn index_point(k: usize, n: usize) -> Vec<EF> {
-    (0..n)
-        .map(|j| {
-            if (k >> (n - 1 - j)) & 1 == 1 {
-                EF::ONE
-            } else {
-                EF::ZERO
-            }
-        })
-        .collect()
 }
 
 /// Variables of the input index `(b, c, iy, ix)` as the step splits it.
@@ -189,8 +176,8 @@ impl Conv {
             for (t, &value) in w.iter().enumerate() {
                 let mut point = zc.clone();
                 point.extend_from_slice(r_c);
-                point.extend(index_point(t / win.x.kernel, ny));
-                point.extend(index_point(t % win.x.kernel, nx));
+                point.extend(index_bits(t / win.x.kernel, ny));
+                point.extend(index_bits(t % win.x.kernel, nx));
                 out.push(Claim {
                     poly: self.w_poly,
                     point,
@@ -452,8 +439,8 @@ mod tests {
 
     #[test]
     fn index_points_are_big_endian() {
-        assert_eq!(index_point(1, 2), vec![EF::ZERO, EF::ONE]);
-        assert_eq!(index_point(2, 2), vec![EF::ONE, EF::ZERO]);
-        assert!(index_point(0, 0).is_empty());
+        assert_eq!(index_bits(1, 2), vec![EF::ZERO, EF::ONE]);
+        assert_eq!(index_bits(2, 2), vec![EF::ONE, EF::ZERO]);
+        assert!(index_bits(0, 0).is_empty());
     }
 }
