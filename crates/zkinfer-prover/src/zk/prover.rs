@@ -148,6 +148,15 @@ fn random_table<R: CryptoRng + RngCore>(bits: usize, rng: &mut R) -> Vec<F> {
     (0..1usize << bits).map(|_| random_f(rng)).collect()
 }
 
+#[cfg(test)]
+thread_local! {
+    /// The malicious prover of a committed output (tests): its committed
+    /// copy differs from the honest trace's output by `delta` at padded
+    /// position `k`; everything else is the honest prover's.
+    pub(crate) static FORGED_OUTPUT_COPY: std::cell::Cell<Option<(usize, i64)>> =
+        const { std::cell::Cell::new(None) };
+}
+
 /// Proves from a given trace and committed columns, laid out by the key's
 /// own layout, which must be a zero-knowledge one (the malicious-prover
 /// tests enter here, with `forge` counting rows missing from a table on a
@@ -240,7 +249,12 @@ fn prove_inner<R: CryptoRng + RngCore>(
         None => plan.input.map(|w| random_table(w.head_bits, rng)),
     };
     // A committed output likewise, from a fresh seed.
-    let output_padded = layout.arrange(model.output, &output);
+    #[allow(unused_mut)]
+    let mut output_padded = layout.arrange(model.output, &output);
+    #[cfg(test)]
+    if let Some((k, delta)) = FORGED_OUTPUT_COPY.with(|c| c.get()) {
+        output_padded[k] += zkinfer_protocol::field::f_from_i64(delta);
+    }
     let committed_output = match &plan.output {
         Some(w) => {
             let mut seed = [0u8; 32];

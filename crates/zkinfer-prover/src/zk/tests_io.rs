@@ -486,3 +486,39 @@ fn a_forged_committed_output_is_rejected() {
         .is_err());
     }
 }
+
+/// The malicious prover of the output link: the trace is honest, but the
+/// committed copy of the output differs from it at one real position and
+/// at one padding position (the copy's other values, its masks and every
+/// other message are the honest prover's) — rejected by the link.
+#[test]
+fn a_committed_output_copy_unlike_the_trace_is_rejected() {
+    let (pk, x) = model_key(synthetic::mlp(&[40, 32, 12], 5), 6);
+    let vis = Visibility::PRIVATE_INPUT.with_committed_output();
+    let real = pk.model.tensors[pk.model.output].len();
+    let padded = 1usize << pk.layout.num_vars(pk.model.output);
+    assert!(padded > real, "the output has padding positions");
+    let honest = prove_zk(&pk, &x, vis, &mut rng(70)).expect("proves");
+    let d = honest.output_digest.unwrap();
+    let check = |proof: &crate::proof::Proof, d: &[u8; 32]| {
+        verify_zk_statement(
+            &pk.vk,
+            InputStatement::Private,
+            OutputStatement::Committed(d),
+            proof,
+        )
+    };
+    check(&honest.proof, &d).expect("the honest proof verifies");
+    for k in [0, real - 1, real, padded - 1] {
+        prover::FORGED_OUTPUT_COPY.with(|c| c.set(Some((k, 1))));
+        let forged = prove_zk(&pk, &x, vis, &mut rng(71));
+        prover::FORGED_OUTPUT_COPY.with(|c| c.set(None));
+        let forged = forged.expect("the forged proof is built");
+        let d = forged.output_digest.unwrap();
+        let err = check(&forged.proof, &d).expect_err("a copy unlike the trace is rejected");
+        assert!(
+            matches!(err, VerifyError::Sumcheck(_)),
+            "position {k}: rejected by the link's zero-check, not {err:?}"
+        );
+    }
+}
