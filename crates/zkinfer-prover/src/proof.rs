@@ -52,7 +52,9 @@ pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// 11: sections 6 and 7 (zero-knowledge proofs); `LayerProof::Zk`.
 /// 12: a committed input's and output's commitments and openings in
 /// section 6.
-pub const PROOF_FORMAT_VERSION: u32 = 12;
+/// 13: a requant's remainder limbs fill their width (its shift rounded up to
+/// a multiple of the limb width: other limb values, no scaled top lookup).
+pub const PROOF_FORMAT_VERSION: u32 = 13;
 
 /// What a zero-knowledge proof adds: what it hides, its one hiding
 /// commitment (every committed column, the private input, every mask), its

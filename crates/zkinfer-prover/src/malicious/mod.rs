@@ -205,7 +205,15 @@ pub struct Forgery {
 /// when the edit cannot be carried through (e.g. a later op's bound breaks):
 /// no such forgery exists.
 pub fn prove_forged(pk: &ProvingKey, input: &[i64], edit: Edit) -> Result<Forgery, ProveError> {
-    let witness = forged_witness(pk, input, edit)?;
+    prove_forged_witness(pk, input, forged_witness(pk, input, edit)?)
+}
+
+/// Runs the honest prover on a witness a test has forged by hand.
+pub(crate) fn prove_forged_witness(
+    pk: &ProvingKey,
+    input: &[i64],
+    witness: Witness,
+) -> Result<Forgery, ProveError> {
     let output = witness.values[pk.model.output].clone();
     let prove = std::thread::scope(|s| {
         let copy = pk
@@ -347,3 +355,5 @@ pub fn virtual_trace_edits(pk: &ProvingKey, input: &[i64]) -> Vec<(usize, Edit)>
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_requant;
