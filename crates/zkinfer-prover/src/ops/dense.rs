@@ -19,11 +19,11 @@ use zkinfer_protocol::security::sumcheck_bits;
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use super::zk_message;
 use super::{
     batching_bits, batching_coefficients, fold_batch, ClaimCounter, Committed, LayerProof,
     LayerProofs, OpProof, ProverCtx, VerifierCtx,
 };
+use super::{check_public_factor, zk_message};
 use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
 use crate::layout::{nv, padded_field, weight_count, Layout, LayoutBuilder};
@@ -705,11 +705,7 @@ impl OpProof for Dense {
                 r * self.row_eq_at(z_b, r_b) * self.weights.combine(x, y, blocks)
             })
             .sum();
-        if combined != final_evals[0] {
-            return Err(VerifyError::Sumcheck(format!(
-                "op #{i} (Dense): the weight factor's value does not match the weight evaluations"
-            )));
-        }
+        check_public_factor(i, "Dense", final_evals[0], combined)?;
         v.tr.absorb_efs(weight_evals);
         v.book
             .weights
