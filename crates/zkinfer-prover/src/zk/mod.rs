@@ -58,7 +58,7 @@ pub use committed::{
     committed_input_digest, committed_output_digest, input_digest, output_digest, CommitSeeds,
     InputSeed,
 };
-pub(crate) use ctx::{TensorRead, VarMap, ZkCheck, ZkProverCtx, ZkVerifierCtx};
+pub(crate) use ctx::{BatchedClaims, TensorRead, VarMap, ZkCheck, ZkProverCtx, ZkVerifierCtx};
 pub(crate) use plan::{ZkInner, ZkStep};
 pub use prover::{copies_for, prove_zk, prove_zk_copies, prove_zk_seeded, ZkProveOutput};
 pub use verifier::{
