@@ -93,7 +93,8 @@ pub struct ProveArgs {
     /// bound to a published digest (printed, and in the `--json` record)
     /// that `verify --output-digest` checks; with `--private-input` or
     /// `--commit-input`, or a public input. The `--output` file still
-    /// records the values for the prover: keep it private.
+    /// records the values for the prover: keep it private until the output
+    /// is revealed (with its seed, `--output-seed-out`).
     #[arg(long, conflicts_with_all = ["accuracy", "generate"])]
     pub commit_output: bool,
     /// With `--commit-output`: read the output's seed (64 hex digits) from

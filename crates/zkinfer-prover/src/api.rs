@@ -300,19 +300,30 @@ pub fn verify_float_zk(
         &other
     };
     let q = x.map(|x| quantize_input(&vk.structure, x)).transpose()?;
-    let statement =
-        match (q.as_deref(), digest) {
-            (Some(x), None) => crate::zk::InputStatement::Public(x),
-            (None, None) => crate::zk::InputStatement::Private,
-            (None, Some(d)) => crate::zk::InputStatement::Committed(d),
-            (Some(_), Some(_)) => return Err(Error::Verify(VerifyError::Statement(
-                "an input and an input digest: a committed input is verified by its digest only"
-                    .into(),
-            ))),
-        };
+    let statement = input_statement(q.as_deref(), digest)?;
     let verified = crate::zk::verify_zk_with(vk, statement, &output.output_int, proof)?;
     output.check(vk, &verified)?;
     Ok(verified)
+}
+
+/// What a zero-knowledge verifier is told of the input: the quantized
+/// input `q` (public), its commitment's `digest` (committed), or neither
+/// (private); both at once is refused.
+fn input_statement<'a>(
+    q: Option<&'a [i64]>,
+    digest: Option<&'a [u8; 32]>,
+) -> Result<crate::zk::InputStatement<'a>> {
+    Ok(match (q, digest) {
+        (Some(x), None) => crate::zk::InputStatement::Public(x),
+        (None, None) => crate::zk::InputStatement::Private,
+        (None, Some(d)) => crate::zk::InputStatement::Committed(d),
+        (Some(_), Some(_)) => {
+            return Err(Error::Verify(VerifyError::Statement(
+                "an input and an input digest: a committed input is verified by its digest only"
+                    .into(),
+            )))
+        }
+    })
 }
 
 /// Verifies a zero-knowledge proof whose output is committed (its digest
@@ -335,16 +346,7 @@ pub fn verify_float_zk_committed_output(
         _ => vk,
     };
     let q = x.map(|x| quantize_input(&vk.structure, x)).transpose()?;
-    let input =
-        match (q.as_deref(), input_digest) {
-            (Some(x), None) => crate::zk::InputStatement::Public(x),
-            (None, None) => crate::zk::InputStatement::Private,
-            (None, Some(d)) => crate::zk::InputStatement::Committed(d),
-            (Some(_), Some(_)) => return Err(Error::Verify(VerifyError::Statement(
-                "an input and an input digest: a committed input is verified by its digest only"
-                    .into(),
-            ))),
-        };
+    let input = input_statement(q.as_deref(), input_digest)?;
     let output = crate::zk::OutputStatement::Committed(output_digest);
     Ok(crate::zk::verify_zk_statement(vk, input, output, proof)?)
 }

@@ -74,6 +74,12 @@ pub(crate) fn commit(
     })
 }
 
+/// The transcript label before a committed tensor's own opening (`what`:
+/// `input` or `output`), which follows the proof's.
+pub(crate) fn opening_label(what: &str) -> String {
+    format!("committed-{what}-opening")
+}
+
 /// The published digest of a committed input's commitment: BLAKE3 over its
 /// root and sizes, under its own domain.
 pub fn input_digest(c: &HidingCommitment) -> [u8; 32] {

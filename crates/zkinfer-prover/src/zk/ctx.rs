@@ -446,6 +446,28 @@ pub(crate) struct ZkCheck<'a> {
 }
 
 impl<'a> ZkCheck<'a> {
+    /// A masked sumcheck of `terms` over `num_vars` variables with sum
+    /// `claimed_sum`, no `eq` factor and no output claims: as is, a
+    /// [`ZkProverCtx::inner_sumcheck`] (its sum the inner claim's masked
+    /// value).
+    pub fn new(
+        op: usize,
+        num_vars: usize,
+        terms: &'a [Term],
+        reads: &'a [(usize, TensorRead)],
+        claimed_sum: EF,
+    ) -> Self {
+        Self {
+            op,
+            num_vars,
+            terms,
+            eq_point: None,
+            reads,
+            batched: None,
+            claimed_sum,
+        }
+    }
+
     /// A [`ZkProverCtx::zero_check`]: `Σ_x eq(tau, x)·Σ terms = claimed_sum`.
     pub fn zero_check(
         op: usize,
@@ -455,19 +477,13 @@ impl<'a> ZkCheck<'a> {
         claimed_sum: EF,
     ) -> Self {
         Self {
-            op,
-            num_vars: tau.len(),
-            terms,
             eq_point: Some(tau),
-            reads,
-            batched: None,
-            claimed_sum,
+            ..Self::new(op, tau.len(), terms, reads, claimed_sum)
         }
     }
 
-    /// A [`ZkProverCtx::prove_claims`] over `num_vars` variables, whose sum
-    /// is `claimed_sum` (the batched claims' values and the op's public
-    /// shares).
+    /// A [`ZkProverCtx::prove_claims`], whose sum `claimed_sum` is the
+    /// batched claims' (less the op's public shares).
     pub fn claims(
         op: usize,
         num_vars: usize,
@@ -477,33 +493,8 @@ impl<'a> ZkCheck<'a> {
         claimed_sum: EF,
     ) -> Self {
         Self {
-            op,
-            num_vars,
-            terms,
-            eq_point: None,
-            reads,
             batched: Some(batched),
-            claimed_sum,
-        }
-    }
-
-    /// A [`ZkProverCtx::inner_sumcheck`], whose sum is the masked value of
-    /// the op's inner claim.
-    pub fn inner(
-        op: usize,
-        num_vars: usize,
-        terms: &'a [Term],
-        reads: &'a [(usize, TensorRead)],
-        inner_value: EF,
-    ) -> Self {
-        Self {
-            op,
-            num_vars,
-            terms,
-            eq_point: None,
-            reads,
-            batched: None,
-            claimed_sum: inner_value,
+            ..Self::new(op, num_vars, terms, reads, claimed_sum)
         }
     }
 }
@@ -557,7 +548,7 @@ impl ZkVerifierCtx<'_> {
     }
 
     /// Verifies a [`ZkProverCtx::inner_sumcheck`] run (`check` from
-    /// [`ZkCheck::inner`], for the inner claim at `point`); returns its
+    /// [`ZkCheck::new`], for the inner claim at `point`); returns its
     /// point.
     pub fn inner_sumcheck(
         &mut self,

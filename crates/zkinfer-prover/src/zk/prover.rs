@@ -4,12 +4,15 @@
 use rand::{CryptoRng, RngCore};
 use zkinfer_protocol::field::{random_f, F};
 use zkinfer_protocol::mle::evaluate_base;
-use zkinfer_protocol::pcs::{Claim, CommitmentScheme, HidingParams, HidingPcs, Pcs, PcsParams};
+use zkinfer_protocol::pcs::{
+    Claim, CommitmentScheme, HidingCommitment, HidingOpening, HidingParams, HidingPcs, Pcs,
+    PcsParams,
+};
 use zkinfer_protocol::sumcheck::zk::masked_eval::{ClaimMask, EvalMask};
 use zkinfer_protocol::sumcheck::zk::MaskPolynomial;
 use zkinfer_protocol::Transcript;
 
-use super::committed::{self, CommitSeeds};
+use super::committed::{self, CommitSeeds, InputCommitment, InputSeed};
 use super::ctx::ZkMasks;
 use super::plan::{MaskedW, ZkPlan, COMMITTED_INPUT_POLY, COMMITTED_OUTPUT_POLY};
 use super::{lookups, InputVisibility, Visibility, ZkBook, ZkProverCtx};
@@ -33,10 +36,10 @@ pub struct ZkProveOutput {
     /// A committed input's published digest and the secret seed it derives
     /// from (keep it to reveal the input later; never reuse it).
     pub input_digest: Option<[u8; 32]>,
-    pub input_seed: Option<super::InputSeed>,
+    pub input_seed: Option<InputSeed>,
     /// A committed output's, likewise.
     pub output_digest: Option<[u8; 32]>,
-    pub output_seed: Option<super::InputSeed>,
+    pub output_seed: Option<InputSeed>,
 }
 
 /// Proves that the model in `pk` maps `input` (quantized) to the returned
@@ -434,22 +437,8 @@ fn prove_inner<R: CryptoRng + RngCore>(
         split_own_claims(std::mem::take(&mut book.hiding));
     tr.label(b"hiding-opening");
     let opening = hiding.open_consuming(hiding_data, &main_claims, &mut tr)?;
-    let input_part = match committed {
-        Some((c, seed)) => {
-            tr.label(b"committed-input-opening");
-            let o = c.pcs.open_consuming(c.data, &input_claims, &mut tr)?;
-            Some((c.commitment, o, seed))
-        }
-        None => None,
-    };
-    let output_part = match committed_output {
-        Some((c, seed)) => {
-            tr.label(b"committed-output-opening");
-            let o = c.pcs.open_consuming(c.data, &output_claims, &mut tr)?;
-            Some((c.commitment, o, seed))
-        }
-        None => None,
-    };
+    let input_part = open_own(committed, "input", &input_claims, &mut tr)?;
+    let output_part = open_own(committed_output, "output", &output_claims, &mut tr)?;
     book.hiding = main_claims;
     book.hiding.extend(input_claims);
     book.hiding.extend(output_claims);
@@ -482,6 +471,22 @@ fn prove_inner<R: CryptoRng + RngCore>(
         output_seed: output_part.map(|(_, _, s)| s),
     };
     Ok((out, book))
+}
+
+/// Opens a committed input's or output's (`what`) own commitment at its
+/// `claims` (its one opening); keeps the seed for the caller.
+fn open_own(
+    own: Option<(InputCommitment, InputSeed)>,
+    what: &str,
+    claims: &[Claim],
+    tr: &mut Transcript,
+) -> Result<Option<(HidingCommitment, HidingOpening, InputSeed)>, ProveError> {
+    let Some((c, seed)) = own else {
+        return Ok(None);
+    };
+    tr.label(committed::opening_label(what).as_bytes());
+    let opening = c.pcs.open_consuming(c.data, claims, tr)?;
+    Ok(Some((c.commitment, opening, seed)))
 }
 
 /// The claims on the proof's hiding commitment, and those on a committed

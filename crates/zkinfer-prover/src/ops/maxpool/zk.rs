@@ -246,7 +246,7 @@ impl MaxPool {
         let (_, sumcheck, final_evals, r_values) = zk_message(proofs, i, "MaxPool", 0, 2)?;
         let (terms, reads) = self.inner_relation();
         let num_vars = v.layout.num_vars(self.input);
-        let check = ZkCheck::inner(i, num_vars, &terms, &reads, inner_value);
+        let check = ZkCheck::new(i, num_vars, &terms, &reads, inner_value);
         let point = v.inner_sumcheck(&check, &r, sumcheck, final_evals, r_values)?;
         let expected = shift_functional(&self.win, &r, &rho).evaluate(&point);
         check_public_factor(i, "MaxPool", final_evals[0], expected)
