@@ -19,7 +19,7 @@ use zkinfer_model::ir::{
 use zkinfer_protocol::field::{f_from_i64, Field, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::evaluate_base;
 use zkinfer_protocol::pcs::Claim;
-use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
+use zkinfer_protocol::sumcheck::{Mle, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::{
@@ -673,12 +673,7 @@ impl OpProof for Requant {
                 .iter()
                 .map(|c| Mle::Base(p.act_polys[c.poly].clone())),
         );
-        let poly = SumOfProducts {
-            num_vars: tau.len(),
-            mles,
-            terms,
-        };
-        let run = p.zero_check(self.i, poly, &tau, &reads);
+        let run = p.zero_check(self.i, mles, terms, &tau, &reads);
         Some(run.into_layer(Vec::new()))
     }
 

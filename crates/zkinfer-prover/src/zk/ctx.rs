@@ -10,7 +10,7 @@ use zkinfer_protocol::sumcheck::zk::masked_eval::{
     self, ClaimMask, EvalMask, IncomingClaim, MaskedEvals, MaskedMle, MaskedStatement,
 };
 use zkinfer_protocol::sumcheck::zk::{MaskPolynomial, ZkSumcheckProof};
-use zkinfer_protocol::sumcheck::{SumOfProducts, Term};
+use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::book::{ZkBook, ZkPending};
@@ -262,16 +262,23 @@ impl ZkProverCtx<'_> {
         self.book.take_pending(self.layout, t)
     }
 
-    /// Op `op`'s masked zero-check `Σ_x eq(tau, x)·poly(x)`, whose `reads`
-    /// are private factors: a relation of the step's own, no output claims
+    /// Op `op`'s masked zero-check `Σ_x eq(tau, x)·Σ terms(x) = 0` (or the
+    /// relation's constant) over `tau`'s variables, whose `reads` are
+    /// private factors: a relation of the step's own, no output claims
     /// proven. Files every resulting claim.
     pub fn zero_check(
         &mut self,
         op: usize,
-        poly: SumOfProducts,
+        mles: Vec<Mle>,
+        terms: Vec<Term>,
         tau: &[EF],
         reads: &[(usize, TensorRead)],
     ) -> ZkRun {
+        let poly = SumOfProducts {
+            num_vars: tau.len(),
+            mles,
+            terms,
+        };
         self.outer(op, poly, Some(tau), reads, None)
     }
 

@@ -18,7 +18,7 @@
 
 use zkinfer_model::ir::QuantModel;
 use zkinfer_protocol::field::{f_from_i64, f_to_i64, PrimeCharacteristicRing, F};
-use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
+use zkinfer_protocol::sumcheck::{Mle, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::ctx::{in_step, TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
@@ -181,12 +181,7 @@ impl InputRange {
         let (terms, _, reads) = self.relation(model, lambda);
         let mut mles = vec![Mle::Base(p.padded(model.input))];
         mles.extend(self.columns().map(|c| Mle::Base(p.act_polys[c].clone())));
-        let poly = SumOfProducts {
-            num_vars: self.num_vars,
-            mles,
-            terms,
-        };
-        p.zero_check(self.step, poly, &tau, &reads)
+        p.zero_check(self.step, mles, terms, &tau, &reads)
             .into_layer(Vec::new())
     }
 

@@ -15,7 +15,7 @@
 
 use zkinfer_model::ir::QuantModel;
 use zkinfer_protocol::field::PrimeCharacteristicRing;
-use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
+use zkinfer_protocol::sumcheck::{Mle, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::ctx::{in_step, TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
@@ -64,15 +64,11 @@ impl OutputLink {
         let model = &p.pk.model;
         let r = self.point(p.tr);
         let (terms, reads) = Self::relation(model);
-        let poly = SumOfProducts {
-            num_vars: self.num_vars,
-            mles: vec![
-                Mle::Base(p.padded(model.output)),
-                Mle::Base(committed.to_vec()),
-            ],
-            terms,
-        };
-        p.zero_check(self.step, poly, &r, &reads)
+        let mles = vec![
+            Mle::Base(p.padded(model.output)),
+            Mle::Base(committed.to_vec()),
+        ];
+        p.zero_check(self.step, mles, terms, &r, &reads)
             .into_layer(Vec::new())
     }
 

@@ -207,12 +207,7 @@ impl MaxPool {
             mles.push(Mle::Ext(padding));
         }
         let (terms, reads) = self.first_relation(&rho);
-        let poly = SumOfProducts {
-            num_vars: z.len(),
-            mles,
-            terms,
-        };
-        let first = p.zero_check(self.i, poly, &z, &reads);
+        let first = p.zero_check(self.i, mles, terms, &z, &reads);
         let r = first.point.clone();
         p.send(first.into_layer(Vec::new()));
 
