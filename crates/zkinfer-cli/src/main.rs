@@ -51,6 +51,8 @@ enum Command {
     Security(security_cmd::SecurityArgs),
     /// A committed input's digest without a proof: publish it before proving, or check a revealed input and seed.
     InputDigest(proof_cmds::InputDigestArgs),
+    /// A committed output's digest from the revealed output file and seed: check a reveal against the digest its proof published.
+    OutputDigest(proof_cmds::OutputDigestArgs),
     /// Audit private-input proofs for leaks: two inputs with one output, many proofs each.
     ZkAudit(audit_cmd::AuditArgs),
     /// Compile, set up, prove and verify every model of a corpus directory; compare with the reference outputs.
@@ -72,6 +74,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Coverage(a) => coverage_cmd::run_coverage(a),
         Command::ZkAudit(a) => audit_cmd::run_audit(a),
         Command::InputDigest(a) => proof_cmds::run_input_digest(a),
+        Command::OutputDigest(a) => proof_cmds::run_output_digest(a),
     }
 }
 

@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 use zkinfer_model::QuantModel;
 use zkinfer_prover::proof::Proof;
-use zkinfer_prover::zk::{InputVisibility, Visibility};
+use zkinfer_prover::zk::{CommitSeeds, InputVisibility, Visibility};
 use zkinfer_prover::{
     api, generation, prove, setup, setup_with_mode, verify, CommitmentMode, ProvingKey,
     VerifyingKey,
@@ -93,9 +93,21 @@ pub struct ProveArgs {
     /// bound to a published digest (printed, and in the `--json` record)
     /// that `verify --output-digest` checks; with `--private-input` or
     /// `--commit-input`, or a public input. The `--output` file still
-    /// records the values for the prover: keep it private.
+    /// records the values for the prover: keep it private until the output
+    /// is revealed (with its seed, `--output-seed-out`).
     #[arg(long, conflicts_with_all = ["accuracy", "generate"])]
     pub commit_output: bool,
+    /// With `--commit-output`: read the output's seed (64 hex digits) from
+    /// this file instead of drawing a fresh one. One seed serves one proof:
+    /// never prove twice with the same seed.
+    #[arg(long, requires = "commit_output")]
+    pub output_seed: Option<PathBuf>,
+    /// With `--commit-output`: write the output's seed used (64 hex digits)
+    /// to this file, to reveal the output later (`zkinfer output-digest`
+    /// recomputes the digest from the `--output` file and the seed). Keep
+    /// it secret until then.
+    #[arg(long, requires = "commit_output")]
+    pub output_seed_out: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -119,6 +131,53 @@ pub struct InputDigestArgs {
     pub seed_out: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct OutputDigestArgs {
+    /// Verifying key (KEYDIR/model.vk): the model's structure.
+    #[arg(long)]
+    pub vk: PathBuf,
+    /// The revealed output: the file `prove --commit-output --output`
+    /// wrote. Its exact integers (`output_int`) are what was committed;
+    /// the dequantized `output` is not read.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// The output's seed (64 hex digits), as `prove --output-seed-out`
+    /// wrote it or `--output-seed` read it.
+    #[arg(long)]
+    pub seed: PathBuf,
+    /// How the proof's input was stated: a model too small to hide its
+    /// reads proves copies of its sample, and how many can depend on it.
+    /// Without it the digest is computed for every visibility the model
+    /// proves with, and refused if they disagree.
+    #[arg(long, value_enum)]
+    pub input_visibility: Option<InputKind>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A proof's input, as `prove` states it.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    /// Given in the clear (`prove` without `--private-input` or `--commit-input`).
+    Public,
+    /// `prove --private-input`.
+    Private,
+    /// `prove --commit-input`.
+    Committed,
+}
+
+impl InputKind {
+    const ALL: [Self; 3] = [Self::Public, Self::Private, Self::Committed];
+
+    fn visibility(self) -> InputVisibility {
+        match self {
+            Self::Public => InputVisibility::Public,
+            Self::Private => InputVisibility::Private,
+            Self::Committed => InputVisibility::Committed,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -233,16 +292,17 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
             visibility = visibility.with_committed_output();
         }
         progress("proving in zero knowledge (committed input or output)");
-        let seed = a.input_seed.as_ref().map(|p| read_seed(p)).transpose()?;
-        let proven = api::prove_float_zk(pk, &x, visibility, seed)?;
-        if let (Some(path), Some(seed)) = (&a.input_seed_out, &proven.input_seed) {
-            std::fs::write(path, format!("{}\n", hex(seed)))
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
+        let seeds = CommitSeeds {
+            input: a.input_seed.as_deref().map(read_seed).transpose()?,
+            output: a.output_seed.as_deref().map(read_seed).transpose()?,
+        };
+        let proven = api::prove_float_zk(pk, &x, visibility, seeds)?;
+        write_seed(a.input_seed_out.as_deref(), proven.input_seed.as_ref())?;
+        write_seed(a.output_seed_out.as_deref(), proven.output_seed.as_ref())?;
         proven
     } else if a.private_input {
         progress("proving in zero knowledge (private input)");
-        api::prove_float_zk(pk, &x, Visibility::PRIVATE_INPUT, None)?
+        api::prove_float_zk(pk, &x, Visibility::PRIVATE_INPUT, CommitSeeds::default())?
     } else {
         api::prove_float(pk, &x, &mut progress)?
     };
@@ -566,11 +626,73 @@ pub fn run_input_digest(a: InputDigestArgs) -> Result<()> {
     Ok(())
 }
 
-/// A committed input's seed from its file.
+/// `output-digest`: a committed output's digest from the revealed output
+/// file and seed, to check against the digest its proof published.
+pub fn run_output_digest(a: OutputDigestArgs) -> Result<()> {
+    let vk = VerifyingKey::load(&a.vk)?;
+    let file = api::OutputFile::read(&a.output)?;
+    let seed = read_seed(&a.seed)?;
+    let digest = match a.input_visibility {
+        Some(kind) => api::committed_output_digest(&vk, &file, kind.visibility(), &seed)?,
+        None => output_digest_any_input(&vk, &file, &seed)?,
+    };
+    let digest = hex(&digest);
+    if a.json {
+        println!(
+            "{}",
+            json!({"output_digest": digest, "model_id": vk.model_id_hex()})
+        );
+    } else {
+        println!("output digest {digest}");
+    }
+    Ok(())
+}
+
+/// The digest for every input visibility the model proves a committed
+/// output with; they agree unless the copies it proves differ.
+fn output_digest_any_input(
+    vk: &VerifyingKey,
+    file: &api::OutputFile,
+    seed: &[u8; 32],
+) -> Result<[u8; 32]> {
+    let mut found: Vec<(InputKind, [u8; 32])> = Vec::new();
+    let mut first_err = None;
+    for kind in InputKind::ALL {
+        match api::committed_output_digest(vk, file, kind.visibility(), seed) {
+            Ok(d) => found.push((kind, d)),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    match found.as_slice() {
+        [] => Err(first_err.expect("three attempts").into()),
+        [(_, d), rest @ ..] if rest.iter().all(|(_, e)| e == d) => Ok(*d),
+        _ => bail!(
+            "this model's committed-output digest depends on how the proof's input was stated (it proves another number of copies): give --input-visibility ({})",
+            found
+                .iter()
+                .map(|(k, _)| format!("{k:?}").to_lowercase())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A committed input's or output's seed from its file.
 fn read_seed(path: &std::path::Path) -> Result<[u8; 32]> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse_hex32(&text, &format!("seed file {}", path.display()))
+}
+
+/// Writes a seed the prover used to `path` (when both are there).
+fn write_seed(path: Option<&std::path::Path>, seed: Option<&[u8; 32]>) -> Result<()> {
+    if let (Some(path), Some(seed)) = (path, seed) {
+        std::fs::write(path, format!("{}\n", hex(seed)))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn hex(bytes: &[u8]) -> String {

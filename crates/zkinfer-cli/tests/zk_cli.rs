@@ -6,7 +6,7 @@ mod cli_common;
 use std::path::Path;
 use std::process::Output;
 
-use cli_common::{fixture, s, stderr, tmpdir, zkinfer};
+use cli_common::{demo_keys, s, stderr, tmpdir, zkinfer};
 
 fn verify(d: &Path, input: Option<&str>, out: &Path, proof: &Path) -> Output {
     let (vk, proof, out) = (s(&d.join("keys/model.vk")), s(proof), s(out));
@@ -17,25 +17,6 @@ fn verify(d: &Path, input: Option<&str>, out: &Path, proof: &Path) -> Output {
         args.extend(["--input", x]);
     }
     zkinfer(&args)
-}
-
-/// The demo MLP compiled and set up in `d` (keys in `d/keys`); returns its
-/// input file.
-fn demo_keys(d: &Path) -> String {
-    let zkm = s(&d.join("m.zkm"));
-    let input = fixture("demo_input.json");
-    let o = zkinfer(&[
-        "compile",
-        &fixture("demo_mlp.onnx"),
-        "--calibration",
-        &input,
-        "-o",
-        &zkm,
-    ]);
-    assert!(o.status.success(), "compile: {}", stderr(&o));
-    let o = zkinfer(&["setup", &zkm, "-o", &s(&d.join("keys"))]);
-    assert!(o.status.success(), "setup: {}", stderr(&o));
-    input
 }
 
 #[test]

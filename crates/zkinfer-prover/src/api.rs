@@ -127,8 +127,9 @@ pub struct Proven {
     /// A committed input's published digest and secret seed.
     pub input_digest: Option<[u8; 32]>,
     pub input_seed: Option<crate::zk::InputSeed>,
-    /// A committed output's published digest.
+    /// A committed output's published digest and secret seed.
     pub output_digest: Option<[u8; 32]>,
+    pub output_seed: Option<crate::zk::InputSeed>,
 }
 
 /// Proves the model on a float input. Takes the key by value: the weight
@@ -147,6 +148,7 @@ pub fn prove_float(pk: ProvingKey, x: &[f64], progress: &mut dyn FnMut(&str)) ->
         input_digest: None,
         input_seed: None,
         output_digest: None,
+        output_seed: None,
     })
 }
 
@@ -154,12 +156,13 @@ pub fn prove_float(pk: ProvingKey, x: &[f64], progress: &mut dyn FnMut(&str)) ->
 /// `visibility` makes private (`zk/`); masks drawn from the operating
 /// system's generator. A model whose tensors are too small to hide their
 /// reads proves copies of its input ([`crate::zk::prove_zk_copies`]). A
-/// committed input derives from `input_seed`, or a fresh seed.
+/// committed input or output derives from its seed in `seeds`, or a fresh
+/// one.
 pub fn prove_float_zk(
     pk: ProvingKey,
     x: &[f64],
     visibility: Visibility,
-    input_seed: Option<crate::zk::InputSeed>,
+    seeds: crate::zk::CommitSeeds,
 ) -> Result<Proven> {
     use rand::SeedableRng;
     let samples = samples_in(&pk.model, x.len());
@@ -167,7 +170,7 @@ pub fn prove_float_zk(
     let q = quantize_input(&pk.model, x)?;
     let vk = pk.vk.clone();
     let mut rng = rand::rngs::StdRng::from_os_rng();
-    let out = crate::zk::prove_zk_copies(pk, &q, visibility, input_seed, &mut rng)?;
+    let out = crate::zk::prove_zk_copies(pk, &q, visibility, seeds, &mut rng)?;
     Ok(Proven {
         proof: out.proof,
         output: OutputFile::new(&vk, out.output),
@@ -175,6 +178,7 @@ pub fn prove_float_zk(
         input_digest: out.input_digest,
         input_seed: out.input_seed,
         output_digest: out.output_digest,
+        output_seed: out.output_seed,
     })
 }
 
@@ -192,6 +196,56 @@ pub fn committed_input_digest(
         .map_err(|e| ProveError::Model(e.to_string()))?;
     let q = quantize_input(&model, x)?;
     Ok(crate::zk::committed_input_digest(&model, &q, seed)?)
+}
+
+/// The digest a `prove --commit-output` proof published, recomputed from
+/// the revealed output file (its exact `output_int`, one statement's
+/// samples) and the output's `seed`, the proof's input stated as `input`.
+/// A file of another model, a generation record, or values that do not
+/// fill the model's output (whole samples) are refused.
+pub fn committed_output_digest(
+    vk: &VerifyingKey,
+    output: &OutputFile,
+    input: crate::zk::InputVisibility,
+    seed: &crate::zk::InputSeed,
+) -> Result<[u8; 32]> {
+    let fail = |m: String| Err(Error::OutputFile(m));
+    let model = &vk.structure;
+    if output.model_id != vk.model_id_hex() {
+        return fail(format!(
+            "the output file is for model {}, the verifying key is for model {}",
+            output.model_id,
+            vk.model_id_hex()
+        ));
+    }
+    if output.generation.is_some() {
+        return fail("a generation record: its output is never committed".into());
+    }
+    let (len, per) = (output.output_int.len(), model.output_len());
+    let samples = if per == 0 || len == 0 || !len.is_multiple_of(per) {
+        None
+    } else if model.dynamic_batch {
+        Some(len / per)
+    } else {
+        (len == model.statement_output_len()).then_some(model.batch)
+    };
+    let Some(samples) = samples else {
+        let expected = if model.dynamic_batch {
+            format!("a multiple of {per} (values per sample)")
+        } else {
+            model.statement_output_len().to_string()
+        };
+        return fail(format!(
+            "\"output_int\" has {len} values, the model's output has {expected}"
+        ));
+    };
+    let model = model.with_batch(samples)?;
+    Ok(crate::zk::committed_output_digest(
+        &model,
+        &output.output_int,
+        input,
+        seed,
+    )?)
 }
 
 /// The leak audit (`zk::audit`) of private-input proofs on the float input
@@ -246,19 +300,30 @@ pub fn verify_float_zk(
         &other
     };
     let q = x.map(|x| quantize_input(&vk.structure, x)).transpose()?;
-    let statement =
-        match (q.as_deref(), digest) {
-            (Some(x), None) => crate::zk::InputStatement::Public(x),
-            (None, None) => crate::zk::InputStatement::Private,
-            (None, Some(d)) => crate::zk::InputStatement::Committed(d),
-            (Some(_), Some(_)) => return Err(Error::Verify(VerifyError::Statement(
-                "an input and an input digest: a committed input is verified by its digest only"
-                    .into(),
-            ))),
-        };
+    let statement = input_statement(q.as_deref(), digest)?;
     let verified = crate::zk::verify_zk_with(vk, statement, &output.output_int, proof)?;
     output.check(vk, &verified)?;
     Ok(verified)
+}
+
+/// What a zero-knowledge verifier is told of the input: the quantized
+/// input `q` (public), its commitment's `digest` (committed), or neither
+/// (private); both at once is refused.
+fn input_statement<'a>(
+    q: Option<&'a [i64]>,
+    digest: Option<&'a [u8; 32]>,
+) -> Result<crate::zk::InputStatement<'a>> {
+    Ok(match (q, digest) {
+        (Some(x), None) => crate::zk::InputStatement::Public(x),
+        (None, None) => crate::zk::InputStatement::Private,
+        (None, Some(d)) => crate::zk::InputStatement::Committed(d),
+        (Some(_), Some(_)) => {
+            return Err(Error::Verify(VerifyError::Statement(
+                "an input and an input digest: a committed input is verified by its digest only"
+                    .into(),
+            )))
+        }
+    })
 }
 
 /// Verifies a zero-knowledge proof whose output is committed (its digest
@@ -281,16 +346,7 @@ pub fn verify_float_zk_committed_output(
         _ => vk,
     };
     let q = x.map(|x| quantize_input(&vk.structure, x)).transpose()?;
-    let input =
-        match (q.as_deref(), input_digest) {
-            (Some(x), None) => crate::zk::InputStatement::Public(x),
-            (None, None) => crate::zk::InputStatement::Private,
-            (None, Some(d)) => crate::zk::InputStatement::Committed(d),
-            (Some(_), Some(_)) => return Err(Error::Verify(VerifyError::Statement(
-                "an input and an input digest: a committed input is verified by its digest only"
-                    .into(),
-            ))),
-        };
+    let input = input_statement(q.as_deref(), input_digest)?;
     let output = crate::zk::OutputStatement::Committed(output_digest);
     Ok(crate::zk::verify_zk_statement(vk, input, output, proof)?)
 }

@@ -35,3 +35,22 @@ pub fn s(p: &Path) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The demo MLP compiled and set up in `d` (keys in `d/keys`); returns its
+/// input file.
+pub fn demo_keys(d: &Path) -> String {
+    let zkm = s(&d.join("m.zkm"));
+    let input = fixture("demo_input.json");
+    let o = zkinfer(&[
+        "compile",
+        &fixture("demo_mlp.onnx"),
+        "--calibration",
+        &input,
+        "-o",
+        &zkm,
+    ]);
+    assert!(o.status.success(), "compile: {}", stderr(&o));
+    let o = zkinfer(&["setup", &zkm, "-o", &s(&d.join("keys"))]);
+    assert!(o.status.success(), "setup: {}", stderr(&o));
+    input
+}

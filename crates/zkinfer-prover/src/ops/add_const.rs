@@ -24,7 +24,9 @@ use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
 use crate::layout::{Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
-use crate::zk::{TensorRead, ZkCheck, ZkPending, ZkProverCtx, ZkStep, ZkVerifierCtx};
+use crate::zk::{
+    BatchedClaims, TensorRead, ZkCheck, ZkPending, ZkProverCtx, ZkStep, ZkVerifierCtx,
+};
 
 #[derive(Debug)]
 pub(crate) struct AddConst {
@@ -242,15 +244,8 @@ impl OpProof for AddConst {
             ],
             terms,
         };
-        let run = p.sumcheck(
-            self.i,
-            poly,
-            None,
-            &reads,
-            Some(self.output),
-            &pending,
-            &rho,
-        );
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let run = p.prove_claims(self.i, poly, &reads, batched);
         Some(run.into_layer(c_evals))
     }
 
@@ -268,17 +263,9 @@ impl OpProof for AddConst {
             zk_message(proofs, i, "AddConst", pending.len(), 2)?;
         let (rho, claimed_sum) = self.zk_open(v.tr, &mut v.book.weights, &pending, c_evals);
         let (terms, reads) = self.zk_terms();
-        let check = ZkCheck {
-            op: i,
-            num_vars: v.layout.num_vars(self.output),
-            terms: &terms,
-            eq_point: None,
-            reads: &reads,
-            output: Some(self.output),
-            claims: &pending,
-            coeffs: &rho,
-            claimed_sum,
-        };
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let n = v.layout.num_vars(self.output);
+        let check = ZkCheck::claims(i, n, &terms, &reads, batched, claimed_sum);
         let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
         let e = hadamard::eq_combination_at(&hadamard::points(&pending), &rho, &point);
         check_public_factor(i, "AddConst", final_evals[0], e)

@@ -19,18 +19,18 @@ use zkinfer_protocol::security::sumcheck_bits;
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use super::zk_message;
 use super::{
     batching_bits, batching_coefficients, fold_batch, ClaimCounter, Committed, LayerProof,
     LayerProofs, OpProof, ProverCtx, VerifierCtx,
 };
+use super::{check_public_factor, zk_message};
 use crate::claims::{ClaimBook, PointClaim};
 use crate::error::ProveError;
 use crate::layout::{nv, padded_field, weight_count, Layout, LayoutBuilder};
 use crate::shape::PaddedShape;
 use crate::spatial::{masked_eq_at, valid_mass};
 use crate::weight_blocks::{AxisPieces, BlockedMatrix};
-use crate::zk::{TensorRead, ZkCheck, ZkProverCtx, ZkStep, ZkVerifierCtx};
+use crate::zk::{BatchedClaims, TensorRead, ZkCheck, ZkProverCtx, ZkStep, ZkVerifierCtx};
 
 #[derive(Debug)]
 pub(crate) struct Dense {
@@ -643,24 +643,12 @@ impl OpProof for Dense {
             ],
             terms,
         };
-        let run = p.sumcheck(
-            self.i,
-            poly,
-            None,
-            &reads,
-            Some(self.output),
-            &pending,
-            &rho,
-        );
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let run = p.prove_claims(self.i, poly, &reads, batched);
         let r_j = &run.point[self.batch_vars..];
         let weight_evals = self.block_evals(&bound, r_j);
-        p.tr.absorb_efs(&weight_evals);
-        p.book
-            .weights
-            .extend(self.weight_claims(&claims, r_j, &bias_evals, &weight_evals));
-        let mut public = bias_evals;
-        public.extend(weight_evals);
-        Some(run.into_layer(public))
+        let weight_claims = self.weight_claims(&claims, r_j, &bias_evals, &weight_evals);
+        Some(p.with_weight_evals(run, bias_evals, weight_evals, weight_claims))
     }
 
     fn verify_zk(
@@ -680,17 +668,9 @@ impl OpProof for Dense {
         let (bias_evals, weight_evals) = public.split_at(k);
         let (rho, claimed_sum) = self.open_step(v.tr, &claims, bias_evals);
         let (terms, reads) = self.zk_terms();
-        let check = ZkCheck {
-            op: i,
-            num_vars: v.layout.num_vars(self.input),
-            terms: &terms,
-            eq_point: None,
-            reads: &reads,
-            output: Some(self.output),
-            claims: &pending,
-            coeffs: &rho,
-            claimed_sum,
-        };
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let n = v.layout.num_vars(self.input);
+        let check = ZkCheck::claims(i, n, &terms, &reads, batched, claimed_sum);
         let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
         let (r_b, r_j) = point.split_at(self.batch_vars);
         // The weight factor's final value: the matrix recombined from its
@@ -705,15 +685,9 @@ impl OpProof for Dense {
                 r * self.row_eq_at(z_b, r_b) * self.weights.combine(x, y, blocks)
             })
             .sum();
-        if combined != final_evals[0] {
-            return Err(VerifyError::Sumcheck(format!(
-                "op #{i} (Dense): the weight factor's value does not match the weight evaluations"
-            )));
-        }
-        v.tr.absorb_efs(weight_evals);
-        v.book
-            .weights
-            .extend(self.weight_claims(&claims, r_j, bias_evals, weight_evals));
+        check_public_factor(i, "Dense", final_evals[0], combined)?;
+        let weight_claims = self.weight_claims(&claims, r_j, bias_evals, weight_evals);
+        v.weight_evals(weight_evals, weight_claims);
         Ok(())
     }
 }

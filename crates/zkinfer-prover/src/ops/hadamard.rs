@@ -12,9 +12,9 @@ use zkinfer_protocol::mle::{eq_eval, eq_table};
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, SumcheckProof, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use super::{batching_coefficients, check_public_factor, zk_message, LayerProof, LayerProofs};
+use super::{batching_coefficients, check_public_factor, LayerProof, LayerProofs};
 use crate::claims::PointClaim;
-use crate::zk::{TensorRead, ZkCheck, ZkPending, ZkProverCtx, ZkVerifierCtx};
+use crate::zk::{BatchedClaims, TensorRead, ZkCheck, ZkPending, ZkProverCtx, ZkVerifierCtx};
 use zkinfer_model::ir::TensorId;
 
 /// `E(x) = Σ_k ρ_k eq(z_k, x)` as a table: the public factor of every
@@ -170,15 +170,8 @@ impl ZkProduct<'_> {
             ],
             terms: zk_terms(),
         };
-        let run = p.sumcheck(
-            self.op,
-            poly,
-            None,
-            self.reads,
-            Some(self.output),
-            &pending,
-            &rho,
-        );
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let run = p.prove_claims(self.op, poly, self.reads, batched);
         let point = run.point.clone();
         Some((run.into_layer(Vec::new()), point))
     }
@@ -196,21 +189,12 @@ impl ZkProduct<'_> {
         if pending.is_empty() {
             return Ok(None);
         }
-        let (_, sumcheck, final_evals, r_values) = zk_message(proofs, self.op, what, 0, 3)?;
         let (rho, claimed_sum) = zk_open(v.tr, self.label, &pending);
         let terms = zk_terms();
-        let check = ZkCheck {
-            op: self.op,
-            num_vars: v.layout.num_vars(self.output),
-            terms: &terms,
-            eq_point: None,
-            reads: self.reads,
-            output: Some(self.output),
-            claims: &pending,
-            coeffs: &rho,
-            claimed_sum,
-        };
-        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let n = v.layout.num_vars(self.output);
+        let check = ZkCheck::claims(self.op, n, &terms, self.reads, batched, claimed_sum);
+        let (point, final_evals) = v.verify_message(proofs, what, 3, &check)?;
         let e = eq_combination_at(&points(&pending), &rho, &point);
         check_public_factor(self.op, what, final_evals[0], e)?;
         Ok(Some((

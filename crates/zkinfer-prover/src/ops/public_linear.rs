@@ -13,8 +13,10 @@ use zkinfer_model::ir::TensorId;
 use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{VerifyError, EF};
 
-use super::{check_public_factor, hadamard, zk_message, LayerProof, LayerProofs};
-use crate::zk::{TensorRead, ZkCheck, ZkPending, ZkProverCtx, ZkStep, ZkVerifierCtx};
+use super::{check_public_factor, hadamard, LayerProof, LayerProofs};
+use crate::zk::{
+    BatchedClaims, TensorRead, ZkCheck, ZkPending, ZkProverCtx, ZkStep, ZkVerifierCtx,
+};
 
 /// One op's public linear map, as the step needs it.
 pub(super) struct PublicLinear {
@@ -77,15 +79,8 @@ impl PublicLinear {
             mles,
             terms,
         };
-        let run = p.sumcheck(
-            self.op,
-            poly,
-            None,
-            &reads,
-            Some(self.output),
-            &pending,
-            &rho,
-        );
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let run = p.prove_claims(self.op, poly, &reads, batched);
         Some(run.into_layer(Vec::new()))
     }
 
@@ -101,23 +96,12 @@ impl PublicLinear {
         if pending.is_empty() {
             return Ok(());
         }
-        let factors = 1 + self.inputs.len();
-        let (_, sumcheck, final_evals, r_values) =
-            zk_message(proofs, self.op, self.what, 0, factors)?;
         let (rho, claimed_sum) = hadamard::zk_open(v.tr, self.label, &pending);
         let (terms, reads) = self.terms();
-        let check = ZkCheck {
-            op: self.op,
-            num_vars: self.num_vars,
-            terms: &terms,
-            eq_point: None,
-            reads: &reads,
-            output: Some(self.output),
-            claims: &pending,
-            coeffs: &rho,
-            claimed_sum,
-        };
-        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let check = ZkCheck::claims(self.op, self.num_vars, &terms, &reads, batched, claimed_sum);
+        let factors = 1 + self.inputs.len();
+        let (point, final_evals) = v.verify_message(proofs, self.what, factors, &check)?;
         let expected = functional_at(&pending, &rho, &point);
         check_public_factor(self.op, self.what, final_evals[0], expected)
     }

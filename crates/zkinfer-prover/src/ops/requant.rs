@@ -19,10 +19,9 @@ use zkinfer_model::ir::{
 use zkinfer_protocol::field::{f_from_i64, Field, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::evaluate_base;
 use zkinfer_protocol::pcs::Claim;
-use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
+use zkinfer_protocol::sumcheck::{Mle, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use super::zk_message;
 use super::{
     random_point_bits, ClaimCounter, Committed, LayerProof, LayerProofs, OpProof, ProverCtx,
     VerifierCtx, WitnessCtx,
@@ -693,12 +692,7 @@ impl OpProof for Requant {
                 .iter()
                 .map(|c| Mle::Base(p.act_polys[c.poly].clone())),
         );
-        let poly = SumOfProducts {
-            num_vars: tau.len(),
-            mles,
-            terms,
-        };
-        let run = p.sumcheck(self.i, poly, Some(&tau), &reads, None, &[], &[]);
+        let run = p.zero_check(self.i, mles, terms, &tau, &reads);
         Some(run.into_layer(Vec::new()))
     }
 
@@ -707,23 +701,11 @@ impl OpProof for Requant {
         v: &mut ZkVerifierCtx,
         proofs: &mut LayerProofs,
     ) -> Result<(), VerifyError> {
-        let i = self.i;
-        let (_, sumcheck, final_evals, r_values) =
-            zk_message(proofs, i, "Requant", 0, 1 + self.committed().len())?;
         let (tau, gamma) = self.zk_challenges(v.tr, v.layout);
         let (terms, claimed_sum, reads) = self.zk_relation(gamma);
-        let check = ZkCheck {
-            op: i,
-            num_vars: tau.len(),
-            terms: &terms,
-            eq_point: Some(&tau),
-            reads: &reads,
-            output: None,
-            claims: &[],
-            coeffs: &[],
-            claimed_sum,
-        };
-        v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        let check = ZkCheck::zero_check(self.i, &terms, &tau, &reads, claimed_sum);
+        let factors = 1 + self.committed().len();
+        v.verify_message(proofs, "Requant", factors, &check)?;
         Ok(())
     }
 

@@ -127,7 +127,8 @@ pub fn audit_two_inputs<R: CryptoRng + RngCore>(
     let mut hidden_values_found = 0;
     let mut numbers = Vec::with_capacity(2 * runs);
     for x in [&a, &b] {
-        let (out, truths) = prover::prove_zk_with_truths(pk, x, visibility, None, rng)?;
+        let (out, truths) =
+            prover::prove_zk_with_truths(pk, x, visibility, super::CommitSeeds::default(), rng)?;
         let sent = message_numbers(&out.proof);
         let (n, found) = truths_in_proof(&truths, &sent, &out.proof.to_bytes());
         hidden_values += n;

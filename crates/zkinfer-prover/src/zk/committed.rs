@@ -7,8 +7,9 @@
 //! from a secret 256-bit seed the prover keeps ([`InputSeed`]), so the
 //! commitment is a deterministic function of the model, the input and the
 //! seed: a commit-reveal, where revealing the input and the seed lets
-//! anyone recompute the digest ([`committed_input_digest`]), and the digest
-//! can be published before the proof is made.
+//! anyone recompute the digest ([`committed_input_digest`],
+//! [`committed_output_digest`]), and the digest can be published before
+//! the proof is made.
 //!
 //! p3's HVZK-WHIR hides one opening only: a digest (a seed) serves **one**
 //! proof. Proving again with the same seed would open the same commitment
@@ -16,7 +17,7 @@
 
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
-use zkinfer_model::ir::QuantModel;
+use zkinfer_model::ir::{QuantModel, TensorId};
 use zkinfer_protocol::field::{random_f, F};
 use zkinfer_protocol::pcs::{
     CommitmentScheme, HidingCommitment, HidingData, HidingParams, HidingPcs,
@@ -24,12 +25,22 @@ use zkinfer_protocol::pcs::{
 use zkinfer_protocol::sumcheck::zk::masked_eval::EvalMask;
 
 use super::plan::{MaskedW, ZkPlan};
-use super::Visibility;
+use super::{InputVisibility, OutputVisibility, Visibility};
 use crate::error::ProveError;
 use crate::layout::Layout;
 
-/// The secret seed a committed input's commitment derives from.
+/// The secret seed a committed input's (or output's) commitment derives
+/// from.
 pub type InputSeed = [u8; 32];
+
+/// The seeds of a proof's committed input and output; `None` draws a fresh
+/// one from the prover's generator. A given seed lets the digest be
+/// published before the proof; either way one seed serves one proof.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommitSeeds {
+    pub input: Option<InputSeed>,
+    pub output: Option<InputSeed>,
+}
 
 /// A tensor's own commitment, with what the prover needs to open it.
 pub(crate) struct InputCommitment {
@@ -63,6 +74,12 @@ pub(crate) fn commit(
     })
 }
 
+/// The transcript label before a committed tensor's own opening (`what`:
+/// `input` or `output`), which follows the proof's.
+pub(crate) fn opening_label(what: &str) -> String {
+    format!("committed-{what}-opening")
+}
+
 /// The published digest of a committed input's commitment: BLAKE3 over its
 /// root and sizes, under its own domain.
 pub fn input_digest(c: &HidingCommitment) -> [u8; 32] {
@@ -94,22 +111,68 @@ pub fn committed_input_digest(
     input: &[i64],
     seed: &InputSeed,
 ) -> Result<[u8; 32], ProveError> {
-    let visibility = Visibility::COMMITTED_INPUT;
-    let copies = super::copies_for(model, visibility)?;
-    let model = model
-        .with_batch(model.batch * copies)
-        .map_err(|e| ProveError::Model(e.to_string()))?;
-    let input = input.repeat(copies);
-    let layout = Layout::new_zk(&model)?;
-    let plan = ZkPlan::new(&model, &layout, visibility)?;
-    let w = plan.input.expect("a committed input has a W");
-    if input.len() != model.tensors[model.input].len() * model.batch {
-        return Err(ProveError::Inference(format!(
-            "the input has {} values, the model takes {}",
-            input.len(),
-            model.tensors[model.input].len() * model.batch
-        )));
-    }
-    let x = layout.arrange(model.input, &input);
+    let at = Copies::of(model, Visibility::COMMITTED_INPUT)?;
+    let x = at.arrange(model.input, input, "input")?;
+    let w = at.plan.input.expect("a committed input has a W");
     Ok(input_digest(&commit(&w, &x, seed)?.commitment))
+}
+
+/// The digest a committed-output proof of `model` publishes for `output`
+/// (quantized, one statement's samples: the output file's `output_int`)
+/// committed with `seed`, its input stated as `input`: the reveal check.
+/// The input's visibility matters only through the copies a small model
+/// proves, which it can change.
+pub fn committed_output_digest(
+    model: &QuantModel,
+    output: &[i64],
+    input: InputVisibility,
+    seed: &InputSeed,
+) -> Result<[u8; 32], ProveError> {
+    let visibility = Visibility {
+        input,
+        output: OutputVisibility::Committed,
+    };
+    let at = Copies::of(model, visibility)?;
+    let y = at.arrange(model.output, output, "output")?;
+    let w = at.plan.output.expect("a committed output has a W");
+    Ok(output_digest(&commit(&w, &y, seed)?.commitment))
+}
+
+/// A statement as `prove_zk_copies` proves it: the model over its copies,
+/// its zero-knowledge layout and plan.
+struct Copies {
+    copies: usize,
+    model: QuantModel,
+    layout: Layout,
+    plan: ZkPlan,
+}
+
+impl Copies {
+    fn of(model: &QuantModel, visibility: Visibility) -> Result<Self, ProveError> {
+        let copies = super::copies_for(model, visibility)?;
+        let model = model
+            .with_batch(model.batch * copies)
+            .map_err(|e| ProveError::Model(e.to_string()))?;
+        let layout = Layout::new_zk(&model)?;
+        let plan = ZkPlan::new(&model, &layout, visibility)?;
+        Ok(Self {
+            copies,
+            model,
+            layout,
+            plan,
+        })
+    }
+
+    /// Tensor `t`'s `values` (one copy's) repeated over the copies and
+    /// arranged as committed; `what` names it when the length is wrong.
+    fn arrange(&self, t: TensorId, values: &[i64], what: &str) -> Result<Vec<F>, ProveError> {
+        let per_copy = self.model.tensors[t].len() * self.model.batch / self.copies;
+        if values.len() != per_copy {
+            return Err(ProveError::Inference(format!(
+                "the {what} has {} values, the model's {what} has {per_copy}",
+                values.len()
+            )));
+        }
+        Ok(self.layout.arrange(t, &values.repeat(self.copies)))
+    }
 }

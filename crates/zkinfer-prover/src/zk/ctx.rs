@@ -5,17 +5,19 @@
 
 use zkinfer_model::ir::TensorId;
 use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
+use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::sumcheck::zk::masked_eval::{
     self, ClaimMask, EvalMask, IncomingClaim, MaskedEvals, MaskedMle, MaskedStatement,
 };
 use zkinfer_protocol::sumcheck::zk::{MaskPolynomial, ZkSumcheckProof};
-use zkinfer_protocol::sumcheck::{SumOfProducts, Term};
+use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
 use super::book::{ZkBook, ZkPending};
 use super::plan::{OpMask, ZkPlan};
 use crate::keys::ProvingKey;
 use crate::layout::{Layout, TensorKind};
+use crate::ops::{zk_message, LayerProofs};
 use crate::proof::LayerProof;
 
 /// A factor of an op's sumcheck that is private data: a tensor (masked as
@@ -118,19 +120,43 @@ fn masked_flags(plan: &ZkPlan, layout: &Layout, reads: &[(usize, TensorRead)]) -
         .collect()
 }
 
-/// The incoming claims on `output` (masked ones only: a public claim is
+/// The masked claims on an op's output that its step proves, batched by
+/// `coeffs` (drawn after the claims' values were absorbed).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BatchedClaims<'a> {
+    pub output: TensorId,
+    pub claims: &'a [ZkPending],
+    pub coeffs: &'a [EF],
+}
+
+impl<'a> BatchedClaims<'a> {
+    pub fn new(output: TensorId, claims: &'a [ZkPending], coeffs: &'a [EF]) -> Self {
+        Self {
+            output,
+            claims,
+            coeffs,
+        }
+    }
+}
+
+/// Names a step that is no op (the input's range check, the output's link)
+/// in its sumcheck's errors, which otherwise cite an op index past the
+/// model's.
+pub(crate) fn in_step(what: &'static str) -> impl Fn(VerifyError) -> VerifyError {
+    move |e| match e {
+        VerifyError::Sumcheck(m) => VerifyError::Sumcheck(format!("{what}: {m}")),
+        e => e,
+    }
+}
+
+/// The incoming claims of `batched` (masked ones only: a public claim is
 /// plain in the claimed sum), each with its batching coefficient.
-fn incoming_claims(
-    plan: &ZkPlan,
-    layout: &Layout,
-    output: TensorId,
-    claims: &[ZkPending],
-    coeffs: &[EF],
-) -> Vec<IncomingClaim> {
-    let (r, _) = layout.kind(output);
-    claims
+fn incoming_claims(plan: &ZkPlan, layout: &Layout, batched: BatchedClaims) -> Vec<IncomingClaim> {
+    let (r, _) = layout.kind(batched.output);
+    batched
+        .claims
         .iter()
-        .zip(coeffs)
+        .zip(batched.coeffs)
         .filter(|(c, _)| c.masked)
         .map(|(c, &coeff)| {
             let m = plan.claim_masks[r].expect("a tensor with masked claims has a claim mask");
@@ -236,25 +262,70 @@ impl ZkProverCtx<'_> {
         self.book.take_pending(self.layout, t)
     }
 
-    /// Op `op`'s masked sumcheck of `poly` (times `eq(eq_point, ·)`), whose
-    /// `reads` are private factors, proving the `claims` on `output` with
-    /// weights `coeffs` as incoming claims. Files every resulting claim.
-    #[allow(clippy::too_many_arguments)]
-    pub fn sumcheck(
+    /// Op `op`'s masked zero-check `Σ_x eq(tau, x)·Σ terms(x) = 0` (or the
+    /// relation's constant) over `tau`'s variables, whose `reads` are
+    /// private factors: a relation of the step's own, no output claims
+    /// proven. Files every resulting claim.
+    pub fn zero_check(
+        &mut self,
+        op: usize,
+        mles: Vec<Mle>,
+        terms: Vec<Term>,
+        tau: &[EF],
+        reads: &[(usize, TensorRead)],
+    ) -> ZkRun {
+        let poly = SumOfProducts {
+            num_vars: tau.len(),
+            mles,
+            terms,
+        };
+        self.outer(op, poly, Some(tau), reads, None)
+    }
+
+    /// Op `op`'s masked sumcheck of `poly`, whose `reads` are private
+    /// factors, proving the `batched` output claims as incoming claims.
+    /// Files every resulting claim.
+    pub fn prove_claims(
+        &mut self,
+        op: usize,
+        poly: SumOfProducts,
+        reads: &[(usize, TensorRead)],
+        batched: BatchedClaims,
+    ) -> ZkRun {
+        self.outer(op, poly, None, reads, Some(batched))
+    }
+
+    /// Sends a step's weight evaluations at its sumcheck's point (absorbed
+    /// after it; `claims` are what the weight commitment opens them by) and
+    /// returns the step's message: its `earlier` public values (sent
+    /// before the sumcheck), then the evaluations.
+    pub fn with_weight_evals(
+        &mut self,
+        run: ZkRun,
+        earlier: Vec<EF>,
+        evals: Vec<EF>,
+        claims: Vec<Claim>,
+    ) -> LayerProof {
+        self.tr.absorb_efs(&evals);
+        self.book.weights.extend(claims);
+        let mut public = earlier;
+        public.extend(evals);
+        run.into_layer(public)
+    }
+
+    /// Op `op`'s first masked sumcheck (times `eq(eq_point, ·)`), proving
+    /// the `batched` claims if any.
+    fn outer(
         &mut self,
         op: usize,
         poly: SumOfProducts,
         eq_point: Option<&[EF]>,
         reads: &[(usize, TensorRead)],
-        output: Option<TensorId>,
-        claims: &[ZkPending],
-        coeffs: &[EF],
+        batched: Option<BatchedClaims>,
     ) -> ZkRun {
         let (plan, layout, masks) = (self.plan, self.layout, self.masks);
-        let incoming = output.map_or_else(Vec::new, |t| {
-            incoming_claims(plan, layout, t, claims, coeffs)
-        });
-        let claim_mask = output.and_then(|t| masks.claim[layout.kind(t).0].as_ref());
+        let incoming = batched.map_or_else(Vec::new, |b| incoming_claims(plan, layout, b));
+        let claim_mask = batched.and_then(|b| masks.claim[layout.kind(b.output).0].as_ref());
         let with_r: Vec<(IncomingClaim, &ClaimMask)> = incoming
             .into_iter()
             .map(|c| (c, claim_mask.expect("masked claims have a mask")))
@@ -377,10 +448,62 @@ pub(crate) struct ZkCheck<'a> {
     pub terms: &'a [Term],
     pub eq_point: Option<&'a [EF]>,
     pub reads: &'a [(usize, TensorRead)],
-    pub output: Option<TensorId>,
-    pub claims: &'a [ZkPending],
-    pub coeffs: &'a [EF],
+    pub batched: Option<BatchedClaims<'a>>,
     pub claimed_sum: EF,
+}
+
+impl<'a> ZkCheck<'a> {
+    /// A masked sumcheck of `terms` over `num_vars` variables with sum
+    /// `claimed_sum`, no `eq` factor and no output claims: as is, a
+    /// [`ZkProverCtx::inner_sumcheck`] (its sum the inner claim's masked
+    /// value).
+    pub fn new(
+        op: usize,
+        num_vars: usize,
+        terms: &'a [Term],
+        reads: &'a [(usize, TensorRead)],
+        claimed_sum: EF,
+    ) -> Self {
+        Self {
+            op,
+            num_vars,
+            terms,
+            eq_point: None,
+            reads,
+            batched: None,
+            claimed_sum,
+        }
+    }
+
+    /// A [`ZkProverCtx::zero_check`]: `Σ_x eq(tau, x)·Σ terms = claimed_sum`.
+    pub fn zero_check(
+        op: usize,
+        terms: &'a [Term],
+        tau: &'a [EF],
+        reads: &'a [(usize, TensorRead)],
+        claimed_sum: EF,
+    ) -> Self {
+        Self {
+            eq_point: Some(tau),
+            ..Self::new(op, tau.len(), terms, reads, claimed_sum)
+        }
+    }
+
+    /// A [`ZkProverCtx::prove_claims`], whose sum `claimed_sum` is the
+    /// batched claims' (less the op's public shares).
+    pub fn claims(
+        op: usize,
+        num_vars: usize,
+        terms: &'a [Term],
+        reads: &'a [(usize, TensorRead)],
+        batched: BatchedClaims<'a>,
+        claimed_sum: EF,
+    ) -> Self {
+        Self {
+            batched: Some(batched),
+            ..Self::new(op, num_vars, terms, reads, claimed_sum)
+        }
+    }
 }
 
 impl ZkVerifierCtx<'_> {
@@ -388,7 +511,8 @@ impl ZkVerifierCtx<'_> {
         self.book.take_pending(self.layout, t)
     }
 
-    /// Verifies a [`ZkProverCtx::sumcheck`] run; returns its point. The
+    /// Verifies a [`ZkProverCtx::zero_check`] or
+    /// [`ZkProverCtx::prove_claims`] run; returns its point. The
     /// caller checks the final values of the factors that are not reads
     /// (weights, public tables) and files their claims.
     pub fn sumcheck(
@@ -402,15 +526,37 @@ impl ZkVerifierCtx<'_> {
         let mask = plan.op_masks[check.op].ok_or_else(|| {
             VerifyError::Malformed(format!("op #{}: no sumcheck mask planned", check.op))
         })?;
-        let incoming = check.output.map_or_else(Vec::new, |t| {
-            incoming_claims(plan, layout, t, check.claims, check.coeffs)
-        });
+        let incoming = check
+            .batched
+            .map_or_else(Vec::new, |b| incoming_claims(plan, layout, b));
         self.run(check, &incoming, mask, proof, final_evals, r_values)
     }
 
-    /// Verifies a [`ZkProverCtx::inner_sumcheck`] run (`check.output` is
-    /// `None`, `check.claimed_sum` the masked value of the inner claim at
-    /// `point`); returns its point.
+    /// Takes step `check.op`'s message (`what`: no public values, `factors`
+    /// final values) from `proofs` and verifies its sumcheck; returns the
+    /// point and the final values.
+    pub fn verify_message<'p>(
+        &mut self,
+        proofs: &mut LayerProofs<'p>,
+        what: &str,
+        factors: usize,
+        check: &ZkCheck<'_>,
+    ) -> Result<(Vec<EF>, &'p [EF]), VerifyError> {
+        let (_, sumcheck, final_evals, r_values) = zk_message(proofs, check.op, what, 0, factors)?;
+        let point = self.sumcheck(check, sumcheck, final_evals, r_values)?;
+        Ok((point, final_evals))
+    }
+
+    /// Files a step's weight evaluations (absorbed after its sumcheck) and
+    /// the weight claims they make.
+    pub fn weight_evals(&mut self, evals: &[EF], claims: Vec<Claim>) {
+        self.tr.absorb_efs(evals);
+        self.book.weights.extend(claims);
+    }
+
+    /// Verifies a [`ZkProverCtx::inner_sumcheck`] run (`check` from
+    /// [`ZkCheck::new`], for the inner claim at `point`); returns its
+    /// point.
     pub fn inner_sumcheck(
         &mut self,
         check: &ZkCheck<'_>,
@@ -422,7 +568,7 @@ impl ZkVerifierCtx<'_> {
         let at = self.plan.inner[check.op].ok_or_else(|| {
             VerifyError::Malformed(format!("op #{}: no inner step planned", check.op))
         })?;
-        if check.output.is_some() || at.step.num_vars != point.len() {
+        if check.batched.is_some() || at.step.num_vars != point.len() {
             return Err(VerifyError::Malformed(format!(
                 "op #{}: the inner claim differs from the plan's",
                 check.op
@@ -518,7 +664,8 @@ pub(crate) mod forge {
     /// Which of an op's masked sumchecks.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub(crate) enum Site {
-        /// The op's (first) sumcheck, [`super::ZkProverCtx::sumcheck`].
+        /// The op's (first) sumcheck ([`super::ZkProverCtx::zero_check`] or
+        /// [`super::ZkProverCtx::prove_claims`]).
         Outer,
         /// Its inner sumcheck, [`super::ZkProverCtx::inner_sumcheck`].
         Inner,

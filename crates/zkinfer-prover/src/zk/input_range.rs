@@ -18,13 +18,13 @@
 
 use zkinfer_model::ir::QuantModel;
 use zkinfer_protocol::field::{f_from_i64, f_to_i64, PrimeCharacteristicRing, F};
-use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
+use zkinfer_protocol::sumcheck::{Mle, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use super::ctx::{TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
+use super::ctx::{in_step, TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
 use crate::error::ProveError;
 use crate::layout::{Layout, TableKey};
-use crate::ops::{zk_message, LayerProofs};
+use crate::ops::LayerProofs;
 use crate::proof::LayerProof;
 
 /// The zero-check's round degree: `eq` times one masked factor.
@@ -181,13 +181,8 @@ impl InputRange {
         let (terms, _, reads) = self.relation(model, lambda);
         let mut mles = vec![Mle::Base(p.padded(model.input))];
         mles.extend(self.columns().map(|c| Mle::Base(p.act_polys[c].clone())));
-        let poly = SumOfProducts {
-            num_vars: self.num_vars,
-            mles,
-            terms,
-        };
-        let run = p.sumcheck(self.step, poly, Some(&tau), &reads, None, &[], &[]);
-        run.into_layer(Vec::new())
+        p.zero_check(self.step, mles, terms, &tau, &reads)
+            .into_layer(Vec::new())
     }
 
     pub fn verify(
@@ -196,33 +191,12 @@ impl InputRange {
         v: &mut ZkVerifierCtx,
         proofs: &mut LayerProofs,
     ) -> Result<(), VerifyError> {
-        let (_, sumcheck, final_evals, r_values) = zk_message(
-            proofs,
-            self.step,
-            "private input range",
-            0,
-            1 + 2 * self.limbs,
-        )?;
         let (tau, lambda) = self.challenges(v.tr);
         let (terms, claimed_sum, reads) = self.relation(model, lambda);
-        let check = ZkCheck {
-            op: self.step,
-            num_vars: self.num_vars,
-            terms: &terms,
-            eq_point: Some(&tau),
-            reads: &reads,
-            output: None,
-            claims: &[],
-            coeffs: &[],
-            claimed_sum,
-        };
-        v.sumcheck(&check, sumcheck, final_evals, r_values)
-            .map_err(|e| match e {
-                VerifyError::Sumcheck(m) => {
-                    VerifyError::Sumcheck(format!("the private input's range check: {m}"))
-                }
-                e => e,
-            })?;
+        let check = ZkCheck::zero_check(self.step, &terms, &tau, &reads, claimed_sum);
+        let factors = 1 + 2 * self.limbs;
+        v.verify_message(proofs, "private input range", factors, &check)
+            .map_err(in_step("the private input's range check"))?;
         Ok(())
     }
 }

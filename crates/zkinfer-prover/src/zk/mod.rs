@@ -54,8 +54,11 @@ mod verifier;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use book::{point_claims, ZkBook, ZkPending};
-pub use committed::{committed_input_digest, input_digest, output_digest, InputSeed};
-pub(crate) use ctx::{TensorRead, VarMap, ZkCheck, ZkProverCtx, ZkVerifierCtx};
+pub use committed::{
+    committed_input_digest, committed_output_digest, input_digest, output_digest, CommitSeeds,
+    InputSeed,
+};
+pub(crate) use ctx::{BatchedClaims, TensorRead, VarMap, ZkCheck, ZkProverCtx, ZkVerifierCtx};
 pub(crate) use plan::{ZkInner, ZkStep};
 pub use prover::{copies_for, prove_zk, prove_zk_copies, prove_zk_seeded, ZkProveOutput};
 pub use verifier::{

@@ -15,11 +15,11 @@
 
 use zkinfer_model::ir::QuantModel;
 use zkinfer_protocol::field::PrimeCharacteristicRing;
-use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
+use zkinfer_protocol::sumcheck::{Mle, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use super::ctx::{TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
-use crate::ops::{zk_message, LayerProofs};
+use super::ctx::{in_step, TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
+use crate::ops::LayerProofs;
 use crate::proof::LayerProof;
 
 /// The zero-check's round degree: `eq` times one masked factor.
@@ -64,16 +64,12 @@ impl OutputLink {
         let model = &p.pk.model;
         let r = self.point(p.tr);
         let (terms, reads) = Self::relation(model);
-        let poly = SumOfProducts {
-            num_vars: self.num_vars,
-            mles: vec![
-                Mle::Base(p.padded(model.output)),
-                Mle::Base(committed.to_vec()),
-            ],
-            terms,
-        };
-        let run = p.sumcheck(self.step, poly, Some(&r), &reads, None, &[], &[]);
-        run.into_layer(Vec::new())
+        let mles = vec![
+            Mle::Base(p.padded(model.output)),
+            Mle::Base(committed.to_vec()),
+        ];
+        p.zero_check(self.step, mles, terms, &r, &reads)
+            .into_layer(Vec::new())
     }
 
     pub fn verify(
@@ -82,28 +78,11 @@ impl OutputLink {
         v: &mut ZkVerifierCtx,
         proofs: &mut LayerProofs,
     ) -> Result<(), VerifyError> {
-        let (_, sumcheck, final_evals, r_values) =
-            zk_message(proofs, self.step, "committed output", 0, 2)?;
         let r = self.point(v.tr);
         let (terms, reads) = Self::relation(model);
-        let check = ZkCheck {
-            op: self.step,
-            num_vars: self.num_vars,
-            terms: &terms,
-            eq_point: Some(&r),
-            reads: &reads,
-            output: None,
-            claims: &[],
-            coeffs: &[],
-            claimed_sum: EF::ZERO,
-        };
-        v.sumcheck(&check, sumcheck, final_evals, r_values)
-            .map_err(|e| match e {
-                VerifyError::Sumcheck(m) => {
-                    VerifyError::Sumcheck(format!("the committed output's link: {m}"))
-                }
-                e => e,
-            })?;
+        let check = ZkCheck::zero_check(self.step, &terms, &r, &reads, EF::ZERO);
+        v.verify_message(proofs, "committed output", 2, &check)
+            .map_err(in_step("the committed output's link"))?;
         Ok(())
     }
 }

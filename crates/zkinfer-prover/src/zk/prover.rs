@@ -4,12 +4,15 @@
 use rand::{CryptoRng, RngCore};
 use zkinfer_protocol::field::{random_f, F};
 use zkinfer_protocol::mle::evaluate_base;
-use zkinfer_protocol::pcs::{Claim, CommitmentScheme, HidingParams, HidingPcs, Pcs, PcsParams};
+use zkinfer_protocol::pcs::{
+    Claim, CommitmentScheme, HidingCommitment, HidingOpening, HidingParams, HidingPcs, Pcs,
+    PcsParams,
+};
 use zkinfer_protocol::sumcheck::zk::masked_eval::{ClaimMask, EvalMask};
 use zkinfer_protocol::sumcheck::zk::MaskPolynomial;
 use zkinfer_protocol::Transcript;
 
-use super::committed::{self, InputSeed};
+use super::committed::{self, CommitSeeds, InputCommitment, InputSeed};
 use super::ctx::ZkMasks;
 use super::plan::{MaskedW, ZkPlan, COMMITTED_INPUT_POLY, COMMITTED_OUTPUT_POLY};
 use super::{lookups, InputVisibility, Visibility, ZkBook, ZkProverCtx};
@@ -34,7 +37,7 @@ pub struct ZkProveOutput {
     /// from (keep it to reveal the input later; never reuse it).
     pub input_digest: Option<[u8; 32]>,
     pub input_seed: Option<InputSeed>,
-    /// A committed output's, likewise (its seed drawn per proof).
+    /// A committed output's, likewise.
     pub output_digest: Option<[u8; 32]>,
     pub output_seed: Option<InputSeed>,
 }
@@ -49,20 +52,21 @@ pub fn prove_zk<R: CryptoRng + RngCore>(
     visibility: Visibility,
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
-    prove_zk_seeded(pk, input, visibility, None, rng)
+    prove_zk_seeded(pk, input, visibility, CommitSeeds::default(), rng)
 }
 
-/// [`prove_zk`] with a committed input's seed given (its digest is then
-/// [`super::committed::committed_input_digest`] of the input and the
-/// seed); `None` draws one from `rng`.
+/// [`prove_zk`] with a committed input's or output's seed given (their
+/// digests are then [`super::committed_input_digest`] and
+/// [`super::committed_output_digest`] of the tensor and the seed); a
+/// missing one is drawn from `rng`.
 pub fn prove_zk_seeded<R: CryptoRng + RngCore>(
     pk: &ProvingKey,
     input: &[i64],
     visibility: Visibility,
-    input_seed: Option<InputSeed>,
+    seeds: CommitSeeds,
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
-    prove_zk_with_truths(pk, input, visibility, input_seed, rng).map(|(out, _)| out)
+    prove_zk_with_truths(pk, input, visibility, seeds, rng).map(|(out, _)| out)
 }
 
 /// [`prove_zk_seeded`], with the true values of its masked reads (what the
@@ -71,7 +75,7 @@ pub(crate) fn prove_zk_with_truths<R: CryptoRng + RngCore>(
     pk: &ProvingKey,
     input: &[i64],
     visibility: Visibility,
-    input_seed: Option<InputSeed>,
+    seeds: CommitSeeds,
     rng: &mut R,
 ) -> Result<(ZkProveOutput, Vec<zkinfer_protocol::EF>), ProveError> {
     pk.check_commitment()?;
@@ -90,7 +94,7 @@ pub(crate) fn prove_zk_with_truths<R: CryptoRng + RngCore>(
         input,
         values,
         act_polys,
-        input_seed,
+        seeds,
     };
     let (mut out, book) = prove_inner(pk, layout, inputs, visibility, false, rng)?;
     out.timings.inference = inference;
@@ -106,16 +110,16 @@ pub fn prove_zk_copies<R: CryptoRng + RngCore>(
     pk: ProvingKey,
     input: &[i64],
     visibility: Visibility,
-    input_seed: Option<InputSeed>,
+    seeds: CommitSeeds,
     rng: &mut R,
 ) -> Result<ZkProveOutput, ProveError> {
     let copies = copies_for(&pk.model, visibility)?;
     if copies == 1 {
-        return prove_zk_seeded(&pk, input, visibility, input_seed, rng);
+        return prove_zk_seeded(&pk, input, visibility, seeds, rng);
     }
     let batch = pk.model.batch;
     let big = pk.for_batch(batch * copies)?;
-    let mut out = prove_zk_seeded(&big, &input.repeat(copies), visibility, input_seed, rng)?;
+    let mut out = prove_zk_seeded(&big, &input.repeat(copies), visibility, seeds, rng)?;
     out.output.truncate(out.output.len() / copies);
     if let Some(zk) = out.proof.zk.as_mut() {
         zk.copies = copies;
@@ -142,6 +146,13 @@ pub fn copies_for(model: &QuantModel, visibility: Visibility) -> Result<usize, P
         }
     }
     Err(first_err)
+}
+
+/// A committed tensor's seed: 256 bits from the caller's CSPRNG.
+fn fresh_seed<R: CryptoRng + RngCore>(rng: &mut R) -> [u8; 32] {
+    let mut s = [0u8; 32];
+    rng.fill_bytes(&mut s);
+    s
 }
 
 fn random_table<R: CryptoRng + RngCore>(bits: usize, rng: &mut R) -> Vec<F> {
@@ -176,18 +187,18 @@ pub(crate) fn prove_zk_witness<R: CryptoRng + RngCore>(
         input,
         values,
         act_polys,
-        input_seed: None,
+        seeds: CommitSeeds::default(),
     };
     prove_inner(pk, &pk.layout, inputs, visibility, forge, rng).map(|(out, _)| out)
 }
 
 /// What one proof is of: the input, its trace and committed columns, and a
-/// committed input's seed.
+/// committed input's and output's seeds.
 struct ProofInputs<'a> {
     input: &'a [i64],
     values: Vec<Vec<i64>>,
     act_polys: Vec<Vec<F>>,
-    input_seed: Option<InputSeed>,
+    seeds: CommitSeeds,
 }
 
 fn prove_inner<R: CryptoRng + RngCore>(
@@ -202,7 +213,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
         input,
         values,
         mut act_polys,
-        input_seed,
+        seeds,
     } = inputs;
     pk.check_commitment()?;
     let mut timings = ProveTimings::default();
@@ -234,11 +245,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
     // A committed input's `R` and commitment derive from its seed.
     let committed = match (&plan.input, visibility.input) {
         (Some(w), InputVisibility::Committed) => {
-            let seed = input_seed.unwrap_or_else(|| {
-                let mut s = [0u8; 32];
-                rng.fill_bytes(&mut s);
-                s
-            });
+            let seed = seeds.input.unwrap_or_else(|| fresh_seed(rng));
             let x = input_poly.as_deref().expect("a private input is arranged");
             Some((committed::commit(w, x, &seed)?, seed))
         }
@@ -248,7 +255,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
         Some((c, _)) => Some(c.r.clone()),
         None => plan.input.map(|w| random_table(w.head_bits, rng)),
     };
-    // A committed output likewise, from a fresh seed.
+    // A committed output likewise.
     #[allow(unused_mut)]
     let mut output_padded = layout.arrange(model.output, &output);
     #[cfg(test)]
@@ -257,8 +264,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
     }
     let committed_output = match &plan.output {
         Some(w) => {
-            let mut seed = [0u8; 32];
-            rng.fill_bytes(&mut seed);
+            let seed = seeds.output.unwrap_or_else(|| fresh_seed(rng));
             Some((committed::commit(w, &output_padded, &seed)?, seed))
         }
         None => None,
@@ -431,22 +437,8 @@ fn prove_inner<R: CryptoRng + RngCore>(
         split_own_claims(std::mem::take(&mut book.hiding));
     tr.label(b"hiding-opening");
     let opening = hiding.open_consuming(hiding_data, &main_claims, &mut tr)?;
-    let input_part = match committed {
-        Some((c, seed)) => {
-            tr.label(b"committed-input-opening");
-            let o = c.pcs.open_consuming(c.data, &input_claims, &mut tr)?;
-            Some((c.commitment, o, seed))
-        }
-        None => None,
-    };
-    let output_part = match committed_output {
-        Some((c, seed)) => {
-            tr.label(b"committed-output-opening");
-            let o = c.pcs.open_consuming(c.data, &output_claims, &mut tr)?;
-            Some((c.commitment, o, seed))
-        }
-        None => None,
-    };
+    let input_part = open_own(committed, "input", &input_claims, &mut tr)?;
+    let output_part = open_own(committed_output, "output", &output_claims, &mut tr)?;
     book.hiding = main_claims;
     book.hiding.extend(input_claims);
     book.hiding.extend(output_claims);
@@ -479,6 +471,22 @@ fn prove_inner<R: CryptoRng + RngCore>(
         output_seed: output_part.map(|(_, _, s)| s),
     };
     Ok((out, book))
+}
+
+/// Opens a committed input's or output's (`what`) own commitment at its
+/// `claims` (its one opening); keeps the seed for the caller.
+fn open_own(
+    own: Option<(InputCommitment, InputSeed)>,
+    what: &str,
+    claims: &[Claim],
+    tr: &mut Transcript,
+) -> Result<Option<(HidingCommitment, HidingOpening, InputSeed)>, ProveError> {
+    let Some((c, seed)) = own else {
+        return Ok(None);
+    };
+    tr.label(committed::opening_label(what).as_bytes());
+    let opening = c.pcs.open_consuming(c.data, claims, tr)?;
+    Ok(Some((c.commitment, opening, seed)))
 }
 
 /// The claims on the proof's hiding commitment, and those on a committed

@@ -182,8 +182,14 @@ fn no_unmasked_evaluation_appears_in_a_proof() {
 }
 
 fn no_unmasked_evaluation(pk: &ProvingKey, x: &[i64]) {
-    let (out, truths) =
-        prover::prove_zk_with_truths(pk, x, Visibility::PRIVATE_INPUT, None, &mut rng(4)).unwrap();
+    let (out, truths) = prover::prove_zk_with_truths(
+        pk,
+        x,
+        Visibility::PRIVATE_INPUT,
+        CommitSeeds::default(),
+        &mut rng(4),
+    )
+    .unwrap();
     assert!(truths.len() >= 6, "{} masked reads", truths.len());
     // A column of zeros (an excess limb where nothing clamps) evaluates to 0
     // anywhere: zero bytes are in every encoding, and the value is no secret.
@@ -319,8 +325,14 @@ fn a_small_model_proves_copies_of_its_input() {
     assert_eq!(copies_for(&pk.model, Visibility::PRIVATE_INPUT).unwrap(), 4);
     let vk = pk.vk.clone();
     let honest = crate::prove(&pk, &x).unwrap().output;
-    let out =
-        prove_zk_copies(pk, &x, Visibility::PRIVATE_INPUT, None, &mut rng(10)).expect("proves");
+    let out = prove_zk_copies(
+        pk,
+        &x,
+        Visibility::PRIVATE_INPUT,
+        CommitSeeds::default(),
+        &mut rng(10),
+    )
+    .expect("proves");
     assert_eq!(out.output, honest);
     let proof = Proof::from_bytes(&out.proof.to_bytes()).unwrap();
     assert_eq!(proof.zk.as_ref().unwrap().copies, 4);

@@ -18,7 +18,7 @@ use super::{prove_zk, verify_zk, Visibility};
 use crate::keys::ProvingKey;
 use crate::synthetic;
 
-/// Most steps' check ([`crate::ops::check_public_factor`]).
+/// Every step's check ([`crate::ops::check_public_factor`]).
 const PUBLIC_FACTOR: &str = "a public factor's final value is wrong";
 
 /// Every op named `kind` in turn, its `site` sumcheck's public factor
@@ -47,20 +47,14 @@ fn refused_by_the_public_factor(pk: &ProvingKey, x: &[i64], kind: &str, site: Si
     }
 }
 
-/// Dense's weight factor, checked against the weight evaluations (both
+/// Dense's weight factor, recombined from the weight evaluations (both
 /// layers: the first reads the private input). Requant's zero-check has no
 /// public factor (its `eq(τ, ·)` is the masked sumcheck's own, which the
 /// protocol evaluates): the armed hook finds none and the proof stands.
 #[test]
 fn dense_weight_factors_are_checked_and_requant_has_none() {
     let (pk, x) = mlp();
-    refused_by_the_public_factor(
-        &pk,
-        &x,
-        "Dense",
-        Site::Outer,
-        "the weight factor's value does not match the weight evaluations",
-    );
+    refused_by_the_public_factor(&pk, &x, "Dense", Site::Outer, PUBLIC_FACTOR);
     let requant = (0..pk.model.ops.len())
         .find(|&i| pk.model.ops[i].name() == "Requant")
         .expect("a Requant");

@@ -217,7 +217,10 @@ fn a_committed_input_verifies_against_its_digest_only() {
         &pk,
         &x,
         Visibility::COMMITTED_INPUT,
-        Some(seed),
+        CommitSeeds {
+            input: Some(seed),
+            output: None,
+        },
         &mut rng(50),
     )
     .expect("proves");
@@ -333,9 +336,14 @@ fn a_committed_input_rejects_tampered_commitments_and_openings() {
     }
     assert!(flipped > 0);
     // The leak check with a committed input.
-    let (out, truths) =
-        prover::prove_zk_with_truths(&pk, &x, Visibility::COMMITTED_INPUT, None, &mut rng(54))
-            .unwrap();
+    let (out, truths) = prover::prove_zk_with_truths(
+        &pk,
+        &x,
+        Visibility::COMMITTED_INPUT,
+        CommitSeeds::default(),
+        &mut rng(54),
+    )
+    .unwrap();
     let sent = super::audit::message_numbers(&out.proof);
     let (checked, found) = super::audit::truths_in_proof(&truths, &sent, &out.proof.to_bytes());
     assert_eq!(found, 0, "an unmasked evaluation is in the proof");
@@ -460,6 +468,44 @@ fn a_committed_output_verifies_against_its_digest_only() {
                 );
             }
         }
+    }
+}
+
+/// A committed output's digest is recomputed from the output and its seed
+/// (the one the prover drew and returned, or one given), over the copies a
+/// small model proves; another seed, one changed value or another length
+/// is not it.
+#[test]
+fn a_committed_output_digest_is_recomputed_from_its_output_and_seed() {
+    let vis = Visibility::PRIVATE_INPUT.with_committed_output();
+    let mut small = synthetic::mlp(&[7, 5, 3], 11);
+    small.dynamic_batch = true;
+    let given = [9u8; 32];
+    for ((pk, x), seed) in [(mlp(), None), (model_key(small, 1), Some(given))] {
+        let model = pk.model.clone();
+        let copies = copies_for(&model, vis).unwrap();
+        let seeds = CommitSeeds {
+            input: None,
+            output: seed,
+        };
+        let out = prove_zk_copies(pk, &x, vis, seeds, &mut rng(62)).expect("proves");
+        assert_eq!(out.proof.zk.as_ref().unwrap().copies, copies);
+        let digest = out.output_digest.expect("an output digest");
+        let used = out.output_seed.expect("the output's seed");
+        if let Some(s) = seed {
+            assert_eq!(used, s);
+        }
+        let recompute = |y: &[i64], s: &InputSeed| {
+            committed_output_digest(&model, y, InputVisibility::Private, s)
+        };
+        assert_eq!(recompute(&out.output, &used).unwrap(), digest);
+        assert_ne!(recompute(&out.output, &[10u8; 32]).unwrap(), digest);
+        let mut y = out.output.clone();
+        y[0] += 1;
+        assert_ne!(recompute(&y, &used).unwrap(), digest);
+        y.pop();
+        let err = recompute(&y, &used).unwrap_err();
+        assert!(err.to_string().contains("values"), "{err}");
     }
 }
 

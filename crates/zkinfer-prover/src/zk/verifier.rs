@@ -2,11 +2,13 @@
 //! and checks every masked step, the lookups, and both openings.
 
 use zkinfer_protocol::mle::evaluate_base;
-use zkinfer_protocol::pcs::{CommitmentScheme, HidingParams, HidingPcs, Pcs};
-use zkinfer_protocol::VerifyError;
+use zkinfer_protocol::pcs::{
+    Claim, CommitmentScheme, HidingCommitment, HidingOpening, HidingParams, HidingPcs, Pcs,
+};
+use zkinfer_protocol::{Transcript, VerifyError};
 
-use super::committed::{input_digest, output_digest};
-use super::plan::ZkPlan;
+use super::committed::{input_digest, opening_label, output_digest};
+use super::plan::{MaskedW, ZkPlan};
 use super::prover::{empty_activation_commitment, split_own_claims};
 use super::{lookups, InputVisibility, OutputVisibility, ZkBook, ZkVerifierCtx};
 use crate::keys::{hex, VerifyingKey};
@@ -134,6 +136,63 @@ pub fn verify_zk_statement(
     verify_statement(vk, input, digest, output, proof)
 }
 
+/// A committed input's or output's own commitment (`what`), sent iff the
+/// statement gives its digest: of the plan's shape `w`, and hashing to the
+/// given digest under `digest_of` (the tensor's own domain).
+fn own_commitment<'p>(
+    what: &str,
+    given: Option<&[u8; 32]>,
+    sent: &'p Option<(HidingCommitment, HidingOpening)>,
+    w: Option<MaskedW>,
+    digest_of: fn(&HidingCommitment) -> [u8; 32],
+) -> Result<Option<&'p (HidingCommitment, HidingOpening)>, VerifyError> {
+    let (d, own) = match (given, sent) {
+        (None, None) => return Ok(None),
+        (Some(d), Some(own)) => (d, own),
+        _ => {
+            return Err(malformed(format!(
+                "a committed {what}'s commitment is present iff the {what} is committed"
+            )))
+        }
+    };
+    let w = w.ok_or_else(|| malformed(format!("the plan has no committed {what}")))?;
+    if own.0.poly_num_vars != [w.num_vars + 1] {
+        return Err(malformed(format!(
+            "the committed {what}'s commitment has the wrong layout"
+        )));
+    }
+    if digest_of(&own.0) != *d {
+        return Err(VerifyError::Statement(format!(
+            "the committed {what}'s digest is not the given one"
+        )));
+    }
+    Ok(Some(own))
+}
+
+/// Verifies a committed input's or output's (`what`) own opening at its
+/// `claims`, after the proof's; claims on one that is not there are
+/// refused.
+fn verify_own(
+    hiding: &HidingPcs,
+    what: &str,
+    own: Option<&(HidingCommitment, HidingOpening)>,
+    claims: &[Claim],
+    tr: &mut Transcript,
+) -> Result<(), VerifyError> {
+    let Some((c, o)) = own else {
+        if claims.is_empty() {
+            return Ok(());
+        }
+        return Err(malformed(format!(
+            "claims on a committed {what} that is not there"
+        )));
+    };
+    tr.label(opening_label(what).as_bytes());
+    hiding
+        .verify(c, claims, o, tr)
+        .map_err(|e| VerifyError::Opening(format!("committed {what}: {e}")))
+}
+
 fn verify_statement(
     vk: &VerifyingKey,
     input: Option<&[i64]>,
@@ -182,53 +241,14 @@ fn verify_statement(
             "verifying key: the weight commitment does not match the model",
         ));
     }
-    // A committed input: its own commitment, of the planned shape, whose
-    // digest is the one given.
-    let input_commitment = match (digest, &zk.input) {
-        (None, None) => None,
-        (Some(d), Some((c, o))) => {
-            let w = plan.input.expect("a committed input has a W");
-            if c.poly_num_vars != [w.num_vars + 1] {
-                return Err(malformed(
-                    "the committed input's commitment has the wrong layout",
-                ));
-            }
-            if input_digest(c) != *d {
-                return Err(VerifyError::Statement(
-                    "the committed input's digest is not the given one".into(),
-                ));
-            }
-            Some((c, o))
-        }
-        _ => {
-            return Err(malformed(
-                "a committed input's commitment is present iff the input is committed",
-            ))
-        }
-    };
-    // A committed output, likewise.
-    let output_commitment = match (output, &zk.output) {
-        (Ok(_), None) => None,
-        (Err(d), Some((c, o))) => {
-            let w = plan.output.expect("a committed output has a W");
-            if c.poly_num_vars != [w.num_vars + 1] {
-                return Err(malformed(
-                    "the committed output's commitment has the wrong layout",
-                ));
-            }
-            if output_digest(c) != *d {
-                return Err(VerifyError::Statement(
-                    "the committed output's digest is not the given one".into(),
-                ));
-            }
-            Some((c, o))
-        }
-        _ => {
-            return Err(malformed(
-                "a committed output's commitment is present iff the output is committed",
-            ))
-        }
-    };
+    let input_commitment = own_commitment("input", digest, &zk.input, plan.input, input_digest)?;
+    let output_commitment = own_commitment(
+        "output",
+        output.err(),
+        &zk.output,
+        plan.output,
+        output_digest,
+    )?;
     let hiding = HidingPcs::new(HidingParams::default());
     let mut tr = start_zk_transcript(vk, &model_id, zk.visibility, input, digest, output);
     hiding.absorb_commitment(&zk.commitment, &mut tr);
@@ -304,22 +324,14 @@ fn verify_statement(
     hiding
         .verify(&zk.commitment, &main_claims, &zk.opening, &mut tr)
         .map_err(|e| VerifyError::Opening(format!("hiding commitment: {e}")))?;
-    if let Some((c, o)) = input_commitment {
-        tr.label(b"committed-input-opening");
-        hiding
-            .verify(c, &input_claims, o, &mut tr)
-            .map_err(|e| VerifyError::Opening(format!("committed input: {e}")))?;
-    } else if !input_claims.is_empty() {
-        return Err(malformed("claims on a committed input that is not there"));
-    }
-    if let Some((c, o)) = output_commitment {
-        tr.label(b"committed-output-opening");
-        hiding
-            .verify(c, &output_claims, o, &mut tr)
-            .map_err(|e| VerifyError::Opening(format!("committed output: {e}")))?;
-    } else if !output_claims.is_empty() {
-        return Err(malformed("claims on a committed output that is not there"));
-    }
+    verify_own(&hiding, "input", input_commitment, &input_claims, &mut tr)?;
+    verify_own(
+        &hiding,
+        "output",
+        output_commitment,
+        &output_claims,
+        &mut tr,
+    )?;
     Ok(VerifiedOutput {
         model_id: proof.model_id,
         security_bits,

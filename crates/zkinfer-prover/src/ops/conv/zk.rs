@@ -35,7 +35,9 @@ use crate::claims::PointClaim;
 use crate::layout::{nv, padded_field, Layout};
 use crate::ops::{batching_coefficients, check_public_factor, zk_message, LayerProof, LayerProofs};
 use crate::spatial::{valid_mass, Separable, Window};
-use crate::zk::{point_claims, TensorRead, ZkCheck, ZkProverCtx, ZkStep, ZkVerifierCtx};
+use crate::zk::{
+    point_claims, BatchedClaims, TensorRead, ZkCheck, ZkProverCtx, ZkStep, ZkVerifierCtx,
+};
 
 /// The sumcheck's one product: `K` (factor 0) times the input (factor 1, a
 /// private read unless the input is public).
@@ -250,24 +252,12 @@ impl Conv {
             mles: vec![Mle::Ext(k), Mle::Base(x)],
             terms,
         };
-        let run = p.sumcheck(
-            self.i,
-            poly,
-            None,
-            &reads,
-            Some(self.output),
-            &pending,
-            &rho,
-        );
-        let r_c = self.channel_point(&run.point).to_vec();
-        let weight_evals = weight_evals(win, &bound, &r_c);
-        p.tr.absorb_efs(&weight_evals);
-        p.book
-            .weights
-            .extend(self.zk_weight_claims(&claims, &r_c, &bias_evals, &weight_evals));
-        let mut public = bias_evals;
-        public.extend(weight_evals);
-        Some(run.into_layer(public))
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let run = p.prove_claims(self.i, poly, &reads, batched);
+        let r_c = self.channel_point(&run.point);
+        let weight_evals = weight_evals(win, &bound, r_c);
+        let weight_claims = self.zk_weight_claims(&claims, r_c, &bias_evals, &weight_evals);
+        Some(p.with_weight_evals(run, bias_evals, weight_evals, weight_claims))
     }
 
     pub(super) fn zk_verify(
@@ -288,30 +278,20 @@ impl Conv {
         let (bias_evals, weight_evals) = public.split_at(k);
         let (rho, claimed_sum) = open(win, v.tr, &claims, bias_evals);
         let (terms, reads) = terms(self.input);
-        let check = ZkCheck {
-            op: i,
-            num_vars: v.layout.num_vars(self.input),
-            terms: &terms,
-            eq_point: None,
-            reads: &reads,
-            output: Some(self.output),
-            claims: &pending,
-            coeffs: &rho,
-            claimed_sum,
-        };
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let n = v.layout.num_vars(self.input);
+        let check = ZkCheck::claims(i, n, &terms, &reads, batched, claimed_sum);
         let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
         if point.len() != input_vars(win) {
             return Err(VerifyError::Malformed(format!(
                 "op #{i} (Conv2d): the input is not laid out as the window's image"
             )));
         }
-        v.tr.absorb_efs(weight_evals);
         let expected = functional_at(win, &claims, &rho, weight_evals, &point);
         check_public_factor(i, "Conv2d", final_evals[0], expected)?;
         let r_c = self.channel_point(&point);
-        v.book
-            .weights
-            .extend(self.zk_weight_claims(&claims, r_c, bias_evals, weight_evals));
+        let weight_claims = self.zk_weight_claims(&claims, r_c, bias_evals, weight_evals);
+        v.weight_evals(weight_evals, weight_claims);
         Ok(())
     }
 }

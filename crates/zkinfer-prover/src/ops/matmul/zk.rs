@@ -31,11 +31,13 @@ use zkinfer_protocol::mle::{eq_eval, eq_table};
 use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{VerifyError, EF};
 
-use super::super::{check_public_factor, hadamard, zk_message, LayerProof, LayerProofs};
+use super::super::{check_public_factor, hadamard, LayerProof, LayerProofs};
 use super::MatMul;
 use crate::layout::nv;
 use crate::spatial::{masked_eq, masked_eq_at};
-use crate::zk::{TensorRead, VarMap, ZkCheck, ZkPending, ZkProverCtx, ZkVerifierCtx};
+use crate::zk::{
+    BatchedClaims, TensorRead, VarMap, ZkCheck, ZkPending, ZkProverCtx, ZkVerifierCtx,
+};
 
 const LABEL: &[u8] = b"matmul";
 
@@ -161,15 +163,8 @@ impl MatMul {
             ],
             terms,
         };
-        let run = p.sumcheck(
-            self.i,
-            poly,
-            None,
-            &reads,
-            Some(self.output),
-            &pending,
-            &rho,
-        );
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let run = p.prove_claims(self.i, poly, &reads, batched);
         Some(run.into_layer(Vec::new()))
     }
 
@@ -182,21 +177,12 @@ impl MatMul {
         if pending.is_empty() {
             return Ok(());
         }
-        let (_, sumcheck, final_evals, r_values) = zk_message(proofs, self.i, "MatMul", 0, 3)?;
         let (rho, claimed_sum) = hadamard::zk_open(v.tr, LABEL, &pending);
         let (terms, reads) = self.zk_terms();
-        let check = ZkCheck {
-            op: self.i,
-            num_vars: self.zk_num_vars(),
-            terms: &terms,
-            eq_point: None,
-            reads: &reads,
-            output: Some(self.output),
-            claims: &pending,
-            coeffs: &rho,
-            claimed_sum,
-        };
-        let point = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        let batched = BatchedClaims::new(self.output, &pending, &rho);
+        let n = self.zk_num_vars();
+        let check = ZkCheck::claims(self.i, n, &terms, &reads, batched, claimed_sum);
+        let (point, final_evals) = v.verify_message(proofs, "MatMul", 3, &check)?;
         check_public_factor(
             self.i,
             "MatMul",

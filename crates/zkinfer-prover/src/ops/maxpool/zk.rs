@@ -207,12 +207,7 @@ impl MaxPool {
             mles.push(Mle::Ext(padding));
         }
         let (terms, reads) = self.first_relation(&rho);
-        let poly = SumOfProducts {
-            num_vars: z.len(),
-            mles,
-            terms,
-        };
-        let first = p.sumcheck(self.i, poly, Some(&z), &reads, None, &[], &[]);
+        let first = p.zero_check(self.i, mles, terms, &z, &reads);
         let r = first.point.clone();
         p.send(first.into_layer(Vec::new()));
 
@@ -233,22 +228,10 @@ impl MaxPool {
         proofs: &mut LayerProofs,
     ) -> Result<(), VerifyError> {
         let (i, k) = (self.i, self.diff_polys.len());
-        let (_, sumcheck, final_evals, r_values) =
-            zk_message(proofs, i, "MaxPool", 0, self.first_factors())?;
         let (z, rho) = self.zk_challenges(v.tr, v.layout);
         let (terms, reads) = self.first_relation(&rho);
-        let check = ZkCheck {
-            op: i,
-            num_vars: z.len(),
-            terms: &terms,
-            eq_point: Some(&z),
-            reads: &reads,
-            output: None,
-            claims: &[],
-            coeffs: &[],
-            claimed_sum: EF::ZERO,
-        };
-        let r = v.sumcheck(&check, sumcheck, final_evals, r_values)?;
+        let check = ZkCheck::zero_check(i, &terms, &z, &reads, EF::ZERO);
+        let (r, final_evals) = v.verify_message(proofs, "MaxPool", self.first_factors(), &check)?;
         if self.padded() {
             let mass = padding_mass(&self.win, &r, &rho);
             check_public_factor(i, "MaxPool", final_evals[k + 2], mass)?;
@@ -257,17 +240,8 @@ impl MaxPool {
         let inner_value = final_evals[k + 1];
         let (_, sumcheck, final_evals, r_values) = zk_message(proofs, i, "MaxPool", 0, 2)?;
         let (terms, reads) = self.inner_relation();
-        let check = ZkCheck {
-            op: i,
-            num_vars: v.layout.num_vars(self.input),
-            terms: &terms,
-            eq_point: None,
-            reads: &reads,
-            output: None,
-            claims: &[],
-            coeffs: &[],
-            claimed_sum: inner_value,
-        };
+        let num_vars = v.layout.num_vars(self.input);
+        let check = ZkCheck::new(i, num_vars, &terms, &reads, inner_value);
         let point = v.inner_sumcheck(&check, &r, sumcheck, final_evals, r_values)?;
         let expected = shift_functional(&self.win, &r, &rho).evaluate(&point);
         check_public_factor(i, "MaxPool", final_evals[0], expected)
