@@ -194,6 +194,7 @@ def main(outdir):
     pools(outdir)
     whole_batch(outdir)
     index_ops(outdir)
+    class_token(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -586,6 +587,24 @@ def data_movement(outdir):
         N("Flatten", ["g"], ["output"], name="flatten"),
     ], [init("scales", np.array([1, 1, 2, 2], dtype=np.float32)), init_i64("reps", np.array([1, 1, 1, 2]))],
         [2, 3, 3], [2], rng.standard_normal((2, 3, 3)), opset=13)
+
+
+def class_token(outdir):
+    """A vision transformer's class token: a constant Concat'ed before the
+    patch embeddings (an AddConst on the placed activations), then a
+    position embedding."""
+    rng = np.random.default_rng(31)
+    N = helper.make_node
+    save(outdir, "class_token", [
+        N("MatMul", ["input", "pw"], ["h"], name="patch_embed"),
+        N("Concat", ["cls", "h"], ["t"], name="prepend_cls", axis=1),
+        N("Add", ["t", "pos"], ["a"], name="add_pos"),
+        N("Relu", ["a"], ["r"], name="relu"),
+        N("Flatten", ["r"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="head", transB=1),
+    ], [init("pw", w(rng, 6, 8)), init("cls", w(rng, 1, 1, 8, scale=0.5)),
+        init("pos", w(rng, 1, 5, 8, scale=0.3)), init("fw", w(rng, 3, 40)), init("fb", w(rng, 3))],
+        [4, 6], [3], rng.standard_normal((4, 6)), opset=13, batch=1)
 
 
 def index_ops(outdir):

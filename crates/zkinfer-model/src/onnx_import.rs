@@ -1800,12 +1800,25 @@ impl Importer {
                 }
             }
             "Concat" => {
-                let parts: Vec<FId> = (0..node.input.len())
-                    .map(|i| need_act(self, i))
+                // Each input is an activation or a constant (a vision
+                // transformer's class token): the activations are placed and
+                // summed, and the constants' places filled by one AddConst.
+                let parts: Vec<std::result::Result<FId, Const>> = (0..node.input.len())
+                    .map(|i| match (act(self, i), cst(self, i)) {
+                        (Some(a), _) => Ok(Ok(a)),
+                        (None, Some(c)) if lowering::holds_its_shape(&c) => Ok(Err(c)),
+                        _ => need_act(self, i).map(Ok),
+                    })
                     .collect::<Result<_>>()?;
+                if parts.iter().all(|p| p.is_err()) {
+                    need_act(self, 0)?;
+                }
                 let shapes: Vec<Vec<usize>> = parts
                     .iter()
-                    .map(|&p| self.tensors[p].shape.clone())
+                    .map(|p| match p {
+                        Ok(a) => self.tensors[*a].shape.clone(),
+                        Err(c) => c.dims.clone(),
+                    })
                     .collect();
                 let axis = attr_i(node, "axis", 0);
                 let rank = shapes.first().map_or(0, Vec::len) as i64;
@@ -1818,23 +1831,39 @@ impl Importer {
                     op_type: op,
                     out_name: &out_name,
                 };
-                let placed: Vec<FId> = parts
-                    .iter()
-                    .zip(maps)
-                    .map(|(&p, map)| self.place(&at, p, &map, &shape))
-                    .collect();
-                let mut acc = placed[0];
-                for (k, &next) in placed.iter().enumerate().skip(1) {
-                    acc = if k + 1 == placed.len() {
-                        mk(self, FOpKind::Add, vec![acc, next], shape.clone())?;
+                let mut placed: Vec<FId> = Vec::new();
+                let mut fill: Option<Vec<f64>> = None;
+                for (part, map) in parts.iter().zip(maps) {
+                    match part {
+                        Ok(a) => placed.push(self.place(&at, *a, &map, &shape)),
+                        Err(c) => {
+                            let f = fill.get_or_insert_with(|| vec![0.0; map.source.len()]);
+                            for (v, src) in f.iter_mut().zip(&map.source) {
+                                if let Some(k) = src {
+                                    *v = c.data[*k];
+                                }
+                            }
+                        }
+                    }
+                }
+                // The last op writes the node's output.
+                let last = placed.pop().expect("an activation part");
+                let mut acc = match placed
+                    .into_iter()
+                    .reduce(|a, b| self.sum_part(&at, a, b, &shape))
+                {
+                    Some(sum) if fill.is_some() => self.sum_part(&at, sum, last, &shape),
+                    Some(sum) => {
+                        mk(self, FOpKind::Add, vec![sum, last], shape.clone())?;
                         self.values[&out_name]
-                    } else {
-                        self.sum_part(&at, acc, next, &shape)
-                    };
+                    }
+                    None => last,
+                };
+                if let Some(c) = fill {
+                    mk(self, FOpKind::AddConst { c }, vec![acc], shape.clone())?;
+                    acc = self.values[&out_name];
                 }
-                if placed.len() == 1 {
-                    self.values.insert(out_name, acc);
-                }
+                self.values.insert(out_name, acc);
             }
             "Transpose" => {
                 let x = need_act(self, 0)?;

@@ -1,7 +1,8 @@
 //! Softmax, LogSoftmax and reductions inside the graph (lowered to MaxPool
 //! over a row, row-wise Dense, Exp/Log/Reciprocal/Sqrt tables, Select
 //! broadcasts), broadcasting between activations, and data movement (Slice,
-//! Pad (also with a non-zero constant), Concat, DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select),
+//! Pad (also with a non-zero constant), Concat (also of a constant: a class
+//! token), DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select),
 //! two-head attention (MatMul of activations, a whole-sample constant added),
 //! comparisons, Not/Or, Cast and Where (exact 0/1 tables on differences),
 //! and normalisation (LayerNormalization, InstanceNormalization,
@@ -25,6 +26,7 @@ const MODELS: &[(&str, f64)] = &[
     ("data_movement", 3e-3),
     ("upsample_tile", 3e-3),
     ("pad_value", 3e-3),
+    ("class_token", 3e-3),
     ("layer_norm_seq", 5e-3),
     ("instance_norm_prelu", 5e-3),
     ("attention_heads", 5e-3),
