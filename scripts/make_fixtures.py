@@ -448,6 +448,18 @@ def transformers(outdir):
         N("Add", ["te", "cu"], ["output"], name="add_ids"),
     ], [init("tok", w(rng, 5, 3, scale=1.0)), init_i64("ax2", [2])],
         [("ids", TensorProto.INT64, [4])], [4, 3], [np.array([[4, 0, -2, 3]])])
+    # A fixed batch of 1 whose projection works on the positions as rows (PyTorch's dynamo export
+    # of HF GPT-2: embedding, Reshape dropping the batch axis, Gemm, Reshape back): proven as one
+    # sample of the whole input, the embedding table's own axis kept.
+    rows_rng = np.random.default_rng(37)
+    save_multi(outdir, "ids_flat_rows", [
+        N("Gather", ["tok", "ids"], ["te"], name="tok_embed"),
+        N("Reshape", ["te", "rows"], ["r"], name="as_rows"),
+        N("Gemm", ["r", "pw", "pb"], ["g"], name="proj"),
+        N("Reshape", ["g", "back"], ["output"], name="as_sample"),
+    ], [init("tok", w(rows_rng, 7, 3, scale=1.0)), init_i64("rows", [4, 3]), init("pw", w(rows_rng, 3, 2)),
+        init("pb", w(rows_rng, 2)), init_i64("back", [1, 4, 2])],
+        [("ids", TensorProto.INT64, [4])], [4, 2], [np.array([[6, 0, 2, 2]])], batch=1)
     # A -inf fill read by something other than a Softmax: refused by name.
     save(outdir, "refuse_inf_mask", [
         N("Where", ["causal", "neg_inf", "input"], ["sm"], name="causal_mask"),

@@ -90,7 +90,8 @@ pub fn load_model(p: &Path) -> Result<QuantModel> {
 }
 
 pub fn compile(a: CompileArgs) -> Result<()> {
-    let onnx = std::fs::read(&a.model).with_context(|| format!("reading {}", a.model.display()))?;
+    let onnx = zkinfer_model::external_data::read_onnx(&a.model)
+        .with_context(|| format!("reading {}", a.model.display()))?;
     let calib_path = match &a.calibration {
         Some(p) => p.clone(),
         None => {

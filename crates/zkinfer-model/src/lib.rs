@@ -12,6 +12,7 @@ pub mod band_map;
 pub mod compile;
 pub mod error;
 pub mod eval;
+pub mod external_data;
 pub mod float;
 mod gelu_fusion;
 pub mod index_map;

@@ -353,6 +353,13 @@ impl Writer {
                     a.i = shift(a.i);
                 }
             }
+            // A table gathered by lifted indices (an embedding): the axis is
+            // the table's own, and the output takes the indices' new axis.
+            "Gather"
+                if node
+                    .input
+                    .first()
+                    .is_some_and(|d| self.unchanged.contains(d)) => {}
             "Concat" | "Split" | "Gather" | "ArgMax" | "ArgMin" => {
                 let axis = attr_i(&node, "axis").unwrap_or(0);
                 node.attribute.retain(|a| a.name != "axis");

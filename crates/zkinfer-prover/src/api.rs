@@ -90,7 +90,7 @@ pub fn compile_onnx(
     calibration: &[Vec<f64>],
     opts: &CompileOptions,
 ) -> Result<(QuantModel, AccuracyReport)> {
-    let bytes = std::fs::read(onnx).map_err(io(onnx))?;
+    let bytes = zkinfer_model::external_data::read_onnx(onnx)?;
     let name = onnx
         .file_stem()
         .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());

@@ -322,3 +322,32 @@ fn an_infinite_fill_read_by_anything_but_a_softmax_is_refused_by_name() {
         "{e}"
     );
 }
+
+/// A fixed batch of 1 whose projection works on positions as rows (a Reshape
+/// dropping the batch axis around a Gemm, as PyTorch's dynamo export of
+/// HF GPT-2 does): compiled as one sample of the whole input, the embedding
+/// table indexed along its own axis; proves, verifies, and another id or
+/// output is rejected.
+#[test]
+fn positions_as_rows_after_an_embedding_prove_as_one_sample() {
+    let onnx = std::fs::read(format!("{FIXTURES}/ids_flat_rows.onnx")).expect("fixture");
+    let ids = vec![6.0, 0.0, 2.0, 2.0];
+    let (m, report) = compile(
+        &onnx,
+        "ids_flat_rows",
+        std::slice::from_ref(&ids),
+        &CompileOptions::default(),
+    )
+    .expect("compiles as one sample");
+    assert!(report.tract_max_abs_diff.expect("tract ran") < 1e-4);
+    assert!(report.mean_rel_error < 3e-3, "{}", report.mean_rel_error);
+    let x = statement(&m, &ids).expect("ids fit");
+    let pk = setup(m.clone(), None).expect("setup");
+    let out = prove(&pk, &x).expect("proves");
+    verify(&pk.vk, &x, &out.output, &out.proof).expect("verifies");
+    let other = statement(&m, &[6.0, 1.0, 2.0, 2.0]).expect("ids fit");
+    assert!(verify(&pk.vk, &other, &out.output, &out.proof).is_err());
+    let mut wrong = out.output.clone();
+    wrong[0] += 1;
+    assert!(verify(&pk.vk, &x, &wrong, &out.proof).is_err());
+}
