@@ -71,8 +71,8 @@ pub use verifier::{
 pub enum InputVisibility {
     /// The verifier reads the input and checks it.
     Public,
-    /// Committed and range-checked inside the proof; the verifier never
-    /// reads it.
+    /// Committed and range-checked (token ids: proven one-hot) inside the
+    /// proof; the verifier never reads it.
     Private,
     /// Private, and committed on its own (`committed.rs`): the proof
     /// publishes that commitment's digest, which a verifier checks against

@@ -202,15 +202,15 @@ impl ZkPlan {
     ) -> Result<Self, ProveError> {
         let private_input = visibility.hides_input();
         let separate_input = visibility.input == super::InputVisibility::Committed;
-        // A private token input is proven one-hot instead of range-checked
-        // (its entries in `{0, k}` imply the range).
+        // A private token input is proven one-hot (which implies the range
+        // of an input that is nothing but the rows).
         let one_hot = if private_input {
             OneHot::new(model, layout)?
         } else {
             None
         };
         let n_act = layout.activation_num_vars.len();
-        let input_range = (private_input && one_hot.is_none())
+        let input_range = (private_input && !one_hot.as_ref().is_some_and(OneHot::implies_range))
             .then(|| InputRange::new(model, layout, n_act))
             .transpose()?;
         let tables = zk_tables(model, layout, input_range.as_ref())?;
@@ -354,7 +354,7 @@ impl ZkPlan {
             op_masks[l.step] = mask((l.num_vars, output_link::DEGREE));
         }
         if let Some(c) = &one_hot {
-            op_masks[c.step] = mask((c.num_vars(), one_hot::DEGREE));
+            op_masks[c.step] = mask((c.num_vars, one_hot::DEGREE));
         }
         let mut claim_masks = vec![None; model.tensors.len()];
         for (t, &claims) in tensor_claims.iter().enumerate() {

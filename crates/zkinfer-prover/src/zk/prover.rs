@@ -229,9 +229,9 @@ fn prove_inner<R: CryptoRng + RngCore>(
     }
     // A private token input an honest prover could not prove one-hot.
     if let (Some(c), Some(x), false) = (&plan.one_hot, &input_poly, forge) {
-        if let Some(row) = c.first_bad_row(x) {
+        if let Some(why) = c.dishonest(x) {
             return Err(ProveError::Inference(format!(
-                "the private input's padded row {row} is not one token's one-hot row"
+                "the private input is not one-hot token rows: {why}"
             )));
         }
     }

@@ -9,6 +9,7 @@ use zkinfer_model::ir::{QOp, QuantModel};
 use zkinfer_protocol::VerifyError;
 
 use super::ctx::forge::{self, Forged, Site};
+use super::one_hot::Form;
 use super::plan::ZkPlan;
 use super::prover::{self, FORGED_INPUT_ENTRY};
 use super::tests::{model_key, rng, zk_suite};
@@ -73,7 +74,20 @@ fn a_private_token_input_proves_and_verifies() {
     let (pk, x) = token_key();
     let plan = ZkPlan::new(&pk.model, &pk.layout, Visibility::PRIVATE_INPUT).expect("plans");
     let c = plan.one_hot.as_ref().expect("a one-hot check");
-    assert_eq!((c.one, c.vocab, c.row_vars, c.col_vars), (127, V, 2, 4));
+    assert_eq!(c.one, 127);
+    assert!(
+        matches!(
+            c.form,
+            Form::Rows {
+                vocab: V,
+                row_vars: 2,
+                col_vars: 4,
+                ..
+            }
+        ),
+        "{:?}",
+        c.form
+    );
     // Entries in {0, k} with k within the bound imply the range check.
     assert!(plan.input_range.is_none());
     let public = ZkPlan::new(&pk.model, &pk.layout, Visibility::PUBLIC).expect("plans");
@@ -104,7 +118,8 @@ fn a_private_token_input_passes_the_zk_suite() {
 /// at the one-hot check (the last step: every op's check passed).
 fn refused_at_the_one_hot_check(pk: &ProvingKey, x: &[i64], entry: Option<(usize, i64)>) {
     let model = &pk.model;
-    let mut values = crate::prover::run_model(pk, &rows(&[0, 0, 0])).unwrap();
+    let honest = vec![0; x.len()];
+    let mut values = crate::prover::run_model(pk, &honest).unwrap();
     values[model.input] = x.to_vec();
     zkinfer_model::eval::evaluate_from(model, &mut values, 0).unwrap();
     let act = crate::prover::activation_witness(pk, &values, &[]).unwrap();
@@ -143,14 +158,16 @@ fn a_row_of_zeros_is_rejected() {
     refused_at_the_one_hot_check(&pk, &x, None);
 }
 
-/// `[2, −1, 0, …]`: sums to one, not Boolean.
+/// `[2, −1, 0, …]` and `[½, ½, 0, …]` (64 + 63): sum to one, not Boolean.
 #[test]
 fn a_row_summing_to_one_that_is_not_boolean_is_rejected() {
     let (pk, _) = token_key();
-    let mut x = rows(&[3, 0, 9]);
-    x[V] = 2 * 127;
-    x[V + 1] = -127;
-    refused_at_the_one_hot_check(&pk, &x, None);
+    for (a, b) in [(2 * 127, -127), (64, 63)] {
+        let mut x = rows(&[3, 0, 9]);
+        x[V] = a;
+        x[V + 1] = b;
+        refused_at_the_one_hot_check(&pk, &x, None);
+    }
 }
 
 /// An id `≥ V`: row 1's one in padded column 12 (its real columns zero),
@@ -174,26 +191,29 @@ fn a_nonzero_padding_row_is_rejected() {
     refused_at_the_one_hot_check(&pk, &x, Some((3 * W + 15, 127)));
 }
 
-/// Both public factors are load-bearing: the prover that runs the
-/// sumcheck honestly on a shifted `eq(τ, ·)` with the same sum is refused
-/// by the verifier's own evaluation of it.
+/// The public factors are load-bearing, in both forms: the prover that
+/// runs the sumcheck honestly on a shifted first factor with the same sum
+/// is refused by the verifier's own evaluation of it.
 #[test]
 fn the_one_hot_checks_public_factor_is_checked() {
-    let (pk, x) = token_key();
-    let step = pk.model.ops.len() + 2;
-    let (out, log) = forge::armed(step, Site::Outer, || {
-        prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(71))
-    });
-    let out = out.expect("the forged proof is built");
-    assert!(
-        matches!(log[..], [Forged::Shifted { factor: 0, .. }]),
-        "{log:?}"
-    );
-    match verify_zk(&pk.vk, None, &out.output, &out.proof) {
-        Err(VerifyError::Sumcheck(e)) => {
-            assert!(e.contains("one-hot") && e.contains("public factor"), "{e}")
+    let (tokens, _) = token_key();
+    let (mixed, _) = model_key(mixed_model(), 2);
+    for (pk, x) in [(tokens, rows(&[3, 0, 9])), (mixed, mixed_input(&[3, 0, 9]))] {
+        let step = pk.model.ops.len() + 2;
+        let (out, log) = forge::armed(step, Site::Outer, || {
+            prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(71))
+        });
+        let out = out.expect("the forged proof is built");
+        assert!(
+            matches!(log[..], [Forged::Shifted { factor: 0, .. }]),
+            "{log:?}"
+        );
+        match verify_zk(&pk.vk, None, &out.output, &out.proof) {
+            Err(VerifyError::Sumcheck(e)) => {
+                assert!(e.contains("one-hot") && e.contains("public factor"), "{e}")
+            }
+            other => panic!("not refused by the public factor's check: {other:?}"),
         }
-        other => panic!("not refused by the public factor's check: {other:?}"),
     }
 }
 
@@ -211,25 +231,90 @@ fn the_prover_refuses_an_input_that_is_not_one_hot() {
 }
 
 /// Layouts the check does not cover are refused by name, never proven
-/// without it: a one-hot segment beside another graph input, and an input
+/// without it: a one-hot segment that is not whole rows, and an input
 /// scale that does not make a one an integer.
 #[test]
 fn uncovered_one_hot_layouts_are_refused_by_name() {
-    let mut beside = token_model();
-    beside.input_segments = vec![
-        InputSegment {
-            one_hot: None,
-            ..segment(0, V)
-        },
-        segment(V, (T - 1) * V),
-    ];
+    let mut partial = token_model();
+    partial.input_segments = vec![segment(0, T * V - 5)];
     let mut scaled = token_model();
     let input = scaled.input;
     scaled.tensors[input].scale = 0.3;
-    for (model, what) in [(beside, "only input"), (scaled, "scale")] {
+    for (model, what) in [(partial, "whole rows"), (scaled, "scale")] {
         let layout = crate::layout::Layout::new_zk(&model).unwrap();
         let err = ZkPlan::new(&model, &layout, Visibility::PRIVATE_INPUT).expect_err("refused");
         assert!(err.to_string().contains(what), "{err}");
         ZkPlan::new(&model, &layout, Visibility::PUBLIC).expect("a public input plans");
     }
+}
+
+/// Numeric values beside the token rows, as the importer lays several
+/// graph inputs out: one flat row `[8 values | T·V one-hot]` (38 entries
+/// padded to 64) read by a one-row Dense.
+const NUMERIC: usize = 8;
+
+fn mixed_model() -> QuantModel {
+    let n = NUMERIC + T * V;
+    let mut m = synthetic::mlp(&[n, 32, 16], 6);
+    let input = m.input;
+    m.tensors[input].shape = vec![1, n];
+    m.input_segments = vec![
+        InputSegment {
+            name: "x".into(),
+            shape: vec![1, NUMERIC],
+            elem: InputElem::Float32,
+            offset: 0,
+            len: NUMERIC,
+            one_hot: None,
+        },
+        segment(NUMERIC, T * V),
+    ];
+    m.name = "values-and-tokens".into();
+    m
+}
+
+/// The mixed input: seeded values, then the rows of `ids`.
+fn mixed_input(ids: &[usize]) -> Vec<i64> {
+    let mut x = synthetic::input(NUMERIC, 3);
+    x.extend(rows(ids));
+    x
+}
+
+/// The rows are checked from their cells' table; the values beside them
+/// keep the range check (which now also runs over the rows: 0 and `k` are
+/// within the bound).
+#[test]
+fn token_rows_beside_other_inputs_pass_the_zk_suite() {
+    let (pk, _) = model_key(mixed_model(), 2);
+    let x = mixed_input(&[3, 0, 9]);
+    let plan = ZkPlan::new(&pk.model, &pk.layout, Visibility::PRIVATE_INPUT).expect("plans");
+    let c = plan.one_hot.as_ref().expect("a one-hot check");
+    assert!(
+        matches!(c.form, Form::Cells { rows: T, .. }),
+        "{:?}",
+        c.form
+    );
+    assert!(plan.input_range.is_some(), "the values are range-checked");
+    zk_suite(&pk, &x, "Dense");
+}
+
+/// The mixed input's malicious rows: two ones, none, `[½, ½]`, a one in
+/// the padding after the rows; all within the input bound, so the range
+/// check passes and the one-hot check refuses.
+#[test]
+fn forged_token_rows_beside_other_inputs_are_rejected() {
+    let (pk, _) = model_key(mixed_model(), 2);
+    let at = |t: usize, v: usize| NUMERIC + t * V + v;
+    let honest = mixed_input(&[3, 0, 9]);
+    let mut two = honest.clone();
+    two[at(1, 4)] = 127;
+    let mut none = honest.clone();
+    none[at(2, 9)] = 0;
+    let mut halves = honest.clone();
+    halves[at(1, 0)] = 64;
+    halves[at(1, 1)] = 63;
+    for x in [two, none, halves] {
+        refused_at_the_one_hot_check(&pk, &x, None);
+    }
+    refused_at_the_one_hot_check(&pk, &honest, Some((NUMERIC + T * V + 3, 127)));
 }
