@@ -13,7 +13,7 @@ use super::one_hot::Form;
 use super::plan::ZkPlan;
 use super::prover::{self, FORGED_INPUT_ENTRY};
 use super::tests::{model_key, rng, zk_suite};
-use super::{prove_zk, verify_zk, Visibility};
+use super::{prove_zk, verify_zk, InputStatement, Visibility};
 use crate::keys::ProvingKey;
 use crate::synthetic;
 
@@ -100,6 +100,39 @@ fn a_private_token_input_proves_and_verifies() {
     let other = crate::prove(&pk, &rows(&[3, 1, 9])).unwrap().output;
     assert_ne!(other, out.output);
     assert!(verify_zk(&pk.vk, None, &other, &out.proof).is_err());
+}
+
+/// A committed token input: the one-hot check reads it through its own
+/// commitment; the proof verifies against its digest, not another token
+/// sequence's.
+#[test]
+fn a_committed_token_input_verifies_against_its_digest() {
+    let (pk, x) = token_key();
+    let seed = [9u8; 32];
+    let out = super::prove_zk_seeded(
+        &pk,
+        &x,
+        Visibility::COMMITTED_INPUT,
+        Some(seed),
+        &mut rng(2),
+    )
+    .expect("proves");
+    let digest = out.input_digest.expect("a digest");
+    assert_eq!(
+        super::committed_input_digest(&pk.model, &x, &seed).unwrap(),
+        digest
+    );
+    let with = |d: &[u8; 32]| {
+        super::verify_zk_with(
+            &pk.vk,
+            InputStatement::Committed(d),
+            &out.output,
+            &out.proof,
+        )
+    };
+    with(&digest).expect("verifies");
+    let other = super::committed_input_digest(&pk.model, &rows(&[3, 1, 9]), &seed).unwrap();
+    assert!(matches!(with(&other), Err(VerifyError::Statement(_))));
 }
 
 /// Completeness in both modes, every sent value changed, no unmasked
