@@ -351,3 +351,52 @@ fn forged_token_rows_beside_other_inputs_are_rejected() {
     }
     refused_at_the_one_hot_check(&pk, &honest, Some((NUMERIC + T * V + 3, 127)));
 }
+
+/// A compiled fixture and the quantized statement input of `ids`.
+fn fixture(name: &str, ids: Vec<f64>) -> (ProvingKey, Vec<i64>) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
+    let onnx = std::fs::read(format!("{dir}/{name}.onnx")).expect("fixture");
+    let opts = zkinfer_model::CompileOptions::default();
+    let (m, _) =
+        zkinfer_model::compile(&onnx, name, std::slice::from_ref(&ids), &opts).expect("compiles");
+    let file = zkinfer_model::input::InputFile {
+        entries: vec![ids],
+        npy: false,
+    };
+    let x: Vec<f32> = m
+        .statement_input(&file)
+        .expect("ids in range")
+        .iter()
+        .map(|&v| v as f32)
+        .collect();
+    let q = m.quantize_input(&x).expect("quantizes");
+    let pk = crate::setup(m, None)
+        .expect("setup")
+        .into_zk_layout()
+        .expect("a zero-knowledge layout");
+    (pk, q)
+}
+
+/// A token model compiled from ONNX proves with a private prompt: ids read
+/// both as numbers and as table rows (`ids_numeric`: the importer lays the
+/// raw ids and their rows side by side, the cells form, the raw ids
+/// range-checked). (`tiny_gpt` has committed columns of 8 entries, too few
+/// to hide their reads in any zero-knowledge proof.)
+#[test]
+fn a_compiled_token_model_proves_with_a_private_prompt() {
+    let (pk, x) = fixture("ids_numeric", vec![4.0, 0.0, -2.0, 3.0]);
+    let plan = ZkPlan::new(&pk.model, &pk.layout, Visibility::PRIVATE_INPUT).expect("plans");
+    let c = plan.one_hot.as_ref().expect("a one-hot check");
+    assert!(
+        matches!(c.form, Form::Cells { rows: 4, .. }),
+        "{:?}",
+        c.form
+    );
+    assert!(plan.input_range.is_some());
+    let out = prove_zk(&pk, &x, Visibility::PRIVATE_INPUT, &mut rng(80)).expect("proves");
+    assert_eq!(out.output, crate::prove(&pk, &x).unwrap().output);
+    verify_zk(&pk.vk, None, &out.output, &out.proof).expect("verifies");
+    let mut y = out.output.clone();
+    y[0] += 1;
+    assert!(verify_zk(&pk.vk, None, &y, &out.proof).is_err());
+}
