@@ -155,7 +155,8 @@ pub(crate) struct ZkPlan {
     /// The private input's `W` (`poly` is [`COMMITTED_INPUT_POLY`] for a
     /// committed input).
     pub input: Option<MaskedW>,
-    /// The private input's range check (none for a one-hot input).
+    /// The private input's range check (none for an input of one-hot rows
+    /// alone: the one-hot check implies it).
     pub input_range: Option<InputRange>,
     /// The private input's one-hot check.
     pub one_hot: Option<OneHot>,
