@@ -9,7 +9,7 @@
 //!   the private input likewise (a committed input in a commitment of its
 //!   own, whose digest the statement binds: `committed.rs`) and its
 //!   range check's limb columns (`input_range.rs`; a private token input
-//!   is proven one-hot instead, `one_hot.rs`), the sumcheck masks,
+//!   is proven one-hot instead, `one_hot/`), the sumcheck masks,
 //!   the claim masks;
 //! - each op's sumcheck is a zero-knowledge masked-evaluation sumcheck
 //!   (`sumcheck::zk::masked_eval`): its round polynomials carry the mask

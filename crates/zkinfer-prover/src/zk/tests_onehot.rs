@@ -1,4 +1,4 @@
-//! A private token input (`one_hot.rs`): completeness and the full suite on
+//! A private token input (`one_hot/`): completeness and the full suite on
 //! a small token model, the malicious prover's inputs that are not one-hot
 //! rows (committed consistently with the rest of the witness, proven by the
 //! otherwise honest prover) rejected by the one-hot check, its public
