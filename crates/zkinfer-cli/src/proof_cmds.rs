@@ -69,8 +69,8 @@ pub struct ProveArgs {
     #[arg(long, requires = "generate")]
     pub vocab: Option<PathBuf>,
     /// Zero knowledge: the input stays private — committed and range-checked
-    /// inside the proof, every message masked; `verify` then takes no
-    /// `--input`. The weights stay public-committed, the output public.
+    /// (token ids: proven one-hot rows) inside the proof, every message
+    /// masked; `verify` then takes no `--input`. The weights stay public-committed, the output public.
     #[arg(long, conflicts_with_all = ["accuracy", "generate"])]
     pub private_input: bool,
     /// Zero knowledge with a committed input: private as with
@@ -328,7 +328,7 @@ pub fn run_prove(a: ProveArgs) -> Result<()> {
     } else {
         if a.private_input {
             println!(
-                "input      private (committed and range-checked in the proof; zero knowledge)"
+                "input      private (committed; range-checked, or token rows proven one-hot, in the proof; zero knowledge)"
             );
         }
         if let Some(d) = &proven.input_digest {

@@ -393,6 +393,20 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
             masked_eval_sumcheck_bits(m.num_vars, m.degree, 2),
         ));
     }
+    if let Some(c) = &plan.one_hot {
+        // Booleanity, padding and row sums joined by λ, μ, checked at τ
+        // (and τ_r): a polynomial of degree ≤ n + vars(τ_r) + 2 in them.
+        terms.layers.push((
+            "private one-hot input: identities at a random point (τ, λ, μ)".into(),
+            random_point_bits(c.num_vars + c.form.own_row_vars() + 2),
+        ));
+        if let Some(m) = plan.op_masks[c.step] {
+            terms.layers.push((
+                "private one-hot input: masked sumcheck".into(),
+                masked_eval_sumcheck_bits(m.num_vars, m.degree, 2),
+            ));
+        }
+    }
     let shapes = plan.lookup_shapes(model);
     if !shapes.is_empty() {
         let mut depths = Vec::new();

@@ -235,6 +235,8 @@ pub(crate) struct ZkProverCtx<'a> {
     pub plan: &'a ZkPlan,
     pub masks: &'a ZkMasks,
     pub values: &'a [Vec<i64>],
+    /// The private input as committed (its padded arrangement).
+    pub input_poly: Option<&'a [F]>,
     pub act_polys: &'a [Vec<F>],
     pub book: &'a mut ZkBook,
     pub tr: &'a mut Transcript,
@@ -252,8 +254,9 @@ impl ZkProverCtx<'_> {
     /// Tensor `t`'s polynomial, as [`crate::ops::ProverCtx::padded`].
     pub fn padded(&self, t: TensorId) -> Vec<F> {
         let layout = self.layout;
-        match layout.kind(t) {
-            (_, TensorKind::Committed { poly }) => self.act_polys[poly].clone(),
+        match (layout.kind(t), self.input_poly) {
+            ((_, TensorKind::Committed { poly }), _) => self.act_polys[poly].clone(),
+            ((_, TensorKind::PublicInput), Some(x)) => x.to_vec(),
             _ => layout.arrange(t, &self.values[t]),
         }
     }

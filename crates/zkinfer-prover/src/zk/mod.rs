@@ -8,7 +8,8 @@
 //!   ([`plan::ZkPlan`] lists it): each committed column as `W = [V; R]`,
 //!   the private input likewise (a committed input in a commitment of its
 //!   own, whose digest the statement binds: `committed.rs`) and its
-//!   range check's limb columns (`input_range.rs`), the sumcheck masks,
+//!   range check's limb columns (`input_range.rs`; a private token input
+//!   is proven one-hot instead, `one_hot/`), the sumcheck masks,
 //!   the claim masks;
 //! - each op's sumcheck is a zero-knowledge masked-evaluation sumcheck
 //!   (`sumcheck::zk::masked_eval`): its round polynomials carry the mask
@@ -34,6 +35,7 @@ mod committed;
 mod ctx;
 mod input_range;
 mod lookups;
+mod one_hot;
 mod output_link;
 pub(crate) mod plan;
 mod prover;
@@ -49,6 +51,8 @@ mod tests_io;
 mod tests_matmul;
 #[cfg(test)]
 mod tests_maxpool;
+#[cfg(test)]
+mod tests_onehot;
 mod verifier;
 
 use serde::{Deserialize, Serialize};
@@ -70,8 +74,8 @@ pub use verifier::{
 pub enum InputVisibility {
     /// The verifier reads the input and checks it.
     Public,
-    /// Committed and range-checked inside the proof; the verifier never
-    /// reads it.
+    /// Committed and range-checked (token ids: proven one-hot) inside the
+    /// proof; the verifier never reads it.
     Private,
     /// Private, and committed on its own (`committed.rs`): the proof
     /// publishes that commitment's digest, which a verifier checks against

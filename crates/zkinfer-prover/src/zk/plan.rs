@@ -25,6 +25,7 @@ use zkinfer_protocol::sumcheck::zk::masked_eval::claim_mask_vars;
 use zkinfer_protocol::sumcheck::zk::table_num_vars;
 
 use super::input_range::{self, InputRange};
+use super::one_hot::{self, OneHot};
 use super::output_link::{self, OutputLink};
 use super::Visibility;
 use crate::error::ProveError;
@@ -154,15 +155,19 @@ pub(crate) struct ZkPlan {
     /// The private input's `W` (`poly` is [`COMMITTED_INPUT_POLY`] for a
     /// committed input).
     pub input: Option<MaskedW>,
-    /// The private input's range check.
+    /// The private input's range check (none for an input of one-hot rows
+    /// alone: the one-hot check implies it).
     pub input_range: Option<InputRange>,
+    /// The private input's one-hot check.
+    pub one_hot: Option<OneHot>,
     /// A committed output's `W` (`poly` is [`COMMITTED_OUTPUT_POLY`]) and
     /// the step tying it to the computed output.
     pub output: Option<MaskedW>,
     pub output_link: Option<OutputLink>,
     pub tables: Vec<ZkTable>,
-    /// Per op index, then the input range check's (index `ops.len()`) and
-    /// the output link's (`ops.len() + 1`).
+    /// Per op index, then the input range check's (index `ops.len()`),
+    /// the output link's (`ops.len() + 1`) and the one-hot check's
+    /// (`ops.len() + 2`).
     pub op_masks: Vec<Option<OpMask>>,
     /// Per tensor (never-committed ones with masked claims).
     pub claim_masks: Vec<Option<ClaimMaskAt>>,
@@ -198,21 +203,15 @@ impl ZkPlan {
     ) -> Result<Self, ProveError> {
         let private_input = visibility.hides_input();
         let separate_input = visibility.input == super::InputVisibility::Committed;
-        // A public one-hot input is checked against the vocabulary by the
-        // verifier; a private one would be any matrix in range, which is
-        // not the statement "some token ids".
-        if let Some(s) = model
-            .input_segments
-            .iter()
-            .find(|s| private_input && s.one_hot.is_some())
-        {
-            return Err(unsupported(format!(
-                "input '{}' holds token ids as one-hot rows, which only a verifier reading the input checks: a private token input needs its rows proven one-hot (a private embedding lookup), not built yet",
-                s.name
-            )));
-        }
+        // A private token input is proven one-hot (which implies the range
+        // of an input that is nothing but the rows).
+        let one_hot = if private_input {
+            OneHot::new(model, layout)?
+        } else {
+            None
+        };
         let n_act = layout.activation_num_vars.len();
-        let input_range = private_input
+        let input_range = (private_input && !one_hot.as_ref().is_some_and(OneHot::implies_range))
             .then(|| InputRange::new(model, layout, n_act))
             .transpose()?;
         let tables = zk_tables(model, layout, input_range.as_ref())?;
@@ -233,7 +232,8 @@ impl ZkPlan {
         let n_cols = n_act + input_range.map_or(0, |r| 2 * r.limbs);
         let mut col_reads = vec![0usize; n_cols];
         // The range check's zero-check reads the input and each limb once.
-        let mut input_reads = usize::from(input_range.is_some());
+        // So does the one-hot check.
+        let mut input_reads = usize::from(input_range.is_some()) + usize::from(one_hot.is_some());
         if let Some(r) = &input_range {
             col_reads_of(&r.columns().collect::<Vec<_>>(), &mut col_reads);
         }
@@ -335,7 +335,7 @@ impl ZkPlan {
             })
             .collect();
         // In op order (the prover commits them so).
-        let mut op_masks = vec![None; model.ops.len() + 2];
+        let mut op_masks = vec![None; model.ops.len() + 3];
         let mut mask = |(n, d): (usize, usize)| {
             Some(OpMask {
                 poly: push(table_num_vars(n, d)),
@@ -353,6 +353,9 @@ impl ZkPlan {
         }
         if let Some(l) = &output_link {
             op_masks[l.step] = mask((l.num_vars, output_link::DEGREE));
+        }
+        if let Some(c) = &one_hot {
+            op_masks[c.step] = mask((c.num_vars, one_hot::DEGREE));
         }
         let mut claim_masks = vec![None; model.tensors.len()];
         for (t, &claims) in tensor_claims.iter().enumerate() {
@@ -425,6 +428,7 @@ impl ZkPlan {
             act,
             input,
             input_range,
+            one_hot,
             output,
             output_link,
             tables,

@@ -168,6 +168,15 @@ thread_local! {
         const { std::cell::Cell::new(None) };
 }
 
+#[cfg(test)]
+thread_local! {
+    /// The malicious prover of a private input (tests): its arranged input
+    /// holds `value` at padded position `k` (a padding entry, which no
+    /// logical input reaches); everything else is the honest prover's.
+    pub(crate) static FORGED_INPUT_ENTRY: std::cell::Cell<Option<(usize, i64)>> =
+        const { std::cell::Cell::new(None) };
+}
+
 /// Proves from a given trace and committed columns, laid out by the key's
 /// own layout, which must be a zero-knowledge one (the malicious-prover
 /// tests enter here, with `forge` counting rows missing from a table on a
@@ -221,9 +230,22 @@ fn prove_inner<R: CryptoRng + RngCore>(
     let model = &pk.model;
     let plan = ZkPlan::new(model, layout, visibility)?;
     let output = values[model.output].clone();
-    let input_poly = plan
+    #[allow(unused_mut)]
+    let mut input_poly = plan
         .input
         .map(|_| layout.arrange(model.input, &values[model.input]));
+    #[cfg(test)]
+    if let (Some((k, v)), Some(x)) = (FORGED_INPUT_ENTRY.with(|c| c.get()), &mut input_poly) {
+        x[k] = zkinfer_protocol::field::f_from_i64(v);
+    }
+    // A private token input an honest prover could not prove one-hot.
+    if let (Some(c), Some(x), false) = (&plan.one_hot, &input_poly, forge) {
+        if let Some(why) = c.dishonest(x) {
+            return Err(ProveError::Inference(format!(
+                "the private input is not one-hot token rows: {why}"
+            )));
+        }
+    }
     // The input's limb columns follow the activations: computed here, or
     // given by a malicious-prover test.
     if let (Some(r), Some(x)) = (&plan.input_range, &input_poly) {
@@ -396,6 +418,7 @@ fn prove_inner<R: CryptoRng + RngCore>(
         plan: &plan,
         masks: &masks,
         values: &values,
+        input_poly: input_poly.as_deref(),
         act_polys: &act_polys,
         book: &mut book,
         tr: &mut tr,
@@ -412,6 +435,9 @@ fn prove_inner<R: CryptoRng + RngCore>(
     }
     if let Some(r) = &plan.input_range {
         layers.push(r.prove(&mut ctx));
+    }
+    if let Some(c) = &plan.one_hot {
+        layers.push(c.prove(&mut ctx));
     }
     if book.pending.iter().any(|c| !c.is_empty()) {
         return Err(ProveError::Key(

@@ -243,30 +243,3 @@ fn a_row_dense_over_a_padded_input_proves_in_zero_knowledge() {
     assert_eq!(pads_of(&pk, "shifted_rows"), 1, "the input pads with 1");
     zk_suite(&pk, &x, "Dense");
 }
-
-/// A token model's one-hot input cannot be private yet: the verifier checks
-/// one-hot rows only when it reads them, so a private input would prove
-/// the output of any matrix in range. Public, the same model plans.
-#[test]
-fn a_private_one_hot_token_input_is_refused_by_name() {
-    let (mut pk, x) = model_key(crate::synthetic::mlp(&[40, 32, 16], 5), 35);
-    pk.model.input_segments = vec![zkinfer_model::float::InputSegment {
-        name: "ids".into(),
-        shape: vec![1, 40],
-        elem: zkinfer_model::float::InputElem::Int32,
-        offset: 0,
-        len: 40,
-        one_hot: Some(40),
-    }];
-    let err = super::prove_zk(
-        &pk,
-        &x,
-        super::Visibility::PRIVATE_INPUT,
-        &mut super::tests::rng(4),
-    )
-    .err()
-    .expect("refused");
-    assert!(err.to_string().contains("one-hot"), "{err}");
-    super::plan::ZkPlan::new(&pk.model, &pk.layout, super::Visibility::PUBLIC)
-        .expect("a public one-hot input plans");
-}

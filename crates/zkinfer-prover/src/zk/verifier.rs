@@ -287,6 +287,9 @@ fn verify_statement(
     if let Some(r) = &plan.input_range {
         r.verify(model, &mut ctx, &mut layers)?;
     }
+    if let Some(c) = &plan.one_hot {
+        c.verify(model, &mut ctx, &mut layers)?;
+    }
     if layers.0.next().is_some() {
         return Err(malformed("extra layer proofs after the input"));
     }
