@@ -285,6 +285,19 @@ impl ZkProverCtx<'_> {
         self.outer(op, poly, Some(tau), reads, None)
     }
 
+    /// Step `op`'s masked sumcheck of `poly`, whose `reads` are private
+    /// factors and whose sum is the relation's own public constant: no
+    /// `eq` factor, no output claims (the one-hot check builds its own
+    /// weights). Files every resulting claim.
+    pub fn relation_sumcheck(
+        &mut self,
+        op: usize,
+        poly: SumOfProducts,
+        reads: &[(usize, TensorRead)],
+    ) -> ZkRun {
+        self.outer(op, poly, None, reads, None)
+    }
+
     /// Op `op`'s masked sumcheck of `poly`, whose `reads` are private
     /// factors, proving the `batched` output claims as incoming claims.
     /// Files every resulting claim.

@@ -113,7 +113,10 @@ fn a_committed_token_input_verifies_against_its_digest() {
         &pk,
         &x,
         Visibility::COMMITTED_INPUT,
-        Some(seed),
+        super::CommitSeeds {
+            input: Some(seed),
+            output: None,
+        },
         &mut rng(2),
     )
     .expect("proves");

@@ -160,7 +160,7 @@ impl OneHot {
             ],
             terms,
         };
-        let run = p.sumcheck(self.step, poly, None, &reads, None, &[], &[]);
+        let run = p.relation_sumcheck(self.step, poly, &reads);
         run.into_layer(Vec::new())
     }
 
@@ -174,17 +174,7 @@ impl OneHot {
             zk_message(proofs, self.step, "private one-hot input", 0, 3)?;
         let ch = self.challenges(v.tr);
         let (terms, claimed_sum, reads) = self.relation(model, &ch);
-        let check = ZkCheck {
-            op: self.step,
-            num_vars: self.num_vars,
-            terms: &terms,
-            eq_point: None,
-            reads: &reads,
-            output: None,
-            claims: &[],
-            coeffs: &[],
-            claimed_sum,
-        };
+        let check = ZkCheck::new(self.step, self.num_vars, &terms, &reads, claimed_sum);
         let context = |m: String| VerifyError::Sumcheck(format!("the private one-hot input: {m}"));
         let r = v
             .sumcheck(&check, sumcheck, final_evals, r_values)
