@@ -195,6 +195,7 @@ def main(outdir):
     whole_batch(outdir)
     index_ops(outdir)
     class_token(outdir)
+    additive_mask(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -617,6 +618,32 @@ def class_token(outdir):
     ], [init("pw", w(rng, 6, 8)), init("cls", w(rng, 1, 1, 8, scale=0.5)),
         init("pos", w(rng, 1, 5, 8, scale=0.3)), init("fw", w(rng, 3, 40)), init("fb", w(rng, 3))],
         [4, 6], [3], rng.standard_normal((4, 6)), opset=13, batch=1)
+
+
+def additive_mask(outdir):
+    """An attention mask added as a constant of zeros and float32's minimum (Hugging Face's
+    exports) before a Softmax: a masked softmax, the minimum never quantized."""
+    rng = np.random.default_rng(41)
+    N = helper.make_node
+    t = 4
+    mask = np.where(np.triu(np.ones((1, t, t), dtype=bool), k=1), np.finfo(np.float32).min, 0.0).astype(np.float32)
+    save(outdir, "additive_mask", [
+        N("MatMul", ["input", "wq"], ["q"], name="q_proj"),
+        N("MatMul", ["input", "wk"], ["k"], name="k_proj"),
+        N("Transpose", ["k"], ["kt"], name="k_t", perm=[0, 2, 1]),
+        N("MatMul", ["q", "kt"], ["s"], name="scores"),
+        N("Add", ["s", "mask"], ["sm"], name="add_mask"),
+        N("Softmax", ["sm"], ["p"], name="softmax", axis=-1),
+        N("MatMul", ["p", "input"], ["output"], name="attend"),
+    ], [init("wq", w(rng, 6, 6)), init("wk", w(rng, 6, 6)), init("mask", mask)],
+        [t, 6], [t, 6], rng.standard_normal((t, 6)), opset=13, batch=1)
+    # The same added mask read by a Relu: refused by name (no quantized value holds it).
+    save(outdir, "refuse_additive_mask", [
+        N("MatMul", ["input", "wq"], ["s"], name="scores"),
+        N("Add", ["s", "mask"], ["sm"], name="add_mask"),
+        N("Relu", ["sm"], ["output"], name="relu"),
+    ], [init("wq", w(rng, 4, 4)), init("mask", mask)],
+        [t, 4], [t, 4], rng.standard_normal((t, 4)), opset=13, batch=1)
 
 
 def index_ops(outdir):

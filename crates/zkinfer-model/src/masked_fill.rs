@@ -1,7 +1,9 @@
 //! Attention masks: `Where(mask, fill, scores)` (or `Where(keep, scores,
 //! fill)`) with a constant mask (causal) or one the model computes (a padding
 //! mask from a boolean input), and a uniform fill of −inf or a constant ≤
-//! [`MASK_FILL_MAX`] (PyTorch's `masked_fill`), read by a Softmax, is a
+//! [`MASK_FILL_MAX`] (PyTorch's `masked_fill`) — or `scores + M` with a
+//! constant `M` of zeros and one value ≤ [`ADDITIVE_MASK_MAX`] (an exported
+//! Hugging Face mask) —, read by a Softmax, is a
 //! masked softmax (`Importer::lower_masked_softmax`): the masked entries'
 //! outputs are exactly 0, and the fill never enters the arithmetic, so the
 //! scores keep their own calibrated range (a −1e4 in them would widen the exp
@@ -19,6 +21,10 @@ use super::*;
 /// Largest fill that counts as "masked out": `exp(fill − max)` underflows
 /// to 0 in f64 for any scores within 10^4 of each other.
 pub(super) const MASK_FILL_MAX: f64 = -1e4;
+
+/// Largest entry of an added constant that counts as a mask: beyond `2^24`
+/// times any score's magnitude, the float32 sum is the entry itself.
+pub(super) const ADDITIVE_MASK_MAX: f64 = -1e30;
 
 /// A deferred `Where` of a constant mask.
 #[derive(Clone, Debug)]
@@ -100,6 +106,48 @@ impl Importer {
         Some(Ok(()))
     }
 
+    /// Defers `Add(scores, M)` (either order) with a constant `M` whose
+    /// entries are 0 or one value ≤ [`ADDITIVE_MASK_MAX`] (Hugging Face's
+    /// exported attention masks add `finfo.min`): in float32 such an entry
+    /// absorbs any score, so the sum is exactly `Where(M ≠ 0, fill, scores)`
+    /// and is deferred as that Where. `None` for any other Add.
+    pub(super) fn defer_additive_mask(&mut self, cx: &lowering::NodeCx) -> Option<Result<()>> {
+        let node = cx.node;
+        if node.input.len() != 2 {
+            return None;
+        }
+        let (scores, mask) = match (
+            self.values.get(&node.input[0]),
+            self.consts.get(&node.input[1]),
+            self.values.get(&node.input[1]),
+            self.consts.get(&node.input[0]),
+        ) {
+            (Some(&s), Some(m), _, _) | (_, _, Some(&s), Some(m)) => (s, m),
+            _ => return None,
+        };
+        let fill = mask.data.iter().copied().fold(0.0, f64::min);
+        if !(fill <= ADDITIVE_MASK_MAX && mask.data.iter().all(|&v| v == 0.0 || v == fill)) {
+            return None;
+        }
+        let shape = self.tensors[scores].shape.clone();
+        let cond = whole_sample(mask, &shape)?;
+        let masked: Vec<bool> = cond.iter().map(|&v| v != 0.0).collect();
+        let out = node.output.first()?.clone();
+        self.masked.insert(
+            out,
+            MaskedFill {
+                scores,
+                cond_act: None,
+                cond: masked.iter().map(|&m| f64::from(u8::from(m))).collect(),
+                masked,
+                fill,
+                fill_is_x: true,
+                node: cx.name.to_string(),
+            },
+        );
+        Some(Ok(()))
+    }
+
     /// A node reading deferred masked fills: a Softmax lowers the masked
     /// softmax (`Some`); any other node has each finite one computed as the
     /// Where it is and proceeds as usual (`None`), and is refused for a −inf
@@ -126,7 +174,8 @@ impl Importer {
         }
         for name in read {
             let mf = self.masked.remove(&name).expect("listed");
-            if !mf.fill.is_finite() {
+            // No quantized value holds −inf or a float32 minimum.
+            if !mf.fill.is_finite() || mf.fill <= ADDITIVE_MASK_MAX {
                 return Some(Err(bad(format!(
                     "input `{name}` is filled with {} where masked (node `{}`); only a Softmax may read it",
                     mf.fill, mf.node

@@ -688,6 +688,11 @@ impl Importer {
                 return r;
             }
         }
+        if op == "Add" {
+            if let Some(r) = self.defer_additive_mask(&cx) {
+                return r;
+            }
+        }
         if op == "Gather" {
             if let Some(r) = self.lower_embedding(&cx) {
                 return r;

@@ -323,6 +323,28 @@ fn an_infinite_fill_read_by_anything_but_a_softmax_is_refused_by_name() {
     );
 }
 
+/// An attention mask added as float32's minimum is a masked softmax only
+/// where a Softmax reads it; a Relu reading it is refused by name.
+#[test]
+fn an_added_float_minimum_read_by_anything_but_a_softmax_is_refused_by_name() {
+    let onnx = std::fs::read(format!("{FIXTURES}/refuse_additive_mask.onnx")).expect("fixture");
+    let x =
+        zkinfer_model::input::load_samples(format!("{FIXTURES}/refuse_additive_mask.input.json"))
+            .expect("fixture input");
+    let e = compile(
+        &onnx,
+        "refuse_additive_mask",
+        &x,
+        &CompileOptions::default(),
+    )
+    .expect_err("refused")
+    .to_string();
+    assert!(
+        e.contains("add_mask") && e.contains("only a Softmax"),
+        "{e}"
+    );
+}
+
 /// A fixed batch of 1 whose projection works on positions as rows (a Reshape
 /// dropping the batch axis around a Gemm, as PyTorch's dynamo export of
 /// HF GPT-2 does): compiled as one sample of the whole input, the embedding
