@@ -27,10 +27,10 @@ use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use super::ctx::{TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
+use super::ctx::{in_step, TensorRead, ZkCheck, ZkProverCtx, ZkVerifierCtx};
 use crate::error::ProveError;
 use crate::layout::Layout;
-use crate::ops::{zk_message, LayerProofs};
+use crate::ops::LayerProofs;
 use crate::proof::LayerProof;
 
 mod form;
@@ -170,21 +170,18 @@ impl OneHot {
         v: &mut ZkVerifierCtx,
         proofs: &mut LayerProofs,
     ) -> Result<(), VerifyError> {
-        let (_, sumcheck, final_evals, r_values) =
-            zk_message(proofs, self.step, "private one-hot input", 0, 3)?;
         let ch = self.challenges(v.tr);
         let (terms, claimed_sum, reads) = self.relation(model, &ch);
         let check = ZkCheck::new(self.step, self.num_vars, &terms, &reads, claimed_sum);
-        let context = |m: String| VerifyError::Sumcheck(format!("the private one-hot input: {m}"));
-        let r = v
-            .sumcheck(&check, sumcheck, final_evals, r_values)
-            .map_err(|e| match e {
-                VerifyError::Sumcheck(m) => context(m),
-                e => e,
-            })?;
+        let what = "the private one-hot input";
+        let (r, final_evals) = v
+            .verify_message(proofs, "private one-hot input", 3, &check)
+            .map_err(in_step(what))?;
         // Sound only because the verifier computes both public factors.
         if (final_evals[0], final_evals[1]) != self.form.tables_at(&ch, &r) {
-            return Err(context("a public factor's final value is wrong".into()));
+            return Err(VerifyError::Sumcheck(format!(
+                "{what}: a public factor's final value is wrong"
+            )));
         }
         Ok(())
     }
