@@ -622,7 +622,8 @@ def class_token(outdir):
 
 def additive_mask(outdir):
     """An attention mask added as a constant of zeros and float32's minimum (Hugging Face's
-    exports) before a Softmax: a masked softmax, the minimum never quantized."""
+    exports) before a Softmax: a masked softmax, the minimum never quantized; then HF's guard
+    `Where(IsNaN(p), 0, p)`, which folds away (an activation is never NaN)."""
     rng = np.random.default_rng(41)
     N = helper.make_node
     t = 4
@@ -634,8 +635,11 @@ def additive_mask(outdir):
         N("MatMul", ["q", "kt"], ["s"], name="scores"),
         N("Add", ["s", "mask"], ["sm"], name="add_mask"),
         N("Softmax", ["sm"], ["p"], name="softmax", axis=-1),
-        N("MatMul", ["p", "input"], ["output"], name="attend"),
-    ], [init("wq", w(rng, 6, 6)), init("wk", w(rng, 6, 6)), init("mask", mask)],
+        N("IsNaN", ["p"], ["nan"], name="isnan"),
+        N("Where", ["nan", "zero", "p"], ["pg"], name="nan_guard"),
+        N("MatMul", ["pg", "input"], ["output"], name="attend"),
+    ], [init("wq", w(rng, 6, 6)), init("wk", w(rng, 6, 6)), init("mask", mask),
+        init("zero", np.array(0.0, dtype=np.float32))],
         [t, 6], [t, 6], rng.standard_normal((t, 6)), opset=13, batch=1)
     # The same added mask read by a Relu: refused by name (no quantized value holds it).
     save(outdir, "refuse_additive_mask", [

@@ -38,6 +38,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "ReduceLogSumExp",
     "Identity",
     "Dropout",
+    "IsNaN",
     "Constant",
     "Shape",
     "Gather",

@@ -768,6 +768,14 @@ impl Importer {
                 };
                 self.consts.insert(out_name, c);
             }
+            // An activation is a finite number, never NaN (Hugging Face's
+            // softmax guard `Where(IsNaN(p), 0, p)` folds away).
+            "IsNaN" => {
+                let x = need_act(self, 0)?;
+                let dims = self.tensors[x].shape.clone();
+                let data = vec![0.0; dims.iter().product()];
+                self.consts.insert(out_name, Const { dims, data });
+            }
             "Identity" | "Dropout" | "Cast" => {
                 let x = need_act(self, 0)?;
                 let to = attr_i(node, "to", 1);

@@ -42,6 +42,7 @@ const AXIS_FREE: &[&str] = &[
     "And",
     "Or",
     "Not",
+    "IsNaN",
     "Where",
     "Relu",
     "Sigmoid",
