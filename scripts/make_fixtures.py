@@ -196,6 +196,7 @@ def main(outdir):
     index_ops(outdir)
     class_token(outdir)
     additive_mask(outdir)
+    depthwise_taps(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -648,6 +649,28 @@ def additive_mask(outdir):
         N("Relu", ["sm"], ["output"], name="relu"),
     ], [init("wq", w(rng, 4, 4)), init("mask", mask)],
         [t, 4], [t, 4], rng.standard_normal((t, 4)), opset=13, batch=1)
+
+
+def depthwise_taps(outdir):
+    """Depthwise convolutions over many channels and few positions (a late MobileNet/EfficientNet
+    stage), lowered as their taps instead of a C×C dense kernel: one with a bias and padding, one
+    strided and dilated reading padding."""
+    rng = np.random.default_rng(53)
+    N = helper.make_node
+    c = 48
+    save(outdir, "depthwise_taps", [
+        N("Conv", ["input", "dw1", "db1"], ["c1"], name="depthwise_pad", group=c, kernel_shape=[3, 3],
+          pads=[1, 1, 1, 1]),
+        N("Relu", ["c1"], ["r1"], name="relu1"),
+        N("Conv", ["r1", "dw2"], ["c2"], name="depthwise_dilated", group=c, kernel_shape=[2, 2],
+          pads=[2, 2, 1, 1], strides=[2, 2], dilations=[2, 2]),
+        N("Relu", ["c2"], ["r2"], name="relu2"),
+        N("GlobalAveragePool", ["r2"], ["g"], name="gap"),
+        N("Flatten", ["g"], ["f"], name="flatten"),
+        N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1),
+    ], [init("dw1", w(rng, c, 1, 3, 3)), init("db1", w(rng, c, scale=0.1)),
+        init("dw2", w(rng, c, 1, 2, 2)), init("fw", w(rng, 3, c)), init("fb", w(rng, 3, scale=0.1))],
+        [c, 4, 4], [3], rng.standard_normal((c, 4, 4)))
 
 
 def index_ops(outdir):

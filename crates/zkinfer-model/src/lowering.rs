@@ -269,6 +269,21 @@ impl Importer {
         } else {
             ([w.dims[2], w.dims[3]], [d[0], d[1]])
         };
+        let b = match cx.input(2) {
+            None => vec![0.0; oc],
+            Some(_) => match self.const_input(cx, 2)? {
+                b if b.data.len() == oc => b.data,
+                _ => return Err(cx.bad("bias must be a constant of length out_channels")),
+            },
+        };
+        if n == 2
+            && g > 1
+            && icg == 1
+            && oc == g
+            && self.depthwise_by_taps(cx, x, &w.data, &b, k, d)?
+        {
+            return Ok(());
+        }
         let (kernel_shape, dense) =
             dense_kernel(&w.data, oc, icg, g, k, d, self.lowering_budget).map_err(|e| cx.bad(e))?;
         let [_, _, kh, kw] = kernel_shape;
@@ -280,13 +295,6 @@ impl Importer {
         let (Some(oh), Some(ow)) = (oh, ow) else {
             return Err(cx.bad("kernel larger than the padded input"));
         };
-        let b = match cx.input(2) {
-            None => vec![0.0; oc],
-            Some(_) => match self.const_input(cx, 2)? {
-                b if b.data.len() == oc => b.data,
-                _ => return Err(cx.bad("bias must be a constant of length out_channels")),
-            },
-        };
         let kind = FOpKind::Conv {
             w: dense,
             b,
@@ -295,6 +303,107 @@ impl Importer {
             pads,
         };
         self.window_op(cx, x, kind, [oc, oh, ow])
+    }
+
+    /// A 2-D depthwise Conv (one input channel per group, one output channel
+    /// per input channel) as its taps, where that is smaller than the dense
+    /// kernel (`OH·OW·K < C·KH·KW`: a late, narrow stage with many channels,
+    /// whose dense kernel grows as `C²`): a `Select` gathers every output
+    /// position's `K` taps (0 where they read padding), a `MulConst` weighs
+    /// each by its channel's weight, a row-wise `Dense` of ones sums them,
+    /// then the bias. `Ok(false)`: the dense kernel is no larger.
+    fn depthwise_by_taps(
+        &mut self,
+        cx: &NodeCx,
+        x: FId,
+        w: &[f64],
+        bias: &[f64],
+        k: [usize; 2],
+        d: [usize; 2],
+    ) -> Result<bool> {
+        let xs = self.shape_of(x);
+        let (c, h, wd) = (xs[1], xs[2], xs[3]);
+        let ext = |a: usize| (k[a] - 1).checked_mul(d[a]).and_then(|e| e.checked_add(1));
+        let (Some(eh), Some(ew)) = (ext(0), ext(1)) else {
+            return Ok(false);
+        };
+        let (strides, pads) = window_geometry(cx, &xs[2..], &[eh, ew])?;
+        let (Some(oh), Some(ow)) = (
+            conv_out_dim(h, eh, strides[0], pads[0], pads[2]),
+            conv_out_dim(wd, ew, strides[1], pads[1], pads[3]),
+        ) else {
+            return Err(cx.bad("kernel larger than the padded input"));
+        };
+        let taps = k[0] * k[1];
+        let positions = oh * ow;
+        let tap_cost = positions.checked_mul(taps);
+        let dense_cost = c.checked_mul(eh).and_then(|v| v.checked_mul(ew));
+        let len = tap_cost.and_then(|t| t.checked_mul(c));
+        match (tap_cost, dense_cost, len) {
+            (Some(t), Some(dc), Some(n)) if t < dc && n <= self.lowering_budget => {}
+            _ => return Ok(false),
+        }
+        let mut source = Vec::with_capacity(c * positions * taps);
+        let mut weights = Vec::with_capacity(c * positions * taps);
+        for ch in 0..c {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for ky in 0..k[0] {
+                        for kx in 0..k[1] {
+                            let iy = (oy * strides[0] + ky * d[0]).checked_sub(pads[0]);
+                            let ix = (ox * strides[1] + kx * d[1]).checked_sub(pads[1]);
+                            source.push(match (iy, ix) {
+                                (Some(iy), Some(ix)) if iy < h && ix < wd => {
+                                    ((ch * h + iy) * wd + ix) as i64
+                                }
+                                _ => -1,
+                            });
+                            weights.push(w[ch * taps + ky * k[1] + kx]);
+                        }
+                    }
+                }
+            }
+        }
+        let gathered = self.emit_step(
+            cx,
+            FOpKind::Select { source },
+            vec![x],
+            vec![1, c, positions, taps],
+            Some("taps"),
+        )?;
+        let weighed = self.emit_step(
+            cx,
+            FOpKind::MulConst { c: weights },
+            vec![gathered],
+            vec![1, c, positions, taps],
+            Some("weighed_taps"),
+        )?;
+        let summed = self.emit_step(
+            cx,
+            FOpKind::Dense {
+                w: vec![1.0; taps],
+                b: vec![0.0],
+                in_dim: taps,
+                out_dim: 1,
+            },
+            vec![weighed],
+            vec![1, c, positions, 1],
+            Some("tap_sum"),
+        )?;
+        let biased = if bias.iter().any(|&v| v != 0.0) {
+            let c_per = bias.iter().flat_map(|&v| std::iter::repeat_n(v, positions));
+            self.emit_step(
+                cx,
+                FOpKind::AddConst { c: c_per.collect() },
+                vec![summed],
+                vec![1, c, positions, 1],
+                Some("bias"),
+            )?
+        } else {
+            summed
+        };
+        self.emit_step(cx, FOpKind::Reshape, vec![biased], vec![1, c, oh, ow], None)?;
+        Ok(true)
     }
 
     /// ONNX Max, Min, Sum, Mean with at least one activation (all-constant

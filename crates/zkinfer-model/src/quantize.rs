@@ -279,9 +279,21 @@ impl<'a> Q<'a> {
         conv: Option<([usize; 4], [usize; 2], [usize; 4])>,
     ) -> Result<()> {
         let x = op.inputs[0];
-        let qx = self.ensure_small(x)?;
+        // A sum of unscaled terms (a depthwise Conv's weighed taps) adds its
+        // input exactly, at the input's scale: no rounding of every term
+        // first, and none of their lookups.
+        let in_dim = w.len() / b.len().max(1);
+        let exact_sum = conv.is_none()
+            && w.iter().all(|&v| v == 1.0)
+            && b.iter().all(|&v| v == 0.0)
+            && (self.tensors[self.q(x)].bound as i128) * (in_dim as i128) < VALUE_BOUND as i128;
+        let qx = if exact_sum {
+            self.q(x)
+        } else {
+            self.ensure_small(x)?
+        };
         let (sx, bx) = (self.tensors[qx].scale, self.tensors[qx].bound as i128);
-        let (wq, sw) = self.quant_weights(w, sx == 1.0 && bx <= 1);
+        let (wq, sw) = self.quant_weights(w, exact_sum || (sx == 1.0 && bx <= 1));
         let s_acc = sx * sw;
         let oname = self.fm.tensors[op.output].name.clone();
         let bq = self.quant_bias(b, s_acc, &oname)?;

@@ -1,5 +1,5 @@
 //! ONNX patterns the importer lowers onto the proven ops (`zkinfer-model`'s
-//! `lowering.rs`): grouped, depthwise, dilated and 1-D convolutions, 1-D and
+//! `lowering.rs`): grouped, depthwise (also by taps), dilated and 1-D convolutions, 1-D and
 //! global pools, Max/Min/Sum/Mean, Pow, constant ÷ activation, LRN, folded
 //! constants. Each fixture's float graph matches tract, it proves and
 //! verifies, a changed output is rejected, and the verified output,
@@ -28,6 +28,7 @@ use onnx_common::FIXTURES;
 /// (fixture, bound on `max |dequantized − float| / max |float|`).
 const MODELS: &[(&str, f64)] = &[
     ("lower_depthwise_conv", 5e-3),
+    ("depthwise_taps", 5e-3),
     ("lower_grouped_conv", 5e-3),
     ("lower_dilated_conv", 5e-3),
     ("lower_conv1d", 5e-3),
@@ -107,4 +108,27 @@ fn check(name: &str, tol: f64) {
 #[test]
 fn lowered_fixtures_match_tract_prove_verify_and_stay_close_to_float() {
     onnx_common::all_pass(MODELS, check);
+}
+
+/// A depthwise Conv over more channels than output positions is lowered as
+/// its taps (no `C×C` dense kernel): `depthwise_taps` holds no Conv2d, and
+/// its weights are the taps' (48 channels × (9 + 4) taps over 16 and 4
+/// positions, plus the head), far below the two dense kernels' 48²·(9 + 9).
+#[test]
+fn a_wide_depthwise_conv_is_lowered_as_its_taps() {
+    let onnx = std::fs::read(format!("{FIXTURES}/depthwise_taps.onnx")).expect("fixture");
+    let x = load_samples(format!("{FIXTURES}/depthwise_taps.input.json")).expect("input");
+    let (m, _) =
+        compile(&onnx, "depthwise_taps", &x, &CompileOptions::default()).expect("compiles");
+    assert!(
+        !m.ops
+            .iter()
+            .any(|op| matches!(op, zkinfer_model::QOp::Conv2d { .. })),
+        "a dense kernel was built"
+    );
+    assert!(
+        m.num_params() < 48 * 48 * 9,
+        "{} parameters",
+        m.num_params()
+    );
 }
