@@ -214,7 +214,7 @@ pub(crate) fn prove_witness(
     // say so before proving it.
     let bits = terms.report(&pk.vk, layout, &act_params).total_bits;
     if bits < crate::keys::TARGET_BITS {
-        return Err(ProveError::Key(format!(
+        return Err(ProveError::Unsupported(format!(
             "a proof of this statement would compute {bits:.1} bits of soundness, below the {} bits zkinfer requires (`zkinfer security`; for many samples, prove fewer at once)",
             crate::keys::TARGET_BITS
         )));

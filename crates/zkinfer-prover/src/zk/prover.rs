@@ -229,6 +229,15 @@ fn prove_inner<R: CryptoRng + RngCore>(
     let clock = Instant::now();
     let model = &pk.model;
     let plan = ZkPlan::new(model, layout, visibility)?;
+    // The verifier refuses a statement below the target (`verifier.rs`):
+    // say so before proving it (char_gpt with a committed input: 98.0 bits).
+    let bits = crate::security::zk_total_bits(&pk.vk, layout, &plan);
+    if bits < crate::keys::TARGET_BITS {
+        return Err(ProveError::Unsupported(format!(
+            "a zero-knowledge proof of this statement would compute {bits:.1} bits of soundness, below the {} bits zkinfer requires (`zkinfer security`)",
+            crate::keys::TARGET_BITS
+        )));
+    }
     let output = values[model.output].clone();
     #[allow(unused_mut)]
     let mut input_poly = plan
