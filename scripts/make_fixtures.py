@@ -197,6 +197,7 @@ def main(outdir):
     class_token(outdir)
     additive_mask(outdir)
     depthwise_taps(outdir)
+    widened_mask(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -671,6 +672,29 @@ def depthwise_taps(outdir):
     ], [init("dw1", w(rng, c, 1, 3, 3)), init("db1", w(rng, c, scale=0.1)),
         init("dw2", w(rng, c, 1, 2, 2)), init("fw", w(rng, 3, c)), init("fb", w(rng, 3, scale=0.1))],
         [c, 4, 4], [3], rng.standard_normal((c, 4, 4)))
+
+
+def widened_mask(outdir):
+    """A padding mask the model computes (`[1, 1, L]`), and'ed with a constant causal mask
+    (`[1, L, L]`, larger than the activation: the activation is broadcast first), then a masked
+    softmax."""
+    rng = np.random.default_rng(59)
+    N = helper.make_node
+    t = 4
+    causal = np.tril(np.ones((1, t, t), dtype=bool))
+    save(outdir, "widened_mask", [
+        N("MatMul", ["input", "wq"], ["q"], name="q_proj"),
+        N("Transpose", ["input"], ["xt"], name="x_t", perm=[0, 2, 1]),
+        N("MatMul", ["q", "xt"], ["s"], name="scores"),
+        N("ReduceSum", ["input", "last"], ["rs"], name="row_sum", keepdims=1),
+        N("Greater", ["rs", "thr"], ["keep_col"], name="keep"),
+        N("Transpose", ["keep_col"], ["keep_row"], name="keep_t", perm=[0, 2, 1]),
+        N("And", ["keep_row", "causal"], ["keep_both"], name="and_causal"),
+        N("Where", ["keep_both", "s", "neg_inf"], ["sm"], name="mask"),
+        N("Softmax", ["sm"], ["output"], name="softmax", axis=-1),
+    ], [init("wq", w(rng, 6, 6)), init_i64("last", [2]), init("thr", np.array(-2.6, dtype=np.float32)),
+        numpy_helper.from_array(causal, "causal"), init("neg_inf", np.array(-np.inf, dtype=np.float32))],
+        [t, 6], [t, t], rng.standard_normal((t, 6)), opset=13, batch=1)
 
 
 def index_ops(outdir):

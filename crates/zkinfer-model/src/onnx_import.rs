@@ -1378,7 +1378,14 @@ impl Importer {
                 // zero activation shaped like `like`.
                 let operand = |s: &mut Self, i: usize, like: FId| -> Result<FId> {
                     if let Some(a) = act(s, i) {
-                        return Ok(a);
+                        let shape = s.tensors[like].shape.clone();
+                        if s.tensors[a].shape == shape || a == like {
+                            return Ok(a);
+                        }
+                        // The activation that was broadcast to `like`'s shape.
+                        return s.broadcast_to(&at, a, &shape).ok_or_else(|| {
+                            bad(format!("input #{i} does not broadcast to {shape:?}"))
+                        });
                     }
                     let c = need_cst(s, i)?;
                     if c.data.iter().any(|v| !v.is_finite()) {
@@ -1393,6 +1400,29 @@ impl Importer {
                     })?;
                     Ok(s.constant_like(&at, like, full))
                 };
+                // An activation every constant operand broadcasts to: the
+                // first one, itself broadcast to the result's shape where a
+                // constant is larger (a padding mask `[1, 1, 1, L]` and'ed
+                // with an all-true `[1, 1, L, L]`).
+                let widened = |s: &mut Self, anchor: FId| -> Result<FId> {
+                    let mut shape = s.tensors[anchor].shape.clone();
+                    for i in 0..node.input.len() {
+                        let other = match (act(s, i), cst(s, i)) {
+                            (Some(a), _) => s.tensors[a].shape.clone(),
+                            (None, Some(c)) => c.dims,
+                            _ => continue,
+                        };
+                        shape = crate::onnx_reduce::broadcast_shape(&shape, &other).ok_or_else(
+                            || {
+                                bad(format!(
+                                    "input #{i} of shape {other:?} does not broadcast to {shape:?}"
+                                ))
+                            },
+                        )?;
+                    }
+                    s.broadcast_to(&at, anchor, &shape)
+                        .ok_or_else(|| bad(format!("cannot broadcast to {shape:?}")))
+                };
                 let y = match op {
                     "Not" => {
                         let x = need_act(self, 0)?;
@@ -1403,6 +1433,7 @@ impl Importer {
                             .or_else(|| act(self, 2))
                             .or_else(|| act(self, 0))
                             .ok_or_else(|| bad("all inputs are constants".into()))?;
+                        let anchor = widened(self, anchor)?;
                         let c = operand(self, 0, anchor)?;
                         let x = operand(self, 1, anchor)?;
                         let y = operand(self, 2, anchor)?;
@@ -1412,6 +1443,7 @@ impl Importer {
                         let anchor = act(self, 0)
                             .or_else(|| act(self, 1))
                             .ok_or_else(|| bad("both inputs are constants".into()))?;
+                        let anchor = widened(self, anchor)?;
                         let a = operand(self, 0, anchor)?;
                         let b = operand(self, 1, anchor)?;
                         match op {

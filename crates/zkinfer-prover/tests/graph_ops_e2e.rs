@@ -4,7 +4,8 @@
 //! Pad (also with a non-zero constant), Concat (also of a constant: a class
 //! token), DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select),
 //! two-head attention (MatMul of activations, a whole-sample constant added),
-//! an attention mask added as float32's minimum (a masked softmax),
+//! an attention mask added as float32's minimum (a masked softmax), a
+//! computed padding mask and'ed with a larger constant causal one,
 //! comparisons, Not/Or, Cast and Where (exact 0/1 tables on differences),
 //! and normalisation (LayerNormalization, InstanceNormalization,
 //! LpNormalization) and PRelu lowered to the same ops:
@@ -29,6 +30,7 @@ const MODELS: &[(&str, f64)] = &[
     ("pad_value", 3e-3),
     ("class_token", 3e-3),
     ("additive_mask", 5e-3),
+    ("widened_mask", 5e-3),
     ("layer_norm_seq", 5e-3),
     ("instance_norm_prelu", 5e-3),
     ("attention_heads", 5e-3),
