@@ -198,6 +198,7 @@ def main(outdir):
     additive_mask(outdir)
     depthwise_taps(outdir)
     widened_mask(outdir)
+    computed_additive_mask(outdir)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):
@@ -695,6 +696,35 @@ def widened_mask(outdir):
     ], [init("wq", w(rng, 6, 6)), init_i64("last", [2]), init("thr", np.array(-2.6, dtype=np.float32)),
         numpy_helper.from_array(causal, "causal"), init("neg_inf", np.array(-np.inf, dtype=np.float32))],
         [t, 6], [t, t], rng.standard_normal((t, 6)), opset=13, batch=1)
+
+
+def computed_additive_mask(outdir):
+    """A padding mask the model computes, turned into an additive one (`Where(keep, 0,
+    float32 min)`, Hugging Face's BERT export) and added to two attention layers' scores before
+    their softmaxes: masked softmaxes, the minimum never quantized."""
+    rng = np.random.default_rng(61)
+    N = helper.make_node
+    t = 4
+    save(outdir, "computed_additive_mask", [
+        N("ReduceSum", ["input", "last"], ["rs"], name="row_sum", keepdims=1),
+        N("Greater", ["rs", "thr"], ["keep_col"], name="keep"),
+        N("Transpose", ["keep_col"], ["keep_row"], name="keep_t", perm=[0, 2, 1]),
+        N("Where", ["keep_row", "zero", "fmin"], ["amask"], name="additive_mask"),
+        N("Transpose", ["input"], ["xt"], name="x_t", perm=[0, 2, 1]),
+        N("MatMul", ["input", "wq1"], ["q1"], name="q1_proj"),
+        N("MatMul", ["q1", "xt"], ["s1"], name="scores1"),
+        N("Add", ["s1", "amask"], ["m1"], name="mask1"),
+        N("Softmax", ["m1"], ["p1"], name="softmax1", axis=-1),
+        N("MatMul", ["input", "wq2"], ["q2"], name="q2_proj"),
+        N("MatMul", ["q2", "xt"], ["s2"], name="scores2"),
+        N("Add", ["amask", "s2"], ["m2"], name="mask2"),
+        N("Softmax", ["m2"], ["p2"], name="softmax2", axis=-1),
+        N("Add", ["p1", "p2"], ["output"], name="sum"),
+    ], [init_i64("last", [2]), init("thr", np.array(-2.6, dtype=np.float32)),
+        init("zero", np.array(0.0, dtype=np.float32)),
+        init("fmin", np.array(np.finfo(np.float32).min, dtype=np.float32)),
+        init("wq1", w(rng, 6, 6)), init("wq2", w(rng, 6, 6))],
+        [t, 6], [t, t], np.random.default_rng(59).standard_normal((t, 6)), opset=13, batch=1)
 
 
 def index_ops(outdir):

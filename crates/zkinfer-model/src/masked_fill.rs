@@ -41,6 +41,10 @@ pub(super) struct MaskedFill {
     /// The fill is the Where's `X` (taken where the condition holds).
     fill_is_x: bool,
     node: String,
+    /// An additive mask the model computes, `Where(cond, fill, 0)` (or
+    /// `Where(cond, 0, fill)`), still waiting for the scores an `Add` brings:
+    /// `scores` is then `cond_act`'s.
+    scores_pending: bool,
 }
 
 impl Importer {
@@ -61,6 +65,10 @@ impl Importer {
         ) {
             (Some(_), None) => true,
             (None, Some(_)) => false,
+            (Some(x), Some(y)) => {
+                let (x, y) = (x.clone(), y.clone());
+                return self.defer_computed_additive_mask(cx, cond_act?, &x, &y);
+            }
             _ => return None,
         };
         let (fill_slot, scores_slot) = if fill_is_x { (1, 2) } else { (2, 1) };
@@ -101,6 +109,44 @@ impl Importer {
                 fill,
                 fill_is_x,
                 node: cx.name.to_string(),
+                scores_pending: false,
+            },
+        );
+        Some(Ok(()))
+    }
+
+    /// Defers `Where(cond, fill, 0)` (or `Where(cond, 0, fill)`) of a
+    /// condition the model computes and a fill ≤ [`ADDITIVE_MASK_MAX`]: an
+    /// additive mask (Hugging Face's padding mask), which an `Add` to the
+    /// scores turns into a masked fill ([`Importer::use_masked_fill`]).
+    fn defer_computed_additive_mask(
+        &mut self,
+        cx: &lowering::NodeCx,
+        cond: FId,
+        x: &Const,
+        y: &Const,
+    ) -> Option<Result<()>> {
+        let uniform = |c: &Const| {
+            let v = *c.data.first()?;
+            c.data.iter().all(|&w| w == v).then_some(v)
+        };
+        let (fill, fill_is_x) = match (uniform(x)?, uniform(y)?) {
+            (f, 0.0) if f <= ADDITIVE_MASK_MAX => (f, true),
+            (0.0, f) if f <= ADDITIVE_MASK_MAX => (f, false),
+            _ => return None,
+        };
+        let out = cx.node.output.first()?.clone();
+        self.masked.insert(
+            out,
+            MaskedFill {
+                scores: cond,
+                cond_act: Some(cond),
+                masked: Vec::new(),
+                cond: Vec::new(),
+                fill,
+                fill_is_x,
+                node: cx.name.to_string(),
+                scores_pending: true,
             },
         );
         Some(Ok(()))
@@ -143,6 +189,7 @@ impl Importer {
                 fill,
                 fill_is_x: true,
                 node: cx.name.to_string(),
+                scores_pending: false,
             },
         );
         Some(Ok(()))
@@ -169,7 +216,32 @@ impl Importer {
             index: cx.index,
             reason,
         };
-        if cx.op == "Softmax" && node.input.first() == read.first() {
+        let pending = |s: &Self, n: &String| s.masked.get(n).is_some_and(|m| m.scores_pending);
+        if cx.op == "Add" && read.len() == 1 && pending(self, &read[0]) && node.input.len() == 2 {
+            let other = node.input.iter().find(|n| **n != read[0])?;
+            if let (Some(&scores), Some(out)) = (self.values.get(other), node.output.first()) {
+                let shape = self.tensors[scores].shape.clone();
+                // Kept for the other layers' Adds (one mask serves them all).
+                let mf = self.masked[&read[0]].clone();
+                let cs = self.tensors[mf.scores].shape.clone();
+                if crate::onnx_reduce::broadcast_shape(&cs, &shape).as_ref() != Some(&shape)
+                    || (cs.len() != shape.len() && self.batch > 1)
+                {
+                    return Some(Err(bad(format!(
+                        "the additive mask `{}` does not broadcast to the scores {shape:?}",
+                        read[0]
+                    ))));
+                }
+                let mf = MaskedFill {
+                    scores,
+                    scores_pending: false,
+                    ..mf
+                };
+                self.masked.insert(out.clone(), mf);
+                return Some(Ok(()));
+            }
+        }
+        if cx.op == "Softmax" && node.input.first() == read.first() && !pending(self, &read[0]) {
             return Some(self.masked_softmax(cx, &read[0]).map_err(bad));
         }
         for name in read {

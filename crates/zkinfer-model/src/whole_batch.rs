@@ -203,10 +203,16 @@ impl Writer {
 
     /// A new int64 initializer; returns its name.
     fn int_init(&mut self, base: &str, v: Vec<i64>) -> String {
+        let dims = vec![v.len() as i64];
+        self.int_init_shaped(base, v, dims)
+    }
+
+    /// A new int64 initializer of shape `dims`; returns its name.
+    fn int_init_shaped(&mut self, base: &str, v: Vec<i64>, dims: Vec<i64>) -> String {
         let name = self.name(base);
         let t = pb::TensorProto {
             name: name.clone(),
-            dims: vec![v.len() as i64],
+            dims,
             data_type: 7,
             int64_data: v,
             ..Default::default()
@@ -365,6 +371,32 @@ impl Writer {
                 let axis = attr_i(&node, "axis").unwrap_or(0);
                 node.attribute.retain(|a| a.name != "axis");
                 node.attribute.push(int_attr("axis", shift(axis)));
+            }
+            // Constant index tuples into lifted data: each gains a leading 0
+            // (the new axis), and the tuples a leading axis of 1, which the
+            // result then has too.
+            "GatherND"
+                if attr_i(&node, "batch_dims").unwrap_or(0) == 0
+                    && node
+                        .input
+                        .get(1)
+                        .is_some_and(|i| self.initializers.contains_key(i)) =>
+            {
+                let name = node.input[1].clone();
+                let dims = self.initializers[&name].dims.clone();
+                let k = *dims.last().ok_or("GatherND indices of rank 0")? as usize;
+                if k == 0 {
+                    return Err("GatherND with empty index tuples".into());
+                }
+                let v: Vec<i64> = self
+                    .ints(&name)?
+                    .chunks(k)
+                    .flat_map(|tuple| std::iter::once(0).chain(tuple.iter().copied()))
+                    .collect();
+                let mut lifted = vec![1];
+                lifted.extend_from_slice(&dims[..dims.len() - 1]);
+                lifted.push(k as i64 + 1);
+                node.input[1] = self.int_init_shaped(&name, v, lifted);
             }
             "Squeeze" | "Unsqueeze" => self.shift_axes_attr_or_input(&mut node, 1)?,
             "ReduceSum" | "ReduceMean" | "ReduceMax" | "ReduceMin" | "ReduceProd"

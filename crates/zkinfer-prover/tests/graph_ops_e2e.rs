@@ -5,7 +5,8 @@
 //! token), DepthToSpace, Split, Gather, Trilu, Resize, Tile as Select),
 //! two-head attention (MatMul of activations, a whole-sample constant added),
 //! an attention mask added as float32's minimum (a masked softmax), a
-//! computed padding mask and'ed with a larger constant causal one,
+//! computed padding mask and'ed with a larger constant causal one, and one
+//! made additive (`Where(keep, 0, float32 min)`) for two layers,
 //! comparisons, Not/Or, Cast and Where (exact 0/1 tables on differences),
 //! and normalisation (LayerNormalization, InstanceNormalization,
 //! LpNormalization) and PRelu lowered to the same ops:
@@ -31,6 +32,7 @@ const MODELS: &[(&str, f64)] = &[
     ("class_token", 3e-3),
     ("additive_mask", 5e-3),
     ("widened_mask", 5e-3),
+    ("computed_additive_mask", 5e-3),
     ("layer_norm_seq", 5e-3),
     ("instance_norm_prelu", 5e-3),
     ("attention_heads", 5e-3),
