@@ -63,6 +63,17 @@ class LastTensor(torch.nn.Module):
         return out.logits if hasattr(out, "logits") else out.last_hidden_state
 
 
+class WithMask(torch.nn.Module):
+    """A sequence classifier called with token ids and an attention mask, returning its logits."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids, mask):
+        return self.model(input_ids=ids, attention_mask=mask, return_dict=True).logits
+
+
 def cnns(out):
     import torchvision.models as tvm
     image = (torch.rand(1, 3, 64, 64),)
@@ -79,8 +90,9 @@ def cnns(out):
 
 
 def transformers_tiny(out):
-    from transformers import (BertConfig, BertModel, DistilBertConfig, DistilBertModel, GPT2Config,
-                              GPT2LMHeadModel, ViTConfig, ViTForImageClassification)
+    from transformers import (BertConfig, BertForSequenceClassification, BertModel,
+                              DistilBertConfig, DistilBertModel, GPT2Config, GPT2LMHeadModel,
+                              ViTConfig, ViTForImageClassification)
     ids = (torch.randint(0, 100, (1, 16)),)
     save(out, "hf_bert_tiny", LastTensor(BertModel(BertConfig(
         vocab_size=100, hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
@@ -92,6 +104,16 @@ def transformers_tiny(out):
     save(out, "hf_gpt2_tiny", LastTensor(GPT2LMHeadModel(GPT2Config(
         vocab_size=100, n_embd=64, n_layer=2, n_head=2, n_positions=32)), "input_ids"),
         ids, ["input_ids"], dynamo=True)
+    # Sequence classification with a padding mask (the usual call): an additive mask the model
+    # computes. Through the dynamo exporter; TorchScript's export flattens the mask off the batch
+    # axis (refused).
+    bert = BertForSequenceClassification(BertConfig(
+        vocab_size=100, hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=128, max_position_embeddings=32, num_labels=3))
+    mask = torch.ones(1, 16, dtype=torch.int64)
+    mask[0, 12:] = 0
+    save(out, "hf_bert_masked_tiny", WithMask(bert), (ids[0], mask),
+         ["input_ids", "attention_mask"], dynamo=True)
     save(out, "hf_vit_tiny", LastTensor(ViTForImageClassification(ViTConfig(
         image_size=32, patch_size=8, num_channels=3, hidden_size=64, num_hidden_layers=2,
         num_attention_heads=2, intermediate_size=128, num_labels=10)), "pixel_values"),
