@@ -54,7 +54,9 @@ pub const PROOF_MAGIC: &[u8; 8] = b"ZKINFPRF";
 /// section 6.
 /// 13: a requant's remainder limbs fill their width (its shift rounded up to
 /// a multiple of the limb width: other limb values, no scaled top lookup).
-pub const PROOF_FORMAT_VERSION: u32 = 13;
+/// 14: a committed input's or output's own commitment in WHIR's
+/// unique-decoding regime (other digests and openings).
+pub const PROOF_FORMAT_VERSION: u32 = 14;
 
 /// What a zero-knowledge proof adds: what it hides, its one hiding
 /// commitment (every committed column, the private input, every mask), its

@@ -310,19 +310,24 @@ pub(crate) fn zk_report(vk: &VerifyingKey, layout: &Layout, plan: &ZkPlan) -> Se
     };
     // A committed input's or output's own commitment: its opening, and its
     // candidate list joins the outer terms' (its `W` is read by them too).
+    let own = crate::zk::committed::own_params();
+    let own_like = PcsParams {
+        unique_decoding: own.unique_decoding,
+        ..like.clone()
+    };
     let mut own_opening = |what: &str, w: Option<MaskedW>| -> f64 {
         let Some(w) = w else { return 0.0 };
-        match HidingPcs::new(hiding.clone()).stacked_num_vars(&[w.num_vars + 1]) {
+        match HidingPcs::new(own.clone()).stacked_num_vars(&[w.num_vars + 1]) {
             Ok(n) => {
                 components.push((
-                    format!("committed {what}'s hiding opening (HVZK-WHIR at 2^{n}; p3's configured level per term)"),
-                    hiding.security_level as f64,
+                    format!("committed {what}'s hiding opening (HVZK-WHIR at 2^{n}, unique decoding; p3's configured level per term)"),
+                    own.security_level as f64,
                 ));
                 components.push((
                     format!("committed {what}'s claim reduction (64 claims)"),
-                    hiding_reduction_bits(64, n - 1) - pcs_list_size_bits(&like, n),
+                    hiding_reduction_bits(64, n - 1) - pcs_list_size_bits(&own_like, n),
                 ));
-                pcs_list_size_bits(&like, n)
+                pcs_list_size_bits(&own_like, n)
             }
             Err(_) => {
                 components.push((

@@ -106,6 +106,12 @@ pub struct HidingParams {
     pub round_log_inv_rate: usize,
     pub ell_zk: usize,
     pub mask_log_inv_rate: usize,
+    /// WHIR's unique-decoding regime instead of the Johnson bound: a list of
+    /// one candidate, so the checks drawn after the commitment lose nothing
+    /// to it, for more queries (a small commitment's choice, see
+    /// [`HidingParams::unique`]).
+    #[serde(default)]
+    pub unique_decoding: bool,
 }
 
 impl Default for HidingParams {
@@ -126,6 +132,7 @@ impl Default for HidingParams {
             round_log_inv_rate: 5,
             ell_zk: 4,
             mask_log_inv_rate: 2,
+            unique_decoding: false,
         }
     }
 }
@@ -135,6 +142,14 @@ impl Default for HidingParams {
 const MAX_PADDING_VARS: usize = 12;
 
 impl HidingParams {
+    /// The default parameters in the unique-decoding regime.
+    pub fn unique() -> Self {
+        Self {
+            unique_decoding: true,
+            ..Self::default()
+        }
+    }
+
     fn protocol_parameters(&self, num_vars: usize) -> ProtocolParameters {
         let folding_factor = FoldingFactor::Constant(self.folding_factor);
         let rounds = folding_factor
@@ -144,7 +159,11 @@ impl HidingParams {
             security_level: self.security_level,
             pow_bits: self.pow_bits,
             folding_factor,
-            soundness_type: SecurityAssumption::JohnsonBound,
+            soundness_type: if self.unique_decoding {
+                SecurityAssumption::UniqueDecoding
+            } else {
+                SecurityAssumption::JohnsonBound
+            },
             starting_log_inv_rate: self.starting_log_inv_rate,
             round_log_inv_rates: vec![self.round_log_inv_rate; rounds],
         }

@@ -31,7 +31,7 @@
 
 pub mod audit;
 mod book;
-mod committed;
+pub(crate) mod committed;
 mod ctx;
 mod input_range;
 mod lookups;

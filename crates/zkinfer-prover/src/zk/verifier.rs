@@ -173,7 +173,6 @@ fn own_commitment<'p>(
 /// `claims`, after the proof's; claims on one that is not there are
 /// refused.
 fn verify_own(
-    hiding: &HidingPcs,
     what: &str,
     own: Option<&(HidingCommitment, HidingOpening)>,
     claims: &[Claim],
@@ -188,7 +187,7 @@ fn verify_own(
         )));
     };
     tr.label(opening_label(what).as_bytes());
-    hiding
+    HidingPcs::new(super::committed::own_params())
         .verify(c, claims, o, tr)
         .map_err(|e| VerifyError::Opening(format!("committed {what}: {e}")))
 }
@@ -327,14 +326,8 @@ fn verify_statement(
     hiding
         .verify(&zk.commitment, &main_claims, &zk.opening, &mut tr)
         .map_err(|e| VerifyError::Opening(format!("hiding commitment: {e}")))?;
-    verify_own(&hiding, "input", input_commitment, &input_claims, &mut tr)?;
-    verify_own(
-        &hiding,
-        "output",
-        output_commitment,
-        &output_claims,
-        &mut tr,
-    )?;
+    verify_own("input", input_commitment, &input_claims, &mut tr)?;
+    verify_own("output", output_commitment, &output_claims, &mut tr)?;
     Ok(VerifiedOutput {
         model_id: proof.model_id,
         security_bits,
