@@ -64,6 +64,12 @@ fn sweep_models() -> Vec<(String, QuantModel, Vec<i64>)> {
         "batch_cnn",
         "batch_gated",
         "lower_depthwise_conv",
+        // A wide depthwise Conv by its taps: a Dense of ones summing an
+        // unrounded MulConst product; a class token Concat'ed as an
+        // AddConst; an additive padding mask made a masked softmax.
+        "depthwise_taps",
+        "class_token",
+        "computed_additive_mask",
         "lower_pow2",
         "seq_linear",
         "broadcast_gate",
