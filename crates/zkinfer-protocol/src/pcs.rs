@@ -52,8 +52,9 @@
 use p3_blake3::Blake3;
 use p3_commit::MultilinearPcs;
 use p3_dft::Radix2DFTSmallBatch;
+use p3_matrix::dense::RowMajorMatrix;
 use p3_merkle_tree::MerkleTreeMmcs;
-use p3_sumcheck::layout::{Layout, PrefixProver};
+use p3_sumcheck::layout::{Layout, PrefixProver, Table};
 use p3_sumcheck::{OpeningBatch, OpeningProtocol, PrescribedPointPcs, TableShape, TableSpec};
 use p3_symmetric::{CompressionFunctionFromHasher, MerkleCap, SerializingHasher};
 use p3_whir::{
@@ -62,7 +63,7 @@ use p3_whir::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::field::{EF, F};
+use crate::field::{PrimeCharacteristicRing, EF, F};
 use crate::transcript::{Challenger, Transcript};
 use crate::VerifyError;
 use part_layout::{layout_vars, PartLayout};
@@ -354,6 +355,9 @@ pub struct CommittedData {
     meta: CommittedMeta,
     /// One per part.
     p3_data: Vec<P3ProverData>,
+    /// The tables were freed ([`CommittedData::release_tables`]): only
+    /// [`Pcs::opening_copy_from`] can open it.
+    tables_released: bool,
 }
 
 /// A copy of a commitment's prover data for one
@@ -364,17 +368,45 @@ pub struct CommittedData {
 pub struct OpeningCopy {
     commitment: Commitment,
     p3_data: Vec<P3ProverData>,
+    tables_released: bool,
 }
 
 impl CommittedData {
     /// The copy [`CommitmentScheme::open_copy`] consumes (the stacked tables;
-    /// the codeword is shared).
+    /// the codeword is shared). Of released data, a copy that no opening
+    /// accepts.
     pub fn opening_copy(&self) -> OpeningCopy {
         OpeningCopy {
             commitment: self.meta.commitment.clone(),
             p3_data: self.p3_data.clone(),
+            tables_released: self.tables_released,
         }
     }
+
+    /// Frees p3's copies of the committed tables — the stacked table and the
+    /// tables it was stacked from, twice the committed size — and keeps the
+    /// codeword and Merkle tree. A proving key holds its weights anyway, so
+    /// between proofs it need not hold them again as field elements (GPT-2:
+    /// 2.1 GB); [`Pcs::opening_copy_from`] rebuilds them for an opening.
+    pub fn release_tables(&mut self) {
+        let folding = self.meta.params.folding_factor;
+        for data in &mut self.p3_data {
+            data.layout = placeholder_layout(folding);
+        }
+        self.tables_released = true;
+    }
+
+    /// Whether [`CommittedData::release_tables`] freed the tables.
+    pub fn tables_released(&self) -> bool {
+        self.tables_released
+    }
+}
+
+/// The least p3 layout, standing in for released tables (never opened).
+fn placeholder_layout(folding: usize) -> Lay {
+    let n = folding + MIN_TABLE_VARS;
+    let table = Table::new(RowMajorMatrix::new(vec![F::ZERO; 1 << n], 1 << n));
+    Lay::from_witness(Lay::new_witness(vec![table], folding))
 }
 
 /// Everything of [`CommittedData`] but p3's (large, consumed) prover data.
@@ -599,9 +631,95 @@ fn log2_len(len: usize) -> usize {
     len.max(1).next_power_of_two().trailing_zeros() as usize
 }
 
+/// Released tables cannot be opened: p3 would open its placeholder.
+fn check_tables(released: bool) -> Result<(), PcsError> {
+    if released {
+        return Err(PcsError::Data(
+            "the committed tables were released: rebuild them (`opening_copy_from`)".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl Pcs {
     pub fn new(params: PcsParams) -> Self {
         Self { params }
+    }
+
+    /// An opening copy of `data` with its tables rebuilt from the committed
+    /// polynomials, which `polys` yields in order (one at a time, so a caller
+    /// holding them in another form never holds all of them twice). An
+    /// opening of other polynomials than the committed ones is rejected by
+    /// the verifier: the codeword is the commitment's.
+    pub fn opening_copy_from(
+        &self,
+        data: &CommittedData,
+        polys: &mut dyn Iterator<Item = Vec<F>>,
+    ) -> Result<OpeningCopy, PcsError> {
+        let num_vars = &data.meta.commitment.poly_num_vars;
+        // Where each polynomial goes: its part and its place in the part.
+        let mut place = vec![(0, 0); num_vars.len()];
+        for (k, part) in data.meta.parts.iter().enumerate() {
+            for (j, &i) in part.polys.iter().enumerate() {
+                place[i] = (k, j);
+            }
+        }
+        // Per part: the stacked table being filled, or each padded table.
+        let mut fills: Vec<Vec<Vec<F>>> = data
+            .meta
+            .parts
+            .iter()
+            .map(|part| match &part.layout {
+                PartLayout::Stacked(stack) => vec![vec![F::ZERO; 1 << stack.num_vars]],
+                PartLayout::Tables(tv) => tv.iter().map(|_| Vec::new()).collect(),
+            })
+            .collect();
+        let mut count = 0;
+        for (i, poly) in polys.enumerate() {
+            let Some(&n) = num_vars.get(i) else {
+                return Err(PcsError::Data("more polynomials than committed".into()));
+            };
+            if poly.len() > 1 << n {
+                return Err(PcsError::Data(format!(
+                    "polynomial {i} is longer than committed"
+                )));
+            }
+            let (k, j) = place[i];
+            match &data.meta.parts[k].layout {
+                PartLayout::Stacked(stack) => {
+                    let at = stack.offsets[j];
+                    fills[k][0][at..at + poly.len()].copy_from_slice(&poly);
+                }
+                PartLayout::Tables(tv) => {
+                    let mut v = poly;
+                    v.resize(1 << tv[j], F::ZERO);
+                    fills[k][j] = v;
+                }
+            }
+            count += 1;
+        }
+        if count != num_vars.len() {
+            return Err(PcsError::Data("fewer polynomials than committed".into()));
+        }
+        let mut p3_data = data.p3_data.clone();
+        let folding = self.params.folding_factor;
+        for (d, (part, tables)) in p3_data.iter_mut().zip(data.meta.parts.iter().zip(fills)) {
+            let tables: Vec<Table<F>> = tables
+                .into_iter()
+                .map(|v| {
+                    let width = v.len();
+                    Table::new(RowMajorMatrix::new(v, width))
+                })
+                .collect();
+            let witness = Lay::new_witness(tables, folding);
+            debug_assert_eq!(witness.num_variables(), part.prover.num_variables());
+            d.layout = Lay::from_witness(witness);
+        }
+        Ok(OpeningCopy {
+            commitment: data.meta.commitment.clone(),
+            p3_data,
+            tables_released: false,
+        })
     }
 
     /// The parts of a commitment to polynomials with these tables.
@@ -748,6 +866,7 @@ impl CommitmentScheme for Pcs {
                 parts,
             },
             p3_data,
+            tables_released: false,
         };
         Ok((commitment, data))
     }
@@ -776,6 +895,7 @@ impl CommitmentScheme for Pcs {
         claims: &[Claim],
         transcript: &mut Transcript,
     ) -> Result<OpeningProof, PcsError> {
+        check_tables(data.tables_released)?;
         self.open_with(&data.meta, data.p3_data.clone(), claims, transcript)
     }
 
@@ -793,6 +913,7 @@ impl CommitmentScheme for Pcs {
                 "opening copy made from other commitment data".into(),
             ));
         }
+        check_tables(copy.tables_released)?;
         self.open_with(&data.meta, copy.p3_data, claims, transcript)
     }
 
@@ -802,6 +923,7 @@ impl CommitmentScheme for Pcs {
         claims: &[Claim],
         transcript: &mut Transcript,
     ) -> Result<OpeningProof, PcsError> {
+        check_tables(data.tables_released)?;
         self.open_with(&data.meta, data.p3_data, claims, transcript)
     }
 

@@ -16,9 +16,10 @@ use zkinfer_model::ir::QuantModel;
 use zkinfer_model::tied::tie_weights;
 use zkinfer_protocol::field::F;
 use zkinfer_protocol::pcs::{
-    claims_worth_reducing, stacked_num_vars, Commitment, CommitmentScheme, CommittedData, Pcs,
-    PcsParams,
+    claims_worth_reducing, stacked_num_vars, Claim, Commitment, CommitmentScheme, CommittedData,
+    OpeningCopy, OpeningProof, Pcs, PcsParams,
 };
+use zkinfer_protocol::Transcript;
 
 use crate::error::ProveError;
 use crate::layout::Layout;
@@ -161,7 +162,8 @@ pub struct ProvingKey {
     pub model: QuantModel,
     pub vk: VerifyingKey,
     pub layout: Layout,
-    /// `None` once handed to an opening by [`crate::prove_consuming`].
+    /// The weight commitment's codeword and tree, its tables released
+    /// ([`CommittedData::release_tables`]): the weights are in `model`.
     pub(crate) weight_data: Option<CommittedData>,
     pub(crate) pcs: Pcs,
 }
@@ -222,7 +224,9 @@ fn build_pk(
     // A model without a weight layer commits to nothing: an empty commitment.
     let polys = weight_polys(&model, &layout)?;
     let pcs = Pcs::new(params.clone());
-    let (weight_commitment, weight_data) = pcs.commit(&polys)?;
+    let (weight_commitment, mut weight_data) = pcs.commit(&polys)?;
+    drop(polys);
+    weight_data.release_tables();
     if let Some(exp) = expected {
         if exp != &weight_commitment {
             return Err(ProveError::Key(
@@ -501,6 +505,43 @@ impl ProvingKey {
     /// [`VerifyingKey::check_commitment`], and its commitment data was made
     /// with that key's parameters for that key's commitment (its public
     /// fields may have been edited since setup).
+    /// A weight opening's copy of the commitment data, its tables rebuilt
+    /// from the model's weights one op at a time (the key keeps none:
+    /// GPT-2's would be 2.1 GB held through every proof).
+    pub(crate) fn weight_opening_copy(&self) -> Result<OpeningCopy, ProveError> {
+        let data = self.weight_data.as_ref().ok_or_else(|| {
+            ProveError::Key("this proving key has no weight commitment data".into())
+        })?;
+        let mut failed = None;
+        let mut polys = self.layout.ops.iter().flat_map(|op| {
+            op.weight_polys(&self.model, &self.layout)
+                .unwrap_or_else(|e| {
+                    failed.get_or_insert(e);
+                    Vec::new()
+                })
+        });
+        let copy = self.pcs.opening_copy_from(data, &mut polys);
+        drop(polys);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok(copy?)
+    }
+
+    /// Opens the weight commitment at `claims` with a copy from
+    /// [`ProvingKey::weight_opening_copy`].
+    pub(crate) fn open_weights(
+        &self,
+        copy: OpeningCopy,
+        claims: &[Claim],
+        tr: &mut Transcript,
+    ) -> Result<OpeningProof, ProveError> {
+        let data = self.weight_data.as_ref().ok_or_else(|| {
+            ProveError::Key("this proving key has no weight commitment data".into())
+        })?;
+        Ok(self.pcs.open_copy(data, copy, claims, tr)?)
+    }
+
     pub fn check_commitment(&self) -> Result<(), ProveError> {
         self.vk.check_commitment(&self.layout)?;
         let data_matches = self

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use zkinfer_protocol::field::F;
 use zkinfer_protocol::logup;
 use zkinfer_protocol::mle::evaluate_base;
-use zkinfer_protocol::pcs::{CommitmentScheme, CommittedData, OpeningCopy, Pcs};
+use zkinfer_protocol::pcs::{CommitmentScheme, Pcs};
 
 use crate::claims::ClaimBook;
 use crate::error::ProveError;
@@ -118,39 +118,20 @@ pub fn prove_with_progress(
     input: &[i64],
     progress: &mut dyn FnMut(&str),
 ) -> Result<ProveOutput, ProveError> {
-    // The weight opening consumes a copy of the committed data (p3-whir takes
-    // it by value); make it on another thread while the model runs and the
-    // activations are proven (0.33 s at 2^25, otherwise on the critical path).
-    std::thread::scope(|s| {
-        let copy = pk
-            .weight_data
-            .as_ref()
-            .map(|data| s.spawn(|| pk.pcs.opening_copy(data)));
-        prove_impl(pk, WeightData::Copying(copy), input, progress)
-    })
+    let mut timings = ProveTimings::default();
+    progress("running the quantized model");
+    let witness = honest_witness(pk, input, &mut timings)?;
+    prove_witness(pk, input, witness, timings, progress)
 }
 
-/// Where the weight opening's commitment data comes from.
-pub(crate) enum WeightData<'scope> {
-    /// The key's own data, not needed afterwards.
-    Owned(Box<CommittedData>),
-    /// A copy of the key's data being made on another thread (`None`: the key
-    /// has no data left).
-    Copying(Option<std::thread::ScopedJoinHandle<'scope, OpeningCopy>>),
-}
-
-/// One proof from a key that is not needed afterwards: the weight opening
-/// takes the commitment data instead of copying it (p3-whir's opening
-/// consumes its prover data; the copy is ~40 % of a large model's opening).
+/// One proof from a key that is not needed afterwards (the key is dropped
+/// when the proof is done; the opening no longer consumes its data).
 pub fn prove_consuming(
-    mut pk: ProvingKey,
+    pk: ProvingKey,
     input: &[i64],
     progress: &mut dyn FnMut(&str),
 ) -> Result<ProveOutput, ProveError> {
-    match pk.weight_data.take() {
-        Some(data) => prove_impl(&pk, WeightData::Owned(Box::new(data)), input, progress),
-        None => prove_impl(&pk, WeightData::Copying(None), input, progress),
-    }
+    prove_with_progress(&pk, input, progress)
 }
 
 /// The prover's private data: the trace and the committed polynomials
@@ -176,23 +157,10 @@ fn honest_witness(
     Ok(Witness { values, act_polys })
 }
 
-fn prove_impl(
-    pk: &ProvingKey,
-    weight_data: WeightData,
-    input: &[i64],
-    progress: &mut dyn FnMut(&str),
-) -> Result<ProveOutput, ProveError> {
-    let mut timings = ProveTimings::default();
-    progress("running the quantized model");
-    let witness = honest_witness(pk, input, &mut timings)?;
-    prove_witness(pk, weight_data, input, witness, timings, progress)
-}
-
 /// Proves from a given witness. Everything after the witness is the honest
 /// prover's code: the malicious-prover tests (`malicious.rs`) enter here.
 pub(crate) fn prove_witness(
     pk: &ProvingKey,
-    weight_data: WeightData,
     input: &[i64],
     witness: Witness,
     mut timings: ProveTimings,
@@ -251,34 +219,32 @@ pub(crate) fn prove_witness(
         book: &mut book,
         tr: &mut tr,
     };
-    let mut layers: Vec<LayerProof> = Vec::new();
-    for op in layout.ops.iter().rev() {
-        let op_clock = Instant::now();
-        layers.extend(op.prove(&mut ctx));
-        let (_, out) = model.ops[op.index()].io();
-        timings
-            .layer_modules
-            .add(module_of(&model.tensors[out].name), op_clock.elapsed());
-    }
+    // The weight opening's tables are rebuilt from the key's weights
+    // (`ProvingKey::weight_opening_copy`) beside the layer sumchecks: after
+    // the lookups, whose fraction trees are the proof's largest memory.
+    // (`rayon::join`, not a thread of its own: a prover running inside a
+    // rayon task must not block a worker on work queued to the same pool.)
+    let (weight_copy, layers) = rayon::join(
+        || pk.weight_opening_copy(),
+        || {
+            let mut layers: Vec<LayerProof> = Vec::new();
+            for op in layout.ops.iter().rev() {
+                let op_clock = Instant::now();
+                layers.extend(op.prove(&mut ctx));
+                let (_, out) = model.ops[op.index()].io();
+                timings
+                    .layer_modules
+                    .add(module_of(&model.tensors[out].name), op_clock.elapsed());
+            }
+            layers
+        },
+    );
     timings.layers = clock.elapsed();
 
     progress("opening the weight commitment");
     let clock = Instant::now();
     tr.label(b"weight-opening");
-    let weight_opening = match (weight_data, &pk.weight_data) {
-        (WeightData::Owned(data), _) => pk.pcs.open_consuming(*data, &book.weights, &mut tr)?,
-        (WeightData::Copying(Some(copy)), Some(data)) => {
-            let copy = copy
-                .join()
-                .map_err(|_| ProveError::Key("copying the weight commitment data failed".into()))?;
-            pk.pcs.open_copy(data, copy, &book.weights, &mut tr)?
-        }
-        (WeightData::Copying(_), _) => {
-            return Err(ProveError::Key(
-                "this proving key's commitment data was consumed by an earlier proof".into(),
-            ))
-        }
-    };
+    let weight_opening = pk.open_weights(weight_copy?, &book.weights, &mut tr)?;
     timings.weight_opening = clock.elapsed();
     progress("opening the activation commitment");
     let clock = Instant::now();

@@ -1102,3 +1102,67 @@ fn unique_decoding_is_binding_with_a_list_of_one() {
         assert!(j_list > 0.0, "{j_list}");
     }
 }
+
+/// Released tables (`release_tables`): the data refuses every opening, and a
+/// copy rebuilt from the committed polynomials opens exactly as before, in
+/// either layout; rebuilt from other polynomials, its opening is rejected.
+#[test]
+fn released_tables_open_only_once_rebuilt_from_the_polynomials() {
+    for reduce in [false, true] {
+        let mut r = rng(31);
+        let (_, pcs, polys, com, mut data) = split_commitment(&mut r, reduce);
+        let claims = vec![
+            claim(&polys, 2, rand_point(&mut r, 17)),
+            claim(&polys, 0, rand_point(&mut r, 20)),
+            claim(&polys, 1, rand_point(&mut r, 10)),
+        ];
+        data.release_tables();
+        assert!(data.tables_released());
+        let mut t = Transcript::new(b"released");
+        assert!(matches!(
+            pcs.open(&data, &claims, &mut t),
+            Err(PcsError::Data(_))
+        ));
+        let stale = data.opening_copy();
+        assert!(pcs.open_copy(&data, stale, &claims, &mut t).is_err());
+
+        let copy = pcs
+            .opening_copy_from(&data, &mut polys.clone().into_iter())
+            .unwrap();
+        let mut t = Transcript::new(b"released");
+        com.absorb_into(&mut t);
+        let after = pcs.open_copy(&data, copy, &claims, &mut t).unwrap();
+        assert_eq!(
+            check(&pcs, &com, &claims, &after, b"released"),
+            Ok(()),
+            "reduce={reduce}"
+        );
+
+        // Other polynomials (one value changed), claimed at their own values.
+        let mut other = polys.clone();
+        other[1][7] += F::ONE;
+        let other_claims: Vec<Claim> = claims
+            .iter()
+            .map(|c| claim(&other, c.poly, c.point.clone()))
+            .collect();
+        let copy = pcs
+            .opening_copy_from(&data, &mut other.into_iter())
+            .unwrap();
+        let mut t = Transcript::new(b"released");
+        com.absorb_into(&mut t);
+        let forged = pcs.open_copy(&data, copy, &other_claims, &mut t).unwrap();
+        assert!(check(&pcs, &com, &other_claims, &forged, b"released").is_err());
+
+        // Too few or too many polynomials, or one longer than committed.
+        let short = polys[..2].to_vec();
+        assert!(pcs
+            .opening_copy_from(&data, &mut short.into_iter())
+            .is_err());
+        let mut long = polys.clone();
+        long.push(vec![F::ONE]);
+        assert!(pcs.opening_copy_from(&data, &mut long.into_iter()).is_err());
+        let mut wide = polys.clone();
+        wide[1].resize(1 << 11, F::ONE);
+        assert!(pcs.opening_copy_from(&data, &mut wide.into_iter()).is_err());
+    }
+}

@@ -25,7 +25,7 @@ use crate::layout::{table_for, TensorKind};
 use crate::lookups::group_witnesses;
 use crate::prover::{
     activation_witness, fill_multiplicities, prove_witness, PaddedEdit, ProveOutput, ProveTimings,
-    WeightData, Witness,
+    Witness,
 };
 use crate::shape::PaddedShape;
 use crate::ProveError;
@@ -215,20 +215,7 @@ pub(crate) fn prove_forged_witness(
     witness: Witness,
 ) -> Result<Forgery, ProveError> {
     let output = witness.values[pk.model.output].clone();
-    let prove = std::thread::scope(|s| {
-        let copy = pk
-            .weight_data
-            .as_ref()
-            .map(|data| s.spawn(|| data.opening_copy()));
-        prove_witness(
-            pk,
-            WeightData::Copying(copy),
-            input,
-            witness,
-            ProveTimings::default(),
-            &mut |_| {},
-        )
-    })?;
+    let prove = prove_witness(pk, input, witness, ProveTimings::default(), &mut |_| {})?;
     Ok(Forgery { output, prove })
 }
 

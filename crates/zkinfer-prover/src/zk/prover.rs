@@ -457,15 +457,8 @@ fn prove_inner<R: CryptoRng + RngCore>(
     timings.layers = clock.elapsed();
     let clock = Instant::now();
     tr.label(b"weight-opening");
-    let weight_data = pk.weight_data.as_ref().ok_or_else(|| {
-        ProveError::Key(
-            "this proving key's commitment data was consumed by an earlier proof".into(),
-        )
-    })?;
-    let copy = pk.pcs.opening_copy(weight_data);
-    let weight_opening = pk
-        .pcs
-        .open_copy(weight_data, copy, &book.weights, &mut tr)?;
+    let copy = pk.weight_opening_copy()?;
+    let weight_opening = pk.open_weights(copy, &book.weights, &mut tr)?;
     timings.weight_opening = clock.elapsed();
     let clock = Instant::now();
     let (main_claims, input_claims, output_claims) =
