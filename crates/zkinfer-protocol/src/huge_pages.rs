@@ -11,10 +11,11 @@
 //!   on a virtual machine whose host reclaims the guest's free memory, that
 //!   first touch costs a host fault as well: 4 GB took 16 s here where
 //!   rewriting it took 0.2 s. The prover frees and re-allocates buffers of
-//!   similar sizes phase after phase, so a freed large block is kept and
-//!   resized (`mremap`: pages move, nothing is copied) for the next request.
-//!   The cache never raises the peak: a request no cached block covers grows
-//!   the largest one and releases the rest before new pages are touched.
+//!   similar sizes phase after phase, so freed large blocks are kept, split
+//!   and gathered (`mremap`: pages move, nothing is copied) for the next
+//!   requests. A request takes every kept byte it can before new pages, so
+//!   the pool is empty whenever memory grows; what it costs at the peak is
+//!   the rounding of each live block to whole huge pages (GPT-2: +0.2 GB).
 //!
 //! A library does not choose the allocator; a binary opts in with
 //! `#[global_allocator]`.
@@ -89,8 +90,7 @@ mod large {
     /// any piece of one can move (`mremap`) without splitting a huge page.
     const HUGE_PAGE: usize = 2 << 20;
     /// Freed memory kept, at most this many bytes (a long-running server
-    /// returns the rest of a large proof's memory); never raises the peak,
-    /// since a request takes every kept byte it can before new ones.
+    /// returns the rest of a large proof's memory).
     const POOL_BYTES: usize = 8 << 30;
     const POOL_SLOTS: usize = 256;
 
