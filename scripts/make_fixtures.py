@@ -200,6 +200,7 @@ def main(outdir):
     widened_mask(outdir)
     computed_additive_mask(outdir)
     legacy_zoo_forms(outdir)
+    image_scaler(outdir)
 
 
 def legacy_zoo_forms(outdir):
@@ -281,6 +282,43 @@ def legacy_zoo_forms(outdir):
         initializer=[init("scale", scale), init("shift", shift)] + convs)
     reference = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)])
     save_spec_reference(outdir, "legacy_bn_per_element", reference)
+
+
+def image_scaler(outdir):
+    """ImageScaler, the experimental op of opsets 1-9 (Tiny YOLOv2's first node, opset 8):
+    `scale·x + bias[c]` before a Conv. onnx.checker no longer knows it (written unchecked); the
+    reference is the ONNX reference evaluator on the same graph with Mul and Add constants."""
+    rng = np.random.default_rng(72)
+    N = helper.make_node
+    scale, bias = 0.5, [0.2, -0.3, 0.1]
+    inits = [init("w1", w(rng, 6, 3, 3, 3)), init("b1", w(rng, 6, scale=0.1)),
+             init("fw", w(rng, 4, 6)), init("fb", w(rng, 4, scale=0.1))]
+    tail = [N("Conv", ["s", "w1", "b1"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+            N("LeakyRelu", ["c"], ["r"], name="leaky", alpha=0.1),
+            N("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+            N("GlobalAveragePool", ["p"], ["g"], name="gap"),
+            N("Flatten", ["g"], ["f"], name="flatten"),
+            N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1)]
+
+    def model(head, extra, opset):
+        g = helper.make_graph(
+            head + tail, "image_scaler",
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 8, 8])],
+            [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 4])],
+            initializer=inits + extra)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="zkinfer-fixtures")
+        m.ir_version = 4
+        return m
+
+    legacy = model([N("ImageScaler", ["input"], ["s"], name="scaler", scale=scale, bias=bias)], [], 8)
+    onnx.save(legacy, os.path.join(outdir, "image_scaler.onnx"))
+    x = rng.standard_normal((1, 3, 8, 8))
+    with open(os.path.join(outdir, "image_scaler.input.json"), "w") as f:
+        json.dump({"input_data": [x.astype(np.float32).reshape(-1).astype(float).round(6).tolist()]}, f)
+    current = model([N("Mul", ["input", "k"], ["m"], name="scale"), N("Add", ["m", "bias"], ["s"], name="bias")],
+                    [init("k", [scale]), init("bias", np.asarray(bias).reshape(1, 3, 1, 1))], OPSET)
+    current.ir_version = 8
+    save_spec_reference(outdir, "image_scaler", current)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):

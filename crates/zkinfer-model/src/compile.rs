@@ -337,6 +337,8 @@ fn tract_cannot_check(onnx: &[u8]) -> bool {
                     // tract broadcasts a PRelu slope numpy-style at every
                     // opset; before 7 a rank-1 slope is per channel.
                     || n.op_type == "PRelu" && opset < 7
+                    // tract 0.23 has no ImageScaler (an experimental op).
+                    || n.op_type == "ImageScaler"
                     // tract 0.23 refuses BatchNormalization's `spatial`.
                     || n.op_type == "BatchNormalization"
                         && opset < 9

@@ -10,7 +10,8 @@
 //!   `TensorProto` code.
 //!
 //! Attributes that only change meaning (BatchNormalization's `is_test` and
-//! `spatial`, Dropout's `is_test`) are read by the importer itself.
+//! `spatial`, Dropout's `is_test`) and the experimental ImageScaler of
+//! opsets 1–9 are read by the importer itself (tested here).
 
 use std::collections::HashSet;
 use tract_onnx::pb;
@@ -347,5 +348,32 @@ mod tests {
             ..floats("r", &[0.0])
         };
         import_one(13, drop(&["x", "r", "t"], vec![]), vec![flag(true), zero]).unwrap();
+    }
+
+    #[test]
+    fn image_scaler_is_read_before_opset_10_only() {
+        let scaler = |bias: &[f32]| {
+            let mut n = node("ImageScaler", &["x"], "output", vec![]);
+            n.name = "scaler0".into();
+            n.attribute.push(pb::AttributeProto {
+                name: "bias".into(),
+                r#type: 6,
+                floats: bias.to_vec(),
+                ..Default::default()
+            });
+            n
+        };
+        import_one(8, scaler(&[0.5, -0.5]), vec![]).unwrap();
+        let err = import_one(8, scaler(&[0.5]), vec![]).unwrap_err();
+        assert!(
+            err.contains("scaler0") && err.contains("1 values for 2 channels"),
+            "{err}"
+        );
+        // Removed from the standard at opset 10.
+        let err = import_one(10, scaler(&[0.5, -0.5]), vec![]).unwrap_err();
+        assert!(
+            err.contains("`ImageScaler`") && err.contains("scaler0"),
+            "{err}"
+        );
     }
 }

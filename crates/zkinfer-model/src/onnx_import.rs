@@ -1361,6 +1361,31 @@ impl Importer {
                     mk(self, FOpKind::Affine { scale, shift }, vec![x], xs)?;
                 }
             }
+            // An experimental op of opsets 1–9 (Tiny YOLOv2, Caffe2 exports):
+            // `scale·x + bias[c]` on an NCHW image, a per-channel affine.
+            "ImageScaler" if self.opset < 10 => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                if xs.len() != 4 {
+                    return Err(bad(format!("input {xs:?} is not an NCHW image")));
+                }
+                let c = xs[1];
+                let scale = attr_f(node, "scale", 1.0);
+                let bias: Vec<f64> = attr(node, "bias")
+                    .map(|a| a.floats.iter().map(|&v| v as f64).collect())
+                    .unwrap_or_else(|| vec![0.0; c]);
+                if bias.len() != c {
+                    return Err(bad(format!(
+                        "bias has {} values for {c} channels",
+                        bias.len()
+                    )));
+                }
+                let kind = FOpKind::Affine {
+                    scale: vec![scale; c],
+                    shift: bias,
+                };
+                mk(self, kind, vec![x], xs)?;
+            }
             "Flatten" => {
                 let x = need_act(self, 0)?;
                 let xs = self.tensors[x].shape.clone();

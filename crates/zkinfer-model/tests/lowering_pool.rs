@@ -20,6 +20,7 @@ const MODELS: &[(&str, f64)] = &[
     ("legacy_prelu_add", 5e-3),
     ("legacy_zoo_opset3", 5e-3),
     ("legacy_bn_per_element", 5e-3),
+    ("image_scaler", 5e-3),
     ("volume_conv_pool", 5e-3),
 ];
 
@@ -126,6 +127,19 @@ fn lowered_pools_hold_the_expected_ops() {
         .collect();
     assert_eq!(per_element, [100, 100]);
     assert_eq!(count(&fm, |k| matches!(k, FOpKind::Affine { .. })), 0);
+
+    // ImageScaler: one per-channel Affine, `0.5·x + bias[c]`.
+    let fm = imported("image_scaler");
+    let affine = fm
+        .ops
+        .iter()
+        .find_map(|o| match &o.kind {
+            FOpKind::Affine { scale, shift } => Some((scale.clone(), shift.clone())),
+            _ => None,
+        })
+        .expect("an Affine");
+    assert_eq!(affine.0, [0.5; 3]);
+    assert_eq!(affine.1.len(), 3);
 }
 
 /// tract 0.23 has no LpPool: compile at default settings skips the tract

@@ -31,6 +31,8 @@ const MODELS: &[(&str, f64)] = &[
     // default axis, BatchNorm with is_test=1 and with spatial=0 (per element).
     ("legacy_zoo_opset3", 5e-3),
     ("legacy_bn_per_element", 5e-3),
+    // ImageScaler (opsets 1–9): a per-channel affine.
+    ("image_scaler", 5e-3),
     ("volume_conv_pool", 5e-3),
     ("whole_batch_gemm", 5e-3),
     ("whole_batch_rank1", 5e-3),
