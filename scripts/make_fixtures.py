@@ -199,6 +199,126 @@ def main(outdir):
     depthwise_taps(outdir)
     widened_mask(outdir)
     computed_additive_mask(outdir)
+    legacy_zoo_forms(outdir)
+    image_scaler(outdir)
+
+
+def legacy_zoo_forms(outdir):
+    """The early-opset forms of the ONNX model zoo's classic CNNs (exported at opsets 3 to 9):
+    legacy_zoo_opset3 has BatchNormalization with is_test=1 and consumed_inputs, a Concat without
+    `axis` (default 1 before opset 4), a Reshape whose target is its `shape` attribute (before
+    opset 5, with a 0 copying a dimension), Gemm with broadcast=1 and Dropout with is_test=1;
+    legacy_bn_per_element is BatchNormalization with spatial=0 at opset 7 (one statistic per
+    element of a sample). References: the ONNX reference evaluator on equivalent current graphs (onnxruntime runs
+    no opset 3, and neither runs BatchNormalization with spatial=0)."""
+    rng = np.random.default_rng(71)
+    N = helper.make_node
+    x = rng.standard_normal((1, 3, 6, 6))
+    bn = [init("s", 1 + 0.1 * rng.standard_normal(8)), init("b", 0.1 * rng.standard_normal(8)),
+          init("m", 0.1 * rng.standard_normal(8)), init("v", rng.uniform(0.5, 1.5, 8))]
+    weights = [init("w1", w(rng, 8, 3, 3, 3)), init("b1", w(rng, 8, scale=0.1)),
+               init("w2", w(rng, 4, 8, 1, 1)), init("w3", w(rng, 4, 8, 3, 3)),
+               init("fw", w(rng, 5, 72)), init("fb", w(rng, 5, scale=0.1))]
+
+    def graph(legacy):
+        head = [N("Conv", ["input", "w1", "b1"], ["c1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+                N("BatchNormalization", ["c1", "s", "b", "m", "v"], ["bn"], name="bn1", epsilon=1e-5,
+                  **({"is_test": 1, "consumed_inputs": [0, 0, 0, 1, 1]} if legacy else {})),
+                N("Relu", ["bn"], ["r"], name="relu1"),
+                N("Conv", ["r", "w2"], ["a"], name="branch_1x1", kernel_shape=[1, 1]),
+                N("Conv", ["r", "w3"], ["bb"], name="branch_3x3", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+                N("Concat", ["a", "bb"], ["cat"], name="concat", **({} if legacy else {"axis": 1})),
+                N("MaxPool", ["cat"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2])]
+        if legacy:
+            tail = [N("Reshape", ["p"], ["f"], name="flatten_by_reshape", shape=[0, -1]),
+                    N("Gemm", ["f", "fw", "fb"], ["g"], name="fc", transB=1, broadcast=1),
+                    N("Dropout", ["g"], ["output"], name="drop", is_test=1, ratio=0.5)]
+            extra = []
+        else:
+            tail = [N("Reshape", ["p", "shape"], ["f"], name="flatten_by_reshape"),
+                    N("Gemm", ["f", "fw", "fb"], ["g"], name="fc", transB=1),
+                    N("Dropout", ["g"], ["output"], name="drop")]
+            extra = [init_i64("shape", [0, -1])]
+        inits = bn + weights + extra
+        # IR 3: every initializer is also a graph input.
+        listed = [helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in inits] if legacy else []
+        g = helper.make_graph(
+            head + tail, "legacy_zoo_opset3",
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 6, 6])] + listed,
+            [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 5])],
+            initializer=inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 3 if legacy else OPSET)],
+                              producer_name="zkinfer-fixtures")
+        m.ir_version = 3 if legacy else 8
+        return m
+
+    legacy, current = graph(True), graph(False)
+    onnx.checker.check_model(legacy)
+    onnx.save(legacy, os.path.join(outdir, "legacy_zoo_opset3.onnx"))
+    with open(os.path.join(outdir, "legacy_zoo_opset3.input.json"), "w") as f:
+        json.dump({"input_data": [x.astype(np.float32).reshape(-1).astype(float).round(6).tolist()]}, f)
+    save_spec_reference(outdir, "legacy_zoo_opset3", current)
+
+    c, hw = 4, 5
+    stats = [1 + 0.1 * rng.standard_normal((c, hw, hw)), 0.1 * rng.standard_normal((c, hw, hw)),
+             0.1 * rng.standard_normal((c, hw, hw)), rng.uniform(0.5, 1.5, (c, hw, hw))]
+    eps = 1e-3
+    scale = stats[0] / np.sqrt(stats[3] + eps)
+    shift = stats[1] - stats[2] * scale
+    convs = [init("w1", w(rng, c, 3, 2, 2)), init("fw", w(rng, 3, c * hw * hw)), init("fb", w(rng, 3, scale=0.1))]
+    common_tail = [N("Relu", ["bn"], ["r"], name="relu"), N("Flatten", ["r"], ["f"], name="flatten"),
+                   N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1)]
+    conv = N("Conv", ["input", "w1"], ["c1"], name="conv", kernel_shape=[2, 2])
+    save(outdir, "legacy_bn_per_element", [
+        conv,
+        N("BatchNormalization", ["c1", "s", "b", "m", "v"], ["bn"], name="bn_per_element", epsilon=eps, spatial=0),
+    ] + common_tail, [init(n, a) for n, a in zip("sbmv", stats)] + convs, [3, 6, 6], [3],
+        rng.standard_normal((1, 3, 6, 6)), opset=7)
+    g = helper.make_graph(
+        [conv, N("Mul", ["c1", "scale"], ["sc"], name="scale"), N("Add", ["sc", "shift"], ["bn"], name="shift")]
+        + common_tail, "legacy_bn_per_element",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 6, 6])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 3])],
+        initializer=[init("scale", scale), init("shift", shift)] + convs)
+    reference = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)])
+    save_spec_reference(outdir, "legacy_bn_per_element", reference)
+
+
+def image_scaler(outdir):
+    """ImageScaler, the experimental op of opsets 1-9 (Tiny YOLOv2's first node, opset 8):
+    `scale·x + bias[c]` before a Conv. onnx.checker no longer knows it (written unchecked); the
+    reference is the ONNX reference evaluator on the same graph with Mul and Add constants."""
+    rng = np.random.default_rng(72)
+    N = helper.make_node
+    scale, bias = 0.5, [0.2, -0.3, 0.1]
+    inits = [init("w1", w(rng, 6, 3, 3, 3)), init("b1", w(rng, 6, scale=0.1)),
+             init("fw", w(rng, 4, 6)), init("fb", w(rng, 4, scale=0.1))]
+    tail = [N("Conv", ["s", "w1", "b1"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+            N("LeakyRelu", ["c"], ["r"], name="leaky", alpha=0.1),
+            N("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+            N("GlobalAveragePool", ["p"], ["g"], name="gap"),
+            N("Flatten", ["g"], ["f"], name="flatten"),
+            N("Gemm", ["f", "fw", "fb"], ["output"], name="fc", transB=1)]
+
+    def model(head, extra, opset):
+        g = helper.make_graph(
+            head + tail, "image_scaler",
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 8, 8])],
+            [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 4])],
+            initializer=inits + extra)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="zkinfer-fixtures")
+        m.ir_version = 4
+        return m
+
+    legacy = model([N("ImageScaler", ["input"], ["s"], name="scaler", scale=scale, bias=bias)], [], 8)
+    onnx.save(legacy, os.path.join(outdir, "image_scaler.onnx"))
+    x = rng.standard_normal((1, 3, 8, 8))
+    with open(os.path.join(outdir, "image_scaler.input.json"), "w") as f:
+        json.dump({"input_data": [x.astype(np.float32).reshape(-1).astype(float).round(6).tolist()]}, f)
+    current = model([N("Mul", ["input", "k"], ["m"], name="scale"), N("Add", ["m", "bias"], ["s"], name="bias")],
+                    [init("k", [scale]), init("bias", np.asarray(bias).reshape(1, 3, 1, 1))], OPSET)
+    current.ir_version = 8
+    save_spec_reference(outdir, "image_scaler", current)
 
 
 def save_multi(outdir, name, nodes, inits, inputs, out_shape, xs, batch="batch"):

@@ -264,7 +264,10 @@ pub fn compile(
         if tract_cannot_check(original) {
             return Ok((m, report));
         }
-        let t = match tract_reference_outputs(original, &inputs) {
+        // tract reads the early-opset forms `legacy.rs` rewrites (Reshape's
+        // `shape` attribute, Concat without `axis`) only in their current form.
+        let current = crate::legacy::current_form(original);
+        let t = match tract_reference_outputs(current.as_deref().unwrap_or(original), &inputs) {
             Ok(t) => t,
             // tract could not run the graph (a failure of its optimizer,
             // seen on valid models): compiled unchecked, and reported so.
@@ -334,6 +337,12 @@ fn tract_cannot_check(onnx: &[u8]) -> bool {
                     // tract broadcasts a PRelu slope numpy-style at every
                     // opset; before 7 a rank-1 slope is per channel.
                     || n.op_type == "PRelu" && opset < 7
+                    // tract 0.23 has no ImageScaler (an experimental op).
+                    || n.op_type == "ImageScaler"
+                    // tract 0.23 refuses BatchNormalization's `spatial`.
+                    || n.op_type == "BatchNormalization"
+                        && opset < 9
+                        && n.attribute.iter().any(|a| a.name == "spatial" && a.i == 0)
                     // tract 0.23 has no LpPool (the lowering is checked
                     // against the ONNX reference evaluator by its tests).
                     || matches!(n.op_type.as_str(), "LpPool" | "GlobalLpPool")

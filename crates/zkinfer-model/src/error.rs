@@ -21,6 +21,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "AveragePool",
     "GlobalAveragePool",
     "BatchNormalization",
+    "ImageScaler",
     "Flatten",
     "Reshape",
     "Squeeze",

@@ -18,6 +18,7 @@ mod gelu_fusion;
 pub mod index_map;
 pub mod input;
 pub mod ir;
+mod legacy;
 pub mod model;
 mod onnx_argmax;
 pub mod onnx_import;

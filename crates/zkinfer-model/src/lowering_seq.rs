@@ -258,7 +258,11 @@ impl Importer {
                 self.consts.insert(cx.output().to_string(), c);
                 Ok(())
             }
-            "Identity" | "Dropout" => self.register(cx, cx.output(), x, xs),
+            "Identity" => self.register(cx, cx.output(), x, xs),
+            "Dropout" => {
+                self.dropout_is_identity(cx.node).map_err(|e| cx.bad(e))?;
+                self.register(cx, cx.output(), x, xs)
+            }
             "Transpose" => {
                 let perm: Vec<usize> = match attr_ints(cx.node, "perm") {
                     Some(p) => p.iter().map(|&v| v.max(0) as usize).collect(),

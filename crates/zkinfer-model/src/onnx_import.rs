@@ -53,9 +53,10 @@ pub fn parse_proto(bytes: &[u8]) -> Result<pb::ModelProto> {
     if bytes.is_empty() {
         return Err(ModelError::OnnxParse("empty file".into()));
     }
-    let proto = tract_onnx::onnx()
+    let mut proto = tract_onnx::onnx()
         .proto_model_for_read(&mut &bytes[..])
         .map_err(|e| ModelError::OnnxParse(format!("{e:#}")))?;
+    crate::legacy::normalize(&mut proto);
     match &proto.graph {
         Some(g) if !g.node.is_empty() && !g.output.is_empty() => Ok(proto),
         _ => Err(ModelError::OnnxParse(
@@ -79,12 +80,7 @@ pub fn import_onnx(bytes: &[u8]) -> Result<FloatModel> {
 /// [`import_onnx`] with the batch size optionally forced.
 fn import_at(bytes: &[u8], force_batch: Option<usize>) -> Result<FloatModel> {
     let proto = parse_proto(bytes)?;
-    let opset = proto
-        .opset_import
-        .iter()
-        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
-        .map(|o| o.version)
-        .unwrap_or(13);
+    let opset = crate::legacy::default_opset(&proto);
     let graph = proto.graph.as_ref().expect("checked");
     let mut imp = Importer {
         opset,
@@ -611,6 +607,40 @@ impl Importer {
         (combined, segments)
     }
 
+    /// Whether a Dropout node is the identity, as at inference; the reason
+    /// otherwise. Before opset 7 `is_test` = 0 (its default) drops at random;
+    /// from opset 12 a `training_mode` input that is true does, unless the
+    /// `ratio` input is 0.
+    fn dropout_is_identity(&self, node: &pb::NodeProto) -> std::result::Result<(), String> {
+        let input = |i: usize| node.input.get(i).filter(|s| !s.is_empty());
+        if self.opset < 7 && attr_i(node, "is_test", 0) == 0 {
+            return Err(format!(
+                "is_test=0 at opset {} is training mode (random dropout), which cannot be proven; set is_test=1 for inference",
+                self.opset
+            ));
+        }
+        let Some(mode) = input(2).filter(|_| self.opset >= 12) else {
+            return Ok(());
+        };
+        let Some(mode) = self.consts.get(mode) else {
+            return Err(format!(
+                "training_mode (`{mode}`) is computed in the graph: it must be a constant false"
+            ));
+        };
+        let ratio = match input(1) {
+            Some(r) => self.consts.get(r).map(|c| c.data.clone()),
+            None => Some(vec![0.5]),
+        };
+        let training = mode.data.iter().any(|&v| v != 0.0);
+        if training && ratio.is_none_or(|r| r.iter().any(|&v| v != 0.0)) {
+            return Err(
+                "training_mode is true: random dropout cannot be proven (only ratio 0 keeps the input)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
     fn node(&mut self, index: usize, node: &pb::NodeProto) -> Result<()> {
         let op = node.op_type.as_str();
         let nname = if node.name.is_empty() {
@@ -778,6 +808,9 @@ impl Importer {
             }
             "Identity" | "Dropout" | "Cast" => {
                 let x = need_act(self, 0)?;
+                if op == "Dropout" {
+                    self.dropout_is_identity(node).map_err(bad)?;
+                }
                 let to = attr_i(node, "to", 1);
                 let f = match to {
                     _ if op != "Cast" => None,
@@ -1258,19 +1291,64 @@ impl Importer {
                 if attr_i(node, "training_mode", 0) != 0 {
                     return Err(bad("training_mode=1 is not supported".into()));
                 }
+                // Before opset 7, `is_test` = 0 (its default) is training mode:
+                // the output is normalized by the batch's own statistics.
+                if self.opset < 7 && attr_i(node, "is_test", 0) == 0 {
+                    return Err(bad(format!(
+                        "is_test=0 at opset {} is training mode (normalizing by the batch's own statistics), which is not supported; set is_test=1 for inference",
+                        self.opset
+                    )));
+                }
                 let c = xs.get(1).copied().unwrap_or(0);
                 let p: Vec<Const> = (1..5).map(|i| need_cst(self, i)).collect::<Result<_>>()?;
-                if p.iter().any(|t| t.data.len() != c) {
-                    return Err(bad(format!("parameters must have {c} channels")));
+                // Before opset 9, `spatial` = 0 gives every element of a
+                // sample (`[C, D1, ..]`) its own statistics at opsets 7–8.
+                let per_element = xs.iter().skip(1).product::<usize>();
+                let spatial = self.opset >= 9 || attr_i(node, "spatial", 1) != 0;
+                let n = if !spatial && p.iter().all(|t| t.data.len() == per_element) {
+                    per_element
+                } else {
+                    c
+                };
+                if p.iter().any(|t| t.data.len() != n) {
+                    return Err(bad(if spatial {
+                        format!("parameters must have {c} channels")
+                    } else {
+                        format!(
+                            "with spatial=0 the parameters must have {c} channels or one value per element of a sample ({per_element})"
+                        )
+                    }));
                 }
                 let eps = attr_f(node, "epsilon", 1e-5);
-                let scale: Vec<f64> = (0..c)
+                let scale: Vec<f64> = (0..n)
                     .map(|i| p[0].data[i] / (p[3].data[i] + eps).sqrt())
                     .collect();
-                let shift: Vec<f64> = (0..c)
+                let shift: Vec<f64> = (0..n)
                     .map(|i| p[1].data[i] - p[2].data[i] * scale[i])
                     .collect();
-                if xs.len() > 4 {
+                if n != c {
+                    // Per element: a whole-sample product, then a whole-sample shift.
+                    let at = Lowering {
+                        node: &nname,
+                        op_type: op,
+                        out_name: &out_name,
+                    };
+                    let m = self.emit(
+                        &at,
+                        "scale",
+                        FOpKind::MulConst { c: scale },
+                        vec![x],
+                        xs.clone(),
+                    );
+                    let y = self.emit(
+                        &at,
+                        "shift",
+                        FOpKind::AddConst { c: shift },
+                        vec![m],
+                        xs.clone(),
+                    );
+                    self.name_result(&at, y, xs);
+                } else if xs.len() > 4 {
                     // 3-D (volumes): the affine on the `[1, C, D·H·W, 1]` view.
                     let at = Lowering {
                         node: &nname,
@@ -1282,6 +1360,31 @@ impl Importer {
                 } else {
                     mk(self, FOpKind::Affine { scale, shift }, vec![x], xs)?;
                 }
+            }
+            // An experimental op of opsets 1–9 (Tiny YOLOv2, Caffe2 exports):
+            // `scale·x + bias[c]` on an NCHW image, a per-channel affine.
+            "ImageScaler" if self.opset < 10 => {
+                let x = need_act(self, 0)?;
+                let xs = self.tensors[x].shape.clone();
+                if xs.len() != 4 {
+                    return Err(bad(format!("input {xs:?} is not an NCHW image")));
+                }
+                let c = xs[1];
+                let scale = attr_f(node, "scale", 1.0);
+                let bias: Vec<f64> = attr(node, "bias")
+                    .map(|a| a.floats.iter().map(|&v| v as f64).collect())
+                    .unwrap_or_else(|| vec![0.0; c]);
+                if bias.len() != c {
+                    return Err(bad(format!(
+                        "bias has {} values for {c} channels",
+                        bias.len()
+                    )));
+                }
+                let kind = FOpKind::Affine {
+                    scale: vec![scale; c],
+                    shift: bias,
+                };
+                mk(self, kind, vec![x], xs)?;
             }
             "Flatten" => {
                 let x = need_act(self, 0)?;

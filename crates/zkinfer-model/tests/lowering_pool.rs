@@ -1,6 +1,6 @@
 //! Pooling with every ONNX attribute and per-element constants
 //! (`lowering_pool.rs`, `MulConst`) on the `pool_*`, `prelu_mul_whole` and
-//! `legacy_prelu_add` fixtures of `scripts/make_fixtures.py`: each float
+//! `legacy_*` fixtures of `scripts/make_fixtures.py`: each float
 //! graph reproduces the ONNX reference evaluator's output
 //! (`NAME.expected.json`), the exact integer evaluation stays within its
 //! bound of it, and the graphs hold the ops the lowering should produce.
@@ -18,6 +18,9 @@ const MODELS: &[(&str, f64)] = &[
     ("pool_lp", 1e-2),
     ("prelu_mul_whole", 5e-3),
     ("legacy_prelu_add", 5e-3),
+    ("legacy_zoo_opset3", 5e-3),
+    ("legacy_bn_per_element", 5e-3),
+    ("image_scaler", 5e-3),
     ("volume_conv_pool", 5e-3),
 ];
 
@@ -110,6 +113,33 @@ fn lowered_pools_hold_the_expected_ops() {
     assert_eq!(conv, [12, 10, 3, 2]);
     assert_eq!(count(&fm, |k| matches!(k, FOpKind::MaxPool { .. })), 2);
     assert_eq!(count(&fm, |k| matches!(k, FOpKind::AvgPool { .. })), 2);
+
+    // BatchNorm with spatial = 0: one statistic per element of a sample, a
+    // whole-sample MulConst then AddConst (4 channels × 5 × 5), not an Affine.
+    let fm = imported("legacy_bn_per_element");
+    let per_element: Vec<usize> = fm
+        .ops
+        .iter()
+        .filter_map(|o| match &o.kind {
+            FOpKind::MulConst { c } | FOpKind::AddConst { c } => Some(c.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(per_element, [100, 100]);
+    assert_eq!(count(&fm, |k| matches!(k, FOpKind::Affine { .. })), 0);
+
+    // ImageScaler: one per-channel Affine, `0.5·x + bias[c]`.
+    let fm = imported("image_scaler");
+    let affine = fm
+        .ops
+        .iter()
+        .find_map(|o| match &o.kind {
+            FOpKind::Affine { scale, shift } => Some((scale.clone(), shift.clone())),
+            _ => None,
+        })
+        .expect("an Affine");
+    assert_eq!(affine.0, [0.5; 3]);
+    assert_eq!(affine.1.len(), 3);
 }
 
 /// tract 0.23 has no LpPool: compile at default settings skips the tract

@@ -2,7 +2,8 @@
 //! (`NAME.expected.json`, `scripts/make_fixtures.py`): pooling with every
 //! attribute and volumes (`zkinfer-model`'s `lowering_pool.rs`,
 //! `lowering_volume.rs`; the prover's padded `MaxPool`), per-element
-//! constants (`MulConst`), legacy broadcasting, and graphs proven as one
+//! constants (`MulConst`), legacy broadcasting and the model zoo's
+//! early-opset forms (`legacy.rs`), and graphs proven as one
 //! sample of their whole input (`whole_batch.rs`: among them PyTorch's
 //! sequence-first MultiheadAttention and encoder layers, with
 //! onnxruntime's reference). Each compiles, proves and
@@ -26,6 +27,12 @@ const MODELS: &[(&str, f64)] = &[
     ("pool_lp", 1e-2),
     ("prelu_mul_whole", 5e-3),
     ("legacy_prelu_add", 5e-3),
+    // The model zoo's early-opset forms: Reshape's `shape` attribute, Concat's
+    // default axis, BatchNorm with is_test=1 and with spatial=0 (per element).
+    ("legacy_zoo_opset3", 5e-3),
+    ("legacy_bn_per_element", 5e-3),
+    // ImageScaler (opsets 1–9): a per-channel affine.
+    ("image_scaler", 5e-3),
     ("volume_conv_pool", 5e-3),
     ("whole_batch_gemm", 5e-3),
     ("whole_batch_rank1", 5e-3),
