@@ -178,25 +178,7 @@ mod tests {
             external_data,
             ..Default::default()
         };
-        let value = |name: &str, dims: &[i64]| pb::ValueInfoProto {
-            name: name.into(),
-            r#type: Some(pb::TypeProto {
-                value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
-                    elem_type: 1,
-                    shape: Some(pb::TensorShapeProto {
-                        dim: dims
-                            .iter()
-                            .map(|&d| pb::tensor_shape_proto::Dimension {
-                                value: Some(pb::tensor_shape_proto::dimension::Value::DimValue(d)),
-                                ..Default::default()
-                            })
-                            .collect(),
-                    }),
-                })),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
+        let value = crate::test_protos::float_value;
         let proto = pb::ModelProto {
             ir_version: 8,
             opset_import: vec![pb::OperatorSetIdProto {

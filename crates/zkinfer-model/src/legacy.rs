@@ -246,27 +246,7 @@ mod tests {
         assert_eq!(m.graph.unwrap().node[0].attribute.len(), 0);
     }
 
-    fn value(name: &str, dims: &[i64]) -> pb::ValueInfoProto {
-        pb::ValueInfoProto {
-            name: name.into(),
-            r#type: Some(pb::TypeProto {
-                value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
-                    elem_type: 1,
-                    shape: Some(pb::TensorShapeProto {
-                        dim: dims
-                            .iter()
-                            .map(|&d| pb::tensor_shape_proto::Dimension {
-                                value: Some(pb::tensor_shape_proto::dimension::Value::DimValue(d)),
-                                ..Default::default()
-                            })
-                            .collect(),
-                    }),
-                })),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
-    }
+    use crate::test_protos::float_value as value;
 
     /// `x [1, 2, 2, 2]` through one node to `output`, imported; the error's text.
     fn import_one(opset: i64, n: pb::NodeProto, inits: Vec<pb::TensorProto>) -> Result<(), String> {

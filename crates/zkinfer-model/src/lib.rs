@@ -25,6 +25,8 @@ pub mod onnx_import;
 mod onnx_reduce;
 mod onnx_topk;
 pub mod quantize;
+#[cfg(test)]
+mod test_protos;
 pub mod tied;
 pub mod unary;
 
