@@ -75,7 +75,9 @@ pub enum QOp {
         in_dim: usize,
         out_dim: usize,
         /// Row-major `out_dim × in_dim`.
+        #[serde(deserialize_with = "crate::exact_vec::deserialize")]
         weight: Vec<i64>,
+        #[serde(deserialize_with = "crate::exact_vec::deserialize")]
         bias: Vec<i64>,
     },
     /// 2-D convolution, NCHW without N, group 1, dilation 1:
@@ -86,7 +88,9 @@ pub enum QOp {
         output: TensorId,
         /// `[out_channels, in_channels, kh, kw]`.
         kernel_shape: [usize; 4],
+        #[serde(deserialize_with = "crate::exact_vec::deserialize")]
         weight: Vec<i64>,
+        #[serde(deserialize_with = "crate::exact_vec::deserialize")]
         bias: Vec<i64>,
         strides: [usize; 2],
         /// `[top, left, bottom, right]`.
@@ -109,6 +113,7 @@ pub enum QOp {
         input: TensorId,
         output: TensorId,
         in_min: i64,
+        #[serde(deserialize_with = "crate::exact_vec::deserialize")]
         table: Vec<i64>,
         /// Human-readable function name for reports, e.g. "sigmoid".
         func: String,
@@ -127,6 +132,7 @@ pub enum QOp {
     AddConst {
         input: TensorId,
         output: TensorId,
+        #[serde(deserialize_with = "crate::exact_vec::deserialize")]
         constant: Vec<i64>,
     },
     /// Elementwise `y = x * constant` with a constant of the input's
@@ -137,6 +143,7 @@ pub enum QOp {
     MulConst {
         input: TensorId,
         output: TensorId,
+        #[serde(deserialize_with = "crate::exact_vec::deserialize")]
         constant: Vec<i64>,
     },
     /// Elementwise product of two tensors of the same shape, `y = a * b`
@@ -181,6 +188,7 @@ pub enum QOp {
     Select {
         input: TensorId,
         output: TensorId,
+        #[serde(deserialize_with = "crate::exact_vec::deserialize")]
         source: Vec<i64>,
     },
     /// Axis permutation of the input's logical shape.

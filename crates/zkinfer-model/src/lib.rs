@@ -12,6 +12,7 @@ pub mod band_map;
 pub mod compile;
 pub mod error;
 pub mod eval;
+pub mod exact_vec;
 pub mod external_data;
 pub mod float;
 mod gelu_fusion;
