@@ -117,13 +117,22 @@ pub(super) fn prove(
     claims: &[StackClaim],
     tr: &mut Transcript,
 ) -> (Reduction, StackClaim) {
+    prove_owned(table.to_vec(), claims, tr)
+}
+
+/// [`prove`], consuming the table (its sumcheck folds it in place of a copy).
+pub(super) fn prove_owned(
+    table: Vec<F>,
+    claims: &[StackClaim],
+    tr: &mut Transcript,
+) -> (Reduction, StackClaim) {
     let num_vars = table.len().trailing_zeros() as usize;
     let (powers, _) = start(tr, num_vars, claims);
     let w = weights(num_vars, claims, &powers);
     let out = sumcheck::prove(
         SumOfProducts {
             num_vars,
-            mles: vec![Mle::Base(table.to_vec()), Mle::Ext(w)],
+            mles: vec![Mle::Base(table), Mle::Ext(w)],
             terms: vec![Term {
                 coeff: EF::ONE,
                 factors: vec![0, 1],
