@@ -3,6 +3,7 @@
 
 use crate::error::{ModelError, Result};
 use crate::ir::{QOp, QuantModel, TensorId, REQUANT_EXCESS_BITS};
+use crate::with_int_slice;
 
 /// Every tensor's values, indexed by [`TensorId`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,18 +163,26 @@ fn dot_exact_f64(a: &[f64], b: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
+/// The largest magnitude in `v` (0 when empty).
+fn amax<T: Copy + Into<i64>>(v: &[T]) -> u128 {
+    v.iter()
+        .map(|&a| a.into().unsigned_abs() as u128)
+        .max()
+        .unwrap_or(0)
+}
+
 /// `y[r, o] = b[o] + Σ_i w[o, i]·x[r, i]` in i64 when no accumulator can
 /// overflow (from the actual magnitudes), else `None` (the caller uses i128).
 /// Weight-stationary: each weight row meets every input row while cached, in
-/// parallel over output units — the same exact sums.
-fn dense_i64(x: &[i64], weight: &[i64], bias: &[i64], in_dim: usize) -> Option<Vec<i64>> {
+/// parallel over output units — the same exact sums. Generic over the
+/// weights' storage ([`crate::IntVec`]: i16 for quantized weights).
+fn dense_i64<W: Copy + Into<i64> + Sync>(
+    x: &[i64],
+    weight: &[W],
+    bias: &[i64],
+    in_dim: usize,
+) -> Option<Vec<i64>> {
     use rayon::prelude::*;
-    let amax = |v: &[i64]| {
-        v.iter()
-            .map(|a| a.unsigned_abs() as u128)
-            .max()
-            .unwrap_or(0)
-    };
     let worst = amax(x) * amax(weight) * in_dim as u128 + amax(bias);
     if worst >= 1u128 << 62 || in_dim == 0 {
         return None;
@@ -192,7 +201,7 @@ fn dense_i64(x: &[i64], weight: &[i64], bias: &[i64], in_dim: usize) -> Option<V
                 || vec![0f64; in_dim],
                 |wf, (w, &b)| {
                     for (d, &a) in wf.iter_mut().zip(w) {
-                        *d = a as f64;
+                        *d = a.into() as f64;
                     }
                     xf.chunks(in_dim)
                         .map(|xr| b + dot_exact_f64(wf, xr) as i64)
@@ -206,7 +215,7 @@ fn dense_i64(x: &[i64], weight: &[i64], bias: &[i64], in_dim: usize) -> Option<V
             .zip(bias)
             .map(|(w, &b)| {
                 x.chunks(in_dim)
-                    .map(|xr| b + w.iter().zip(xr).map(|(&a, &v)| a * v).sum::<i64>())
+                    .map(|xr| b + w.iter().zip(xr).map(|(&a, &v)| a.into() * v).sum::<i64>())
                     .collect()
             })
             .collect()
@@ -225,9 +234,9 @@ fn dense_i64(x: &[i64], weight: &[i64], bias: &[i64], in_dim: usize) -> Option<V
 /// the caller uses the i128 loops. Weight-stationary over output rows, in
 /// parallel over output channels: the same exact sums, 5–10× faster.
 #[allow(clippy::too_many_arguments)]
-fn conv2d_i64(
+fn conv2d_i64<W: Copy + Into<i64> + Sync>(
     x: &[i64],
-    weight: &[i64],
+    weight: &[W],
     bias: &[i64],
     [ic, h, w]: [usize; 3],
     [oc, oh, ow]: [usize; 3],
@@ -236,12 +245,6 @@ fn conv2d_i64(
     pads: [usize; 4],
 ) -> Option<Vec<i64>> {
     use rayon::prelude::*;
-    let amax = |v: &[i64]| {
-        v.iter()
-            .map(|a| a.unsigned_abs() as u128)
-            .max()
-            .unwrap_or(0)
-    };
     let worst = amax(x) * amax(weight) * (ic * kh * kw) as u128 + amax(bias);
     if worst >= 1u128 << 62 || oh == 0 || ow == 0 {
         return None;
@@ -253,7 +256,7 @@ fn conv2d_i64(
         for c in 0..ic {
             for ky in 0..kh {
                 for kx in 0..kw {
-                    let wv = weight[((o * ic + c) * kh + ky) * kw + kx];
+                    let wv: i64 = weight[((o * ic + c) * kh + ky) * kw + kx].into();
                     if wv == 0 {
                         continue;
                     }
@@ -301,18 +304,18 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             weight,
             bias,
         } => {
-            if let Some(y) = dense_i64(&vals[*input], weight, bias, *in_dim) {
+            let x = &vals[*input];
+            if let Some(y) = with_int_slice!(weight, w => dense_i64(x, w, bias, *in_dim)) {
                 return Ok((*output, y));
             }
-            let mut y = Vec::with_capacity(vals[*input].len() / in_dim * out_dim);
-            for x in vals[*input].chunks(*in_dim) {
-                for o in 0..*out_dim {
-                    let row = &weight[o * in_dim..(o + 1) * in_dim];
-                    let acc: i128 = bias[o] as i128
+            let mut y = Vec::with_capacity(x.len() / in_dim * out_dim);
+            for x in x.chunks(*in_dim) {
+                for (o, &b) in bias[..*out_dim].iter().enumerate() {
+                    let row = weight.range(o * in_dim..(o + 1) * in_dim);
+                    let acc: i128 = b as i128
                         + row
-                            .iter()
                             .zip(x)
-                            .map(|(&w, &v)| w as i128 * v as i128)
+                            .map(|(w, &v)| w as i128 * v as i128)
                             .sum::<i128>();
                     y.push(checked(k, name(*output), acc, m.tensors[*output].bound)?);
                 }
@@ -333,16 +336,10 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
             let (h, w) = (ish[1], ish[2]);
             let (oh, ow) = (osh[1], osh[2]);
             let x = &vals[*input];
-            if let Some(y) = conv2d_i64(
-                x,
-                weight,
-                bias,
-                [ic, h, w],
-                [oc, oh, ow],
-                [kh, kw],
-                *strides,
-                *pads,
-            ) {
+            let y = with_int_slice!(weight, wt => {
+                conv2d_i64(x, wt, bias, [ic, h, w], [oc, oh, ow], [kh, kw], *strides, *pads)
+            });
+            if let Some(y) = y {
                 let bound = m.tensors[*output].bound;
                 if let Some(v) = y.iter().find(|v| v.unsigned_abs() > bound as u64) {
                     return Err(ModelError::BoundViolation {
@@ -370,7 +367,7 @@ fn eval_op(m: &QuantModel, k: usize, op: &QOp, vals: &[Vec<i64>]) -> Result<(Ten
                                     if ix < 0 || ix >= w as isize {
                                         continue;
                                     }
-                                    acc += weight[((o * ic + c) * kh + ky) * kw + kx] as i128
+                                    acc += weight.get(((o * ic + c) * kh + ky) * kw + kx) as i128
                                         * x[(c * h + iy as usize) * w + ix as usize] as i128;
                                 }
                             }

@@ -15,6 +15,10 @@
 pub use crate::axis_map::{AxisMap, AxisRead};
 pub use crate::band_map::BandMap;
 pub use crate::float::{InputElem, InputSegment};
+/// Dense and Conv2d weights: at most 16 bits from quantization, stored at
+/// the narrowest width that holds them (a proving key keeps them through
+/// every proof: GPT-2's are 0.36 GB as i16, 1.44 GB as i64).
+pub use crate::int_vec::IntVec;
 use serde::{Deserialize, Serialize};
 
 /// Index into [`QuantModel::tensors`].
@@ -75,8 +79,7 @@ pub enum QOp {
         in_dim: usize,
         out_dim: usize,
         /// Row-major `out_dim × in_dim`.
-        #[serde(deserialize_with = "crate::exact_vec::deserialize")]
-        weight: Vec<i64>,
+        weight: IntVec,
         #[serde(deserialize_with = "crate::exact_vec::deserialize")]
         bias: Vec<i64>,
     },
@@ -88,8 +91,7 @@ pub enum QOp {
         output: TensorId,
         /// `[out_channels, in_channels, kh, kw]`.
         kernel_shape: [usize; 4],
-        #[serde(deserialize_with = "crate::exact_vec::deserialize")]
-        weight: Vec<i64>,
+        weight: IntVec,
         #[serde(deserialize_with = "crate::exact_vec::deserialize")]
         bias: Vec<i64>,
         strides: [usize; 2],

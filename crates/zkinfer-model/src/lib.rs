@@ -18,6 +18,7 @@ pub mod float;
 mod gelu_fusion;
 pub mod index_map;
 pub mod input;
+pub mod int_vec;
 pub mod ir;
 mod legacy;
 pub mod model;
@@ -36,6 +37,7 @@ pub use compile::{
 };
 pub use error::{supported_ops, ModelError, SUPPORTED_OPS};
 pub use eval::{evaluate, Trace};
+pub use int_vec::IntVec;
 pub use ir::{QOp, QuantModel, TensorId, TensorInfo};
 pub use quantize::QuantConfig;
 pub use unary::UnaryFn;

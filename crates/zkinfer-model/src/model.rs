@@ -33,35 +33,11 @@ impl QOp {
             | QOp::MatMul { a, b, output } => (vec![*a, *b], *output),
         }
     }
-    /// `(weight, bias)` of an op with constant weights (Dense, Conv2d; an
-    /// AddConst's constant with no bias).
-    pub fn weights(&self) -> Option<(&[i64], &[i64])> {
-        match self {
-            QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
-                Some((weight, bias))
-            }
-            QOp::AddConst { constant, .. } | QOp::MulConst { constant, .. } => {
-                Some((constant, &[]))
-            }
-            QOp::Requant { .. }
-            | QOp::Lut { .. }
-            | QOp::Add { .. }
-            | QOp::Mul { .. }
-            | QOp::MatMul { .. }
-            | QOp::MaxPool { .. }
-            | QOp::SumPool { .. }
-            | QOp::Reshape { .. }
-            | QOp::Select { .. }
-            | QOp::SelectAxes { .. }
-            | QOp::SelectBands { .. }
-            | QOp::Transpose { .. } => None,
-        }
-    }
     /// Drops the weight values (what a verifying key keeps of the op).
     pub fn strip_weights(&mut self) {
         match self {
             QOp::Dense { weight, bias, .. } | QOp::Conv2d { weight, bias, .. } => {
-                *weight = Vec::new();
+                *weight = IntVec::default();
                 *bias = Vec::new();
             }
             QOp::AddConst { constant, .. } | QOp::MulConst { constant, .. } => {
@@ -419,8 +395,8 @@ impl QuantModel {
                     }
                     (0..*out_dim)
                         .map(|o| {
-                            let s: i128 = weight[o * in_dim..(o + 1) * in_dim]
-                                .iter()
+                            let s: i128 = weight
+                                .range(o * in_dim..(o + 1) * in_dim)
                                 .map(|w| w.unsigned_abs() as i128)
                                 .sum();
                             sat(s
@@ -461,8 +437,8 @@ impl QuantModel {
                     let per = ic * kh * kw;
                     (0..oc)
                         .map(|o| {
-                            let s: i128 = weight[o * per..(o + 1) * per]
-                                .iter()
+                            let s: i128 = weight
+                                .range(o * per..(o + 1) * per)
                                 .map(|w| w.unsigned_abs() as i128)
                                 .sum();
                             sat(s

@@ -5,11 +5,11 @@
 //! it once and sends the tied op's weight claims to the source's polynomial.
 
 use crate::error::{ModelError, Result};
-use crate::ir::{QOp, QuantModel, TiedWeight};
+use crate::ir::{IntVec, QOp, QuantModel, TiedWeight};
 
 /// `(input, in_dim, out_dim, weight)` of a Dense op whose rows are the
 /// trailing axis of its input (its columns then lie flat in a polynomial).
-fn flat_dense(model: &QuantModel, i: usize) -> Option<(usize, usize, &[i64])> {
+fn flat_dense(model: &QuantModel, i: usize) -> Option<(usize, usize, &IntVec)> {
     match &model.ops[i] {
         QOp::Dense {
             input,
@@ -18,14 +18,14 @@ fn flat_dense(model: &QuantModel, i: usize) -> Option<(usize, usize, &[i64])> {
             weight,
             ..
         } if model.tensors[*input].shape.last() == Some(in_dim) => {
-            Some((*in_dim, *out_dim, weight.as_slice()))
+            Some((*in_dim, *out_dim, weight))
         }
         _ => None,
     }
 }
 
 /// Whether `b` (`in_b × out_b` row-major by output) is `a` or its transpose.
-fn same_matrix(a: (usize, usize, &[i64]), b: (usize, usize, &[i64]), transposed: bool) -> bool {
+fn same_matrix(a: (usize, usize, &IntVec), b: (usize, usize, &IntVec), transposed: bool) -> bool {
     let ((in_a, out_a, wa), (in_b, out_b, wb)) = (a, b);
     if wa.len() != wb.len() || wa.is_empty() {
         return false;
@@ -34,7 +34,7 @@ fn same_matrix(a: (usize, usize, &[i64]), b: (usize, usize, &[i64]), transposed:
         return (in_a, out_a) == (in_b, out_b) && wa == wb;
     }
     (in_a, out_a) == (out_b, in_b)
-        && (0..out_b).all(|o| (0..in_b).all(|c| wb[o * in_b + c] == wa[c * in_a + o]))
+        && (0..out_b).all(|o| (0..in_b).all(|c| wb.get(o * in_b + c) == wa.get(c * in_a + o)))
 }
 
 /// Finds every Dense op whose weights equal an earlier (untied) Dense op's,
@@ -42,8 +42,8 @@ fn same_matrix(a: (usize, usize, &[i64]), b: (usize, usize, &[i64]), transposed:
 pub fn tie_weights(model: &mut QuantModel) {
     let mut ties: Vec<TiedWeight> = Vec::new();
     // A cheap fingerprint first: the multiset of values, as sum and sum of squares.
-    let print = |w: &[i64]| {
-        w.iter().fold((0i128, 0i128), |(s, q), &v| {
+    let print = |w: &IntVec| {
+        w.iter().fold((0i128, 0i128), |(s, q), v| {
             (s + v as i128, q + (v as i128) * (v as i128))
         })
     };

@@ -161,7 +161,7 @@ fn dense_add_transpose() {
             output: 1,
             in_dim: 2,
             out_dim: 2,
-            weight: vec![1, 2, -3, 4],
+            weight: vec![1, 2, -3, 4].into(),
             bias: vec![10, -10],
         }],
     );
@@ -203,7 +203,7 @@ fn conv_with_padding() {
             input: 0,
             output: 1,
             kernel_shape: [1, 1, 2, 2],
-            weight: vec![1, 0, 0, -1],
+            weight: vec![1, 0, 0, -1].into(),
             bias: vec![5],
             strides: [1, 1],
             pads: [1, 1, 0, 0],
@@ -257,7 +257,7 @@ fn validate_checks_bounds() {
             output: 1,
             in_dim: 2,
             out_dim: 1,
-            weight: vec![1, 2],
+            weight: vec![1, 2].into(),
             bias: vec![0],
         }],
     );
@@ -274,7 +274,7 @@ fn validate_checks_bounds() {
             output: 1,
             in_dim: 2,
             out_dim: 1,
-            weight: vec![4, 4],
+            weight: vec![4, 4].into(),
             bias: vec![0],
         }],
     );

@@ -489,6 +489,22 @@ impl RowEntry for i64 {
     }
 }
 
+/// Quantized weights stored at 16 or 32 bits (a model keeps them at the
+/// narrowest width that holds them: GPT-2's take 0.36 GB as i16, not 1.44 GB).
+impl RowEntry for i16 {
+    #[inline(always)]
+    fn canonical(self) -> u64 {
+        i64::from(self).canonical()
+    }
+}
+
+impl RowEntry for i32 {
+    #[inline(always)]
+    fn canonical(self) -> u64 {
+        i64::from(self).canonical()
+    }
+}
+
 fn row_sum_kernel<T: RowEntry>(
     m: &[T],
     ncols: usize,
@@ -778,6 +794,34 @@ mod tests {
                 assert_eq!(got[c], want, "rows={rows} cols={cols} c={c}");
             }
         }
+    }
+
+    #[test]
+    fn weighted_row_sum_reads_integers_of_every_width() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let (rows, cols) = (300, 700);
+        let m: Vec<i64> = (0..rows * cols)
+            .map(|i| match i % 3 {
+                0 => rng.random::<i16>() as i64,
+                1 => rng.random::<i16>() as i64 * 7,
+                _ => -(i as i64),
+            })
+            .collect();
+        let w: Vec<EF> = (0..rows).map(|_| re(&mut rng)).collect();
+        let field: Vec<F> = m.iter().map(|&v| crate::field::f_from_i64(v)).collect();
+        let want = weighted_row_sum(&field, rows, cols, &w);
+        assert_eq!(weighted_row_sum(&m, rows, cols, &w), want);
+        let m32: Vec<i32> = m.iter().map(|&v| v as i32).collect();
+        assert_eq!(weighted_row_sum(&m32, rows, cols, &w), want);
+        let m16: Vec<i16> = m.iter().map(|&v| (v % 30_000) as i16).collect();
+        let field16: Vec<F> = m16
+            .iter()
+            .map(|&v| crate::field::f_from_i64(v.into()))
+            .collect();
+        assert_eq!(
+            weighted_row_sum(&m16, rows, cols, &w),
+            weighted_row_sum(&field16, rows, cols, &w)
+        );
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub fn mlp_with_act_bits(widths: &[usize], seed: u64, act_bits: u32) -> QuantMod
             output: acc_t,
             in_dim: n_in,
             out_dim: n_out,
-            weight,
+            weight: weight.into(),
             bias,
         });
         ops.push(QOp::Requant {
@@ -233,7 +233,7 @@ pub fn gated_mlp(n_in: usize, hidden: usize, n_out: usize, seed: u64) -> QuantMo
             output: acc_t,
             in_dim: k,
             out_dim: n,
-            weight,
+            weight: weight.into(),
             bias,
         });
         ops.push(QOp::Requant {
@@ -394,9 +394,9 @@ pub fn tied_mlp(n: usize, hidden: usize, transposed: bool, seed: u64) -> QuantMo
     *weight = (0..n * hidden)
         .map(|k| {
             if transposed {
-                w0[(k % hidden) * n + k / hidden]
+                w0.get((k % hidden) * n + k / hidden)
             } else {
-                w0[k]
+                w0.get(k)
             }
         })
         .collect();
@@ -523,7 +523,7 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
                 input,
                 output: out,
                 kernel_shape: [oc, s[0], kernel[0], kernel[1]],
-                weight,
+                weight: weight.into(),
                 bias,
                 strides,
                 pads,
@@ -664,7 +664,7 @@ pub fn cnn(input_shape: [usize; 3], layers: &[CnnLayer], seed: u64) -> QuantMode
                     output: acc,
                     in_dim,
                     out_dim: *out,
-                    weight,
+                    weight: weight.into(),
                     bias,
                 });
                 requant(&mut m, acc, last, &x0)
@@ -776,8 +776,8 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
                 let x = &vals[*input];
                 let y: Vec<f32> = (0..*out_dim)
                     .map(|o| {
-                        let row = &weight[o * in_dim..(o + 1) * in_dim];
-                        bias[o] as f32 + row.iter().zip(x).map(|(w, v)| *w as f32 * v).sum::<f32>()
+                        let row = weight.range(o * in_dim..(o + 1) * in_dim);
+                        bias[o] as f32 + row.zip(x).map(|(w, v)| w as f32 * v).sum::<f32>()
                     })
                     .collect();
                 vals[*output] = y;
@@ -802,7 +802,7 @@ pub fn float_forward(model: &QuantModel, input: &[f32]) -> Vec<f32> {
                     for c in 0..*ic {
                         for ky in 0..*kh {
                             for kx in 0..*kw {
-                                let wv = weight[((o * ic + c) * kh + ky) * kw + kx] as f32;
+                                let wv = weight.get(((o * ic + c) * kh + ky) * kw + kx) as f32;
                                 let lo = pads[1].saturating_sub(kx).div_ceil(strides[1]);
                                 let hi = (w + pads[1])
                                     .saturating_sub(kx)

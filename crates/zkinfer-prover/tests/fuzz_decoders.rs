@@ -12,7 +12,7 @@ use fuzz_common::{fixture, mutate, run, Rng, Target, EXTREMES};
 use serde_json::Value;
 use zkinfer_model::compile::{compile, CompileOptions};
 use zkinfer_model::input::{parse_json_samples, parse_npy};
-use zkinfer_model::ir::{QOp, QuantModel, TensorInfo, QUANT_MODEL_VERSION};
+use zkinfer_model::ir::{IntVec, QOp, QuantModel, TensorInfo, QUANT_MODEL_VERSION};
 use zkinfer_prover::proof::Proof;
 use zkinfer_prover::synthetic::{input, mlp, window_ops_cnn};
 use zkinfer_prover::Layout;
@@ -465,7 +465,7 @@ fn zkm_with_overflowing_sizes_is_refused() {
         f(&mut m);
         QuantModel::from_bytes(&m.to_bytes())
     };
-    fn first_dense(m: &mut QuantModel, f: impl FnOnce(&mut usize, &mut Vec<i64>)) {
+    fn first_dense(m: &mut QuantModel, f: impl FnOnce(&mut usize, &mut IntVec)) {
         match &mut m.ops[0] {
             QOp::Dense { in_dim, weight, .. } => f(in_dim, weight),
             op => panic!("first op is {}", op.name()),
@@ -475,7 +475,7 @@ fn zkm_with_overflowing_sizes_is_refused() {
     // bound the values do not respect.
     let r = edit(&[16, 4], &|m| {
         m.tensors[m.input].bound = 1 << 61;
-        first_dense(m, |_, w| w.iter_mut().for_each(|v| *v = i64::MIN));
+        first_dense(m, |_, w| *w = vec![i64::MIN; w.len()].into());
     });
     assert!(r.is_err(), "{r:?}");
     // A shape whose element count wraps (2^63·3 ≡ 2^63, 2^63·4 ≡ 0): weights
@@ -484,7 +484,7 @@ fn zkm_with_overflowing_sizes_is_refused() {
         m.tensors[m.input].shape = vec![1 << 63, 3];
         first_dense(m, |d, w| {
             *d = 1 << 63;
-            w.clear();
+            *w = IntVec::default();
         });
     });
     assert!(r.is_err(), "{r:?}");
@@ -581,7 +581,7 @@ fn wrapping_kernel_size_is_refused() {
             input: 0,
             output: 1,
             kernel_shape: [1, 1 << 32, 1 << 32, 1],
-            weight: vec![],
+            weight: IntVec::default(),
             bias: vec![0],
             strides: [1, 1],
             pads: [(1 << 32) - 1, 0, 0, 0],

@@ -27,7 +27,8 @@ use zkinfer_protocol::mle::{eq_table, evaluate_base, weighted_row_sum};
 use zkinfer_protocol::sumcheck::{self, Mle, SumOfProducts, Term};
 use zkinfer_protocol::{Transcript, VerifyError, EF};
 
-use zkinfer_model::ir::{QOp, QuantModel, TensorId};
+use zkinfer_model::ir::{IntVec, QOp, QuantModel, TensorId};
+use zkinfer_model::with_int_slice;
 use zkinfer_protocol::field::f_from_i64;
 use zkinfer_protocol::security::sumcheck_bits;
 
@@ -48,6 +49,12 @@ struct ConvReduction {
     weight_claims: Vec<PointClaim>,
     bias_claims: Vec<PointClaim>,
     input_claim: PointClaim,
+}
+
+/// A kernel's weights as field elements, for one proof (the key keeps them
+/// once, as integers at their stored width).
+fn field_weights(weight: &IntVec) -> Vec<F> {
+    with_int_slice!(weight, w => w.par_iter().map(|&v| f_from_i64(v.into())).collect())
 }
 
 fn kernel_shape(win: &Window) -> PaddedShape {
@@ -372,7 +379,7 @@ impl OpProof for Conv {
             )));
         }
         let shape = PaddedShape::of(kernel_shape.to_vec());
-        let w: Vec<F> = weight.iter().map(|&v| f_from_i64(v)).collect();
+        let w = field_weights(weight);
         Ok(vec![shape.arrange(&w, F::default()), padded_field(bias, 0)])
     }
 
@@ -387,7 +394,7 @@ impl OpProof for Conv {
         let x = p.padded(self.input);
         // Field elements for this op only: a key keeps its weights once, as
         // integers.
-        let weights: Vec<F> = weight.par_iter().map(|&v| f_from_i64(v)).collect();
+        let weights = field_weights(weight);
         let (proof, red) = prove(&self.win, &weights, bias, x, &claims, p.tr);
         p.book.weight_claims(self.w_poly, red.weight_claims);
         p.book.weight_claims(self.b_poly, red.bias_claims);

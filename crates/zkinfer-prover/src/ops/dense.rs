@@ -11,7 +11,8 @@
 //! claim.
 
 use rayon::prelude::*;
-use zkinfer_model::ir::{QOp, QuantModel, TensorId};
+use zkinfer_model::ir::{IntVec, QOp, QuantModel, TensorId};
+use zkinfer_model::with_int_slice;
 use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base, weighted_row_sum};
 use zkinfer_protocol::pcs::Claim;
@@ -230,8 +231,8 @@ impl Dense {
     /// point `z_o` (in the input's arrangement): `v_p(j) = Σ_{i∈p}
     /// eq(z_o,low, i)·W(i, j)`. The matrix bound at `z_o` is
     /// `Σ_p sel_p(z_o)·v_p`; block `(p, q)` is `v_p` at the piece `q` of the
-    /// sumcheck's point.
-    fn bound_rows(&self, weights: &[i64], z_o: &[EF]) -> Vec<Vec<EF>> {
+    /// sumcheck's point. Reads the weights at their stored width.
+    fn bound_rows(&self, weights: &IntVec, z_o: &[EF]) -> Vec<Vec<EF>> {
         let (out_pieces, _) = self.op_pieces();
         out_pieces
             .pieces
@@ -239,9 +240,11 @@ impl Dense {
             .enumerate()
             .map(|(p, &(start, _))| {
                 let end = (start + (1 << out_pieces.pieces[p].1)).min(self.out_dim);
-                let rows = &weights[start * self.in_dim..end * self.in_dim];
+                let rows = start * self.in_dim..end * self.in_dim;
                 let eq = eq_table(out_pieces.low(p, z_o));
-                let v = weighted_row_sum(rows, end - start, self.in_dim, &eq);
+                let v = with_int_slice!(weights, w => {
+                    weighted_row_sum(&w[rows], end - start, self.in_dim, &eq)
+                });
                 self.col_shape.arrange(&v, EF::ZERO)
             })
             .collect()
@@ -418,9 +421,11 @@ impl OpProof for Dense {
         for c in 0..in_dim {
             col_of[shape.padded_index(c)] = c;
         }
-        let mut polys = self.weights.tables(|r, at| match col_of.get(at) {
-            Some(&c) if r < out_dim && c != usize::MAX => f_from_i64(weight[r * in_dim + c]),
-            _ => F::ZERO,
+        let mut polys = with_int_slice!(weight, w => {
+            self.weights.tables(|r, at| match col_of.get(at) {
+                Some(&c) if r < out_dim && c != usize::MAX => f_from_i64(w[r * in_dim + c].into()),
+                _ => F::ZERO,
+            })
         });
         polys.push(padded_field(bias, 0));
         Ok(polys)
@@ -442,11 +447,10 @@ impl OpProof for Dense {
             .collect();
         let (rho, _) = self.open_step(p.tr, &claims, &bias_evals);
         // Per-claim rows of W bound at z_o (in the input's arrangement).
-        let weights = weight.as_slice();
         let sample = &self.col_shape;
         let bound: Vec<Vec<Vec<EF>>> = claims
             .iter()
-            .map(|(z, _)| self.bound_rows(weights, &z[self.batch_vars..]))
+            .map(|(z, _)| self.bound_rows(weight, &z[self.batch_vars..]))
             .collect();
         let (out_pieces, _) = self.op_pieces();
         let per_claim: Vec<Vec<EF>> = claims

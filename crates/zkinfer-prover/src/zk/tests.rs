@@ -597,7 +597,9 @@ fn proofs_of_two_inputs_with_one_output_look_alike() {
         let mut model = synthetic::mlp(&[40, 32, 16], 5);
         if let QOp::Dense { weight, in_dim, .. } = &mut model.ops[0] {
             let k = *in_dim;
-            weight.iter_mut().step_by(k).for_each(|w| *w = 0);
+            for at in (0..weight.len()).step_by(k) {
+                weight.set(at, 0);
+            }
         }
         model_key(model, 31)
     };

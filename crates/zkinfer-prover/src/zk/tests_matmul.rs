@@ -226,7 +226,7 @@ fn row_dense_model() -> QuantModel {
             output: acc,
             in_dim,
             out_dim,
-            weight,
+            weight: weight.into(),
             bias,
         });
         let (op, scaled) = requant(m, acc, "row_scaled", 2, (0, bound - 1));

@@ -24,7 +24,7 @@
 use zkinfer_model::ir::{QOp, TensorId};
 #[cfg(test)]
 use zkinfer_protocol::field::Field;
-use zkinfer_protocol::field::{f_from_i64, PrimeCharacteristicRing, F};
+use zkinfer_protocol::field::{PrimeCharacteristicRing, F};
 use zkinfer_protocol::mle::{eq_eval, eq_table, evaluate_base, index_bits, weighted_row_sum};
 use zkinfer_protocol::pcs::Claim;
 use zkinfer_protocol::sumcheck::{Mle, SumOfProducts, Term};
@@ -236,7 +236,7 @@ impl Conv {
             .map(|(z, _)| evaluate_base(&bias_p, &win.split_output(z).1))
             .collect();
         let (rho, _) = open(win, p.tr, &claims, &bias_evals);
-        let weights: Vec<F> = weight.iter().map(|&v| f_from_i64(v)).collect();
+        let weights = super::field_weights(weight);
         let bound = bound_weights(win, &weights, &claims);
         let (terms, reads) = terms(self.input);
         #[allow(unused_mut)]
