@@ -35,14 +35,20 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ExactVec<T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-        let announced = seq.size_hint().unwrap_or(0);
-        let mut v: Vec<T> = Vec::with_capacity(announced.min(FIRST));
+        let announced = seq.size_hint();
+        let mut v: Vec<T> = Vec::with_capacity(announced.unwrap_or(0).min(FIRST));
         while let Some(x) = seq.next_element()? {
             if v.len() == v.capacity() {
-                let rest = announced.saturating_sub(v.len());
-                v.reserve_exact(rest.clamp(1, v.len().max(FIRST)));
+                match announced.map(|n| n.saturating_sub(v.len())) {
+                    Some(rest) if rest > 0 => v.reserve_exact(rest.min(v.len().max(FIRST))),
+                    // No length (JSON) or more than announced: amortized growth.
+                    _ => v.reserve(1),
+                }
             }
             v.push(x);
+        }
+        if announced.is_none() {
+            v.shrink_to_fit();
         }
         Ok(v)
     }
@@ -69,6 +75,17 @@ mod tests {
             assert_eq!(back.v, h.v);
             assert_eq!(back.v.capacity(), n, "length {n}");
         }
+    }
+
+    #[test]
+    fn without_a_length_it_grows_amortized_and_fits() {
+        let h = Holder {
+            v: (0..200_000).collect(),
+        };
+        let json = serde_json::to_string(&h).unwrap();
+        let back: Holder = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.v, h.v);
+        assert_eq!(back.v.capacity(), h.v.len());
     }
 
     #[test]
