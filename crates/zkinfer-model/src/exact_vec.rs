@@ -90,15 +90,20 @@ mod tests {
 
     #[test]
     fn a_lying_length_fails_without_a_huge_reservation() {
-        // Announces 2^40 elements, holds three: postcard runs out of input.
-        let mut bytes = Vec::new();
-        let mut n: u64 = 1 << 40;
-        while n >= 0x80 {
-            bytes.push((n as u8) | 0x80);
-            n >>= 7;
-        }
-        bytes.push(n as u8);
-        bytes.extend_from_slice(&[2, 4, 6]);
-        assert!(postcard::from_bytes::<Holder>(&bytes).is_err());
+        assert!(postcard::from_bytes::<Holder>(&super::lying_length()).is_err());
     }
+}
+
+/// postcard bytes of a sequence announcing 2^40 elements and holding three.
+#[cfg(test)]
+pub(crate) fn lying_length() -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut n: u64 = 1 << 40;
+    while n >= 0x80 {
+        bytes.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    bytes.push(n as u8);
+    bytes.extend_from_slice(&[2, 4, 6]);
+    bytes
 }

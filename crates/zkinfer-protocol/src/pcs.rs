@@ -66,7 +66,7 @@ use serde::{Deserialize, Serialize};
 use crate::field::{PrimeCharacteristicRing, EF, F};
 use crate::transcript::{Challenger, Transcript};
 use crate::VerifyError;
-use part_layout::{layout_vars, PartLayout};
+use part_layout::{layout_vars, PartLayout, WhirClaims};
 use reduce::Reduction;
 use shared_mmcs::SharedMmcs;
 
@@ -796,29 +796,13 @@ impl Pcs {
             drop(own);
             let mut p3_data = p3_data.clone();
             p3_data.layout = Lay::from_witness(Lay::new_witness(tables, folding));
-            let challenger = transcript.challenger();
-            part.prover.observe_commitment(&part.p3_root, challenger);
-            let pcs_proof = part
-                .prover
-                .open_at(
-                    p3_data,
-                    &whir_claims.protocol,
-                    &whir_claims.points,
-                    challenger,
-                )
-                .map_err(|e| PcsError::Opening(format!("WHIR opening: {e}")))?;
-            debug_assert!(
-                whir_claims
-                    .values
-                    .iter()
-                    .zip(&pcs_proof.evals)
-                    .all(|(v, e)| e.current() == &[*v][..]),
-                "a claimed value is not the committed polynomial's evaluation"
-            );
-            proofs.push(PartOpening {
+            proofs.push(open_part(
+                part,
+                p3_data,
                 reduction,
-                whir: pcs_proof.whir,
-            });
+                &whir_claims,
+                transcript,
+            )?);
         }
         Ok(OpeningProof::from_parts(&proofs))
     }
@@ -888,27 +872,38 @@ impl Pcs {
                     }
                 }
             };
-            let challenger = transcript.challenger();
-            part.prover.observe_commitment(&part.p3_root, challenger);
-            let pcs_proof = part
-                .prover
-                .open_at(data, &whir_claims.protocol, &whir_claims.points, challenger)
-                .map_err(|e| PcsError::Opening(format!("WHIR opening: {e}")))?;
-            debug_assert!(
-                whir_claims
-                    .values
-                    .iter()
-                    .zip(&pcs_proof.evals)
-                    .all(|(v, e)| e.current() == &[*v][..]),
-                "a claimed value is not the committed polynomial's evaluation"
-            );
-            proofs.push(PartOpening {
-                reduction,
-                whir: pcs_proof.whir,
-            });
+            proofs.push(open_part(part, data, reduction, &whir_claims, transcript)?);
         }
         Ok(OpeningProof::from_parts(&proofs))
     }
+}
+
+/// p3's WHIR opening of one part at its (reduced) claims.
+fn open_part(
+    part: &PartMeta,
+    data: P3ProverData,
+    reduction: Option<Reduction>,
+    whir_claims: &WhirClaims,
+    transcript: &mut Transcript,
+) -> Result<PartOpening, PcsError> {
+    let challenger = transcript.challenger();
+    part.prover.observe_commitment(&part.p3_root, challenger);
+    let pcs_proof = part
+        .prover
+        .open_at(data, &whir_claims.protocol, &whir_claims.points, challenger)
+        .map_err(|e| PcsError::Opening(format!("WHIR opening: {e}")))?;
+    debug_assert!(
+        whir_claims
+            .values
+            .iter()
+            .zip(&pcs_proof.evals)
+            .all(|(v, e)| e.current() == &[*v][..]),
+        "a claimed value is not the committed polynomial's evaluation"
+    );
+    Ok(PartOpening {
+        reduction,
+        whir: pcs_proof.whir,
+    })
 }
 
 impl CommitmentScheme for Pcs {
