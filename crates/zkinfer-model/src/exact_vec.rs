@@ -54,6 +54,20 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ExactVec<T> {
     }
 }
 
+/// postcard bytes of a sequence announcing 2^40 elements and holding three.
+#[cfg(test)]
+pub(crate) fn lying_length() -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut n: u64 = 1 << 40;
+    while n >= 0x80 {
+        bytes.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    bytes.push(n as u8);
+    bytes.extend_from_slice(&[2, 4, 6]);
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use serde::{Deserialize, Serialize};
@@ -92,18 +106,4 @@ mod tests {
     fn a_lying_length_fails_without_a_huge_reservation() {
         assert!(postcard::from_bytes::<Holder>(&super::lying_length()).is_err());
     }
-}
-
-/// postcard bytes of a sequence announcing 2^40 elements and holding three.
-#[cfg(test)]
-pub(crate) fn lying_length() -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut n: u64 = 1 << 40;
-    while n >= 0x80 {
-        bytes.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    bytes.push(n as u8);
-    bytes.extend_from_slice(&[2, 4, 6]);
-    bytes
 }
